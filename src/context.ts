@@ -1,0 +1,30 @@
+import type { Db } from "./db/database.ts";
+import type { Clock } from "./shared/clock.ts";
+
+/** What every use case needs: the database and the clock. Nothing global, nothing hidden. */
+export interface AppContext {
+  db: Db;
+  clock: Clock;
+}
+
+export type Role = "owner" | "manager" | "cashier";
+
+/** Who is acting, inside which business. Every use case receives one and scopes all SQL by it. */
+export interface Actor {
+  businessId: string;
+  kind: "staff" | "api_key" | "system";
+  id: string;
+  role: Role;
+}
+
+/** How an actor is written on ledger entries and audit rows: `staff:<id>`, `api_key:<id>`, `system:<job>`. */
+export function actorLabel(actor: Actor): string {
+  return `${actor.kind}:${actor.id}`;
+}
+
+const RANK: Record<Role, number> = { cashier: 1, manager: 2, owner: 3 };
+
+/** True when `role` is at least `required` (owner > manager > cashier). */
+export function roleAtLeast(role: Role, required: Role): boolean {
+  return RANK[role] >= RANK[required];
+}

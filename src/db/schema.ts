@@ -1,0 +1,372 @@
+/**
+ * Row types of every table, as Kysely sees them. `bigint` columns are parsed to `number` (all of
+ * them stay far below 2^53), `date` columns stay `YYYY-MM-DD` strings, `jsonb` is typed by the
+ * module that owns the column and validated when written.
+ */
+export type Json = unknown;
+
+export interface BusinessesTable {
+  id: string;
+  slug: string;
+  name: string;
+  currency: string;
+  timezone: string;
+  locale: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ProgramsTable {
+  business_id: string;
+  config: Json;
+  version: number;
+  updated_at: Date;
+}
+
+export interface LocationsTable {
+  business_id: string;
+  id: string;
+  name: string;
+  address: string | null;
+  archived_at: Date | null;
+  created_at: Date;
+}
+
+export interface StaffTable {
+  business_id: string;
+  id: string;
+  email: string;
+  name: string;
+  role: "owner" | "manager" | "cashier";
+  password_hash: string;
+  disabled_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface StaffSessionsTable {
+  business_id: string;
+  id: string;
+  staff_id: string;
+  token_hash: string;
+  created_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+}
+
+export interface ApiKeysTable {
+  business_id: string;
+  id: string;
+  name: string;
+  role: "manager" | "cashier";
+  key_prefix: string;
+  key_hash: string;
+  created_by: string | null;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface IdempotencyKeysTable {
+  business_id: string;
+  key: string;
+  operation: string;
+  request_hash: string;
+  status_code: number;
+  response: Json;
+  created_at: Date;
+}
+
+export interface AuditLogTable {
+  business_id: string;
+  id: string;
+  actor: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  data: Json;
+  created_at: Date;
+}
+
+export interface MembersTable {
+  business_id: string;
+  id: string;
+  code: string;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  birthday: string | null;
+  locale: string | null;
+  marketing_consent: boolean;
+  consent_updated_at: Date | null;
+  attributes: Json;
+  external_id: string | null;
+  tier_id: string | null;
+  tier_expires_at: Date | null;
+  first_purchase_at: Date | null;
+  last_purchase_at: Date | null;
+  joined_at: Date;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface TiersTable {
+  business_id: string;
+  id: string;
+  name: string;
+  rank: number;
+  threshold: number;
+  earn_multiplier_bp: number;
+  benefits: Json;
+  archived_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface TierChangesTable {
+  business_id: string;
+  id: string;
+  member_id: string;
+  from_tier_id: string | null;
+  to_tier_id: string | null;
+  metric_value: number;
+  reason: string;
+  created_at: Date;
+}
+
+export interface StampCardsTable {
+  business_id: string;
+  id: string;
+  name: string;
+  stamps_required: number;
+  earn_on: "visit" | "purchase" | "item";
+  min_spend_minor: number;
+  item_match: Json;
+  max_stamps_per_purchase: number;
+  archived_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface StampEntriesTable {
+  business_id: string;
+  id: string;
+  member_id: string;
+  stamp_card_id: string;
+  kind: string;
+  stamps: number;
+  reason: string;
+  actor: string;
+  source_type: string;
+  source_id: string;
+  created_at: Date;
+}
+
+export interface StampBalancesTable {
+  business_id: string;
+  member_id: string;
+  stamp_card_id: string;
+  stamps: number;
+  updated_at: Date;
+}
+
+export interface EarningRulesTable {
+  business_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  trigger: "purchase" | "event" | "signup";
+  event_type: string | null;
+  priority: number;
+  stop_processing: boolean;
+  conditions: Json;
+  effect: Json;
+  cap: Json | null;
+  starts_at: Date | null;
+  ends_at: Date | null;
+  active: boolean;
+  archived_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface PurchasesTable {
+  business_id: string;
+  id: string;
+  external_id: string;
+  request_hash: string;
+  member_id: string | null;
+  location_id: string | null;
+  amount_minor: number;
+  currency: string;
+  items: Json;
+  occurred_at: Date;
+  refunded_minor: number;
+  points_earned: number;
+  stamps_earned: number;
+  actor: string;
+  created_at: Date;
+}
+
+export interface RefundsTable {
+  business_id: string;
+  id: string;
+  purchase_id: string;
+  external_id: string;
+  request_hash: string;
+  amount_minor: number;
+  lines: Json | null;
+  points_reversed: number;
+  points_unrecovered: number;
+  stamps_reversed: number;
+  reason: string | null;
+  actor: string;
+  created_at: Date;
+}
+
+export interface MemberEventsTable {
+  business_id: string;
+  id: string;
+  external_id: string;
+  request_hash: string;
+  member_id: string;
+  type: string;
+  properties: Json;
+  occurred_at: Date;
+  points_earned: number;
+  actor: string;
+  created_at: Date;
+}
+
+export interface LedgerAccountsTable {
+  business_id: string;
+  member_id: string;
+  balance_points: number;
+  debt_points: number;
+  lifetime_earned_points: number;
+  lifetime_spent_points: number;
+  updated_at: Date;
+}
+
+export interface LedgerLotsTable {
+  business_id: string;
+  id: string;
+  member_id: string;
+  source_type: string;
+  source_id: string;
+  points_initial: number;
+  points_remaining: number;
+  available_at: Date;
+  expires_at: Date | null;
+  created_at: Date;
+}
+
+export type LedgerEntryKind = "earn" | "spend" | "reverse" | "expire" | "adjust" | "restore";
+
+export interface LedgerEntriesTable {
+  business_id: string;
+  id: string;
+  member_id: string;
+  kind: LedgerEntryKind;
+  points: number;
+  reason: string;
+  actor: string;
+  source_type: string;
+  source_id: string;
+  rule_id: string | null;
+  occurred_at: Date;
+  created_at: Date;
+}
+
+export interface LedgerAllocationsTable {
+  business_id: string;
+  entry_id: string;
+  lot_id: string;
+  points: number;
+  created_at: Date;
+}
+
+export type RewardType =
+  | "discount_amount"
+  | "discount_percent"
+  | "free_product"
+  | "experience"
+  | "perk"
+  | "donation";
+
+export interface RewardsTable {
+  business_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  type: RewardType;
+  value: Json;
+  cost_points: number | null;
+  stamp_card_id: string | null;
+  eligible_tier_ids: Json;
+  stock: number | null;
+  per_member_limit: number | null;
+  valid_from: Date | null;
+  valid_until: Date | null;
+  voucher_valid_days: number;
+  active: boolean;
+  archived_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface VouchersTable {
+  business_id: string;
+  id: string;
+  code: string;
+  member_id: string;
+  reward_id: string;
+  status: "issued" | "redeemed" | "voided";
+  points_spent: number;
+  stamps_spent: number;
+  stamp_card_id: string | null;
+  idempotency_key: string | null;
+  expires_at: Date;
+  redeemed_at: Date | null;
+  redeemed_by: string | null;
+  redeemed_location_id: string | null;
+  voided_at: Date | null;
+  voided_by: string | null;
+  void_reason: string | null;
+  created_at: Date;
+}
+
+export interface JobsStateTable {
+  business_id: string;
+  job: string;
+  cursor: string | null;
+  last_run_at: Date | null;
+}
+
+export interface DB {
+  businesses: BusinessesTable;
+  programs: ProgramsTable;
+  locations: LocationsTable;
+  staff: StaffTable;
+  staff_sessions: StaffSessionsTable;
+  api_keys: ApiKeysTable;
+  idempotency_keys: IdempotencyKeysTable;
+  audit_log: AuditLogTable;
+  members: MembersTable;
+  tiers: TiersTable;
+  tier_changes: TierChangesTable;
+  stamp_cards: StampCardsTable;
+  stamp_entries: StampEntriesTable;
+  stamp_balances: StampBalancesTable;
+  earning_rules: EarningRulesTable;
+  purchases: PurchasesTable;
+  refunds: RefundsTable;
+  member_events: MemberEventsTable;
+  ledger_accounts: LedgerAccountsTable;
+  ledger_lots: LedgerLotsTable;
+  ledger_entries: LedgerEntriesTable;
+  ledger_allocations: LedgerAllocationsTable;
+  rewards: RewardsTable;
+  vouchers: VouchersTable;
+  jobs_state: JobsStateTable;
+}

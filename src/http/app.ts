@@ -1,0 +1,208 @@
+import fastifyRateLimit from "@fastify/rate-limit";
+import fastifySwagger from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from "fastify";
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import { type Actor, type AppContext, type Role, roleAtLeast } from "../context.ts";
+import { authenticate } from "../modules/access/index.ts";
+import { AppError } from "../shared/errors.ts";
+import { registerRoutes } from "./routes/index.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    actor: Actor;
+  }
+  interface FastifyContextConfig {
+    /** Public routes set `auth: false`; every other route needs a bearer token. */
+    auth?: boolean;
+    /** The least role allowed (owner > manager > cashier); cashier when absent. */
+    role?: Role;
+  }
+}
+
+export type App = FastifyInstance;
+/** The Fastify instance routes are registered on: Zod schemas type the handlers. */
+export type ZodApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export interface AppOptions {
+  logger?: boolean;
+  /** Requests per minute per credential (or per IP when anonymous). */
+  rateLimitPerMinute?: number;
+}
+
+const BODY_LIMIT_BYTES = 1_048_576;
+
+/**
+ * Builds the HTTP API: one Fastify instance, Zod schemas for validation and for the OpenAPI
+ * document, one error shape (`{ error: { code, message, details? } }`) for every failure.
+ *
+ * @example const app = await buildApp({ db, clock: systemClock }); await app.listen({ port: 3000 })
+ */
+export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger
+      ? { level: "info", redact: ["req.headers.authorization", "req.headers.cookie", "body.password"] }
+      : false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    ajv: undefined,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest("actor", null as unknown as Actor);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: "Regulars API",
+        description:
+          "The loyalty engine of Regulars: programs, members, purchases, the points ledger, stamp cards, tiers and rewards. Every error has the shape `{ error: { code, message, details? } }`.",
+        version: "1.0.0",
+      },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: "http",
+            scheme: "bearer",
+            description: "An API key (`rk_…`) or a staff session token (`rs_…`).",
+          },
+        },
+      },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
+
+  await app.register(fastifyRateLimit, {
+    max: options.rateLimitPerMinute ?? 6000,
+    timeWindow: 60_000,
+    keyGenerator: (req) => req.headers.authorization ?? req.ip,
+    errorResponseBuilder: (_req, context) => ({
+      statusCode: 429,
+      error: {
+        code: "rate_limited",
+        message: `Too many requests: at most ${context.max} per minute. Retry in ${Math.ceil(context.ttl / 1000)} s.`,
+      },
+    }),
+  });
+
+  app.addHook("onRequest", async (req) => {
+    const config = req.routeOptions.config;
+    if (!req.routeOptions.url || config.auth === false) return;
+    const header = req.headers.authorization;
+    if (!header?.startsWith("Bearer ")) {
+      throw new AppError(401, "unauthorized", "Missing credentials. Send `Authorization: Bearer <token>`.");
+    }
+    req.actor = await authenticate(ctx.db, header.slice("Bearer ".length).trim(), ctx.clock.now());
+    const required = config.role ?? "cashier";
+    if (!roleAtLeast(req.actor.role, required)) {
+      throw new AppError(403, "forbidden", `This needs the ${required} role; you act as ${req.actor.role}.`);
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    const body = toErrorBody(error);
+    if (body.status >= 500) req.log.error({ err: error }, "unhandled error");
+    return reply.status(body.status).send({ error: body.error });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({
+      error: { code: "route_not_found", message: `No route ${req.method} ${req.url.split("?")[0]}.` },
+    }),
+  );
+
+  app.get("/health", { config: { auth: false }, schema: { hide: true } }, async () => ({ status: "ok" }));
+  await app.register(
+    async (api) => {
+      await registerRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
+    },
+    { prefix: "/v1" },
+  );
+  return app;
+}
+
+interface ErrorBody {
+  status: number;
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+function toErrorBody(error: FastifyError): ErrorBody {
+  if (error instanceof AppError) {
+    return {
+      status: error.status,
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(error.details ? { details: error.details } : {}),
+      },
+    };
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const issues = error.validation.map((v) => ({
+      in: error.validationContext ?? "body",
+      path: v.instancePath.replace(/^\//, "").replace(/\//g, "."),
+      message: v.message ?? "is invalid",
+    }));
+    const first = issues[0];
+    return {
+      status: 400,
+      error: {
+        code: "validation_failed",
+        message: first
+          ? `Invalid ${first.in}${first.path ? ` at "${first.path}"` : ""}: ${first.message}`
+          : "The request is invalid.",
+        details: { issues },
+      },
+    };
+  }
+  switch (error.code) {
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return { status: 400, error: { code: "malformed_json", message: "The body is not valid JSON." } };
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return {
+        status: 400,
+        error: { code: "malformed_json", message: "The body is empty; send a JSON object." },
+      };
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return {
+        status: 413,
+        error: { code: "body_too_large", message: `The body is larger than ${BODY_LIMIT_BYTES} bytes.` },
+      };
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return {
+        status: 415,
+        error: {
+          code: "unsupported_media_type",
+          message: "Send the body as `Content-Type: application/json`.",
+        },
+      };
+  }
+  if (error.statusCode === 429) {
+    return { status: 429, error: { code: "rate_limited", message: error.message } };
+  }
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return { status: error.statusCode, error: { code: "bad_request", message: error.message } };
+  }
+  return { status: 500, error: { code: "internal_error", message: "Something went wrong on our side." } };
+}

@@ -1,0 +1,170 @@
+import { z } from "zod";
+import type { AppContext } from "../../context.ts";
+import { login, logout, staffDto } from "../../modules/access/index.ts";
+import { businessDto, getBusiness, signup, updateBusiness } from "../../modules/business/index.ts";
+import { ProgramConfig } from "../../modules/program/config.ts";
+import type { ZodApp } from "../app.ts";
+import { Currency, Locale, TimeZone } from "../schemas.ts";
+
+const Slug = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$/, {
+    error: "must be 3–40 lowercase letters, digits or dashes, starting and ending with a letter or digit",
+  })
+  .describe("The business's handle, used to log in and in join links");
+const Email = z.email({ error: "must be an email address" }).max(254);
+const Password = z.string().min(10, { error: "must be at least 10 characters" }).max(200);
+
+const BusinessSchema = z.object({
+  id: z.string(),
+  slug: z.string(),
+  name: z.string(),
+  currency: z.string(),
+  timezone: z.string(),
+  locale: z.string(),
+  created_at: z.string(),
+});
+const StaffSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: z.enum(["owner", "manager", "cashier"]),
+  disabled: z.boolean(),
+  created_at: z.string(),
+});
+
+export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
+  app.post(
+    "/businesses",
+    {
+      config: { auth: false, rateLimit: { max: 20, timeWindow: 3_600_000, keyGenerator: (req) => req.ip } },
+      schema: {
+        tags: ["business"],
+        summary: "Sign up a business with its owner",
+        description:
+          "Creates the business, its owner account and a default program (1 point per currency unit), and returns a session token for the owner. Errors: `slug_taken`.",
+        security: [],
+        body: z.strictObject({
+          slug: Slug,
+          name: z.string().trim().min(1).max(120),
+          currency: Currency,
+          timezone: TimeZone,
+          locale: Locale,
+          owner: z.strictObject({
+            email: Email,
+            name: z.string().trim().min(1).max(120),
+            password: Password,
+          }),
+          program: ProgramConfig.optional(),
+        }),
+        response: {
+          201: z.object({
+            business: BusinessSchema,
+            owner: StaffSchema,
+            token: z.string(),
+            expires_at: z.string(),
+          }),
+        },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await signup(ctx.db, req.body, ctx.clock.now())),
+  );
+
+  app.post(
+    "/auth/login",
+    {
+      config: { auth: false, rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: (req) => req.ip } },
+      schema: {
+        tags: ["auth"],
+        summary: "Log a staff member in",
+        description: "Returns a session token. Errors: `invalid_credentials` (401), `rate_limited` (429).",
+        security: [],
+        body: z.strictObject({
+          business: z.string().min(1).max(40),
+          email: z.string().min(1).max(254),
+          password: z.string().min(1).max(200),
+        }),
+        response: {
+          200: z.object({
+            token: z.string(),
+            expires_at: z.string(),
+            staff: StaffSchema,
+            business_id: z.string(),
+          }),
+        },
+      },
+    },
+    async (req) => login(ctx.db, req.body, ctx.clock.now()),
+  );
+
+  app.post(
+    "/auth/logout",
+    { schema: { tags: ["auth"], summary: "End the current session" } },
+    async (req, reply) => {
+      await logout(ctx.db, req.headers.authorization?.slice("Bearer ".length).trim() ?? "", ctx.clock.now());
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    "/auth/me",
+    {
+      schema: {
+        tags: ["auth"],
+        summary: "Who am I",
+        response: {
+          200: z.object({
+            business: BusinessSchema,
+            actor: z.object({ kind: z.string(), id: z.string(), role: z.string() }),
+            staff: StaffSchema.nullable(),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const business = businessDto(await getBusiness(ctx.db, req.actor.businessId));
+      const staff =
+        req.actor.kind === "staff"
+          ? await ctx.db
+              .selectFrom("staff")
+              .selectAll()
+              .where("business_id", "=", req.actor.businessId)
+              .where("id", "=", req.actor.id)
+              .executeTakeFirst()
+          : undefined;
+      return {
+        business,
+        actor: { kind: req.actor.kind, id: req.actor.id, role: req.actor.role },
+        staff: staff ? staffDto(staff) : null,
+      };
+    },
+  );
+
+  app.get(
+    "/business",
+    { schema: { tags: ["business"], summary: "The business profile", response: { 200: BusinessSchema } } },
+    async (req) => businessDto(await getBusiness(ctx.db, req.actor.businessId)),
+  );
+
+  app.patch(
+    "/business",
+    {
+      config: { role: "owner" },
+      schema: {
+        tags: ["business"],
+        summary: "Change the business profile",
+        description: "Errors: `currency_locked` once purchases exist.",
+        body: z
+          .strictObject({
+            name: z.string().trim().min(1).max(120).optional(),
+            currency: Currency.optional(),
+            timezone: TimeZone.optional(),
+            locale: Locale.optional(),
+          })
+          .refine((b) => Object.keys(b).length > 0, { error: "send at least one field to change" }),
+        response: { 200: BusinessSchema },
+      },
+    },
+    async (req) => updateBusiness(ctx.db, req.actor, req.body, ctx.clock.now()),
+  );
+}

@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { isCurrency, MAX_AMOUNT_MINOR } from "../shared/money.ts";
+import { isTimeZone } from "../shared/time.ts";
+
+/** Shared Zod pieces for request and response schemas. */
+
+export const Uuid = z.uuid({ error: "must be a UUID" });
+export const IdParams = z.strictObject({ id: Uuid });
+
+export const Currency = z
+  .string()
+  .refine(isCurrency, { error: "must be an ISO-4217 currency code such as EUR or PLN" })
+  .describe("ISO-4217 currency code");
+export const TimeZone = z
+  .string()
+  .refine(isTimeZone, { error: "must be an IANA time zone such as Europe/Amsterdam" })
+  .describe("IANA time zone");
+export const Locale = z.enum(["en", "nl", "pl", "pt-BR"]).describe("Language of customer-facing text");
+export const AmountMinor = z
+  .int()
+  .min(0)
+  .max(MAX_AMOUNT_MINOR)
+  .describe("Amount in minor units of the currency (cents)");
+export const Timestamp = z.iso.datetime({
+  offset: true,
+  error: "must be an ISO-8601 date-time with a time zone",
+});
+export const DateOnly = z.iso.date({ error: "must be a date as YYYY-MM-DD" });
+
+export const PageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+export const ErrorResponse = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+/** Wraps a list item schema as a page: `{ data, next_cursor }`. */
+export function page<T extends z.ZodType>(item: T) {
+  return z.object({ data: z.array(item), next_cursor: z.string().nullable() });
+}
+
+export const IdempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("Makes a retried request safe: the same key returns the first result."),
+});

@@ -1,0 +1,58 @@
+import { createHash, randomBytes } from "node:crypto";
+
+/**
+ * A UUID version 7: time-ordered, so ids sort by creation and make stable pagination cursors.
+ *
+ * @example newId() // "0193f1c2-7b4e-7c3a-9f2e-5a1b2c3d4e5f"
+ */
+export function newId(now: number = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x70;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = bytes.toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// Crockford-like alphabet without look-alikes (no 0/O, 1/I/L), easy to read aloud at a counter.
+const CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+/**
+ * A random human-friendly code of `length` characters, e.g. a member card code or a voucher code.
+ *
+ * @example randomCode(8) // "K7QX2M9D"
+ */
+export function randomCode(length: number): string {
+  const bytes = randomBytes(length * 2);
+  let out = "";
+  for (let i = 0; i < length; i++) {
+    const value = bytes.readUInt16BE(i * 2) % CODE_ALPHABET.length;
+    out += CODE_ALPHABET[value];
+  }
+  return out;
+}
+
+/** A URL-safe secret with 256 bits of entropy, for API keys and session tokens. */
+export function randomSecret(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+/** SHA-256 in hex: for high-entropy secrets (API keys, tokens) and request fingerprints. */
+export function sha256(value: string): string {
+  return createHash("sha256").update(value).digest("hex");
+}
+
+/** A stable fingerprint of a JSON value: object keys sorted, so key order does not matter. */
+export function fingerprint(value: unknown): string {
+  return sha256(stableStringify(value));
+}
+
+function stableStringify(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(",")}}`;
+}

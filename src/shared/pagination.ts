@@ -1,0 +1,31 @@
+import { AppError } from "./errors.ts";
+
+/**
+ * Cursors are opaque to clients: base64url of the last row's sort key (a time-ordered UUID).
+ *
+ * @example const next = encodeCursor(rows.at(-1)!.id)
+ */
+export function encodeCursor(id: string): string {
+  return Buffer.from(id, "utf8").toString("base64url");
+}
+
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const id = Buffer.from(cursor, "base64url").toString("utf8");
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
+    throw new AppError(400, "invalid_cursor", "The cursor is not one this API returned.");
+  }
+  return id;
+}
+
+/** Turns `limit + 1` fetched rows into a page and the cursor of the next one. */
+export function toPage<R extends { id: string }, D>(
+  rows: R[],
+  limit: number,
+  map: (row: R) => D,
+): { data: D[]; next_cursor: string | null } {
+  const more = rows.length > limit;
+  const pageRows = more ? rows.slice(0, limit) : rows;
+  const last = pageRows.at(-1);
+  return { data: pageRows.map(map), next_cursor: more && last ? encodeCursor(last.id) : null };
+}

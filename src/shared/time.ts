@@ -1,0 +1,128 @@
+/**
+ * Calendar arithmetic in a business's own time zone, on top of `Intl` (no time-zone database of
+ * our own). A business in Europe/Warsaw has "weekday 7–9" and "end of month" on Warsaw's clock.
+ */
+
+export interface ZonedParts {
+  year: number;
+  month: number; // 1-12
+  day: number; // 1-31
+  hour: number; // 0-23
+  minute: number;
+  second: number;
+  /** ISO weekday: 1 = Monday … 7 = Sunday. */
+  weekday: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+      weekday: "short",
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** The wall-clock reading of `date` in `timeZone`. */
+export function zonedParts(date: Date, timeZone: string): ZonedParts {
+  const parts: Record<string, string> = {};
+  for (const p of formatter(timeZone).formatToParts(date)) parts[p.type] = p.value;
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    second: Number(parts.second),
+    weekday: WEEKDAYS[parts.weekday ?? ""] ?? 0,
+  };
+}
+
+/**
+ * The instant at which the wall clock in `timeZone` reads the given local time. In a DST gap the
+ * result is the first valid instant after it; in an overlap, the earlier one.
+ *
+ * @example zonedTimeToUtc({ year: 2026, month: 1, day: 1 }, "Europe/Amsterdam") // 2025-12-31T23:00:00Z
+ */
+export function zonedTimeToUtc(
+  local: { year: number; month: number; day: number; hour?: number; minute?: number },
+  timeZone: string,
+): Date {
+  const asUtc = Date.UTC(local.year, local.month - 1, local.day, local.hour ?? 0, local.minute ?? 0);
+  let guess = asUtc - offsetMs(new Date(asUtc), timeZone);
+  // A second pass settles the offset when the first guess crossed a DST change.
+  guess = asUtc - offsetMs(new Date(guess), timeZone);
+  return new Date(guess);
+}
+
+function offsetMs(date: Date, timeZone: string): number {
+  const p = zonedParts(date, timeZone);
+  const wall = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  return wall - Math.floor(date.getTime() / 1000) * 1000;
+}
+
+export function startOfDay(date: Date, timeZone: string): Date {
+  const p = zonedParts(date, timeZone);
+  return zonedTimeToUtc({ year: p.year, month: p.month, day: p.day }, timeZone);
+}
+
+export function startOfMonth(date: Date, timeZone: string, addMonths = 0): Date {
+  const p = zonedParts(date, timeZone);
+  const monthIndex = p.month - 1 + addMonths;
+  const year = p.year + Math.floor(monthIndex / 12);
+  const month = (((monthIndex % 12) + 12) % 12) + 1;
+  return zonedTimeToUtc({ year, month, day: 1 }, timeZone);
+}
+
+export function startOfYear(date: Date, timeZone: string, addYears = 0): Date {
+  const p = zonedParts(date, timeZone);
+  return zonedTimeToUtc({ year: p.year + addYears, month: 1, day: 1 }, timeZone);
+}
+
+/** Monday 00:00 of the week that holds `date`. */
+export function startOfWeek(date: Date, timeZone: string): Date {
+  const p = zonedParts(date, timeZone);
+  const monday = new Date(Date.UTC(p.year, p.month - 1, p.day - (p.weekday - 1)));
+  return zonedTimeToUtc(
+    { year: monday.getUTCFullYear(), month: monday.getUTCMonth() + 1, day: monday.getUTCDate() },
+    timeZone,
+  );
+}
+
+/** The same wall-clock time `months` later (clamped to the month's last day). */
+export function addMonths(date: Date, months: number, timeZone: string): Date {
+  const p = zonedParts(date, timeZone);
+  const monthIndex = p.month - 1 + months;
+  const year = p.year + Math.floor(monthIndex / 12);
+  const month = (((monthIndex % 12) + 12) % 12) + 1;
+  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return zonedTimeToUtc(
+    { year, month, day: Math.min(p.day, lastDay), hour: p.hour, minute: p.minute },
+    timeZone,
+  );
+}
+
+export const DAY_MS = 86_400_000;
+
+export function addDays(date: Date, days: number): Date {
+  return new Date(date.getTime() + days * DAY_MS);
+}
+
+const zones = new Set([...Intl.supportedValuesOf("timeZone"), "UTC"]);
+
+export function isTimeZone(value: string): boolean {
+  return zones.has(value);
+}

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OWNER_PASSWORD, startTestApp, type TestApp } from "../helpers/api.ts";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => t?.close());
+
+describe("business signup and login", () => {
+  it("signs a business up and returns the owner's session", async () => {
+    const tenant = await t.signup();
+    const me = await tenant.call("GET", "/v1/auth/me");
+    expect(me.status).toBe(200);
+    expect(me.body.actor.role).toBe("owner");
+    expect(me.body.business.currency).toBe("EUR");
+  });
+
+  it("refuses a handle that is taken", async () => {
+    const tenant = await t.signup();
+    const res = await t.call("POST", "/v1/businesses", {
+      slug: tenant.slug,
+      name: "Other",
+      currency: "EUR",
+      timezone: "Europe/Amsterdam",
+      locale: "en",
+      owner: { email: "x@y.test", name: "X", password: OWNER_PASSWORD },
+    });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe("slug_taken");
+  });
+
+  it.each([
+    ["an unknown currency", { currency: "XYZ" }, "currency"],
+    ["an unknown time zone", { timezone: "Mars/Olympus" }, "timezone"],
+    ["an unsupported locale", { locale: "fr" }, "locale"],
+    ["an extra field", { plan: "gold" }, ""],
+    ["a short password", { owner: { email: "a@b.test", name: "A", password: "short" } }, "owner.password"],
+  ])("refuses %s with validation_failed", async (_label, patch, path) => {
+    const res = await t.call("POST", "/v1/businesses", {
+      slug: "valid-slug-1",
+      name: "N",
+      currency: "EUR",
+      timezone: "Europe/Amsterdam",
+      locale: "en",
+      owner: { email: "a@b.test", name: "A", password: OWNER_PASSWORD },
+      ...patch,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("validation_failed");
+    expect(res.body.error.details.issues.map((i: { path: string }) => i.path)).toContain(path);
+    const login = await t.call("POST", "/v1/auth/login", {
+      business: "valid-slug-1",
+      email: "a@b.test",
+      password: OWNER_PASSWORD,
+    });
+    expect(login.status).toBe(401);
+  });
+
+  it("refuses malformed JSON", async () => {
+    const res = await t.call("POST", "/v1/businesses", "{not json", { "content-type": "application/json" });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("malformed_json");
+  });
+
+  it("logs in with the right password only, and logs out", async () => {
+    const tenant = await t.signup();
+    const wrong = await t.call("POST", "/v1/auth/login", {
+      business: tenant.slug,
+      email: tenant.ownerEmail,
+      password: "wrong password!",
+    });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error.code).toBe("invalid_credentials");
+    const ok = await t.call("POST", "/v1/auth/login", {
+      business: tenant.slug,
+      email: tenant.ownerEmail.toUpperCase(),
+      password: OWNER_PASSWORD,
+    });
+    expect(ok.status).toBe(200);
+    const session = tenant.as(ok.body.token);
+    expect((await session.call("GET", "/v1/business")).status).toBe(200);
+    expect((await session.call("POST", "/v1/auth/logout")).status).toBe(204);
+    const after = await session.call("GET", "/v1/business");
+    expect(after.status).toBe(401);
+    expect(after.body.error.code).toBe("unauthorized");
+  });
+
+  it("rejects requests without or with a forged token", async () => {
+    expect((await t.call("GET", "/v1/business")).body.error.code).toBe("unauthorized");
+    const tenant = await t.signup();
+    const forged = tenant.token.slice(0, -4) + "AAAA";
+    expect((await tenant.as(forged).call("GET", "/v1/business")).status).toBe(401);
+  });
+
+  it("updates the profile and refuses an empty patch", async () => {
+    const tenant = await t.signup();
+    const res = await tenant.call("PATCH", "/v1/business", { name: "Café Anna", timezone: "Europe/Warsaw" });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ name: "Café Anna", timezone: "Europe/Warsaw" });
+    const empty = await tenant.call("PATCH", "/v1/business", {});
+    expect(empty.status).toBe(400);
+  });
+
+  it("answers unknown routes with route_not_found", async () => {
+    const res = await t.call("GET", "/v1/nope");
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("route_not_found");
+  });
+});

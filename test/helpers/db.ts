@@ -1,0 +1,35 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import pg from "pg";
+import { type Database, type EngineName, openDatabase } from "../../src/db/database.ts";
+import { PGLITE_TEMPLATE_FILE, TEMPLATE_DB, TEST_DATABASE_URL, urlFor } from "./engines.ts";
+
+/** The engine this test project runs on (set per Vitest project). */
+export const engine: EngineName = process.env.TEST_ENGINE === "postgres" ? "postgres" : "pglite";
+
+/**
+ * A fresh, migrated database for one test file: a copy of the PGlite template, or a new database
+ * on the PostgreSQL server created from the migrated template (dropped again on close).
+ */
+export async function openTestDatabase(options: { poolSize?: number } = {}): Promise<Database> {
+  if (engine === "pglite") {
+    const blob = new Blob([readFileSync(PGLITE_TEMPLATE_FILE)]);
+    return openDatabase({ memory: true, loadDataDir: blob });
+  }
+  const name = `regulars_t_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`create database ${name} template ${TEMPLATE_DB}`);
+  await admin.end();
+  const database = await openDatabase({ url: urlFor(name), poolSize: options.poolSize ?? 10 });
+  return {
+    ...database,
+    close: async () => {
+      await database.close();
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}

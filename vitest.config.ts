@@ -1,0 +1,38 @@
+import { defineConfig } from "vitest/config";
+
+// Integration tests (`*.int.test.ts`) run twice: on embedded PGlite and on the PostgreSQL server
+// named by TEST_DATABASE_URL (default: the local server). Unit tests run once, without a database.
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+          exclude: ["**/*.int.test.ts", "**/node_modules/**"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "pglite",
+          include: ["src/**/*.int.test.ts", "test/**/*.int.test.ts"],
+          env: { TEST_ENGINE: "pglite" },
+          globalSetup: ["test/helpers/setup-pglite.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "postgres",
+          include: ["src/**/*.int.test.ts", "test/**/*.int.test.ts"],
+          env: { TEST_ENGINE: "postgres" },
+          globalSetup: ["test/helpers/setup-postgres.ts"],
+        },
+      },
+    ],
+  },
+});
