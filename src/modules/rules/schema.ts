@@ -1,0 +1,124 @@
+import { z } from "zod";
+
+/**
+ * Earning rules are data: a set of conditions that must all hold and one effect. There is no
+ * expression evaluation, so a rule can never run code; the evaluator (`evaluate.ts`) interprets
+ * these shapes and nothing else.
+ */
+
+const Hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: "must be a time as HH:MM (24-hour)" });
+const Key = z.string().min(1).max(64);
+const Scalar = z.union([z.string().max(200), z.number(), z.boolean()]);
+
+export const AttributeCondition = z.strictObject({
+  key: Key.describe("Attribute (member) or property (event) name"),
+  op: z.enum(["eq", "neq", "in", "gt", "gte", "lt", "lte", "exists"]),
+  value: z.union([Scalar, z.array(Scalar).max(100)]).optional(),
+});
+export type AttributeCondition = z.infer<typeof AttributeCondition>;
+
+export const ItemMatch = z.strictObject({
+  skus: z.array(z.string().min(1).max(64)).max(200).optional(),
+  categories: z.array(z.string().min(1).max(64)).max(100).optional(),
+  brands: z.array(z.string().min(1).max(64)).max(100).optional(),
+});
+export type ItemMatch = z.infer<typeof ItemMatch>;
+
+export const RuleConditions = z
+  .strictObject({
+    min_spend_minor: z.int().min(0).max(10_000_000_000).optional(),
+    items: ItemMatch.extend({ min_quantity: z.int().min(1).max(10_000).optional() })
+      .optional()
+      .describe("At least one line item must match one of the lists (sku, category or brand)."),
+    days_of_week: z
+      .array(z.int().min(1).max(7))
+      .min(1)
+      .max(7)
+      .optional()
+      .describe("ISO weekdays in the business's time zone: 1 = Monday … 7 = Sunday"),
+    time_window: z
+      .strictObject({ from: Hhmm, to: Hhmm })
+      .refine((w) => w.from !== w.to, { error: "from and to must differ" })
+      .optional()
+      .describe("Local time of day, from inclusive to exclusive; wraps past midnight when from > to"),
+    tier_ids: z.array(z.uuid()).min(1).max(20).optional().describe("The member must be in one of these tiers"),
+    first_purchase: z.boolean().optional().describe("true: only the member's first purchase; false: never the first"),
+    location_ids: z.array(z.uuid()).min(1).max(100).optional(),
+    member_attributes: z.array(AttributeCondition).max(20).optional(),
+    event_properties: z.array(AttributeCondition).max(20).optional(),
+  })
+  .describe("Every condition given must hold; an empty object always holds.");
+export type RuleConditions = z.infer<typeof RuleConditions>;
+
+export const RuleEffect = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("fixed_points"), points: z.int().min(1).max(1_000_000) }),
+  z.strictObject({
+    type: z.literal("points_per_spend"),
+    points: z.int().min(1).max(1000),
+    per_minor: z.int().min(1).max(1_000_000),
+    scope: z.enum(["order", "matching_items"]).describe("Spend of the whole purchase, or only of matching items"),
+  }),
+  z.strictObject({
+    type: z.literal("multiplier"),
+    factor_bp: z
+      .int()
+      .min(10_001)
+      .max(100_000)
+      .describe("Multiplies the base points: 20000 = double points. Adds base × (factor − 1) points."),
+  }),
+  z.strictObject({ type: z.literal("stamps"), stamp_card_id: z.uuid(), stamps: z.int().min(1).max(100) }),
+]);
+export type RuleEffect = z.infer<typeof RuleEffect>;
+
+export const RuleCap = z
+  .strictObject({
+    period: z.enum(["day", "week", "month", "year", "lifetime"]),
+    max_times: z.int().min(1).max(100_000).optional(),
+    max_points: z.int().min(1).max(100_000_000).optional(),
+  })
+  .refine((c) => c.max_times !== undefined || c.max_points !== undefined, {
+    error: "a cap needs max_times, max_points or both",
+  })
+  .describe("Per member, per calendar period in the business's time zone");
+export type RuleCap = z.infer<typeof RuleCap>;
+
+export const RuleTrigger = z.enum(["purchase", "event", "signup"]);
+
+const RuleFields = {
+  name: z.string().trim().min(1).max(120),
+  description: z.string().max(1000).nullable().optional(),
+  trigger: RuleTrigger,
+  event_type: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,63}$/, { error: "must be snake_case, e.g. review_written" })
+    .nullable()
+    .optional(),
+  priority: z.int().min(0).max(1000).default(100).describe("Lower runs first"),
+  stop_processing: z.boolean().default(false).describe("When this rule applies, later rules are skipped"),
+  conditions: RuleConditions.default({}),
+  effect: RuleEffect,
+  cap: RuleCap.nullable().optional(),
+  starts_at: z.iso.datetime({ offset: true }).nullable().optional(),
+  ends_at: z.iso.datetime({ offset: true }).nullable().optional(),
+  active: z.boolean().default(true),
+};
+
+/** The body that creates a rule; `RulePatch` changes some of its fields. */
+export const RuleInput = z.strictObject(RuleFields);
+export type RuleInput = z.infer<typeof RuleInput>;
+
+/** A stored rule as the evaluator sees it. */
+export interface Rule {
+  id: string;
+  name: string;
+  trigger: "purchase" | "event" | "signup";
+  event_type: string | null;
+  priority: number;
+  stop_processing: boolean;
+  conditions: RuleConditions;
+  effect: RuleEffect;
+  cap: RuleCap | null;
+  starts_at: Date | null;
+  ends_at: Date | null;
+  active: boolean;
+}
