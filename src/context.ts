@@ -1,10 +1,17 @@
 import type { Db } from "./db/database.ts";
+import { SnapshotCache } from "./modules/program/snapshot.ts";
 import type { Clock } from "./shared/clock.ts";
 
-/** What every use case needs: the database and the clock. Nothing global, nothing hidden. */
+/** What every use case needs: the database, the clock and the program cache. Nothing global. */
 export interface AppContext {
   db: Db;
   clock: Clock;
+  snapshots: SnapshotCache;
+}
+
+/** Builds the context for a server, a CLI command or a test. */
+export function createContext(db: Db, clock: Clock): AppContext {
+  return { db, clock, snapshots: new SnapshotCache() };
 }
 
 export type Role = "owner" | "manager" | "cashier";

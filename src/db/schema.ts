@@ -159,6 +159,8 @@ export interface StampEntriesTable {
   actor: string;
   source_type: string;
   source_id: string;
+  rule_id: string | null;
+  occurred_at: Date;
   created_at: Date;
 }
 
@@ -194,7 +196,6 @@ export interface PurchasesTable {
   business_id: string;
   id: string;
   external_id: string;
-  request_hash: string;
   member_id: string | null;
   location_id: string | null;
   amount_minor: number;
@@ -213,7 +214,6 @@ export interface RefundsTable {
   id: string;
   purchase_id: string;
   external_id: string;
-  request_hash: string;
   amount_minor: number;
   lines: Json | null;
   points_reversed: number;
@@ -228,7 +228,6 @@ export interface MemberEventsTable {
   business_id: string;
   id: string;
   external_id: string;
-  request_hash: string;
   member_id: string;
   type: string;
   properties: Json;

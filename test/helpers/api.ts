@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import type { AppContext } from "../../src/context.ts";
+import { type AppContext, createContext } from "../../src/context.ts";
 import type { Database } from "../../src/db/database.ts";
 import { buildApp } from "../../src/http/app.ts";
 import { FixedClock } from "../../src/shared/clock.ts";
@@ -51,7 +51,7 @@ export const OWNER_PASSWORD = "correct horse battery";
 export async function startTestApp(options: { now?: string; poolSize?: number } = {}): Promise<TestApp> {
   const database = await openTestDatabase({ poolSize: options.poolSize });
   const clock = new FixedClock(new Date(options.now ?? "2026-03-02T09:00:00Z"));
-  const ctx: AppContext = { db: database.db, clock };
+  const ctx: AppContext = createContext(database.db, clock);
   const app = await buildApp(ctx, { rateLimitPerMinute: 1_000_000 });
   await app.ready();
 

@@ -196,9 +196,13 @@ create table stamp_entries (
   actor text not null,
   source_type text not null,
   source_id text not null,
+  rule_id uuid,
+  occurred_at timestamptz not null,
   created_at timestamptz not null,
   primary key (business_id, id)
 );
+create index stamp_entries_rule_idx on stamp_entries (business_id, member_id, rule_id, occurred_at) where rule_id is not null;
+create index stamp_entries_source_idx on stamp_entries (business_id, source_type, source_id);
 create index stamp_entries_member_idx on stamp_entries (business_id, member_id, created_at);
 
 create table stamp_balances (
@@ -235,7 +239,6 @@ create table purchases (
   business_id uuid not null,
   id uuid not null,
   external_id text not null,
-  request_hash text not null,
   member_id uuid,
   location_id uuid,
   amount_minor bigint not null check (amount_minor >= 0),
@@ -259,7 +262,6 @@ create table refunds (
   id uuid not null,
   purchase_id uuid not null,
   external_id text not null,
-  request_hash text not null,
   amount_minor bigint not null check (amount_minor > 0),
   lines jsonb,
   points_reversed integer not null,
@@ -277,7 +279,6 @@ create table member_events (
   business_id uuid not null,
   id uuid not null,
   external_id text not null,
-  request_hash text not null,
   member_id uuid not null,
   type text not null,
   properties jsonb not null,

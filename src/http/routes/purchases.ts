@@ -1,0 +1,78 @@
+import { z } from "zod";
+import type { AppContext } from "../../context.ts";
+import { notFound } from "../../shared/errors.ts";
+import { decodeCursor, toPage } from "../../shared/pagination.ts";
+import { PurchaseInput, previewPurchase, purchaseDto, recordPurchase } from "../../use-cases/purchases.ts";
+import type { ZodApp } from "../app.ts";
+import { IdParams, PageQuery } from "../schemas.ts";
+
+export async function purchaseRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
+  app.post(
+    "/purchases",
+    {
+      schema: {
+        tags: ["purchases"],
+        summary: "Record a purchase",
+        description:
+          "Runs the earning rules, posts points and stamps and re-evaluates the tier, in one transaction. Anonymous purchases (no member) are recorded too, for member vs non-member analytics. `external_id` makes the call idempotent: a retry returns the first result with status 200 and header `Idempotent-Replayed: true`. Errors: `validation_failed`, `currency_mismatch`, `member_not_found`, `member_ambiguous`, `location_not_found`, `location_archived`, `occurred_at_in_future`, `idempotency_key_reused` (409: same external_id, different purchase).",
+        body: PurchaseInput,
+      },
+    },
+    async (req, reply) => {
+      const { result, replayed } = await recordPurchase(ctx, req.actor, req.body);
+      if (replayed) reply.header("idempotent-replayed", "true");
+      return reply.status(replayed ? 200 : 201).send(result);
+    },
+  );
+
+  app.post(
+    "/purchases/preview",
+    {
+      schema: {
+        tags: ["purchases"],
+        summary: "What would this purchase earn?",
+        description: "Prices a purchase exactly as recording would, and writes nothing.",
+        body: PurchaseInput.omit({ external_id: true }),
+      },
+    },
+    async (req) => previewPurchase(ctx, req.actor, req.body),
+  );
+
+  app.get(
+    "/purchases",
+    {
+      schema: {
+        tags: ["purchases"],
+        summary: "List purchases, newest first",
+        querystring: PageQuery.extend({ member_id: z.uuid().optional() }),
+      },
+    },
+    async (req) => {
+      const before = decodeCursor(req.query.cursor);
+      let q = ctx.db
+        .selectFrom("purchases")
+        .selectAll()
+        .where("business_id", "=", req.actor.businessId)
+        .orderBy("id", "desc")
+        .limit(req.query.limit + 1);
+      if (req.query.member_id) q = q.where("member_id", "=", req.query.member_id);
+      if (before) q = q.where("id", "<", before);
+      return toPage(await q.execute(), req.query.limit, purchaseDto);
+    },
+  );
+
+  app.get(
+    "/purchases/:id",
+    { schema: { tags: ["purchases"], summary: "One purchase", params: IdParams } },
+    async (req) => {
+      const row = await ctx.db
+        .selectFrom("purchases")
+        .selectAll()
+        .where("business_id", "=", req.actor.businessId)
+        .where("id", "=", req.params.id)
+        .executeTakeFirst();
+      if (!row) throw notFound("purchase", req.params.id);
+      return purchaseDto(row);
+    },
+  );
+}

@@ -1,0 +1,22 @@
+import { addDays, startOfMonth, startOfYear } from "../../shared/time.ts";
+import type { ExpiryPolicy } from "../program/config.ts";
+
+/**
+ * When points earned at `earnedAt` expire under `policy`, in the business's time zone. "End of
+ * month" means the first instant of the next month: points earned on 15 March with
+ * `months_after: 0` can be spent until 31 March 23:59:59.999 local time and are gone at 1 April 00:00.
+ *
+ * @example expiresAt(new Date("2026-03-15T10:00Z"), { policy: "end_of_month", months_after: 0 }, "UTC") // 2026-04-01T00:00Z
+ */
+export function expiresAt(earnedAt: Date, policy: ExpiryPolicy, timeZone: string): Date | null {
+  switch (policy.policy) {
+    case "never":
+      return null;
+    case "days_after_earn":
+      return addDays(earnedAt, policy.days);
+    case "end_of_month":
+      return startOfMonth(earnedAt, timeZone, policy.months_after + 1);
+    case "end_of_year":
+      return startOfYear(earnedAt, timeZone, policy.years_after + 1);
+  }
+}

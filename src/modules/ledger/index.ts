@@ -1,0 +1,443 @@
+import { sql } from "kysely";
+import type { Db, Tx } from "../../db/database.ts";
+import type { LedgerAccountsTable, LedgerEntryKind } from "../../db/schema.ts";
+import { AppError, assert } from "../../shared/errors.ts";
+import { newId } from "../../shared/ids.ts";
+import { type Allocation, allocateReversal, allocateSpend, type OpenLot, summarize } from "./lots.ts";
+
+export { expiresAt } from "./expiry.ts";
+export type { Allocation, OpenLot } from "./lots.ts";
+
+/**
+ * The points ledger. Append-only: every change of a balance is a new entry that says why
+ * (`reason`), who (`actor`) and from what (`source_type`/`source_id`). Points live in lots with a
+ * release time (pending period) and an expiry; every entry's effect on lots is recorded as
+ * allocations, so at all times:
+ *
+ *   sum(entries.points) = account.balance_points = sum(lots.points_remaining) − account.debt_points
+ *   lot.points_remaining = sum(allocations to the lot)
+ *
+ * All functions run inside the caller's transaction, after `lockAccount`, which serializes every
+ * change of one member's points.
+ */
+
+export type Account = LedgerAccountsTable;
+
+export interface EntryMeta {
+  reason: string;
+  actor: string;
+  source_type: string;
+  source_id: string;
+  occurred_at: Date;
+}
+
+export interface EarnLine {
+  points: number;
+  reason: string;
+  rule_id: string | null;
+}
+
+export interface PostedEntry {
+  id: string;
+  kind: LedgerEntryKind;
+  points: number;
+  reason: string;
+  rule_id: string | null;
+}
+
+/**
+ * Locks the member's account row for the rest of the transaction (creating it on first use) and
+ * returns it. One statement: `on conflict do update` takes the row lock as well.
+ */
+export async function lockAccount(tx: Tx, businessId: string, memberId: string, now: Date): Promise<Account> {
+  return tx
+    .insertInto("ledger_accounts")
+    .values({
+      business_id: businessId,
+      member_id: memberId,
+      balance_points: 0,
+      debt_points: 0,
+      lifetime_earned_points: 0,
+      lifetime_spent_points: 0,
+      updated_at: now,
+    })
+    .onConflict((oc) =>
+      oc.columns(["business_id", "member_id"]).doUpdateSet({ updated_at: sql`ledger_accounts.updated_at` }),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** The member's lots that still hold points, pending ones included. */
+export async function openLots(tx: Tx | Db, businessId: string, memberId: string): Promise<OpenLot[]> {
+  return tx
+    .selectFrom("ledger_lots")
+    .select(["id", "points_remaining", "available_at", "expires_at", "source_type", "source_id"])
+    .where("business_id", "=", businessId)
+    .where("member_id", "=", memberId)
+    .where("points_remaining", ">", 0)
+    .execute();
+}
+
+/**
+ * Credits earned points: one entry per line (base points, each rule), all into one new lot with
+ * the given release time and expiry. Points first settle any debt left by earlier refunds.
+ */
+export async function earn(
+  tx: Tx,
+  account: Account,
+  lines: readonly EarnLine[],
+  meta: Omit<EntryMeta, "reason"> & { available_at: Date; expires_at: Date | null; kind?: "earn" | "adjust" },
+  now: Date,
+): Promise<PostedEntry[]> {
+  const positive = lines.filter((l) => l.points > 0);
+  if (positive.length === 0) return [];
+  const total = positive.reduce((sum, l) => sum + l.points, 0);
+  const kind = meta.kind ?? "earn";
+  const entries = positive.map((l) => ({
+    business_id: account.business_id,
+    id: newId(now.getTime()),
+    member_id: account.member_id,
+    kind,
+    points: l.points,
+    reason: l.reason,
+    actor: meta.actor,
+    source_type: meta.source_type,
+    source_id: meta.source_id,
+    rule_id: l.rule_id,
+    occurred_at: meta.occurred_at,
+    created_at: now,
+  }));
+  await tx.insertInto("ledger_entries").values(entries).execute();
+
+  // Earlier debt (a refund of already-spent points) is settled from the new lot right away.
+  const settle = Math.min(account.debt_points, total);
+  const lotId = newId(now.getTime());
+  await tx
+    .insertInto("ledger_lots")
+    .values({
+      business_id: account.business_id,
+      id: lotId,
+      member_id: account.member_id,
+      source_type: meta.source_type,
+      source_id: meta.source_id,
+      points_initial: total,
+      points_remaining: total - settle,
+      available_at: meta.available_at,
+      expires_at: meta.expires_at,
+      created_at: now,
+    })
+    .execute();
+  const allocations = entries.map((e) => ({ entry_id: e.id, lot_id: lotId, points: e.points }));
+  if (settle > 0) allocations.push(...(await settlementAllocations(tx, account, lotId, settle)));
+  await insertAllocations(tx, account.business_id, allocations, now);
+  await updateAccount(tx, account, { balance: total, debt: -settle, earned: total }, now);
+  return entries.map(toPosted);
+}
+
+/**
+ * Spends points earliest-expiry-first. Throws `409 insufficient_points` when the spendable
+ * balance is short; nothing is written then.
+ */
+export async function spend(
+  tx: Tx,
+  account: Account,
+  points: number,
+  meta: EntryMeta & { kind?: "spend" | "adjust" },
+  now: Date,
+): Promise<PostedEntry> {
+  assert(Number.isInteger(points) && points > 0, "spend is a positive integer");
+  const lots = await openLots(tx, account.business_id, account.member_id);
+  const allocations = allocateSpend(lots, points, now);
+  const spendable = summarize(lots, now, now).available - account.debt_points;
+  if (!allocations || spendable < points) {
+    throw new AppError(
+      409,
+      "insufficient_points",
+      `The member has ${Math.max(0, spendable)} points available; ${points} are needed.`,
+      { available: Math.max(0, spendable), needed: points },
+    );
+  }
+  const entry = await postDebit(tx, account, meta.kind ?? "spend", -points, allocations, meta, null, now);
+  await updateAccount(tx, account, { balance: -points, spent: meta.kind === "adjust" ? 0 : points }, now);
+  return entry;
+}
+
+/**
+ * Takes back points a source earned (a refund): the source's own lots first (pending before
+ * available), then other pending, then other available points. What cannot be covered becomes
+ * debt when the policy allows a negative balance, and is otherwise written off (returned as
+ * `unrecovered`).
+ */
+export async function reverse(
+  tx: Tx,
+  account: Account,
+  points: number,
+  meta: EntryMeta,
+  options: { allowNegative: boolean; source: { type: string; id: string } },
+  now: Date,
+): Promise<{ entry: PostedEntry | null; reversed: number; unrecovered: number }> {
+  if (points <= 0) return { entry: null, reversed: 0, unrecovered: 0 };
+  const lots = await openLots(tx, account.business_id, account.member_id);
+  const { allocations, shortfall } = allocateReversal(lots, points, options.source, now);
+  const debt = options.allowNegative ? shortfall : 0;
+  const reversed = points - shortfall + debt;
+  if (reversed === 0) return { entry: null, reversed: 0, unrecovered: shortfall };
+  const entry = await postDebit(tx, account, "reverse", -reversed, allocations, meta, null, now);
+  await updateAccount(tx, account, { balance: -reversed, debt }, now);
+  return { entry, reversed, unrecovered: shortfall - debt };
+}
+
+/**
+ * Gives back the points of an earlier debit (a voided voucher): the same lots get their points
+ * back, with the same expiry, so voiding never extends the life of a point.
+ */
+export async function restore(
+  tx: Tx,
+  account: Account,
+  debitEntryId: string,
+  meta: EntryMeta,
+  now: Date,
+): Promise<PostedEntry | null> {
+  const taken = await tx
+    .selectFrom("ledger_allocations")
+    .select(["lot_id", "points"])
+    .where("business_id", "=", account.business_id)
+    .where("entry_id", "=", debitEntryId)
+    .execute();
+  const allocations = taken.map((a) => ({ lot_id: a.lot_id, points: -a.points }));
+  const points = allocations.reduce((s, a) => s + a.points, 0);
+  if (points <= 0) return null;
+  const entry = await postDebit(tx, account, "restore", points, allocations, meta, null, now);
+  await updateAccount(tx, account, { balance: points, spent: -points }, now);
+  return entry;
+}
+
+/** Writes a non-earning entry and its allocations, and moves the lots' remaining points. */
+async function postDebit(
+  tx: Tx,
+  account: Account,
+  kind: LedgerEntryKind,
+  points: number,
+  allocations: readonly Allocation[],
+  meta: EntryMeta,
+  ruleId: string | null,
+  now: Date,
+): Promise<PostedEntry> {
+  const entry = {
+    business_id: account.business_id,
+    id: newId(now.getTime()),
+    member_id: account.member_id,
+    kind,
+    points,
+    reason: meta.reason,
+    actor: meta.actor,
+    source_type: meta.source_type,
+    source_id: meta.source_id,
+    rule_id: ruleId,
+    occurred_at: meta.occurred_at,
+    created_at: now,
+  };
+  await tx.insertInto("ledger_entries").values(entry).execute();
+  await moveLots(tx, account.business_id, allocations);
+  await insertAllocations(
+    tx,
+    account.business_id,
+    allocations.map((a) => ({ entry_id: entry.id, ...a })),
+    now,
+  );
+  return toPosted(entry);
+}
+
+/** Applies allocations to lots in one statement. */
+async function moveLots(tx: Tx, businessId: string, allocations: readonly Allocation[]): Promise<void> {
+  if (allocations.length === 0) return;
+  const values = sql.join(allocations.map((a) => sql`(${a.lot_id}::uuid, ${a.points}::int)`));
+  await sql`
+    update ledger_lots l set points_remaining = l.points_remaining + v.points
+    from (values ${values}) as v(lot_id, points)
+    where l.business_id = ${businessId} and l.id = v.lot_id`.execute(tx);
+}
+
+async function insertAllocations(
+  tx: Tx,
+  businessId: string,
+  rows: readonly { entry_id: string; lot_id: string; points: number }[],
+  now: Date,
+): Promise<void> {
+  if (rows.length === 0) return;
+  // One entry may touch one lot twice (debt settlement from a lot it also credits); merge them.
+  const merged = new Map<string, { entry_id: string; lot_id: string; points: number }>();
+  for (const r of rows) {
+    const key = `${r.entry_id}/${r.lot_id}`;
+    const prev = merged.get(key);
+    merged.set(key, prev ? { ...prev, points: prev.points + r.points } : { ...r });
+  }
+  await tx
+    .insertInto("ledger_allocations")
+    .values([...merged.values()].map((r) => ({ business_id: businessId, ...r, created_at: now })))
+    .execute();
+}
+
+/**
+ * Debt is owed by the reversal entries that created it; settling it books the taken points against
+ * those entries (oldest first), so every entry's allocations add up to its points once settled.
+ */
+async function settlementAllocations(
+  tx: Tx,
+  account: Account,
+  lotId: string,
+  settle: number,
+): Promise<{ entry_id: string; lot_id: string; points: number }[]> {
+  const owing = await sql<{ id: string; owed: number }>`
+    select e.id, (-e.points + coalesce(sum(a.points), 0))::int as owed
+    from ledger_entries e
+    left join ledger_allocations a on a.business_id = e.business_id and a.entry_id = e.id
+    where e.business_id = ${account.business_id} and e.member_id = ${account.member_id} and e.kind = 'reverse'
+    group by e.id
+    having -e.points + coalesce(sum(a.points), 0) > 0
+    order by e.id`.execute(tx);
+  const out: { entry_id: string; lot_id: string; points: number }[] = [];
+  let left = settle;
+  for (const row of owing.rows) {
+    if (left === 0) break;
+    const take = Math.min(left, row.owed);
+    out.push({ entry_id: row.id, lot_id: lotId, points: -take });
+    left -= take;
+  }
+  assert(left === 0, "debt on the account equals the unallocated part of reversal entries");
+  return out;
+}
+
+async function updateAccount(
+  tx: Tx,
+  account: Account,
+  delta: { balance: number; debt?: number; earned?: number; spent?: number },
+  now: Date,
+): Promise<void> {
+  account.balance_points += delta.balance;
+  account.debt_points += delta.debt ?? 0;
+  account.lifetime_earned_points += delta.earned ?? 0;
+  account.lifetime_spent_points += delta.spent ?? 0;
+  assert(account.debt_points >= 0, "debt is never negative");
+  await tx
+    .updateTable("ledger_accounts")
+    .set({
+      balance_points: account.balance_points,
+      debt_points: account.debt_points,
+      lifetime_earned_points: account.lifetime_earned_points,
+      lifetime_spent_points: account.lifetime_spent_points,
+      updated_at: now,
+    })
+    .where("business_id", "=", account.business_id)
+    .where("member_id", "=", account.member_id)
+    .execute();
+}
+
+function toPosted(e: {
+  id: string;
+  kind: LedgerEntryKind;
+  points: number;
+  reason: string;
+  rule_id: string | null;
+}): PostedEntry {
+  return { id: e.id, kind: e.kind, points: e.points, reason: e.reason, rule_id: e.rule_id };
+}
+
+export interface PointsBalance {
+  available: number;
+  pending: number;
+  debt: number;
+  lifetime_earned: number;
+  lifetime_spent: number;
+  expiring_soon: { expires_at: string; points: number }[];
+}
+
+/** A member's points at `now`: spendable, pending, debt, and what expires before `soonUntil`. */
+export async function pointsBalance(
+  db: Db | Tx,
+  businessId: string,
+  memberId: string,
+  now: Date,
+  soonUntil: Date,
+): Promise<PointsBalance> {
+  const [account, lots] = await Promise.all([
+    db
+      .selectFrom("ledger_accounts")
+      .selectAll()
+      .where("business_id", "=", businessId)
+      .where("member_id", "=", memberId)
+      .executeTakeFirst(),
+    openLots(db, businessId, memberId),
+  ]);
+  const s = summarize(lots, now, soonUntil);
+  const debt = account?.debt_points ?? 0;
+  return {
+    available: s.available - debt,
+    pending: s.pending,
+    debt,
+    lifetime_earned: account?.lifetime_earned_points ?? 0,
+    lifetime_spent: account?.lifetime_spent_points ?? 0,
+    expiring_soon: s.expiring.map((e) => ({ expires_at: e.expires_at.toISOString(), points: e.points })),
+  };
+}
+
+/**
+ * Expires lots whose time has come, `batchSize` lots per transaction, until none are left or
+ * `maxBatches` ran. Each expired lot gets one `expire` entry; a lot is expired once because the
+ * batch takes only lots that still hold points. Safe to stop and run again at any time.
+ */
+export async function runExpiry(
+  db: Db,
+  now: Date,
+  options: { businessId?: string; batchSize?: number; maxBatches?: number } = {},
+): Promise<{ lots: number; points: number }> {
+  const batchSize = options.batchSize ?? 500;
+  let total = { lots: 0, points: 0 };
+  for (let batch = 0; batch < (options.maxBatches ?? 10_000); batch++) {
+    const done = await db.transaction().execute(async (tx) => {
+      let q = tx
+        .selectFrom("ledger_lots")
+        .select(["business_id", "member_id", "id", "points_remaining", "expires_at"])
+        .where("expires_at", "<=", now)
+        .where("points_remaining", ">", 0)
+        .orderBy("expires_at")
+        .limit(batchSize);
+      if (options.businessId) q = q.where("business_id", "=", options.businessId);
+      const lots = await q.execute();
+      for (const lot of lots) {
+        const account = await lockAccount(tx, lot.business_id, lot.member_id, now);
+        // Re-read under the account lock: a concurrent spend may have emptied the lot.
+        const fresh = await tx
+          .selectFrom("ledger_lots")
+          .select("points_remaining")
+          .where("business_id", "=", lot.business_id)
+          .where("id", "=", lot.id)
+          .executeTakeFirstOrThrow();
+        if (fresh.points_remaining === 0) continue;
+        const points = fresh.points_remaining;
+        await postDebit(
+          tx,
+          account,
+          "expire",
+          -points,
+          [{ lot_id: lot.id, points: -points }],
+          {
+            reason: `${points} points expired on ${lot.expires_at?.toISOString().slice(0, 10)}`,
+            actor: "system:expiry",
+            source_type: "lot",
+            source_id: lot.id,
+            occurred_at: lot.expires_at ?? now,
+          },
+          null,
+          now,
+        );
+        await updateAccount(tx, account, { balance: -points }, now);
+        total = { lots: total.lots + 1, points: total.points + points };
+      }
+      return lots.length < batchSize;
+    });
+    if (done) break;
+  }
+  return total;
+}

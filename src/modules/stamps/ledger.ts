@@ -1,0 +1,142 @@
+import { sql } from "kysely";
+import type { Tx } from "../../db/database.ts";
+import { assert } from "../../shared/errors.ts";
+import { newId } from "../../shared/ids.ts";
+import { type LineItem, matchingQuantity } from "../rules/evaluate.ts";
+import type { ItemMatch } from "../rules/schema.ts";
+
+/**
+ * Stamps are a ledger of their own: append-only `stamp_entries`, and `stamp_balances` holding the
+ * running count per member and card (always the sum of the entries). A full card is
+ * `stamps_required` stamps; a member may hold several full cards at once.
+ */
+
+export interface StampCardRule {
+  id: string;
+  name: string;
+  stamps_required: number;
+  earn_on: "visit" | "purchase" | "item";
+  min_spend_minor: number;
+  item_match: ItemMatch;
+  max_stamps_per_purchase: number;
+}
+
+/**
+ * Stamps a purchase earns on a card by the card's own rule: one per visit or qualifying purchase,
+ * or one per matching item; never more than the card's per-purchase maximum.
+ *
+ * @example stampsForPurchase(coffeeCard, { amount_minor: 350, items: [{ sku: "latte", quantity: 2, ... }] }) // 2
+ */
+export function stampsForPurchase(
+  card: StampCardRule,
+  purchase: { amount_minor: number; items: readonly LineItem[] },
+): number {
+  if (purchase.amount_minor < card.min_spend_minor) return 0;
+  const stamps = card.earn_on === "item" ? matchingQuantity(purchase.items, card.item_match) : 1;
+  return Math.min(stamps, card.max_stamps_per_purchase);
+}
+
+export interface StampLine {
+  stamp_card_id: string;
+  stamps: number;
+  reason: string;
+  rule_id: string | null;
+}
+
+export interface StampMeta {
+  kind: "earn" | "redeem" | "reverse" | "adjust" | "restore";
+  actor: string;
+  source_type: string;
+  source_id: string;
+  occurred_at: Date;
+}
+
+/**
+ * Posts stamp entries and moves the balances in two statements. Negative lines must be covered
+ * by the balance (the `stamps >= 0` check in the table backs this up).
+ * Returns the new balance of every card touched.
+ */
+export async function postStamps(
+  tx: Tx,
+  businessId: string,
+  memberId: string,
+  lines: readonly StampLine[],
+  meta: StampMeta,
+  now: Date,
+): Promise<Map<string, number>> {
+  const nonZero = lines.filter((l) => l.stamps !== 0);
+  const balances = new Map<string, number>();
+  if (nonZero.length === 0) return balances;
+  await tx
+    .insertInto("stamp_entries")
+    .values(
+      nonZero.map((l) => ({
+        business_id: businessId,
+        id: newId(now.getTime()),
+        member_id: memberId,
+        stamp_card_id: l.stamp_card_id,
+        kind: meta.kind,
+        stamps: l.stamps,
+        reason: l.reason,
+        actor: meta.actor,
+        source_type: meta.source_type,
+        source_id: meta.source_id,
+        rule_id: l.rule_id,
+        occurred_at: meta.occurred_at,
+        created_at: now,
+      })),
+    )
+    .execute();
+  const perCard = new Map<string, number>();
+  for (const l of nonZero) perCard.set(l.stamp_card_id, (perCard.get(l.stamp_card_id) ?? 0) + l.stamps);
+  const values = sql.join(
+    [...perCard].map(
+      ([card, stamps]) =>
+        sql`(${businessId}::uuid, ${memberId}::uuid, ${card}::uuid, ${stamps}::int, ${now}::timestamptz)`,
+    ),
+  );
+  const result = await sql<{ stamp_card_id: string; stamps: number }>`
+    insert into stamp_balances (business_id, member_id, stamp_card_id, stamps, updated_at)
+    values ${values}
+    on conflict (business_id, member_id, stamp_card_id)
+    do update set stamps = stamp_balances.stamps + excluded.stamps, updated_at = excluded.updated_at
+    returning stamp_card_id, stamps`.execute(tx);
+  for (const row of result.rows) {
+    assert(row.stamps >= 0, "a stamp balance never goes negative");
+    balances.set(row.stamp_card_id, row.stamps);
+  }
+  return balances;
+}
+
+/** Current stamp counts of a member, per card. */
+export async function stampBalances(
+  tx: Tx | import("../../db/database.ts").Db,
+  businessId: string,
+  memberId: string,
+): Promise<Map<string, number>> {
+  const rows = await tx
+    .selectFrom("stamp_balances")
+    .select(["stamp_card_id", "stamps"])
+    .where("business_id", "=", businessId)
+    .where("member_id", "=", memberId)
+    .execute();
+  return new Map(rows.map((r) => [r.stamp_card_id, r.stamps]));
+}
+
+/** Stamps each card gave for one source (a purchase), net of earlier reversals. */
+export async function stampsFromSource(
+  tx: Tx,
+  businessId: string,
+  sourceType: string,
+  sourceId: string,
+): Promise<Map<string, number>> {
+  const rows = await tx
+    .selectFrom("stamp_entries")
+    .select(["stamp_card_id", (eb) => eb.fn.sum<number>("stamps").as("stamps")])
+    .where("business_id", "=", businessId)
+    .where("source_type", "=", sourceType)
+    .where("source_id", "=", sourceId)
+    .groupBy("stamp_card_id")
+    .execute();
+  return new Map(rows.map((r) => [r.stamp_card_id, Number(r.stamps)]));
+}

@@ -1,0 +1,316 @@
+import { z } from "zod";
+import { type Actor, type AppContext, actorLabel } from "../context.ts";
+import type { Tx } from "../db/database.ts";
+import type { PurchasesTable } from "../db/schema.ts";
+import { assertLocation } from "../modules/business/index.ts";
+import { idempotent } from "../modules/idempotency/index.ts";
+import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
+import { findMemberByCode, getMemberForUpdate } from "../modules/members/index.ts";
+import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
+import type { LineItem } from "../modules/rules/evaluate.ts";
+import { postStamps } from "../modules/stamps/ledger.ts";
+import { evaluateTier } from "../modules/tiers/metric.ts";
+import { AppError, invalid, notFound } from "../shared/errors.ts";
+import { newId } from "../shared/ids.ts";
+import { MAX_AMOUNT_MINOR } from "../shared/money.ts";
+import { addDays } from "../shared/time.ts";
+import { type MemberSummary, memberSummary } from "./member-summary.ts";
+import { type Pricing, pricePurchase } from "./price-purchase.ts";
+
+/** The body of a purchase, as a POS or web shop sends it. */
+export const PurchaseInput = z.strictObject({
+  external_id: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe("The POS/shop's id of the purchase. Sending it again never counts the purchase twice."),
+  member_id: z.uuid().optional(),
+  member_code: z.string().min(4).max(32).optional().describe("The code on the member's card (QR)"),
+  amount_minor: z.int().min(0).max(MAX_AMOUNT_MINOR).describe("Total paid, in minor units"),
+  currency: z.string().regex(/^[A-Z]{3}$/, { error: "must be a 3-letter ISO-4217 code such as EUR" }),
+  items: z
+    .array(
+      z.strictObject({
+        sku: z.string().min(1).max(64),
+        name: z.string().max(200).optional(),
+        category: z.string().min(1).max(64).optional(),
+        brand: z.string().min(1).max(64).optional(),
+        quantity: z.int().min(1).max(10_000),
+        unit_price_minor: z.int().min(0).max(MAX_AMOUNT_MINOR),
+      }),
+    )
+    .max(500)
+    .default([]),
+  location_id: z.uuid().optional(),
+  occurred_at: z.iso.datetime({ offset: true }).optional().describe("When it happened; default now"),
+});
+export type PurchaseInput = z.output<typeof PurchaseInput>;
+
+export interface PurchaseDto {
+  id: string;
+  external_id: string;
+  member_id: string | null;
+  location_id: string | null;
+  amount_minor: number;
+  currency: string;
+  items: LineItem[];
+  refunded_minor: number;
+  points_earned: number;
+  stamps_earned: number;
+  occurred_at: string;
+  created_at: string;
+}
+
+export function purchaseDto(row: PurchasesTable): PurchaseDto {
+  return {
+    id: row.id,
+    external_id: row.external_id,
+    member_id: row.member_id,
+    location_id: row.location_id,
+    amount_minor: row.amount_minor,
+    currency: row.currency,
+    items: row.items as LineItem[],
+    refunded_minor: row.refunded_minor,
+    points_earned: row.points_earned,
+    stamps_earned: row.stamps_earned,
+    occurred_at: row.occurred_at.toISOString(),
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+export interface PurchaseResult {
+  purchase: PurchaseDto;
+  earned: {
+    points: { points: number; reason: string; rule_id: string | null }[];
+    stamps: { stamp_card_id: string; stamps: number; reason: string; rule_id: string | null }[];
+    points_available_at: string | null;
+  };
+  member:
+    | (MemberSummary & {
+        id: string;
+        code: string;
+        tier_changed: { from: string | null; to: string | null } | null;
+      })
+    | null;
+}
+
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+/** Checks what the schema cannot: the business's currency, the clock, the items' total. */
+function checkPurchase(input: PurchaseInput, snapshot: ProgramSnapshot, now: Date): Date {
+  if (input.currency !== snapshot.currency) {
+    throw invalid(
+      "currency_mismatch",
+      `This business records purchases in ${snapshot.currency}; the purchase is in ${input.currency}.`,
+    );
+  }
+  if (input.member_id && input.member_code) {
+    throw invalid("member_ambiguous", "Send member_id or member_code, not both.");
+  }
+  const occurredAt = input.occurred_at ? new Date(input.occurred_at) : now;
+  if (occurredAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+    throw invalid("occurred_at_in_future", "occurred_at is in the future.");
+  }
+  const itemsTotal = input.items.reduce((s, i) => s + i.quantity * i.unit_price_minor, 0);
+  if (itemsTotal > MAX_AMOUNT_MINOR)
+    throw invalid("items_total_too_large", "The items add up to an absurd amount.");
+  return occurredAt;
+}
+
+/**
+ * Records a purchase: runs the rules, posts points and stamps, re-evaluates the tier, all in one
+ * transaction. The external id makes it idempotent: the same purchase again returns the first
+ * result (`replayed: true`); the same external id with different content is `409
+ * idempotency_key_reused`.
+ *
+ * Errors: `currency_mismatch`, `member_not_found`, `member_ambiguous`, `location_not_found`,
+ * `location_archived`, `occurred_at_in_future`, `idempotency_key_reused`.
+ */
+export async function recordPurchase(
+  ctx: AppContext,
+  actor: Actor,
+  input: PurchaseInput,
+): Promise<{ result: PurchaseResult; replayed: boolean }> {
+  const now = ctx.clock.now();
+  const { body, replayed } = await ctx.db.transaction().execute((tx) =>
+    idempotent(
+      tx,
+      actor.businessId,
+      `purchase:${input.external_id}`,
+      "purchase.record",
+      input,
+      now,
+      async () => ({
+        status: 201,
+        body: await record(ctx, tx, actor, input, now),
+      }),
+    ),
+  );
+  return { result: body, replayed };
+}
+
+async function record(
+  ctx: AppContext,
+  tx: Tx,
+  actor: Actor,
+  input: PurchaseInput,
+  now: Date,
+): Promise<PurchaseResult> {
+  const snapshot = await ctx.snapshots.load(tx, actor.businessId);
+  const occurredAt = checkPurchase(input, snapshot, now);
+  if (input.location_id) await assertLocation(tx, actor.businessId, input.location_id);
+  const member = await resolveMember(tx, actor.businessId, input);
+  const purchase = {
+    amount_minor: input.amount_minor,
+    items: input.items,
+    location_id: input.location_id ?? null,
+    occurred_at: occurredAt,
+  };
+  const pricing: Pricing = member
+    ? await pricePurchase(
+        tx,
+        snapshot,
+        { ...member, attributes: member.attributes as Record<string, unknown> },
+        purchase,
+      )
+    : { points: [], stamps: [], total_points: 0 };
+  const row: PurchasesTable = {
+    business_id: actor.businessId,
+    id: newId(now.getTime()),
+    external_id: input.external_id,
+    member_id: member?.id ?? null,
+    location_id: purchase.location_id,
+    amount_minor: input.amount_minor,
+    currency: input.currency,
+    items: JSON.stringify(input.items),
+    occurred_at: occurredAt,
+    refunded_minor: 0,
+    points_earned: pricing.total_points,
+    stamps_earned: pricing.stamps.reduce((s, l) => s + l.stamps, 0),
+    actor: actorLabel(actor),
+    created_at: now,
+  };
+  await tx.insertInto("purchases").values(row).execute();
+  const dto = purchaseDto({ ...row, items: input.items });
+  if (!member)
+    return { purchase: dto, earned: { points: [], stamps: [], points_available_at: null }, member: null };
+
+  const cfg = snapshot.config.points;
+  const availableAt = cfg.pending_days > 0 ? addDays(occurredAt, cfg.pending_days) : occurredAt;
+  const meta = {
+    actor: actorLabel(actor),
+    source_type: "purchase",
+    source_id: row.id,
+    occurred_at: occurredAt,
+  };
+  if (pricing.total_points > 0) {
+    const account = await lockAccount(tx, actor.businessId, member.id, now);
+    await earn(
+      tx,
+      account,
+      pricing.points,
+      {
+        ...meta,
+        available_at: availableAt,
+        expires_at: expiresAt(occurredAt, cfg.expiry, snapshot.timeZone),
+      },
+      now,
+    );
+  }
+  await postStamps(tx, actor.businessId, member.id, pricing.stamps, { ...meta, kind: "earn" }, now);
+  await tx
+    .updateTable("members")
+    .set((eb) => ({
+      first_purchase_at: eb.fn.coalesce("first_purchase_at", eb.val(occurredAt)),
+      last_purchase_at: eb.fn("greatest", ["last_purchase_at", eb.val(occurredAt)]),
+      updated_at: now,
+    }))
+    .where("business_id", "=", actor.businessId)
+    .where("id", "=", member.id)
+    .execute();
+  const tier = await evaluateTier(tx, snapshot, member, now);
+  const summary = await memberSummary(
+    tx,
+    snapshot,
+    { id: member.id, tier_id: tier.state.tier_id, tier_expires_at: tier.state.expires_at },
+    tier.metric,
+    now,
+  );
+  return {
+    purchase: dto,
+    earned: {
+      points: pricing.points,
+      stamps: pricing.stamps,
+      points_available_at: pricing.total_points > 0 ? availableAt.toISOString() : null,
+    },
+    member: { id: member.id, code: member.code, ...summary, tier_changed: tier.changed },
+  };
+}
+
+/** The member named by id or card code, locked for the rest of the transaction; null when anonymous. */
+async function resolveMember(
+  tx: Tx,
+  businessId: string,
+  input: { member_id?: string | undefined; member_code?: string | undefined },
+) {
+  if (input.member_id) return getMemberForUpdate(tx, businessId, input.member_id);
+  if (input.member_code) {
+    const found = await findMemberByCode(tx, businessId, input.member_code);
+    if (!found)
+      throw new AppError(
+        404,
+        "member_not_found",
+        `No member with code ${input.member_code} in this business.`,
+      );
+    return getMemberForUpdate(tx, businessId, found.id);
+  }
+  return null;
+}
+
+/**
+ * "What would this purchase earn?" — the same pricing as recording, with nothing written.
+ * Errors: as for recording, minus the idempotency ones.
+ */
+export async function previewPurchase(
+  ctx: AppContext,
+  actor: Actor,
+  input: Omit<PurchaseInput, "external_id">,
+) {
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (tx) => {
+    const snapshot = await ctx.snapshots.load(tx, actor.businessId);
+    const occurredAt = checkPurchase({ ...input, external_id: "preview" }, snapshot, now);
+    if (input.location_id) await assertLocation(tx, actor.businessId, input.location_id);
+    const member = input.member_id
+      ? await tx
+          .selectFrom("members")
+          .selectAll()
+          .where("business_id", "=", actor.businessId)
+          .where("id", "=", input.member_id)
+          .executeTakeFirst()
+      : input.member_code
+        ? await findMemberByCode(tx, actor.businessId, input.member_code)
+        : null;
+    if ((input.member_id || input.member_code) && !member)
+      throw notFound("member", input.member_id ?? input.member_code ?? "");
+    const pricing = await pricePurchase(
+      tx,
+      snapshot,
+      member
+        ? { ...member, attributes: member.attributes as Record<string, unknown> }
+        : {
+            id: "00000000-0000-0000-0000-000000000000",
+            tier_id: null,
+            attributes: {},
+            first_purchase_at: null,
+          },
+      {
+        amount_minor: input.amount_minor,
+        items: input.items,
+        location_id: input.location_id ?? null,
+        occurred_at: occurredAt,
+      },
+    );
+    return { points: pricing.points, stamps: pricing.stamps, total_points: pricing.total_points };
+  });
+}

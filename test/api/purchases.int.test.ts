@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => t?.close());
+
+async function member(tenant: Tenant, extra: Record<string, unknown> = {}) {
+  const res = await tenant.call("POST", "/v1/members", {
+    name: "Mia Member",
+    marketing_consent: false,
+    ...extra,
+  });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; code: string };
+}
+
+describe("recording purchases", () => {
+  it("earns one point per euro, rounded down, and shows the new balance", async () => {
+    const tenant = await t.signup();
+    const m = await member(tenant);
+    const res = await tenant.call("POST", "/v1/purchases", {
+      external_id: "pos-1",
+      member_id: m.id,
+      amount_minor: 1250,
+      currency: "EUR",
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.purchase.points_earned).toBe(12);
+    expect(res.body.earned.points).toEqual([{ points: 12, reason: "1 point per €1.00", rule_id: null }]);
+    expect(res.body.member.points.available).toBe(12);
+  });
+
+  it("counts a purchase sent twice once, and refuses the same external id with another amount", async () => {
+    const tenant = await t.signup();
+    const m = await member(tenant);
+    const body = { external_id: "pos-2", member_code: m.code, amount_minor: 1000, currency: "EUR" };
+    const first = await tenant.call("POST", "/v1/purchases", body);
+    const again = await tenant.call("POST", "/v1/purchases", body);
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(200);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(again.body).toEqual(first.body);
+    const changed = await tenant.call("POST", "/v1/purchases", { ...body, amount_minor: 2000 });
+    expect(changed.status).toBe(409);
+    expect(changed.body.error.code).toBe("idempotency_key_reused");
+    const list = await tenant.call("GET", `/v1/purchases?member_id=${m.id}`);
+    expect(list.body.data).toHaveLength(1);
+  });
+
+  it("records an anonymous purchase without points", async () => {
+    const tenant = await t.signup();
+    const res = await tenant.call("POST", "/v1/purchases", {
+      external_id: "anon-1",
+      amount_minor: 500,
+      currency: "EUR",
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.member).toBeNull();
+    expect(res.body.purchase.member_id).toBeNull();
+  });
+
+  it.each([
+    ["another currency", { currency: "PLN" }, 422, "currency_mismatch"],
+    ["a negative amount", { amount_minor: -1 }, 400, "validation_failed"],
+    ["an absurd amount", { amount_minor: 1e15 }, 400, "validation_failed"],
+    ["a fractional amount", { amount_minor: 10.5 }, 400, "validation_failed"],
+    ["an unknown member", { member_id: "0193f1c2-7b4e-7c3a-9f2e-5a1b2c3d4e5f" }, 404, "member_not_found"],
+    ["a future time", { occurred_at: "2030-01-01T00:00:00Z" }, 422, "occurred_at_in_future"],
+    ["an extra field", { tip: 100 }, 400, "validation_failed"],
+  ])("refuses %s and records nothing", async (_label, patch, status, code) => {
+    const tenant = await t.signup();
+    const res = await tenant.call("POST", "/v1/purchases", {
+      external_id: "bad",
+      amount_minor: 500,
+      currency: "EUR",
+      ...patch,
+    });
+    expect(res.status).toBe(status);
+    expect(res.body.error.code).toBe(code);
+    const list = await tenant.call("GET", "/v1/purchases");
+    expect(list.body.data).toHaveLength(0);
+  });
+});
