@@ -324,7 +324,8 @@ export interface VouchersTable {
   points_spent: number;
   stamps_spent: number;
   stamp_card_id: string | null;
-  idempotency_key: string | null;
+  /** The ledger entry that spent the points, restored when the voucher is voided. */
+  ledger_entry_id: string | null;
   expires_at: Date;
   redeemed_at: Date | null;
   redeemed_by: string | null;

@@ -380,7 +380,7 @@ create table vouchers (
   points_spent integer not null,
   stamps_spent integer not null,
   stamp_card_id uuid,
-  idempotency_key text,
+  ledger_entry_id uuid,
   expires_at timestamptz not null,
   redeemed_at timestamptz,
   redeemed_by text,
