@@ -2,16 +2,25 @@ import type { Db } from "./db/database.ts";
 import { SnapshotCache } from "./modules/program/snapshot.ts";
 import type { Clock } from "./shared/clock.ts";
 
+/** Limits on unauthenticated endpoints, per client IP. */
+export interface AuthLimits {
+  signupsPerHour: number;
+  loginsPerMinute: number;
+}
+
+export const DEFAULT_AUTH_LIMITS: AuthLimits = { signupsPerHour: 20, loginsPerMinute: 10 };
+
 /** What every use case needs: the database, the clock and the program cache. Nothing global. */
 export interface AppContext {
   db: Db;
   clock: Clock;
   snapshots: SnapshotCache;
+  limits: AuthLimits;
 }
 
 /** Builds the context for a server, a CLI command or a test. */
-export function createContext(db: Db, clock: Clock): AppContext {
-  return { db, clock, snapshots: new SnapshotCache() };
+export function createContext(db: Db, clock: Clock, limits: AuthLimits = DEFAULT_AUTH_LIMITS): AppContext {
+  return { db, clock, snapshots: new SnapshotCache(), limits };
 }
 
 export type Role = "owner" | "manager" | "cashier";

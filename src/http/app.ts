@@ -107,20 +107,6 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     }),
   });
 
-  app.addHook("onRequest", async (req) => {
-    const config = req.routeOptions.config;
-    if (!req.routeOptions.url || config.auth === false) return;
-    const header = req.headers.authorization;
-    if (!header?.startsWith("Bearer ")) {
-      throw new AppError(401, "unauthorized", "Missing credentials. Send `Authorization: Bearer <token>`.");
-    }
-    req.actor = await authenticate(ctx.db, header.slice("Bearer ".length).trim(), ctx.clock.now());
-    const required = config.role ?? "cashier";
-    if (!roleAtLeast(req.actor.role, required)) {
-      throw new AppError(403, "forbidden", `This needs the ${required} role; you act as ${req.actor.role}.`);
-    }
-  });
-
   app.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const body = toErrorBody(error);
     if (body.status >= 500) req.log.error({ err: error }, "unhandled error");
@@ -135,6 +121,28 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   app.get("/health", { config: { auth: false }, schema: { hide: true } }, async () => ({ status: "ok" }));
   await app.register(
     async (api) => {
+      // Every /v1 route needs a bearer token unless it says `auth: false`; docs and health are public.
+      api.addHook("onRequest", async (req) => {
+        const config = req.routeOptions.config;
+        if (config.auth === false) return;
+        const header = req.headers.authorization;
+        if (!header?.startsWith("Bearer ")) {
+          throw new AppError(
+            401,
+            "unauthorized",
+            "Missing credentials. Send `Authorization: Bearer <token>`.",
+          );
+        }
+        req.actor = await authenticate(ctx.db, header.slice("Bearer ".length).trim(), ctx.clock.now());
+        const required = config.role ?? "cashier";
+        if (!roleAtLeast(req.actor.role, required)) {
+          throw new AppError(
+            403,
+            "forbidden",
+            `This needs the ${required} role; you act as ${req.actor.role}.`,
+          );
+        }
+      });
       await registerRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
     },
     { prefix: "/v1" },

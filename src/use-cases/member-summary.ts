@@ -2,6 +2,7 @@ import type { Db, Tx } from "../db/database.ts";
 import { pointsBalance } from "../modules/ledger/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { stampBalances } from "../modules/stamps/ledger.ts";
+import { tierMetric as metricOf } from "../modules/tiers/metric.ts";
 import type { TierLevel } from "../modules/tiers/qualify.ts";
 import { addDays } from "../shared/time.ts";
 
@@ -35,7 +36,7 @@ export interface MemberSummary {
 
 /**
  * Reads a member's summary. `tierMetric` is the member's qualification metric in the current
- * window (see tiers/metric.ts), passed in so a caller that just computed it does not read it twice.
+ * window (see tiers/metric.ts): pass it when just computed, or null to have it read.
  */
 export async function memberSummary(
   db: Db | Tx,
@@ -44,7 +45,7 @@ export async function memberSummary(
   tierMetric: number | null,
   now: Date,
 ): Promise<MemberSummary> {
-  const [points, stamps] = await Promise.all([
+  const [points, stamps, metric] = await Promise.all([
     pointsBalance(
       db,
       snapshot.businessId,
@@ -53,6 +54,9 @@ export async function memberSummary(
       addDays(now, snapshot.config.points.expiring_soon_days),
     ),
     stampBalances(db, snapshot.businessId, member.id),
+    tierMetric === null && snapshot.tiers.length > 0
+      ? metricOf(db, snapshot, member.id, now)
+      : Promise.resolve(tierMetric),
   ]);
   const stamp_cards = snapshot.stampCards.map((card) => {
     const count = stamps.get(card.id) ?? 0;
@@ -67,7 +71,7 @@ export async function memberSummary(
       stamps_to_next_reward: card.stamps_required - onCard,
     };
   });
-  return { points, stamp_cards, tier: tierSummary(snapshot, member, tierMetric) };
+  return { points, stamp_cards, tier: tierSummary(snapshot, member, metric) };
 }
 
 function tierSummary(

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { type AppContext, createContext } from "../../src/context.ts";
+import { type AppContext, type AuthLimits, createContext } from "../../src/context.ts";
 import type { Database } from "../../src/db/database.ts";
 import { buildApp } from "../../src/http/app.ts";
 import { FixedClock } from "../../src/shared/clock.ts";
@@ -48,10 +48,16 @@ export interface TestApp {
 export const OWNER_PASSWORD = "correct horse battery";
 
 /** Starts the API in-process on a fresh test database, with a clock the test controls. */
-export async function startTestApp(options: { now?: string; poolSize?: number } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { now?: string; poolSize?: number; limits?: AuthLimits } = {},
+): Promise<TestApp> {
   const database = await openTestDatabase({ poolSize: options.poolSize });
   const clock = new FixedClock(new Date(options.now ?? "2026-03-02T09:00:00Z"));
-  const ctx: AppContext = createContext(database.db, clock);
+  const ctx: AppContext = createContext(
+    database.db,
+    clock,
+    options.limits ?? { signupsPerHour: 100_000, loginsPerMinute: 100_000 },
+  );
   const app = await buildApp(ctx, { rateLimitPerMinute: 1_000_000 });
   await app.ready();
 

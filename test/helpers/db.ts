@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import pg from "pg";
+import { inject } from "vitest";
 import { type Database, type EngineName, openDatabase } from "../../src/db/database.ts";
-import { PGLITE_TEMPLATE_FILE, TEMPLATE_DB, TEST_DATABASE_URL, urlFor } from "./engines.ts";
+import { PGLITE_TEMPLATE_FILE, TEST_DATABASE_URL, urlFor } from "./engines.ts";
 
 /** The engine this test project runs on (set per Vitest project). */
 export const engine: EngineName = process.env.TEST_ENGINE === "postgres" ? "postgres" : "pglite";
@@ -16,10 +17,11 @@ export async function openTestDatabase(options: { poolSize?: number } = {}): Pro
     const blob = new Blob([readFileSync(PGLITE_TEMPLATE_FILE)]);
     return openDatabase({ memory: true, loadDataDir: blob });
   }
-  const name = `regulars_t_${randomBytes(6).toString("hex")}`;
+  const template = inject("pgTemplate");
+  const name = `${template}_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
-  await admin.query(`create database ${name} template ${TEMPLATE_DB}`);
+  await admin.query(`create database ${name} template ${template}`);
   await admin.end();
   const database = await openDatabase({ url: urlFor(name), poolSize: options.poolSize ?? 10 });
   return {

@@ -4,7 +4,6 @@ import { resolve } from "node:path";
 export const PGLITE_TEMPLATE_FILE = resolve(import.meta.dirname, "../../.tmp/pglite-template.tar");
 export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-export const TEMPLATE_DB = "regulars_test_template";
 
 /** The same server URL pointing at another database. */
 export function urlFor(database: string): string {

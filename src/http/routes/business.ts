@@ -37,7 +37,10 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
   app.post(
     "/businesses",
     {
-      config: { auth: false, rateLimit: { max: 20, timeWindow: 3_600_000, keyGenerator: (req) => req.ip } },
+      config: {
+        auth: false,
+        rateLimit: { max: ctx.limits.signupsPerHour, timeWindow: 3_600_000, keyGenerator: (req) => req.ip },
+      },
       schema: {
         tags: ["business"],
         summary: "Sign up a business with its owner",
@@ -73,7 +76,10 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
   app.post(
     "/auth/login",
     {
-      config: { auth: false, rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: (req) => req.ip } },
+      config: {
+        auth: false,
+        rateLimit: { max: ctx.limits.loginsPerMinute, timeWindow: 60_000, keyGenerator: (req) => req.ip },
+      },
       schema: {
         tags: ["auth"],
         summary: "Log a staff member in",

@@ -1,9 +1,12 @@
 import { hash as argonHash, verify as argonVerify } from "@node-rs/argon2";
+import { sql } from "kysely";
 import type { Actor, Role } from "../../context.ts";
 import type { Db, Tx } from "../../db/database.ts";
-import type { StaffTable } from "../../db/schema.ts";
-import { AppError } from "../../shared/errors.ts";
+import type { ApiKeysTable, StaffTable } from "../../db/schema.ts";
+import { AppError, conflict, notFound } from "../../shared/errors.ts";
 import { newId, randomSecret, sha256 } from "../../shared/ids.ts";
+import { decodeCursor, toPage } from "../../shared/pagination.ts";
+import { audit } from "../audit/index.ts";
 
 /**
  * Staff accounts, login sessions and API keys.
@@ -185,4 +188,338 @@ export async function logout(db: Db, token: string, now: Date): Promise<void> {
     .where("token_hash", "=", parsed.hash)
     .where("revoked_at", "is", null)
     .execute();
+}
+
+/** One page of a list: the rows and the opaque cursor of the next page (null on the last). */
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+/** Which page to read: at most `limit` rows after `cursor` (a cursor this API returned). */
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+const STAFF_COLUMNS = ["id", "email", "name", "role", "disabled_at", "created_at"] as const;
+
+/**
+ * Lists the business's staff, oldest first.
+ *
+ * @example const { data, next_cursor } = await listStaff(db, actor, { limit: 50 })
+ */
+export async function listStaff(db: Db, actor: Actor, page: PageRequest): Promise<Page<StaffDto>> {
+  const after = decodeCursor(page.cursor);
+  let query = db.selectFrom("staff").select(STAFF_COLUMNS).where("business_id", "=", actor.businessId);
+  if (after) query = query.where("id", ">", after);
+  const rows = await query
+    .orderBy("id")
+    .limit(page.limit + 1)
+    .execute();
+  return toPage(rows, page.limit, staffDto);
+}
+
+/**
+ * One staff member of the actor's business; `404 staff_not_found` otherwise.
+ *
+ * @example await getStaff(db, actor, staffId)
+ */
+export async function getStaff(db: Db, actor: Actor, staffId: string): Promise<StaffDto> {
+  const row = await db
+    .selectFrom("staff")
+    .select(STAFF_COLUMNS)
+    .where("business_id", "=", actor.businessId)
+    .where("id", "=", staffId)
+    .executeTakeFirst();
+  if (!row) throw notFound("staff", staffId);
+  return staffDto(row);
+}
+
+export interface NewStaff {
+  email: string;
+  name: string;
+  role: Role;
+  password: string;
+}
+
+/**
+ * Adds a staff member who can log in at once. Emails are unique per business (case-insensitive):
+ * `409 staff_email_taken`.
+ *
+ * @example await createStaff(db, actor, { email: "kim@cafe.test", name: "Kim", role: "cashier", password }, now)
+ */
+export async function createStaff(db: Db, actor: Actor, input: NewStaff, now: Date): Promise<StaffDto> {
+  const passwordHash = await hashPassword(input.password);
+  return db.transaction().execute(async (tx) => {
+    const row: StaffTable = {
+      business_id: actor.businessId,
+      id: newId(now.getTime()),
+      email: input.email.toLowerCase(),
+      name: input.name,
+      role: input.role,
+      password_hash: passwordHash,
+      disabled_at: null,
+      created_at: now,
+      updated_at: now,
+    };
+    // ON CONFLICT instead of a prior lookup: two concurrent sign-ups of one email cannot both pass.
+    const inserted = await tx
+      .insertInto("staff")
+      .values(row)
+      .onConflict((oc) => oc.columns(["business_id", "email"]).doNothing())
+      .returning("id")
+      .executeTakeFirst();
+    if (!inserted) {
+      throw conflict("staff_email_taken", `A staff member with email ${row.email} already exists.`);
+    }
+    await audit(tx, actor, now, {
+      action: "staff.created",
+      targetType: "staff",
+      targetId: row.id,
+      data: { email: row.email, name: row.name, role: row.role },
+    });
+    return staffDto(row);
+  });
+}
+
+export interface StaffPatch {
+  name?: string | undefined;
+  role?: Role | undefined;
+  disabled?: boolean | undefined;
+}
+
+/**
+ * Renames, changes the role of, disables or re-enables a staff member. Disabling revokes their
+ * sessions. The business always keeps an active owner (`409 last_owner`), and an owner cannot
+ * demote or disable their own account (`409 own_owner_account`): another owner must.
+ *
+ * @example await updateStaff(db, actor, staffId, { disabled: true }, now)
+ */
+export async function updateStaff(
+  db: Db,
+  actor: Actor,
+  staffId: string,
+  patch: StaffPatch,
+  now: Date,
+): Promise<StaffDto> {
+  return db.transaction().execute(async (tx) => {
+    // Serializes staff changes per business, so two owners demoting each other at the same
+    // moment cannot both see "another owner remains" and leave the business without one.
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`staff/${actor.businessId}`}, 0))`.execute(tx);
+    const current = await tx
+      .selectFrom("staff")
+      .select(STAFF_COLUMNS)
+      .where("business_id", "=", actor.businessId)
+      .where("id", "=", staffId)
+      .executeTakeFirst();
+    if (!current) throw notFound("staff", staffId);
+    const losesOwner =
+      current.role === "owner" &&
+      current.disabled_at === null &&
+      ((patch.role !== undefined && patch.role !== "owner") || patch.disabled === true);
+    if (losesOwner) await assertAnotherOwner(tx, actor, staffId);
+    const disabledAt =
+      patch.disabled === undefined
+        ? current.disabled_at
+        : patch.disabled
+          ? (current.disabled_at ?? now)
+          : null;
+    const row = await tx
+      .updateTable("staff")
+      .set({
+        name: patch.name ?? current.name,
+        role: patch.role ?? current.role,
+        disabled_at: disabledAt,
+        updated_at: now,
+      })
+      .where("business_id", "=", actor.businessId)
+      .where("id", "=", staffId)
+      .returning(STAFF_COLUMNS)
+      .executeTakeFirstOrThrow();
+    if (disabledAt && !current.disabled_at) await revokeSessions(tx, actor.businessId, staffId, now);
+    await audit(tx, actor, now, {
+      action: "staff.updated",
+      targetType: "staff",
+      targetId: staffId,
+      data: { ...patch },
+    });
+    return staffDto(row);
+  });
+}
+
+async function assertAnotherOwner(tx: Tx, actor: Actor, staffId: string): Promise<void> {
+  const owners = await tx
+    .selectFrom("staff")
+    .select("id")
+    .where("business_id", "=", actor.businessId)
+    .where("role", "=", "owner")
+    .where("disabled_at", "is", null)
+    .execute();
+  if (!owners.some((o) => o.id !== staffId)) {
+    throw conflict(
+      "last_owner",
+      "This is the last active owner: promote another staff member to owner first.",
+    );
+  }
+  if (actor.kind === "staff" && actor.id === staffId) {
+    throw conflict(
+      "own_owner_account",
+      "You cannot demote or disable your own owner account; another owner must do it.",
+    );
+  }
+}
+
+/**
+ * Sets a new password for a staff member and revokes all of their sessions (yours too, when you
+ * reset your own), so whoever knew the old password is logged out.
+ *
+ * @example await resetStaffPassword(db, actor, staffId, "a new long password", now)
+ */
+export async function resetStaffPassword(
+  db: Db,
+  actor: Actor,
+  staffId: string,
+  password: string,
+  now: Date,
+): Promise<void> {
+  const passwordHash = await hashPassword(password);
+  await db.transaction().execute(async (tx) => {
+    const row = await tx
+      .updateTable("staff")
+      .set({ password_hash: passwordHash, updated_at: now })
+      .where("business_id", "=", actor.businessId)
+      .where("id", "=", staffId)
+      .returning("id")
+      .executeTakeFirst();
+    if (!row) throw notFound("staff", staffId);
+    await revokeSessions(tx, actor.businessId, staffId, now);
+    await audit(tx, actor, now, { action: "staff.password_reset", targetType: "staff", targetId: staffId });
+  });
+}
+
+async function revokeSessions(tx: Tx, businessId: string, staffId: string, now: Date): Promise<void> {
+  await tx
+    .updateTable("staff_sessions")
+    .set({ revoked_at: now })
+    .where("business_id", "=", businessId)
+    .where("staff_id", "=", staffId)
+    .where("revoked_at", "is", null)
+    .execute();
+}
+
+export interface ApiKeyDto {
+  id: string;
+  name: string;
+  role: "manager" | "cashier";
+  /** The key's first characters, enough to tell keys apart; never the secret. */
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked: boolean;
+  revoked_at: string | null;
+}
+
+// "rk_" + 32 hex of the business + "_" name only the business, the same for all of its keys; six
+// characters of the secret (36 of its 256 bits) tell one key from another.
+const API_KEY_PREFIX_CHARS = 3 + 32 + 1 + 6;
+const API_KEY_COLUMNS = [
+  "id",
+  "name",
+  "role",
+  "key_prefix",
+  "created_at",
+  "last_used_at",
+  "revoked_at",
+] as const;
+
+function apiKeyDto(row: Pick<ApiKeysTable, (typeof API_KEY_COLUMNS)[number]>): ApiKeyDto {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    prefix: row.key_prefix,
+    created_at: row.created_at.toISOString(),
+    last_used_at: row.last_used_at?.toISOString() ?? null,
+    revoked: row.revoked_at !== null,
+    revoked_at: row.revoked_at?.toISOString() ?? null,
+  };
+}
+
+/**
+ * Lists the business's API keys, oldest first, without their secrets.
+ *
+ * @example await listApiKeys(db, actor, { limit: 50 })
+ */
+export async function listApiKeys(db: Db, actor: Actor, page: PageRequest): Promise<Page<ApiKeyDto>> {
+  const after = decodeCursor(page.cursor);
+  let query = db.selectFrom("api_keys").select(API_KEY_COLUMNS).where("business_id", "=", actor.businessId);
+  if (after) query = query.where("id", ">", after);
+  const rows = await query
+    .orderBy("id")
+    .limit(page.limit + 1)
+    .execute();
+  return toPage(rows, page.limit, apiKeyDto);
+}
+
+/**
+ * Issues an API key for an integration. The key is returned here once; only its SHA-256 is kept.
+ *
+ * @example const { key } = await createApiKey(db, actor, { name: "POS", role: "cashier" }, now)
+ */
+export async function createApiKey(
+  db: Db,
+  actor: Actor,
+  input: { name: string; role: "manager" | "cashier" },
+  now: Date,
+): Promise<ApiKeyDto & { key: string }> {
+  const key = makeToken("rk", actor.businessId);
+  const row = {
+    business_id: actor.businessId,
+    id: newId(now.getTime()),
+    name: input.name,
+    role: input.role,
+    key_prefix: key.slice(0, API_KEY_PREFIX_CHARS),
+    key_hash: sha256(key),
+    created_by: actor.id,
+    created_at: now,
+    last_used_at: null,
+    revoked_at: null,
+  };
+  await db.transaction().execute(async (tx) => {
+    await tx.insertInto("api_keys").values(row).execute();
+    await audit(tx, actor, now, {
+      action: "api_key.created",
+      targetType: "api_key",
+      targetId: row.id,
+      data: { name: row.name, role: row.role, prefix: row.key_prefix },
+    });
+  });
+  return { ...apiKeyDto(row), key };
+}
+
+/**
+ * Revokes an API key: it stops authenticating at once. Revoking a revoked key changes nothing.
+ *
+ * @example await revokeApiKey(db, actor, keyId, now)
+ */
+export async function revokeApiKey(db: Db, actor: Actor, keyId: string, now: Date): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    const row = await tx
+      .selectFrom("api_keys")
+      .select(["id", "revoked_at"])
+      .where("business_id", "=", actor.businessId)
+      .where("id", "=", keyId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!row) throw notFound("api_key", keyId);
+    if (row.revoked_at) return;
+    await tx
+      .updateTable("api_keys")
+      .set({ revoked_at: now })
+      .where("business_id", "=", actor.businessId)
+      .where("id", "=", keyId)
+      .execute();
+    await audit(tx, actor, now, { action: "api_key.revoked", targetType: "api_key", targetId: keyId });
+  });
 }

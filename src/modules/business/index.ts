@@ -3,7 +3,15 @@ import type { Db, Tx } from "../../db/database.ts";
 import type { BusinessesTable, LocationsTable } from "../../db/schema.ts";
 import { AppError, conflict, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
-import { createSession, hashPassword, type StaffDto, staffDto } from "../access/index.ts";
+import { decodeCursor, toPage } from "../../shared/pagination.ts";
+import {
+  createSession,
+  hashPassword,
+  type Page,
+  type PageRequest,
+  type StaffDto,
+  staffDto,
+} from "../access/index.ts";
 import { audit } from "../audit/index.ts";
 import { DEFAULT_PROGRAM, type ProgramConfig } from "../program/config.ts";
 
@@ -174,4 +182,130 @@ export async function assertLocation(tx: Tx, businessId: string, locationId: str
     .executeTakeFirst();
   if (!row) throw notFound("location", locationId);
   if (row.archived_at) throw new AppError(422, "location_archived", `Location ${locationId} is archived.`);
+}
+
+/**
+ * Lists the business's locations, oldest first; `archived` filters on whether they are archived.
+ *
+ * @example await listLocations(db, actor, { limit: 50, archived: false })
+ */
+export async function listLocations(
+  db: Db,
+  actor: Actor,
+  page: PageRequest & { archived?: boolean | undefined },
+): Promise<Page<LocationDto>> {
+  const after = decodeCursor(page.cursor);
+  let query = db.selectFrom("locations").selectAll().where("business_id", "=", actor.businessId);
+  if (after) query = query.where("id", ">", after);
+  if (page.archived !== undefined) {
+    query = query.where("archived_at", page.archived ? "is not" : "is", null);
+  }
+  const rows = await query
+    .orderBy("id")
+    .limit(page.limit + 1)
+    .execute();
+  return toPage(rows, page.limit, locationDto);
+}
+
+/**
+ * One location of the actor's business; `404 location_not_found` otherwise.
+ *
+ * @example await getLocation(db, actor, locationId)
+ */
+export async function getLocation(db: Db, actor: Actor, locationId: string): Promise<LocationDto> {
+  const row = await db
+    .selectFrom("locations")
+    .selectAll()
+    .where("business_id", "=", actor.businessId)
+    .where("id", "=", locationId)
+    .executeTakeFirst();
+  if (!row) throw notFound("location", locationId);
+  return locationDto(row);
+}
+
+/**
+ * Adds a location (a shop, a counter) where purchases can be recorded.
+ *
+ * @example await createLocation(db, actor, { name: "Centrum", address: "Markt 1, Utrecht" }, now)
+ */
+export async function createLocation(
+  db: Db,
+  actor: Actor,
+  input: { name: string; address?: string | undefined },
+  now: Date,
+): Promise<LocationDto> {
+  const row: LocationsTable = {
+    business_id: actor.businessId,
+    id: newId(now.getTime()),
+    name: input.name,
+    address: input.address ?? null,
+    archived_at: null,
+    created_at: now,
+  };
+  await db.transaction().execute(async (tx) => {
+    await tx.insertInto("locations").values(row).execute();
+    await audit(tx, actor, now, {
+      action: "location.created",
+      targetType: "location",
+      targetId: row.id,
+      data: { name: row.name, address: row.address },
+    });
+  });
+  return locationDto(row);
+}
+
+export interface LocationPatch {
+  name?: string | undefined;
+  /** `null` clears the address. */
+  address?: string | null | undefined;
+  /** Archived locations take no new purchases; their history stays. */
+  archived?: boolean | undefined;
+}
+
+/**
+ * Renames, re-addresses, archives or restores a location.
+ *
+ * @example await updateLocation(db, actor, locationId, { archived: true }, now)
+ */
+export async function updateLocation(
+  db: Db,
+  actor: Actor,
+  locationId: string,
+  patch: LocationPatch,
+  now: Date,
+): Promise<LocationDto> {
+  return db.transaction().execute(async (tx) => {
+    const current = await tx
+      .selectFrom("locations")
+      .selectAll()
+      .where("business_id", "=", actor.businessId)
+      .where("id", "=", locationId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!current) throw notFound("location", locationId);
+    const archivedAt =
+      patch.archived === undefined
+        ? current.archived_at
+        : patch.archived
+          ? (current.archived_at ?? now)
+          : null;
+    const row = await tx
+      .updateTable("locations")
+      .set({
+        name: patch.name ?? current.name,
+        address: patch.address === undefined ? current.address : patch.address,
+        archived_at: archivedAt,
+      })
+      .where("business_id", "=", actor.businessId)
+      .where("id", "=", locationId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(tx, actor, now, {
+      action: "location.updated",
+      targetType: "location",
+      targetId: locationId,
+      data: { ...patch },
+    });
+    return locationDto(row);
+  });
 }

@@ -1,7 +1,10 @@
 import type { Db, Tx } from "../../db/database.ts";
 import { notFound } from "../../shared/errors.ts";
+import { listActiveRules } from "../rules/index.ts";
 import type { Rule } from "../rules/schema.ts";
+import { listActiveStampCards } from "../stamps/cards.ts";
 import type { StampCardRule } from "../stamps/ledger.ts";
+import { listActiveTiers } from "../tiers/index.ts";
 import type { TierLevel } from "../tiers/qualify.ts";
 import { ProgramConfig } from "./config.ts";
 
@@ -11,7 +14,7 @@ import { ProgramConfig } from "./config.ts";
  *
  * Rules, cards and tiers change rarely and are read on every purchase, so they are cached per
  * business and keyed by `programs.version`, which every change of them increments in its own
- * transaction. Each purchase still reads the version (with the business row, in one query), so a
+ * transaction (`lockProgram`). Each purchase still reads the version (with the business row, in one query), so a
  * change is seen by the very next purchase on every API node: the cache is never stale.
  */
 export interface ProgramSnapshot {
@@ -72,67 +75,18 @@ async function loadSnapshot(
   return snapshot;
 }
 
-/** Marks the program as changed: the next purchase reloads rules, cards and tiers. */
-export async function bumpProgramVersion(tx: Tx, businessId: string, now: Date): Promise<void> {
-  await tx
-    .updateTable("programs")
-    .set((eb) => ({ version: eb("version", "+", 1), updated_at: now }))
-    .where("business_id", "=", businessId)
-    .execute();
-}
-
 async function loadRules(tx: Tx | Db, businessId: string): Promise<Rule[]> {
-  const rows = await tx
-    .selectFrom("earning_rules")
-    .selectAll()
-    .where("business_id", "=", businessId)
-    .where("active", "=", true)
-    .where("archived_at", "is", null)
-    .orderBy("priority")
-    .orderBy("created_at")
-    .orderBy("id")
-    .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    trigger: r.trigger,
-    event_type: r.event_type,
-    priority: r.priority,
-    stop_processing: r.stop_processing,
-    conditions: r.conditions as Rule["conditions"],
-    effect: r.effect as Rule["effect"],
-    cap: (r.cap ?? null) as Rule["cap"],
-    starts_at: r.starts_at,
-    ends_at: r.ends_at,
-    active: r.active,
-  }));
+  const byTrigger = await Promise.all(
+    (["purchase", "event", "signup"] as const).map((t) => listActiveRules(tx, businessId, t)),
+  );
+  return byTrigger.flat();
 }
 
 async function loadStampCards(tx: Tx | Db, businessId: string): Promise<StampCardRule[]> {
-  const rows = await tx
-    .selectFrom("stamp_cards")
-    .select([
-      "id",
-      "name",
-      "stamps_required",
-      "earn_on",
-      "min_spend_minor",
-      "item_match",
-      "max_stamps_per_purchase",
-    ])
-    .where("business_id", "=", businessId)
-    .where("archived_at", "is", null)
-    .orderBy("created_at")
-    .execute();
-  return rows.map((r) => ({ ...r, item_match: r.item_match as StampCardRule["item_match"] }));
+  const cards = await listActiveStampCards(tx, businessId);
+  return cards.map((c) => ({ ...c, item_match: c.item_match ?? {} }));
 }
 
 async function loadTiers(tx: Tx | Db, businessId: string): Promise<TierLevel[]> {
-  return tx
-    .selectFrom("tiers")
-    .select(["id", "name", "rank", "threshold", "earn_multiplier_bp"])
-    .where("business_id", "=", businessId)
-    .where("archived_at", "is", null)
-    .orderBy("rank")
-    .execute();
+  return listActiveTiers(tx, businessId);
 }

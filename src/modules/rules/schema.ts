@@ -41,8 +41,16 @@ export const RuleConditions = z
       .refine((w) => w.from !== w.to, { error: "from and to must differ" })
       .optional()
       .describe("Local time of day, from inclusive to exclusive; wraps past midnight when from > to"),
-    tier_ids: z.array(z.uuid()).min(1).max(20).optional().describe("The member must be in one of these tiers"),
-    first_purchase: z.boolean().optional().describe("true: only the member's first purchase; false: never the first"),
+    tier_ids: z
+      .array(z.uuid())
+      .min(1)
+      .max(20)
+      .optional()
+      .describe("The member must be in one of these tiers"),
+    first_purchase: z
+      .boolean()
+      .optional()
+      .describe("true: only the member's first purchase; false: never the first"),
     location_ids: z.array(z.uuid()).min(1).max(100).optional(),
     member_attributes: z.array(AttributeCondition).max(20).optional(),
     event_properties: z.array(AttributeCondition).max(20).optional(),
@@ -56,7 +64,9 @@ export const RuleEffect = z.discriminatedUnion("type", [
     type: z.literal("points_per_spend"),
     points: z.int().min(1).max(1000),
     per_minor: z.int().min(1).max(1_000_000),
-    scope: z.enum(["order", "matching_items"]).describe("Spend of the whole purchase, or only of matching items"),
+    scope: z
+      .enum(["order", "matching_items"])
+      .describe("Spend of the whole purchase, or only of matching items"),
   }),
   z.strictObject({
     type: z.literal("multiplier"),

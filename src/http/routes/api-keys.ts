@@ -1,0 +1,74 @@
+import { z } from "zod";
+import type { AppContext } from "../../context.ts";
+import { createApiKey, listApiKeys, revokeApiKey } from "../../modules/access/index.ts";
+import type { ZodApp } from "../app.ts";
+import { ErrorResponse, IdParams, PageQuery, page } from "../schemas.ts";
+
+const ApiKeySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(["manager", "cashier"]),
+  prefix: z.string().describe("The key's first characters, to recognise it; never the secret"),
+  created_at: z.string(),
+  last_used_at: z.string().nullable(),
+  revoked: z.boolean(),
+  revoked_at: z.string().nullable(),
+});
+
+/** API keys for integrations (POS, web shop): owners issue and revoke them. */
+export async function apiKeyRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
+  app.get(
+    "/api-keys",
+    {
+      config: { role: "owner" },
+      schema: {
+        tags: ["api-keys"],
+        summary: "List API keys",
+        description:
+          "Oldest first, revoked keys included; secrets are never shown. Owner only. Errors: `invalid_cursor` (400).",
+        querystring: PageQuery,
+        response: { 200: page(ApiKeySchema) },
+      },
+    },
+    async (req) => listApiKeys(ctx.db, req.actor, req.query),
+  );
+
+  app.post(
+    "/api-keys",
+    {
+      config: { role: "owner" },
+      schema: {
+        tags: ["api-keys"],
+        summary: "Issue an API key",
+        description:
+          "Returns the full key (`rk_…`) in `key` this once: store it safely, it cannot be shown again. Send it as `Authorization: Bearer <key>`; it acts with the given role (manager or cashier). Owner only.",
+        body: z.strictObject({
+          name: z.string().trim().min(1).max(120),
+          role: z.enum(["manager", "cashier"]),
+        }),
+        response: { 201: ApiKeySchema.extend({ key: z.string() }) },
+      },
+    },
+    async (req, reply) =>
+      reply.status(201).send(await createApiKey(ctx.db, req.actor, req.body, ctx.clock.now())),
+  );
+
+  app.delete(
+    "/api-keys/:id",
+    {
+      config: { role: "owner" },
+      schema: {
+        tags: ["api-keys"],
+        summary: "Revoke an API key",
+        description:
+          "The key stops working at once; revoking it again changes nothing. Owner only. Errors: `api_key_not_found` (404).",
+        params: IdParams,
+        response: { 204: z.null().describe("Revoked"), 404: ErrorResponse },
+      },
+    },
+    async (req, reply) => {
+      await revokeApiKey(ctx.db, req.actor, req.params.id, ctx.clock.now());
+      return reply.status(204).send(null);
+    },
+  );
+}

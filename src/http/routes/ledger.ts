@@ -1,0 +1,117 @@
+import { z } from "zod";
+import type { AppContext } from "../../context.ts";
+import { runExpiry } from "../../modules/ledger/index.ts";
+import { EventInput, recordEvent } from "../../use-cases/events.ts";
+import { AdjustmentInput, adjustBalance, memberCard, memberHistory } from "../../use-cases/member-points.ts";
+import { RefundInput, recordRefund } from "../../use-cases/refunds.ts";
+import type { ZodApp } from "../app.ts";
+import { IdempotencyHeaders, IdParams, PageQuery } from "../schemas.ts";
+
+/** Routes over the points and stamps ledgers: refunds, events, a member's card, history and adjustments. */
+export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
+  app.post(
+    "/refunds",
+    {
+      schema: {
+        tags: ["purchases"],
+        summary: "Record a refund or return",
+        description:
+          "Full or partial, by amount or by returned lines. Points are reversed in proportion (the purchase's own pending points first, then available ones); when they were already spent the balance goes negative only if the program allows it, otherwise the rest is written off (`points_unrecovered`). `external_id` makes retries safe. Errors: `refund_needs_purchase`, `refund_needs_amount_or_lines`, `purchase_not_found`, `refund_exceeds_purchase`, `refund_line_not_in_purchase`, `refund_quantity_exceeds_purchase`, `idempotency_key_reused`.",
+        body: RefundInput,
+      },
+    },
+    async (req, reply) => {
+      const { result, replayed } = await recordRefund(ctx, req.actor, req.body);
+      if (replayed) reply.header("idempotent-replayed", "true");
+      return reply.status(replayed ? 200 : 201).send(result);
+    },
+  );
+
+  app.post(
+    "/events",
+    {
+      schema: {
+        tags: ["events"],
+        summary: "Record a member's custom event",
+        description:
+          "E.g. `review_written` or `survey_answered`; the earning rules with trigger `event` and this `type` apply. `external_id` makes retries safe. Errors: `member_required`, `member_not_found`, `occurred_at_in_future`, `idempotency_key_reused`.",
+        body: EventInput,
+      },
+    },
+    async (req, reply) => {
+      const { result, replayed } = await recordEvent(ctx, req.actor, req.body);
+      if (replayed) reply.header("idempotent-replayed", "true");
+      return reply.status(replayed ? 200 : 201).send(result);
+    },
+  );
+
+  app.get(
+    "/members/:id/card",
+    {
+      schema: {
+        tags: ["members"],
+        summary: "A member's points, stamps and tier",
+        description:
+          "Available and pending points, points expiring soon with their dates, stamps per card, and the tier with the progress to the next one. Errors: `member_not_found`.",
+        params: IdParams,
+      },
+    },
+    async (req) => memberCard(ctx, req.actor.businessId, req.params.id),
+  );
+
+  app.get(
+    "/members/:id/history",
+    {
+      schema: {
+        tags: ["members"],
+        summary: "A member's points and stamp history, newest first",
+        description:
+          "Every entry says why (`reason`), who (`actor`) and from what (`source_type`, `source_id`). Errors: `member_not_found`, `invalid_cursor`.",
+        params: IdParams,
+        querystring: PageQuery.extend({ type: z.enum(["points", "stamps"]).optional() }),
+      },
+    },
+    async (req) => memberHistory(ctx.db, req.actor.businessId, req.params.id, req.query),
+  );
+
+  app.post(
+    "/members/:id/adjustments",
+    {
+      config: { role: "manager" },
+      schema: {
+        tags: ["members"],
+        summary: "Correct a member's points or stamps by hand",
+        description:
+          "A new ledger entry with the reason and the staff member; audited. Errors: `member_not_found`, `stamp_card_not_found`, `insufficient_points`, `insufficient_stamps`.",
+        params: IdParams,
+        headers: IdempotencyHeaders,
+        body: AdjustmentInput,
+      },
+    },
+    async (req, reply) => {
+      const { body, replayed } = await adjustBalance(
+        ctx,
+        req.actor,
+        req.params.id,
+        req.body,
+        req.headers["idempotency-key"],
+      );
+      if (replayed) reply.header("idempotent-replayed", "true");
+      return reply.status(replayed ? 200 : 201).send(body);
+    },
+  );
+
+  app.post(
+    "/points/expire",
+    {
+      config: { role: "manager" },
+      schema: {
+        tags: ["members"],
+        summary: "Expire due points now",
+        description:
+          "Runs this business's expiry now (it also runs on a schedule). Idempotent: points expire once.",
+      },
+    },
+    async (req) => runExpiry(ctx.db, ctx.clock.now(), { businessId: req.actor.businessId }),
+  );
+}

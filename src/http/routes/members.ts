@@ -1,0 +1,120 @@
+import { z } from "zod";
+import type { AppContext } from "../../context.ts";
+import {
+  CreateMemberInput,
+  getMember,
+  listMembers,
+  lookupMember,
+  MemberLookup,
+  UpdateMemberInput,
+  updateMember,
+} from "../../modules/members/index.ts";
+import { enrollMember } from "../../use-cases/member-points.ts";
+import type { ZodApp } from "../app.ts";
+import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
+
+const MemberSchema = z.object({
+  id: z.string(),
+  code: z.string().describe("The code on the member's card and in its QR"),
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  phone: z.string().nullable().describe("E.164, e.g. +31612345678"),
+  birthday: z.string().nullable().describe("YYYY-MM-DD"),
+  locale: z.string().nullable().describe("null: the business's language"),
+  marketing_consent: z.boolean(),
+  consent_updated_at: z.string().nullable(),
+  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  external_id: z.string().nullable(),
+  tier_id: z.string().nullable(),
+  joined_at: z.string(),
+  first_purchase_at: z.string().nullable(),
+  last_purchase_at: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+const FIELD_ERRORS =
+  "`validation_failed` (400: names the field, e.g. a bad phone or a birthday in the future)";
+const DUPLICATE_ERRORS = "`member_email_taken`, `member_phone_taken`, `member_external_id_taken` (409)";
+
+export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
+  app.post(
+    "/members",
+    {
+      schema: {
+        tags: ["members"],
+        summary: "Enrol a member",
+        description: `Creates a member with a new card code. The marketing choice is required. Send an \`Idempotency-Key\` to make a retry safe: the same key and body return the first member (header \`idempotent-replayed: true\`). Errors: ${FIELD_ERRORS}, ${DUPLICATE_ERRORS}, \`idempotency_key_reused\` (409).`,
+        headers: IdempotencyHeaders,
+        body: CreateMemberInput,
+        response: { 201: MemberSchema, 400: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (req, reply) => {
+      const result = await enrollMember(ctx, req.actor, req.body, req.headers["idempotency-key"]);
+      if (result.replayed) reply.header("idempotent-replayed", "true");
+      return reply.status(201).send(result.body);
+    },
+  );
+
+  app.get(
+    "/members",
+    {
+      schema: {
+        tags: ["members"],
+        summary: "List and search members",
+        description:
+          "Newest first, a page at a time (pass `next_cursor` back as `cursor`). `q` matches, case-insensitively, the start of the name or of a word in it, the start of the email, digits of the phone, or the exact card code. Errors: `validation_failed`, `invalid_cursor` (400).",
+        querystring: PageQuery.extend({
+          q: z.string().trim().min(1).max(100).optional().describe("Search text"),
+        }),
+        response: { 200: page(MemberSchema), 400: ErrorResponse },
+      },
+    },
+    async (req) => listMembers(ctx.db, req.actor.businessId, req.query),
+  );
+
+  app.get(
+    "/members/lookup",
+    {
+      schema: {
+        tags: ["members"],
+        summary: "Find a member at the counter",
+        description:
+          "By exactly one of the card `code`, `email` (case-insensitive) or `phone` (any common notation with the country code). Errors: `lookup_needs_one_key`, `validation_failed` (400), `member_not_found` (404).",
+        querystring: MemberLookup,
+        response: { 200: MemberSchema, 400: ErrorResponse, 404: ErrorResponse },
+      },
+    },
+    async (req) => lookupMember(ctx.db, req.actor.businessId, req.query),
+  );
+
+  app.get(
+    "/members/:id",
+    {
+      schema: {
+        tags: ["members"],
+        summary: "A member",
+        description: "Errors: `member_not_found` (404).",
+        params: IdParams,
+        response: { 200: MemberSchema, 404: ErrorResponse },
+      },
+    },
+    async (req) => getMember(ctx.db, req.actor.businessId, req.params.id),
+  );
+
+  app.patch(
+    "/members/:id",
+    {
+      schema: {
+        tags: ["members"],
+        summary: "Change a member",
+        description: `Send only the fields to change; \`null\` clears a field and \`attributes\` replaces all attributes. Changing \`marketing_consent\` moves \`consent_updated_at\`. Errors: ${FIELD_ERRORS}, \`member_not_found\` (404), ${DUPLICATE_ERRORS}.`,
+        params: IdParams,
+        body: UpdateMemberInput,
+        response: { 200: MemberSchema, 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (req) => updateMember(ctx.db, req.actor, req.params.id, req.body, ctx.clock.now()),
+  );
+}

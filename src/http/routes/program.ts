@@ -1,0 +1,44 @@
+import { z } from "zod";
+import type { AppContext } from "../../context.ts";
+import { getProgramDto, ProgramConfig, updateProgram } from "../../modules/program/index.ts";
+import type { ZodApp } from "../app.ts";
+import { ErrorResponse } from "../schemas.ts";
+
+const ProgramSchema = z.object({
+  version: z.int().describe("Goes up by one with every change"),
+  updated_at: z.string(),
+  config: ProgramConfig,
+});
+
+/** The business's program settings: points, tier metric, refund policy. */
+export async function programRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
+  app.get(
+    "/program",
+    {
+      schema: {
+        tags: ["program"],
+        summary: "The program settings",
+        description:
+          "How points are earned, rounded, held and expired, what qualifies for a tier, and what a refund reverses. Any role.",
+        response: { 200: ProgramSchema },
+      },
+    },
+    async (req) => getProgramDto(ctx.db, req.actor.businessId),
+  );
+
+  app.put(
+    "/program",
+    {
+      config: { role: "manager" },
+      schema: {
+        tags: ["program"],
+        summary: "Replace the program settings",
+        description:
+          "Replaces the whole settings document (send every field; GET it first to change one) and raises the version. Applies to purchases recorded from now on. Manager or owner. Errors: `validation_failed` (400), `forbidden` (403).",
+        body: ProgramConfig,
+        response: { 200: ProgramSchema, 400: ErrorResponse, 403: ErrorResponse },
+      },
+    },
+    async (req) => updateProgram(ctx.db, req.actor, req.body, ctx.clock.now()),
+  );
+}

@@ -1,0 +1,118 @@
+import { z } from "zod";
+import type { AppContext } from "../../context.ts";
+import {
+  createStaff,
+  getStaff,
+  listStaff,
+  resetStaffPassword,
+  updateStaff,
+} from "../../modules/access/index.ts";
+import type { ZodApp } from "../app.ts";
+import { ErrorResponse, IdParams, PageQuery, page } from "../schemas.ts";
+
+const Email = z.email({ error: "must be an email address" }).max(254);
+const Password = z.string().min(10, { error: "must be at least 10 characters" }).max(200);
+const Name = z.string().trim().min(1).max(120);
+const StaffRole = z.enum(["owner", "manager", "cashier"]);
+
+const StaffSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: StaffRole,
+  disabled: z.boolean(),
+  created_at: z.string(),
+});
+
+/** Staff accounts of the business: owners manage who can log in, with which role. */
+export async function staffRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
+  app.get(
+    "/staff",
+    {
+      config: { role: "owner" },
+      schema: {
+        tags: ["staff"],
+        summary: "List staff",
+        description: "Oldest first, one page at a time. Owner only. Errors: `invalid_cursor` (400).",
+        querystring: PageQuery,
+        response: { 200: page(StaffSchema) },
+      },
+    },
+    async (req) => listStaff(ctx.db, req.actor, req.query),
+  );
+
+  app.post(
+    "/staff",
+    {
+      config: { role: "owner" },
+      schema: {
+        tags: ["staff"],
+        summary: "Add a staff member",
+        description:
+          "Creates an account that can log in at once with the given password. Owner only. Errors: `staff_email_taken` (409).",
+        body: z.strictObject({ email: Email, name: Name, role: StaffRole, password: Password }),
+        response: { 201: StaffSchema, 409: ErrorResponse },
+      },
+    },
+    async (req, reply) =>
+      reply.status(201).send(await createStaff(ctx.db, req.actor, req.body, ctx.clock.now())),
+  );
+
+  app.get(
+    "/staff/:id",
+    {
+      config: { role: "owner" },
+      schema: {
+        tags: ["staff"],
+        summary: "Get a staff member",
+        description: "Owner only. Errors: `staff_not_found` (404).",
+        params: IdParams,
+        response: { 200: StaffSchema, 404: ErrorResponse },
+      },
+    },
+    async (req) => getStaff(ctx.db, req.actor, req.params.id),
+  );
+
+  app.patch(
+    "/staff/:id",
+    {
+      config: { role: "owner" },
+      schema: {
+        tags: ["staff"],
+        summary: "Change a staff member",
+        description:
+          "Renames, changes the role of, disables (which ends their sessions) or re-enables a staff member. Owner only. Errors: `staff_not_found` (404), `last_owner` (409: the business would have no active owner), `own_owner_account` (409: owners cannot demote or disable themselves).",
+        params: IdParams,
+        body: z
+          .strictObject({
+            name: Name.optional(),
+            role: StaffRole.optional(),
+            disabled: z.boolean().optional(),
+          })
+          .refine((b) => Object.keys(b).length > 0, { error: "send at least one field to change" }),
+        response: { 200: StaffSchema, 404: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (req) => updateStaff(ctx.db, req.actor, req.params.id, req.body, ctx.clock.now()),
+  );
+
+  app.post(
+    "/staff/:id/password",
+    {
+      config: { role: "owner" },
+      schema: {
+        tags: ["staff"],
+        summary: "Reset a staff member's password",
+        description:
+          "Sets a new password and ends all of that member's sessions. Owner only. Errors: `staff_not_found` (404).",
+        params: IdParams,
+        body: z.strictObject({ password: Password }),
+        response: { 204: z.null().describe("Password changed"), 404: ErrorResponse },
+      },
+    },
+    async (req, reply) => {
+      await resetStaffPassword(ctx.db, req.actor, req.params.id, req.body.password, ctx.clock.now());
+      return reply.status(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,360 @@
+import type { Updateable } from "kysely";
+import type { Actor } from "../../context.ts";
+import type { Db, Queryable, Tx } from "../../db/database.ts";
+import type { MembersTable } from "../../db/schema.ts";
+import { AppError, conflict, notFound } from "../../shared/errors.ts";
+import { newId, randomCode } from "../../shared/ids.ts";
+import { decodeCursor, toPage } from "../../shared/pagination.ts";
+import { zonedParts } from "../../shared/time.ts";
+import { audit } from "../audit/index.ts";
+import { getBusiness } from "../business/index.ts";
+import { idempotent, type StoredResult } from "../idempotency/index.ts";
+import { birthdayProblem, escapeLike, isoDate, phoneSearchDigits } from "./fields.ts";
+import type { CreateMemberInput, MemberAttributes, MemberLookup, UpdateMemberInput } from "./schema.ts";
+
+export { normalizePhone } from "./fields.ts";
+export { CreateMemberInput, MemberAttributes, MemberLookup, UpdateMemberInput } from "./schema.ts";
+
+/** Members: the customers of a business, identified at the counter by the code on their card. */
+
+export interface MemberDto {
+  id: string;
+  code: string;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  birthday: string | null;
+  /** null: the member gets the business's language. */
+  locale: string | null;
+  marketing_consent: boolean;
+  consent_updated_at: string | null;
+  attributes: MemberAttributes;
+  external_id: string | null;
+  tier_id: string | null;
+  joined_at: string;
+  first_purchase_at: string | null;
+  last_purchase_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+
+export function memberDto(row: MembersTable): MemberDto {
+  return {
+    id: row.id,
+    code: row.code,
+    name: row.name,
+    email: row.email,
+    phone: row.phone,
+    birthday: row.birthday,
+    locale: row.locale,
+    marketing_consent: row.marketing_consent,
+    consent_updated_at: iso(row.consent_updated_at),
+    attributes: row.attributes as MemberAttributes,
+    external_id: row.external_id,
+    tier_id: row.tier_id,
+    joined_at: row.joined_at.toISOString(),
+    first_purchase_at: iso(row.first_purchase_at),
+    last_purchase_at: iso(row.last_purchase_at),
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+/** Length of a member code: 31^8 ≈ 8.5·10^11 codes, so a collision within a business is rare. */
+export const MEMBER_CODE_LENGTH = 8;
+const CODE_ATTEMPTS = 5;
+
+/**
+ * Creates a member in its own transaction, at most once per `Idempotency-Key`: a retry with the
+ * same key and body gets the first member back (`replayed: true`).
+ *
+ * @example await createMember(db, actor, { name: "Anna", marketing_consent: true }, now, req.headers["idempotency-key"])
+ */
+export async function createMember(
+  db: Db,
+  actor: Actor,
+  input: CreateMemberInput,
+  now: Date,
+  idempotencyKey?: string,
+): Promise<StoredResult<MemberDto>> {
+  return db.transaction().execute((tx) =>
+    idempotent(tx, actor.businessId, idempotencyKey, "member.create", input, now, async () => ({
+      status: 201,
+      body: await createMemberTx(tx, actor, input, now),
+    })),
+  );
+}
+
+/**
+ * Creates a member inside the caller's transaction, so a use case can do more in the same
+ * commit (e.g. award a signup bonus). Audited; duplicates of email, phone or external id are 409s.
+ *
+ * @example const member = await createMemberTx(tx, actor, { marketing_consent: false }, now)
+ */
+export async function createMemberTx(
+  tx: Tx,
+  actor: Actor,
+  input: CreateMemberInput,
+  now: Date,
+): Promise<MemberDto> {
+  const business = await getBusiness(tx, actor.businessId);
+  checkDates(input, business.timezone, now);
+  for (let attempt = 1; attempt <= CODE_ATTEMPTS; attempt++) {
+    const row: MembersTable = {
+      business_id: actor.businessId,
+      id: newId(now.getTime()),
+      code: randomCode(MEMBER_CODE_LENGTH),
+      name: input.name ?? null,
+      email: input.email ?? null,
+      phone: input.phone ?? null,
+      birthday: input.birthday ?? null,
+      locale: input.locale ?? business.locale,
+      marketing_consent: input.marketing_consent,
+      consent_updated_at: now,
+      attributes: input.attributes ?? {},
+      external_id: input.external_id ?? null,
+      tier_id: null,
+      tier_expires_at: null,
+      first_purchase_at: null,
+      last_purchase_at: null,
+      joined_at: input.joined_at ?? now,
+      created_at: now,
+      updated_at: now,
+    };
+    // Only a code collision is skipped here (and retried with a new code); a taken email, phone
+    // or external id still raises its unique violation.
+    const inserted = await withDuplicateErrors(() =>
+      tx
+        .insertInto("members")
+        .values({ ...row, attributes: JSON.stringify(row.attributes) })
+        .onConflict((oc) => oc.columns(["business_id", "code"]).doNothing())
+        .returningAll()
+        .executeTakeFirst(),
+    );
+    if (inserted) {
+      await audit(tx, actor, now, {
+        action: "member.created",
+        targetType: "member",
+        targetId: inserted.id,
+        data: { code: inserted.code, marketing_consent: inserted.marketing_consent },
+      });
+      return memberDto(inserted);
+    }
+  }
+  throw new Error(`no free member code after ${CODE_ATTEMPTS} attempts`);
+}
+
+/**
+ * Changes a member's fields. `null` clears a field, `attributes` replaces all attributes, and
+ * `consent_updated_at` moves only when the marketing choice actually changes. The audit record
+ * names the changed fields, not their values, so erasing a member leaves no copy of their data.
+ *
+ * @example await updateMember(db, actor, memberId, { phone: "+48601234567" }, now)
+ */
+export async function updateMember(
+  db: Db,
+  actor: Actor,
+  memberId: string,
+  patch: UpdateMemberInput,
+  now: Date,
+): Promise<MemberDto> {
+  return db.transaction().execute(async (tx) => {
+    const current = await getMemberForUpdate(tx, actor.businessId, memberId);
+    if (patch.birthday || patch.joined_at) {
+      checkDates(patch, (await getBusiness(tx, actor.businessId)).timezone, now);
+    }
+    const { attributes, ...fields } = patch;
+    const changes: Updateable<MembersTable> = { ...fields, updated_at: now };
+    if (attributes !== undefined) changes.attributes = JSON.stringify(attributes);
+    const consentChanged =
+      patch.marketing_consent !== undefined && patch.marketing_consent !== current.marketing_consent;
+    if (consentChanged) changes.consent_updated_at = now;
+    const row = await withDuplicateErrors(() =>
+      tx
+        .updateTable("members")
+        .set(changes)
+        .where("business_id", "=", actor.businessId)
+        .where("id", "=", memberId)
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
+    await audit(tx, actor, now, {
+      action: "member.updated",
+      targetType: "member",
+      targetId: memberId,
+      data: {
+        fields: Object.keys(patch).sort(),
+        ...(consentChanged ? { marketing_consent: row.marketing_consent } : {}),
+      },
+    });
+    return memberDto(row);
+  });
+}
+
+/**
+ * The member row, locked `FOR UPDATE` until the transaction ends: the per-member lock that
+ * serializes everything touching one member's balance. 404 `member_not_found` when absent.
+ *
+ * @example const member = await getMemberForUpdate(tx, actor.businessId, memberId)
+ */
+export async function getMemberForUpdate(
+  tx: Tx,
+  businessId: string,
+  memberId: string,
+): Promise<MembersTable> {
+  const row = await tx
+    .selectFrom("members")
+    .selectAll()
+    .where("business_id", "=", businessId)
+    .where("id", "=", memberId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!row) throw notFound("member", memberId);
+  return row;
+}
+
+/** The member whose card shows `code` (case-insensitive), or undefined. */
+export async function findMemberByCode(
+  db: Queryable,
+  businessId: string,
+  code: string,
+): Promise<MembersTable | undefined> {
+  return db
+    .selectFrom("members")
+    .selectAll()
+    .where("business_id", "=", businessId)
+    .where("code", "=", code.trim().toUpperCase())
+    .executeTakeFirst();
+}
+
+/** One member of the business; 404 `member_not_found` otherwise (also for another business's member). */
+export async function getMember(db: Queryable, businessId: string, memberId: string): Promise<MemberDto> {
+  const row = await db
+    .selectFrom("members")
+    .selectAll()
+    .where("business_id", "=", businessId)
+    .where("id", "=", memberId)
+    .executeTakeFirst();
+  if (!row) throw notFound("member", memberId);
+  return memberDto(row);
+}
+
+export interface ListMembersQuery {
+  limit: number;
+  cursor?: string;
+  /** Matches a name (or a word of it) by prefix, an email by prefix, a phone by digits, a code exactly. */
+  q?: string;
+}
+
+/**
+ * A page of members, newest first, optionally narrowed by a search text (case-insensitive).
+ *
+ * @example await listMembers(db, businessId, { limit: 50, q: "anna" })
+ */
+export async function listMembers(
+  db: Queryable,
+  businessId: string,
+  query: ListMembersQuery,
+): Promise<{ data: MemberDto[]; next_cursor: string | null }> {
+  const after = decodeCursor(query.cursor);
+  let select = db.selectFrom("members").selectAll().where("business_id", "=", businessId);
+  if (after !== undefined) select = select.where("id", "<", after);
+  const q = query.q?.trim();
+  if (q) {
+    const prefix = `${escapeLike(q.toLowerCase())}%`;
+    const digits = phoneSearchDigits(q);
+    select = select.where((eb) =>
+      eb.or([
+        eb(eb.fn("lower", ["name"]), "like", prefix),
+        eb(eb.fn("lower", ["name"]), "like", `% ${prefix}`),
+        eb("email", "like", prefix),
+        eb("code", "=", q.toUpperCase()),
+        ...(digits ? [eb("phone", "like", `%${digits}%`)] : []),
+      ]),
+    );
+  }
+  const rows = await select
+    .orderBy("id", "desc")
+    .limit(query.limit + 1)
+    .execute();
+  return toPage(rows, query.limit, memberDto);
+}
+
+/**
+ * Finds the member at the counter by exactly one of card code, email or phone (already
+ * normalized by `MemberLookup`). 400 `lookup_needs_one_key`, 404 `member_not_found`.
+ *
+ * @example await lookupMember(db, businessId, { code: "K7QX2M9D" })
+ */
+export async function lookupMember(db: Queryable, businessId: string, key: MemberLookup): Promise<MemberDto> {
+  const given = (["code", "email", "phone"] as const).filter((k) => key[k] !== undefined);
+  const field = given[0];
+  const value = field === undefined ? undefined : key[field];
+  if (given.length !== 1 || field === undefined || value === undefined) {
+    throw new AppError(
+      400,
+      "lookup_needs_one_key",
+      `Look a member up by exactly one of code, email or phone; got ${given.length ? given.join(", ") : "none"}.`,
+    );
+  }
+  const row = await db
+    .selectFrom("members")
+    .selectAll()
+    .where("business_id", "=", businessId)
+    .where(field, "=", value)
+    .executeTakeFirst();
+  if (!row) throw new AppError(404, "member_not_found", `No member with ${field} ${value} in this business.`);
+  return memberDto(row);
+}
+
+/** Refuses a birthday before 1900 or after today, and a join date in the future (business time zone). */
+function checkDates(
+  input: { birthday?: string | null; joined_at?: Date },
+  timeZone: string,
+  now: Date,
+): void {
+  if (input.birthday) {
+    const problem = birthdayProblem(input.birthday, isoDate(zonedParts(now, timeZone)));
+    if (problem) throw fieldError("birthday", problem);
+  }
+  if (input.joined_at && input.joined_at.getTime() > now.getTime()) {
+    throw fieldError("joined_at", "must not be in the future");
+  }
+}
+
+/** A validation error in the same shape as a schema failure, for checks that need the clock. */
+function fieldError(path: string, message: string): AppError {
+  return new AppError(400, "validation_failed", `Invalid body at "${path}": ${message}`, {
+    issues: [{ in: "body", path, message }],
+  });
+}
+
+const DUPLICATES: Record<string, { code: string; field: string }> = {
+  members_email_key: { code: "member_email_taken", field: "email" },
+  members_phone_key: { code: "member_phone_taken", field: "phone" },
+  members_external_id_key: { code: "member_external_id_taken", field: "external_id" },
+};
+
+/**
+ * Runs a write and turns a unique violation on email, phone or external id into its 409. The
+ * unique indexes decide, so two concurrent sign-ups with one email cannot both succeed.
+ */
+async function withDuplicateErrors<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const duplicate = isUniqueViolation(error) ? DUPLICATES[error.constraint ?? ""] : undefined;
+    if (!duplicate) throw error;
+    throw conflict(
+      duplicate.code,
+      `Another member of this business already has this ${duplicate.field.replace("_", " ")}.`,
+      { field: duplicate.field },
+    );
+  }
+}
+
+function isUniqueViolation(error: unknown): error is { code: string; constraint?: string } {
+  return typeof error === "object" && error !== null && "code" in error && error.code === "23505";
+}

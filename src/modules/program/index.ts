@@ -1,0 +1,90 @@
+import { sql } from "kysely";
+import type { Actor } from "../../context.ts";
+import type { Db, Tx } from "../../db/database.ts";
+import { notFound } from "../../shared/errors.ts";
+import { audit } from "../audit/index.ts";
+import { ProgramConfig } from "./config.ts";
+
+/** A business's program settings: one versioned JSON document, replaced as a whole. */
+
+export { DEFAULT_PROGRAM, ExpiryPolicy, ProgramConfig } from "./config.ts";
+
+export interface ProgramDto {
+  version: number;
+  updated_at: string;
+  config: ProgramConfig;
+}
+
+/**
+ * The business's program settings, validated against the current `ProgramConfig` schema.
+ *
+ * @example const { points } = await getProgram(tx, actor.businessId)
+ */
+export async function getProgram(db: Db | Tx, businessId: string): Promise<ProgramConfig> {
+  return (await getProgramDto(db, businessId)).config;
+}
+
+/** The program settings with their version, as the API shows them. */
+export async function getProgramDto(db: Db | Tx, businessId: string): Promise<ProgramDto> {
+  const row = await db
+    .selectFrom("programs")
+    .selectAll()
+    .where("business_id", "=", businessId)
+    .executeTakeFirst();
+  // Signup writes the program together with the business, so no row means no such business.
+  if (!row) throw notFound("business", businessId);
+  return {
+    version: row.version,
+    updated_at: row.updated_at.toISOString(),
+    config: ProgramConfig.parse(row.config),
+  };
+}
+
+/**
+ * Replaces the program settings as a whole (PUT semantics) and bumps the version, audited.
+ *
+ * @example await updateProgram(db, actor, { ...config, tiers: { metric: "visits", period: "calendar_year" } }, now)
+ */
+export async function updateProgram(
+  db: Db,
+  actor: Actor,
+  config: ProgramConfig,
+  now: Date,
+): Promise<ProgramDto> {
+  const parsed = ProgramConfig.parse(config);
+  return db.transaction().execute(async (tx) => {
+    const row = await tx
+      .updateTable("programs")
+      .set({ config: JSON.stringify(parsed), version: sql<number>`version + 1`, updated_at: now })
+      .where("business_id", "=", actor.businessId)
+      .returning(["version", "updated_at"])
+      .executeTakeFirst();
+    if (!row) throw notFound("business", actor.businessId);
+    await audit(tx, actor, now, {
+      action: "program.updated",
+      targetType: "program",
+      targetId: actor.businessId,
+      data: { version: row.version, config: parsed },
+    });
+    return { version: row.version, updated_at: row.updated_at.toISOString(), config: parsed };
+  });
+}
+
+/**
+ * Locks the business's program row until the transaction ends. Writes to the program's
+ * configuration (tiers, stamp cards, rules) take it first, so checks that span several rows — rank
+ * and threshold order of tiers, limits on counts — hold when two managers edit at the same time.
+ *
+ * @example await lockProgram(tx, actor.businessId)
+ */
+export async function lockProgram(tx: Tx, businessId: string): Promise<void> {
+  // An update both locks the row and moves the version, so every API node's snapshot cache
+  // reloads the catalog on its next purchase (see snapshot.ts).
+  const row = await tx
+    .updateTable("programs")
+    .set({ version: sql<number>`version + 1` })
+    .where("business_id", "=", businessId)
+    .returning("version")
+    .executeTakeFirst();
+  if (!row) throw notFound("business", businessId);
+}

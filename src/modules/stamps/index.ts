@@ -1,0 +1,16 @@
+/** Stamp cards and the stamps members collect on them. */
+export {
+  archiveStampCard,
+  createStampCard,
+  getStampCard,
+  listActiveStampCards,
+  listStampCards,
+  MAX_ACTIVE_STAMP_CARDS,
+  type StampCard,
+  type StampCardDto,
+  StampCardInput,
+  StampCardPatch,
+  StampEarnOn,
+  stampCardDto,
+  updateStampCard,
+} from "./cards.ts";

@@ -1,0 +1,280 @@
+import { z } from "zod";
+import type { Actor } from "../../context.ts";
+import type { Db, Tx } from "../../db/database.ts";
+import type { TiersTable } from "../../db/schema.ts";
+import { conflict, invalid, notFound } from "../../shared/errors.ts";
+import { newId } from "../../shared/ids.ts";
+import { audit } from "../audit/index.ts";
+import { lockProgram } from "../program/index.ts";
+
+/**
+ * Tiers: a ladder of levels (Silver, Gold, …) a member climbs by the program's tier metric. Active
+ * tiers have distinct ranks (1 = lowest) and thresholds that increase strictly with rank.
+ */
+
+/** Most active tiers a business can have. */
+export const MAX_ACTIVE_TIERS = 20;
+
+const Benefits = z.array(z.string());
+
+/** Largest threshold: spend in minor units summed over a period stays well below it. */
+export const MAX_TIER_THRESHOLD = 1_000_000_000_000;
+
+const TierFields = {
+  name: z.string().trim().min(1).max(60),
+  rank: z.int().min(1).max(100).describe("1 = the lowest tier; unique among active tiers"),
+  threshold: z
+    .int()
+    .min(0)
+    .max(MAX_TIER_THRESHOLD)
+    .describe(
+      "What the program's tier metric must reach: minor units of spend, points, or visits. Increases strictly with rank.",
+    ),
+  earn_multiplier_bp: z
+    .int()
+    .min(10_000)
+    .max(100_000)
+    .describe("Multiplies points earned, in basis points: 10000 = ×1, 15000 = ×1.5"),
+  benefits: z.array(z.string().trim().min(1).max(120)).max(20).describe("Short lines shown to members"),
+};
+
+/** The body that creates a tier. */
+export const TierInput = z.strictObject({
+  ...TierFields,
+  earn_multiplier_bp: TierFields.earn_multiplier_bp.default(10_000),
+  benefits: TierFields.benefits.default([]),
+});
+export type TierInput = z.infer<typeof TierInput>;
+
+/** The body that changes some fields of a tier. */
+export const TierPatch = z
+  .strictObject(TierFields)
+  .partial()
+  .refine((p) => Object.keys(p).length > 0, { error: "send at least one field to change" });
+export type TierPatch = z.infer<typeof TierPatch>;
+
+/** An active tier as qualification sees it. */
+export interface Tier extends TierInput {
+  id: string;
+  created_at: Date;
+}
+
+export interface TierDto extends TierInput {
+  id: string;
+  archived_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function toTier(row: TiersTable): Tier {
+  return {
+    id: row.id,
+    name: row.name,
+    rank: row.rank,
+    threshold: row.threshold,
+    earn_multiplier_bp: row.earn_multiplier_bp,
+    benefits: Benefits.parse(row.benefits),
+    created_at: row.created_at,
+  };
+}
+
+export function tierDto(row: TiersTable): TierDto {
+  return {
+    ...toTier(row),
+    archived_at: row.archived_at?.toISOString() ?? null,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+/**
+ * The business's active tiers, lowest rank first.
+ *
+ * @example const [lowest, ...higher] = await listActiveTiers(tx, businessId)
+ */
+export async function listActiveTiers(tx: Db | Tx, businessId: string): Promise<Tier[]> {
+  const rows = await tx
+    .selectFrom("tiers")
+    .selectAll()
+    .where("business_id", "=", businessId)
+    .where("archived_at", "is", null)
+    .orderBy("rank")
+    .execute();
+  return rows.map(toTier);
+}
+
+/** Every tier of the business by rank (archived ones only when asked, after the active one of a rank). */
+export async function listTiers(
+  db: Db | Tx,
+  businessId: string,
+  options: { includeArchived?: boolean } = {},
+): Promise<TierDto[]> {
+  let query = db.selectFrom("tiers").selectAll().where("business_id", "=", businessId);
+  if (!options.includeArchived) query = query.where("archived_at", "is", null);
+  const rows = await query
+    .orderBy("rank")
+    .orderBy("archived_at", (o) => o.desc().nullsFirst())
+    .orderBy("id")
+    .execute();
+  return rows.map(tierDto);
+}
+
+async function findRow(db: Db | Tx, businessId: string, id: string): Promise<TiersTable> {
+  const row = await db
+    .selectFrom("tiers")
+    .selectAll()
+    .where("business_id", "=", businessId)
+    .where("id", "=", id)
+    .executeTakeFirst();
+  if (!row) throw notFound("tier", id);
+  return row;
+}
+
+/** One tier of the business (archived too), or 404 `tier_not_found`. */
+export async function getTier(db: Db | Tx, businessId: string, id: string): Promise<TierDto> {
+  return tierDto(await findRow(db, businessId, id));
+}
+
+/** Refuses a ladder whose ranks repeat (409) or whose thresholds do not increase with rank (422). */
+function assertLadder(tiers: Pick<Tier, "name" | "rank" | "threshold">[], changed: TierInput): void {
+  if (tiers.filter((t) => t.rank === changed.rank).length > 1) {
+    throw conflict("tier_rank_taken", `Rank ${changed.rank} is taken by another active tier.`, {
+      rank: changed.rank,
+    });
+  }
+  const sorted = [...tiers].sort((a, b) => a.rank - b.rank);
+  for (let i = 1; i < sorted.length; i++) {
+    const lower = sorted[i - 1];
+    const higher = sorted[i];
+    if (lower && higher && lower.threshold >= higher.threshold) {
+      throw invalid(
+        "tier_thresholds_not_increasing",
+        `Thresholds must increase with rank: "${higher.name}" (rank ${higher.rank}) needs a threshold above ${lower.threshold}, the threshold of "${lower.name}" (rank ${lower.rank}).`,
+        {
+          lower: { rank: lower.rank, threshold: lower.threshold },
+          higher: { rank: higher.rank, threshold: higher.threshold },
+        },
+      );
+    }
+  }
+}
+
+/**
+ * Adds a tier to the ladder, audited.
+ *
+ * @example await createTier(db, actor, { name: "Gold", rank: 2, threshold: 50_000, earn_multiplier_bp: 15_000, benefits: [] }, now)
+ */
+export async function createTier(db: Db, actor: Actor, input: TierInput, now: Date): Promise<TierDto> {
+  return db.transaction().execute(async (tx) => {
+    await lockProgram(tx, actor.businessId);
+    const active = await listActiveTiers(tx, actor.businessId);
+    if (active.length >= MAX_ACTIVE_TIERS) {
+      throw conflict(
+        "tier_limit_reached",
+        `A business can have at most ${MAX_ACTIVE_TIERS} active tiers; archive one first.`,
+      );
+    }
+    const id = newId(now.getTime());
+    assertLadder([...active, input], input);
+    const row: TiersTable = {
+      business_id: actor.businessId,
+      id,
+      ...input,
+      archived_at: null,
+      created_at: now,
+      updated_at: now,
+    };
+    await tx
+      .insertInto("tiers")
+      .values({ ...row, benefits: JSON.stringify(input.benefits) })
+      .execute();
+    await audit(tx, actor, now, {
+      action: "tier.created",
+      targetType: "tier",
+      targetId: id,
+      data: { ...input },
+    });
+    return tierDto(row);
+  });
+}
+
+/**
+ * Changes some fields of an active tier, audited. Members keep their tier until qualification
+ * runs again.
+ *
+ * @example await updateTier(db, actor, tierId, { threshold: 60_000 }, now)
+ */
+export async function updateTier(
+  db: Db,
+  actor: Actor,
+  id: string,
+  patch: TierPatch,
+  now: Date,
+): Promise<TierDto> {
+  return db.transaction().execute(async (tx) => {
+    await lockProgram(tx, actor.businessId);
+    const current = await findRow(tx, actor.businessId, id);
+    if (current.archived_at) throw conflict("tier_archived", `Tier ${id} is archived and cannot change.`);
+    const merged: TierInput = { ...toTier(current), ...patch };
+    const others = (await listActiveTiers(tx, actor.businessId)).filter((t) => t.id !== id);
+    assertLadder([...others, merged], merged);
+    const { benefits, ...fields } = patch;
+    const row = await tx
+      .updateTable("tiers")
+      .set({
+        ...fields,
+        ...(benefits === undefined ? {} : { benefits: JSON.stringify(benefits) }),
+        updated_at: now,
+      })
+      .where("business_id", "=", actor.businessId)
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(tx, actor, now, {
+      action: "tier.updated",
+      targetType: "tier",
+      targetId: id,
+      data: { ...patch },
+    });
+    return tierDto(row);
+  });
+}
+
+/**
+ * Archives a tier nobody is in (409 `tier_in_use` otherwise). Archiving an archived tier changes
+ * nothing.
+ *
+ * @example await archiveTier(db, actor, tierId, now)
+ */
+export async function archiveTier(db: Db, actor: Actor, id: string, now: Date): Promise<TierDto> {
+  return db.transaction().execute(async (tx) => {
+    await lockProgram(tx, actor.businessId);
+    const current = await findRow(tx, actor.businessId, id);
+    if (current.archived_at) return tierDto(current);
+    // Members hold their current tier as a reference; a tier must be emptied before it goes.
+    const { count } = await tx
+      .selectFrom("members")
+      .select((eb) => eb.fn.countAll<number>().as("count"))
+      .where("business_id", "=", actor.businessId)
+      .where("tier_id", "=", id)
+      .executeTakeFirstOrThrow();
+    if (Number(count) > 0) {
+      throw conflict(
+        "tier_in_use",
+        `${count} member(s) are in tier "${current.name}"; it cannot be archived.`,
+        {
+          members: Number(count),
+        },
+      );
+    }
+    const row = await tx
+      .updateTable("tiers")
+      .set({ archived_at: now, updated_at: now })
+      .where("business_id", "=", actor.businessId)
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(tx, actor, now, { action: "tier.archived", targetType: "tier", targetId: id });
+    return tierDto(row);
+  });
+}

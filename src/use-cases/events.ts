@@ -1,0 +1,173 @@
+import { z } from "zod";
+import { type Actor, type AppContext, actorLabel } from "../context.ts";
+import type { Tx } from "../db/database.ts";
+import { idempotent } from "../modules/idempotency/index.ts";
+import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
+import { findMemberByCode, getMemberForUpdate } from "../modules/members/index.ts";
+import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
+import { postStamps } from "../modules/stamps/ledger.ts";
+import { evaluateTier } from "../modules/tiers/metric.ts";
+import { invalid, notFound } from "../shared/errors.ts";
+import { newId } from "../shared/ids.ts";
+import { type MemberSummary, memberSummary } from "./member-summary.ts";
+import { type Pricing, priceEvent } from "./price-purchase.ts";
+
+const PropertyValue = z.union([z.string().max(500), z.number(), z.boolean()]);
+
+export const EventInput = z.strictObject({
+  external_id: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe("Your id of the event; sending it again never counts it twice"),
+  member_id: z.uuid().optional(),
+  member_code: z.string().min(4).max(32).optional(),
+  type: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, { error: "must be snake_case, e.g. review_written" }),
+  properties: z
+    .record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), PropertyValue)
+    .refine((p) => Object.keys(p).length <= 50, { error: "at most 50 properties" })
+    .default({}),
+  occurred_at: z.iso.datetime({ offset: true }).optional(),
+});
+export type EventInput = z.output<typeof EventInput>;
+
+export interface EventResult {
+  event: {
+    id: string;
+    external_id: string;
+    member_id: string;
+    type: string;
+    properties: Record<string, unknown>;
+    occurred_at: string;
+    points_earned: number;
+  };
+  earned: { points: Pricing["points"]; stamps: Pricing["stamps"] };
+  member: MemberSummary & { id: string };
+}
+
+/**
+ * Records a member's custom event (`review_written`, `survey_answered`, …) and applies the event
+ * rules for its type. Idempotent by external id.
+ *
+ * Errors: `member_not_found`, `member_required`, `occurred_at_in_future`, `idempotency_key_reused`.
+ */
+export async function recordEvent(
+  ctx: AppContext,
+  actor: Actor,
+  input: EventInput,
+): Promise<{ result: EventResult; replayed: boolean }> {
+  const now = ctx.clock.now();
+  const { body, replayed } = await ctx.db.transaction().execute((tx) =>
+    idempotent(tx, actor.businessId, `event:${input.external_id}`, "event.record", input, now, async () => ({
+      status: 201,
+      body: await record(ctx, tx, actor, input, now),
+    })),
+  );
+  return { result: body, replayed };
+}
+
+async function record(
+  ctx: AppContext,
+  tx: Tx,
+  actor: Actor,
+  input: EventInput,
+  now: Date,
+): Promise<EventResult> {
+  if ((input.member_id === undefined) === (input.member_code === undefined)) {
+    throw invalid("member_required", "Name the member by member_id or member_code (one of them).");
+  }
+  const occurredAt = input.occurred_at ? new Date(input.occurred_at) : now;
+  if (occurredAt.getTime() > now.getTime() + 5 * 60_000)
+    throw invalid("occurred_at_in_future", "occurred_at is in the future.");
+  const snapshot = await ctx.snapshots.load(tx, actor.businessId);
+  const memberId =
+    input.member_id ?? (await findMemberByCode(tx, actor.businessId, input.member_code ?? ""))?.id;
+  if (!memberId) throw notFound("member", input.member_code ?? "");
+  const member = await getMemberForUpdate(tx, actor.businessId, memberId);
+  const pricing = await priceEvent(
+    tx,
+    snapshot,
+    { ...member, attributes: member.attributes as Record<string, unknown> },
+    {
+      type: input.type,
+      properties: input.properties,
+      occurred_at: occurredAt,
+    },
+  );
+  const id = newId(now.getTime());
+  await tx
+    .insertInto("member_events")
+    .values({
+      business_id: actor.businessId,
+      id,
+      external_id: input.external_id,
+      member_id: member.id,
+      type: input.type,
+      properties: JSON.stringify(input.properties),
+      occurred_at: occurredAt,
+      points_earned: pricing.total_points,
+      actor: actorLabel(actor),
+      created_at: now,
+    })
+    .execute();
+  const summary = await creditPricing(
+    tx,
+    snapshot,
+    member,
+    pricing,
+    { actor: actorLabel(actor), source_type: "event", source_id: id, occurred_at: occurredAt },
+    now,
+  );
+  return {
+    event: {
+      id,
+      external_id: input.external_id,
+      member_id: member.id,
+      type: input.type,
+      properties: input.properties,
+      occurred_at: occurredAt.toISOString(),
+      points_earned: pricing.total_points,
+    },
+    earned: { points: pricing.points, stamps: pricing.stamps },
+    member: { id: member.id, ...summary },
+  };
+}
+
+/**
+ * Posts what a pricing earned (points into a new lot, stamps), re-evaluates the tier and returns
+ * the member's new summary. Shared by events and the signup bonus.
+ */
+export async function creditPricing(
+  tx: Tx,
+  snapshot: ProgramSnapshot,
+  member: { id: string; tier_id: string | null; tier_expires_at: Date | null },
+  pricing: Pricing,
+  meta: { actor: string; source_type: string; source_id: string; occurred_at: Date },
+  now: Date,
+): Promise<MemberSummary> {
+  const cfg = snapshot.config.points;
+  if (pricing.total_points > 0) {
+    const account = await lockAccount(tx, snapshot.businessId, member.id, now);
+    await earn(
+      tx,
+      account,
+      pricing.points,
+      // Points for events and bonuses are not tied to a return window: available at once.
+      {
+        ...meta,
+        available_at: meta.occurred_at,
+        expires_at: expiresAt(meta.occurred_at, cfg.expiry, snapshot.timeZone),
+      },
+      now,
+    );
+  }
+  await postStamps(tx, snapshot.businessId, member.id, pricing.stamps, { ...meta, kind: "earn" }, now);
+  const tier = await evaluateTier(tx, snapshot, member, now);
+  return memberSummary(
+    tx,
+    snapshot,
+    { id: member.id, tier_id: tier.state.tier_id, tier_expires_at: tier.state.expires_at },
+    tier.metric,
+    now,
+  );
+}

@@ -1,0 +1,269 @@
+import { sql } from "kysely";
+import { z } from "zod";
+import { type Actor, type AppContext, actorLabel } from "../context.ts";
+import type { Db } from "../db/database.ts";
+import { audit } from "../modules/audit/index.ts";
+import { idempotent } from "../modules/idempotency/index.ts";
+import { earn, expiresAt, lockAccount, spend } from "../modules/ledger/index.ts";
+import {
+  type CreateMemberInput,
+  createMemberTx,
+  getMemberForUpdate,
+  type MemberDto,
+} from "../modules/members/index.ts";
+import { postStamps, stampBalances } from "../modules/stamps/ledger.ts";
+import { tierMetric } from "../modules/tiers/metric.ts";
+import { nextTierState } from "../modules/tiers/qualify.ts";
+import { AppError, invalid, notFound } from "../shared/errors.ts";
+import { newId } from "../shared/ids.ts";
+import { decodeCursor, encodeCursor } from "../shared/pagination.ts";
+import { creditPricing } from "./events.ts";
+import { type MemberSummary, memberSummary } from "./member-summary.ts";
+import { priceEvent } from "./price-purchase.ts";
+
+/**
+ * Enrolls a member and, in the same transaction, applies the signup rules (a welcome bonus).
+ * Idempotent with an `Idempotency-Key`.
+ */
+export async function enrollMember(
+  ctx: AppContext,
+  actor: Actor,
+  input: CreateMemberInput,
+  idempotencyKey: string | undefined,
+): Promise<{ body: MemberDto; replayed: boolean }> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute((tx) =>
+    idempotent(tx, actor.businessId, idempotencyKey, "member.create", input, now, async () => {
+      const member = await createMemberTx(tx, actor, input, now);
+      const snapshot = await ctx.snapshots.load(tx, actor.businessId);
+      if (snapshot.rules.some((r) => r.trigger === "signup")) {
+        const joinedAt = new Date(member.joined_at);
+        const subject = {
+          id: member.id,
+          tier_id: null,
+          tier_expires_at: null,
+          attributes: member.attributes,
+          first_purchase_at: null,
+        };
+        const pricing = await priceEvent(
+          tx,
+          snapshot,
+          subject,
+          { type: "signup", properties: {}, occurred_at: joinedAt },
+          "signup",
+        );
+        await creditPricing(
+          tx,
+          snapshot,
+          subject,
+          pricing,
+          { actor: actorLabel(actor), source_type: "signup", source_id: member.id, occurred_at: joinedAt },
+          now,
+        );
+      }
+      return { status: 201, body: member };
+    }),
+  );
+}
+
+/**
+ * The member's card: points (available, pending, expiring soon), stamps per card and tier with
+ * progress. A tier whose retention has ended shows as it will be after the nightly sweep.
+ */
+export async function memberCard(
+  ctx: AppContext,
+  businessId: string,
+  memberId: string,
+): Promise<MemberSummary & { id: string; code: string }> {
+  const now = ctx.clock.now();
+  const member = await ctx.db
+    .selectFrom("members")
+    .select(["id", "code", "tier_id", "tier_expires_at"])
+    .where("business_id", "=", businessId)
+    .where("id", "=", memberId)
+    .executeTakeFirst();
+  if (!member) throw notFound("member", memberId);
+  const snapshot = await ctx.snapshots.load(ctx.db, businessId);
+  const metric = snapshot.tiers.length > 0 ? await tierMetric(ctx.db, snapshot, member.id, now) : 0;
+  const state = nextTierState(
+    snapshot.tiers,
+    { tier_id: member.tier_id, expires_at: member.tier_expires_at },
+    metric,
+    snapshot.config.tiers.period,
+    now,
+    snapshot.timeZone,
+  );
+  // Reading never writes: an upgrade shows once earned; the stored state catches up on the next write or sweep.
+  const shown =
+    state.tier_id === member.tier_id
+      ? { tier_id: member.tier_id, expires_at: member.tier_expires_at }
+      : state;
+  const summary = await memberSummary(
+    ctx.db,
+    snapshot,
+    { id: member.id, tier_id: shown.tier_id, tier_expires_at: shown.expires_at },
+    metric,
+    now,
+  );
+  return { id: member.id, code: member.code, ...summary };
+}
+
+export interface HistoryItem {
+  id: string;
+  type: "points" | "stamps";
+  kind: string;
+  points: number | null;
+  stamps: number | null;
+  stamp_card_id: string | null;
+  reason: string;
+  actor: string;
+  source_type: string;
+  source_id: string;
+  rule_id: string | null;
+  occurred_at: string;
+  created_at: string;
+}
+
+/** Every points and stamp entry of a member, newest first, each saying why, who and from what. */
+export async function memberHistory(
+  db: Db,
+  businessId: string,
+  memberId: string,
+  query: { limit: number; cursor?: string | undefined; type?: "points" | "stamps" | undefined },
+): Promise<{ data: HistoryItem[]; next_cursor: string | null }> {
+  const exists = await db
+    .selectFrom("members")
+    .select("id")
+    .where("business_id", "=", businessId)
+    .where("id", "=", memberId)
+    .executeTakeFirst();
+  if (!exists) throw notFound("member", memberId);
+  const before = decodeCursor(query.cursor);
+  const parts = [];
+  if (query.type !== "stamps") {
+    parts.push(sql`select id, 'points' as type, kind, points, null::int as stamps, null::uuid as stamp_card_id, reason, actor, source_type, source_id, rule_id, occurred_at, created_at
+      from ledger_entries where business_id = ${businessId} and member_id = ${memberId} ${before ? sql`and id < ${before}` : sql``}`);
+  }
+  if (query.type !== "points") {
+    parts.push(sql`select id, 'stamps' as type, kind, null::int as points, stamps, stamp_card_id, reason, actor, source_type, source_id, rule_id, occurred_at, created_at
+      from stamp_entries where business_id = ${businessId} and member_id = ${memberId} ${before ? sql`and id < ${before}` : sql``}`);
+  }
+  const rows = await sql<
+    Omit<HistoryItem, "occurred_at" | "created_at"> & { occurred_at: Date; created_at: Date }
+  >`
+    select * from (${sql.join(parts, sql` union all `)}) h order by id desc limit ${query.limit + 1}`.execute(
+    db,
+  );
+  const page = rows.rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    data: page.map((r) => ({
+      ...r,
+      occurred_at: new Date(r.occurred_at).toISOString(),
+      created_at: new Date(r.created_at).toISOString(),
+    })),
+    next_cursor: rows.rows.length > query.limit && last ? encodeCursor(last.id) : null,
+  };
+}
+
+export const AdjustmentInput = z
+  .strictObject({
+    points: z
+      .int()
+      .min(-1_000_000)
+      .max(1_000_000)
+      .refine((p) => p !== 0, { error: "must not be 0" })
+      .optional(),
+    stamp_card_id: z.uuid().optional(),
+    stamps: z
+      .int()
+      .min(-1000)
+      .max(1000)
+      .refine((s) => s !== 0, { error: "must not be 0" })
+      .optional(),
+    reason: z.string().trim().min(3, { error: "say why, in at least 3 characters" }).max(500),
+  })
+  .refine((a) => (a.points !== undefined) !== (a.stamps !== undefined), {
+    error: "adjust either points or stamps",
+  })
+  .refine((a) => (a.stamps === undefined) === (a.stamp_card_id === undefined), {
+    error: "stamps need a stamp_card_id",
+  });
+export type AdjustmentInput = z.output<typeof AdjustmentInput>;
+
+/**
+ * A manual correction by staff: a new entry with the reason and the staff member, never an edit.
+ * Taking away more points or stamps than the member has is refused.
+ *
+ * Errors: `member_not_found`, `stamp_card_not_found`, `insufficient_points`, `insufficient_stamps`.
+ */
+export async function adjustBalance(
+  ctx: AppContext,
+  actor: Actor,
+  memberId: string,
+  input: AdjustmentInput,
+  idempotencyKey: string | undefined,
+): Promise<{ body: { id: string; member: MemberSummary & { id: string } }; replayed: boolean }> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute((tx) =>
+    idempotent(tx, actor.businessId, idempotencyKey, "member.adjust", { memberId, input }, now, async () => {
+      const member = await getMemberForUpdate(tx, actor.businessId, memberId);
+      const snapshot = await ctx.snapshots.load(tx, actor.businessId);
+      const id = newId(now.getTime());
+      const meta = {
+        reason: input.reason,
+        actor: actorLabel(actor),
+        source_type: "adjustment",
+        source_id: id,
+        occurred_at: now,
+      };
+      if (input.points !== undefined) {
+        const account = await lockAccount(tx, actor.businessId, member.id, now);
+        if (input.points > 0) {
+          const expiry = expiresAt(now, snapshot.config.points.expiry, snapshot.timeZone);
+          await earn(
+            tx,
+            account,
+            [{ points: input.points, reason: input.reason, rule_id: null }],
+            { ...meta, kind: "adjust", available_at: now, expires_at: expiry },
+            now,
+          );
+        } else {
+          await spend(tx, account, -input.points, { ...meta, kind: "adjust" }, now);
+        }
+      } else if (input.stamps !== undefined && input.stamp_card_id) {
+        const card = snapshot.stampCards.find((c) => c.id === input.stamp_card_id);
+        if (!card)
+          throw invalid(
+            "stamp_card_not_found",
+            `No active stamp card ${input.stamp_card_id} in this business.`,
+          );
+        const have = (await stampBalances(tx, actor.businessId, member.id)).get(card.id) ?? 0;
+        if (have + input.stamps < 0) {
+          throw new AppError(
+            409,
+            "insufficient_stamps",
+            `The member has ${have} stamps on ${card.name}; cannot take ${-input.stamps}.`,
+            { stamps: have },
+          );
+        }
+        await postStamps(
+          tx,
+          actor.businessId,
+          member.id,
+          [{ stamp_card_id: card.id, stamps: input.stamps, reason: input.reason, rule_id: null }],
+          { ...meta, kind: "adjust" },
+          now,
+        );
+      }
+      await audit(tx, actor, now, {
+        action: "member.adjusted",
+        targetType: "member",
+        targetId: member.id,
+        data: { ...input, adjustment_id: id },
+      });
+      const summary = await memberSummary(tx, snapshot, member, null, now);
+      return { status: 201, body: { id, member: { id: member.id, ...summary } } };
+    }),
+  );
+}

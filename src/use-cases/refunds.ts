@@ -1,0 +1,332 @@
+import { z } from "zod";
+import { type Actor, type AppContext, actorLabel } from "../context.ts";
+import type { Tx } from "../db/database.ts";
+import type { RefundsTable } from "../db/schema.ts";
+import { audit } from "../modules/audit/index.ts";
+import { idempotent } from "../modules/idempotency/index.ts";
+import { lockAccount, reverse } from "../modules/ledger/index.ts";
+import { getMemberForUpdate } from "../modules/members/index.ts";
+import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
+import { type LineItem, matchingQuantity } from "../modules/rules/evaluate.ts";
+import { postStamps, type StampLine, stampBalances, stampsFromSource } from "../modules/stamps/ledger.ts";
+import { evaluateTier } from "../modules/tiers/metric.ts";
+import { invalid, notFound } from "../shared/errors.ts";
+import { newId } from "../shared/ids.ts";
+import { MAX_AMOUNT_MINOR } from "../shared/money.ts";
+import { type MemberSummary, memberSummary } from "./member-summary.ts";
+
+export const RefundInput = z.strictObject({
+  external_id: z.string().min(1).max(200).describe("The POS/shop's id of the refund; makes retries safe"),
+  purchase_id: z.uuid().optional(),
+  purchase_external_id: z.string().min(1).max(200).optional(),
+  amount_minor: z.int().min(1).max(MAX_AMOUNT_MINOR).optional().describe("Refund by amount"),
+  lines: z
+    .array(z.strictObject({ sku: z.string().min(1).max(64), quantity: z.int().min(1).max(10_000) }))
+    .min(1)
+    .max(500)
+    .optional()
+    .describe("Refund by returned lines; the amount follows from the purchase's prices"),
+  reason: z.string().max(500).optional(),
+});
+export type RefundInput = z.output<typeof RefundInput>;
+
+export interface RefundDto {
+  id: string;
+  external_id: string;
+  purchase_id: string;
+  amount_minor: number;
+  lines: { sku: string; quantity: number }[] | null;
+  points_reversed: number;
+  points_unrecovered: number;
+  stamps_reversed: number;
+  reason: string | null;
+  created_at: string;
+}
+
+export interface RefundResult {
+  refund: RefundDto;
+  purchase: { id: string; amount_minor: number; refunded_minor: number };
+  member: (MemberSummary & { id: string }) | null;
+}
+
+function refundDto(row: RefundsTable): RefundDto {
+  return {
+    id: row.id,
+    external_id: row.external_id,
+    purchase_id: row.purchase_id,
+    amount_minor: row.amount_minor,
+    lines: (row.lines ?? null) as RefundDto["lines"],
+    points_reversed: row.points_reversed,
+    points_unrecovered: row.points_unrecovered,
+    stamps_reversed: row.stamps_reversed,
+    reason: row.reason,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+/**
+ * Records a refund or return, full or partial, by amount or by returned lines. Points come back in
+ * proportion to the amount (cumulatively, so partial refunds add up exactly to a full one), taken
+ * from the purchase's own pending points first; stamps come back by returned items, or when the
+ * purchase no longer qualifies. Idempotent by the refund's external id.
+ *
+ * Errors: `purchase_not_found`, `refund_needs_purchase`, `refund_needs_amount_or_lines`,
+ * `refund_exceeds_purchase`, `refund_line_not_in_purchase`, `refund_quantity_exceeds_purchase`,
+ * `idempotency_key_reused`.
+ */
+export async function recordRefund(
+  ctx: AppContext,
+  actor: Actor,
+  input: RefundInput,
+): Promise<{ result: RefundResult; replayed: boolean }> {
+  const now = ctx.clock.now();
+  const { body, replayed } = await ctx.db.transaction().execute((tx) =>
+    idempotent(
+      tx,
+      actor.businessId,
+      `refund:${input.external_id}`,
+      "refund.record",
+      input,
+      now,
+      async () => ({
+        status: 201,
+        body: await refund(ctx, tx, actor, input, now),
+      }),
+    ),
+  );
+  return { result: body, replayed };
+}
+
+async function refund(
+  ctx: AppContext,
+  tx: Tx,
+  actor: Actor,
+  input: RefundInput,
+  now: Date,
+): Promise<RefundResult> {
+  if ((input.purchase_id === undefined) === (input.purchase_external_id === undefined)) {
+    throw invalid(
+      "refund_needs_purchase",
+      "Name the purchase by purchase_id or purchase_external_id (one of them).",
+    );
+  }
+  if ((input.amount_minor === undefined) === (input.lines === undefined)) {
+    throw invalid("refund_needs_amount_or_lines", "Refund by amount_minor or by lines (one of them).");
+  }
+  let q = tx.selectFrom("purchases").selectAll().where("business_id", "=", actor.businessId).forUpdate();
+  q = input.purchase_id
+    ? q.where("id", "=", input.purchase_id)
+    : q.where("external_id", "=", input.purchase_external_id ?? "");
+  const purchase = await q.executeTakeFirst();
+  if (!purchase) throw notFound("purchase", input.purchase_id ?? input.purchase_external_id ?? "");
+  const items = purchase.items as LineItem[];
+  const previous = await tx
+    .selectFrom("refunds")
+    .select(["lines", "points_reversed", "points_unrecovered"])
+    .where("business_id", "=", actor.businessId)
+    .where("purchase_id", "=", purchase.id)
+    .execute();
+
+  const returnedItems = input.lines
+    ? returnedLines(
+        items,
+        input.lines,
+        previous.map((r) => r.lines),
+      )
+    : null;
+  const refundable = purchase.amount_minor - purchase.refunded_minor;
+  const amount = returnedItems
+    ? Math.min(refundable, lineAmount(purchase.amount_minor, items, returnedItems))
+    : (input.amount_minor ?? 0);
+  if (amount > refundable || amount <= 0) {
+    throw invalid(
+      "refund_exceeds_purchase",
+      `At most ${refundable} minor units of this purchase can still be refunded; the refund is ${amount}.`,
+      { refundable },
+    );
+  }
+  const refundedAfter = purchase.refunded_minor + amount;
+  await tx
+    .updateTable("purchases")
+    .set({ refunded_minor: refundedAfter })
+    .where("business_id", "=", actor.businessId)
+    .where("id", "=", purchase.id)
+    .execute();
+
+  const row: RefundsTable = {
+    business_id: actor.businessId,
+    id: newId(now.getTime()),
+    purchase_id: purchase.id,
+    external_id: input.external_id,
+    amount_minor: amount,
+    lines: input.lines ? JSON.stringify(input.lines) : null,
+    points_reversed: 0,
+    points_unrecovered: 0,
+    stamps_reversed: 0,
+    reason: input.reason ?? null,
+    actor: actorLabel(actor),
+    created_at: now,
+  };
+  let member: RefundResult["member"] = null;
+  if (purchase.member_id) {
+    const snapshot = await ctx.snapshots.load(tx, actor.businessId);
+    const m = await getMemberForUpdate(tx, actor.businessId, purchase.member_id);
+    const meta = {
+      reason: `Refund of ${input.reason ? `${input.reason}, ` : ""}purchase ${purchase.external_id}`,
+      actor: actorLabel(actor),
+      source_type: "refund",
+      source_id: row.id,
+      occurred_at: now,
+    };
+    if (snapshot.config.refunds.reverse_points && purchase.points_earned > 0) {
+      // The member keeps the points of what they kept, rounded down; a full refund takes all back.
+      const kept = Math.floor(
+        (purchase.points_earned * (purchase.amount_minor - refundedAfter)) / purchase.amount_minor,
+      );
+      const done = previous.reduce((s, r) => s + r.points_reversed + r.points_unrecovered, 0);
+      const due = purchase.points_earned - kept - done;
+      if (due > 0) {
+        const account = await lockAccount(tx, actor.businessId, m.id, now);
+        const r = await reverse(
+          tx,
+          account,
+          due,
+          meta,
+          {
+            allowNegative: snapshot.config.points.allow_negative_balance,
+            source: { type: "purchase", id: purchase.id },
+          },
+          now,
+        );
+        row.points_reversed = r.reversed;
+        row.points_unrecovered = r.unrecovered;
+      }
+    }
+    if (snapshot.config.refunds.reverse_stamps && purchase.stamps_earned > 0) {
+      row.stamps_reversed = await reverseStamps(
+        tx,
+        snapshot,
+        m.id,
+        purchase,
+        refundedAfter,
+        returnedItems,
+        meta,
+        now,
+      );
+    }
+    const tier = await evaluateTier(tx, snapshot, m, now);
+    const summary = await memberSummary(
+      tx,
+      snapshot,
+      { id: m.id, tier_id: tier.state.tier_id, tier_expires_at: tier.state.expires_at },
+      tier.metric,
+      now,
+    );
+    member = { id: m.id, ...summary };
+  }
+  await tx.insertInto("refunds").values(row).execute();
+  await audit(tx, actor, now, {
+    action: "purchase.refunded",
+    targetType: "purchase",
+    targetId: purchase.id,
+    data: { refund_id: row.id, amount_minor: amount, points_reversed: row.points_reversed },
+  });
+  return {
+    refund: refundDto({ ...row, lines: input.lines ?? null }),
+    purchase: { id: purchase.id, amount_minor: purchase.amount_minor, refunded_minor: refundedAfter },
+    member,
+  };
+}
+
+/** The purchase's items being returned now, checked against what was bought and already returned. */
+function returnedLines(
+  items: readonly LineItem[],
+  lines: readonly { sku: string; quantity: number }[],
+  earlier: readonly unknown[],
+): LineItem[] {
+  const returnedBefore = new Map<string, number>();
+  for (const l of earlier.flatMap((e) =>
+    Array.isArray(e) ? (e as { sku: string; quantity: number }[]) : [],
+  )) {
+    returnedBefore.set(l.sku, (returnedBefore.get(l.sku) ?? 0) + l.quantity);
+  }
+  const now = new Map<string, number>();
+  for (const l of lines) now.set(l.sku, (now.get(l.sku) ?? 0) + l.quantity);
+  return [...now].map(([sku, quantity]) => {
+    const bought = items.filter((i) => i.sku === sku);
+    const first = bought[0];
+    if (!first) throw invalid("refund_line_not_in_purchase", `The purchase has no item with sku "${sku}".`);
+    const left = bought.reduce((s, i) => s + i.quantity, 0) - (returnedBefore.get(sku) ?? 0);
+    if (quantity > left) {
+      throw invalid(
+        "refund_quantity_exceeds_purchase",
+        `Only ${left} of sku "${sku}" can still be returned; the refund returns ${quantity}.`,
+        { sku, returnable: left },
+      );
+    }
+    return { ...first, quantity };
+  });
+}
+
+/** The amount of returned lines; scaled down when the purchase was paid below its list prices. */
+function lineAmount(paid: number, items: readonly LineItem[], returned: readonly LineItem[]): number {
+  const listTotal = items.reduce((s, i) => s + i.quantity * i.unit_price_minor, 0);
+  const returnedTotal = returned.reduce((s, i) => s + i.quantity * i.unit_price_minor, 0);
+  return listTotal > paid ? Math.round((returnedTotal * paid) / listTotal) : returnedTotal;
+}
+
+async function reverseStamps(
+  tx: Tx,
+  snapshot: ProgramSnapshot,
+  memberId: string,
+  purchase: { id: string; amount_minor: number },
+  refundedAfter: number,
+  returned: LineItem[] | null,
+  meta: { reason: string; actor: string; source_type: string; source_id: string; occurred_at: Date },
+  now: Date,
+): Promise<number> {
+  const earnedByCard = await stampsFromSource(tx, snapshot.businessId, "purchase", purchase.id);
+  const balances = await stampBalances(tx, snapshot.businessId, memberId);
+  const remaining = purchase.amount_minor - refundedAfter;
+  const lines: StampLine[] = [];
+  for (const card of snapshot.stampCards) {
+    const earned = earnedByCard.get(card.id) ?? 0;
+    if (earned <= 0) continue;
+    const reversedBefore = await reversedStampsOf(tx, snapshot.businessId, purchase.id, card.id);
+    const net = earned - reversedBefore;
+    let keep: number;
+    if (remaining === 0) keep = 0;
+    else if (card.earn_on !== "item") keep = remaining >= Math.max(card.min_spend_minor, 1) ? net : 0;
+    else if (returned) keep = Math.max(0, net - matchingQuantity(returned, card.item_match));
+    else keep = Math.min(net, Math.floor((earned * remaining) / purchase.amount_minor));
+    // Stamps already used on a reward cannot come back; never take the balance below zero.
+    const take = Math.min(net - keep, balances.get(card.id) ?? 0);
+    if (take > 0)
+      lines.push({ stamp_card_id: card.id, stamps: -take, reason: `${card.name}: refund`, rule_id: null });
+  }
+  await postStamps(tx, snapshot.businessId, memberId, lines, { ...meta, kind: "reverse" }, now);
+  return -lines.reduce((s, l) => s + l.stamps, 0);
+}
+
+/** Stamps of one card already taken back by earlier refunds of the purchase. */
+async function reversedStampsOf(
+  tx: Tx,
+  businessId: string,
+  purchaseId: string,
+  cardId: string,
+): Promise<number> {
+  const row = await tx
+    .selectFrom("stamp_entries as s")
+    .innerJoin("refunds as r", (j) =>
+      j
+        .onRef("r.business_id", "=", "s.business_id")
+        .on((eb) => eb(eb.cast("r.id", "text"), "=", eb.ref("s.source_id"))),
+    )
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("s.stamps"), eb.lit(0)).as("stamps"))
+    .where("s.business_id", "=", businessId)
+    .where("r.purchase_id", "=", purchaseId)
+    .where("s.stamp_card_id", "=", cardId)
+    .where("s.kind", "=", "reverse")
+    .executeTakeFirst();
+  return -Number(row?.stamps ?? 0);
+}

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_PROGRAM, getProgram } from "../../src/modules/program/index.ts";
+import { startTestApp, type TestApp } from "../helpers/api.ts";
+import { addStaff } from "../helpers/staff.ts";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => t?.close());
+
+const CHANGED = {
+  ...DEFAULT_PROGRAM,
+  points: { ...DEFAULT_PROGRAM.points, earn_points: 2, expiry: { policy: "days_after_earn", days: 365 } },
+  tiers: { metric: "visits", period: "rolling_12_months" },
+};
+
+describe("program settings", () => {
+  it("starts with the default program at version 1, readable by a cashier", async () => {
+    const tenant = await t.signup();
+    const cashier = await addStaff(t, tenant, "cashier");
+    const res = await cashier.session.call("GET", "/v1/program");
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ version: 1, config: DEFAULT_PROGRAM });
+    expect(res.body.updated_at).toBe("2026-03-02T09:00:00.000Z");
+  });
+
+  it("replaces the whole document, raises the version and audits the change", async () => {
+    const tenant = await t.signup();
+    t.clock.advance(60_000);
+    const res = await tenant.call("PUT", "/v1/program", CHANGED);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ version: 2, updated_at: t.clock.now().toISOString(), config: CHANGED });
+    expect((await tenant.call("GET", "/v1/program")).body.config).toEqual(CHANGED);
+    expect(await getProgram(t.ctx.db, tenant.businessId)).toEqual(CHANGED);
+    expect((await tenant.call("PUT", "/v1/program", DEFAULT_PROGRAM)).body.version).toBe(3);
+    const audits = await t.ctx.db
+      .selectFrom("audit_log")
+      .select(["action", "target_type"])
+      .where("business_id", "=", tenant.businessId)
+      .where("action", "=", "program.updated")
+      .execute();
+    expect(audits).toHaveLength(2);
+  });
+
+  it.each([
+    ["a missing section", { points: DEFAULT_PROGRAM.points, tiers: DEFAULT_PROGRAM.tiers }, "refunds"],
+    ["an unknown field", { ...DEFAULT_PROGRAM, theme: "dark" }, ""],
+    [
+      "an unknown tier metric",
+      { ...DEFAULT_PROGRAM, tiers: { metric: "age", period: "calendar_year" } },
+      "tiers.metric",
+    ],
+    [
+      "a zero earning base",
+      { ...DEFAULT_PROGRAM, points: { ...DEFAULT_PROGRAM.points, earn_per_minor: 0 } },
+      "points.earn_per_minor",
+    ],
+  ])("refuses %s with validation_failed and changes nothing", async (_label, body, path) => {
+    const tenant = await t.signup();
+    const res = await tenant.call("PUT", "/v1/program", body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("validation_failed");
+    expect(res.body.error.details.issues.map((i: { path: string }) => i.path)).toContain(path);
+    expect((await tenant.call("GET", "/v1/program")).body.version).toBe(1);
+  });
+
+  it("lets a manager change the program but not a cashier", async () => {
+    const tenant = await t.signup();
+    const cashier = await addStaff(t, tenant, "cashier");
+    const refused = await cashier.session.call("PUT", "/v1/program", CHANGED);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe("forbidden");
+    const manager = await addStaff(t, tenant, "manager");
+    expect((await manager.session.call("PUT", "/v1/program", CHANGED)).status).toBe(200);
+  });
+
+  it("keeps each business's program to itself", async () => {
+    const a = await t.signup();
+    const b = await t.signup();
+    await a.call("PUT", "/v1/program", CHANGED);
+    expect((await b.call("GET", "/v1/program")).body).toMatchObject({ version: 1, config: DEFAULT_PROGRAM });
+  });
+});
