@@ -294,7 +294,7 @@ async function settlementAllocations(
     from ledger_entries e
     left join ledger_allocations a on a.business_id = e.business_id and a.entry_id = e.id
     where e.business_id = ${account.business_id} and e.member_id = ${account.member_id} and e.kind = 'reverse'
-    group by e.id
+    group by e.business_id, e.id, e.points
     having -e.points + coalesce(sum(a.points), 0) > 0
     order by e.id`.execute(tx);
   const out: { entry_id: string; lot_id: string; points: number }[] = [];
