@@ -95,12 +95,20 @@ export async function postStamps(
         sql`(${businessId}::uuid, ${memberId}::uuid, ${card}::uuid, ${stamps}::int, ${now}::timestamptz)`,
     ),
   );
+  // A check constraint is tested on the proposed row before ON CONFLICT applies, so negative
+  // deltas cannot go through an upsert: existing balances are updated, missing ones inserted.
   const result = await sql<{ stamp_card_id: string; stamps: number }>`
-    insert into stamp_balances (business_id, member_id, stamp_card_id, stamps, updated_at)
-    values ${values}
-    on conflict (business_id, member_id, stamp_card_id)
-    do update set stamps = stamp_balances.stamps + excluded.stamps, updated_at = excluded.updated_at
-    returning stamp_card_id, stamps`.execute(tx);
+    with delta (business_id, member_id, stamp_card_id, stamps, updated_at) as (values ${values}),
+    updated as (
+      update stamp_balances b set stamps = b.stamps + d.stamps, updated_at = d.updated_at
+      from delta d
+      where b.business_id = d.business_id and b.member_id = d.member_id and b.stamp_card_id = d.stamp_card_id
+      returning b.stamp_card_id, b.stamps),
+    inserted as (
+      insert into stamp_balances (business_id, member_id, stamp_card_id, stamps, updated_at)
+      select d.* from delta d where d.stamp_card_id not in (select stamp_card_id from updated)
+      returning stamp_card_id, stamps)
+    select * from updated union all select * from inserted`.execute(tx);
   for (const row of result.rows) {
     assert(row.stamps >= 0, "a stamp balance never goes negative");
     balances.set(row.stamp_card_id, row.stamps);

@@ -1,0 +1,66 @@
+import type { Db, Tx } from "../../db/database.ts";
+import { pointsBalance } from "../ledger/index.ts";
+import { getMember } from "../members/index.ts";
+import type { ProgramSnapshot } from "../program/snapshot.ts";
+import { getStampCard } from "../stamps/index.ts";
+import { stampBalances } from "../stamps/ledger.ts";
+import { isEligible, MAX_ACTIVE_REWARDS, type RewardDto, rewardDto } from "./catalog.ts";
+
+/**
+ * The rewards the member could redeem right now: open, for their tier, in stock, under their
+ * per-member limit and affordable with their available points or stamps. Cheapest in points first,
+ * then stamp-card rewards. 404 `member_not_found` for a member of another business.
+ *
+ * @example const rewards = await availableRewards(db, snapshot, memberId, now) // shown after a purchase
+ */
+export async function availableRewards(
+  db: Db | Tx,
+  snapshot: ProgramSnapshot,
+  memberId: string,
+  now: Date,
+): Promise<RewardDto[]> {
+  const businessId = snapshot.businessId;
+  const member = await getMember(db, businessId, memberId);
+  const [rewards, held, points, stamps] = await Promise.all([
+    db
+      .selectFrom("rewards")
+      .selectAll()
+      .where("business_id", "=", businessId)
+      .where("active", "=", true)
+      .where("archived_at", "is", null)
+      .where((eb) => eb.or([eb("valid_from", "is", null), eb("valid_from", "<=", now)]))
+      .where((eb) => eb.or([eb("valid_until", "is", null), eb("valid_until", ">", now)]))
+      .where((eb) => eb.or([eb("stock", "is", null), eb("stock", ">", 0)]))
+      .orderBy("cost_points", (ob) => ob.asc().nullsLast())
+      .orderBy("id")
+      .limit(MAX_ACTIVE_REWARDS)
+      .execute(),
+    db
+      .selectFrom("vouchers")
+      .select(["reward_id", (eb) => eb.fn.countAll<number>().as("count")])
+      .where("business_id", "=", businessId)
+      .where("member_id", "=", memberId)
+      .where("status", "!=", "voided")
+      .groupBy("reward_id")
+      .execute(),
+    pointsBalance(db, businessId, memberId, now, now),
+    stampBalances(db, businessId, memberId),
+  ]);
+  const heldBy = new Map(held.map((h) => [h.reward_id, Number(h.count)]));
+  const required = new Map(snapshot.stampCards.map((c) => [c.id, c.stamps_required]));
+  const out: RewardDto[] = [];
+  for (const reward of rewards) {
+    if (!isEligible(reward, member.tier_id)) continue;
+    if (reward.per_member_limit !== null && (heldBy.get(reward.id) ?? 0) >= reward.per_member_limit) continue;
+    if (reward.cost_points !== null) {
+      if (points.available >= reward.cost_points) out.push(rewardDto(reward));
+      continue;
+    }
+    const cardId = reward.stamp_card_id;
+    if (cardId === null) continue;
+    // A card archived after the reward was made is not in the snapshot; its stamps still count.
+    const needed = required.get(cardId) ?? (await getStampCard(db, businessId, cardId)).stamps_required;
+    if ((stamps.get(cardId) ?? 0) >= needed) out.push(rewardDto(reward));
+  }
+  return out;
+}

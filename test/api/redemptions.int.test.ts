@@ -1,0 +1,532 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
+import { addStaff } from "../helpers/staff.ts";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => t?.close());
+
+const UNKNOWN_ID = "0193f1c2-7b4e-7c3a-9f2e-5a1b2c3d4e5f";
+const DAY_MS = 86_400_000;
+let purchaseNo = 0;
+
+async function member(tenant: Tenant) {
+  const res = await tenant.call("POST", "/v1/members", { name: "Mia Member", marketing_consent: false });
+  expect(res.status).toBe(201);
+  return res.body.id as string;
+}
+
+/** Records a purchase of `euros` for the member: 1 point per euro, and a stamp on every visit card. */
+async function buy(tenant: Tenant, memberId: string, euros: number) {
+  purchaseNo += 1;
+  const res = await tenant.call("POST", "/v1/purchases", {
+    external_id: `pos-${purchaseNo}`,
+    member_id: memberId,
+    amount_minor: euros * 100,
+    currency: "EUR",
+  });
+  expect(res.status).toBe(201);
+}
+
+async function reward(tenant: Tenant, extra: Record<string, unknown> = {}) {
+  const res = await tenant.call("POST", "/v1/rewards", {
+    name: "Free latte",
+    type: "free_product",
+    value: { product_name: "Latte" },
+    cost_points: 50,
+    ...extra,
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id as string;
+}
+
+async function stampCard(tenant: Tenant, stampsRequired = 3) {
+  const res = await tenant.call("POST", "/v1/stamp-cards", {
+    name: "Coffee card",
+    stamps_required: stampsRequired,
+    earn_on: "visit",
+  });
+  expect(res.status).toBe(201);
+  return res.body.id as string;
+}
+
+const redeem = (tenant: Tenant, memberId: string, rewardId: string, headers: Record<string, string> = {}) =>
+  tenant.call("POST", `/v1/members/${memberId}/redemptions`, { reward_id: rewardId }, headers);
+
+async function redeemed(tenant: Tenant, memberId: string, rewardId: string) {
+  const res = await redeem(tenant, memberId, rewardId);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { voucher: { id: string; code: string } & Record<string, unknown> } & Record<
+    string,
+    unknown
+  >;
+}
+
+/** What the member holds, read straight from the tables: the ground truth the API must keep. */
+async function holdings(tenant: Tenant, memberId: string) {
+  const db = t.database.db;
+  const [account, lots, stamps, vouchers, rewards] = await Promise.all([
+    db
+      .selectFrom("ledger_accounts")
+      .select(["balance_points", "lifetime_spent_points"])
+      .where("business_id", "=", tenant.businessId)
+      .where("member_id", "=", memberId)
+      .executeTakeFirst(),
+    db
+      .selectFrom("ledger_lots")
+      .select(["id", "points_remaining", "expires_at"])
+      .where("business_id", "=", tenant.businessId)
+      .where("member_id", "=", memberId)
+      .orderBy("id")
+      .execute(),
+    db
+      .selectFrom("stamp_balances")
+      .select(["stamp_card_id", "stamps"])
+      .where("business_id", "=", tenant.businessId)
+      .where("member_id", "=", memberId)
+      .execute(),
+    db
+      .selectFrom("vouchers")
+      .select(["id", "status"])
+      .where("business_id", "=", tenant.businessId)
+      .where("member_id", "=", memberId)
+      .execute(),
+    db.selectFrom("rewards").select(["id", "stock"]).where("business_id", "=", tenant.businessId).execute(),
+  ]);
+  return { account, lots, stamps, vouchers, rewards };
+}
+
+describe("redeeming a reward", () => {
+  it("spends points and issues a voucher with the new balance", async () => {
+    const tenant = await t.signup();
+    const m = await member(tenant);
+    await buy(tenant, m, 120);
+    const rewardId = await reward(tenant);
+    const res = await redeem(tenant, m, rewardId);
+    expect(res.status).toBe(201);
+    const now = t.clock.now();
+    expect(res.body).toEqual({
+      voucher: {
+        id: expect.any(String),
+        code: expect.stringMatching(/^[2-9A-HJKMNP-Z]{10}$/),
+        reward: { id: rewardId, name: "Free latte", type: "free_product", value: { product_name: "Latte" } },
+        member_id: m,
+        status: "issued",
+        points_spent: 50,
+        stamps_spent: 0,
+        expires_at: new Date(now.getTime() + 30 * DAY_MS).toISOString(),
+        created_at: now.toISOString(),
+        redeemed_at: null,
+        redeemed_location_id: null,
+        voided_at: null,
+        void_reason: null,
+      },
+      member: { id: m, points_available: 70, stamps: null },
+    });
+    const row = await t.database.db
+      .selectFrom("vouchers as v")
+      .innerJoin("ledger_entries as e", (j) =>
+        j.onRef("e.business_id", "=", "v.business_id").onRef("e.id", "=", "v.ledger_entry_id"),
+      )
+      .select(["e.kind", "e.points", "e.source_type", "e.source_id"])
+      .where("v.business_id", "=", tenant.businessId)
+      .where("v.id", "=", res.body.voucher.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      kind: "spend",
+      points: -50,
+      source_type: "voucher",
+      source_id: res.body.voucher.id,
+    });
+    const audit = await tenant.call("GET", "/v1/audit-log?action=reward.redeemed");
+    expect(audit.body.data).toMatchObject([{ target_type: "voucher", target_id: res.body.voucher.id }]);
+  });
+
+  it("pays with a full stamp card and keeps the stamps beyond it", async () => {
+    const tenant = await t.signup();
+    const card = await stampCard(tenant, 3);
+    const m = await member(tenant);
+    for (let i = 0; i < 4; i++) await buy(tenant, m, 5);
+    const rewardId = await reward(tenant, { cost_points: null, stamp_card_id: card });
+    const res = await redeem(tenant, m, rewardId);
+    expect(res.status).toBe(201);
+    expect(res.body.voucher).toMatchObject({ points_spent: 0, stamps_spent: 3, status: "issued" });
+    expect(res.body.member).toEqual({ id: m, points_available: 20, stamps: 1 });
+    const h = await holdings(tenant, m);
+    expect(h.stamps).toEqual([{ stamp_card_id: card, stamps: 1 }]);
+  });
+
+  it("refuses a redemption above the points balance and changes nothing", async () => {
+    const tenant = await t.signup();
+    const m = await member(tenant);
+    await buy(tenant, m, 40);
+    const rewardId = await reward(tenant, { stock: 5 });
+    const before = await holdings(tenant, m);
+    const res = await redeem(tenant, m, rewardId);
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({
+      code: "insufficient_points",
+      details: { available: 40, needed: 50 },
+    });
+    expect(await holdings(tenant, m)).toEqual(before);
+  });
+
+  it("refuses a redemption without a full stamp card and changes nothing", async () => {
+    const tenant = await t.signup();
+    const card = await stampCard(tenant, 3);
+    const m = await member(tenant);
+    await buy(tenant, m, 5);
+    await buy(tenant, m, 5);
+    const rewardId = await reward(tenant, { cost_points: null, stamp_card_id: card, stock: 2 });
+    const before = await holdings(tenant, m);
+    const res = await redeem(tenant, m, rewardId);
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: "insufficient_stamps", details: { stamps: 2, needed: 3 } });
+    expect(await holdings(tenant, m)).toEqual(before);
+  });
+
+  it("stops at the stock, across members", async () => {
+    const tenant = await t.signup();
+    const rewardId = await reward(tenant, { stock: 1 });
+    const [a, b] = [await member(tenant), await member(tenant)];
+    await buy(tenant, a, 100);
+    await buy(tenant, b, 100);
+    await redeemed(tenant, a, rewardId);
+    expect((await tenant.call("GET", `/v1/rewards/${rewardId}`)).body.stock).toBe(0);
+    const res = await redeem(tenant, b, rewardId);
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe("reward_out_of_stock");
+    expect((await holdings(tenant, b)).account?.balance_points).toBe(100);
+  });
+
+  it("stops at the per-member limit, and a voided voucher no longer counts", async () => {
+    const tenant = await t.signup();
+    const rewardId = await reward(tenant, { per_member_limit: 2 });
+    const m = await member(tenant);
+    await buy(tenant, m, 300);
+    await redeemed(tenant, m, rewardId);
+    const second = await redeemed(tenant, m, rewardId);
+    const third = await redeem(tenant, m, rewardId);
+    expect(third.status).toBe(409);
+    expect(third.body.error).toMatchObject({ code: "reward_limit_reached", details: { held: 2, limit: 2 } });
+    const voided = await tenant.call("POST", `/v1/vouchers/${second.voucher.code}/void`, {
+      reason: "mistake",
+    });
+    expect(voided.status).toBe(200);
+    expect((await redeem(tenant, m, rewardId)).status).toBe(201);
+  });
+
+  it("lets only members of the eligible tiers redeem", async () => {
+    const tenant = await t.signup();
+    const gold = await tenant.call("POST", "/v1/tiers", { name: "Gold", rank: 1, threshold: 10_000 });
+    const rewardId = await reward(tenant, { eligible_tier_ids: [gold.body.id] });
+    const [goldMember, plain] = [await member(tenant), await member(tenant)];
+    await buy(tenant, goldMember, 120);
+    await buy(tenant, plain, 90);
+    expect((await tenant.call("GET", `/v1/members/${goldMember}`)).body.tier_id).toBe(gold.body.id);
+    expect((await redeem(tenant, goldMember, rewardId)).status).toBe(201);
+    const res = await redeem(tenant, plain, rewardId);
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe("reward_not_eligible");
+  });
+
+  it.each([
+    ["inactive", { active: false }],
+    ["not yet valid", { valid_from: "2026-03-03T00:00:00Z" }],
+    ["no longer valid", { valid_until: "2026-03-02T09:00:00Z" }],
+  ])("refuses a reward that is %s", async (_label, extra) => {
+    const tenant = await t.signup();
+    const m = await member(tenant);
+    await buy(tenant, m, 100);
+    const rewardId = await reward(tenant, extra);
+    const res = await redeem(tenant, m, rewardId);
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe("reward_inactive");
+  });
+
+  it("refuses an archived reward, an unknown reward and an unknown member", async () => {
+    const tenant = await t.signup();
+    const m = await member(tenant);
+    await buy(tenant, m, 100);
+    const rewardId = await reward(tenant);
+    await tenant.call("DELETE", `/v1/rewards/${rewardId}`);
+    const archived = await redeem(tenant, m, rewardId);
+    expect([archived.status, archived.body.error.code]).toEqual([422, "reward_inactive"]);
+    const unknown = await redeem(tenant, m, UNKNOWN_ID);
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, "reward_not_found"]);
+    const noMember = await redeem(tenant, UNKNOWN_ID, rewardId);
+    expect([noMember.status, noMember.body.error.code]).toEqual([404, "member_not_found"]);
+    const extra = await tenant.call("POST", `/v1/members/${m}/redemptions`, { reward_id: rewardId, qty: 2 });
+    expect([extra.status, extra.body.error.code]).toEqual([400, "validation_failed"]);
+  });
+
+  it("issues one voucher for a redemption retried with the same Idempotency-Key", async () => {
+    const tenant = await t.signup();
+    const m = await member(tenant);
+    await buy(tenant, m, 120);
+    const rewardId = await reward(tenant);
+    const key = { "idempotency-key": "redeem-1" };
+    const first = await redeem(tenant, m, rewardId, key);
+    const again = await redeem(tenant, m, rewardId, key);
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(200);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(again.body).toEqual(first.body);
+    const other = await reward(tenant, { name: "Other" });
+    const reused = await redeem(tenant, m, other, key);
+    expect([reused.status, reused.body.error.code]).toEqual([409, "idempotency_key_reused"]);
+    const h = await holdings(tenant, m);
+    expect(h.vouchers).toHaveLength(1);
+    expect(h.account?.balance_points).toBe(70);
+  });
+
+  it("lists the rewards the member can redeem now", async () => {
+    const tenant = await t.signup();
+    const card = await stampCard(tenant, 3);
+    const gold = await tenant.call("POST", "/v1/tiers", { name: "Gold", rank: 1, threshold: 1_000_000 });
+    const m = await member(tenant);
+    await buy(tenant, m, 60);
+    await buy(tenant, m, 60);
+    const cheap = await reward(tenant, { name: "Cheap", cost_points: 50, per_member_limit: 1 });
+    const fits = await reward(tenant, { name: "Exact", cost_points: 120 });
+    await reward(tenant, { name: "Too dear", cost_points: 121 });
+    await reward(tenant, { name: "Gold only", eligible_tier_ids: [gold.body.id] });
+    await reward(tenant, { name: "Gone", stock: 0 });
+    await reward(tenant, { name: "Off", active: false });
+    await reward(tenant, { name: "Card", cost_points: null, stamp_card_id: card });
+    const list = async () =>
+      (await tenant.call("GET", `/v1/members/${m}/available-rewards`)).body.data.map(
+        (r: { id: string }) => r.id,
+      );
+    expect(await list()).toEqual([cheap, fits]);
+    await redeemed(tenant, m, cheap);
+    expect(await list()).toEqual([]);
+    const missing = await tenant.call("GET", `/v1/members/${UNKNOWN_ID}/available-rewards`);
+    expect(missing.body.error.code).toBe("member_not_found");
+  });
+});
+
+describe("vouchers", () => {
+  async function issued(tenant: Tenant, extra: Record<string, unknown> = {}) {
+    const m = await member(tenant);
+    await buy(tenant, m, 120);
+    const rewardId = await reward(tenant, extra);
+    const res = await redeemed(tenant, m, rewardId);
+    return { memberId: m, rewardId, code: res.voucher.code, id: res.voucher.id };
+  }
+
+  it("finds a voucher by its code in any case, and lists a member's vouchers by status", async () => {
+    const tenant = await t.signup();
+    const v = await issued(tenant);
+    const found = await tenant.call("GET", `/v1/vouchers/${v.code.toLowerCase()}`);
+    expect(found.status).toBe(200);
+    expect(found.body).toMatchObject({ id: v.id, code: v.code, status: "issued" });
+    t.clock.advance(1000);
+    const second = await redeemed(tenant, v.memberId, v.rewardId);
+    await tenant.call("POST", `/v1/vouchers/${second.voucher.code}/redeem`);
+    const list = async (q: string) =>
+      (await tenant.call("GET", `/v1/members/${v.memberId}/vouchers${q}`)).body.data.map(
+        (x: { id: string }) => x.id,
+      );
+    expect(await list("")).toEqual([second.voucher.id, v.id]);
+    expect(await list("?status=issued")).toEqual([v.id]);
+    expect(await list("?status=redeemed")).toEqual([second.voucher.id]);
+    expect(await list("?limit=1")).toEqual([second.voucher.id]);
+    const missing = await tenant.call("GET", "/v1/vouchers/NOPE2345");
+    expect([missing.status, missing.body.error.code]).toEqual([404, "voucher_not_found"]);
+  });
+
+  it("is confirmed at the counter once", async () => {
+    const tenant = await t.signup();
+    const location = await tenant.call("POST", "/v1/locations", { name: "Main street" });
+    const v = await issued(tenant);
+    t.clock.advance(60_000);
+    const res = await tenant.call("POST", `/v1/vouchers/${v.code}/redeem`, { location_id: location.body.id });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      status: "redeemed",
+      redeemed_at: t.clock.now().toISOString(),
+      redeemed_location_id: location.body.id,
+    });
+    const again = await tenant.call("POST", `/v1/vouchers/${v.code}/redeem`, {});
+    expect([again.status, again.body.error.code]).toEqual([409, "voucher_already_redeemed"]);
+    const voidIt = await tenant.call("POST", `/v1/vouchers/${v.code}/void`, { reason: "late" });
+    expect([voidIt.status, voidIt.body.error.code]).toEqual([409, "voucher_already_redeemed"]);
+  });
+
+  it("replays a confirmation retried with the same Idempotency-Key", async () => {
+    const tenant = await t.signup();
+    const v = await issued(tenant);
+    const key = { "idempotency-key": "counter-1" };
+    const first = await tenant.call("POST", `/v1/vouchers/${v.code}/redeem`, {}, key);
+    const again = await tenant.call("POST", `/v1/vouchers/${v.code}/redeem`, {}, key);
+    expect(first.status).toBe(200);
+    expect(again.status).toBe(200);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(again.body).toEqual(first.body);
+  });
+
+  it("refuses an unknown or archived location and stays issued", async () => {
+    const tenant = await t.signup();
+    const v = await issued(tenant);
+    const res = await tenant.call("POST", `/v1/vouchers/${v.code}/redeem`, { location_id: UNKNOWN_ID });
+    expect([res.status, res.body.error.code]).toEqual([404, "location_not_found"]);
+    expect((await tenant.call("GET", `/v1/vouchers/${v.code}`)).body.status).toBe("issued");
+  });
+
+  it("expires at expires_at, unused and not refunded", async () => {
+    const tenant = await t.signup();
+    const v = await issued(tenant, { voucher_valid_days: 2 });
+    t.clock.advance(2 * DAY_MS - 1000);
+    expect((await tenant.call("GET", `/v1/vouchers/${v.code}`)).body.status).toBe("issued");
+    t.clock.advance(1000);
+    expect((await tenant.call("GET", `/v1/vouchers/${v.code}`)).body.status).toBe("expired");
+    const list = await tenant.call("GET", `/v1/members/${v.memberId}/vouchers?status=expired`);
+    expect(list.body.data).toHaveLength(1);
+    const before = await holdings(tenant, v.memberId);
+    for (const [action, body] of [
+      ["redeem", {}],
+      ["void", { reason: "too late" }],
+    ] as const) {
+      const res = await tenant.call("POST", `/v1/vouchers/${v.code}/${action}`, body);
+      expect([res.status, res.body.error.code]).toEqual([410, "voucher_expired"]);
+    }
+    expect(await holdings(tenant, v.memberId)).toEqual(before);
+  });
+
+  it("gives back the very same points, lots and expiry dates when voided, and the stock", async () => {
+    const tenant = await t.signup();
+    const program = await tenant.call("GET", "/v1/program");
+    const config = program.body.config;
+    config.points.expiry = { policy: "days_after_earn", days: 90 };
+    expect((await tenant.call("PUT", "/v1/program", config)).status).toBe(200);
+    const m = await member(tenant);
+    await buy(tenant, m, 30);
+    t.clock.advance(DAY_MS);
+    await buy(tenant, m, 40);
+    const rewardId = await reward(tenant, { stock: 4 });
+    const before = await holdings(tenant, m);
+    const res = await redeemed(tenant, m, rewardId);
+    const during = await holdings(tenant, m);
+    expect(during.lots.map((l) => l.points_remaining)).toEqual([0, 20]);
+    expect(during.rewards).toEqual([{ id: rewardId, stock: 3 }]);
+    t.clock.advance(5 * 60_000);
+    const voided = await tenant.call("POST", `/v1/vouchers/${res.voucher.code}/void`, {
+      reason: "wrong item",
+    });
+    expect(voided.status).toBe(200);
+    expect(voided.body.voucher).toMatchObject({
+      status: "voided",
+      voided_at: t.clock.now().toISOString(),
+      void_reason: "wrong item",
+    });
+    expect(voided.body.member).toEqual({ id: m, points_available: 70, stamps: null });
+    const after = await holdings(tenant, m);
+    expect(after.lots).toEqual(before.lots);
+    expect(after.account).toEqual(before.account);
+    expect(after.rewards).toEqual([{ id: rewardId, stock: 4 }]);
+    const restore = await t.database.db
+      .selectFrom("ledger_entries")
+      .select(["kind", "points", "source_id"])
+      .where("business_id", "=", tenant.businessId)
+      .where("kind", "=", "restore")
+      .execute();
+    expect(restore).toEqual([{ kind: "restore", points: 50, source_id: res.voucher.id }]);
+    const twice = await tenant.call("POST", `/v1/vouchers/${res.voucher.code}/void`, { reason: "again" });
+    expect([twice.status, twice.body.error.code]).toEqual([409, "voucher_voided"]);
+    const use = await tenant.call("POST", `/v1/vouchers/${res.voucher.code}/redeem`, {});
+    expect([use.status, use.body.error.code]).toEqual([409, "voucher_voided"]);
+  });
+
+  it("gives back the stamps of a stamp-card voucher when voided", async () => {
+    const tenant = await t.signup();
+    const card = await stampCard(tenant, 3);
+    const m = await member(tenant);
+    for (let i = 0; i < 3; i++) await buy(tenant, m, 5);
+    const rewardId = await reward(tenant, { cost_points: null, stamp_card_id: card });
+    const res = await redeemed(tenant, m, rewardId);
+    expect(res.member).toMatchObject({ stamps: 0 });
+    const voided = await tenant.call("POST", `/v1/vouchers/${res.voucher.code}/void`, { reason: "undo" });
+    expect(voided.body.member).toEqual({ id: m, points_available: 15, stamps: 3 });
+    const entries = await t.database.db
+      .selectFrom("stamp_entries")
+      .select(["kind", "stamps"])
+      .where("business_id", "=", tenant.businessId)
+      .where("source_id", "=", res.voucher.id)
+      .orderBy("id")
+      .execute();
+    expect(entries).toEqual([
+      { kind: "redeem", stamps: -3 },
+      { kind: "restore", stamps: 3 },
+    ]);
+  });
+
+  it("lets a cashier void within 10 minutes of issue, and only a manager later", async () => {
+    const tenant = await t.signup();
+    const cashier = (await addStaff(t, tenant, "cashier")).session;
+    const manager = (await addStaff(t, tenant, "manager")).session;
+    const a = await issued(tenant);
+    const b = await issued(tenant);
+    t.clock.advance(10 * 60_000);
+    expect((await cashier.call("POST", `/v1/vouchers/${a.code}/void`, { reason: "undo" })).status).toBe(200);
+    t.clock.advance(1000);
+    const late = await cashier.call("POST", `/v1/vouchers/${b.code}/void`, { reason: "undo" });
+    expect([late.status, late.body.error.code]).toEqual([403, "forbidden"]);
+    expect((await tenant.call("GET", `/v1/vouchers/${b.code}`)).body.status).toBe("issued");
+    expect((await manager.call("POST", `/v1/vouchers/${b.code}/void`, { reason: "refund" })).status).toBe(
+      200,
+    );
+    const missingReason = await manager.call("POST", `/v1/vouchers/${b.code}/void`, {});
+    expect([missingReason.status, missingReason.body.error.code]).toEqual([400, "validation_failed"]);
+  });
+
+  it("audits confirmations and voids", async () => {
+    const tenant = await t.signup();
+    const a = await issued(tenant);
+    const b = await issued(tenant);
+    await tenant.call("POST", `/v1/vouchers/${a.code}/redeem`, {});
+    await tenant.call("POST", `/v1/vouchers/${b.code}/void`, { reason: "undo" });
+    const rows = await t.database.db
+      .selectFrom("audit_log")
+      .select(["action", "target_id"])
+      .where("business_id", "=", tenant.businessId)
+      .where("action", "in", ["voucher.redeemed", "voucher.voided"])
+      .orderBy("id")
+      .execute();
+    expect(rows).toEqual([
+      { action: "voucher.redeemed", target_id: a.id },
+      { action: "voucher.voided", target_id: b.id },
+    ]);
+  });
+});
+
+describe("isolation", () => {
+  it("hides a business's rewards, members and vouchers from another business", async () => {
+    const tenant = await t.signup();
+    const other = await t.signup();
+    const m = await member(tenant);
+    await buy(tenant, m, 120);
+    const rewardId = await reward(tenant);
+    const v = await redeemed(tenant, m, rewardId);
+    const otherMember = await member(other);
+    await buy(other, otherMember, 120);
+    const otherReward = await reward(other);
+
+    const expectations = [
+      [await redeem(other, m, otherReward), "member_not_found"],
+      [await redeem(other, otherMember, rewardId), "reward_not_found"],
+      [await other.call("GET", `/v1/vouchers/${v.voucher.code}`), "voucher_not_found"],
+      [await other.call("POST", `/v1/vouchers/${v.voucher.code}/redeem`, {}), "voucher_not_found"],
+      [await other.call("POST", `/v1/vouchers/${v.voucher.code}/void`, { reason: "x" }), "voucher_not_found"],
+      [await other.call("GET", `/v1/members/${m}/vouchers`), "member_not_found"],
+      [await other.call("GET", `/v1/members/${m}/available-rewards`), "member_not_found"],
+    ] as const;
+    for (const [res, code] of expectations) {
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe(code);
+    }
+    expect((await tenant.call("GET", `/v1/vouchers/${v.voucher.code}`)).body.status).toBe("issued");
+  });
+});
