@@ -6,6 +6,7 @@ import { assertLocation } from "../modules/business/index.ts";
 import { idempotent } from "../modules/idempotency/index.ts";
 import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
 import { findMemberByCode, getMemberForUpdate } from "../modules/members/index.ts";
+import { availableRewards } from "../modules/rewards/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import type { LineItem } from "../modules/rules/evaluate.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
@@ -90,6 +91,14 @@ export interface PurchaseResult {
         id: string;
         code: string;
         tier_changed: { from: string | null; to: string | null } | null;
+        /** Rewards the member can redeem right now, for the counter to offer. */
+        rewards_available: {
+          id: string;
+          name: string;
+          type: string;
+          cost_points: number | null;
+          stamp_card_id: string | null;
+        }[];
       })
     | null;
 }
@@ -236,6 +245,11 @@ async function record(
     tier.metric,
     now,
   );
+  const rewards = await availableRewards(tx, snapshot, member.id, now, {
+    tier_id: tier.state.tier_id,
+    points_available: summary.points.available,
+    stamps: new Map(summary.stamp_cards.map((c) => [c.stamp_card_id, c.stamps])),
+  });
   return {
     purchase: dto,
     earned: {
@@ -243,7 +257,19 @@ async function record(
       stamps: pricing.stamps,
       points_available_at: pricing.total_points > 0 ? availableAt.toISOString() : null,
     },
-    member: { id: member.id, code: member.code, ...summary, tier_changed: tier.changed },
+    member: {
+      id: member.id,
+      code: member.code,
+      ...summary,
+      tier_changed: tier.changed,
+      rewards_available: rewards.map((r) => ({
+        id: r.id,
+        name: r.name,
+        type: r.type,
+        cost_points: r.cost_points,
+        stamp_card_id: r.stamp_card_id,
+      })),
+    },
   };
 }
 

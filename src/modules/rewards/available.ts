@@ -18,9 +18,11 @@ export async function availableRewards(
   snapshot: ProgramSnapshot,
   memberId: string,
   now: Date,
+  /** What the caller already knows of the member (right after a purchase), to skip reading it again. */
+  known?: { tier_id: string | null; points_available: number; stamps: ReadonlyMap<string, number> },
 ): Promise<RewardDto[]> {
   const businessId = snapshot.businessId;
-  const member = await getMember(db, businessId, memberId);
+  const member = known ?? (await getMember(db, businessId, memberId));
   const [rewards, held, points, stamps] = await Promise.all([
     db
       .selectFrom("rewards")
@@ -43,8 +45,8 @@ export async function availableRewards(
       .where("status", "!=", "voided")
       .groupBy("reward_id")
       .execute(),
-    pointsBalance(db, businessId, memberId, now, now),
-    stampBalances(db, businessId, memberId),
+    known ? { available: known.points_available } : pointsBalance(db, businessId, memberId, now, now),
+    known ? known.stamps : stampBalances(db, businessId, memberId),
   ]);
   const heldBy = new Map(held.map((h) => [h.reward_id, Number(h.count)]));
   const required = new Map(snapshot.stampCards.map((c) => [c.id, c.stamps_required]));
