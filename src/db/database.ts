@@ -29,7 +29,7 @@ export interface Database {
 }
 
 export type DatabaseOptions =
-  | { url: string; poolSize?: number }
+  | { url: string; poolSize?: number; onIdleError?: (error: Error) => void }
   | { dataDir: string }
   | { memory: true; loadDataDir?: Blob | File };
 
@@ -52,6 +52,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pg.types.setTypeParser(INT8_OID, parseInt8);
     pg.types.setTypeParser(DATE_OID, keepString);
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // An idle connection the server closes (restart, failover) must not crash the process; the
+    // pool replaces it on the next checkout.
+    pool.on("error", (error) => options.onIdleError?.(error));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: "postgres", close: () => db.destroy() };
   }
