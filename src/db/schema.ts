@@ -336,11 +336,12 @@ export interface VouchersTable {
   created_at: Date;
 }
 
-export interface JobsStateTable {
-  business_id: string;
+export interface JobLeasesTable {
   job: string;
-  cursor: string | null;
+  holder: string | null;
+  locked_until: Date | null;
   last_run_at: Date | null;
+  last_result: Json | null;
 }
 
 export interface DB {
@@ -368,5 +369,5 @@ export interface DB {
   ledger_allocations: LedgerAllocationsTable;
   rewards: RewardsTable;
   vouchers: VouchersTable;
-  jobs_state: JobsStateTable;
+  job_leases: JobLeasesTable;
 }

@@ -395,13 +395,17 @@ create table vouchers (
 create index vouchers_member_idx on vouchers (business_id, member_id, created_at);
 create index vouchers_reward_idx on vouchers (business_id, reward_id, member_id);
 
-create table jobs_state (
-  business_id uuid not null,
-  job text not null,
-  cursor text,
+-- Leases of the scheduled jobs (points expiry, tier sweep), so one API node runs each at a time.
+-- Not per business: on Citus this is a reference table.
+create table job_leases (
+  job text primary key,
+  holder text,
+  locked_until timestamptz,
   last_run_at timestamptz,
-  primary key (business_id, job)
+  last_result jsonb
 );
+
+create index members_tier_expiry_idx on members (tier_expires_at) where tier_id is not null;
 
 -- Foreign keys lead with business_id so they hold on a distributed cluster as well.
 alter table locations add foreign key (business_id) references businesses(id);

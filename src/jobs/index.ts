@@ -1,0 +1,133 @@
+import { hostname } from "node:os";
+import type { AppContext } from "../context.ts";
+import { runExpiry } from "../modules/ledger/index.ts";
+import { getMemberForUpdate } from "../modules/members/index.ts";
+import { evaluateTier } from "../modules/tiers/metric.ts";
+import { newId } from "../shared/ids.ts";
+
+/**
+ * Scheduled work: expiring points and ending tiers whose retention ran out. Each job takes a lease
+ * row in the database before it runs, so with many API nodes exactly one runs it at a time, and a
+ * node that dies mid-run loses the lease when it times out. Both jobs are idempotent and batched,
+ * so a run that stops half-way is simply finished by the next one.
+ */
+
+const LEASE_MS = 10 * 60_000;
+
+/** Takes the lease of `job` until `now + LEASE_MS`, or returns false when another node holds it. */
+async function acquire(ctx: AppContext, job: string, holder: string, now: Date): Promise<boolean> {
+  await ctx.db
+    .insertInto("job_leases")
+    .values({ job, holder: null, locked_until: null, last_run_at: null, last_result: null })
+    .onConflict((oc) => oc.column("job").doNothing())
+    .execute();
+  const row = await ctx.db
+    .updateTable("job_leases")
+    .set({ holder, locked_until: new Date(now.getTime() + LEASE_MS) })
+    .where("job", "=", job)
+    .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<", now)]))
+    .returning("job")
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+async function release(ctx: AppContext, job: string, holder: string, result: unknown): Promise<void> {
+  await ctx.db
+    .updateTable("job_leases")
+    .set({ locked_until: null, last_run_at: ctx.clock.now(), last_result: JSON.stringify(result) })
+    .where("job", "=", job)
+    .where("holder", "=", holder)
+    .execute();
+}
+
+/**
+ * Re-evaluates every member whose tier retention has ended (downgrades at period end), in
+ * batches of `batchSize` members per transaction.
+ */
+export async function runTierSweep(
+  ctx: AppContext,
+  now: Date,
+  batchSize = 200,
+): Promise<{ members: number; changed: number }> {
+  let members = 0;
+  let changed = 0;
+  for (let batch = 0; batch < 10_000; batch++) {
+    const due = await ctx.db
+      .selectFrom("members")
+      .select(["business_id", "id"])
+      .where("tier_id", "is not", null)
+      .where("tier_expires_at", "<=", now)
+      .orderBy("tier_expires_at")
+      .limit(batchSize)
+      .execute();
+    if (due.length === 0) break;
+    await ctx.db.transaction().execute(async (tx) => {
+      for (const m of due) {
+        const member = await getMemberForUpdate(tx, m.business_id, m.id);
+        const snapshot = await ctx.snapshots.load(tx, m.business_id);
+        const result = await evaluateTier(tx, snapshot, member, now);
+        // A member still at the lowest level keeps no retention date, so the sweep never loops.
+        if (
+          result.state.tier_id !== null &&
+          result.state.expires_at !== null &&
+          result.state.expires_at <= now
+        ) {
+          throw new Error(`tier sweep made no progress for member ${m.id}`);
+        }
+        members++;
+        if (result.changed) changed++;
+      }
+    });
+    if (due.length < batchSize) break;
+  }
+  return { members, changed };
+}
+
+export type JobName = "points-expiry" | "tier-sweep";
+
+/** Runs one job now if this node can take its lease; returns its result, or null when skipped. */
+export async function runJob(
+  ctx: AppContext,
+  job: JobName,
+  holder = `${hostname()}:${process.pid}:${newId()}`,
+): Promise<unknown> {
+  const now = ctx.clock.now();
+  if (!(await acquire(ctx, job, holder, now))) return null;
+  let result: unknown = null;
+  try {
+    result = job === "points-expiry" ? await runExpiry(ctx.db, now) : await runTierSweep(ctx, now);
+    return result;
+  } finally {
+    await release(ctx, job, holder, result);
+  }
+}
+
+/**
+ * Starts the schedule: every `intervalMs` each job runs on whichever node takes its lease.
+ * Returns a function that stops it (and waits for a run in progress).
+ */
+export function startScheduler(
+  ctx: AppContext,
+  intervalMs: number,
+  onError: (job: JobName, error: unknown) => void,
+): () => Promise<void> {
+  let running: Promise<unknown> = Promise.resolve();
+  const tick = () => {
+    running = running.then(async () => {
+      for (const job of ["points-expiry", "tier-sweep"] as const) {
+        try {
+          await runJob(ctx, job);
+        } catch (error) {
+          onError(job, error);
+        }
+      }
+    });
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  tick();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}

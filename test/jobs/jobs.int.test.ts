@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runJob, runTierSweep } from "../../src/jobs/index.ts";
+import { startTestApp, type TestApp } from "../helpers/api.ts";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ now: "2026-06-01T10:00:00Z" });
+});
+afterAll(async () => t?.close());
+
+describe("scheduled jobs", () => {
+  it("end a tier when its retention runs out, not before, and record why", async () => {
+    const owner = await t.signup();
+    const key = (await owner.call("POST", "/v1/api-keys", { name: "POS", role: "manager" })).body.key;
+    const tenant = owner.as(key);
+    await tenant.call("POST", "/v1/tiers", { name: "Silver", rank: 1, threshold: 0 });
+    await tenant.call("POST", "/v1/tiers", { name: "Gold", rank: 2, threshold: 50_000 });
+    const member = (await tenant.call("POST", "/v1/members", { marketing_consent: false })).body;
+    const p = await tenant.call("POST", "/v1/purchases", {
+      external_id: "big",
+      member_id: member.id,
+      amount_minor: 60_000,
+      currency: "EUR",
+    });
+    expect(p.body.member.tier.current.name).toBe("Gold");
+    expect(p.body.member.tier.expires_at).toBe("2027-12-31T23:00:00.000Z");
+
+    t.clock.set(new Date("2027-12-31T22:59:59Z"));
+    expect(await runTierSweep(t.ctx, t.clock.now())).toEqual({ members: 0, changed: 0 });
+    t.clock.set(new Date("2027-12-31T23:00:00Z"));
+    expect(await runTierSweep(t.ctx, t.clock.now())).toEqual({ members: 1, changed: 1 });
+    const card = await tenant.call("GET", `/v1/members/${member.id}/card`);
+    expect(card.body.tier.current.name).toBe("Silver");
+    const changes = await t.database.db
+      .selectFrom("tier_changes")
+      .select("reason")
+      .where("business_id", "=", tenant.businessId)
+      .where("member_id", "=", member.id)
+      .orderBy("created_at")
+      .execute();
+    expect(changes.map((c) => c.reason)).toEqual([
+      "Reached Gold with 60000 spend",
+      "Gold ended; 0 spend in the current period",
+    ]);
+    // Silver at threshold 0 is kept with a new retention date, so the sweep has nothing left.
+    expect(await runTierSweep(t.ctx, t.clock.now())).toEqual({ members: 0, changed: 0 });
+  });
+
+  it("run a job on one node at a time, and take over a lease that timed out", async () => {
+    const db = t.database.db;
+    const now = t.clock.now();
+    await db.deleteFrom("job_leases").where("job", "=", "points-expiry").execute();
+    await db
+      .insertInto("job_leases")
+      .values({
+        job: "points-expiry",
+        holder: "node-x",
+        locked_until: new Date(now.getTime() + 60_000),
+        last_run_at: null,
+        last_result: null,
+      })
+      .execute();
+    expect(await runJob(t.ctx, "points-expiry", "node-a")).toBeNull();
+    t.clock.advance(60_001);
+    expect(await runJob(t.ctx, "points-expiry", "node-a")).toEqual({ lots: 0, points: 0 });
+    const lease = await db
+      .selectFrom("job_leases")
+      .selectAll()
+      .where("job", "=", "points-expiry")
+      .executeTakeFirstOrThrow();
+    expect(lease).toMatchObject({
+      holder: "node-a",
+      locked_until: null,
+      last_result: { lots: 0, points: 0 },
+    });
+    const both = await Promise.all([
+      runJob(t.ctx, "tier-sweep", "node-b"),
+      runJob(t.ctx, "tier-sweep", "node-c"),
+    ]);
+    expect(both.filter((r) => r !== null).length).toBeGreaterThanOrEqual(1);
+  });
+});
