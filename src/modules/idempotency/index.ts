@@ -1,4 +1,3 @@
-import { sql } from "kysely";
 import type { Tx } from "../../db/database.ts";
 import { conflict } from "../../shared/errors.ts";
 import { fingerprint } from "../../shared/ids.ts";
@@ -14,10 +13,12 @@ export interface StoredResult<T> {
  * the same transaction; a later call with the same key and the same request gets the stored result
  * back (`replayed: true`); the same key with a different request is a `409 idempotency_key_reused`.
  *
- * Concurrent calls with one key are serialized by a transaction-scoped advisory lock, so the
- * second waits for the first to commit and then replays it.
+ * The key is claimed first, by inserting its row: a concurrent call with the same key blocks on
+ * the unique index until the first commits, then finds the stored result and replays it. (If the
+ * first rolls back, the second claims the key and runs.) No advisory lock is needed, so this holds
+ * on a distributed cluster too.
  *
- * @example await idempotent(tx, businessId, `purchase:${externalId}`, "purchase.record", body, () => record())
+ * @example await idempotent(tx, businessId, `purchase:${externalId}`, "purchase.record", body, now, () => record())
  */
 export async function idempotent<T>(
   tx: Tx,
@@ -30,14 +31,27 @@ export async function idempotent<T>(
 ): Promise<StoredResult<T>> {
   if (key === undefined) return { ...(await work()), replayed: false };
   const requestHash = fingerprint({ operation, request });
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`${businessId}/${key}`}, 0))`.execute(tx);
-  const existing = await tx
-    .selectFrom("idempotency_keys")
-    .select(["operation", "request_hash", "status_code", "response"])
-    .where("business_id", "=", businessId)
-    .where("key", "=", key)
+  const claimed = await tx
+    .insertInto("idempotency_keys")
+    .values({
+      business_id: businessId,
+      key,
+      operation,
+      request_hash: requestHash,
+      status_code: 0,
+      response: "{}",
+      created_at: now,
+    })
+    .onConflict((oc) => oc.columns(["business_id", "key"]).doNothing())
+    .returning("key")
     .executeTakeFirst();
-  if (existing) {
+  if (!claimed) {
+    const existing = await tx
+      .selectFrom("idempotency_keys")
+      .select(["operation", "request_hash", "status_code", "response"])
+      .where("business_id", "=", businessId)
+      .where("key", "=", key)
+      .executeTakeFirstOrThrow();
     if (existing.operation !== operation || existing.request_hash !== requestHash) {
       throw conflict(
         "idempotency_key_reused",
@@ -49,16 +63,10 @@ export async function idempotent<T>(
   }
   const result = await work();
   await tx
-    .insertInto("idempotency_keys")
-    .values({
-      business_id: businessId,
-      key,
-      operation,
-      request_hash: requestHash,
-      status_code: result.status,
-      response: JSON.stringify(result.body),
-      created_at: now,
-    })
+    .updateTable("idempotency_keys")
+    .set({ status_code: result.status, response: JSON.stringify(result.body) })
+    .where("business_id", "=", businessId)
+    .where("key", "=", key)
     .execute();
   return { ...result, replayed: false };
 }
