@@ -108,30 +108,38 @@ export async function earn(
     occurred_at: meta.occurred_at,
     created_at: now,
   }));
-  await tx.insertInto("ledger_entries").values(entries).execute();
-
   // Earlier debt (a refund of already-spent points) is settled from the new lot right away.
   const settle = Math.min(account.debt_points, total);
   const lotId = newId(now.getTime());
-  await tx
-    .insertInto("ledger_lots")
-    .values({
-      business_id: account.business_id,
-      id: lotId,
-      member_id: account.member_id,
-      source_type: meta.source_type,
-      source_id: meta.source_id,
-      points_initial: total,
-      points_remaining: total - settle,
-      available_at: meta.available_at,
-      expires_at: meta.expires_at,
-      created_at: now,
-    })
-    .execute();
   const allocations = entries.map((e) => ({ entry_id: e.id, lot_id: lotId, points: e.points }));
   if (settle > 0) allocations.push(...(await settlementAllocations(tx, account, lotId, settle)));
-  await insertAllocations(tx, account.business_id, allocations, now);
-  await updateAccount(tx, account, { balance: total, debt: -settle, earned: total }, now);
+  applyDelta(account, { balance: total, debt: -settle, earned: total });
+  // Entries, lot, allocations and the account total go in one statement: one round trip. Foreign
+  // keys are checked at the end of the statement, so the rows may reference each other.
+  await tx
+    .with("e", (db) => db.insertInto("ledger_entries").values(entries))
+    .with("l", (db) =>
+      db.insertInto("ledger_lots").values({
+        business_id: account.business_id,
+        id: lotId,
+        member_id: account.member_id,
+        source_type: meta.source_type,
+        source_id: meta.source_id,
+        points_initial: total,
+        points_remaining: total - settle,
+        available_at: meta.available_at,
+        expires_at: meta.expires_at,
+        created_at: now,
+      }),
+    )
+    .with("a", (db) =>
+      db.insertInto("ledger_allocations").values(mergeAllocations(account.business_id, allocations, now)),
+    )
+    .updateTable("ledger_accounts")
+    .set(accountValues(account, now))
+    .where("business_id", "=", account.business_id)
+    .where("member_id", "=", account.member_id)
+    .execute();
   return entries.map(toPosted);
 }
 
@@ -266,17 +274,25 @@ async function insertAllocations(
   now: Date,
 ): Promise<void> {
   if (rows.length === 0) return;
-  // One entry may touch one lot twice (debt settlement from a lot it also credits); merge them.
+  await tx
+    .insertInto("ledger_allocations")
+    .values(mergeAllocations(businessId, rows, now))
+    .execute();
+}
+
+/** One allocation row per (entry, lot): an entry may touch a lot twice (debt settlement from a lot it credits). */
+function mergeAllocations(
+  businessId: string,
+  rows: readonly { entry_id: string; lot_id: string; points: number }[],
+  now: Date,
+) {
   const merged = new Map<string, { entry_id: string; lot_id: string; points: number }>();
   for (const r of rows) {
     const key = `${r.entry_id}/${r.lot_id}`;
     const prev = merged.get(key);
     merged.set(key, prev ? { ...prev, points: prev.points + r.points } : { ...r });
   }
-  await tx
-    .insertInto("ledger_allocations")
-    .values([...merged.values()].map((r) => ({ business_id: businessId, ...r, created_at: now })))
-    .execute();
+  return [...merged.values()].map((r) => ({ business_id: businessId, ...r, created_at: now }));
 }
 
 /**
@@ -309,26 +325,32 @@ async function settlementAllocations(
   return out;
 }
 
-async function updateAccount(
-  tx: Tx,
-  account: Account,
-  delta: { balance: number; debt?: number; earned?: number; spent?: number },
-  now: Date,
-): Promise<void> {
+type AccountDelta = { balance: number; debt?: number; earned?: number; spent?: number };
+
+/** Moves the in-memory account (held under its lock) by `delta`, checking it stays sound. */
+function applyDelta(account: Account, delta: AccountDelta): void {
   account.balance_points += delta.balance;
   account.debt_points += delta.debt ?? 0;
   account.lifetime_earned_points += delta.earned ?? 0;
   account.lifetime_spent_points += delta.spent ?? 0;
   assert(account.debt_points >= 0, "debt is never negative");
+}
+
+function accountValues(account: Account, now: Date) {
+  return {
+    balance_points: account.balance_points,
+    debt_points: account.debt_points,
+    lifetime_earned_points: account.lifetime_earned_points,
+    lifetime_spent_points: account.lifetime_spent_points,
+    updated_at: now,
+  };
+}
+
+async function updateAccount(tx: Tx, account: Account, delta: AccountDelta, now: Date): Promise<void> {
+  applyDelta(account, delta);
   await tx
     .updateTable("ledger_accounts")
-    .set({
-      balance_points: account.balance_points,
-      debt_points: account.debt_points,
-      lifetime_earned_points: account.lifetime_earned_points,
-      lifetime_spent_points: account.lifetime_spent_points,
-      updated_at: now,
-    })
+    .set(accountValues(account, now))
     .where("business_id", "=", account.business_id)
     .where("member_id", "=", account.member_id)
     .execute();
@@ -361,15 +383,33 @@ export async function pointsBalance(
   now: Date,
   soonUntil: Date,
 ): Promise<PointsBalance> {
-  const [account, lots] = await Promise.all([
-    db
-      .selectFrom("ledger_accounts")
-      .selectAll()
-      .where("business_id", "=", businessId)
-      .where("member_id", "=", memberId)
-      .executeTakeFirst(),
-    openLots(db, businessId, memberId),
-  ]);
+  // The account and its open lots in one round trip.
+  const { rows } = await sql<{
+    account: { debt_points: number; lifetime_earned_points: number; lifetime_spent_points: number } | null;
+    lots: {
+      id: string;
+      points_remaining: number;
+      available_at: string;
+      expires_at: string | null;
+      source_type: string;
+      source_id: string;
+    }[];
+  }>`
+    select
+      (select json_build_object('debt_points', debt_points, 'lifetime_earned_points', lifetime_earned_points,
+                                'lifetime_spent_points', lifetime_spent_points)
+         from ledger_accounts where business_id = ${businessId} and member_id = ${memberId}) as account,
+      (select coalesce(json_agg(json_build_object('id', id, 'points_remaining', points_remaining,
+                 'available_at', available_at, 'expires_at', expires_at, 'source_type', source_type, 'source_id', source_id)), '[]')
+         from ledger_lots where business_id = ${businessId} and member_id = ${memberId} and points_remaining > 0) as lots`.execute(
+    db,
+  );
+  const account = rows[0]?.account ?? null;
+  const lots: OpenLot[] = (rows[0]?.lots ?? []).map((l) => ({
+    ...l,
+    available_at: new Date(l.available_at),
+    expires_at: l.expires_at === null ? null : new Date(l.expires_at),
+  }));
   const s = summarize(lots, now, soonUntil);
   const debt = account?.debt_points ?? 0;
   return {

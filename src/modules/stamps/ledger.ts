@@ -67,26 +67,12 @@ export async function postStamps(
   const nonZero = lines.filter((l) => l.stamps !== 0);
   const balances = new Map<string, number>();
   if (nonZero.length === 0) return balances;
-  await tx
-    .insertInto("stamp_entries")
-    .values(
-      nonZero.map((l) => ({
-        business_id: businessId,
-        id: newId(now.getTime()),
-        member_id: memberId,
-        stamp_card_id: l.stamp_card_id,
-        kind: meta.kind,
-        stamps: l.stamps,
-        reason: l.reason,
-        actor: meta.actor,
-        source_type: meta.source_type,
-        source_id: meta.source_id,
-        rule_id: l.rule_id,
-        occurred_at: meta.occurred_at,
-        created_at: now,
-      })),
-    )
-    .execute();
+  const entries = sql.join(
+    nonZero.map(
+      (l) =>
+        sql`(${businessId}::uuid, ${newId(now.getTime())}::uuid, ${memberId}::uuid, ${l.stamp_card_id}::uuid, ${meta.kind}, ${l.stamps}::int, ${l.reason}, ${meta.actor}, ${meta.source_type}, ${meta.source_id}, ${l.rule_id}::uuid, ${meta.occurred_at}::timestamptz, ${now}::timestamptz)`,
+    ),
+  );
   const perCard = new Map<string, number>();
   for (const l of nonZero) perCard.set(l.stamp_card_id, (perCard.get(l.stamp_card_id) ?? 0) + l.stamps);
   const values = sql.join(
@@ -95,10 +81,14 @@ export async function postStamps(
         sql`(${businessId}::uuid, ${memberId}::uuid, ${card}::uuid, ${stamps}::int, ${now}::timestamptz)`,
     ),
   );
-  // A check constraint is tested on the proposed row before ON CONFLICT applies, so negative
-  // deltas cannot go through an upsert: existing balances are updated, missing ones inserted.
+  // One statement: the entries, then the balances. A check constraint is tested on the proposed
+  // row before ON CONFLICT applies, so negative deltas cannot go through an upsert: existing
+  // balances are updated, missing ones inserted.
   const result = await sql<{ stamp_card_id: string; stamps: number }>`
-    with delta (business_id, member_id, stamp_card_id, stamps, updated_at) as (values ${values}),
+    with entries as (
+      insert into stamp_entries (business_id, id, member_id, stamp_card_id, kind, stamps, reason, actor, source_type, source_id, rule_id, occurred_at, created_at)
+      values ${entries}),
+    delta (business_id, member_id, stamp_card_id, stamps, updated_at) as (values ${values}),
     updated as (
       update stamp_balances b set stamps = b.stamps + d.stamps, updated_at = d.updated_at
       from delta d

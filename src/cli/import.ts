@@ -1,0 +1,675 @@
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { parse } from "csv-parse/sync";
+import type { z } from "zod";
+import type { Actor, AppContext } from "../context.ts";
+import type { BusinessesTable } from "../db/schema.ts";
+import { CreateMemberInput, lookupMember, MemberLookup, normalizePhone } from "../modules/members/index.ts";
+import { AppError, invalid } from "../shared/errors.ts";
+import { isCurrency, minorDigits } from "../shared/money.ts";
+import { zonedTimeToUtc } from "../shared/time.ts";
+import { enrollMember } from "../use-cases/member-points.ts";
+import { PurchaseInput, recordPurchase } from "../use-cases/purchases.ts";
+import { findBusinessBySlug } from "./businesses.ts";
+import type { Progress } from "./progress.ts";
+
+/**
+ * CSV and CDNOW imports. Every row goes through the same use cases as the API (`enrollMember`,
+ * `recordPurchase`) as the system actor `system:import`, so rules, the ledger, stamps and tiers
+ * apply, and external ids make a re-run count nothing twice. A bad row is refused with the API's
+ * error code and message and never stops the import.
+ */
+
+/** A row the import refused: its line in the file, why, and its fields (for the rejects file). */
+export interface Refusal {
+  line: number;
+  code: string;
+  message: string;
+  record: string[];
+}
+
+export interface ImportCounts {
+  total: number;
+  imported: number;
+  /** Rows already imported by an earlier run (same external id), left as they were. */
+  skipped: number;
+  refused: Refusal[];
+}
+
+export interface ImportReport {
+  members?: ImportCounts;
+  purchases?: ImportCounts;
+  /** `<file>.rejects.csv` when rows were refused, else null. */
+  rejectsFile: string | null;
+}
+
+export interface ImportOptions {
+  /** The slug of the business to import into. */
+  business: string;
+  /** Rows in flight at once: 1 on PGlite (one connection), about 8 on PostgreSQL. */
+  concurrency?: number;
+  /** Makes a progress reporter per phase (members, purchases); none by default. */
+  progress?: (label: string, total: number) => Progress;
+}
+
+/** Largest file an import reads: the file is parsed in memory. */
+export const MAX_IMPORT_BYTES = 100 * 1024 * 1024;
+
+export const MEMBER_COLUMNS = [
+  "name",
+  "email",
+  "phone",
+  "birthday",
+  "locale",
+  "marketing_consent",
+  "external_id",
+  "code",
+  "joined_at",
+] as const;
+
+export const PURCHASE_COLUMNS = [
+  "external_id",
+  "member_external_id",
+  "member_code",
+  "member_email",
+  "amount",
+  "amount_minor",
+  "currency",
+  "occurred_at",
+  "location_id",
+] as const;
+
+/**
+ * Imports members from a CSV with a header row (columns: `MEMBER_COLUMNS`). A member whose
+ * external id (or, without one, email or phone) is already there is skipped.
+ *
+ * @example await importMembers(ctx, "members.csv", { business: "cafe-anna" })
+ */
+export async function importMembers(
+  ctx: AppContext,
+  file: string,
+  options: ImportOptions,
+): Promise<ImportReport> {
+  const business = await requireBusiness(ctx, options.business);
+  const csv = readCsv(file, MEMBER_COLUMNS, ["marketing_consent"]);
+  const actor = importActor(business);
+  const members = await runRows(
+    "members",
+    csv.rows,
+    options,
+    (row) => [
+      row.values.external_id && `external_id:${row.values.external_id}`,
+      row.values.email && `email:${row.values.email.toLowerCase()}`,
+      row.values.phone && `phone:${normalizePhone(row.values.phone) ?? row.values.phone}`,
+    ],
+    (row) => enrol(ctx, actor, memberInput(row.values)),
+    csv.refused,
+  );
+  return { members, rejectsFile: writeRejects(file, csv.columns, members.refused) };
+}
+
+/**
+ * Imports purchases from a CSV with a header row (columns: `PURCHASE_COLUMNS`; `amount` in major
+ * units such as 12.50, or `amount_minor`). A purchase whose external id was imported before is
+ * skipped; the same external id with different content is refused (`idempotency_key_reused`).
+ *
+ * @example await importPurchases(ctx, "purchases.csv", { business: "cafe-anna", concurrency: 8 })
+ */
+export async function importPurchases(
+  ctx: AppContext,
+  file: string,
+  options: ImportOptions,
+): Promise<ImportReport> {
+  const business = await requireBusiness(ctx, options.business);
+  const csv = readCsv(file, PURCHASE_COLUMNS, ["external_id", "currency", "occurred_at"]);
+  if (!csv.columns.includes("amount") && !csv.columns.includes("amount_minor")) {
+    throw new ImportFileError(`${file}: the header needs an amount or an amount_minor column.`);
+  }
+  const actor = importActor(business);
+  const purchases = await runRows(
+    "purchases",
+    csv.rows,
+    options,
+    (row) => [
+      row.values.external_id && `purchase:${row.values.external_id}`,
+      row.values.member_external_id && `external_id:${row.values.member_external_id}`,
+      row.values.member_code && `code:${row.values.member_code.toUpperCase()}`,
+      row.values.member_email && `email:${row.values.member_email.toLowerCase()}`,
+    ],
+    async (row) => {
+      const { input, member } = purchaseInput(row.values, business);
+      const memberId = member ? await resolveMember(ctx, business.id, member) : undefined;
+      const { replayed } = await recordPurchase(ctx, actor, {
+        ...input,
+        ...(memberId ? { member_id: memberId } : {}),
+      });
+      return replayed ? "skipped" : "imported";
+    },
+    csv.refused,
+  );
+  return { purchases, rejectsFile: writeRejects(file, csv.columns, purchases.refused) };
+}
+
+/**
+ * Imports the CDNOW transaction log (whitespace separated: master id, customer id, YYYYMMDD,
+ * number of CDs, dollar amount): one member per customer (external id `cdnow-<customer id>`,
+ * joined on their first purchase day), one purchase per line (external id `cdnow-<line>`, at noon
+ * in the business's time zone, one item "cd" per CD). Amounts are in USD.
+ *
+ * @example await importCdnow(ctx, "CDNOW_sample.txt", { business: "cd-shop", concurrency: 8 })
+ */
+export async function importCdnow(
+  ctx: AppContext,
+  file: string,
+  options: ImportOptions,
+): Promise<ImportReport> {
+  const business = await requireBusiness(ctx, options.business);
+  const actor = importActor(business);
+  const lines = readText(file).split(/\r?\n/);
+  const parsed: CdnowRow[] = [];
+  const malformed: Refusal[] = [];
+  lines.forEach((text, index) => {
+    if (text.trim() === "") return;
+    const row = parseCdnowLine(text, index + 1);
+    if ("code" in row) malformed.push(row);
+    else parsed.push(row);
+  });
+
+  const customers = new Map<string, CdnowRow>();
+  for (const row of parsed) {
+    const first = customers.get(row.customer);
+    if (!first || row.date < first.date) customers.set(row.customer, row);
+  }
+  const memberIds = new Map<string, string>();
+  const members = await runRows(
+    "members",
+    [...customers.values()].map((row) => ({ line: row.line, record: row.record, row })),
+    options,
+    (item) => [item.row.customer],
+    async ({ row }) => {
+      const input = parseOrRefuse(CreateMemberInput, {
+        external_id: `cdnow-${row.customer}`,
+        marketing_consent: false,
+        joined_at: noon(row.date, business.timezone),
+      });
+      return enrol(ctx, actor, input, (id) => memberIds.set(row.customer, id));
+    },
+    [],
+  );
+  const purchases = await runRows(
+    "purchases",
+    parsed.map((row) => ({ line: row.line, record: row.record, row })),
+    options,
+    (item) => [item.row.customer],
+    async ({ row }) => {
+      const memberId = memberIds.get(row.customer);
+      if (!memberId) {
+        throw new AppError(
+          404,
+          "member_not_found",
+          `Customer ${row.customer} was not imported as a member (see the members report).`,
+        );
+      }
+      const input = parseOrRefuse(PurchaseInput, {
+        external_id: `cdnow-${row.line}`,
+        member_id: memberId,
+        amount_minor: row.amountMinor,
+        currency: "USD",
+        items:
+          row.cds > 0
+            ? [
+                {
+                  sku: "cd",
+                  name: "CD",
+                  quantity: row.cds,
+                  unit_price_minor: Math.round(row.amountMinor / row.cds),
+                },
+              ]
+            : [],
+        occurred_at: noon(row.date, business.timezone),
+      });
+      const { replayed } = await recordPurchase(ctx, actor, input);
+      return replayed ? "skipped" : "imported";
+    },
+    malformed,
+  );
+  const refused = [...members.refused, ...purchases.refused].sort((a, b) => a.line - b.line);
+  return { members, purchases, rejectsFile: writeRejects(file, ["record"], refused) };
+}
+
+/** A problem with the file as a whole (missing, too large, wrong header): nothing was imported. */
+export class ImportFileError extends Error {
+  override name = "ImportFileError";
+}
+
+type Outcome = "imported" | "skipped";
+
+interface CsvRow {
+  line: number;
+  record: string[];
+  values: Record<string, string>;
+}
+
+interface CdnowRow {
+  line: number;
+  record: string[];
+  customer: string;
+  /** YYYYMMDD */
+  date: string;
+  cds: number;
+  amountMinor: number;
+}
+
+function importActor(business: BusinessesTable): Actor {
+  return { businessId: business.id, kind: "system", id: "import", role: "owner" };
+}
+
+async function requireBusiness(ctx: AppContext, slug: string): Promise<BusinessesTable> {
+  const business = await findBusinessBySlug(ctx.db, slug);
+  if (!business) throw new ImportFileError(`No business with the slug "${slug}".`);
+  return business;
+}
+
+function readText(file: string): string {
+  if (!existsSync(file)) throw new ImportFileError(`${file}: no such file.`);
+  const size = statSync(file).size;
+  if (size > MAX_IMPORT_BYTES) {
+    throw new ImportFileError(
+      `${file} is ${size} bytes; an import reads at most ${MAX_IMPORT_BYTES}. Split the file.`,
+    );
+  }
+  return readFileSync(file, "utf8");
+}
+
+/**
+ * Parses a CSV with a header row. Unknown or missing required columns refuse the whole file; a
+ * malformed record or one with the wrong number of fields is refused on its own.
+ */
+function readCsv(
+  file: string,
+  allowed: readonly string[],
+  required: readonly string[],
+): { columns: string[]; rows: CsvRow[]; refused: Refusal[] } {
+  const refused: Refusal[] = [];
+  const parsed = parse(readText(file), {
+    info: true,
+    bom: true,
+    trim: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    skip_records_with_error: true,
+    on_skip: (error) => {
+      refused.push({
+        line: Number(error?.lines ?? 0),
+        code: "csv_malformed",
+        message: error?.message ?? "The record is not valid CSV.",
+        record: [],
+      });
+    },
+  }) as unknown as { record: string[]; info: { lines: number } }[];
+  const [header, ...records] = parsed;
+  if (!header) throw new ImportFileError(`${file} is empty: it needs a header row.`);
+  const columns = header.record.map((c) => c.toLowerCase());
+  const unknown = columns.filter((c) => !allowed.includes(c));
+  if (unknown.length > 0) {
+    throw new ImportFileError(
+      `${file}: unknown column(s) ${unknown.join(", ")}. The columns are: ${allowed.join(", ")}.`,
+    );
+  }
+  const repeated = columns.filter((c, i) => columns.indexOf(c) !== i);
+  if (repeated.length > 0) {
+    throw new ImportFileError(
+      `${file}: the header names ${[...new Set(repeated)].join(", ")} more than once.`,
+    );
+  }
+  const missing = required.filter((c) => !columns.includes(c));
+  if (missing.length > 0) {
+    throw new ImportFileError(`${file}: the header lacks the required column(s) ${missing.join(", ")}.`);
+  }
+  const rows: CsvRow[] = [];
+  for (const { record, info } of records) {
+    if (record.length !== columns.length) {
+      refused.push({
+        line: info.lines,
+        code: "csv_field_count",
+        message: `The row has ${record.length} fields; the header has ${columns.length}.`,
+        record,
+      });
+      continue;
+    }
+    const values: Record<string, string> = {};
+    columns.forEach((column, i) => {
+      const value = record[i] ?? "";
+      if (value !== "") values[column] = value;
+    });
+    rows.push({ line: info.lines, record, values });
+  }
+  return { columns, rows, refused };
+}
+
+/**
+ * Runs `work` over the rows, `concurrency` lanes at once. Rows that share a key (the same member,
+ * the same external id) land in one lane and run one after another in file order, so a member's
+ * purchases count in order and two rows never race for one key. An `AppError` refuses the row;
+ * any other error (the database went away) stops the import: rows done so far are committed,
+ * and a re-run skips them.
+ */
+async function runRows<R extends { line: number; record: string[] }>(
+  label: string,
+  rows: R[],
+  options: ImportOptions,
+  keysOf: (row: R) => (string | undefined)[],
+  work: (row: R) => Promise<Outcome>,
+  refusedBefore: Refusal[],
+): Promise<ImportCounts> {
+  const counts: ImportCounts = {
+    total: rows.length + refusedBefore.length,
+    imported: 0,
+    skipped: 0,
+    refused: [...refusedBefore],
+  };
+  const lanes = Math.max(1, Math.min(options.concurrency ?? 1, 64));
+  const queues: R[][] = Array.from({ length: lanes }, () => []);
+  const groupOf = keyGroups(rows.map((row) => keysOf(row).filter((k): k is string => Boolean(k))));
+  rows.forEach((row, i) => {
+    queues[hash(groupOf(i) ?? `line:${row.line}`) % lanes]?.push(row);
+  });
+  const progress = options.progress?.(label, rows.length);
+  let failed = false;
+  const lanesDone = await Promise.allSettled(
+    queues.map(async (queue) => {
+      for (const row of queue) {
+        if (failed) return;
+        try {
+          counts[await work(row)]++;
+        } catch (error) {
+          if (!(error instanceof AppError)) {
+            failed = true;
+            throw error;
+          }
+          counts.refused.push({
+            line: row.line,
+            code: error.code,
+            message: error.message,
+            record: row.record,
+          });
+        }
+        progress?.tick();
+      }
+    }),
+  );
+  progress?.finish();
+  // Every lane has stopped by now: the caller may close the database safely.
+  const failure = lanesDone.find((lane) => lane.status === "rejected");
+  if (failure) throw failure.reason;
+  counts.refused.sort((a, b) => a.line - b.line);
+  return counts;
+}
+
+/**
+ * Union-find over the rows' keys: rows that share a key, directly or through other rows, get the
+ * same group name (one of their keys); a row without keys gets undefined.
+ */
+function keyGroups(keysByRow: string[][]): (row: number) => string | undefined {
+  const parent = new Map<string, string>();
+  const find = (key: string): string => {
+    let root = key;
+    while (parent.get(root) !== root) root = parent.get(root) ?? root;
+    for (let k = key; k !== root; ) {
+      const next = parent.get(k) ?? root;
+      parent.set(k, root);
+      k = next;
+    }
+    return root;
+  };
+  for (const keys of keysByRow) {
+    for (const key of keys) if (!parent.has(key)) parent.set(key, key);
+    const [first, ...rest] = keys;
+    if (first === undefined) continue;
+    for (const key of rest) parent.set(find(key), find(first));
+  }
+  return (row) => {
+    const first = keysByRow[row]?.[0];
+    return first === undefined ? undefined : find(first);
+  };
+}
+
+/** FNV-1a: spreads lane keys evenly and the same way on every run. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function parseOrRefuse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue?.path.join(".") ?? "";
+  // The same message as the API gives for the same field, so a reason reads the same everywhere.
+  throw new AppError(
+    400,
+    "validation_failed",
+    `Invalid body${path ? ` at "${path}"` : ""}: ${issue?.message}`,
+    {
+      issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+    },
+  );
+}
+
+const YES = ["true", "yes", "1", "y"];
+const NO = ["false", "no", "0", "n"];
+
+function memberInput(values: Record<string, string>): CreateMemberInput {
+  if (values.code) {
+    throw invalid(
+      "member_code_not_supported",
+      "Importing card codes is not supported yet: leave the code column empty and the member gets a new code.",
+    );
+  }
+  const consent = values.marketing_consent?.toLowerCase();
+  const input = parseOrRefuse(CreateMemberInput, {
+    ...values,
+    marketing_consent:
+      consent && YES.includes(consent) ? true : consent && NO.includes(consent) ? false : consent,
+  });
+  if (!input.external_id && !input.email && !input.phone) {
+    throw invalid(
+      "member_key_missing",
+      "The row needs an external_id, email or phone, so that importing it again does not enrol the member twice.",
+    );
+  }
+  return input;
+}
+
+/**
+ * Enrols a member through the API's use case (so the signup rules apply) unless one with the same
+ * external id (or, without one, email or phone) exists. Rows with one key run one after another
+ * (see `runRows`), so the check cannot race with another row of the file.
+ */
+async function enrol(
+  ctx: AppContext,
+  actor: Actor,
+  input: CreateMemberInput,
+  onMember?: (memberId: string) => void,
+): Promise<Outcome> {
+  const field = input.external_id ? "external_id" : input.email ? "email" : "phone";
+  const value = input[field];
+  const existing = value
+    ? await ctx.db
+        .selectFrom("members")
+        .select("id")
+        .where("business_id", "=", actor.businessId)
+        .where(field, "=", value)
+        .executeTakeFirst()
+    : undefined;
+  const id = existing?.id ?? (await enrollMember(ctx, actor, input, undefined)).body.id;
+  onMember?.(id);
+  return existing ? "skipped" : "imported";
+}
+
+type MemberRef = { external_id: string } | { code: string } | { email: string };
+
+function purchaseInput(
+  values: Record<string, string>,
+  business: BusinessesTable,
+): { input: PurchaseInput; member: MemberRef | undefined } {
+  const refs: MemberRef[] = [];
+  if (values.member_external_id) refs.push({ external_id: values.member_external_id });
+  if (values.member_code) refs.push({ code: values.member_code });
+  if (values.member_email) refs.push({ email: values.member_email });
+  if (refs.length > 1) {
+    throw invalid(
+      "member_ambiguous",
+      "Name the member by one of member_external_id, member_code, member_email.",
+    );
+  }
+  if (!values.occurred_at) {
+    throw new AppError(400, "validation_failed", 'Invalid body at "occurred_at": is required in an import.');
+  }
+  const currency = values.currency ?? "";
+  const input = parseOrRefuse(PurchaseInput, {
+    external_id: values.external_id,
+    amount_minor: amountMinor(values, isCurrency(currency) ? currency : business.currency),
+    currency,
+    occurred_at: occurredAt(values.occurred_at, business.timezone),
+    location_id: values.location_id,
+  });
+  return { input, member: refs[0] };
+}
+
+function amountMinor(values: Record<string, string>, currency: string): number {
+  const { amount, amount_minor } = values;
+  if (amount !== undefined && amount_minor !== undefined) {
+    throw invalid("invalid_amount", "Give amount or amount_minor, not both.");
+  }
+  if (amount_minor !== undefined) {
+    if (!/^\d{1,15}$/.test(amount_minor)) {
+      throw invalid("invalid_amount", `amount_minor "${amount_minor}" is not a whole number of minor units.`);
+    }
+    return Number(amount_minor);
+  }
+  if (amount === undefined) throw invalid("invalid_amount", "The row has no amount.");
+  const match = /^(\d{1,13})(?:\.(\d+))?$/.exec(amount);
+  const digits = minorDigits(currency);
+  if (!match) {
+    throw invalid(
+      "invalid_amount",
+      `amount "${amount}" is not a plain decimal number such as 12.50 (a dot as decimal separator, no currency sign).`,
+    );
+  }
+  const fraction = match[2] ?? "";
+  if (fraction.length > digits) {
+    throw invalid("invalid_amount", `amount "${amount}" has more decimals than ${currency} has (${digits}).`);
+  }
+  return Number(match[1]) * 10 ** digits + Number(fraction.padEnd(digits, "0") || "0");
+}
+
+/**
+ * An ISO date-time with an offset passes as it is; a date (`2024-05-01`, at noon) or a local
+ * date-time (`2024-05-01 14:30`) is read on the business's clock.
+ */
+function occurredAt(value: string, timeZone: string): string {
+  const local = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(value);
+  if (!local) return value;
+  const [year = 0, month = 0, day = 0] = local.slice(1, 4).map(Number);
+  const [hour = 12, minute = 0, second = 0] = local[4] ? local.slice(4).map((p) => Number(p ?? 0)) : [];
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  const real = calendar.getUTCMonth() === month - 1 && calendar.getUTCDate() === day;
+  // Not a real date or time: left as it is, so the schema refuses it with its own message.
+  if (!real || hour > 23 || minute > 59 || second > 59) return value;
+  const at = zonedTimeToUtc({ year, month, day, hour, minute }, timeZone);
+  return new Date(at.getTime() + second * 1000).toISOString();
+}
+
+async function resolveMember(
+  ctx: AppContext,
+  businessId: string,
+  ref: MemberRef,
+): Promise<string | undefined> {
+  if ("code" in ref) {
+    const member = await lookupMember(ctx.db, businessId, parseOrRefuse(MemberLookup, { code: ref.code }));
+    return member.id;
+  }
+  if ("email" in ref) {
+    const member = await lookupMember(ctx.db, businessId, parseOrRefuse(MemberLookup, { email: ref.email }));
+    return member.id;
+  }
+  const row = await ctx.db
+    .selectFrom("members")
+    .select("id")
+    .where("business_id", "=", businessId)
+    .where("external_id", "=", ref.external_id)
+    .executeTakeFirst();
+  if (!row) {
+    throw new AppError(
+      404,
+      "member_not_found",
+      `No member with external id ${ref.external_id} in this business.`,
+    );
+  }
+  return row.id;
+}
+
+function parseCdnowLine(text: string, line: number): CdnowRow | Refusal {
+  const record = [text];
+  const fields = text.trim().split(/\s+/);
+  const refuse = (message: string): Refusal => ({ line, code: "cdnow_malformed", message, record });
+  if (fields.length !== 5) return refuse(`Expected 5 fields, found ${fields.length}.`);
+  const [, customer = "", date = "", cds = "", dollars = ""] = fields;
+  if (!/^\d+$/.test(customer)) return refuse(`Customer id "${customer}" is not a number.`);
+  if (!/^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$/.test(date)) {
+    return refuse(`Date "${date}" is not YYYYMMDD.`);
+  }
+  if (!/^\d{1,6}$/.test(cds)) return refuse(`Number of CDs "${cds}" is not a whole number.`);
+  const amount = /^(\d{1,10})(?:\.(\d{1,2}))?$/.exec(dollars);
+  if (!amount) return refuse(`Dollar amount "${dollars}" is not a number with at most 2 decimals.`);
+  return {
+    line,
+    record,
+    customer,
+    date,
+    cds: Number(cds),
+    amountMinor: Number(amount[1]) * 100 + Number((amount[2] ?? "").padEnd(2, "0")),
+  };
+}
+
+/** Noon of a YYYYMMDD day on the business's clock, as an ISO instant. */
+function noon(date: string, timeZone: string): string {
+  return zonedTimeToUtc(
+    {
+      year: Number(date.slice(0, 4)),
+      month: Number(date.slice(4, 6)),
+      day: Number(date.slice(6, 8)),
+      hour: 12,
+    },
+    timeZone,
+  ).toISOString();
+}
+
+/**
+ * Writes `<file>.rejects.csv` (line, error_code, error_message, then the row's own fields) when rows were
+ * refused, and removes a stale one from an earlier run when none were.
+ */
+function writeRejects(file: string, columns: string[], refused: Refusal[]): string | null {
+  const target = `${file}.rejects.csv`;
+  if (refused.length === 0) {
+    rmSync(target, { force: true });
+    return null;
+  }
+  // Every line gets the same number of fields: short rows are padded, long rows name their extras.
+  const width = Math.max(columns.length, ...refused.map((r) => r.record.length));
+  const header = [...columns, ...Array.from({ length: width - columns.length }, (_, i) => `extra_${i + 1}`)];
+  const lines = [
+    ["line", "error_code", "error_message", ...header],
+    ...refused.map((r) => [String(r.line), r.code, r.message, ...header.map((_, i) => r.record[i] ?? "")]),
+  ];
+  writeFileSync(target, `${lines.map((fields) => fields.map(csvField).join(",")).join("\n")}\n`);
+  return target;
+}
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}

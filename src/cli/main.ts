@@ -1,0 +1,389 @@
+import { parseArgs } from "node:util";
+import { type Config, ConfigError, describeDatabase, loadConfig } from "../config.ts";
+import { type AppContext, createContext } from "../context.ts";
+import { type Database, migrateToLatest } from "../db/database.ts";
+import { createDemo, type DemoInfo } from "../demo.ts";
+import { buildApp } from "../http/app.ts";
+import { runExpiry } from "../modules/ledger/index.ts";
+import { openConfiguredDatabase, startServer } from "../server.ts";
+import { systemClock } from "../shared/clock.ts";
+import { randomSecret } from "../shared/ids.ts";
+import { findBusinessBySlug } from "./businesses.ts";
+import {
+  type ImportCounts,
+  ImportFileError,
+  type ImportOptions,
+  type ImportReport,
+  importCdnow,
+  importMembers,
+  importPurchases,
+  MEMBER_COLUMNS,
+  PURCHASE_COLUMNS,
+} from "./import.ts";
+import { createProgress } from "./progress.ts";
+
+/** The `regulars` command line: `regulars <command> [options]`, `regulars <command> --help`. */
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>["options"];
+type Values = Record<string, string | boolean | undefined>;
+
+interface Command {
+  summary: string;
+  usage: string;
+  /** Further help: what it does, columns, exit codes. */
+  details?: string;
+  options?: Options;
+  /** The number of positional arguments it takes. */
+  positionals?: number;
+  run(values: Values, positionals: string[]): Promise<number>;
+}
+
+class UsageError extends Error {}
+
+const ENVIRONMENT = `Environment (all optional):
+  PORT (3000), HOST (127.0.0.1), DATA_DIR (./data: the embedded database),
+  DATABASE_URL (a PostgreSQL server instead, e.g. postgres://user:pass@host:5432/regulars),
+  DATABASE_POOL_SIZE (10), LOG_LEVEL (info), DEMO (true), RATE_LIMIT_PER_MINUTE (6000)`;
+
+const IMPORT_NOTES = `Every row goes through the same checks, rules and ledger as the API. Importing a file
+again counts nothing twice: rows already imported are skipped. A bad row is refused with
+its line number and reason and never stops the import; refused rows are also written to
+<file>.rejects.csv. Exits 0, or 3 when rows were refused. With the embedded database,
+stop the server first.`;
+
+const business = { business: { type: "string" as const, short: "b" } };
+
+const COMMANDS: Record<string, Command> = {
+  start: {
+    summary: "Start the API server",
+    usage: "regulars start",
+    details: `Opens (and migrates) the database and serves the API, its docs at /docs and the
+OpenAPI document at /docs/json. On the first start with DEMO=true and no business yet, it
+creates the demo business and prints its logins. Stops gracefully on Ctrl-C (SIGINT) or SIGTERM.`,
+    run: async () => {
+      await startServer(loadConfig());
+      return -1; // Keeps running until a signal.
+    },
+  },
+
+  migrate: {
+    summary: "Apply pending database migrations",
+    usage: "regulars migrate",
+    run: () =>
+      withDatabase(async ({ applied }) => {
+        console.log(applied.length ? `Applied: ${applied.join(", ")}` : "The database is up to date.");
+        return 0;
+      }),
+  },
+
+  demo: {
+    summary: 'Create the demo business "demo-cafe" now (does nothing if it exists)',
+    usage: "regulars demo",
+    run: () =>
+      withDatabase(async ({ ctx }) => {
+        printDemo(await createDemo(ctx));
+        return 0;
+      }),
+  },
+
+  "create-business": {
+    summary: "Sign up a business with its owner",
+    usage:
+      "regulars create-business --slug <slug> --name <name> --currency <EUR> --timezone <Europe/Amsterdam>\n" +
+      "                         [--locale en|nl|pl|pt-BR] --owner-email <email> --owner-name <name>\n" +
+      "                         [--owner-password <password>]",
+    details: `Without --owner-password a password is generated and printed once. The business gets the
+default program: 1 point per 1.00 of its currency.`,
+    options: {
+      slug: { type: "string" },
+      name: { type: "string" },
+      currency: { type: "string" },
+      timezone: { type: "string" },
+      locale: { type: "string", default: "en" },
+      "owner-email": { type: "string" },
+      "owner-name": { type: "string" },
+      "owner-password": { type: "string" },
+    },
+    run: (values) => withDatabase(({ ctx }) => createBusiness(ctx, values)),
+  },
+
+  "import-members": {
+    summary: "Import members from a CSV file",
+    usage: "regulars import-members <file.csv> --business <slug>",
+    details: `The CSV has a header row with some of these columns:
+  ${MEMBER_COLUMNS.join(", ")}
+marketing_consent (true/false, yes/no, 1/0) is required; a row needs external_id, email or
+phone, which recognise the member on a re-run. birthday is YYYY-MM-DD, phone international
+(+31 6 12345678), locale en/nl/pl/pt-BR, joined_at ISO-8601 with a time zone. Card codes
+(code) cannot be imported yet: leave the column empty and members get new codes.
+
+${IMPORT_NOTES}`,
+    options: business,
+    positionals: 1,
+    run: (values, [file]) => runImport(importMembers, file, values),
+  },
+
+  "import-purchases": {
+    summary: "Import purchases from a CSV file",
+    usage: "regulars import-purchases <file.csv> --business <slug>",
+    details: `The CSV has a header row with some of these columns:
+  ${PURCHASE_COLUMNS.join(", ")}
+external_id (the purchase's id in the till or shop), currency (the business's own) and
+occurred_at are required. The amount is either amount, in major units with a dot (12.50), or
+amount_minor (1250). The member is named by one of member_external_id, member_code or
+member_email, or by none for an anonymous purchase. occurred_at is ISO-8601 with a time zone,
+or a local "YYYY-MM-DD HH:MM" or a date "YYYY-MM-DD" (noon) on the business's clock.
+
+${IMPORT_NOTES}`,
+    options: business,
+    positionals: 1,
+    run: (values, [file]) => runImport(importPurchases, file, values),
+  },
+
+  "import-cdnow": {
+    summary: "Import the CDNOW transaction log (members and purchases)",
+    usage: "regulars import-cdnow <CDNOW_sample.txt> --business <slug>",
+    details: `Reads the CDNOW format (whitespace separated: master id, customer id, date YYYYMMDD,
+number of CDs, dollar amount). Each customer becomes a member (external id cdnow-<customer id>,
+joined on their first purchase day); each line a purchase in USD (external id cdnow-<line>,
+at noon on the business's clock, one item "cd" per CD). The business's currency must be USD.
+
+${IMPORT_NOTES}`,
+    options: business,
+    positionals: 1,
+    run: (values, [file]) => runImport(importCdnow, file, values),
+  },
+
+  expire: {
+    summary: "Expire points whose time has come, now",
+    usage: "regulars expire [--business <slug>]",
+    details: "Safe to run at any time and to repeat: each lot of points expires once.",
+    options: business,
+    run: (values) =>
+      withDatabase(async ({ ctx }) => {
+        const slug = values.business as string | undefined;
+        const found = slug ? await findBusinessBySlug(ctx.db, slug) : undefined;
+        if (slug && !found) throw new UsageError(`No business with the slug "${slug}".`);
+        const result = await runExpiry(ctx.db, ctx.clock.now(), found ? { businessId: found.id } : {});
+        console.log(`Expired ${result.points} points in ${result.lots} lots.`);
+        return 0;
+      }),
+  },
+};
+
+function overview(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  return [
+    "Regulars — customer-loyalty platform",
+    "",
+    "Usage: regulars <command> [options]    (regulars <command> --help for more)",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    "",
+    ENVIRONMENT,
+  ].join("\n");
+}
+
+function commandHelp(command: Command): string {
+  return [
+    `${command.summary}.`,
+    "",
+    `Usage: ${command.usage}`,
+    ...(command.details ? ["", command.details] : []),
+    "",
+    ENVIRONMENT,
+  ].join("\n");
+}
+
+/** Runs one command line; resolves to the exit code (-1: keep running, e.g. the server). */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    const topic = name === "help" ? rest[0] : undefined;
+    const command = topic ? COMMANDS[topic] : undefined;
+    console.log(command ? commandHelp(command) : overview());
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`Unknown command "${name}".\n\n${overview()}`);
+    return 2;
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { ...command.options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (values.help) {
+      console.log(commandHelp(command));
+      return 0;
+    }
+    if (positionals.length !== (command.positionals ?? 0)) {
+      throw new UsageError(
+        command.positionals
+          ? `Expected ${command.positionals} file argument, got ${positionals.length}.`
+          : `Unexpected argument "${positionals[0]}".`,
+      );
+    }
+    return await command.run(values as Values, positionals);
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      console.error(`${(error as Error).message}\nUsage: ${command.usage}\nSee: regulars ${name} --help`);
+      return 2;
+    }
+    if (error instanceof ConfigError || error instanceof ImportFileError) {
+      console.error(error.message);
+      return error instanceof ConfigError ? 2 : 1;
+    }
+    if (isDatabaseUnreachable(error)) {
+      console.error(`Cannot use the database, ${describeDatabase(loadConfig())}: ${error.message}`);
+      return 1;
+    }
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    return 1;
+  }
+}
+
+// Connection refused, unknown host, timeout; wrong password, unknown database or role (SQLSTATE).
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "28P01",
+  "28000",
+  "3D000",
+]);
+
+function isDatabaseUnreachable(error: unknown): error is Error {
+  return error instanceof Error && "code" in error && UNREACHABLE.has(String(error.code));
+}
+
+function isParseArgsError(error: unknown): boolean {
+  return error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS");
+}
+
+interface Session {
+  config: Config;
+  database: Database;
+  ctx: AppContext;
+  applied: string[];
+}
+
+/** Opens and migrates the configured database for one command, and closes it afterwards. */
+async function withDatabase(work: (session: Session) => Promise<number>): Promise<number> {
+  const config = loadConfig();
+  const database = await openConfiguredDatabase(config);
+  try {
+    const applied = await migrateToLatest(database.db);
+    return await work({ config, database, ctx: createContext(database.db, systemClock), applied });
+  } finally {
+    await database.close();
+  }
+}
+
+async function createBusiness(ctx: AppContext, values: Values): Promise<number> {
+  const required = ["slug", "name", "currency", "timezone", "owner-email", "owner-name"];
+  const missing = required.filter((key) => !values[key]);
+  if (missing.length) throw new UsageError(`Missing ${missing.map((m) => `--${m}`).join(", ")}.`);
+  const generated = values["owner-password"] ? undefined : randomSecret().slice(0, 24);
+  const password = (values["owner-password"] as string | undefined) ?? (generated as string);
+  const app = await buildApp(ctx);
+  try {
+    const res = await app.inject({
+      method: "POST",
+      url: "/v1/businesses",
+      headers: { "content-type": "application/json" },
+      payload: JSON.stringify({
+        slug: values.slug,
+        name: values.name,
+        currency: values.currency,
+        timezone: values.timezone,
+        locale: values.locale,
+        owner: { email: values["owner-email"], name: values["owner-name"], password },
+      }),
+    });
+    const body = res.json<{
+      business: { id: string; slug: string };
+      error?: { code: string; message: string; details?: { issues?: { path: string; message: string }[] } };
+    }>();
+    if (res.statusCode !== 201) {
+      const issues = body.error?.details?.issues ?? [];
+      console.error(`Refused (${body.error?.code}): ${body.error?.message}`);
+      for (const issue of issues.slice(1)) console.error(`  also "${issue.path}": ${issue.message}`);
+      return 1;
+    }
+    console.log(`Created business "${body.business.slug}" (id ${body.business.id}).`);
+    console.log(`  Owner     ${String(values["owner-email"]).toLowerCase()}`);
+    if (generated) console.log(`  Password  ${generated}   (generated and shown only now: store it safely)`);
+    return 0;
+  } finally {
+    await app.close();
+  }
+}
+
+type Importer = (ctx: AppContext, file: string, options: ImportOptions) => Promise<ImportReport>;
+
+async function runImport(importer: Importer, file: string | undefined, values: Values): Promise<number> {
+  const slug = values.business as string | undefined;
+  if (!slug) throw new UsageError("Missing --business <slug>.");
+  return withDatabase(async ({ ctx, database, config }) => {
+    const concurrency = database.engine === "postgres" ? Math.min(8, config.databasePoolSize) : 1;
+    const startedAt = Date.now();
+    console.error(
+      `Importing ${file} into "${slug}" (${describeDatabase(config)}, ${concurrency} at a time)…`,
+    );
+    const report = await importer(ctx, file as string, {
+      business: slug,
+      concurrency,
+      progress: (label, total) => createProgress(label, total),
+    });
+    const seconds = (Date.now() - startedAt) / 1000;
+    printReport(report, seconds);
+    return (report.members?.refused.length ?? 0) + (report.purchases?.refused.length ?? 0) > 0 ? 3 : 0;
+  });
+}
+
+const MAX_REFUSALS_SHOWN = 50;
+
+function printReport(report: ImportReport, seconds: number): void {
+  const phases = Object.entries({ members: report.members, purchases: report.purchases }).filter(
+    (entry): entry is [string, ImportCounts] => entry[1] !== undefined,
+  );
+  const rows = phases.reduce((sum, [, c]) => sum + c.total, 0);
+  for (const [label, c] of phases) {
+    console.log(
+      `${`${label}:`.padEnd(11)}${c.imported} imported, ${c.skipped} skipped as already imported, ${c.refused.length} refused (of ${c.total})`,
+    );
+  }
+  console.log(
+    `${rows} rows in ${seconds.toFixed(1)} s (${Math.round(rows / Math.max(seconds, 0.001))} rows/s)`,
+  );
+  const refused = phases.flatMap(([, c]) => c.refused).sort((a, b) => a.line - b.line);
+  if (refused.length === 0) return;
+  console.log("\nRefused:");
+  for (const r of refused.slice(0, MAX_REFUSALS_SHOWN))
+    console.log(`  line ${r.line}: ${r.code}: ${r.message}`);
+  if (refused.length > MAX_REFUSALS_SHOWN)
+    console.log(`  … and ${refused.length - MAX_REFUSALS_SHOWN} more.`);
+  console.log(`All refused rows, with their reasons: ${report.rejectsFile}`);
+}
+
+function printDemo(demo: DemoInfo): void {
+  if (!demo.created) {
+    console.log(`The demo business "${demo.slug}" exists already; nothing changed.`);
+    return;
+  }
+  console.log(
+    `Created the demo business "${demo.slug}": ${demo.members} members, ${demo.purchases} purchases.`,
+  );
+  console.log(`  Owner login    ${demo.ownerEmail} / ${demo.password}`);
+  console.log(`  Cashier login  ${demo.cashierEmail} / ${demo.password}`);
+  console.log(`  API key        ${demo.apiKey}   (manager role; shown only now)`);
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exitCode = code;

@@ -1,0 +1,127 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+
+/**
+ * The server's and the CLI's configuration, read from environment variables. Every variable has a
+ * default, so `npm start` works with none set; a bad value stops the program with a message that
+ * names the variable and what it accepts.
+ */
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Absolute path of the PGlite directory; unused when `databaseUrl` is set. */
+  dataDir: string;
+  /** A PostgreSQL server to use instead of PGlite; may hold a password: print it with `maskUrl`. */
+  databaseUrl: string | null;
+  databasePoolSize: number;
+  logLevel: LogLevel;
+  /** Create the demo business on the first start, when the database has no business yet. */
+  demo: boolean;
+  rateLimitPerMinute: number;
+}
+
+/** Thrown by `loadConfig` with one line per invalid variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const int = (min: number, max: number, what: string) => {
+  const error = `must be ${what}: a whole number from ${min} to ${max}`;
+  return z
+    .string()
+    .regex(/^\d+$/, { error })
+    .transform(Number)
+    .pipe(z.number().min(min, { error }).max(max, { error }));
+};
+
+const TRUE = ["true", "1", "yes", "on"];
+const FALSE = ["false", "0", "no", "off"];
+
+const Env = z.object({
+  PORT: int(0, 65_535, "a TCP port").default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  DATABASE_URL: z
+    .string()
+    .refine((v) => URL.canParse(v) && /^postgres(ql)?:$/.test(new URL(v).protocol), {
+      error: "must be a PostgreSQL URL such as postgres://user:password@host:5432/regulars",
+    })
+    .optional(),
+  DATABASE_POOL_SIZE: int(1, 1000, "the number of connections").default(10),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  DEMO: z
+    .string()
+    .toLowerCase()
+    .refine((v) => TRUE.includes(v) || FALSE.includes(v), {
+      error: `must be true or false (also accepted: ${[...TRUE, ...FALSE].join(", ")})`,
+    })
+    .transform((v) => TRUE.includes(v))
+    .default(true),
+  RATE_LIMIT_PER_MINUTE: int(1, 10_000_000, "requests per minute per credential").default(6000),
+});
+
+/**
+ * Reads the configuration from environment variables (unset or empty ones take their default).
+ * Throws a `ConfigError` listing every invalid variable.
+ *
+ * @example const config = loadConfig(process.env) // { port: 3000, host: "127.0.0.1", ... }
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(
+    Object.keys(Env.shape).flatMap((key) => {
+      const value = env[key]?.trim();
+      return value ? [[key, value]] : [];
+    }),
+  );
+  const parsed = Env.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0]);
+        // A database URL may carry a password: never echo it back.
+        const got = key === "DATABASE_URL" ? "" : ` (got "${present[key]}")`;
+        return `${key} ${issue.message}${got}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL ?? null,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    logLevel: e.LOG_LEVEL,
+    demo: e.DEMO,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+  };
+}
+
+/**
+ * A database URL safe to print: the password replaced by `***`.
+ *
+ * @example maskUrl("postgres://app:s3cret@db:5432/regulars") // "postgres://app:***@db:5432/regulars"
+ */
+export function maskUrl(url: string): string {
+  if (!URL.canParse(url)) return "(invalid URL)";
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = "***";
+  for (const key of [...parsed.searchParams.keys()]) {
+    if (/pass|secret|key/i.test(key)) parsed.searchParams.set(key, "***");
+  }
+  return parsed.toString();
+}
+
+/** Where the data lives, for banners and logs: the PGlite directory or the masked server URL. */
+export function describeDatabase(config: Config): string {
+  return config.databaseUrl
+    ? `PostgreSQL ${maskUrl(config.databaseUrl)} (pool ${config.databasePoolSize})`
+    : `PGlite (embedded) in ${config.dataDir}`;
+}

@@ -1,0 +1,181 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { hasAnyBusiness } from "./cli/businesses.ts";
+import { type Config, describeDatabase } from "./config.ts";
+import { createContext } from "./context.ts";
+import { type Database, migrateToLatest, openDatabase } from "./db/database.ts";
+import { createDemo, type DemoInfo, findDemo } from "./demo.ts";
+import { buildApp } from "./http/app.ts";
+import { type Clock, systemClock } from "./shared/clock.ts";
+
+const LOCK_FILE = "regulars.lock";
+
+/**
+ * Opens the configured database: the PostgreSQL server at DATABASE_URL, or PGlite in DATA_DIR.
+ * PGlite serves one process, so its directory is locked (`regulars.lock` holds the pid) and a
+ * second server or CLI command on it stops with a clear message instead of corrupting it.
+ *
+ * @example const database = await openConfiguredDatabase(loadConfig())
+ */
+export async function openConfiguredDatabase(config: Config): Promise<Database> {
+  if (config.databaseUrl) return openDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+  const release = lockDataDir(config.dataDir);
+  try {
+    const database = await openDatabase({ dataDir: config.dataDir });
+    return {
+      ...database,
+      close: async () => {
+        await database.close();
+        release();
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const lock = join(dataDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+      return () => rmSync(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = Number(readFileSync(lock, "utf8"));
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new Error(
+          `The database in ${dataDir} is in use by process ${pid} (a running server?). Stop it first: the embedded database serves one process at a time.`,
+        );
+      }
+      rmSync(lock, { force: true }); // Left behind by a process that died.
+    }
+  }
+  throw new Error(`Could not lock ${lock}.`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  database: Database;
+  /** The base URL it listens on, e.g. http://127.0.0.1:3000 */
+  url: string;
+  /** The demo business, when the installation has one. */
+  demo: DemoInfo | null;
+  /** Stops accepting requests, lets running ones finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the API: opens and migrates the database, creates the demo business on a first start
+ * (when `config.demo` is on and there is no business yet), listens, and prints a short banner.
+ * `handleSignals` (on by default) closes everything gracefully on SIGINT/SIGTERM.
+ *
+ * @example const server = await startServer(loadConfig()); // ... await server.close()
+ */
+export async function startServer(
+  config: Config,
+  options: { clock?: Clock; handleSignals?: boolean; print?: (line: string) => void } = {},
+): Promise<RunningServer> {
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const database = await openConfiguredDatabase(config);
+  let app: FastifyInstance | undefined;
+  try {
+    await migrateToLatest(database.db);
+    const ctx = createContext(database.db, options.clock ?? systemClock);
+    const demo =
+      config.demo && !(await hasAnyBusiness(database.db))
+        ? await createDemo(ctx)
+        : await findDemo(database.db);
+    app = await buildApp(ctx, {
+      logger: config.logLevel !== "silent",
+      rateLimitPerMinute: config.rateLimitPerMinute,
+    });
+    // buildApp logs at info; the configured level applies to the server and every request logger.
+    app.log.level = config.logLevel;
+    const address = await app.listen({ port: config.port, host: config.host });
+    const url = address.replace("://[::1]", "://localhost").replace("://0.0.0.0", "://localhost");
+    const running: RunningServer = {
+      app,
+      database,
+      url,
+      demo,
+      close: once(async () => {
+        await app?.close();
+        await database.close();
+      }),
+    };
+    for (const line of banner(config, url, demo)) print(line);
+    if (options.handleSignals ?? true) closeOnSignals(running, print);
+    return running;
+  } catch (error) {
+    await app?.close();
+    await database.close();
+    throw error;
+  }
+}
+
+/** The lines printed when the server is up. Never a secret of the operator's (URLs are masked). */
+export function banner(config: Config, url: string, demo: DemoInfo | null): string[] {
+  const lines = [
+    "",
+    `Regulars is running at ${url}`,
+    `  API          ${url}/v1`,
+    `  API docs     ${url}/docs`,
+    `  OpenAPI JSON ${url}/docs/json`,
+    `  Database     ${describeDatabase(config)}`,
+  ];
+  if (demo) {
+    lines.push(
+      "",
+      `Demo business "${demo.slug}"${demo.created ? " (created now)" : ""}:`,
+      `  Owner login  ${demo.ownerEmail} / ${demo.password}`,
+      demo.apiKey
+        ? `  API key      ${demo.apiKey}   (shown once; it is stored hashed)`
+        : "  API key      shown when the demo was created; log in and POST /v1/api-keys for a new one",
+      `  Try          curl -s -X POST ${url}/v1/auth/login -H 'content-type: application/json' \\`,
+      `                 -d '{"business":"${demo.slug}","email":"${demo.ownerEmail}","password":"${demo.password}"}'`,
+    );
+  }
+  lines.push("");
+  return lines;
+}
+
+function closeOnSignals(server: RunningServer, print: (line: string) => void): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      print(`${signal} again: exiting at once.`);
+      process.exit(1);
+    }
+    closing = true;
+    print(`${signal}: finishing running requests, then closing the database…`);
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        print(`Shutdown failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let result: Promise<void> | undefined;
+  return () => {
+    result ??= fn();
+    return result;
+  };
+}

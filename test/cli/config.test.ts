@@ -1,0 +1,144 @@
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, describeDatabase, loadConfig, maskUrl } from "../../src/config.ts";
+import { banner } from "../../src/server.ts";
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("gives every setting a default when nothing is set", () => {
+    expect(loadConfig({})).toEqual({
+      port: 3000,
+      host: "127.0.0.1",
+      dataDir: resolve("./data"),
+      databaseUrl: null,
+      databasePoolSize: 10,
+      logLevel: "info",
+      demo: true,
+      rateLimitPerMinute: 6000,
+    });
+  });
+
+  it("reads every variable", () => {
+    expect(
+      loadConfig({
+        PORT: "8080",
+        HOST: "0.0.0.0",
+        DATA_DIR: "/var/lib/regulars",
+        DATABASE_URL: "postgres://app:pw@db:5432/regulars",
+        DATABASE_POOL_SIZE: "25",
+        LOG_LEVEL: "warn",
+        DEMO: "false",
+        RATE_LIMIT_PER_MINUTE: "600",
+      }),
+    ).toEqual({
+      port: 8080,
+      host: "0.0.0.0",
+      dataDir: "/var/lib/regulars",
+      databaseUrl: "postgres://app:pw@db:5432/regulars",
+      databasePoolSize: 25,
+      logLevel: "warn",
+      demo: false,
+      rateLimitPerMinute: 600,
+    });
+  });
+
+  it("treats empty and blank variables as unset", () => {
+    expect(loadConfig({ PORT: "", DATABASE_URL: "  ", DEMO: "" })).toMatchObject({
+      port: 3000,
+      databaseUrl: null,
+      demo: true,
+    });
+  });
+
+  it.each([
+    ["true", true],
+    ["1", true],
+    ["YES", true],
+    ["on", true],
+    ["false", false],
+    ["0", false],
+    ["no", false],
+    ["Off", false],
+  ])("reads DEMO=%s as %s", (value, expected) => {
+    expect(loadConfig({ DEMO: value }).demo).toBe(expected);
+  });
+
+  it("names each invalid variable, what it accepts and what it got", () => {
+    expect(
+      problems({
+        PORT: "http",
+        DATABASE_POOL_SIZE: "0",
+        LOG_LEVEL: "loud",
+        DEMO: "maybe",
+        RATE_LIMIT_PER_MINUTE: "-1",
+      }),
+    ).toEqual([
+      'PORT must be a TCP port: a whole number from 0 to 65535 (got "http")',
+      'DATABASE_POOL_SIZE must be the number of connections: a whole number from 1 to 1000 (got "0")',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+      'DEMO must be true or false (also accepted: true, 1, yes, on, false, 0, no, off) (got "maybe")',
+      'RATE_LIMIT_PER_MINUTE must be requests per minute per credential: a whole number from 1 to 10000000 (got "-1")',
+    ]);
+  });
+
+  it("refuses a port above 65535", () => {
+    expect(problems({ PORT: "70000" })).toEqual([
+      'PORT must be a TCP port: a whole number from 0 to 65535 (got "70000")',
+    ]);
+  });
+
+  it("refuses a DATABASE_URL that is not PostgreSQL, without echoing it", () => {
+    const [problem] = problems({ DATABASE_URL: "mysql://root:hunter2@db/regulars" });
+    expect(problem).toBe(
+      "DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/regulars",
+    );
+    expect(problem).not.toContain("hunter2");
+  });
+
+  it("puts every problem in the error message", () => {
+    expect(() => loadConfig({ PORT: "x", DEMO: "x" })).toThrow(
+      /Invalid configuration:\n {2}- PORT .*\n {2}- DEMO /,
+    );
+  });
+});
+
+describe("maskUrl", () => {
+  it.each([
+    ["postgres://app:s3cret@db:5432/regulars", "postgres://app:***@db:5432/regulars"],
+    ["postgresql://db/regulars", "postgresql://db/regulars"],
+    ["postgres://app@db/regulars?sslpassword=k3y", "postgres://app@db/regulars?sslpassword=***"],
+    ["not a url", "(invalid URL)"],
+  ])("masks %s as %s", (url, masked) => {
+    expect(maskUrl(url)).toBe(masked);
+  });
+
+  it("describes the database in use without its password", () => {
+    const pg = loadConfig({ DATABASE_URL: "postgres://app:s3cret@db:5432/regulars" });
+    expect(describeDatabase(pg)).toBe("PostgreSQL postgres://app:***@db:5432/regulars (pool 10)");
+    expect(describeDatabase(loadConfig({ DATA_DIR: "/srv/data" }))).toBe("PGlite (embedded) in /srv/data");
+  });
+});
+
+describe("banner", () => {
+  it("shows where the API, its docs and the data are, never the database password", () => {
+    const config = loadConfig({ DATABASE_URL: "postgres://app:s3cret@db:5432/regulars" });
+    const lines = banner(config, "http://127.0.0.1:3000", null);
+    expect(lines.filter(Boolean)).toEqual([
+      "Regulars is running at http://127.0.0.1:3000",
+      "  API          http://127.0.0.1:3000/v1",
+      "  API docs     http://127.0.0.1:3000/docs",
+      "  OpenAPI JSON http://127.0.0.1:3000/docs/json",
+      "  Database     PostgreSQL postgres://app:***@db:5432/regulars (pool 10)",
+    ]);
+    expect(lines.join("\n")).not.toContain("s3cret");
+  });
+});
