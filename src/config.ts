@@ -22,6 +22,8 @@ export interface Config {
   /** Create the demo business on the first start, when the database has no business yet. */
   demo: boolean;
   rateLimitPerMinute: number;
+  /** Seconds between runs of points expiry and the tier sweep; 0 turns the schedule off. */
+  jobsIntervalSeconds: number;
 }
 
 /** Thrown by `loadConfig` with one line per invalid variable. */
@@ -65,6 +67,7 @@ const Env = z.object({
     .transform((v) => TRUE.includes(v))
     .default(true),
   RATE_LIMIT_PER_MINUTE: int(1, 10_000_000, "requests per minute per credential").default(6000),
+  JOBS_INTERVAL_SECONDS: int(0, 86_400, "seconds between runs of the scheduled jobs (0: off)").default(300),
 });
 
 /**
@@ -101,6 +104,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     demo: e.DEMO,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    jobsIntervalSeconds: e.JOBS_INTERVAL_SECONDS,
   };
 }
 

@@ -7,6 +7,7 @@ import { createContext } from "./context.ts";
 import { type Database, migrateToLatest, openDatabase } from "./db/database.ts";
 import { createDemo, type DemoInfo, findDemo } from "./demo.ts";
 import { buildApp } from "./http/app.ts";
+import { startScheduler } from "./jobs/index.ts";
 import { type Clock, systemClock } from "./shared/clock.ts";
 
 const LOCK_FILE = "regulars.lock";
@@ -105,6 +106,13 @@ export async function startServer(
     // buildApp logs at info; the configured level applies to the server and every request logger.
     app.log.level = config.logLevel;
     const address = await app.listen({ port: config.port, host: config.host });
+    const log = app.log;
+    const stopJobs =
+      config.jobsIntervalSeconds > 0
+        ? startScheduler(ctx, config.jobsIntervalSeconds * 1000, (job, error) =>
+            log.error({ err: error, job }, "scheduled job failed"),
+          )
+        : async () => {};
     const url = address.replace("://[::1]", "://localhost").replace("://0.0.0.0", "://localhost");
     const running: RunningServer = {
       app,
@@ -112,6 +120,7 @@ export async function startServer(
       url,
       demo,
       close: once(async () => {
+        await stopJobs();
         await app?.close();
         await database.close();
       }),

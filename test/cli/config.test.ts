@@ -24,6 +24,7 @@ describe("loadConfig", () => {
       logLevel: "info",
       demo: true,
       rateLimitPerMinute: 6000,
+      jobsIntervalSeconds: 300,
     });
   });
 
@@ -38,6 +39,7 @@ describe("loadConfig", () => {
         LOG_LEVEL: "warn",
         DEMO: "false",
         RATE_LIMIT_PER_MINUTE: "600",
+        JOBS_INTERVAL_SECONDS: "0",
       }),
     ).toEqual({
       port: 8080,
@@ -48,6 +50,7 @@ describe("loadConfig", () => {
       logLevel: "warn",
       demo: false,
       rateLimitPerMinute: 600,
+      jobsIntervalSeconds: 0,
     });
   });
 
