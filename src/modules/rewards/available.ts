@@ -23,10 +23,22 @@ export async function availableRewards(
 ): Promise<RewardDto[]> {
   const businessId = snapshot.businessId;
   const member = known ?? (await getMember(db, businessId, memberId));
-  const [rewards, held, points, stamps] = await Promise.all([
+  const [rewards, points, stamps] = await Promise.all([
     db
-      .selectFrom("rewards")
-      .selectAll()
+      .selectFrom("rewards as r")
+      .selectAll("r")
+      // The member's live vouchers of each limited reward, in the same round trip.
+      .select((eb) =>
+        eb
+          .selectFrom("vouchers as v")
+          .select(eb.fn.countAll<number>().as("n"))
+          .whereRef("v.business_id", "=", "r.business_id")
+          .whereRef("v.reward_id", "=", "r.id")
+          .where("v.member_id", "=", memberId)
+          .where("v.status", "!=", "voided")
+          .where("r.per_member_limit", "is not", null)
+          .as("held"),
+      )
       .where("business_id", "=", businessId)
       .where("active", "=", true)
       .where("archived_at", "is", null)
@@ -37,23 +49,14 @@ export async function availableRewards(
       .orderBy("id")
       .limit(MAX_ACTIVE_REWARDS)
       .execute(),
-    db
-      .selectFrom("vouchers")
-      .select(["reward_id", (eb) => eb.fn.countAll<number>().as("count")])
-      .where("business_id", "=", businessId)
-      .where("member_id", "=", memberId)
-      .where("status", "!=", "voided")
-      .groupBy("reward_id")
-      .execute(),
     known ? { available: known.points_available } : pointsBalance(db, businessId, memberId, now, now),
     known ? known.stamps : stampBalances(db, businessId, memberId),
   ]);
-  const heldBy = new Map(held.map((h) => [h.reward_id, Number(h.count)]));
   const required = new Map(snapshot.stampCards.map((c) => [c.id, c.stamps_required]));
   const out: RewardDto[] = [];
   for (const reward of rewards) {
     if (!isEligible(reward, member.tier_id)) continue;
-    if (reward.per_member_limit !== null && (heldBy.get(reward.id) ?? 0) >= reward.per_member_limit) continue;
+    if (reward.per_member_limit !== null && Number(reward.held ?? 0) >= reward.per_member_limit) continue;
     if (reward.cost_points !== null) {
       if (points.available >= reward.cost_points) out.push(rewardDto(reward));
       continue;
