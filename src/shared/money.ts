@@ -5,11 +5,27 @@ export function isCurrency(code: string): boolean {
   return /^[A-Z]{3}$/.test(code) && currencies.has(code);
 }
 
+// Building an Intl.NumberFormat costs tens of microseconds; there are few currencies and locales.
+const formats = new Map<string, Intl.NumberFormat>();
+function currencyFormat(currency: string, locale: string): Intl.NumberFormat {
+  const key = `${locale}/${currency}`;
+  let f = formats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(locale, { style: "currency", currency });
+    formats.set(key, f);
+  }
+  return f;
+}
+
 /** Digits of the minor unit: 2 for EUR (cents), 0 for JPY, 3 for KWD. */
+const digits = new Map<string, number>();
 export function minorDigits(currency: string): number {
-  return (
-    new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2
-  );
+  let d = digits.get(currency);
+  if (d === undefined) {
+    d = currencyFormat(currency, "en").resolvedOptions().maximumFractionDigits ?? 2;
+    digits.set(currency, d);
+  }
+  return d;
 }
 
 /** The number of minor units in one major unit: 100 for EUR. */
@@ -23,9 +39,7 @@ export function minorPerMajor(currency: string): number {
  * @example formatMoney(1250, "EUR", "nl-NL") // "€ 12,50"
  */
 export function formatMoney(amountMinor: number, currency: string, locale = "en"): string {
-  return new Intl.NumberFormat(locale, { style: "currency", currency }).format(
-    amountMinor / minorPerMajor(currency),
-  );
+  return currencyFormat(currency, locale).format(amountMinor / minorPerMajor(currency));
 }
 
 /** Largest amount accepted on a single purchase, in minor units: absurd amounts are refused. */

@@ -17,6 +17,7 @@ import { audit } from "../audit/index.ts";
  */
 
 export const SESSION_TTL_MS = 30 * 86_400_000;
+const LAST_USED_RESOLUTION_MS = 60_000;
 
 export async function hashPassword(password: string): Promise<string> {
   // @node-rs/argon2 defaults to argon2id with OWASP-recommended cost parameters.
@@ -73,14 +74,23 @@ export async function authenticate(db: Db, token: string, now: Date): Promise<Ac
   if (!parsed) throw unauthorized();
   if (parsed.kind === "rk") {
     const key = await db
-      .updateTable("api_keys")
-      .set({ last_used_at: now })
+      .selectFrom("api_keys")
+      .select(["id", "role", "last_used_at"])
       .where("business_id", "=", parsed.businessId)
       .where("key_hash", "=", parsed.hash)
       .where("revoked_at", "is", null)
-      .returning(["id", "role"])
       .executeTakeFirst();
     if (!key) throw unauthorized();
+    // "Last used" is shown to owners to the minute; writing it on every request would add a write
+    // to every purchase, so it moves at most once a minute.
+    if (!key.last_used_at || now.getTime() - key.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
+      await db
+        .updateTable("api_keys")
+        .set({ last_used_at: now })
+        .where("business_id", "=", parsed.businessId)
+        .where("id", "=", key.id)
+        .execute();
+    }
     return { businessId: parsed.businessId, kind: "api_key", id: key.id, role: key.role };
   }
   const session = await db
