@@ -1,0 +1,170 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/**
+ * Where the machine's cores went during a run, read from /proc (Linux): the bench's own processes,
+ * the PostgreSQL backends serving the scratch database, PostgreSQL's background processes, other
+ * databases' backends, and every other program on the machine (the bench shares it, so their
+ * share belongs next to any figure it prints).
+ */
+
+const TICKS_PER_SECOND = 100; // USER_HZ; 100 on every Linux the bench targets.
+const SAMPLE_EVERY_MS = 500;
+const OTHER = "other: ";
+const PG_BACKGROUND =
+  /^postgres: \S+: (checkpointer|background writer|walwriter|autovacuum launcher|logical replication launcher|archiver|stats collector)/;
+
+/** Busy share of each part, in % of one core (the machine has `cores` × 100 %). */
+export interface CpuUsage {
+  cores: number;
+  machine_busy_pct: number;
+  parts: Record<string, number>;
+  /** The busiest other programs, by command name. */
+  others: { command: string; pct: number }[];
+}
+
+interface Seen {
+  group: string;
+  first: number;
+  last: number;
+  /** False when the process was already running at the first sample. */
+  born_during: boolean;
+}
+
+function readStat(pid: string): { command: string; ticks: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const close = stat.lastIndexOf(")");
+    const fields = stat.slice(close + 2).split(" ");
+    // utime and stime are fields 14 and 15 of stat; after the command they are the 12th and 13th.
+    return {
+      command: stat.slice(stat.indexOf("(") + 1, close),
+      ticks: Number(fields[11]) + Number(fields[12]),
+    };
+  } catch {
+    return null;
+  }
+}
+
+function cmdline(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+  } catch {
+    return "";
+  }
+}
+
+function machineTicks(): { busy: number; total: number } {
+  const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = cpu.slice(0, 8).reduce((s, v) => s + v, 0);
+  return { busy: total - (cpu[3] ?? 0) - (cpu[4] ?? 0), total };
+}
+
+/** This process and the ones that started it (tsx's launcher, npm), which wait while it runs. */
+export function selfAndAncestors(): number[] {
+  const pids: number[] = [];
+  for (let pid = process.pid; pid > 1 && pids.length < 10; ) {
+    pids.push(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    } catch {
+      break;
+    }
+  }
+  return pids;
+}
+
+/**
+ * Watches every process from `start()` to `stop()`, sampling twice a second so that short-lived
+ * processes (a pgbench run's backends) are counted too; at most the last half second of a process
+ * that exits is missed. `named` pids get their own line; PostgreSQL backends whose command line
+ * names `database` are "postgres backends".
+ *
+ * @example const cpu = new CpuMonitor({ server: process.pid }, "regulars_bench", 2); cpu.start(); …; cpu.stop()
+ */
+export class CpuMonitor {
+  private readonly seen = new Map<string, Seen>();
+  private timer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
+  private startMachine = { busy: 0, total: 0 };
+  private first = true;
+
+  constructor(
+    private readonly named: Record<string, number | readonly number[] | undefined>,
+    private readonly database: string | undefined,
+    private readonly cores: number,
+  ) {}
+
+  start(): void {
+    this.startedAt = performance.now();
+    this.startMachine = machineTicks();
+    this.sample();
+    this.first = false;
+    this.timer = setInterval(() => this.sample(), SAMPLE_EVERY_MS).unref();
+  }
+
+  /** Adds a process to watch by name (e.g. a child started after `start`). */
+  name(name: string, pid: number): void {
+    this.named[name] = pid;
+  }
+
+  stop(): CpuUsage {
+    clearInterval(this.timer);
+    this.sample();
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    const end = machineTicks();
+    const pct = (ticks: number) => (100 * ticks) / TICKS_PER_SECOND / seconds;
+    const groups = new Map<string, number>();
+    for (const s of this.seen.values()) {
+      const ticks = s.born_during ? s.last : s.last - s.first;
+      groups.set(s.group, (groups.get(s.group) ?? 0) + Math.max(0, ticks));
+    }
+    const parts: Record<string, number> = {};
+    const others: { command: string; pct: number }[] = [];
+    let otherTotal = 0;
+    for (const [group, ticks] of groups) {
+      if (group.startsWith(OTHER)) {
+        otherTotal += pct(ticks);
+        others.push({ command: group.slice(OTHER.length), pct: pct(ticks) });
+      } else parts[group] = pct(ticks);
+    }
+    parts["other programs"] = otherTotal;
+    others.sort((x, y) => y.pct - x.pct);
+    const busyShare = (end.busy - this.startMachine.busy) / Math.max(1, end.total - this.startMachine.total);
+    return {
+      cores: this.cores,
+      machine_busy_pct: busyShare * this.cores * 100,
+      parts,
+      others: others.filter((o) => o.pct >= 1).slice(0, 4),
+    };
+  }
+
+  private group(pid: string, command: string): string {
+    for (const [name, named] of Object.entries(this.named)) {
+      if ([named ?? []].flat().some((p) => String(p) === pid)) return name;
+    }
+    if (!command.startsWith("postgres")) return `${OTHER}${command}`;
+    const cmd = cmdline(pid);
+    if (this.database && cmd.includes(` ${this.database} `)) return "postgres backends";
+    if (PG_BACKGROUND.test(cmd) || !cmd.startsWith("postgres:")) return "postgres background";
+    return "other databases";
+  }
+
+  private sample(): void {
+    for (const pid of readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid)) continue;
+      const stat = readStat(pid);
+      if (!stat) continue;
+      const known = this.seen.get(pid);
+      if (known) known.last = stat.ticks;
+      else {
+        this.seen.set(pid, {
+          group: this.group(pid, stat.command),
+          first: stat.ticks,
+          last: stat.ticks,
+          born_during: !this.first,
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import { openingHourInstants, randomPurchase, seededRandom } from "./cafe.ts";
+import { HttpClient } from "./http.ts";
+import type { LoadJob, LoadMessage, LoadResult } from "./load.ts";
+
+/**
+ * The load generator (a child process of the bench): `clients` tills, each posting one purchase
+ * after the other over its own keep-alive connection, for a warm-up and then a measured window.
+ * Flat out by default (closed loop: a till sends its next purchase as soon as the last one is
+ * answered); with `rate_per_s`, the tills together send that many per second at random moments.
+ */
+
+const MAX_ERROR_SAMPLES = 5;
+const INSTANTS_PER_CLIENT = 4096;
+
+function send(message: LoadMessage): void {
+  process.send?.(message);
+}
+
+async function run(job: LoadJob): Promise<LoadResult> {
+  const api = new HttpClient(job.origin, job.clients);
+  const latencies: number[] = [];
+  const errorSamples: string[] = [];
+  let errors = 0;
+  let warmupPurchases = 0;
+  let windowStart = Number.POSITIVE_INFINITY;
+  let windowEnd = Number.POSITIVE_INFINITY;
+  let stopped = false;
+
+  const startTimer = setTimeout(() => {
+    windowStart = performance.now();
+    send({ type: "measuring" });
+  }, job.warmup_ms);
+  const endTimer = setTimeout(() => {
+    windowEnd = performance.now();
+    stopped = true;
+    send({ type: "measured" });
+  }, job.warmup_ms + job.duration_ms);
+
+  // Paced: each till sends at random (exponential) intervals averaging clients ÷ rate seconds.
+  const meanGapMs = job.rate_per_s ? (1000 * job.clients) / job.rate_per_s : 0;
+  const till = async (index: number) => {
+    const random = seededRandom(job.seed * 1000 + index);
+    const instants = openingHourInstants(random, Date.now(), INSTANTS_PER_CLIENT);
+    let due = performance.now() + random() * meanGapMs;
+    for (let seq = 0; !stopped; seq++) {
+      if (meanGapMs > 0) {
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((done) => setTimeout(done, wait));
+        if (stopped) break;
+      }
+      const body = randomPurchase(
+        random,
+        job.memberIds,
+        `${job.run_id}-${index}-${seq}`,
+        instants[seq % instants.length]!,
+      );
+      // A paced purchase counts from when it was due, not from when the till got to send it: a
+      // slow server must not hide its delays by holding back the next request.
+      const startedAt = meanGapMs > 0 ? Math.min(due, performance.now()) : performance.now();
+      if (meanGapMs > 0) due += -Math.log(1 - random()) * meanGapMs;
+      let status = 0;
+      let text = "";
+      try {
+        ({ status, text } = await api.post("/v1/purchases", body, job.token));
+      } catch (error) {
+        text = String(error);
+      }
+      const finishedAt = performance.now();
+      if (status !== 201) {
+        errors++;
+        if (errorSamples.length < MAX_ERROR_SAMPLES) errorSamples.push(`${status} ${text}`);
+      } else if (startedAt >= windowStart && finishedAt <= windowEnd) {
+        latencies.push(finishedAt - startedAt);
+      } else if (finishedAt < windowStart) {
+        warmupPurchases++;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: job.clients }, (_, i) => till(i)));
+  } finally {
+    clearTimeout(startTimer);
+    clearTimeout(endTimer);
+    api.close();
+  }
+  return {
+    latencies_ms: latencies,
+    measured_ms: windowEnd - windowStart,
+    warmup_purchases: warmupPurchases,
+    errors,
+    error_samples: errorSamples,
+  };
+}
+
+process.once("message", (job: LoadJob) => {
+  run(job).then(
+    (result) => send({ type: "result", result }),
+    (error: unknown) => send({ type: "failed", message: String(error) }),
+  );
+});
