@@ -100,9 +100,13 @@ function preparingPool(pool: pg.Pool): pg.Pool {
     if (!prepared.has(client)) {
       const names = new Set<string>();
       prepared.set(client, names);
-      const query = client.query.bind(client) as (config: unknown, values?: unknown[]) => Promise<pg.QueryResult>;
+      const query = client.query.bind(client) as (
+        config: unknown,
+        values?: unknown[],
+      ) => Promise<pg.QueryResult>;
       (client as { query: unknown }).query = (text: unknown, values?: unknown[]) => {
-        if (typeof text !== "string" || text.length > MAX_PREPARED_SQL_LENGTH || !values) return query(text, values);
+        if (typeof text !== "string" || text.length > MAX_PREPARED_SQL_LENGTH || !values)
+          return query(text, values);
         const name = `k${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
         if (!names.has(name)) {
           if (names.size >= MAX_PREPARED_PER_CONNECTION) return query(text, values);

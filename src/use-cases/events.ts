@@ -6,10 +6,9 @@ import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
 import { findMemberByCode, getMemberForUpdate } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
-import { evaluateTier } from "../modules/tiers/metric.ts";
 import { invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
-import { type MemberSummary, memberSummary } from "./member-summary.ts";
+import { type MemberSummary, settleMember } from "./member-summary.ts";
 import { type Pricing, priceEvent } from "./price-purchase.ts";
 
 const PropertyValue = z.union([z.string().max(500), z.number(), z.boolean()]);
@@ -162,12 +161,5 @@ export async function creditPricing(
     );
   }
   await postStamps(tx, snapshot.businessId, member.id, pricing.stamps, { ...meta, kind: "earn" }, now);
-  const tier = await evaluateTier(tx, snapshot, member, now);
-  return memberSummary(
-    tx,
-    snapshot,
-    { id: member.id, tier_id: tier.state.tier_id, tier_expires_at: tier.state.expires_at },
-    tier.metric,
-    now,
-  );
+  return (await settleMember(tx, snapshot, member, now, { rewards: false })).summary;
 }

@@ -12,13 +12,11 @@ import {
   type MemberDto,
 } from "../modules/members/index.ts";
 import { postStamps, stampBalances } from "../modules/stamps/ledger.ts";
-import { tierMetric } from "../modules/tiers/metric.ts";
-import { nextTierState } from "../modules/tiers/qualify.ts";
 import { AppError, invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { decodeCursor, encodeCursor } from "../shared/pagination.ts";
 import { creditPricing } from "./events.ts";
-import { type MemberSummary, memberSummary } from "./member-summary.ts";
+import { type MemberSummary, memberCardSummary, memberSummary } from "./member-summary.ts";
 import { priceEvent } from "./price-purchase.ts";
 
 /**
@@ -84,27 +82,7 @@ export async function memberCard(
     .executeTakeFirst();
   if (!member) throw notFound("member", memberId);
   const snapshot = await ctx.snapshots.load(ctx.db, businessId);
-  const metric = snapshot.tiers.length > 0 ? await tierMetric(ctx.db, snapshot, member.id, now) : 0;
-  const state = nextTierState(
-    snapshot.tiers,
-    { tier_id: member.tier_id, expires_at: member.tier_expires_at },
-    metric,
-    snapshot.config.tiers.period,
-    now,
-    snapshot.timeZone,
-  );
-  // Reading never writes: an upgrade shows once earned; the stored state catches up on the next write or sweep.
-  const shown =
-    state.tier_id === member.tier_id
-      ? { tier_id: member.tier_id, expires_at: member.tier_expires_at }
-      : state;
-  const summary = await memberSummary(
-    ctx.db,
-    snapshot,
-    { id: member.id, tier_id: shown.tier_id, tier_expires_at: shown.expires_at },
-    metric,
-    now,
-  );
+  const summary = await memberCardSummary(ctx.db, snapshot, member, now);
   return { id: member.id, code: member.code, ...summary };
 }
 
@@ -262,7 +240,7 @@ export async function adjustBalance(
         targetId: member.id,
         data: { ...input, adjustment_id: id },
       });
-      const summary = await memberSummary(tx, snapshot, member, null, now);
+      const summary = await memberSummary(tx, snapshot, member, now);
       return { status: 201, body: { id, member: { id: member.id, ...summary } } };
     }),
   );

@@ -1,9 +1,12 @@
+import { sql } from "kysely";
 import type { Db, Tx } from "../db/database.ts";
-import { pointsBalance } from "../modules/ledger/index.ts";
+import { pointsStateSql, toPointsBalance } from "../modules/ledger/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
-import { stampBalances } from "../modules/stamps/ledger.ts";
-import { tierMetric as metricOf } from "../modules/tiers/metric.ts";
+import { pickAvailable, type RewardCandidate, rewardCandidatesSql } from "../modules/rewards/index.ts";
+import { stampBalancesSql } from "../modules/stamps/ledger.ts";
+import { applyTierMetric, tierMetricSql } from "../modules/tiers/metric.ts";
 import type { TierLevel } from "../modules/tiers/qualify.ts";
+import { nextTierState } from "../modules/tiers/qualify.ts";
 import { addDays } from "../shared/time.ts";
 
 /** What a member holds right now: points, stamps per card, tier and the progress to the next one. */
@@ -34,32 +37,54 @@ export interface MemberSummary {
   } | null;
 }
 
+interface MemberState {
+  points: MemberSummary["points"];
+  stamps: Map<string, number>;
+  metric: number;
+  rewards: RewardCandidate[];
+}
+
 /**
- * Reads a member's summary. `tierMetric` is the member's qualification metric in the current
- * window (see tiers/metric.ts): pass it when just computed, or null to have it read.
+ * Reads everything a member's summary needs — points and lots, stamps, the tier metric and,
+ * when asked, the reward candidates — in one statement, each part written by its own module.
  */
-export async function memberSummary(
+async function readMemberState(
   db: Db | Tx,
   snapshot: ProgramSnapshot,
-  member: { id: string; tier_id: string | null; tier_expires_at: Date | null },
-  tierMetric: number | null,
+  memberId: string,
   now: Date,
-): Promise<MemberSummary> {
-  const [points, stamps, metric] = await Promise.all([
-    pointsBalance(
-      db,
-      snapshot.businessId,
-      member.id,
+  withRewards: boolean,
+): Promise<MemberState> {
+  const b = snapshot.businessId;
+  const metric = snapshot.tiers.length > 0 ? tierMetricSql(snapshot, memberId, now) : sql<number>`0`;
+  const rewards = withRewards ? rewardCandidatesSql(b, memberId, now) : sql<RewardCandidate[]>`'[]'::json`;
+  const { rows } = await sql<{
+    points: Parameters<typeof toPointsBalance>[0];
+    stamps: Record<string, number>;
+    metric: number;
+    rewards: RewardCandidate[];
+  }>`select ${pointsStateSql(b, memberId)} as points, ${stampBalancesSql(b, memberId)} as stamps,
+            ${metric} as metric, ${rewards} as rewards`.execute(db);
+  const row = rows[0];
+  return {
+    points: toPointsBalance(
+      row?.points ?? { account: null, lots: [] },
       now,
       addDays(now, snapshot.config.points.expiring_soon_days),
     ),
-    stampBalances(db, snapshot.businessId, member.id),
-    tierMetric === null && snapshot.tiers.length > 0
-      ? metricOf(db, snapshot, member.id, now)
-      : Promise.resolve(tierMetric),
-  ]);
+    stamps: new Map(Object.entries(row?.stamps ?? {})),
+    metric: Number(row?.metric ?? 0),
+    rewards: row?.rewards ?? [],
+  };
+}
+
+function compose(
+  snapshot: ProgramSnapshot,
+  state: MemberState,
+  tier: { tier_id: string | null; tier_expires_at: Date | null },
+): MemberSummary {
   const stamp_cards = snapshot.stampCards.map((card) => {
-    const count = stamps.get(card.id) ?? 0;
+    const count = state.stamps.get(card.id) ?? 0;
     const onCard = count % card.stamps_required;
     return {
       stamp_card_id: card.id,
@@ -71,7 +96,76 @@ export async function memberSummary(
       stamps_to_next_reward: card.stamps_required - onCard,
     };
   });
-  return { points, stamp_cards, tier: tierSummary(snapshot, member, metric) };
+  return { points: state.points, stamp_cards, tier: tierSummary(snapshot, tier, state.metric) };
+}
+
+/**
+ * A member's summary for reading (the card): a tier the member has reached shows at once, and one
+ * whose retention ended shows as it will be after the sweep. Reading never writes.
+ */
+export async function memberCardSummary(
+  db: Db | Tx,
+  snapshot: ProgramSnapshot,
+  member: { id: string; tier_id: string | null; tier_expires_at: Date | null },
+  now: Date,
+): Promise<MemberSummary> {
+  const state = await readMemberState(db, snapshot, member.id, now, false);
+  const next = nextTierState(
+    snapshot.tiers,
+    { tier_id: member.tier_id, expires_at: member.tier_expires_at },
+    state.metric,
+    snapshot.config.tiers.period,
+    now,
+    snapshot.timeZone,
+  );
+  const shown =
+    next.tier_id === member.tier_id ? member : { tier_id: next.tier_id, tier_expires_at: next.expires_at };
+  return compose(snapshot, state, shown);
+}
+
+/** Reads a member's summary as stored (no tier re-evaluation). */
+export async function memberSummary(
+  db: Db | Tx,
+  snapshot: ProgramSnapshot,
+  member: { id: string; tier_id: string | null; tier_expires_at: Date | null },
+  now: Date,
+): Promise<MemberSummary> {
+  return compose(snapshot, await readMemberState(db, snapshot, member.id, now, false), member);
+}
+
+/**
+ * After a change to a member (purchase, refund, event): reads the member's state in one round
+ * trip, moves the tier for the new metric (writing only when it changes), and returns the summary
+ * and, when asked, the rewards the member can now redeem. Call it inside the member's lock.
+ */
+export async function settleMember(
+  tx: Tx,
+  snapshot: ProgramSnapshot,
+  member: { id: string; tier_id: string | null; tier_expires_at: Date | null },
+  now: Date,
+  options: { rewards: boolean },
+): Promise<{
+  summary: MemberSummary;
+  tierChanged: { from: string | null; to: string | null } | null;
+  rewards: RewardCandidate[];
+}> {
+  const state = await readMemberState(tx, snapshot, member.id, now, options.rewards);
+  const tier =
+    snapshot.tiers.length === 0 && member.tier_id === null
+      ? { state: { tier_id: null, expires_at: null }, changed: null }
+      : await applyTierMetric(tx, snapshot, member, state.metric, now);
+  const summary = compose(snapshot, state, {
+    tier_id: tier.state.tier_id,
+    tier_expires_at: tier.state.expires_at,
+  });
+  const rewards = options.rewards
+    ? pickAvailable(state.rewards, {
+        tier_id: tier.state.tier_id,
+        points_available: state.points.available,
+        stamps: state.stamps,
+      })
+    : [];
+  return { summary, tierChanged: tier.changed, rewards };
 }
 
 function tierSummary(

@@ -7,15 +7,13 @@ import { idempotent } from "../modules/idempotency/index.ts";
 import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
 import { findMemberByCode, getMemberForUpdate } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
-import { availableRewards } from "../modules/rewards/index.ts";
 import type { LineItem } from "../modules/rules/evaluate.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
-import { evaluateTier } from "../modules/tiers/metric.ts";
 import { AppError, invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { MAX_AMOUNT_MINOR } from "../shared/money.ts";
 import { addDays } from "../shared/time.ts";
-import { type MemberSummary, memberSummary } from "./member-summary.ts";
+import { type MemberSummary, settleMember } from "./member-summary.ts";
 import { type Pricing, pricePurchase } from "./price-purchase.ts";
 
 /** The body of a purchase, as a POS or web shop sends it. */
@@ -237,19 +235,7 @@ async function record(
     .where("business_id", "=", actor.businessId)
     .where("id", "=", member.id)
     .execute();
-  const tier = await evaluateTier(tx, snapshot, member, now);
-  const summary = await memberSummary(
-    tx,
-    snapshot,
-    { id: member.id, tier_id: tier.state.tier_id, tier_expires_at: tier.state.expires_at },
-    tier.metric,
-    now,
-  );
-  const rewards = await availableRewards(tx, snapshot, member.id, now, {
-    tier_id: tier.state.tier_id,
-    points_available: summary.points.available,
-    stamps: new Map(summary.stamp_cards.map((c) => [c.stamp_card_id, c.stamps])),
-  });
+  const settled = await settleMember(tx, snapshot, member, now, { rewards: true });
   return {
     purchase: dto,
     earned: {
@@ -260,9 +246,9 @@ async function record(
     member: {
       id: member.id,
       code: member.code,
-      ...summary,
-      tier_changed: tier.changed,
-      rewards_available: rewards.map((r) => ({
+      ...settled.summary,
+      tier_changed: settled.tierChanged,
+      rewards_available: settled.rewards.map((r) => ({
         id: r.id,
         name: r.name,
         type: r.type,

@@ -9,11 +9,10 @@ import { getMemberForUpdate } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { type LineItem, matchingQuantity } from "../modules/rules/evaluate.ts";
 import { postStamps, type StampLine, stampBalances, stampsFromSource } from "../modules/stamps/ledger.ts";
-import { evaluateTier } from "../modules/tiers/metric.ts";
 import { invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { MAX_AMOUNT_MINOR } from "../shared/money.ts";
-import { type MemberSummary, memberSummary } from "./member-summary.ts";
+import { type MemberSummary, settleMember } from "./member-summary.ts";
 
 export const RefundInput = z.strictObject({
   external_id: z.string().min(1).max(200).describe("The POS/shop's id of the refund; makes retries safe"),
@@ -214,14 +213,7 @@ async function refund(
         now,
       );
     }
-    const tier = await evaluateTier(tx, snapshot, m, now);
-    const summary = await memberSummary(
-      tx,
-      snapshot,
-      { id: m.id, tier_id: tier.state.tier_id, tier_expires_at: tier.state.expires_at },
-      tier.metric,
-      now,
-    );
+    const { summary } = await settleMember(tx, snapshot, m, now, { rewards: false });
     member = { id: m.id, ...summary };
   }
   await tx.insertInto("refunds").values(row).execute();

@@ -89,7 +89,7 @@ describe("business signup and login", () => {
   it("rejects requests without or with a forged token", async () => {
     expect((await t.call("GET", "/v1/business")).body.error.code).toBe("unauthorized");
     const tenant = await t.signup();
-    const forged = tenant.token.slice(0, -4) + "AAAA";
+    const forged = `${tenant.token.slice(0, -4)}AAAA`;
     expect((await tenant.as(forged).call("GET", "/v1/business")).status).toBe(401);
   });
 

@@ -190,7 +190,7 @@ export async function login(
 
 export async function logout(db: Db, token: string, now: Date): Promise<void> {
   const parsed = parseToken(token);
-  if (!parsed || parsed.kind !== "rs") return;
+  if (parsed?.kind !== "rs") return;
   await db
     .updateTable("staff_sessions")
     .set({ revoked_at: now })

@@ -1,4 +1,4 @@
-import { sql } from "kysely";
+import { type RawBuilder, sql } from "kysely";
 import type { Db, Tx } from "../../db/database.ts";
 import type { LedgerAccountsTable, LedgerEntryKind } from "../../db/schema.ts";
 import { AppError, assert } from "../../shared/errors.ts";
@@ -375,6 +375,51 @@ export interface PointsBalance {
   expiring_soon: { expires_at: string; points: number }[];
 }
 
+type PointsStateJson = {
+  account: { debt_points: number; lifetime_earned_points: number; lifetime_spent_points: number } | null;
+  lots: {
+    id: string;
+    points_remaining: number;
+    available_at: string;
+    expires_at: string | null;
+    source_type: string;
+    source_id: string;
+  }[];
+};
+
+/**
+ * The member's account and open lots as one JSON value, a scalar SQL expression a caller can read
+ * in the same round trip as other things; `toPointsBalance` turns it into the balance.
+ */
+export function pointsStateSql(businessId: string, memberId: string): RawBuilder<PointsStateJson> {
+  return sql<PointsStateJson>`json_build_object(
+    'account', (select json_build_object('debt_points', debt_points, 'lifetime_earned_points', lifetime_earned_points,
+                                         'lifetime_spent_points', lifetime_spent_points)
+                  from ledger_accounts where business_id = ${businessId} and member_id = ${memberId}),
+    'lots', (select coalesce(json_agg(json_build_object('id', id, 'points_remaining', points_remaining,
+               'available_at', available_at, 'expires_at', expires_at, 'source_type', source_type, 'source_id', source_id)), '[]')
+               from ledger_lots where business_id = ${businessId} and member_id = ${memberId} and points_remaining > 0))`;
+}
+
+/** A member's points at `now` from `pointsStateSql`'s value. */
+export function toPointsBalance(state: PointsStateJson, now: Date, soonUntil: Date): PointsBalance {
+  const lots: OpenLot[] = state.lots.map((l) => ({
+    ...l,
+    available_at: new Date(l.available_at),
+    expires_at: l.expires_at === null ? null : new Date(l.expires_at),
+  }));
+  const s = summarize(lots, now, soonUntil);
+  const debt = state.account?.debt_points ?? 0;
+  return {
+    available: s.available - debt,
+    pending: s.pending,
+    debt,
+    lifetime_earned: state.account?.lifetime_earned_points ?? 0,
+    lifetime_spent: state.account?.lifetime_spent_points ?? 0,
+    expiring_soon: s.expiring.map((e) => ({ expires_at: e.expires_at.toISOString(), points: e.points })),
+  };
+}
+
 /** A member's points at `now`: spendable, pending, debt, and what expires before `soonUntil`. */
 export async function pointsBalance(
   db: Db | Tx,
@@ -383,43 +428,10 @@ export async function pointsBalance(
   now: Date,
   soonUntil: Date,
 ): Promise<PointsBalance> {
-  // The account and its open lots in one round trip.
   const { rows } = await sql<{
-    account: { debt_points: number; lifetime_earned_points: number; lifetime_spent_points: number } | null;
-    lots: {
-      id: string;
-      points_remaining: number;
-      available_at: string;
-      expires_at: string | null;
-      source_type: string;
-      source_id: string;
-    }[];
-  }>`
-    select
-      (select json_build_object('debt_points', debt_points, 'lifetime_earned_points', lifetime_earned_points,
-                                'lifetime_spent_points', lifetime_spent_points)
-         from ledger_accounts where business_id = ${businessId} and member_id = ${memberId}) as account,
-      (select coalesce(json_agg(json_build_object('id', id, 'points_remaining', points_remaining,
-                 'available_at', available_at, 'expires_at', expires_at, 'source_type', source_type, 'source_id', source_id)), '[]')
-         from ledger_lots where business_id = ${businessId} and member_id = ${memberId} and points_remaining > 0) as lots`.execute(
-    db,
-  );
-  const account = rows[0]?.account ?? null;
-  const lots: OpenLot[] = (rows[0]?.lots ?? []).map((l) => ({
-    ...l,
-    available_at: new Date(l.available_at),
-    expires_at: l.expires_at === null ? null : new Date(l.expires_at),
-  }));
-  const s = summarize(lots, now, soonUntil);
-  const debt = account?.debt_points ?? 0;
-  return {
-    available: s.available - debt,
-    pending: s.pending,
-    debt,
-    lifetime_earned: account?.lifetime_earned_points ?? 0,
-    lifetime_spent: account?.lifetime_spent_points ?? 0,
-    expiring_soon: s.expiring.map((e) => ({ expires_at: e.expires_at.toISOString(), points: e.points })),
-  };
+    state: PointsStateJson;
+  }>`select ${pointsStateSql(businessId, memberId)} as state`.execute(db);
+  return toPointsBalance(rows[0]?.state ?? { account: null, lots: [] }, now, soonUntil);
 }
 
 /**

@@ -1,71 +1,107 @@
+import { type RawBuilder, sql } from "kysely";
 import type { Db, Tx } from "../../db/database.ts";
 import { pointsBalance } from "../ledger/index.ts";
 import { getMember } from "../members/index.ts";
 import type { ProgramSnapshot } from "../program/snapshot.ts";
-import { getStampCard } from "../stamps/index.ts";
 import { stampBalances } from "../stamps/ledger.ts";
-import { isEligible, MAX_ACTIVE_REWARDS, type RewardDto, rewardDto } from "./catalog.ts";
+import { isEligible, type RewardDto, rewardDto } from "./catalog.ts";
 
 /**
  * The rewards the member could redeem right now: open, for their tier, in stock, under their
  * per-member limit and affordable with their available points or stamps. Cheapest in points first,
  * then stamp-card rewards. 404 `member_not_found` for a member of another business.
  *
- * @example const rewards = await availableRewards(db, snapshot, memberId, now) // shown after a purchase
+ * @example const rewards = await availableRewards(db, snapshot, memberId, now)
  */
 export async function availableRewards(
   db: Db | Tx,
   snapshot: ProgramSnapshot,
   memberId: string,
   now: Date,
-  /** What the caller already knows of the member (right after a purchase), to skip reading it again. */
-  known?: { tier_id: string | null; points_available: number; stamps: ReadonlyMap<string, number> },
 ): Promise<RewardDto[]> {
   const businessId = snapshot.businessId;
-  const member = known ?? (await getMember(db, businessId, memberId));
-  const [rewards, points, stamps] = await Promise.all([
-    db
-      .selectFrom("rewards as r")
-      .selectAll("r")
-      // The member's live vouchers of each limited reward, in the same round trip.
-      .select((eb) =>
-        eb
-          .selectFrom("vouchers as v")
-          .select(eb.fn.countAll<number>().as("n"))
-          .whereRef("v.business_id", "=", "r.business_id")
-          .whereRef("v.reward_id", "=", "r.id")
-          .where("v.member_id", "=", memberId)
-          .where("v.status", "!=", "voided")
-          .where("r.per_member_limit", "is not", null)
-          .as("held"),
-      )
-      .where("business_id", "=", businessId)
-      .where("active", "=", true)
-      .where("archived_at", "is", null)
-      .where((eb) => eb.or([eb("valid_from", "is", null), eb("valid_from", "<=", now)]))
-      .where((eb) => eb.or([eb("valid_until", "is", null), eb("valid_until", ">", now)]))
-      .where((eb) => eb.or([eb("stock", "is", null), eb("stock", ">", 0)]))
-      .orderBy("cost_points", (ob) => ob.asc().nullsLast())
-      .orderBy("id")
-      .limit(MAX_ACTIVE_REWARDS)
-      .execute(),
-    known ? { available: known.points_available } : pointsBalance(db, businessId, memberId, now, now),
-    known ? known.stamps : stampBalances(db, businessId, memberId),
+  const member = await getMember(db, businessId, memberId);
+  const [candidates, points, stamps] = await Promise.all([
+    sql<{
+      rewards: RewardCandidate[];
+    }>`select ${rewardCandidatesSql(businessId, memberId, now)} as rewards`.execute(db),
+    pointsBalance(db, businessId, memberId, now, now),
+    stampBalances(db, businessId, memberId),
   ]);
-  const required = new Map(snapshot.stampCards.map((c) => [c.id, c.stamps_required]));
-  const out: RewardDto[] = [];
-  for (const reward of rewards) {
-    if (!isEligible(reward, member.tier_id)) continue;
-    if (reward.per_member_limit !== null && Number(reward.held ?? 0) >= reward.per_member_limit) continue;
-    if (reward.cost_points !== null) {
-      if (points.available >= reward.cost_points) out.push(rewardDto(reward));
-      continue;
-    }
-    const cardId = reward.stamp_card_id;
-    if (cardId === null) continue;
-    // A card archived after the reward was made is not in the snapshot; its stamps still count.
-    const needed = required.get(cardId) ?? (await getStampCard(db, businessId, cardId)).stamps_required;
-    if ((stamps.get(cardId) ?? 0) >= needed) out.push(rewardDto(reward));
-  }
-  return out;
+  const picked = pickAvailable(candidates.rows[0]?.rewards ?? [], {
+    tier_id: member.tier_id,
+    points_available: points.available,
+    stamps,
+  });
+  if (picked.length === 0) return [];
+  const rows = await db
+    .selectFrom("rewards")
+    .selectAll()
+    .where("business_id", "=", businessId)
+    .where(
+      "id",
+      "in",
+      picked.map((r) => r.id),
+    )
+    .execute();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return picked.flatMap((r) => {
+    const row = byId.get(r.id);
+    return row ? [rewardDto(row)] : [];
+  });
+}
+
+/** A reward as the counter needs it, with what decides whether this member can take it now. */
+export interface RewardCandidate {
+  id: string;
+  name: string;
+  type: string;
+  cost_points: number | null;
+  stamp_card_id: string | null;
+  eligible_tier_ids: string[];
+  per_member_limit: number | null;
+  /** The member's vouchers of it that are not voided. */
+  held: number;
+  /** Stamps a full card of its stamp card takes (archived cards included). */
+  stamps_required: number | null;
+}
+
+/**
+ * The open, in-stock rewards of the business with this member's holdings, as one JSON array: a
+ * scalar SQL expression a caller reads in the same round trip as the member's balances.
+ */
+export function rewardCandidatesSql(
+  businessId: string,
+  memberId: string,
+  now: Date,
+): RawBuilder<RewardCandidate[]> {
+  return sql<RewardCandidate[]>`(select coalesce(json_agg(json_build_object(
+      'id', r.id, 'name', r.name, 'type', r.type, 'cost_points', r.cost_points, 'stamp_card_id', r.stamp_card_id,
+      'eligible_tier_ids', r.eligible_tier_ids, 'per_member_limit', r.per_member_limit,
+      'held', case when r.per_member_limit is null then 0 else (
+        select count(*) from vouchers v
+        where v.business_id = r.business_id and v.reward_id = r.id and v.member_id = ${memberId} and v.status <> 'voided') end,
+      'stamps_required', c.stamps_required) order by r.cost_points nulls last, r.id), '[]')
+    from rewards r
+    left join stamp_cards c on c.business_id = r.business_id and c.id = r.stamp_card_id
+    where r.business_id = ${businessId} and r.active and r.archived_at is null
+      and (r.valid_from is null or r.valid_from <= ${now}) and (r.valid_until is null or r.valid_until > ${now})
+      and (r.stock is null or r.stock > 0))`;
+}
+
+/** The candidates this member can redeem now: eligible, under the limit, and affordable. */
+export function pickAvailable(
+  candidates: readonly RewardCandidate[],
+  member: { tier_id: string | null; points_available: number; stamps: ReadonlyMap<string, number> },
+): RewardCandidate[] {
+  return candidates.filter((r) => {
+    if (!isEligible(r, member.tier_id)) return false;
+    if (r.per_member_limit !== null && r.held >= r.per_member_limit) return false;
+    if (r.cost_points !== null) return member.points_available >= r.cost_points;
+    return (
+      r.stamp_card_id !== null &&
+      r.stamps_required !== null &&
+      (member.stamps.get(r.stamp_card_id) ?? 0) >= r.stamps_required
+    );
+  });
 }

@@ -1,5 +1,5 @@
-import { sql } from "kysely";
-import type { Tx } from "../../db/database.ts";
+import { type RawBuilder, sql } from "kysely";
+import type { Db, Tx } from "../../db/database.ts";
 import { assert } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import { type LineItem, matchingQuantity } from "../rules/evaluate.ts";
@@ -106,19 +106,22 @@ export async function postStamps(
   return balances;
 }
 
+/** A member's stamp counts per card as one JSON object (`{ card_id: stamps }`), a scalar SQL expression. */
+export function stampBalancesSql(businessId: string, memberId: string): RawBuilder<Record<string, number>> {
+  return sql<Record<string, number>>`(select coalesce(json_object_agg(stamp_card_id, stamps), '{}')
+    from stamp_balances where business_id = ${businessId} and member_id = ${memberId})`;
+}
+
 /** Current stamp counts of a member, per card. */
 export async function stampBalances(
-  tx: Tx | import("../../db/database.ts").Db,
+  tx: Tx | Db,
   businessId: string,
   memberId: string,
 ): Promise<Map<string, number>> {
-  const rows = await tx
-    .selectFrom("stamp_balances")
-    .select(["stamp_card_id", "stamps"])
-    .where("business_id", "=", businessId)
-    .where("member_id", "=", memberId)
-    .execute();
-  return new Map(rows.map((r) => [r.stamp_card_id, r.stamps]));
+  const { rows } = await sql<{
+    stamps: Record<string, number>;
+  }>`select ${stampBalancesSql(businessId, memberId)} as stamps`.execute(tx);
+  return new Map(Object.entries(rows[0]?.stamps ?? {}));
 }
 
 /** Stamps each card gave for one source (a purchase), net of earlier reversals. */

@@ -1,35 +1,43 @@
-import { sql } from "kysely";
+import { type RawBuilder, sql } from "kysely";
 import type { Db, Tx } from "../../db/database.ts";
 import { newId } from "../../shared/ids.ts";
 import type { ProgramSnapshot } from "../program/snapshot.ts";
 import { nextTierState, type TierState, windowStart } from "./qualify.ts";
 
 /**
- * The member's qualification metric in the current window: net spend (minor units, refunds
+ * The member's qualification metric in the current window, as a scalar SQL expression, so a
+ * caller can read it in the same round trip as other things: net spend (minor units, refunds
  * deducted), visits (purchases not fully refunded) or points earned (earnings net of reversals).
  */
+export function tierMetricSql(snapshot: ProgramSnapshot, memberId: string, now: Date): RawBuilder<number> {
+  const from = windowStart(snapshot.config.tiers.period, now, snapshot.timeZone);
+  const b = snapshot.businessId;
+  switch (snapshot.config.tiers.metric) {
+    case "points":
+      return sql<number>`(select coalesce(sum(points), 0)::bigint from ledger_entries
+        where business_id = ${b} and member_id = ${memberId}
+          and kind in ('earn', 'reverse') and occurred_at >= ${from} and occurred_at <= ${now})`;
+    case "spend":
+      return sql<number>`(select coalesce(sum(amount_minor - refunded_minor), 0)::bigint from purchases
+        where business_id = ${b} and member_id = ${memberId} and occurred_at >= ${from} and occurred_at <= ${now})`;
+    case "visits":
+      return sql<number>`(select count(*)::bigint from purchases
+        where business_id = ${b} and member_id = ${memberId} and amount_minor > refunded_minor
+          and occurred_at >= ${from} and occurred_at <= ${now})`;
+  }
+}
+
+/** Reads the member's qualification metric (see `tierMetricSql`). */
 export async function tierMetric(
   db: Db | Tx,
   snapshot: ProgramSnapshot,
   memberId: string,
   now: Date,
 ): Promise<number> {
-  const from = windowStart(snapshot.config.tiers.period, now, snapshot.timeZone);
-  if (snapshot.config.tiers.metric === "points") {
-    const row = await sql<{ value: number }>`
-      select coalesce(sum(points), 0)::bigint as value from ledger_entries
-      where business_id = ${snapshot.businessId} and member_id = ${memberId}
-        and kind in ('earn', 'reverse') and occurred_at >= ${from} and occurred_at <= ${now}`.execute(db);
-    return Number(row.rows[0]?.value ?? 0);
-  }
-  const row = await sql<{ spend: number; visits: number }>`
-    select coalesce(sum(amount_minor - refunded_minor), 0)::bigint as spend,
-           count(*) filter (where amount_minor > refunded_minor)::bigint as visits
-    from purchases
-    where business_id = ${snapshot.businessId} and member_id = ${memberId}
-      and occurred_at >= ${from} and occurred_at <= ${now}`.execute(db);
-  const r = row.rows[0];
-  return Number(snapshot.config.tiers.metric === "spend" ? (r?.spend ?? 0) : (r?.visits ?? 0));
+  const { rows } = await sql<{
+    value: number;
+  }>`select ${tierMetricSql(snapshot, memberId, now)} as value`.execute(db);
+  return Number(rows[0]?.value ?? 0);
 }
 
 /**
@@ -42,10 +50,25 @@ export async function evaluateTier(
   member: { id: string; tier_id: string | null; tier_expires_at: Date | null },
   now: Date,
 ): Promise<{ state: TierState; metric: number; changed: { from: string | null; to: string | null } | null }> {
-  const current: TierState = { tier_id: member.tier_id, expires_at: member.tier_expires_at };
-  if (snapshot.tiers.length === 0 && member.tier_id === null)
-    return { state: current, metric: 0, changed: null };
+  if (snapshot.tiers.length === 0 && member.tier_id === null) {
+    return { state: { tier_id: null, expires_at: null }, metric: 0, changed: null };
+  }
   const metric = await tierMetric(tx, snapshot, member.id, now);
+  return applyTierMetric(tx, snapshot, member, metric, now);
+}
+
+/**
+ * Moves the member's tier for a metric just read: computes the next state and, when it differs,
+ * stores it and records the change with its reason. Call it inside the member's lock.
+ */
+export async function applyTierMetric(
+  tx: Tx,
+  snapshot: ProgramSnapshot,
+  member: { id: string; tier_id: string | null; tier_expires_at: Date | null },
+  metric: number,
+  now: Date,
+): Promise<{ state: TierState; metric: number; changed: { from: string | null; to: string | null } | null }> {
+  const current: TierState = { tier_id: member.tier_id, expires_at: member.tier_expires_at };
   const state = nextTierState(
     snapshot.tiers,
     current,
