@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { type Actor, type AppContext, actorLabel } from "../context.ts";
 import type { Tx } from "../db/database.ts";
-import { idempotent } from "../modules/idempotency/index.ts";
+import { onceInTransaction } from "../modules/idempotency/index.ts";
 import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
-import { findMemberByCode, getMemberForUpdate } from "../modules/members/index.ts";
+import { lockMemberByRef } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
-import { invalid, notFound } from "../shared/errors.ts";
+import { invalid } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { type MemberSummary, settleMember } from "./member-summary.ts";
 import { type Pricing, priceEvent } from "./price-purchase.ts";
@@ -56,11 +56,14 @@ export async function recordEvent(
   input: EventInput,
 ): Promise<{ result: EventResult; replayed: boolean }> {
   const now = ctx.clock.now();
-  const { body, replayed } = await ctx.db.transaction().execute((tx) =>
-    idempotent(tx, actor.businessId, `event:${input.external_id}`, "event.record", input, now, async () => ({
-      status: 201,
-      body: await record(ctx, tx, actor, input, now),
-    })),
+  const { body, replayed } = await onceInTransaction(
+    ctx.db,
+    actor.businessId,
+    `event:${input.external_id}`,
+    "event.record",
+    input,
+    now,
+    async (tx) => ({ status: 201, body: await record(ctx, tx, actor, input, now) }),
   );
   return { result: body, replayed };
 }
@@ -79,10 +82,8 @@ async function record(
   if (occurredAt.getTime() > now.getTime() + 5 * 60_000)
     throw invalid("occurred_at_in_future", "occurred_at is in the future.");
   const snapshot = await ctx.snapshots.load(tx, actor.businessId);
-  const memberId =
-    input.member_id ?? (await findMemberByCode(tx, actor.businessId, input.member_code ?? ""))?.id;
-  if (!memberId) throw notFound("member", input.member_code ?? "");
-  const member = await getMemberForUpdate(tx, actor.businessId, memberId);
+  const member = await lockMemberByRef(tx, actor.businessId, input);
+  if (!member) throw invalid("member_required", "Name the member by member_id or member_code (one of them).");
   const pricing = await priceEvent(
     tx,
     snapshot,

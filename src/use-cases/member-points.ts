@@ -3,7 +3,7 @@ import { z } from "zod";
 import { type Actor, type AppContext, actorLabel } from "../context.ts";
 import type { Db } from "../db/database.ts";
 import { audit } from "../modules/audit/index.ts";
-import { idempotent } from "../modules/idempotency/index.ts";
+import { onceInTransaction } from "../modules/idempotency/index.ts";
 import { earn, expiresAt, lockAccount, spend } from "../modules/ledger/index.ts";
 import {
   type CreateMemberInput,
@@ -30,8 +30,14 @@ export async function enrollMember(
   idempotencyKey: string | undefined,
 ): Promise<{ body: MemberDto; replayed: boolean }> {
   const now = ctx.clock.now();
-  return ctx.db.transaction().execute((tx) =>
-    idempotent(tx, actor.businessId, idempotencyKey, "member.create", input, now, async () => {
+  return onceInTransaction(
+    ctx.db,
+    actor.businessId,
+    idempotencyKey,
+    "member.create",
+    input,
+    now,
+    async (tx) => {
       const member = await createMemberTx(tx, actor, input, now);
       const snapshot = await ctx.snapshots.load(tx, actor.businessId);
       if (snapshot.rules.some((r) => r.trigger === "signup")) {
@@ -60,7 +66,7 @@ export async function enrollMember(
         );
       }
       return { status: 201, body: member };
-    }),
+    },
   );
 }
 
@@ -183,8 +189,14 @@ export async function adjustBalance(
   idempotencyKey: string | undefined,
 ): Promise<{ body: { id: string; member: MemberSummary & { id: string } }; replayed: boolean }> {
   const now = ctx.clock.now();
-  return ctx.db.transaction().execute((tx) =>
-    idempotent(tx, actor.businessId, idempotencyKey, "member.adjust", { memberId, input }, now, async () => {
+  return onceInTransaction(
+    ctx.db,
+    actor.businessId,
+    idempotencyKey,
+    "member.adjust",
+    { memberId, input },
+    now,
+    async (tx) => {
       const member = await getMemberForUpdate(tx, actor.businessId, memberId);
       const snapshot = await ctx.snapshots.load(tx, actor.businessId);
       const id = newId(now.getTime());
@@ -242,6 +254,6 @@ export async function adjustBalance(
       });
       const summary = await memberSummary(tx, snapshot, member, now);
       return { status: 201, body: { id, member: { id: member.id, ...summary } } };
-    }),
+    },
   );
 }

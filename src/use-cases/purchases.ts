@@ -3,13 +3,13 @@ import { type Actor, type AppContext, actorLabel } from "../context.ts";
 import type { Tx } from "../db/database.ts";
 import type { PurchasesTable } from "../db/schema.ts";
 import { assertLocation } from "../modules/business/index.ts";
-import { idempotent } from "../modules/idempotency/index.ts";
+import { onceInTransaction } from "../modules/idempotency/index.ts";
 import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
-import { findMemberByCode, getMemberForUpdate } from "../modules/members/index.ts";
+import { findMemberByCode, lockMemberByRef } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import type { LineItem } from "../modules/rules/evaluate.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
-import { AppError, invalid, notFound } from "../shared/errors.ts";
+import { invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { MAX_AMOUNT_MINOR } from "../shared/money.ts";
 import { addDays } from "../shared/time.ts";
@@ -139,19 +139,14 @@ export async function recordPurchase(
   input: PurchaseInput,
 ): Promise<{ result: PurchaseResult; replayed: boolean }> {
   const now = ctx.clock.now();
-  const { body, replayed } = await ctx.db.transaction().execute((tx) =>
-    idempotent(
-      tx,
-      actor.businessId,
-      `purchase:${input.external_id}`,
-      "purchase.record",
-      input,
-      now,
-      async () => ({
-        status: 201,
-        body: await record(ctx, tx, actor, input, now),
-      }),
-    ),
+  const { body, replayed } = await onceInTransaction(
+    ctx.db,
+    actor.businessId,
+    `purchase:${input.external_id}`,
+    "purchase.record",
+    input,
+    now,
+    async (tx) => ({ status: 201, body: await record(ctx, tx, actor, input, now) }),
   );
   return { result: body, replayed };
 }
@@ -166,7 +161,7 @@ async function record(
   const snapshot = await ctx.snapshots.load(tx, actor.businessId);
   const occurredAt = checkPurchase(input, snapshot, now);
   if (input.location_id) await assertLocation(tx, actor.businessId, input.location_id);
-  const member = await resolveMember(tx, actor.businessId, input);
+  const member = await lockMemberByRef(tx, actor.businessId, input);
   const purchase = {
     amount_minor: input.amount_minor,
     items: input.items,
@@ -257,26 +252,6 @@ async function record(
       })),
     },
   };
-}
-
-/** The member named by id or card code, locked for the rest of the transaction; null when anonymous. */
-async function resolveMember(
-  tx: Tx,
-  businessId: string,
-  input: { member_id?: string | undefined; member_code?: string | undefined },
-) {
-  if (input.member_id) return getMemberForUpdate(tx, businessId, input.member_id);
-  if (input.member_code) {
-    const found = await findMemberByCode(tx, businessId, input.member_code);
-    if (!found)
-      throw new AppError(
-        404,
-        "member_not_found",
-        `No member with code ${input.member_code} in this business.`,
-      );
-    return getMemberForUpdate(tx, businessId, found.id);
-  }
-  return null;
 }
 
 /**

@@ -3,7 +3,7 @@ import { type Actor, type AppContext, actorLabel, roleAtLeast } from "../context
 import type { Tx } from "../db/database.ts";
 import { audit } from "../modules/audit/index.ts";
 import { assertLocation } from "../modules/business/index.ts";
-import { idempotent, type StoredResult } from "../modules/idempotency/index.ts";
+import { onceInTransaction, type StoredResult } from "../modules/idempotency/index.ts";
 import { lockAccount, pointsBalance, restore, spend } from "../modules/ledger/index.ts";
 import { getMemberForUpdate } from "../modules/members/index.ts";
 import {
@@ -75,19 +75,15 @@ export async function redeemReward(
   idempotencyKey?: string,
 ): Promise<StoredResult<RedemptionResult>> {
   const now = ctx.clock.now();
-  return ctx.db
-    .transaction()
-    .execute((tx) =>
-      idempotent(
-        tx,
-        actor.businessId,
-        idempotencyKey,
-        "reward.redeem",
-        { member_id: memberId, ...input },
-        now,
-        async () => ({ status: 201, body: await redeem(tx, actor, memberId, input.reward_id, now) }),
-      ),
-    );
+  return onceInTransaction(
+    ctx.db,
+    actor.businessId,
+    idempotencyKey,
+    "reward.redeem",
+    { member_id: memberId, ...input },
+    now,
+    async (tx) => ({ status: 201, body: await redeem(tx, actor, memberId, input.reward_id, now) }),
+  );
 }
 
 async function redeem(
@@ -190,29 +186,27 @@ export async function redeemVoucher(
   idempotencyKey?: string,
 ): Promise<StoredResult<VoucherDto>> {
   const now = ctx.clock.now();
-  return ctx.db.transaction().execute((tx) =>
-    idempotent(
-      tx,
-      actor.businessId,
-      idempotencyKey,
-      "voucher.redeem",
-      { code: normalizeCode(code), ...input },
-      now,
-      async () => {
-        if (input.location_id) await assertLocation(tx, actor.businessId, input.location_id);
-        const voucher = await lockVoucher(tx, actor.businessId, code);
-        assertUsable(voucher, now);
-        const locationId = input.location_id ?? null;
-        await markVoucherRedeemed(tx, voucher, { actor: actorLabel(actor), location_id: locationId }, now);
-        await audit(tx, actor, now, {
-          action: "voucher.redeemed",
-          targetType: "voucher",
-          targetId: voucher.id,
-          data: { code: voucher.code, location_id: locationId },
-        });
-        return { status: 200, body: await voucherById(tx, actor.businessId, voucher.id, now) };
-      },
-    ),
+  return onceInTransaction(
+    ctx.db,
+    actor.businessId,
+    idempotencyKey,
+    "voucher.redeem",
+    { code: normalizeCode(code), ...input },
+    now,
+    async (tx) => {
+      if (input.location_id) await assertLocation(tx, actor.businessId, input.location_id);
+      const voucher = await lockVoucher(tx, actor.businessId, code);
+      assertUsable(voucher, now);
+      const locationId = input.location_id ?? null;
+      await markVoucherRedeemed(tx, voucher, { actor: actorLabel(actor), location_id: locationId }, now);
+      await audit(tx, actor, now, {
+        action: "voucher.redeemed",
+        targetType: "voucher",
+        targetId: voucher.id,
+        data: { code: voucher.code, location_id: locationId },
+      });
+      return { status: 200, body: await voucherById(tx, actor.businessId, voucher.id, now) };
+    },
   );
 }
 
@@ -234,19 +228,15 @@ export async function voidVoucher(
   idempotencyKey?: string,
 ): Promise<StoredResult<RedemptionResult>> {
   const now = ctx.clock.now();
-  return ctx.db
-    .transaction()
-    .execute((tx) =>
-      idempotent(
-        tx,
-        actor.businessId,
-        idempotencyKey,
-        "voucher.void",
-        { code: normalizeCode(code), ...input },
-        now,
-        async () => ({ status: 200, body: await voidTx(tx, actor, code, input.reason, now) }),
-      ),
-    );
+  return onceInTransaction(
+    ctx.db,
+    actor.businessId,
+    idempotencyKey,
+    "voucher.void",
+    { code: normalizeCode(code), ...input },
+    now,
+    async (tx) => ({ status: 200, body: await voidTx(tx, actor, code, input.reason, now) }),
+  );
 }
 
 async function voidTx(

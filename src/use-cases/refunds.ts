@@ -3,7 +3,7 @@ import { type Actor, type AppContext, actorLabel } from "../context.ts";
 import type { Tx } from "../db/database.ts";
 import type { RefundsTable } from "../db/schema.ts";
 import { audit } from "../modules/audit/index.ts";
-import { idempotent } from "../modules/idempotency/index.ts";
+import { onceInTransaction } from "../modules/idempotency/index.ts";
 import { lockAccount, reverse } from "../modules/ledger/index.ts";
 import { getMemberForUpdate } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
@@ -79,19 +79,17 @@ export async function recordRefund(
   input: RefundInput,
 ): Promise<{ result: RefundResult; replayed: boolean }> {
   const now = ctx.clock.now();
-  const { body, replayed } = await ctx.db.transaction().execute((tx) =>
-    idempotent(
-      tx,
-      actor.businessId,
-      `refund:${input.external_id}`,
-      "refund.record",
-      input,
-      now,
-      async () => ({
-        status: 201,
-        body: await refund(ctx, tx, actor, input, now),
-      }),
-    ),
+  const { body, replayed } = await onceInTransaction(
+    ctx.db,
+    actor.businessId,
+    `refund:${input.external_id}`,
+    "refund.record",
+    input,
+    now,
+    async (tx) => ({
+      status: 201,
+      body: await refund(ctx, tx, actor, input, now),
+    }),
   );
   return { result: body, replayed };
 }

@@ -1,4 +1,4 @@
-import type { Tx } from "../../db/database.ts";
+import type { Db, Tx } from "../../db/database.ts";
 import { conflict } from "../../shared/errors.ts";
 import { fingerprint } from "../../shared/ids.ts";
 
@@ -69,4 +69,24 @@ export async function idempotent<T>(
     .where("key", "=", key)
     .execute();
   return { ...result, replayed: false };
+}
+
+/**
+ * Opens a transaction and runs `work` in it at most once per key (see `idempotent`): the shape of
+ * every retryable write.
+ *
+ * @example await onceInTransaction(db, businessId, `refund:${id}`, "refund.record", body, now, (tx) => refund(tx))
+ */
+export function onceInTransaction<T>(
+  db: Db,
+  businessId: string,
+  key: string | undefined,
+  operation: string,
+  request: unknown,
+  now: Date,
+  work: (tx: Tx) => Promise<{ status: number; body: T }>,
+): Promise<StoredResult<T>> {
+  return db
+    .transaction()
+    .execute((tx) => idempotent(tx, businessId, key, operation, request, now, () => work(tx)));
 }

@@ -215,6 +215,23 @@ export async function getMemberForUpdate(
   return row;
 }
 
+/**
+ * Locks the member named by id or by card code (see `getMemberForUpdate`); null when neither is
+ * given (an anonymous purchase). 404 `member_not_found` when no such member is in the business.
+ */
+export async function lockMemberByRef(
+  tx: Tx,
+  businessId: string,
+  ref: { member_id?: string | undefined; member_code?: string | undefined },
+): Promise<MembersTable | null> {
+  if (ref.member_id) return getMemberForUpdate(tx, businessId, ref.member_id);
+  if (!ref.member_code) return null;
+  const found = await findMemberByCode(tx, businessId, ref.member_code);
+  if (!found)
+    throw new AppError(404, "member_not_found", `No member with code ${ref.member_code} in this business.`);
+  return getMemberForUpdate(tx, businessId, found.id);
+}
+
 /** The member whose card shows `code` (case-insensitive), or undefined. */
 export async function findMemberByCode(
   db: Queryable,
