@@ -70,6 +70,8 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest("actor", null as unknown as Actor);
+  // The API speaks JSON only: any other body is 415 unsupported_media_type, not a string to validate.
+  app.removeContentTypeParser("text/plain");
 
   await app.register(fastifySwagger, {
     openapi: {

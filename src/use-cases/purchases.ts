@@ -11,7 +11,7 @@ import type { LineItem } from "../modules/rules/evaluate.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
 import { invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
-import { MAX_AMOUNT_MINOR } from "../shared/money.ts";
+import { isCurrency, MAX_AMOUNT_MINOR } from "../shared/money.ts";
 import { addDays } from "../shared/time.ts";
 import { type MemberSummary, settleMember } from "./member-summary.ts";
 import { type Pricing, pricePurchase } from "./price-purchase.ts";
@@ -26,7 +26,7 @@ export const PurchaseInput = z.strictObject({
   member_id: z.uuid().optional(),
   member_code: z.string().min(4).max(32).optional().describe("The code on the member's card (QR)"),
   amount_minor: z.int().min(0).max(MAX_AMOUNT_MINOR).describe("Total paid, in minor units"),
-  currency: z.string().regex(/^[A-Z]{3}$/, { error: "must be a 3-letter ISO-4217 code such as EUR" }),
+  currency: z.string().refine(isCurrency, { error: "must be an ISO-4217 currency code such as EUR or PLN" }),
   items: z
     .array(
       z.strictObject({

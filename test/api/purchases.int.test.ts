@@ -64,6 +64,8 @@ describe("recording purchases", () => {
 
   it.each([
     ["another currency", { currency: "PLN" }, 422, "currency_mismatch"],
+    ["an unknown currency", { currency: "XYZ" }, 400, "validation_failed"],
+    ["a lowercase currency", { currency: "eur" }, 400, "validation_failed"],
     ["a negative amount", { amount_minor: -1 }, 400, "validation_failed"],
     ["an absurd amount", { amount_minor: 1e15 }, 400, "validation_failed"],
     ["a fractional amount", { amount_minor: 10.5 }, 400, "validation_failed"],

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OWNER_PASSWORD, startTestApp, type TestApp } from "../helpers/api.ts";
+
+/** The HTTP edges: limits, sizes and media types answer in the one error shape. */
+let t: TestApp;
+// Each test talks from its own client address where a per-address limit could interfere.
+beforeAll(async () => {
+  t = await startTestApp({ limits: { signupsPerHour: 2, loginsPerMinute: 3 }, rateLimitPerMinute: 30 });
+});
+afterAll(async () => t?.close());
+
+describe("HTTP limits and malformed requests", () => {
+  it("limits logins per client address", async () => {
+    const tenant = await t.signup();
+    const login = () =>
+      t.app.inject({
+        method: "POST",
+        url: "/v1/auth/login",
+        remoteAddress: "10.9.9.9",
+        payload: { business: tenant.slug, email: tenant.ownerEmail, password: "not the password" },
+      });
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++) codes.push((await login()).statusCode);
+    expect(codes).toEqual([401, 401, 401, 429]);
+    const limited = (await login()).json();
+    expect(limited.error.code).toBe("rate_limited");
+    // Another address is not affected, and the right password still works from there.
+    const other = await t.app.inject({
+      method: "POST",
+      url: "/v1/auth/login",
+      remoteAddress: "10.9.9.10",
+      payload: { business: tenant.slug, email: tenant.ownerEmail, password: OWNER_PASSWORD },
+    });
+    expect(other.statusCode).toBe(200);
+  });
+
+  it("limits sign-ups per client address", async () => {
+    const signup = (n: number) =>
+      t.app.inject({
+        method: "POST",
+        url: "/v1/businesses",
+        remoteAddress: "10.8.8.8",
+        payload: {
+          slug: `limit-${n}-${Date.now()}`,
+          name: "L",
+          currency: "EUR",
+          timezone: "UTC",
+          locale: "en",
+          owner: { email: "l@l.test", name: "L", password: OWNER_PASSWORD },
+        },
+      });
+    expect([
+      (await signup(1)).statusCode,
+      (await signup(2)).statusCode,
+      (await signup(3)).statusCode,
+    ]).toEqual([201, 201, 429]);
+  });
+
+  it("limits requests per credential", async () => {
+    const tenant = await t.signup();
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) statuses.push((await tenant.call("GET", "/v1/business")).status);
+    expect(statuses.slice(0, 30).every((s) => s === 200)).toBe(true);
+    expect(statuses[30]).toBe(429);
+  });
+
+  it("refuses a body over 1 MB, a body that is not JSON, and an empty JSON body", async () => {
+    const big = await t.app.inject({
+      method: "POST",
+      url: "/v1/businesses",
+      remoteAddress: "10.7.7.1",
+      headers: { "content-type": "application/json" },
+      payload: JSON.stringify({ name: "x".repeat(1_100_000) }),
+    });
+    expect([big.statusCode, big.json().error.code]).toEqual([413, "body_too_large"]);
+    const text = await t.app.inject({
+      method: "POST",
+      url: "/v1/businesses",
+      remoteAddress: "10.7.7.2",
+      headers: { "content-type": "text/plain" },
+      payload: "hello",
+    });
+    expect([text.statusCode, text.json().error.code]).toEqual([415, "unsupported_media_type"]);
+    const empty = await t.app.inject({
+      method: "POST",
+      url: "/v1/businesses",
+      remoteAddress: "10.7.7.3",
+      headers: { "content-type": "application/json" },
+      payload: "",
+    });
+    expect([empty.statusCode, empty.json().error.code]).toEqual([400, "malformed_json"]);
+  });
+});
