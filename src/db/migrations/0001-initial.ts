@@ -334,6 +334,8 @@ create table ledger_entries (
   primary key (business_id, id)
 );
 create index ledger_entries_member_idx on ledger_entries (business_id, member_id, id);
+-- The points metric of tiers sums a member's earnings in a window of time.
+create index ledger_entries_member_time_idx on ledger_entries (business_id, member_id, occurred_at) where kind in ('earn', 'reverse');
 create index ledger_entries_rule_idx on ledger_entries (business_id, member_id, rule_id, occurred_at) where rule_id is not null;
 create index ledger_entries_source_idx on ledger_entries (business_id, source_type, source_id);
 
