@@ -350,3 +350,51 @@ describe("manual adjustments", () => {
     ]);
   });
 });
+
+describe("tier metrics and windows", () => {
+  it.each([
+    ["visits", 3, [500, 500, 500], "Gold"],
+    ["visits", 3, [500, 500], "Silver"],
+    ["points", 30, [1_000, 1_000, 1_000], "Gold"],
+    ["points", 30, [1_000, 1_999], "Silver"],
+    ["spend", 3_000, [1_000, 2_000], "Gold"],
+  ] as const)(
+    "by %s with a threshold of %i, purchases of %j reach %s",
+    async (metric, threshold, amounts, tier) => {
+      const { tenant, member } = await cafe();
+      const program = (await tenant.call("GET", "/v1/program")).body.config;
+      await ok(tenant, "PUT", "/v1/program", { ...program, tiers: { metric, period: "calendar_year" } }, 200);
+      await ok(tenant, "POST", "/v1/tiers", { name: "Silver", rank: 1, threshold: 0 });
+      await ok(tenant, "POST", "/v1/tiers", { name: "Gold", rank: 2, threshold });
+      let last: any;
+      for (const amount of amounts) last = await purchase(tenant, member.id, amount);
+      expect(last.member.tier.current.name).toBe(tier);
+      expect(last.member.tier.metric).toBe(metric);
+    },
+  );
+
+  it("counts only the last 12 months in a rolling window", async () => {
+    const { tenant, member } = await cafe();
+    const program = (await tenant.call("GET", "/v1/program")).body.config;
+    await ok(
+      tenant,
+      "PUT",
+      "/v1/program",
+      { ...program, tiers: { metric: "spend", period: "rolling_12_months" } },
+      200,
+    );
+    await ok(tenant, "POST", "/v1/tiers", { name: "Gold", rank: 1, threshold: 10_000 });
+    const now = t.clock.now().getTime();
+    const old = await purchase(tenant, member.id, 9_000, [], {
+      occurred_at: new Date(now - 400 * DAY).toISOString(),
+    });
+    expect(old.member.tier.metric_value).toBe(0);
+    const recent = await purchase(tenant, member.id, 9_000, [], {
+      occurred_at: new Date(now - 30 * DAY).toISOString(),
+    });
+    expect(recent.member.tier).toMatchObject({ current: null, metric_value: 9_000 });
+    const today = await purchase(tenant, member.id, 1_000);
+    expect(today.member.tier.current.name).toBe("Gold");
+    expect(today.member.tier.expires_at).toBe(new Date(now + 365 * DAY).toISOString());
+  });
+});
