@@ -1,4 +1,5 @@
 import type { Db } from "./db/database.ts";
+import { ApiKeyCache } from "./modules/access/index.ts";
 import { SnapshotCache } from "./modules/program/snapshot.ts";
 import type { Clock } from "./shared/clock.ts";
 
@@ -15,12 +16,13 @@ export interface AppContext {
   db: Db;
   clock: Clock;
   snapshots: SnapshotCache;
+  apiKeys: ApiKeyCache;
   limits: AuthLimits;
 }
 
 /** Builds the context for a server, a CLI command or a test. */
 export function createContext(db: Db, clock: Clock, limits: AuthLimits = DEFAULT_AUTH_LIMITS): AppContext {
-  return { db, clock, snapshots: new SnapshotCache(), limits };
+  return { db, clock, snapshots: new SnapshotCache(), apiKeys: new ApiKeyCache(), limits };
 }
 
 export type Role = "owner" | "manager" | "cashier";

@@ -135,7 +135,12 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
             "Missing credentials. Send `Authorization: Bearer <token>`.",
           );
         }
-        req.actor = await authenticate(ctx.db, header.slice("Bearer ".length).trim(), ctx.clock.now());
+        req.actor = await authenticate(
+          ctx.db,
+          header.slice("Bearer ".length).trim(),
+          ctx.clock.now(),
+          ctx.apiKeys,
+        );
         const required = config.role ?? "cashier";
         if (!roleAtLeast(req.actor.role, required)) {
           throw new AppError(

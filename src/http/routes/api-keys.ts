@@ -68,6 +68,7 @@ export async function apiKeyRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
     },
     async (req, reply) => {
       await revokeApiKey(ctx.db, req.actor, req.params.id, ctx.clock.now());
+      ctx.apiKeys.forget(req.actor.businessId, req.params.id);
       return reply.status(204).send(null);
     },
   );
