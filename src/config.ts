@@ -24,6 +24,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Seconds between runs of points expiry and the tier sweep; 0 turns the schedule off. */
   jobsIntervalSeconds: number;
+  /** Which proxies to believe about the client's address (per-IP limits, logs); false: none. */
+  trustProxy: boolean | string[];
 }
 
 /** Thrown by `loadConfig` with one line per invalid variable. */
@@ -68,6 +70,13 @@ const Env = z.object({
     .default(true),
   RATE_LIMIT_PER_MINUTE: int(1, 10_000_000, "requests per minute per credential").default(6000),
   JOBS_INTERVAL_SECONDS: int(0, 86_400, "seconds between runs of the scheduled jobs (0: off)").default(300),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, {
+      error: "must be true, false, or a comma-separated list of proxy addresses/CIDRs",
+    })
+    .transform((v): boolean | string[] => (v === "true" ? true : v === "false" ? false : v.split(",")))
+    .default(false),
 });
 
 /**
@@ -105,6 +114,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demo: e.DEMO,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     jobsIntervalSeconds: e.JOBS_INTERVAL_SECONDS,
+    trustProxy: e.TRUST_PROXY,
   };
 }
 

@@ -102,6 +102,7 @@ export async function startServer(
     app = await buildApp(ctx, {
       logger: config.logLevel !== "silent",
       rateLimitPerMinute: config.rateLimitPerMinute,
+      trustProxy: config.trustProxy,
     });
     // buildApp logs at info; the configured level applies to the server and every request logger.
     app.log.level = config.logLevel;

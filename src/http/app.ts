@@ -47,6 +47,8 @@ export type ZodApp = FastifyInstance<
 
 export interface AppOptions {
   logger?: boolean;
+  /** Proxies whose X-Forwarded-For is believed (Fastify's `trustProxy`). */
+  trustProxy?: boolean | string[];
   /** Requests per minute per credential (or per IP when anonymous). */
   rateLimitPerMinute?: number;
 }
@@ -65,6 +67,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
       ? { level: "info", redact: ["req.headers.authorization", "req.headers.cookie", "body.password"] }
       : false,
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: options.trustProxy ?? false,
     ajv: undefined,
   });
   app.setValidatorCompiler(validatorCompiler);

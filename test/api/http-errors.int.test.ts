@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createContext } from "../../src/context.ts";
+import { buildApp } from "../../src/http/app.ts";
 import { OWNER_PASSWORD, startTestApp, type TestApp } from "../helpers/api.ts";
 
 /** The HTTP edges: limits, sizes and media types answer in the one error shape. */
@@ -89,5 +91,34 @@ describe("HTTP limits and malformed requests", () => {
       payload: "",
     });
     expect([empty.statusCode, empty.json().error.code]).toEqual([400, "malformed_json"]);
+  });
+});
+
+describe("behind a trusted proxy", () => {
+  it("limits logins by the client address the proxy reports", async () => {
+    const app = await buildApp(
+      createContext(t.database.db, t.clock, { signupsPerHour: 100, loginsPerMinute: 2 }),
+      {
+        trustProxy: ["127.0.0.1"],
+      },
+    );
+    try {
+      const login = async (client: string) =>
+        (
+          await app.inject({
+            method: "POST",
+            url: "/v1/auth/login",
+            remoteAddress: "127.0.0.1",
+            headers: { "x-forwarded-for": client },
+            payload: { business: "nobody", email: "a@b.test", password: "wrong password" },
+          })
+        ).statusCode;
+      expect([await login("203.0.113.1"), await login("203.0.113.1"), await login("203.0.113.1")]).toEqual([
+        401, 401, 429,
+      ]);
+      expect(await login("203.0.113.2")).toBe(401);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -25,6 +25,7 @@ describe("loadConfig", () => {
       demo: true,
       rateLimitPerMinute: 6000,
       jobsIntervalSeconds: 300,
+      trustProxy: false,
     });
   });
 
@@ -40,6 +41,7 @@ describe("loadConfig", () => {
         DEMO: "false",
         RATE_LIMIT_PER_MINUTE: "600",
         JOBS_INTERVAL_SECONDS: "0",
+        TRUST_PROXY: "10.0.0.0/8,192.168.1.1",
       }),
     ).toEqual({
       port: 8080,
@@ -51,6 +53,7 @@ describe("loadConfig", () => {
       demo: false,
       rateLimitPerMinute: 600,
       jobsIntervalSeconds: 0,
+      trustProxy: ["10.0.0.0/8", "192.168.1.1"],
     });
   });
 
