@@ -177,7 +177,7 @@ export interface EarningRulesTable {
   id: string;
   name: string;
   description: string | null;
-  trigger: "purchase" | "event" | "signup";
+  trigger: "purchase" | "event" | "signup" | "birthday";
   event_type: string | null;
   priority: number;
   stop_processing: boolean;

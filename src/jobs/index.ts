@@ -4,9 +4,10 @@ import { runExpiry } from "../modules/ledger/index.ts";
 import { getMemberForUpdate } from "../modules/members/index.ts";
 import { evaluateTier } from "../modules/tiers/metric.ts";
 import { newId } from "../shared/ids.ts";
+import { runBirthdays } from "../use-cases/birthdays.ts";
 
 /**
- * Scheduled work: expiring points and ending tiers whose retention ran out. Each job takes a lease
+ * Scheduled work: expiring points, ending tiers whose retention ran out, and birthday rewards. Each job takes a lease
  * row in the database before it runs, so with many API nodes exactly one runs it at a time, and a
  * node that dies mid-run loses the lease when it times out. Both jobs are idempotent and batched,
  * so a run that stops half-way is simply finished by the next one.
@@ -83,7 +84,7 @@ export async function runTierSweep(
   return { members, changed };
 }
 
-export type JobName = "points-expiry" | "tier-sweep";
+export type JobName = "points-expiry" | "tier-sweep" | "birthdays";
 
 /** Runs one job now if this node can take its lease; returns its result, or null when skipped. */
 export async function runJob(
@@ -95,7 +96,12 @@ export async function runJob(
   if (!(await acquire(ctx, job, holder, now))) return null;
   let result: unknown = null;
   try {
-    result = job === "points-expiry" ? await runExpiry(ctx.db, now) : await runTierSweep(ctx, now);
+    result =
+      job === "points-expiry"
+        ? await runExpiry(ctx.db, now)
+        : job === "tier-sweep"
+          ? await runTierSweep(ctx, now)
+          : await runBirthdays(ctx, now);
     return result;
   } finally {
     await release(ctx, job, holder, result);
@@ -114,7 +120,7 @@ export function startScheduler(
   let running: Promise<unknown> = Promise.resolve();
   const tick = () => {
     running = running.then(async () => {
-      for (const job of ["points-expiry", "tier-sweep"] as const) {
+      for (const job of ["points-expiry", "tier-sweep", "birthdays"] as const) {
         try {
           await runJob(ctx, job);
         } catch (error) {

@@ -95,7 +95,7 @@ export async function priceEvent(
   snapshot: ProgramSnapshot,
   member: PricingMember,
   event: { type: string; properties: Record<string, unknown>; occurred_at: Date },
-  trigger: "event" | "signup" = "event",
+  trigger: "event" | "signup" | "birthday" = "event",
 ): Promise<Pricing> {
   const rules = snapshot.rules.filter(
     (r) => r.trigger === trigger && (trigger !== "event" || r.event_type === event.type),

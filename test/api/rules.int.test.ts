@@ -210,7 +210,7 @@ describe("earning rules", () => {
   });
 
   it.each([
-    ["an unknown trigger", { trigger: "birthday" }, "trigger"],
+    ["an unknown trigger", { trigger: "anniversary" }, "trigger"],
     ["an unknown effect", { effect: { type: "cashback", percent: 5 } }, "effect.type"],
     [
       "an event type that is not snake_case",

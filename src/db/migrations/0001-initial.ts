@@ -141,6 +141,7 @@ create unique index members_email_key on members (business_id, email) where emai
 create unique index members_phone_key on members (business_id, phone) where phone is not null;
 create unique index members_external_id_key on members (business_id, external_id) where external_id is not null;
 create index members_name_idx on members (business_id, lower(name));
+create index members_birthday_idx on members (business_id, (extract(month from birthday)), (extract(day from birthday))) where birthday is not null;
 
 create table tiers (
   business_id uuid not null,
@@ -219,7 +220,7 @@ create table earning_rules (
   id uuid not null,
   name text not null,
   description text,
-  trigger text not null check (trigger in ('purchase', 'event', 'signup')),
+  trigger text not null check (trigger in ('purchase', 'event', 'signup', 'birthday')),
   event_type text,
   priority integer not null,
   stop_processing boolean not null,

@@ -77,7 +77,7 @@ async function loadSnapshot(
 
 async function loadRules(tx: Tx | Db, businessId: string): Promise<Rule[]> {
   const byTrigger = await Promise.all(
-    (["purchase", "event", "signup"] as const).map((t) => listActiveRules(tx, businessId, t)),
+    (["purchase", "event", "signup", "birthday"] as const).map((t) => listActiveRules(tx, businessId, t)),
   );
   return byTrigger.flat();
 }

@@ -92,7 +92,11 @@ export const RuleCap = z
   .describe("Per member, per calendar period in the business's time zone");
 export type RuleCap = z.infer<typeof RuleCap>;
 
-export const RuleTrigger = z.enum(["purchase", "event", "signup"]);
+export const RuleTrigger = z
+  .enum(["purchase", "event", "signup", "birthday"])
+  .describe(
+    "purchase; event (with event_type); signup (a welcome bonus); birthday (once a year, on the member's birthday in the business's time zone)",
+  );
 
 const RuleFields = {
   name: z.string().trim().min(1).max(120),
@@ -121,7 +125,7 @@ export type RuleInput = z.infer<typeof RuleInput>;
 export interface Rule {
   id: string;
   name: string;
-  trigger: "purchase" | "event" | "signup";
+  trigger: "purchase" | "event" | "signup" | "birthday";
   event_type: string | null;
   priority: number;
   stop_processing: boolean;
