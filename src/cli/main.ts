@@ -44,7 +44,7 @@ const ENVIRONMENT = `Environment (all optional):
   PORT (3000), HOST (127.0.0.1), DATA_DIR (./data: the embedded database),
   DATABASE_URL (a PostgreSQL server instead, e.g. postgres://user:pass@host:5432/regulars),
   DATABASE_POOL_SIZE (10), LOG_LEVEL (info), DEMO (true), RATE_LIMIT_PER_MINUTE (6000),
-  JOBS_INTERVAL_SECONDS (300: points expiry and tier sweep; 0 turns them off),
+  JOBS_INTERVAL_SECONDS (300: points expiry, tier sweep, birthdays; 0 turns them off),
   TRUST_PROXY (false; true, or the proxies' addresses/CIDRs)`;
 
 const IMPORT_NOTES = `Every row goes through the same checks, rules and ledger as the API. Importing a file
