@@ -86,3 +86,45 @@ describe("recording purchases", () => {
     expect(list.body.data).toHaveLength(0);
   });
 });
+
+describe("reading purchases", () => {
+  it("reads one purchase, pages through the list newest first, and refuses bad ids and cursors", async () => {
+    const tenant = await t.signup();
+    const m = await member(tenant);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      t.clock.advance(1_000);
+      const res = await tenant.call("POST", "/v1/purchases", {
+        external_id: `list-${i}`,
+        member_id: m.id,
+        amount_minor: 100 * (i + 1),
+        currency: "EUR",
+      });
+      ids.push(res.body.purchase.id);
+    }
+    const one = await tenant.call("GET", `/v1/purchases/${ids[2]}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({
+      id: ids[2],
+      external_id: "list-2",
+      amount_minor: 300,
+      member_id: m.id,
+      points_earned: 3,
+    });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = await tenant.call("GET", `/v1/purchases?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.data.map((p: { id: string }) => p.id));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual([...ids].reverse());
+    const unknown = await tenant.call("GET", "/v1/purchases/0193f1c2-7b4e-7c3a-9f2e-5a1b2c3d4e5f");
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, "purchase_not_found"]);
+    const notUuid = await tenant.call("GET", "/v1/purchases/123");
+    expect([notUuid.status, notUuid.body.error.code]).toEqual([400, "validation_failed"]);
+    const badCursor = await tenant.call("GET", "/v1/purchases?cursor=nonsense");
+    expect([badCursor.status, badCursor.body.error.code]).toEqual([400, "invalid_cursor"]);
+  });
+});
