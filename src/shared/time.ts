@@ -1,3 +1,5 @@
+import { AppError } from "./errors.ts";
+
 /**
  * Calendar arithmetic in a business's own time zone, on top of `Intl` (no time-zone database of
  * our own). A business in Europe/Warsaw has "weekday 7–9" and "end of month" on Warsaw's clock.
@@ -125,4 +127,21 @@ const zones = new Set([...Intl.supportedValuesOf("timeZone"), "UTC"]);
 
 export function isTimeZone(value: string): boolean {
   return zones.has(value);
+}
+
+/** How far ahead of the server's clock a till's clock may run. */
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+/**
+ * When a reported fact (a purchase, an event) happened: the given time, or now. A time in the
+ * future beyond a few minutes of clock skew is `422 occurred_at_in_future`.
+ *
+ * @example const at = resolveOccurredAt(input.occurred_at, now)
+ */
+export function resolveOccurredAt(iso: string | undefined, now: Date): Date {
+  const at = iso ? new Date(iso) : now;
+  if (at.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+    throw new AppError(422, "occurred_at_in_future", "occurred_at is in the future.");
+  }
+  return at;
 }

@@ -8,6 +8,7 @@ import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
 import { invalid } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
+import { resolveOccurredAt } from "../shared/time.ts";
 import { type MemberSummary, settleMember } from "./member-summary.ts";
 import { type Pricing, priceEvent } from "./price-purchase.ts";
 
@@ -78,9 +79,7 @@ async function record(
   if ((input.member_id === undefined) === (input.member_code === undefined)) {
     throw invalid("member_required", "Name the member by member_id or member_code (one of them).");
   }
-  const occurredAt = input.occurred_at ? new Date(input.occurred_at) : now;
-  if (occurredAt.getTime() > now.getTime() + 5 * 60_000)
-    throw invalid("occurred_at_in_future", "occurred_at is in the future.");
+  const occurredAt = resolveOccurredAt(input.occurred_at, now);
   const snapshot = await ctx.snapshots.load(tx, actor.businessId);
   const member = await lockMemberByRef(tx, actor.businessId, input);
   if (!member) throw invalid("member_required", "Name the member by member_id or member_code (one of them).");

@@ -12,7 +12,7 @@ import { postStamps } from "../modules/stamps/ledger.ts";
 import { invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { isCurrency, MAX_AMOUNT_MINOR } from "../shared/money.ts";
-import { addDays } from "../shared/time.ts";
+import { addDays, resolveOccurredAt } from "../shared/time.ts";
 import { type MemberSummary, settleMember } from "./member-summary.ts";
 import { type Pricing, pricePurchase } from "./price-purchase.ts";
 
@@ -101,8 +101,6 @@ export interface PurchaseResult {
     | null;
 }
 
-const FUTURE_TOLERANCE_MS = 5 * 60_000;
-
 /** Checks what the schema cannot: the business's currency, the clock, the items' total. */
 function checkPurchase(input: PurchaseInput, snapshot: ProgramSnapshot, now: Date): Date {
   if (input.currency !== snapshot.currency) {
@@ -114,10 +112,7 @@ function checkPurchase(input: PurchaseInput, snapshot: ProgramSnapshot, now: Dat
   if (input.member_id && input.member_code) {
     throw invalid("member_ambiguous", "Send member_id or member_code, not both.");
   }
-  const occurredAt = input.occurred_at ? new Date(input.occurred_at) : now;
-  if (occurredAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
-    throw invalid("occurred_at_in_future", "occurred_at is in the future.");
-  }
+  const occurredAt = resolveOccurredAt(input.occurred_at, now);
   const itemsTotal = input.items.reduce((s, i) => s + i.quantity * i.unit_price_minor, 0);
   if (itemsTotal > MAX_AMOUNT_MINOR)
     throw invalid("items_total_too_large", "The items add up to an absurd amount.");

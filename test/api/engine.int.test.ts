@@ -239,6 +239,13 @@ describe("earning rules", () => {
     for (const item of history.body.data) expect(item.actor).toMatch(/^staff:/);
     const bad = await tenant.call("POST", "/v1/events", { external_id: "e-bad", type: "review_written" });
     expect(bad.body.error.code).toBe("member_required");
+    const future = await tenant.call("POST", "/v1/events", {
+      external_id: "e-future",
+      member_id: member.id,
+      type: "review_written",
+      occurred_at: new Date(t.clock.now().getTime() + 6 * 60_000).toISOString(),
+    });
+    expect([future.status, future.body.error.code]).toEqual([422, "occurred_at_in_future"]);
   });
 });
 
