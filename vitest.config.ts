@@ -12,7 +12,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-          exclude: ["**/*.int.test.ts", "**/node_modules/**"],
+          exclude: ["**/*.int.test.ts", "**/*.e2e.test.ts", "**/node_modules/**"],
         },
       },
       {
@@ -31,6 +31,18 @@ export default defineConfig({
           include: ["src/**/*.int.test.ts", "test/**/*.int.test.ts"],
           env: { TEST_ENGINE: "postgres" },
           globalSetup: ["test/helpers/setup-postgres.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The web app in Chromium, on the embedded database (the product's default).
+          name: "e2e",
+          include: ["test/e2e/**/*.e2e.test.ts"],
+          env: { TEST_ENGINE: "pglite" },
+          globalSetup: ["test/helpers/setup-pglite.ts", "test/e2e/setup-web.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { Profiler } from "node:inspector";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { EventLoopUtilization } from "node:perf_hooks";
+import { type EventLoopUtilization, performance } from "node:perf_hooks";
 import { sql } from "kysely";
 import { createContext } from "../src/context.ts";
 import { type Database, migrateToLatest, openDatabase } from "../src/db/database.ts";

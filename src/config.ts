@@ -21,6 +21,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Create the demo business on the first start, when the database has no business yet. */
   demo: boolean;
+  /** Serve the web app at `/` (built from web/ on start when missing or stale). */
+  web: boolean;
   rateLimitPerMinute: number;
   /** Seconds between runs of points expiry and the tier sweep; 0 turns the schedule off. */
   jobsIntervalSeconds: number;
@@ -61,6 +63,14 @@ const Env = z.object({
   DATABASE_POOL_SIZE: int(1, 1000, "the number of connections").default(10),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   DEMO: z
+    .string()
+    .toLowerCase()
+    .refine((v) => TRUE.includes(v) || FALSE.includes(v), {
+      error: `must be true or false (also accepted: ${[...TRUE, ...FALSE].join(", ")})`,
+    })
+    .transform((v) => TRUE.includes(v))
+    .default(true),
+  WEB: z
     .string()
     .toLowerCase()
     .refine((v) => TRUE.includes(v) || FALSE.includes(v), {
@@ -112,6 +122,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databasePoolSize: e.DATABASE_POOL_SIZE,
     logLevel: e.LOG_LEVEL,
     demo: e.DEMO,
+    web: e.WEB,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     jobsIntervalSeconds: e.JOBS_INTERVAL_SECONDS,
     trustProxy: e.TRUST_PROXY,

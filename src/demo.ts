@@ -220,6 +220,7 @@ async function build(app: FastifyInstance, now: Date): Promise<DemoInfo> {
     });
   }
   await redeemFreeCoffees(api, memberIds, freeCoffee.id, locations[0]?.id);
+  await api("POST", "/v1/program/publish", {});
   return {
     created: true,
     businessId: signup.business.id,

@@ -9,6 +9,7 @@ import { createDemo, type DemoInfo, findDemo } from "./demo.ts";
 import { buildApp } from "./http/app.ts";
 import { startScheduler } from "./jobs/index.ts";
 import { type Clock, systemClock } from "./shared/clock.ts";
+import { ensureWebBuilt, WEB_DIST } from "./web.ts";
 
 const LOCK_FILE = "regulars.lock";
 
@@ -99,7 +100,9 @@ export async function startServer(
       config.demo && !(await hasAnyBusiness(database.db))
         ? await createDemo(ctx)
         : await findDemo(database.db);
+    if (config.web) await ensureWebBuilt(print);
     app = await buildApp(ctx, {
+      ...(config.web ? { webDist: WEB_DIST } : {}),
       logger: config.logLevel !== "silent",
       rateLimitPerMinute: config.rateLimitPerMinute,
       trustProxy: config.trustProxy,
@@ -141,6 +144,9 @@ export function banner(config: Config, url: string, demo: DemoInfo | null): stri
   const lines = [
     "",
     `Regulars is running at ${url}`,
+    ...(config.web
+      ? [`  Dashboard    ${url}/app`, `  Counter      ${url}/counter`]
+      : ["  Web app      off (WEB=false)"]),
     `  API          ${url}/v1`,
     `  API docs     ${url}/docs`,
     `  OpenAPI JSON ${url}/docs/json`,

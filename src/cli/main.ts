@@ -43,7 +43,7 @@ class UsageError extends Error {}
 const ENVIRONMENT = `Environment (all optional):
   PORT (3000), HOST (127.0.0.1), DATA_DIR (./data: the embedded database),
   DATABASE_URL (a PostgreSQL server instead, e.g. postgres://user:pass@host:5432/regulars),
-  DATABASE_POOL_SIZE (10), LOG_LEVEL (info), DEMO (true), RATE_LIMIT_PER_MINUTE (6000),
+  DATABASE_POOL_SIZE (10), LOG_LEVEL (info), DEMO (true), WEB (true), RATE_LIMIT_PER_MINUTE (6000),
   JOBS_INTERVAL_SECONDS (300: points expiry, tier sweep, birthdays; 0 turns them off),
   TRUST_PROXY (false; true, or the proxies' addresses/CIDRs)`;
 

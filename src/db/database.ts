@@ -11,6 +11,7 @@ import {
 } from "kysely";
 import pg from "pg";
 import * as m0001 from "./migrations/0001-initial.ts";
+import * as m0002 from "./migrations/0002-web.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import type { DB } from "./schema.ts";
 
@@ -123,6 +124,7 @@ function preparingPool(pool: pg.Pool): pg.Pool {
 
 const migrations: Record<string, Migration> = {
   "0001-initial": m0001,
+  "0002-web": m0002,
 };
 
 class StaticProvider implements MigrationProvider {

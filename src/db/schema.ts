@@ -14,6 +14,8 @@ export interface BusinessesTable {
   locale: string;
   created_at: Date;
   updated_at: Date;
+  /** When the owner published the program: the join page is open from then on. */
+  published_at: Date | null;
 }
 
 export interface ProgramsTable {
@@ -108,6 +110,8 @@ export interface MembersTable {
   joined_at: Date;
   created_at: Date;
   updated_at: Date;
+  /** SHA-256 of the member's personal card link secret (null until one is issued). */
+  card_token_hash: string | null;
 }
 
 export interface TiersTable {

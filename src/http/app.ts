@@ -1,4 +1,6 @@
+import fastifyCookie from "@fastify/cookie";
 import fastifyRateLimit from "@fastify/rate-limit";
+import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, {
@@ -19,7 +21,7 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import { type Actor, type AppContext, type Role, roleAtLeast } from "../context.ts";
-import { authenticate } from "../modules/access/index.ts";
+import { authenticate, csrfTokenFor, SESSION_COOKIE } from "../modules/access/index.ts";
 import { AppError } from "../shared/errors.ts";
 import { registerRoutes } from "./routes/index.ts";
 
@@ -51,7 +53,26 @@ export interface AppOptions {
   trustProxy?: boolean | string[];
   /** Requests per minute per credential (or per IP when anonymous). */
   rateLimitPerMinute?: number;
+  /** The web app's build directory (`web/dist`), served at `/`; absent: the API alone. */
+  webDist?: string;
 }
+
+/**
+ * What the web app's pages may load: only this origin (plus data/blob images for QR codes and the
+ * camera stream for the counter's scanner); never framed by another site.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob: mediastream:",
+  "style-src 'self' 'unsafe-inline'",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "manifest-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+].join("; ");
 
 const BODY_LIMIT_BYTES = 1_048_576;
 
@@ -76,6 +97,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   // The API speaks JSON only: any other body is 415 unsupported_media_type, not a string to validate.
   app.removeContentTypeParser("text/plain");
 
+  await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
     openapi: {
       info: {
@@ -117,11 +139,43 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     if (body.status >= 500) req.log.error({ err: error }, "unhandled error");
     return reply.status(body.status).send({ error: body.error });
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({
-      error: { code: "route_not_found", message: `No route ${req.method} ${req.url.split("?")[0]}.` },
-    }),
-  );
+  const webDist = options.webDist;
+  if (webDist) {
+    await app.register(fastifyStatic, {
+      root: webDist,
+      prefix: "/",
+      wildcard: false,
+      preCompressed: true,
+      setHeaders(res, path) {
+        // Hashed file names never change content; everything else is checked on each load.
+        res.header(
+          "cache-control",
+          path.includes("/assets/") ? "public, max-age=31536000, immutable" : "no-cache",
+        );
+        if (/\.html(\.br|\.gz)?$/.test(path)) {
+          res.header("content-security-policy", CONTENT_SECURITY_POLICY);
+          res.header("x-content-type-options", "nosniff");
+          res.header("referrer-policy", "same-origin");
+        }
+      },
+    });
+  }
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split("?")[0] ?? "/";
+    // The web app's own routes (/app/…, /counter, /join/…) are pages of one HTML document.
+    if (
+      webDist &&
+      (req.method === "GET" || req.method === "HEAD") &&
+      !path.startsWith("/v1/") &&
+      !path.startsWith("/docs") &&
+      !/\.[a-z0-9]+$/i.test(path)
+    ) {
+      return reply.sendFile("index.html");
+    }
+    return reply.status(404).send({
+      error: { code: "route_not_found", message: `No route ${req.method} ${path}.` },
+    });
+  });
 
   app.get("/health", { config: { auth: false }, schema: { hide: true } }, async () => ({ status: "ok" }));
   await app.register(
@@ -130,20 +184,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
       api.addHook("onRequest", async (req) => {
         const config = req.routeOptions.config;
         if (config.auth === false) return;
-        const header = req.headers.authorization;
-        if (!header?.startsWith("Bearer ")) {
-          throw new AppError(
-            401,
-            "unauthorized",
-            "Missing credentials. Send `Authorization: Bearer <token>`.",
-          );
-        }
-        req.actor = await authenticate(
-          ctx.db,
-          header.slice("Bearer ".length).trim(),
-          ctx.clock.now(),
-          ctx.apiKeys,
-        );
+        req.actor = await authenticate(ctx.db, credentialOf(req), ctx.clock.now(), ctx.apiKeys);
         const required = config.role ?? "cashier";
         if (!roleAtLeast(req.actor.role, required)) {
           throw new AppError(
@@ -158,6 +199,34 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     { prefix: "/v1" },
   );
   return app;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * The token a request presents: a bearer token, or the web app's session cookie. A cookie is sent
+ * by the browser on its own, so a change made with it must also carry the session's CSRF token.
+ */
+function credentialOf(req: FastifyRequest): string {
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    if (!header.startsWith("Bearer ")) {
+      throw new AppError(401, "unauthorized", "Send credentials as `Authorization: Bearer <token>`.");
+    }
+    return header.slice("Bearer ".length).trim();
+  }
+  const cookie = req.cookies[SESSION_COOKIE];
+  if (!cookie) {
+    throw new AppError(401, "unauthorized", "Missing credentials. Send `Authorization: Bearer <token>`.");
+  }
+  if (!SAFE_METHODS.has(req.method) && req.headers["x-csrf-token"] !== csrfTokenFor(cookie)) {
+    throw new AppError(
+      403,
+      "csrf_token_invalid",
+      "A change made with the session cookie needs the session's `X-CSRF-Token` header.",
+    );
+  }
+  return cookie;
 }
 
 interface ErrorBody {

@@ -14,7 +14,7 @@ let cleanup: () => Promise<void>;
 
 /** An empty database (no migrations yet): a temporary PGlite directory or a new server database. */
 beforeAll(async () => {
-  const base = { PORT: "0", LOG_LEVEL: "silent", DEMO: "true" };
+  const base = { PORT: "0", LOG_LEVEL: "silent", DEMO: "true", WEB: "false" };
   if (engine === "pglite") {
     const dir = mkdtempSync(join(tmpdir(), "regulars-server-"));
     config = loadConfig({ ...base, DATA_DIR: join(dir, "data") });

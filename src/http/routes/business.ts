@@ -1,6 +1,14 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
-import { login, logout, staffDto } from "../../modules/access/index.ts";
+import {
+  csrfTokenFor,
+  login,
+  logout,
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  staffDto,
+} from "../../modules/access/index.ts";
 import { businessDto, getBusiness, signup, updateBusiness } from "../../modules/business/index.ts";
 import { ProgramConfig } from "../../modules/program/config.ts";
 import type { ZodApp } from "../app.ts";
@@ -15,13 +23,14 @@ const Slug = z
 const Email = z.email({ error: "must be an email address" }).max(254);
 const Password = z.string().min(10, { error: "must be at least 10 characters" }).max(200);
 
-const BusinessSchema = z.object({
+export const BusinessSchema = z.object({
   id: z.string(),
   slug: z.string(),
   name: z.string(),
   currency: z.string(),
   timezone: z.string(),
   locale: z.string(),
+  published_at: z.string().nullable().describe("When the program went live; null while setting up"),
   created_at: z.string(),
 });
 const StaffSchema = z.object({
@@ -32,6 +41,36 @@ const StaffSchema = z.object({
   disabled: z.boolean(),
   created_at: z.string(),
 });
+
+const SessionMode = z
+  .enum(["token", "cookie"])
+  .default("token")
+  .describe(
+    "`token` returns a bearer token; `cookie` (the web app) sets an HttpOnly session cookie and returns a CSRF token to send as `X-CSRF-Token` with every change",
+  );
+const CsrfToken = z.string().optional().describe("Present for cookie sessions: send it as `X-CSRF-Token`");
+
+/**
+ * Hands a new session to the client: as a bearer token in the body, or (for the web app) as an
+ * HttpOnly, SameSite=Strict cookie with a CSRF token in the body instead of the secret.
+ */
+function deliverSession<T extends { token: string; expires_at: string }>(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  mode: "token" | "cookie",
+  result: T,
+): Omit<T, "token"> & { token?: string; csrf_token?: string } {
+  if (mode === "token") return result;
+  reply.setCookie(SESSION_COOKIE, result.token, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "strict",
+    secure: req.protocol === "https",
+    maxAge: SESSION_TTL_MS / 1000,
+  });
+  const { token, ...rest } = result;
+  return { ...rest, csrf_token: csrfTokenFor(token) };
+}
 
 export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
   app.post(
@@ -59,18 +98,24 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
             password: Password,
           }),
           program: ProgramConfig.optional(),
+          session: SessionMode,
         }),
         response: {
           201: z.object({
             business: BusinessSchema,
             owner: StaffSchema,
-            token: z.string(),
+            token: z.string().optional().describe("The bearer token (absent when `session` is `cookie`)"),
+            csrf_token: CsrfToken,
             expires_at: z.string(),
           }),
         },
       },
     },
-    async (req, reply) => reply.status(201).send(await signup(ctx.db, req.body, ctx.clock.now())),
+    async (req, reply) => {
+      const { session, ...input } = req.body;
+      const result = await signup(ctx.db, input, ctx.clock.now());
+      return reply.status(201).send(deliverSession(req, reply, session, result));
+    },
   );
 
   app.post(
@@ -89,10 +134,12 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
           business: z.string().min(1).max(40),
           email: z.string().min(1).max(254),
           password: z.string().min(1).max(200),
+          session: SessionMode,
         }),
         response: {
           200: z.object({
-            token: z.string(),
+            token: z.string().optional().describe("The bearer token (absent when `session` is `cookie`)"),
+            csrf_token: CsrfToken,
             expires_at: z.string(),
             staff: StaffSchema,
             business_id: z.string(),
@@ -100,14 +147,19 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
         },
       },
     },
-    async (req) => login(ctx.db, req.body, ctx.clock.now()),
+    async (req, reply) => {
+      const { session, ...input } = req.body;
+      return deliverSession(req, reply, session, await login(ctx.db, input, ctx.clock.now()));
+    },
   );
 
   app.post(
     "/auth/logout",
     { schema: { tags: ["auth"], summary: "End the current session" } },
     async (req, reply) => {
-      await logout(ctx.db, req.headers.authorization?.slice("Bearer ".length).trim() ?? "", ctx.clock.now());
+      const bearer = req.headers.authorization?.slice("Bearer ".length).trim();
+      await logout(ctx.db, bearer ?? req.cookies[SESSION_COOKIE] ?? "", ctx.clock.now());
+      if (!bearer) reply.clearCookie(SESSION_COOKIE, { path: "/" });
       return reply.status(204).send();
     },
   );
@@ -123,6 +175,7 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
             business: BusinessSchema,
             actor: z.object({ kind: z.string(), id: z.string(), role: z.string() }),
             staff: StaffSchema.nullable(),
+            csrf_token: CsrfToken,
           }),
         },
       },
@@ -142,6 +195,7 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
         business,
         actor: { kind: req.actor.kind, id: req.actor.id, role: req.actor.role },
         staff: staff ? staffDto(staff) : null,
+        ...(req.headers.authorization ? {} : { csrf_token: csrfTokenFor(req.cookies[SESSION_COOKIE] ?? "") }),
       };
     },
   );

@@ -1,8 +1,10 @@
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
+import { publishProgram } from "../../modules/business/index.ts";
 import { getProgramDto, ProgramConfig, updateProgram } from "../../modules/program/index.ts";
 import type { ZodApp } from "../app.ts";
 import { ErrorResponse } from "../schemas.ts";
+import { BusinessSchema } from "./business.ts";
 
 const ProgramSchema = z.object({
   version: z.int().describe("Goes up by one with every change"),
@@ -40,5 +42,20 @@ export async function programRoutes(app: ZodApp, ctx: AppContext): Promise<void>
       },
     },
     async (req) => updateProgram(ctx.db, req.actor, req.body, ctx.clock.now()),
+  );
+
+  app.post(
+    "/program/publish",
+    {
+      config: { role: "owner" },
+      schema: {
+        tags: ["program"],
+        summary: "Put the program live",
+        description:
+          "Opens the join page and the join link: customers can sign up from then on. Publishing again changes nothing. Owner only. Errors: `forbidden` (403).",
+        response: { 200: BusinessSchema, 403: ErrorResponse },
+      },
+    },
+    async (req) => publishProgram(ctx.db, req.actor, ctx.clock.now()),
   );
 }

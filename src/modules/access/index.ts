@@ -46,15 +46,30 @@ function expandId(hex: string): string {
 }
 
 /** Builds a bearer token that names its business: `<kind>_<business hex>_<secret>`. */
-export function makeToken(kind: "rk" | "rs", businessId: string): string {
+export function makeToken(kind: TokenKind, businessId: string): string {
   return `${kind}_${compactId(businessId)}_${randomSecret()}`;
 }
 
 /** Splits a bearer token into its kind, business and hash, or null when it is not one of ours. */
-export function parseToken(token: string): { kind: "rk" | "rs"; businessId: string; hash: string } | null {
-  const match = /^(rk|rs)_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/.exec(token);
+export function parseToken(token: string): { kind: TokenKind; businessId: string; hash: string } | null {
+  const match = /^(rk|rs|rm)_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match) return null;
-  return { kind: match[1] as "rk" | "rs", businessId: expandId(match[2] ?? ""), hash: sha256(token) };
+  return { kind: match[1] as TokenKind, businessId: expandId(match[2] ?? ""), hash: sha256(token) };
+}
+
+/** `rk` an API key, `rs` a staff session, `rm` a member's personal card link. */
+export type TokenKind = "rk" | "rs" | "rm";
+
+/** The cookie that carries a staff session in the web app (HttpOnly: scripts never see it). */
+export const SESSION_COOKIE = "regulars_session";
+
+/**
+ * The CSRF token of a cookie session: derived from the session secret, so it needs no storage and
+ * dies with the session. The web app receives it at login (and from `/v1/auth/me`) and sends it
+ * as `X-CSRF-Token` with every change; a page on another site can neither read nor guess it.
+ */
+export function csrfTokenFor(sessionToken: string): string {
+  return sha256(`csrf:${sessionToken}`);
 }
 
 const API_KEY_CACHE_MS = 5_000;
@@ -102,7 +117,7 @@ const unauthorized = () =>
  */
 export async function authenticate(db: Db, token: string, now: Date, keys?: ApiKeyCache): Promise<Actor> {
   const parsed = parseToken(token);
-  if (!parsed) throw unauthorized();
+  if (!parsed || parsed.kind === "rm") throw unauthorized();
   if (parsed.kind === "rk") {
     const cached = keys?.get(parsed.hash, now);
     if (cached) return cached;

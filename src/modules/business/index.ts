@@ -24,6 +24,8 @@ export interface BusinessDto {
   currency: string;
   timezone: string;
   locale: string;
+  /** When the program went live (the join page is open); null while the owner is still setting up. */
+  published_at: string | null;
   created_at: string;
 }
 
@@ -35,6 +37,7 @@ export function businessDto(row: BusinessesTable): BusinessDto {
     currency: row.currency,
     timezone: row.timezone,
     locale: row.locale,
+    published_at: row.published_at?.toISOString() ?? null,
     created_at: row.created_at.toISOString(),
   };
 }
@@ -72,6 +75,7 @@ export async function signup(
       currency: input.currency,
       timezone: input.timezone,
       locale: input.locale,
+      published_at: null,
       created_at: now,
       updated_at: now,
     };
@@ -307,5 +311,26 @@ export async function updateLocation(
       data: { ...patch },
     });
     return locationDto(row);
+  });
+}
+
+/**
+ * Puts the program live: from now on customers can join from the poster's QR code or the join
+ * link. Publishing again changes nothing (the first date stays). Owner only, audited.
+ *
+ * @example await publishProgram(db, actor, now) // → the business with `published_at` set
+ */
+export async function publishProgram(db: Db, actor: Actor, now: Date): Promise<BusinessDto> {
+  return db.transaction().execute(async (tx) => {
+    const row = await tx
+      .updateTable("businesses")
+      .set({ published_at: now, updated_at: now })
+      .where("id", "=", actor.businessId)
+      .where("published_at", "is", null)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return businessDto(await getBusiness(tx, actor.businessId));
+    await audit(tx, actor, now, { action: "program.published", targetType: "business", targetId: row.id });
+    return businessDto(row);
   });
 }

@@ -122,6 +122,7 @@ export async function createMemberTx(
       joined_at: input.joined_at ?? now,
       created_at: now,
       updated_at: now,
+      card_token_hash: null,
     };
     // Only a code collision is skipped here (and retried with a new code); a taken email, phone
     // or external id still raises its unique violation.

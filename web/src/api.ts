@@ -1,0 +1,84 @@
+/**
+ * The web app's one way to call the API: same origin, JSON, the session cookie sent by the
+ * browser, the CSRF token added to every change, errors thrown as `ApiError` with the API's code.
+ */
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+let csrfToken: string | null = null;
+
+/** Remembers the CSRF token of the current cookie session (from login, sign-up or /v1/auth/me). */
+export function setCsrfToken(token: string | null | undefined): void {
+  csrfToken = token ?? null;
+}
+
+export interface CallOptions {
+  /** Sent as `Idempotency-Key`: a retried write counts once. */
+  idempotencyKey?: string;
+  /** A bearer token instead of the session cookie (the wallet's member card token). */
+  token?: string;
+  signal?: AbortSignal;
+}
+
+export async function api<T>(
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
+  path: string,
+  body?: unknown,
+  options: CallOptions = {},
+): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (method !== "GET" && csrfToken && !options.token) headers["x-csrf-token"] = csrfToken;
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.idempotencyKey) headers["idempotency-key"] = options.idempotencyKey;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new ApiError(0, "network_error", "The server could not be reached.");
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  const json = text ? safeJson(text) : undefined;
+  if (!response.ok) {
+    const error = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } })
+      ?.error;
+    throw new ApiError(
+      response.status,
+      error?.code ?? "http_error",
+      error?.message ?? `HTTP ${response.status}`,
+      error?.details,
+    );
+  }
+  return json as T;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A fresh idempotency key (random, 128 bits). */
+export function newKey(): string {
+  return crypto.randomUUID();
+}

@@ -1,0 +1,150 @@
+import { IntlMessageFormat } from "intl-messageformat";
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
+
+/**
+ * Translations: ICU messages (plurals, selects, numbers) per area and locale, loaded on demand so
+ * the wallet never downloads the dashboard's texts. A missing message renders as `⟦key⟧` and is
+ * reported on the console, so tests and translators see it at once.
+ */
+
+export const LOCALES = ["en", "nl", "pl", "pt-BR"] as const;
+export type Locale = (typeof LOCALES)[number];
+export type Area = "common" | "dashboard" | "counter" | "wallet";
+export type Messages = Record<string, string>;
+export type Values = Record<string, string | number | Date | boolean | null | undefined>;
+
+export const LOCALE_NAMES: Record<Locale, string> = {
+  en: "English",
+  nl: "Nederlands",
+  pl: "Polski",
+  "pt-BR": "Português (Brasil)",
+};
+
+const loaders = import.meta.glob<Messages>("./messages/*/*.json", { import: "default" });
+const STORAGE_KEY = "regulars.locale";
+
+/** The closest supported locale to a tag such as `nl-BE`, `pt` or `pl-PL`; English otherwise. */
+export function supportedLocale(tag: string | null | undefined): Locale | null {
+  if (!tag) return null;
+  const lower = tag.toLowerCase();
+  const exact = LOCALES.find((l) => l.toLowerCase() === lower);
+  if (exact) return exact;
+  const language = lower.split("-")[0];
+  return LOCALES.find((l) => l.toLowerCase().split("-")[0] === language) ?? null;
+}
+
+function initialLocale(): Locale {
+  const stored = supportedLocale(localStorage.getItem(STORAGE_KEY));
+  if (stored) return stored;
+  for (const tag of navigator.languages ?? []) {
+    const found = supportedLocale(tag);
+    if (found) return found;
+  }
+  return "en";
+}
+
+const MISSING = (key: string) => `⟦${key}⟧`;
+
+interface I18nState {
+  locale: Locale;
+  /** Whether the user picked the locale (then a business's default does not override it). */
+  chosen: boolean;
+  setLocale(locale: Locale, options?: { remember?: boolean }): void;
+  messages: Map<string, Messages>;
+  load(area: Area, locale: Locale): Promise<void>;
+}
+
+const I18nContext = createContext<I18nState | null>(null);
+
+export function I18nProvider({ children }: { children: ReactNode }) {
+  const [locale, setLocaleState] = useState<Locale>(initialLocale);
+  const [chosen, setChosen] = useState(() => localStorage.getItem(STORAGE_KEY) !== null);
+  const [messages, setMessages] = useState(() => new Map<string, Messages>());
+
+  const load = useCallback(async (area: Area, wanted: Locale) => {
+    const id = `${area}/${wanted}`;
+    const loader = loaders[`./messages/${id}.json`];
+    if (!loader) throw new Error(`No messages for ${id}`);
+    const loaded = await loader();
+    setMessages((previous) => {
+      if (previous.has(id)) return previous;
+      const next = new Map(previous);
+      next.set(id, loaded);
+      return next;
+    });
+  }, []);
+
+  const setLocale = useCallback((next: Locale, options: { remember?: boolean } = {}) => {
+    setLocaleState(next);
+    if (options.remember ?? true) {
+      localStorage.setItem(STORAGE_KEY, next);
+      setChosen(true);
+    }
+  }, []);
+
+  useEffect(() => {
+    document.documentElement.lang = locale;
+  }, [locale]);
+
+  const value = useMemo(
+    () => ({ locale, chosen, setLocale, messages, load }),
+    [locale, chosen, setLocale, messages, load],
+  );
+  return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
+}
+
+function useI18nState(): I18nState {
+  const state = useContext(I18nContext);
+  if (!state) throw new Error("useT outside <I18nProvider>");
+  return state;
+}
+
+/**
+ * Renders its children once the messages of `areas` are loaded in the current locale (and shows
+ * a quiet placeholder meanwhile).
+ */
+export function MessagesGate({ areas, children }: { areas: Area[]; children: ReactNode }) {
+  const { locale, messages, load } = useI18nState();
+  const missing = areas.filter((area) => !messages.has(`${area}/${locale}`));
+  const key = missing.join(",");
+  useEffect(() => {
+    if (!key) return;
+    for (const area of key.split(",") as Area[]) void load(area, locale);
+  }, [key, locale, load]);
+  if (missing.length > 0) return <div className="loading" aria-busy="true" />;
+  return <>{children}</>;
+}
+
+const formatCache = new Map<string, IntlMessageFormat>();
+
+export interface Translator {
+  locale: Locale;
+  /** The message `key` with its `{placeholders}`, plurals and selects filled in. */
+  t(key: string, values?: Values): string;
+  setLocale(locale: Locale, options?: { remember?: boolean }): void;
+  /** True when the user picked the language; a business's default must not override it. */
+  chosen: boolean;
+}
+
+export function useT(): Translator {
+  const { locale, messages, setLocale, chosen } = useI18nState();
+  const t = useCallback(
+    (key: string, values?: Values): string => {
+      const area = key.split(".")[0] ?? "";
+      const message = messages.get(`${area}/${locale}`)?.[key];
+      if (message === undefined) {
+        console.error(`Missing translation: ${locale} ${key}`);
+        return MISSING(key);
+      }
+      const cacheKey = `${locale}\u0000${key}`;
+      let format = formatCache.get(cacheKey);
+      if (!format) {
+        format = new IntlMessageFormat(message, locale);
+        formatCache.set(cacheKey, format);
+      }
+      return String(format.format(values as Record<string, string | number | Date>));
+    },
+    [locale, messages],
+  );
+  return { locale, t, setLocale, chosen };
+}
