@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 
 /** The web app's sources and the directory its build is served from. */
 export const WEB_ROOT = fileURLToPath(new URL("../web", import.meta.url));
-export const WEB_DIST = join(WEB_ROOT, "dist");
+/** Where the build goes: `web/dist`, or WEB_DIST_DIR (so two test runs can build side by side). */
+export const WEB_DIST = process.env.WEB_DIST_DIR ?? join(WEB_ROOT, "dist");
 
 function newestMtime(path: string): number {
   const stat = statSync(path);
@@ -33,6 +34,10 @@ export async function ensureWebBuilt(log: (line: string) => void = () => {}): Pr
   if (!webBuildIsStale()) return false;
   log("Building the web app (once, after a change to web/)…");
   const { build } = await import("vite");
-  await build({ configFile: join(WEB_ROOT, "vite.config.ts"), logLevel: "warn" });
+  await build({
+    configFile: join(WEB_ROOT, "vite.config.ts"),
+    logLevel: "warn",
+    build: { outDir: WEB_DIST, emptyOutDir: true },
+  });
   return true;
 }

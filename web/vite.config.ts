@@ -12,11 +12,14 @@ const root = fileURLToPath(new URL(".", import.meta.url));
  * compressing on each request (and the wallet's budget is measured on what phones download).
  */
 function precompress(): Plugin {
+  let outDir = join(root, "dist");
   return {
     name: "regulars-precompress",
     apply: "build",
+    configResolved(config) {
+      outDir = config.build.outDir.startsWith("/") ? config.build.outDir : join(root, config.build.outDir);
+    },
     closeBundle() {
-      const outDir = join(root, "dist");
       const walk = (dir: string): string[] =>
         readdirSync(dir).flatMap((name) => {
           const path = join(dir, name);

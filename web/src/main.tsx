@@ -18,7 +18,7 @@ function App() {
   if (path === "/") page = <Home />;
   else if (match("/app/*", path) || path === "/login" || path === "/signup" || path === "/app")
     page = (
-      <MessagesGate areas={["common", "dashboard"]}>
+      <MessagesGate areas={["common", "dashboard", "admin"]}>
         <Dashboard />
       </MessagesGate>
     );

@@ -9,7 +9,7 @@ import { createContext, type ReactNode, useCallback, useContext, useEffect, useM
 
 export const LOCALES = ["en", "nl", "pl", "pt-BR"] as const;
 export type Locale = (typeof LOCALES)[number];
-export type Area = "common" | "dashboard" | "counter" | "wallet";
+export type Area = "common" | "dashboard" | "admin" | "counter" | "wallet";
 export type Messages = Record<string, string>;
 export type Values = Record<string, string | number | Date | boolean | null | undefined>;
 
