@@ -128,6 +128,7 @@ const cases: Record<string, Case | "list" | "own"> = {
   "PATCH /v1/members/{id}": { path: { id: "member" }, body: () => ({ name: "Mallory" }) },
   "GET /v1/program": "list",
   "PUT /v1/program": "own",
+  "POST /v1/program/publish": "own",
   "GET /v1/stamp-cards": "list",
   "POST /v1/stamp-cards": "own",
   "GET /v1/stamp-cards/{id}": { path: { id: "card" } },
