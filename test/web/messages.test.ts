@@ -106,10 +106,11 @@ describe("web app translations", () => {
 
   it("would catch a Polish plural that only knows one and other, and a lost placeholder", () => {
     const wrong = shape(parse("{count, plural, one {# punkt} other {# punktów}}"));
-    expect(neededCategories("pl").filter((c) => !wrong.plurals.get("count")?.has(c))).toEqual([
-      "few",
-      "many",
-    ]);
+    expect(
+      neededCategories("pl")
+        .filter((c) => !wrong.plurals.get("count")?.has(c))
+        .sort(),
+    ).toEqual(["few", "many"]);
     expect([...shape(parse("Hallo {name}, je hebt {count} punten")).args].sort()).toEqual(["count", "name"]);
     expect([...shape(parse("Hallo, je hebt punten")).args]).toEqual([]);
   });
