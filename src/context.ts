@@ -30,12 +30,16 @@ export type Role = "owner" | "manager" | "cashier";
 /** Who is acting, inside which business. Every use case receives one and scopes all SQL by it. */
 export interface Actor {
   businessId: string;
-  kind: "staff" | "api_key" | "system";
+  /** `member`: a customer acting on their own card in the wallet (role is then irrelevant). */
+  kind: "staff" | "api_key" | "system" | "member";
   id: string;
   role: Role;
 }
 
-/** How an actor is written on ledger entries and audit rows: `staff:<id>`, `api_key:<id>`, `system:<job>`. */
+/**
+ * How an actor is written on ledger entries and audit rows: `staff:<id>`, `api_key:<id>`,
+ * `system:<job>`, `member:<id>` (a customer on their own card; `member:self` when joining).
+ */
 export function actorLabel(actor: Actor): string {
   return `${actor.kind}:${actor.id}`;
 }

@@ -197,6 +197,18 @@ const cases: Record<string, Case | "list" | "own"> = {
   "GET /v1/members/{id}/vouchers": { path: { id: "member" } },
   "POST /v1/vouchers/{code}/redeem": { path: { code: "voucher" }, body: () => ({}) },
   "POST /v1/vouchers/{code}/void": { path: { code: "voucher" }, body: () => ({ reason: "mine" }) },
+  "GET /v1/launch-kit": "list",
+  "GET /v1/launch-kit/poster.pdf": "list",
+  // The wallet: public pages show only what a published business publishes (checked in
+  // wallet.int.test.ts); member routes take a member's card token, never a staff token.
+  "GET /v1/public/businesses/{slug}": "own",
+  "POST /v1/public/businesses/{slug}/members": "own",
+  "GET /v1/public/businesses/{slug}/manifest.webmanifest": "own",
+  "GET /v1/public/wallet-icons/{file}": "own",
+  "GET /v1/wallet/card": { path: {}, expect: [401] },
+  "POST /v1/wallet/redemptions": { path: {}, body: () => ({ reward_id: A.reward }), expect: [401] },
+  "PATCH /v1/wallet/me": { path: {}, body: () => ({ locale: "en" }), expect: [401] },
+  "POST /v1/members/{id}/card-link": { path: { id: "member" } },
 };
 
 describe("isolation between businesses", () => {
@@ -231,6 +243,21 @@ describe("isolation between businesses", () => {
     expect(lookup.status).toBe(404);
     const byMember = await b.call("GET", `/v1/purchases?member_id=${A.member}`);
     expect(byMember.body.data).toEqual([]);
+    // B's member, with B's card token, cannot redeem A's reward or see A's card.
+    await b.call("POST", "/v1/program/publish");
+    const slugB = (await b.call("GET", "/v1/business")).body.slug;
+    const joined = await t.call("POST", `/v1/public/businesses/${slugB}/members`, {
+      name: "Bea",
+      email: "bea@b.test",
+      marketing_consent: false,
+    });
+    expect(joined.status).toBe(201);
+    const asMemberB = { authorization: `Bearer ${joined.body.card_token}` };
+    const redeem = await t.call("POST", "/v1/wallet/redemptions", { reward_id: A.reward }, asMemberB);
+    expect(redeem.status).toBe(404);
+    const cardB = await t.call("GET", "/v1/wallet/card", undefined, asMemberB);
+    expect(cardB.status).toBe(200);
+    for (const id of ids) expect(JSON.stringify(cardB.body), `wallet card leaks ${id}`).not.toContain(id);
     expect(await digestOf(a.businessId)).toEqual(before);
   });
 });

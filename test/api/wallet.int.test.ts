@@ -1,0 +1,373 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
+import { addStaff } from "../helpers/staff.ts";
+
+/** The customer wallet: the public join page, the member's card by card token, and card links. */
+
+let t: TestApp;
+let biz: Tenant;
+let card: string;
+let coffee: string;
+let mug: string;
+
+const JOIN = { name: "Ana Souza", email: "ana@example.com", marketing_consent: false, locale: "pt-BR" };
+
+async function publishedBusiness(): Promise<Tenant> {
+  const tenant = await t.signup();
+  const res = await tenant.call("POST", "/v1/program/publish");
+  expect(res.status).toBe(200);
+  return tenant;
+}
+
+function asMember(token: string) {
+  return {
+    call: (
+      method: "GET" | "POST" | "PATCH",
+      url: string,
+      body?: unknown,
+      headers: Record<string, string> = {},
+    ) => t.call(method, url, body, { authorization: `Bearer ${token}`, ...headers }),
+  };
+}
+
+async function joinAs(tenant: Tenant, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+  return t.call("POST", `/v1/public/businesses/${tenant.slug}/members`, body, headers);
+}
+
+async function purchase(tenant: Tenant, memberId: string, n: number) {
+  for (let i = 0; i < n; i++) {
+    const res = await tenant.call("POST", "/v1/purchases", {
+      external_id: `p-${memberId}-${i}-${Math.random()}`,
+      member_id: memberId,
+      amount_minor: 450,
+      currency: "EUR",
+    });
+    expect(res.status).toBe(201);
+  }
+}
+
+beforeAll(async () => {
+  t = await startTestApp();
+  biz = await t.signup();
+  card = (
+    await biz.call("POST", "/v1/stamp-cards", { name: "Coffee card", stamps_required: 3, earn_on: "visit" })
+  ).body.id;
+  coffee = (
+    await biz.call("POST", "/v1/rewards", {
+      name: "Free coffee",
+      type: "free_product",
+      value: { product_name: "Coffee" },
+      stamp_card_id: card,
+    })
+  ).body.id;
+  mug = (
+    await biz.call("POST", "/v1/rewards", {
+      name: "Mug",
+      type: "free_product",
+      value: { product_name: "Mug" },
+      cost_points: 20,
+    })
+  ).body.id;
+  await biz.call("POST", "/v1/tiers", { name: "Gold", rank: 1, threshold: 5 });
+});
+afterAll(async () => t?.close());
+
+describe("public business page", () => {
+  it("is 404 until the program is published, then shows the program in customer terms", async () => {
+    const before = await t.call("GET", `/v1/public/businesses/${biz.slug}`);
+    expect(before.status).toBe(404);
+    expect(before.body.error.code).toBe("business_not_found");
+    const join = await joinAs(biz, JOIN);
+    expect(join.status).toBe(404);
+    expect((await t.call("GET", `/v1/public/businesses/${biz.slug}/manifest.webmanifest`)).status).toBe(404);
+
+    expect((await biz.call("POST", "/v1/program/publish")).status).toBe(200);
+    const res = await t.call("GET", `/v1/public/businesses/${biz.slug}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      slug: biz.slug,
+      name: "Café Test",
+      currency: "EUR",
+      timezone: "Europe/Amsterdam",
+      locale: "nl",
+      program: {
+        points: { earn_points: 1, earn_per_minor: 100 },
+        stamp_cards: [{ id: card, name: "Coffee card", stamps_required: 3 }],
+        tiers: { metric: expect.any(String), levels: [{ name: "Gold", threshold: 5 }] },
+      },
+    });
+    expect(res.body.program.rewards.map((r: { id: string }) => r.id).sort()).toEqual([coffee, mug].sort());
+    expect(JSON.stringify(res.body)).not.toContain(biz.businessId);
+  });
+
+  it("is 404 for an unknown slug", async () => {
+    const res = await t.call("GET", "/v1/public/businesses/no-such-business");
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("business_not_found");
+  });
+
+  it("serves a web app manifest and its icons", async () => {
+    const res = await t.call("GET", `/v1/public/businesses/${biz.slug}/manifest.webmanifest`);
+    expect(res.status).toBe(200);
+    expect(String(res.headers["content-type"])).toContain("application/manifest+json");
+    expect(res.body).toMatchObject({
+      name: "Café Test",
+      start_url: `/card/${biz.slug}`,
+      scope: `/card/${biz.slug}`,
+      display: "standalone",
+    });
+    for (const icon of res.body.icons as { src: string; type: string; sizes: string }[]) {
+      const file = await t.app.inject({ method: "GET", url: icon.src });
+      expect(file.statusCode, icon.src).toBe(200);
+      expect(file.headers["content-type"]).toContain(icon.type);
+      if (icon.type === "image/png") {
+        const png = file.rawPayload;
+        expect(png.subarray(1, 4).toString("ascii")).toBe("PNG");
+        const size = Number(icon.sizes.split("x")[0]);
+        expect(png.readUInt32BE(16)).toBe(size);
+        expect(png.readUInt32BE(20)).toBe(size);
+      }
+    }
+    expect((await t.call("GET", "/v1/public/wallet-icons/nope.png")).status).toBe(404);
+  });
+});
+
+describe("joining", () => {
+  it("creates the member with a card token, returned once, stored only as a hash", async () => {
+    const res = await joinAs(biz, { ...JOIN, email: "join1@example.com", birthday: "1990-05-17" });
+    expect(res.status).toBe(201);
+    expect(res.body.member_code).toMatch(/^[A-Z0-9]{8}$/);
+    expect(res.body.card_token).toMatch(/^rm_[0-9a-f]{32}_/);
+    const member = (await biz.call("GET", `/v1/members/lookup?code=${res.body.member_code}`)).body;
+    expect(member).toMatchObject({
+      name: "Ana Souza",
+      email: "join1@example.com",
+      birthday: "1990-05-17",
+      locale: "pt-BR",
+      marketing_consent: false,
+    });
+    const row = await t.database.db
+      .selectFrom("members")
+      .select("card_token_hash")
+      .where("id", "=", member.id)
+      .executeTakeFirstOrThrow();
+    expect(row.card_token_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(row.card_token_hash).not.toContain(res.body.card_token.slice(-20));
+    const audit = (await biz.call("GET", "/v1/audit-log?action=member.created")).body.data;
+    expect(audit.find((a: { target_id: string }) => a.target_id === member.id)?.actor).toBe("member:self");
+  });
+
+  it("takes a phone instead of an email, and uses the business's language when none is given", async () => {
+    const res = await joinAs(biz, { name: "Piet", phone: "+31 6 12345678", marketing_consent: true });
+    expect(res.status).toBe(201);
+    const member = (await biz.call("GET", `/v1/members/lookup?code=${res.body.member_code}`)).body;
+    expect(member).toMatchObject({ phone: "+31612345678", locale: "nl", marketing_consent: true });
+  });
+
+  it("refuses bad input with specific codes and creates nothing", async () => {
+    const count = async () => (await biz.call("GET", "/v1/members?limit=200")).body.data.length;
+    const before = await count();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ name: "X", email: "x@example.com" }, "marketing_consent_required"],
+      [{ name: "X", marketing_consent: true }, "contact_required"],
+      [{ name: "X", email: null, phone: null, marketing_consent: true }, "contact_required"],
+      [{ name: "X", email: "not-an-email", marketing_consent: true }, "validation_failed"],
+      [{ name: "X", phone: "12", marketing_consent: true }, "validation_failed"],
+      [{ name: "", email: "x@example.com", marketing_consent: true }, "validation_failed"],
+      [{ email: "x@example.com", marketing_consent: true }, "validation_failed"],
+      [{ name: "X", email: "x@example.com", marketing_consent: "yes" }, "validation_failed"],
+      [
+        { name: "X", email: "x@example.com", marketing_consent: true, birthday: "2999-01-01" },
+        "validation_failed",
+      ],
+      [{ name: "X", email: "x@example.com", marketing_consent: true, locale: "de" }, "validation_failed"],
+      [{ name: "X", email: "x@example.com", marketing_consent: true, tier_id: "x" }, "validation_failed"],
+    ];
+    for (const [body, code] of cases) {
+      const res = await joinAs(biz, body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error.code, JSON.stringify(body)).toBe(code);
+    }
+    expect(await count()).toBe(before);
+  });
+
+  it("answers member_exists for an email or phone that is already a member, without leaking data", async () => {
+    await joinAs(biz, { ...JOIN, email: "twice@example.com", phone: "+48 600 100 200" });
+    for (const body of [
+      { ...JOIN, email: "TWICE@example.com" },
+      { ...JOIN, email: "other@example.com", phone: "+48600100200" },
+    ]) {
+      const res = await joinAs(biz, body);
+      expect(res.status).toBe(409);
+      expect(res.body.error.code).toBe("member_exists");
+      expect(res.body.error.message).toMatch(/card link/);
+      expect(JSON.stringify(res.body)).not.toMatch(/Ana|[A-Z0-9]{8}\b.*code/);
+    }
+  });
+
+  it("is idempotent: the same key twice makes one member, and only the newest card link works", async () => {
+    const body = { ...JOIN, email: "retry@example.com" };
+    const headers = { "idempotency-key": "join-retry-1" };
+    const first = await joinAs(biz, body, headers);
+    const second = await joinAs(biz, body, headers);
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.headers["idempotent-replayed"]).toBe("true");
+    expect(second.body.member_code).toBe(first.body.member_code);
+    const found = (await biz.call("GET", "/v1/members?q=retry@example.com")).body.data;
+    expect(found).toHaveLength(1);
+    expect((await asMember(first.body.card_token).call("GET", "/v1/wallet/card")).status).toBe(401);
+    expect((await asMember(second.body.card_token).call("GET", "/v1/wallet/card")).status).toBe(200);
+    const reused = await joinAs(biz, { ...body, name: "Someone else" }, headers);
+    expect(reused.status).toBe(409);
+    expect(reused.body.error.code).toBe("idempotency_key_reused");
+  });
+});
+
+describe("the member's card", () => {
+  it("shows points, stamps, tier progress, rewards with what is missing, vouchers and history", async () => {
+    const joined = await joinAs(biz, { ...JOIN, email: "card@example.com" });
+    const me = asMember(joined.body.card_token);
+    const empty = await me.call("GET", "/v1/wallet/card");
+    expect(empty.status).toBe(200);
+    expect(empty.headers["cache-control"]).toBe("no-store");
+    const memberId = empty.body.member.id;
+    expect(empty.body).toMatchObject({
+      business: { slug: biz.slug, name: "Café Test", currency: "EUR" },
+      member: { name: "Ana Souza", code: joined.body.member_code, locale: "pt-BR", marketing_consent: false },
+      card: {
+        points: { available: 0 },
+        stamp_cards: [{ stamp_card_id: card, stamps: 0, stamps_required: 3, stamps_to_next_reward: 3 }],
+        tier: { current: null, next: { name: "Gold", threshold: 5 } },
+      },
+      vouchers: [],
+      history: [],
+    });
+    const coffeeReward = empty.body.rewards.find((r: { id: string }) => r.id === coffee);
+    expect(coffeeReward).toMatchObject({
+      available: false,
+      blocked: "cost",
+      missing_stamps: 3,
+      missing_points: 0,
+    });
+
+    await purchase(biz, memberId, 3);
+    const full = (await me.call("GET", "/v1/wallet/card")).body;
+    expect(full.card.stamp_cards[0].stamps).toBe(3);
+    expect(full.card.points.available).toBe(12);
+    expect(full.rewards.find((r: { id: string }) => r.id === coffee)).toMatchObject({
+      available: true,
+      blocked: null,
+      missing_stamps: 0,
+    });
+    expect(full.rewards.find((r: { id: string }) => r.id === mug)).toMatchObject({
+      available: false,
+      missing_points: 8,
+    });
+    expect(full.history.length).toBeGreaterThanOrEqual(6);
+    expect(full.history[0]).not.toHaveProperty("actor");
+  });
+
+  it("redeems a reward once per idempotency key, naming the member on the ledger", async () => {
+    const joined = await joinAs(biz, { ...JOIN, email: "redeem@example.com" });
+    const me = asMember(joined.body.card_token);
+    const memberId = (await me.call("GET", "/v1/wallet/card")).body.member.id;
+    await purchase(biz, memberId, 3);
+    const headers = { "idempotency-key": "redeem-1" };
+    const first = await me.call("POST", "/v1/wallet/redemptions", { reward_id: coffee }, headers);
+    expect(first.status).toBe(201);
+    expect(first.body.voucher.code).toMatch(/^[A-Z0-9]{10}$/);
+    expect(first.body.member.stamps).toBe(0);
+    const again = await me.call("POST", "/v1/wallet/redemptions", { reward_id: coffee }, headers);
+    expect(again.status).toBe(200);
+    expect(again.body.voucher.code).toBe(first.body.voucher.code);
+    const vouchers = (await biz.call("GET", `/v1/members/${memberId}/vouchers`)).body.data;
+    expect(vouchers).toHaveLength(1);
+    const cardAfter = (await me.call("GET", "/v1/wallet/card")).body;
+    expect(cardAfter.vouchers[0]).toMatchObject({ code: first.body.voucher.code, status: "issued" });
+    const history = (await biz.call("GET", `/v1/members/${memberId}/history`)).body.data;
+    expect(history[0]).toMatchObject({ kind: "redeem", actor: `member:${memberId}` });
+
+    const broke = await me.call("POST", "/v1/wallet/redemptions", { reward_id: coffee });
+    expect(broke.status).toBe(409);
+    expect(broke.body.error.code).toBe("insufficient_stamps");
+    const bad = await me.call("POST", "/v1/wallet/redemptions", { reward_id: "nope" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("validation_failed");
+    const unknown = await me.call("POST", "/v1/wallet/redemptions", {
+      reward_id: "00000000-0000-4000-8000-000000000000",
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe("reward_not_found");
+  });
+
+  it("changes the member's language and marketing choice", async () => {
+    const joined = await joinAs(biz, { ...JOIN, email: "prefs@example.com" });
+    const me = asMember(joined.body.card_token);
+    const res = await me.call("PATCH", "/v1/wallet/me", { locale: "pl", marketing_consent: true });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ locale: "pl", marketing_consent: true });
+    expect((await me.call("GET", "/v1/wallet/card")).body.member).toMatchObject({
+      locale: "pl",
+      marketing_consent: true,
+    });
+    for (const body of [{}, { locale: "xx" }, { marketing_consent: "no" }, { name: "New name" }]) {
+      const bad = await me.call("PATCH", "/v1/wallet/me", body);
+      expect(bad.status, JSON.stringify(body)).toBe(400);
+      expect(bad.body.error.code).toBe("validation_failed");
+    }
+  });
+
+  it("refuses missing, malformed, staff, rotated and foreign tokens", async () => {
+    const joined = await joinAs(biz, { ...JOIN, email: "tokens@example.com" });
+    const token: string = joined.body.card_token;
+    const other = await publishedBusiness();
+    const foreign = (await joinAs(other, { ...JOIN, email: "tokens@example.com" })).body.card_token as string;
+    const forged = `rm_${biz.businessId.replace(/-/g, "")}_${foreign.split("_").at(-1)}`;
+    const routes: ["GET" | "POST" | "PATCH", string, unknown][] = [
+      ["GET", "/v1/wallet/card", undefined],
+      ["POST", "/v1/wallet/redemptions", { reward_id: coffee }],
+      ["PATCH", "/v1/wallet/me", { locale: "en" }],
+    ];
+    for (const [method, url, body] of routes) {
+      expect((await t.call(method, url, body)).status, `${url} without a token`).toBe(401);
+      for (const bad of ["nonsense", biz.token, `${token}x`, forged]) {
+        const res = await asMember(bad).call(method, url, body);
+        expect(res.status, `${url} with ${bad.slice(0, 12)}`).toBe(401);
+        expect(res.body.error.code).toBe("unauthorized");
+      }
+    }
+    // The other business's member reads only their own card.
+    const theirs = (await asMember(foreign).call("GET", "/v1/wallet/card")).body;
+    expect(theirs.business.slug).toBe(other.slug);
+    expect(JSON.stringify(theirs)).not.toContain(biz.businessId);
+    // A member token is no staff credential.
+    expect((await asMember(token).call("GET", "/v1/members")).status).toBe(401);
+    // Redeeming another business's reward with your own token finds nothing.
+    const res = await asMember(foreign).call("POST", "/v1/wallet/redemptions", { reward_id: coffee });
+    expect(res.status).toBe(404);
+  });
+});
+
+describe("card links from the dashboard", () => {
+  it("issues a new link that replaces the old one, for managers and owners only", async () => {
+    const joined = await joinAs(biz, { ...JOIN, email: "lost-phone@example.com" });
+    const old = asMember(joined.body.card_token);
+    const memberId = (await old.call("GET", "/v1/wallet/card")).body.member.id;
+    const res = await biz.call("POST", `/v1/members/${memberId}/card-link`);
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ member_id: memberId, member_code: joined.body.member_code });
+    expect(res.body.card_path).toBe(`/card/${biz.slug}#t=${res.body.card_token}`);
+    expect((await old.call("GET", "/v1/wallet/card")).status).toBe(401);
+    expect((await asMember(res.body.card_token).call("GET", "/v1/wallet/card")).status).toBe(200);
+
+    const cashier = await addStaff(t, biz, "cashier");
+    const denied = await cashier.session.call("POST", `/v1/members/${memberId}/card-link`);
+    expect(denied.status).toBe(403);
+    const manager = await addStaff(t, biz, "manager");
+    expect((await manager.session.call("POST", `/v1/members/${memberId}/card-link`)).status).toBe(201);
+    const missing = await biz.call("POST", "/v1/members/00000000-0000-4000-8000-000000000000/card-link");
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe("member_not_found");
+  });
+});
