@@ -1,0 +1,70 @@
+import type { FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { AppContext } from "../../context.ts";
+import { POSTER_SIZES } from "../../modules/launch-kit/index.ts";
+import { launchKit, posterPdf } from "../../use-cases/poster.ts";
+import type { ZodApp } from "../app.ts";
+import { ErrorResponse, Locale } from "../schemas.ts";
+
+const LaunchKitSchema = z.object({
+  join_url: z.string().describe("The link customers open or scan to join: `<origin>/join/<slug>`"),
+  locale: Locale,
+  headline: z.string().describe("The program in one sentence, in `locale`"),
+  tiers_line: z.string().nullable().describe("A line naming the tiers; null without tiers"),
+  published_at: z.string().nullable().describe("null: the join link opens only after publishing"),
+});
+
+const LocaleQuery = Locale.optional().describe("Language of the texts; the business's language by default");
+
+/** Where the web app is served, as the client reached it (behind a proxy: with TRUST_PROXY). */
+function originOf(req: FastifyRequest): string {
+  return `${req.protocol}://${req.host}`;
+}
+
+/** The launch kit: the join link, the program in one sentence and a printable poster. */
+export async function launchKitRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
+  app.get(
+    "/launch-kit",
+    {
+      config: { role: "manager" },
+      schema: {
+        tags: ["launch-kit"],
+        summary: "The join link and the program in one sentence",
+        description:
+          "What the poster says, to preview it. Manager or owner. Errors: `validation_failed` (400), `forbidden` (403).",
+        querystring: z.strictObject({ locale: LocaleQuery }),
+        response: { 200: LaunchKitSchema, 400: ErrorResponse, 403: ErrorResponse },
+      },
+    },
+    async (req) => launchKit(ctx, req.actor, { origin: originOf(req), locale: req.query.locale }),
+  );
+
+  app.get(
+    "/launch-kit/poster.pdf",
+    {
+      config: { role: "manager" },
+      schema: {
+        tags: ["launch-kit"],
+        summary: "A printable poster (PDF)",
+        description:
+          "The business's name, the program in one sentence, a large QR code of the join link and the link in text, on A4 or A5. Manager or owner. Errors: `validation_failed` (400: a size other than a4 or a5, or an unknown locale), `forbidden` (403).",
+        querystring: z.strictObject({
+          size: z.enum(POSTER_SIZES).default("a4").describe("Paper size"),
+          locale: LocaleQuery,
+        }),
+      },
+    },
+    async (req, reply) => {
+      const pdf = await posterPdf(ctx, req.actor, {
+        origin: originOf(req),
+        size: req.query.size,
+        locale: req.query.locale,
+      });
+      return reply
+        .header("content-type", "application/pdf")
+        .header("content-disposition", `attachment; filename="poster-${req.query.size}.pdf"`)
+        .header("cache-control", "no-store")
+        .send(pdf);
+    },
+  );
+}

@@ -1,0 +1,8 @@
+/**
+ * The launch kit: what a business prints to get its first members — a poster with the program in
+ * one sentence and a QR code of the join link, in the customers' language.
+ */
+export { POSTER_LOCALES, type PosterLocale, posterLocale } from "./messages.ts";
+export { POSTER_SIZES, type PosterInput, type PosterSize, renderPoster } from "./poster.ts";
+export { describeProgram, type ProgramFacts, type ProgramSentence } from "./program.ts";
+export { qrModules } from "./qr.ts";

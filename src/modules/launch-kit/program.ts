@@ -1,0 +1,71 @@
+import { listOf, type PosterLocale, posterMessage } from "./messages.ts";
+
+/** What the poster needs to know about a program to tell it in one sentence. */
+export interface ProgramFacts {
+  currency: string;
+  points: { enabled: boolean; earn_points: number; earn_per_minor: number };
+  stampCards: { id: string; name: string; stamps_required: number }[];
+  /** Lowest rank first. */
+  tiers: { name: string; rank: number }[];
+  rewards: { name: string; cost_points: number | null; stamp_card_id: string | null; active: boolean }[];
+}
+
+export interface ProgramSentence {
+  /** The program in one sentence: what to collect and what it brings. */
+  headline: string;
+  /** A second line naming the tiers above the first, or null. */
+  tiers_line: string | null;
+}
+
+/**
+ * Tells a program in one sentence in the customer's language: a stamp card and its reward come
+ * first (the simplest promise), then points and the cheapest reward, then tiers.
+ *
+ * @example describeProgram("nl", facts) // { headline: "Verzamel 10 stempels en krijg Gratis koffie.", tiers_line: null }
+ */
+export function describeProgram(locale: PosterLocale, facts: ProgramFacts): ProgramSentence {
+  const rewards = facts.rewards.filter((r) => r.active);
+  const tiers = [...facts.tiers].sort((a, b) => a.rank - b.rank).map((t) => t.name);
+  const card = facts.stampCards[0];
+  const pointsReward = rewards
+    .filter((r) => r.cost_points !== null)
+    .sort((a, b) => (a.cost_points ?? 0) - (b.cost_points ?? 0))[0];
+  let headline: string;
+  if (card) {
+    const reward = rewards.find((r) => r.stamp_card_id === card.id);
+    headline = reward
+      ? posterMessage(locale, "stamps_reward", { count: card.stamps_required, reward: reward.name })
+      : posterMessage(locale, "stamps", { count: card.stamps_required, card: card.name });
+  } else if (facts.points.enabled && facts.points.earn_points > 0) {
+    const values = {
+      points: facts.points.earn_points,
+      amount: money(facts.points.earn_per_minor, facts.currency, locale),
+    };
+    headline = pointsReward
+      ? posterMessage(locale, "points_reward", { ...values, reward: pointsReward.name })
+      : posterMessage(locale, "points", values);
+  } else if (tiers.length > 0) {
+    return {
+      headline: posterMessage(locale, "tiers_only", { tiers: listOf(locale, tiers) }),
+      tiers_line: null,
+    };
+  } else {
+    headline = posterMessage(locale, "plain");
+  }
+  // The first tier is where everyone starts only when it has no threshold; naming all is clearer.
+  const tiers_line =
+    tiers.length > 0 ? posterMessage(locale, "tiers_line", { tiers: listOf(locale, tiers) }) : null;
+  return { headline, tiers_line };
+}
+
+function money(amountMinor: number, currency: string, locale: string): string {
+  const format = new Intl.NumberFormat(locale, { style: "currency", currency });
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  const major = amountMinor / 10 ** digits;
+  // "€ 1" reads better than "€ 1,00" on a poster when the amount is whole.
+  return new Intl.NumberFormat(locale, {
+    style: "currency",
+    currency,
+    ...(Number.isInteger(major) ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : {}),
+  }).format(major);
+}

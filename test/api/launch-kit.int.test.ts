@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
+import { addStaff } from "../helpers/staff.ts";
+
+let t: TestApp;
+let owner: Tenant;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  owner = await t.signup({
+    locale: "pl",
+    currency: "PLN",
+    timezone: "Europe/Warsaw",
+    name: "Kawiarnia Żółw",
+  });
+  const card = await owner.call("POST", "/v1/stamp-cards", {
+    name: "Kawa",
+    stamps_required: 5,
+    earn_on: "visit",
+  });
+  await owner.call("POST", "/v1/rewards", {
+    name: "Darmowa kawa",
+    type: "free_product",
+    value: { product_name: "Kawa" },
+    stamp_card_id: card.body.id,
+  });
+});
+afterAll(async () => t?.close());
+
+/** The poster as bytes (the JSON helper would decode the PDF as text). */
+async function poster(token: string, query = "") {
+  const res = await t.app.inject({
+    method: "GET",
+    url: `/v1/launch-kit/poster.pdf${query}`,
+    headers: { authorization: `Bearer ${token}`, host: "loyalty.example.com" },
+  });
+  return { status: res.statusCode, headers: res.headers, bytes: res.rawPayload, json: () => res.json() };
+}
+
+/** The page size of a one-page PDF, in points. */
+function mediaBox(pdf: Buffer): number[] {
+  const match = /\/MediaBox \[([^\]]+)\]/.exec(pdf.toString("latin1"));
+  return (match?.[1] ?? "").trim().split(/\s+/).map(Number);
+}
+
+describe("the launch kit", () => {
+  it("tells the join link and the program in the business's language", async () => {
+    const res = await owner.call("GET", "/v1/launch-kit", undefined, { host: "loyalty.example.com" });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      join_url: `http://loyalty.example.com/join/${owner.slug}`,
+      locale: "pl",
+      headline: "Zbierz 5 pieczątek i odbierz nagrodę: Darmowa kawa.",
+      tiers_line: null,
+      published_at: null,
+    });
+    const english = await owner.call("GET", "/v1/launch-kit?locale=en");
+    expect(english.body.headline).toBe("Collect 5 stamps and get Darmowa kawa.");
+  });
+
+  it("renders an A4 poster by default and an A5 one on request", async () => {
+    const a4 = await poster(owner.token);
+    expect(a4.status).toBe(200);
+    expect(a4.headers["content-type"]).toBe("application/pdf");
+    expect(a4.headers["content-disposition"]).toContain("attachment");
+    expect(a4.bytes.subarray(0, 5).toString("latin1")).toBe("%PDF-");
+    expect(a4.bytes.subarray(-6).toString("latin1")).toContain("%%EOF");
+    expect(mediaBox(a4.bytes).map(Math.round)).toEqual([0, 0, 595, 842]);
+
+    const a5 = await poster(owner.token, "?size=a5&locale=pt-BR");
+    expect(a5.status).toBe(200);
+    expect(mediaBox(a5.bytes).map(Math.round)).toEqual([0, 0, 420, 595]);
+  });
+
+  it("embeds a font that has the Polish letters and names the join link", async () => {
+    const pdf = (await poster(owner.token)).bytes.toString("latin1");
+    expect(pdf).toContain("DejaVuSans");
+    expect(pdf).toMatch(/\/FontFile2/);
+    // The document's subject is the join link the QR code encodes.
+    expect(pdf).toMatch(/\/Subject \d+ 0 R/);
+    expect(pdf).toContain(`(http://loyalty.example.com/join/${owner.slug})`);
+  });
+
+  it.each([
+    ["?size=a3", "size"],
+    ["?size=A4x", "size"],
+    ["?locale=de", "locale"],
+    ["?colour=red", ""],
+  ])("refuses %s with validation_failed", async (query, field) => {
+    const res = await poster(owner.token, query);
+    expect(res.status).toBe(400);
+    expect(res.json().error.code).toBe("validation_failed");
+    if (field) expect(res.json().error.details.issues[0].path).toBe(field);
+  });
+
+  it("is for managers and owners, not cashiers", async () => {
+    const cashier = await addStaff(t, owner, "cashier");
+    const manager = await addStaff(t, owner, "manager");
+    const refused = await poster(cashier.session.token);
+    expect(refused.status).toBe(403);
+    expect(refused.json().error.code).toBe("forbidden");
+    expect((await cashier.session.call("GET", "/v1/launch-kit")).status).toBe(403);
+    expect((await poster(manager.session.token)).status).toBe(200);
+  });
+
+  it("gives another business its own poster, never this one's", async () => {
+    const other = await t.signup({ name: "Bakkerij Bol" });
+    const kit = await other.call("GET", "/v1/launch-kit");
+    expect(kit.body.join_url).toMatch(new RegExp(`/join/${other.slug}$`));
+    const pdf = (await poster(other.token)).bytes.toString("latin1");
+    expect(pdf).toContain(`/join/${other.slug})`);
+    expect(pdf).not.toContain(owner.slug);
+  });
+
+  it("says when the program is live", async () => {
+    await owner.call("POST", "/v1/program/publish");
+    const res = await owner.call("GET", "/v1/launch-kit");
+    expect(res.body.published_at).toBe(t.clock.now().toISOString());
+  });
+
+  it("needs a session", async () => {
+    const res = await t.call("GET", "/v1/launch-kit/poster.pdf");
+    expect(res.status).toBe(401);
+  });
+});
