@@ -6,7 +6,7 @@ import type { ZodApp } from "../app.ts";
 import { ErrorResponse } from "../schemas.ts";
 import { BusinessSchema } from "./business.ts";
 
-const ProgramSchema = z.object({
+export const ProgramSchema = z.object({
   version: z.int().describe("Goes up by one with every change"),
   updated_at: z.string(),
   config: ProgramConfig,

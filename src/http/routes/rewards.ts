@@ -18,7 +18,7 @@ import type { ZodApp } from "../app.ts";
 import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
 import { RedemptionSchema } from "./vouchers.ts";
 
-const RewardSchema = z.object({
+export const RewardSchema = z.object({
   id: z.string(),
   name: z.string(),
   description: z.string().nullable(),

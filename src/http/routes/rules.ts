@@ -17,7 +17,7 @@ import {
 import type { ZodApp } from "../app.ts";
 import { ErrorResponse, IdParams } from "../schemas.ts";
 
-const RuleSchema = z.object({
+export const RuleSchema = z.object({
   id: z.string(),
   name: z.string(),
   description: z.string().nullable(),

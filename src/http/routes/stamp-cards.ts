@@ -15,7 +15,7 @@ import {
 import type { ZodApp } from "../app.ts";
 import { ErrorResponse, IdParams } from "../schemas.ts";
 
-const StampCardSchema = z.object({
+export const StampCardSchema = z.object({
   id: z.string(),
   name: z.string(),
   stamps_required: z.int(),

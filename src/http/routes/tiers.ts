@@ -13,7 +13,7 @@ import {
 import type { ZodApp } from "../app.ts";
 import { ErrorResponse, IdParams } from "../schemas.ts";
 
-const TierSchema = z.object({
+export const TierSchema = z.object({
   id: z.string(),
   name: z.string(),
   rank: z.int(),

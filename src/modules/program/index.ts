@@ -51,23 +51,31 @@ export async function updateProgram(
   config: ProgramConfig,
   now: Date,
 ): Promise<ProgramDto> {
+  return db.transaction().execute((tx) => updateProgramInTx(tx, actor, config, now));
+}
+
+/** Like `updateProgram`, inside the caller's transaction (a program template changes more at once). */
+export async function updateProgramInTx(
+  tx: Tx,
+  actor: Actor,
+  config: ProgramConfig,
+  now: Date,
+): Promise<ProgramDto> {
   const parsed = ProgramConfig.parse(config);
-  return db.transaction().execute(async (tx) => {
-    const row = await tx
-      .updateTable("programs")
-      .set({ config: JSON.stringify(parsed), version: sql<number>`version + 1`, updated_at: now })
-      .where("business_id", "=", actor.businessId)
-      .returning(["version", "updated_at"])
-      .executeTakeFirst();
-    if (!row) throw notFound("business", actor.businessId);
-    await audit(tx, actor, now, {
-      action: "program.updated",
-      targetType: "program",
-      targetId: actor.businessId,
-      data: { version: row.version, config: parsed },
-    });
-    return { version: row.version, updated_at: row.updated_at.toISOString(), config: parsed };
+  const row = await tx
+    .updateTable("programs")
+    .set({ config: JSON.stringify(parsed), version: sql<number>`version + 1`, updated_at: now })
+    .where("business_id", "=", actor.businessId)
+    .returning(["version", "updated_at"])
+    .executeTakeFirst();
+  if (!row) throw notFound("business", actor.businessId);
+  await audit(tx, actor, now, {
+    action: "program.updated",
+    targetType: "program",
+    targetId: actor.businessId,
+    data: { version: row.version, config: parsed },
   });
+  return { version: row.version, updated_at: row.updated_at.toISOString(), config: parsed };
 }
 
 /**

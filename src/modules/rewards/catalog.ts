@@ -152,6 +152,16 @@ const toDate = (value: string | null) => (value === null ? null : new Date(value
  * @example await createReward(db, actor, { type: "free_product", value: { product_name: "Latte" }, name: "Free latte", cost_points: 100, ... }, now)
  */
 export async function createReward(db: Db, actor: Actor, input: RewardInput, now: Date): Promise<RewardDto> {
+  return db.transaction().execute((tx) => createRewardInTx(tx, actor, input, now));
+}
+
+/** Like `createReward`, inside the caller's transaction (a program template creates several things at once). */
+export async function createRewardInTx(
+  tx: Tx,
+  actor: Actor,
+  input: RewardInput,
+  now: Date,
+): Promise<RewardDto> {
   const row: RewardsTable = {
     business_id: actor.businessId,
     id: newId(now.getTime()),
@@ -172,37 +182,35 @@ export async function createReward(db: Db, actor: Actor, input: RewardInput, now
     created_at: now,
     updated_at: now,
   };
-  return db.transaction().execute(async (tx) => {
-    await lockProgram(tx, actor.businessId);
-    await checkTerms(tx, actor.businessId, row, { card: true, tiers: true });
-    const { count } = await tx
-      .selectFrom("rewards")
-      .select((eb) => eb.fn.countAll<number>().as("count"))
-      .where("business_id", "=", actor.businessId)
-      .where("archived_at", "is", null)
-      .executeTakeFirstOrThrow();
-    if (Number(count) >= MAX_ACTIVE_REWARDS) {
-      throw conflict(
-        "reward_catalog_full",
-        `A business can offer at most ${MAX_ACTIVE_REWARDS} rewards at once; archive one first.`,
-      );
-    }
-    await tx
-      .insertInto("rewards")
-      .values({
-        ...row,
-        value: JSON.stringify(row.value),
-        eligible_tier_ids: JSON.stringify(row.eligible_tier_ids),
-      })
-      .execute();
-    await audit(tx, actor, now, {
-      action: "reward.created",
-      targetType: "reward",
-      targetId: row.id,
-      data: { ...input },
-    });
-    return rewardDto(row);
+  await lockProgram(tx, actor.businessId);
+  await checkTerms(tx, actor.businessId, row, { card: true, tiers: true });
+  const { count } = await tx
+    .selectFrom("rewards")
+    .select((eb) => eb.fn.countAll<number>().as("count"))
+    .where("business_id", "=", actor.businessId)
+    .where("archived_at", "is", null)
+    .executeTakeFirstOrThrow();
+  if (Number(count) >= MAX_ACTIVE_REWARDS) {
+    throw conflict(
+      "reward_catalog_full",
+      `A business can offer at most ${MAX_ACTIVE_REWARDS} rewards at once; archive one first.`,
+    );
+  }
+  await tx
+    .insertInto("rewards")
+    .values({
+      ...row,
+      value: JSON.stringify(row.value),
+      eligible_tier_ids: JSON.stringify(row.eligible_tier_ids),
+    })
+    .execute();
+  await audit(tx, actor, now, {
+    action: "reward.created",
+    targetType: "reward",
+    targetId: row.id,
+    data: { ...input },
   });
+  return rewardDto(row);
 }
 
 /** A value that does not fit the type fails like any other invalid body field. */

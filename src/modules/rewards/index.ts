@@ -7,6 +7,7 @@ export { availableRewards, pickAvailable, type RewardCandidate, rewardCandidates
 export {
   archiveReward,
   createReward,
+  createRewardInTx,
   getRedeemableReward,
   getReward,
   listRewards,

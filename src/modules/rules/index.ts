@@ -227,6 +227,11 @@ function rowValues(state: RuleState) {
  * @example await createRule(db, actor, RuleInput.parse({ name: "Double Tuesdays", trigger: "purchase", conditions: { days_of_week: [2] }, effect: { type: "multiplier", factor_bp: 20000 } }), now)
  */
 export async function createRule(db: Db, actor: Actor, input: RuleInput, now: Date): Promise<RuleDto> {
+  return db.transaction().execute((tx) => createRuleInTx(tx, actor, input, now));
+}
+
+/** Like `createRule`, inside the caller's transaction (a program template creates several things at once). */
+export async function createRuleInTx(tx: Tx, actor: Actor, input: RuleInput, now: Date): Promise<RuleDto> {
   const state: RuleState = {
     name: input.name,
     description: input.description ?? null,
@@ -241,41 +246,39 @@ export async function createRule(db: Db, actor: Actor, input: RuleInput, now: Da
     ends_at: toDate(input.ends_at),
     active: input.active,
   };
-  return db.transaction().execute(async (tx) => {
-    await lockProgram(tx, actor.businessId);
-    await assertValidRule(tx, actor.businessId, state, { effect: true, conditions: true });
-    const { count } = await tx
-      .selectFrom("earning_rules")
-      .select((eb) => eb.fn.countAll<number>().as("count"))
-      .where("business_id", "=", actor.businessId)
-      .where("archived_at", "is", null)
-      .executeTakeFirstOrThrow();
-    if (Number(count) >= MAX_RULES) {
-      throw conflict(
-        "rule_limit_reached",
-        `A business can have at most ${MAX_RULES} rules; archive one first.`,
-      );
-    }
-    const row: EarningRulesTable = {
-      business_id: actor.businessId,
-      id: newId(now.getTime()),
-      ...state,
-      archived_at: null,
-      created_at: now,
-      updated_at: now,
-    };
-    await tx
-      .insertInto("earning_rules")
-      .values({ ...row, ...rowValues(state) })
-      .execute();
-    await audit(tx, actor, now, {
-      action: "rule.created",
-      targetType: "rule",
-      targetId: row.id,
-      data: { ...input },
-    });
-    return ruleDto(row);
+  await lockProgram(tx, actor.businessId);
+  await assertValidRule(tx, actor.businessId, state, { effect: true, conditions: true });
+  const { count } = await tx
+    .selectFrom("earning_rules")
+    .select((eb) => eb.fn.countAll<number>().as("count"))
+    .where("business_id", "=", actor.businessId)
+    .where("archived_at", "is", null)
+    .executeTakeFirstOrThrow();
+  if (Number(count) >= MAX_RULES) {
+    throw conflict(
+      "rule_limit_reached",
+      `A business can have at most ${MAX_RULES} rules; archive one first.`,
+    );
+  }
+  const row: EarningRulesTable = {
+    business_id: actor.businessId,
+    id: newId(now.getTime()),
+    ...state,
+    archived_at: null,
+    created_at: now,
+    updated_at: now,
+  };
+  await tx
+    .insertInto("earning_rules")
+    .values({ ...row, ...rowValues(state) })
+    .execute();
+  await audit(tx, actor, now, {
+    action: "rule.created",
+    targetType: "rule",
+    targetId: row.id,
+    data: { ...input },
   });
+  return ruleDto(row);
 }
 
 /**

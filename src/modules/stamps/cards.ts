@@ -175,46 +175,54 @@ export async function createStampCard(
   input: StampCardInput,
   now: Date,
 ): Promise<StampCardDto> {
+  return db.transaction().execute((tx) => createStampCardInTx(tx, actor, input, now));
+}
+
+/** Like `createStampCard`, inside the caller's transaction (a program template creates several things at once). */
+export async function createStampCardInTx(
+  tx: Tx,
+  actor: Actor,
+  input: StampCardInput,
+  now: Date,
+): Promise<StampCardDto> {
   const itemMatch = itemMatchFor(input.earn_on, input.item_match, input.item_match != null);
-  return db.transaction().execute(async (tx) => {
-    await lockProgram(tx, actor.businessId);
-    const { count } = await tx
-      .selectFrom("stamp_cards")
-      .select((eb) => eb.fn.countAll<number>().as("count"))
-      .where("business_id", "=", actor.businessId)
-      .where("archived_at", "is", null)
-      .executeTakeFirstOrThrow();
-    if (Number(count) >= MAX_ACTIVE_STAMP_CARDS) {
-      throw conflict(
-        "stamp_card_limit_reached",
-        `A business can run at most ${MAX_ACTIVE_STAMP_CARDS} stamp cards at once; archive one first.`,
-      );
-    }
-    const row: StampCardsTable = {
-      business_id: actor.businessId,
-      id: newId(now.getTime()),
-      name: input.name,
-      stamps_required: input.stamps_required,
-      earn_on: input.earn_on,
-      min_spend_minor: input.min_spend_minor,
-      item_match: itemMatch,
-      max_stamps_per_purchase: input.max_stamps_per_purchase,
-      archived_at: null,
-      created_at: now,
-      updated_at: now,
-    };
-    await tx
-      .insertInto("stamp_cards")
-      .values({ ...row, item_match: JSON.stringify(itemMatch) })
-      .execute();
-    await audit(tx, actor, now, {
-      action: "stamp_card.created",
-      targetType: "stamp_card",
-      targetId: row.id,
-      data: { ...input },
-    });
-    return stampCardDto(row);
+  await lockProgram(tx, actor.businessId);
+  const { count } = await tx
+    .selectFrom("stamp_cards")
+    .select((eb) => eb.fn.countAll<number>().as("count"))
+    .where("business_id", "=", actor.businessId)
+    .where("archived_at", "is", null)
+    .executeTakeFirstOrThrow();
+  if (Number(count) >= MAX_ACTIVE_STAMP_CARDS) {
+    throw conflict(
+      "stamp_card_limit_reached",
+      `A business can run at most ${MAX_ACTIVE_STAMP_CARDS} stamp cards at once; archive one first.`,
+    );
+  }
+  const row: StampCardsTable = {
+    business_id: actor.businessId,
+    id: newId(now.getTime()),
+    name: input.name,
+    stamps_required: input.stamps_required,
+    earn_on: input.earn_on,
+    min_spend_minor: input.min_spend_minor,
+    item_match: itemMatch,
+    max_stamps_per_purchase: input.max_stamps_per_purchase,
+    archived_at: null,
+    created_at: now,
+    updated_at: now,
+  };
+  await tx
+    .insertInto("stamp_cards")
+    .values({ ...row, item_match: JSON.stringify(itemMatch) })
+    .execute();
+  await audit(tx, actor, now, {
+    action: "stamp_card.created",
+    targetType: "stamp_card",
+    targetId: row.id,
+    data: { ...input },
   });
+  return stampCardDto(row);
 }
 
 /**

@@ -2,6 +2,7 @@
 export {
   archiveStampCard,
   createStampCard,
+  createStampCardInTx,
   getStampCard,
   listActiveStampCards,
   listStampCards,

@@ -165,37 +165,40 @@ function assertLadder(tiers: Pick<Tier, "name" | "rank" | "threshold">[], change
  * @example await createTier(db, actor, { name: "Gold", rank: 2, threshold: 50_000, earn_multiplier_bp: 15_000, benefits: [] }, now)
  */
 export async function createTier(db: Db, actor: Actor, input: TierInput, now: Date): Promise<TierDto> {
-  return db.transaction().execute(async (tx) => {
-    await lockProgram(tx, actor.businessId);
-    const active = await listActiveTiers(tx, actor.businessId);
-    if (active.length >= MAX_ACTIVE_TIERS) {
-      throw conflict(
-        "tier_limit_reached",
-        `A business can have at most ${MAX_ACTIVE_TIERS} active tiers; archive one first.`,
-      );
-    }
-    const id = newId(now.getTime());
-    assertLadder([...active, input], input);
-    const row: TiersTable = {
-      business_id: actor.businessId,
-      id,
-      ...input,
-      archived_at: null,
-      created_at: now,
-      updated_at: now,
-    };
-    await tx
-      .insertInto("tiers")
-      .values({ ...row, benefits: JSON.stringify(input.benefits) })
-      .execute();
-    await audit(tx, actor, now, {
-      action: "tier.created",
-      targetType: "tier",
-      targetId: id,
-      data: { ...input },
-    });
-    return tierDto(row);
+  return db.transaction().execute((tx) => createTierInTx(tx, actor, input, now));
+}
+
+/** Like `createTier`, inside the caller's transaction (a program template creates several things at once). */
+export async function createTierInTx(tx: Tx, actor: Actor, input: TierInput, now: Date): Promise<TierDto> {
+  await lockProgram(tx, actor.businessId);
+  const active = await listActiveTiers(tx, actor.businessId);
+  if (active.length >= MAX_ACTIVE_TIERS) {
+    throw conflict(
+      "tier_limit_reached",
+      `A business can have at most ${MAX_ACTIVE_TIERS} active tiers; archive one first.`,
+    );
+  }
+  const id = newId(now.getTime());
+  assertLadder([...active, input], input);
+  const row: TiersTable = {
+    business_id: actor.businessId,
+    id,
+    ...input,
+    archived_at: null,
+    created_at: now,
+    updated_at: now,
+  };
+  await tx
+    .insertInto("tiers")
+    .values({ ...row, benefits: JSON.stringify(input.benefits) })
+    .execute();
+  await audit(tx, actor, now, {
+    action: "tier.created",
+    targetType: "tier",
+    targetId: id,
+    data: { ...input },
   });
+  return tierDto(row);
 }
 
 /**
