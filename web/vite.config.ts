@@ -44,6 +44,8 @@ export default defineConfig({
     target: "es2022",
     assetsInlineLimit: 0,
     chunkSizeWarningLimit: 600,
+    // .vite/manifest.json: which chunks each page loads (the wallet's size budget reads it).
+    manifest: true,
   },
   server: { proxy: { "/v1": "http://127.0.0.1:3000", "/docs": "http://127.0.0.1:3000" } },
 });

@@ -1,0 +1,707 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { ApiError, api, newKey } from "../api.ts";
+import { formatDate, formatDateTime, formatMoney } from "../i18n/format.ts";
+import { LOCALES, type Locale, useT } from "../i18n/index.tsx";
+import { Link } from "../router.tsx";
+import { ErrorMessage, TopBar } from "../ui/components.tsx";
+import { JUST_JOINED } from "./join.tsx";
+import { rewardCost, rewardValue } from "./program.tsx";
+import { QrCode } from "./qr.tsx";
+import {
+  adoptTokenFromAddress,
+  cachedCard,
+  cardLink,
+  cardToken,
+  forgetCard,
+  saveCachedCard,
+} from "./storage.ts";
+import type { CardReward, Redemption, Voucher, WalletCard } from "./types.ts";
+
+type Load =
+  | { state: "loading" }
+  | { state: "no-token" }
+  | { state: "invalid" }
+  | { state: "error"; error: unknown }
+  | { state: "ready"; card: WalletCard; offline: boolean };
+
+/** Header the service worker sets on a card it answers from its cache (the phone is offline). */
+const FROM_CACHE = "x-regulars-from-cache";
+
+async function fetchCard(slug: string, token: string): Promise<{ card: WalletCard; offline: boolean }> {
+  let response: Response;
+  try {
+    response = await fetch(`/v1/wallet/card?business=${encodeURIComponent(slug)}`, {
+      headers: { accept: "application/json", authorization: `Bearer ${token}` },
+      credentials: "omit",
+    });
+  } catch {
+    throw new ApiError(0, "network_error", "The server could not be reached.");
+  }
+  const body = (await response.json().catch(() => undefined)) as
+    | (WalletCard & { error?: { code: string; message: string } })
+    | undefined;
+  if (!response.ok || !body) {
+    throw new ApiError(response.status, body?.error?.code ?? "http_error", body?.error?.message ?? "");
+  }
+  return { card: body, offline: response.headers.get(FROM_CACHE) === "1" };
+}
+
+export function CardPage({ slug }: { slug: string }) {
+  const { t, locale, setLocale, chosen } = useT();
+  const [load, setLoad] = useState<Load>({ state: "loading" });
+  const [justJoined] = useState(() => sessionStorage.getItem(JUST_JOINED) === slug);
+  const token = useRef<string | null>(null);
+
+  const refresh = useCallback(async () => {
+    const current = cardToken(slug);
+    token.current = current;
+    if (!current) {
+      setLoad({ state: "no-token" });
+      return;
+    }
+    try {
+      const { card, offline } = await fetchCard(slug, current);
+      if (!offline) saveCachedCard(slug, card);
+      setLoad({ state: "ready", card, offline });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        forgetCard(slug);
+        setLoad({ state: "invalid" });
+        return;
+      }
+      const cached = cachedCard(slug);
+      if (error instanceof ApiError && error.code === "network_error" && cached) {
+        setLoad({ state: "ready", card: cached, offline: true });
+      } else setLoad((previous) => (previous.state === "ready" ? previous : { state: "error", error }));
+    }
+  }, [slug]);
+
+  useEffect(() => {
+    adoptTokenFromAddress(slug);
+    sessionStorage.removeItem(JUST_JOINED);
+    void refresh();
+    const onVisible = () => {
+      if (document.visibilityState === "visible") void refresh();
+    };
+    window.addEventListener("focus", onVisible);
+    document.addEventListener("visibilitychange", onVisible);
+    window.addEventListener("online", onVisible);
+    return () => {
+      window.removeEventListener("focus", onVisible);
+      document.removeEventListener("visibilitychange", onVisible);
+      window.removeEventListener("online", onVisible);
+    };
+  }, [slug, refresh]);
+
+  // The business's own web app manifest: "Add to home screen" installs this card.
+  useEffect(() => {
+    const link = document.createElement("link");
+    link.rel = "manifest";
+    link.href = `/v1/public/businesses/${encodeURIComponent(slug)}/manifest.webmanifest`;
+    document.head.appendChild(link);
+    return () => link.remove();
+  }, [slug]);
+
+  const card = load.state === "ready" ? load.card : null;
+  const memberLocale = card?.member.locale ?? null;
+  // The member's language follows them from phone to phone, unless they picked one here.
+  useEffect(() => {
+    if (!card) return;
+    const saved = (LOCALES as readonly string[]).includes(memberLocale ?? "")
+      ? (memberLocale as Locale)
+      : null;
+    if (!chosen && saved && saved !== locale) setLocale(saved, { remember: false });
+  }, [card, memberLocale, chosen, locale, setLocale]);
+  useEffect(() => {
+    if (
+      !card ||
+      !chosen ||
+      load.state !== "ready" ||
+      load.offline ||
+      memberLocale === locale ||
+      !token.current
+    )
+      return;
+    api("PATCH", "/v1/wallet/me", { locale }, { token: token.current })
+      .then(() =>
+        setLoad((previous) =>
+          previous.state === "ready"
+            ? { ...previous, card: { ...previous.card, member: { ...previous.card.member, locale } } }
+            : previous,
+        ),
+      )
+      .catch(() => {});
+  }, [card, chosen, locale, memberLocale, load]);
+
+  useEffect(() => {
+    if (card) document.title = card.business.name;
+  }, [card]);
+
+  if (load.state === "loading") return <div className="loading" aria-busy="true" />;
+  if (load.state !== "ready") {
+    return (
+      <>
+        <TopBar />
+        <main className="phone wallet">
+          {load.state === "error" ? (
+            <ErrorMessage error={load.error} />
+          ) : (
+            <>
+              <h1>
+                {load.state === "invalid" ? t("wallet.card.invalid.title") : t("wallet.card.none.title")}
+              </h1>
+              <p>{load.state === "invalid" ? t("wallet.card.invalid.body") : t("wallet.card.none.body")}</p>
+              <Link className="button" href={`/join/${encodeURIComponent(slug)}`}>
+                {t("wallet.card.none.join")}
+              </Link>
+            </>
+          )}
+        </main>
+      </>
+    );
+  }
+  return (
+    <CardView
+      card={load.card}
+      offline={load.offline}
+      token={token.current ?? ""}
+      justJoined={justJoined}
+      onChange={refresh}
+    />
+  );
+}
+
+function CardView({
+  card,
+  offline,
+  token,
+  justJoined,
+  onChange,
+}: {
+  card: WalletCard;
+  offline: boolean;
+  token: string;
+  justJoined: boolean;
+  onChange: () => Promise<void>;
+}) {
+  const { t, locale } = useT();
+  const { business, member } = card;
+  const tz = business.timezone;
+  const [shown, setShown] = useState<Voucher | null>(null);
+  const active = card.vouchers.filter((v) => v.status === "issued");
+  const past = card.vouchers.filter((v) => v.status !== "issued");
+  return (
+    <>
+      <TopBar title={business.name} home={`/card/${encodeURIComponent(business.slug)}`} />
+      <main className="phone wallet stack">
+        {offline ? (
+          <div className="alert warn" role="status">
+            {t("wallet.card.offline", { time: formatDateTime(card.updated_at, locale, tz) })}
+          </div>
+        ) : null}
+        {justJoined ? (
+          <div className="alert ok" role="status">
+            {t("wallet.card.welcome", { business: business.name })}
+          </div>
+        ) : null}
+        <section className="card wallet-member" aria-labelledby="member-title">
+          <h1 id="member-title">
+            {member.name ? t("wallet.card.hello", { name: member.name }) : business.name}
+          </h1>
+          <p className="muted">{t("wallet.card.showAtCounter")}</p>
+          <QrCode value={member.code} label={t("wallet.card.qrLabel", { code: member.code })} />
+          <p className="wallet-code">
+            <span className="visually-hidden">{t("wallet.card.codeLabel")}: </span>
+            {member.code}
+          </p>
+        </section>
+
+        {card.card.stamp_cards.map((stamps) => (
+          <StampCard key={stamps.stamp_card_id} stamps={stamps} />
+        ))}
+
+        {business.program.points ? <Points card={card} /> : null}
+        {card.card.tier ? <Tier card={card} /> : null}
+
+        <Rewards card={card} token={token} offline={offline} onRedeemed={setShown} onChange={onChange} />
+
+        {active.length > 0 ? (
+          <section className="card stack" aria-labelledby="vouchers-title">
+            <h2 id="vouchers-title">{t("wallet.vouchers.title")}</h2>
+            <ul className="wallet-list">
+              {active.map((v) => (
+                <li key={v.id} className="row">
+                  <span className="wallet-grow">
+                    <strong>{v.reward.name}</strong>
+                    <br />
+                    <span className="muted">
+                      {t("wallet.vouchers.validUntil", { date: formatDate(v.expires_at, locale, tz) })}
+                    </span>
+                  </span>
+                  <button type="button" className="button secondary" onClick={() => setShown(v)}>
+                    {t("wallet.vouchers.show")}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </section>
+        ) : null}
+
+        <History card={card} />
+
+        {past.length > 0 ? (
+          <section className="card stack" aria-labelledby="past-vouchers-title">
+            <h2 id="past-vouchers-title">{t("wallet.vouchers.pastTitle")}</h2>
+            <ul className="wallet-list">
+              {past.map((v) => (
+                <li key={v.id}>
+                  {t("wallet.vouchers.past", {
+                    reward: v.reward.name,
+                    status: v.status,
+                    date: formatDate(v.redeemed_at ?? v.expires_at, locale, tz),
+                  })}
+                </li>
+              ))}
+            </ul>
+          </section>
+        ) : null}
+
+        <Settings card={card} token={token} offline={offline} justJoined={justJoined} onChange={onChange} />
+        {shown ? <VoucherDialog voucher={shown} card={card} onClose={() => setShown(null)} /> : null}
+      </main>
+    </>
+  );
+}
+
+function StampCard({ stamps }: { stamps: WalletCard["card"]["stamp_cards"][number] }) {
+  const { t } = useT();
+  const filled = Math.min(stamps.stamps, stamps.stamps_required);
+  const toGo = Math.max(0, stamps.stamps_required - stamps.stamps);
+  return (
+    <section className="card stack" aria-labelledby={`stamps-${stamps.stamp_card_id}`}>
+      <h2 id={`stamps-${stamps.stamp_card_id}`}>{stamps.name}</h2>
+      <div
+        className="stamps wallet-stamps"
+        role="img"
+        aria-label={t("wallet.stamps.label", { count: filled, total: stamps.stamps_required })}
+      >
+        {Array.from({ length: stamps.stamps_required }, (_, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the stamps are positions on the card
+          <span key={i} className={i < filled ? "stamp filled" : "stamp"} aria-hidden="true">
+            {i < filled ? "✓" : i + 1}
+          </span>
+        ))}
+      </div>
+      <p className="big wallet-count">
+        {t("wallet.stamps.count", { count: filled, total: stamps.stamps_required })}
+      </p>
+      <p>{toGo > 0 ? t("wallet.stamps.toGo", { count: toGo }) : t("wallet.stamps.full")}</p>
+      {stamps.full_cards > 1 ? (
+        <p className="muted">{t("wallet.stamps.fullCards", { count: stamps.full_cards })}</p>
+      ) : null}
+    </section>
+  );
+}
+
+function Points({ card }: { card: WalletCard }) {
+  const { t, locale } = useT();
+  const points = card.card.points;
+  const cheapest = card.rewards
+    .filter((r) => r.cost_points !== null && r.available)
+    .sort((a, b) => (b.cost_points ?? 0) - (a.cost_points ?? 0))[0];
+  return (
+    <section className="card stack" aria-labelledby="points-title">
+      <h2 id="points-title">{t("wallet.points.title")}</h2>
+      <p className="big wallet-count">{t("wallet.points.available", { count: points.available })}</p>
+      {cheapest ? <p>{t("wallet.points.enoughFor", { reward: cheapest.name })}</p> : null}
+      {points.pending > 0 ? (
+        <p className="muted">{t("wallet.points.pending", { count: points.pending })}</p>
+      ) : null}
+      {points.debt > 0 ? <p className="muted">{t("wallet.points.debt", { count: points.debt })}</p> : null}
+      {points.expiring_soon.length > 0 ? (
+        <div>
+          <h3>{t("wallet.points.expiringTitle")}</h3>
+          <ul className="wallet-list">
+            {points.expiring_soon.map((lot) => (
+              <li key={lot.expires_at}>
+                {t("wallet.points.expiring", {
+                  count: lot.points,
+                  date: formatDate(lot.expires_at, locale, card.business.timezone),
+                })}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {card.business.program.points ? (
+        <p className="muted">
+          {t("wallet.program.points", {
+            count: card.business.program.points.earn_points,
+            amount: formatMoney(card.business.program.points.earn_per_minor, card.business.currency, locale),
+          })}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function Tier({ card }: { card: WalletCard }) {
+  const { t, locale } = useT();
+  const tier = card.card.tier;
+  if (!tier) return null;
+  const next = tier.next;
+  const percent =
+    next && next.threshold > 0 ? Math.min(100, Math.round((tier.metric_value / next.threshold) * 100)) : 100;
+  const remaining = next
+    ? tier.metric === "spend"
+      ? t("wallet.tier.toNextSpend", {
+          amount: formatMoney(next.remaining, card.business.currency, locale),
+          tier: next.name,
+        })
+      : tier.metric === "visits"
+        ? t("wallet.tier.toNextVisits", { count: next.remaining, tier: next.name })
+        : t("wallet.tier.toNextPoints", { count: next.remaining, tier: next.name })
+    : t("wallet.tier.top");
+  return (
+    <section className="card stack" aria-labelledby="tier-title">
+      <h2 id="tier-title">{t("wallet.tier.title")}</h2>
+      <p className="big wallet-count">{tier.current ? tier.current.name : t("wallet.tier.none")}</p>
+      {next ? (
+        <div
+          className="progress"
+          role="progressbar"
+          aria-label={t("wallet.tier.progress", { tier: next.name })}
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={percent}
+        >
+          <div style={{ width: `${percent}%` }} />
+        </div>
+      ) : null}
+      <p>{remaining}</p>
+      {tier.current && tier.expires_at ? (
+        <p className="muted">
+          {t("wallet.tier.until", { date: formatDate(tier.expires_at, locale, card.business.timezone) })}
+        </p>
+      ) : null}
+      {tier.metric === "visits" ? null : (
+        <p className="muted">
+          {tier.metric === "spend"
+            ? t("wallet.tier.metricSpend", {
+                amount: formatMoney(tier.metric_value, card.business.currency, locale),
+              })
+            : t("wallet.tier.metricPoints", { count: tier.metric_value })}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function availability(
+  t: (key: string, values?: Record<string, string | number>) => string,
+  reward: CardReward,
+) {
+  if (reward.available) return t("wallet.rewards.ready");
+  if (reward.blocked === "tier") return t("wallet.rewards.tierOnly");
+  if (reward.blocked === "limit") return t("wallet.rewards.limit");
+  if (reward.missing_stamps > 0) return t("wallet.rewards.stampsToGo", { count: reward.missing_stamps });
+  return t("wallet.rewards.pointsToGo", { count: reward.missing_points });
+}
+
+function Rewards({
+  card,
+  token,
+  offline,
+  onRedeemed,
+  onChange,
+}: {
+  card: WalletCard;
+  token: string;
+  offline: boolean;
+  onRedeemed: (voucher: Voucher) => void;
+  onChange: () => Promise<void>;
+}) {
+  const { t, locale } = useT();
+  const [confirming, setConfirming] = useState<CardReward | null>(null);
+  if (card.rewards.length === 0) return null;
+  return (
+    <section className="card stack" aria-labelledby="rewards-title">
+      <h2 id="rewards-title">{t("wallet.rewards.title")}</h2>
+      <ul className="wallet-list">
+        {card.rewards.map((reward) => {
+          const value = rewardValue(t, locale, card.business.currency, reward);
+          return (
+            <li key={reward.id} className="wallet-reward">
+              <div className="wallet-grow">
+                <strong>{reward.name}</strong>
+                {value && value !== reward.name ? <span className="muted"> — {value}</span> : null}
+                {reward.description ? <p className="muted">{reward.description}</p> : null}
+                <p className="wallet-small">
+                  {rewardCost(t, card.business, reward)} ·{" "}
+                  <span className={reward.available ? "wallet-ready" : ""}>{availability(t, reward)}</span>
+                </p>
+              </div>
+              {reward.available ? (
+                <button
+                  type="button"
+                  className="button"
+                  disabled={offline}
+                  onClick={() => setConfirming(reward)}
+                  aria-label={t("wallet.rewards.redeemNamed", { reward: reward.name })}
+                >
+                  {t("wallet.rewards.redeem")}
+                </button>
+              ) : null}
+            </li>
+          );
+        })}
+      </ul>
+      {confirming ? (
+        <ConfirmRedeem
+          reward={confirming}
+          card={card}
+          token={token}
+          onClose={() => setConfirming(null)}
+          onDone={(voucher) => {
+            setConfirming(null);
+            onRedeemed(voucher);
+            void onChange();
+          }}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+/** A modal `<dialog>`: focus moves in, Escape closes, the page behind is inert. */
+function Modal({
+  labelledBy,
+  onClose,
+  children,
+}: {
+  labelledBy: string;
+  onClose: () => void;
+  children: React.ReactNode;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+    return () => dialog?.close();
+  }, []);
+  return (
+    <dialog ref={ref} className="wallet-dialog" aria-labelledby={labelledBy} onClose={onClose}>
+      {children}
+    </dialog>
+  );
+}
+
+function ConfirmRedeem({
+  reward,
+  card,
+  token,
+  onClose,
+  onDone,
+}: {
+  reward: CardReward;
+  card: WalletCard;
+  token: string;
+  onClose: () => void;
+  onDone: (voucher: Voucher) => void;
+}) {
+  const { t } = useT();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  // One key per confirmation: a retry after a lost answer gets the same voucher back.
+  const [key] = useState(newKey);
+  async function redeem() {
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await api<Redemption>(
+        "POST",
+        "/v1/wallet/redemptions",
+        { reward_id: reward.id },
+        { token, idempotencyKey: key },
+      );
+      onDone(result.voucher);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <Modal labelledBy="confirm-title" onClose={onClose}>
+      <h2 id="confirm-title">{t("wallet.rewards.confirmTitle", { reward: reward.name })}</h2>
+      <p>
+        {t("wallet.rewards.confirmBody", {
+          cost: rewardCost(t, card.business, reward),
+          days: reward.voucher_valid_days,
+        })}
+      </p>
+      <ErrorMessage error={error} />
+      <div className="row">
+        <button type="button" className="button" onClick={redeem} disabled={busy}>
+          {busy ? t("wallet.rewards.redeeming") : t("wallet.rewards.confirm")}
+        </button>
+        <button type="button" className="button secondary" onClick={onClose}>
+          {t("common.cancel")}
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+function VoucherDialog({
+  voucher,
+  card,
+  onClose,
+}: {
+  voucher: Voucher;
+  card: WalletCard;
+  onClose: () => void;
+}) {
+  const { t, locale } = useT();
+  return (
+    <Modal labelledBy="voucher-title" onClose={onClose}>
+      <div className="stack wallet-voucher">
+        <h2 id="voucher-title">{voucher.reward.name}</h2>
+        <p>{t("wallet.vouchers.showAtCounter")}</p>
+        <QrCode
+          value={voucher.code}
+          label={t("wallet.vouchers.qrLabel", { code: voucher.code })}
+          size={240}
+        />
+        <p className="wallet-code">
+          <span className="visually-hidden">{t("wallet.vouchers.codeLabel")}: </span>
+          {voucher.code}
+        </p>
+        <p className="muted">
+          {t("wallet.vouchers.validUntil", {
+            date: formatDateTime(voucher.expires_at, locale, card.business.timezone),
+          })}
+        </p>
+        <button type="button" className="button block" onClick={onClose}>
+          {t("common.close")}
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+function historyText(
+  t: (key: string, values?: Record<string, string | number>) => string,
+  line: WalletCard["history"][number],
+  card: WalletCard,
+): string {
+  if (line.type === "stamps") {
+    const name =
+      card.business.program.stamp_cards.find((c) => c.id === line.stamp_card_id)?.name ??
+      card.card.stamp_cards.find((c) => c.stamp_card_id === line.stamp_card_id)?.name ??
+      "";
+    const count = Math.abs(line.stamps ?? 0);
+    const kind = ["earn", "redeem", "restore", "reverse"].includes(line.kind)
+      ? line.kind
+      : (line.stamps ?? 0) >= 0
+        ? "plus"
+        : "minus";
+    return t(`wallet.history.stamps.${kind}`, { count, card: name });
+  }
+  const count = Math.abs(line.points ?? 0);
+  const kind = ["earn", "spend", "expire", "reverse", "restore"].includes(line.kind)
+    ? line.kind
+    : (line.points ?? 0) >= 0
+      ? "plus"
+      : "minus";
+  return t(`wallet.history.points.${kind}`, { count });
+}
+
+function History({ card }: { card: WalletCard }) {
+  const { t, locale } = useT();
+  return (
+    <section className="card stack" aria-labelledby="history-title">
+      <h2 id="history-title">{t("wallet.history.title")}</h2>
+      {card.history.length === 0 ? (
+        <p className="muted">{t("wallet.history.empty")}</p>
+      ) : (
+        <ul className="wallet-list">
+          {card.history.map((line) => (
+            <li key={`${line.type}-${line.id}`} className="row">
+              <span className="wallet-grow">{historyText(t, line, card)}</span>
+              <span className="muted wallet-small">
+                {formatDate(line.occurred_at, locale, card.business.timezone)}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function Settings({
+  card,
+  token,
+  offline,
+  justJoined,
+  onChange,
+}: {
+  card: WalletCard;
+  token: string;
+  offline: boolean;
+  justJoined: boolean;
+  onChange: () => Promise<void>;
+}) {
+  const { t, locale } = useT();
+  const [error, setError] = useState<unknown>(null);
+  const [copied, setCopied] = useState(false);
+  const link = cardLink(card.business.slug, token);
+  async function setConsent(value: boolean) {
+    setError(null);
+    try {
+      await api("PATCH", "/v1/wallet/me", { marketing_consent: value }, { token });
+      await onChange();
+    } catch (e) {
+      setError(e);
+    }
+  }
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(link);
+      setCopied(true);
+    } catch {
+      setCopied(false);
+    }
+  }
+  return (
+    <section className="card stack" aria-labelledby="settings-title">
+      <h2 id="settings-title">{t("wallet.settings.title")}</h2>
+      <details open={justJoined}>
+        <summary>{t("wallet.link.title")}</summary>
+        <p>{t("wallet.link.body")}</p>
+        <p className="wallet-link">
+          <a href={link}>{link}</a>
+        </p>
+        <button type="button" className="button secondary" onClick={copy}>
+          {copied ? t("wallet.link.copied") : t("wallet.link.copy")}
+        </button>
+      </details>
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={card.member.marketing_consent}
+          disabled={offline}
+          onChange={(e) => void setConsent(e.target.checked)}
+        />
+        {t("wallet.settings.consent", { business: card.business.name })}
+      </label>
+      <ErrorMessage error={error} />
+      <p className="muted wallet-small">
+        {t("wallet.settings.memberSince", {
+          date: formatDate(card.member.joined_at, locale, card.business.timezone),
+        })}
+      </p>
+    </section>
+  );
+}

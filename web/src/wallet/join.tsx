@@ -1,0 +1,232 @@
+import { type FormEvent, useEffect, useRef, useState } from "react";
+import { ApiError, api, newKey } from "../api.ts";
+import { LOCALE_NAMES, LOCALES, type Locale, useT } from "../i18n/index.tsx";
+import { Link, navigate } from "../router.tsx";
+import { ErrorMessage, Field, TopBar } from "../ui/components.tsx";
+import { programLine } from "./program.tsx";
+import { cardToken, saveCardToken } from "./storage.ts";
+import type { PublicBusiness } from "./types.ts";
+
+/** Marks that the card page should greet a new member and show their card link. */
+export const JUST_JOINED = "regulars.just-joined";
+
+type Errors = Partial<Record<"name" | "contact" | "email" | "phone" | "birthday" | "consent", string>>;
+
+export function JoinPage({ slug }: { slug: string }) {
+  const { t, locale, setLocale, chosen } = useT();
+  const [business, setBusiness] = useState<PublicBusiness | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [phone, setPhone] = useState("");
+  const [birthday, setBirthday] = useState("");
+  const [consent, setConsent] = useState<"yes" | "no" | null>(null);
+  const [errors, setErrors] = useState<Errors>({});
+  const [submitError, setSubmitError] = useState<unknown>(null);
+  const [exists, setExists] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const attempt = useRef<{ key: string; body: string } | null>(null);
+  const member = cardToken(slug) !== null;
+
+  useEffect(() => {
+    api<PublicBusiness>("GET", `/v1/public/businesses/${encodeURIComponent(slug)}`)
+      .then((b) => {
+        setBusiness(b);
+        document.title = b.name;
+      })
+      .catch(setLoadError);
+  }, [slug]);
+
+  useEffect(() => {
+    if (business && !chosen)
+      setLocale(
+        (LOCALES as readonly string[]).includes(business.locale) ? (business.locale as Locale) : "en",
+        { remember: false },
+      );
+  }, [business, chosen, setLocale]);
+
+  if (loadError) {
+    const missing = loadError instanceof ApiError && loadError.status === 404;
+    return (
+      <>
+        <TopBar />
+        <main className="phone">
+          {missing ? (
+            <>
+              <h1>{t("wallet.join.notFound.title")}</h1>
+              <p>{t("wallet.join.notFound.body")}</p>
+            </>
+          ) : (
+            <ErrorMessage error={loadError} />
+          )}
+        </main>
+      </>
+    );
+  }
+  if (!business) return <div className="loading" aria-busy="true" />;
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const found: Errors = {};
+    if (!name.trim()) found.name = t("wallet.join.error.name");
+    if (!email.trim() && !phone.trim()) found.contact = t("wallet.join.error.contact");
+    if (consent === null) found.consent = t("wallet.join.error.consent");
+    setErrors(found);
+    setSubmitError(null);
+    setExists(false);
+    if (Object.keys(found).length > 0) return;
+    const body = {
+      name: name.trim(),
+      email: email.trim() || null,
+      phone: phone.trim() || null,
+      birthday: birthday || null,
+      marketing_consent: consent === "yes",
+      locale,
+    };
+    const text = JSON.stringify(body);
+    // A retry of the same form (e.g. after a dropped connection) reuses its key: one member.
+    if (attempt.current?.body !== text) attempt.current = { key: newKey(), body: text };
+    setBusy(true);
+    try {
+      const result = await api<{ member_code: string; card_token: string }>(
+        "POST",
+        `/v1/public/businesses/${encodeURIComponent(slug)}/members`,
+        body,
+        { idempotencyKey: attempt.current.key },
+      );
+      saveCardToken(slug, result.card_token);
+      sessionStorage.setItem(JUST_JOINED, slug);
+      navigate(`/card/${encodeURIComponent(slug)}`);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === "member_exists") setExists(true);
+      else if (error instanceof ApiError && error.code === "validation_failed") {
+        const path = String((error.details?.issues as { path?: string }[] | undefined)?.[0]?.path ?? "");
+        if (path === "email") setErrors({ email: t("wallet.join.error.email") });
+        else if (path === "phone") setErrors({ phone: t("wallet.join.error.phone") });
+        else if (path === "birthday" || /birthday/i.test(error.message))
+          setErrors({ birthday: t("wallet.join.error.birthday") });
+        else setSubmitError(error);
+      } else setSubmitError(error);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const line = programLine(t, locale, business);
+  return (
+    <>
+      <TopBar title={business.name} home={`/join/${encodeURIComponent(slug)}`} />
+      <main className="phone wallet">
+        <h1>{t("wallet.join.title", { business: business.name })}</h1>
+        {line ? <p className="wallet-program">{line}</p> : null}
+        {member ? (
+          <div className="alert ok">
+            {t("wallet.join.alreadyHere")}{" "}
+            <Link href={`/card/${encodeURIComponent(slug)}`}>{t("wallet.join.openCard")}</Link>
+          </div>
+        ) : null}
+        <form className="card stack" onSubmit={submit} noValidate>
+          <Field label={t("wallet.join.name")} error={errors.name}>
+            {(props) => (
+              <input
+                {...props}
+                autoComplete="name"
+                required
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+              />
+            )}
+          </Field>
+          <p className="muted wallet-hint" id="contact-hint">
+            {t("wallet.join.contactHint")}
+          </p>
+          <Field label={t("wallet.join.email")} error={errors.email ?? errors.contact}>
+            {(props) => (
+              <input
+                {...props}
+                type="email"
+                inputMode="email"
+                autoComplete="email"
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+              />
+            )}
+          </Field>
+          <Field label={t("wallet.join.phone")} hint={t("wallet.join.phoneHint")} error={errors.phone}>
+            {(props) => (
+              <input
+                {...props}
+                type="tel"
+                inputMode="tel"
+                autoComplete="tel"
+                value={phone}
+                onChange={(e) => setPhone(e.target.value)}
+              />
+            )}
+          </Field>
+          <Field
+            label={t("wallet.join.birthday")}
+            hint={t("wallet.join.birthdayHint")}
+            error={errors.birthday}
+          >
+            {(props) => (
+              <input
+                {...props}
+                type="date"
+                autoComplete="bday"
+                value={birthday}
+                onChange={(e) => setBirthday(e.target.value)}
+              />
+            )}
+          </Field>
+          <fieldset aria-describedby={errors.consent ? "consent-error" : undefined}>
+            <legend>{t("wallet.join.consent", { business: business.name })}</legend>
+            <label className="check">
+              <input
+                type="radio"
+                name="consent"
+                checked={consent === "yes"}
+                onChange={() => setConsent("yes")}
+              />
+              {t("wallet.join.consentYes")}
+            </label>
+            <label className="check">
+              <input
+                type="radio"
+                name="consent"
+                checked={consent === "no"}
+                onChange={() => setConsent("no")}
+              />
+              {t("wallet.join.consentNo")}
+            </label>
+            {errors.consent ? (
+              <span id="consent-error" className="error">
+                {errors.consent}
+              </span>
+            ) : null}
+          </fieldset>
+          <Field label={t("wallet.join.language")}>
+            {(props) => (
+              <select {...props} value={locale} onChange={(e) => setLocale(e.target.value as Locale)}>
+                {LOCALES.map((l) => (
+                  <option key={l} value={l} lang={l}>
+                    {LOCALE_NAMES[l]}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          {exists ? (
+            <div className="alert warn" role="alert">
+              {t("wallet.join.exists")}
+            </div>
+          ) : null}
+          <ErrorMessage error={submitError} />
+          <button type="submit" className="button large block" disabled={busy}>
+            {busy ? t("wallet.join.joining") : t("wallet.join.submit")}
+          </button>
+        </form>
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,64 @@
+import { formatMoney } from "../i18n/format.ts";
+import type { Translator } from "../i18n/index.tsx";
+import type { PublicBusiness, PublicReward, RewardValue } from "./types.ts";
+
+/** The program in one line: "Collect 10 stamps for a Free coffee · 1 point for every €1.00". */
+export function programLine(t: Translator["t"], locale: string, business: PublicBusiness): string {
+  const parts: string[] = [];
+  for (const card of business.program.stamp_cards) {
+    const reward = business.program.rewards.find((r) => r.stamp_card_id === card.id);
+    parts.push(
+      reward
+        ? t("wallet.program.stampsFor", { count: card.stamps_required, reward: reward.name })
+        : t("wallet.program.stamps", { count: card.stamps_required, card: card.name }),
+    );
+  }
+  const points = business.program.points;
+  if (points && points.earn_points > 0) {
+    parts.push(
+      t("wallet.program.points", {
+        count: points.earn_points,
+        amount: formatMoney(points.earn_per_minor, business.currency, locale),
+      }),
+    );
+  }
+  const tiers = business.program.tiers;
+  if (tiers) parts.push(t("wallet.program.tiers", { tiers: tiers.levels.map((l) => l.name).join(", ") }));
+  return parts.join(" · ");
+}
+
+/** What a reward gives, in words: "€5.00 off", "20% off", or the product's name. */
+export function rewardValue(
+  t: Translator["t"],
+  locale: string,
+  currency: string,
+  reward: { type: PublicReward["type"]; value: RewardValue },
+): string | null {
+  const v = reward.value;
+  switch (reward.type) {
+    case "discount_amount":
+      return v.amount_minor
+        ? t("wallet.reward.amountOff", { amount: formatMoney(v.amount_minor, currency, locale) })
+        : null;
+    case "discount_percent":
+      return v.percent ? t("wallet.reward.percentOff", { percent: v.percent }) : null;
+    case "free_product":
+      return v.product_name ? t("wallet.reward.free", { product: v.product_name }) : null;
+    case "donation":
+      return v.cause && v.amount_minor
+        ? t("wallet.reward.donation", {
+            amount: formatMoney(v.amount_minor, currency, locale),
+            cause: v.cause,
+          })
+        : null;
+    default:
+      return v.detail ?? v.place ?? null;
+  }
+}
+
+/** What a reward costs: "150 points" or "a full Coffee card". */
+export function rewardCost(t: Translator["t"], business: PublicBusiness, reward: PublicReward): string {
+  if (reward.cost_points !== null) return t("wallet.reward.costPoints", { count: reward.cost_points });
+  const card = business.program.stamp_cards.find((c) => c.id === reward.stamp_card_id);
+  return t("wallet.reward.costCard", { card: card?.name ?? "", count: card?.stamps_required ?? 0 });
+}
