@@ -1,0 +1,520 @@
+import { type FormEvent, useEffect, useMemo, useRef, useState } from "react";
+import { ApiError, api, newKey } from "../api.ts";
+import { formatDate, formatDateTime, formatMoney } from "../i18n/format.ts";
+import { useT } from "../i18n/index.tsx";
+import { Field, TopBar } from "../ui/components.tsx";
+import { displayName, type LastAction, MemberPanel, ProblemView } from "./member.tsx";
+import { PurchaseQueue, type QueueState } from "./queue.ts";
+import { Scanner } from "./scanner.tsx";
+import type { Location, Me, Member, RedemptionResult, StampCard, Voucher } from "./types.ts";
+
+/** The counter's working screen: identify a customer, then act for them. */
+
+/** A member's card code is 8 characters, a voucher's 10 (the wallet's QR codes hold exactly those). */
+export const MEMBER_CODE_LENGTH = 8;
+export const VOUCHER_CODE_LENGTH = 10;
+/** How long the last purchase can be undone (a full refund). */
+export const PURCHASE_UNDO_MS = 5 * 60_000;
+/** A cashier may void a voucher for 10 minutes after issue (the server's CASHIER_VOID_WINDOW_MS); a margin for the clock. */
+export const VOUCHER_UNDO_MS = 10 * 60_000 - 20_000;
+
+type Lookup =
+  | { kind: "code"; value: string }
+  | { kind: "voucher"; value: string }
+  | { kind: "email"; value: string }
+  | { kind: "phone"; value: string };
+
+/** What a scanned or typed text is: a card code, a voucher code, an email or a phone number. */
+export function classify(input: string): Lookup | null {
+  const text = input.trim();
+  if (!text) return null;
+  if (text.includes("@")) return { kind: "email", value: text };
+  const compact = text.replace(/[\s-]/g, "");
+  if (/^(\+|00)\d/.test(compact)) return { kind: "phone", value: text };
+  if (/^[A-Za-z0-9]+$/.test(compact)) {
+    if (compact.length === MEMBER_CODE_LENGTH) return { kind: "code", value: compact.toUpperCase() };
+    if (compact.length === VOUCHER_CODE_LENGTH) return { kind: "voucher", value: compact.toUpperCase() };
+  }
+  if (/^[\d\s().+-]{7,}$/.test(text)) return { kind: "phone", value: text };
+  return null;
+}
+
+type View =
+  | { kind: "idle" }
+  | { kind: "scan" }
+  | { kind: "member"; member: Member }
+  | { kind: "voucher"; voucher: Voucher };
+
+export function Desk({
+  me,
+  location,
+  locationId,
+  canChangeLocation,
+  onChangeLocation,
+  onLogout,
+  onSessionLost,
+}: {
+  me: Me;
+  location: Location | null;
+  locationId: string | null;
+  canChangeLocation: boolean;
+  onChangeLocation: () => void;
+  onLogout: () => void;
+  onSessionLost: () => void;
+}) {
+  const { t } = useT();
+  const business = me.business;
+  const queue = useMemo(() => new PurchaseQueue(business.id), [business.id]);
+  const [queueState, setQueueState] = useState<QueueState>(() => queue.state());
+  const [view, setView] = useState<View>({ kind: "idle" });
+  const [text, setText] = useState("");
+  const [lookupError, setLookupError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [cards, setCards] = useState<StampCard[]>([]);
+  const [last, setLast] = useState<LastAction | null>(null);
+  const [refreshKey, setRefreshKey] = useState(0);
+  const [undone, setUndone] = useState<string | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    const unsubscribe = queue.subscribe(setQueueState);
+    const stop = queue.start();
+    return () => {
+      unsubscribe();
+      stop();
+    };
+  }, [queue]);
+
+  useEffect(() => {
+    api<{ data: StampCard[] }>("GET", "/v1/stamp-cards")
+      .then((page) => setCards(page.data))
+      .catch(() => {});
+  }, []);
+
+  const find = async (raw: string) => {
+    const lookup = classify(raw);
+    setUndone(null);
+    setLookupError(null);
+    setError(null);
+    if (!lookup) {
+      setLookupError(t("counter.identify.unrecognized"));
+      setView({ kind: "idle" });
+      return;
+    }
+    setBusy(true);
+    try {
+      if (lookup.kind === "voucher") {
+        const voucher = await api<Voucher>("GET", `/v1/vouchers/${encodeURIComponent(lookup.value)}`);
+        setView({ kind: "voucher", voucher });
+      } else {
+        const member = await api<Member>(
+          "GET",
+          `/v1/members/lookup?${new URLSearchParams({ [lookup.kind]: lookup.value })}`,
+        );
+        setView({ kind: "member", member });
+      }
+      setText("");
+    } catch (caught) {
+      setView({ kind: "idle" });
+      if (caught instanceof ApiError && caught.status === 401) onSessionLost();
+      else if (caught instanceof ApiError && caught.status === 404)
+        setLookupError(
+          lookup.kind === "voucher"
+            ? t("counter.identify.unknownVoucher", { code: lookup.value })
+            : lookup.kind === "code"
+              ? t("counter.identify.unknownCode", { code: lookup.value })
+              : t("counter.identify.unknownContact", { value: lookup.value }),
+        );
+      else if (caught instanceof ApiError && caught.code === "validation_failed")
+        setLookupError(t("counter.identify.unrecognized"));
+      else setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void find(text);
+  };
+
+  const close = () => {
+    setView({ kind: "idle" });
+    setLookupError(null);
+    setError(null);
+    requestAnimationFrame(() => input.current?.focus());
+  };
+
+  return (
+    <>
+      <TopBar title={business.name} home="/counter">
+        <span className="counter-who">
+          {location ? (
+            canChangeLocation ? (
+              <button type="button" className="button ghost" onClick={onChangeLocation}>
+                {t("counter.location.change", { location: location.name })}
+              </button>
+            ) : (
+              <span>{location.name}</span>
+            )
+          ) : null}
+          <button type="button" className="button ghost" onClick={onLogout}>
+            {t("common.logout")}
+          </button>
+        </span>
+      </TopBar>
+      <main className="counter">
+        <h1 className="visually-hidden">{t("counter.title")}</h1>
+        <QueueBanner state={queueState} queue={queue} onLogin={onSessionLost} />
+        <div className="counter-layout">
+          <div className="counter-identify">
+            {view.kind === "scan" ? (
+              <Scanner
+                onCode={(code) => {
+                  setView({ kind: "idle" });
+                  void find(code);
+                }}
+                onCancel={close}
+              />
+            ) : (
+              <section className="card" aria-labelledby="counter-identify-title">
+                <h2 id="counter-identify-title">{t("counter.identify.title")}</h2>
+                <button
+                  type="button"
+                  className="button large block counter-scan"
+                  onClick={() => {
+                    setLookupError(null);
+                    setError(null);
+                    setView({ kind: "scan" });
+                  }}
+                >
+                  {t("counter.identify.scan")}
+                </button>
+                <form onSubmit={submit} className="counter-type" noValidate>
+                  <Field
+                    label={t("counter.identify.label")}
+                    hint={t("counter.identify.hint")}
+                    error={lookupError}
+                  >
+                    {(props) => (
+                      <input
+                        {...props}
+                        ref={input}
+                        value={text}
+                        onChange={(e) => setText(e.target.value)}
+                        autoCapitalize="characters"
+                        autoCorrect="off"
+                        autoComplete="off"
+                        spellCheck={false}
+                        enterKeyHint="search"
+                      />
+                    )}
+                  </Field>
+                  <button
+                    type="submit"
+                    className="button secondary large block"
+                    disabled={busy || !text.trim()}
+                  >
+                    {busy ? t("counter.identify.busy") : t("counter.identify.find")}
+                  </button>
+                </form>
+                {error ? <ProblemView error={error} /> : null}
+              </section>
+            )}
+            {last ? (
+              <UndoBar
+                last={last}
+                currency={business.currency}
+                onDone={(message) => {
+                  setLast(null);
+                  setUndone(message);
+                  setRefreshKey((k) => k + 1);
+                }}
+              />
+            ) : null}
+            <div aria-live="polite">{undone && !last ? <div className="alert ok">{undone}</div> : null}</div>
+          </div>
+          <div className="counter-main">
+            {view.kind === "member" ? (
+              <MemberPanel
+                key={view.member.id}
+                member={view.member}
+                business={business}
+                locationId={locationId}
+                cards={cards}
+                queue={queue}
+                refreshKey={refreshKey}
+                onAction={(action) => {
+                  setUndone(null);
+                  setLast(action);
+                }}
+                onConfirmed={(code) => setLast((l) => (l?.kind === "voucher" && l.code === code ? null : l))}
+                onClose={close}
+              />
+            ) : view.kind === "voucher" ? (
+              <VoucherPanel
+                voucher={view.voucher}
+                me={me}
+                locationId={locationId}
+                onOpenMember={(member) => setView({ kind: "member", member })}
+                onConfirmed={(code) => setLast((l) => (l?.kind === "voucher" && l.code === code ? null : l))}
+                onClose={close}
+              />
+            ) : (
+              <div className="card counter-empty">
+                <p className="muted">{t("counter.identify.empty")}</p>
+              </div>
+            )}
+          </div>
+        </div>
+      </main>
+    </>
+  );
+}
+
+function QueueBanner({
+  state,
+  queue,
+  onLogin,
+}: {
+  state: QueueState;
+  queue: PurchaseQueue;
+  onLogin: () => void;
+}) {
+  const { t, locale } = useT();
+  if (state.pending.length === 0 && state.rejected.length === 0) return null;
+  return (
+    <section className="counter-queue" aria-label={t("counter.queue.label")}>
+      {state.pending.length > 0 ? (
+        <div className="alert warn" role="status">
+          <details>
+            <summary>
+              <strong>{t("counter.queue.waiting", { count: state.pending.length })}</strong>
+            </summary>
+            <ul>
+              {state.pending.map((p) => (
+                <li key={p.key}>
+                  {t("counter.queue.item", {
+                    who: p.label,
+                    amount: formatMoney(p.body.amount_minor, p.body.currency, locale),
+                    time: formatDateTime(
+                      p.created_at,
+                      locale,
+                      Intl.DateTimeFormat().resolvedOptions().timeZone,
+                    ),
+                  })}
+                </li>
+              ))}
+            </ul>
+          </details>
+          <p>{state.needsLogin ? t("counter.queue.needsLogin") : t("counter.queue.hint")}</p>
+          {state.needsLogin ? (
+            <button type="button" className="button secondary" onClick={onLogin}>
+              {t("counter.queue.login")}
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="button secondary"
+              disabled={state.sending}
+              onClick={() => void queue.flush()}
+            >
+              {state.sending ? t("counter.queue.sending") : t("counter.queue.sendNow")}
+            </button>
+          )}
+        </div>
+      ) : null}
+      {state.rejected.map((r) => (
+        <div key={r.key} className="alert error" role="alert">
+          <p>
+            {t("counter.queue.rejected", {
+              who: r.label,
+              amount: formatMoney(r.body.amount_minor, r.body.currency, locale),
+              message: r.message,
+            })}
+          </p>
+          <button type="button" className="button secondary" onClick={() => queue.dismiss(r.key)}>
+            {t("counter.queue.dismiss")}
+          </button>
+        </div>
+      ))}
+    </section>
+  );
+}
+
+function useNow(intervalMs: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), intervalMs);
+    return () => clearInterval(timer);
+  }, [intervalMs]);
+  return now;
+}
+
+function UndoBar({
+  last,
+  currency,
+  onDone,
+}: {
+  last: LastAction;
+  currency: string;
+  onDone: (message: string) => void;
+}) {
+  const { t, locale } = useT();
+  const now = useNow(1000);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const key = useRef(newKey());
+  const span = last.kind === "purchase" ? PURCHASE_UNDO_MS : VOUCHER_UNDO_MS;
+  const left = Math.max(0, last.at + span - now);
+  useEffect(() => {
+    void last;
+    setError(null);
+    key.current = newKey();
+  }, [last]);
+
+  if (left === 0) return null;
+  const minutes = Math.floor(left / 60_000);
+  const seconds = Math.floor((left % 60_000) / 1000);
+  const time = `${minutes}:${String(seconds).padStart(2, "0")}`;
+  const what =
+    last.kind === "purchase"
+      ? t("counter.undo.purchase", {
+          amount: formatMoney(last.purchase.amount_minor, currency, locale),
+          who: last.who,
+        })
+      : t("counter.undo.voucher", { reward: last.reward, who: last.who });
+
+  const undo = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      if (last.kind === "purchase") {
+        await api(
+          "POST",
+          "/v1/refunds",
+          {
+            external_id: `undo-${last.purchase.external_id}`,
+            purchase_id: last.purchase.id,
+            amount_minor: last.purchase.amount_minor,
+            reason: "Undone at the counter",
+          },
+          { idempotencyKey: key.current },
+        );
+        onDone(t("counter.undo.purchaseDone"));
+      } else {
+        await api<RedemptionResult>(
+          "POST",
+          `/v1/vouchers/${encodeURIComponent(last.code)}/void`,
+          { reason: "Undone at the counter" },
+          { idempotencyKey: key.current },
+        );
+        onDone(t("counter.undo.voucherDone", { reward: last.reward }));
+      }
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="card counter-undo" aria-label={t("counter.undo.label")}>
+      <p>{what}</p>
+      <button type="button" className="button danger large block" disabled={busy} onClick={() => void undo()}>
+        {t("counter.undo.button", { time })}
+      </button>
+      {error ? <ProblemView error={error} /> : null}
+    </section>
+  );
+}
+
+function VoucherPanel({
+  voucher: initial,
+  me,
+  locationId,
+  onOpenMember,
+  onConfirmed,
+  onClose,
+}: {
+  voucher: Voucher;
+  me: Me;
+  locationId: string | null;
+  onOpenMember: (member: Member) => void;
+  onConfirmed: (code: string) => void;
+  onClose: () => void;
+}) {
+  const { t, locale } = useT();
+  const [voucher, setVoucher] = useState(initial);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [member, setMember] = useState<Member | null>(null);
+  const tz = me.business.timezone;
+
+  useEffect(() => {
+    api<Member>("GET", `/v1/members/${voucher.member_id}`)
+      .then(setMember)
+      .catch(() => {});
+  }, [voucher.member_id]);
+
+  const confirm = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const confirmed = await api<Voucher>(
+        "POST",
+        `/v1/vouchers/${encodeURIComponent(voucher.code)}/redeem`,
+        locationId ? { location_id: locationId } : {},
+        { idempotencyKey: `redeem-${voucher.code}` },
+      );
+      setVoucher(confirmed);
+      onConfirmed(confirmed.code);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="card counter-voucher" aria-labelledby="counter-voucher-title">
+      <div className="row counter-between">
+        <h2 id="counter-voucher-title">{voucher.reward.name}</h2>
+        <button type="button" className="button ghost" onClick={onClose}>
+          {t("counter.member.next")}
+        </button>
+      </div>
+      <p className="counter-code">{t("counter.voucher.code", { code: voucher.code })}</p>
+      {member ? <p>{t("counter.voucher.for", { who: displayName(member, t) })}</p> : null}
+      <div aria-live="polite">
+        {voucher.status === "issued" ? (
+          <p className="alert ok">
+            {t("counter.voucher.valid", { date: formatDate(voucher.expires_at, locale, tz) })}
+          </p>
+        ) : voucher.status === "redeemed" && voucher.redeemed_at ? (
+          <p className="alert warn" role="status">
+            {t("counter.voucher.redeemed", { date: formatDateTime(voucher.redeemed_at, locale, tz) })}
+          </p>
+        ) : voucher.status === "voided" ? (
+          <p className="alert error">{t("counter.voucher.voided")}</p>
+        ) : voucher.status === "expired" ? (
+          <p className="alert error">
+            {t("counter.voucher.expired", { date: formatDate(voucher.expires_at, locale, tz) })}
+          </p>
+        ) : null}
+      </div>
+      {error ? <ProblemView error={error} /> : null}
+      {voucher.status === "issued" ? (
+        <button type="button" className="button large block" disabled={busy} onClick={() => void confirm()}>
+          {t("counter.vouchers.confirm")}
+        </button>
+      ) : null}
+      {member ? (
+        <button type="button" className="button secondary block" onClick={() => onOpenMember(member)}>
+          {t("counter.voucher.openMember")}
+        </button>
+      ) : null}
+    </section>
+  );
+}

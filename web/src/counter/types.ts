@@ -1,0 +1,128 @@
+/** The API shapes the counter reads (a subset of each response). */
+
+export interface Business {
+  id: string;
+  slug: string;
+  name: string;
+  currency: string;
+  timezone: string;
+  locale: string;
+}
+
+export interface Me {
+  business: Business;
+  actor: { kind: string; id: string; role: string };
+  staff: { id: string; name: string; email: string; role: string } | null;
+  csrf_token?: string;
+}
+
+export interface Location {
+  id: string;
+  name: string;
+  address: string | null;
+  archived: boolean;
+}
+
+export interface StampCard {
+  id: string;
+  name: string;
+  stamps_required: number;
+  earn_on: "visit" | "purchase" | "item";
+  item_match: { skus?: string[]; categories?: string[]; brands?: string[] } | null;
+}
+
+export interface Member {
+  id: string;
+  code: string;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+}
+
+export interface MemberSummary {
+  points: { available: number; pending: number };
+  stamp_cards: {
+    stamp_card_id: string;
+    name: string;
+    stamps: number;
+    stamps_required: number;
+    full_cards: number;
+    stamps_on_current_card: number;
+    stamps_to_next_reward: number;
+  }[];
+  tier: {
+    current: { id: string; name: string } | null;
+    next: { name: string; remaining: number } | null;
+  } | null;
+}
+
+export interface Reward {
+  id: string;
+  name: string;
+  type: string;
+  cost_points: number | null;
+  stamp_card_id: string | null;
+}
+
+export interface Voucher {
+  id: string;
+  code: string;
+  reward: { id: string; name: string; type: string };
+  member_id: string;
+  status: "issued" | "redeemed" | "voided" | "expired";
+  points_spent: number;
+  stamps_spent: number;
+  expires_at: string;
+  created_at: string;
+  redeemed_at: string | null;
+}
+
+export interface RedemptionResult {
+  voucher: Voucher;
+  member: { id: string; points_available: number; stamps: number | null };
+}
+
+export interface PurchaseItem {
+  sku: string;
+  name?: string;
+  category?: string;
+  quantity: number;
+  unit_price_minor: number;
+}
+
+export interface PurchaseBody {
+  external_id: string;
+  member_id?: string;
+  amount_minor: number;
+  currency: string;
+  items: PurchaseItem[];
+  location_id?: string;
+  occurred_at: string;
+}
+
+export interface PurchaseResult {
+  purchase: {
+    id: string;
+    external_id: string;
+    amount_minor: number;
+    points_earned: number;
+    stamps_earned: number;
+  };
+  earned: {
+    points: { points: number }[];
+    stamps: { stamp_card_id: string; stamps: number }[];
+    points_available_at: string | null;
+  };
+  member:
+    | (MemberSummary & {
+        id: string;
+        tier_changed: { from: string | null; to: string | null } | null;
+        rewards_available: Reward[];
+      })
+    | null;
+}
+
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
