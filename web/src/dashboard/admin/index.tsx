@@ -1,20 +1,8 @@
 /**
- * Placeholder for the dashboard's admin pages (members, launch kit, settings); the admin pages'
- * author replaces this file with the real pages under the same names.
+ * The dashboard's admin pages: members (`/app/members`, `/app/members/:id`), the launch kit
+ * (`/app/launch-kit`) and settings (`/app/settings`). The dashboard shell renders them after login.
  */
-
-export function MembersPage() {
-  return null;
-}
-
-export function MemberPage(_props: { id: string }) {
-  return null;
-}
-
-export function LaunchKitPage() {
-  return null;
-}
-
-export function SettingsPage() {
-  return null;
-}
+export { LaunchKitPage } from "./launch-kit.tsx";
+export { MemberPage } from "./member.tsx";
+export { MembersPage } from "./members.tsx";
+export { SettingsPage } from "./settings.tsx";

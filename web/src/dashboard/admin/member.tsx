@@ -1,0 +1,566 @@
+import { type FormEvent, useId, useState } from "react";
+import { api, newKey } from "../../api.ts";
+import { formatDate, formatDateTime, formatMoney, formatNumber } from "../../i18n/format.ts";
+import { LOCALE_NAMES, LOCALES, useT } from "../../i18n/index.tsx";
+import { Link } from "../../router.tsx";
+import { ErrorMessage, Field } from "../../ui/components.tsx";
+import { useSession } from "../session.tsx";
+import { explain, FormError, type Page, roleAtLeast, useLoad } from "./shared.tsx";
+import type { HistoryItem, Member, MemberCard, Reward, StaffMember, Voucher } from "./types.ts";
+
+/** One member: balances, stamps, tier, vouchers, history that says why, details and corrections. */
+export function MemberPage({ id }: { id: string }) {
+  const { t, locale } = useT();
+  const { business, staff } = useSession();
+  const member = useLoad((signal) => api<Member>("GET", `/v1/members/${id}`, undefined, { signal }), [id]);
+  const card = useLoad(
+    (signal) => api<MemberCard>("GET", `/v1/members/${id}/card`, undefined, { signal }),
+    [id],
+  );
+  const [historyVersion, setHistoryVersion] = useState(0);
+  const refresh = () => {
+    card.reload();
+    setHistoryVersion((n) => n + 1);
+  };
+
+  if (member.error) {
+    return (
+      <div className="admin-page">
+        <p>
+          <Link href="/app/members">{t("admin.member.back")}</Link>
+        </p>
+        <ErrorMessage error={member.error} />
+      </div>
+    );
+  }
+  if (!member.data) return <div className="loading" aria-busy="true" />;
+  const m = member.data;
+  return (
+    <div className="admin-page">
+      <p>
+        <Link href="/app/members">{t("admin.member.back")}</Link>
+      </p>
+      <div className="row admin-head">
+        <h1>{m.name ?? t("admin.member.noName")}</h1>
+        {card.data?.tier?.current ? <span className="badge">{card.data.tier.current.name}</span> : null}
+      </div>
+      <p className="muted">
+        {t("admin.member.summary", {
+          code: m.code,
+          joined: formatDate(m.joined_at, locale, business.timezone),
+        })}
+      </p>
+      <ErrorMessage error={card.error} />
+      {card.data ? <Balances card={card.data} /> : null}
+      <div className="admin-columns">
+        <div>
+          <Vouchers memberId={id} version={historyVersion} />
+          <AvailableRewards memberId={id} version={historyVersion} />
+          {roleAtLeast(staff.role, "manager") && card.data ? (
+            <Adjustment memberId={id} card={card.data} onDone={refresh} />
+          ) : null}
+        </div>
+        <div>
+          <EditMember member={m} onSaved={member.reload} />
+        </div>
+      </div>
+      <History memberId={id} version={historyVersion} cards={card.data?.stamp_cards ?? []} />
+    </div>
+  );
+}
+
+function Balances({ card }: { card: MemberCard }) {
+  const { t, locale } = useT();
+  const { business } = useSession();
+  const points = card.points;
+  return (
+    <section className="grid" aria-label={t("admin.member.balances")}>
+      <div className="card">
+        <h2>{t("admin.member.points")}</h2>
+        <p className="big" data-testid="points-available">
+          {t("admin.member.pointsAvailable", { count: points.available })}
+        </p>
+        <p>{t("admin.member.pointsPending", { count: points.pending })}</p>
+        {points.debt > 0 ? (
+          <p className="alert warn">{t("admin.member.pointsDebt", { count: points.debt })}</p>
+        ) : null}
+        {points.expiring_soon.length > 0 ? (
+          <>
+            <h3>{t("admin.member.expiringSoon")}</h3>
+            <ul>
+              {points.expiring_soon.map((lot) => (
+                <li key={lot.expires_at}>
+                  {t("admin.member.expiresOn", {
+                    count: lot.points,
+                    date: formatDate(lot.expires_at, locale, business.timezone),
+                  })}
+                </li>
+              ))}
+            </ul>
+          </>
+        ) : (
+          <p className="muted">{t("admin.member.nothingExpiring")}</p>
+        )}
+      </div>
+      {card.stamp_cards.map((stampCard) => (
+        <div className="card" key={stampCard.stamp_card_id}>
+          <h2>{stampCard.name}</h2>
+          <ol
+            className="stamps"
+            aria-label={t("admin.member.stampsOnCard", {
+              count: stampCard.stamps_on_current_card,
+              required: stampCard.stamps_required,
+            })}
+          >
+            {Array.from({ length: stampCard.stamps_required }, (_, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: the stamps of a card are positions
+              <li key={i} className={i < stampCard.stamps_on_current_card ? "stamp filled" : "stamp"} />
+            ))}
+          </ol>
+          <p>{t("admin.member.stampsToGo", { count: stampCard.stamps_to_next_reward })}</p>
+          {stampCard.full_cards > 0 ? (
+            <p className="muted">{t("admin.member.fullCards", { count: stampCard.full_cards })}</p>
+          ) : null}
+        </div>
+      ))}
+      {card.tier ? <TierProgress tier={card.tier} /> : null}
+    </section>
+  );
+}
+
+function TierProgress({ tier }: { tier: NonNullable<MemberCard["tier"]> }) {
+  const { t, locale } = useT();
+  const { business } = useSession();
+  const amount = (value: number) =>
+    tier.metric === "spend" ? formatMoney(value, business.currency, locale) : formatNumber(value, locale);
+  const next = tier.next;
+  const percent =
+    next && next.threshold > 0 ? Math.min(100, Math.round((tier.metric_value / next.threshold) * 100)) : 100;
+  return (
+    <div className="card">
+      <h2>{t("admin.member.tier")}</h2>
+      <p className="big">{tier.current?.name ?? t("admin.members.noTier")}</p>
+      {tier.expires_at ? (
+        <p className="muted">
+          {t("admin.member.tierUntil", { date: formatDate(tier.expires_at, locale, business.timezone) })}
+        </p>
+      ) : null}
+      {next ? (
+        <>
+          <div
+            className="progress"
+            role="progressbar"
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={percent}
+            aria-label={t("admin.member.tierProgress", { tier: next.name })}
+          >
+            <div style={{ width: `${percent}%` }} />
+          </div>
+          <p>
+            {t(`admin.member.tierRemaining.${tier.metric}`, {
+              amount: amount(next.remaining),
+              count: next.remaining,
+              tier: next.name,
+            })}
+          </p>
+        </>
+      ) : (
+        <p className="muted">{t("admin.member.tierTop")}</p>
+      )}
+    </div>
+  );
+}
+
+function Vouchers({ memberId, version }: { memberId: string; version: number }) {
+  const { t, locale } = useT();
+  const { business } = useSession();
+  const vouchers = useLoad(
+    (signal) => api<Page<Voucher>>("GET", `/v1/members/${memberId}/vouchers?limit=50`, undefined, { signal }),
+    [memberId, version],
+  );
+  return (
+    <section className="card">
+      <h2>{t("admin.member.vouchers")}</h2>
+      <ErrorMessage error={vouchers.error} />
+      {vouchers.data && vouchers.data.data.length === 0 ? (
+        <p className="muted">{t("admin.member.noVouchers")}</p>
+      ) : null}
+      <ul className="admin-list">
+        {vouchers.data?.data.map((voucher) => (
+          <li key={voucher.id}>
+            <strong>{voucher.reward.name}</strong>{" "}
+            <span className="badge">{t(`admin.voucher.${voucher.status}`)}</span>
+            <div className="muted">
+              {voucher.code} ·{" "}
+              {voucher.status === "redeemed" && voucher.redeemed_at
+                ? t("admin.voucher.redeemedOn", {
+                    date: formatDate(voucher.redeemed_at, locale, business.timezone),
+                  })
+                : t("admin.voucher.expiresOn", {
+                    date: formatDate(voucher.expires_at, locale, business.timezone),
+                  })}
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function AvailableRewards({ memberId, version }: { memberId: string; version: number }) {
+  const { t } = useT();
+  const rewards = useLoad(
+    (signal) =>
+      api<{ data: Reward[] }>("GET", `/v1/members/${memberId}/available-rewards`, undefined, { signal }),
+    [memberId, version],
+  );
+  return (
+    <section className="card">
+      <h2>{t("admin.member.availableRewards")}</h2>
+      <ErrorMessage error={rewards.error} />
+      {rewards.data && rewards.data.data.length === 0 ? (
+        <p className="muted">{t("admin.member.noRewards")}</p>
+      ) : null}
+      <ul className="admin-list">
+        {rewards.data?.data.map((reward) => (
+          <li key={reward.id}>
+            {reward.name}{" "}
+            <span className="muted">
+              {reward.cost_points !== null
+                ? t("admin.member.costPoints", { count: reward.cost_points })
+                : t("admin.member.costCard")}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** Who made an entry, in words: a staff member by name when the viewer may see staff, else the kind. */
+function useActorName(): (actor: string) => string {
+  const { t } = useT();
+  const { staff } = useSession();
+  const team = useLoad(
+    (signal) =>
+      staff.role === "owner"
+        ? api<Page<StaffMember>>("GET", "/v1/staff?limit=200", undefined, { signal })
+        : Promise.resolve({ data: [], next_cursor: null }),
+    [staff.role],
+  );
+  return (actor) => {
+    const [kind = "", id = ""] = actor.split(":");
+    if (kind === "staff") {
+      const name = id === staff.id ? staff.name : team.data?.data.find((s) => s.id === id)?.name;
+      return name ? t("admin.actor.staffNamed", { name }) : t("admin.actor.staff");
+    }
+    if (kind === "api_key") return t("admin.actor.apiKey");
+    if (kind === "member") return t("admin.actor.member");
+    if (kind === "system") return t("admin.actor.system");
+    return actor;
+  };
+}
+
+function History({
+  memberId,
+  version,
+  cards,
+}: {
+  memberId: string;
+  version: number;
+  cards: MemberCard["stamp_cards"];
+}) {
+  const { t, locale } = useT();
+  const { business } = useSession();
+  const actorName = useActorName();
+  const [extra, setExtra] = useState<HistoryItem[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [moreError, setMoreError] = useState<unknown>(null);
+  const first = useLoad(
+    (signal) =>
+      api<Page<HistoryItem>>("GET", `/v1/members/${memberId}/history?limit=25`, undefined, { signal }).then(
+        (page) => {
+          setExtra([]);
+          setCursor(page.next_cursor);
+          return page;
+        },
+      ),
+    [memberId, version],
+  );
+  const items = [...(first.data?.data ?? []), ...extra];
+  async function more() {
+    if (!cursor) return;
+    try {
+      const page = await api<Page<HistoryItem>>(
+        "GET",
+        `/v1/members/${memberId}/history?limit=25&cursor=${encodeURIComponent(cursor)}`,
+      );
+      setExtra((previous) => [...previous, ...page.data]);
+      setCursor(page.next_cursor);
+      setMoreError(null);
+    } catch (error) {
+      setMoreError(error);
+    }
+  }
+  const cardName = (id: string | null) => cards.find((c) => c.stamp_card_id === id)?.name ?? "";
+  return (
+    <section className="card" aria-labelledby="admin-history">
+      <h2 id="admin-history">{t("admin.history.title")}</h2>
+      <ErrorMessage error={first.error} />
+      {first.data && items.length === 0 ? <p className="muted">{t("admin.history.empty")}</p> : null}
+      {items.length > 0 ? (
+        <div className="admin-table">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t("admin.history.when")}</th>
+                <th scope="col">{t("admin.history.change")}</th>
+                <th scope="col">{t("admin.history.why")}</th>
+                <th scope="col">{t("admin.history.who")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((item) => (
+                <tr key={item.id}>
+                  <td>{formatDateTime(item.occurred_at, locale, business.timezone)}</td>
+                  <td className={Number(item.points ?? item.stamps) < 0 ? "admin-minus" : "admin-plus"}>
+                    {item.type === "points"
+                      ? t("admin.history.points", { count: item.points ?? 0 })
+                      : t("admin.history.stamps", {
+                          count: item.stamps ?? 0,
+                          card: cardName(item.stamp_card_id),
+                        })}
+                  </td>
+                  <td>
+                    <div>{item.reason}</div>
+                    <div className="muted">
+                      {t("admin.history.kind", { kind: item.kind })} ·{" "}
+                      {t("admin.history.source", { source: item.source_type })}
+                    </div>
+                  </td>
+                  <td>{actorName(item.actor)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <ErrorMessage error={moreError} />
+      {cursor ? (
+        <button type="button" className="button secondary" onClick={more}>
+          {t("admin.history.more")}
+        </button>
+      ) : null}
+    </section>
+  );
+}
+
+/** A correction by hand: points or stamps up or down, with the reason that the history will show. */
+function Adjustment({ memberId, card, onDone }: { memberId: string; card: MemberCard; onDone(): void }) {
+  const { t } = useT();
+  const [what, setWhat] = useState("points");
+  const [amount, setAmount] = useState("");
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [key, setKey] = useState(newKey);
+  const [local, setLocal] = useState<Record<string, string>>({});
+  const problems = explain(error, t);
+  const fields = { ...problems.fields, ...local };
+  const amountError = fields.points ?? fields.stamps;
+  const headingId = useId();
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setDone(null);
+    const value = Number(amount);
+    const found: Record<string, string> = {};
+    if (!/^[-+]?\d+$/.test(amount.trim()) || value === 0) found.points = t("admin.adjust.amountInvalid");
+    if (reason.trim().length < 3) found.reason = t("admin.adjust.reasonRequired");
+    setLocal(found);
+    setError(null);
+    if (Object.keys(found).length > 0) return;
+    setBusy(true);
+    try {
+      const body =
+        what === "points"
+          ? { points: value, reason: reason.trim() }
+          : { stamps: value, stamp_card_id: what, reason: reason.trim() };
+      await api("POST", `/v1/members/${memberId}/adjustments`, body, { idempotencyKey: key });
+      setDone(
+        what === "points"
+          ? t("admin.history.points", { count: value })
+          : t("admin.history.stamps", {
+              count: value,
+              card: card.stamp_cards.find((c) => c.stamp_card_id === what)?.name ?? "",
+            }),
+      );
+      setAmount("");
+      setReason("");
+      setKey(newKey());
+      onDone();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="card stack" onSubmit={submit} noValidate aria-labelledby={headingId}>
+      <h2 id={headingId}>{t("admin.adjust.title")}</h2>
+      <p className="muted">{t("admin.adjust.lead")}</p>
+      <FormError text={problems.form} />
+      {done ? (
+        <div className="alert ok" role="status">
+          {t("admin.adjust.done", { change: done })}
+        </div>
+      ) : null}
+      {card.stamp_cards.length > 0 ? (
+        <Field label={t("admin.adjust.what")}>
+          {(p) => (
+            <select {...p} value={what} onChange={(e) => setWhat(e.target.value)}>
+              <option value="points">{t("admin.member.points")}</option>
+              {card.stamp_cards.map((c) => (
+                <option key={c.stamp_card_id} value={c.stamp_card_id}>
+                  {t("admin.adjust.stampsOn", { card: c.name })}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      ) : null}
+      <Field label={t("admin.adjust.amount")} hint={t("admin.adjust.amountHint")} error={amountError}>
+        {(p) => (
+          <input {...p} inputMode="numeric" value={amount} onChange={(e) => setAmount(e.target.value)} />
+        )}
+      </Field>
+      <Field label={t("admin.adjust.reason")} hint={t("admin.adjust.reasonHint")} error={fields.reason}>
+        {(p) => (
+          <input {...p} required maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} />
+        )}
+      </Field>
+      <div>
+        <button type="submit" className="button" disabled={busy}>
+          {t("admin.adjust.submit")}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** The member's details and marketing choice; only changed fields are sent. */
+function EditMember({ member, onSaved }: { member: Member; onSaved(): void }) {
+  const { t, locale } = useT();
+  const { business } = useSession();
+  const [form, setForm] = useState({
+    name: member.name ?? "",
+    email: member.email ?? "",
+    phone: member.phone ?? "",
+    birthday: member.birthday ?? "",
+    locale: member.locale ?? "",
+    marketing_consent: member.marketing_consent,
+  });
+  const [error, setError] = useState<unknown>(null);
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const problems = explain(error, t);
+  const headingId = useId();
+  const set = (field: keyof typeof form) => (value: string | boolean) => {
+    setSaved(false);
+    setForm((previous) => ({ ...previous, [field]: value }));
+  };
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const patch: Record<string, string | boolean | null> = {};
+    const text = (value: string) => (value.trim() === "" ? null : value.trim());
+    for (const field of ["name", "email", "phone", "birthday", "locale"] as const) {
+      if (text(form[field]) !== member[field]) patch[field] = text(form[field]);
+    }
+    if (form.marketing_consent !== member.marketing_consent) patch.marketing_consent = form.marketing_consent;
+    if (Object.keys(patch).length === 0) {
+      setSaved(true);
+      return;
+    }
+    setBusy(true);
+    try {
+      await api("PATCH", `/v1/members/${member.id}`, patch);
+      setError(null);
+      setSaved(true);
+      onSaved();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="card stack" onSubmit={submit} aria-labelledby={headingId}>
+      <h2 id={headingId}>{t("admin.member.details")}</h2>
+      <FormError text={problems.form} />
+      <Field label={t("admin.member.field.name")} error={problems.fields.name}>
+        {(p) => (
+          <input {...p} value={form.name} maxLength={120} onChange={(e) => set("name")(e.target.value)} />
+        )}
+      </Field>
+      <Field label={t("admin.member.field.email")} error={problems.fields.email}>
+        {(p) => (
+          <input {...p} type="email" value={form.email} onChange={(e) => set("email")(e.target.value)} />
+        )}
+      </Field>
+      <Field
+        label={t("admin.member.field.phone")}
+        hint={t("admin.member.field.phoneHint")}
+        error={problems.fields.phone}
+      >
+        {(p) => <input {...p} type="tel" value={form.phone} onChange={(e) => set("phone")(e.target.value)} />}
+      </Field>
+      <Field label={t("admin.member.field.birthday")} error={problems.fields.birthday}>
+        {(p) => (
+          <input {...p} type="date" value={form.birthday} onChange={(e) => set("birthday")(e.target.value)} />
+        )}
+      </Field>
+      <Field label={t("admin.member.field.language")} error={problems.fields.locale}>
+        {(p) => (
+          <select {...p} value={form.locale} onChange={(e) => set("locale")(e.target.value)}>
+            <option value="">{t("admin.member.field.languageBusiness")}</option>
+            {LOCALES.map((l) => (
+              <option key={l} value={l} lang={l}>
+                {LOCALE_NAMES[l]}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={form.marketing_consent}
+          onChange={(e) => set("marketing_consent")(e.target.checked)}
+        />
+        {t("admin.member.field.consentCheck")}
+      </label>
+      {member.consent_updated_at ? (
+        <p className="muted">
+          {t("admin.member.consentChanged", {
+            date: formatDate(member.consent_updated_at, locale, business.timezone),
+          })}
+        </p>
+      ) : null}
+      {saved ? (
+        <div className="alert ok" role="status">
+          {t("common.saved")}
+        </div>
+      ) : null}
+      <div>
+        <button type="submit" className="button" disabled={busy}>
+          {t("common.save")}
+        </button>
+      </div>
+    </form>
+  );
+}
