@@ -1,0 +1,208 @@
+import { type ReactNode, useCallback, useEffect, useId, useState } from "react";
+import { ApiError, api } from "../api.ts";
+import { currencyDigits, parseMoney } from "../i18n/format.ts";
+import { useT } from "../i18n/index.tsx";
+import { ErrorMessage } from "../ui/components.tsx";
+
+/** Small pieces the dashboard's forms share: loading, API errors per field, money and lists. */
+
+/** Loads `path` from the API; `reload()` fetches again after a change. */
+export function useApi<T>(path: string | null): {
+  data: T | undefined;
+  error: unknown;
+  reload: () => Promise<void>;
+} {
+  const [data, setData] = useState<T>();
+  const [error, setError] = useState<unknown>(null);
+  const reload = useCallback(async () => {
+    if (!path) return;
+    try {
+      setData(await api<T>("GET", path));
+      setError(null);
+    } catch (e) {
+      setError(e);
+    }
+  }, [path]);
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+  return { data, error, reload };
+}
+
+/**
+ * The API's errors by field: `validation_failed` issues by their path (`effect.points`), and
+ * specific codes the form maps to the field they are about (`tier_rank_taken` → `rank`).
+ */
+export function fieldErrors(error: unknown, codes: Record<string, string> = {}): Record<string, string> {
+  if (!(error instanceof ApiError)) return {};
+  const out: Record<string, string> = {};
+  const issues = (error.details?.issues ?? []) as { path?: string; message?: string }[];
+  for (const issue of issues) {
+    const path = issue.path ?? "";
+    if (!(path in out)) out[path] = issue.message ?? error.message;
+  }
+  const field = codes[error.code];
+  if (field) out[field] = error.message;
+  return out;
+}
+
+/** The error for `path` or any field under it (`conditions.items` for `conditions.items.skus`). */
+export function errorAt(errors: Record<string, string>, ...paths: string[]): string | undefined {
+  for (const path of paths) {
+    if (errors[path]) return errors[path];
+    const nested = Object.keys(errors).find((k) => k.startsWith(`${path}.`));
+    if (nested) return errors[nested];
+  }
+  return undefined;
+}
+
+/** A form-level error: shown unless every problem already sits next to its field. */
+export function FormError({ error, shown }: { error: unknown; shown: Record<string, string> }) {
+  const { t } = useT();
+  if (!error) return null;
+  if (Object.keys(shown).length > 0) {
+    return (
+      <div className="alert error" role="alert">
+        {t("dashboard.form.fixFields")}
+      </div>
+    );
+  }
+  return <ErrorMessage error={error} />;
+}
+
+/** Minor units as the text a person types ("4.50"), in the currency's decimals. */
+export function moneyText(minor: number | null | undefined, currency: string): string {
+  if (minor === null || minor === undefined) return "";
+  const digits = currencyDigits(currency);
+  return (minor / 10 ** digits).toFixed(digits);
+}
+
+/** Reads typed money; empty is `empty`, zero is 0, anything unreadable is NaN. */
+export function readMoney(text: string, currency: string, empty: number | null = 0): number | null {
+  const trimmed = text.trim();
+  if (trimmed === "") return empty;
+  if (/^0+([.,]0*)?$/.test(trimmed)) return 0;
+  return parseMoney(trimmed, currency) ?? Number.NaN;
+}
+
+/** Reads a typed whole number; empty is `empty`, anything else unreadable is NaN. */
+export function readInt(text: string, empty: number | null = null): number | null {
+  const trimmed = text.trim();
+  if (trimmed === "") return empty;
+  return /^-?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+}
+
+/** "a, b ,c" as ["a", "b", "c"]. */
+export function readList(text: string): string[] {
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** A labelled checkbox. */
+export function Check({
+  label,
+  checked,
+  onChange,
+  hint,
+}: {
+  label: ReactNode;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+  hint?: string;
+}) {
+  const id = useId();
+  return (
+    <div className="check">
+      <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} />
+      <label htmlFor={id}>
+        {label}
+        {hint ? <span className="hint"> — {hint}</span> : null}
+      </label>
+    </div>
+  );
+}
+
+/** A button that asks once more before it does something that cannot be undone from here. */
+export function ConfirmButton({
+  label,
+  confirmLabel,
+  onConfirm,
+  disabled,
+}: {
+  label: string;
+  confirmLabel: string;
+  onConfirm: () => void | Promise<void>;
+  disabled?: boolean;
+}) {
+  const [asking, setAsking] = useState(false);
+  const { t } = useT();
+  if (!asking) {
+    return (
+      <button type="button" className="button secondary" disabled={disabled} onClick={() => setAsking(true)}>
+        {label}
+      </button>
+    );
+  }
+  return (
+    <span className="row">
+      <button
+        type="button"
+        className="button danger"
+        onClick={() => {
+          setAsking(false);
+          void onConfirm();
+        }}
+      >
+        {confirmLabel}
+      </button>
+      <button type="button" className="button ghost" onClick={() => setAsking(false)}>
+        {t("common.cancel")}
+      </button>
+    </span>
+  );
+}
+
+/**
+ * The UTC instant of a wall-clock time (`YYYY-MM-DDTHH:MM`) in `timeZone`, as ISO-8601: rules and
+ * rewards start at midnight where the business is, not where the browser is.
+ */
+export function zonedToIso(local: string, timeZone: string): string {
+  const [date = "", time = "00:00"] = local.split("T");
+  const [y = 0, m = 1, d = 1] = date.split("-").map(Number);
+  const [hh = 0, mm = 0] = time.split(":").map(Number);
+  const wall = Date.UTC(y, m - 1, d, hh, mm);
+  let guess = wall;
+  for (let i = 0; i < 2; i++) guess = wall - offsetMs(guess, timeZone);
+  return new Date(guess).toISOString();
+}
+
+/** The wall-clock time (`YYYY-MM-DDTHH:MM`) of an ISO instant in `timeZone`. */
+export function isoToZoned(iso: string, timeZone: string): string {
+  const shifted = new Date(new Date(iso).getTime() + offsetMs(new Date(iso).getTime(), timeZone));
+  return shifted.toISOString().slice(0, 16);
+}
+
+function offsetMs(instant: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  }).formatToParts(new Date(instant));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const asUtc = Date.UTC(
+    get("year"),
+    get("month") - 1,
+    get("day"),
+    get("hour"),
+    get("minute"),
+    get("second"),
+  );
+  return asUtc - Math.floor(instant / 1000) * 1000;
+}

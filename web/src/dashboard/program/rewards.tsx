@@ -1,0 +1,500 @@
+import { type FormEvent, useState } from "react";
+import { api } from "../../api.ts";
+import { formatDateTime, formatMoney } from "../../i18n/format.ts";
+import { useT } from "../../i18n/index.tsx";
+import { ErrorMessage, Field } from "../../ui/components.tsx";
+import {
+  Check,
+  ConfirmButton,
+  errorAt,
+  FormError,
+  fieldErrors,
+  isoToZoned,
+  moneyText,
+  readInt,
+  readMoney,
+  useApi,
+  zonedToIso,
+} from "../forms.tsx";
+import { useSession } from "../session.tsx";
+import type { List, Reward, RewardType, StampCard, Tier } from "./types.ts";
+
+const TYPES: RewardType[] = [
+  "discount_amount",
+  "discount_percent",
+  "free_product",
+  "experience",
+  "perk",
+  "donation",
+];
+
+/** The reward catalog: what members can redeem, for points or a full stamp card. */
+export default function RewardsPage() {
+  const { t } = useT();
+  const rewards = useApi<List<Reward>>("/v1/rewards?limit=200");
+  const cards = useApi<List<StampCard>>("/v1/stamp-cards");
+  const tiers = useApi<List<Tier>>("/v1/tiers");
+  const [editing, setEditing] = useState<Reward | "new" | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  async function archive(reward: Reward) {
+    setError(null);
+    try {
+      await api("DELETE", `/v1/rewards/${reward.id}`);
+      await rewards.reload();
+    } catch (e) {
+      setError(e);
+    }
+  }
+
+  return (
+    <div className="stack">
+      <div className="row between wrap">
+        <h1>{t("dashboard.rewards.title")}</h1>
+        {editing === null ? (
+          <button type="button" className="button" onClick={() => setEditing("new")}>
+            {t("dashboard.rewards.new")}
+          </button>
+        ) : null}
+      </div>
+      <p className="muted">{t("dashboard.rewards.lead")}</p>
+      <ErrorMessage error={rewards.error ?? cards.error ?? tiers.error ?? error} />
+      {editing !== null && cards.data && tiers.data ? (
+        <RewardForm
+          reward={editing === "new" ? null : editing}
+          cards={cards.data.data}
+          tiers={tiers.data.data}
+          onDone={async () => {
+            setEditing(null);
+            await rewards.reload();
+          }}
+          onCancel={() => setEditing(null)}
+        />
+      ) : null}
+      {rewards.data?.data.length === 0 && editing === null ? <p>{t("dashboard.rewards.empty")}</p> : null}
+      <ul className="plain stack">
+        {rewards.data?.data.map((reward) => (
+          <li key={reward.id} className="card">
+            <h2>
+              {reward.name}{" "}
+              {reward.active ? null : <span className="badge draft">{t("dashboard.rules.paused")}</span>}
+            </h2>
+            <RewardSummary reward={reward} cards={cards.data?.data ?? []} tiers={tiers.data?.data ?? []} />
+            <div className="row wrap">
+              <button type="button" className="button secondary" onClick={() => setEditing(reward)}>
+                {t("dashboard.edit")}
+              </button>
+              <ConfirmButton
+                label={t("dashboard.archive")}
+                confirmLabel={t("dashboard.archiveConfirm", { name: reward.name })}
+                onConfirm={() => archive(reward)}
+              />
+            </div>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function RewardSummary({ reward, cards, tiers }: { reward: Reward; cards: StampCard[]; tiers: Tier[] }) {
+  const { t, locale } = useT();
+  const { business } = useSession();
+  const parts = [t(`dashboard.rewards.type.${reward.type}`)];
+  parts.push(
+    reward.cost_points !== null
+      ? t("dashboard.rewards.costPointsSummary", { count: reward.cost_points })
+      : t("dashboard.rewards.costCardSummary", {
+          card: cards.find((c) => c.id === reward.stamp_card_id)?.name ?? "—",
+        }),
+  );
+  const v = reward.value;
+  if (typeof v.amount_minor === "number") parts.push(formatMoney(v.amount_minor, business.currency, locale));
+  if (typeof v.percent === "number") parts.push(`${v.percent}%`);
+  if (reward.eligible_tier_ids.length) {
+    parts.push(reward.eligible_tier_ids.map((id) => tiers.find((x) => x.id === id)?.name ?? "—").join(", "));
+  }
+  if (reward.stock !== null) parts.push(t("dashboard.rewards.stockSummary", { count: reward.stock }));
+  if (reward.valid_until) {
+    parts.push(
+      t("dashboard.rules.sumUntil", { date: formatDateTime(reward.valid_until, locale, business.timezone) }),
+    );
+  }
+  return <p>{parts.join(" · ")}</p>;
+}
+
+function RewardForm({
+  reward,
+  cards,
+  tiers,
+  onDone,
+  onCancel,
+}: {
+  reward: Reward | null;
+  cards: StampCard[];
+  tiers: Tier[];
+  onDone: () => Promise<void>;
+  onCancel: () => void;
+}) {
+  const { t } = useT();
+  const { business } = useSession();
+  const currency = business.currency;
+  const tz = business.timezone;
+  const v = reward?.value ?? {};
+  const str = (key: string) => (typeof v[key] === "string" ? (v[key] as string) : "");
+  const [type, setType] = useState<RewardType>(reward?.type ?? "free_product");
+  const [name, setName] = useState(reward?.name ?? "");
+  const [description, setDescription] = useState(reward?.description ?? "");
+  const [amount, setAmount] = useState(
+    moneyText(typeof v.amount_minor === "number" ? v.amount_minor : null, currency),
+  );
+  const [percent, setPercent] = useState(typeof v.percent === "number" ? String(v.percent) : "");
+  const [maxDiscount, setMaxDiscount] = useState(
+    moneyText(typeof v.max_discount_minor === "number" ? v.max_discount_minor : null, currency),
+  );
+  const [product, setProduct] = useState(str("product_name"));
+  const [sku, setSku] = useState(str("sku"));
+  const [startsAt, setStartsAt] = useState(str("starts_at") ? isoToZoned(str("starts_at"), tz) : "");
+  const [place, setPlace] = useState(str("place"));
+  const [perk, setPerk] = useState(str("perk") || "free_shipping");
+  const [detail, setDetail] = useState(str("detail"));
+  const [cause, setCause] = useState(str("cause"));
+  const [payWith, setPayWith] = useState<"points" | "card">(reward?.stamp_card_id ? "card" : "points");
+  const [cost, setCost] = useState(reward?.cost_points ? String(reward.cost_points) : "");
+  const [cardId, setCardId] = useState(reward?.stamp_card_id ?? cards[0]?.id ?? "");
+  const [tierIds, setTierIds] = useState<string[]>(reward?.eligible_tier_ids ?? []);
+  const [stock, setStock] = useState(reward?.stock === null || !reward ? "" : String(reward.stock));
+  const [limit, setLimit] = useState(reward?.per_member_limit ? String(reward.per_member_limit) : "");
+  const [validFrom, setValidFrom] = useState(reward?.valid_from ? isoToZoned(reward.valid_from, tz) : "");
+  const [validUntil, setValidUntil] = useState(reward?.valid_until ? isoToZoned(reward.valid_until, tz) : "");
+  const [voucherDays, setVoucherDays] = useState(String(reward?.voucher_valid_days ?? 30));
+  const [active, setActive] = useState(reward?.active ?? true);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const errors = fieldErrors(error, {
+    invalid_cost: payWith === "points" ? "cost_points" : "stamp_card_id",
+    invalid_date_range: "valid_until",
+    stamp_card_not_found: "stamp_card_id",
+    tier_not_found: "eligible_tier_ids",
+    reward_catalog_full: "name",
+  });
+
+  function value(): Record<string, unknown> {
+    switch (type) {
+      case "discount_amount":
+        return { amount_minor: readMoney(amount, currency, null) };
+      case "discount_percent":
+        return {
+          percent: readInt(percent),
+          ...(maxDiscount.trim() ? { max_discount_minor: readMoney(maxDiscount, currency) } : {}),
+        };
+      case "free_product":
+        return { product_name: product, ...(sku.trim() ? { sku: sku.trim() } : {}) };
+      case "experience":
+        return {
+          ...(startsAt ? { starts_at: zonedToIso(startsAt, tz) } : {}),
+          ...(place.trim() ? { place: place.trim() } : {}),
+        };
+      case "perk":
+        return { perk, ...(detail.trim() ? { detail: detail.trim() } : {}) };
+      case "donation":
+        return { cause, amount_minor: readMoney(amount, currency, null) };
+    }
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    const body = {
+      name,
+      description: description.trim() || null,
+      type,
+      value: value(),
+      cost_points: payWith === "points" ? readInt(cost) : null,
+      stamp_card_id: payWith === "card" ? cardId || null : null,
+      eligible_tier_ids: tierIds,
+      stock: readInt(stock),
+      per_member_limit: readInt(limit),
+      valid_from: validFrom ? zonedToIso(validFrom, tz) : null,
+      valid_until: validUntil ? zonedToIso(validUntil, tz) : null,
+      voucher_valid_days: readInt(voucherDays),
+      active,
+    };
+    try {
+      if (reward) await api("PATCH", `/v1/rewards/${reward.id}`, body);
+      else await api("POST", "/v1/rewards", body);
+      await onDone();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const toggle = (id: string) =>
+    setTierIds(tierIds.includes(id) ? tierIds.filter((x) => x !== id) : [...tierIds, id]);
+
+  return (
+    <form className="card stack" onSubmit={submit} noValidate aria-labelledby="reward-form-title">
+      <h2 id="reward-form-title">
+        {reward ? t("dashboard.rewards.edit", { name: reward.name }) : t("dashboard.rewards.new")}
+      </h2>
+      <FormError error={error} shown={errors} />
+      <div className="grid">
+        <Field label={t("dashboard.rewards.typeLabel")} error={errors.type}>
+          {(p) => (
+            <select {...p} value={type} onChange={(e) => setType(e.target.value as RewardType)}>
+              {TYPES.map((x) => (
+                <option key={x} value={x}>
+                  {t(`dashboard.rewards.type.${x}`)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label={t("dashboard.field.name")} error={errors.name}>
+          {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
+      </div>
+      <Field label={t("dashboard.field.description")} error={errors.description}>
+        {(p) => <input {...p} value={description} onChange={(e) => setDescription(e.target.value)} />}
+      </Field>
+      <fieldset className="stack">
+        <legend>{t("dashboard.rewards.what")}</legend>
+        <div className="grid">
+          {type === "discount_amount" || type === "donation" ? (
+            <Field label={t("dashboard.rewards.amount", { currency })} error={errors["value.amount_minor"]}>
+              {(p) => (
+                <input
+                  {...p}
+                  inputMode="decimal"
+                  value={amount}
+                  onChange={(e) => setAmount(e.target.value)}
+                />
+              )}
+            </Field>
+          ) : null}
+          {type === "donation" ? (
+            <Field label={t("dashboard.rewards.cause")} error={errors["value.cause"]}>
+              {(p) => <input {...p} value={cause} onChange={(e) => setCause(e.target.value)} />}
+            </Field>
+          ) : null}
+          {type === "discount_percent" ? (
+            <>
+              <Field label={t("dashboard.rewards.percent")} error={errors["value.percent"]}>
+                {(p) => (
+                  <input
+                    {...p}
+                    inputMode="numeric"
+                    value={percent}
+                    onChange={(e) => setPercent(e.target.value)}
+                  />
+                )}
+              </Field>
+              <Field
+                label={t("dashboard.rewards.maxDiscount", { currency })}
+                hint={t("dashboard.field.emptyNone")}
+                error={errors["value.max_discount_minor"]}
+              >
+                {(p) => (
+                  <input
+                    {...p}
+                    inputMode="decimal"
+                    value={maxDiscount}
+                    onChange={(e) => setMaxDiscount(e.target.value)}
+                  />
+                )}
+              </Field>
+            </>
+          ) : null}
+          {type === "free_product" ? (
+            <>
+              <Field label={t("dashboard.rewards.product")} error={errors["value.product_name"]}>
+                {(p) => <input {...p} value={product} onChange={(e) => setProduct(e.target.value)} />}
+              </Field>
+              <Field
+                label={t("dashboard.rewards.sku")}
+                hint={t("dashboard.field.optional")}
+                error={errors["value.sku"]}
+              >
+                {(p) => <input {...p} value={sku} onChange={(e) => setSku(e.target.value)} />}
+              </Field>
+            </>
+          ) : null}
+          {type === "experience" ? (
+            <>
+              <Field
+                label={t("dashboard.rewards.startsAt")}
+                hint={t("dashboard.field.optional")}
+                error={errors["value.starts_at"]}
+              >
+                {(p) => (
+                  <input
+                    {...p}
+                    type="datetime-local"
+                    value={startsAt}
+                    onChange={(e) => setStartsAt(e.target.value)}
+                  />
+                )}
+              </Field>
+              <Field
+                label={t("dashboard.rewards.place")}
+                hint={t("dashboard.field.optional")}
+                error={errors["value.place"]}
+              >
+                {(p) => <input {...p} value={place} onChange={(e) => setPlace(e.target.value)} />}
+              </Field>
+            </>
+          ) : null}
+          {type === "perk" ? (
+            <>
+              <Field label={t("dashboard.rewards.perk")} error={errors["value.perk"]}>
+                {(p) => (
+                  <select {...p} value={perk} onChange={(e) => setPerk(e.target.value)}>
+                    <option value="free_shipping">{t("dashboard.rewards.perkShipping")}</option>
+                    <option value="priority_service">{t("dashboard.rewards.perkPriority")}</option>
+                    <option value="other">{t("dashboard.rewards.perkOther")}</option>
+                  </select>
+                )}
+              </Field>
+              <Field
+                label={t("dashboard.rewards.detail")}
+                hint={t("dashboard.field.optional")}
+                error={errors["value.detail"]}
+              >
+                {(p) => <input {...p} value={detail} onChange={(e) => setDetail(e.target.value)} />}
+              </Field>
+            </>
+          ) : null}
+        </div>
+        {errors.value ? <p className="error">{errors.value}</p> : null}
+      </fieldset>
+      <fieldset className="stack">
+        <legend>{t("dashboard.rewards.cost")}</legend>
+        <div className="grid">
+          <Field label={t("dashboard.rewards.payWith")}>
+            {(p) => (
+              <select
+                {...p}
+                value={payWith}
+                onChange={(e) => setPayWith(e.target.value as "points" | "card")}
+              >
+                <option value="points">{t("dashboard.rewards.payPoints")}</option>
+                <option value="card">{t("dashboard.rewards.payCard")}</option>
+              </select>
+            )}
+          </Field>
+          {payWith === "points" ? (
+            <Field label={t("dashboard.rewards.costPoints")} error={errors.cost_points}>
+              {(p) => (
+                <input {...p} inputMode="numeric" value={cost} onChange={(e) => setCost(e.target.value)} />
+              )}
+            </Field>
+          ) : (
+            <Field label={t("dashboard.rules.card")} error={errors.stamp_card_id}>
+              {(p) => (
+                <select {...p} value={cardId} onChange={(e) => setCardId(e.target.value)}>
+                  {cards.length === 0 ? <option value="">{t("dashboard.rules.noCards")}</option> : null}
+                  {cards.map((card) => (
+                    <option key={card.id} value={card.id}>
+                      {card.name}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+          )}
+        </div>
+      </fieldset>
+      <fieldset className="stack">
+        <legend>{t("dashboard.rewards.availability")}</legend>
+        {tiers.length > 0 ? (
+          <fieldset>
+            <legend>{t("dashboard.rewards.tiers")}</legend>
+            <div className="row wrap">
+              {tiers.map((tier) => (
+                <Check
+                  key={tier.id}
+                  label={tier.name}
+                  checked={tierIds.includes(tier.id)}
+                  onChange={() => toggle(tier.id)}
+                />
+              ))}
+            </div>
+            {errorAt(errors, "eligible_tier_ids") ? (
+              <p className="error">{errorAt(errors, "eligible_tier_ids")}</p>
+            ) : null}
+          </fieldset>
+        ) : null}
+        <div className="grid">
+          <Field
+            label={type === "experience" ? t("dashboard.rewards.capacity") : t("dashboard.rewards.stock")}
+            hint={t("dashboard.field.emptyUnlimited")}
+            error={errors.stock}
+          >
+            {(p) => (
+              <input {...p} inputMode="numeric" value={stock} onChange={(e) => setStock(e.target.value)} />
+            )}
+          </Field>
+          <Field
+            label={t("dashboard.rewards.limit")}
+            hint={t("dashboard.field.emptyUnlimited")}
+            error={errors.per_member_limit}
+          >
+            {(p) => (
+              <input {...p} inputMode="numeric" value={limit} onChange={(e) => setLimit(e.target.value)} />
+            )}
+          </Field>
+          <Field
+            label={t("dashboard.rewards.validFrom")}
+            hint={t("dashboard.field.optional")}
+            error={errors.valid_from}
+          >
+            {(p) => (
+              <input
+                {...p}
+                type="datetime-local"
+                value={validFrom}
+                onChange={(e) => setValidFrom(e.target.value)}
+              />
+            )}
+          </Field>
+          <Field
+            label={t("dashboard.rewards.validUntil")}
+            hint={t("dashboard.field.optional")}
+            error={errors.valid_until}
+          >
+            {(p) => (
+              <input
+                {...p}
+                type="datetime-local"
+                value={validUntil}
+                onChange={(e) => setValidUntil(e.target.value)}
+              />
+            )}
+          </Field>
+          <Field label={t("dashboard.rewards.voucherDays")} error={errors.voucher_valid_days}>
+            {(p) => (
+              <input
+                {...p}
+                inputMode="numeric"
+                value={voucherDays}
+                onChange={(e) => setVoucherDays(e.target.value)}
+              />
+            )}
+          </Field>
+        </div>
+        <Check label={t("dashboard.rewards.active")} checked={active} onChange={setActive} />
+      </fieldset>
+      <div className="row wrap">
+        <button type="submit" className="button" disabled={busy}>
+          {t("common.save")}
+        </button>
+        <button type="button" className="button ghost dark" onClick={onCancel}>
+          {t("common.cancel")}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,230 @@
+import { type FormEvent, useState } from "react";
+import { api } from "../../api.ts";
+import { formatMoney } from "../../i18n/format.ts";
+import { useT } from "../../i18n/index.tsx";
+import { ErrorMessage, Field } from "../../ui/components.tsx";
+import {
+  ConfirmButton,
+  errorAt,
+  FormError,
+  fieldErrors,
+  moneyText,
+  readInt,
+  readList,
+  readMoney,
+  useApi,
+} from "../forms.tsx";
+import { useSession } from "../session.tsx";
+import type { List, StampCard } from "./types.ts";
+
+/** Stamp cards: list, create, change, archive. */
+export default function StampCardsPage() {
+  const { t, locale } = useT();
+  const { business } = useSession();
+  const cards = useApi<List<StampCard>>("/v1/stamp-cards");
+  const [editing, setEditing] = useState<StampCard | "new" | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  async function archive(card: StampCard) {
+    setError(null);
+    try {
+      await api("DELETE", `/v1/stamp-cards/${card.id}`);
+      await cards.reload();
+    } catch (e) {
+      setError(e);
+    }
+  }
+
+  return (
+    <div className="stack">
+      <div className="row between wrap">
+        <h1>{t("dashboard.cards.title")}</h1>
+        {editing === null ? (
+          <button type="button" className="button" onClick={() => setEditing("new")}>
+            {t("dashboard.cards.new")}
+          </button>
+        ) : null}
+      </div>
+      <p className="muted">{t("dashboard.cards.lead")}</p>
+      <ErrorMessage error={cards.error ?? error} />
+      {editing !== null ? (
+        <CardForm
+          card={editing === "new" ? null : editing}
+          onDone={async () => {
+            setEditing(null);
+            await cards.reload();
+          }}
+          onCancel={() => setEditing(null)}
+        />
+      ) : null}
+      {cards.data?.data.length === 0 && editing === null ? <p>{t("dashboard.cards.empty")}</p> : null}
+      <ul className="plain stack">
+        {cards.data?.data.map((card) => (
+          <li key={card.id} className="card">
+            <h2>{card.name}</h2>
+            <p>
+              {t("dashboard.cards.summary", {
+                count: card.stamps_required,
+                earn: card.earn_on,
+              })}
+              {card.min_spend_minor > 0
+                ? ` ${t("dashboard.cards.minSpendSummary", {
+                    amount: formatMoney(card.min_spend_minor, business.currency, locale),
+                  })}`
+                : ""}
+            </p>
+            {card.item_match ? (
+              <p className="muted">
+                {[
+                  ...(card.item_match.skus ?? []),
+                  ...(card.item_match.categories ?? []),
+                  ...(card.item_match.brands ?? []),
+                ].join(", ")}
+              </p>
+            ) : null}
+            <div className="row wrap">
+              <button type="button" className="button secondary" onClick={() => setEditing(card)}>
+                {t("dashboard.edit")}
+              </button>
+              <ConfirmButton
+                label={t("dashboard.archive")}
+                confirmLabel={t("dashboard.archiveConfirm", { name: card.name })}
+                onConfirm={() => archive(card)}
+              />
+            </div>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function CardForm({
+  card,
+  onDone,
+  onCancel,
+}: {
+  card: StampCard | null;
+  onDone: () => Promise<void>;
+  onCancel: () => void;
+}) {
+  const { t } = useT();
+  const { business } = useSession();
+  const currency = business.currency;
+  const [name, setName] = useState(card?.name ?? "");
+  const [stamps, setStamps] = useState(String(card?.stamps_required ?? 10));
+  const [earnOn, setEarnOn] = useState<StampCard["earn_on"]>(card?.earn_on ?? "visit");
+  const [minSpend, setMinSpend] = useState(moneyText(card?.min_spend_minor || null, currency));
+  const [skus, setSkus] = useState(card?.item_match?.skus?.join(", ") ?? "");
+  const [categories, setCategories] = useState(card?.item_match?.categories?.join(", ") ?? "");
+  const [brands, setBrands] = useState(card?.item_match?.brands?.join(", ") ?? "");
+  const [max, setMax] = useState(String(card?.max_stamps_per_purchase ?? 1));
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const errors = fieldErrors(error, {
+    item_match_required: "item_match",
+    item_match_not_allowed: "item_match",
+    stamp_card_limit_reached: "name",
+  });
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    const body = {
+      name,
+      stamps_required: readInt(stamps),
+      earn_on: earnOn,
+      min_spend_minor: readMoney(minSpend, currency),
+      item_match:
+        earnOn === "item"
+          ? {
+              ...(readList(skus).length ? { skus: readList(skus) } : {}),
+              ...(readList(categories).length ? { categories: readList(categories) } : {}),
+              ...(readList(brands).length ? { brands: readList(brands) } : {}),
+            }
+          : null,
+      max_stamps_per_purchase: readInt(max),
+    };
+    try {
+      if (card) await api("PATCH", `/v1/stamp-cards/${card.id}`, body);
+      else await api("POST", "/v1/stamp-cards", body);
+      await onDone();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="card stack" onSubmit={submit} noValidate aria-labelledby="card-form-title">
+      <h2 id="card-form-title">
+        {card ? t("dashboard.cards.edit", { name: card.name }) : t("dashboard.cards.new")}
+      </h2>
+      <FormError error={error} shown={errors} />
+      <Field label={t("dashboard.field.name")} error={errors.name}>
+        {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}
+      </Field>
+      <div className="grid">
+        <Field label={t("dashboard.cards.stampsRequired")} error={errors.stamps_required}>
+          {(p) => (
+            <input {...p} inputMode="numeric" value={stamps} onChange={(e) => setStamps(e.target.value)} />
+          )}
+        </Field>
+        <Field label={t("dashboard.cards.earnOn")} error={errors.earn_on}>
+          {(p) => (
+            <select {...p} value={earnOn} onChange={(e) => setEarnOn(e.target.value as StampCard["earn_on"])}>
+              <option value="visit">{t("dashboard.cards.earnVisit")}</option>
+              <option value="purchase">{t("dashboard.cards.earnPurchase")}</option>
+              <option value="item">{t("dashboard.cards.earnItem")}</option>
+            </select>
+          )}
+        </Field>
+        <Field
+          label={t("dashboard.field.minSpend", { currency })}
+          hint={t("dashboard.field.emptyNone")}
+          error={errors.min_spend_minor}
+        >
+          {(p) => (
+            <input
+              {...p}
+              inputMode="decimal"
+              value={minSpend}
+              onChange={(e) => setMinSpend(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label={t("dashboard.cards.max")} error={errors.max_stamps_per_purchase}>
+          {(p) => <input {...p} inputMode="numeric" value={max} onChange={(e) => setMax(e.target.value)} />}
+        </Field>
+      </div>
+      {earnOn === "item" ? (
+        <fieldset className="stack">
+          <legend>{t("dashboard.field.items")}</legend>
+          <p className="hint">{t("dashboard.field.itemsHint")}</p>
+          {errorAt(errors, "item_match") ? <p className="error">{errorAt(errors, "item_match")}</p> : null}
+          <div className="grid">
+            <Field label={t("dashboard.field.skus")} error={errors["item_match.skus"]}>
+              {(p) => <input {...p} value={skus} onChange={(e) => setSkus(e.target.value)} />}
+            </Field>
+            <Field label={t("dashboard.field.categories")} error={errors["item_match.categories"]}>
+              {(p) => <input {...p} value={categories} onChange={(e) => setCategories(e.target.value)} />}
+            </Field>
+            <Field label={t("dashboard.field.brands")} error={errors["item_match.brands"]}>
+              {(p) => <input {...p} value={brands} onChange={(e) => setBrands(e.target.value)} />}
+            </Field>
+          </div>
+        </fieldset>
+      ) : null}
+      <div className="row wrap">
+        <button type="submit" className="button" disabled={busy}>
+          {t("common.save")}
+        </button>
+        <button type="button" className="button ghost dark" onClick={onCancel}>
+          {t("common.cancel")}
+        </button>
+      </div>
+    </form>
+  );
+}

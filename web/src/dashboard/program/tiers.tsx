@@ -1,0 +1,223 @@
+import { type FormEvent, useState } from "react";
+import { api } from "../../api.ts";
+import { formatMoney, formatNumber } from "../../i18n/format.ts";
+import { useT } from "../../i18n/index.tsx";
+import { Link } from "../../router.tsx";
+import { ErrorMessage, Field } from "../../ui/components.tsx";
+import { ConfirmButton, FormError, fieldErrors, moneyText, readInt, readMoney, useApi } from "../forms.tsx";
+import { useSession } from "../session.tsx";
+import type { List, Program, Tier } from "./types.ts";
+
+/** Tiers: the ladder members climb by the program's tier metric. */
+export default function TiersPage() {
+  const { t, locale } = useT();
+  const { business } = useSession();
+  const tiers = useApi<List<Tier>>("/v1/tiers");
+  const program = useApi<Program>("/v1/program");
+  const [editing, setEditing] = useState<Tier | "new" | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const metric = program.data?.config.tiers.metric ?? "spend";
+
+  const threshold = (tier: Tier) =>
+    metric === "spend"
+      ? formatMoney(tier.threshold, business.currency, locale)
+      : t(metric === "visits" ? "dashboard.tiers.visits" : "dashboard.tiers.points", {
+          count: tier.threshold,
+          value: formatNumber(tier.threshold, locale),
+        });
+
+  async function archive(tier: Tier) {
+    setError(null);
+    try {
+      await api("DELETE", `/v1/tiers/${tier.id}`);
+      await tiers.reload();
+    } catch (e) {
+      setError(e);
+    }
+  }
+
+  return (
+    <div className="stack">
+      <div className="row between wrap">
+        <h1>{t("dashboard.tiers.title")}</h1>
+        {editing === null ? (
+          <button type="button" className="button" onClick={() => setEditing("new")}>
+            {t("dashboard.tiers.new")}
+          </button>
+        ) : null}
+      </div>
+      <p className="muted">
+        {t("dashboard.tiers.lead", { metric })}{" "}
+        <Link href="/app/program">{t("dashboard.tiers.changeMetric")}</Link>
+      </p>
+      <ErrorMessage error={tiers.error ?? program.error ?? error} />
+      {editing !== null ? (
+        <TierForm
+          tier={editing === "new" ? null : editing}
+          metric={metric}
+          nextRank={(tiers.data?.data.reduce((m, x) => Math.max(m, x.rank), 0) ?? 0) + 1}
+          onDone={async () => {
+            setEditing(null);
+            await tiers.reload();
+          }}
+          onCancel={() => setEditing(null)}
+        />
+      ) : null}
+      {tiers.data?.data.length === 0 && editing === null ? <p>{t("dashboard.tiers.empty")}</p> : null}
+      <ol className="plain stack">
+        {tiers.data?.data.map((tier) => (
+          <li key={tier.id} className="card">
+            <h2>{tier.name}</h2>
+            <p>
+              {t("dashboard.tiers.summary", {
+                rank: tier.rank,
+                threshold: threshold(tier),
+                multiplier: formatNumber(tier.earn_multiplier_bp / 10_000, locale),
+              })}
+            </p>
+            {tier.benefits.length > 0 ? (
+              <ul>
+                {tier.benefits.map((b) => (
+                  <li key={b}>{b}</li>
+                ))}
+              </ul>
+            ) : null}
+            <div className="row wrap">
+              <button type="button" className="button secondary" onClick={() => setEditing(tier)}>
+                {t("dashboard.edit")}
+              </button>
+              <ConfirmButton
+                label={t("dashboard.archive")}
+                confirmLabel={t("dashboard.archiveConfirm", { name: tier.name })}
+                onConfirm={() => archive(tier)}
+              />
+            </div>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+function TierForm({
+  tier,
+  metric,
+  nextRank,
+  onDone,
+  onCancel,
+}: {
+  tier: Tier | null;
+  metric: "spend" | "points" | "visits";
+  nextRank: number;
+  onDone: () => Promise<void>;
+  onCancel: () => void;
+}) {
+  const { t } = useT();
+  const { business } = useSession();
+  const currency = business.currency;
+  const [name, setName] = useState(tier?.name ?? "");
+  const [rank, setRank] = useState(String(tier?.rank ?? nextRank));
+  const [threshold, setThreshold] = useState(
+    tier ? (metric === "spend" ? moneyText(tier.threshold, currency) : String(tier.threshold)) : "",
+  );
+  const [multiplier, setMultiplier] = useState(String((tier?.earn_multiplier_bp ?? 10_000) / 10_000));
+  const [benefits, setBenefits] = useState(tier?.benefits.join("\n") ?? "");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const errors = fieldErrors(error, {
+    tier_rank_taken: "rank",
+    tier_thresholds_not_increasing: "threshold",
+    tier_limit_reached: "name",
+  });
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    const factor = Number(multiplier.replace(",", "."));
+    const body = {
+      name,
+      rank: readInt(rank),
+      threshold: metric === "spend" ? readMoney(threshold, currency) : readInt(threshold, 0),
+      earn_multiplier_bp: Number.isFinite(factor) ? Math.round(factor * 10_000) : null,
+      benefits: benefits
+        .split("\n")
+        .map((b) => b.trim())
+        .filter(Boolean),
+    };
+    try {
+      if (tier) await api("PATCH", `/v1/tiers/${tier.id}`, body);
+      else await api("POST", "/v1/tiers", body);
+      await onDone();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="card stack" onSubmit={submit} noValidate aria-labelledby="tier-form-title">
+      <h2 id="tier-form-title">
+        {tier ? t("dashboard.tiers.edit", { name: tier.name }) : t("dashboard.tiers.new")}
+      </h2>
+      <FormError error={error} shown={errors} />
+      <div className="grid">
+        <Field label={t("dashboard.field.name")} error={errors.name}>
+          {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
+        <Field label={t("dashboard.tiers.rank")} hint={t("dashboard.tiers.rankHint")} error={errors.rank}>
+          {(p) => <input {...p} inputMode="numeric" value={rank} onChange={(e) => setRank(e.target.value)} />}
+        </Field>
+        <Field
+          label={
+            metric === "spend"
+              ? t("dashboard.tiers.thresholdSpend", { currency })
+              : metric === "visits"
+                ? t("dashboard.tiers.thresholdVisits")
+                : t("dashboard.tiers.thresholdPoints")
+          }
+          error={errors.threshold}
+        >
+          {(p) => (
+            <input
+              {...p}
+              inputMode={metric === "spend" ? "decimal" : "numeric"}
+              value={threshold}
+              onChange={(e) => setThreshold(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field
+          label={t("dashboard.tiers.multiplier")}
+          hint={t("dashboard.tiers.multiplierHint")}
+          error={errors.earn_multiplier_bp}
+        >
+          {(p) => (
+            <input
+              {...p}
+              inputMode="decimal"
+              value={multiplier}
+              onChange={(e) => setMultiplier(e.target.value)}
+            />
+          )}
+        </Field>
+      </div>
+      <Field
+        label={t("dashboard.tiers.benefits")}
+        hint={t("dashboard.tiers.benefitsHint")}
+        error={Object.entries(errors).find(([k]) => k.startsWith("benefits"))?.[1]}
+      >
+        {(p) => <textarea {...p} rows={3} value={benefits} onChange={(e) => setBenefits(e.target.value)} />}
+      </Field>
+      <div className="row wrap">
+        <button type="submit" className="button" disabled={busy}>
+          {t("common.save")}
+        </button>
+        <button type="button" className="button ghost dark" onClick={onCancel}>
+          {t("common.cancel")}
+        </button>
+      </div>
+    </form>
+  );
+}
