@@ -1,0 +1,275 @@
+import { randomBytes } from "node:crypto";
+import { encode } from "uqr";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type E2E,
+  expectAccessible,
+  expectNoMissingTranslations,
+  startE2E,
+  type WatchedPage,
+} from "./browser.ts";
+
+/**
+ * A customer on a phone: joins a café's program, sees the card with its QR code, collects stamps
+ * at the counter (recorded through the API), redeems the free coffee and shows the voucher, and
+ * still sees the card offline. In four languages, accessible.
+ */
+
+let e2e: E2E;
+let slug: string;
+let token: string;
+let reward: string;
+
+async function call<T = any>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await fetch(`${e2e.baseUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...headers,
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = (await res.json().catch(() => undefined)) as T;
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** The QR code's modules as drawn on the page (the SVG's path), compared with the code's own. */
+async function expectQrOf(watched: WatchedPage, name: RegExp, content: string): Promise<void> {
+  const svg = watched.page.getByRole("img", { name });
+  const d = await svg.locator("path").getAttribute("d");
+  const size = Number((await svg.getAttribute("viewBox"))?.split(" ")[2]);
+  const drawn = Array.from({ length: size }, () => Array.from({ length: size }, () => false));
+  for (const m of (d ?? "").matchAll(/M(\d+) (\d+)h1v1h-1z/g)) {
+    const row = drawn[Number(m[2])];
+    if (row) row[Number(m[1])] = true;
+  }
+  expect(drawn).toEqual(encode(content, { ecc: "M", border: 4 }).data);
+}
+
+beforeAll(async () => {
+  e2e = await startE2E();
+  slug = `cafe-${randomBytes(4).toString("hex")}`;
+  const signup = await fetch(`${e2e.baseUrl}/v1/businesses`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      slug,
+      name: "Café Aurora",
+      currency: "EUR",
+      timezone: "Europe/Amsterdam",
+      locale: "en",
+      owner: { email: `owner@${slug}.test`, name: "Olga", password: "correct horse battery" },
+      session: "token",
+    }),
+  });
+  token = ((await signup.json()) as { token: string }).token;
+  const card = await call<{ id: string }>("POST", "/v1/stamp-cards", {
+    name: "Coffee card",
+    stamps_required: 10,
+    earn_on: "visit",
+  });
+  reward = (
+    await call<{ id: string }>("POST", "/v1/rewards", {
+      name: "Free coffee",
+      type: "free_product",
+      value: { product_name: "Coffee" },
+      stamp_card_id: card.id,
+    })
+  ).id;
+  await call("POST", "/v1/program/publish");
+});
+afterAll(async () => e2e?.close());
+
+async function purchases(memberId: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await call("POST", "/v1/purchases", {
+      external_id: `${memberId}-${i}-${randomBytes(3).toString("hex")}`,
+      member_id: memberId,
+      amount_minor: 350,
+      currency: "EUR",
+    });
+  }
+}
+
+describe("the customer wallet", () => {
+  it("joins, collects stamps, redeems a reward and shows the card offline", async () => {
+    const watched = await e2e.newPage({ phone: true });
+    const { page, context } = watched;
+    await page.goto(`/join/${slug}`);
+    await expect.poll(() => page.getByRole("heading", { name: "Join Café Aurora" }).count()).toBe(1);
+    expect(await page.getByText("Collect 10 stamps for Free coffee").count()).toBe(1);
+
+    // Consent must be an explicit choice: the form says so and sends nothing.
+    await page.getByLabel("Your name").fill("Ana Souza");
+    await page.getByLabel("Email address").fill("ana@example.com");
+    await page.getByRole("button", { name: "Join and get my card" }).click();
+    await expect.poll(() => page.getByText("Choose yes or no.").count()).toBe(1);
+    expect(page.url()).toContain(`/join/${slug}`);
+    await page.getByRole("radio", { name: "No, thanks" }).check();
+    await page.getByRole("button", { name: "Join and get my card" }).click();
+
+    await expect.poll(() => new URL(page.url()).pathname).toBe(`/card/${slug}`);
+    await expect.poll(() => page.getByRole("heading", { name: "Hello, Ana Souza" }).count()).toBe(1);
+    const member = await call<{ id: string; code: string; marketing_consent: boolean }>(
+      "GET",
+      "/v1/members/lookup?email=ana@example.com",
+    );
+    expect(member.marketing_consent).toBe(false);
+    await expectQrOf(watched, /QR code of your member code/, member.code);
+    expect(await page.locator(".wallet-member .wallet-code").textContent()).toContain(member.code);
+    expect(await page.getByRole("img", { name: "0 of 10 stamps" }).count()).toBe(1);
+    const stamps = page.getByRole("region", { name: "Coffee card" });
+    expect(await stamps.getByText("10 more stamps to go", { exact: true }).count()).toBe(1);
+    const rewards = page.getByRole("region", { name: "Rewards" });
+    expect(await rewards.getByText("10 more stamps to go").count()).toBe(1);
+    // The personal card link is shown, and it opens the card.
+    const link = await page.locator(".wallet-link a").getAttribute("href");
+    expect(link).toMatch(new RegExp(`/card/${slug}#t=rm_`));
+
+    await purchases(member.id, 9);
+    await page.reload();
+    await expect.poll(() => page.getByRole("img", { name: "9 of 10 stamps" }).count()).toBe(1);
+    expect(await stamps.getByText("1 more stamp to go", { exact: true }).count()).toBe(1);
+    expect(await page.getByRole("button", { name: "Redeem Free coffee" }).count()).toBe(0);
+
+    await purchases(member.id, 1);
+    await page.reload();
+    await expect.poll(() => page.getByRole("img", { name: "10 of 10 stamps" }).count()).toBe(1);
+    await page.getByRole("button", { name: "Redeem Free coffee" }).click();
+    await expect.poll(() => page.getByRole("dialog", { name: "Redeem Free coffee?" }).count()).toBe(1);
+    await page.getByRole("button", { name: "Yes, redeem" }).click();
+    await expect.poll(() => page.getByRole("dialog", { name: "Free coffee" }).count()).toBe(1);
+    const vouchers = await call<{ data: { code: string; reward: { id: string } }[] }>(
+      "GET",
+      `/v1/members/${member.id}/vouchers`,
+    );
+    expect(vouchers.data).toHaveLength(1);
+    const code = vouchers.data[0]?.code ?? "";
+    expect(vouchers.data[0]?.reward.id).toBe(reward);
+    expect(await page.getByRole("dialog").locator(".wallet-code").textContent()).toContain(code);
+    await expectQrOf(watched, /QR code of voucher/, code);
+    await expectAccessible(page, "voucher dialog");
+    await page.getByRole("button", { name: "Close" }).click();
+    await expect.poll(() => page.getByRole("img", { name: "0 of 10 stamps" }).count()).toBe(1);
+    expect(await page.getByRole("heading", { name: "Your vouchers" }).count()).toBe(1);
+    expect(watched.errors).toEqual([]);
+
+    // The manifest makes the card installable.
+    const href = await page.locator('link[rel="manifest"]').getAttribute("href");
+    const manifest = (await (await fetch(`${e2e.baseUrl}${href}`)).json()) as {
+      name: string;
+      start_url: string;
+      scope: string;
+      display: string;
+      icons: { src: string; sizes: string }[];
+    };
+    expect(manifest).toMatchObject({
+      name: "Café Aurora",
+      start_url: `/card/${slug}`,
+      scope: `/card/${slug}`,
+      display: "standalone",
+    });
+    expect(manifest.icons.map((i) => i.sizes)).toEqual(expect.arrayContaining(["192x192", "512x512"]));
+    for (const icon of manifest.icons) expect((await fetch(`${e2e.baseUrl}${icon.src}`)).status).toBe(200);
+
+    // Offline: the service worker answers with the app and the last card.
+    await expect
+      .poll(() => page.evaluate(() => navigator.serviceWorker.ready.then(() => true)), { timeout: 15_000 })
+      .toBe(true);
+    await page.reload();
+    await expect.poll(() => page.getByRole("img", { name: "0 of 10 stamps" }).count()).toBe(1);
+    await expect
+      .poll(
+        () =>
+          page.evaluate(async () => {
+            const cards = await (await caches.open("regulars-wallet-cards-v1")).keys();
+            const assets = await (await caches.open("regulars-wallet-assets-v1")).keys();
+            return cards.length > 0 && assets.length > 0 && navigator.serviceWorker.controller !== null;
+          }),
+        { timeout: 15_000 },
+      )
+      .toBe(true);
+    await context.setOffline(true);
+    await page.reload();
+    await expect
+      .poll(() => page.getByText(/You are offline — last updated/).count(), { timeout: 15_000 })
+      .toBe(1);
+    await expectQrOf(watched, /QR code of your member code/, member.code);
+    await context.setOffline(false);
+  });
+
+  it("opens a card from its personal link, and answers a replaced link clearly", async () => {
+    const joined = await call<{ card_token: string; member_code: string }>(
+      "POST",
+      `/v1/public/businesses/${slug}/members`,
+      { name: "Piotr", phone: "+48 600 100 200", marketing_consent: true, locale: "pl" },
+    );
+    const watched = await e2e.newPage({ phone: true });
+    const { page } = watched;
+    await page.goto(`/card/${slug}#t=${joined.card_token}`);
+    // The member's language (Polish) is used on their card, and the secret leaves the address bar.
+    await expect.poll(() => page.getByRole("heading", { name: "Cześć, Piotr" }).count()).toBe(1);
+    expect(page.url()).not.toContain("#t=");
+    const stamps = page.getByRole("region", { name: "Coffee card" });
+    expect(await stamps.getByText("Jeszcze 10 pieczątek", { exact: true }).count()).toBe(1);
+    const member = await call<{ id: string }>("GET", `/v1/members/lookup?code=${joined.member_code}`);
+    await call("POST", `/v1/members/${member.id}/card-link`);
+    await page.reload();
+    // Without the card, the phone's own language (English) is used.
+    await expect
+      .poll(() => page.getByRole("heading", { name: "This card link no longer works" }).count())
+      .toBe(1);
+    expect(await page.getByRole("link", { name: "Join the program" }).getAttribute("href")).toBe(
+      `/join/${slug}`,
+    );
+    await expectAccessible(page, "replaced card link");
+  });
+
+  it("is accessible and fully translated in every language, on the join page and the card", async () => {
+    const joined = await call<{ card_token: string }>("POST", `/v1/public/businesses/${slug}/members`, {
+      name: "Lena",
+      email: "lena@example.com",
+      marketing_consent: false,
+    });
+    for (const locale of ["en", "nl", "pl", "pt-BR"]) {
+      const watched = await e2e.newPage({ phone: true, locale });
+      const { page } = watched;
+      await page.goto(`/join/${slug}`);
+      await expect.poll(() => page.locator("form button[type=submit]").count()).toBe(1);
+      await page.getByLabel(/^(Language|Taal|Język|Idioma)$/).selectOption(locale);
+      await expect.poll(() => page.getAttribute("html", "lang")).toBe(locale);
+      // Show every message of the form: its errors too.
+      await page.locator("form button[type=submit]").click();
+      await expect.poll(() => page.locator("form .error").count()).toBeGreaterThan(1);
+      await expectNoMissingTranslations(watched, `/join in ${locale}`);
+      await expectAccessible(page, `/join in ${locale}`);
+
+      await page.goto(`/card/${slug}#t=${joined.card_token}`);
+      await expect.poll(() => page.locator(".wallet-member h1").count()).toBe(1);
+      await page.getByLabel(/^(Language|Taal|Język|Idioma)$/).selectOption(locale);
+      await expect.poll(() => page.getAttribute("html", "lang")).toBe(locale);
+      await expectNoMissingTranslations(watched, `/card in ${locale}`);
+      await expectAccessible(page, `/card in ${locale}`);
+      expect(watched.errors, locale).toEqual([]);
+    }
+    // The member's language choice was saved.
+    const lena = await call<{ locale: string }>("GET", "/v1/members/lookup?email=lena@example.com");
+    expect(lena.locale).toBe("pt-BR");
+  });
+
+  it("says so when a business has no published program", async () => {
+    const watched = await e2e.newPage({ phone: true });
+    await watched.page.goto("/join/no-such-cafe");
+    await expect
+      .poll(() => watched.page.getByRole("heading", { name: "This program is not open" }).count())
+      .toBe(1);
+    await expectAccessible(watched.page, "unknown join page");
+  });
+});
