@@ -333,6 +333,22 @@ describe("the counter screen", () => {
     expect(sent).toHaveLength(before + 3);
     expect(sent.slice(0, 3).map((p) => p.amount_minor)).toEqual([130, 120, 110]);
 
+    // Offline before the member was found: the purchase is recorded for the typed card code.
+    await page.getByRole("button", { name: "Next customer" }).click();
+    await context.setOffline(true);
+    await typeCode(page, shop.member.code);
+    await expect
+      .poll(() => page.getByRole("heading", { name: `Card ${shop.member.code}` }).count(), slow)
+      .toBe(1);
+    await checkLanguages(watched, "counter offline card");
+    await recordCoffee(page, "1,50");
+    await expect.poll(() => page.getByText("1 purchase waiting to be sent").count()).toBe(1);
+    await context.setOffline(false);
+    await expect.poll(() => page.getByText(/purchases? waiting to be sent/).count(), slow).toBe(0);
+    const credited = (await purchasesOf(shop.member.id)).data;
+    expect(credited).toHaveLength(before + 4);
+    expect(credited[0]).toMatchObject({ amount_minor: 150, stamps_earned: 1 });
+
     // Survives a reload: the server is unreachable for purchases, the page is reloaded.
     await page.route("**/v1/purchases", (route) => route.abort("internetdisconnected"));
     await recordCoffee(page, "1,40");
@@ -342,7 +358,7 @@ describe("the counter screen", () => {
     await page.unrouteAll({ behavior: "wait" });
     await page.getByRole("button", { name: "Send now" }).click({ timeout: 15_000 });
     await expect.poll(() => page.getByText(/purchases? waiting to be sent/).count(), slow).toBe(0);
-    expect((await purchasesOf(shop.member.id)).data).toHaveLength(before + 4);
+    expect((await purchasesOf(shop.member.id)).data).toHaveLength(before + 5);
   });
 
   it("retries a purchase whose answer was lost with the same key, and it counts once", async () => {

@@ -3,7 +3,7 @@ import { ApiError, api, newKey } from "../api.ts";
 import { formatDate, formatDateTime, formatMoney } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { Field, TopBar } from "../ui/components.tsx";
-import { displayName, type LastAction, MemberPanel, ProblemView } from "./member.tsx";
+import { displayName, type LastAction, MemberPanel, OfflineCardPanel, ProblemView } from "./member.tsx";
 import { PurchaseQueue, type QueueState } from "./queue.ts";
 import { Scanner } from "./scanner.tsx";
 import type { Location, Me, Member, RedemptionResult, StampCard, Voucher } from "./types.ts";
@@ -43,6 +43,7 @@ type View =
   | { kind: "idle" }
   | { kind: "scan" }
   | { kind: "member"; member: Member }
+  | { kind: "offline-card"; code: string }
   | { kind: "voucher"; voucher: Voucher };
 
 export function Desk({
@@ -117,7 +118,10 @@ export function Desk({
       setText("");
     } catch (caught) {
       setView({ kind: "idle" });
-      if (caught instanceof ApiError && caught.status === 401) onSessionLost();
+      if (caught instanceof ApiError && caught.code === "network_error" && lookup.kind === "code") {
+        setView({ kind: "offline-card", code: lookup.value });
+        setText("");
+      } else if (caught instanceof ApiError && caught.status === 401) onSessionLost();
       else if (caught instanceof ApiError && caught.status === 404)
         setLookupError(
           lookup.kind === "voucher"
@@ -167,7 +171,9 @@ export function Desk({
       <main className="counter">
         <h1 className="visually-hidden">{t("counter.title")}</h1>
         <QueueBanner state={queueState} queue={queue} onLogin={onSessionLost} />
-        <div className="counter-layout">
+        <div
+          className={`counter-layout${view.kind === "idle" || view.kind === "scan" ? "" : " counter-busy"}`}
+        >
           <div className="counter-identify">
             {view.kind === "scan" ? (
               <Scanner
@@ -178,7 +184,7 @@ export function Desk({
                 onCancel={close}
               />
             ) : (
-              <section className="card" aria-labelledby="counter-identify-title">
+              <section className="card counter-find" aria-labelledby="counter-identify-title">
                 <h2 id="counter-identify-title">{t("counter.identify.title")}</h2>
                 <button
                   type="button"
@@ -250,6 +256,16 @@ export function Desk({
                   setLast(action);
                 }}
                 onConfirmed={(code) => setLast((l) => (l?.kind === "voucher" && l.code === code ? null : l))}
+                onClose={close}
+              />
+            ) : view.kind === "offline-card" ? (
+              <OfflineCardPanel
+                key={view.code}
+                code={view.code}
+                business={business}
+                locationId={locationId}
+                cards={cards}
+                queue={queue}
                 onClose={close}
               />
             ) : view.kind === "voucher" ? (

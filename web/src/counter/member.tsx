@@ -1,8 +1,9 @@
-import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, newKey } from "../api.ts";
-import { formatDate, formatMoney, formatNumber, parseMoney } from "../i18n/format.ts";
+import { formatDate, formatMoney, formatNumber } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
-import { ErrorMessage, Field } from "../ui/components.tsx";
+import { ErrorMessage } from "../ui/components.tsx";
+import { PurchaseForm, quickItems } from "./purchase-form.tsx";
 import type { PurchaseQueue } from "./queue.ts";
 import type {
   Business,
@@ -26,32 +27,6 @@ export type LastAction =
       purchase: { id: string; external_id: string; amount_minor: number };
     }
   | { kind: "voucher"; at: number; memberId: string; who: string; code: string; reward: string };
-
-/** A quick item: one tap adds a line of a category (or sku) a stamp card counts. */
-export interface QuickItem {
-  id: string;
-  label: string;
-  line: Omit<PurchaseItem, "quantity">;
-}
-
-/** The quick items of the business: the categories and skus its item stamp cards count. */
-export function quickItems(cards: StampCard[]): QuickItem[] {
-  const items = new Map<string, QuickItem>();
-  for (const card of cards) {
-    if (card.earn_on !== "item" || !card.item_match) continue;
-    for (const category of card.item_match.categories ?? []) {
-      items.set(`c:${category}`, {
-        id: `c:${category}`,
-        label: category,
-        line: { sku: category, name: category, category, unit_price_minor: 0 },
-      });
-    }
-    for (const sku of card.item_match.skus ?? []) {
-      items.set(`s:${sku}`, { id: `s:${sku}`, label: sku, line: { sku, name: sku, unit_price_minor: 0 } });
-    }
-  }
-  return [...items.values()];
-}
 
 interface Earned {
   points: number;
@@ -99,16 +74,12 @@ export function MemberPanel({
   const [rewards, setRewards] = useState<Reward[] | null>(null);
   const [vouchers, setVouchers] = useState<Voucher[] | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
-  const [amount, setAmount] = useState("");
-  const [amountError, setAmountError] = useState<string | null>(null);
-  const [lines, setLines] = useState<Record<string, number>>({});
   const [busy, setBusy] = useState<string | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [problem, setProblem] = useState<string | null>(null);
   // Kept across retries of the same press: a failed redemption retried does not issue twice.
   const pendingKeys = useRef(new Map<string, string>());
-  const amountInput = useRef<HTMLInputElement>(null);
   // Press "Record" → result on screen, as a performance measure (read by the browser tests).
   const measure = useRef(false);
   useEffect(() => {
@@ -147,21 +118,8 @@ export function MemberPanel({
 
   const money = (minor: number) => formatMoney(minor, business.currency, locale);
 
-  const record = async (event: FormEvent) => {
-    event.preventDefault();
-    if (busy) return;
-    const items: PurchaseItem[] = quick
-      .filter((q) => (lines[q.id] ?? 0) > 0)
-      .map((q) => ({ ...q.line, quantity: lines[q.id] ?? 1 }));
-    const amountMinor = parseMoney(amount, business.currency);
-    if (amountMinor === null) {
-      setAmountError(
-        amount.trim() ? t("counter.purchase.amountInvalid") : t("counter.purchase.amountRequired"),
-      );
-      amountInput.current?.focus();
-      return;
-    }
-    setAmountError(null);
+  const record = async (amountMinor: number, items: PurchaseItem[]): Promise<boolean> => {
+    if (busy) return false;
     setError(null);
     setProblem(null);
     setNotice(null);
@@ -184,8 +142,6 @@ export function MemberPanel({
     setBusy(null);
     if (outcome.kind === "sent") {
       const { result } = outcome;
-      setAmount("");
-      setLines({});
       const earned: Earned = {
         points: result.earned.points.reduce((s, p) => s + p.points, 0),
         pointsAt:
@@ -210,6 +166,7 @@ export function MemberPanel({
         setSummary(result.member);
         setRewards(result.member.rewards_available);
       }
+      measure.current = true;
       setNotice({ kind: "earned", earned, amount: amountMinor });
       onAction({
         kind: "purchase",
@@ -222,15 +179,15 @@ export function MemberPanel({
           amount_minor: result.purchase.amount_minor,
         },
       });
-      measure.current = true;
-    } else if (outcome.kind === "queued") {
-      setAmount("");
-      setLines({});
+      return true;
+    }
+    if (outcome.kind === "queued") {
       if (outcome.reason === "login") setProblem(t("counter.queue.needsLogin"));
       else setNotice({ kind: "queued", amount: amountMinor });
-    } else {
-      setError(outcome.error);
+      return true;
     }
+    setError(outcome.error);
+    return false;
   };
 
   const redeem = async (reward: Reward) => {
@@ -291,13 +248,6 @@ export function MemberPanel({
     }
   };
 
-  const addItem = (id: string, delta: number) =>
-    setLines((previous) => {
-      const next = { ...previous, [id]: Math.max(0, (previous[id] ?? 0) + delta) };
-      if (next[id] === 0) delete next[id];
-      return next;
-    });
-
   return (
     <section className="counter-member" aria-labelledby="counter-member-name">
       <div className="card counter-member-head">
@@ -332,59 +282,13 @@ export function MemberPanel({
       </div>
       {error ? <ProblemView error={error} /> : null}
 
-      <form className="card counter-purchase" onSubmit={record} noValidate>
-        <h3>{t("counter.purchase.title")}</h3>
-        <Field label={t("counter.purchase.amount", { currency: business.currency })} error={amountError}>
-          {(props) => (
-            <input
-              {...props}
-              ref={amountInput}
-              className="counter-amount"
-              inputMode="decimal"
-              autoComplete="off"
-              enterKeyHint="done"
-              placeholder={money(0)}
-              value={amount}
-              onChange={(e) => setAmount(e.target.value)}
-            />
-          )}
-        </Field>
-        {quick.length > 0 ? (
-          <fieldset className="counter-items">
-            <legend>{t("counter.purchase.items")}</legend>
-            <div className="row">
-              {quick.map((q) => {
-                const count = lines[q.id] ?? 0;
-                return (
-                  <span key={q.id} className="counter-item">
-                    <button type="button" className="button secondary" onClick={() => addItem(q.id, 1)}>
-                      {t("counter.purchase.addItem", { item: q.label })}
-                    </button>
-                    {count > 0 ? (
-                      <>
-                        <span className="badge" aria-live="polite">
-                          {t("counter.purchase.itemCount", { item: q.label, count })}
-                        </span>
-                        <button
-                          type="button"
-                          className="button ghost"
-                          aria-label={t("counter.purchase.removeItem", { item: q.label })}
-                          onClick={() => addItem(q.id, -1)}
-                        >
-                          −
-                        </button>
-                      </>
-                    ) : null}
-                  </span>
-                );
-              })}
-            </div>
-          </fieldset>
-        ) : null}
-        <button type="submit" className="button large block" disabled={busy !== null}>
-          {busy === "purchase" ? t("counter.purchase.busy") : t("counter.purchase.submit")}
-        </button>
-      </form>
+      <PurchaseForm
+        currency={business.currency}
+        quick={quick}
+        busy={busy === "purchase"}
+        disabled={busy !== null}
+        onRecord={record}
+      />
 
       {rewards && rewards.length > 0 ? (
         <div className="card">
@@ -577,3 +481,93 @@ const KNOWN_PROBLEMS = new Set([
   "location_archived",
   "location_not_found",
 ]);
+
+/**
+ * No connection and a card code: the member cannot be looked up, but purchases can still be
+ * recorded for the card; they wait in the queue and the server credits them to the card's member.
+ */
+export function OfflineCardPanel({
+  code,
+  business,
+  locationId,
+  cards,
+  queue,
+  onClose,
+}: {
+  code: string;
+  business: Business;
+  locationId: string | null;
+  cards: StampCard[];
+  queue: PurchaseQueue;
+  onClose: () => void;
+}) {
+  const { t, locale } = useT();
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<{ sent: boolean; amount: number } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const label = t("counter.member.code", { code });
+
+  const record = async (amountMinor: number, items: PurchaseItem[]): Promise<boolean> => {
+    setBusy(true);
+    setError(null);
+    setNotice(null);
+    const key = newKey();
+    const outcome = await queue.submit({
+      key,
+      label,
+      body: {
+        external_id: `counter-${key}`,
+        member_code: code,
+        amount_minor: amountMinor,
+        currency: business.currency,
+        items,
+        ...(locationId ? { location_id: locationId } : {}),
+        occurred_at: new Date().toISOString(),
+      },
+    });
+    setBusy(false);
+    if (outcome.kind === "rejected") {
+      setError(outcome.error);
+      return false;
+    }
+    setNotice({ sent: outcome.kind === "sent", amount: amountMinor });
+    return true;
+  };
+
+  return (
+    <section className="counter-member" aria-labelledby="counter-offline-card">
+      <div className="card">
+        <div className="row counter-between">
+          <h2 id="counter-offline-card" className="counter-code">
+            {label}
+          </h2>
+          <button type="button" className="button ghost" onClick={onClose}>
+            {t("counter.member.next")}
+          </button>
+        </div>
+        <p className="alert warn">{t("counter.offlineCard.body")}</p>
+      </div>
+      <div aria-live="polite">
+        {notice ? (
+          <div className={`alert ${notice.sent ? "ok" : "warn"}`} role="status">
+            {notice.sent
+              ? t("counter.result.recorded", {
+                  amount: formatMoney(notice.amount, business.currency, locale),
+                })
+              : t("counter.purchase.queued", {
+                  amount: formatMoney(notice.amount, business.currency, locale),
+                })}
+          </div>
+        ) : null}
+      </div>
+      {error ? <ProblemView error={error} /> : null}
+      <PurchaseForm
+        currency={business.currency}
+        quick={quickItems(cards)}
+        busy={busy}
+        disabled={busy}
+        onRecord={record}
+      />
+    </section>
+  );
+}

@@ -93,6 +93,8 @@ export interface PurchaseItem {
 export interface PurchaseBody {
   external_id: string;
   member_id?: string;
+  /** Offline, the member could not be looked up: the card code, resolved by the server. */
+  member_code?: string;
   amount_minor: number;
   currency: string;
   items: PurchaseItem[];

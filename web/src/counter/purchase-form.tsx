@@ -1,0 +1,141 @@
+import { type FormEvent, useRef, useState } from "react";
+import { formatMoney, parseMoney } from "../i18n/format.ts";
+import { useT } from "../i18n/index.tsx";
+import { Field } from "../ui/components.tsx";
+import type { PurchaseItem, StampCard } from "./types.ts";
+
+/** A quick item: one tap adds a line of a category (or sku) a stamp card counts. */
+export interface QuickItem {
+  id: string;
+  label: string;
+  line: Omit<PurchaseItem, "quantity">;
+}
+
+/** The quick items of the business: the categories and skus its item stamp cards count. */
+export function quickItems(cards: StampCard[]): QuickItem[] {
+  const items = new Map<string, QuickItem>();
+  for (const card of cards) {
+    if (card.earn_on !== "item" || !card.item_match) continue;
+    for (const category of card.item_match.categories ?? []) {
+      items.set(`c:${category}`, {
+        id: `c:${category}`,
+        label: category,
+        line: { sku: category, name: category, category, unit_price_minor: 0 },
+      });
+    }
+    for (const sku of card.item_match.skus ?? []) {
+      items.set(`s:${sku}`, { id: `s:${sku}`, label: sku, line: { sku, name: sku, unit_price_minor: 0 } });
+    }
+  }
+  return [...items.values()];
+}
+
+/**
+ * The amount (a numeric keypad on phones) and the quick items, then one big "Record" button.
+ * `onRecord` answers whether the purchase was taken (sent or queued): then the form clears and
+ * the amount field is ready for the next one.
+ */
+export function PurchaseForm({
+  currency,
+  quick,
+  busy,
+  disabled,
+  onRecord,
+}: {
+  currency: string;
+  quick: QuickItem[];
+  busy: boolean;
+  disabled: boolean;
+  onRecord: (amountMinor: number, items: PurchaseItem[]) => Promise<boolean>;
+}) {
+  const { t, locale } = useT();
+  const [amount, setAmount] = useState("");
+  const [amountError, setAmountError] = useState<string | null>(null);
+  const [lines, setLines] = useState<Record<string, number>>({});
+  const amountInput = useRef<HTMLInputElement>(null);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (busy || disabled) return;
+    const amountMinor = parseMoney(amount, currency);
+    if (amountMinor === null) {
+      setAmountError(
+        amount.trim() ? t("counter.purchase.amountInvalid") : t("counter.purchase.amountRequired"),
+      );
+      amountInput.current?.focus();
+      return;
+    }
+    setAmountError(null);
+    const items: PurchaseItem[] = quick
+      .filter((q) => (lines[q.id] ?? 0) > 0)
+      .map((q) => ({ ...q.line, quantity: lines[q.id] ?? 1 }));
+    if (await onRecord(amountMinor, items)) {
+      setAmount("");
+      setLines({});
+      amountInput.current?.focus();
+    }
+  };
+
+  const addItem = (id: string, delta: number) =>
+    setLines((previous) => {
+      const next = { ...previous, [id]: Math.max(0, (previous[id] ?? 0) + delta) };
+      if (next[id] === 0) delete next[id];
+      return next;
+    });
+
+  return (
+    <form className="card counter-purchase" onSubmit={submit} noValidate>
+      <h3>{t("counter.purchase.title")}</h3>
+      <Field label={t("counter.purchase.amount", { currency })} error={amountError}>
+        {(props) => (
+          <input
+            {...props}
+            ref={amountInput}
+            className="counter-amount"
+            inputMode="decimal"
+            autoComplete="off"
+            enterKeyHint="done"
+            placeholder={formatMoney(0, currency, locale)}
+            value={amount}
+            onChange={(e) => setAmount(e.target.value)}
+          />
+        )}
+      </Field>
+      {quick.length > 0 ? (
+        <fieldset className="counter-items">
+          <legend>{t("counter.purchase.items")}</legend>
+          <div className="row">
+            {quick.map((q) => {
+              const count = lines[q.id] ?? 0;
+              return (
+                <span key={q.id} className="counter-item">
+                  <button type="button" className="button secondary" onClick={() => addItem(q.id, 1)}>
+                    {t("counter.purchase.addItem", { item: q.label })}
+                  </button>
+                  {count > 0 ? (
+                    <>
+                      <span className="badge" aria-live="polite">
+                        {t("counter.purchase.itemCount", { item: q.label, count })}
+                      </span>
+                      <button
+                        type="button"
+                        className="button ghost"
+                        aria-label={t("counter.purchase.removeItem", { item: q.label })}
+                        onClick={() => addItem(q.id, -1)}
+                      >
+                        −
+                      </button>
+                    </>
+                  ) : null}
+                </span>
+              );
+            })}
+          </div>
+        </fieldset>
+      ) : null}
+      <button type="submit" className="button large block" disabled={busy || disabled}>
+        {busy ? t("counter.purchase.busy") : t("counter.purchase.submit")}
+      </button>
+    </form>
+  );
+}
