@@ -1,5 +1,5 @@
 import { type FormEvent, useId, useState } from "react";
-import { api, newKey } from "../../api.ts";
+import { ApiError, api, newKey } from "../../api.ts";
 import { formatDate, formatDateTime, formatMoney, formatNumber } from "../../i18n/format.ts";
 import { LOCALE_NAMES, LOCALES, useT } from "../../i18n/index.tsx";
 import { Link } from "../../router.tsx";
@@ -403,6 +403,9 @@ function Adjustment({ memberId, card, onDone }: { memberId: string; card: Member
       onDone();
     } catch (e) {
       setError(e);
+      // A refused request changed nothing: the next try is a new operation. After a network
+      // error the same key is kept, so a retry cannot count twice.
+      if (e instanceof ApiError && e.status >= 400 && e.status < 500) setKey(newKey());
     } finally {
       setBusy(false);
     }

@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useId, useState } from "react";
-import { api, newKey } from "../../api.ts";
+import { ApiError, api, newKey } from "../../api.ts";
 import { formatDate } from "../../i18n/format.ts";
 import { useT } from "../../i18n/index.tsx";
 import { Link, navigate } from "../../router.tsx";
@@ -163,7 +163,7 @@ function NewMember({ onCancel }: { onCancel(): void }) {
   const [consent, setConsent] = useState<"yes" | "no" | "">("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const [key] = useState(newKey);
+  const [key, setKey] = useState(newKey);
   const problems = explain(error, t);
   const consentError = problems.fields.marketing_consent;
   const consentId = useId();
@@ -192,6 +192,8 @@ function NewMember({ onCancel }: { onCancel(): void }) {
     } catch (e) {
       setError(e);
       setBusy(false);
+      // A refused enrolment created nothing; after a network error the key stays for the retry.
+      if (e instanceof ApiError && e.status >= 400 && e.status < 500) setKey(newKey());
     }
   }
 

@@ -18,7 +18,16 @@ import {
   zonedToIso,
 } from "../forms.tsx";
 import { useSession } from "../session.tsx";
-import type { AttributeCondition, List, Rule, RuleConditions, RuleEffect, StampCard, Tier } from "./types.ts";
+import type {
+  AttributeCondition,
+  List,
+  Program,
+  Rule,
+  RuleConditions,
+  RuleEffect,
+  StampCard,
+  Tier,
+} from "./types.ts";
 
 /** Earning rules, built from conditions and one effect — never typed as code. */
 export default function RulesPage() {
@@ -26,6 +35,7 @@ export default function RulesPage() {
   const rules = useApi<List<Rule>>("/v1/rules");
   const cards = useApi<List<StampCard>>("/v1/stamp-cards");
   const tiers = useApi<List<Tier>>("/v1/tiers");
+  const program = useApi<Program>("/v1/program");
   const [editing, setEditing] = useState<Rule | "new" | null>(null);
   const [error, setError] = useState<unknown>(null);
 
@@ -56,6 +66,7 @@ export default function RulesPage() {
           rule={editing === "new" ? null : editing}
           cards={cards.data.data}
           tiers={tiers.data.data}
+          pointsOn={program.data?.config.points.enabled ?? true}
           onDone={async () => {
             setEditing(null);
             await rules.reload();
@@ -157,12 +168,14 @@ function RuleForm({
   rule,
   cards,
   tiers,
+  pointsOn,
   onDone,
   onCancel,
 }: {
   rule: Rule | null;
   cards: StampCard[];
   tiers: Tier[];
+  pointsOn: boolean;
   onDone: () => Promise<void>;
   onCancel: () => void;
 }) {
@@ -454,6 +467,9 @@ function RuleForm({
             </>
           ) : null}
         </div>
+        {!pointsOn && effectType !== "stamps" ? (
+          <div className="alert warn">{t("dashboard.rules.pointsOff")}</div>
+        ) : null}
       </fieldset>
 
       <fieldset className="stack">
