@@ -7,6 +7,8 @@ import type { Clock } from "./shared/clock.ts";
 export interface AuthLimits {
   signupsPerHour: number;
   loginsPerMinute: number;
+  /** Customers joining from a business's join page (a café's Wi-Fi is one IP for all); default 300. */
+  joinsPerHour?: number;
 }
 
 export const DEFAULT_AUTH_LIMITS: AuthLimits = { signupsPerHour: 20, loginsPerMinute: 10 };

@@ -349,6 +349,33 @@ describe("the member's card", () => {
   });
 });
 
+describe("the join limit", () => {
+  it("refuses more joins from one address than the limit, per hour", async () => {
+    const limited = await startTestApp({
+      limits: { signupsPerHour: 100, loginsPerMinute: 100, joinsPerHour: 2 },
+    });
+    try {
+      const tenant = await limited.signup();
+      await tenant.call("POST", "/v1/program/publish");
+      const join = (email: string, remoteAddress: string) =>
+        limited.app.inject({
+          method: "POST",
+          url: `/v1/public/businesses/${tenant.slug}/members`,
+          remoteAddress,
+          payload: { name: "N", email, marketing_consent: false },
+        });
+      expect((await join("a@example.com", "10.0.0.1")).statusCode).toBe(201);
+      expect((await join("b@example.com", "10.0.0.1")).statusCode).toBe(201);
+      const third = await join("c@example.com", "10.0.0.1");
+      expect(third.statusCode).toBe(429);
+      expect(third.json().error.code).toBe("rate_limited");
+      expect((await join("c@example.com", "10.0.0.2")).statusCode).toBe(201);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe("card links from the dashboard", () => {
   it("issues a new link that replaces the old one, for managers and owners only", async () => {
     const joined = await joinAs(biz, { ...JOIN, email: "lost-phone@example.com" });

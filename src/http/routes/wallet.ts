@@ -23,7 +23,7 @@ import { cachedIconPng, ICON_SVG, THEME_COLOR } from "./wallet-icons.ts";
  * member's own card, opened with the personal card link's token (`Authorization: Bearer rm_…`).
  */
 
-/** Joins per client IP per hour: a café's Wi-Fi is one IP for all its customers. */
+/** Joins per client IP per hour unless the context says otherwise: a café's Wi-Fi is one IP for all. */
 const JOINS_PER_HOUR = 300;
 /** Public reads per client IP per minute. */
 const PUBLIC_READS_PER_MINUTE = 300;
@@ -174,7 +174,11 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
     {
       config: {
         auth: false,
-        rateLimit: { max: JOINS_PER_HOUR, timeWindow: 3_600_000, keyGenerator: (req) => req.ip },
+        rateLimit: {
+          max: ctx.limits.joinsPerHour ?? JOINS_PER_HOUR,
+          timeWindow: 3_600_000,
+          keyGenerator: (req) => req.ip,
+        },
       },
       schema: {
         tags: ["wallet"],
