@@ -225,10 +225,23 @@ describe("the counter screen", () => {
     await expect.poll(() => page.getByText("Voucher issued: Free coffee").count()).toBe(1);
     await expect.poll(() => page.getByRole("button", { name: /^Undo \(9:\d\d left\)$/ }).count()).toBe(1);
     await checkLanguages(watched, "counter voucher issued");
-    const confirm = page.getByRole("button", { name: /^Confirm handed over: Free coffee \(\w{10}\)$/ });
-    await confirm.click();
-    await expect.poll(() => page.getByText("Handed over: Free coffee").count()).toBe(1);
+    // The customer shows the voucher (its QR or code) later: the cashier types the code.
+    const code = /Code (\w{10})\./.exec(await page.getByText(/^Code \w{10}\./).innerText())?.[1] ?? "";
+    expect(code).toHaveLength(10);
+    await page.getByRole("button", { name: "Next customer" }).click();
+    await typeCode(page, code);
+    await expect.poll(() => page.getByRole("heading", { name: "Free coffee" }).count(), slow).toBe(1);
+    await expect.poll(() => page.getByText(/^Valid, can be used until/).count()).toBe(1);
+    await expect.poll(() => page.getByText("For Anna Nowak", { exact: true }).count()).toBe(1);
+    await checkLanguages(watched, "counter voucher");
+    await page.getByRole("button", { name: "Confirm handed over" }).click();
+    await expect.poll(() => page.getByText("Handed over: Free coffee").count(), slow).toBe(1);
     await expect.poll(() => page.getByRole("button", { name: /^Undo/ }).count()).toBe(0);
+    // Shown again, it is refused.
+    await page.getByRole("button", { name: "Next customer" }).click();
+    await typeCode(page, code);
+    await expect.poll(() => page.getByText(/^Already used on/).count(), slow).toBe(1);
+    expect(await page.getByRole("button", { name: "Confirm handed over" }).count()).toBe(0);
 
     const purchases = await purchasesOf(shop.member.id);
     expect(purchases.data).toHaveLength(10);
@@ -298,13 +311,23 @@ describe("the counter screen", () => {
       .poll(() => page.getByText("Cookie was cancelled; what it cost was given back.").count(), slow)
       .toBe(1);
     expect(await points()).toBe(pointsBefore);
+
+    // Redeemed again and confirmed from the member's list of vouchers.
+    await page.getByRole("button", { name: "Redeem Cookie" }).click();
+    await expect.poll(() => page.getByText("Voucher issued: Cookie").count(), slow).toBe(1);
+    await page.getByRole("button", { name: /^Confirm handed over: Cookie \(\w{10}\)$/ }).click();
+    await expect.poll(() => page.getByText("Handed over: Cookie").count(), slow).toBe(1);
+    expect(await points()).toBe(pointsBefore - 5);
     const vouchers = await call<{ data: { status: string; reward: { name: string } }[] }>(
       "GET",
       `/v1/members/${shop.member.id}/vouchers`,
       undefined,
       shop.owner,
     );
-    expect(vouchers.data.find((v) => v.reward.name === "Cookie")?.status).toBe("voided");
+    expect(vouchers.data.filter((v) => v.reward.name === "Cookie").map((v) => v.status)).toEqual([
+      "redeemed",
+      "voided",
+    ]);
     expect(unexpected(watched)).toEqual([]);
   });
 

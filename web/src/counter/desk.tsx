@@ -466,6 +466,7 @@ function VoucherPanel({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [member, setMember] = useState<Member | null>(null);
+  const [confirmedHere, setConfirmedHere] = useState(false);
   const tz = me.business.timezone;
 
   useEffect(() => {
@@ -485,6 +486,7 @@ function VoucherPanel({
         { idempotencyKey: `redeem-${voucher.code}` },
       );
       setVoucher(confirmed);
+      setConfirmedHere(true);
       onConfirmed(confirmed.code);
     } catch (caught) {
       setError(caught);
@@ -507,6 +509,10 @@ function VoucherPanel({
         {voucher.status === "issued" ? (
           <p className="alert ok">
             {t("counter.voucher.valid", { date: formatDate(voucher.expires_at, locale, tz) })}
+          </p>
+        ) : voucher.status === "redeemed" && confirmedHere ? (
+          <p className="alert ok" role="status">
+            {t("counter.vouchers.confirmed", { reward: voucher.reward.name })}
           </p>
         ) : voucher.status === "redeemed" && voucher.redeemed_at ? (
           <p className="alert warn" role="status">
