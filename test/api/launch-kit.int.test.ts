@@ -66,6 +66,7 @@ describe("the launch kit", () => {
     expect(a4.bytes.subarray(0, 5).toString("latin1")).toBe("%PDF-");
     expect(a4.bytes.subarray(-6).toString("latin1")).toContain("%%EOF");
     expect(mediaBox(a4.bytes).map(Math.round)).toEqual([0, 0, 595, 842]);
+    expect(a4.bytes.toString("latin1")).toMatch(/\/Type \/Pages\s+\/Count 1\b/);
 
     const a5 = await poster(owner.token, "?size=a5&locale=pt-BR");
     expect(a5.status).toBe(200);

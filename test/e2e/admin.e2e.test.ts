@@ -1,0 +1,226 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type E2E,
+  expectAccessible,
+  expectNoMissingTranslations,
+  startE2E,
+  type WatchedPage,
+} from "./browser.ts";
+
+/**
+ * The owner's admin pages in Chromium: finding a member, reading their history, correcting their
+ * points with a reason, issuing an API key that is shown once, downloading the poster — and every
+ * page accessible and fully translated in English, Dutch, Polish and Brazilian Portuguese.
+ */
+
+const PASSWORD = "owner-pass-2026";
+const slow = { timeout: 15_000 };
+
+let e2e: E2E;
+let shop: { slug: string; email: string; token: string; anna: string };
+
+async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
+  const response = await fetch(`${e2e.baseUrl}${path}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = response.status === 204 ? undefined : await response.json();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json as T;
+}
+
+/** A bakery with a stamp card and its reward, two tiers, two members and a purchase by one of them. */
+async function setUpShop() {
+  const slug = `bakery-${Math.random().toString(36).slice(2, 8)}`;
+  const email = `owner@${slug}.test`;
+  const { token } = await call<{ token: string }>("POST", "/v1/businesses", {
+    slug,
+    name: "Bakkerij Bol",
+    currency: "EUR",
+    timezone: "Europe/Amsterdam",
+    locale: "en",
+    owner: { email, name: "Olga Owner", password: PASSWORD },
+    session: "token",
+  });
+  const card = await call<{ id: string }>(
+    "POST",
+    "/v1/stamp-cards",
+    { name: "Bread card", stamps_required: 8, earn_on: "visit" },
+    token,
+  );
+  await call(
+    "POST",
+    "/v1/rewards",
+    { type: "free_product", name: "Free loaf", stamp_card_id: card.id, value: { product_name: "Loaf" } },
+    token,
+  );
+  await call("POST", "/v1/tiers", { name: "Regular", rank: 1, threshold: 0 }, token);
+  await call("POST", "/v1/tiers", { name: "Gold", rank: 2, threshold: 50_000 }, token);
+  const anna = await call<{ id: string }>(
+    "POST",
+    "/v1/members",
+    { name: "Anna de Vries", email: "anna@example.test", marketing_consent: true },
+    token,
+  );
+  await call(
+    "POST",
+    "/v1/members",
+    { name: "Bram Bakker", phone: "+31 6 12345678", marketing_consent: false },
+    token,
+  );
+  await call(
+    "POST",
+    "/v1/purchases",
+    { external_id: "till-1", member_id: anna.id, amount_minor: 1_250, currency: "EUR" },
+    token,
+  );
+  return { slug, email, token, anna: anna.id };
+}
+
+/** A page logged in as the owner through a cookie session, as the login form would do. */
+async function ownerPage(): Promise<WatchedPage> {
+  const watched = await e2e.newPage();
+  const login = await watched.page.request.post("/v1/auth/login", {
+    data: { business: shop.slug, email: shop.email, password: PASSWORD, session: "cookie" },
+  });
+  expect(login.status()).toBe(200);
+  return watched;
+}
+
+/** Opens a dashboard page and waits until it has its heading and nothing is loading any more. */
+async function open(watched: WatchedPage, path: string, heading: string | RegExp) {
+  await watched.page.goto(path);
+  await expect
+    .poll(() => watched.page.getByRole("heading", { level: 1, name: heading }).count(), slow)
+    .toBe(1);
+  await expect.poll(() => watched.page.locator("[aria-busy=true]").count(), slow).toBe(0);
+}
+
+beforeAll(async () => {
+  e2e = await startE2E();
+  shop = await setUpShop();
+});
+afterAll(async () => e2e?.close());
+
+describe("the admin pages", () => {
+  it("finds a member, shows why each line of history happened, and corrects the points with a reason", async () => {
+    const watched = await ownerPage();
+    const { page } = watched;
+    await open(watched, "/app/members", "Members");
+    await page.getByLabel("Search by name, email, phone or card code").fill("anna");
+    await expect.poll(() => page.getByRole("link", { name: "Bram Bakker" }).count(), slow).toBe(0);
+    await page.getByRole("link", { name: "Anna de Vries" }).click();
+
+    await expect
+      .poll(() => page.getByRole("heading", { level: 1, name: "Anna de Vries" }).count(), slow)
+      .toBe(1);
+    const points = page.getByTestId("points-available");
+    await expect.poll(() => points.textContent(), slow).toBe("12 points");
+    const history = page.getByRole("region", { name: "History" });
+    await expect.poll(() => history.getByRole("row").count(), slow).toBeGreaterThan(1);
+    expect(await history.textContent()).toContain("from a purchase");
+    expect(await page.getByRole("list", { name: "1 of 8 stamps" }).count()).toBe(1);
+
+    await page.getByLabel("Change", { exact: true }).fill("-20");
+    await page.getByLabel("Reason").fill("Wrong till");
+    await page.getByRole("button", { name: "Apply correction" }).click();
+    await expect
+      .poll(() => page.getByText("The member does not have that many points to take away.").count(), slow)
+      .toBe(1);
+    expect(await points.textContent()).toBe("12 points");
+
+    await page.getByLabel("Change", { exact: true }).fill("25");
+    await page.getByLabel("Reason").fill("");
+    await page.getByRole("button", { name: "Apply correction" }).click();
+    await expect.poll(() => page.getByText("Say why, in at least 3 characters.").count()).toBe(1);
+
+    await page.getByLabel("Reason").fill("Welcome gift from the owner");
+    await page.getByRole("button", { name: "Apply correction" }).click();
+    await expect.poll(() => points.textContent(), slow).toBe("37 points");
+    const line = history.getByRole("row", { name: /Welcome gift from the owner/ });
+    await expect.poll(() => line.count(), slow).toBe(1);
+    expect(await line.textContent()).toMatch(/\+25 points.*Correction.*by hand.*Olga Owner/);
+
+    await expectAccessible(page, "member page");
+    // The refused correction is the one failed request the browser logs.
+    expect(watched.errors.filter((e) => !e.includes("status of 409"))).toEqual([]);
+  });
+
+  it("shows a new API key once, with a copy button, and never again", async () => {
+    const watched = await ownerPage();
+    const { page } = watched;
+    await open(watched, "/app/settings", "Settings");
+    const keys = page.getByRole("region", { name: "API keys" });
+    await keys.getByLabel("Name").fill("Till at the bakery");
+    await keys.getByLabel("Role").selectOption("manager");
+    await keys.getByRole("button", { name: "Create key" }).click();
+    const secret = keys.getByLabel("The new API key");
+    await expect.poll(() => secret.count(), slow).toBe(1);
+    const key = await secret.inputValue();
+    expect(key).toMatch(/^rk_/);
+    expect(await keys.getByRole("button", { name: "Copy key" }).count()).toBe(1);
+    expect(await keys.textContent()).toContain("It is shown only this once");
+    // The key works.
+    const me = await call<{ actor: { role: string } }>("GET", "/v1/auth/me", undefined, key);
+    expect(me.actor.role).toBe("manager");
+
+    await keys.getByRole("button", { name: "I have stored it" }).click();
+    await expect.poll(() => secret.count()).toBe(0);
+    await page.reload();
+    await expect.poll(() => page.getByText("Till at the bakery", { exact: true }).count(), slow).toBe(1);
+    expect(await page.content()).not.toContain(key);
+    expect(watched.errors).toEqual([]);
+  });
+
+  it("downloads the A4 poster and tells the program in a sentence", async () => {
+    const watched = await ownerPage();
+    const { page } = watched;
+    await open(watched, "/app/launch-kit", "Launch kit");
+    await expect.poll(() => page.getByText("Collect 8 stamps and get Free loaf.").count(), slow).toBe(1);
+    expect(await page.getByText(/not published yet/).count()).toBe(1);
+    expect(
+      await page.getByRole("link", { name: "Finish and publish your program" }).getAttribute("href"),
+    ).toBe("/app/onboarding");
+    expect(await page.getByRole("textbox", { name: "Join link" }).inputValue()).toBe(
+      `${e2e.baseUrl}/join/${shop.slug}`,
+    );
+    const href = await page.getByRole("link", { name: "Download A4 poster" }).getAttribute("href");
+    expect(href).toContain("size=a4");
+    const pdf = await page.request.get(href ?? "");
+    expect(pdf.status()).toBe(200);
+    expect(pdf.headers()["content-type"]).toBe("application/pdf");
+    expect((await pdf.body()).subarray(0, 5).toString("latin1")).toBe("%PDF-");
+    expect(watched.errors).toEqual([]);
+  });
+
+  for (const [locale, headings] of [
+    ["nl", { members: "Leden", kit: "Startkit", settings: "Instellingen" }],
+    ["pl", { members: "Klienci", kit: "Zestaw startowy", settings: "Ustawienia" }],
+    ["pt-BR", { members: "Clientes", kit: "Kit de lançamento", settings: "Configurações" }],
+    ["en", { members: "Members", kit: "Launch kit", settings: "Settings" }],
+  ] as const) {
+    it(`has every admin page accessible and translated in ${locale}`, async () => {
+      const watched = await ownerPage();
+      const { page } = watched;
+      await page.goto("/app/members");
+      await page.evaluate((l) => localStorage.setItem("regulars.locale", l), locale);
+      const pages: [string, string | RegExp][] = [
+        ["/app/members", headings.members],
+        [`/app/members/${shop.anna}`, "Anna de Vries"],
+        ["/app/launch-kit", headings.kit],
+        ["/app/settings", headings.settings],
+      ];
+      for (const [path, heading] of pages) {
+        await open(watched, path, heading);
+        expect(await page.getAttribute("html", "lang")).toBe(locale);
+        await expectNoMissingTranslations(watched, `${path} in ${locale}`);
+        await expectAccessible(page, `${path} in ${locale}`);
+      }
+      expect(watched.errors).toEqual([]);
+    });
+  }
+});
