@@ -82,7 +82,7 @@ export function renderPoster(input: PosterInput): Promise<Buffer> {
 
   const bottomBlock = 150 * s;
   const qrTop = doc.y + 24 * s;
-  const qrSize = Math.min(300 * s, height - qrTop - bottomBlock, textWidth);
+  const qrSize = Math.min(360 * s, height - qrTop - bottomBlock, textWidth);
   drawQr(doc, input.joinUrl, (width - qrSize) / 2, qrTop, qrSize);
 
   doc.y = qrTop + qrSize + 20 * s;
