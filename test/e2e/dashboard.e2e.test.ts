@@ -106,6 +106,13 @@ describe("the merchant dashboard", () => {
     await expect.poll(() => page.getByRole("heading", { name: "Big order bonus" }).count()).toBe(1);
     await expect.poll(() => page.getByText(/\+2 stamps on Stamp card: latte/).count()).toBe(1);
 
+    // The page's own "what would a purchase earn?" shows it too.
+    await page.getByLabel("Amount (EUR)").fill("6.50");
+    await page.getByRole("button", { name: "Calculate" }).click();
+    await expect
+      .poll(() => page.getByRole("status").textContent())
+      .toContain("+2 stamps on Stamp card: latte");
+
     const rules = await apiGet(page, "/v1/rules");
     const rule = rules.data.find((r: { name: string }) => r.name === "Big order bonus");
     expect(rule).toMatchObject({

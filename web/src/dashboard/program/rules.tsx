@@ -74,6 +74,7 @@ export default function RulesPage() {
           onCancel={() => setEditing(null)}
         />
       ) : null}
+      {editing === null ? <TryPurchase cards={cards.data?.data ?? []} /> : null}
       {rules.data?.data.length === 0 && editing === null ? <p>{t("dashboard.rules.empty")}</p> : null}
       <ul className="plain stack">
         {rules.data?.data.map((rule) => (
@@ -754,4 +755,106 @@ function scalar(text: string): string | number | boolean {
   if (text === "false") return false;
   if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
   return text;
+}
+
+interface Preview {
+  points: { points: number; reason: string }[];
+  stamps: { stamp_card_id: string; stamps: number; reason: string }[];
+  total_points: number;
+}
+
+/** "What would this purchase earn now?": the API's pricing of a purchase, with nothing written. */
+function TryPurchase({ cards }: { cards: StampCard[] }) {
+  const { t } = useT();
+  const { business } = useSession();
+  const [amount, setAmount] = useState("");
+  const [sku, setSku] = useState("");
+  const [category, setCategory] = useState("");
+  const [result, setResult] = useState<Preview | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const errors = fieldErrors(error);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    setResult(null);
+    const amount_minor = readMoney(amount, business.currency);
+    const item = sku.trim() || category.trim();
+    try {
+      setResult(
+        await api<Preview>("POST", "/v1/purchases/preview", {
+          amount_minor,
+          currency: business.currency,
+          items: item
+            ? [
+                {
+                  sku: sku.trim() || category.trim(),
+                  ...(category.trim() ? { category: category.trim() } : {}),
+                  quantity: 1,
+                  unit_price_minor: amount_minor,
+                },
+              ]
+            : [],
+        }),
+      );
+    } catch (e) {
+      setError(e);
+    }
+  }
+
+  return (
+    <section className="card" aria-labelledby="try-title">
+      <h2 id="try-title">{t("dashboard.rules.tryTitle")}</h2>
+      <form className="grid" onSubmit={submit} noValidate>
+        <Field
+          label={t("dashboard.rules.tryAmount", { currency: business.currency })}
+          error={errors.amount_minor}
+        >
+          {(p) => (
+            <input {...p} inputMode="decimal" value={amount} onChange={(e) => setAmount(e.target.value)} />
+          )}
+        </Field>
+        <Field
+          label={t("dashboard.rules.trySku")}
+          hint={t("dashboard.field.optional")}
+          error={errorAt(errors, "items")}
+        >
+          {(p) => <input {...p} value={sku} onChange={(e) => setSku(e.target.value)} />}
+        </Field>
+        <Field label={t("dashboard.rules.tryCategory")} hint={t("dashboard.field.optional")}>
+          {(p) => <input {...p} value={category} onChange={(e) => setCategory(e.target.value)} />}
+        </Field>
+        <div className="field end">
+          <button type="submit" className="button secondary">
+            {t("dashboard.rules.tryButton")}
+          </button>
+        </div>
+      </form>
+      <FormError error={error} shown={errors} />
+      {result ? (
+        <div role="status">
+          {result.points.length === 0 && result.stamps.length === 0 ? (
+            <p>{t("dashboard.rules.tryNothing")}</p>
+          ) : (
+            <ul>
+              {result.points.map((line, i) => (
+                <li key={`p-${i.toString()}`}>
+                  {t("dashboard.rules.sumFixed", { count: line.points })} — {line.reason}
+                </li>
+              ))}
+              {result.stamps.map((line, i) => (
+                <li key={`s-${i.toString()}`}>
+                  {t("dashboard.rules.sumStamps", {
+                    count: line.stamps,
+                    card: cards.find((c) => c.id === line.stamp_card_id)?.name ?? line.reason,
+                  })}{" "}
+                  — {line.reason}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      ) : null}
+    </section>
+  );
 }
