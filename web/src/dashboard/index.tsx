@@ -124,7 +124,7 @@ function Shell({ session }: { session: Session }) {
   const current = (href: string, exact?: boolean) =>
     exact ? path === href || path === `${href}/` : path === href || path.startsWith(`${href}/`);
   return (
-    <>
+    <div className="dash-shell">
       <TopBar title={session.business.name} home="/app">
         <span className="muted-on-dark">{session.staff.name}</span>
         <button type="button" className="button ghost" onClick={() => void session.logout()}>
@@ -149,7 +149,7 @@ function Shell({ session }: { session: Session }) {
           </Suspense>
         </main>
       </div>
-    </>
+    </div>
   );
 }
 
