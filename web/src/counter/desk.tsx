@@ -78,8 +78,19 @@ export function Desk({
   const [undone, setUndone] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
 
+  const [sentLater, setSentLater] = useState(0);
+  const sentSeen = useRef(0);
   useEffect(() => {
-    const unsubscribe = queue.subscribe(setQueueState);
+    const unsubscribe = queue.subscribe((state) => {
+      setQueueState(state);
+      if (state.sentLater > sentSeen.current) {
+        // Saved purchases went out: say so, and the balances on screen are out of date.
+        const more = state.sentLater - sentSeen.current;
+        setSentLater((n) => n + more);
+        sentSeen.current = state.sentLater;
+        setRefreshKey((k) => k + 1);
+      }
+    });
     const stop = queue.start();
     return () => {
       unsubscribe();
@@ -96,6 +107,7 @@ export function Desk({
   const find = async (raw: string) => {
     const lookup = classify(raw);
     setUndone(null);
+    setSentLater(0);
     setLookupError(null);
     setError(null);
     if (!lookup) {
@@ -171,6 +183,16 @@ export function Desk({
       <main className="counter">
         <h1 className="visually-hidden">{t("counter.title")}</h1>
         <QueueBanner state={queueState} queue={queue} onLogin={onSessionLost} />
+        <div aria-live="polite">
+          {sentLater > 0 && queueState.pending.length === 0 ? (
+            <div className="alert ok counter-sent">
+              <span>{t("counter.queue.sent", { count: sentLater })}</span>
+              <button type="button" className="button ghost" onClick={() => setSentLater(0)}>
+                {t("common.close")}
+              </button>
+            </div>
+          ) : null}
+        </div>
         <div
           className={`counter-layout${view.kind === "idle" || view.kind === "scan" ? "" : " counter-busy"}`}
         >

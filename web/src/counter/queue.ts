@@ -42,6 +42,8 @@ export interface QueueState {
   /** The server asked for a login (401/403 on the session): sending waits for it. */
   needsLogin: boolean;
   sending: boolean;
+  /** How many saved purchases went out later (since this page started). */
+  sentLater: number;
 }
 
 const RETRY_MS = 15_000;
@@ -79,6 +81,7 @@ export class PurchaseQueue {
   private running: Promise<void> | null = null;
   private again = false;
   private needsLogin = false;
+  private sentLater = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly onOnline = () => void this.flush();
 
@@ -111,6 +114,7 @@ export class PurchaseQueue {
       rejected: this.rejected(),
       needsLogin: this.needsLogin,
       sending: this.running !== null,
+      sentLater: this.sentLater,
     };
   }
 
@@ -189,6 +193,8 @@ export class PurchaseQueue {
           // A request that hangs counts as lost: it is retried with the same key.
           signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
         });
+        // Nobody waits for it: the cashier was told it was saved (or the page was reloaded).
+        if (!this.waiters.has(next.key)) this.sentLater++;
         this.remove(next.key);
         this.resolve(next.key, { kind: "sent", result });
       } catch (error) {
