@@ -1,3 +1,4 @@
+import jsqr from "jsqr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type E2E,
@@ -14,6 +15,8 @@ import {
  */
 
 const PASSWORD = "owner-pass-2026";
+// jsqr is CommonJS typed as an ES default export: at run time the module is the function itself.
+const jsQR = ((jsqr as unknown as { default?: unknown }).default ?? jsqr) as typeof jsqr.default;
 const slow = { timeout: 15_000 };
 
 let e2e: E2E;
@@ -188,6 +191,22 @@ describe("the admin pages", () => {
     expect(await page.getByRole("textbox", { name: "Join link" }).inputValue()).toBe(
       `${e2e.baseUrl}/join/${shop.slug}`,
     );
+    // The QR code on the page scans as the join link.
+    const side = 300;
+    const pixels = await page.evaluate(async (size) => {
+      const svg = document.querySelector("svg.admin-qr");
+      if (!svg) return [];
+      const image = new Image();
+      image.src = `data:image/svg+xml;base64,${btoa(new XMLSerializer().serializeToString(svg))}`;
+      await image.decode();
+      const canvas = document.createElement("canvas");
+      canvas.width = size;
+      canvas.height = size;
+      const context = canvas.getContext("2d");
+      context?.drawImage(image, 0, 0, size, size);
+      return Array.from(context?.getImageData(0, 0, size, size).data ?? []);
+    }, side);
+    expect(jsQR(Uint8ClampedArray.from(pixels), side, side)?.data).toBe(`${e2e.baseUrl}/join/${shop.slug}`);
     const href = await page.getByRole("link", { name: "Download A4 poster" }).getAttribute("href");
     expect(href).toContain("size=a4");
     const pdf = await page.request.get(href ?? "");

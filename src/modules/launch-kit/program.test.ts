@@ -61,10 +61,11 @@ describe("the program in one sentence", () => {
     ).toBe("Spaar 2 punten per € 2,50 die je besteedt en wissel ze in voor beloningen zoals Ciastko.");
   });
 
-  it("names the tiers lowest first, in the language's list style", () => {
+  it("names the tiers to reach, lowest first, in the language's list style", () => {
     const tiers = [
-      { name: "Złoty", rank: 2 },
-      { name: "Srebrny", rank: 1 },
+      { name: "Złoty", rank: 2, threshold: 1000 },
+      { name: "Srebrny", rank: 1, threshold: 500 },
+      { name: "Start", rank: 0, threshold: 0 },
     ];
     expect(describeProgram("pl", { ...none, stampCards: [card], tiers }).tiers_line).toBe(
       "Zdobądź poziom Srebrny i Złoty i ciesz się dodatkowymi korzyściami.",

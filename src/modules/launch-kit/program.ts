@@ -5,8 +5,7 @@ export interface ProgramFacts {
   currency: string;
   points: { enabled: boolean; earn_points: number; earn_per_minor: number };
   stampCards: { id: string; name: string; stamps_required: number }[];
-  /** Lowest rank first. */
-  tiers: { name: string; rank: number }[];
+  tiers: { name: string; rank: number; threshold: number }[];
   rewards: { name: string; cost_points: number | null; stamp_card_id: string | null; active: boolean }[];
 }
 
@@ -25,7 +24,11 @@ export interface ProgramSentence {
  */
 export function describeProgram(locale: PosterLocale, facts: ProgramFacts): ProgramSentence {
   const rewards = facts.rewards.filter((r) => r.active);
-  const tiers = [...facts.tiers].sort((a, b) => a.rank - b.rank).map((t) => t.name);
+  // A tier with no threshold is where everyone starts: only the ones to reach are worth a line.
+  const tiers = facts.tiers
+    .filter((t) => t.threshold > 0)
+    .sort((a, b) => a.rank - b.rank)
+    .map((t) => t.name);
   const card = facts.stampCards[0];
   const pointsReward = rewards
     .filter((r) => r.cost_points !== null)
@@ -52,7 +55,6 @@ export function describeProgram(locale: PosterLocale, facts: ProgramFacts): Prog
   } else {
     headline = posterMessage(locale, "plain");
   }
-  // The first tier is where everyone starts only when it has no threshold; naming all is clearer.
   const tiers_line =
     tiers.length > 0 ? posterMessage(locale, "tiers_line", { tiers: listOf(locale, tiers) }) : null;
   return { headline, tiers_line };

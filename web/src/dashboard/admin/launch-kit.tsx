@@ -1,4 +1,5 @@
-import { useId, useState } from "react";
+import { useId, useMemo, useState } from "react";
+import { encode } from "uqr";
 import { api } from "../../api.ts";
 import { formatDate } from "../../i18n/format.ts";
 import { LOCALE_NAMES, LOCALES, type Locale, supportedLocale, useT } from "../../i18n/index.tsx";
@@ -118,6 +119,7 @@ export function LaunchKitPage() {
               <p className="admin-poster-name">{business.name}</p>
               <p className="admin-poster-headline">{kit.data.headline}</p>
               {kit.data.tiers_line ? <p className="muted">{kit.data.tiers_line}</p> : null}
+              <JoinQr url={kit.data.join_url} label={t("admin.kit.qr")} />
               <p className="admin-poster-url">{kit.data.join_url}</p>
             </figure>
             <div className="row">
@@ -132,5 +134,25 @@ export function LaunchKitPage() {
         </>
       ) : null}
     </div>
+  );
+}
+
+/** The join link's QR code as the poster draws it: dark modules as squares, a quiet zone around. */
+function JoinQr({ url, label }: { url: string; label: string }) {
+  const { size, path } = useMemo(() => {
+    const rows = encode(url, { ecc: "M", border: 0 }).data;
+    let d = "";
+    rows.forEach((row, y) => {
+      row.forEach((dark, x) => {
+        if (dark) d += `M${x + 4} ${y + 4}h1v1h-1z`;
+      });
+    });
+    return { size: rows.length + 8, path: d };
+  }, [url]);
+  return (
+    <svg className="admin-qr" viewBox={`0 0 ${size} ${size}`} role="img" aria-label={label}>
+      <rect width={size} height={size} fill="#fff" />
+      <path d={path} fill="#000" />
+    </svg>
   );
 }

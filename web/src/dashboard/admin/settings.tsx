@@ -214,6 +214,9 @@ function Locations() {
     <section className="card stack" aria-labelledby={headingId}>
       <h2 id={headingId}>{t("admin.locations.title")}</h2>
       <ErrorMessage error={locations.error} />
+      {locations.data && locations.data.data.length === 0 ? (
+        <p className="muted">{t("admin.locations.empty")}</p>
+      ) : null}
       <ul className="admin-list">
         {locations.data?.data.map((location) => (
           <LocationRow key={location.id} location={location} onChanged={locations.reload} />
@@ -630,6 +633,7 @@ function ApiKeys() {
           </div>
         </div>
       ) : null}
+      {keys.data && keys.data.data.length === 0 ? <p className="muted">{t("admin.keys.empty")}</p> : null}
       <ul className="admin-list">
         {keys.data?.data.map((key) => (
           <li key={key.id} className="row">
