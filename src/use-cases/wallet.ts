@@ -332,6 +332,9 @@ export interface HistoryLine {
   stamps: number | null;
   stamp_card_id: string | null;
   reason: string;
+  /** What it came from (`purchase`, `voucher`, `signup`, …) and its id: lines of one visit share it. */
+  source_type: string;
+  source_id: string;
   occurred_at: string;
 }
 
@@ -352,7 +355,7 @@ export interface WalletCard {
   updated_at: string;
 }
 
-const HISTORY_LINES = 20;
+const HISTORY_LINES = 40;
 const VOUCHERS_SHOWN = 20;
 
 /** Everything the member's card shows, read in a few statements. */
@@ -426,6 +429,8 @@ export async function walletCard(ctx: AppContext, businessId: string, memberId: 
       stamps: h.stamps,
       stamp_card_id: h.stamp_card_id,
       reason: h.reason,
+      source_type: h.source_type,
+      source_id: h.source_id,
       occurred_at: h.occurred_at,
     })),
     updated_at: now.toISOString(),

@@ -145,7 +145,7 @@ describe("the customer wallet", () => {
     await page.getByRole("button", { name: "Redeem Free coffee" }).click();
     await expect.poll(() => page.getByRole("dialog", { name: "Redeem Free coffee?" }).count()).toBe(1);
     await page.getByRole("button", { name: "Yes, redeem" }).click();
-    await expect.poll(() => page.getByRole("dialog", { name: "Free coffee" }).count()).toBe(1);
+    await expect.poll(() => page.getByRole("dialog", { name: "Free coffee", exact: true }).count()).toBe(1);
     const vouchers = await call<{ data: { code: string; reward: { id: string } }[] }>(
       "GET",
       `/v1/members/${member.id}/vouchers`,

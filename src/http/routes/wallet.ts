@@ -134,6 +134,8 @@ const CardSchema = z.object({
       stamps: z.int().nullable(),
       stamp_card_id: z.string().nullable(),
       reason: z.string(),
+      source_type: z.string(),
+      source_id: z.string(),
       occurred_at: z.string(),
     }),
   ),

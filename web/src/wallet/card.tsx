@@ -617,6 +617,23 @@ function historyText(
   return t(`wallet.history.points.${kind}`, { count });
 }
 
+/** One line per visit: the points and stamps of one purchase (or voucher, …) together. */
+function groupBySource(history: WalletCard["history"]): WalletCard["history"][] {
+  const groups: WalletCard["history"][] = [];
+  const bySource = new Map<string, WalletCard["history"]>();
+  for (const line of history) {
+    const key = `${line.source_type}:${line.source_id}`;
+    const group = bySource.get(key);
+    if (group) group.push(line);
+    else {
+      const fresh = [line];
+      bySource.set(key, fresh);
+      groups.push(fresh);
+    }
+  }
+  return groups;
+}
+
 function History({ card }: { card: WalletCard }) {
   const { t, locale } = useT();
   return (
@@ -626,11 +643,13 @@ function History({ card }: { card: WalletCard }) {
         <p className="muted">{t("wallet.history.empty")}</p>
       ) : (
         <ul className="wallet-list">
-          {card.history.map((line) => (
-            <li key={`${line.type}-${line.id}`} className="row">
-              <span className="wallet-grow">{historyText(t, line, card)}</span>
+          {groupBySource(card.history).map((lines) => (
+            <li key={`${lines[0]?.type}-${lines[0]?.id}`} className="row">
+              <span className="wallet-grow">
+                {lines.map((line) => historyText(t, line, card)).join(" · ")}
+              </span>
               <span className="muted wallet-small">
-                {formatDate(line.occurred_at, locale, card.business.timezone)}
+                {formatDate(lines[0]?.occurred_at ?? card.updated_at, locale, card.business.timezone)}
               </span>
             </li>
           ))}

@@ -32,7 +32,7 @@ export function rewardValue(
   t: Translator["t"],
   locale: string,
   currency: string,
-  reward: { type: PublicReward["type"]; value: RewardValue },
+  reward: { name: string; type: PublicReward["type"]; value: RewardValue },
 ): string | null {
   const v = reward.value;
   switch (reward.type) {
@@ -43,7 +43,10 @@ export function rewardValue(
     case "discount_percent":
       return v.percent ? t("wallet.reward.percentOff", { percent: v.percent }) : null;
     case "free_product":
-      return v.product_name ? t("wallet.reward.free", { product: v.product_name }) : null;
+      // "Free coffee — Free: Coffee" says it twice when the names match.
+      return v.product_name && v.product_name !== reward.name
+        ? t("wallet.reward.free", { product: v.product_name })
+        : null;
     case "donation":
       return v.cause && v.amount_minor
         ? t("wallet.reward.donation", {

@@ -104,6 +104,8 @@ export interface WalletCard {
     points: number | null;
     stamps: number | null;
     stamp_card_id: string | null;
+    source_type: string;
+    source_id: string;
     occurred_at: string;
   }[];
   updated_at: string;
