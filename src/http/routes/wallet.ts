@@ -241,8 +241,11 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
             background_color: "#ffffff",
             theme_color: THEME_COLOR,
             icons: [
-              { src: `${icons}/192.png`, sizes: "192x192", type: "image/png", purpose: "any maskable" },
-              { src: `${icons}/512.png`, sizes: "512x512", type: "image/png", purpose: "any maskable" },
+              // The stamp sits inside the maskable safe zone, so one picture serves both purposes.
+              { src: `${icons}/192.png`, sizes: "192x192", type: "image/png", purpose: "any" },
+              { src: `${icons}/512.png`, sizes: "512x512", type: "image/png", purpose: "any" },
+              { src: `${icons}/192.png`, sizes: "192x192", type: "image/png", purpose: "maskable" },
+              { src: `${icons}/512.png`, sizes: "512x512", type: "image/png", purpose: "maskable" },
               { src: `${icons}/icon.svg`, sizes: "any", type: "image/svg+xml" },
             ],
           }),

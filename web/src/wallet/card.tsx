@@ -98,8 +98,15 @@ export function CardPage({ slug }: { slug: string }) {
     const link = document.createElement("link");
     link.rel = "manifest";
     link.href = `/v1/public/businesses/${encodeURIComponent(slug)}/manifest.webmanifest`;
-    document.head.appendChild(link);
-    return () => link.remove();
+    // iOS reads its home-screen icon from a link of its own.
+    const touchIcon = document.createElement("link");
+    touchIcon.rel = "apple-touch-icon";
+    touchIcon.href = "/v1/public/wallet-icons/192.png";
+    document.head.append(link, touchIcon);
+    return () => {
+      link.remove();
+      touchIcon.remove();
+    };
   }, [slug]);
 
   const card = load.state === "ready" ? load.card : null;
