@@ -146,6 +146,52 @@ describe("the merchant dashboard", () => {
     await page.getByRole("button", { name: "Cancel" }).click();
   });
 
+  it("edits the points settings, a stamp card and the reward catalog without any JSON", async () => {
+    const { page } = owner;
+    await page.getByRole("link", { name: "Points & expiry" }).click();
+    await page.getByLabel("Members earn points on purchases").check();
+    await page.getByLabel("Days before points can be spent").fill("14");
+    await page.getByLabel("Points expire", { exact: true }).selectOption("end_of_month");
+    await page.getByLabel("Months after the month they were earned in").fill("6");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByRole("status").textContent()).toBe("Saved");
+    const program = await apiGet(page, "/v1/program");
+    expect(program.config.points).toMatchObject({
+      enabled: true,
+      pending_days: 14,
+      expiry: { policy: "end_of_month", months_after: 6 },
+    });
+
+    await page.getByRole("link", { name: "Stamp cards" }).click();
+    await page.getByRole("button", { name: "Edit" }).click();
+    await page.getByLabel("Stamps for a full card").fill("9");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByText(/9 stamps for a full card/).count()).toBe(1);
+
+    await page.getByRole("link", { name: "Rewards" }).click();
+    await page.getByRole("button", { name: "New reward" }).click();
+    await page.getByLabel("Kind of reward").selectOption("experience");
+    await page.getByLabel("Name", { exact: true }).fill("Latte art workshop");
+    await page.getByLabel("Place", { exact: true }).fill("Our café");
+    await page.getByLabel("Points", { exact: true }).fill("0");
+    await page.getByLabel("Places", { exact: true }).fill("12");
+    await page.getByRole("button", { name: "Save" }).click();
+    // The API refuses a price of 0 points; the message sits next to the price.
+    await expect
+      .poll(() => page.getByLabel("Points", { exact: true }).getAttribute("aria-invalid"))
+      .toBe("true");
+    await page.getByLabel("Points", { exact: true }).fill("150");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "Latte art workshop" }).count()).toBe(1);
+    const rewards = await apiGet(page, "/v1/rewards");
+    expect(rewards.data.find((r: { name: string }) => r.name === "Latte art workshop")).toMatchObject({
+      type: "experience",
+      value: { place: "Our café" },
+      cost_points: 150,
+      stock: 12,
+    });
+  });
+
   it("passes axe and has every text in all four languages on every page", async () => {
     const { page } = owner;
     const pages = [
