@@ -52,6 +52,8 @@ interface I18nState {
   setLocale(locale: Locale, options?: { remember?: boolean }): void;
   messages: Map<string, Messages>;
   load(area: Area, locale: Locale): Promise<void>;
+  /** Areas rendered now, counted by the gates that show them. */
+  activeAreas: Map<Area, number>;
 }
 
 const I18nContext = createContext<I18nState | null>(null);
@@ -60,6 +62,9 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   const [locale, setLocaleState] = useState<Locale>(initialLocale);
   const [chosen, setChosen] = useState(() => localStorage.getItem(STORAGE_KEY) !== null);
   const [messages, setMessages] = useState(() => new Map<string, Messages>());
+  // The areas on screen: a new language is loaded for all of them before it is switched to, so a
+  // screen never blanks (and loses what the user was doing) while its texts load.
+  const [activeAreas] = useState(() => new Map<Area, number>());
 
   const load = useCallback(async (area: Area, wanted: Locale) => {
     const id = `${area}/${wanted}`;
@@ -74,21 +79,27 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     });
   }, []);
 
-  const setLocale = useCallback((next: Locale, options: { remember?: boolean } = {}) => {
-    setLocaleState(next);
-    if (options.remember ?? true) {
-      localStorage.setItem(STORAGE_KEY, next);
-      setChosen(true);
-    }
-  }, []);
+  const setLocale = useCallback(
+    (next: Locale, options: { remember?: boolean } = {}) => {
+      if (options.remember ?? true) {
+        localStorage.setItem(STORAGE_KEY, next);
+        setChosen(true);
+      }
+      void Promise.all([...activeAreas.keys()].map((area) => load(area, next))).then(
+        () => setLocaleState(next),
+        () => setLocaleState(next),
+      );
+    },
+    [activeAreas, load],
+  );
 
   useEffect(() => {
     document.documentElement.lang = locale;
   }, [locale]);
 
   const value = useMemo(
-    () => ({ locale, chosen, setLocale, messages, load }),
-    [locale, chosen, setLocale, messages, load],
+    () => ({ locale, chosen, setLocale, messages, load, activeAreas }),
+    [locale, chosen, setLocale, messages, load, activeAreas],
   );
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
 }
@@ -104,9 +115,21 @@ function useI18nState(): I18nState {
  * a quiet placeholder meanwhile).
  */
 export function MessagesGate({ areas, children }: { areas: Area[]; children: ReactNode }) {
-  const { locale, messages, load } = useI18nState();
+  const { locale, messages, load, activeAreas } = useI18nState();
   const missing = areas.filter((area) => !messages.has(`${area}/${locale}`));
   const key = missing.join(",");
+  const all = areas.join(",");
+  useEffect(() => {
+    const mine = all.split(",") as Area[];
+    for (const area of mine) activeAreas.set(area, (activeAreas.get(area) ?? 0) + 1);
+    return () => {
+      for (const area of mine) {
+        const count = (activeAreas.get(area) ?? 1) - 1;
+        if (count > 0) activeAreas.set(area, count);
+        else activeAreas.delete(area);
+      }
+    };
+  }, [all, activeAreas]);
   useEffect(() => {
     if (!key) return;
     for (const area of key.split(",") as Area[]) void load(area, locale);
