@@ -245,7 +245,11 @@ function RuleForm({
   const purchase = trigger === "purchase";
 
   function conditions(): RuleConditions {
-    const out: RuleConditions = {};
+    // Conditions this form does not edit (locations, event properties set through the API) stay.
+    const out: RuleConditions = {
+      ...(c.location_ids ? { location_ids: c.location_ids } : {}),
+      ...(c.event_properties && trigger === "event" ? { event_properties: c.event_properties } : {}),
+    };
     if (purchase && minSpend.trim()) out.min_spend_minor = readMoney(minSpend, currency) as number;
     if (purchase && (readList(skus).length || readList(categories).length || readList(brands).length)) {
       out.items = {
