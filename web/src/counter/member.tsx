@@ -465,6 +465,7 @@ export function ProblemView({ error }: { error: unknown }) {
 }
 
 const KNOWN_PROBLEMS = new Set([
+  "unauthorized",
   "member_not_found",
   "voucher_not_found",
   "voucher_already_redeemed",
