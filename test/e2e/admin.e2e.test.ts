@@ -61,6 +61,17 @@ async function setUpShop() {
     { type: "free_product", name: "Free loaf", stamp_card_id: card.id, value: { product_name: "Loaf" } },
     token,
   );
+  await call(
+    "POST",
+    "/v1/rewards",
+    {
+      type: "free_product",
+      name: "Cinnamon roll",
+      cost_points: 30,
+      value: { product_name: "Cinnamon roll" },
+    },
+    token,
+  );
   await call("POST", "/v1/tiers", { name: "Regular", rank: 1, threshold: 0 }, token);
   await call("POST", "/v1/tiers", { name: "Gold", rank: 2, threshold: 50_000 }, token);
   const anna = await call<{ id: string }>(
@@ -123,6 +134,7 @@ describe("the admin pages", () => {
       .toBe(1);
     const points = page.getByTestId("points-available");
     await expect.poll(() => points.textContent(), slow).toBe("12 points");
+    expect(await page.getByText("Nothing to redeem yet.").count()).toBe(1);
     const history = page.getByRole("region", { name: "History" });
     await expect.poll(() => history.getByRole("row").count(), slow).toBeGreaterThan(1);
     expect(await history.textContent()).toContain("from a purchase");
@@ -144,6 +156,9 @@ describe("the admin pages", () => {
     await page.getByLabel("Reason").fill("Welcome gift from the owner");
     await page.getByRole("button", { name: "Apply correction" }).click();
     await expect.poll(() => points.textContent(), slow).toBe("37 points");
+    // With 37 points the roll (30) is now within reach.
+    const rewards = page.getByRole("region", { name: "Rewards available now" });
+    await expect.poll(() => rewards.getByText("Cinnamon roll").count(), slow).toBe(1);
     const line = history.getByRole("row", { name: /Welcome gift from the owner/ });
     await expect.poll(() => line.count(), slow).toBe(1);
     expect(await line.textContent()).toMatch(/\+25 points.*Correction.*by hand.*Olga Owner/);

@@ -24,12 +24,22 @@ export function MemberPage({ id }: { id: string }) {
   };
 
   if (member.error) {
+    // An id that is not one of this business's members (or no id at all) is "not found".
+    const missing =
+      member.error instanceof ApiError && (member.error.status === 404 || member.error.status === 400);
     return (
       <div className="admin-page">
         <p>
           <Link href="/app/members">{t("admin.member.back")}</Link>
         </p>
-        <ErrorMessage error={member.error} />
+        {missing ? (
+          <>
+            <h1>{t("admin.member.notFound")}</h1>
+            <p>{t("admin.error.member_not_found")}</p>
+          </>
+        ) : (
+          <ErrorMessage error={member.error} />
+        )}
       </div>
     );
   }
@@ -174,14 +184,15 @@ function TierProgress({ tier }: { tier: NonNullable<MemberCard["tier"]> }) {
 
 function Vouchers({ memberId, version }: { memberId: string; version: number }) {
   const { t, locale } = useT();
+  const headingId = useId();
   const { business } = useSession();
   const vouchers = useLoad(
     (signal) => api<Page<Voucher>>("GET", `/v1/members/${memberId}/vouchers?limit=50`, undefined, { signal }),
     [memberId, version],
   );
   return (
-    <section className="card">
-      <h2>{t("admin.member.vouchers")}</h2>
+    <section className="card" aria-labelledby={headingId}>
+      <h2 id={headingId}>{t("admin.member.vouchers")}</h2>
       <ErrorMessage error={vouchers.error} />
       {vouchers.data && vouchers.data.data.length === 0 ? (
         <p className="muted">{t("admin.member.noVouchers")}</p>
@@ -197,9 +208,11 @@ function Vouchers({ memberId, version }: { memberId: string; version: number }) 
                 ? t("admin.voucher.redeemedOn", {
                     date: formatDate(voucher.redeemed_at, locale, business.timezone),
                   })
-                : t("admin.voucher.expiresOn", {
-                    date: formatDate(voucher.expires_at, locale, business.timezone),
-                  })}
+                : voucher.status === "voided"
+                  ? t("admin.voucher.voidedWhy", { reason: voucher.void_reason ?? "" })
+                  : t("admin.voucher.expiresOn", {
+                      date: formatDate(voucher.expires_at, locale, business.timezone),
+                    })}
             </div>
           </li>
         ))}
@@ -210,14 +223,15 @@ function Vouchers({ memberId, version }: { memberId: string; version: number }) 
 
 function AvailableRewards({ memberId, version }: { memberId: string; version: number }) {
   const { t } = useT();
+  const headingId = useId();
   const rewards = useLoad(
     (signal) =>
       api<{ data: Reward[] }>("GET", `/v1/members/${memberId}/available-rewards`, undefined, { signal }),
     [memberId, version],
   );
   return (
-    <section className="card">
-      <h2>{t("admin.member.availableRewards")}</h2>
+    <section className="card" aria-labelledby={headingId}>
+      <h2 id={headingId}>{t("admin.member.availableRewards")}</h2>
       <ErrorMessage error={rewards.error} />
       {rewards.data && rewards.data.data.length === 0 ? (
         <p className="muted">{t("admin.member.noRewards")}</p>
