@@ -144,6 +144,16 @@ describe("the merchant dashboard", () => {
     await expect.poll(() => page.getByLabel("Rank").getAttribute("aria-invalid")).toBe("true");
     await expect.poll(() => page.getByText("Rank 1 is taken by another active tier.").count()).toBe(1);
     await page.getByRole("button", { name: "Cancel" }).click();
+
+    // Archiving asks once more, by keyboard alone: the question takes the focus.
+    await page.getByRole("button", { name: "Archive" }).focus();
+    await page.keyboard.press("Enter");
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.textContent))
+      .toBe("Yes, archive “Gold”");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.getByRole("heading", { name: "Gold" }).count()).toBe(0);
+    expect((await apiGet(page, "/v1/tiers")).data).toEqual([]);
   });
 
   it("edits the points settings, a stamp card and the reward catalog without any JSON", async () => {

@@ -1,4 +1,4 @@
-import { type ReactNode, useCallback, useEffect, useId, useState } from "react";
+import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from "react";
 import { ApiError, api } from "../api.ts";
 import { currencyDigits, parseMoney } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
@@ -140,9 +140,24 @@ export function ConfirmButton({
 }) {
   const [asking, setAsking] = useState(false);
   const { t } = useT();
+  const confirm = useRef<HTMLButtonElement>(null);
+  const ask = useRef<HTMLButtonElement>(null);
+  const wasAsking = useRef(false);
+  // Keyboard users stay where they were: on the question once it appears, back on the button after.
+  useEffect(() => {
+    if (asking) confirm.current?.focus();
+    else if (wasAsking.current) ask.current?.focus();
+    wasAsking.current = asking;
+  }, [asking]);
   if (!asking) {
     return (
-      <button type="button" className="button secondary" disabled={disabled} onClick={() => setAsking(true)}>
+      <button
+        ref={ask}
+        type="button"
+        className="button secondary"
+        disabled={disabled}
+        onClick={() => setAsking(true)}
+      >
         {label}
       </button>
     );
@@ -150,6 +165,7 @@ export function ConfirmButton({
   return (
     <span className="row">
       <button
+        ref={confirm}
         type="button"
         className="button danger"
         onClick={() => {
