@@ -30,6 +30,8 @@ export interface DemoInfo {
   password: string;
   /** The demo's API key (manager role), known only to the call that created it. */
   apiKey: string | null;
+  /** A demo customer's personal card link (`/card/demo-cafe#t=…`), also shown only once. */
+  cardPath: string | null;
   members: number;
   purchases: number;
 }
@@ -56,6 +58,7 @@ export async function findDemo(db: Queryable): Promise<DemoInfo | null> {
     cashierEmail: DEMO_CASHIER_EMAIL,
     password: DEMO_PASSWORD,
     apiKey: null,
+    cardPath: null,
     members: await count("members"),
     purchases: await count("purchases"),
   };
@@ -221,6 +224,7 @@ async function build(app: FastifyInstance, now: Date): Promise<DemoInfo> {
   }
   await redeemFreeCoffees(api, memberIds, freeCoffee.id, locations[0]?.id);
   await api("POST", "/v1/program/publish", {});
+  const cardLink = await api<{ card_path: string }>("POST", `/v1/members/${memberIds[0]}/card-link`, {});
   return {
     created: true,
     businessId: signup.business.id,
@@ -229,6 +233,7 @@ async function build(app: FastifyInstance, now: Date): Promise<DemoInfo> {
     cashierEmail: DEMO_CASHIER_EMAIL,
     password: DEMO_PASSWORD,
     apiKey: key.key,
+    cardPath: cardLink.card_path,
     members: members.length,
     purchases: purchases.length,
   };

@@ -157,9 +157,18 @@ export function banner(config: Config, url: string, demo: DemoInfo | null): stri
       "",
       `Demo business "${demo.slug}"${demo.created ? " (created now)" : ""}:`,
       `  Owner login  ${demo.ownerEmail} / ${demo.password}`,
+      `  Cashier      ${demo.cashierEmail} / ${demo.password}   (counter screen: ${url}/counter)`,
       demo.apiKey
         ? `  API key      ${demo.apiKey}   (shown once; it is stored hashed)`
         : "  API key      shown when the demo was created; log in and POST /v1/api-keys for a new one",
+      ...(demo.cardPath && config.web
+        ? [
+            `  A customer   ${url}${demo.cardPath}   (their card; shown once)`,
+            `  Join page    ${url}/join/${demo.slug}`,
+          ]
+        : config.web
+          ? [`  Join page    ${url}/join/${demo.slug}`]
+          : []),
       `  Try          curl -s -X POST ${url}/v1/auth/login -H 'content-type: application/json' \\`,
       `                 -d '{"business":"${demo.slug}","email":"${demo.ownerEmail}","password":"${demo.password}"}'`,
     );

@@ -87,11 +87,12 @@ describe("cookie sessions for the web app", () => {
   it("refuses a change made with the cookie but without the right CSRF token, and changes nothing", async () => {
     const { cookie, csrf } = await cookieLogin();
     const body = { name: "Forged", marketing_consent: false };
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       { cookie },
       { cookie, "x-csrf-token": "0".repeat(64) },
       { cookie, "x-csrf-token": "" },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const res = await t.call("POST", "/v1/members", body, headers);
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe("csrf_token_invalid");

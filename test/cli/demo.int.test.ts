@@ -137,10 +137,18 @@ describe("the demo business", () => {
     expect(vouchers.map((v) => v.status).sort()).toEqual(["issued", "issued", "redeemed", "redeemed"]);
   });
 
+  it("gives one demo customer a working personal card link", async () => {
+    expect(demo.cardPath).toMatch(/^\/card\/demo-cafe#t=rm_/);
+    const token = demo.cardPath!.split("#t=")[1];
+    const card = await t.call("GET", "/v1/wallet/card", undefined, { authorization: `Bearer ${token}` });
+    expect(card.status).toBe(200);
+    expect(card.body.business.slug).toBe("demo-cafe");
+  });
+
   it("changes nothing when it runs again", async () => {
     const before = await counts(demo.businessId);
     const again = await createDemo(t.ctx);
-    expect(again).toEqual({ ...demo, created: false, apiKey: null });
+    expect(again).toEqual({ ...demo, created: false, apiKey: null, cardPath: null });
     expect(await counts(demo.businessId)).toEqual(before);
     expect(await findDemo(t.database.db)).toEqual(again);
   });
