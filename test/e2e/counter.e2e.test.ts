@@ -51,7 +51,7 @@ async function call<T>(method: string, path: string, body?: unknown, token?: str
 }
 
 /** A café with a 10-stamp coffee card, a free coffee paid by a full card, a cashier and a member. */
-async function setUpShop(): Promise<Shop> {
+async function setUpShop(locations: string[] = []): Promise<Shop & { locations: Record<string, string> }> {
   const slug = `corner-${Math.random().toString(36).slice(2, 8)}`;
   const signup = await call<{ token: string }>("POST", "/v1/businesses", {
     slug,
@@ -89,7 +89,11 @@ async function setUpShop(): Promise<Shop> {
     { name: "Anna Nowak", email: `anna@${slug}.test`, phone: "+48 600 123 456", marketing_consent: false },
     owner,
   );
-  return { slug, owner, cardId: card.id, rewardId: reward.id, member };
+  const created: Record<string, string> = {};
+  for (const name of locations) {
+    created[name] = (await call<{ id: string }>("POST", "/v1/locations", { name }, owner)).id;
+  }
+  return { slug, owner, cardId: card.id, rewardId: reward.id, member, locations: created };
 }
 
 beforeAll(async () => {
@@ -141,15 +145,14 @@ async function warmLanguages(page: Page): Promise<void> {
   }
 }
 
-async function logIn(page: Page): Promise<void> {
+async function logIn(page: Page, slug = shop.slug): Promise<void> {
   await page.goto("/counter");
   await expect.poll(() => page.getByRole("heading", { name: "Counter login" }).count(), slow).toBe(1);
   await warmLanguages(page);
-  await page.getByLabel("Business handle").fill(shop.slug);
+  await page.getByLabel("Business handle").fill(slug);
   await page.getByLabel("Email").fill(CASHIER.email);
   await page.getByLabel("Password").fill(CASHIER.password);
   await page.getByRole("button", { name: "Log in" }).click();
-  await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
 }
 
 async function typeCode(page: Page, code: string): Promise<void> {
@@ -253,7 +256,8 @@ describe("the counter screen", () => {
     await expect.poll(() => page.getByRole("button", { name: /^Undo \(9:\d\d left\)$/ }).count()).toBe(1);
     await checkLanguages(watched, "counter voucher issued");
     // The customer shows the voucher (its QR or code) later: the cashier types the code.
-    const code = /Code (\w{10})\./.exec(await page.getByText(/^Code \w{10}\./).textContent())?.[1] ?? "";
+    const code =
+      /Code (\w{10})\./.exec((await page.getByText(/^Code \w{10}\./).textContent()) ?? "")?.[1] ?? "";
     expect(code).toHaveLength(10);
     await page.getByRole("button", { name: "Next customer" }).click();
     await typeCode(page, code);
@@ -300,6 +304,7 @@ describe("the counter screen", () => {
     const watched = await e2e.newPage({ phone: true });
     const { page } = watched;
     await logIn(page);
+    await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
     // Found by email, by phone (any notation), and by the card code typed in lower case.
     await typeCode(page, ` ANNA@${shop.slug.toUpperCase()}.TEST `);
     await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count(), slow).toBe(1);
@@ -369,6 +374,7 @@ describe("the counter screen", () => {
     const watched = await e2e.newPage({ phone: true });
     const { page, context } = watched;
     await logIn(page);
+    await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
     await typeCode(page, shop.member.code);
     await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count()).toBe(1);
     const before = (await purchasesOf(shop.member.id)).data.length;
@@ -424,6 +430,7 @@ describe("the counter screen", () => {
     const watched = await e2e.newPage({ phone: true });
     const { page } = watched;
     await logIn(page);
+    await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
     await typeCode(page, shop.member.code);
     await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count()).toBe(1);
     const before = (await purchasesOf(shop.member.id)).data.length;
@@ -462,10 +469,44 @@ describe("the counter screen", () => {
         Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
     });
     await logIn(page);
+    await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
     await page.getByRole("button", { name: "Scan card or voucher" }).click();
     await expect.poll(() => page.getByText(/^The camera is blocked\./).count()).toBe(1);
     await checkLanguages(watched, "counter camera blocked");
     await page.getByRole("button", { name: "Stop scanning" }).click();
     await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count()).toBe(1);
+  });
+
+  it("asks for the location once, remembers it on the device, and records purchases there", async () => {
+    const kiosk = await setUpShop(["Main street", "Station kiosk"]);
+    const watched = await e2e.newPage({ phone: true });
+    const { page } = watched;
+    await logIn(page, kiosk.slug);
+    await expect
+      .poll(() => page.getByRole("heading", { name: "Where are you working?" }).count(), slow)
+      .toBe(1);
+    await checkLanguages(watched, "counter location picker");
+    await page.getByRole("button", { name: "Station kiosk" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
+
+    await typeCode(page, kiosk.member.code);
+    await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count(), slow).toBe(1);
+    await recordCoffee(page, "2,80");
+    await expect.poll(() => page.getByText("Recorded: €2.80").count(), slow).toBe(1);
+    const purchases = await call<{ data: { location_id: string | null }[] }>(
+      "GET",
+      `/v1/purchases?member_id=${kiosk.member.id}`,
+      undefined,
+      kiosk.owner,
+    );
+    expect(purchases.data.map((p) => p.location_id)).toEqual([kiosk.locations["Station kiosk"]]);
+
+    // The device remembers the location: after a reload the cashier goes straight to work.
+    await page.reload();
+    await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
+    await page.getByRole("button", { name: "Station kiosk · change" }).click();
+    await page.getByRole("button", { name: "Main street" }).click();
+    await expect.poll(() => page.getByRole("button", { name: "Main street · change" }).count(), slow).toBe(1);
+    expect(unexpected(watched)).toEqual([]);
   });
 });
