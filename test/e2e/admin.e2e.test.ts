@@ -168,6 +168,30 @@ describe("the admin pages", () => {
     expect(watched.errors.filter((e) => !e.includes("status of 409"))).toEqual([]);
   });
 
+  it("enrols a member by hand, asking for the marketing choice and refusing a taken email at its field", async () => {
+    const watched = await ownerPage();
+    const { page } = watched;
+    await open(watched, "/app/members", "Members");
+    await page.getByRole("button", { name: "Add member" }).click();
+    const form = page.getByRole("form", { name: "New member" });
+    await form.getByLabel("Name").fill("Cor Claes");
+    await form.getByLabel("Email").fill("anna@example.test");
+    await form.getByLabel("No marketing messages").check();
+    await form.getByRole("button", { name: "Add member" }).click();
+    const email = form.getByRole("textbox", { name: "Email" });
+    await expect.poll(() => email.getAttribute("aria-invalid"), slow).toBe("true");
+    expect(await form.textContent()).toContain("Another member already has this email address.");
+
+    await email.fill("cor@example.test");
+    await form.getByRole("button", { name: "Add member" }).click();
+    await expect.poll(() => page.getByRole("heading", { level: 1, name: "Cor Claes" }).count(), slow).toBe(1);
+    expect(page.url()).toMatch(/\/app\/members\/[0-9a-f-]{36}$/);
+    expect(await page.getByRole("checkbox", { name: "Agrees to marketing messages" }).isChecked()).toBe(
+      false,
+    );
+    expect(watched.errors.filter((e) => !e.includes("status of 409"))).toEqual([]);
+  });
+
   it("shows a new API key once, with a copy button, and never again", async () => {
     const watched = await ownerPage();
     const { page } = watched;
