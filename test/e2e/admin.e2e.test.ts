@@ -215,6 +215,13 @@ describe("the admin pages", () => {
     await page.reload();
     await expect.poll(() => page.getByText("Till at the bakery", { exact: true }).count(), slow).toBe(1);
     expect(await page.content()).not.toContain(key);
+
+    // Revoking asks once more, then the key stops working at once.
+    await page.getByRole("button", { name: "Revoke Till at the bakery" }).click();
+    await page.getByRole("button", { name: /^Yes, revoke “Till at the bakery”/ }).click();
+    await expect.poll(() => page.getByText(/^Revoked /).count(), slow).toBe(1);
+    const refused = await fetch(`${e2e.baseUrl}/v1/auth/me`, { headers: { authorization: `Bearer ${key}` } });
+    expect(refused.status).toBe(401);
     expect(watched.errors).toEqual([]);
   });
 

@@ -3,6 +3,7 @@ import { api } from "../../api.ts";
 import { formatDate } from "../../i18n/format.ts";
 import { LOCALE_NAMES, LOCALES, useT } from "../../i18n/index.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
+import { ConfirmButton } from "../forms.tsx";
 import { useSession } from "../session.tsx";
 import { explain, FormError, type Page, type Role, roleAtLeast, useLoad } from "./shared.tsx";
 import type { ApiKey, Location, StaffMember } from "./types.ts";
@@ -578,7 +579,6 @@ function ApiKeys() {
   }
 
   async function revoke(key: ApiKey) {
-    if (!window.confirm(t("admin.keys.revokeConfirm", { name: key.name }))) return;
     try {
       await api("DELETE", `/v1/api-keys/${key.id}`);
       if (created?.id === key.id) setCreated(null);
@@ -651,9 +651,11 @@ function ApiKeys() {
               </div>
             </span>
             {!key.revoked ? (
-              <button type="button" className="button danger" onClick={() => revoke(key)}>
-                {t("admin.keys.revokeNamed", { name: key.name })}
-              </button>
+              <ConfirmButton
+                label={t("admin.keys.revokeNamed", { name: key.name })}
+                confirmLabel={t("admin.keys.revokeConfirm", { name: key.name })}
+                onConfirm={() => revoke(key)}
+              />
             ) : null}
           </li>
         ))}
