@@ -116,7 +116,7 @@ const LANGUAGE = /Language|Taal|Język|Idioma/;
 async function checkLanguages(watched: WatchedPage, label: string): Promise<void> {
   for (const locale of ["nl", "pl", "pt-BR", "en"]) {
     await watched.page.getByLabel(LANGUAGE).selectOption(locale);
-    await expect.poll(() => watched.page.getAttribute("html", "lang")).toBe(locale);
+    await expect.poll(() => watched.page.getAttribute("html", "lang"), slow).toBe(locale);
     await expectNoMissingTranslations(watched, `${label} in ${locale}`);
     await expectAccessible(watched.page, `${label} in ${locale}`);
   }
@@ -228,20 +228,20 @@ describe("the counter screen", () => {
 
     // A code nobody has.
     await typeCode(page, "ZZZZZZZZ");
-    await expect.poll(() => page.getByText("No member has the card code ZZZZZZZZ.").count()).toBe(1);
+    await expect.poll(() => page.getByText("No member has the card code ZZZZZZZZ.").count(), slow).toBe(1);
     await checkLanguages(watched, "counter unknown code");
 
     // Scan the member's card through the camera.
     await page.getByRole("button", { name: "Scan card or voucher" }).click();
     await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count(), slow).toBe(1);
     expect(await page.evaluate(() => document.querySelector("video") === null)).toBe(true);
-    await expect.poll(() => page.getByText("0 of 10 stamps").count()).toBe(1);
+    await expect.poll(() => page.getByText("0 of 10 stamps").count(), slow).toBe(1);
     await checkLanguages(watched, "counter member");
 
     for (let i = 1; i <= 10; i++) {
       await recordCoffee(page, "3,50");
       await expect.poll(() => measures(page).then((m) => m.length), slow).toBe(i);
-      await expect.poll(() => page.getByText("+1 stamp on Coffee card").count()).toBe(1);
+      await expect.poll(() => page.getByText("+1 stamp on Coffee card").count(), slow).toBe(1);
       if (i === 1) await checkLanguages(watched, "counter purchase result");
     }
     const durations = (await measures(page)).sort((a, b) => a - b);
@@ -249,11 +249,13 @@ describe("the counter screen", () => {
     console.log(
       `counter: record → result shown, median of 10: ${median.toFixed(1)} ms (min ${durations[0]?.toFixed(1)}, max ${durations[9]?.toFixed(1)})`,
     );
-    await expect.poll(() => page.getByText("Free coffee is available now!").count()).toBe(1);
+    await expect.poll(() => page.getByText("Free coffee is available now!").count(), slow).toBe(1);
 
     await page.getByRole("button", { name: "Redeem Free coffee" }).click();
-    await expect.poll(() => page.getByText("Voucher issued: Free coffee").count()).toBe(1);
-    await expect.poll(() => page.getByRole("button", { name: /^Undo \(9:\d\d left\)$/ }).count()).toBe(1);
+    await expect.poll(() => page.getByText("Voucher issued: Free coffee").count(), slow).toBe(1);
+    await expect
+      .poll(() => page.getByRole("button", { name: /^Undo \(9:\d\d left\)$/ }).count(), slow)
+      .toBe(1);
     await checkLanguages(watched, "counter voucher issued");
     // The customer shows the voucher (its QR or code) later: the cashier types the code.
     const code =
@@ -262,12 +264,12 @@ describe("the counter screen", () => {
     await page.getByRole("button", { name: "Next customer" }).click();
     await typeCode(page, code);
     await expect.poll(() => page.getByRole("heading", { name: "Free coffee" }).count(), slow).toBe(1);
-    await expect.poll(() => page.getByText(/^Valid, can be used until/).count()).toBe(1);
-    await expect.poll(() => page.getByText("For Anna Nowak", { exact: true }).count()).toBe(1);
+    await expect.poll(() => page.getByText(/^Valid, can be used until/).count(), slow).toBe(1);
+    await expect.poll(() => page.getByText("For Anna Nowak", { exact: true }).count(), slow).toBe(1);
     await checkLanguages(watched, "counter voucher");
     await page.getByRole("button", { name: "Confirm handed over" }).click();
     await expect.poll(() => page.getByText("Handed over: Free coffee").count(), slow).toBe(1);
-    await expect.poll(() => page.getByRole("button", { name: /^Undo/ }).count()).toBe(0);
+    await expect.poll(() => page.getByRole("button", { name: /^Undo/ }).count(), slow).toBe(0);
     // Shown again, it is refused.
     await page.getByRole("button", { name: "Next customer" }).click();
     await typeCode(page, code);
@@ -316,11 +318,11 @@ describe("the counter screen", () => {
     await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count(), slow).toBe(1);
     const before = (await purchasesOf(shop.member.id)).data.length;
     await recordCoffee(page, "2.00");
-    await expect.poll(() => page.getByText("Recorded: €2.00").count()).toBe(1);
-    await expect.poll(() => page.getByText("1 of 10 stamps").count()).toBe(1);
+    await expect.poll(() => page.getByText("Recorded: €2.00").count(), slow).toBe(1);
+    await expect.poll(() => page.getByText("1 of 10 stamps").count(), slow).toBe(1);
     await page.getByRole("button", { name: /^Undo \(4:\d\d left\)$/ }).click();
     await expect.poll(() => page.getByText(/The purchase was undone/).count(), slow).toBe(1);
-    await expect.poll(() => page.getByText("0 of 10 stamps").count()).toBe(1);
+    await expect.poll(() => page.getByText("0 of 10 stamps").count(), slow).toBe(1);
     const after = await purchasesOf(shop.member.id);
     expect(after.data).toHaveLength(before + 1);
     const refunds = await call<{ stamp_cards: { stamp_card_id: string; stamps: number }[] }>(
@@ -376,7 +378,7 @@ describe("the counter screen", () => {
     await logIn(page);
     await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
     await typeCode(page, shop.member.code);
-    await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count()).toBe(1);
+    await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count(), slow).toBe(1);
     const before = (await purchasesOf(shop.member.id)).data.length;
 
     const stampsBefore = await coffeeStamps();
@@ -384,10 +386,10 @@ describe("the counter screen", () => {
     for (const amount of ["1,10", "1,20", "1,30"]) {
       await recordCoffee(page, amount);
       await expect
-        .poll(() => page.getByText(/^No connection: the purchase of €1\.\d0 is saved/).count())
+        .poll(() => page.getByText(/^No connection: the purchase of €1\.\d0 is saved/).count(), slow)
         .toBe(1);
     }
-    await expect.poll(() => page.getByText("3 purchases waiting to be sent").count()).toBe(1);
+    await expect.poll(() => page.getByText("3 purchases waiting to be sent").count(), slow).toBe(1);
     await checkLanguages(watched, "counter offline queue");
     expect((await purchasesOf(shop.member.id)).data).toHaveLength(before);
 
@@ -408,7 +410,7 @@ describe("the counter screen", () => {
       .toBe(1);
     await checkLanguages(watched, "counter offline card");
     await recordCoffee(page, "1,50");
-    await expect.poll(() => page.getByText("1 purchase waiting to be sent").count()).toBe(1);
+    await expect.poll(() => page.getByText("1 purchase waiting to be sent").count(), slow).toBe(1);
     await context.setOffline(false);
     await expect.poll(() => page.getByText(/purchases? waiting to be sent/).count(), slow).toBe(0);
     const credited = (await purchasesOf(shop.member.id)).data;
@@ -418,9 +420,9 @@ describe("the counter screen", () => {
     // Survives a reload: the server is unreachable for purchases, the page is reloaded.
     await page.route("**/v1/purchases", (route) => route.abort("internetdisconnected"));
     await recordCoffee(page, "1,40");
-    await expect.poll(() => page.getByText("1 purchase waiting to be sent").count()).toBe(1);
+    await expect.poll(() => page.getByText("1 purchase waiting to be sent").count(), slow).toBe(1);
     await page.reload();
-    await expect.poll(() => page.getByText("1 purchase waiting to be sent").count()).toBe(1);
+    await expect.poll(() => page.getByText("1 purchase waiting to be sent").count(), slow).toBe(1);
     await page.unrouteAll({ behavior: "wait" });
     await sendQueued(page);
     expect((await purchasesOf(shop.member.id)).data).toHaveLength(before + 5);
@@ -432,7 +434,7 @@ describe("the counter screen", () => {
     await logIn(page);
     await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
     await typeCode(page, shop.member.code);
-    await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count()).toBe(1);
+    await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count(), slow).toBe(1);
     const before = (await purchasesOf(shop.member.id)).data.length;
 
     const keys: string[] = [];
@@ -444,7 +446,7 @@ describe("the counter screen", () => {
       await route.abort("connectionreset");
     });
     await recordCoffee(page, "5,00");
-    await expect.poll(() => page.getByText("1 purchase waiting to be sent").count()).toBe(1);
+    await expect.poll(() => page.getByText("1 purchase waiting to be sent").count(), slow).toBe(1);
     expect(reachedServer).toBe(1);
     expect((await purchasesOf(shop.member.id)).data).toHaveLength(before + 1);
 
@@ -471,10 +473,10 @@ describe("the counter screen", () => {
     await logIn(page);
     await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
     await page.getByRole("button", { name: "Scan card or voucher" }).click();
-    await expect.poll(() => page.getByText(/^The camera is blocked\./).count()).toBe(1);
+    await expect.poll(() => page.getByText(/^The camera is blocked\./).count(), slow).toBe(1);
     await checkLanguages(watched, "counter camera blocked");
     await page.getByRole("button", { name: "Stop scanning" }).click();
-    await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count()).toBe(1);
+    await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
   });
 
   it("asks for the location once, remembers it on the device, and records purchases there", async () => {

@@ -4,7 +4,7 @@ import { formatDate, formatMoney, formatNumber } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { ErrorMessage } from "../ui/components.tsx";
 import { PurchaseForm, quickItems } from "./purchase-form.tsx";
-import type { PurchaseQueue } from "./queue.ts";
+import { MAX_PENDING, type PurchaseQueue } from "./queue.ts";
 import type {
   Business,
   Member,
@@ -186,7 +186,8 @@ export function MemberPanel({
       else setNotice({ kind: "queued", amount: amountMinor });
       return true;
     }
-    setError(outcome.error);
+    if (outcome.kind === "full") setProblem(t("counter.queue.full", { count: MAX_PENDING }));
+    else setError(outcome.error);
     return false;
   };
 
@@ -506,11 +507,13 @@ export function OfflineCardPanel({
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<{ sent: boolean; amount: number } | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [problem, setProblem] = useState<string | null>(null);
   const label = t("counter.member.code", { code });
 
   const record = async (amountMinor: number, items: PurchaseItem[]): Promise<boolean> => {
     setBusy(true);
     setError(null);
+    setProblem(null);
     setNotice(null);
     const key = newKey();
     const outcome = await queue.submit({
@@ -529,6 +532,10 @@ export function OfflineCardPanel({
     setBusy(false);
     if (outcome.kind === "rejected") {
       setError(outcome.error);
+      return false;
+    }
+    if (outcome.kind === "full") {
+      setProblem(t("counter.queue.full", { count: MAX_PENDING }));
       return false;
     }
     setNotice({ sent: outcome.kind === "sent", amount: amountMinor });
@@ -562,6 +569,11 @@ export function OfflineCardPanel({
         ) : null}
       </div>
       {error ? <ProblemView error={error} /> : null}
+      {problem ? (
+        <div className="alert error" role="alert">
+          {problem}
+        </div>
+      ) : null}
       <PurchaseForm
         currency={business.currency}
         quick={quickItems(cards)}

@@ -33,6 +33,8 @@ export interface RejectedPurchase {
 
 export type Outcome =
   | { kind: "sent"; result: PurchaseResult }
+  /** The device already holds MAX_PENDING unsent purchases (or its storage is full): not taken. */
+  | { kind: "full" }
   | { kind: "queued"; reason: string }
   | { kind: "rejected"; error: ApiError };
 
@@ -46,6 +48,10 @@ export interface QueueState {
   sentLater: number;
 }
 
+/** Most unsent purchases one device keeps; past it the cashier must get the connection back. */
+export const MAX_PENDING = 500;
+/** Most refused purchases kept for the cashier to see. */
+const MAX_REJECTED = 100;
 const RETRY_MS = 15_000;
 const SEND_TIMEOUT_MS = 10_000;
 
@@ -214,7 +220,7 @@ export class PurchaseQueue {
         const apiError = error as ApiError;
         this.remove(next.key);
         this.write("rejected", [
-          ...this.rejected(),
+          ...this.rejected().slice(-(MAX_REJECTED - 1)),
           {
             key: next.key,
             body: next.body,
