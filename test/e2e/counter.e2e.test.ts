@@ -82,6 +82,8 @@ async function setUpShop(locations: string[] = []): Promise<Shop & { locations: 
     { type: "free_product", name: "Cookie", cost_points: 5, value: { product_name: "Cookie" } },
     owner,
   );
+  // Gold from €15 spent this year (the default tier metric).
+  await call("POST", "/v1/tiers", { name: "Gold", rank: 1, threshold: 1500 }, owner);
   await call("POST", "/v1/staff", { ...CASHIER, name: "Carla Cashier", role: "cashier" }, owner);
   const member = await call<{ id: string; code: string }>(
     "POST",
@@ -243,6 +245,8 @@ describe("the counter screen", () => {
       await expect.poll(() => measures(page).then((m) => m.length), slow).toBe(i);
       await expect.poll(() => page.getByText("+1 stamp on Coffee card").count(), slow).toBe(1);
       if (i === 1) await checkLanguages(watched, "counter purchase result");
+      // The fifth coffee takes the spend to €17.50: Gold.
+      await expect.poll(() => page.getByText("New tier: Gold").count(), slow).toBe(i === 5 ? 1 : 0);
     }
     const durations = (await measures(page)).sort((a, b) => a - b);
     const median = ((durations[4] ?? 0) + (durations[5] ?? 0)) / 2;
