@@ -324,7 +324,7 @@ function History({
       <ErrorMessage error={first.error} />
       {first.data && items.length === 0 ? <p className="muted">{t("admin.history.empty")}</p> : null}
       {items.length > 0 ? (
-        <div className="admin-table">
+        <div className="admin-table admin-stack">
           <table>
             <thead>
               <tr>
@@ -337,8 +337,13 @@ function History({
             <tbody>
               {items.map((item) => (
                 <tr key={item.id}>
-                  <td>{formatDateTime(item.occurred_at, locale, business.timezone)}</td>
-                  <td className={Number(item.points ?? item.stamps) < 0 ? "admin-minus" : "admin-plus"}>
+                  <td data-label={t("admin.history.when")}>
+                    {formatDateTime(item.occurred_at, locale, business.timezone)}
+                  </td>
+                  <td
+                    data-label={t("admin.history.change")}
+                    className={Number(item.points ?? item.stamps) < 0 ? "admin-minus" : "admin-plus"}
+                  >
                     {item.type === "points"
                       ? t("admin.history.points", { count: item.points ?? 0 })
                       : t("admin.history.stamps", {
@@ -346,14 +351,14 @@ function History({
                           card: cardName(item.stamp_card_id),
                         })}
                   </td>
-                  <td>
+                  <td data-label={t("admin.history.why")}>
                     <div>{item.reason}</div>
                     <div className="muted">
                       {t("admin.history.kind", { kind: item.kind })} ·{" "}
                       {t("admin.history.source", { source: item.source_type })}
                     </div>
                   </td>
-                  <td>{actorName(item.actor)}</td>
+                  <td data-label={t("admin.history.who")}>{actorName(item.actor)}</td>
                 </tr>
               ))}
             </tbody>

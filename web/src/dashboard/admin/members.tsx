@@ -94,7 +94,7 @@ export function MembersPage() {
             : null}
       </p>
       {members.length > 0 ? (
-        <div className="admin-table">
+        <div className="admin-table admin-stack">
           <table>
             <caption className="visually-hidden">{t("admin.members.title")}</caption>
             <thead>
@@ -109,25 +109,27 @@ export function MembersPage() {
             <tbody>
               {members.map((member) => (
                 <tr key={member.id}>
-                  <td>
+                  <td data-label={t("admin.members.col.name")}>
                     <Link href={`/app/members/${member.id}`}>{member.name ?? t("admin.member.noName")}</Link>
                     <div className="muted admin-code">{member.code}</div>
                   </td>
-                  <td>
+                  <td data-label={t("admin.members.col.contact")}>
                     {member.email ? <div>{member.email}</div> : null}
                     {member.phone ? <div>{member.phone}</div> : null}
                   </td>
-                  <td>
+                  <td data-label={t("admin.members.col.tier")}>
                     {tierName(member.tier_id) ?? <span className="muted">{t("admin.members.noTier")}</span>}
                   </td>
-                  <td>
+                  <td data-label={t("admin.members.col.lastVisit")}>
                     {member.last_purchase_at ? (
                       formatDate(member.last_purchase_at, locale, business.timezone)
                     ) : (
                       <span className="muted">{t("admin.members.neverVisited")}</span>
                     )}
                   </td>
-                  <td>{formatDate(member.joined_at, locale, business.timezone)}</td>
+                  <td data-label={t("admin.members.col.joined")}>
+                    {formatDate(member.joined_at, locale, business.timezone)}
+                  </td>
                 </tr>
               ))}
             </tbody>
