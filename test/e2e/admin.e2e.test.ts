@@ -163,9 +163,28 @@ describe("the admin pages", () => {
     await expect.poll(() => line.count(), slow).toBe(1);
     expect(await line.textContent()).toMatch(/\+25 points.*Correction.*by hand.*Olga Owner/);
 
+    // Details: a phone without its country code is refused at the field, then saved.
+    const details = page.getByRole("form", { name: "Details" });
+    const phone = details.getByRole("textbox", { name: "Phone" });
+    await phone.fill("0612");
+    await details.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => phone.getAttribute("aria-invalid"), slow).toBe("true");
+    expect(await details.textContent()).toContain("Not accepted: must be an international number");
+    await phone.fill("+31 6 11112222");
+    await details.getByRole("checkbox", { name: "Agrees to marketing messages" }).uncheck();
+    await details.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => details.getByRole("status").textContent(), slow).toBe("Saved");
+    const saved = await call<{ phone: string; marketing_consent: boolean }>(
+      "GET",
+      `/v1/members/${shop.anna}`,
+      undefined,
+      shop.token,
+    );
+    expect(saved).toMatchObject({ phone: "+31611112222", marketing_consent: false });
+
     await expectAccessible(page, "member page");
-    // The refused correction is the one failed request the browser logs.
-    expect(watched.errors.filter((e) => !e.includes("status of 409"))).toEqual([]);
+    // The refused correction (409) and phone (400) are the failed requests the browser logs.
+    expect(watched.errors.filter((e) => !/status of (409|400)/.test(e))).toEqual([]);
   });
 
   it("enrols a member by hand, asking for the marketing choice and refusing a taken email at its field", async () => {
