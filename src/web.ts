@@ -20,7 +20,12 @@ export function webBuildIsStale(): boolean {
   const index = join(WEB_DIST, "index.html");
   if (!existsSync(index)) return true;
   const built = statSync(index).mtimeMs;
-  const sources = [join(WEB_ROOT, "src"), join(WEB_ROOT, "public"), join(WEB_ROOT, "index.html")];
+  const sources = [
+    join(WEB_ROOT, "src"),
+    join(WEB_ROOT, "public"),
+    join(WEB_ROOT, "index.html"),
+    join(WEB_ROOT, "vite.config.ts"),
+  ];
   return sources.some((path) => existsSync(path) && newestMtime(path) > built);
 }
 
@@ -34,10 +39,20 @@ export async function ensureWebBuilt(log: (line: string) => void = () => {}): Pr
   if (!webBuildIsStale()) return false;
   log("Building the web app (once, after a change to web/)…");
   const { build } = await import("vite");
-  await build({
-    configFile: join(WEB_ROOT, "vite.config.ts"),
-    logLevel: "warn",
-    build: { outDir: WEB_DIST, emptyOutDir: true },
-  });
+  // Always React's production build, also when a test runner has set NODE_ENV=test: Vite follows
+  // NODE_ENV, and a development build is larger, slower and runs every effect twice.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = "production";
+  try {
+    await build({
+      configFile: join(WEB_ROOT, "vite.config.ts"),
+      mode: "production",
+      logLevel: "warn",
+      build: { outDir: WEB_DIST, emptyOutDir: true },
+    });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   return true;
 }

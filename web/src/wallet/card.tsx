@@ -494,7 +494,9 @@ function Modal({
   useEffect(() => {
     const dialog = ref.current;
     if (dialog && !dialog.open) dialog.showModal();
-    return () => dialog?.close();
+    // No close() on cleanup: removing the element takes it out of the top layer, while close()
+    // would fire "close" and close the next dialog too when React runs the effect again
+    // (StrictMode in development does, on purpose).
   }, []);
   return (
     <dialog ref={ref} className="wallet-dialog" aria-labelledby={labelledBy} onClose={onClose}>
