@@ -45,6 +45,18 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          // The whole journey again on the PostgreSQL server, as production runs it.
+          name: "e2e-postgres",
+          include: ["test/e2e/journey.e2e.test.ts"],
+          env: { TEST_ENGINE: "postgres" },
+          globalSetup: ["test/helpers/setup-postgres.ts", "test/e2e/setup-web.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

@@ -143,11 +143,19 @@ describe("banner", () => {
     const lines = banner(config, "http://127.0.0.1:3000", null);
     expect(lines.filter(Boolean)).toEqual([
       "Regulars is running at http://127.0.0.1:3000",
+      "  Dashboard    http://127.0.0.1:3000/app",
+      "  Counter      http://127.0.0.1:3000/counter",
       "  API          http://127.0.0.1:3000/v1",
       "  API docs     http://127.0.0.1:3000/docs",
       "  OpenAPI JSON http://127.0.0.1:3000/docs/json",
       "  Database     PostgreSQL postgres://app:***@db:5432/regulars (pool 10)",
     ]);
     expect(lines.join("\n")).not.toContain("s3cret");
+  });
+
+  it("says when the web app is off", () => {
+    const lines = banner(loadConfig({ WEB: "false" }), "http://127.0.0.1:3000", null);
+    expect(lines).toContain("  Web app      off (WEB=false)");
+    expect(lines.join("\n")).not.toContain("/counter");
   });
 });
