@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const shot = async (page: Page, name: string) => {
     await page.waitForLoadState("networkidle");
-    await page.evaluate(() => Promise.all([...document.images].map((i) => i.decode().catch(() => {}))));
+    await page.evaluate(() => Promise.all(Array.from(document.images, (i) => i.decode().catch(() => {}))));
     await page.screenshot({ path: join(OUT, `${name}.png`) });
     console.log(`docs/screenshots/${name}.png`);
   };
