@@ -164,6 +164,7 @@ describe("a café's first day with Regulars", () => {
     await page.reload();
     await expect.poll(() => page.getByRole("img", { name: "10 of 10 stamps" }).count(), slow).toBe(1);
     await expect.poll(() => page.getByText("Your card is full: redeem your reward!").count(), slow).toBe(1);
+    expect(await page.getByText("1 stamp already on your next card").count()).toBe(1);
     await page.getByRole("button", { name: "Redeem Free coffee" }).click();
     await page.getByRole("button", { name: "Yes, redeem" }).click();
     const dialog = page.getByRole("dialog", { name: "Free coffee", exact: true });

@@ -306,6 +306,10 @@ function StampCard({ stamps }: { stamps: WalletCard["card"]["stamp_cards"][numbe
       {stamps.full_cards > 1 ? (
         <p className="muted">{t("wallet.stamps.fullCards", { count: stamps.full_cards })}</p>
       ) : null}
+      {/* A full card stays drawn full until it is redeemed; stamps beyond it are not lost. */}
+      {stamps.full_cards > 0 && stamps.stamps_on_current_card > 0 ? (
+        <p className="muted">{t("wallet.stamps.nextCard", { count: stamps.stamps_on_current_card })}</p>
+      ) : null}
     </section>
   );
 }
