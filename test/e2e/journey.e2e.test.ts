@@ -191,8 +191,20 @@ describe("a café's first day with Regulars", () => {
     await expect.poll(() => page.getByRole("heading", { name: "Mila Jansen" }).count(), slow).toBe(1);
 
     await context.setOffline(true);
-    await recordCoffee(page, "2,10");
-    await recordCoffee(page, "2,20");
+    for (const amount of ["2,10", "2,20"]) {
+      await recordCoffee(page, amount);
+      await expect
+        .poll(
+          () =>
+            page
+              .getByText(`No connection: the purchase of €${amount.replace(",", ".")} is saved`, {
+                exact: false,
+              })
+              .count(),
+          slow,
+        )
+        .toBe(1);
+    }
     await expect.poll(() => page.getByText("2 purchases waiting to be sent").count(), slow).toBe(1);
     expect((await memberState()).purchases).toHaveLength(10);
 
