@@ -38,6 +38,8 @@ export default defineConfig({
         test: {
           // The web app in Chromium, on the embedded database (the product's default).
           name: "e2e",
+          // After the database tests: a browser on two shared cores next to them is slow to answer.
+          sequence: { groupOrder: 1 },
           include: ["test/e2e/**/*.e2e.test.ts"],
           env: { TEST_ENGINE: "pglite" },
           globalSetup: ["test/helpers/setup-pglite.ts", "test/e2e/setup-web.ts"],
@@ -50,6 +52,7 @@ export default defineConfig({
         test: {
           // The whole journey again on the PostgreSQL server, as production runs it.
           name: "e2e-postgres",
+          sequence: { groupOrder: 1 },
           include: ["test/e2e/journey.e2e.test.ts"],
           env: { TEST_ENGINE: "postgres" },
           globalSetup: ["test/helpers/setup-postgres.ts", "test/e2e/setup-web.ts"],

@@ -1,5 +1,14 @@
 import { IntlMessageFormat } from "intl-messageformat";
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
+import {
+  createContext,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
 
 /**
  * Translations: ICU messages (plurals, selects, numbers) per area and locale, loaded on demand so
@@ -65,6 +74,8 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   // The areas on screen: a new language is loaded for all of them before it is switched to, so a
   // screen never blanks (and loses what the user was doing) while its texts load.
   const [activeAreas] = useState(() => new Map<Area, number>());
+  // The last language asked for wins, whichever language's texts finish loading first.
+  const latest = useRef(0);
 
   const load = useCallback(async (area: Area, wanted: Locale) => {
     const id = `${area}/${wanted}`;
@@ -85,10 +96,11 @@ export function I18nProvider({ children }: { children: ReactNode }) {
         localStorage.setItem(STORAGE_KEY, next);
         setChosen(true);
       }
-      void Promise.all([...activeAreas.keys()].map((area) => load(area, next))).then(
-        () => setLocaleState(next),
-        () => setLocaleState(next),
-      );
+      const request = ++latest.current;
+      const apply = () => {
+        if (request === latest.current) setLocaleState(next);
+      };
+      void Promise.all([...activeAreas.keys()].map((area) => load(area, next))).then(apply, apply);
     },
     [activeAreas, load],
   );
