@@ -257,6 +257,11 @@ describe("the merchant dashboard", () => {
     await page.waitForURL("**/app");
     await expect.poll(() => page.getByRole("heading", { name: "Welcome, Olga Owner" }).count()).toBe(1);
     await expect.poll(() => page.getByText("Live", { exact: true }).count()).toBe(1);
+
+    // Already logged in: the log-in page forwards to the dashboard.
+    await page.goto("/login");
+    await page.waitForURL("**/app");
+    await expect.poll(() => page.getByRole("heading", { name: "Welcome, Olga Owner" }).count()).toBe(1);
     expect(owner.errors.filter((e) => e.includes("page:"))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { type FormEvent, useMemo, useState } from "react";
+import { type FormEvent, useEffect, useMemo, useState } from "react";
 import { ApiError, api, setCsrfToken } from "../api.ts";
 import { LOCALE_NAMES, LOCALES, type Locale, useT } from "../i18n/index.tsx";
 import { Link, navigate } from "../router.tsx";
@@ -217,6 +217,17 @@ export function LoginPage() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const errors = fieldErrors(error);
+
+  // Someone already logged in on this browser goes straight to their screen.
+  useEffect(() => {
+    const controller = new AbortController();
+    api<{ staff: { role: string } | null }>("GET", "/v1/auth/me", undefined, { signal: controller.signal })
+      .then((me) => {
+        if (me.staff) navigate(me.staff.role === "cashier" ? "/counter" : "/app", { replace: true });
+      })
+      .catch(() => {});
+    return () => controller.abort();
+  }, []);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
