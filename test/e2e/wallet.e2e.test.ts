@@ -264,6 +264,20 @@ describe("the customer wallet", () => {
     expect(lena.locale).toBe("pt-BR");
   });
 
+  it("speaks the phone's language on the join page, falling back to the business's", async () => {
+    const polish = await e2e.newPage({ phone: true, locale: "pl-PL" });
+    await polish.page.goto(`/join/${slug}`);
+    await expect
+      .poll(() => polish.page.getByRole("heading", { name: "Dołącz do Café Aurora" }).count())
+      .toBe(1);
+    expect(await polish.page.getAttribute("html", "lang")).toBe("pl");
+
+    const japanese = await e2e.newPage({ phone: true, locale: "ja-JP" });
+    await japanese.page.goto(`/join/${slug}`);
+    await expect.poll(() => japanese.page.getByRole("heading", { name: "Join Café Aurora" }).count()).toBe(1);
+    expect(polish.errors.concat(japanese.errors)).toEqual([]);
+  });
+
   it("says so when a business has no published program", async () => {
     const watched = await e2e.newPage({ phone: true });
     await watched.page.goto("/join/no-such-cafe");

@@ -42,14 +42,17 @@ export function supportedLocale(tag: string | null | undefined): Locale | null {
   return LOCALES.find((l) => l.toLowerCase().split("-")[0] === language) ?? null;
 }
 
-function initialLocale(): Locale {
-  const stored = supportedLocale(localStorage.getItem(STORAGE_KEY));
-  if (stored) return stored;
+/** The first of the device's languages that Regulars speaks, or null. */
+export function deviceLocale(): Locale | null {
   for (const tag of navigator.languages ?? []) {
     const found = supportedLocale(tag);
     if (found) return found;
   }
-  return "en";
+  return null;
+}
+
+function initialLocale(): Locale {
+  return supportedLocale(localStorage.getItem(STORAGE_KEY)) ?? deviceLocale() ?? "en";
 }
 
 const MISSING = (key: string) => `⟦${key}⟧`;

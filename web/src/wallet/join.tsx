@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import { ApiError, api, newKey } from "../api.ts";
-import { LOCALE_NAMES, LOCALES, type Locale, useT } from "../i18n/index.tsx";
+import { deviceLocale, LOCALE_NAMES, LOCALES, type Locale, useT } from "../i18n/index.tsx";
 import { Link, navigate } from "../router.tsx";
 import { ErrorMessage, Field, TopBar } from "../ui/components.tsx";
 import { programLine } from "./program.tsx";
@@ -37,8 +37,9 @@ export function JoinPage({ slug }: { slug: string }) {
       .catch(setLoadError);
   }, [slug]);
 
+  // The phone's own language when Regulars speaks it, else the business's.
   useEffect(() => {
-    if (business && !chosen)
+    if (business && !chosen && !deviceLocale())
       setLocale(
         (LOCALES as readonly string[]).includes(business.locale) ? (business.locale as Locale) : "en",
         { remember: false },
