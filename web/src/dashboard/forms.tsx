@@ -32,6 +32,57 @@ export function useApi<T>(path: string | null): {
 }
 
 /**
+ * The state of an editor page's list (stamp cards, tiers, rules, rewards): its rows, the row
+ * being edited (`"new"` for a new one), and archiving a row with `DELETE <path>/<id>`.
+ *
+ * @example const cards = useCatalog<StampCard>("/v1/stamp-cards"); cards.archive(card)
+ */
+export function useCatalog<T extends { id: string }>(path: string, query = "") {
+  const list = useApi<{ data: T[] }>(`${path}${query}`);
+  const [editing, setEditing] = useState<T | "new" | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  async function archive(row: T): Promise<void> {
+    setError(null);
+    try {
+      await api("DELETE", `${path}/${row.id}`);
+      await list.reload();
+    } catch (e) {
+      setError(e);
+    }
+  }
+  /** A form saved: close it and show the list as it is now. */
+  async function saved(): Promise<void> {
+    setEditing(null);
+    await list.reload();
+  }
+  return { list, editing, setEditing, error, archive, saved };
+}
+
+/** An editor page's title, with its "New …" button while no form is open. */
+export function CatalogHeader({
+  title,
+  newLabel,
+  editing,
+  onNew,
+}: {
+  title: string;
+  newLabel: string;
+  editing: boolean;
+  onNew: () => void;
+}) {
+  return (
+    <div className="row between wrap">
+      <h1>{title}</h1>
+      {editing ? null : (
+        <button type="button" className="button" onClick={onNew}>
+          {newLabel}
+        </button>
+      )}
+    </div>
+  );
+}
+
+/**
  * The API's errors by field: `validation_failed` issues by their path (`effect.points`), and
  * specific codes the form maps to the field they are about (`tier_rank_taken` → `rank`).
  */

@@ -4,6 +4,7 @@ import { formatDateTime, formatMoney } from "../../i18n/format.ts";
 import { useT } from "../../i18n/index.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
 import {
+  CatalogHeader,
   Check,
   ConfirmButton,
   errorAt,
@@ -14,6 +15,7 @@ import {
   readInt,
   readMoney,
   useApi,
+  useCatalog,
   zonedToIso,
 } from "../forms.tsx";
 import { useSession } from "../session.tsx";
@@ -31,32 +33,25 @@ const TYPES: RewardType[] = [
 /** The reward catalog: what members can redeem, for points or a full stamp card. */
 export default function RewardsPage() {
   const { t } = useT();
-  const rewards = useApi<List<Reward>>("/v1/rewards?limit=200");
+  const {
+    list: rewards,
+    editing,
+    setEditing,
+    error,
+    archive,
+    saved,
+  } = useCatalog<Reward>("/v1/rewards", "?limit=200");
   const cards = useApi<List<StampCard>>("/v1/stamp-cards");
   const tiers = useApi<List<Tier>>("/v1/tiers");
-  const [editing, setEditing] = useState<Reward | "new" | null>(null);
-  const [error, setError] = useState<unknown>(null);
-
-  async function archive(reward: Reward) {
-    setError(null);
-    try {
-      await api("DELETE", `/v1/rewards/${reward.id}`);
-      await rewards.reload();
-    } catch (e) {
-      setError(e);
-    }
-  }
 
   return (
     <div className="stack">
-      <div className="row between wrap">
-        <h1>{t("dashboard.rewards.title")}</h1>
-        {editing === null ? (
-          <button type="button" className="button" onClick={() => setEditing("new")}>
-            {t("dashboard.rewards.new")}
-          </button>
-        ) : null}
-      </div>
+      <CatalogHeader
+        title={t("dashboard.rewards.title")}
+        newLabel={t("dashboard.rewards.new")}
+        editing={editing !== null}
+        onNew={() => setEditing("new")}
+      />
       <p className="muted">{t("dashboard.rewards.lead")}</p>
       <ErrorMessage error={rewards.error ?? cards.error ?? tiers.error ?? error} />
       {editing !== null && cards.data && tiers.data ? (
@@ -64,10 +59,7 @@ export default function RewardsPage() {
           reward={editing === "new" ? null : editing}
           cards={cards.data.data}
           tiers={tiers.data.data}
-          onDone={async () => {
-            setEditing(null);
-            await rewards.reload();
-          }}
+          onDone={saved}
           onCancel={() => setEditing(null)}
         />
       ) : null}

@@ -4,6 +4,7 @@ import { formatDateTime, formatMoney, formatNumber } from "../../i18n/format.ts"
 import { useT } from "../../i18n/index.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
 import {
+  CatalogHeader,
   Check,
   ConfirmButton,
   errorAt,
@@ -15,6 +16,7 @@ import {
   readList,
   readMoney,
   useApi,
+  useCatalog,
   zonedToIso,
 } from "../forms.tsx";
 import { useSession } from "../session.tsx";
@@ -32,33 +34,19 @@ import type {
 /** Earning rules, built from conditions and one effect — never typed as code. */
 export default function RulesPage() {
   const { t } = useT();
-  const rules = useApi<List<Rule>>("/v1/rules");
+  const { list: rules, editing, setEditing, error, archive, saved } = useCatalog<Rule>("/v1/rules");
   const cards = useApi<List<StampCard>>("/v1/stamp-cards");
   const tiers = useApi<List<Tier>>("/v1/tiers");
   const program = useApi<Program>("/v1/program");
-  const [editing, setEditing] = useState<Rule | "new" | null>(null);
-  const [error, setError] = useState<unknown>(null);
-
-  async function archive(rule: Rule) {
-    setError(null);
-    try {
-      await api("DELETE", `/v1/rules/${rule.id}`);
-      await rules.reload();
-    } catch (e) {
-      setError(e);
-    }
-  }
 
   return (
     <div className="stack">
-      <div className="row between wrap">
-        <h1>{t("dashboard.rules.title")}</h1>
-        {editing === null ? (
-          <button type="button" className="button" onClick={() => setEditing("new")}>
-            {t("dashboard.rules.new")}
-          </button>
-        ) : null}
-      </div>
+      <CatalogHeader
+        title={t("dashboard.rules.title")}
+        newLabel={t("dashboard.rules.new")}
+        editing={editing !== null}
+        onNew={() => setEditing("new")}
+      />
       <p className="muted">{t("dashboard.rules.lead")}</p>
       <ErrorMessage error={rules.error ?? cards.error ?? tiers.error ?? error} />
       {editing !== null && cards.data && tiers.data ? (
@@ -67,10 +55,7 @@ export default function RulesPage() {
           cards={cards.data.data}
           tiers={tiers.data.data}
           pointsOn={program.data?.config.points.enabled ?? true}
-          onDone={async () => {
-            setEditing(null);
-            await rules.reload();
-          }}
+          onDone={saved}
           onCancel={() => setEditing(null)}
         />
       ) : null}

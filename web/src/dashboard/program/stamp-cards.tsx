@@ -4,6 +4,7 @@ import { formatMoney } from "../../i18n/format.ts";
 import { useT } from "../../i18n/index.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
 import {
+  CatalogHeader,
   ConfirmButton,
   errorAt,
   FormError,
@@ -12,48 +13,38 @@ import {
   readInt,
   readList,
   readMoney,
-  useApi,
+  useCatalog,
 } from "../forms.tsx";
 import { useSession } from "../session.tsx";
-import type { List, StampCard } from "./types.ts";
+import type { StampCard } from "./types.ts";
 
 /** Stamp cards: list, create, change, archive. */
 export default function StampCardsPage() {
   const { t, locale } = useT();
   const { business } = useSession();
-  const cards = useApi<List<StampCard>>("/v1/stamp-cards");
-  const [editing, setEditing] = useState<StampCard | "new" | null>(null);
-  const [error, setError] = useState<unknown>(null);
-
-  async function archive(card: StampCard) {
-    setError(null);
-    try {
-      await api("DELETE", `/v1/stamp-cards/${card.id}`);
-      await cards.reload();
-    } catch (e) {
-      setError(e);
-    }
-  }
+  const {
+    list: cards,
+    editing,
+    setEditing,
+    error,
+    archive,
+    saved,
+  } = useCatalog<StampCard>("/v1/stamp-cards");
 
   return (
     <div className="stack">
-      <div className="row between wrap">
-        <h1>{t("dashboard.cards.title")}</h1>
-        {editing === null ? (
-          <button type="button" className="button" onClick={() => setEditing("new")}>
-            {t("dashboard.cards.new")}
-          </button>
-        ) : null}
-      </div>
+      <CatalogHeader
+        title={t("dashboard.cards.title")}
+        newLabel={t("dashboard.cards.new")}
+        editing={editing !== null}
+        onNew={() => setEditing("new")}
+      />
       <p className="muted">{t("dashboard.cards.lead")}</p>
       <ErrorMessage error={cards.error ?? error} />
       {editing !== null ? (
         <CardForm
           card={editing === "new" ? null : editing}
-          onDone={async () => {
-            setEditing(null);
-            await cards.reload();
-          }}
+          onDone={saved}
           onCancel={() => setEditing(null)}
         />
       ) : null}

@@ -4,18 +4,26 @@ import { formatMoney, formatNumber } from "../../i18n/format.ts";
 import { useT } from "../../i18n/index.tsx";
 import { Link } from "../../router.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
-import { ConfirmButton, FormError, fieldErrors, moneyText, readInt, readMoney, useApi } from "../forms.tsx";
+import {
+  CatalogHeader,
+  ConfirmButton,
+  FormError,
+  fieldErrors,
+  moneyText,
+  readInt,
+  readMoney,
+  useApi,
+  useCatalog,
+} from "../forms.tsx";
 import { useSession } from "../session.tsx";
-import type { List, Program, Tier } from "./types.ts";
+import type { Program, Tier } from "./types.ts";
 
 /** Tiers: the ladder members climb by the program's tier metric. */
 export default function TiersPage() {
   const { t, locale } = useT();
   const { business } = useSession();
-  const tiers = useApi<List<Tier>>("/v1/tiers");
+  const { list: tiers, editing, setEditing, error, archive, saved } = useCatalog<Tier>("/v1/tiers");
   const program = useApi<Program>("/v1/program");
-  const [editing, setEditing] = useState<Tier | "new" | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const metric = program.data?.config.tiers.metric ?? "spend";
 
   const threshold = (tier: Tier) =>
@@ -26,26 +34,14 @@ export default function TiersPage() {
           value: formatNumber(tier.threshold, locale),
         });
 
-  async function archive(tier: Tier) {
-    setError(null);
-    try {
-      await api("DELETE", `/v1/tiers/${tier.id}`);
-      await tiers.reload();
-    } catch (e) {
-      setError(e);
-    }
-  }
-
   return (
     <div className="stack">
-      <div className="row between wrap">
-        <h1>{t("dashboard.tiers.title")}</h1>
-        {editing === null ? (
-          <button type="button" className="button" onClick={() => setEditing("new")}>
-            {t("dashboard.tiers.new")}
-          </button>
-        ) : null}
-      </div>
+      <CatalogHeader
+        title={t("dashboard.tiers.title")}
+        newLabel={t("dashboard.tiers.new")}
+        editing={editing !== null}
+        onNew={() => setEditing("new")}
+      />
       <p className="muted">
         {t("dashboard.tiers.lead", { metric })}{" "}
         <Link href="/app/program">{t("dashboard.tiers.changeMetric")}</Link>
@@ -56,10 +52,7 @@ export default function TiersPage() {
           tier={editing === "new" ? null : editing}
           metric={metric}
           nextRank={(tiers.data?.data.reduce((m, x) => Math.max(m, x.rank), 0) ?? 0) + 1}
-          onDone={async () => {
-            setEditing(null);
-            await tiers.reload();
-          }}
+          onDone={saved}
           onCancel={() => setEditing(null)}
         />
       ) : null}
