@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { createContext } from "../src/context.ts";
-import { openDatabase } from "../src/db/database.ts";
+import { openDatabase, PG_CONNECTION_OPTIONS, preparingPool } from "../src/db/database.ts";
 import type { DB } from "../src/db/schema.ts";
 import { buildApp } from "../src/http/app.ts";
 import { systemClock } from "../src/shared/clock.ts";
@@ -96,7 +96,7 @@ interface Sink {
  * of one purchase add up to the time it waited for PostgreSQL, never more.
  */
 function timedPool(url: string, sink: Sink): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  const pool = new pg.Pool({ connectionString: url, max: 2, options: PG_CONNECTION_OPTIONS });
   pool.on("connect", (client) => {
     const original = client.query.bind(client) as QueryFn;
     let backend = "";
@@ -154,7 +154,7 @@ export async function profilePurchases(
   // Opening the database the normal way once installs pg's type parsers for this process.
   await (await openDatabase({ url, poolSize: 1 })).close();
   const sink: Sink = { statements: null, backends: new Set() };
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: timedPool(url, sink) }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(timedPool(url, sink)) }) });
   const ctx = createContext(db, systemClock, { signupsPerHour: 1_000_000, loginsPerMinute: 1_000_000 });
   const app = await buildApp(ctx, { logger: false, rateLimitPerMinute: 1_000_000_000 });
   await app.ready();

@@ -225,7 +225,9 @@ async function benchPostgres(): Promise<EngineResult> {
       return { statement_profile: profile };
     });
   } finally {
-    await onServer(config.serverUrl, `drop database if exists ${PG_DATABASE} with (force)`);
+    if (!process.env.BENCH_KEEP_DATABASE) {
+      await onServer(config.serverUrl, `drop database if exists ${PG_DATABASE} with (force)`);
+    }
   }
 }
 

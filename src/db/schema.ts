@@ -112,6 +112,8 @@ export interface MembersTable {
   updated_at: Date;
   /** SHA-256 of the member's personal card link secret (null until one is issued). */
   card_token_hash: string | null;
+  /** Moves with every change of what the member holds; guards the two-statement purchase. */
+  version: number;
 }
 
 export interface TiersTable {

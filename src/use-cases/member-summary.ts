@@ -37,7 +37,7 @@ export interface MemberSummary {
   } | null;
 }
 
-interface MemberState {
+export interface MemberState {
   points: MemberSummary["points"];
   stamps: Map<string, number>;
   metric: number;
@@ -78,7 +78,7 @@ async function readMemberState(
   };
 }
 
-function compose(
+export function compose(
   snapshot: ProgramSnapshot,
   state: MemberState,
   tier: { tier_id: string | null; tier_expires_at: Date | null },
@@ -150,10 +150,7 @@ export async function settleMember(
   rewards: RewardCandidate[];
 }> {
   const state = await readMemberState(tx, snapshot, member.id, now, options.rewards);
-  const tier =
-    snapshot.tiers.length === 0 && member.tier_id === null
-      ? { state: { tier_id: null, expires_at: null }, changed: null }
-      : await applyTierMetric(tx, snapshot, member, state.metric, now);
+  const tier = await applyTierMetric(tx, snapshot, member, state.metric, now);
   const summary = compose(snapshot, state, {
     tier_id: tier.state.tier_id,
     tier_expires_at: tier.state.expires_at,

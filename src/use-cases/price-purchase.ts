@@ -27,17 +27,45 @@ export interface Pricing {
   total_points: number;
 }
 
+export interface PricedPurchase {
+  amount_minor: number;
+  items: readonly LineItem[];
+  location_id: string | null;
+  occurred_at: Date;
+}
+
+export type CapUsage = ReadonlyMap<string, { times: number; points: number }>;
+
 export async function pricePurchase(
   db: Db | Tx,
   snapshot: ProgramSnapshot,
   member: PricingMember,
-  purchase: {
-    amount_minor: number;
-    items: readonly LineItem[];
-    location_id: string | null;
-    occurred_at: Date;
-  },
+  purchase: PricedPurchase,
 ): Promise<Pricing> {
+  const rules = purchaseRules(snapshot);
+  return pricePurchaseWith(
+    snapshot,
+    member,
+    purchase,
+    await capUsage(db, snapshot, member.id, rules, purchase.occurred_at),
+  );
+}
+
+/** The rules a purchase runs, in the snapshot's order. */
+export function purchaseRules(snapshot: ProgramSnapshot): Rule[] {
+  return snapshot.rules.filter((r) => r.trigger === "purchase");
+}
+
+/**
+ * Prices a purchase given what the member's capped rules already gave in their cap periods (see
+ * `capWindows`): pure, so the two ways of recording a purchase share it.
+ */
+export function pricePurchaseWith(
+  snapshot: ProgramSnapshot,
+  member: PricingMember,
+  purchase: PricedPurchase,
+  usage: CapUsage,
+): Pricing {
   const cfg = snapshot.config.points;
   const basePoints = cfg.enabled
     ? round((purchase.amount_minor * cfg.earn_points) / cfg.earn_per_minor, cfg.rounding)
@@ -61,8 +89,7 @@ export async function pricePurchase(
         rule_id: null,
       });
   }
-  const rules = snapshot.rules.filter((r) => r.trigger === "purchase");
-  const outcomes = evaluateRules(rules, {
+  const outcomes = evaluateRules(purchaseRules(snapshot), {
     timeZone: snapshot.timeZone,
     occurredAt: purchase.occurred_at,
     rounding: cfg.rounding,
@@ -73,7 +100,7 @@ export async function pricePurchase(
       attributes: member.attributes,
       is_first_purchase: member.first_purchase_at === null,
     },
-    capUsage: await capUsage(db, snapshot, member.id, rules, purchase.occurred_at),
+    capUsage: usage,
   });
   const stamps: StampLine[] = [];
   for (const card of snapshot.stampCards) {
@@ -138,6 +165,19 @@ function capPeriodStart(period: NonNullable<Rule["cap"]>["period"], at: Date, ti
     case "lifetime":
       return new Date(0);
   }
+}
+
+/** The capped rules among `rules` and the start of each one's cap period at `at`. */
+export function capWindows(
+  snapshot: ProgramSnapshot,
+  rules: readonly Rule[],
+  at: Date,
+): { ruleIds: string[]; since: Date[] } {
+  const capped = rules.filter((r) => r.cap);
+  return {
+    ruleIds: capped.map((r) => r.id),
+    since: capped.map((r) => capPeriodStart(r.cap?.period ?? "lifetime", at, snapshot.timeZone)),
+  };
 }
 
 /**

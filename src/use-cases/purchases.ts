@@ -3,7 +3,7 @@ import { type Actor, type AppContext, actorLabel } from "../context.ts";
 import type { Tx } from "../db/database.ts";
 import type { PurchasesTable } from "../db/schema.ts";
 import { assertLocation } from "../modules/business/index.ts";
-import { onceInTransaction } from "../modules/idempotency/index.ts";
+import { onceInTransaction, requestFingerprint } from "../modules/idempotency/index.ts";
 import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
 import { findMemberByCode, lockMemberByRef } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
@@ -15,6 +15,7 @@ import { isCurrency, MAX_AMOUNT_MINOR } from "../shared/money.ts";
 import { addDays, resolveOccurredAt } from "../shared/time.ts";
 import { type MemberSummary, settleMember } from "./member-summary.ts";
 import { type Pricing, pricePurchase } from "./price-purchase.ts";
+import { attemptPurchase, OPTIMISTIC_ATTEMPTS, type PurchaseOutcome } from "./purchase-fast-path.ts";
 
 /** The body of a purchase, as a POS or web shop sends it. */
 export const PurchaseInput = z.strictObject({
@@ -125,6 +126,10 @@ function checkPurchase(input: PurchaseInput, snapshot: ProgramSnapshot, now: Dat
  * result (`replayed: true`); the same external id with different content is `409
  * idempotency_key_reused`.
  *
+ * Most purchases take the two-statement path (src/use-cases/purchase-fast-path.ts); the ones it
+ * cannot settle there — a member whose state keeps changing under it, a balance in debt — take
+ * the locked path below, which gives the same outcome.
+ *
  * Errors: `currency_mismatch`, `member_not_found`, `member_ambiguous`, `location_not_found`,
  * `location_archived`, `occurred_at_in_future`, `idempotency_key_reused`.
  */
@@ -132,20 +137,90 @@ export async function recordPurchase(
   ctx: AppContext,
   actor: Actor,
   input: PurchaseInput,
+  options: { lockedOnly?: boolean } = {},
 ): Promise<{ result: PurchaseResult; replayed: boolean }> {
   const now = ctx.clock.now();
+  const key = `purchase:${input.external_id}`;
+  const operation = "purchase.record";
+  if (!options.lockedOnly) {
+    const request = {
+      key,
+      operation,
+      hash: requestFingerprint(operation, input),
+      now,
+      // Checked (occurred_at_in_future) with the rest, in the order the locked path checks.
+      occurredAt: input.occurred_at ? new Date(input.occurred_at) : now,
+    };
+    const shape = {
+      check: (snapshot: ProgramSnapshot) => {
+        checkPurchase(input, snapshot, now);
+      },
+      dto: (row: { id: string; member_id: string | null; points_earned: number; stamps_earned: number }) => ({
+        id: row.id,
+        external_id: input.external_id,
+        member_id: row.member_id,
+        location_id: input.location_id ?? null,
+        amount_minor: input.amount_minor,
+        currency: input.currency,
+        items: input.items,
+        refunded_minor: 0,
+        points_earned: row.points_earned,
+        stamps_earned: row.stamps_earned,
+        occurred_at: request.occurredAt.toISOString(),
+        created_at: now.toISOString(),
+      }),
+      result: purchaseResult,
+    };
+    for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+      const outcome = await attemptPurchase(ctx, ctx.db, actor, input, request, shape);
+      if (outcome.kind === "done") return { result: outcome.result, replayed: outcome.replayed };
+      if (outcome.kind === "fallback") break;
+    }
+  }
   const { body, replayed } = await onceInTransaction(
     ctx.db,
     actor.businessId,
-    `purchase:${input.external_id}`,
-    "purchase.record",
+    key,
+    operation,
     input,
     now,
-    async (tx) => ({ status: 201, body: await record(ctx, tx, actor, input, now) }),
+    async (tx) => ({
+      status: 201,
+      body: await record(ctx, tx, actor, input, now),
+    }),
   );
   return { result: body, replayed };
 }
 
+/** The answer to a recorded purchase, from what either path worked out. */
+function purchaseResult(outcome: PurchaseOutcome<PurchaseDto>): PurchaseResult {
+  const { member } = outcome;
+  return {
+    purchase: outcome.dto,
+    earned: {
+      points: outcome.points,
+      stamps: outcome.stamps,
+      points_available_at: outcome.pointsAvailableAt,
+    },
+    member: member
+      ? {
+          id: member.id,
+          code: member.code,
+          ...member.summary,
+          tier_changed: member.tierChanged,
+          rewards_available: member.rewards.map((r) => ({
+            id: r.id,
+            name: r.name,
+            type: r.type,
+            cost_points: r.cost_points,
+            stamp_card_id: r.stamp_card_id,
+          })),
+        }
+      : null,
+  };
+}
+
+/** The locked path: the member's row is locked for the whole transaction. */
 async function record(
   ctx: AppContext,
   tx: Tx,
@@ -189,8 +264,7 @@ async function record(
   };
   await tx.insertInto("purchases").values(row).execute();
   const dto = purchaseDto({ ...row, items: input.items });
-  if (!member)
-    return { purchase: dto, earned: { points: [], stamps: [], points_available_at: null }, member: null };
+  if (!member) return purchaseResult({ dto, points: [], stamps: [], pointsAvailableAt: null, member: null });
 
   const cfg = snapshot.config.points;
   const availableAt = cfg.pending_days > 0 ? addDays(occurredAt, cfg.pending_days) : occurredAt;
@@ -226,27 +300,19 @@ async function record(
     .where("id", "=", member.id)
     .execute();
   const settled = await settleMember(tx, snapshot, member, now, { rewards: true });
-  return {
-    purchase: dto,
-    earned: {
-      points: pricing.points,
-      stamps: pricing.stamps,
-      points_available_at: pricing.total_points > 0 ? availableAt.toISOString() : null,
-    },
+  return purchaseResult({
+    dto,
+    points: pricing.points,
+    stamps: pricing.stamps,
+    pointsAvailableAt: pricing.total_points > 0 ? availableAt.toISOString() : null,
     member: {
       id: member.id,
       code: member.code,
-      ...settled.summary,
-      tier_changed: settled.tierChanged,
-      rewards_available: settled.rewards.map((r) => ({
-        id: r.id,
-        name: r.name,
-        type: r.type,
-        cost_points: r.cost_points,
-        stamp_card_id: r.stamp_card_id,
-      })),
+      summary: settled.summary,
+      tierChanged: settled.tierChanged,
+      rewards: settled.rewards,
     },
-  };
+  });
 }
 
 /**

@@ -30,7 +30,7 @@ export async function idempotent<T>(
   work: () => Promise<{ status: number; body: T }>,
 ): Promise<StoredResult<T>> {
   if (key === undefined) return { ...(await work()), replayed: false };
-  const requestHash = fingerprint({ operation, request });
+  const requestHash = requestFingerprint(operation, request);
   const claimed = await tx
     .insertInto("idempotency_keys")
     .values({
@@ -52,14 +52,7 @@ export async function idempotent<T>(
       .where("business_id", "=", businessId)
       .where("key", "=", key)
       .executeTakeFirstOrThrow();
-    if (existing.operation !== operation || existing.request_hash !== requestHash) {
-      throw conflict(
-        "idempotency_key_reused",
-        `The key "${key}" was already used for a different request. Use a new key for a new operation.`,
-        { key },
-      );
-    }
-    return { status: existing.status_code, body: existing.response as T, replayed: true };
+    return replay<T>(existing, key, operation, requestHash);
   }
   const result = await work();
   await tx
@@ -69,6 +62,28 @@ export async function idempotent<T>(
     .where("key", "=", key)
     .execute();
   return { ...result, replayed: false };
+}
+
+/** What identifies a request under a key: the operation and the request's content. */
+export function requestFingerprint(operation: string, request: unknown): string {
+  return fingerprint({ operation, request });
+}
+
+/** A request's stored result for replay, or `409 idempotency_key_reused` when the request differs. */
+export function replay<T>(
+  existing: { operation: string; request_hash: string; status_code: number; response: unknown },
+  key: string,
+  operation: string,
+  requestHash: string,
+): StoredResult<T> {
+  if (existing.operation !== operation || existing.request_hash !== requestHash) {
+    throw conflict(
+      "idempotency_key_reused",
+      `The key "${key}" was already used for a different request. Use a new key for a new operation.`,
+      { key },
+    );
+  }
+  return { status: existing.status_code, body: existing.response as T, replayed: true };
 }
 
 /**

@@ -68,6 +68,19 @@ export async function lockAccount(tx: Tx, businessId: string, memberId: string, 
     .executeTakeFirstOrThrow();
 }
 
+/**
+ * Locks the member's row and moves its version (see `getMemberForUpdate` in the members module,
+ * which the use cases call; the ledger's own jobs call this one).
+ */
+async function lockMember(tx: Tx, businessId: string, memberId: string): Promise<void> {
+  await tx
+    .updateTable("members")
+    .set((eb) => ({ version: eb("version", "+", 1) }))
+    .where("business_id", "=", businessId)
+    .where("id", "=", memberId)
+    .execute();
+}
+
 /** The member's lots that still hold points, pending ones included. */
 export async function openLots(tx: Tx | Db, businessId: string, memberId: string): Promise<OpenLot[]> {
   return tx
@@ -458,6 +471,8 @@ export async function runExpiry(
       if (options.businessId) q = q.where("business_id", "=", options.businessId);
       const lots = await q.execute();
       for (const lot of lots) {
+        // Member first, then account: the order every other change of a member's points takes.
+        await lockMember(tx, lot.business_id, lot.member_id);
         const account = await lockAccount(tx, lot.business_id, lot.member_id, now);
         // Re-read under the account lock: a concurrent spend may have emptied the lot.
         const fresh = await tx

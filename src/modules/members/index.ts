@@ -123,6 +123,7 @@ export async function createMemberTx(
       created_at: now,
       updated_at: now,
       card_token_hash: null,
+      version: 0,
     };
     // Only a code collision is skipped here (and retried with a new code); a taken email, phone
     // or external id still raises its unique violation.
@@ -195,8 +196,10 @@ export async function updateMember(
 }
 
 /**
- * The member row, locked `FOR UPDATE` until the transaction ends: the per-member lock that
- * serializes everything touching one member's balance. 404 `member_not_found` when absent.
+ * The member row, locked until the transaction ends: the per-member lock that serializes
+ * everything touching one member's balance. It also moves the member's `version`, which tells a
+ * purchase recorded without a lock (src/use-cases/purchase-fast-path.ts) that what it read may
+ * have changed. 404 `member_not_found` when absent.
  *
  * @example const member = await getMemberForUpdate(tx, actor.businessId, memberId)
  */
@@ -206,11 +209,11 @@ export async function getMemberForUpdate(
   memberId: string,
 ): Promise<MembersTable> {
   const row = await tx
-    .selectFrom("members")
-    .selectAll()
+    .updateTable("members")
+    .set((eb) => ({ version: eb("version", "+", 1) }))
     .where("business_id", "=", businessId)
     .where("id", "=", memberId)
-    .forUpdate()
+    .returningAll()
     .executeTakeFirst();
   if (!row) throw notFound("member", memberId);
   return row;

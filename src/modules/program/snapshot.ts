@@ -40,6 +40,14 @@ export class SnapshotCache {
   async load(tx: Tx | Db, businessId: string): Promise<ProgramSnapshot> {
     return loadSnapshot(tx, businessId, this.entries);
   }
+
+  /**
+   * The snapshot last loaded, unchecked: a caller must compare its `version` with the program's
+   * in the same statement that relies on it.
+   */
+  peek(businessId: string): ProgramSnapshot | undefined {
+    return this.entries.get(businessId);
+  }
 }
 
 async function loadSnapshot(

@@ -57,6 +57,45 @@ export async function evaluateTier(
   return applyTierMetric(tx, snapshot, member, metric, now);
 }
 
+/** What a new metric does to a member's tier: the next state, and the change to record, if any. */
+export interface TierTransition {
+  state: TierState;
+  /** The member row's tier or its retention date must be written. */
+  write: boolean;
+  change: { from: string | null; to: string | null; reason: string } | null;
+}
+
+/** The tier a metric just read leads to (pure; `applyTierMetric` writes it). */
+export function tierTransition(
+  snapshot: ProgramSnapshot,
+  member: { tier_id: string | null; tier_expires_at: Date | null },
+  metric: number,
+  now: Date,
+): TierTransition {
+  const current: TierState = { tier_id: member.tier_id, expires_at: member.tier_expires_at };
+  if (snapshot.tiers.length === 0 && member.tier_id === null) {
+    return { state: current, write: false, change: null };
+  }
+  const state = nextTierState(
+    snapshot.tiers,
+    current,
+    metric,
+    snapshot.config.tiers.period,
+    now,
+    snapshot.timeZone,
+  );
+  const sameExpiry = state.expires_at?.getTime() === current.expires_at?.getTime();
+  if (state.tier_id === current.tier_id) return { state, write: !sameExpiry, change: null };
+  const name = (id: string | null) => snapshot.tiers.find((t) => t.id === id)?.name ?? "no tier";
+  const from = snapshot.tiers.find((t) => t.id === current.tier_id);
+  const to = snapshot.tiers.find((t) => t.id === state.tier_id);
+  const up = (to?.rank ?? 0) > (from?.rank ?? 0);
+  const reason = up
+    ? `Reached ${name(state.tier_id)} with ${metric} ${snapshot.config.tiers.metric}`
+    : `${name(current.tier_id)} ended; ${metric} ${snapshot.config.tiers.metric} in the current period`;
+  return { state, write: true, change: { from: current.tier_id, to: state.tier_id, reason } };
+}
+
 /**
  * Moves the member's tier for a metric just read: computes the next state and, when it differs,
  * stores it and records the change with its reason. Call it inside the member's lock.
@@ -68,42 +107,27 @@ export async function applyTierMetric(
   metric: number,
   now: Date,
 ): Promise<{ state: TierState; metric: number; changed: { from: string | null; to: string | null } | null }> {
-  const current: TierState = { tier_id: member.tier_id, expires_at: member.tier_expires_at };
-  const state = nextTierState(
-    snapshot.tiers,
-    current,
-    metric,
-    snapshot.config.tiers.period,
-    now,
-    snapshot.timeZone,
-  );
-  const sameExpiry = state.expires_at?.getTime() === current.expires_at?.getTime();
-  if (state.tier_id === current.tier_id && sameExpiry) return { state, metric, changed: null };
+  const { state, write, change } = tierTransition(snapshot, member, metric, now);
+  if (!write) return { state, metric, changed: null };
   await tx
     .updateTable("members")
     .set({ tier_id: state.tier_id, tier_expires_at: state.expires_at, updated_at: now })
     .where("business_id", "=", snapshot.businessId)
     .where("id", "=", member.id)
     .execute();
-  if (state.tier_id === current.tier_id) return { state, metric, changed: null };
-  const name = (id: string | null) => snapshot.tiers.find((t) => t.id === id)?.name ?? "no tier";
-  const from = snapshot.tiers.find((t) => t.id === current.tier_id);
-  const to = snapshot.tiers.find((t) => t.id === state.tier_id);
-  const up = (to?.rank ?? 0) > (from?.rank ?? 0);
+  if (!change) return { state, metric, changed: null };
   await tx
     .insertInto("tier_changes")
     .values({
       business_id: snapshot.businessId,
       id: newId(now.getTime()),
       member_id: member.id,
-      from_tier_id: current.tier_id,
-      to_tier_id: state.tier_id,
+      from_tier_id: change.from,
+      to_tier_id: change.to,
       metric_value: metric,
-      reason: up
-        ? `Reached ${name(state.tier_id)} with ${metric} ${snapshot.config.tiers.metric}`
-        : `${name(current.tier_id)} ended; ${metric} ${snapshot.config.tiers.metric} in the current period`,
+      reason: change.reason,
       created_at: now,
     })
     .execute();
-  return { state, metric, changed: { from: current.tier_id, to: state.tier_id } };
+  return { state, metric, changed: { from: change.from, to: change.to } };
 }
