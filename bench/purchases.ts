@@ -28,7 +28,8 @@ import { type LatencySummary, summarizeLatencies, table } from "./stats.ts";
  * BENCH_MEMBERS (1000), BENCH_ENGINES ("pgbench,postgres,pglite"), BENCH_AUTH ("api_key", or
  * "session" for the owner's session token), BENCH_PROFILE_PURCHASES (200; 0 skips the statement
  * profile), BENCH_CPU_PROFILE (1: profile the server's CPU during the flat-out PostgreSQL run),
- * BENCH_DATABASE_URL, BENCH_PG_BIN. docs/benchmarks.md describes the method and the figures.
+ * BENCH_DATABASE_URL, BENCH_PG_BIN, BENCH_KEEP_DATABASE (1: leave the PostgreSQL run's database
+ * behind, to EXPLAIN its statements). docs/benchmarks.md describes the method and the figures.
  */
 
 const TARGET_RATIO = 0.7;
