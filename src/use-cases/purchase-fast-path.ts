@@ -48,7 +48,11 @@ export interface FastPurchase {
   location_id?: string | undefined;
 }
 
-type Outcome<T> = { kind: "done"; result: T; replayed: boolean } | { kind: "retry" } | { kind: "fallback" };
+/** `json`: the answer as stored, so the route can send it without serializing it again. */
+type Outcome<T> =
+  | { kind: "done"; result: T; replayed: boolean; json?: string }
+  | { kind: "retry" }
+  | { kind: "fallback" };
 
 interface ReadRow {
   name: string;
@@ -339,12 +343,13 @@ export async function attemptPurchase<Result, Dto>(
   if (row.member_id === null) {
     const dto = shape.dto({ id: purchaseId, member_id: null, points_earned: 0, stamps_earned: 0 });
     const result = shape.result({ dto, points: [], stamps: [], pointsAvailableAt: null, member: null });
+    const json = JSON.stringify(result);
     const [written] = await run<{ written: number }>(db, WRITE_ANONYMOUS_SQL, [
       businessId,
       request.key,
       request.operation,
       request.hash,
-      JSON.stringify(result),
+      json,
       now,
       purchaseId,
       input.external_id,
@@ -355,7 +360,7 @@ export async function attemptPurchase<Result, Dto>(
       occurredAt,
       label,
     ]);
-    return written?.written === 1 ? { kind: "done", result, replayed: false } : { kind: "retry" };
+    return written?.written === 1 ? { kind: "done", result, replayed: false, json } : { kind: "retry" };
   }
   // Settling an earlier debt books points against reversal entries: the locked path does that.
   if ((row.account_debt ?? 0) > 0) return { kind: "fallback" };
@@ -474,6 +479,7 @@ export async function attemptPurchase<Result, Dto>(
     },
   });
 
+  const json = JSON.stringify(result);
   try {
     const [written] = await run<{ written: number }>(db, WRITE_MEMBER_SQL, [
       businessId,
@@ -482,7 +488,7 @@ export async function attemptPurchase<Result, Dto>(
       request.key,
       request.operation,
       request.hash,
-      JSON.stringify(result),
+      json,
       now,
       purchaseId,
       input.external_id,
@@ -517,7 +523,7 @@ export async function attemptPurchase<Result, Dto>(
       [...perCard.keys()],
       [...perCard.values()],
     ]);
-    return written?.written === 1 ? { kind: "done", result, replayed: false } : { kind: "retry" };
+    return written?.written === 1 ? { kind: "done", result, replayed: false, json } : { kind: "retry" };
   } catch (error) {
     // A request under the same key, still running when this one read, committed first.
     if ((error as { code?: unknown }).code === "23505") return { kind: "retry" };

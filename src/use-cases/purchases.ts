@@ -138,7 +138,7 @@ export async function recordPurchase(
   actor: Actor,
   input: PurchaseInput,
   options: { lockedOnly?: boolean } = {},
-): Promise<{ result: PurchaseResult; replayed: boolean }> {
+): Promise<{ result: PurchaseResult; replayed: boolean; json?: string }> {
   const now = ctx.clock.now();
   const key = `purchase:${input.external_id}`;
   const operation = "purchase.record";
@@ -173,7 +173,10 @@ export async function recordPurchase(
     };
     for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
       const outcome = await attemptPurchase(ctx, ctx.db, actor, input, request, shape);
-      if (outcome.kind === "done") return { result: outcome.result, replayed: outcome.replayed };
+      if (outcome.kind === "done") {
+        const { result, replayed, json } = outcome;
+        return json === undefined ? { result, replayed } : { result, replayed, json };
+      }
       if (outcome.kind === "fallback") break;
     }
   }

@@ -19,9 +19,12 @@ export async function purchaseRoutes(app: ZodApp, ctx: AppContext): Promise<void
       },
     },
     async (req, reply) => {
-      const { result, replayed } = await recordPurchase(ctx, req.actor, req.body);
+      const { result, replayed, json } = await recordPurchase(ctx, req.actor, req.body);
       if (replayed) reply.header("idempotent-replayed", "true");
-      return reply.status(replayed ? 200 : 201).send(result);
+      reply.status(replayed ? 200 : 201);
+      // The answer as it was stored with the idempotency key: the same bytes, serialized once.
+      if (json !== undefined) return reply.type("application/json; charset=utf-8").send(json);
+      return reply.send(result);
     },
   );
 
