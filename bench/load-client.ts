@@ -1,10 +1,10 @@
 import { openingHourInstants, randomPurchase, seededRandom } from "./cafe.ts";
-import { HttpClient } from "./http.ts";
 import type { LoadJob, LoadMessage, LoadResult } from "./load.ts";
+import { TillConnection } from "./till-connection.ts";
 
 /**
  * The load generator (a child process of the bench): `clients` tills, each posting one purchase
- * after the other over its own keep-alive connection, for a warm-up and then a measured window.
+ * after the other over its own keep-alive connection (`TillConnection`), for a warm-up and then a measured window.
  * Flat out by default (closed loop: a till sends its next purchase as soon as the last one is
  * answered); with `rate_per_s`, the tills together send that many per second at random moments.
  */
@@ -17,7 +17,7 @@ function send(message: LoadMessage): void {
 }
 
 async function run(job: LoadJob): Promise<LoadResult> {
-  const api = new HttpClient(job.origin, job.clients);
+  const tills = Array.from({ length: job.clients }, () => new TillConnection(job.origin, job.token));
   const latencies: number[] = [];
   const errorSamples: string[] = [];
   let errors = 0;
@@ -39,6 +39,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
   // Paced: each till sends at random (exponential) intervals averaging clients ÷ rate seconds.
   const meanGapMs = job.rate_per_s ? (1000 * job.clients) / job.rate_per_s : 0;
   const till = async (index: number) => {
+    const connection = tills[index] as TillConnection;
     const random = seededRandom(job.seed * 1000 + index);
     const instants = openingHourInstants(random, Date.now(), INSTANTS_PER_CLIENT);
     let due = performance.now() + random() * meanGapMs;
@@ -61,7 +62,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
       let status = 0;
       let text = "";
       try {
-        ({ status, text } = await api.post("/v1/purchases", body, job.token));
+        ({ status, text } = await connection.post("/v1/purchases", JSON.stringify(body)));
       } catch (error) {
         text = String(error);
       }
@@ -81,7 +82,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
   } finally {
     clearTimeout(startTimer);
     clearTimeout(endTimer);
-    api.close();
+    for (const t of tills) t.close();
   }
   return {
     latencies_ms: latencies,
