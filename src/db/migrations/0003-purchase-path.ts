@@ -7,6 +7,10 @@ import { type Kysely, sql } from "kysely";
  *   write it only if nothing changed in between;
  * - covering indexes, so the reads of a member's state (open lots, the tier metric, rule caps)
  *   are answered from the index instead of fetching every row of the member's history;
+ * - no index on purchases by business and time alone: nothing reads it, and connections use
+ *   generic plans (src/db/database.ts), which, on a table not yet analyzed, rated it as good as the
+ *   member's index for a member's tier metric and then scanned the whole business's purchases
+ *   (test/db/purchase-plans.int.test.ts);
  * - room in the pages of the rows every purchase updates (the member, the account, the stamp
  *   balances), so the new row version fits on the same page and no index has to change (a HOT
  *   update). Pages written before this migration get the room as they are rewritten.
@@ -17,6 +21,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     sql`alter table members set (fillfactor = 80)`,
     sql`alter table ledger_accounts set (fillfactor = 80)`,
     sql`alter table stamp_balances set (fillfactor = 80)`,
+    sql`drop index purchases_occurred_idx`,
     sql`drop index purchases_member_idx`,
     sql`create index purchases_member_idx on purchases (business_id, member_id, occurred_at)
           include (amount_minor, refunded_minor) where member_id is not null`,

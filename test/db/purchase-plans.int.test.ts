@@ -1,0 +1,116 @@
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newId } from "../../src/shared/ids.ts";
+import { FAST_PATH_SQL } from "../../src/use-cases/purchase-fast-path.ts";
+import { startTestApp, type TestApp } from "../helpers/api.ts";
+
+/**
+ * Connections run statements with generic plans, chosen without the values of the parameters and,
+ * on a young database, without statistics. The purchase's read must still find a member's
+ * history through the member's indexes, never by scanning the whole business: here a business
+ * with 4,000 purchases (with their ledger entries and lots) of 400 members, not yet analyzed, then
+ * analyzed.
+ */
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => t?.close());
+
+const PARAMETER_TYPES = [
+  "uuid",
+  "uuid",
+  "text",
+  "text",
+  "uuid",
+  "timestamptz",
+  "timestamptz",
+  "timestamptz",
+  "uuid[]",
+  "timestamptz[]",
+];
+
+/** Text of a value as a quoted SQL literal (values here are ids and instants only). */
+function literal(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value))
+    return `'{${value.map((v) => (v instanceof Date ? v.toISOString() : v)).join(",")}}'`;
+  return `'${value instanceof Date ? value.toISOString() : String(value)}'`;
+}
+
+async function genericPlan(metric: "spend" | "visits" | "points", values: unknown[]): Promise<string> {
+  return t.ctx.db.transaction().execute(async (tx) => {
+    await sql`set local plan_cache_mode = force_generic_plan`.execute(tx);
+    const name = `plan_check_${metric}`;
+    await sql
+      .raw(`prepare ${name} (${PARAMETER_TYPES.join(", ")}) as ${FAST_PATH_SQL.read[metric]}`)
+      .execute(tx);
+    try {
+      const { rows } = await sql
+        .raw<Record<string, string>>(`explain execute ${name}(${values.map(literal).join(", ")})`)
+        .execute(tx);
+      return rows.map((r) => Object.values(r)[0]).join("\n");
+    } finally {
+      await sql.raw(`deallocate ${name}`).execute(tx);
+    }
+  });
+}
+
+describe("the purchase's read under generic plans", () => {
+  it("reads one member's history by the member, before and after the tables are analyzed", async () => {
+    const tenant = await t.signup();
+    const b = tenant.businessId;
+    const now = t.clock.now();
+    await sql`insert into members (business_id, id, code, marketing_consent, attributes, joined_at, created_at, updated_at)
+      select ${b}::uuid, gen_random_uuid(), 'PLAN' || g, false, '{}', ${now}, ${now}, ${now}
+      from generate_series(1, 400) g`.execute(t.ctx.db);
+    await sql`insert into purchases (business_id, id, external_id, member_id, amount_minor, currency, items, occurred_at,
+        refunded_minor, points_earned, stamps_earned, actor, created_at)
+      select ${b}::uuid, gen_random_uuid(), 'plan-' || g, m.id, 500, 'EUR', '[]', ${now}::timestamptz - g * interval '1 hour',
+        0, 0, 0, 'test', ${now}
+      from generate_series(1, 4000) g
+      join lateral (select id from members where business_id = ${b} and code = 'PLAN' || (g % 400 + 1)) m on true`.execute(
+      t.ctx.db,
+    );
+    await sql`insert into ledger_entries (business_id, id, member_id, kind, points, reason, actor, source_type,
+        source_id, occurred_at, created_at)
+      select business_id, gen_random_uuid(), member_id, 'earn', 5, 'test', 'test', 'purchase', id::text,
+        occurred_at, created_at
+      from purchases where business_id = ${b}`.execute(t.ctx.db);
+    await sql`insert into ledger_lots (business_id, id, member_id, source_type, source_id, points_initial,
+        points_remaining, available_at, expires_at, created_at)
+      select business_id, gen_random_uuid(), member_id, 'purchase', id::text, 5, 5, occurred_at, null, created_at
+      from purchases where business_id = ${b}`.execute(t.ctx.db);
+    const { rows } = await sql<{
+      id: string;
+    }>`select id from members where business_id = ${b} and code = 'PLAN7'`.execute(t.ctx.db);
+    const values = [
+      b,
+      rows[0]?.id,
+      null,
+      "purchase:plan-check",
+      null,
+      now,
+      new Date(now.getTime() + 30 * 86_400_000),
+      new Date(now.getTime() - 365 * 86_400_000),
+      [newId()],
+      [new Date(now.getTime() - 86_400_000)],
+    ];
+    for (const phase of ["not analyzed", "analyzed"]) {
+      if (phase === "analyzed")
+        await sql`analyze purchases, members, ledger_lots, ledger_entries`.execute(t.ctx.db);
+      for (const metric of ["spend", "visits", "points"] as const) {
+        const plan = await genericPlan(metric, values);
+        expect(plan, `${metric}, ${phase}`).not.toMatch(
+          /Seq Scan on (purchases|ledger_entries|ledger_lots)\b/,
+        );
+        if (metric === "points") continue;
+        const onPurchases = plan.split("\n").filter((line) => / on purchases\b/.test(line));
+        expect(onPurchases.length, `${metric}, ${phase}:\n${plan}`).toBeGreaterThan(0);
+        for (const line of onPurchases)
+          expect(line, `${metric}, ${phase}`).toMatch(/using purchases_member_idx/);
+      }
+    }
+  });
+});
