@@ -433,7 +433,8 @@ export async function attemptPurchase<Result, Dto>(
           ? 1
           : 0
         : total;
-  const metric = (row.metric ?? 0) + contribution;
+  // Without tiers the locked path reads no metric (0), and a tier still held ends with that figure.
+  const metric = snapshot.tiers.length > 0 ? (row.metric ?? 0) + contribution : 0;
   const tier = tierTransition(
     snapshot,
     { tier_id: row.tier_id, tier_expires_at: row.tier_expires_at },

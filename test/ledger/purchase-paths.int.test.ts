@@ -8,7 +8,7 @@ import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
 /**
  * Property: a purchase recorded on the two-statement path gives exactly the answer, and leaves
  * exactly the state, that the locked path gives. Two members of one café receive the same random
- * purchases, refunds and passing days: one through the two-statement path, one through the locked
+ * purchases, refunds, passing days and changes of a tier's threshold: one through the two-statement path, one through the locked
  * path only; their answers are compared after each step, with ids taken out.
  */
 
@@ -18,14 +18,14 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-async function ok(tenant: Tenant, method: "POST" | "PUT", url: string, body: unknown) {
+async function ok(tenant: Tenant, method: "POST" | "PUT" | "PATCH", url: string, body: unknown) {
   const res = await tenant.call(method, url, body);
   if (res.status >= 300) throw new Error(`${method} ${url} → ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
 /** A café with every part a purchase touches: pending points that expire, a card, tiers, capped rules, rewards. */
-async function cafe(): Promise<{ tenant: Tenant; actor: Actor; members: [string, string] }> {
+async function cafe(): Promise<{ tenant: Tenant; actor: Actor; members: [string, string]; gold: string }> {
   const tenant = await t.signup();
   const program = (await tenant.call("GET", "/v1/program")).body.config;
   await ok(tenant, "PUT", "/v1/program", {
@@ -49,7 +49,7 @@ async function cafe(): Promise<{ tenant: Tenant; actor: Actor; members: [string,
     threshold: 1_000,
     earn_multiplier_bp: 12_500,
   });
-  await ok(tenant, "POST", "/v1/tiers", {
+  const gold = await ok(tenant, "POST", "/v1/tiers", {
     name: "Gold",
     rank: 2,
     threshold: 5_000,
@@ -84,13 +84,14 @@ async function cafe(): Promise<{ tenant: Tenant; actor: Actor; members: [string,
   const a = await ok(tenant, "POST", "/v1/members", { name: "Fast", marketing_consent: false });
   const b = await ok(tenant, "POST", "/v1/members", { name: "Locked", marketing_consent: false });
   const actor: Actor = { businessId: tenant.businessId, kind: "system", id: "test", role: "owner" };
-  return { tenant, actor, members: [a.id, b.id] };
+  return { tenant, actor, members: [a.id, b.id], gold: gold.id };
 }
 
 type Op =
   | { op: "purchase"; amount: number; coffees: number; backdateHours: number }
   | { op: "refund"; of: number; fraction: number }
   | { op: "advance"; hours: number }
+  | { op: "gold"; threshold: number }
   | { op: "replay"; of: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -119,6 +120,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("replay" as const), of: fc.nat() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant("gold" as const),
+      threshold: fc.constantFrom(2_000, 5_000, 8_000),
+    }),
+  },
 );
 
 /** The answer with what differs by construction (ids, codes, external ids) taken out. */
@@ -141,11 +149,16 @@ describe("the two ways of recording a purchase", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 14 }), async (ops) => {
         t.clock.set(start);
-        const { actor, members } = await cafe();
+        const { tenant, actor, members, gold } = await cafe();
         const sent: { amount: number; bodies: Parameters<typeof recordPurchase>[2][] }[] = [];
         let n = 0;
         for (const op of ops) {
           n++;
+          if (op.op === "gold") {
+            // A program change between purchases: the next read must see it on both paths.
+            await ok(tenant, "PATCH", `/v1/tiers/${gold}`, { threshold: op.threshold });
+            continue;
+          }
           if (op.op === "advance") {
             t.clock.advance(op.hours * 3_600_000);
             continue;
