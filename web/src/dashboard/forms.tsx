@@ -82,6 +82,31 @@ export function CatalogHeader({
   );
 }
 
+/** A catalog row's actions: edit it, or archive it after a confirmation that names it. */
+export function RowActions({
+  name,
+  onEdit,
+  onArchive,
+}: {
+  name: string;
+  onEdit: () => void;
+  onArchive: () => void;
+}) {
+  const { t } = useT();
+  return (
+    <div className="row wrap">
+      <button type="button" className="button secondary" onClick={onEdit}>
+        {t("dashboard.edit")}
+      </button>
+      <ConfirmButton
+        label={t("dashboard.archive")}
+        confirmLabel={t("dashboard.archiveConfirm", { name })}
+        onConfirm={onArchive}
+      />
+    </div>
+  );
+}
+
 /**
  * The API's errors by field: `validation_failed` issues by their path (`effect.points`), and
  * specific codes the form maps to the field they are about (`tier_rank_taken` → `rank`).

@@ -6,12 +6,12 @@ import { ErrorMessage, Field } from "../../ui/components.tsx";
 import {
   CatalogHeader,
   Check,
-  ConfirmButton,
   errorAt,
   FormError,
   fieldErrors,
   isoToZoned,
   moneyText,
+  RowActions,
   readInt,
   readMoney,
   useApi,
@@ -72,16 +72,11 @@ export default function RewardsPage() {
               {reward.active ? null : <span className="badge draft">{t("dashboard.rules.paused")}</span>}
             </h2>
             <RewardSummary reward={reward} cards={cards.data?.data ?? []} tiers={tiers.data?.data ?? []} />
-            <div className="row wrap">
-              <button type="button" className="button secondary" onClick={() => setEditing(reward)}>
-                {t("dashboard.edit")}
-              </button>
-              <ConfirmButton
-                label={t("dashboard.archive")}
-                confirmLabel={t("dashboard.archiveConfirm", { name: reward.name })}
-                onConfirm={() => archive(reward)}
-              />
-            </div>
+            <RowActions
+              name={reward.name}
+              onEdit={() => setEditing(reward)}
+              onArchive={() => archive(reward)}
+            />
           </li>
         ))}
       </ul>

@@ -6,12 +6,12 @@ import { ErrorMessage, Field } from "../../ui/components.tsx";
 import {
   CatalogHeader,
   Check,
-  ConfirmButton,
   errorAt,
   FormError,
   fieldErrors,
   isoToZoned,
   moneyText,
+  RowActions,
   readInt,
   readList,
   readMoney,
@@ -69,16 +69,7 @@ export default function RulesPage() {
               {rule.active ? null : <span className="badge draft">{t("dashboard.rules.paused")}</span>}
             </h2>
             <RuleSummary rule={rule} cards={cards.data?.data ?? []} tiers={tiers.data?.data ?? []} />
-            <div className="row wrap">
-              <button type="button" className="button secondary" onClick={() => setEditing(rule)}>
-                {t("dashboard.edit")}
-              </button>
-              <ConfirmButton
-                label={t("dashboard.archive")}
-                confirmLabel={t("dashboard.archiveConfirm", { name: rule.name })}
-                onConfirm={() => archive(rule)}
-              />
-            </div>
+            <RowActions name={rule.name} onEdit={() => setEditing(rule)} onArchive={() => archive(rule)} />
           </li>
         ))}
       </ul>

@@ -5,11 +5,11 @@ import { useT } from "../../i18n/index.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
 import {
   CatalogHeader,
-  ConfirmButton,
   errorAt,
   FormError,
   fieldErrors,
   moneyText,
+  RowActions,
   readInt,
   readList,
   readMoney,
@@ -73,16 +73,7 @@ export default function StampCardsPage() {
                 ].join(", ")}
               </p>
             ) : null}
-            <div className="row wrap">
-              <button type="button" className="button secondary" onClick={() => setEditing(card)}>
-                {t("dashboard.edit")}
-              </button>
-              <ConfirmButton
-                label={t("dashboard.archive")}
-                confirmLabel={t("dashboard.archiveConfirm", { name: card.name })}
-                onConfirm={() => archive(card)}
-              />
-            </div>
+            <RowActions name={card.name} onEdit={() => setEditing(card)} onArchive={() => archive(card)} />
           </li>
         ))}
       </ul>

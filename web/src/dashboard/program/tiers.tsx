@@ -6,10 +6,10 @@ import { Link } from "../../router.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
 import {
   CatalogHeader,
-  ConfirmButton,
   FormError,
   fieldErrors,
   moneyText,
+  RowActions,
   readInt,
   readMoney,
   useApi,
@@ -75,16 +75,7 @@ export default function TiersPage() {
                 ))}
               </ul>
             ) : null}
-            <div className="row wrap">
-              <button type="button" className="button secondary" onClick={() => setEditing(tier)}>
-                {t("dashboard.edit")}
-              </button>
-              <ConfirmButton
-                label={t("dashboard.archive")}
-                confirmLabel={t("dashboard.archiveConfirm", { name: tier.name })}
-                onConfirm={() => archive(tier)}
-              />
-            </div>
+            <RowActions name={tier.name} onEdit={() => setEditing(tier)} onArchive={() => archive(tier)} />
           </li>
         ))}
       </ol>
