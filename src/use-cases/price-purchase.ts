@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Db, Tx } from "../db/database.ts";
+import { bindText } from "../db/sql-text.ts";
 import type { EarnLine } from "../modules/ledger/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { type EvaluationInput, evaluateRules, type LineItem, round } from "../modules/rules/evaluate.ts";
@@ -181,35 +182,49 @@ export function capWindows(
 }
 
 /**
- * How often and how much each capped rule already gave this member in its cap period: times are
- * distinct sources (purchases/events), points are net of reversals. Uncapped rules cost no query.
+ * How often and how much each capped rule already gave the member since the start of its cap
+ * period, as the text of one JSON object expression, `{ rule_id: [times, points] }` (slots:
+ * business, member, rules, since — the rules' ids and period starts as arrays; see
+ * src/db/sql-text.ts). Times are distinct sources (purchases/events); points are net of
+ * reversals. The purchase's read (src/use-cases/purchase-fast-path.ts) uses the same text.
  */
+export const CAP_USAGE_TEXT = `(select coalesce(json_object_agg(u.rule_id, json_build_array(u.times, u.points)), '{}')
+    from (select c.rule_id, count(distinct e.source_id) filter (where e.kind = 'earn')::int as times,
+                 coalesce(sum(e.points), 0)::int as points
+          from unnest({{rules}}::uuid[], {{since}}::timestamptz[]) as c(rule_id, since)
+          cross join lateral (
+            select source_id, kind, points from ledger_entries
+              where business_id = {{business}} and member_id = {{member}} and rule_id is not null
+                and rule_id = c.rule_id and occurred_at >= c.since
+            union all
+            select source_id, kind, 0 from stamp_entries
+              where business_id = {{business}} and member_id = {{member}} and rule_id is not null
+                and rule_id = c.rule_id and occurred_at >= c.since) e
+          group by c.rule_id) u)`;
+
+/** `CAP_USAGE_TEXT`'s value as the map the rule evaluator takes. */
+export function toCapUsage(value: Record<string, [number, number]> | null): CapUsage {
+  return new Map(Object.entries(value ?? {}).map(([id, [times, points]]) => [id, { times, points }]));
+}
+
+/** What the member's capped rules among `rules` already gave in their cap periods. Uncapped rules cost no query. */
 async function capUsage(
   db: Db | Tx,
   snapshot: ProgramSnapshot,
   memberId: string,
   rules: readonly Rule[],
   at: Date,
-): Promise<Map<string, { times: number; points: number }>> {
-  const usage = new Map<string, { times: number; points: number }>();
-  const capped = rules.filter((r) => r.cap);
-  if (capped.length === 0) return usage;
-  const clauses = capped.map(
-    (r) =>
-      sql`(rule_id = ${r.id}::uuid and occurred_at >= ${capPeriodStart(r.cap?.period ?? "lifetime", at, snapshot.timeZone)})`,
+): Promise<CapUsage> {
+  const { ruleIds, since } = capWindows(snapshot, rules, at);
+  if (ruleIds.length === 0) return new Map();
+  const usage = bindText<Record<string, [number, number]>>(CAP_USAGE_TEXT, {
+    business: snapshot.businessId,
+    member: memberId,
+    rules: ruleIds,
+    since,
+  });
+  const { rows } = await sql<{ usage: Record<string, [number, number]> }>`select ${usage} as usage`.execute(
+    db,
   );
-  const where = sql.join(clauses, sql` or `);
-  const rows = await sql<{ rule_id: string; times: number; points: number }>`
-    select rule_id, count(distinct source_id) filter (where kind = 'earn')::int as times, coalesce(sum(points), 0)::int as points
-    from (
-      select rule_id, source_id, kind, points, occurred_at from ledger_entries
-        where business_id = ${snapshot.businessId} and member_id = ${memberId} and rule_id is not null
-      union all
-      select rule_id, source_id, kind, 0, occurred_at from stamp_entries
-        where business_id = ${snapshot.businessId} and member_id = ${memberId} and rule_id is not null
-    ) used
-    where ${where}
-    group by rule_id`.execute(db);
-  for (const r of rows.rows) usage.set(r.rule_id, { times: r.times, points: r.points });
-  return usage;
+  return toCapUsage(rows[0]?.usage ?? null);
 }

@@ -1,18 +1,25 @@
 import { CompiledQuery } from "kysely";
 import { type Actor, type AppContext, actorLabel } from "../context.ts";
 import type { Db, Tx } from "../db/database.ts";
+import { fillText } from "../db/sql-text.ts";
 import { replay } from "../modules/idempotency/index.ts";
 import { expiresAt } from "../modules/ledger/index.ts";
 import { isPending, isSpendable, type OpenLot } from "../modules/ledger/lots.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
-import { pickAvailable, type RewardCandidate } from "../modules/rewards/index.ts";
-import { tierTransition } from "../modules/tiers/metric.ts";
+import { pickAvailable, REWARD_CANDIDATES_TEXT, type RewardCandidate } from "../modules/rewards/index.ts";
+import { TIER_METRIC_TEXT, tierTransition } from "../modules/tiers/metric.ts";
 import { windowStart } from "../modules/tiers/qualify.ts";
 import { AppError, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { addDays } from "../shared/time.ts";
 import { compose, type MemberSummary } from "./member-summary.ts";
-import { capWindows, pricePurchaseWith, purchaseRules } from "./price-purchase.ts";
+import {
+  CAP_USAGE_TEXT,
+  capWindows,
+  pricePurchaseWith,
+  purchaseRules,
+  toCapUsage,
+} from "./price-purchase.ts";
 
 /**
  * Recording a purchase in two statements and no explicit transaction: the common case, and the
@@ -81,15 +88,13 @@ interface ReadRow {
   rewards: RewardCandidate[] | null;
 }
 
+/** The expressions the read fills the modules' SQL texts with (src/db/sql-text.ts). */
+const READ_SLOTS = { business: "$1", member: "m.id", now: "$6", from: "$8", rules: "$9", since: "$10" };
+
 const METRIC_SQL = {
-  spend: `(select coalesce(sum(amount_minor - refunded_minor), 0)::bigint from purchases
-      where business_id = $1 and member_id = m.id and occurred_at >= $8 and occurred_at <= $6)`,
-  visits: `(select count(*)::bigint from purchases
-      where business_id = $1 and member_id = m.id and amount_minor > refunded_minor
-        and occurred_at >= $8 and occurred_at <= $6)`,
-  points: `(select coalesce(sum(points), 0)::bigint from ledger_entries
-      where business_id = $1 and member_id = m.id and kind in ('earn', 'reverse')
-        and occurred_at >= $8 and occurred_at <= $6)`,
+  spend: fillText(TIER_METRIC_TEXT.spend, READ_SLOTS),
+  visits: fillText(TIER_METRIC_TEXT.visits, READ_SLOTS),
+  points: fillText(TIER_METRIC_TEXT.points, READ_SLOTS),
   // No tiers: the window's start is not used, but every parameter needs a type.
   none: "(case when $8::timestamptz is null then 0 else 0 end)::bigint",
 } as const;
@@ -118,33 +123,8 @@ function readSql(metric: keyof typeof METRIC_SQL): string {
     select coalesce(json_object_agg(stamp_card_id, stamps), '{}')
     from stamp_balances where business_id = $1 and member_id = m.id) end as stamps,
   case when m.id is not null then ${METRIC_SQL[metric]} end as metric,
-  case when m.id is not null then (
-    select coalesce(json_object_agg(u.rule_id, json_build_array(u.times, u.points)), '{}')
-    from (select c.rule_id, count(distinct e.source_id) filter (where e.kind = 'earn')::int as times,
-                 coalesce(sum(e.points), 0)::int as points
-          from unnest($9::uuid[], $10::timestamptz[]) as c(rule_id, since)
-          cross join lateral (
-            select source_id, kind, points from ledger_entries
-              where business_id = $1 and member_id = m.id and rule_id is not null and rule_id = c.rule_id
-                and occurred_at >= c.since
-            union all
-            select source_id, kind, 0 from stamp_entries
-              where business_id = $1 and member_id = m.id and rule_id is not null and rule_id = c.rule_id
-                and occurred_at >= c.since) e
-          group by c.rule_id) u) end as caps,
-  case when m.id is not null then (
-    select coalesce(json_agg(json_build_object(
-        'id', r.id, 'name', r.name, 'type', r.type, 'cost_points', r.cost_points, 'stamp_card_id', r.stamp_card_id,
-        'eligible_tier_ids', r.eligible_tier_ids, 'per_member_limit', r.per_member_limit,
-        'held', case when r.per_member_limit is null then 0 else (
-          select count(*) from vouchers v
-          where v.business_id = r.business_id and v.reward_id = r.id and v.member_id = m.id and v.status <> 'voided') end,
-        'stamps_required', sc.stamps_required) order by r.cost_points nulls last, r.id), '[]')
-    from rewards r
-    left join stamp_cards sc on sc.business_id = r.business_id and sc.id = r.stamp_card_id
-    where r.business_id = $1 and r.active and r.archived_at is null
-      and (r.valid_from is null or r.valid_from <= $6) and (r.valid_until is null or r.valid_until > $6)
-      and (r.stock is null or r.stock > 0)) end as rewards
+  case when m.id is not null then ${fillText(CAP_USAGE_TEXT, READ_SLOTS)} end as caps,
+  case when m.id is not null then ${fillText(REWARD_CANDIDATES_TEXT, READ_SLOTS)} end as rewards
 from businesses b
 join programs p on p.business_id = b.id
 left join members m on m.business_id = $1
@@ -375,7 +355,7 @@ export async function attemptPurchase<Result, Dto>(
       first_purchase_at: row.first_purchase_at,
     },
     purchase,
-    new Map(Object.entries(row.caps ?? {}).map(([id, [times, points]]) => [id, { times, points }])),
+    toCapUsage(row.caps),
   );
   const cfg = snapshot.config.points;
   const total = pricing.total_points;

@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from "kysely";
 import type { Db, Tx } from "../../db/database.ts";
+import { bindText } from "../../db/sql-text.ts";
 import { pointsBalance } from "../ledger/index.ts";
 import { getMember } from "../members/index.ts";
 import type { ProgramSnapshot } from "../program/snapshot.ts";
@@ -67,6 +68,24 @@ export interface RewardCandidate {
 }
 
 /**
+ * The open, in-stock rewards of the business with this member's holdings, as the text of one
+ * JSON array expression (slots: business, member, now; see src/db/sql-text.ts). The purchase's
+ * read (src/use-cases/purchase-fast-path.ts) uses the same text.
+ */
+export const REWARD_CANDIDATES_TEXT = `(select coalesce(json_agg(json_build_object(
+      'id', r.id, 'name', r.name, 'type', r.type, 'cost_points', r.cost_points, 'stamp_card_id', r.stamp_card_id,
+      'eligible_tier_ids', r.eligible_tier_ids, 'per_member_limit', r.per_member_limit,
+      'held', case when r.per_member_limit is null then 0 else (
+        select count(*) from vouchers v
+        where v.business_id = r.business_id and v.reward_id = r.id and v.member_id = {{member}} and v.status <> 'voided') end,
+      'stamps_required', sc.stamps_required) order by r.cost_points nulls last, r.id), '[]')
+    from rewards r
+    left join stamp_cards sc on sc.business_id = r.business_id and sc.id = r.stamp_card_id
+    where r.business_id = {{business}} and r.active and r.archived_at is null
+      and (r.valid_from is null or r.valid_from <= {{now}}) and (r.valid_until is null or r.valid_until > {{now}})
+      and (r.stock is null or r.stock > 0))`;
+
+/**
  * The open, in-stock rewards of the business with this member's holdings, as one JSON array: a
  * scalar SQL expression a caller reads in the same round trip as the member's balances.
  */
@@ -75,18 +94,7 @@ export function rewardCandidatesSql(
   memberId: string,
   now: Date,
 ): RawBuilder<RewardCandidate[]> {
-  return sql<RewardCandidate[]>`(select coalesce(json_agg(json_build_object(
-      'id', r.id, 'name', r.name, 'type', r.type, 'cost_points', r.cost_points, 'stamp_card_id', r.stamp_card_id,
-      'eligible_tier_ids', r.eligible_tier_ids, 'per_member_limit', r.per_member_limit,
-      'held', case when r.per_member_limit is null then 0 else (
-        select count(*) from vouchers v
-        where v.business_id = r.business_id and v.reward_id = r.id and v.member_id = ${memberId} and v.status <> 'voided') end,
-      'stamps_required', c.stamps_required) order by r.cost_points nulls last, r.id), '[]')
-    from rewards r
-    left join stamp_cards c on c.business_id = r.business_id and c.id = r.stamp_card_id
-    where r.business_id = ${businessId} and r.active and r.archived_at is null
-      and (r.valid_from is null or r.valid_from <= ${now}) and (r.valid_until is null or r.valid_until > ${now})
-      and (r.stock is null or r.stock > 0))`;
+  return bindText<RewardCandidate[]>(REWARD_CANDIDATES_TEXT, { business: businessId, member: memberId, now });
 }
 
 /** The candidates this member can redeem now: eligible, under the limit, and affordable. */

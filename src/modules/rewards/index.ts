@@ -3,7 +3,13 @@
  * donations), paid with points or a full stamp card, and the single-use vouchers a redemption
  * issues. Paying and refunding are done by the use cases in src/use-cases/redemptions.ts.
  */
-export { availableRewards, pickAvailable, type RewardCandidate, rewardCandidatesSql } from "./available.ts";
+export {
+  availableRewards,
+  pickAvailable,
+  REWARD_CANDIDATES_TEXT,
+  type RewardCandidate,
+  rewardCandidatesSql,
+} from "./available.ts";
 export {
   archiveReward,
   createReward,

@@ -1,30 +1,39 @@
 import { type RawBuilder, sql } from "kysely";
 import type { Db, Tx } from "../../db/database.ts";
+import { bindText } from "../../db/sql-text.ts";
 import { newId } from "../../shared/ids.ts";
 import type { ProgramSnapshot } from "../program/snapshot.ts";
 import { nextTierState, type TierState, windowStart } from "./qualify.ts";
 
 /**
+ * The member's qualification metric in a window, as the text of a scalar SQL expression per
+ * metric (slots: business, member, from, now; see src/db/sql-text.ts): net spend (minor units,
+ * refunds deducted), visits (purchases not fully refunded) or points earned (earnings net of
+ * reversals). The purchase's read (src/use-cases/purchase-fast-path.ts) uses the same text.
+ */
+export const TIER_METRIC_TEXT = {
+  points: `(select coalesce(sum(points), 0)::bigint from ledger_entries
+      where business_id = {{business}} and member_id = {{member}}
+        and kind in ('earn', 'reverse') and occurred_at >= {{from}} and occurred_at <= {{now}})`,
+  spend: `(select coalesce(sum(amount_minor - refunded_minor), 0)::bigint from purchases
+      where business_id = {{business}} and member_id = {{member}} and occurred_at >= {{from}} and occurred_at <= {{now}})`,
+  visits: `(select count(*)::bigint from purchases
+      where business_id = {{business}} and member_id = {{member}} and amount_minor > refunded_minor
+        and occurred_at >= {{from}} and occurred_at <= {{now}})`,
+} as const;
+
+/**
  * The member's qualification metric in the current window, as a scalar SQL expression, so a
- * caller can read it in the same round trip as other things: net spend (minor units, refunds
- * deducted), visits (purchases not fully refunded) or points earned (earnings net of reversals).
+ * caller can read it in the same round trip as other things.
  */
 export function tierMetricSql(snapshot: ProgramSnapshot, memberId: string, now: Date): RawBuilder<number> {
   const from = windowStart(snapshot.config.tiers.period, now, snapshot.timeZone);
-  const b = snapshot.businessId;
-  switch (snapshot.config.tiers.metric) {
-    case "points":
-      return sql<number>`(select coalesce(sum(points), 0)::bigint from ledger_entries
-        where business_id = ${b} and member_id = ${memberId}
-          and kind in ('earn', 'reverse') and occurred_at >= ${from} and occurred_at <= ${now})`;
-    case "spend":
-      return sql<number>`(select coalesce(sum(amount_minor - refunded_minor), 0)::bigint from purchases
-        where business_id = ${b} and member_id = ${memberId} and occurred_at >= ${from} and occurred_at <= ${now})`;
-    case "visits":
-      return sql<number>`(select count(*)::bigint from purchases
-        where business_id = ${b} and member_id = ${memberId} and amount_minor > refunded_minor
-          and occurred_at >= ${from} and occurred_at <= ${now})`;
-  }
+  return bindText<number>(TIER_METRIC_TEXT[snapshot.config.tiers.metric], {
+    business: snapshot.businessId,
+    member: memberId,
+    from,
+    now,
+  });
 }
 
 /** Reads the member's qualification metric (see `tierMetricSql`). */
