@@ -2,14 +2,16 @@ import { CompiledQuery } from "kysely";
 import { type Actor, type AppContext, actorLabel } from "../context.ts";
 import type { Db, Tx } from "../db/database.ts";
 import { fillText } from "../db/sql-text.ts";
+import { checkLocation } from "../modules/business/index.ts";
 import { replay } from "../modules/idempotency/index.ts";
 import { expiresAt } from "../modules/ledger/index.ts";
 import { isPending, isSpendable, type OpenLot } from "../modules/ledger/lots.ts";
+import { memberCodeNotFound } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { pickAvailable, REWARD_CANDIDATES_TEXT, type RewardCandidate } from "../modules/rewards/index.ts";
 import { TIER_METRIC_TEXT, tierTransition } from "../modules/tiers/metric.ts";
 import { windowStart } from "../modules/tiers/qualify.ts";
-import { AppError, notFound } from "../shared/errors.ts";
+import { notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { addDays } from "../shared/time.ts";
 import { compose, type MemberSummary } from "./member-summary.ts";
@@ -303,13 +305,10 @@ export async function attemptPurchase<Result, Dto>(
   };
   shape.check(snapshot);
   if (input.location_id !== undefined) {
-    if (row.location_archived === null) throw notFound("location", input.location_id);
-    if (row.location_archived)
-      throw new AppError(422, "location_archived", `Location ${input.location_id} is archived.`);
+    const archived = row.location_archived;
+    checkLocation(archived === null ? undefined : { archived }, input.location_id);
   }
-  if (input.member_code !== undefined && row.member_id === null) {
-    throw new AppError(404, "member_not_found", `No member with code ${input.member_code} in this business.`);
-  }
+  if (input.member_code !== undefined && row.member_id === null) throw memberCodeNotFound(input.member_code);
   if (input.member_id !== undefined && row.member_id === null) throw notFound("member", input.member_id);
   const purchaseId = newId(now.getTime());
   const purchase = {

@@ -184,8 +184,13 @@ export async function assertLocation(tx: Tx, businessId: string, locationId: str
     .where("business_id", "=", businessId)
     .where("id", "=", locationId)
     .executeTakeFirst();
-  if (!row) throw notFound("location", locationId);
-  if (row.archived_at) throw new AppError(422, "location_archived", `Location ${locationId} is archived.`);
+  checkLocation(row ? { archived: row.archived_at !== null } : undefined, locationId);
+}
+
+/** 404 `location_not_found` for no location, 422 `location_archived` for an archived one. */
+export function checkLocation(location: { archived: boolean } | undefined, locationId: string): void {
+  if (!location) throw notFound("location", locationId);
+  if (location.archived) throw new AppError(422, "location_archived", `Location ${locationId} is archived.`);
 }
 
 /**

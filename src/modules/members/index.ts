@@ -231,9 +231,13 @@ export async function lockMemberByRef(
   if (ref.member_id) return getMemberForUpdate(tx, businessId, ref.member_id);
   if (!ref.member_code) return null;
   const found = await findMemberByCode(tx, businessId, ref.member_code);
-  if (!found)
-    throw new AppError(404, "member_not_found", `No member with code ${ref.member_code} in this business.`);
+  if (!found) throw memberCodeNotFound(ref.member_code);
   return getMemberForUpdate(tx, businessId, found.id);
+}
+
+/** 404 `member_not_found` for a card code no member of the business has. */
+export function memberCodeNotFound(code: string): AppError {
+  return new AppError(404, "member_not_found", `No member with code ${code} in this business.`);
 }
 
 /** The member whose card shows `code` (case-insensitive), or undefined. */
