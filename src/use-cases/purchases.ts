@@ -155,20 +155,20 @@ export async function recordPurchase(
       check: (snapshot: ProgramSnapshot) => {
         checkPurchase(input, snapshot, now);
       },
-      dto: (row: { id: string; member_id: string | null; points_earned: number; stamps_earned: number }) => ({
-        id: row.id,
-        external_id: input.external_id,
-        member_id: row.member_id,
-        location_id: input.location_id ?? null,
-        amount_minor: input.amount_minor,
-        currency: input.currency,
-        items: input.items,
-        refunded_minor: 0,
-        points_earned: row.points_earned,
-        stamps_earned: row.stamps_earned,
-        occurred_at: request.occurredAt.toISOString(),
-        created_at: now.toISOString(),
-      }),
+      dto: (row: { id: string; member_id: string | null; points_earned: number; stamps_earned: number }) =>
+        purchaseDto({
+          ...row,
+          business_id: actor.businessId,
+          external_id: input.external_id,
+          location_id: input.location_id ?? null,
+          amount_minor: input.amount_minor,
+          currency: input.currency,
+          items: input.items,
+          occurred_at: request.occurredAt,
+          refunded_minor: 0,
+          actor: actorLabel(actor),
+          created_at: now,
+        }),
       result: purchaseResult,
     };
     for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
