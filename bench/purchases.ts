@@ -145,9 +145,11 @@ async function measureLoad(
     },
   );
   const stopProfile = profiling ? await profiling : undefined;
-  const profile = stopProfile
-    ? summarizeCpuProfile(await stopProfile(), result.latencies_ms.length)
-    : undefined;
+  const rawProfile = stopProfile ? await stopProfile() : undefined;
+  // The whole profile, for Chrome's DevTools or speedscope: .tmp/bench-server.cpuprofile.
+  if (rawProfile)
+    writeFileSync(resolve(RESULT_FILE, "../bench-server.cpuprofile"), JSON.stringify(rawProfile));
+  const profile = rawProfile ? summarizeCpuProfile(rawProfile, result.latencies_ms.length) : undefined;
   return {
     ...(run.rate ? { rate_per_s: run.rate } : {}),
     purchases_per_s: (result.latencies_ms.length / result.measured_ms) * 1000,

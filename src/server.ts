@@ -5,6 +5,7 @@ import { hasAnyBusiness } from "./cli/businesses.ts";
 import { type Config, describeDatabase } from "./config.ts";
 import { createContext } from "./context.ts";
 import { type Database, migrateToLatest, openDatabase } from "./db/database.ts";
+import { startUpkeep } from "./db/upkeep.ts";
 import { createDemo, type DemoInfo, findDemo } from "./demo.ts";
 import { buildApp } from "./http/app.ts";
 import { startScheduler } from "./jobs/index.ts";
@@ -79,6 +80,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How often the embedded database's tables are checked for analyze and vacuum (src/db/upkeep.ts). */
+const UPKEEP_INTERVAL_MS = 60_000;
+
 /**
  * Starts the API: opens and migrates the database, creates the demo business on a first start
  * (when `config.demo` is on and there is no business yet), listens, and prints a short banner.
@@ -117,6 +121,10 @@ export async function startServer(
             log.error({ err: error, job }, "scheduled job failed"),
           )
         : async () => {};
+    // PGlite has no autovacuum: the server gives its tables statistics and clears dead rows.
+    const stopUpkeep = startUpkeep(database, UPKEEP_INTERVAL_MS, (error) =>
+      log.error({ err: error }, "database upkeep failed"),
+    );
     const url = address.replace("://[::1]", "://localhost").replace("://0.0.0.0", "://localhost");
     const running: RunningServer = {
       app,
@@ -125,6 +133,7 @@ export async function startServer(
       demo,
       close: once(async () => {
         await stopJobs();
+        await stopUpkeep();
         await app?.close();
         await database.close();
       }),

@@ -172,7 +172,7 @@ export async function recordPurchase(
       result: purchaseResult,
     };
     for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
-      const outcome = await attemptPurchase(ctx, ctx.db, actor, input, request, shape);
+      const outcome = await attemptPurchase(ctx, actor, input, request, shape);
       if (outcome.kind === "done") {
         const { result, replayed, json } = outcome;
         return json === undefined ? { result, replayed } : { result, replayed, json };

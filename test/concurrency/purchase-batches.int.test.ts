@@ -1,0 +1,100 @@
+import type { FastifyInstance } from "fastify";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createContext } from "../../src/context.ts";
+import { buildApp } from "../../src/http/app.ts";
+import { purchaseBatchStats } from "../../src/use-cases/purchase-fast-path.ts";
+import { startTestApp, type TestApp } from "../helpers/api.ts";
+
+/**
+ * Purchases are read and written in batches (src/shared/batcher.ts): concurrent purchases of one
+ * node share one statement. Here two API nodes — each with its own batches, over one database —
+ * get the same 40 purchases at the same moment, as a till that retries against another node
+ * would send them. Batches of the two nodes then collide on the same idempotency keys: a batch
+ * that fails on a key is written again one purchase at a time, and every purchase still counts
+ * exactly once, with the same answer from both nodes.
+ */
+let t: TestApp;
+let second: FastifyInstance;
+beforeAll(async () => {
+  t = await startTestApp({ poolSize: 12 });
+  // Another node: its own context (and so its own batches) over the same database.
+  const ctx = createContext(t.database.db.withoutPlugins(), t.clock, {
+    signupsPerHour: 100_000,
+    loginsPerMinute: 100_000,
+  });
+  second = await buildApp(ctx, { rateLimitPerMinute: 1_000_000 });
+  await second.ready();
+});
+afterAll(async () => {
+  await second?.close();
+  await t?.close();
+});
+
+describe("batched purchases on two nodes", () => {
+  it("count each purchase once when both nodes get it at the same moment", async () => {
+    const tenant = await t.signup();
+    const card = (
+      await tenant.call("POST", "/v1/stamp-cards", { name: "Coffee", stamps_required: 10, earn_on: "visit" })
+    ).body;
+    const members = await Promise.all(
+      Array.from(
+        { length: 12 },
+        async () =>
+          (await tenant.call("POST", "/v1/members", { marketing_consent: false })).body.id as string,
+      ),
+    );
+    const purchases = [
+      ...members.flatMap((member, m) =>
+        [0, 1, 2].map((i) => ({
+          external_id: `m${m}-p${i}`,
+          member_id: member,
+          amount_minor: 1_000 + 100 * i + m,
+          currency: "EUR",
+        })),
+      ),
+      ...[0, 1, 2, 3].map((i) => ({ external_id: `anon-${i}`, amount_minor: 700 + i, currency: "EUR" })),
+    ];
+    const onSecond = (body: unknown) =>
+      second.inject({
+        method: "POST",
+        url: "/v1/purchases",
+        headers: { authorization: `Bearer ${tenant.token}`, "content-type": "application/json" },
+        payload: JSON.stringify(body),
+      });
+    const before = purchaseBatchStats();
+    const answers = await Promise.all(
+      purchases.map(async (body) => {
+        const [a, b] = await Promise.all([tenant.call("POST", "/v1/purchases", body), onSecond(body)]);
+        return { body, a, b: { status: b.statusCode, body: JSON.parse(b.body) } };
+      }),
+    );
+    const after = purchaseBatchStats();
+
+    for (const { body, a, b } of answers) {
+      expect([a.status, b.status].sort(), body.external_id).toEqual([200, 201]);
+      expect(b.body, body.external_id).toEqual(a.body);
+    }
+    // Concurrent purchases shared statements: fewer writes than purchases written.
+    expect(after.writeItems - before.writeItems).toBeGreaterThan(after.writes - before.writes);
+
+    const b = tenant.businessId;
+    const { rows } = await sql<{ purchases: number; earned: number; entries: number; stamps: number }>`
+      select (select count(*)::int from purchases where business_id = ${b}) as purchases,
+             (select coalesce(sum(points_earned), 0)::int from purchases where business_id = ${b}) as earned,
+             (select coalesce(sum(points), 0)::int from ledger_entries where business_id = ${b}) as entries,
+             (select coalesce(sum(stamps), 0)::int from stamp_balances where business_id = ${b}) as stamps`.execute(
+      t.database.db,
+    );
+    const expected = purchases.reduce(
+      (s, p) => s + ("member_id" in p ? Math.floor(p.amount_minor / 100) : 0),
+      0,
+    );
+    expect(rows[0]).toEqual({ purchases: 40, earned: expected, entries: expected, stamps: 36 });
+    for (const [m, member] of members.entries()) {
+      const view = (await tenant.call("GET", `/v1/members/${member}/card`)).body;
+      expect(view.points.available, `member ${m}`).toBe(10 + 11 + 12);
+      expect(view.stamp_cards).toEqual([expect.objectContaining({ stamp_card_id: card.id, stamps: 3 })]);
+    }
+  });
+});
