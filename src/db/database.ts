@@ -96,6 +96,20 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 export const PG_CONNECTION_OPTIONS = "-c plan_cache_mode=force_generic_plan";
 
 const MAX_PREPARED_PER_CONNECTION = 500;
+
+/** Statement names by SQL text, so a hot statement's text is not hashed on every call. */
+const statementNames = new Map<string, string>();
+
+/** The prepared statement's name for `text`: a hash of it, the same on every connection. */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `k${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
+    // Texts are the application's own statements; the cap only guards against a runaway caller.
+    if (statementNames.size < 10_000) statementNames.set(text, name);
+  }
+  return name;
+}
 const MAX_PREPARED_SQL_LENGTH = 8_000;
 
 /**
@@ -120,7 +134,7 @@ export function preparingPool(pool: pg.Pool): pg.Pool {
       (client as { query: unknown }).query = (text: unknown, values?: unknown[]) => {
         if (typeof text !== "string" || text.length > MAX_PREPARED_SQL_LENGTH || !values)
           return query(text, values);
-        const name = `k${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
+        const name = statementName(text);
         if (!names.has(name)) {
           if (names.size >= MAX_PREPARED_PER_CONNECTION) return query(text, values);
           names.add(name);
