@@ -389,8 +389,8 @@ function batchesFor(db: Db): PurchaseBatches {
   let batches = batchesByDb.get(db);
   if (!batches) {
     batches = {
-      read: new Batcher((_, items) => readBatch(db, items), { ...PURCHASE_BATCHING, slots: Number(process.env.XR ?? 1) }),
-      write: new Batcher((businessId, items) => writeBatch(db, businessId, items), { ...PURCHASE_BATCHING, slots: Number(process.env.XW ?? 1) }),
+      read: new Batcher((_, items) => readBatch(db, items), PURCHASE_BATCHING),
+      write: new Batcher((businessId, items) => writeBatch(db, businessId, items), PURCHASE_BATCHING),
     };
     batchesByDb.set(db, batches);
   }
