@@ -126,6 +126,51 @@ describe("Batcher", () => {
     expect(throwing.running).toBe(0);
   });
 
+  it("keeps work whose key a running batch holds for a later batch, even with a slot free", async () => {
+    const { batcher, batches, openNext } = gated(2);
+    const first = batcher.submit("g", 1, ["member-a"]);
+    await started(batches, 1);
+    const second = batcher.submit("g", 2, ["member-a"]);
+    const third = batcher.submit("g", 3, ["member-b"]);
+    await started(batches, 2);
+    expect(batches.map((b) => b.items)).toEqual([[1], [3]]);
+    await openNext();
+    await started(batches, 3);
+    expect(batches[2]?.items).toEqual([2]);
+    await openNext();
+    await openNext();
+    expect(await Promise.all([first, second, third])).toEqual([10, 20, 30]);
+  });
+
+  it("opens an extra slot when a batch stalls, and only then", async () => {
+    const batches: number[][] = [];
+    const gates: (() => void)[] = [];
+    const batcher = new Batcher<number, number>(
+      async (_, items) => {
+        batches.push(items);
+        await new Promise<void>((resolve) => gates.push(resolve));
+        return items.map((i) => ({ ok: true, value: i }));
+      },
+      { slots: 1, maxBatch: 10, stallMs: 30, extraSlots: 1 },
+    );
+    const done = [batcher.submit("g", 1)];
+    await started(batches, 1);
+    done.push(batcher.submit("g", 2));
+    await turn();
+    expect(batches).toEqual([[1]]);
+    // The first batch passes 30 ms: the waiting work goes in a second batch beside it.
+    await new Promise((r) => setTimeout(r, 60));
+    expect(batches).toEqual([[1], [2]]);
+    done.push(batcher.submit("g", 3));
+    await new Promise((r) => setTimeout(r, 60));
+    // One extra slot at most: the third waits although both running batches are stalled.
+    expect(batches).toEqual([[1], [2]]);
+    for (const gate of gates.splice(0)) gate();
+    await started(batches, 3);
+    for (const gate of gates.splice(0)) gate();
+    expect(await Promise.all(done)).toEqual([1, 2, 3]);
+  });
+
   it("refuses a batcher without a slot", () => {
     expect(() => new Batcher(async () => [], { slots: 0, maxBatch: 1 })).toThrow();
   });

@@ -32,10 +32,20 @@ export interface BatcherOptions {
   slots: number;
   /** Most items in one batch. */
   maxBatch: number;
+  /**
+   * A batch still running after `stallMs` (a commit waiting on a slow disk, say) frees an extra
+   * slot, up to `extraSlots` of them, so one stalled batch does not hold up all the work behind
+   * it. Off by default.
+   */
+  stallMs?: number;
+  extraSlots?: number;
 }
 
 export class Batcher<I, R> {
-  #running = 0;
+  /** The batches running, each marked once it has run `stallMs`. */
+  readonly #started = new Set<{ stalled: boolean }>();
+  /** Keys held by the batches running: work that names one waits for a later batch. */
+  readonly #busyKeys = new Map<string, number>();
   #scheduled = false;
   /** Waiting work by group; groups in the order their oldest work arrived. */
   readonly #queues = new Map<string, Waiting<I, R>[]>();
@@ -50,7 +60,15 @@ export class Batcher<I, R> {
 
   /** Batches running now (for tests and metrics). */
   get running(): number {
-    return this.#running;
+    return this.#started.size;
+  }
+
+  /** Slots open now: the regular ones, and one more per stalled batch (up to `extraSlots`). */
+  #limit(): number {
+    const { slots, extraSlots = 0 } = this.options;
+    let stalled = 0;
+    for (const batch of this.#started) if (batch.stalled) stalled++;
+    return slots + Math.min(stalled, extraSlots);
   }
 
   submit(group: string, item: I, keys: readonly string[] = []): Promise<R> {
@@ -78,13 +96,20 @@ export class Batcher<I, R> {
   }
 
   #pump(): void {
-    while (this.#running < this.options.slots && this.#queues.size > 0) {
+    const limit = this.#limit();
+    // A group whose waiting work is all blocked by busy keys stays queued, in order, for a later
+    // pump; the loop ends when every group was looked at without a batch coming of it.
+    let fruitless = 0;
+    while (this.#started.size < limit && fruitless < this.#queues.size) {
       const [group, queue] = this.#queues.entries().next().value as [string, Waiting<I, R>[]];
       const batch: Waiting<I, R>[] = [];
       const taken = new Set<string>();
       const left: Waiting<I, R>[] = [];
       for (const waiting of queue) {
-        if (batch.length >= this.options.maxBatch || waiting.keys.some((k) => taken.has(k))) {
+        const blocked = waiting.keys.some((k) => taken.has(k) || this.#busyKeys.has(k));
+        if (batch.length >= this.options.maxBatch || blocked) {
+          // Later work with the same key stays behind it, so a key's work keeps its order.
+          for (const k of waiting.keys) taken.add(k);
           left.push(waiting);
           continue;
         }
@@ -94,12 +119,27 @@ export class Batcher<I, R> {
       // The group goes to the back of the line, so one busy group does not starve the others.
       this.#queues.delete(group);
       if (left.length > 0) this.#queues.set(group, left);
-      this.#running++;
-      void this.#runBatch(group, batch);
+      if (batch.length > 0) {
+        fruitless = 0;
+        void this.#runBatch(group, batch);
+      } else fruitless++;
     }
   }
 
   async #runBatch(group: string, batch: Waiting<I, R>[]): Promise<void> {
+    const started = { stalled: false };
+    this.#started.add(started);
+    const keys = batch.flatMap((w) => w.keys);
+    for (const k of keys) this.#busyKeys.set(k, (this.#busyKeys.get(k) ?? 0) + 1);
+    const { stallMs, extraSlots = 0 } = this.options;
+    const stall =
+      stallMs !== undefined && extraSlots > 0
+        ? setTimeout(() => {
+            started.stalled = true;
+            this.#schedule();
+          }, stallMs)
+        : undefined;
+    stall?.unref();
     try {
       const outcomes = await this.run(
         group,
@@ -114,7 +154,13 @@ export class Batcher<I, R> {
     } catch (error) {
       for (const waiting of batch) waiting.reject(error);
     } finally {
-      this.#running--;
+      clearTimeout(stall);
+      this.#started.delete(started);
+      for (const k of keys) {
+        const n = (this.#busyKeys.get(k) ?? 1) - 1;
+        if (n === 0) this.#busyKeys.delete(k);
+        else this.#busyKeys.set(k, n);
+      }
       this.#schedule();
     }
   }

@@ -1,6 +1,6 @@
 import { CompiledQuery } from "kysely";
 import { type Actor, type AppContext, actorLabel } from "../context.ts";
-import type { Db, Tx } from "../db/database.ts";
+import type { Db } from "../db/database.ts";
 import { fillText } from "../db/sql-text.ts";
 import { checkLocation } from "../modules/business/index.ts";
 import { replay } from "../modules/idempotency/index.ts";
@@ -43,6 +43,10 @@ import {
  * the one the locked path (`recordPurchase`'s fallback) would have produced. When the guard
  * fails, the purchase is read and priced again; after a few failures, and for the rare cases this
  * path does not handle (a balance in debt), the caller falls back to the locked path.
+ *
+ * Purchases that arrive together share their statements: the read and the write each take a batch
+ * of purchases of one business (`Batcher`, src/shared/batcher.ts), and answer for each one. One
+ * batch of each kind runs at a time per process; what arrives meanwhile forms the next batch.
  */
 
 export const OPTIMISTIC_ATTEMPTS = 4;
@@ -302,7 +306,7 @@ interface WriteItem {
   json: string;
 }
 
-async function run<R>(db: Db | Tx, text: string, parameters: unknown[]): Promise<R[]> {
+async function run<R>(db: Db, text: string, parameters: unknown[]): Promise<R[]> {
   const result = await db.executeQuery<R>(CompiledQuery.raw(text, parameters));
   return result.rows;
 }
@@ -366,9 +370,17 @@ const batchesByDb = new WeakMap<Db, PurchaseBatches>();
 /**
  * One batch of each kind at a time: on the bench (16 tills, 2 cores) one slot gave 1,100
  * purchases/s against 940 for two and 610 for four, since fewer, larger batches cost the database
- * less per purchase (docs/benchmarks.md). 64 purchases at most in one statement.
+ * less per purchase (docs/benchmarks.md). 64 purchases at most in one statement. A batch still
+ * running after 25 ms — waiting on a member row another transaction holds (an expiry run, a
+ * refund), or on a slow disk — opens another slot, up to two more, so the purchases behind it do
+ * not all wait for it.
  */
-export const PURCHASE_BATCHING = { slots: 1, maxBatch: 64 };
+export const PURCHASE_BATCHING = {
+  slots: 1,
+  maxBatch: 64,
+  stallMs: 25,
+  extraSlots: 2,
+};
 
 /** Statements run and purchases they carried, since the process started (for the bench and tests). */
 export interface PurchaseBatchStats {

@@ -5,6 +5,7 @@ import { createContext } from "../../src/context.ts";
 import { buildApp } from "../../src/http/app.ts";
 import { purchaseBatchStats } from "../../src/use-cases/purchase-fast-path.ts";
 import { startTestApp, type TestApp } from "../helpers/api.ts";
+import { engine } from "../helpers/db.ts";
 
 /**
  * Purchases are read and written in batches (src/shared/batcher.ts): concurrent purchases of one
@@ -96,5 +97,45 @@ describe("batched purchases on two nodes", () => {
       expect(view.points.available, `member ${m}`).toBe(10 + 11 + 12);
       expect(view.stamp_cards).toEqual([expect.objectContaining({ stamp_card_id: card.id, stamps: 3 })]);
     }
+  });
+
+  it("do not all wait behind a purchase whose member another transaction holds", async () => {
+    const tenant = await t.signup();
+    const members = await Promise.all(
+      Array.from(
+        { length: 4 },
+        async () =>
+          (await tenant.call("POST", "/v1/members", { marketing_consent: false })).body.id as string,
+      ),
+    );
+    const buy = (member: string, i: number) =>
+      tenant.call("POST", "/v1/purchases", {
+        external_id: `held-${i}`,
+        member_id: member,
+        amount_minor: 500,
+        currency: "EUR",
+      });
+    let others: Promise<{ status: number }[]> | undefined;
+    let held: Promise<{ status: number }> | undefined;
+    let othersDoneWhileHeld = false;
+    await t.database.db.transaction().execute(async (tx) => {
+      // A long transaction holds the first member's row (as an expiry run or a refund would).
+      await sql`select id from members where business_id = ${tenant.businessId} and id = ${members[0]} for update`.execute(
+        tx,
+      );
+      held = buy(members[0] as string, 0);
+      // Let the held member's write start (and block) first.
+      await new Promise((r) => setTimeout(r, 100));
+      others = Promise.all(members.slice(1).map((m, i) => buy(m, i + 1)));
+      // On the server the others finish while the row is still held: the stalled batch opened
+      // another slot. (PGlite is one connection: this transaction holds it, so everything waits.)
+      if (engine === "postgres") {
+        await others;
+        othersDoneWhileHeld = true;
+      }
+    });
+    expect(othersDoneWhileHeld).toBe(engine === "postgres");
+    expect((await others)?.map((r) => r.status)).toEqual([201, 201, 201]);
+    expect((await held)?.status).toBe(201);
   });
 });
