@@ -9,6 +9,7 @@ import { createContext } from "../src/context.ts";
 import { type Database, migrateToLatest, openDatabase } from "../src/db/database.ts";
 import { buildApp } from "../src/http/app.ts";
 import { systemClock } from "../src/shared/clock.ts";
+import { type PurchaseBatchStats, purchaseBatchStats } from "../src/use-cases/purchase-fast-path.ts";
 import { type Cafe, setUpCafe } from "./cafe.ts";
 import { CpuMonitor, type CpuUsage, selfAndAncestors } from "./cpu.ts";
 import { type CpuProfileSummary, startCpuProfile, summarizeCpuProfile } from "./cpu-profile.ts";
@@ -82,6 +83,8 @@ interface LoadMeasurement {
   cpu: CpuUsage;
   /** Share of the window the server's event loop (its one JavaScript thread) was busy. */
   event_loop_utilization: number;
+  /** The purchase statements run in the window, and the purchases they carried (src/shared/batcher.ts). */
+  batches: PurchaseBatchStats;
   cpu_profile?: CpuProfileSummary;
 }
 
@@ -118,6 +121,8 @@ async function measureLoad(
   const monitor = new CpuMonitor({ server: process.pid }, run.pgDatabase, cores);
   let cpu: CpuUsage | undefined;
   let eluStart: EventLoopUtilization | undefined;
+  let batchesStart: PurchaseBatchStats | undefined;
+  let batches: PurchaseBatchStats | undefined;
   let elu = Number.NaN;
   let profiling: Promise<() => Promise<Profiler.Profile>> | undefined;
   const result = await runLoad(
@@ -137,10 +142,19 @@ async function measureLoad(
         monitor.name("load generator", clientPid);
         monitor.start();
         eluStart = performance.eventLoopUtilization();
+        batchesStart = purchaseBatchStats();
         if (run.profile) profiling = startCpuProfile();
       } else {
         cpu = monitor.stop();
         elu = performance.eventLoopUtilization(eluStart).utilization;
+        const end = purchaseBatchStats();
+        const start = batchesStart ?? end;
+        batches = {
+          reads: end.reads - start.reads,
+          readItems: end.readItems - start.readItems,
+          writes: end.writes - start.writes,
+          writeItems: end.writeItems - start.writeItems,
+        };
       }
     },
   );
@@ -160,6 +174,7 @@ async function measureLoad(
     error_samples: result.error_samples,
     cpu: cpu ?? { cores, machine_busy_pct: Number.NaN, parts: {}, others: [] },
     event_loop_utilization: elu,
+    batches: batches ?? { reads: 0, readItems: 0, writes: 0, writeItems: 0 },
     ...(profile ? { cpu_profile: profile } : {}),
   };
 }
@@ -292,6 +307,10 @@ function printLoad(result: LoadMeasurement): void {
   );
   printCpu(result.cpu, result.purchases_per_s, "purchase");
   log(`  The server's event loop was busy ${fixed(100 * result.event_loop_utilization, 0)} % of the time.`);
+  const { reads, readItems, writes, writeItems } = result.batches;
+  log(
+    `  Batches: ${reads} reads carried ${fixed(readItems / reads)} purchases each, ${writes} writes ${fixed(writeItems / writes)}.`,
+  );
   if (result.errors > 0) {
     log(`  ${result.errors} ERRORS; first answers:`);
     for (const sample of result.error_samples) log(`    ${sample}`);
