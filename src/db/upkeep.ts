@@ -9,7 +9,8 @@ import type { Database, Db } from "./database.ts";
  *
  * `upkeep` does what autovacuum would, with its default thresholds: a table is analyzed once
  * 50 rows + 10 % of it changed since the last analyze, and vacuumed (and analyzed) once 50 rows +
- * 20 % of it are dead. The server runs it every minute on PGlite (`startUpkeep`). Only the tables
+ * 20 % of it are dead. The server runs it on PGlite 5 s after start and then every minute
+ * (`startUpkeep`). Only the tables
  * that crossed a threshold are touched, and vacuum skips the pages no change has reached, so a run
  * costs in proportion to what changed.
  */
@@ -18,6 +19,9 @@ const ANALYZE_BASE = 50;
 const ANALYZE_SHARE = 0.1;
 const VACUUM_BASE = 50;
 const VACUUM_SHARE = 0.2;
+
+/** The first run after start; the statistics of what the start wrote are counted by then. */
+const FIRST_RUN_MS = 5_000;
 
 export interface UpkeepResult {
   analyzed: string[];
@@ -60,11 +64,16 @@ export function startUpkeep(
 ): () => Promise<void> {
   if (database.engine !== "pglite") return async () => {};
   let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
+  const tick = () => {
     running = running.then(() => upkeep(database.db)).catch(onError);
-  }, intervalMs);
+  };
+  // A first run soon after start, so a new database (the demo, a restore) gets its statistics early.
+  const first = setTimeout(tick, Math.min(intervalMs, FIRST_RUN_MS));
+  const timer = setInterval(tick, intervalMs);
+  first.unref();
   timer.unref();
   return async () => {
+    clearTimeout(first);
     clearInterval(timer);
     await running;
   };
