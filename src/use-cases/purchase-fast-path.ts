@@ -268,9 +268,10 @@ t as (
 select key from k`;
 
 /** One purchase of a batched write (see `WRITE_SQL`), the stored answer aside. */
-interface WriteInput {
-  member: string | null;
-  version: number | null;
+type WriteInput = PurchaseFields & MemberParts;
+
+/** What every purchase writes: the request and the purchase row. */
+interface PurchaseFields {
   key: string;
   operation: string;
   hash: string;
@@ -282,9 +283,15 @@ interface WriteInput {
   currency: string;
   items: unknown;
   occurred: Date;
+  actor: string;
+}
+
+/** What a member's purchase adds: the guard, and the points, stamps and tier it moves. */
+interface MemberParts {
+  member: string | null;
+  version: number | null;
   points: number;
   stamps: number;
-  actor: string;
   entries: { id: string; points: number; reason: string; rule_id: string | null }[];
   lot: string | null;
   available: Date | null;
@@ -299,6 +306,27 @@ interface WriteInput {
   metric: number;
   tier_reason: string | null;
 }
+
+/** An anonymous purchase moves nothing of a member's. */
+const ANONYMOUS: MemberParts = {
+  member: null,
+  version: null,
+  points: 0,
+  stamps: 0,
+  entries: [],
+  lot: null,
+  available: null,
+  lot_expires: null,
+  stamp_lines: [],
+  cards: [],
+  tier_write: false,
+  tier: null,
+  tier_expires: null,
+  tier_change: null,
+  tier_from: null,
+  metric: 0,
+  tier_reason: null,
+};
 
 /** A purchase to write: its fields, and the answer (JSON text) stored with its key. */
 interface WriteItem {
@@ -495,46 +523,25 @@ export async function attemptPurchase<Result, Dto>(
     location_id: input.location_id ?? null,
     occurred_at: occurredAt,
   };
-  const label = actorLabel(actor);
+  const fields: PurchaseFields = {
+    key: request.key,
+    operation: request.operation,
+    hash: request.hash,
+    now,
+    purchase: purchaseId,
+    external_id: input.external_id,
+    location: input.location_id ?? null,
+    amount: input.amount_minor,
+    currency: input.currency,
+    items: input.items,
+    occurred: occurredAt,
+    actor: actorLabel(actor),
+  };
 
   if (row.member_id === null) {
     const dto = shape.dto({ id: purchaseId, member_id: null, points_earned: 0, stamps_earned: 0 });
     const result = shape.result({ dto, points: [], stamps: [], pointsAvailableAt: null, member: null });
-    const written = await write(ctx, businessId, {
-      json: JSON.stringify(result),
-      input: {
-        member: null,
-        version: null,
-        key: request.key,
-        operation: request.operation,
-        hash: request.hash,
-        now,
-        purchase: purchaseId,
-        external_id: input.external_id,
-        location: input.location_id ?? null,
-        amount: input.amount_minor,
-        currency: input.currency,
-        items: input.items,
-        occurred: occurredAt,
-        points: 0,
-        stamps: 0,
-        actor: label,
-        entries: [],
-        lot: null,
-        available: null,
-        lot_expires: null,
-        stamp_lines: [],
-        cards: [],
-        tier_write: false,
-        tier: null,
-        tier_expires: null,
-        tier_change: null,
-        tier_from: null,
-        metric: 0,
-        tier_reason: null,
-      },
-    });
-    return written ? { kind: "done", result, replayed: false, json: written } : { kind: "retry" };
+    return write(ctx, businessId, result, { ...fields, ...ANONYMOUS });
   }
   // Settling an earlier debt books points against reversal entries: the locked path does that.
   if ((row.account_debt ?? 0) > 0) return { kind: "fallback" };
@@ -654,60 +661,53 @@ export async function attemptPurchase<Result, Dto>(
     },
   });
 
-  const written = await write(ctx, businessId, {
-    json: JSON.stringify(result),
-    input: {
-      member: memberId,
-      version: row.member_version,
-      key: request.key,
-      operation: request.operation,
-      hash: request.hash,
-      now,
-      purchase: purchaseId,
-      external_id: input.external_id,
-      location: input.location_id ?? null,
-      amount: input.amount_minor,
-      currency: input.currency,
-      items: input.items,
-      occurred: occurredAt,
-      points: total,
-      stamps: stampsEarned,
-      actor: label,
-      entries: entries.map((e) => ({ id: e.id, points: e.points, reason: e.reason, rule_id: e.rule_id })),
-      lot: lotId,
-      available: lotId ? availableAt : null,
-      lot_expires: lotExpiry,
-      stamp_lines: stampLines.map((l) => ({
-        id: l.id,
-        card: l.stamp_card_id,
-        stamps: l.stamps,
-        reason: l.reason,
-        rule_id: l.rule_id,
-      })),
-      cards: [...perCard].map(([card, stamps]) => ({ card, stamps })),
-      tier_write: tier.write,
-      tier: tier.state.tier_id,
-      tier_expires: tier.state.expires_at,
-      tier_change: tierChangeId,
-      tier_from: tier.change?.from ?? null,
-      metric,
-      tier_reason: tier.change?.reason ?? null,
-    },
+  return write(ctx, businessId, result, {
+    ...fields,
+    member: memberId,
+    version: row.member_version,
+    points: total,
+    stamps: stampsEarned,
+    entries: entries.map((e) => ({ id: e.id, points: e.points, reason: e.reason, rule_id: e.rule_id })),
+    lot: lotId,
+    available: lotId ? availableAt : null,
+    lot_expires: lotExpiry,
+    stamp_lines: stampLines.map((l) => ({
+      id: l.id,
+      card: l.stamp_card_id,
+      stamps: l.stamps,
+      reason: l.reason,
+      rule_id: l.rule_id,
+    })),
+    cards: [...perCard].map(([card, stamps]) => ({ card, stamps })),
+    tier_write: tier.write,
+    tier: tier.state.tier_id,
+    tier_expires: tier.state.expires_at,
+    tier_change: tierChangeId,
+    tier_from: tier.change?.from ?? null,
+    metric,
+    tier_reason: tier.change?.reason ?? null,
   });
-  return written ? { kind: "done", result, replayed: false, json: written } : { kind: "retry" };
 }
 
 /**
- * Writes one purchase through the batcher: its stored answer if it was written, null if the
- * member changed since the read or a request under the same key got there first.
+ * Writes one purchase through the batcher, with `result` as its stored answer: `done` when it was
+ * written, `retry` when the member changed since the read or a request under the same key got
+ * there first.
  */
-async function write(ctx: AppContext, businessId: string, item: WriteItem): Promise<string | null> {
-  const keys = item.input.member ? [item.input.key, item.input.member] : [item.input.key];
+async function write<Result>(
+  ctx: AppContext,
+  businessId: string,
+  result: Result,
+  input: WriteInput,
+): Promise<Outcome<Result>> {
+  const json = JSON.stringify(result);
+  const keys = input.member ? [input.key, input.member] : [input.key];
   try {
-    return (await batchesFor(ctx.db).write.submit(businessId, item, keys)) ? item.json : null;
+    const written = await batchesFor(ctx.db).write.submit(businessId, { input, json }, keys);
+    return written ? { kind: "done", result, replayed: false, json } : { kind: "retry" };
   } catch (error) {
     // A request under the same key, still running when this one read, committed first.
-    if ((error as { code?: unknown }).code === "23505") return null;
+    if ((error as { code?: unknown }).code === "23505") return { kind: "retry" };
     throw error;
   }
 }
