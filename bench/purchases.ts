@@ -25,6 +25,7 @@ import { type LatencySummary, summarizeLatencies, table } from "./stats.ts";
  * same PostgreSQL. The server, the load generator and PostgreSQL share the machine's cores.
  *
  * Settings (environment): BENCH_SECONDS (measured seconds per run, 20), BENCH_WARMUP_SECONDS (3),
+ * BENCH_HISTORY_SECONDS (5: purchases before the runs, then ANALYZE; see `giveHistory`),
  * BENCH_PACED_SECONDS (10; 0 skips the paced runs), BENCH_CLIENTS (16), BENCH_POOL_SIZE (4),
  * BENCH_MEMBERS (1000), BENCH_ENGINES ("pgbench,postgres,pglite"), BENCH_AUTH ("api_key", or
  * "session" for the owner's session token), BENCH_PROFILE_PURCHASES (200; 0 skips the statement
@@ -54,6 +55,7 @@ const config = {
   seconds: setting("BENCH_SECONDS", 20, 1, 600),
   warmupSeconds: setting("BENCH_WARMUP_SECONDS", 3, 0, 60),
   pacedSeconds: setting("BENCH_PACED_SECONDS", 10, 0, 600),
+  historySeconds: setting("BENCH_HISTORY_SECONDS", 5, 0, 600),
   clients: setting("BENCH_CLIENTS", 16, 1, 256),
   // Twice the machine's cores: on 2 cores, 4 connections beat 16 by 10-15 % (docs/benchmarks.md).
   poolSize: setting("BENCH_POOL_SIZE", 4, 1, 90),
@@ -161,8 +163,10 @@ async function measureLoad(
   const stopProfile = profiling ? await profiling : undefined;
   const rawProfile = stopProfile ? await stopProfile() : undefined;
   // The whole profile, for Chrome's DevTools or speedscope: .tmp/bench-server.cpuprofile.
-  if (rawProfile)
+  if (rawProfile) {
+    mkdirSync(resolve(RESULT_FILE, ".."), { recursive: true });
     writeFileSync(resolve(RESULT_FILE, "../bench-server.cpuprofile"), JSON.stringify(rawProfile));
+  }
   const profile = rawProfile ? summarizeCpuProfile(rawProfile, result.latencies_ms.length) : undefined;
   return {
     ...(run.rate ? { rate_per_s: run.rate } : {}),
@@ -203,8 +207,11 @@ async function benchEngine(
     const cafe = await setUpCafe(setupApi, config.members);
     setupApi.close();
     const setupSeconds = (performance.now() - setupStart) / 1000;
-    log(`  set up the café and ${config.members} members in ${fixed(setupSeconds)} s; running the load…`);
     const token = config.auth === "session" ? cafe.ownerToken : cafe.apiKey;
+    const history = await giveHistory(origin, token, cafe, engine, database);
+    log(
+      `  set up the café and ${config.members} members in ${fixed(setupSeconds)} s, then ${history.purchases} purchases of history and ANALYZE in ${fixed(history.seconds)} s; running the load…`,
+    );
     const common = { engine, ...(pgDatabase ? { pgDatabase } : {}) };
     const flat = await measureLoad(origin, token, cafe, {
       ...common,
@@ -230,6 +237,41 @@ async function benchEngine(
     await app?.close();
     await database.close();
   }
+}
+
+/**
+ * A café that has been trading: purchases flat out for BENCH_HISTORY_SECONDS, then ANALYZE,
+ * as autovacuum (PostgreSQL) or the server's upkeep (PGlite, src/db/upkeep.ts) would have run it
+ * by then. Without it the planner has no statistics for the tables the setup just filled, and the
+ * plans it picks for them are not the ones a database in use runs (docs/benchmarks.md).
+ */
+async function giveHistory(
+  origin: string,
+  token: string,
+  cafe: Cafe,
+  engine: "postgres" | "pglite",
+  database: Database,
+): Promise<{ purchases: number; seconds: number }> {
+  const start = performance.now();
+  let purchases = 0;
+  if (config.historySeconds > 0) {
+    const result = await runLoad(
+      {
+        origin,
+        token,
+        memberIds: cafe.memberIds,
+        clients: config.clients,
+        warmup_ms: 0,
+        duration_ms: config.historySeconds * 1000,
+        run_id: `${engine}-history-${Date.now().toString(36)}`,
+        seed: engine === "postgres" ? 21 : 22,
+      },
+      () => {},
+    );
+    purchases = result.latencies_ms.length + result.warmup_purchases;
+  }
+  await sql`analyze`.execute(database.db);
+  return { purchases, seconds: (performance.now() - start) / 1000 };
 }
 
 async function benchPostgres(): Promise<EngineResult> {

@@ -17,6 +17,11 @@ function currencyFormat(currency: string, locale: string): Intl.NumberFormat {
   return f;
 }
 
+// Formatting costs microseconds too, and the same few amounts (a rule's "per €1.00") come back
+// on every purchase: the texts are remembered per locale, currency and amount, a bounded number.
+const TEXTS_MAX = 10_000;
+const texts = new Map<string, Map<number, string>>();
+
 /** Digits of the minor unit: 2 for EUR (cents), 0 for JPY, 3 for KWD. */
 const digits = new Map<string, number>();
 export function minorDigits(currency: string): number {
@@ -39,7 +44,18 @@ export function minorPerMajor(currency: string): number {
  * @example formatMoney(1250, "EUR", "nl-NL") // "€ 12,50"
  */
 export function formatMoney(amountMinor: number, currency: string, locale = "en"): string {
-  return currencyFormat(currency, locale).format(amountMinor / minorPerMajor(currency));
+  let byAmount = texts.get(currency + locale);
+  if (!byAmount) {
+    byAmount = new Map();
+    texts.set(currency + locale, byAmount);
+  }
+  let text = byAmount.get(amountMinor);
+  if (text === undefined) {
+    text = currencyFormat(currency, locale).format(amountMinor / minorPerMajor(currency));
+    if (byAmount.size >= TEXTS_MAX) byAmount.clear();
+    byAmount.set(amountMinor, text);
+  }
+  return text;
 }
 
 /** Largest amount accepted on a single purchase, in minor units: absurd amounts are refused. */

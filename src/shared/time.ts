@@ -55,8 +55,9 @@ export function zonedPartsByIntl(date: Date, timeZone: string): ZonedParts {
 
 const HOUR_MS = 3_600_000;
 const OFFSETS_MAX = 50_000;
-// A time zone's offset from UTC per UTC hour, for the hours in which it does not change.
-const hourOffsets = new Map<string, number>();
+// Per time zone, its offset from UTC per UTC hour, for the hours in which it does not change
+// (two maps rather than one keyed by a built string, which costs more than the lookup).
+const hourOffsets = new Map<string, Map<number, number>>();
 
 function offsetByIntl(ms: number, timeZone: string): number {
   const p = zonedPartsByIntl(new Date(ms), timeZone);
@@ -74,13 +75,17 @@ function offsetByIntl(ms: number, timeZone: string): number {
 export function zonedParts(date: Date, timeZone: string): ZonedParts {
   const ms = date.getTime();
   const hour = Math.floor(ms / HOUR_MS) * HOUR_MS;
-  const key = `${timeZone}|${hour}`;
-  let offset = hourOffsets.get(key);
+  let offsets = hourOffsets.get(timeZone);
+  if (!offsets) {
+    offsets = new Map();
+    hourOffsets.set(timeZone, offsets);
+  }
+  let offset = offsets.get(hour);
   if (offset === undefined) {
     const first = offsetByIntl(hour, timeZone);
     if (first !== offsetByIntl(hour + HOUR_MS - 1000, timeZone)) return zonedPartsByIntl(date, timeZone);
-    if (hourOffsets.size >= OFFSETS_MAX) hourOffsets.clear();
-    hourOffsets.set(key, first);
+    if (offsets.size >= OFFSETS_MAX) offsets.clear();
+    offsets.set(hour, first);
     offset = first;
   }
   const wall = new Date(Math.floor(ms / 1000) * 1000 + offset);

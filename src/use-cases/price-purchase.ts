@@ -111,7 +111,12 @@ export function pricePurchaseWith(
   for (const o of outcomes) {
     if (o.points > 0 && cfg.enabled) points.push({ points: o.points, reason: o.reason, rule_id: o.rule_id });
     if (o.stamps && snapshot.stampCards.some((c) => c.id === o.stamps?.stamp_card_id)) {
-      stamps.push({ ...o.stamps, reason: o.reason, rule_id: o.rule_id });
+      stamps.push({
+        stamp_card_id: o.stamps.stamp_card_id,
+        stamps: o.stamps.stamps,
+        reason: o.reason,
+        rule_id: o.rule_id,
+      });
     }
   }
   return { points, stamps, total_points: points.reduce((s, l) => s + l.points, 0) };
@@ -147,7 +152,12 @@ export async function priceEvent(
     if (o.points > 0 && snapshot.config.points.enabled)
       points.push({ points: o.points, reason: o.reason, rule_id: o.rule_id });
     if (o.stamps && snapshot.stampCards.some((c) => c.id === o.stamps?.stamp_card_id)) {
-      stamps.push({ ...o.stamps, reason: o.reason, rule_id: o.rule_id });
+      stamps.push({
+        stamp_card_id: o.stamps.stamp_card_id,
+        stamps: o.stamps.stamps,
+        reason: o.reason,
+        rule_id: o.rule_id,
+      });
     }
   }
   return { points, stamps, total_points: points.reduce((s, l) => s + l.points, 0) };

@@ -157,7 +157,10 @@ export async function recordPurchase(
       },
       dto: (row: { id: string; member_id: string | null; points_earned: number; stamps_earned: number }) =>
         purchaseDto({
-          ...row,
+          id: row.id,
+          member_id: row.member_id,
+          points_earned: row.points_earned,
+          stamps_earned: row.stamps_earned,
           business_id: actor.businessId,
           external_id: input.external_id,
           location_id: input.location_id ?? null,
@@ -209,7 +212,9 @@ function purchaseResult(outcome: PurchaseOutcome<PurchaseDto>): PurchaseResult {
       ? {
           id: member.id,
           code: member.code,
-          ...member.summary,
+          points: member.summary.points,
+          stamp_cards: member.summary.stamp_cards,
+          tier: member.summary.tier,
           tier_changed: member.tierChanged,
           rewards_available: member.rewards.map((r) => ({
             id: r.id,
