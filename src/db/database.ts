@@ -13,6 +13,7 @@ import pg from "pg";
 import * as m0001 from "./migrations/0001-initial.ts";
 import * as m0002 from "./migrations/0002-web.ts";
 import * as m0003 from "./migrations/0003-purchase-path.ts";
+import * as m0004 from "./migrations/0004-stored-answers.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import type { DB } from "./schema.ts";
 
@@ -152,6 +153,7 @@ const migrations: Record<string, Migration> = {
   "0001-initial": m0001,
   "0002-web": m0002,
   "0003-purchase-path": m0003,
+  "0004-stored-answers": m0004,
 };
 
 class StaticProvider implements MigrationProvider {

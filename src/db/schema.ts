@@ -75,7 +75,8 @@ export interface IdempotencyKeysTable {
   operation: string;
   request_hash: string;
   status_code: number;
-  response: Json;
+  /** The answer's JSON text, as it was sent. */
+  response: string;
   created_at: Date;
 }
 

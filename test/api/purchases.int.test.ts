@@ -43,6 +43,8 @@ describe("recording purchases", () => {
     expect(again.status).toBe(200);
     expect(again.headers["idempotent-replayed"]).toBe("true");
     expect(again.body).toEqual(first.body);
+    // The stored answer goes out again byte for byte, key order included.
+    expect(again.text).toBe(first.text);
     const changed = await tenant.call("POST", "/v1/purchases", { ...body, amount_minor: 2000 });
     expect(changed.status).toBe(409);
     expect(changed.body.error.code).toBe("idempotency_key_reused");

@@ -9,6 +9,8 @@ import { openTestDatabase } from "./db.ts";
 export interface Response<T = any> {
   status: number;
   body: T;
+  /** The body as sent. */
+  text: string;
   headers: Record<string, string | string[] | number | undefined>;
 }
 
@@ -80,6 +82,7 @@ export async function startTestApp(
     return {
       status: res.statusCode,
       body: text ? safeJson(text) : undefined,
+      text,
       headers: res.headers,
     } as Response<T>;
   }

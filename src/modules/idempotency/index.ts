@@ -6,6 +6,8 @@ export interface StoredResult<T> {
   status: number;
   body: T;
   replayed: boolean;
+  /** On a replay: the answer's JSON as it was first sent, to send again byte for byte. */
+  json?: string;
 }
 
 /**
@@ -71,7 +73,7 @@ export function requestFingerprint(operation: string, request: unknown): string 
 
 /** A request's stored result for replay, or `409 idempotency_key_reused` when the request differs. */
 export function replay<T>(
-  existing: { operation: string; request_hash: string; status_code: number; response: unknown },
+  existing: { operation: string; request_hash: string; status_code: number; response: string },
   key: string,
   operation: string,
   requestHash: string,
@@ -83,7 +85,12 @@ export function replay<T>(
       { key },
     );
   }
-  return { status: existing.status_code, body: existing.response as T, replayed: true };
+  return {
+    status: existing.status_code,
+    body: JSON.parse(existing.response) as T,
+    replayed: true,
+    json: existing.response,
+  };
 }
 
 /**
