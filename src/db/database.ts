@@ -14,6 +14,7 @@ import * as m0001 from "./migrations/0001-initial.ts";
 import * as m0002 from "./migrations/0002-web.ts";
 import * as m0003 from "./migrations/0003-purchase-path.ts";
 import * as m0004 from "./migrations/0004-stored-answers.ts";
+import * as m0005 from "./migrations/0005-lot-credits.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import type { DB } from "./schema.ts";
 
@@ -154,6 +155,7 @@ const migrations: Record<string, Migration> = {
   "0002-web": m0002,
   "0003-purchase-path": m0003,
   "0004-stored-answers": m0004,
+  "0005-lot-credits": m0005,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -35,7 +35,7 @@ import {
  *    itself) computed from that read.
  * 3. One write, a single statement and so a single transaction: it moves the member's version only
  *    if it is still the one read (and no result is stored under the key yet), and every other row
- *    of the purchase — idempotency record, purchase, ledger entries, lot, allocations, account,
+ *    of the purchase — idempotency record, purchase, ledger entries, lot, account,
  *    stamps, tier — is written only if that guard row was.
  *
  * Every transaction that changes what a member holds moves the member's version
@@ -242,10 +242,6 @@ l as (
   select $1::uuid, w.lot, w.member, 'purchase', w.purchase::text, w.points, w.points, w.available,
     w.lot_expires, w.now
   from w where w.points > 0),
-al as (
-  insert into ledger_allocations (business_id, entry_id, lot_id, points, created_at)
-  select $1::uuid, x.id, w.lot, x.points, w.now
-  from w cross join jsonb_to_recordset(w.entries) as x(id uuid, points int)),
 acc as (
   insert into ledger_accounts (business_id, member_id, balance_points, debt_points, lifetime_earned_points,
     lifetime_spent_points, updated_at)

@@ -121,8 +121,11 @@ async function checkInvariants(businessId: string, memberId: string, allowNegati
       coalesce((select debt_points::int from ledger_accounts where business_id = ${businessId} and member_id = ${memberId}), 0) as debt,
       (select coalesce(sum(points_remaining), 0)::int from ledger_lots where business_id = ${businessId} and member_id = ${memberId}) as lots,
       (select count(*)::int from ledger_lots l where business_id = ${businessId} and member_id = ${memberId}
-         and (points_remaining < 0 or points_remaining > points_initial or points_remaining <>
-              (select coalesce(sum(a.points), 0) from ledger_allocations a where a.business_id = l.business_id and a.lot_id = l.id))) as bad_lots,
+         and (points_remaining < 0 or points_remaining > points_initial or points_remaining <> points_initial +
+              (select coalesce(sum(a.points), 0) from ledger_allocations a where a.business_id = l.business_id and a.lot_id = l.id)
+           or points_initial <> (select coalesce(sum(e.points), 0) from ledger_entries e
+              where e.business_id = l.business_id and e.member_id = l.member_id and e.source_type = l.source_type
+                and e.source_id = l.source_id and e.kind in ('earn', 'adjust') and e.points > 0))) as bad_lots,
       (select count(*)::int from stamp_balances b where business_id = ${businessId} and member_id = ${memberId}
          and stamps <> (select coalesce(sum(e.stamps), 0) from stamp_entries e where e.business_id = b.business_id and e.member_id = b.member_id and e.stamp_card_id = b.stamp_card_id)) as bad_stamps`.execute(
     db,

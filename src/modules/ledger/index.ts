@@ -11,11 +11,14 @@ export type { Allocation, OpenLot } from "./lots.ts";
 /**
  * The points ledger. Append-only: every change of a balance is a new entry that says why
  * (`reason`), who (`actor`) and from what (`source_type`/`source_id`). Points live in lots with a
- * release time (pending period) and an expiry; every entry's effect on lots is recorded as
- * allocations, so at all times:
+ * release time (pending period) and an expiry. A lot starts with the points its earning entries
+ * credit (the entries and the lot share their source: one lot per earning source), and every
+ * later movement of its points — spent, reversed, expired, restored, taken to settle a debt — is
+ * recorded as an allocation, so at all times:
  *
  *   sum(entries.points) = account.balance_points = sum(lots.points_remaining) − account.debt_points
- *   lot.points_remaining = sum(allocations to the lot)
+ *   lot.points_remaining = lot.points_initial + sum(allocations to the lot)
+ *   lot.points_initial   = sum(the earning entries of the lot's source)
  *
  * All functions run inside the caller's transaction, after `lockAccount`, which serializes every
  * change of one member's points.
@@ -124,11 +127,11 @@ export async function earn(
   // Earlier debt (a refund of already-spent points) is settled from the new lot right away.
   const settle = Math.min(account.debt_points, total);
   const lotId = newId(now.getTime());
-  const allocations = entries.map((e) => ({ entry_id: e.id, lot_id: lotId, points: e.points }));
-  if (settle > 0) allocations.push(...(await settlementAllocations(tx, account, lotId, settle)));
+  // The lot's initial points are the entries' credit; only a settlement moves them at once.
+  const settlements = settle > 0 ? await settlementAllocations(tx, account, lotId, settle) : [];
   applyDelta(account, { balance: total, debt: -settle, earned: total });
-  // Entries, lot, allocations and the account total go in one statement: one round trip. Foreign
-  // keys are checked at the end of the statement, so the rows may reference each other.
+  // Entries, lot and the account total go in one statement: one round trip. Foreign keys are
+  // checked at the end of the statement, so the rows may reference each other.
   await tx
     .with("e", (db) => db.insertInto("ledger_entries").values(entries))
     .with("l", (db) =>
@@ -145,14 +148,12 @@ export async function earn(
         created_at: now,
       }),
     )
-    .with("a", (db) =>
-      db.insertInto("ledger_allocations").values(mergeAllocations(account.business_id, allocations, now)),
-    )
     .updateTable("ledger_accounts")
     .set(accountValues(account, now))
     .where("business_id", "=", account.business_id)
     .where("member_id", "=", account.member_id)
     .execute();
+  await insertAllocations(tx, account.business_id, settlements, now);
   return entries.map(toPosted);
 }
 
