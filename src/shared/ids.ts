@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomFillSync } from "node:crypto";
+import { hash, randomBytes, randomFillSync } from "node:crypto";
 
 let lastMs = 0;
 let sequence = 0;
@@ -67,7 +67,8 @@ export function randomSecret(): string {
 
 /** SHA-256 in hex: for high-entropy secrets (API keys, tokens) and request fingerprints. */
 export function sha256(value: string): string {
-  return createHash("sha256").update(value).digest("hex");
+  // The one-shot `hash` (Node 20.12+) takes half the time of a `createHash` object.
+  return hash("sha256", value, "hex");
 }
 
 /** A stable fingerprint of a JSON value: object keys sorted, so key order does not matter. */
