@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { type Actor, type AppContext, actorLabel } from "../context.ts";
-import type { Tx } from "../db/database.ts";
+import type { Db, Tx } from "../db/database.ts";
 import type { PurchasesTable } from "../db/schema.ts";
 import { assertLocation } from "../modules/business/index.ts";
 import { onceInTransaction, requestFingerprint } from "../modules/idempotency/index.ts";
@@ -13,6 +13,7 @@ import { invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { isCurrency, MAX_AMOUNT_MINOR } from "../shared/money.ts";
 import { addDays, resolveOccurredAt } from "../shared/time.ts";
+import { Turns } from "../shared/turns.ts";
 import { type MemberSummary, settleMember } from "./member-summary.ts";
 import { type Pricing, pricePurchase } from "./price-purchase.ts";
 import { attemptPurchase, OPTIMISTIC_ATTEMPTS, type PurchaseOutcome } from "./purchase-fast-path.ts";
@@ -138,6 +139,32 @@ export async function recordPurchase(
   actor: Actor,
   input: PurchaseInput,
   options: { lockedOnly?: boolean } = {},
+): Promise<{ result: PurchaseResult; replayed: boolean; json?: string }> {
+  // A member's purchases at this node take turns (src/shared/turns.ts): each reads the state the
+  // one before it wrote, instead of failing its guard and starting over.
+  const member = input.member_id ?? input.member_code?.trim().toUpperCase();
+  if (member === undefined) return recordNow(ctx, actor, input, options);
+  let turns = turnsByDb.get(ctx.db);
+  if (!turns) {
+    turns = new Turns();
+    turnsByDb.set(ctx.db, turns);
+  }
+  const release = await turns.take(`${actor.businessId}/${member}`);
+  try {
+    return await recordNow(ctx, actor, input, options);
+  } finally {
+    release();
+  }
+}
+
+const turnsByDb = new WeakMap<Db, Turns>();
+
+/** Records a purchase: the two-statement path first, the locked path when it cannot settle it. */
+async function recordNow(
+  ctx: AppContext,
+  actor: Actor,
+  input: PurchaseInput,
+  options: { lockedOnly?: boolean },
 ): Promise<{ result: PurchaseResult; replayed: boolean; json?: string }> {
   const now = ctx.clock.now();
   const key = `purchase:${input.external_id}`;

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { purchaseBatchStats } from "../../src/use-cases/purchase-fast-path.ts";
 import { startTestApp, type TestApp } from "../helpers/api.ts";
 
 /**
@@ -40,6 +41,7 @@ describe("concurrent purchases", () => {
     await tenant.call("POST", "/v1/tiers", { name: "Silver", rank: 1, threshold: 0 });
     await tenant.call("POST", "/v1/tiers", { name: "Gold", rank: 2, threshold: 30_000 });
     const member = (await tenant.call("POST", "/v1/members", { marketing_consent: false })).body;
+    const before = purchaseBatchStats();
     const results = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
         tenant.call("POST", "/v1/purchases", {
@@ -51,6 +53,11 @@ describe("concurrent purchases", () => {
       ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(30).fill(201));
+    // One member's purchases at one node take turns: each was read once and written once, none
+    // failed its guard and started over.
+    const after = purchaseBatchStats();
+    expect(after.readItems - before.readItems).toBe(30);
+    expect(after.writeItems - before.writeItems).toBe(30);
     const view = (await tenant.call("GET", `/v1/members/${member.id}/card`)).body;
     expect(view.points.available).toBe(300);
     expect(view.stamp_cards).toEqual([
