@@ -15,6 +15,7 @@ import * as m0002 from "./migrations/0002-web.ts";
 import * as m0003 from "./migrations/0003-purchase-path.ts";
 import * as m0004 from "./migrations/0004-stored-answers.ts";
 import * as m0005 from "./migrations/0005-lot-credits.ts";
+import * as m0006 from "./migrations/0006-pending-until.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import type { DB } from "./schema.ts";
 
@@ -156,6 +157,7 @@ const migrations: Record<string, Migration> = {
   "0003-purchase-path": m0003,
   "0004-stored-answers": m0004,
   "0005-lot-credits": m0005,
+  "0006-pending-until": m0006,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -251,6 +251,8 @@ export interface LedgerAccountsTable {
   debt_points: number;
   lifetime_earned_points: number;
   lifetime_spent_points: number;
+  /** The latest release time of any lot the member was credited (null: none yet). */
+  pending_until: Date | null;
   updated_at: Date;
 }
 

@@ -89,6 +89,7 @@ interface ReadRow {
   lifetime_spent: number | null;
   points_available: number | null;
   points_pending: number | null;
+  /** Each open lot that expires within the "expiring soon" window: its expiry and points. */
   expiring: [string, number][] | null;
   stamps: Record<string, number> | null;
   metric: number | null;
@@ -141,7 +142,7 @@ function readSql(metric: MetricKind): string {
   // Each request is read by its own lateral subquery (\`offset 0\` keeps the planner from merging
   // it into the outer query): the generic plan then looks every member up by index, however few
   // rows the planner believes the members table holds.
-  return `select i.n, r.* from jsonb_to_recordset($2::jsonb) as i(n int, member uuid, code text, key text,
+  return `select i.n, r.* from json_to_recordset($2::json) as i(n int, member uuid, code text, key text,
   location uuid, now timestamptz, soon timestamptz, win_from timestamptz, rules uuid[], since timestamptz[])
 cross join lateral (
 select b.name, b.currency, b.timezone, b.locale, p.version as program_version,
@@ -151,13 +152,9 @@ select b.name, b.currency, b.timezone, b.locale, p.version as program_version,
   (select l.archived_at is not null from locations l where l.business_id = $1 and l.id = i.location) as location_archived,
   m.id as member_id, m.code as member_code, m.tier_id, m.tier_expires_at, m.attributes, m.first_purchase_at,
   m.version as member_version, a.debt_points as account_debt, a.lifetime_earned_points as lifetime_earned,
-  a.lifetime_spent_points as lifetime_spent, lots.available as points_available, lots.pending as points_pending,
-  case when m.id is not null then (
-    select coalesce(json_agg(json_build_array(x.expires_at, x.points) order by x.expires_at), '[]')
-    from (select expires_at, sum(points_remaining)::int as points from ledger_lots
-          where business_id = $1 and member_id = m.id and points_remaining > 0
-            and expires_at > i.now and expires_at <= i.soon
-          group by expires_at) x) end as expiring,
+  a.lifetime_spent_points as lifetime_spent,
+  coalesce(a.balance_points + a.debt_points, 0) - pending.points - soon.expired as points_available,
+  pending.points as points_pending, soon.expiring,
   case when m.id is not null then (
     select coalesce(json_object_agg(stamp_card_id, stamps), '{}')
     from stamp_balances where business_id = $1 and member_id = m.id) end as stamps,
@@ -170,11 +167,17 @@ left join members m on m.business_id = $1
   and m.id = coalesce(i.member, (select id from members where business_id = $1 and code = i.code))
 left join ledger_accounts a on a.business_id = $1 and a.member_id = m.id
 left join lateral (
-  select coalesce(sum(points_remaining) filter (where available_at <= i.now), 0)::bigint as available,
-         coalesce(sum(points_remaining) filter (where available_at > i.now), 0)::bigint as pending
+  select coalesce(sum(points_remaining) filter (where expires_at <= i.now), 0)::bigint as expired,
+         coalesce(json_agg(json_build_array(expires_at, points_remaining)) filter (where expires_at > i.now),
+           '[]') as expiring
   from ledger_lots
-  where business_id = $1 and member_id = m.id and points_remaining > 0
-    and (expires_at is null or expires_at > i.now)) lots on m.id is not null
+  where business_id = $1 and member_id = m.id and points_remaining > 0 and expires_at <= i.soon) soon
+  on m.id is not null
+left join lateral (
+  select coalesce(sum(points_remaining), 0)::bigint as points
+  from ledger_lots
+  where a.pending_until > i.now and business_id = $1 and member_id = m.id and points_remaining > 0
+    and available_at > i.now and (expires_at is null or expires_at > i.now)) pending on m.id is not null
 where b.id = $1
 offset 0) r`;
 }
@@ -199,10 +202,10 @@ const READ_SQL = {
  * the keys written.
  */
 const WRITE_SQL = `with i as materialized (
-  select * from jsonb_to_recordset($2::jsonb) as x(r int, member uuid, version bigint, key text, operation text,
+  select * from json_to_recordset($2::json) as x(r int, member uuid, version bigint, key text, operation text,
     hash text, now timestamptz, purchase uuid, external_id text, location uuid, amount bigint,
-    currency text, items jsonb, occurred timestamptz, points int, stamps int, actor text, entries jsonb,
-    lot uuid, available timestamptz, lot_expires timestamptz, stamp_lines jsonb, cards jsonb,
+    currency text, items jsonb, occurred timestamptz, points int, stamps int, actor text, entries json,
+    lot uuid, available timestamptz, lot_expires timestamptz, stamp_lines json, cards json,
     tier_write boolean, tier uuid, tier_expires timestamptz, tier_change uuid, tier_from uuid, metric bigint,
     tier_reason text)),
 answers as materialized (
@@ -235,7 +238,7 @@ e as (
     rule_id, occurred_at, created_at)
   select $1::uuid, x.id, w.member, 'earn', x.points, x.reason, w.actor, 'purchase', w.purchase::text, x.rule_id,
     w.occurred, w.now
-  from w cross join jsonb_to_recordset(w.entries) as x(id uuid, points int, reason text, rule_id uuid)),
+  from w cross join json_to_recordset(w.entries) as x(id uuid, points int, reason text, rule_id uuid)),
 l as (
   insert into ledger_lots (business_id, id, member_id, source_type, source_id, points_initial, points_remaining,
     available_at, expires_at, created_at)
@@ -244,22 +247,23 @@ l as (
   from w where w.points > 0),
 acc as (
   insert into ledger_accounts (business_id, member_id, balance_points, debt_points, lifetime_earned_points,
-    lifetime_spent_points, updated_at)
-  select $1::uuid, w.member, w.points, 0, w.points, 0, w.now from w where w.points > 0
+    lifetime_spent_points, pending_until, updated_at)
+  select $1::uuid, w.member, w.points, 0, w.points, 0, w.available, w.now from w where w.points > 0
   on conflict (business_id, member_id) do update
     set balance_points = ledger_accounts.balance_points + excluded.balance_points,
         lifetime_earned_points = ledger_accounts.lifetime_earned_points + excluded.lifetime_earned_points,
+        pending_until = greatest(ledger_accounts.pending_until, excluded.pending_until),
         updated_at = excluded.updated_at),
 se as (
   insert into stamp_entries (business_id, id, member_id, stamp_card_id, kind, stamps, reason, actor,
     source_type, source_id, rule_id, occurred_at, created_at)
   select $1::uuid, x.id, w.member, x.card, 'earn', x.stamps, x.reason, w.actor, 'purchase', w.purchase::text,
     x.rule_id, w.occurred, w.now
-  from w cross join jsonb_to_recordset(w.stamp_lines) as x(id uuid, card uuid, stamps int, reason text, rule_id uuid)),
+  from w cross join json_to_recordset(w.stamp_lines) as x(id uuid, card uuid, stamps int, reason text, rule_id uuid)),
 sb as (
   insert into stamp_balances (business_id, member_id, stamp_card_id, stamps, updated_at)
   select $1::uuid, w.member, x.card, x.stamps, w.now
-  from w cross join jsonb_to_recordset(w.cards) as x(card uuid, stamps int)
+  from w cross join json_to_recordset(w.cards) as x(card uuid, stamps int)
   on conflict (business_id, member_id, stamp_card_id) do update
     set stamps = stamp_balances.stamps + excluded.stamps, updated_at = excluded.updated_at),
 t as (
@@ -612,9 +616,11 @@ export async function attemptPurchase<Result, Dto>(
   const soonUntil = addDays(now, cfg.expiring_soon_days);
   let available = row.points_available ?? 0;
   let pending = row.points_pending ?? 0;
-  const expiring = new Map<number, number>(
-    (row.expiring ?? []).map(([at, points]) => [new Date(at).getTime(), points]),
-  );
+  const expiring = new Map<number, number>();
+  for (const [at, points] of row.expiring ?? []) {
+    const time = new Date(at).getTime();
+    expiring.set(time, (expiring.get(time) ?? 0) + points);
+  }
   if (lotId) {
     const lot: OpenLot = {
       id: lotId,

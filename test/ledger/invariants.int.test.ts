@@ -114,6 +114,7 @@ async function checkInvariants(businessId: string, memberId: string, allowNegati
     lots: number;
     bad_lots: number;
     bad_stamps: number;
+    released_late: number;
   }>`
     select
       (select coalesce(sum(points), 0)::int from ledger_entries where business_id = ${businessId} and member_id = ${memberId}) as entries,
@@ -127,7 +128,10 @@ async function checkInvariants(businessId: string, memberId: string, allowNegati
               where e.business_id = l.business_id and e.member_id = l.member_id and e.source_type = l.source_type
                 and e.source_id = l.source_id and e.kind in ('earn', 'adjust') and e.points > 0))) as bad_lots,
       (select count(*)::int from stamp_balances b where business_id = ${businessId} and member_id = ${memberId}
-         and stamps <> (select coalesce(sum(e.stamps), 0) from stamp_entries e where e.business_id = b.business_id and e.member_id = b.member_id and e.stamp_card_id = b.stamp_card_id)) as bad_stamps`.execute(
+         and stamps <> (select coalesce(sum(e.stamps), 0) from stamp_entries e where e.business_id = b.business_id and e.member_id = b.member_id and e.stamp_card_id = b.stamp_card_id)) as bad_stamps,
+      (select count(*)::int from ledger_lots l where business_id = ${businessId} and member_id = ${memberId}
+         and l.available_at > coalesce((select pending_until from ledger_accounts a
+           where a.business_id = l.business_id and a.member_id = l.member_id), '-infinity')) as released_late`.execute(
     db,
   );
   const r = rows[0];
@@ -137,6 +141,8 @@ async function checkInvariants(businessId: string, memberId: string, allowNegati
   expect(r.lots - r.debt).toBe(r.balance);
   expect(r.bad_lots).toBe(0);
   expect(r.bad_stamps).toBe(0);
+  // A purchase reads pending lots only while the account's pending_until lies ahead.
+  expect(r.released_late).toBe(0);
   if (!allowNegative) expect(r.debt).toBe(0);
   expect(r.debt).toBeGreaterThanOrEqual(0);
 }

@@ -19,7 +19,9 @@ export type { Allocation, OpenLot } from "./lots.ts";
  *   sum(entries.points) = account.balance_points = sum(lots.points_remaining) − account.debt_points
  *   lot.points_remaining = lot.points_initial + sum(allocations to the lot)
  *   lot.points_initial   = sum(the earning entries of the lot's source)
+ *   account.pending_until ≥ every lot's available_at (the latest release time credited)
  *
+ * The last one lets a purchase skip reading pending lots while `pending_until` lies in the past.
  * All functions run inside the caller's transaction, after `lockAccount`, which serializes every
  * change of one member's points.
  */
@@ -62,6 +64,7 @@ export async function lockAccount(tx: Tx, businessId: string, memberId: string, 
       debt_points: 0,
       lifetime_earned_points: 0,
       lifetime_spent_points: 0,
+      pending_until: null,
       updated_at: now,
     })
     .onConflict((oc) =>
@@ -130,6 +133,9 @@ export async function earn(
   // The lot's initial points are the entries' credit; only a settlement moves them at once.
   const settlements = settle > 0 ? await settlementAllocations(tx, account, lotId, settle) : [];
   applyDelta(account, { balance: total, debt: -settle, earned: total });
+  if (account.pending_until === null || meta.available_at > account.pending_until) {
+    account.pending_until = meta.available_at;
+  }
   // Entries, lot and the account total go in one statement: one round trip. Foreign keys are
   // checked at the end of the statement, so the rows may reference each other.
   await tx
@@ -356,6 +362,7 @@ function accountValues(account: Account, now: Date) {
     debt_points: account.debt_points,
     lifetime_earned_points: account.lifetime_earned_points,
     lifetime_spent_points: account.lifetime_spent_points,
+    pending_until: account.pending_until,
     updated_at: now,
   };
 }
