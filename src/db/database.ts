@@ -16,6 +16,7 @@ import * as m0003 from "./migrations/0003-purchase-path.ts";
 import * as m0004 from "./migrations/0004-stored-answers.ts";
 import * as m0005 from "./migrations/0005-lot-credits.ts";
 import * as m0006 from "./migrations/0006-pending-until.ts";
+import * as m0007 from "./migrations/0007-metric-totals.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import type { DB } from "./schema.ts";
 
@@ -158,6 +159,7 @@ const migrations: Record<string, Migration> = {
   "0004-stored-answers": m0004,
   "0005-lot-credits": m0005,
   "0006-pending-until": m0006,
+  "0007-metric-totals": m0007,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -115,6 +115,11 @@ export interface MembersTable {
   card_token_hash: string | null;
   /** Moves with every change of what the member holds; guards the two-statement purchase. */
   version: number;
+  /** The tier metric as the member's last purchase left it (migration 0007). */
+  tier_metric_value: number | null;
+  /** The start of the window `tier_metric_value` counts from; null: count it again. */
+  tier_metric_from: Date | null;
+  tier_metric_kind: string | null;
 }
 
 export interface TiersTable {

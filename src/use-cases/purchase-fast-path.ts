@@ -117,6 +117,16 @@ const METRIC_SQL = {
 type MetricKind = keyof typeof METRIC_SQL;
 
 /**
+ * The member's tier metric: the running total on the member row when it counts the same thing
+ * from the same window start (migration 0007), else the window added up.
+ */
+function metricSql(metric: MetricKind): string {
+  if (metric === "none") return METRIC_SQL.none;
+  return `case when m.tier_metric_from = i.win_from and m.tier_metric_kind = '${metric}' then m.tier_metric_value
+    else ${METRIC_SQL[metric]} end`;
+}
+
+/**
  * One request of a batched read: the member by id or code, the idempotency key, the location,
  * now, the "expiring soon" limit, the start of the tier window, and the capped rules with the
  * start of each one's cap period. Times are ISO text (`JSON.stringify` of a `Date` costs ten
@@ -142,7 +152,7 @@ function readSql(metric: MetricKind): string {
   // Each request is read by its own lateral subquery (\`offset 0\` keeps the planner from merging
   // it into the outer query): the generic plan then looks every member up by index, however few
   // rows the planner believes the members table holds.
-  return `select i.n, r.* from json_to_recordset($2::json) as i(n int, member uuid, code text, key text,
+  return `select i.n, r.* from jsonb_to_recordset($2::jsonb) as i(n int, member uuid, code text, key text,
   location uuid, now timestamptz, soon timestamptz, win_from timestamptz, rules uuid[], since timestamptz[])
 cross join lateral (
 select b.name, b.currency, b.timezone, b.locale, p.version as program_version,
@@ -158,7 +168,7 @@ select b.name, b.currency, b.timezone, b.locale, p.version as program_version,
   case when m.id is not null then (
     select coalesce(json_object_agg(stamp_card_id, stamps), '{}')
     from stamp_balances where business_id = $1 and member_id = m.id) end as stamps,
-  case when m.id is not null then ${METRIC_SQL[metric]} end as metric,
+  case when m.id is not null then ${metricSql(metric)} end as metric,
   case when m.id is not null then ${fillText(CAP_USAGE_TEXT, READ_SLOTS)} end as caps,
   case when m.id is not null then ${fillText(REWARD_CANDIDATES_TEXT, READ_SLOTS)} end as rewards
 from businesses b
@@ -202,12 +212,12 @@ const READ_SQL = {
  * the keys written.
  */
 const WRITE_SQL = `with i as materialized (
-  select * from json_to_recordset($2::json) as x(r int, member uuid, version bigint, key text, operation text,
+  select * from jsonb_to_recordset($2::jsonb) as x(r int, member uuid, version bigint, key text, operation text,
     hash text, now timestamptz, purchase uuid, external_id text, location uuid, amount bigint,
-    currency text, items jsonb, occurred timestamptz, points int, stamps int, actor text, entries json,
-    lot uuid, available timestamptz, lot_expires timestamptz, stamp_lines json, cards json,
+    currency text, items jsonb, occurred timestamptz, points int, stamps int, actor text, entries jsonb,
+    lot uuid, available timestamptz, lot_expires timestamptz, stamp_lines jsonb, cards jsonb,
     tier_write boolean, tier uuid, tier_expires timestamptz, tier_change uuid, tier_from uuid, metric bigint,
-    tier_reason text)),
+    tier_reason text, win_from timestamptz, metric_kind text)),
 answers as materialized (
   select t.response, t.r from unnest(string_to_array($4::text, chr(30))) with ordinality as t(response, r)),
 g as (
@@ -216,6 +226,7 @@ g as (
     last_purchase_at = greatest(m.last_purchase_at, i.occurred),
     tier_id = case when i.tier_write then i.tier else m.tier_id end,
     tier_expires_at = case when i.tier_write then i.tier_expires else m.tier_expires_at end,
+    tier_metric_value = i.metric, tier_metric_from = i.win_from, tier_metric_kind = i.metric_kind,
     updated_at = i.now
   from i
   where m.business_id = $1::uuid and m.id = any($3::uuid[]) and m.id = i.member and m.version = i.version
@@ -238,7 +249,7 @@ e as (
     rule_id, occurred_at, created_at)
   select $1::uuid, x.id, w.member, 'earn', x.points, x.reason, w.actor, 'purchase', w.purchase::text, x.rule_id,
     w.occurred, w.now
-  from w cross join json_to_recordset(w.entries) as x(id uuid, points int, reason text, rule_id uuid)),
+  from w cross join jsonb_to_recordset(w.entries) as x(id uuid, points int, reason text, rule_id uuid)),
 l as (
   insert into ledger_lots (business_id, id, member_id, source_type, source_id, points_initial, points_remaining,
     available_at, expires_at, created_at)
@@ -259,11 +270,11 @@ se as (
     source_type, source_id, rule_id, occurred_at, created_at)
   select $1::uuid, x.id, w.member, x.card, 'earn', x.stamps, x.reason, w.actor, 'purchase', w.purchase::text,
     x.rule_id, w.occurred, w.now
-  from w cross join json_to_recordset(w.stamp_lines) as x(id uuid, card uuid, stamps int, reason text, rule_id uuid)),
+  from w cross join jsonb_to_recordset(w.stamp_lines) as x(id uuid, card uuid, stamps int, reason text, rule_id uuid)),
 sb as (
   insert into stamp_balances (business_id, member_id, stamp_card_id, stamps, updated_at)
   select $1::uuid, w.member, x.card, x.stamps, w.now
-  from w cross join json_to_recordset(w.cards) as x(card uuid, stamps int)
+  from w cross join jsonb_to_recordset(w.cards) as x(card uuid, stamps int)
   on conflict (business_id, member_id, stamp_card_id) do update
     set stamps = stamp_balances.stamps + excluded.stamps, updated_at = excluded.updated_at),
 t as (
@@ -307,6 +318,9 @@ interface MemberParts {
   tier_from: string | null;
   metric: number;
   tier_reason: string | null;
+  /** The tier window's start and what the metric counts (null without tiers): the running total. */
+  win_from: string | null;
+  metric_kind: MetricKind | null;
 }
 
 /** An anonymous purchase moves nothing of a member's. */
@@ -328,6 +342,8 @@ const ANONYMOUS: MemberParts = {
   tier_from: null,
   metric: 0,
   tier_reason: null,
+  win_from: null,
+  metric_kind: null,
 };
 
 const ANONYMOUS_JSON = JSON.stringify(ANONYMOUS);
@@ -498,8 +514,10 @@ export async function attemptPurchase<Result, Dto>(
   const nowText = now.toISOString();
   let row: ReadRow | undefined;
   let windowFrom = now;
+  let metricKind: MetricKind = "none";
   for (let read = 0; ; read++) {
     const metric = snapshot.tiers.length > 0 && hasMember ? snapshot.config.tiers.metric : "none";
+    metricKind = metric;
     windowFrom = windowStart(snapshot.config.tiers.period, now, snapshot.timeZone);
     const caps = capWindows(snapshot, hasMember ? purchaseRules(snapshot) : [], occurredAt);
     row = await batchesFor(ctx.db).read.submit(`${businessId} ${metric}`, {
@@ -714,6 +732,8 @@ export async function attemptPurchase<Result, Dto>(
     tier_from: tier.change?.from ?? null,
     metric,
     tier_reason: tier.change?.reason ?? null,
+    win_from: metricKind === "none" ? null : windowFrom.toISOString(),
+    metric_kind: metricKind === "none" ? null : metricKind,
   };
   return write(ctx, businessId, result, fields, memberId, JSON.stringify(parts));
 }

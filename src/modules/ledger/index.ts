@@ -81,7 +81,7 @@ export async function lockAccount(tx: Tx, businessId: string, memberId: string, 
 async function lockMember(tx: Tx, businessId: string, memberId: string): Promise<void> {
   await tx
     .updateTable("members")
-    .set((eb) => ({ version: eb("version", "+", 1) }))
+    .set((eb) => ({ version: eb("version", "+", 1), tier_metric_from: null }))
     .where("business_id", "=", businessId)
     .where("id", "=", memberId)
     .execute();

@@ -124,6 +124,9 @@ export async function createMemberTx(
       updated_at: now,
       card_token_hash: null,
       version: 0,
+      tier_metric_value: null,
+      tier_metric_from: null,
+      tier_metric_kind: null,
     };
     // Only a code collision is skipped here (and retried with a new code); a taken email, phone
     // or external id still raises its unique violation.
@@ -199,7 +202,8 @@ export async function updateMember(
  * The member row, locked until the transaction ends: the per-member lock that serializes
  * everything touching one member's balance. It also moves the member's `version`, which tells a
  * purchase recorded without a lock (src/use-cases/purchase-fast-path.ts) that what it read may
- * have changed. 404 `member_not_found` when absent.
+ * have changed, and clears the member's running tier metric (migration 0007), which only a
+ * purchase on that path keeps. 404 `member_not_found` when absent.
  *
  * @example const member = await getMemberForUpdate(tx, actor.businessId, memberId)
  */
@@ -210,7 +214,7 @@ export async function getMemberForUpdate(
 ): Promise<MembersTable> {
   const row = await tx
     .updateTable("members")
-    .set((eb) => ({ version: eb("version", "+", 1) }))
+    .set((eb) => ({ version: eb("version", "+", 1), tier_metric_from: null }))
     .where("business_id", "=", businessId)
     .where("id", "=", memberId)
     .returningAll()
