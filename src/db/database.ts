@@ -17,6 +17,7 @@ import * as m0004 from "./migrations/0004-stored-answers.ts";
 import * as m0005 from "./migrations/0005-lot-credits.ts";
 import * as m0006 from "./migrations/0006-pending-until.ts";
 import * as m0007 from "./migrations/0007-metric-totals.ts";
+import * as m0008 from "./migrations/0008-unused-indexes.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import type { DB } from "./schema.ts";
 
@@ -160,6 +161,7 @@ const migrations: Record<string, Migration> = {
   "0005-lot-credits": m0005,
   "0006-pending-until": m0006,
   "0007-metric-totals": m0007,
+  "0008-unused-indexes": m0008,
 };
 
 class StaticProvider implements MigrationProvider {
