@@ -57,6 +57,8 @@ export async function runPgbench(options: PgbenchOptions): Promise<PgbenchResult
   await onServer(options.serverUrl, `create database ${options.database}`);
   try {
     await run(pgbench, ["-i", "-q", "-s", String(options.scale), options.database], { env });
+    // Like every measured run of the bench, from a fresh checkpoint (see `fromCheckpoint`).
+    await onServer(options.serverUrl, "checkpoint");
     const args = [
       "-c",
       String(options.clients),

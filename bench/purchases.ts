@@ -213,6 +213,7 @@ async function benchEngine(
       `  set up the café and ${config.members} members in ${fixed(setupSeconds)} s, then ${history.purchases} purchases of history and ANALYZE in ${fixed(history.seconds)} s; running the load…`,
     );
     const common = { engine, ...(pgDatabase ? { pgDatabase } : {}) };
+    await fromCheckpoint(engine, database);
     const flat = await measureLoad(origin, token, cafe, {
       ...common,
       seconds: config.seconds,
@@ -223,6 +224,7 @@ async function benchEngine(
     if (config.pacedSeconds > 0 && flat.purchases_per_s > 0) {
       const rate = Math.max(1, Math.round(flat.purchases_per_s * PACED_SHARE));
       log(`  paced at ${rate} purchases/s (${PACED_SHARE * 100} % of that), ${config.pacedSeconds} s…`);
+      await fromCheckpoint(engine, database);
       paced = await measureLoad(origin, token, cafe, {
         ...common,
         seconds: config.pacedSeconds,
@@ -237,6 +239,17 @@ async function benchEngine(
     await app?.close();
     await database.close();
   }
+}
+
+/**
+ * Starts a measured run on the PostgreSQL server from a fresh checkpoint, as pgbench's run does
+ * too. A purchase writes about 6 kB of WAL, so with the server's default `max_wal_size` a
+ * checkpoint starts every minute or so of load; after one, the first change of every page writes
+ * the whole page to the WAL. Where a checkpoint fell decided a run's result by up to a third
+ * (docs/benchmarks.md). PGlite has no such WAL traffic to time.
+ */
+async function fromCheckpoint(engine: "postgres" | "pglite", database: Database): Promise<void> {
+  if (engine === "postgres") await sql`checkpoint`.execute(database.db);
 }
 
 /**
