@@ -22,7 +22,7 @@ import { type LatencySummary, summarizeLatencies, table } from "./stats.ts";
 /**
  * `npm run bench`: how many purchases per second the real server records, and how fast, on a
  * PostgreSQL server and on embedded PGlite, next to the machine's pgbench TPC-B baseline on the
- * same PostgreSQL. The server, the load generator and PostgreSQL share the machine's cores.
+ * same PostgreSQL, run before and after the purchases on PostgreSQL (the ratio takes the mean). The server, the load generator and PostgreSQL share the machine's cores.
  *
  * Settings (environment): BENCH_SECONDS (measured seconds per run, 20), BENCH_WARMUP_SECONDS (3),
  * BENCH_HISTORY_SECONDS (5: purchases before the runs, then ANALYZE; see `giveHistory`),
@@ -446,12 +446,16 @@ async function main(): Promise<void> {
   );
   log();
 
-  let pgbench: PgbenchResult | undefined;
-  let pgbenchCpu: CpuUsage | undefined;
-  if (config.engines.has("pgbench")) {
+  // The baseline runs before the purchases on PostgreSQL and again after them: this machine's speed
+  // moves from minute to minute, and the ratio takes the mean of the two.
+  const baselines: { tps: PgbenchResult; cpu: CpuUsage | undefined }[] = [];
+  const runBaseline = async (when: string) => {
     const monitor = new CpuMonitor({}, PGBENCH_DATABASE, cores);
-    log(`pgbench TPC-B (scale 10, ${config.clients} clients, 2 threads, ${config.seconds} s, prepared)…`);
-    pgbench = await runPgbench({
+    let cpu: CpuUsage | undefined;
+    log(
+      `pgbench TPC-B ${when} (scale 10, ${config.clients} clients, 2 threads, ${config.seconds} s, prepared)…`,
+    );
+    const tps = await runPgbench({
       serverUrl: config.serverUrl,
       binDir: config.pgBinDir,
       database: PGBENCH_DATABASE,
@@ -463,21 +467,32 @@ async function main(): Promise<void> {
         if (edge === "start") {
           if (pid) monitor.name("pgbench", pid);
           monitor.start();
-        } else pgbenchCpu = monitor.stop();
+        } else cpu = monitor.stop();
       },
     });
-    log(`  ${fixed(pgbench.tps)} tps, latency average ${fixed(pgbench.latency_avg_ms, 2)} ms`);
-    if (pgbenchCpu) printCpu(pgbenchCpu, pgbench.tps, "TPC-B transaction");
-  }
+    log(`  ${fixed(tps.tps)} tps, latency average ${fixed(tps.latency_avg_ms, 2)} ms`);
+    if (cpu) printCpu(cpu, tps.tps, "TPC-B transaction");
+    baselines.push({ tps, cpu });
+  };
+  if (config.engines.has("pgbench"))
+    await runBaseline(config.engines.has("postgres") ? "before the purchases" : "");
   const results: EngineResult[] = [];
   if (config.engines.has("postgres")) {
     log(`Purchases on PostgreSQL (database ${PG_DATABASE})…`);
     results.push(await benchPostgres());
+    if (config.engines.has("pgbench")) await runBaseline("after the purchases");
   }
   if (config.engines.has("pglite")) {
     log("Purchases on PGlite (embedded, one connection, in a temporary directory)…");
     results.push(await benchPglite());
   }
+  const pgbench =
+    baselines.length > 0
+      ? {
+          tps: baselines.reduce((s, b) => s + b.tps.tps, 0) / baselines.length,
+          runs: baselines.map((b) => b.tps.tps),
+        }
+      : undefined;
 
   const postgres = results.find((r) => r.engine === "postgres");
   const pglite = results.find((r) => r.engine === "pglite");
@@ -498,7 +513,10 @@ async function main(): Promise<void> {
 
   log();
   const rows: string[][] = [];
-  if (pgbench) rows.push(["pgbench TPC-B (PostgreSQL)", fixed(pgbench.tps), "–", "–", "–", "–", "0"]);
+  for (const [i, b] of baselines.entries()) {
+    const when = baselines.length > 1 ? (i === 0 ? ", before" : ", after") : "";
+    rows.push([`pgbench TPC-B (PostgreSQL)${when}`, fixed(b.tps.tps), "–", "–", "–", "–", "0"]);
+  }
   const engineName = (r: EngineResult) => (r.engine === "postgres" ? "PostgreSQL" : "PGlite");
   const row = (label: string, m: LoadMeasurement) => [
     label,
@@ -516,7 +534,13 @@ async function main(): Promise<void> {
   }
   log(table(["run", "per second", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"], rows));
   log();
-  if (pgbench) log(`pgbench TPC-B: ${fixed(pgbench.tps)} tps`);
+  if (pgbench) {
+    const each =
+      pgbench.runs.length > 1
+        ? ` (mean of ${pgbench.runs.map((t) => fixed(t)).join(" before and ")} after)`
+        : "";
+    log(`pgbench TPC-B: ${fixed(pgbench.tps)} tps${each}`);
+  }
   for (const r of [postgres, pglite]) {
     if (!r) continue;
     log(
@@ -562,7 +586,9 @@ async function main(): Promise<void> {
         },
         code,
         settings: { ...config, engines: [...config.engines] },
-        pgbench: pgbench ? { ...pgbench, cpu: pgbenchCpu } : undefined,
+        pgbench: pgbench
+          ? { tps: pgbench.tps, runs: baselines.map((b) => ({ ...b.tps, cpu: b.cpu })) }
+          : undefined,
         results,
         ratio_to_pgbench: ratio,
         targets: {
