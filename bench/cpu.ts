@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { Worker } from "node:worker_threads";
 
 /**
  * Where the machine's cores went during a run, read from /proc (Linux): the bench's own processes,
@@ -13,6 +14,18 @@ const OTHER = "other: ";
 const PG_BACKGROUND =
   /^postgres: \S+: (checkpointer|background writer|walwriter|autovacuum launcher|logical replication launcher|archiver|stats collector)/;
 
+/** A process the sampler saw (`cpu-sampler.mjs`): its ticks at the first and the last sample. */
+export interface SampledProcess {
+  pid: string;
+  command: string;
+  /** The command line, read once, for PostgreSQL's processes only (it names the database). */
+  cmdline: string;
+  first: number;
+  last: number;
+  /** False when the process was already running at the first sample. */
+  born_during: boolean;
+}
+
 /** Busy share of each part, in % of one core (the machine has `cores` × 100 %). */
 export interface CpuUsage {
   cores: number;
@@ -20,37 +33,6 @@ export interface CpuUsage {
   parts: Record<string, number>;
   /** The busiest other programs, by command name. */
   others: { command: string; pct: number }[];
-}
-
-interface Seen {
-  group: string;
-  first: number;
-  last: number;
-  /** False when the process was already running at the first sample. */
-  born_during: boolean;
-}
-
-function readStat(pid: string): { command: string; ticks: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const close = stat.lastIndexOf(")");
-    const fields = stat.slice(close + 2).split(" ");
-    // utime and stime are fields 14 and 15 of stat; after the command they are the 12th and 13th.
-    return {
-      command: stat.slice(stat.indexOf("(") + 1, close),
-      ticks: Number(fields[11]) + Number(fields[12]),
-    };
-  } catch {
-    return null;
-  }
-}
-
-function cmdline(pid: string): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
-  } catch {
-    return "";
-  }
 }
 
 function machineTicks(): { busy: number; total: number } {
@@ -80,14 +62,16 @@ export function selfAndAncestors(): number[] {
  * that exits is missed. `named` pids get their own line; PostgreSQL backends whose command line
  * names `database` are "postgres backends".
  *
- * @example const cpu = new CpuMonitor({ server: process.pid }, "regulars_bench", 2); cpu.start(); …; cpu.stop()
+ * The sampling runs in a worker thread (`cpu-sampler.mjs`): reading /proc for every process on the
+ * machine takes milliseconds, and on the server's event loop (the bench runs the server in its own
+ * process) each sample held up every purchase in flight, which showed as the p99 latency.
+ *
+ * @example const cpu = new CpuMonitor({ server: process.pid }, "regulars_bench", 2); cpu.start(); …; await cpu.stop()
  */
 export class CpuMonitor {
-  private readonly seen = new Map<string, Seen>();
-  private timer: NodeJS.Timeout | undefined;
+  private worker: Worker | undefined;
   private startedAt = 0;
   private startMachine = { busy: 0, total: 0 };
-  private first = true;
 
   constructor(
     private readonly named: Record<string, number | readonly number[] | undefined>,
@@ -98,9 +82,10 @@ export class CpuMonitor {
   start(): void {
     this.startedAt = performance.now();
     this.startMachine = machineTicks();
-    this.sample();
-    this.first = false;
-    this.timer = setInterval(() => this.sample(), SAMPLE_EVERY_MS).unref();
+    this.worker = new Worker(new URL("./cpu-sampler.mjs", import.meta.url), {
+      workerData: { everyMs: SAMPLE_EVERY_MS },
+    });
+    this.worker.unref();
   }
 
   /** Adds a process to watch by name (e.g. a child started after `start`). */
@@ -108,16 +93,23 @@ export class CpuMonitor {
     this.named[name] = pid;
   }
 
-  stop(): CpuUsage {
-    clearInterval(this.timer);
-    this.sample();
+  async stop(): Promise<CpuUsage> {
+    const worker = this.worker;
+    if (!worker) throw new Error("the CPU monitor was not started");
     const seconds = (performance.now() - this.startedAt) / 1000;
     const end = machineTicks();
+    const seen = await new Promise<SampledProcess[]>((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+      worker.postMessage("stop");
+    });
+    await worker.terminate();
     const pct = (ticks: number) => (100 * ticks) / TICKS_PER_SECOND / seconds;
     const groups = new Map<string, number>();
-    for (const s of this.seen.values()) {
+    for (const s of seen) {
+      const group = this.group(s);
       const ticks = s.born_during ? s.last : s.last - s.first;
-      groups.set(s.group, (groups.get(s.group) ?? 0) + Math.max(0, ticks));
+      groups.set(group, (groups.get(group) ?? 0) + Math.max(0, ticks));
     }
     const parts: Record<string, number> = {};
     const others: { command: string; pct: number }[] = [];
@@ -139,32 +131,13 @@ export class CpuMonitor {
     };
   }
 
-  private group(pid: string, command: string): string {
+  private group({ pid, command, cmdline }: SampledProcess): string {
     for (const [name, named] of Object.entries(this.named)) {
       if ([named ?? []].flat().some((p) => String(p) === pid)) return name;
     }
     if (!command.startsWith("postgres")) return `${OTHER}${command}`;
-    const cmd = cmdline(pid);
-    if (this.database && cmd.includes(` ${this.database} `)) return "postgres backends";
-    if (PG_BACKGROUND.test(cmd) || !cmd.startsWith("postgres:")) return "postgres background";
+    if (this.database && cmdline.includes(` ${this.database} `)) return "postgres backends";
+    if (PG_BACKGROUND.test(cmdline) || !cmdline.startsWith("postgres:")) return "postgres background";
     return "other databases";
-  }
-
-  private sample(): void {
-    for (const pid of readdirSync("/proc")) {
-      if (!/^\d+$/.test(pid)) continue;
-      const stat = readStat(pid);
-      if (!stat) continue;
-      const known = this.seen.get(pid);
-      if (known) known.last = stat.ticks;
-      else {
-        this.seen.set(pid, {
-          group: this.group(pid, stat.command),
-          first: stat.ticks,
-          last: stat.ticks,
-          born_during: !this.first,
-        });
-      }
-    }
   }
 }

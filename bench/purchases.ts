@@ -122,6 +122,7 @@ async function measureLoad(
 ): Promise<LoadMeasurement> {
   const monitor = new CpuMonitor({ server: process.pid }, run.pgDatabase, cores);
   let cpu: CpuUsage | undefined;
+  let cpuStopped: Promise<CpuUsage> | undefined;
   let eluStart: EventLoopUtilization | undefined;
   let batchesStart: PurchaseBatchStats | undefined;
   let batches: PurchaseBatchStats | undefined;
@@ -147,7 +148,7 @@ async function measureLoad(
         batchesStart = purchaseBatchStats();
         if (run.profile) profiling = startCpuProfile();
       } else {
-        cpu = monitor.stop();
+        cpuStopped = monitor.stop();
         elu = performance.eventLoopUtilization(eluStart).utilization;
         const end = purchaseBatchStats();
         const start = batchesStart ?? end;
@@ -160,6 +161,7 @@ async function measureLoad(
       }
     },
   );
+  if (cpuStopped) cpu = await cpuStopped;
   const stopProfile = profiling ? await profiling : undefined;
   const rawProfile = stopProfile ? await stopProfile() : undefined;
   // The whole profile, for Chrome's DevTools or speedscope: .tmp/bench-server.cpuprofile.
@@ -433,7 +435,7 @@ async function main(): Promise<void> {
   const quiet = new CpuMonitor({ bench: selfAndAncestors() }, undefined, cores);
   quiet.start();
   await new Promise((done) => setTimeout(done, 1500));
-  const before = quiet.stop();
+  const before = await quiet.stop();
   const othersBefore = before.machine_busy_pct - (before.parts.bench ?? 0);
   if (othersBefore > 10) {
     const who = before.others.map((o) => `${o.command} ${fixed(o.pct, 0)} %`).join(", ");
@@ -452,6 +454,7 @@ async function main(): Promise<void> {
   const runBaseline = async (when: string) => {
     const monitor = new CpuMonitor({}, PGBENCH_DATABASE, cores);
     let cpu: CpuUsage | undefined;
+    let cpuStopped: Promise<CpuUsage> | undefined;
     log(
       `pgbench TPC-B ${when} (scale 10, ${config.clients} clients, 2 threads, ${config.seconds} s, prepared)…`,
     );
@@ -467,9 +470,10 @@ async function main(): Promise<void> {
         if (edge === "start") {
           if (pid) monitor.name("pgbench", pid);
           monitor.start();
-        } else cpu = monitor.stop();
+        } else cpuStopped = monitor.stop();
       },
     });
+    if (cpuStopped) cpu = await cpuStopped;
     log(`  ${fixed(tps.tps)} tps, latency average ${fixed(tps.latency_avg_ms, 2)} ms`);
     if (cpu) printCpu(cpu, tps.tps, "TPC-B transaction");
     baselines.push({ tps, cpu });

@@ -182,32 +182,40 @@ async function writeBatch(rows: Latest[]): Promise<unknown[]> {
   }
   return [businessId, `[${parts.join(",")}]`, rows.map((r) => r.member_id), answers.join("\u001e")];
 }
-const batchSize = 8;
-const writes: Latest[][] = [];
-for (let i = 0; i + batchSize <= latest.rows.length; i += batchSize)
-  writes.push(latest.rows.slice(i, i + batchSize));
-if (writes.length === 0) throw new Error("Too few purchases in regulars_bench to make a write batch.");
 const rolledBack = async (parameters: unknown[]) => {
   await client.query("begin");
   const result = await client.query({ name: "write", text: FAST_PATH_SQL.write, values: parameters });
   await client.query("rollback");
   return result.rows.length;
 };
-// Each round gets new keys and ids: a rolled-back insert leaves its index entries behind, and
-// inserting the same ones again would measure the unique checks stepping over them.
-let used = 0;
-let written = 0;
-const writeRounds = rounds * 10;
-for (let round = 0; round < writeRounds; round++) {
-  const parameters = [];
-  for (const rows of writes) parameters.push(await writeBatch(rows));
-  const before = backendCpuMs();
-  for (const p of parameters) written += await rolledBack(p);
-  used += backendCpuMs() - before;
+console.log("The purchase's write (rolled back, no commit; backend CPU per purchase):");
+const writePerSize = new Map<number, number>();
+for (const batchSize of [1, 8, 16]) {
+  const writes: Latest[][] = [];
+  for (let i = 0; i + batchSize <= latest.rows.length; i += batchSize)
+    writes.push(latest.rows.slice(i, i + batchSize));
+  if (writes.length === 0) throw new Error("Too few purchases in regulars_bench to make a write batch.");
+  // Each round gets new keys and ids: a rolled-back insert leaves its index entries behind, and
+  // inserting the same ones again would measure the unique checks stepping over them.
+  let used = 0;
+  let written = 0;
+  const writeRounds = Math.ceil((rounds * 80) / (writes.length * batchSize));
+  for (let round = 0; round < writeRounds; round++) {
+    const parameters = [];
+    for (const rows of writes) parameters.push(await writeBatch(rows));
+    const before = backendCpuMs();
+    for (const p of parameters) written += await rolledBack(p);
+    used += backendCpuMs() - before;
+  }
+  if (written !== writeRounds * writes.length * batchSize) {
+    throw new Error(`The write wrote ${written} purchases of ${writeRounds * writes.length * batchSize}.`);
+  }
+  const us = (used / written) * 1000;
+  writePerSize.set(batchSize, us);
+  console.log(`  batches of ${String(batchSize).padStart(2)}: ${us.toFixed(0)} µs per purchase`);
 }
-if (written !== writeRounds * writes.length * batchSize) {
-  throw new Error(`The write wrote ${written} purchases of ${writeRounds * writes.length * batchSize}.`);
-}
-console.log("The purchase's write (batches of 8, rolled back, no commit):");
-console.log(`  ${((used / written) * 1000).toFixed(0)} µs of backend CPU per purchase`);
+const writePerPurchase = ((writePerSize.get(16) ?? 0) * 16 - (writePerSize.get(1) ?? 0)) / 15;
+console.log(
+  `  about ${((writePerSize.get(1) ?? 0) - writePerPurchase).toFixed(0)} µs per statement and ${writePerPurchase.toFixed(0)} µs per purchase`,
+);
 await client.end();
