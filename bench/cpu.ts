@@ -10,6 +10,9 @@ import { Worker } from "node:worker_threads";
 
 const TICKS_PER_SECOND = 100; // USER_HZ; 100 on every Linux the bench targets.
 const SAMPLE_EVERY_MS = 500;
+/** The pause probe's timer, and the lateness it counts as a pause. */
+const PROBE_EVERY_MS = 5;
+const PAUSE_MS = 10;
 const OTHER = "other: ";
 const PG_BACKGROUND =
   /^postgres: \S+: (checkpointer|background writer|walwriter|autovacuum launcher|logical replication launcher|archiver|stats collector)/;
@@ -33,6 +36,11 @@ export interface CpuUsage {
   parts: Record<string, number>;
   /** The busiest other programs, by command name. */
   others: { command: string; pct: number }[];
+  /**
+   * Times the bench's process was held up for more than `PAUSE_MS` (`pause-probe.mjs`): how
+   * many, the longest, and all of them together, in ms.
+   */
+  pauses: { count: number; max_ms: number; total_ms: number };
 }
 
 function machineTicks(): { busy: number; total: number } {
@@ -62,6 +70,8 @@ export function selfAndAncestors(): number[] {
  * that exits is missed. `named` pids get their own line; PostgreSQL backends whose command line
  * names `database` are "postgres backends".
  *
+ * A second worker thread probes for pauses of the whole process (`pause-probe.mjs`).
+ *
  * The sampling runs in a worker thread (`cpu-sampler.mjs`): reading /proc for every process on the
  * machine takes milliseconds, and on the server's event loop (the bench runs the server in its own
  * process) each sample held up every purchase in flight, which showed as the p99 latency.
@@ -70,6 +80,7 @@ export function selfAndAncestors(): number[] {
  */
 export class CpuMonitor {
   private worker: Worker | undefined;
+  private probe: Worker | undefined;
   private startedAt = 0;
   private startMachine = { busy: 0, total: 0 };
 
@@ -86,6 +97,10 @@ export class CpuMonitor {
       workerData: { everyMs: SAMPLE_EVERY_MS },
     });
     this.worker.unref();
+    this.probe = new Worker(new URL("./pause-probe.mjs", import.meta.url), {
+      workerData: { everyMs: PROBE_EVERY_MS, lateMs: PAUSE_MS },
+    });
+    this.probe.unref();
   }
 
   /** Adds a process to watch by name (e.g. a child started after `start`). */
@@ -98,12 +113,18 @@ export class CpuMonitor {
     if (!worker) throw new Error("the CPU monitor was not started");
     const seconds = (performance.now() - this.startedAt) / 1000;
     const end = machineTicks();
-    const seen = await new Promise<SampledProcess[]>((resolve, reject) => {
-      worker.once("message", resolve);
-      worker.once("error", reject);
-      worker.postMessage("stop");
-    });
-    await worker.terminate();
+    const ask = <T>(w: Worker) =>
+      new Promise<T>((resolve, reject) => {
+        w.once("message", resolve);
+        w.once("error", reject);
+        w.postMessage("stop");
+      });
+    const probe = this.probe;
+    const [seen, late] = await Promise.all([
+      ask<SampledProcess[]>(worker),
+      probe ? ask<number[]>(probe) : Promise.resolve([]),
+    ]);
+    await Promise.all([worker.terminate(), probe?.terminate()]);
     const pct = (ticks: number) => (100 * ticks) / TICKS_PER_SECOND / seconds;
     const groups = new Map<string, number>();
     for (const s of seen) {
@@ -128,6 +149,11 @@ export class CpuMonitor {
       machine_busy_pct: busyShare * this.cores * 100,
       parts,
       others: others.filter((o) => o.pct >= 1).slice(0, 4),
+      pauses: {
+        count: late.length,
+        max_ms: late.reduce((m, v) => Math.max(m, v), 0),
+        total_ms: late.reduce((sum, v) => sum + v, 0),
+      },
     };
   }
 

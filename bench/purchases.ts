@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Profiler } from "node:inspector";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -9,7 +9,11 @@ import { createContext } from "../src/context.ts";
 import { type Database, migrateToLatest, openDatabase } from "../src/db/database.ts";
 import { buildApp } from "../src/http/app.ts";
 import { systemClock } from "../src/shared/clock.ts";
-import { type PurchaseBatchStats, purchaseBatchStats } from "../src/use-cases/purchase-fast-path.ts";
+import {
+  type PurchaseBatchStats,
+  purchaseBatchStats,
+  SLOW_STATEMENT_MS,
+} from "../src/use-cases/purchase-fast-path.ts";
 import { type Cafe, setUpCafe } from "./cafe.ts";
 import { CpuMonitor, type CpuUsage, selfAndAncestors } from "./cpu.ts";
 import { type CpuProfileSummary, startCpuProfile, summarizeCpuProfile } from "./cpu-profile.ts";
@@ -155,8 +159,10 @@ async function measureLoad(
         batches = {
           reads: end.reads - start.reads,
           readItems: end.readItems - start.readItems,
+          slowReads: end.slowReads - start.slowReads,
           writes: end.writes - start.writes,
           writeItems: end.writeItems - start.writeItems,
+          slowWrites: end.slowWrites - start.slowWrites,
         };
       }
     },
@@ -178,9 +184,15 @@ async function measureLoad(
     latency: summarizeLatencies(result.latencies_ms),
     errors: result.errors,
     error_samples: result.error_samples,
-    cpu: cpu ?? { cores, machine_busy_pct: Number.NaN, parts: {}, others: [] },
+    cpu: cpu ?? {
+      cores,
+      machine_busy_pct: Number.NaN,
+      parts: {},
+      others: [],
+      pauses: { count: 0, max_ms: 0, total_ms: 0 },
+    },
     event_loop_utilization: elu,
-    batches: batches ?? { reads: 0, readItems: 0, writes: 0, writeItems: 0 },
+    batches: batches ?? { reads: 0, readItems: 0, slowReads: 0, writes: 0, writeItems: 0, slowWrites: 0 },
     ...(profile ? { cpu_profile: profile } : {}),
   };
 }
@@ -356,6 +368,33 @@ function printCpu(cpu: CpuUsage, perSecond: number, unit: string): void {
     .map((w) => `${w} ${fixed((10 * (cpu.parts[w] ?? 0)) / perSecond, 2)} ms`)
     .join(", ");
   log(`  CPU per ${unit}: ${per}`);
+  const { count, max_ms, total_ms } = cpu.pauses;
+  log(
+    `  The bench's process was held up ${count} times for over 10 ms${count > 0 ? ` (longest ${fixed(max_ms, 1)} ms, ${fixed(total_ms, 0)} ms in all)` : ""}.`,
+  );
+}
+
+/**
+ * The kernel's DAMON memory reclaim, when it is on: it stops processes while it scans their
+ * pages, which shows in the latency (docs/benchmarks.md). Null when it is off or absent.
+ */
+function damonReclaim(): string | null {
+  const root = "/sys/kernel/mm/damon/admin/kdamonds";
+  try {
+    for (const id of readdirSync(root)) {
+      if (!/^\d+$/.test(id)) continue;
+      if (readFileSync(`${root}/${id}/state`, "utf8").trim() !== "on") continue;
+      const context = `${root}/${id}/contexts/0`;
+      const read = (path: string) => readFileSync(`${context}/${path}`, "utf8").trim();
+      const sampleMs = Number(read("monitoring_attrs/intervals/sample_us")) / 1000;
+      let action = "";
+      try {
+        action = read("schemes/0/action");
+      } catch {}
+      return `kdamond ${id}, ${read("operations")}${action ? `, action ${action}` : ""}, a sample every ${fixed(sampleMs, 0)} ms`;
+    }
+  } catch {}
+  return null;
 }
 
 function printLoad(result: LoadMeasurement): void {
@@ -364,10 +403,14 @@ function printLoad(result: LoadMeasurement): void {
   );
   printCpu(result.cpu, result.purchases_per_s, "purchase");
   log(`  The server's event loop was busy ${fixed(100 * result.event_loop_utilization, 0)} % of the time.`);
-  const { reads, readItems, writes, writeItems } = result.batches;
+  const { reads, readItems, slowReads, writes, writeItems, slowWrites } = result.batches;
   log(
     `  Batches: ${reads} reads carried ${fixed(readItems / reads)} purchases each, ${writes} writes ${fixed(writeItems / writes)}.`,
   );
+  if (reads > 0)
+    log(
+      `  Statements over ${SLOW_STATEMENT_MS} ms from sending to answer: ${slowReads} reads (${fixed((100 * slowReads) / reads, 1)} %), ${slowWrites} writes (${fixed((100 * slowWrites) / Math.max(1, writes), 1)} %).`,
+    );
   if (result.errors > 0) {
     log(`  ${result.errors} ERRORS; first answers:`);
     for (const sample of result.error_samples) log(`    ${sample}`);
@@ -432,6 +475,11 @@ async function main(): Promise<void> {
   log(
     `The server, the load generator and PostgreSQL share these ${cores} cores, so every figure below is for the whole stack on one small machine.`,
   );
+  const damon = damonReclaim();
+  if (damon)
+    log(
+      `Note: the kernel's DAMON memory reclaim is on (${damon}); it stops processes while it scans their pages, which adds to the latency (docs/benchmarks.md).`,
+    );
   const quiet = new CpuMonitor({ bench: selfAndAncestors() }, undefined, cores);
   quiet.start();
   await new Promise((done) => setTimeout(done, 1500));

@@ -377,9 +377,11 @@ async function readBatch(db: Db, items: ReadItem[]): Promise<Settled<ReadRow | u
   const first = items[0];
   if (!first) return [];
   const inputs = `[${items.map((item, n) => `{"n":${n},${JSON.stringify(item.input).slice(1)}`).join(",")}]`;
+  const started = performance.now();
   const rows = await run<ReadRow & { n: number }>(db, READ_SQL[first.metric], [first.businessId, inputs]);
   stats.reads++;
   stats.readItems += items.length;
+  if (performance.now() - started > SLOW_STATEMENT_MS) stats.slowReads++;
   const byPlace = new Map(rows.map((row) => [row.n, row]));
   return items.map((_, n) => ({ ok: true, value: byPlace.get(n) }));
 }
@@ -408,6 +410,7 @@ function answersText(items: WriteItem[]): string {
 async function writeBatch(db: Db, businessId: string, items: WriteItem[]): Promise<Settled<boolean>[]> {
   try {
     const members = items.flatMap((item) => (item.member ? [item.member] : []));
+    const started = performance.now();
     const rows = await run<{ key: string }>(db, WRITE_SQL, [
       businessId,
       writeJson(items),
@@ -416,6 +419,7 @@ async function writeBatch(db: Db, businessId: string, items: WriteItem[]): Promi
     ]);
     stats.writes++;
     stats.writeItems += items.length;
+    if (performance.now() - started > SLOW_STATEMENT_MS) stats.slowWrites++;
     const written = new Set(rows.map((r) => r.key));
     return items.map((item) => ({ ok: true, value: written.has(item.fields.key) }));
   } catch (error) {
@@ -450,15 +454,30 @@ export const PURCHASE_BATCHING = {
   extraSlots: 2,
 };
 
-/** Statements run and purchases they carried, since the process started (for the bench and tests). */
+/**
+ * Statements run, the purchases they carried, and how many took over `SLOW_STATEMENT_MS` from
+ * sending to answer, since the process started (for the bench and tests).
+ */
 export interface PurchaseBatchStats {
   reads: number;
   readItems: number;
+  slowReads: number;
   writes: number;
   writeItems: number;
+  slowWrites: number;
 }
 
-const stats: PurchaseBatchStats = { reads: 0, readItems: 0, writes: 0, writeItems: 0 };
+/** A statement this slow, on a database that answers most in 1–3 ms, met a pause or a lock. */
+export const SLOW_STATEMENT_MS = 10;
+
+const stats: PurchaseBatchStats = {
+  reads: 0,
+  readItems: 0,
+  slowReads: 0,
+  writes: 0,
+  writeItems: 0,
+  slowWrites: 0,
+};
 
 /** A copy of the batch counters. */
 export function purchaseBatchStats(): PurchaseBatchStats {

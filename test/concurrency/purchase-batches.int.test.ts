@@ -118,6 +118,7 @@ describe("batched purchases on two nodes", () => {
     let others: Promise<{ status: number }[]> | undefined;
     let held: Promise<{ status: number }> | undefined;
     let othersDoneWhileHeld = false;
+    const before = purchaseBatchStats();
     await t.database.db.transaction().execute(async (tx) => {
       // A long transaction holds the first member's row (as an expiry run or a refund would).
       await sql`select id from members where business_id = ${tenant.businessId} and id = ${members[0]} for update`.execute(
@@ -137,5 +138,10 @@ describe("batched purchases on two nodes", () => {
     expect(othersDoneWhileHeld).toBe(engine === "postgres");
     expect((await others)?.map((r) => r.status)).toEqual([201, 201, 201]);
     expect((await held)?.status).toBe(201);
+    // On the server the held purchase's write waited over 100 ms on the row, and the count of slow
+    // statements says so. (On PGlite the wait comes earlier, for the one connection, when the
+    // request's credentials are checked, before the purchase's own statements.)
+    const after = purchaseBatchStats();
+    if (engine === "postgres") expect(after.slowWrites - before.slowWrites).toBeGreaterThanOrEqual(1);
   });
 });
