@@ -45,6 +45,9 @@ export default defineConfig({
           globalSetup: ["test/helpers/setup-pglite.ts", "test/e2e/setup-web.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          // A page that is slow to show something, not one that never does: on a slow day this
+          // machine took over a second (the default) to render a card.
+          expect: { poll: { timeout: 10_000 } },
         },
       },
       {
@@ -58,6 +61,7 @@ export default defineConfig({
           globalSetup: ["test/helpers/setup-postgres.ts", "test/e2e/setup-web.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          expect: { poll: { timeout: 10_000 } },
         },
       },
     ],
