@@ -12,7 +12,7 @@ const TICKS_PER_SECOND = 100; // USER_HZ; 100 on every Linux the bench targets.
 const SAMPLE_EVERY_MS = 500;
 /** The pause probe's timer, and the lateness it counts as a pause. */
 const PROBE_EVERY_MS = 5;
-const PAUSE_MS = 10;
+export const PAUSE_MS = 10;
 const OTHER = "other: ";
 const PG_BACKGROUND =
   /^postgres: \S+: (checkpointer|background writer|walwriter|autovacuum launcher|logical replication launcher|archiver|stats collector)/;

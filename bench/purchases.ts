@@ -15,7 +15,7 @@ import {
   SLOW_STATEMENT_MS,
 } from "../src/use-cases/purchase-fast-path.ts";
 import { type Cafe, setUpCafe } from "./cafe.ts";
-import { CpuMonitor, type CpuUsage, selfAndAncestors } from "./cpu.ts";
+import { CpuMonitor, type CpuUsage, PAUSE_MS, selfAndAncestors } from "./cpu.ts";
 import { type CpuProfileSummary, startCpuProfile, summarizeCpuProfile } from "./cpu-profile.ts";
 import { HttpClient } from "./http.ts";
 import { runLoad } from "./load.ts";
@@ -370,7 +370,7 @@ function printCpu(cpu: CpuUsage, perSecond: number, unit: string): void {
   log(`  CPU per ${unit}: ${per}`);
   const { count, max_ms, total_ms } = cpu.pauses;
   log(
-    `  The bench's process was held up ${count} times for over 10 ms${count > 0 ? ` (longest ${fixed(max_ms, 1)} ms, ${fixed(total_ms, 0)} ms in all)` : ""}.`,
+    `  The bench's process was held up ${count} times for over ${PAUSE_MS} ms${count > 0 ? ` (longest ${fixed(max_ms, 1)} ms, ${fixed(total_ms, 0)} ms in all)` : ""}.`,
   );
 }
 
