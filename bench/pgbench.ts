@@ -1,7 +1,10 @@
 import { execFile } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { type LatencySummary, summarizeLatencies } from "./stats.ts";
 
 const run = promisify(execFile);
 
@@ -21,8 +24,28 @@ export interface PgbenchOptions {
 export interface PgbenchResult {
   tps: number;
   latency_avg_ms: number;
+  /** Every transaction's latency, from pgbench's per-transaction log (`-l`). */
+  latency: LatencySummary;
   transactions: number;
   command: string;
+}
+
+/**
+ * The latencies in pgbench's per-transaction logs (one file per thread under `dir`), in ms. A
+ * line is `client transaction latency_us script epoch_s epoch_us`.
+ *
+ * @example await transactionLatencies("/tmp/pgbench-x") // [7.3, 8.1, …]
+ */
+export async function transactionLatencies(dir: string): Promise<number[]> {
+  const latencies: number[] = [];
+  for (const file of await readdir(dir)) {
+    const text = await readFile(join(dir, file), "utf8");
+    for (const line of text.split("\n")) {
+      const field = line.split(" ")[2];
+      if (field !== undefined) latencies.push(Number(field) / 1000);
+    }
+  }
+  return latencies;
 }
 
 /** Runs `sql` on the server's maintenance database. */
@@ -39,7 +62,8 @@ export async function onServer(serverUrl: string, sql: string): Promise<void> {
 /**
  * The machine's baseline: pgbench's TPC-B-like script (5 statements in a transaction: three
  * updates, a select, an insert) on a scratch database, with the same number of clients as the
- * purchase bench. The database is dropped afterwards, also on failure.
+ * purchase bench, each transaction's latency logged (`-l`) so the baseline has percentiles as
+ * the purchases do. The database and the logs are removed afterwards, also on failure.
  *
  * @example const { tps } = await runPgbench({ serverUrl, binDir, database: "x", scale: 10, clients: 16, threads: 2, seconds: 20 })
  */
@@ -55,6 +79,7 @@ export async function runPgbench(options: PgbenchOptions): Promise<PgbenchResult
   const pgbench = join(options.binDir, "pgbench");
   await onServer(options.serverUrl, `drop database if exists ${options.database} with (force)`);
   await onServer(options.serverUrl, `create database ${options.database}`);
+  const logs = await mkdtemp(join(tmpdir(), "regulars-pgbench-"));
   try {
     await run(pgbench, ["-i", "-q", "-s", String(options.scale), options.database], { env });
     // Like every measured run of the bench, from a fresh checkpoint (see `fromCheckpoint`).
@@ -68,6 +93,8 @@ export async function runPgbench(options: PgbenchOptions): Promise<PgbenchResult
       String(options.seconds),
       "-M",
       "prepared",
+      "-l",
+      `--log-prefix=${join(logs, "tx")}`,
       options.database,
     ];
     const running = run(pgbench, args, { env });
@@ -81,10 +108,12 @@ export async function runPgbench(options: PgbenchOptions): Promise<PgbenchResult
     return {
       tps: Number(tps[1]),
       latency_avg_ms: latency ? Number(latency[1]) : Number.NaN,
+      latency: summarizeLatencies(await transactionLatencies(logs)),
       transactions: transactions ? Number(transactions[1]) : Number.NaN,
-      command: `pgbench ${args.join(" ")}`,
+      command: `pgbench ${args.filter((a) => !a.startsWith("--log-prefix")).join(" ")}`,
     };
   } finally {
+    await rm(logs, { recursive: true, force: true });
     await onServer(options.serverUrl, `drop database if exists ${options.database} with (force)`);
   }
 }
