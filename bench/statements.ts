@@ -59,7 +59,7 @@ const capped = await client.query<{ id: string }>(
   [businessId],
 );
 const memberRows = await client.query<{ id: string; tier_metric_from: Date | null }>(
-  "select id, tier_metric_from from members where business_id = $1 order by random() limit 120",
+  "select member_id as id, tier_metric_from from member_state where business_id = $1 order by random() limit 120",
   [businessId],
 );
 const now = new Date();
@@ -123,7 +123,9 @@ async function writeBatch(rows: Latest[]): Promise<unknown[]> {
   for (const [n, p] of rows.entries()) {
     const t = Date.now();
     const member = await client.query(
-      "select version, tier_id, tier_metric_value, tier_metric_from, tier_metric_kind from members where business_id = $1 and id = $2",
+      `select s.version, m.tier_id, s.tier_metric_value, s.tier_metric_from, s.tier_metric_kind
+       from members m join member_state s on s.business_id = m.business_id and s.member_id = m.id
+       where m.business_id = $1 and m.id = $2`,
       [businessId, p.member_id],
     );
     const entries = await client.query(

@@ -18,6 +18,7 @@ import * as m0005 from "./migrations/0005-lot-credits.ts";
 import * as m0006 from "./migrations/0006-pending-until.ts";
 import * as m0007 from "./migrations/0007-metric-totals.ts";
 import * as m0008 from "./migrations/0008-unused-indexes.ts";
+import * as m0009 from "./migrations/0009-member-state.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import type { DB } from "./schema.ts";
 
@@ -162,6 +163,7 @@ const migrations: Record<string, Migration> = {
   "0006-pending-until": m0006,
   "0007-metric-totals": m0007,
   "0008-unused-indexes": m0008,
+  "0009-member-state": m0009,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -106,15 +106,21 @@ export interface MembersTable {
   external_id: string | null;
   tier_id: string | null;
   tier_expires_at: Date | null;
-  first_purchase_at: Date | null;
-  last_purchase_at: Date | null;
   joined_at: Date;
   created_at: Date;
   updated_at: Date;
   /** SHA-256 of the member's personal card link secret (null until one is issued). */
   card_token_hash: string | null;
+}
+
+/** What a purchase changes of a member, one row per member (migration 0009). */
+export interface MemberStateTable {
+  business_id: string;
+  member_id: string;
   /** Moves with every change of what the member holds; guards the two-statement purchase. */
   version: number;
+  first_purchase_at: Date | null;
+  last_purchase_at: Date | null;
   /** The tier metric as the member's last purchase left it (migration 0007). */
   tier_metric_value: number | null;
   /** The start of the window `tier_metric_value` counts from; null: count it again. */
@@ -368,6 +374,7 @@ export interface DB {
   idempotency_keys: IdempotencyKeysTable;
   audit_log: AuditLogTable;
   members: MembersTable;
+  member_state: MemberStateTable;
   tiers: TiersTable;
   tier_changes: TierChangesTable;
   stamp_cards: StampCardsTable;

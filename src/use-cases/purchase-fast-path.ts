@@ -122,7 +122,7 @@ type MetricKind = keyof typeof METRIC_SQL;
  */
 function metricSql(metric: MetricKind): string {
   if (metric === "none") return METRIC_SQL.none;
-  return `case when m.tier_metric_from = i.win_from and m.tier_metric_kind = '${metric}' then m.tier_metric_value
+  return `case when s.tier_metric_from = i.win_from and s.tier_metric_kind = '${metric}' then s.tier_metric_value
     else ${METRIC_SQL[metric]} end`;
 }
 
@@ -160,8 +160,8 @@ select b.name, b.currency, b.timezone, b.locale, p.version as program_version,
       'status_code', k.status_code, 'response', k.response)
     from idempotency_keys k where k.business_id = $1 and k.key = i.key) as replay,
   (select l.archived_at is not null from locations l where l.business_id = $1 and l.id = i.location) as location_archived,
-  m.id as member_id, m.code as member_code, m.tier_id, m.tier_expires_at, m.attributes, m.first_purchase_at,
-  m.version as member_version, a.debt_points as account_debt, a.lifetime_earned_points as lifetime_earned,
+  m.id as member_id, m.code as member_code, m.tier_id, m.tier_expires_at, m.attributes, s.first_purchase_at,
+  s.version as member_version, a.debt_points as account_debt, a.lifetime_earned_points as lifetime_earned,
   a.lifetime_spent_points as lifetime_spent,
   coalesce(a.balance_points + a.debt_points, 0) - pending.points - soon.expired as points_available,
   pending.points as points_pending, soon.expiring,
@@ -175,6 +175,7 @@ from businesses b
 join programs p on p.business_id = b.id
 left join members m on m.business_id = $1
   and m.id = coalesce(i.member, (select id from members where business_id = $1 and code = i.code))
+left join member_state s on s.business_id = $1 and s.member_id = m.id
 left join ledger_accounts a on a.business_id = $1 and a.member_id = m.id
 left join lateral (
   select coalesce(sum(points_remaining) filter (where expires_at <= i.now), 0)::bigint as expired,
@@ -204,8 +205,9 @@ const READ_SQL = {
  * business, $2 the purchases as a JSON array (`writeJson`), $3 their members' ids (so the
  * generic plan finds the members by index), $4 their answers to store (`answersText`), matched
  * to the purchases by place (`r`). For a member's purchase, `g` is the
- * guard: it moves the member's version only if it is still the one read and nothing is stored
- * under the key yet. The idempotency row `k` is written for an anonymous purchase and for a
+ * guard: it moves the member's version (in `member_state`, migration 0009) only if it is still the
+ * one read and nothing is stored under the key yet; the member's own row is written (`mt`) only
+ * when the purchase moves the member's tier. The idempotency row `k` is written for an anonymous purchase and for a
  * member's whose guard held; every other row hangs on it (`w`). A request under the same key that
  * is still running elsewhere makes `k` fail with a unique violation, which aborts the statement.
  * No two purchases of one batch share a member or a key (the batcher sees to it). The answer is
@@ -221,17 +223,15 @@ const WRITE_SQL = `with i as materialized (
 answers as materialized (
   select t.response, t.r from unnest(string_to_array($4::text, chr(30))) with ordinality as t(response, r)),
 g as (
-  update members m set version = m.version + 1,
-    first_purchase_at = coalesce(m.first_purchase_at, i.occurred),
-    last_purchase_at = greatest(m.last_purchase_at, i.occurred),
-    tier_id = case when i.tier_write then i.tier else m.tier_id end,
-    tier_expires_at = case when i.tier_write then i.tier_expires else m.tier_expires_at end,
-    tier_metric_value = i.metric, tier_metric_from = i.win_from, tier_metric_kind = i.metric_kind,
-    updated_at = i.now
+  update member_state s set version = s.version + 1,
+    first_purchase_at = coalesce(s.first_purchase_at, i.occurred),
+    last_purchase_at = greatest(s.last_purchase_at, i.occurred),
+    tier_metric_value = i.metric, tier_metric_from = i.win_from, tier_metric_kind = i.metric_kind
   from i
-  where m.business_id = $1::uuid and m.id = any($3::uuid[]) and m.id = i.member and m.version = i.version
+  where s.business_id = $1::uuid and s.member_id = any($3::uuid[]) and s.member_id = i.member
+    and s.version = i.version
     and not exists (select from idempotency_keys k where k.business_id = $1::uuid and k.key = i.key)
-  returning m.id),
+  returning s.member_id as id),
 k as (
   insert into idempotency_keys (business_id, key, operation, request_hash, status_code, response, created_at)
   select $1::uuid, i.key, i.operation, i.hash, 201, a.response, i.now
@@ -280,7 +280,10 @@ sb as (
 t as (
   insert into tier_changes (business_id, id, member_id, from_tier_id, to_tier_id, metric_value, reason, created_at)
   select $1::uuid, w.tier_change, w.member, w.tier_from, w.tier, w.metric, w.tier_reason, w.now
-  from w where w.tier_change is not null)
+  from w where w.tier_change is not null),
+mt as (
+  update members m set tier_id = w.tier, tier_expires_at = w.tier_expires, updated_at = w.now
+  from w where m.business_id = $1::uuid and m.id = any($3::uuid[]) and m.id = w.member and w.tier_write)
 select key from k`;
 
 /** What every purchase writes: the request and the purchase row. Times are ISO text. */

@@ -5,7 +5,7 @@ import type { PurchasesTable } from "../db/schema.ts";
 import { assertLocation } from "../modules/business/index.ts";
 import { onceInTransaction, requestFingerprint } from "../modules/idempotency/index.ts";
 import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
-import { findMemberByCode, lockMemberByRef } from "../modules/members/index.ts";
+import { findMemberByCode, lockMemberByRef, purchaseTimes } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import type { LineItem } from "../modules/rules/evaluate.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
@@ -325,14 +325,13 @@ async function record(
   }
   await postStamps(tx, actor.businessId, member.id, pricing.stamps, { ...meta, kind: "earn" }, now);
   await tx
-    .updateTable("members")
+    .updateTable("member_state")
     .set((eb) => ({
       first_purchase_at: eb.fn.coalesce("first_purchase_at", eb.val(occurredAt)),
       last_purchase_at: eb.fn("greatest", ["last_purchase_at", eb.val(occurredAt)]),
-      updated_at: now,
     }))
     .where("business_id", "=", actor.businessId)
-    .where("id", "=", member.id)
+    .where("member_id", "=", member.id)
     .execute();
   const settled = await settleMember(tx, snapshot, member, now, { rewards: true });
   return purchaseResult({
@@ -368,6 +367,7 @@ export async function previewPurchase(
       ? await tx
           .selectFrom("members")
           .selectAll()
+          .select(purchaseTimes)
           .where("business_id", "=", actor.businessId)
           .where("id", "=", input.member_id)
           .executeTakeFirst()

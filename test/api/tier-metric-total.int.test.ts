@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
 
 /**
- * The running tier metric on the member row (migration 0007): a purchase adds to it while the
+ * The running tier metric in the member's state row (migrations 0007 and 0009): a purchase adds to it while the
  * window stays the same, a change made under the member's lock (a refund) makes the next purchase
  * count the window again, and a new calendar year starts from nothing.
  */
@@ -15,8 +15,8 @@ afterAll(async () => t?.close());
 
 async function total(tenant: Tenant, memberId: string) {
   const { rows } = await sql<{ value: string | null; from: Date | null; kind: string | null }>`
-    select tier_metric_value as value, tier_metric_from as from, tier_metric_kind as kind from members
-    where business_id = ${tenant.businessId} and id = ${memberId}`.execute(t.database.db);
+    select tier_metric_value as value, tier_metric_from as from, tier_metric_kind as kind from member_state
+    where business_id = ${tenant.businessId} and member_id = ${memberId}`.execute(t.database.db);
   const row = rows[0];
   return {
     value: row?.value == null ? null : Number(row.value),

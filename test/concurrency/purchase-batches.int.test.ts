@@ -120,10 +120,9 @@ describe("batched purchases on two nodes", () => {
     let othersDoneWhileHeld = false;
     const before = purchaseBatchStats();
     await t.database.db.transaction().execute(async (tx) => {
-      // A long transaction holds the first member's row (as an expiry run or a refund would).
-      await sql`select id from members where business_id = ${tenant.businessId} and id = ${members[0]} for update`.execute(
-        tx,
-      );
+      // A long transaction holds the first member's lock (as an expiry run or a refund would).
+      await sql`select member_id from member_state
+        where business_id = ${tenant.businessId} and member_id = ${members[0]} for update`.execute(tx);
       held = buy(members[0] as string, 0);
       // Let the held member's write start (and block) first.
       await new Promise((r) => setTimeout(r, 100));

@@ -330,7 +330,8 @@ describe("the admin pages", () => {
     await open(watched, `/app/members/${shop.anna}`, "Anna de Vries");
     expect(await page.getByRole("button", { name: "Apply correction" }).count()).toBe(1);
     await open(watched, "/app/launch-kit", "Launch kit");
-    expect(await page.getByRole("link", { name: "Download A5 poster" }).count()).toBe(1);
+    // The poster's links come with the kit, which loads after the page's heading.
+    await expect.poll(() => page.getByRole("link", { name: "Download A5 poster" }).count(), slow).toBe(1);
     expect(watched.errors).toEqual([]);
   });
 

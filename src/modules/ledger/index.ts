@@ -75,15 +75,15 @@ export async function lockAccount(tx: Tx, businessId: string, memberId: string, 
 }
 
 /**
- * Locks the member's row and moves its version (see `getMemberForUpdate` in the members module,
+ * Locks the member (its `member_state` row) and moves its version (see `getMemberForUpdate` in the members module,
  * which the use cases call; the ledger's own jobs call this one).
  */
 async function lockMember(tx: Tx, businessId: string, memberId: string): Promise<void> {
   await tx
-    .updateTable("members")
+    .updateTable("member_state")
     .set((eb) => ({ version: eb("version", "+", 1), tier_metric_from: null }))
     .where("business_id", "=", businessId)
-    .where("id", "=", memberId)
+    .where("member_id", "=", memberId)
     .execute();
 }
 

@@ -1,7 +1,7 @@
-import type { Updateable } from "kysely";
+import type { ExpressionBuilder, Updateable } from "kysely";
 import type { Actor } from "../../context.ts";
 import type { Db, Queryable, Tx } from "../../db/database.ts";
-import type { MembersTable } from "../../db/schema.ts";
+import type { DB, MembersTable } from "../../db/schema.ts";
 import { AppError, conflict, notFound } from "../../shared/errors.ts";
 import { newId, randomCode } from "../../shared/ids.ts";
 import { decodeCursor, toPage } from "../../shared/pagination.ts";
@@ -40,7 +40,26 @@ export interface MemberDto {
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
-export function memberDto(row: MembersTable): MemberDto {
+/** A member's row with the purchase times kept in `member_state` (migration 0009). */
+export type MemberRow = MembersTable & { first_purchase_at: Date | null; last_purchase_at: Date | null };
+
+/**
+ * The member's first and last purchase times, for a query on `members`: add them with
+ * `.select(purchaseTimes)`.
+ */
+export function purchaseTimes(eb: ExpressionBuilder<DB, "members">) {
+  const state = () =>
+    eb
+      .selectFrom("member_state as s")
+      .whereRef("s.business_id", "=", "members.business_id")
+      .whereRef("s.member_id", "=", "members.id");
+  return [
+    state().select("s.first_purchase_at").as("first_purchase_at"),
+    state().select("s.last_purchase_at").as("last_purchase_at"),
+  ];
+}
+
+export function memberDto(row: MemberRow): MemberDto {
   return {
     id: row.id,
     code: row.code,
@@ -117,16 +136,10 @@ export async function createMemberTx(
       external_id: input.external_id ?? null,
       tier_id: null,
       tier_expires_at: null,
-      first_purchase_at: null,
-      last_purchase_at: null,
       joined_at: input.joined_at ?? now,
       created_at: now,
       updated_at: now,
       card_token_hash: null,
-      version: 0,
-      tier_metric_value: null,
-      tier_metric_from: null,
-      tier_metric_kind: null,
     };
     // Only a code collision is skipped here (and retried with a new code); a taken email, phone
     // or external id still raises its unique violation.
@@ -139,13 +152,17 @@ export async function createMemberTx(
         .executeTakeFirst(),
     );
     if (inserted) {
+      await tx
+        .insertInto("member_state")
+        .values({ business_id: inserted.business_id, member_id: inserted.id, version: 0 })
+        .execute();
       await audit(tx, actor, now, {
         action: "member.created",
         targetType: "member",
         targetId: inserted.id,
         data: { code: inserted.code, marketing_consent: inserted.marketing_consent },
       });
-      return memberDto(inserted);
+      return memberDto({ ...inserted, first_purchase_at: null, last_purchase_at: null });
     }
   }
   throw new Error(`no free member code after ${CODE_ATTEMPTS} attempts`);
@@ -185,6 +202,7 @@ export async function updateMember(
         .returningAll()
         .executeTakeFirstOrThrow(),
     );
+    const { first_purchase_at, last_purchase_at } = current;
     await audit(tx, actor, now, {
       action: "member.updated",
       targetType: "member",
@@ -194,30 +212,36 @@ export async function updateMember(
         ...(consentChanged ? { marketing_consent: row.marketing_consent } : {}),
       },
     });
-    return memberDto(row);
+    return memberDto({ ...row, first_purchase_at, last_purchase_at });
   });
 }
 
 /**
- * The member row, locked until the transaction ends: the per-member lock that serializes
- * everything touching one member's balance. It also moves the member's `version`, which tells a
- * purchase recorded without a lock (src/use-cases/purchase-fast-path.ts) that what it read may
- * have changed, and clears the member's running tier metric (migration 0007), which only a
- * purchase on that path keeps. 404 `member_not_found` when absent.
+ * The member, locked until the transaction ends: the per-member lock that serializes everything
+ * touching one member's balance is an update of the member's `member_state` row. It moves the
+ * member's `version`, which tells a purchase recorded without a lock
+ * (src/use-cases/purchase-fast-path.ts) that what it read may have changed, and clears the
+ * member's running tier metric (migration 0007), which only a purchase on that path keeps.
+ * 404 `member_not_found` when absent.
  *
  * @example const member = await getMemberForUpdate(tx, actor.businessId, memberId)
  */
-export async function getMemberForUpdate(
-  tx: Tx,
-  businessId: string,
-  memberId: string,
-): Promise<MembersTable> {
+export async function getMemberForUpdate(tx: Tx, businessId: string, memberId: string): Promise<MemberRow> {
   const row = await tx
-    .updateTable("members")
-    .set((eb) => ({ version: eb("version", "+", 1), tier_metric_from: null }))
-    .where("business_id", "=", businessId)
-    .where("id", "=", memberId)
-    .returningAll()
+    .with("s", (db) =>
+      db
+        .updateTable("member_state")
+        .set((eb) => ({ version: eb("version", "+", 1), tier_metric_from: null }))
+        .where("business_id", "=", businessId)
+        .where("member_id", "=", memberId)
+        .returning(["member_id", "first_purchase_at", "last_purchase_at"]),
+    )
+    .selectFrom("members")
+    .innerJoin("s", "s.member_id", "members.id")
+    .selectAll("members")
+    .select(["s.first_purchase_at", "s.last_purchase_at"])
+    .where("members.business_id", "=", businessId)
+    .where("members.id", "=", memberId)
     .executeTakeFirst();
   if (!row) throw notFound("member", memberId);
   return row;
@@ -231,7 +255,7 @@ export async function lockMemberByRef(
   tx: Tx,
   businessId: string,
   ref: { member_id?: string | undefined; member_code?: string | undefined },
-): Promise<MembersTable | null> {
+): Promise<MemberRow | null> {
   if (ref.member_id) return getMemberForUpdate(tx, businessId, ref.member_id);
   if (!ref.member_code) return null;
   const found = await findMemberByCode(tx, businessId, ref.member_code);
@@ -249,10 +273,11 @@ export async function findMemberByCode(
   db: Queryable,
   businessId: string,
   code: string,
-): Promise<MembersTable | undefined> {
+): Promise<MemberRow | undefined> {
   return db
     .selectFrom("members")
     .selectAll()
+    .select(purchaseTimes)
     .where("business_id", "=", businessId)
     .where("code", "=", code.trim().toUpperCase())
     .executeTakeFirst();
@@ -263,6 +288,7 @@ export async function getMember(db: Queryable, businessId: string, memberId: str
   const row = await db
     .selectFrom("members")
     .selectAll()
+    .select(purchaseTimes)
     .where("business_id", "=", businessId)
     .where("id", "=", memberId)
     .executeTakeFirst();
@@ -288,7 +314,11 @@ export async function listMembers(
   query: ListMembersQuery,
 ): Promise<{ data: MemberDto[]; next_cursor: string | null }> {
   const after = decodeCursor(query.cursor);
-  let select = db.selectFrom("members").selectAll().where("business_id", "=", businessId);
+  let select = db
+    .selectFrom("members")
+    .selectAll()
+    .select(purchaseTimes)
+    .where("business_id", "=", businessId);
   if (after !== undefined) select = select.where("id", "<", after);
   const q = query.q?.trim();
   if (q) {
@@ -331,6 +361,7 @@ export async function lookupMember(db: Queryable, businessId: string, key: Membe
   const row = await db
     .selectFrom("members")
     .selectAll()
+    .select(purchaseTimes)
     .where("business_id", "=", businessId)
     .where(field, "=", value)
     .executeTakeFirst();
