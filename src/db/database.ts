@@ -20,6 +20,7 @@ import * as m0007 from "./migrations/0007-metric-totals.ts";
 import * as m0008 from "./migrations/0008-unused-indexes.ts";
 import * as m0009 from "./migrations/0009-member-state.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
+import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
 
 export type Db = Kysely<DB>;
@@ -79,7 +80,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   let pglite: PGlite;
   if ("dataDir" in options) {
     mkdirSync(options.dataDir, { recursive: true });
-    pglite = await PGlite.create(options.dataDir, { parsers });
+    pglite = await PGlite.create(options.dataDir, { parsers, startParams: [...DURABLE_START_PARAMS] });
+    makeDurable(pglite, options.dataDir);
   } else {
     pglite = await PGlite.create({
       parsers,
