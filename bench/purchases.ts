@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import type { Profiler } from "node:inspector";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type EventLoopUtilization, performance } from "node:perf_hooks";
+import { type EventLoopUtilization, monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { sql } from "kysely";
 import { createContext } from "../src/context.ts";
 import { type Database, migrateToLatest, openDatabase } from "../src/db/database.ts";
@@ -89,6 +89,12 @@ interface LoadMeasurement {
   cpu: CpuUsage;
   /** Share of the window the server's event loop (its one JavaScript thread) was busy. */
   event_loop_utilization: number;
+  /**
+   * How late the event loop's timers ran in the window (`monitorEventLoopDelay`, 10 ms
+   * resolution): a long synchronous call on the server's thread (a PGlite statement, a flush)
+   * holds up every request behind it.
+   */
+  event_loop_delay: { p99_ms: number; max_ms: number };
   /** The purchase statements run in the window, and the purchases they carried (src/shared/batcher.ts). */
   batches: PurchaseBatchStats;
   cpu_profile?: CpuProfileSummary;
@@ -131,6 +137,7 @@ async function measureLoad(
   let batchesStart: PurchaseBatchStats | undefined;
   let batches: PurchaseBatchStats | undefined;
   let elu = Number.NaN;
+  const delay = monitorEventLoopDelay({ resolution: 10 });
   let profiling: Promise<() => Promise<Profiler.Profile>> | undefined;
   const result = await runLoad(
     {
@@ -149,11 +156,13 @@ async function measureLoad(
         monitor.name("load generator", clientPid);
         monitor.start();
         eluStart = performance.eventLoopUtilization();
+        delay.enable();
         batchesStart = purchaseBatchStats();
         if (run.profile) profiling = startCpuProfile();
       } else {
         cpuStopped = monitor.stop();
         elu = performance.eventLoopUtilization(eluStart).utilization;
+        delay.disable();
         const end = purchaseBatchStats();
         const start = batchesStart ?? end;
         batches = {
@@ -192,6 +201,7 @@ async function measureLoad(
       pauses: { count: 0, max_ms: 0, total_ms: 0 },
     },
     event_loop_utilization: elu,
+    event_loop_delay: { p99_ms: delay.percentile(99) / 1e6, max_ms: delay.max / 1e6 },
     batches: batches ?? { reads: 0, readItems: 0, slowReads: 0, writes: 0, writeItems: 0, slowWrites: 0 },
     ...(profile ? { cpu_profile: profile } : {}),
   };
@@ -402,7 +412,9 @@ function printLoad(result: LoadMeasurement): void {
     `  ${fixed(result.purchases_per_s)} purchases/s; latency p50 ${fixed(result.latency.p50_ms, 2)} ms, p95 ${fixed(result.latency.p95_ms, 2)} ms, p99 ${fixed(result.latency.p99_ms, 2)} ms; ${result.errors} errors`,
   );
   printCpu(result.cpu, result.purchases_per_s, "purchase");
-  log(`  The server's event loop was busy ${fixed(100 * result.event_loop_utilization, 0)} % of the time.`);
+  log(
+    `  The server's event loop was busy ${fixed(100 * result.event_loop_utilization, 0)} % of the time; its timers ran up to ${fixed(result.event_loop_delay.max_ms)} ms late (p99 ${fixed(result.event_loop_delay.p99_ms)} ms).`,
+  );
   const { reads, readItems, slowReads, writes, writeItems, slowWrites } = result.batches;
   log(
     `  Batches: ${reads} reads carried ${fixed(readItems / reads)} purchases each, ${writes} writes ${fixed(writeItems / writes)}.`,
