@@ -5,7 +5,7 @@ import type { PurchasesTable } from "../db/schema.ts";
 import { assertLocation } from "../modules/business/index.ts";
 import { onceInTransaction, requestFingerprint } from "../modules/idempotency/index.ts";
 import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
-import { findMemberByCode, lockMemberByRef, purchaseTimes } from "../modules/members/index.ts";
+import { findMemberByCode, lockMemberByRef, selectMembers } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import type { LineItem } from "../modules/rules/evaluate.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
@@ -364,11 +364,8 @@ export async function previewPurchase(
     const occurredAt = checkPurchase({ ...input, external_id: "preview" }, snapshot, now);
     if (input.location_id) await assertLocation(tx, actor.businessId, input.location_id);
     const member = input.member_id
-      ? await tx
-          .selectFrom("members")
-          .selectAll()
-          .select(purchaseTimes)
-          .where("business_id", "=", actor.businessId)
+      ? await selectMembers(tx)
+          .where("members.business_id", "=", actor.businessId)
           .where("id", "=", input.member_id)
           .executeTakeFirst()
       : input.member_code

@@ -1,7 +1,7 @@
-import type { ExpressionBuilder, Updateable } from "kysely";
+import type { Updateable } from "kysely";
 import type { Actor } from "../../context.ts";
 import type { Db, Queryable, Tx } from "../../db/database.ts";
-import type { DB, MembersTable } from "../../db/schema.ts";
+import type { MembersTable } from "../../db/schema.ts";
 import { AppError, conflict, notFound } from "../../shared/errors.ts";
 import { newId, randomCode } from "../../shared/ids.ts";
 import { decodeCursor, toPage } from "../../shared/pagination.ts";
@@ -44,19 +44,17 @@ const iso = (date: Date | null) => (date ? date.toISOString() : null);
 export type MemberRow = MembersTable & { first_purchase_at: Date | null; last_purchase_at: Date | null };
 
 /**
- * The member's first and last purchase times, for a query on `members`: add them with
- * `.select(purchaseTimes)`.
+ * A query of members with their first and last purchase times, which `member_state` keeps: name
+ * the business as `members.business_id` (the state row has one too).
  */
-export function purchaseTimes(eb: ExpressionBuilder<DB, "members">) {
-  const state = () =>
-    eb
-      .selectFrom("member_state as s")
-      .whereRef("s.business_id", "=", "members.business_id")
-      .whereRef("s.member_id", "=", "members.id");
-  return [
-    state().select("s.first_purchase_at").as("first_purchase_at"),
-    state().select("s.last_purchase_at").as("last_purchase_at"),
-  ];
+export function selectMembers(db: Queryable) {
+  return db
+    .selectFrom("members")
+    .innerJoin("member_state as s", (join) =>
+      join.onRef("s.business_id", "=", "members.business_id").onRef("s.member_id", "=", "members.id"),
+    )
+    .selectAll("members")
+    .select(["s.first_purchase_at", "s.last_purchase_at"]);
 }
 
 export function memberDto(row: MemberRow): MemberDto {
@@ -202,7 +200,6 @@ export async function updateMember(
         .returningAll()
         .executeTakeFirstOrThrow(),
     );
-    const { first_purchase_at, last_purchase_at } = current;
     await audit(tx, actor, now, {
       action: "member.updated",
       targetType: "member",
@@ -212,7 +209,11 @@ export async function updateMember(
         ...(consentChanged ? { marketing_consent: row.marketing_consent } : {}),
       },
     });
-    return memberDto({ ...row, first_purchase_at, last_purchase_at });
+    return memberDto({
+      ...row,
+      first_purchase_at: current.first_purchase_at,
+      last_purchase_at: current.last_purchase_at,
+    });
   });
 }
 
@@ -274,22 +275,16 @@ export async function findMemberByCode(
   businessId: string,
   code: string,
 ): Promise<MemberRow | undefined> {
-  return db
-    .selectFrom("members")
-    .selectAll()
-    .select(purchaseTimes)
-    .where("business_id", "=", businessId)
+  return selectMembers(db)
+    .where("members.business_id", "=", businessId)
     .where("code", "=", code.trim().toUpperCase())
     .executeTakeFirst();
 }
 
 /** One member of the business; 404 `member_not_found` otherwise (also for another business's member). */
 export async function getMember(db: Queryable, businessId: string, memberId: string): Promise<MemberDto> {
-  const row = await db
-    .selectFrom("members")
-    .selectAll()
-    .select(purchaseTimes)
-    .where("business_id", "=", businessId)
+  const row = await selectMembers(db)
+    .where("members.business_id", "=", businessId)
     .where("id", "=", memberId)
     .executeTakeFirst();
   if (!row) throw notFound("member", memberId);
@@ -314,11 +309,7 @@ export async function listMembers(
   query: ListMembersQuery,
 ): Promise<{ data: MemberDto[]; next_cursor: string | null }> {
   const after = decodeCursor(query.cursor);
-  let select = db
-    .selectFrom("members")
-    .selectAll()
-    .select(purchaseTimes)
-    .where("business_id", "=", businessId);
+  let select = selectMembers(db).where("members.business_id", "=", businessId);
   if (after !== undefined) select = select.where("id", "<", after);
   const q = query.q?.trim();
   if (q) {
@@ -358,11 +349,8 @@ export async function lookupMember(db: Queryable, businessId: string, key: Membe
       `Look a member up by exactly one of code, email or phone; got ${given.length ? given.join(", ") : "none"}.`,
     );
   }
-  const row = await db
-    .selectFrom("members")
-    .selectAll()
-    .select(purchaseTimes)
-    .where("business_id", "=", businessId)
+  const row = await selectMembers(db)
+    .where("members.business_id", "=", businessId)
     .where(field, "=", value)
     .executeTakeFirst();
   if (!row) throw new AppError(404, "member_not_found", `No member with ${field} ${value} in this business.`);
