@@ -43,8 +43,13 @@ function sample() {
     const stat = readStat(pid);
     if (!stat) continue;
     const known = seen.get(pid);
-    if (known) known.last = stat.ticks;
-    else {
+    if (known) {
+      known.last = stat.ticks;
+      // A backend seen just after its fork still had the postmaster's command line; by now it
+      // has its title (the database it serves).
+      if (known.command.startsWith("postgres") && !known.cmdline.startsWith("postgres:"))
+        known.cmdline = cmdline(pid);
+    } else {
       seen.set(pid, {
         pid,
         command: stat.command,

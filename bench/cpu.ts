@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 
 /**
@@ -9,7 +9,13 @@ import { Worker } from "node:worker_threads";
  */
 
 const TICKS_PER_SECOND = 100; // USER_HZ; 100 on every Linux the bench targets.
-const SAMPLE_EVERY_MS = 500;
+/**
+ * How often the sampler reads every process's /proc entry, which takes 1.5–3 ms of a core. Twice a
+ * second by default, so that a process that exits during the window (a pgbench run's backends)
+ * loses at most half a second. A run whose processes all outlive its window (the purchase runs:
+ * the server, the load generator, the pool's backends) needs only its first and last samples.
+ */
+export const SAMPLE_EVERY_MS = 500;
 /** The pause probe's timer, and the lateness it counts as a pause. */
 const PROBE_EVERY_MS = 5;
 export const PAUSE_MS = 10;
@@ -41,6 +47,36 @@ export interface CpuUsage {
    * many, the longest, and all of them together, in ms.
    */
   pauses: { count: number; max_ms: number; total_ms: number };
+  /**
+   * When the kernel's DAMON thread (kdamond) ran during the window, as the probe saw it every
+   * `PROBE_EVERY_MS`: episodes of work, each [from, to] in epoch milliseconds (`epochMs`).
+   * Absent when no kdamond runs.
+   */
+  kdamond?: { episodes: [number, number][]; cpu_ms: number };
+}
+
+/** Now, in milliseconds since the epoch, with the sub-millisecond precision of `performance`. */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The pid of the kernel's DAMON thread (`kdamond.N`), if one runs. */
+function kdamondPid(): number | undefined {
+  try {
+    for (const pid of readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("kdamond")) return Number(pid);
+      } catch {}
+    }
+  } catch {}
+  return undefined;
+}
+
+/** What the pause probe posts on "stop" (`pause-probe.mjs`). */
+interface ProbeReport {
+  late: number[];
+  watched: { episodes: [number, number][]; cpu_ms: number } | null;
 }
 
 function machineTicks(): { busy: number; total: number } {
@@ -65,12 +101,12 @@ export function selfAndAncestors(): number[] {
 }
 
 /**
- * Watches every process from `start()` to `stop()`, sampling twice a second so that short-lived
- * processes (a pgbench run's backends) are counted too; at most the last half second of a process
- * that exits is missed. `named` pids get their own line; PostgreSQL backends whose command line
+ * Watches every process from `start()` to `stop()`, sampling every `sampleEveryMs` (see
+ * `SAMPLE_EVERY_MS`). `named` pids get their own line; PostgreSQL backends whose command line
  * names `database` are "postgres backends".
  *
- * A second worker thread probes for pauses of the whole process (`pause-probe.mjs`).
+ * A second worker thread probes for pauses of the whole process (`pause-probe.mjs`) and notes
+ * when the kernel's DAMON thread worked.
  *
  * The sampling runs in a worker thread (`cpu-sampler.mjs`): reading /proc for every process on the
  * machine takes milliseconds, and on the server's event loop (the bench runs the server in its own
@@ -88,17 +124,18 @@ export class CpuMonitor {
     private readonly named: Record<string, number | readonly number[] | undefined>,
     private readonly database: string | undefined,
     private readonly cores: number,
+    private readonly sampleEveryMs = SAMPLE_EVERY_MS,
   ) {}
 
   start(): void {
     this.startedAt = performance.now();
     this.startMachine = machineTicks();
     this.worker = new Worker(new URL("./cpu-sampler.mjs", import.meta.url), {
-      workerData: { everyMs: SAMPLE_EVERY_MS },
+      workerData: { everyMs: this.sampleEveryMs },
     });
     this.worker.unref();
     this.probe = new Worker(new URL("./pause-probe.mjs", import.meta.url), {
-      workerData: { everyMs: PROBE_EVERY_MS, lateMs: PAUSE_MS },
+      workerData: { everyMs: PROBE_EVERY_MS, lateMs: PAUSE_MS, watchPid: kdamondPid() },
     });
     this.probe.unref();
   }
@@ -120,10 +157,11 @@ export class CpuMonitor {
         w.postMessage("stop");
       });
     const probe = this.probe;
-    const [seen, late] = await Promise.all([
+    const [seen, probed] = await Promise.all([
       ask<SampledProcess[]>(worker),
-      probe ? ask<number[]>(probe) : Promise.resolve([]),
+      probe ? ask<ProbeReport>(probe) : Promise.resolve({ late: [], watched: null }),
     ]);
+    const late = probed.late;
     await Promise.all([worker.terminate(), probe?.terminate()]);
     const pct = (ticks: number) => (100 * ticks) / TICKS_PER_SECOND / seconds;
     const groups = new Map<string, number>();
@@ -154,6 +192,7 @@ export class CpuMonitor {
         max_ms: late.reduce((m, v) => Math.max(m, v), 0),
         total_ms: late.reduce((sum, v) => sum + v, 0),
       },
+      ...(probed.watched ? { kdamond: probed.watched } : {}),
     };
   }
 

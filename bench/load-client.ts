@@ -20,6 +20,7 @@ function send(message: LoadMessage): void {
 async function run(job: LoadJob): Promise<LoadResult> {
   const tills = Array.from({ length: job.clients }, () => new TillConnection(job.origin, job.token));
   const latencies: number[] = [];
+  const startedAtMs: number[] = [];
   const errorSamples: string[] = [];
   let errors = 0;
   let warmupPurchases = 0;
@@ -82,6 +83,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
         if (errorSamples.length < MAX_ERROR_SAMPLES) errorSamples.push(`${status} ${text}`);
       } else if (startedAt >= windowStart && finishedAt <= windowEnd) {
         latencies.push(finishedAt - startedAt);
+        startedAtMs.push(performance.timeOrigin + startedAt);
       } else if (finishedAt < windowStart) {
         warmupPurchases++;
       }
@@ -96,6 +98,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
   }
   return {
     latencies_ms: latencies,
+    started_at_ms: startedAtMs,
     measured_ms: windowEnd - windowStart,
     warmup_purchases: warmupPurchases,
     errors,

@@ -18,6 +18,8 @@ export interface LoadJob {
 export interface LoadResult {
   /** Latency of every purchase that started and finished inside the measured window. */
   latencies_ms: number[];
+  /** When each of those purchases was sent (or due, when paced), in ms since the epoch. */
+  started_at_ms: number[];
   measured_ms: number;
   warmup_purchases: number;
   /** Non-201 answers and failed requests, in warm-up and measurement. */

@@ -1,28 +1,66 @@
+import { readFileSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 
 /**
  * The bench's pause probe (`cpu.ts`), in a worker thread of its own: a timer due every `everyMs`
  * that notes each time it fires more than `lateMs` late. A garbage collection of the server's
  * thread does not stop this one, so what it notes is the process as a whole held up: waiting for
- * a core, or stopped by the kernel (memory reclaim, say). On "stop" it posts the lateness of each
- * late tick, in milliseconds.
+ * a core, or stopped by the kernel (memory reclaim, say).
+ *
+ * With `watchPid` (the kernel's DAMON thread), each tick also reads that thread's CPU time
+ * (/proc/<pid>/schedstat, in ns): a tick that finds it grown marks the time since the last tick as
+ * the thread working. Ticks within `MERGE_MS` of each other make one episode.
+ *
+ * On "stop" it posts the lateness of each late tick, in milliseconds, and the episodes, each
+ * [from, to] in milliseconds since the epoch, with the thread's CPU time over the window.
  */
+
+const MERGE_MS = 10;
+
+/** @param {number} pid */
+function cpuNs(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const epochMs = () => performance.timeOrigin + performance.now();
 
 if (parentPort) {
   const port = parentPort;
-  const { everyMs, lateMs } = workerData;
+  const { everyMs, lateMs, watchPid } = workerData;
   /** @type {number[]} */
   const late = [];
+  /** @type {[number, number][]} */
+  const episodes = [];
+  const firstNs = watchPid ? cpuNs(watchPid) : Number.NaN;
+  let lastNs = firstNs;
+  let lastAt = epochMs();
   let due = performance.now() + everyMs;
   const tick = () => {
     const now = performance.now();
     if (now - due > lateMs) late.push(now - due);
     due = now + everyMs;
+    if (watchPid) {
+      const ns = cpuNs(watchPid);
+      const at = epochMs();
+      if (ns > lastNs) {
+        const open = episodes.at(-1);
+        if (open && lastAt - open[1] <= MERGE_MS) open[1] = at;
+        else episodes.push([lastAt, at]);
+      }
+      if (!Number.isNaN(ns)) lastNs = ns;
+      lastAt = at;
+    }
     timer = setTimeout(tick, everyMs);
   };
   let timer = setTimeout(tick, everyMs);
   port.on("message", () => {
     clearTimeout(timer);
-    port.postMessage(late);
+    const watched =
+      watchPid && !Number.isNaN(firstNs) ? { episodes, cpu_ms: (lastNs - firstNs) / 1e6 } : null;
+    port.postMessage({ late, watched });
   });
 }

@@ -45,3 +45,59 @@ export function table(header: readonly string[], rows: readonly (readonly string
       .trimEnd();
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
+
+/** How the slow samples of a run lined up with episodes of some other activity. */
+export interface Overlap {
+  /** Samples slower than the threshold. */
+  slow: number;
+  /** Share of the slow samples, in %, in flight during an episode. */
+  slow_overlapping_pct: number;
+  /** Share of all samples, in %, in flight during an episode: what chance alone gives. */
+  all_overlapping_pct: number;
+}
+
+/**
+ * Which samples (each from `startedAt[i]` for `latencies[i]` ms) were in flight during an episode
+ * ([from, to], ascending and apart, on the same clock), for the slow ones (over `slowerThanMs`) and
+ * for all. A slow share well above the overall share says the episodes made the slow samples.
+ *
+ * @example overlap([0, 100], [50, 5], [[40, 45]], 20) // { slow: 1, slow_overlapping_pct: 100, all_overlapping_pct: 50 }
+ */
+export function overlap(
+  startedAt: readonly number[],
+  latencies: readonly number[],
+  episodes: readonly (readonly [number, number])[],
+  slowerThanMs: number,
+): Overlap {
+  const ends = episodes.map((e) => e[1]);
+  const during = (from: number, to: number): boolean => {
+    // The first episode ending after `from`; the sample overlaps it if it starts before `to`.
+    let lo = 0;
+    let hi = ends.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ends[mid]! <= from) lo = mid + 1;
+      else hi = mid;
+    }
+    const episode = episodes[lo];
+    return episode !== undefined && episode[0] < to;
+  };
+  let slow = 0;
+  let slowDuring = 0;
+  let allDuring = 0;
+  latencies.forEach((latency, i) => {
+    const from = startedAt[i]!;
+    const hit = during(from, from + latency);
+    if (hit) allDuring++;
+    if (latency > slowerThanMs) {
+      slow++;
+      if (hit) slowDuring++;
+    }
+  });
+  const pct = (n: number, of: number) => (of === 0 ? 0 : (100 * n) / of);
+  return {
+    slow,
+    slow_overlapping_pct: pct(slowDuring, slow),
+    all_overlapping_pct: pct(allDuring, latencies.length),
+  };
+}
