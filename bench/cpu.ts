@@ -49,15 +49,11 @@ export interface CpuUsage {
   pauses: { count: number; max_ms: number; total_ms: number };
   /**
    * When the kernel's DAMON thread (kdamond) ran during the window, as the probe saw it every
-   * `PROBE_EVERY_MS`: episodes of work, each [from, to] in epoch milliseconds (`epochMs`).
+   * `PROBE_EVERY_MS`: episodes of work, each [from, to] in milliseconds since the epoch
+   * (`performance.timeOrigin + performance.now()`, the load generator's clock too).
    * Absent when no kdamond runs.
    */
   kdamond?: { episodes: [number, number][]; cpu_ms: number };
-}
-
-/** Now, in milliseconds since the epoch, with the sub-millisecond precision of `performance`. */
-export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
 }
 
 /** The pid of the kernel's DAMON thread (`kdamond.N`), if one runs. */
