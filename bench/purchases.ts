@@ -13,6 +13,7 @@ import {
   type PurchaseBatchStats,
   purchaseBatchStats,
   SLOW_STATEMENT_MS,
+  slowStatementsSince,
 } from "../src/use-cases/purchase-fast-path.ts";
 import { type Cafe, setUpCafe } from "./cafe.ts";
 import { CpuMonitor, type CpuUsage, PAUSE_MS, selfAndAncestors } from "./cpu.ts";
@@ -21,7 +22,14 @@ import { HttpClient } from "./http.ts";
 import { runLoad } from "./load.ts";
 import { onServer, type PgbenchResult, runPgbench } from "./pgbench.ts";
 import { type PurchaseProfile, profilePurchases } from "./profile.ts";
-import { type LatencySummary, type Overlap, overlap, summarizeLatencies, table } from "./stats.ts";
+import {
+  type LatencySummary,
+  mergeEpisodes,
+  type Overlap,
+  overlap,
+  summarizeLatencies,
+  table,
+} from "./stats.ts";
 
 /**
  * `npm run bench`: how many purchases per second the real server records, and how fast, on a
@@ -107,6 +115,11 @@ interface LoadMeasurement {
    * how the purchases over the p99 target lined up with its work (`overlap`, bench/stats.ts).
    */
   kdamond?: { episodes: number; cpu_ms: number; over_target: Overlap };
+  /**
+   * How the purchases over the p99 target lined up with the purchase statements that took over
+   * `SLOW_STATEMENT_MS` (a wait on a flush, a lock, a pause), and with those or DAMON's work.
+   */
+  stalls: { slow_statements: Overlap; slow_statements_or_kdamond: Overlap };
   cpu_profile?: CpuProfileSummary;
 }
 
@@ -148,6 +161,8 @@ async function measureLoad(
   let eluStart: EventLoopUtilization | undefined;
   let batchesStart: PurchaseBatchStats | undefined;
   let batches: PurchaseBatchStats | undefined;
+  let windowStartMs = 0;
+  let slowStatements: [number, number][] = [];
   let elu = Number.NaN;
   const delay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
   let profiling: Promise<() => Promise<Profiler.Profile>> | undefined;
@@ -170,12 +185,14 @@ async function measureLoad(
         eluStart = performance.eventLoopUtilization();
         delay.enable();
         batchesStart = purchaseBatchStats();
+        windowStartMs = performance.timeOrigin + performance.now();
         if (run.profile) profiling = startCpuProfile();
       } else {
         cpuStopped = monitor.stop();
         elu = performance.eventLoopUtilization(eluStart).utilization;
         delay.disable();
         const end = purchaseBatchStats();
+        slowStatements = slowStatementsSince(windowStartMs);
         const start = batchesStart ?? end;
         batches = {
           reads: end.reads - start.reads,
@@ -219,6 +236,20 @@ async function measureLoad(
       max_ms: Math.max(0, delay.max / 1e6 - EVENT_LOOP_RESOLUTION_MS),
     },
     batches: batches ?? { reads: 0, readItems: 0, slowReads: 0, writes: 0, writeItems: 0, slowWrites: 0 },
+    stalls: {
+      slow_statements: overlap(
+        result.started_at_ms,
+        result.latencies_ms,
+        mergeEpisodes(slowStatements),
+        TARGET_P99_MS,
+      ),
+      slow_statements_or_kdamond: overlap(
+        result.started_at_ms,
+        result.latencies_ms,
+        mergeEpisodes([...slowStatements, ...(damon?.episodes ?? [])]),
+        TARGET_P99_MS,
+      ),
+    },
     ...(damon
       ? {
           kdamond: {
@@ -444,6 +475,12 @@ function printLoad(result: LoadMeasurement): void {
     const { episodes, cpu_ms, over_target } = result.kdamond;
     log(
       `  The kernel's DAMON thread worked ${episodes} times (${fixed(cpu_ms, 0)} ms of a core); ${fixed(over_target.slow_overlapping_pct, 0)} % of the ${over_target.slow} purchases over ${TARGET_P99_MS} ms were in flight while it did, against ${fixed(over_target.all_overlapping_pct, 0)} % of all purchases.`,
+    );
+  }
+  const { slow_statements: slow, slow_statements_or_kdamond: either } = result.stalls;
+  if (slow.slow > 0) {
+    log(
+      `  Of the ${slow.slow} purchases over ${TARGET_P99_MS} ms, ${fixed(slow.slow_overlapping_pct, 0)} % were in flight during a purchase statement over ${SLOW_STATEMENT_MS} ms (against ${fixed(slow.all_overlapping_pct, 0)} % of all purchases)${result.kdamond ? `, and ${fixed(either.slow_overlapping_pct, 0)} % during that or DAMON's work (against ${fixed(either.all_overlapping_pct, 0)} %)` : ""}.`,
     );
   }
   const { reads, readItems, slowReads, writes, writeItems, slowWrites } = result.batches;

@@ -101,3 +101,20 @@ export function overlap(
     all_overlapping_pct: pct(allDuring, latencies.length),
   };
 }
+
+/**
+ * Intervals ([from, to], any order, overlapping or not) as ascending episodes apart from each
+ * other, as `overlap` needs them: the ones that overlap or touch become one.
+ *
+ * @example mergeEpisodes([[5, 8], [1, 3], [2, 4]]) // [[1, 4], [5, 8]]
+ */
+export function mergeEpisodes(intervals: readonly (readonly [number, number])[]): [number, number][] {
+  const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [from, to] of sorted) {
+    const last = merged.at(-1);
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
+  }
+  return merged;
+}

@@ -384,7 +384,7 @@ async function readBatch(db: Db, items: ReadItem[]): Promise<Settled<ReadRow | u
   const rows = await run<ReadRow & { n: number }>(db, READ_SQL[first.metric], [first.businessId, inputs]);
   stats.reads++;
   stats.readItems += items.length;
-  if (performance.now() - started > SLOW_STATEMENT_MS) stats.slowReads++;
+  if (noteIfSlow(started)) stats.slowReads++;
   const byPlace = new Map(rows.map((row) => [row.n, row]));
   return items.map((_, n) => ({ ok: true, value: byPlace.get(n) }));
 }
@@ -422,7 +422,7 @@ async function writeBatch(db: Db, businessId: string, items: WriteItem[]): Promi
     ]);
     stats.writes++;
     stats.writeItems += items.length;
-    if (performance.now() - started > SLOW_STATEMENT_MS) stats.slowWrites++;
+    if (noteIfSlow(started)) stats.slowWrites++;
     const written = new Set(rows.map((r) => r.key));
     return items.map((item) => ({ ok: true, value: written.has(item.fields.key) }));
   } catch (error) {
@@ -481,6 +481,27 @@ const stats: PurchaseBatchStats = {
   writeItems: 0,
   slowWrites: 0,
 };
+
+/** The latest slow statements, each [from, to] in ms since the epoch, oldest first. */
+const slowStatements: [number, number][] = [];
+const SLOW_STATEMENTS_KEPT = 1000;
+
+/** Whether a statement sent at `started` (`performance.now()`) was slow; notes it if so. */
+function noteIfSlow(started: number): boolean {
+  const now = performance.now();
+  if (now - started <= SLOW_STATEMENT_MS) return false;
+  if (slowStatements.length >= SLOW_STATEMENTS_KEPT) slowStatements.shift();
+  slowStatements.push([performance.timeOrigin + started, performance.timeOrigin + now]);
+  return true;
+}
+
+/**
+ * When the slow purchase statements since `fromEpochMs` ran (the latest thousand at most), each
+ * [from, to] in ms since the epoch: the bench lines them up with its slowest purchases.
+ */
+export function slowStatementsSince(fromEpochMs: number): [number, number][] {
+  return slowStatements.filter(([, to]) => to >= fromEpochMs).map(([from, to]) => [from, to]);
+}
 
 /** A copy of the batch counters. */
 export function purchaseBatchStats(): PurchaseBatchStats {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { overlap } from "../../bench/stats.ts";
+import { mergeEpisodes, overlap } from "../../bench/stats.ts";
 
 describe("overlap of slow samples with episodes", () => {
   const episodes: [number, number][] = [
@@ -37,5 +37,51 @@ describe("overlap of slow samples with episodes", () => {
       all_overlapping_pct: 0,
     });
     expect(overlap([1], [30], [], 20)).toEqual({ slow: 1, slow_overlapping_pct: 0, all_overlapping_pct: 0 });
+  });
+});
+
+describe("merging intervals into episodes", () => {
+  it.each([
+    [[], []],
+    [[[1, 2]], [[1, 2]]],
+    [
+      [
+        [5, 8],
+        [1, 3],
+        [2, 4],
+      ],
+      [
+        [1, 4],
+        [5, 8],
+      ],
+    ],
+    [
+      [
+        [1, 3],
+        [3, 5],
+      ],
+      [[1, 5]],
+    ],
+    [
+      [
+        [1, 10],
+        [2, 3],
+      ],
+      [[1, 10]],
+    ],
+  ] as [number, number][][][])("%j becomes %j", (intervals, episodes) => {
+    expect(mergeEpisodes(intervals as [number, number][])).toEqual(episodes);
+  });
+
+  it("leaves its input as it was", () => {
+    const intervals: [number, number][] = [
+      [5, 8],
+      [1, 6],
+    ];
+    mergeEpisodes(intervals);
+    expect(intervals).toEqual([
+      [5, 8],
+      [1, 6],
+    ]);
   });
 });
