@@ -3,7 +3,11 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createContext } from "../../src/context.ts";
 import { buildApp } from "../../src/http/app.ts";
-import { purchaseBatchStats } from "../../src/use-cases/purchase-fast-path.ts";
+import {
+  purchaseBatchStats,
+  SLOW_STATEMENT_MS,
+  slowStatementsSince,
+} from "../../src/use-cases/purchase-fast-path.ts";
 import { startTestApp, type TestApp } from "../helpers/api.ts";
 import { engine } from "../helpers/db.ts";
 
@@ -119,6 +123,7 @@ describe("batched purchases on two nodes", () => {
     let held: Promise<{ status: number }> | undefined;
     let othersDoneWhileHeld = false;
     const before = purchaseBatchStats();
+    const beganAt = performance.timeOrigin + performance.now();
     await t.database.db.transaction().execute(async (tx) => {
       // A long transaction holds the first member's lock (as an expiry run or a refund would).
       await sql`select member_id from member_state
@@ -141,6 +146,18 @@ describe("batched purchases on two nodes", () => {
     // statements says so. (On PGlite the wait comes earlier, for the one connection, when the
     // request's credentials are checked, before the purchase's own statements.)
     const after = purchaseBatchStats();
-    if (engine === "postgres") expect(after.slowWrites - before.slowWrites).toBeGreaterThanOrEqual(1);
+    const endedAt = performance.timeOrigin + performance.now();
+    if (engine === "postgres") {
+      expect(after.slowWrites - before.slowWrites).toBeGreaterThanOrEqual(1);
+      // Its time is noted too, inside the test's time and at least as long as the hold.
+      const waits = slowStatementsSince(beganAt);
+      expect(waits.length).toBeGreaterThanOrEqual(1);
+      for (const [from, to] of waits) {
+        expect(from).toBeGreaterThanOrEqual(beganAt);
+        expect(to).toBeLessThanOrEqual(endedAt);
+        expect(to - from).toBeGreaterThan(SLOW_STATEMENT_MS);
+      }
+      expect(waits.some(([from, to]) => to - from >= 100)).toBe(true);
+    }
   });
 });
