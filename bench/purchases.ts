@@ -104,8 +104,8 @@ interface LoadMeasurement {
    * How late the event loop's timers ran in the window: a long synchronous call on the server's
    * thread (a PGlite statement, a flush, a garbage collection) or a wait for a core holds up every
    * request behind it. `monitorEventLoopDelay` records the whole interval between its timer's
-   * runs, its resolution included; these figures are the lateness alone (until 2026-11-24 the
-   * bench printed them 10 ms too high).
+   * runs, its resolution included; these figures are the lateness alone (until the night of
+   * 2026-11-23 the bench printed them 10 ms too high).
    */
   event_loop_delay: { p99_ms: number; max_ms: number };
   /** The purchase statements run in the window, and the purchases they carried (src/shared/batcher.ts). */
