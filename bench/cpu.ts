@@ -46,12 +46,12 @@ export interface CpuUsage {
    * Times the bench's process was held up for more than `PAUSE_MS` (`pause-probe.mjs`): how
    * many, the longest, and all of them together, in ms.
    */
-  pauses: { count: number; max_ms: number; total_ms: number };
+  pauses: { count: number; max_ms: number; total_ms: number } | null;
   /**
    * When the kernel's DAMON thread (kdamond) ran during the window, as the probe saw it every
    * `PROBE_EVERY_MS`: episodes of work, each [from, to] in milliseconds since the epoch
    * (`performance.timeOrigin + performance.now()`, the load generator's clock too).
-   * Absent when no kdamond runs.
+   * Absent when no kdamond runs, or without the probe.
    */
   kdamond?: { episodes: [number, number][]; cpu_ms: number };
 }
@@ -121,6 +121,8 @@ export class CpuMonitor {
     private readonly database: string | undefined,
     private readonly cores: number,
     private readonly sampleEveryMs = SAMPLE_EVERY_MS,
+    /** Whether to run the pause probe (it wakes 200 times a second in the bench's process). */
+    private readonly probePauses = true,
   ) {}
 
   start(): void {
@@ -130,6 +132,7 @@ export class CpuMonitor {
       workerData: { everyMs: this.sampleEveryMs },
     });
     this.worker.unref();
+    if (!this.probePauses) return;
     this.probe = new Worker(new URL("./pause-probe.mjs", import.meta.url), {
       workerData: { everyMs: PROBE_EVERY_MS, lateMs: PAUSE_MS, watchPid: kdamondPid() },
     });
@@ -155,9 +158,9 @@ export class CpuMonitor {
     const probe = this.probe;
     const [seen, probed] = await Promise.all([
       ask<SampledProcess[]>(worker),
-      probe ? ask<ProbeReport>(probe) : Promise.resolve({ late: [], watched: null }),
+      probe ? ask<ProbeReport>(probe) : Promise.resolve(null),
     ]);
-    const late = probed.late;
+    const late = probed?.late ?? [];
     await Promise.all([worker.terminate(), probe?.terminate()]);
     const pct = (ticks: number) => (100 * ticks) / TICKS_PER_SECOND / seconds;
     const groups = new Map<string, number>();
@@ -183,12 +186,14 @@ export class CpuMonitor {
       machine_busy_pct: busyShare * this.cores * 100,
       parts,
       others: others.filter((o) => o.pct >= 1).slice(0, 4),
-      pauses: {
-        count: late.length,
-        max_ms: late.reduce((m, v) => Math.max(m, v), 0),
-        total_ms: late.reduce((sum, v) => sum + v, 0),
-      },
-      ...(probed.watched ? { kdamond: probed.watched } : {}),
+      pauses: probed
+        ? {
+            count: late.length,
+            max_ms: late.reduce((m, v) => Math.max(m, v), 0),
+            total_ms: late.reduce((sum, v) => sum + v, 0),
+          }
+        : null,
+      ...(probed?.watched ? { kdamond: probed.watched } : {}),
     };
   }
 

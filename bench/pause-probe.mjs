@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { openSync, readSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 
 /**
@@ -17,13 +17,32 @@ import { parentPort, workerData } from "node:worker_threads";
 
 const MERGE_MS = 10;
 
-/** @param {number} pid */
-function cpuNs(pid) {
+const buffer = Buffer.alloc(128);
+
+/**
+ * A reader of a thread's CPU time in ns (/proc/<pid>/schedstat), NaN once it cannot be read. The
+ * file stays open: each tick reads it again from the start (the kernel writes it anew on every
+ * read), which costs a third of opening, reading and closing it, on a thread that wakes 200 times
+ * a second beside the server's.
+ *
+ * @param {number} pid
+ * @returns {() => number}
+ */
+function cpuReader(pid) {
+  let fd;
   try {
-    return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]);
+    fd = openSync(`/proc/${pid}/schedstat`, "r");
   } catch {
-    return Number.NaN;
+    return () => Number.NaN;
   }
+  return () => {
+    try {
+      const length = readSync(fd, buffer, 0, buffer.length, 0);
+      return Number(buffer.toString("latin1", 0, length).split(" ")[0]);
+    } catch {
+      return Number.NaN;
+    }
+  };
 }
 
 const epochMs = () => performance.timeOrigin + performance.now();
@@ -35,7 +54,8 @@ if (parentPort) {
   const late = [];
   /** @type {[number, number][]} */
   const episodes = [];
-  const firstNs = watchPid ? cpuNs(watchPid) : Number.NaN;
+  const cpuNs = watchPid ? cpuReader(watchPid) : () => Number.NaN;
+  const firstNs = cpuNs();
   let lastNs = firstNs;
   let lastAt = epochMs();
   let due = performance.now() + everyMs;
@@ -44,7 +64,7 @@ if (parentPort) {
     if (now - due > lateMs) late.push(now - due);
     due = now + everyMs;
     if (watchPid) {
-      const ns = cpuNs(watchPid);
+      const ns = cpuNs();
       const at = epochMs();
       if (ns > lastNs) {
         const open = episodes.at(-1);

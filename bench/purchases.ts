@@ -42,7 +42,8 @@ import {
  * BENCH_MEMBERS (1000), BENCH_ENGINES ("pgbench,postgres,pglite"), BENCH_AUTH ("api_key", or
  * "session" for the owner's session token), BENCH_PROFILE_PURCHASES (200; 0 skips the statement
  * profile), BENCH_CPU_PROFILE (1: profile the server's CPU during the flat-out PostgreSQL run),
- * BENCH_DATABASE_URL, BENCH_PG_BIN, BENCH_KEEP_DATABASE (1: leave the PostgreSQL run's database
+ * BENCH_PAUSE_PROBE (0: no pause probe, so no DAMON figures either, for a run with the least
+ * instrumentation), BENCH_DATABASE_URL, BENCH_PG_BIN, BENCH_KEEP_DATABASE (1: leave the PostgreSQL run's database
  * behind, to EXPLAIN its statements). docs/benchmarks.md describes the method and the figures.
  */
 
@@ -76,6 +77,7 @@ const config = {
   engines: new Set((process.env.BENCH_ENGINES ?? "pgbench,postgres,pglite").split(",").map((e) => e.trim())),
   auth: process.env.BENCH_AUTH === "session" ? ("session" as const) : ("api_key" as const),
   cpuProfile: process.env.BENCH_CPU_PROFILE === "1",
+  pauseProbe: process.env.BENCH_PAUSE_PROBE !== "0",
 };
 
 /** The event-loop delay monitor's timer interval (`monitorEventLoopDelay`). */
@@ -155,7 +157,7 @@ async function measureLoad(
 ): Promise<LoadMeasurement> {
   // Every process of the run outlives its window: the first and last samples are enough, and
   // fewer samples disturb the run less (see SAMPLE_EVERY_MS).
-  const monitor = new CpuMonitor({ server: process.pid }, run.pgDatabase, cores, 60_000);
+  const monitor = new CpuMonitor({ server: process.pid }, run.pgDatabase, cores, 60_000, config.pauseProbe);
   let cpu: CpuUsage | undefined;
   let cpuStopped: Promise<CpuUsage> | undefined;
   let eluStart: EventLoopUtilization | undefined;
@@ -219,7 +221,7 @@ async function measureLoad(
     machine_busy_pct: Number.NaN,
     parts: {},
     others: [],
-    pauses: { count: 0, max_ms: 0, total_ms: 0 },
+    pauses: null,
   };
   return {
     ...(run.rate ? { rate_per_s: run.rate } : {}),
@@ -434,6 +436,7 @@ function printCpu(cpu: CpuUsage, perSecond: number, unit: string): void {
     .map((w) => `${w} ${fixed((10 * (cpu.parts[w] ?? 0)) / perSecond, 2)} ms`)
     .join(", ");
   log(`  CPU per ${unit}: ${per}`);
+  if (!cpu.pauses) return;
   const { count, max_ms, total_ms } = cpu.pauses;
   log(
     `  The bench's process was held up ${count} times for over ${PAUSE_MS} ms${count > 0 ? ` (longest ${fixed(max_ms, 1)} ms, ${fixed(total_ms, 0)} ms in all)` : ""}.`,
