@@ -11,7 +11,7 @@ import { parentPort, workerData } from "node:worker_threads";
  * (/proc/<pid>/schedstat, in ns): a tick that finds it grown marks the time since the last tick as
  * the thread working. Ticks within `MERGE_MS` of each other make one episode.
  *
- * On "stop" it posts the lateness of each late tick, in milliseconds, and the episodes, each
+ * On "ready?" it answers "ready" (its first reading is taken by then). On "stop" it posts the lateness of each late tick, in milliseconds, and the episodes, each
  * [from, to] in milliseconds since the epoch, with the thread's CPU time over the window.
  */
 
@@ -77,7 +77,12 @@ if (parentPort) {
     timer = setTimeout(tick, everyMs);
   };
   let timer = setTimeout(tick, everyMs);
-  port.on("message", () => {
+  port.on("message", (message) => {
+    // "ready?": answered once the first reading is taken (tests wait for it before working).
+    if (message === "ready?") {
+      port.postMessage("ready");
+      return;
+    }
     clearTimeout(timer);
     const watched =
       watchPid && !Number.isNaN(firstNs) ? { episodes, cpu_ms: (lastNs - firstNs) / 1e6 } : null;
