@@ -26,6 +26,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Seconds between runs of points expiry and the tier sweep; 0 turns the schedule off. */
   jobsIntervalSeconds: number;
+  /** Days the answer to an idempotent request is kept for replays; 0 keeps them for good. */
+  answerRetentionDays: number;
   /** Which proxies to believe about the client's address (per-IP limits, logs); false: none. */
   trustProxy: boolean | string[];
 }
@@ -80,6 +82,9 @@ const Env = z.object({
     .default(true),
   RATE_LIMIT_PER_MINUTE: int(1, 10_000_000, "requests per minute per credential").default(6000),
   JOBS_INTERVAL_SECONDS: int(0, 86_400, "seconds between runs of the scheduled jobs (0: off)").default(300),
+  ANSWER_RETENTION_DAYS: int(0, 36_500, "days an idempotent request's answer is kept (0: for good)").default(
+    30,
+  ),
   TRUST_PROXY: z
     .string()
     .regex(/^(true|false|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, {
@@ -125,6 +130,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     web: e.WEB,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     jobsIntervalSeconds: e.JOBS_INTERVAL_SECONDS,
+    answerRetentionDays: e.ANSWER_RETENTION_DAYS,
     trustProxy: e.TRUST_PROXY,
   };
 }

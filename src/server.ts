@@ -117,8 +117,11 @@ export async function startServer(
     const log = app.log;
     const stopJobs =
       config.jobsIntervalSeconds > 0
-        ? startScheduler(ctx, config.jobsIntervalSeconds * 1000, (job, error) =>
-            log.error({ err: error, job }, "scheduled job failed"),
+        ? startScheduler(
+            ctx,
+            config.jobsIntervalSeconds * 1000,
+            (job, error) => log.error({ err: error, job }, "scheduled job failed"),
+            { answerRetentionDays: config.answerRetentionDays },
           )
         : async () => {};
     // PGlite has no autovacuum: the server gives its tables statistics and clears dead rows.

@@ -45,6 +45,7 @@ const ENVIRONMENT = `Environment (all optional):
   DATABASE_URL (a PostgreSQL server instead, e.g. postgres://user:pass@host:5432/regulars),
   DATABASE_POOL_SIZE (10), LOG_LEVEL (info), DEMO (true), WEB (true), RATE_LIMIT_PER_MINUTE (6000),
   JOBS_INTERVAL_SECONDS (300: points expiry, tier sweep, birthdays; 0 turns them off),
+  ANSWER_RETENTION_DAYS (30: days a repeated request gets its first answer back; 0 keeps them),
   TRUST_PROXY (false; true, or the proxies' addresses/CIDRs)`;
 
 const IMPORT_NOTES = `Every row goes through the same checks, rules and ledger as the API. Importing a file

@@ -19,6 +19,7 @@ import * as m0006 from "./migrations/0006-pending-until.ts";
 import * as m0007 from "./migrations/0007-metric-totals.ts";
 import * as m0008 from "./migrations/0008-unused-indexes.ts";
 import * as m0009 from "./migrations/0009-member-state.ts";
+import * as m0010 from "./migrations/0010-answer-retention.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -166,6 +167,7 @@ const migrations: Record<string, Migration> = {
   "0007-metric-totals": m0007,
   "0008-unused-indexes": m0008,
   "0009-member-state": m0009,
+  "0010-answer-retention": m0010,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -75,8 +75,8 @@ export interface IdempotencyKeysTable {
   operation: string;
   request_hash: string;
   status_code: number;
-  /** The answer's JSON text, as it was sent. */
-  response: string;
+  /** The answer's JSON text, as it was sent; null once the answer retention let it go. */
+  response: string | null;
   created_at: Date;
 }
 

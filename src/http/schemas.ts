@@ -51,5 +51,7 @@ export const IdempotencyHeaders = z.object({
     .min(1)
     .max(200)
     .optional()
-    .describe("Makes a retried request safe: the same key returns the first result."),
+    .describe(
+      "Makes a retried request safe: the same key returns the first result; after `ANSWER_RETENTION_DAYS` the answer is gone and a retry is refused with `410 idempotency_answer_expired`, still not done twice.",
+    ),
 });

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import type { AppContext } from "../context.ts";
+import { pruneAnswers } from "../modules/idempotency/index.ts";
 import { runExpiry } from "../modules/ledger/index.ts";
 import { getMemberForUpdate } from "../modules/members/index.ts";
 import { evaluateTier } from "../modules/tiers/metric.ts";
@@ -7,10 +8,11 @@ import { newId } from "../shared/ids.ts";
 import { runBirthdays } from "../use-cases/birthdays.ts";
 
 /**
- * Scheduled work: expiring points, ending tiers whose retention ran out, and birthday rewards. Each job takes a lease
- * row in the database before it runs, so with many API nodes exactly one runs it at a time, and a
- * node that dies mid-run loses the lease when it times out. Both jobs are idempotent and batched,
- * so a run that stops half-way is simply finished by the next one.
+ * Scheduled work: expiring points, ending tiers whose retention ran out, birthday rewards, and
+ * letting go of old idempotent answers (once a day). Each job takes a lease row in the database
+ * before it runs, so with many API nodes exactly one runs it at a time, and a node that dies
+ * mid-run loses the lease when it times out. Every job is idempotent and batched, so a run that
+ * stops half-way is simply finished by the next one.
  */
 
 const LEASE_MS = 10 * 60_000;
@@ -84,13 +86,25 @@ export async function runTierSweep(
   return { members, changed };
 }
 
-export type JobName = "points-expiry" | "tier-sweep" | "birthdays";
+export type JobName = "points-expiry" | "tier-sweep" | "birthdays" | "answer-retention";
+
+/** What the jobs are told by the configuration. */
+export interface JobSettings {
+  /** Days an idempotent request's answer is kept (`ANSWER_RETENTION_DAYS`); 0 keeps them for good. */
+  answerRetentionDays: number;
+}
+
+export const DEFAULT_JOB_SETTINGS: JobSettings = { answerRetentionDays: 30 };
+
+/** How often the answer retention runs: it walks every stored key, so once a day is plenty. */
+export const ANSWER_RETENTION_EVERY_MS = 86_400_000;
 
 /** Runs one job now if this node can take its lease; returns its result, or null when skipped. */
 export async function runJob(
   ctx: AppContext,
   job: JobName,
   holder = `${hostname()}:${process.pid}:${newId()}`,
+  settings: JobSettings = DEFAULT_JOB_SETTINGS,
 ): Promise<unknown> {
   const now = ctx.clock.now();
   if (!(await acquire(ctx, job, holder, now))) return null;
@@ -101,28 +115,47 @@ export async function runJob(
         ? await runExpiry(ctx.db, now)
         : job === "tier-sweep"
           ? await runTierSweep(ctx, now)
-          : await runBirthdays(ctx, now);
+          : job === "birthdays"
+            ? await runBirthdays(ctx, now)
+            : await pruneAnswers(ctx.db, now, settings.answerRetentionDays);
     return result;
   } finally {
     await release(ctx, job, holder, result);
   }
 }
 
+/** Whether `job` last ran `everyMs` or more before `now` (or never). */
+async function due(ctx: AppContext, job: JobName, now: Date, everyMs: number): Promise<boolean> {
+  const lease = await ctx.db
+    .selectFrom("job_leases")
+    .select("last_run_at")
+    .where("job", "=", job)
+    .executeTakeFirst();
+  const last = lease?.last_run_at;
+  return !last || now.getTime() - last.getTime() >= everyMs;
+}
+
 /**
- * Starts the schedule: every `intervalMs` each job runs on whichever node takes its lease.
+ * Starts the schedule: every `intervalMs` each job runs on whichever node takes its lease (the
+ * answer retention only once a day, and never when `answerRetentionDays` is 0).
  * Returns a function that stops it (and waits for a run in progress).
  */
 export function startScheduler(
   ctx: AppContext,
   intervalMs: number,
   onError: (job: JobName, error: unknown) => void,
+  settings: JobSettings = DEFAULT_JOB_SETTINGS,
 ): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   const tick = () => {
     running = running.then(async () => {
-      for (const job of ["points-expiry", "tier-sweep", "birthdays"] as const) {
+      for (const job of ["points-expiry", "tier-sweep", "birthdays", "answer-retention"] as const) {
         try {
-          await runJob(ctx, job);
+          if (job === "answer-retention") {
+            if (settings.answerRetentionDays === 0) continue;
+            if (!(await due(ctx, job, ctx.clock.now(), ANSWER_RETENTION_EVERY_MS))) continue;
+          }
+          await runJob(ctx, job, undefined, settings);
         } catch (error) {
           onError(job, error);
         }

@@ -3,7 +3,7 @@ import { type Actor, type AppContext, actorLabel } from "../context.ts";
 import type { Db } from "../db/database.ts";
 import { fillText } from "../db/sql-text.ts";
 import { checkLocation } from "../modules/business/index.ts";
-import { replay } from "../modules/idempotency/index.ts";
+import { replay, type StoredAnswer } from "../modules/idempotency/index.ts";
 import { expiresAt } from "../modules/ledger/index.ts";
 import { isPending, isSpendable, type OpenLot } from "../modules/ledger/lots.ts";
 import { memberCodeNotFound } from "../modules/members/index.ts";
@@ -75,7 +75,7 @@ interface ReadRow {
   locale: string;
   program_version: number;
   /** The stored result under the key; its `response` is the answer's JSON text. */
-  replay: { operation: string; request_hash: string; status_code: number; response: string } | null;
+  replay: StoredAnswer | null;
   location_archived: boolean | null;
   member_id: string | null;
   member_code: string | null;
@@ -157,7 +157,7 @@ function readSql(metric: MetricKind): string {
 cross join lateral (
 select b.name, b.currency, b.timezone, b.locale, p.version as program_version,
   (select json_build_object('operation', k.operation, 'request_hash', k.request_hash,
-      'status_code', k.status_code, 'response', k.response)
+      'status_code', k.status_code, 'response', k.response, 'created_at', k.created_at)
     from idempotency_keys k where k.business_id = $1 and k.key = i.key) as replay,
   (select l.archived_at is not null from locations l where l.business_id = $1 and l.id = i.location) as location_archived,
   m.id as member_id, m.code as member_code, m.tier_id, m.tier_expires_at, m.attributes, s.first_purchase_at,
@@ -586,7 +586,12 @@ export async function attemptPurchase<Result, Dto>(
   }
   if (row.replay) {
     const stored = replay<Result>(row.replay, request.key, request.operation, request.hash);
-    return { kind: "done", result: stored.body, replayed: true, json: row.replay.response };
+    return {
+      kind: "done",
+      result: stored.body,
+      replayed: true,
+      ...(stored.json ? { json: stored.json } : {}),
+    };
   }
   if (
     row.name !== snapshot.businessName ||

@@ -26,6 +26,7 @@ describe("loadConfig", () => {
       web: true,
       rateLimitPerMinute: 6000,
       jobsIntervalSeconds: 300,
+      answerRetentionDays: 30,
       trustProxy: false,
     });
   });
@@ -43,6 +44,7 @@ describe("loadConfig", () => {
         WEB: "no",
         RATE_LIMIT_PER_MINUTE: "600",
         JOBS_INTERVAL_SECONDS: "0",
+        ANSWER_RETENTION_DAYS: "0",
         TRUST_PROXY: "10.0.0.0/8,192.168.1.1",
       }),
     ).toEqual({
@@ -56,6 +58,7 @@ describe("loadConfig", () => {
       web: false,
       rateLimitPerMinute: 600,
       jobsIntervalSeconds: 0,
+      answerRetentionDays: 0,
       trustProxy: ["10.0.0.0/8", "192.168.1.1"],
     });
   });
@@ -97,6 +100,13 @@ describe("loadConfig", () => {
       'DEMO must be true or false (also accepted: true, 1, yes, on, false, 0, no, off) (got "maybe")',
       'RATE_LIMIT_PER_MINUTE must be requests per minute per credential: a whole number from 1 to 10000000 (got "-1")',
     ]);
+  });
+
+  it("refuses an answer retention that is not a number of days", () => {
+    expect(problems({ ANSWER_RETENTION_DAYS: "30d" })).toEqual([
+      `ANSWER_RETENTION_DAYS must be days an idempotent request's answer is kept (0: for good): a whole number from 0 to 36500 (got "30d")`,
+    ]);
+    expect(problems({ ANSWER_RETENTION_DAYS: "40000" })).toHaveLength(1);
   });
 
   it("refuses a port above 65535", () => {

@@ -1,5 +1,6 @@
+import { sql } from "kysely";
 import type { Db, Tx } from "../../db/database.ts";
-import { conflict } from "../../shared/errors.ts";
+import { AppError, conflict } from "../../shared/errors.ts";
 import { fingerprint } from "../../shared/ids.ts";
 
 export interface StoredResult<T> {
@@ -50,7 +51,7 @@ export async function idempotent<T>(
   if (!claimed) {
     const existing = await tx
       .selectFrom("idempotency_keys")
-      .select(["operation", "request_hash", "status_code", "response"])
+      .select(["operation", "request_hash", "status_code", "response", "created_at"])
       .where("business_id", "=", businessId)
       .where("key", "=", key)
       .executeTakeFirstOrThrow();
@@ -71,9 +72,23 @@ export function requestFingerprint(operation: string, request: unknown): string 
   return fingerprint({ operation, request });
 }
 
-/** A request's stored result for replay, or `409 idempotency_key_reused` when the request differs. */
+/** What is kept under a key: the request's fingerprint, and its answer until retention lets it go. */
+export interface StoredAnswer {
+  operation: string;
+  request_hash: string;
+  status_code: number;
+  response: string | null;
+  /** When the request was done (a `Date`, or ISO text when read through JSON). */
+  created_at: Date | string;
+}
+
+/**
+ * A request's stored result for replay; `409 idempotency_key_reused` when the request differs;
+ * `410 idempotency_answer_expired` when it is the same request but its answer was let go
+ * (`pruneAnswers`): the request is not done again either way.
+ */
 export function replay<T>(
-  existing: { operation: string; request_hash: string; status_code: number; response: string },
+  existing: StoredAnswer,
   key: string,
   operation: string,
   requestHash: string,
@@ -83,6 +98,15 @@ export function replay<T>(
       "idempotency_key_reused",
       `The key "${key}" was already used for a different request. Use a new key for a new operation.`,
       { key },
+    );
+  }
+  if (existing.response === null) {
+    const doneAt = new Date(existing.created_at).toISOString();
+    throw new AppError(
+      410,
+      "idempotency_answer_expired",
+      `The request under the key "${key}" was done at ${doneAt}, and it was not done again. Its answer is no longer kept: answers to repeated requests are kept for a limited time (ANSWER_RETENTION_DAYS).`,
+      { key, done_at: doneAt },
     );
   }
   return {
@@ -111,4 +135,59 @@ export function onceInTransaction<T>(
   return db
     .transaction()
     .execute((tx) => idempotent(tx, businessId, key, operation, request, now, () => work(tx)));
+}
+
+const DAY_MS = 86_400_000;
+
+/** How many keys one statement of `pruneAnswers` looks at. */
+export const PRUNE_BATCH = 1000;
+
+/**
+ * Lets go of the answers stored more than `days` days before `now`, in every business: each
+ * answer becomes null, while the key and the request's fingerprint stay, so the request still
+ * counts once (`replay` then answers `410 idempotency_answer_expired`). The answers were most of
+ * what a purchase keeps on disk (docs/operations.md).
+ *
+ * Each business's keys are walked in key order, `batchSize` keys per statement (and so per
+ * transaction), every statement naming its business. A run that stops half-way loses nothing,
+ * and the next one finishes it; running it twice changes nothing the second time.
+ *
+ * @example await pruneAnswers(db, new Date(), 30) // { businesses: 3, answers: 12840 }
+ */
+export async function pruneAnswers(
+  db: Db,
+  now: Date,
+  days: number,
+  batchSize = PRUNE_BATCH,
+): Promise<{ businesses: number; answers: number }> {
+  const before = new Date(now.getTime() - days * DAY_MS);
+  const businesses = await db.selectFrom("businesses").select("id").orderBy("id").execute();
+  let answers = 0;
+  for (const { id } of businesses) {
+    let after: string | null = null;
+    for (;;) {
+      const result: { rows: { last: string | null; pruned: number }[] } = await sql<{
+        last: string | null;
+        pruned: number;
+      }>`
+        with batch as (
+          select key from idempotency_keys
+          where business_id = ${id} and (${after}::text is null or key > ${after}::text)
+          order by key limit ${batchSize}),
+        pruned as (
+          update idempotency_keys k set response = null
+          from batch b
+          where k.business_id = ${id} and k.key = b.key and k.created_at < ${before}
+            and k.response is not null
+          returning 1)
+        select (select max(key) from batch) as last, (select count(*)::int from pruned) as pruned`.execute(
+        db,
+      );
+      const row = result.rows[0];
+      if (!row || row.last === null) break;
+      answers += row.pruned;
+      after = row.last;
+    }
+  }
+  return { businesses: businesses.length, answers };
 }
