@@ -164,7 +164,10 @@ export async function pruneAnswers(
   const businesses = await db.selectFrom("businesses").select("id").orderBy("id").execute();
   let answers = 0;
   for (const { id } of businesses) {
-    let after: string | null = null;
+    // Keys are never empty, so "" comes before the first. A plain `key > $n`, and the update's
+    // `key = any(array(…))`, keep both parts index scans of this batch's keys, on a generic plan too
+    // (a join to the batch was planned as a scan of the whole table).
+    let after = "";
     for (;;) {
       const result: { rows: { last: string | null; pruned: number }[] } = await sql<{
         last: string | null;
@@ -172,13 +175,12 @@ export async function pruneAnswers(
       }>`
         with batch as (
           select key from idempotency_keys
-          where business_id = ${id} and (${after}::text is null or key > ${after}::text)
+          where business_id = ${id} and key > ${after}
           order by key limit ${batchSize}),
         pruned as (
-          update idempotency_keys k set response = null
-          from batch b
-          where k.business_id = ${id} and k.key = b.key and k.created_at < ${before}
-            and k.response is not null
+          update idempotency_keys set response = null
+          where business_id = ${id} and key = any(array(select key from batch)) and created_at < ${before}
+            and response is not null
           returning 1)
         select (select max(key) from batch) as last, (select count(*)::int from pruned) as pruned`.execute(
         db,
