@@ -4,6 +4,7 @@ import { type AppContext, createContext } from "../context.ts";
 import { type Database, migrateToLatest } from "../db/database.ts";
 import { createDemo, type DemoInfo } from "../demo.ts";
 import { buildApp } from "../http/app.ts";
+import { pruneAnswers } from "../modules/idempotency/index.ts";
 import { runExpiry } from "../modules/ledger/index.ts";
 import { openConfiguredDatabase, startServer } from "../server.ts";
 import { systemClock } from "../shared/clock.ts";
@@ -169,6 +170,34 @@ ${IMPORT_NOTES}`,
         if (slug && !found) throw new UsageError(`No business with the slug "${slug}".`);
         const result = await runExpiry(ctx.db, ctx.clock.now(), found ? { businessId: found.id } : {});
         console.log(`Expired ${result.points} points in ${result.lots} lots.`);
+        return 0;
+      }),
+  },
+
+  "prune-answers": {
+    summary: "Let go of the stored answers to idempotent requests older than the retention, now",
+    usage: "regulars prune-answers [--days <n>]",
+    details: `Sets the answers stored with idempotency keys more than n days ago to null, in every
+business (default: ANSWER_RETENTION_DAYS, 30). The keys stay: a request sent again later is
+refused with 410 idempotency_answer_expired and is never done twice. The server does this once a
+day by itself; this runs it by hand. Safe to repeat.`,
+    options: { days: { type: "string" } },
+    run: (values) =>
+      withDatabase(async ({ config, ctx }) => {
+        const raw = values.days as string | undefined;
+        if (raw === undefined && config.answerRetentionDays === 0) {
+          throw new UsageError(
+            "ANSWER_RETENTION_DAYS is 0: answers are kept for good. Pass --days <n> to let go of older ones anyway.",
+          );
+        }
+        const days = raw === undefined ? config.answerRetentionDays : Number(raw);
+        if (!/^\d+$/.test(raw ?? String(days)) || days < 1 || days > 36_500) {
+          throw new UsageError(`--days must be a whole number of days from 1 to 36500; it is "${raw}".`);
+        }
+        const result = await pruneAnswers(ctx.db, ctx.clock.now(), days);
+        console.log(
+          `Let go of ${result.answers} answers older than ${days} days, in ${result.businesses} businesses.`,
+        );
         return 0;
       }),
   },

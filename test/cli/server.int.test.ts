@@ -1,13 +1,7 @@
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Config, loadConfig } from "../../src/config.ts";
 import { type RunningServer, startServer } from "../../src/server.ts";
-import { engine } from "../helpers/db.ts";
-import { TEST_DATABASE_URL, urlFor } from "../helpers/engines.ts";
+import { emptyDatabase } from "../helpers/empty-database.ts";
 
 let config: Config;
 let cleanup: () => Promise<void>;
@@ -15,24 +9,9 @@ let cleanup: () => Promise<void>;
 /** An empty database (no migrations yet): a temporary PGlite directory or a new server database. */
 beforeAll(async () => {
   const base = { PORT: "0", LOG_LEVEL: "silent", DEMO: "true", WEB: "false" };
-  if (engine === "pglite") {
-    const dir = mkdtempSync(join(tmpdir(), "regulars-server-"));
-    config = loadConfig({ ...base, DATA_DIR: join(dir, "data") });
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-    return;
-  }
-  const name = `regulars_t_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  config = loadConfig({ ...base, DATABASE_URL: urlFor(name), DATABASE_POOL_SIZE: "4" });
-  cleanup = async () => {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    await client.query(`drop database if exists ${name} with (force)`);
-    await client.end();
-  };
+  const empty = await emptyDatabase("server");
+  config = loadConfig({ ...base, ...empty.variables });
+  cleanup = empty.cleanup;
 });
 afterAll(async () => cleanup?.());
 
