@@ -53,7 +53,13 @@ export interface CpuUsage {
    * (`performance.timeOrigin + performance.now()`, the load generator's clock too).
    * Absent when no kdamond runs, or without the probe.
    */
-  kdamond?: { episodes: [number, number][]; cpu_ms: number };
+  kdamond?: WatchedThread;
+}
+
+/** A watched thread's work (`pause-probe.mjs`): episodes, each [from, to] in epoch ms, and its CPU time. */
+export interface WatchedThread {
+  episodes: [number, number][];
+  cpu_ms: number;
 }
 
 /** The pid of the kernel's DAMON thread (`kdamond.N`), if one runs. */
@@ -70,9 +76,9 @@ function kdamondPid(): number | undefined {
 }
 
 /** What the pause probe posts on "stop" (`pause-probe.mjs`). */
-interface ProbeReport {
+export interface ProbeReport {
   late: number[];
-  watched: { episodes: [number, number][]; cpu_ms: number } | null;
+  watched: WatchedThread | null;
 }
 
 function machineTicks(): { busy: number; total: number } {

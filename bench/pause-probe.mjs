@@ -11,8 +11,9 @@ import { parentPort, workerData } from "node:worker_threads";
  * (/proc/<pid>/schedstat, in ns): a tick that finds it grown marks the time since the last tick as
  * the thread working. Ticks within `MERGE_MS` of each other make one episode.
  *
- * On "ready?" it answers "ready" (its first reading is taken by then). On "stop" it posts the lateness of each late tick, in milliseconds, and the episodes, each
- * [from, to] in milliseconds since the epoch, with the thread's CPU time over the window.
+ * On "ready?" it answers "ready" (its first reading is taken by then). On "stop" it posts the
+ * lateness of each late tick, in milliseconds, and the episodes, each [from, to] in milliseconds
+ * since the epoch, with the thread's CPU time over the window.
  */
 
 const MERGE_MS = 10;

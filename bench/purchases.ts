@@ -43,8 +43,8 @@ import {
  * "session" for the owner's session token), BENCH_PROFILE_PURCHASES (200; 0 skips the statement
  * profile), BENCH_CPU_PROFILE (1: profile the server's CPU during the flat-out PostgreSQL run),
  * BENCH_PAUSE_PROBE (0: no pause probe, so no DAMON figures either, for a run with the least
- * instrumentation), BENCH_DATABASE_URL, BENCH_PG_BIN, BENCH_KEEP_DATABASE (1: leave the PostgreSQL run's database
- * behind, to EXPLAIN its statements). docs/benchmarks.md describes the method and the figures.
+ * instrumentation), BENCH_DATABASE_URL, BENCH_PG_BIN, BENCH_KEEP_DATABASE (1: leave the
+ * PostgreSQL run's database behind, to EXPLAIN its statements). docs/benchmarks.md describes the method and the figures.
  */
 
 const TARGET_RATIO = 0.7;

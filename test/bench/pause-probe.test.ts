@@ -1,11 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-
-interface ProbeReport {
-  late: number[];
-  watched: { episodes: [number, number][]; cpu_ms: number } | null;
-}
+import type { ProbeReport } from "../../bench/cpu.ts";
 
 /** Starts the bench's pause probe watching `pid`, runs `during`, and returns what it reports. */
 async function probe(pid: number, during: () => Promise<void>): Promise<ProbeReport> {

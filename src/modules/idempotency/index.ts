@@ -139,6 +139,12 @@ export function onceInTransaction<T>(
 
 const DAY_MS = 86_400_000;
 
+/** One statement of `pruneAnswers`: the batch's last key (null past the end) and the answers let go. */
+interface PrunedBatch {
+  last: string | null;
+  pruned: number;
+}
+
 /** How many keys one statement of `pruneAnswers` looks at. */
 export const PRUNE_BATCH = 1000;
 
@@ -169,10 +175,7 @@ export async function pruneAnswers(
     // (a join to the batch was planned as a scan of the whole table).
     let after = "";
     for (;;) {
-      const result: { rows: { last: string | null; pruned: number }[] } = await sql<{
-        last: string | null;
-        pruned: number;
-      }>`
+      const result: { rows: PrunedBatch[] } = await sql<PrunedBatch>`
         with batch as (
           select key from idempotency_keys
           where business_id = ${id} and key > ${after}
