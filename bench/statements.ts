@@ -8,8 +8,8 @@ import { FAST_PATH_SQL } from "../src/use-cases/purchase-fast-path.ts";
  * `npm run bench:statements`: the database CPU of a purchase's two statements, measured without
  * the noise of a loaded machine, on the database a bench run left behind
  * (`BENCH_KEEP_DATABASE=1 npm run bench`). One connection runs each statement many times, and
- * the figure is the CPU time its backend process used (`/proc/<pid>/stat`), so PostgreSQL must
- * run on this machine.
+ * the figure is the CPU time its backend process used (`/proc/<pid>/schedstat`, in nanoseconds),
+ * so PostgreSQL must run on this machine.
  *
  * - The read, for batches of 1, 6 and 12 of the café's members: its cost per statement and per
  *   member.
@@ -30,10 +30,12 @@ const client = new pg.Client({ connectionString: url.toString(), options: PG_CON
 await client.connect();
 const pid: number = (await client.query("select pg_backend_pid() as pid")).rows[0].pid;
 
-/** CPU milliseconds the connection's backend has used. */
+/**
+ * CPU milliseconds the connection's backend has used: the first field of schedstat, its time on
+ * a core in nanoseconds (`/proc/<pid>/stat` counts in ticks of 10 ms, too coarse for one round).
+ */
 function backendCpuMs(): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * (1000 / 100);
+  return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
 }
 
 /** Backend CPU per call of `call`, in µs, over `rounds` rounds of `times` calls. */
