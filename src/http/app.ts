@@ -90,6 +90,11 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: options.trustProxy ?? false,
     ajv: undefined,
+    // A URL Fastify cannot even route (bad percent-encoding) still answers in the one error shape.
+    frameworkErrors: (error, _req, reply) => {
+      const body = toErrorBody(error);
+      (reply as FastifyReply).status(body.status).send({ error: body.error });
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -125,13 +130,17 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     max: options.rateLimitPerMinute ?? 6000,
     timeWindow: 60_000,
     keyGenerator: (req) => req.headers.authorization ?? req.ip,
-    errorResponseBuilder: (_req, context) => ({
-      statusCode: 429,
-      error: {
-        code: "rate_limited",
-        message: `Too many requests: at most ${context.max} per minute. Retry in ${Math.ceil(context.ttl / 1000)} s.`,
-      },
-    }),
+    // Thrown by the plugin, then shaped by the error handler like any other error.
+    errorResponseBuilder: (_req, context) =>
+      Object.assign(
+        new AppError(
+          429,
+          "rate_limited",
+          `Too many requests: this limit allows ${context.max} in its window. Retry in ${Math.max(1, Math.ceil(context.ttl / 1000))} s.`,
+          { retry_after_seconds: Math.max(1, Math.ceil(context.ttl / 1000)) },
+        ),
+        { statusCode: 429 },
+      ),
   });
 
   app.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
@@ -194,6 +203,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
           );
         }
       });
+      api.addHook("preValidation", async (req) => refuseWhatNoSchemaChecks(req));
       await registerRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
     },
     { prefix: "/v1" },
@@ -202,6 +212,77 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** A validation failure in the shape Zod's failures take (`validation_failed`, with `issues`). */
+function validationFailed(where: string, path: string, message: string): AppError {
+  return new AppError(
+    400,
+    "validation_failed",
+    `Invalid ${where}${path ? ` at "${path}"` : ""}: ${message}`,
+    { issues: [{ in: where, path, message }] },
+  );
+}
+
+/** The path (dotted, as in validation issues) of the first text holding a NUL character. */
+function pathOfNul(value: unknown, path: string): string | undefined {
+  if (typeof value === "string") return value.includes("\u0000") ? path : undefined;
+  if (typeof value !== "object" || value === null) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (key.includes("\u0000")) return at;
+    const found = pathOfNul(inner, at);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * What the routes' schemas cannot see, refused before validation so it changes nothing:
+ *
+ * - a NUL character (U+0000) anywhere in the body, the query, the path or the `Idempotency-Key`:
+ *   PostgreSQL cannot store it in text, so it would otherwise fail deep inside a use case;
+ * - a body or a query string sent to an operation that takes none: an unknown field is a 400
+ *   everywhere, never silently ignored (`{}` and no body at all are the same thing).
+ */
+function refuseWhatNoSchemaChecks(req: FastifyRequest): void {
+  for (const [where, value] of [
+    ["body", req.body],
+    ["querystring", req.query],
+    ["params", req.params],
+  ] as const) {
+    const path = pathOfNul(value, "");
+    if (path !== undefined) {
+      throw validationFailed(where, path, "must not contain the NUL character (U+0000)");
+    }
+  }
+  const key = req.headers["idempotency-key"];
+  if (typeof key === "string" && key.includes("\u0000")) {
+    throw validationFailed("headers", "idempotency-key", "must not contain the NUL character (U+0000)");
+  }
+  const schema = req.routeOptions.schema;
+  if (!schema?.querystring) {
+    const [unknown] = Object.keys(req.query as object);
+    if (unknown !== undefined) {
+      throw validationFailed(
+        "querystring",
+        unknown,
+        "is not a parameter of this operation, which takes none",
+      );
+    }
+  }
+  if (!schema?.body && BODY_METHODS.has(req.method) && req.body !== undefined) {
+    const body = req.body;
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      throw validationFailed("body", "", "this operation takes no body; send none, or {}");
+    }
+    const [unknown] = Object.keys(body);
+    if (unknown !== undefined) {
+      throw validationFailed("body", unknown, "is not a field of this operation, which takes no body");
+    }
+  }
+}
 
 /**
  * The token a request presents: a bearer token, or the web app's session cookie. A cookie is sent
@@ -285,8 +366,14 @@ function toErrorBody(error: FastifyError): ErrorBody {
         },
       };
   }
+  if (error.code === "FST_ERR_BAD_URL" || error.code === "FST_ERR_ASYNC_CONSTRAINT") {
+    return {
+      status: 400,
+      error: { code: "malformed_url", message: "The URL is not valid: check its percent-encoding (%XX)." },
+    };
+  }
   if (error.statusCode === 429) {
-    return { status: 429, error: { code: "rate_limited", message: error.message } };
+    return { status: 429, error: { code: "rate_limited", message: "Too many requests; retry later." } };
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     return { status: error.statusCode, error: { code: "bad_request", message: error.message } };

@@ -26,6 +26,10 @@ describe("HTTP limits and malformed requests", () => {
     expect(codes).toEqual([401, 401, 401, 429]);
     const limited = (await login()).json();
     expect(limited.error.code).toBe("rate_limited");
+    expect(limited.error.message).toMatch(
+      /^Too many requests: this limit allows 3 in its window\. Retry in \d+ s\.$/,
+    );
+    expect(limited.error.details.retry_after_seconds).toBeGreaterThan(0);
     // Another address is not affected, and the right password still works from there.
     const other = await t.app.inject({
       method: "POST",
@@ -64,6 +68,9 @@ describe("HTTP limits and malformed requests", () => {
     for (let i = 0; i < 31; i++) statuses.push((await tenant.call("GET", "/v1/business")).status);
     expect(statuses.slice(0, 30).every((s) => s === 200)).toBe(true);
     expect(statuses[30]).toBe(429);
+    const limited = await tenant.call("GET", "/v1/business");
+    expect([limited.status, limited.body.error.code]).toEqual([429, "rate_limited"]);
+    expect(limited.body.error.message).toMatch(/^Too many requests: this limit allows 30 in its window/);
   });
 
   it("refuses a body over 1 MB, a body that is not JSON, and an empty JSON body", async () => {

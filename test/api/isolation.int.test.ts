@@ -1,6 +1,6 @@
-import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
+import { digestOf as digestIn } from "../helpers/digest.ts";
 import { addStaff } from "../helpers/staff.ts";
 
 /**
@@ -11,6 +11,7 @@ import { addStaff } from "../helpers/staff.ts";
  */
 
 let t: TestApp;
+const digestOf = (businessId: string) => digestIn(t.database.db, businessId);
 let a: Tenant;
 let b: Tenant;
 const A: Record<string, string> = {};
@@ -75,24 +76,6 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 const B: Record<string, string> = {};
-
-/** A digest of every row of business A in every table that has a business_id. */
-async function digestOf(businessId: string): Promise<Record<string, string>> {
-  const tables = await sql<{ table_name: string }>`
-    select table_name from information_schema.columns
-    where column_name = 'business_id' and table_schema = current_schema() order by table_name`.execute(
-    t.database.db,
-  );
-  const out: Record<string, string> = {};
-  for (const { table_name } of tables.rows) {
-    const row = await sql<{ d: string | null }>`
-      select md5(string_agg(x::text, ',' order by x::text)) as d from ${sql.table(table_name)} x where business_id = ${businessId}`.execute(
-      t.database.db,
-    );
-    out[table_name] = row.rows[0]?.d ?? "empty";
-  }
-  return out;
-}
 
 type Case = { path: Record<string, string>; body?: () => unknown; expect?: number[] };
 const NOT_FOUND = [404];

@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Method, startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
+import { digestOf } from "../helpers/digest.ts";
+
+/**
+ * What no route's own schema sees, for every route of the OpenAPI document: a NUL character
+ * (which PostgreSQL cannot store in text), a body or a query string sent to an operation that
+ * takes none, and a URL that does not decode. Each is a 400 in the one error shape, and changes
+ * nothing.
+ */
+
+let t: TestApp;
+let a: Tenant;
+beforeAll(async () => {
+  t = await startTestApp();
+  a = await t.signup();
+  const member = await a.call("POST", "/v1/members", { name: "Ada", marketing_consent: false });
+  if (member.status !== 201) throw new Error(JSON.stringify(member.body));
+});
+afterAll(async () => t?.close());
+
+interface Operation {
+  method: Method;
+  /** The path with every parameter filled in (the values need not exist: nothing gets that far). */
+  url: string;
+  route: string;
+  takesBody: boolean;
+  takesQuery: boolean;
+}
+
+function operations(): Operation[] {
+  const doc = t.app.swagger() as {
+    paths: Record<string, Record<string, { requestBody?: unknown; parameters?: { in: string }[] }>>;
+  };
+  return Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => ({
+      method: method.toUpperCase() as Method,
+      url: path.replace(/\{\w+\}/g, "0b5c7d1e-2f3a-4b5c-8d6e-7f8091a2b3c4"),
+      route: `${method.toUpperCase()} ${path}`,
+      takesBody: op.requestBody !== undefined,
+      takesQuery: (op.parameters ?? []).some((p) => p.in === "query"),
+    })),
+  );
+}
+
+/** The routes whose answer was not the expected 400, with what they answered instead. */
+async function refusals(
+  cases: { route: string; send: () => Promise<{ status: number; body: any }> }[],
+  message: RegExp,
+): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const c of cases) {
+    const res = await c.send();
+    const error = res.body?.error;
+    if (res.status !== 400 || error?.code !== "validation_failed" || !message.test(error?.message ?? "")) {
+      wrong.push(`${c.route} → ${res.status} ${JSON.stringify(res.body)}`);
+    }
+  }
+  return wrong;
+}
+
+describe("input no schema sees", () => {
+  it("finds the API's routes", () => {
+    const ops = operations();
+    expect(ops.length).toBeGreaterThan(60);
+    expect(ops.filter((o) => !o.takesBody && o.method !== "GET").length).toBeGreaterThan(5);
+  });
+
+  it("refuses a NUL character in any route's query string and body, and in the Idempotency-Key", async () => {
+    const before = await digestOf(t.database.db, a.businessId);
+    const nul = /at "zz": must not contain the NUL character/;
+    const inQuery = operations().map((o) => ({
+      route: o.route,
+      send: () => a.call(o.method, `${o.url}?zz=caf%00e`),
+    }));
+    expect(await refusals(inQuery, nul)).toEqual([]);
+    const inBody = operations()
+      .filter((o) => o.method !== "GET")
+      .map((o) => ({ route: o.route, send: () => a.call(o.method, o.url, { zz: "caf\u0000e" }) }));
+    expect(await refusals(inBody, nul)).toEqual([]);
+    // Deeper in a body, in a field the schema knows, and in a key.
+    const deep = await a.call("POST", "/v1/members", {
+      name: "Bo",
+      marketing_consent: false,
+      attributes: { favourite: "flat\u0000white" },
+    });
+    expect([deep.status, deep.body.error.code, deep.body.error.details]).toEqual([
+      400,
+      "validation_failed",
+      {
+        issues: [
+          {
+            in: "body",
+            path: "attributes.favourite",
+            message: "must not contain the NUL character (U+0000)",
+          },
+        ],
+      },
+    ]);
+    const inKey = await a.call("POST", "/v1/members", {
+      name: "Bo",
+      marketing_consent: false,
+      attributes: { "fav\u0000": "x" },
+    });
+    expect([inKey.status, inKey.body.error.details.issues[0].path]).toEqual([400, "attributes.fav\u0000"]);
+    const inPath = await a.call("GET", "/v1/vouchers/AB%00CD");
+    expect([inPath.status, inPath.body.error.message]).toEqual([
+      400,
+      'Invalid params at "code": must not contain the NUL character (U+0000)',
+    ]);
+    const header = await a.call(
+      "POST",
+      "/v1/purchases",
+      { external_id: "nul-1", amount_minor: 100, currency: "EUR" },
+      { "idempotency-key": "key\u0000" },
+    );
+    expect([header.status, header.body.error.message]).toEqual([
+      400,
+      'Invalid headers at "idempotency-key": must not contain the NUL character (U+0000)',
+    ]);
+    expect(await digestOf(t.database.db, a.businessId)).toEqual(before);
+  });
+
+  it("refuses a body sent to an operation that takes none, and a query string where it takes none", async () => {
+    const before = await digestOf(t.database.db, a.businessId);
+    const noBody = operations()
+      .filter((o) => !o.takesBody && o.method !== "GET")
+      .map((o) => ({ route: o.route, send: () => a.call(o.method, o.url, { zz: 1 }) }));
+    expect(await refusals(noBody, /at "zz": is not a field of this operation, which takes no body/)).toEqual(
+      [],
+    );
+    const notAnObject = operations()
+      .filter((o) => !o.takesBody && o.method !== "GET")
+      .map((o) => ({ route: o.route, send: () => a.call(o.method, o.url, [1]) }));
+    expect(await refusals(notAnObject, /this operation takes no body; send none, or \{\}/)).toEqual([]);
+    const noQuery = operations()
+      .filter((o) => !o.takesQuery)
+      .map((o) => ({ route: o.route, send: () => a.call(o.method, `${o.url}?zz=1`) }));
+    expect(
+      await refusals(noQuery, /at "zz": is not a parameter of this operation, which takes none/),
+    ).toEqual([]);
+    expect(await digestOf(t.database.db, a.businessId)).toEqual(before);
+    // An empty object is the same as no body at all.
+    const tier = await a.call("POST", "/v1/tiers", { name: "Gold", rank: 1, threshold: 0 });
+    const archived = await a.call("DELETE", `/v1/tiers/${tier.body.id}`, {});
+    expect(archived.status).toBe(200);
+  });
+
+  it("answers a URL that does not decode in the one error shape", async () => {
+    for (const url of ["/v1/members/%E0%A4%A", "/v1/vouchers/%ZZ"]) {
+      const res = await a.call("GET", url);
+      expect([res.status, res.body], url).toEqual([
+        400,
+        {
+          error: {
+            code: "malformed_url",
+            message: "The URL is not valid: check its percent-encoding (%XX).",
+          },
+        },
+      ]);
+    }
+  });
+});
