@@ -576,6 +576,8 @@ function occurredAt(value: string, timeZone: string): string {
   if (!local) return value;
   const [year = 0, month = 0, day = 0] = local.slice(1, 4).map(Number);
   const [hour = 12, minute = 0, second = 0] = local[4] ? local.slice(4).map((p) => Number(p ?? 0)) : [];
+  // Date.UTC reads years 0–99 as 1900–1999; such a year is left for the schema to refuse.
+  if (year < 1900) return value;
   const calendar = new Date(Date.UTC(year, month - 1, day));
   const real = calendar.getUTCMonth() === month - 1 && calendar.getUTCDate() === day;
   // Not a real date or time: left as it is, so the schema refuses it with its own message.

@@ -21,10 +21,6 @@ export const AmountMinor = z
   .min(0)
   .max(MAX_AMOUNT_MINOR)
   .describe("Amount in minor units of the currency (cents)");
-export const Timestamp = z.iso.datetime({
-  offset: true,
-  error: "must be an ISO-8601 date-time with a time zone",
-});
 export const DateOnly = z.iso.date({ error: "must be a date as YYYY-MM-DD" });
 
 export const PageQuery = z.strictObject({

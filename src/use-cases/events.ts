@@ -6,6 +6,7 @@ import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
 import { lockMemberByRef } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
+import { dateTimeInput } from "../shared/date-time.ts";
 import { invalid } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { resolveOccurredAt } from "../shared/time.ts";
@@ -27,7 +28,7 @@ export const EventInput = z.strictObject({
     .record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), PropertyValue)
     .refine((p) => Object.keys(p).length <= 50, { error: "at most 50 properties" })
     .default({}),
-  occurred_at: z.iso.datetime({ offset: true }).optional(),
+  occurred_at: dateTimeInput().optional(),
 });
 export type EventInput = z.output<typeof EventInput>;
 

@@ -9,6 +9,7 @@ import { findMemberByCode, lockMemberByRef, selectMembers } from "../modules/mem
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import type { LineItem } from "../modules/rules/evaluate.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
+import { dateTimeInput } from "../shared/date-time.ts";
 import { invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { isCurrency, MAX_AMOUNT_MINOR } from "../shared/money.ts";
@@ -43,7 +44,7 @@ export const PurchaseInput = z.strictObject({
     .max(500)
     .default([]),
   location_id: z.uuid().optional(),
-  occurred_at: z.iso.datetime({ offset: true }).optional().describe("When it happened; default now"),
+  occurred_at: dateTimeInput().optional().describe("When it happened; default now"),
 });
 export type PurchaseInput = z.output<typeof PurchaseInput>;
 

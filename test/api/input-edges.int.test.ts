@@ -160,4 +160,54 @@ describe("input no schema sees", () => {
       ]);
     }
   });
+
+  it("refuses a date-time outside 1900–9999 in every field that takes one, and changes nothing", async () => {
+    const member = (await a.call("GET", "/v1/members?limit=1")).body.data[0].id;
+    const before = await digestOf(t.database.db, a.businessId);
+    const span = /must be from 1900-01-01T00:00:00Z to 9999-12-31T23:59:59Z/;
+    const cases: [Method, string, (at: string) => Record<string, unknown>][] = [
+      [
+        "POST",
+        "/v1/purchases",
+        (at) => ({ external_id: `d-${at}`, amount_minor: 100, currency: "EUR", occurred_at: at }),
+      ],
+      ["POST", "/v1/purchases/preview", (at) => ({ amount_minor: 100, currency: "EUR", occurred_at: at })],
+      [
+        "POST",
+        "/v1/events",
+        (at) => ({ external_id: `e-${at}`, member_id: member, type: "review_written", occurred_at: at }),
+      ],
+      ["POST", "/v1/members", (at) => ({ name: "Old", marketing_consent: false, joined_at: at })],
+      [
+        "POST",
+        "/v1/rules",
+        (at) => ({
+          name: "R",
+          trigger: "purchase",
+          effect: { type: "fixed_points", points: 1 },
+          starts_at: at,
+        }),
+      ],
+      [
+        "POST",
+        "/v1/rewards",
+        (at) => ({ name: "W", type: "perk", value: { description: "x" }, cost_points: 1, valid_until: at }),
+      ],
+    ];
+    const sends = cases.flatMap(([method, url, body]) =>
+      ["0000-01-01T00:00:00Z", "1899-12-31T23:59:59Z", "9999-12-31T23:59:59-12:00"].map((at) => ({
+        route: `${method} ${url} ${at}`,
+        send: () => a.call(method, url, body(at)),
+      })),
+    );
+    expect(await refusals(sends, span)).toEqual([]);
+    expect(await digestOf(t.database.db, a.businessId)).toEqual(before);
+    // The span's first moment is taken.
+    const oldest = await a.call("POST", "/v1/members", {
+      name: "Oldest",
+      marketing_consent: false,
+      joined_at: "1900-01-01T00:00:00Z",
+    });
+    expect([oldest.status, oldest.body.joined_at]).toEqual([201, "1900-01-01T00:00:00.000Z"]);
+  });
 });

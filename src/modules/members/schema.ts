@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { dateTimeInput } from "../../shared/date-time.ts";
 import { normalizePhone } from "./fields.ts";
 
 /**
@@ -82,8 +83,7 @@ const MemberFields = z.strictObject({
     .max(100)
     .nullable()
     .describe("The customer's id in the POS or web shop; unique within the business"),
-  joined_at: z.iso
-    .datetime({ offset: true, error: "must be an ISO-8601 date-time with a time zone" })
+  joined_at: dateTimeInput()
     .transform((value) => new Date(value))
     .describe("When the customer joined; now when absent; not in the future"),
 });

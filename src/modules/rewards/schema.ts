@@ -1,11 +1,12 @@
 import { z } from "zod";
+import { dateTimeInput } from "../../shared/date-time.ts";
 import { MAX_AMOUNT_MINOR } from "../../shared/money.ts";
 
 /** Request shapes of the reward catalog: one `value` shape per reward type. */
 
 const Amount = z.int().min(1).max(MAX_AMOUNT_MINOR);
 const Text = (max: number) => z.string().trim().min(1).max(max);
-const DateTime = z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time with a time zone" });
+const DateTime = dateTimeInput();
 
 /** The `value` of each reward type. */
 export const RewardValues = {

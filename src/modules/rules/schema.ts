@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { dateTimeInput } from "../../shared/date-time.ts";
 
 /**
  * Earning rules are data: a set of conditions that must all hold and one effect. There is no
@@ -112,8 +113,8 @@ const RuleFields = {
   conditions: RuleConditions.default({}),
   effect: RuleEffect,
   cap: RuleCap.nullable().optional(),
-  starts_at: z.iso.datetime({ offset: true }).nullable().optional(),
-  ends_at: z.iso.datetime({ offset: true }).nullable().optional(),
+  starts_at: dateTimeInput().nullable().optional(),
+  ends_at: dateTimeInput().nullable().optional(),
   active: z.boolean().default(true),
 };
 
