@@ -440,6 +440,68 @@ describe("vouchers", () => {
     expect([use.status, use.body.error.code]).toEqual([409, "voucher_voided"]);
   });
 
+  it.each([
+    ["the whole cost was owed", 100, 100],
+    ["the refund took part of the lot and owed the rest", 60, 100],
+  ])("settles a refund's debt from the points a void gives back (%s)", async (_case, cost, refunded) => {
+    const tenant = await t.signup();
+    const config = (await tenant.call("GET", "/v1/program")).body.config;
+    config.points.expiry = { policy: "days_after_earn", days: 10 };
+    config.points.allow_negative_balance = true;
+    expect((await tenant.call("PUT", "/v1/program", config)).status).toBe(200);
+    const m = await member(tenant);
+    purchaseNo += 1;
+    const bought = await tenant.call("POST", "/v1/purchases", {
+      external_id: `pos-${purchaseNo}`,
+      member_id: m,
+      amount_minor: 10_000,
+      currency: "EUR",
+    });
+    const res = await redeemed(tenant, m, await reward(tenant, { cost_points: cost }));
+    const refund = await tenant.call("POST", "/v1/refunds", {
+      external_id: `refund-${purchaseNo}`,
+      purchase_id: bought.body.purchase.id,
+      amount_minor: refunded * 100,
+    });
+    expect(refund.status, JSON.stringify(refund.body)).toBe(201);
+    const voided = await tenant.call("POST", `/v1/vouchers/${res.voucher.code}/void`, { reason: "undo" });
+    expect(voided.status).toBe(200);
+    // Earned 100, refunded 100, the reward undone: the member holds nothing and owes nothing.
+    expect(voided.body.member.points_available).toBe(0);
+    const db = t.database.db;
+    const account = () =>
+      db
+        .selectFrom("ledger_accounts")
+        .select(["balance_points", "debt_points"])
+        .where("business_id", "=", tenant.businessId)
+        .where("member_id", "=", m)
+        .executeTakeFirstOrThrow();
+    expect(await account()).toEqual({ balance_points: 0, debt_points: 0 });
+    expect((await holdings(tenant, m)).lots.map((l) => l.points_remaining)).toEqual([0]);
+    // Every entry's allocations add up to its points: the debt is booked as settled.
+    const unbooked = await db
+      .selectFrom("ledger_entries as e")
+      .leftJoin("ledger_allocations as a", (join) =>
+        join.onRef("a.business_id", "=", "e.business_id").onRef("a.entry_id", "=", "e.id"),
+      )
+      .select([
+        "e.kind",
+        "e.points",
+        (eb) => eb.fn.coalesce(eb.fn.sum<number>("a.points"), eb.lit(0)).as("booked"),
+      ])
+      .where("e.business_id", "=", tenant.businessId)
+      .where("e.kind", "in", ["spend", "reverse", "restore"])
+      .groupBy(["e.id", "e.kind", "e.points"])
+      .execute();
+    for (const entry of unbooked) expect(Number(entry.booked), entry.kind).toBe(entry.points);
+    // Nothing is left to expire and turn into a negative balance later.
+    t.clock.advance(11 * DAY_MS);
+    expect((await tenant.call("POST", "/v1/points/expire")).status).toBe(200);
+    expect(await account()).toEqual({ balance_points: 0, debt_points: 0 });
+    const card = await tenant.call("GET", `/v1/members/${m}/card`);
+    expect(card.body.points.available).toBe(0);
+  });
+
   it("gives back the stamps of a stamp-card voucher when voided", async () => {
     const tenant = await t.signup();
     const card = await stampCard(tenant, 3);

@@ -131,7 +131,8 @@ export async function earn(
   const settle = Math.min(account.debt_points, total);
   const lotId = newId(now.getTime());
   // The lot's initial points are the entries' credit; only a settlement moves them at once.
-  const settlements = settle > 0 ? await settlementAllocations(tx, account, lotId, settle) : [];
+  const settlements =
+    settle > 0 ? await settlementAllocations(tx, account, [{ lot_id: lotId, points: settle }]) : [];
   applyDelta(account, { balance: total, debt: -settle, earned: total });
   if (account.pending_until === null || meta.available_at > account.pending_until) {
     account.pending_until = meta.available_at;
@@ -218,7 +219,9 @@ export async function reverse(
 
 /**
  * Gives back the points of an earlier debit (a voided voucher): the same lots get their points
- * back, with the same expiry, so voiding never extends the life of a point.
+ * back, with the same expiry, so voiding never extends the life of a point. Like earned points,
+ * points given back first settle any debt left by earlier refunds (from the lots that expire
+ * first), so a member never stays in debt while holding points.
  */
 export async function restore(
   tx: Tx,
@@ -228,16 +231,39 @@ export async function restore(
   now: Date,
 ): Promise<PostedEntry | null> {
   const taken = await tx
-    .selectFrom("ledger_allocations")
-    .select(["lot_id", "points"])
-    .where("business_id", "=", account.business_id)
-    .where("entry_id", "=", debitEntryId)
+    .selectFrom("ledger_allocations as a")
+    .innerJoin("ledger_lots as l", (join) =>
+      join.onRef("l.business_id", "=", "a.business_id").onRef("l.id", "=", "a.lot_id"),
+    )
+    .select(["a.lot_id", "a.points", "l.expires_at"])
+    .where("a.business_id", "=", account.business_id)
+    .where("a.entry_id", "=", debitEntryId)
+    .orderBy(sql`l.expires_at nulls last`)
+    .orderBy("a.lot_id")
     .execute();
   const allocations = taken.map((a) => ({ lot_id: a.lot_id, points: -a.points }));
   const points = allocations.reduce((s, a) => s + a.points, 0);
   if (points <= 0) return null;
   const entry = await postDebit(tx, account, "restore", points, allocations, meta, null, now);
-  await updateAccount(tx, account, { balance: points, spent: -points }, now);
+  const settle = Math.min(account.debt_points, points);
+  if (settle > 0) {
+    const sources: Allocation[] = [];
+    let left = settle;
+    for (const a of allocations) {
+      if (left === 0) break;
+      const take = Math.min(left, a.points);
+      sources.push({ lot_id: a.lot_id, points: take });
+      left -= take;
+    }
+    const settlements = await settlementAllocations(tx, account, sources);
+    await moveLots(
+      tx,
+      account.business_id,
+      sources.map((s) => ({ lot_id: s.lot_id, points: -s.points })),
+    );
+    await insertAllocations(tx, account.business_id, settlements, now);
+  }
+  await updateAccount(tx, account, { balance: points, spent: -points, debt: -settle }, now);
   return entry;
 }
 
@@ -294,9 +320,15 @@ async function insertAllocations(
   now: Date,
 ): Promise<void> {
   if (rows.length === 0) return;
+  // A settlement may book more against a (reversal, lot) pair booked before: the row adds up.
   await tx
     .insertInto("ledger_allocations")
     .values(mergeAllocations(businessId, rows, now))
+    .onConflict((oc) =>
+      oc
+        .columns(["business_id", "entry_id", "lot_id"])
+        .doUpdateSet({ points: sql`ledger_allocations.points + excluded.points` }),
+    )
     .execute();
 }
 
@@ -318,12 +350,12 @@ function mergeAllocations(
 /**
  * Debt is owed by the reversal entries that created it; settling it books the taken points against
  * those entries (oldest first), so every entry's allocations add up to its points once settled.
+ * `sources` are the lots the settlement takes from, and how much from each, in order.
  */
 async function settlementAllocations(
   tx: Tx,
   account: Account,
-  lotId: string,
-  settle: number,
+  sources: readonly Allocation[],
 ): Promise<{ entry_id: string; lot_id: string; points: number }[]> {
   const owing = await sql<{ id: string; owed: number }>`
     select e.id, (-e.points + coalesce(sum(a.points), 0))::int as owed
@@ -334,14 +366,20 @@ async function settlementAllocations(
     having -e.points + coalesce(sum(a.points), 0) > 0
     order by e.id`.execute(tx);
   const out: { entry_id: string; lot_id: string; points: number }[] = [];
-  let left = settle;
-  for (const row of owing.rows) {
-    if (left === 0) break;
-    const take = Math.min(left, row.owed);
-    out.push({ entry_id: row.id, lot_id: lotId, points: -take });
-    left -= take;
+  const debts = owing.rows.map((row) => ({ ...row }));
+  let d = 0;
+  for (const source of sources) {
+    let left = source.points;
+    while (left > 0) {
+      const debt = debts[d];
+      assert(debt, "debt on the account equals the unallocated part of reversal entries");
+      const take = Math.min(left, debt.owed);
+      out.push({ entry_id: debt.id, lot_id: source.lot_id, points: -take });
+      debt.owed -= take;
+      left -= take;
+      if (debt.owed === 0) d++;
+    }
   }
-  assert(left === 0, "debt on the account equals the unallocated part of reversal entries");
   return out;
 }
 
