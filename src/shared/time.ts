@@ -111,10 +111,25 @@ export function zonedTimeToUtc(
   timeZone: string,
 ): Date {
   const asUtc = Date.UTC(local.year, local.month - 1, local.day, local.hour ?? 0, local.minute ?? 0);
-  let guess = asUtc - offsetMs(new Date(asUtc), timeZone);
-  // A second pass settles the offset when the first guess crossed a DST change.
-  guess = asUtc - offsetMs(new Date(guess), timeZone);
-  return new Date(guess);
+  // The offsets a day either side are the only ones `local` can have (a zone changes its offset
+  // at most once in two days). Each gives a candidate instant, valid if the clock there reads
+  // `local`: both are valid in an overlap (take the earlier), neither in a gap.
+  const before = offsetMs(new Date(asUtc - DAY_MS), timeZone);
+  const after = offsetMs(new Date(asUtc + DAY_MS), timeZone);
+  const early = asUtc - Math.max(before, after);
+  const late = asUtc - Math.min(before, after);
+  if (offsetMs(new Date(early), timeZone) === asUtc - early) return new Date(early);
+  if (offsetMs(new Date(late), timeZone) === asUtc - late) return new Date(late);
+  // In a gap the clock jumps over `local` at an instant in (early, late]: find it, to the second
+  // (e.g. 00:00 on a day whose DST starts at midnight is 01:00, the first instant of that day).
+  let lo = early;
+  let hi = late;
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (offsetMs(new Date(mid), timeZone) === before) lo = mid;
+    else hi = mid;
+  }
+  return new Date(hi);
 }
 
 function offsetMs(date: Date, timeZone: string): number {
@@ -180,8 +195,10 @@ export function isTimeZone(value: string): boolean {
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
 /**
- * When a reported fact (a purchase, an event) happened: the given time, or now. A time in the
- * future beyond a few minutes of clock skew is `422 occurred_at_in_future`.
+ * When a reported fact (a purchase, an event) happened: the given time, or now. A time up to a
+ * few minutes ahead (a till's clock running fast) is taken as now, so every fact has happened by
+ * the time it is recorded and counts in every total read after it; further in the future it is
+ * `422 occurred_at_in_future`.
  *
  * @example const at = resolveOccurredAt(input.occurred_at, now)
  */
@@ -190,5 +207,5 @@ export function resolveOccurredAt(iso: string | undefined, now: Date): Date {
   if (at.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
     throw new AppError(422, "occurred_at_in_future", "occurred_at is in the future.");
   }
-  return at;
+  return at.getTime() > now.getTime() ? now : at;
 }

@@ -176,8 +176,9 @@ async function recordNow(
       operation,
       hash: requestFingerprint(operation, input),
       now,
-      // Checked (occurred_at_in_future) with the rest, in the order the locked path checks.
-      occurredAt: input.occurred_at ? new Date(input.occurred_at) : now,
+      // Checked (occurred_at_in_future) with the rest, in the order the locked path checks; a
+      // time a few minutes ahead is taken as now, as `resolveOccurredAt` does.
+      occurredAt: input.occurred_at ? new Date(Math.min(Date.parse(input.occurred_at), now.getTime())) : now,
     };
     const shape = {
       check: (snapshot: ProgramSnapshot) => {

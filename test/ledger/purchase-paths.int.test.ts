@@ -104,7 +104,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       op: fc.constant("purchase" as const),
       amount: fc.integer({ min: 0, max: 3_000 }),
       coffees: fc.integer({ min: 0, max: 3 }),
-      backdateHours: fc.constantFrom(0, 0, 0, 5, 30, 24 * 25),
+      // -0.07 h: 4 minutes ahead of the server's clock, within the skew a till's clock may have.
+      backdateHours: fc.constantFrom(0, 0, 0, 5, 30, 24 * 25, -0.07),
     }),
   },
   {
@@ -199,7 +200,9 @@ describe("the two ways of recording a purchase", () => {
             op.coffees > 0
               ? [{ sku: "latte", category: "coffee", quantity: op.coffees, unit_price_minor: 350 }]
               : [];
-          const occurred_at = new Date(t.clock.now().getTime() - op.backdateHours * 3_600_000).toISOString();
+          const occurred_at = new Date(
+            t.clock.now().getTime() - Math.round(op.backdateHours * 3_600_000),
+          ).toISOString();
           const bodies = members.map((member_id, i) => ({
             external_id: `p-${n}-${i}`,
             member_id,
@@ -222,7 +225,21 @@ describe("the two ways of recording a purchase", () => {
         }
         runs++;
       }),
-      { numRuns: 12 },
+      {
+        numRuns: 12,
+        examples: [
+          // (Run first, within numRuns.) A till's clock 4 minutes ahead: that purchase must count in the tier metric the next
+          // purchase reads, on both paths.
+          [
+            [
+              { op: "purchase", amount: 3_000, coffees: 0, backdateHours: 0 },
+              { op: "purchase", amount: 3_000, coffees: 0, backdateHours: -0.07 },
+              { op: "advance", hours: 1 },
+              { op: "purchase", amount: 3_000, coffees: 1, backdateHours: 0 },
+            ],
+          ],
+        ],
+      },
     );
     expect(runs).toBe(12);
   });
