@@ -6,6 +6,7 @@ import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { type EvaluationInput, evaluateRules, type LineItem, round } from "../modules/rules/evaluate.ts";
 import type { Rule } from "../modules/rules/schema.ts";
 import { type StampLine, stampsForPurchase } from "../modules/stamps/ledger.ts";
+import { invalid } from "../shared/errors.ts";
 import { formatMoney } from "../shared/money.ts";
 import { startOfDay, startOfMonth, startOfWeek, startOfYear } from "../shared/time.ts";
 
@@ -119,7 +120,26 @@ export function pricePurchaseWith(
       });
     }
   }
-  return { points, stamps, total_points: points.reduce((s, l) => s + l.points, 0) };
+  return withinLimit({ points, stamps, total_points: points.reduce((s, l) => s + l.points, 0) });
+}
+
+/**
+ * The most points one purchase or event may earn. Points are whole numbers kept in 32-bit
+ * columns per entry and lot; a program whose rates would earn more than this for one sale is
+ * misconfigured (a rate in euros where cents were meant, say), and the sale is refused whole.
+ */
+export const MAX_POINTS_PER_TRANSACTION = 1_000_000_000;
+
+/** `pricing` itself, or `422 points_too_large` when it earns more than one transaction may. */
+function withinLimit(pricing: Pricing): Pricing {
+  if (pricing.total_points > MAX_POINTS_PER_TRANSACTION) {
+    throw invalid(
+      "points_too_large",
+      `This would earn ${pricing.total_points} points; one purchase or event may earn at most ${MAX_POINTS_PER_TRANSACTION}. Check the program's earn rate and the rules.`,
+      { points: pricing.total_points, max: MAX_POINTS_PER_TRANSACTION },
+    );
+  }
+  return pricing;
 }
 
 /** Points and stamps earned by an event (`review_written`, …) under the event rules. */
@@ -160,7 +180,7 @@ export async function priceEvent(
       });
     }
   }
-  return { points, stamps, total_points: points.reduce((s, l) => s + l.points, 0) };
+  return withinLimit({ points, stamps, total_points: points.reduce((s, l) => s + l.points, 0) });
 }
 
 function capPeriodStart(period: NonNullable<Rule["cap"]>["period"], at: Date, timeZone: string): Date {

@@ -89,6 +89,37 @@ describe("recording purchases", () => {
   });
 });
 
+describe("a purchase that would earn more points than one sale may", () => {
+  it("is refused whole, in preview too, and records nothing", async () => {
+    const tenant = await t.signup();
+    const config = (await tenant.call("GET", "/v1/program")).body.config;
+    // A rate meant per euro typed per cent: 1,000 points per cent.
+    config.points.earn_points = 1_000;
+    config.points.earn_per_minor = 1;
+    expect((await tenant.call("PUT", "/v1/program", config)).status).toBe(200);
+    const m = await member(tenant);
+    const at = (amount_minor: number) => ({ member_id: m.id, amount_minor, currency: "EUR" });
+    // 1,000,000 cents earn exactly the most one purchase may: taken.
+    const most = await tenant.call("POST", "/v1/purchases", { external_id: "most", ...at(1_000_000) });
+    expect([most.status, most.body.purchase?.points_earned]).toEqual([201, 1_000_000_000]);
+    const before = await tenant.call("GET", `/v1/members/${m.id}/card`);
+    for (const [url, body] of [
+      ["/v1/purchases", { external_id: "too-much", ...at(1_000_001) }],
+      ["/v1/purchases", { external_id: "far-too-much", ...at(3_000_000_000) }],
+      ["/v1/purchases/preview", at(1_000_001)],
+    ] as const) {
+      const res = await tenant.call("POST", url, body);
+      expect([res.status, res.body.error?.code, res.body.error?.details], url).toEqual([
+        422,
+        "points_too_large",
+        { points: body.amount_minor * 1_000, max: 1_000_000_000 },
+      ]);
+    }
+    expect((await tenant.call("GET", "/v1/purchases")).body.data).toHaveLength(1);
+    expect((await tenant.call("GET", `/v1/members/${m.id}/card`)).body).toEqual(before.body);
+  });
+});
+
 describe("reading purchases", () => {
   it("reads one purchase, pages through the list newest first, and refuses bad ids and cursors", async () => {
     const tenant = await t.signup();

@@ -14,7 +14,7 @@ export async function purchaseRoutes(app: ZodApp, ctx: AppContext): Promise<void
         tags: ["purchases"],
         summary: "Record a purchase",
         description:
-          "Runs the earning rules, posts points and stamps and re-evaluates the tier, in one transaction. Anonymous purchases (no member) are recorded too, for member vs non-member analytics. `external_id` makes the call idempotent: a retry returns the first result with status 200 and header `Idempotent-Replayed: true`. Errors: `validation_failed`, `currency_mismatch`, `member_not_found`, `member_ambiguous`, `location_not_found`, `location_archived`, `occurred_at_in_future`, `idempotency_key_reused` (409: same external_id, different purchase), `idempotency_answer_expired` (410: the same purchase again after its answer's retention, `ANSWER_RETENTION_DAYS`; it is not recorded twice).",
+          "Runs the earning rules, posts points and stamps and re-evaluates the tier, in one transaction. Anonymous purchases (no member) are recorded too, for member vs non-member analytics. `external_id` makes the call idempotent: a retry returns the first result with status 200 and header `Idempotent-Replayed: true`. Errors: `validation_failed`, `currency_mismatch`, `member_not_found`, `member_ambiguous`, `location_not_found`, `location_archived`, `occurred_at_in_future`, `points_too_large` (422: the program would give one purchase over 1,000,000,000 points), `idempotency_key_reused` (409: same external_id, different purchase), `idempotency_answer_expired` (410: the same purchase again after its answer's retention, `ANSWER_RETENTION_DAYS`; it is not recorded twice).",
         body: PurchaseInput,
       },
     },
