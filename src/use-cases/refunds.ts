@@ -7,8 +7,14 @@ import { onceInTransaction } from "../modules/idempotency/index.ts";
 import { lockAccount, reverse } from "../modules/ledger/index.ts";
 import { getMemberForUpdate } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
-import { type LineItem, matchingQuantity } from "../modules/rules/evaluate.ts";
-import { postStamps, type StampLine, stampBalances, stampsFromSource } from "../modules/stamps/ledger.ts";
+import type { LineItem } from "../modules/rules/evaluate.ts";
+import {
+  postStamps,
+  type StampLine,
+  stampBalances,
+  stampsForPurchase,
+  stampsFromSource,
+} from "../modules/stamps/ledger.ts";
 import { invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { MAX_AMOUNT_MINOR } from "../shared/money.ts";
@@ -119,21 +125,25 @@ async function refund(
   const items = purchase.items as LineItem[];
   const previous = await tx
     .selectFrom("refunds")
-    .select(["lines", "points_reversed", "points_unrecovered"])
+    .select(["lines", "amount_minor", "points_reversed", "points_unrecovered"])
     .where("business_id", "=", actor.businessId)
     .where("purchase_id", "=", purchase.id)
     .execute();
 
-  const returnedItems = input.lines
-    ? returnedLines(
-        items,
-        input.lines,
-        previous.map((r) => r.lines),
-      )
-    : null;
+  const returnedBefore = returnedQuantities(previous.map((r) => r.lines));
+  const returnedItems = input.lines ? returnedLines(items, input.lines, returnedBefore) : null;
   const refundable = purchase.amount_minor - purchase.refunded_minor;
+  // Line refunds are priced together: what all returned lines are worth, less what earlier line
+  // refunds gave back, so the rounding of each never adds up and returning everything refunds all.
+  const refundedByLines = previous
+    .filter((r) => Array.isArray(r.lines))
+    .reduce((s, r) => s + Number(r.amount_minor), 0);
   const amount = returnedItems
-    ? Math.min(refundable, lineAmount(purchase.amount_minor, items, returnedItems))
+    ? Math.min(
+        refundable,
+        lineAmount(purchase.amount_minor, items, [...itemsOf(items, returnedBefore), ...returnedItems]) -
+          refundedByLines,
+      )
     : (input.amount_minor ?? 0);
   if (amount > refundable || amount <= 0) {
     throw invalid(
@@ -206,7 +216,7 @@ async function refund(
         m.id,
         purchase,
         refundedAfter,
-        returnedItems,
+        returnedItems ? itemsLeft(items, returnedBefore, returnedItems) : null,
         meta,
         now,
       );
@@ -228,18 +238,46 @@ async function refund(
   };
 }
 
+/** Quantities per sku returned by earlier refunds (their `lines`; null for refunds by amount). */
+function returnedQuantities(earlier: readonly unknown[]): Map<string, number> {
+  const returned = new Map<string, number>();
+  for (const l of earlier.flatMap((e) =>
+    Array.isArray(e) ? (e as { sku: string; quantity: number }[]) : [],
+  )) {
+    returned.set(l.sku, (returned.get(l.sku) ?? 0) + l.quantity);
+  }
+  return returned;
+}
+
+/** Returned quantities as line items, priced as `returnedLines` prices them (the sku's first line). */
+function itemsOf(items: readonly LineItem[], quantities: ReadonlyMap<string, number>): LineItem[] {
+  return [...quantities].flatMap(([sku, quantity]) => {
+    const first = items.find((i) => i.sku === sku);
+    return first ? [{ ...first, quantity }] : [];
+  });
+}
+
+/** The purchase's items not returned once the earlier returns and `returned` are taken off. */
+function itemsLeft(
+  items: readonly LineItem[],
+  returnedBefore: ReadonlyMap<string, number>,
+  returned: readonly LineItem[],
+): LineItem[] {
+  const off = new Map(returnedBefore);
+  for (const r of returned) off.set(r.sku, (off.get(r.sku) ?? 0) + r.quantity);
+  return items.flatMap((i) => {
+    const taken = Math.min(i.quantity, off.get(i.sku) ?? 0);
+    off.set(i.sku, (off.get(i.sku) ?? 0) - taken);
+    return i.quantity > taken ? [{ ...i, quantity: i.quantity - taken }] : [];
+  });
+}
+
 /** The purchase's items being returned now, checked against what was bought and already returned. */
 function returnedLines(
   items: readonly LineItem[],
   lines: readonly { sku: string; quantity: number }[],
-  earlier: readonly unknown[],
+  returnedBefore: ReadonlyMap<string, number>,
 ): LineItem[] {
-  const returnedBefore = new Map<string, number>();
-  for (const l of earlier.flatMap((e) =>
-    Array.isArray(e) ? (e as { sku: string; quantity: number }[]) : [],
-  )) {
-    returnedBefore.set(l.sku, (returnedBefore.get(l.sku) ?? 0) + l.quantity);
-  }
   const now = new Map<string, number>();
   for (const l of lines) now.set(l.sku, (now.get(l.sku) ?? 0) + l.quantity);
   return [...now].map(([sku, quantity]) => {
@@ -258,11 +296,16 @@ function returnedLines(
   });
 }
 
-/** The amount of returned lines; scaled down when the purchase was paid below its list prices. */
+/**
+ * The amount of returned lines; scaled down when the purchase was paid below its list prices,
+ * rounded half up (in integers: the product can pass 2^53). All of the items come to `paid`.
+ */
 function lineAmount(paid: number, items: readonly LineItem[], returned: readonly LineItem[]): number {
   const listTotal = items.reduce((s, i) => s + i.quantity * i.unit_price_minor, 0);
   const returnedTotal = returned.reduce((s, i) => s + i.quantity * i.unit_price_minor, 0);
-  return listTotal > paid ? Math.round((returnedTotal * paid) / listTotal) : returnedTotal;
+  if (listTotal <= paid) return returnedTotal;
+  const list = BigInt(listTotal);
+  return Number((2n * BigInt(returnedTotal) * BigInt(paid) + list) / (2n * list));
 }
 
 async function reverseStamps(
@@ -271,11 +314,14 @@ async function reverseStamps(
   memberId: string,
   purchase: { id: string; amount_minor: number },
   refundedAfter: number,
-  returned: LineItem[] | null,
+  left: LineItem[] | null,
   meta: { reason: string; actor: string; source_type: string; source_id: string; occurred_at: Date },
   now: Date,
 ): Promise<number> {
   const earnedByCard = await stampsFromSource(tx, snapshot.businessId, "purchase", purchase.id);
+  const ownByCard = left
+    ? await cardStampsOf(tx, snapshot.businessId, purchase.id)
+    : new Map<string, number>();
   const balances = await stampBalances(tx, snapshot.businessId, memberId);
   const remaining = purchase.amount_minor - refundedAfter;
   const lines: StampLine[] = [];
@@ -287,8 +333,16 @@ async function reverseStamps(
     let keep: number;
     if (remaining === 0) keep = 0;
     else if (card.earn_on !== "item") keep = remaining >= Math.max(card.min_spend_minor, 1) ? net : 0;
-    else if (returned) keep = Math.max(0, net - matchingQuantity(returned, card.item_match));
-    else keep = Math.min(net, Math.floor((earned * remaining) / purchase.amount_minor));
+    else if (left) {
+      // A return takes back the card's own stamps the items kept no longer earn under the card's
+      // rules, capped at what the purchase earned (its cap then); rule stamps go with a full refund.
+      const own = ownByCard.get(card.id) ?? 0;
+      const still = stampsForPurchase(
+        { ...card, max_stamps_per_purchase: own },
+        { amount_minor: remaining, items: left },
+      );
+      keep = Math.max(0, Math.min(net, earned - (own - still)));
+    } else keep = Math.min(net, Math.floor((earned * remaining) / purchase.amount_minor));
     // Stamps already used on a reward cannot come back; never take the balance below zero.
     const take = Math.min(net - keep, balances.get(card.id) ?? 0);
     if (take > 0)
@@ -296,6 +350,21 @@ async function reverseStamps(
   }
   await postStamps(tx, snapshot.businessId, memberId, lines, { ...meta, kind: "reverse" }, now);
   return -lines.reduce((s, l) => s + l.stamps, 0);
+}
+
+/** Stamps each card gave a purchase by its own rule (not from earning rules), per card. */
+async function cardStampsOf(tx: Tx, businessId: string, purchaseId: string): Promise<Map<string, number>> {
+  const rows = await tx
+    .selectFrom("stamp_entries")
+    .select(["stamp_card_id", (eb) => eb.fn.sum<number>("stamps").as("stamps")])
+    .where("business_id", "=", businessId)
+    .where("source_type", "=", "purchase")
+    .where("source_id", "=", purchaseId)
+    .where("kind", "=", "earn")
+    .where("rule_id", "is", null)
+    .groupBy("stamp_card_id")
+    .execute();
+  return new Map(rows.map((r) => [r.stamp_card_id, Number(r.stamps)]));
 }
 
 /** Stamps of one card already taken back by earlier refunds of the purchase. */

@@ -1,0 +1,300 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
+
+/**
+ * Returns by line: what comes back adds up to exactly the purchase once everything is returned,
+ * however the shares round, and stamps come back only as far as the items kept no longer earn them.
+ */
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ now: "2026-03-02T09:00:00Z" });
+});
+afterAll(async () => t?.close());
+
+let seq = 0;
+
+async function ok(tenant: Tenant, method: "POST" | "PUT", url: string, body: unknown) {
+  const res = await tenant.call(method, url, body);
+  if (res.status >= 300) throw new Error(`${method} ${url} → ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+type Item = { sku: string; category?: string; quantity: number; unit_price_minor: number };
+/** A refund by lines (`{ sku: quantity }`) or by amount, and what it should refund (or refuse). */
+type Step = { lines: Record<string, number> } | { amount: number };
+type Expect = { amount: number } | { error: string };
+
+/** A business giving 1 point per minor unit, counting visits for its one tier, and a member. */
+async function shop() {
+  const tenant = await t.signup();
+  const program = (await tenant.call("GET", "/v1/program")).body.config;
+  await ok(tenant, "PUT", "/v1/program", {
+    ...program,
+    points: { ...program.points, earn_points: 1, earn_per_minor: 1 },
+    tiers: { ...program.tiers, metric: "visits" },
+  });
+  await ok(tenant, "POST", "/v1/tiers", { name: "Regular", rank: 1, threshold: 1 });
+  const member = await ok(tenant, "POST", "/v1/members", { name: "Anna", marketing_consent: false });
+  return { tenant, member };
+}
+
+function refund(tenant: Tenant, purchaseId: string, step: Step) {
+  return tenant.call("POST", "/v1/refunds", {
+    external_id: `r-${++seq}`,
+    purchase_id: purchaseId,
+    ...("lines" in step
+      ? { lines: Object.entries(step.lines).map(([sku, quantity]) => ({ sku, quantity })) }
+      : { amount_minor: step.amount }),
+  });
+}
+
+const each = (price: number, ...skus: string[]) =>
+  skus.map((sku) => ({ sku, quantity: 1, unit_price_minor: price }));
+
+describe("refunds by line", () => {
+  const cases: {
+    name: string;
+    paid: number;
+    items: Item[];
+    steps: [Step, Expect][];
+    /** Whether the purchase ends fully refunded. */
+    full: boolean;
+  }[] = [
+    {
+      name: "three items of 50 paid 100, returned one by one",
+      paid: 100,
+      items: each(50, "A", "B", "C"),
+      steps: [
+        [{ lines: { A: 1 } }, { amount: 33 }],
+        [{ lines: { B: 1 } }, { amount: 34 }],
+        [{ lines: { C: 1 } }, { amount: 33 }],
+      ],
+      full: true,
+    },
+    {
+      name: "three items of 500 paid 1000, returned in another order",
+      paid: 1_000,
+      items: each(500, "A", "B", "C"),
+      steps: [
+        [{ lines: { C: 1 } }, { amount: 333 }],
+        [{ lines: { A: 1 } }, { amount: 334 }],
+        [{ lines: { B: 1 } }, { amount: 333 }],
+      ],
+      full: true,
+    },
+    {
+      name: "three of one item paid 100, returned one at a time",
+      paid: 100,
+      items: [{ sku: "A", quantity: 3, unit_price_minor: 50 }],
+      steps: [
+        [{ lines: { A: 1 } }, { amount: 33 }],
+        [{ lines: { A: 1 } }, { amount: 34 }],
+        [{ lines: { A: 1 } }, { amount: 33 }],
+      ],
+      full: true,
+    },
+    {
+      name: "seven items of 10 paid 20, returned unevenly",
+      paid: 20,
+      items: each(10, "A", "B", "C", "D", "E", "F", "G"),
+      steps: [
+        [{ lines: { A: 1 } }, { amount: 3 }],
+        [{ lines: { B: 1, C: 1 } }, { amount: 6 }],
+        [{ lines: { D: 1 } }, { amount: 2 }],
+        [{ lines: { E: 1, F: 1, G: 1 } }, { amount: 9 }],
+      ],
+      full: true,
+    },
+    {
+      name: "a partial return stays proportional",
+      paid: 100,
+      items: each(50, "A", "B", "C"),
+      steps: [[{ lines: { A: 1, B: 1 } }, { amount: 67 }]],
+      full: false,
+    },
+    {
+      name: "lines, then an amount, then lines: the last one takes only what is left",
+      paid: 100,
+      items: each(50, "A", "B", "C"),
+      steps: [
+        [{ lines: { A: 1 } }, { amount: 33 }],
+        [{ amount: 30 }, { amount: 30 }],
+        [{ lines: { B: 1 } }, { amount: 34 }],
+        [{ lines: { C: 1 } }, { amount: 3 }],
+        [{ amount: 1 }, { error: "refund_exceeds_purchase" }],
+      ],
+      full: true,
+    },
+    {
+      name: "lines, then the rest by amount: never more than the purchase",
+      paid: 100,
+      items: each(50, "A", "B", "C"),
+      steps: [
+        [{ lines: { A: 1, B: 1 } }, { amount: 67 }],
+        [{ amount: 34 }, { error: "refund_exceeds_purchase" }],
+        [{ amount: 33 }, { amount: 33 }],
+        [{ lines: { C: 1 } }, { error: "refund_exceeds_purchase" }],
+      ],
+      full: true,
+    },
+    {
+      name: "an amount first, then every line",
+      paid: 100,
+      items: each(50, "A", "B", "C"),
+      steps: [
+        [{ amount: 20 }, { amount: 20 }],
+        [{ lines: { A: 1 } }, { amount: 33 }],
+        [{ lines: { B: 1 } }, { amount: 34 }],
+        [{ lines: { C: 1 } }, { amount: 13 }],
+      ],
+      full: true,
+    },
+  ];
+
+  it.each(cases)("$name", async ({ paid, items, steps, full }) => {
+    const { tenant, member } = await shop();
+    const p = await ok(tenant, "POST", "/v1/purchases", {
+      external_id: `p-${++seq}`,
+      member_id: member.id,
+      amount_minor: paid,
+      currency: "EUR",
+      items,
+    });
+    expect(p.purchase.points_earned).toBe(paid);
+    let refunded = 0;
+    let pointsReversed = 0;
+    for (const [step, want] of steps) {
+      const res = await refund(tenant, p.purchase.id, step);
+      if ("error" in want) {
+        expect([res.status, res.body.error.code]).toEqual([422, want.error]);
+        continue;
+      }
+      expect(res.status).toBe(201);
+      expect(res.body.refund.amount_minor).toBe(want.amount);
+      refunded += want.amount;
+      pointsReversed += res.body.refund.points_reversed;
+      expect(res.body.purchase.refunded_minor).toBe(refunded);
+      expect(refunded).toBeLessThanOrEqual(paid);
+      // 1 point per minor unit: the member keeps exactly the points of what is not refunded.
+      expect(res.body.member.points.available).toBe(paid - refunded);
+    }
+    expect(refunded === paid).toBe(full);
+    expect(pointsReversed).toBe(refunded);
+    const card = (await tenant.call("GET", `/v1/members/${member.id}/card`)).body;
+    expect(card.points.available).toBe(paid - refunded);
+    expect(card.tier.metric_value).toBe(full ? 0 : 1);
+  });
+});
+
+describe("stamps taken back by a return", () => {
+  const latte = (quantity: number) => ({ sku: "latte", category: "coffee", quantity, unit_price_minor: 300 });
+  const cake = { sku: "cake", category: "pastry", quantity: 1, unit_price_minor: 400 };
+  const cases: {
+    name: string;
+    cap: number;
+    items: Item[];
+    earned: number;
+    /** Each return, and the stamps it takes back. */
+    steps: [Step, number][];
+  }[] = [
+    {
+      name: "one of five lattes under a cap of 3 keeps all 3",
+      cap: 3,
+      items: [latte(5)],
+      earned: 3,
+      steps: [[{ lines: { latte: 1 } }, 0]],
+    },
+    {
+      name: "lattes returned one by one take stamps back only below the cap",
+      cap: 3,
+      items: [latte(5)],
+      earned: 3,
+      steps: [
+        [{ lines: { latte: 1 } }, 0],
+        [{ lines: { latte: 1 } }, 0],
+        [{ lines: { latte: 1 } }, 1],
+        [{ lines: { latte: 2 } }, 2],
+      ],
+    },
+    {
+      name: "three of five lattes at once take back one",
+      cap: 3,
+      items: [latte(5), cake],
+      earned: 3,
+      steps: [
+        [{ lines: { latte: 3 } }, 1],
+        [{ lines: { cake: 1 } }, 0],
+        [{ lines: { latte: 2 } }, 2],
+      ],
+    },
+    {
+      name: "below the cap, each returned latte takes its stamp",
+      cap: 10,
+      items: [latte(2), cake],
+      earned: 2,
+      steps: [
+        [{ lines: { latte: 1 } }, 1],
+        [{ lines: { cake: 1 } }, 0],
+        [{ lines: { latte: 1 } }, 1],
+      ],
+    },
+    {
+      name: "a return after a refund by amount never takes back more than is left",
+      cap: 3,
+      items: [latte(5)],
+      earned: 3,
+      steps: [
+        [{ amount: 600 }, 2],
+        [{ lines: { latte: 2 } }, 0],
+        [{ lines: { latte: 2 } }, 1],
+      ],
+    },
+    {
+      name: "every latte returned while the cake is kept takes all the stamps",
+      cap: 3,
+      items: [latte(5), cake],
+      earned: 3,
+      steps: [
+        [{ lines: { latte: 4 } }, 2],
+        [{ lines: { latte: 1 } }, 1],
+        [{ lines: { cake: 1 } }, 0],
+      ],
+    },
+  ];
+
+  it.each(cases)("$name", async ({ cap, items, earned, steps }) => {
+    const tenant = await t.signup();
+    const card = await ok(tenant, "POST", "/v1/stamp-cards", {
+      name: "Coffee",
+      stamps_required: 10,
+      earn_on: "item",
+      item_match: { categories: ["coffee"] },
+      max_stamps_per_purchase: cap,
+    });
+    const member = await ok(tenant, "POST", "/v1/members", { name: "Anna", marketing_consent: false });
+    const paid = items.reduce((s, i) => s + i.quantity * i.unit_price_minor, 0);
+    const p = await ok(tenant, "POST", "/v1/purchases", {
+      external_id: `p-${++seq}`,
+      member_id: member.id,
+      amount_minor: paid,
+      currency: "EUR",
+      items,
+    });
+    expect(p.purchase.stamps_earned).toBe(earned);
+    let stamps = earned;
+    for (const [step, reversed] of steps) {
+      const res = await refund(tenant, p.purchase.id, step);
+      expect(res.status).toBe(201);
+      stamps -= reversed;
+      expect([res.body.refund.stamps_reversed, stampsOf(res.body.member, card.id)]).toEqual([
+        reversed,
+        stamps,
+      ]);
+    }
+  });
+});
+
+function stampsOf(member: { stamp_cards: { stamp_card_id: string; stamps: number }[] }, cardId: string) {
+  return member.stamp_cards.find((c) => c.stamp_card_id === cardId)?.stamps ?? 0;
+}
