@@ -215,21 +215,30 @@ export function capWindows(
  * How often and how much each capped rule already gave the member since the start of its cap
  * period, as the text of one JSON object expression, `{ rule_id: [times, points] }` (slots:
  * business, member, rules, since — the rules' ids and period starts as arrays; see
- * src/db/sql-text.ts). Times are distinct sources (purchases/events); points are net of
- * reversals. The purchase's read (src/use-cases/purchase-fast-path.ts) uses the same text.
+ * src/db/sql-text.ts). Times are distinct sources (purchases/events), leaving out purchases
+ * refunded in full; points are net of refunds, in the share of the purchase still kept (a refund
+ * reverses points in proportion to the amount refunded), so a refund gives the allowance back.
+ * The purchase's read (src/use-cases/purchase-fast-path.ts) uses the same text.
  */
 export const CAP_USAGE_TEXT = `(select coalesce(json_object_agg(u.rule_id, json_build_array(u.times, u.points)), '{}')
-    from (select c.rule_id, count(distinct e.source_id) filter (where e.kind = 'earn')::int as times,
+    from (select c.rule_id, count(distinct e.source_id) filter (where e.kind = 'earn' and e.kept)::int as times,
                  coalesce(sum(e.points), 0)::int as points
           from unnest({{rules}}::uuid[], {{since}}::timestamptz[]) as c(rule_id, since)
           cross join lateral (
-            select source_id, kind, points from ledger_entries
-              where business_id = {{business}} and member_id = {{member}} and rule_id is not null
-                and rule_id = c.rule_id and occurred_at >= c.since
-            union all
-            select source_id, kind, 0 from stamp_entries
-              where business_id = {{business}} and member_id = {{member}} and rule_id is not null
-                and rule_id = c.rule_id and occurred_at >= c.since) e
+            select x.source_id, x.kind,
+                   case when p.amount_minor > 0
+                     then x.points * (p.amount_minor - p.refunded_minor) / p.amount_minor
+                     else x.points end as points,
+                   coalesce(p.refunded_minor < p.amount_minor or p.amount_minor = 0, true) as kept
+            from (select source_type, source_id, kind, points from ledger_entries
+                    where business_id = {{business}} and member_id = {{member}} and rule_id is not null
+                      and rule_id = c.rule_id and occurred_at >= c.since
+                  union all
+                  select source_type, source_id, kind, 0 from stamp_entries
+                    where business_id = {{business}} and member_id = {{member}} and rule_id is not null
+                      and rule_id = c.rule_id and occurred_at >= c.since) x
+            left join purchases p on p.business_id = {{business}}
+              and p.id = case when x.source_type = 'purchase' then x.source_id::uuid end) e
           group by c.rule_id) u)`;
 
 /** `CAP_USAGE_TEXT`'s value as the map the rule evaluator takes. */

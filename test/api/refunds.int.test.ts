@@ -298,3 +298,59 @@ describe("stamps taken back by a return", () => {
 function stampsOf(member: { stamp_cards: { stamp_card_id: string; stamps: number }[] }, cardId: string) {
   return member.stamp_cards.find((c) => c.stamp_card_id === cardId)?.stamps ?? 0;
 }
+
+describe("a capped rule after a refund", () => {
+  /** Earned by the rule in each purchase's answer. */
+  const bonusOf = (
+    body: { earned: { points: { rule_id: string | null; points: number }[] } },
+    rule: string,
+  ) => body.earned.points.filter((p) => p.rule_id === rule).reduce((s, p) => s + p.points, 0);
+
+  it.each([
+    // [cap, refund of the first purchase (of 500), bonus the second purchase gets]
+    ["a full refund gives the day's points back", { max_points: 10 }, 500, 10],
+    ["a half refund gives half of them back", { max_points: 10 }, 250, 5],
+    ["no refund gives nothing back", { max_points: 10 }, 0, 0],
+    ["a full refund gives the day's time back", { max_times: 1 }, 500, 10],
+    ["a partial refund keeps the time used", { max_times: 1 }, 100, 0],
+  ])("%s", async (_name, cap, refunded, bonus) => {
+    const { tenant, member } = await shop();
+    const rule = (
+      await ok(tenant, "POST", "/v1/rules", {
+        name: "Daily bonus",
+        trigger: "purchase",
+        effect: { type: "fixed_points", points: 10 },
+        cap: { period: "day", ...cap },
+      })
+    ).id as string;
+    seq++;
+    const buy = (n: number) =>
+      ok(tenant, "POST", "/v1/purchases", {
+        external_id: `cap-${seq}-${n}`,
+        member_id: member.id,
+        amount_minor: 500,
+        currency: "EUR",
+      });
+    const first = await buy(1);
+    expect(bonusOf(first, rule)).toBe(10);
+    if (refunded > 0) {
+      await ok(tenant, "POST", "/v1/refunds", {
+        external_id: `cap-refund-${seq}`,
+        purchase_id: first.purchase.id,
+        amount_minor: refunded,
+      });
+    }
+    // The preview and the purchase itself agree.
+    const preview = await tenant.call("POST", "/v1/purchases/preview", {
+      member_id: member.id,
+      amount_minor: 500,
+      currency: "EUR",
+    });
+    expect(
+      preview.body.points
+        .filter((p: { rule_id: string }) => p.rule_id === rule)
+        .reduce((s: number, p: { points: number }) => s + p.points, 0),
+    ).toBe(bonus);
+    expect(bonusOf(await buy(2), rule)).toBe(bonus);
+  });
+});
