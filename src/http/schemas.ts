@@ -28,6 +28,19 @@ export const PageQuery = z.strictObject({
   cursor: z.string().max(200).optional(),
 });
 
+/**
+ * A page of one of the program's catalogs (rules, tiers, stamp cards): by default as many rows as
+ * a business may have active, so the active list is one page; archived rows page on.
+ */
+export const CatalogPageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(200),
+  cursor: z.string().max(200).optional(),
+  include_archived: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional(),
+});
+
 export const ErrorResponse = z.object({
   error: z.object({
     code: z.string(),

@@ -18,6 +18,12 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   return id;
 }
 
+/** A page to read: at most `limit` rows after the row whose id the cursor holds. */
+export interface PageRequest {
+  limit: number;
+  cursor?: string;
+}
+
 /** Turns `limit + 1` fetched rows into a page and the cursor of the next one. */
 export function toPage<R extends { id: string }, D>(
   rows: R[],

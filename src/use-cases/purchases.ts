@@ -5,7 +5,12 @@ import type { PurchasesTable } from "../db/schema.ts";
 import { assertLocation } from "../modules/business/index.ts";
 import { onceInTransaction, requestFingerprint } from "../modules/idempotency/index.ts";
 import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
-import { findMemberByCode, lockMemberByRef, selectMembers } from "../modules/members/index.ts";
+import {
+  findMemberByCode,
+  lockMemberByRef,
+  memberCodeNotFound,
+  selectMembers,
+} from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import type { LineItem } from "../modules/rules/evaluate.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
@@ -373,8 +378,8 @@ export async function previewPurchase(
       : input.member_code
         ? await findMemberByCode(tx, actor.businessId, input.member_code)
         : null;
-    if ((input.member_id || input.member_code) && !member)
-      throw notFound("member", input.member_id ?? input.member_code ?? "");
+    if (input.member_id && !member) throw notFound("member", input.member_id);
+    if (input.member_code && !member) throw memberCodeNotFound(input.member_code);
     const pricing = await pricePurchase(
       tx,
       snapshot,

@@ -15,7 +15,7 @@ import {
   stampsForPurchase,
   stampsFromSource,
 } from "../modules/stamps/ledger.ts";
-import { invalid, notFound } from "../shared/errors.ts";
+import { AppError, invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { MAX_AMOUNT_MINOR } from "../shared/money.ts";
 import { type MemberSummary, settleMember } from "./member-summary.ts";
@@ -121,7 +121,15 @@ async function refund(
     ? q.where("id", "=", input.purchase_id)
     : q.where("external_id", "=", input.purchase_external_id ?? "");
   const purchase = await q.executeTakeFirst();
-  if (!purchase) throw notFound("purchase", input.purchase_id ?? input.purchase_external_id ?? "");
+  if (!purchase) {
+    throw input.purchase_id
+      ? notFound("purchase", input.purchase_id)
+      : new AppError(
+          404,
+          "purchase_not_found",
+          `No purchase with external_id ${input.purchase_external_id} in this business.`,
+        );
+  }
   const items = purchase.items as LineItem[];
   const previous = await tx
     .selectFrom("refunds")

@@ -172,6 +172,8 @@ describe("refunds", () => {
       const res = await tenant.call("POST", "/v1/refunds", bad);
       expect([res.status, res.body.error.code]).toEqual([status, code]);
     }
+    const unknown = await tenant.call("POST", "/v1/refunds", cases[3]?.[0]);
+    expect(unknown.body.error.message).toBe("No purchase with external_id nope in this business.");
     const card = await tenant.call("GET", `/v1/members/${member.id}/card`);
     expect(card.body.points.available).toBe(5);
   });

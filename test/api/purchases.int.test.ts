@@ -72,6 +72,7 @@ describe("recording purchases", () => {
     ["an absurd amount", { amount_minor: 1e15 }, 400, "validation_failed"],
     ["a fractional amount", { amount_minor: 10.5 }, 400, "validation_failed"],
     ["an unknown member", { member_id: "0193f1c2-7b4e-7c3a-9f2e-5a1b2c3d4e5f" }, 404, "member_not_found"],
+    ["an unknown member code", { member_code: "NOBODY42" }, 404, "member_not_found"],
     ["a future time", { occurred_at: "2030-01-01T00:00:00Z" }, 422, "occurred_at_in_future"],
     ["an extra field", { tip: 100 }, 400, "validation_failed"],
   ])("refuses %s and records nothing", async (_label, patch, status, code) => {
@@ -86,6 +87,22 @@ describe("recording purchases", () => {
     expect(res.body.error.code).toBe(code);
     const list = await tenant.call("GET", "/v1/purchases");
     expect(list.body.data).toHaveLength(0);
+  });
+});
+
+describe("a member named by a code nobody has", () => {
+  it.each(["/v1/purchases", "/v1/purchases/preview"])("is a 404 that names the code: %s", async (url) => {
+    const tenant = await t.signup();
+    const res = await tenant.call("POST", url, {
+      ...(url.endsWith("preview") ? {} : { external_id: "by-code" }),
+      member_code: "NOBODY42",
+      amount_minor: 100,
+      currency: "EUR",
+    });
+    expect([res.status, res.body.error]).toEqual([
+      404,
+      { code: "member_not_found", message: "No member with code NOBODY42 in this business." },
+    ]);
   });
 });
 

@@ -13,6 +13,8 @@ import {
   RewardValue,
   updateReward,
 } from "../../modules/rewards/index.ts";
+import { AppError } from "../../shared/errors.ts";
+import { decodeCursor, toPage } from "../../shared/pagination.ts";
 import { RedemptionInput, redeemReward } from "../../use-cases/redemptions.ts";
 import type { ZodApp } from "../app.ts";
 import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
@@ -176,15 +178,30 @@ export async function rewardRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         tags: ["rewards"],
         summary: "Rewards the member can redeem now",
         description:
-          "Open, for the member's tier, in stock, under the per-member limit and affordable with the member's available points or stamps; cheapest in points first. What the counter shows after a purchase. Any role. Errors: `member_not_found` (404).",
+          "Open, for the member's tier, in stock, under the per-member limit and affordable with the member's available points or stamps; cheapest in points first. What the counter shows after a purchase. Paged: `limit` (default 100, at most 500, the most a business may offer) and `cursor`. Any role. Errors: `member_not_found` (404), `invalid_cursor` (400: also when the cursor's reward is no longer available to the member; start again).",
         params: IdParams,
-        response: { 200: z.object({ data: z.array(RewardSchema) }), 404: ErrorResponse },
+        querystring: z.strictObject({
+          limit: z.coerce.number().int().min(1).max(MAX_ACTIVE_REWARDS).default(100),
+          cursor: z.string().max(200).optional(),
+        }),
+        response: { 200: page(RewardSchema), 400: ErrorResponse, 404: ErrorResponse },
       },
     },
     async (req) => {
       const now = ctx.clock.now();
       const snapshot = await ctx.snapshots.load(ctx.db, req.actor.businessId);
-      return { data: await availableRewards(ctx.db, snapshot, req.params.id, now) };
+      const all = await availableRewards(ctx.db, snapshot, req.params.id, now);
+      // At most MAX_ACTIVE_REWARDS are ever available, so the page is cut from the whole list.
+      const after = decodeCursor(req.query.cursor);
+      const start = after === undefined ? 0 : all.findIndex((r) => r.id === after) + 1;
+      if (start === 0 && after !== undefined) {
+        throw new AppError(
+          400,
+          "invalid_cursor",
+          "The cursor's reward is no longer available to this member; list again without a cursor.",
+        );
+      }
+      return toPage(all.slice(start, start + req.query.limit + 1), req.query.limit, (r) => r);
     },
   );
 }

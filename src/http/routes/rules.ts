@@ -15,7 +15,7 @@ import {
   updateRule,
 } from "../../modules/rules/index.ts";
 import type { ZodApp } from "../app.ts";
-import { ErrorResponse, IdParams } from "../schemas.ts";
+import { CatalogPageQuery, ErrorResponse, IdParams, page } from "../schemas.ts";
 
 export const RuleSchema = z.object({
   id: z.string(),
@@ -56,23 +56,18 @@ export async function ruleRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
         tags: ["rules"],
         summary: "List earning rules",
         description:
-          "In evaluation order: priority, then age. Filter by `trigger`; archived rules only with `include_archived=true`. Any role.",
-        querystring: z.strictObject({
-          trigger: RuleTrigger.optional(),
-          include_archived: z
-            .enum(["true", "false"])
-            .transform((v) => v === "true")
-            .optional(),
-        }),
-        response: { 200: z.object({ data: z.array(RuleSchema) }) },
+          "In evaluation order: priority, then age. Filter by `trigger`; archived rules only with `include_archived=true`. Paged: `limit` (default 200, the most a business may have active) and `cursor`. Any role.",
+        querystring: CatalogPageQuery.extend({ trigger: RuleTrigger.optional() }),
+        response: { 200: page(RuleSchema), 400: ErrorResponse },
       },
     },
-    async (req) => ({
-      data: await listRules(ctx.db, req.actor.businessId, {
-        trigger: req.query.trigger,
-        includeArchived: req.query.include_archived,
-      }),
-    }),
+    async (req) =>
+      listRules(
+        ctx.db,
+        req.actor.businessId,
+        { trigger: req.query.trigger, includeArchived: req.query.include_archived },
+        req.query,
+      ),
   );
 
   app.post(

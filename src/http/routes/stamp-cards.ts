@@ -13,7 +13,7 @@ import {
   updateStampCard,
 } from "../../modules/stamps/index.ts";
 import type { ZodApp } from "../app.ts";
-import { ErrorResponse, IdParams } from "../schemas.ts";
+import { CatalogPageQuery, ErrorResponse, IdParams, page } from "../schemas.ts";
 
 export const StampCardSchema = z.object({
   id: z.string(),
@@ -39,21 +39,19 @@ export async function stampCardRoutes(app: ZodApp, ctx: AppContext): Promise<voi
       schema: {
         tags: ["stamp cards"],
         summary: "List stamp cards",
-        description: "Oldest first; archived cards only with `include_archived=true`. Any role.",
-        querystring: z.strictObject({
-          include_archived: z
-            .enum(["true", "false"])
-            .transform((v) => v === "true")
-            .optional(),
-        }),
-        response: { 200: z.object({ data: z.array(StampCardSchema) }) },
+        description:
+          "Oldest first; archived cards only with `include_archived=true`. Paged: `limit` (default 200) and `cursor`. Any role.",
+        querystring: CatalogPageQuery,
+        response: { 200: page(StampCardSchema), 400: ErrorResponse },
       },
     },
-    async (req) => ({
-      data: await listStampCards(ctx.db, req.actor.businessId, {
-        includeArchived: req.query.include_archived,
-      }),
-    }),
+    async (req) =>
+      listStampCards(
+        ctx.db,
+        req.actor.businessId,
+        { includeArchived: req.query.include_archived },
+        req.query,
+      ),
   );
 
   app.post(

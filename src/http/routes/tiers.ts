@@ -11,7 +11,7 @@ import {
   updateTier,
 } from "../../modules/tiers/index.ts";
 import type { ZodApp } from "../app.ts";
-import { ErrorResponse, IdParams } from "../schemas.ts";
+import { CatalogPageQuery, ErrorResponse, IdParams, page } from "../schemas.ts";
 
 export const TierSchema = z.object({
   id: z.string(),
@@ -36,19 +36,14 @@ export async function tierRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
       schema: {
         tags: ["tiers"],
         summary: "List tiers",
-        description: "Lowest rank first; archived tiers only with `include_archived=true`. Any role.",
-        querystring: z.strictObject({
-          include_archived: z
-            .enum(["true", "false"])
-            .transform((v) => v === "true")
-            .optional(),
-        }),
-        response: { 200: z.object({ data: z.array(TierSchema) }) },
+        description:
+          "Lowest rank first (within a rank the active tier, then archived ones newest first); archived tiers only with `include_archived=true`. Paged: `limit` (default 200) and `cursor`. Any role.",
+        querystring: CatalogPageQuery,
+        response: { 200: page(TierSchema), 400: ErrorResponse },
       },
     },
-    async (req) => ({
-      data: await listTiers(ctx.db, req.actor.businessId, { includeArchived: req.query.include_archived }),
-    }),
+    async (req) =>
+      listTiers(ctx.db, req.actor.businessId, { includeArchived: req.query.include_archived }, req.query),
   );
 
   app.post(

@@ -1,9 +1,11 @@
+import { sql } from "kysely";
 import { z } from "zod";
 import type { Actor } from "../../context.ts";
 import type { Db, Tx } from "../../db/database.ts";
 import type { EarningRulesTable } from "../../db/schema.ts";
 import { conflict, invalid, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
+import { decodeCursor, type PageRequest, toPage } from "../../shared/pagination.ts";
 import { audit } from "../audit/index.ts";
 import { lockProgram } from "../program/index.ts";
 import { listActiveStampCards } from "../stamps/index.ts";
@@ -118,13 +120,27 @@ export async function listActiveRules(
 export async function listRules(
   db: Db | Tx,
   businessId: string,
-  options: { trigger?: Trigger; includeArchived?: boolean } = {},
-): Promise<RuleDto[]> {
+  options: { trigger?: Trigger; includeArchived?: boolean },
+  page: PageRequest,
+): Promise<{ data: RuleDto[]; next_cursor: string | null }> {
   let query = db.selectFrom("earning_rules").selectAll().where("business_id", "=", businessId);
   if (options.trigger) query = query.where("trigger", "=", options.trigger);
   if (!options.includeArchived) query = query.where("archived_at", "is", null);
-  const rows = await query.orderBy("priority").orderBy("created_at").orderBy("id").execute();
-  return rows.map(ruleDto);
+  const after = decodeCursor(page.cursor);
+  // Keyset on the list's order: the rows after the cursor's row (none if it is not this business's).
+  if (after !== undefined) {
+    query = query.where(
+      sql<boolean>`(priority, created_at, id) > (select c.priority, c.created_at, c.id from earning_rules c
+        where c.business_id = ${businessId} and c.id = ${after})`,
+    );
+  }
+  const rows = await query
+    .orderBy("priority")
+    .orderBy("created_at")
+    .orderBy("id")
+    .limit(page.limit + 1)
+    .execute();
+  return toPage(rows, page.limit, ruleDto);
 }
 
 async function findRow(db: Db | Tx, businessId: string, id: string): Promise<EarningRulesTable> {

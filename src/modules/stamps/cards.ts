@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { z } from "zod";
 import type { Actor } from "../../context.ts";
 import type { Db, Tx } from "../../db/database.ts";
@@ -5,6 +6,7 @@ import type { StampCardsTable } from "../../db/schema.ts";
 import { conflict, invalid, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import { MAX_AMOUNT_MINOR } from "../../shared/money.ts";
+import { decodeCursor, type PageRequest, toPage } from "../../shared/pagination.ts";
 import { audit } from "../audit/index.ts";
 import { lockProgram } from "../program/index.ts";
 import { ItemMatch } from "../rules/schema.ts";
@@ -140,12 +142,24 @@ export async function listActiveStampCards(tx: Db | Tx, businessId: string): Pro
 export async function listStampCards(
   db: Db | Tx,
   businessId: string,
-  options: { includeArchived?: boolean } = {},
-): Promise<StampCardDto[]> {
+  options: { includeArchived?: boolean },
+  page: PageRequest,
+): Promise<{ data: StampCardDto[]; next_cursor: string | null }> {
   let query = db.selectFrom("stamp_cards").selectAll().where("business_id", "=", businessId);
   if (!options.includeArchived) query = query.where("archived_at", "is", null);
-  const rows = await query.orderBy("created_at").orderBy("id").execute();
-  return rows.map(stampCardDto);
+  const after = decodeCursor(page.cursor);
+  if (after !== undefined) {
+    query = query.where(
+      sql<boolean>`(created_at, id) > (select c.created_at, c.id from stamp_cards c
+        where c.business_id = ${businessId} and c.id = ${after})`,
+    );
+  }
+  const rows = await query
+    .orderBy("created_at")
+    .orderBy("id")
+    .limit(page.limit + 1)
+    .execute();
+  return toPage(rows, page.limit, stampCardDto);
 }
 
 async function findRow(db: Db | Tx, businessId: string, id: string): Promise<StampCardsTable> {

@@ -1,9 +1,11 @@
+import { sql } from "kysely";
 import { z } from "zod";
 import type { Actor } from "../../context.ts";
 import type { Db, Tx } from "../../db/database.ts";
 import type { TiersTable } from "../../db/schema.ts";
 import { conflict, invalid, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
+import { decodeCursor, type PageRequest, toPage } from "../../shared/pagination.ts";
 import { audit } from "../audit/index.ts";
 import { lockProgram } from "../program/index.ts";
 
@@ -107,16 +109,28 @@ export async function listActiveTiers(tx: Db | Tx, businessId: string): Promise<
 export async function listTiers(
   db: Db | Tx,
   businessId: string,
-  options: { includeArchived?: boolean } = {},
-): Promise<TierDto[]> {
+  options: { includeArchived?: boolean },
+  page: PageRequest,
+): Promise<{ data: TierDto[]; next_cursor: string | null }> {
   let query = db.selectFrom("tiers").selectAll().where("business_id", "=", businessId);
   if (!options.includeArchived) query = query.where("archived_at", "is", null);
+  const after = decodeCursor(page.cursor);
+  // By rank; within a rank the active tier, then archived ones newest first: the key as a tuple.
+  if (after !== undefined) {
+    query = query.where(
+      sql<boolean>`(rank, archived_at is not null, coalesce(-extract(epoch from archived_at), 0), id) >
+        (select c.rank, c.archived_at is not null, coalesce(-extract(epoch from c.archived_at), 0), c.id
+         from tiers c where c.business_id = ${businessId} and c.id = ${after})`,
+    );
+  }
   const rows = await query
     .orderBy("rank")
-    .orderBy("archived_at", (o) => o.desc().nullsFirst())
+    .orderBy(sql`archived_at is not null`)
+    .orderBy(sql`coalesce(-extract(epoch from archived_at), 0)`)
     .orderBy("id")
+    .limit(page.limit + 1)
     .execute();
-  return rows.map(tierDto);
+  return toPage(rows, page.limit, tierDto);
 }
 
 async function findRow(db: Db | Tx, businessId: string, id: string): Promise<TiersTable> {
