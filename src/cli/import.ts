@@ -1,10 +1,9 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { parse } from "csv-parse/sync";
 import type { z } from "zod";
 import type { Actor, AppContext } from "../context.ts";
 import type { BusinessesTable } from "../db/schema.ts";
 import { CreateMemberInput, lookupMember, MemberLookup, normalizePhone } from "../modules/members/index.ts";
-import { AppError, invalid } from "../shared/errors.ts";
+import { AppError, conflict, invalid } from "../shared/errors.ts";
 import { isCurrency, minorDigits } from "../shared/money.ts";
 import { zonedTimeToUtc } from "../shared/time.ts";
 import { enrollMember } from "../use-cases/member-points.ts";
@@ -15,8 +14,8 @@ import type { Progress } from "./progress.ts";
 /**
  * CSV and CDNOW imports. Every row goes through the same use cases as the API (`enrollMember`,
  * `recordPurchase`) as the system actor `system:import`, so rules, the ledger, stamps and tiers
- * apply, and external ids make a re-run count nothing twice. A bad row is refused with the API's
- * error code and message and never stops the import.
+ * apply, and external ids make a re-run count nothing twice. A bad row is refused with an error
+ * code and a reason in the file's terms (its line, columns and values) and never stops the import.
  */
 
 /** A row the import refused: its line in the file, why, and its fields (for the rejects file). */
@@ -101,7 +100,13 @@ export async function importMembers(
       row.values.email && `email:${row.values.email.toLowerCase()}`,
       row.values.phone && `phone:${normalizePhone(row.values.phone) ?? row.values.phone}`,
     ],
-    (row) => enrol(ctx, actor, memberInput(row.values)),
+    async (row) => {
+      try {
+        return await enrol(ctx, actor, memberInput(row.values));
+      } catch (error) {
+        throw inCsvTerms(error, row.values);
+      }
+    },
     csv.refused,
   );
   return { members, rejectsFile: writeRejects(file, csv.columns, members.refused) };
@@ -110,7 +115,8 @@ export async function importMembers(
 /**
  * Imports purchases from a CSV with a header row (columns: `PURCHASE_COLUMNS`; `amount` in major
  * units such as 12.50, or `amount_minor`). A purchase whose external id was imported before is
- * skipped; the same external id with different content is refused (`idempotency_key_reused`).
+ * skipped; the same external id with different content is refused (`external_id_reused`, naming
+ * the earlier line when it is in the same file).
  *
  * @example await importPurchases(ctx, "purchases.csv", { business: "cafe-anna", concurrency: 8 })
  */
@@ -125,6 +131,11 @@ export async function importPurchases(
     throw new ImportFileError(`${file}: the header needs an amount or an amount_minor column.`);
   }
   const actor = importActor(business);
+  const firstLine = new Map<string, number>();
+  for (const row of csv.rows) {
+    const id = row.values.external_id;
+    if (id !== undefined && !firstLine.has(id)) firstLine.set(id, row.line);
+  }
   const purchases = await runRows(
     "purchases",
     csv.rows,
@@ -136,13 +147,27 @@ export async function importPurchases(
       row.values.member_email && `email:${row.values.member_email.toLowerCase()}`,
     ],
     async (row) => {
-      const { input, member } = purchaseInput(row.values, business);
-      const memberId = member ? await resolveMember(ctx, business.id, member) : undefined;
-      const { replayed } = await recordPurchase(ctx, actor, {
-        ...input,
-        ...(memberId ? { member_id: memberId } : {}),
-      });
-      return replayed ? "skipped" : "imported";
+      try {
+        const { input, member } = purchaseInput(row.values, business);
+        const memberId = member ? await resolveMember(ctx, business.id, member) : undefined;
+        const { replayed } = await recordPurchase(ctx, actor, {
+          ...input,
+          ...(memberId ? { member_id: memberId } : {}),
+        });
+        return replayed ? "skipped" : "imported";
+      } catch (error) {
+        if (error instanceof AppError && error.code === "idempotency_key_reused") {
+          const id = row.values.external_id;
+          const first = firstLine.get(id ?? "") ?? row.line;
+          throw conflict(
+            "external_id_reused",
+            first < row.line
+              ? `Row ${row.line} repeats external_id ${id} of line ${first} with different values.`
+              : `external_id ${id} was imported or recorded before with different values; a new purchase needs a new external_id.`,
+          );
+        }
+        throw inCsvTerms(error, row.values, (path) => PURCHASE_PATHS[path]?.(row.values) ?? path);
+      }
     },
     csv.refused,
   );
@@ -152,8 +177,12 @@ export async function importPurchases(
 /**
  * Imports the CDNOW transaction log (whitespace separated: master id, customer id, YYYYMMDD,
  * number of CDs, dollar amount): one member per customer (external id `cdnow-<customer id>`,
- * joined on their first purchase day), one purchase per line (external id `cdnow-<line>`, at noon
- * in the business's time zone, one item "cd" per CD). Amounts are in USD.
+ * joined on their first purchase day), one purchase per line (external id
+ * `cdnow-<customer id>-<YYYYMMDD>-<n>`, the n-th line of that customer on that day, so blank or
+ * added lines elsewhere change no id; at noon in the business's time zone, one item "cd" per
+ * CD). Amounts are in USD: a business with another currency is refused before anything is
+ * imported. Purchases an earlier version imported as `cdnow-<line>` are recognised by member,
+ * day and amount and skipped.
  *
  * @example await importCdnow(ctx, "CDNOW_sample.txt", { business: "cd-shop", concurrency: 8 })
  */
@@ -163,6 +192,11 @@ export async function importCdnow(
   options: ImportOptions,
 ): Promise<ImportReport> {
   const business = await requireBusiness(ctx, options.business);
+  if (business.currency !== "USD") {
+    throw new ImportUsageError(
+      `The CDNOW log is in US dollars; the business "${business.slug}" records purchases in ${business.currency}, so nothing was imported. Import it into a business whose currency is USD (create-business --currency USD).`,
+    );
+  }
   const actor = importActor(business);
   const lines = readText(file).split(/\r?\n/);
   const parsed: CdnowRow[] = [];
@@ -195,12 +229,20 @@ export async function importCdnow(
     },
     [],
   );
+  const perDay = new Map<string, number>();
+  const items = parsed.map((row) => {
+    const day = `${row.customer}-${row.date}`;
+    const n = (perDay.get(day) ?? 0) + 1;
+    perDay.set(day, n);
+    return { line: row.line, record: row.record, row, externalId: `cdnow-${day}-${n}` };
+  });
+  const legacy = await legacyCdnowPurchases(ctx, business.id);
   const purchases = await runRows(
     "purchases",
-    parsed.map((row) => ({ line: row.line, record: row.record, row })),
+    items,
     options,
     (item) => [item.row.customer],
-    async ({ row }) => {
+    async ({ row, externalId }) => {
       const memberId = memberIds.get(row.customer);
       if (!memberId) {
         throw new AppError(
@@ -209,8 +251,15 @@ export async function importCdnow(
           `Customer ${row.customer} was not imported as a member (see the members report).`,
         );
       }
+      const occurredAt = noon(row.date, business.timezone);
+      const legacyKey = `${memberId}|${occurredAt}|${row.amountMinor}`;
+      const legacyLeft = legacy.get(legacyKey) ?? 0;
+      if (legacyLeft > 0) {
+        legacy.set(legacyKey, legacyLeft - 1);
+        return "skipped";
+      }
       const input = parseOrRefuse(PurchaseInput, {
-        external_id: `cdnow-${row.line}`,
+        external_id: externalId,
         member_id: memberId,
         amount_minor: row.amountMinor,
         currency: "USD",
@@ -225,7 +274,7 @@ export async function importCdnow(
                 },
               ]
             : [],
-        occurred_at: noon(row.date, business.timezone),
+        occurred_at: occurredAt,
       });
       const { replayed } = await recordPurchase(ctx, actor, input);
       return replayed ? "skipped" : "imported";
@@ -239,6 +288,14 @@ export async function importCdnow(
 /** A problem with the file as a whole (missing, too large, wrong header): nothing was imported. */
 export class ImportFileError extends Error {
   override name = "ImportFileError";
+}
+
+/**
+ * The import was asked for something that cannot be (an unknown business, CDNOW into a business
+ * that does not use US dollars): nothing was imported. The command line exits 2 for it.
+ */
+export class ImportUsageError extends ImportFileError {
+  override name = "ImportUsageError";
 }
 
 type Outcome = "imported" | "skipped";
@@ -259,13 +316,34 @@ interface CdnowRow {
   amountMinor: number;
 }
 
+/**
+ * The purchases an earlier version imported from a CDNOW log with the line number as external id
+ * (`cdnow-<line>`), counted by member, time and amount. A row that matches one is skipped (and
+ * uses it up), so re-running a log imported before imports nothing twice.
+ */
+async function legacyCdnowPurchases(ctx: AppContext, businessId: string): Promise<Map<string, number>> {
+  const rows = await ctx.db
+    .selectFrom("purchases")
+    .select(["external_id", "member_id", "occurred_at", "amount_minor"])
+    .where("business_id", "=", businessId)
+    .where("external_id", "like", "cdnow-%")
+    .execute();
+  const counts = new Map<string, number>();
+  for (const row of rows) {
+    if (!/^cdnow-\d+$/.test(row.external_id)) continue;
+    const key = `${row.member_id}|${new Date(row.occurred_at).toISOString()}|${Number(row.amount_minor)}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
 function importActor(business: BusinessesTable): Actor {
   return { businessId: business.id, kind: "system", id: "import", role: "owner" };
 }
 
 async function requireBusiness(ctx: AppContext, slug: string): Promise<BusinessesTable> {
   const business = await findBusinessBySlug(ctx.db, slug);
-  if (!business) throw new ImportFileError(`No business with the slug "${slug}".`);
+  if (!business) throw new ImportUsageError(`No business with the slug "${slug}".`);
   return business;
 }
 
@@ -282,33 +360,24 @@ function readText(file: string): string {
 
 /**
  * Parses a CSV with a header row. Unknown or missing required columns refuse the whole file; a
- * malformed record or one with the wrong number of fields is refused on its own.
+ * malformed record or one with the wrong number of fields is refused on its own, by its first line.
  */
 function readCsv(
   file: string,
   allowed: readonly string[],
   required: readonly string[],
 ): { columns: string[]; rows: CsvRow[]; refused: Refusal[] } {
-  const refused: Refusal[] = [];
-  const parsed = parse(readText(file), {
-    info: true,
-    bom: true,
-    trim: true,
-    skip_empty_lines: true,
-    relax_column_count: true,
-    skip_records_with_error: true,
-    on_skip: (error) => {
-      refused.push({
-        line: Number(error?.lines ?? 0),
-        code: "csv_malformed",
-        message: error?.message ?? "The record is not valid CSV.",
-        record: [],
-      });
-    },
-  }) as unknown as { record: string[]; info: { lines: number } }[];
-  const [header, ...records] = parsed;
-  if (!header) throw new ImportFileError(`${file} is empty: it needs a header row.`);
-  const columns = header.record.map((c) => c.toLowerCase());
+  const pieces = splitCsv(readText(file));
+  const headerAt = pieces.findIndex((piece) => "fields" in piece);
+  const header = pieces[headerAt];
+  const broken = pieces.find((piece) => "problem" in piece);
+  if (broken && "problem" in broken && (!header || broken.line < header.line)) {
+    throw new ImportFileError(
+      `${file}: the header row (line ${broken.line}) is not valid CSV: ${broken.problem(`field ${broken.field + 1}`)}`,
+    );
+  }
+  if (!header || !("fields" in header)) throw new ImportFileError(`${file} is empty: it needs a header row.`);
+  const columns = header.fields.map((c) => c.toLowerCase());
   const unknown = columns.filter((c) => !allowed.includes(c));
   if (unknown.length > 0) {
     throw new ImportFileError(
@@ -326,12 +395,27 @@ function readCsv(
     throw new ImportFileError(`${file}: the header lacks the required column(s) ${missing.join(", ")}.`);
   }
   const rows: CsvRow[] = [];
-  for (const { record, info } of records) {
-    if (record.length !== columns.length) {
+  const refused: Refusal[] = [];
+  for (const piece of pieces.slice(headerAt + 1)) {
+    if ("problem" in piece) {
       refused.push({
-        line: info.lines,
+        line: piece.line,
+        code: "csv_malformed",
+        message: piece.problem(
+          piece.field < columns.length ? `Column ${columns[piece.field]}` : `Field ${piece.field + 1}`,
+        ),
+        record: piece.text.split(","),
+      });
+      continue;
+    }
+    const { line, lastLine, fields: record } = piece;
+    if (record.length !== columns.length) {
+      const span =
+        lastLine > line ? ` It runs from line ${line} to line ${lastLine}: is a quote not closed?` : "";
+      refused.push({
+        line,
         code: "csv_field_count",
-        message: `The row has ${record.length} fields; the header has ${columns.length}.`,
+        message: `The row has ${record.length} fields; the header has ${columns.length}.${span}`,
         record,
       });
       continue;
@@ -341,9 +425,143 @@ function readCsv(
       const value = record[i] ?? "";
       if (value !== "") values[column] = value;
     });
-    rows.push({ line: info.lines, record, values });
+    rows.push({ line, record, values });
   }
   return { columns, rows, refused };
+}
+
+/** A record of a CSV file: the line it starts on, the line it ends on, its fields. */
+interface CsvRecord {
+  line: number;
+  lastLine: number;
+  fields: string[];
+}
+
+/**
+ * A line that is not valid CSV: where it starts, its text, the field (0-based) where it breaks and
+ * the reason, given the name of that field's column.
+ */
+interface CsvProblem {
+  line: number;
+  text: string;
+  field: number;
+  problem: (column: string) => string;
+}
+
+const QUOTING_HELP = 'Wrap a value that has a quote in quotes and double the quote inside: "12"" pizza".';
+
+/**
+ * Splits CSV text (RFC 4180: comma separated; a quoted value may hold commas, doubled quotes and
+ * line breaks) into records, each with the line it starts on. Whitespace around a value is
+ * dropped; blank lines are skipped. A record that is not valid CSV becomes a problem of its first
+ * line only, and reading goes on at the next line: a stray or unclosed quote costs that one line,
+ * never the rest of the file.
+ *
+ * @example splitCsv('a,b\n1,"x, y"\n') // [{ line: 1, fields: ["a", "b"] }, { line: 2, fields: ["1", "x, y"] }]
+ */
+export function splitCsv(text: string): (CsvRecord | CsvProblem)[] {
+  const pieces: (CsvRecord | CsvProblem)[] = [];
+  let at = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let line = 1;
+  while (at < text.length) {
+    const read = readRecord(text, at);
+    if ("problem" in read) {
+      const newline = text.indexOf("\n", at);
+      const end = newline === -1 ? text.length : newline;
+      pieces.push({
+        line,
+        text: text.slice(at, end).replace(/\r$/, ""),
+        field: read.field,
+        problem: read.problem,
+      });
+      at = end + 1;
+      line++;
+      continue;
+    }
+    if (!read.blank) pieces.push({ line, lastLine: line + read.breaks, fields: read.fields });
+    line += read.breaks + 1;
+    at = read.end;
+  }
+  return pieces;
+}
+
+const isBlank = (code: number) => code === 32 || code === 9 || code === 13; // space, tab, CR
+
+/**
+ * Reads the record that starts at `start`: its fields, where the next one starts (after its line
+ * break), and the line breaks inside its quoted values; or why it is not valid CSV.
+ */
+function readRecord(
+  text: string,
+  start: number,
+):
+  | { fields: string[]; end: number; breaks: number; blank: boolean }
+  | { field: number; problem: (column: string) => string } {
+  const fields: string[] = [];
+  let at = start;
+  let breaks = 0;
+  let quoted = false;
+  for (;;) {
+    while (at < text.length && isBlank(text.charCodeAt(at))) at++;
+    const field = fields.length;
+    if (text[at] === '"') {
+      quoted = true;
+      let value = "";
+      let from = at + 1;
+      let valueBreaks = 0;
+      for (;;) {
+        const quote = text.indexOf('"', from);
+        if (quote === -1) {
+          return {
+            field,
+            problem: (column) => `${column}: the quote that opens its value is never closed. ${QUOTING_HELP}`,
+          };
+        }
+        const chunk = text.slice(from, quote);
+        value += chunk;
+        valueBreaks += chunk.split("\n").length - 1;
+        if (text[quote + 1] === '"') {
+          value += '"';
+          from = quote + 2;
+          continue;
+        }
+        at = quote + 1;
+        break;
+      }
+      while (at < text.length && isBlank(text.charCodeAt(at))) at++;
+      if (at < text.length && text[at] !== "," && text[at] !== "\n") {
+        const after = text[at];
+        return {
+          field,
+          problem: (column) =>
+            valueBreaks > 0
+              ? `${column}: the quote that opens its value is not closed on this line. ${QUOTING_HELP}`
+              : `${column}: "${after}" follows the closing quote of the value, where a comma should be. ${QUOTING_HELP}`,
+        };
+      }
+      breaks += valueBreaks;
+      fields.push(value);
+    } else {
+      let end = at;
+      while (end < text.length && text[end] !== "," && text[end] !== "\n") end++;
+      const value = text.slice(at, end).trim();
+      if (value.includes('"')) {
+        return {
+          field,
+          problem: (column) => `${column}: a quote inside a value that is not quoted. ${QUOTING_HELP}`,
+        };
+      }
+      fields.push(value);
+      at = end;
+    }
+    if (text[at] === ",") {
+      at++;
+      continue;
+    }
+    // A line break or the end of the text ends the record.
+    const blank = !quoted && fields.length === 1 && fields[0] === "";
+    return { fields, end: at + 1, breaks, blank };
+  }
 }
 
 /**
@@ -373,7 +591,9 @@ async function runRows<R extends { line: number; record: string[] }>(
   rows.forEach((row, i) => {
     queues[hash(groupOf(i) ?? `line:${row.line}`) % lanes]?.push(row);
   });
-  const progress = options.progress?.(label, rows.length);
+  // The bar counts what the report counts: the rows refused before this phase are done already.
+  const progress = options.progress?.(label, counts.total);
+  for (const _ of refusedBefore) progress?.tick();
   let failed = false;
   const lanesDone = await Promise.allSettled(
     queues.map(async (queue) => {
@@ -443,19 +663,50 @@ function hash(text: string): number {
   return h >>> 0;
 }
 
+/** Validates with the API's schema; a failure is a `validation_failed` refusal naming the field. */
 function parseOrRefuse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const path = issue?.path.join(".") ?? "";
-  // The same message as the API gives for the same field, so a reason reads the same everywhere.
-  throw new AppError(
-    400,
-    "validation_failed",
-    `Invalid body${path ? ` at "${path}"` : ""}: ${issue?.message}`,
-    {
-      issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-    },
+  throw new AppError(400, "validation_failed", `${path ? `${path}: ` : ""}${issue?.message}`, {
+    issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+  });
+}
+
+/** The purchase fields whose column in the file has another name. */
+const PURCHASE_PATHS: Record<string, (values: Record<string, string>) => string> = {
+  amount_minor: (values) => (values.amount !== undefined ? "amount" : "amount_minor"),
+  code: () => "member_code",
+  email: () => "member_email",
+};
+
+/** Import-specific wording for a column whose API message does not fit a file. */
+const COLUMN_MESSAGES: Record<string, string> = {
+  occurred_at:
+    "must be an ISO-8601 date-time with a time zone (2026-02-01T10:00:00+01:00), a local date-time (2026-02-01 10:00) or a date (2026-02-01)",
+};
+
+/**
+ * Says a validation refusal in the file's terms, the column and its value, instead of the API's
+ * body path: `email "anna@": must be an email address`. Other errors pass unchanged.
+ */
+function inCsvTerms(
+  error: unknown,
+  values: Record<string, string>,
+  columnOf: (path: string) => string = (path) => path,
+): unknown {
+  if (!(error instanceof AppError) || error.code !== "validation_failed") return error;
+  const issue = (error.details?.issues as { path: string; message: string }[] | undefined)?.[0];
+  if (!issue?.path) return error;
+  const column = columnOf(issue.path);
+  const value = values[column];
+  const message = (COLUMN_MESSAGES[column] ?? issue.message).replace(/\.$/, "");
+  return new AppError(
+    error.status,
+    error.code,
+    `${column}${value === undefined ? "" : ` "${value}"`}: ${message}.`,
+    error.details,
   );
 }
 
@@ -470,11 +721,21 @@ function memberInput(values: Record<string, string>): CreateMemberInput {
     );
   }
   const consent = values.marketing_consent?.toLowerCase();
-  const input = parseOrRefuse(CreateMemberInput, {
-    ...values,
-    marketing_consent:
-      consent && YES.includes(consent) ? true : consent && NO.includes(consent) ? false : consent,
-  });
+  if (!consent) {
+    throw new AppError(
+      400,
+      "validation_failed",
+      "marketing_consent is empty: every row needs the member's yes or no to marketing messages (true/false, yes/no, 1/0).",
+    );
+  }
+  if (!YES.includes(consent) && !NO.includes(consent)) {
+    throw new AppError(
+      400,
+      "validation_failed",
+      `marketing_consent "${values.marketing_consent}": must be true/false, yes/no or 1/0.`,
+    );
+  }
+  const input = parseOrRefuse(CreateMemberInput, { ...values, marketing_consent: YES.includes(consent) });
   if (!input.external_id && !input.email && !input.phone) {
     throw invalid(
       "member_key_missing",
@@ -527,7 +788,11 @@ function purchaseInput(
     );
   }
   if (!values.occurred_at) {
-    throw new AppError(400, "validation_failed", 'Invalid body at "occurred_at": is required in an import.');
+    throw new AppError(
+      400,
+      "validation_failed",
+      "occurred_at is empty: every row needs the time of the purchase.",
+    );
   }
   const currency = values.currency ?? "";
   const input = parseOrRefuse(PurchaseInput, {

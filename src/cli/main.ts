@@ -8,6 +8,7 @@ import { pruneAnswers } from "../modules/idempotency/index.ts";
 import { runExpiry } from "../modules/ledger/index.ts";
 import { openConfiguredDatabase, startServer } from "../server.ts";
 import { systemClock } from "../shared/clock.ts";
+import { AppError } from "../shared/errors.ts";
 import { randomSecret } from "../shared/ids.ts";
 import { findBusinessBySlug } from "./businesses.ts";
 import {
@@ -15,6 +16,7 @@ import {
   ImportFileError,
   type ImportOptions,
   type ImportReport,
+  ImportUsageError,
   importCdnow,
   importMembers,
   importPurchases,
@@ -49,11 +51,16 @@ const ENVIRONMENT = `Environment (all optional):
   ANSWER_RETENTION_DAYS (30: days a repeated request gets its first answer back; 0 keeps them),
   TRUST_PROXY (false; true, or the proxies' addresses/CIDRs)`;
 
+const EXIT_CODES = `Exit codes: 0 done; 1 failed (a file, the database or the server: the message says why);
+  2 usage error (an unknown command, option or business, a missing or wrong argument or setting);
+  3 an import finished but refused rows (listed with their line numbers).`;
+
 const IMPORT_NOTES = `Every row goes through the same checks, rules and ledger as the API. Importing a file
 again counts nothing twice: rows already imported are skipped. A bad row is refused with
 its line number and reason and never stops the import; refused rows are also written to
-<file>.rejects.csv. Exits 0, or 3 when rows were refused. With the embedded database,
-stop the server first.`;
+<file>.rejects.csv. A malformed row (a stray or unclosed quote) is refused by its first line and
+the import goes on at the next line. Exits 0, 3 when rows were refused, 2 for an unknown
+business, 1 when the file cannot be read. With the embedded database, stop the server first.`;
 
 const business = { business: { type: "string" as const, short: "b" } };
 
@@ -84,8 +91,8 @@ creates the demo business and prints its logins. Stops gracefully on Ctrl-C (SIG
     summary: 'Create the demo business "demo-cafe" now (does nothing if it exists)',
     usage: "regulars demo",
     run: () =>
-      withDatabase(async ({ ctx }) => {
-        printDemo(await createDemo(ctx));
+      withDatabase(async ({ ctx, config }) => {
+        printDemo(await createDemo(ctx), config);
         return 0;
       }),
   },
@@ -149,8 +156,11 @@ ${IMPORT_NOTES}`,
     usage: "regulars import-cdnow <CDNOW_sample.txt> --business <slug>",
     details: `Reads the CDNOW format (whitespace separated: master id, customer id, date YYYYMMDD,
 number of CDs, dollar amount). Each customer becomes a member (external id cdnow-<customer id>,
-joined on their first purchase day); each line a purchase in USD (external id cdnow-<line>,
-at noon on the business's clock, one item "cd" per CD). The business's currency must be USD.
+joined on their first purchase day); each line a purchase in USD (external id
+cdnow-<customer id>-<YYYYMMDD>-<n>, the n-th line of that customer on that day, so added or
+blank lines change no id; at noon on the business's clock, one item "cd" per CD). Purchases
+imported by earlier versions (external id cdnow-<line>) are recognised and skipped. The
+business's currency must be USD: otherwise nothing is imported and it exits 2.
 
 ${IMPORT_NOTES}`,
     options: business,
@@ -161,7 +171,8 @@ ${IMPORT_NOTES}`,
   expire: {
     summary: "Expire points whose time has come, now",
     usage: "regulars expire [--business <slug>]",
-    details: "Safe to run at any time and to repeat: each lot of points expires once.",
+    details: `Expires due points in every business, or only in the one named by --business. Safe to run at
+any time and to repeat: each lot of points expires once.`,
     options: business,
     run: (values) =>
       withDatabase(async ({ ctx }) => {
@@ -214,6 +225,8 @@ function overview(): string {
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     "",
     ENVIRONMENT,
+    "",
+    EXIT_CODES,
   ].join("\n");
 }
 
@@ -225,6 +238,8 @@ function commandHelp(command: Command): string {
     ...(command.details ? ["", command.details] : []),
     "",
     ENVIRONMENT,
+    "",
+    EXIT_CODES,
   ].join("\n");
 }
 
@@ -233,15 +248,13 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     const topic = name === "help" ? rest[0] : undefined;
+    if (topic !== undefined && !Object.hasOwn(COMMANDS, topic)) return unknownCommand(topic);
     const command = topic ? COMMANDS[topic] : undefined;
     console.log(command ? commandHelp(command) : overview());
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    console.error(`Unknown command "${name}".\n\n${overview()}`);
-    return 2;
-  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) return unknownCommand(name);
   try {
     const { values, positionals } = parseArgs({
       args: rest,
@@ -262,21 +275,63 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await command.run(values as Values, positionals);
   } catch (error) {
-    if (error instanceof UsageError || isParseArgsError(error)) {
+    if (error instanceof UsageError || error instanceof ImportUsageError || isParseArgsError(error)) {
       console.error(`${(error as Error).message}\nUsage: ${command.usage}\nSee: regulars ${name} --help`);
       return 2;
     }
-    if (error instanceof ConfigError || error instanceof ImportFileError) {
+    if (error instanceof ConfigError) {
       console.error(error.message);
-      return error instanceof ConfigError ? 2 : 1;
+      return 2;
     }
-    if (isDatabaseUnreachable(error)) {
-      console.error(`Cannot use the database, ${describeDatabase(loadConfig())}: ${error.message}`);
+    const expected = expectedFailure(error);
+    if (expected !== undefined) {
+      console.error(expected);
       return 1;
     }
+    // Not a condition the command knows: a bug, so the stack trace helps.
     console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     return 1;
   }
+}
+
+function unknownCommand(name: string): number {
+  console.error(
+    `Unknown command "${name}". The commands are: ${Object.keys(COMMANDS).join(", ")}.\nSee: regulars --help`,
+  );
+  return 2;
+}
+
+/**
+ * The one-line message for a failure the command expects (a refused operation, a file it cannot
+ * read, a database it cannot use or that another process holds, a port in use), or undefined
+ * for anything else.
+ */
+function expectedFailure(error: unknown): string | undefined {
+  if (error instanceof ImportFileError) return error.message;
+  if (error instanceof AppError) return `Refused (${error.code}): ${error.message}`;
+  if (!(error instanceof Error)) return undefined;
+  if (isDatabaseUnreachable(error)) {
+    return `Cannot use the database, ${describeDatabase(loadConfig())}: ${error.message}`;
+  }
+  // The embedded database's directory is locked by another process (src/server.ts).
+  if (/^The database in .+ is in use by process \d+|^Could not lock /.test(error.message))
+    return error.message;
+  const system = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (system.syscall === "listen") {
+    const where = system.address ? `${system.address}:${system.port}` : "the configured HOST and PORT";
+    const why =
+      system.code === "EADDRINUSE"
+        ? "the port is in use (another server running?). Stop it, or set PORT to a free port."
+        : system.code === "EADDRNOTAVAIL"
+          ? "this machine has no such address. Set HOST to one of its addresses, or 0.0.0.0."
+          : system.code === "EACCES"
+            ? "permission denied (ports below 1024 need privileges). Set PORT to 1024 or above."
+            : error.message;
+    return `Cannot listen on ${where}: ${why}`;
+  }
+  // A file-system or network condition of this machine (no such directory, no permission, disk full).
+  if (typeof system.code === "string" && typeof system.syscall === "string") return error.message;
+  return undefined;
 }
 
 // Connection refused, unknown host, timeout; wrong password, unknown database or role (SQLSTATE).
@@ -290,7 +345,7 @@ const UNREACHABLE = new Set([
   "3D000",
 ]);
 
-function isDatabaseUnreachable(error: unknown): error is Error {
+function isDatabaseUnreachable(error: unknown): boolean {
   return error instanceof Error && "code" in error && UNREACHABLE.has(String(error.code));
 }
 
@@ -363,6 +418,8 @@ async function runImport(importer: Importer, file: string | undefined, values: V
   const slug = values.business as string | undefined;
   if (!slug) throw new UsageError("Missing --business <slug>.");
   return withDatabase(async ({ ctx, database, config }) => {
+    if (!(await findBusinessBySlug(ctx.db, slug)))
+      throw new UsageError(`No business with the slug "${slug}".`);
     const concurrency = database.engine === "postgres" ? Math.min(8, config.databasePoolSize) : 1;
     const startedAt = Date.now();
     console.error(
@@ -404,7 +461,7 @@ function printReport(report: ImportReport, seconds: number): void {
   console.log(`All refused rows, with their reasons: ${report.rejectsFile}`);
 }
 
-function printDemo(demo: DemoInfo): void {
+function printDemo(demo: DemoInfo, config: Config): void {
   if (!demo.created) {
     console.log(`The demo business "${demo.slug}" exists already; nothing changed.`);
     return;
@@ -415,6 +472,13 @@ function printDemo(demo: DemoInfo): void {
   console.log(`  Owner login    ${demo.ownerEmail} / ${demo.password}`);
   console.log(`  Cashier login  ${demo.cashierEmail} / ${demo.password}`);
   console.log(`  API key        ${demo.apiKey}   (manager role; shown only now)`);
+  if (demo.cardPath) {
+    const host = ["0.0.0.0", "::"].includes(config.host) ? "localhost" : config.host;
+    const base = `http://${host.includes(":") ? `[${host}]` : host}:${config.port}`;
+    console.log(
+      `  A customer     ${base}${demo.cardPath}   (their card, once the server runs${config.web ? "" : " with WEB=true"}; shown only now)`,
+    );
+  }
 }
 
 const code = await main(process.argv.slice(2));

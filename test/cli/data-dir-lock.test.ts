@@ -24,7 +24,10 @@ describe("the embedded database directory", () => {
         encoding: "utf8",
       });
       expect(other.status).toBe(1);
-      expect(other.stderr).toContain(`The database in ${config.dataDir} is in use by process ${process.pid}`);
+      // One clear line, no stack trace: another process holding the database is expected.
+      expect(other.stderr.trim()).toBe(
+        `The database in ${config.dataDir} is in use by process ${process.pid} (a running server?). Stop it first: the embedded database serves one process at a time.`,
+      );
     } finally {
       await server.close();
     }

@@ -3,7 +3,14 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ImportFileError, importCdnow, importMembers, importPurchases } from "../../src/cli/import.ts";
+import {
+  ImportFileError,
+  type ImportOptions,
+  ImportUsageError,
+  importCdnow,
+  importMembers,
+  importPurchases,
+} from "../../src/cli/import.ts";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
 import { engine } from "../helpers/db.ts";
 
@@ -52,11 +59,11 @@ const MEMBERS = [
 ];
 
 const MEMBER_REFUSALS = [
-  [4, "validation_failed", 'Invalid body at "email": must be an email address'],
+  [4, "validation_failed", 'email "not-an-email": must be an email address.'],
   [
     5,
     "validation_failed",
-    `Invalid body at "marketing_consent": is required: the member's explicit yes or no to marketing messages`,
+    "marketing_consent is empty: every row needs the member's yes or no to marketing messages (true/false, yes/no, 1/0).",
   ],
   [6, "member_email_taken", "Another member of this business already has this email."],
   [
@@ -64,7 +71,7 @@ const MEMBER_REFUSALS = [
     "member_key_missing",
     "The row needs an external_id, email or phone, so that importing it again does not enrol the member twice.",
   ],
-  [8, "validation_failed", 'Invalid body at "birthday": must not be in the future'],
+  [8, "validation_failed", 'birthday "2030-01-01": must not be in the future.'],
   [
     10,
     "member_code_not_supported",
@@ -81,15 +88,15 @@ const PURCHASE_REFUSALS = [
   ],
   [5, "member_not_found", "No member with external id m-99 in this business."],
   [6, "currency_mismatch", "This business records purchases in EUR; the purchase is in USD."],
-  [
-    8,
-    "idempotency_key_reused",
-    'The key "purchase:p-1" was already used for a different request. Use a new key for a new operation.',
-  ],
+  [8, "external_id_reused", "Row 8 repeats external_id p-1 of line 2 with different values."],
   [10, "invalid_amount", 'amount "1.234" has more decimals than EUR has (2).'],
   [11, "occurred_at_in_future", "occurred_at is in the future."],
   [13, "csv_field_count", "The row has 6 fields; the header has 9."],
-  [14, "validation_failed", 'Invalid body at "occurred_at": Invalid ISO datetime'],
+  [
+    14,
+    "validation_failed",
+    'occurred_at "yesterday": must be an ISO-8601 date-time with a time zone (2026-02-01T10:00:00+01:00), a local date-time (2026-02-01 10:00) or a date (2026-02-01).',
+  ],
 ];
 
 const refusals = (rows: (string | number)[][]) =>
@@ -220,11 +227,260 @@ describe("importing members and purchases from CSV", () => {
       "the header needs an amount or an amount_minor column",
     );
     await expect(importMembers(t.ctx, typo, { business: "no-such-shop" })).rejects.toBeInstanceOf(
-      ImportFileError,
+      ImportUsageError,
     );
     await expect(importMembers(t.ctx, join(dir, "missing.csv"), { business: tenant.slug })).rejects.toThrow(
       "no such file",
     );
+    await expect(importMembers(t.ctx, typo, { business: tenant.slug })).rejects.toBeInstanceOf(
+      ImportFileError,
+    );
+  });
+});
+
+describe("importing a CSV with broken quoting", () => {
+  let tenant: Tenant;
+  beforeAll(async () => {
+    tenant = await t.signup();
+  });
+  const externalIds = async () =>
+    ((await tenant.call("GET", "/v1/members?limit=200")).body.data as any[])
+      .map((m) => m.external_id as string)
+      .sort();
+  const rows = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, i) => `u-${from + i},Member ${from + i},yes`);
+
+  it("refuses an unclosed quote by its line and imports every row after it", async () => {
+    // 12 rows on lines 2–13; the quote opened on line 9 is never closed.
+    const path = file("unclosed.csv", [
+      "external_id,name,marketing_consent",
+      ...rows(2, 8),
+      'u-9,"Unclosed,yes',
+      ...rows(10, 13),
+    ]);
+    const report = await importMembers(t.ctx, path, { business: tenant.slug, concurrency });
+    expect(report.members).toEqual({
+      total: 12,
+      imported: 11,
+      skipped: 0,
+      refused: refusals([
+        [
+          9,
+          "csv_malformed",
+          'Column name: the quote that opens its value is never closed. Wrap a value that has a quote in quotes and double the quote inside: "12"" pizza".',
+        ],
+      ]),
+    });
+    expect(await externalIds()).toEqual(
+      [...rows(2, 8), ...rows(10, 13)].map((r) => r.split(",")[0] as string).sort(),
+    );
+    const rejects = parse(readFileSync(`${path}.rejects.csv`), { columns: true }) as Record<string, string>[];
+    expect(rejects).toMatchObject([{ line: "9", error_code: "csv_malformed", external_id: "u-9" }]);
+  });
+
+  it("refuses a stray quote by its line and imports the next row", async () => {
+    const path = file("stray.csv", [
+      "external_id,name,marketing_consent",
+      "s-2,Two,yes",
+      "s-3,Three,no",
+      "s-4,Four,no",
+      "s-5,Five,no",
+      's-6,"x"y,no',
+      "s-7,Seven,yes",
+      's-8,5" disk,yes',
+      "s-9,Nine,yes",
+    ]);
+    const report = await importMembers(t.ctx, path, { business: tenant.slug, concurrency });
+    expect(report.members?.refused.map((r) => [r.line, r.code, r.message.split(".")[0]])).toEqual([
+      [
+        6,
+        "csv_malformed",
+        'Column name: "y" follows the closing quote of the value, where a comma should be',
+      ],
+      [8, "csv_malformed", "Column name: a quote inside a value that is not quoted"],
+    ]);
+    expect(report.members).toMatchObject({ total: 8, imported: 6 });
+    expect((await externalIds()).filter((id) => id.startsWith("s-"))).toEqual([
+      "s-2",
+      "s-3",
+      "s-4",
+      "s-5",
+      "s-7",
+      "s-9",
+    ]);
+  });
+
+  it("reports a record that spans lines by its first line", async () => {
+    const path = file("multiline.csv", [
+      "external_id,name,email,marketing_consent",
+      'q-1,"Two',
+      'lines",two@example.test,yes',
+      'q-2,"Bad',
+      'email",not-an-email,yes',
+      "q-3,Three,three@example.test,yes",
+      'q-4,"Oops, extra",x,y,"more',
+      'text"',
+      "q-5,Five,,yes",
+    ]);
+    const report = await importMembers(t.ctx, path, { business: tenant.slug, concurrency });
+    expect(report.members).toEqual({
+      total: 5,
+      imported: 3,
+      skipped: 0,
+      refused: refusals([
+        [4, "validation_failed", 'email "not-an-email": must be an email address.'],
+        [
+          7,
+          "csv_field_count",
+          "The row has 5 fields; the header has 4. It runs from line 7 to line 8: is a quote not closed?",
+        ],
+      ]),
+    });
+    const two = (await tenant.call("GET", "/v1/members/lookup?email=two@example.test")).body;
+    expect(two).toMatchObject({ external_id: "q-1", name: "Two\nlines" });
+  });
+
+  it("refuses the whole file when the header row is not valid CSV", async () => {
+    const path = file("bad-header.csv", ['external_id,"name,marketing_consent', "h-1,One,yes"]);
+    await expect(importMembers(t.ctx, path, { business: tenant.slug })).rejects.toThrow(
+      /the header row \(line 1\) is not valid CSV: field 2: the quote that opens its value is never closed/,
+    );
+  });
+
+  it("counts the same rows in the progress bar as in the report", async () => {
+    const bars: { label: string; total: number; ticks: number }[] = [];
+    const progress: ImportOptions["progress"] = (label, total) => {
+      const bar = { label, total, ticks: 0 };
+      bars.push(bar);
+      return { tick: () => void bar.ticks++, finish: () => {} };
+    };
+    const path = file("progress.csv", [
+      "external_id,name,marketing_consent",
+      "g-1,One,yes",
+      'g-2,"Two,yes',
+      "g-3,Three",
+      "g-4,Four,maybe",
+    ]);
+    const report = await importMembers(t.ctx, path, { business: tenant.slug, concurrency, progress });
+    expect(report.members).toMatchObject({ total: 4, imported: 1 });
+    expect(bars).toEqual([{ label: "members", total: 4, ticks: 4 }]);
+  });
+
+  it("names the earlier line of an external_id repeated with other values, or an earlier import", async () => {
+    await importMembers(t.ctx, file("r-members.csv", ["external_id,marketing_consent", "r-m,yes"]), {
+      business: tenant.slug,
+    });
+    const header = "external_id,member_external_id,amount,currency,occurred_at";
+    const first = file("r-1.csv", [header, "r-1,r-m,5.00,EUR,2026-02-01", "r-1,r-m,6.00,EUR,2026-02-01"]);
+    const report = await importPurchases(t.ctx, first, { business: tenant.slug, concurrency });
+    expect(report.purchases?.refused).toEqual(
+      refusals([[3, "external_id_reused", "Row 3 repeats external_id r-1 of line 2 with different values."]]),
+    );
+    const second = file("r-2.csv", [header, "r-1,r-m,7.00,EUR,2026-02-01"]);
+    const again = await importPurchases(t.ctx, second, { business: tenant.slug, concurrency });
+    expect(again.purchases?.refused).toEqual(
+      refusals([
+        [
+          2,
+          "external_id_reused",
+          "external_id r-1 was imported or recorded before with different values; a new purchase needs a new external_id.",
+        ],
+      ]),
+    );
+  });
+});
+
+describe("importing a CDNOW log", () => {
+  // Customer 0001 bought twice on 1997-01-18 (the same again, then something else).
+  const LOG = [
+    " 00004 0001 19970101  2   29.33",
+    " 00004 0001 19970118  2   29.73",
+    " 00004 0001 19970118  2   29.73",
+    " 00004 0001 19970118  1   14.96",
+    " 00018 0002 19970112  1   14.96",
+    " 00018 0002 19970112  1   14.96",
+    " 00021 0003 19970102  2   26.48",
+  ];
+  const ids = async (businessId: string) =>
+    (
+      await t.database.db
+        .selectFrom("purchases")
+        .select(["external_id", "amount_minor"])
+        .where("business_id", "=", businessId)
+        .orderBy("external_id")
+        .execute()
+    ).map((p) => [p.external_id, p.amount_minor]);
+
+  it("refuses a business whose currency is not USD before importing anything", async () => {
+    const tenant = await t.signup({ currency: "EUR" });
+    const input = file("cdnow-eur.txt", LOG);
+    const error = await importCdnow(t.ctx, input, { business: tenant.slug }).catch((e) => e);
+    expect(error).toBeInstanceOf(ImportUsageError);
+    expect(error.message).toMatch(
+      /The CDNOW log is in US dollars; the business "biz-\w+" records purchases in EUR/,
+    );
+    const members = await t.database.db
+      .selectFrom("members")
+      .select("id")
+      .where("business_id", "=", tenant.businessId)
+      .execute();
+    expect(members).toEqual([]);
+    expect(await ids(tenant.businessId)).toEqual([]);
+  });
+
+  it("names purchases by customer, day and turn, so added lines change nothing on a re-run", async () => {
+    const tenant = await t.signup({ currency: "USD", timezone: "America/New_York" });
+    const report = await importCdnow(t.ctx, file("cdnow-ids.txt", LOG), {
+      business: tenant.slug,
+      concurrency,
+    });
+    expect(report.purchases).toEqual({ total: 7, imported: 7, skipped: 0, refused: [] });
+    const expected = [
+      ["cdnow-0001-19970101-1", 2933],
+      ["cdnow-0001-19970118-1", 2973],
+      ["cdnow-0001-19970118-2", 2973],
+      ["cdnow-0001-19970118-3", 1496],
+      ["cdnow-0002-19970112-1", 1496],
+      ["cdnow-0002-19970112-2", 1496],
+      ["cdnow-0003-19970102-1", 2648],
+    ];
+    expect(await ids(tenant.businessId)).toEqual(expected);
+
+    const shifted = file("cdnow-shifted.txt", ["", ...LOG.slice(0, 4), "", "   ", ...LOG.slice(4)]);
+    const again = await importCdnow(t.ctx, shifted, { business: tenant.slug, concurrency });
+    expect(again.members).toEqual({ total: 3, imported: 0, skipped: 3, refused: [] });
+    expect(again.purchases).toEqual({ total: 7, imported: 0, skipped: 7, refused: [] });
+    expect(await ids(tenant.businessId)).toEqual(expected);
+  });
+
+  it("skips what an earlier version imported with line numbers as ids", async () => {
+    const tenant = await t.signup({ currency: "USD", timezone: "America/New_York" });
+    const input = file("cdnow-legacy.txt", LOG);
+    await importCdnow(t.ctx, input, { business: tenant.slug, concurrency });
+    // As the earlier version named them: cdnow-<line>.
+    const rows = await t.database.db
+      .selectFrom("purchases")
+      .select(["id", "external_id"])
+      .where("business_id", "=", tenant.businessId)
+      .orderBy("occurred_at")
+      .orderBy("external_id")
+      .execute();
+    for (const [i, row] of rows.entries()) {
+      await t.database.db
+        .updateTable("purchases")
+        .set({ external_id: `cdnow-${i + 1}` })
+        .where("business_id", "=", tenant.businessId)
+        .where("id", "=", row.id)
+        .execute();
+    }
+    const before = await ids(tenant.businessId);
+    const again = await importCdnow(t.ctx, file("cdnow-legacy-2.txt", ["", ...LOG]), {
+      business: tenant.slug,
+      concurrency,
+    });
+    expect(again.purchases).toEqual({ total: 7, imported: 0, skipped: 7, refused: [] });
+    expect(await ids(tenant.businessId)).toEqual(before);
+    expect(before).toHaveLength(7);
   });
 });
 
@@ -293,7 +549,7 @@ describe("importing the CDNOW sample", () => {
       .selectFrom("purchases")
       .selectAll()
       .where("business_id", "=", tenant.businessId)
-      .where("external_id", "=", "cdnow-1")
+      .where("external_id", "=", "cdnow-0001-19970101-1")
       .executeTakeFirstOrThrow();
     expect(line1).toMatchObject({
       member_id: customer.id,

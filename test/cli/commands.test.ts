@@ -1,0 +1,42 @@
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+/** The command line's help and usage errors, which need no database. */
+const BIN = resolve(import.meta.dirname, "../../bin/regulars.mjs");
+
+function run(...args: string[]) {
+  const { status, stdout, stderr } = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
+  return { status, stdout, stderr };
+}
+
+describe("the command line's help and exit codes", () => {
+  it("documents the exit codes in the overview and in every command's help", () => {
+    const overview = run("--help");
+    expect(overview.status).toBe(0);
+    expect(overview.stdout).toContain("Exit codes: 0 done; 1 failed");
+    expect(overview.stdout).toContain("2 usage error (an unknown command, option or business");
+    expect(overview.stdout).toContain("3 an import finished but refused rows");
+    const help = run("help", "import-members");
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("Exit codes: 0 done");
+    expect(help.stdout).not.toContain("Exits 0, or 3");
+    expect(run("expire", "--help").stdout).toContain("or only in the one named by --business");
+  }, 60_000);
+
+  it("exits 2 for help on an unknown command, an unknown command, an unknown option or a missing file", () => {
+    const topic = run("help", "nope");
+    expect(topic).toMatchObject({ status: 2, stdout: "" });
+    expect(topic.stderr).toContain('Unknown command "nope". The commands are: start, migrate, demo,');
+    expect(run("nope").status).toBe(2);
+    const option = run("expire", "--bogus");
+    expect(option.status).toBe(2);
+    expect(option.stderr).toContain("Usage: regulars expire [--business <slug>]");
+    const noFile = run("import-members", "--business", "x");
+    expect(noFile).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining("Expected 1 file argument, got 0."),
+    });
+    expect(run("help", "toString").status).toBe(2);
+  }, 60_000);
+});
