@@ -199,7 +199,10 @@ async function refund(
         (purchase.points_earned * (purchase.amount_minor - refundedAfter)) / purchase.amount_minor,
       );
       const done = previous.reduce((s, r) => s + r.points_reversed + r.points_unrecovered, 0);
-      const due = purchase.points_earned - kept - done;
+      // Points of the purchase that expired unused were never the member's to enjoy: a refund
+      // does not take them again from the member's other points.
+      const expired = await expiredFromSource(tx, actor.businessId, m.id, purchase.id, now);
+      const due = Math.min(purchase.points_earned - kept - done, purchase.points_earned - expired - done);
       if (due > 0) {
         const account = await lockAccount(tx, actor.businessId, m.id, now);
         const r = await reverse(
@@ -244,6 +247,42 @@ async function refund(
     purchase: { id: purchase.id, amount_minor: purchase.amount_minor, refunded_minor: refundedAfter },
     member,
   };
+}
+
+/**
+ * Points of a purchase's lots that expired unused: taken by the expiry run (its `expire` entries'
+ * allocations on them), or past their expiry and not swept yet.
+ */
+async function expiredFromSource(
+  tx: Tx,
+  businessId: string,
+  memberId: string,
+  purchaseId: string,
+  now: Date,
+): Promise<number> {
+  const lots = tx
+    .selectFrom("ledger_lots as l")
+    .where("l.business_id", "=", businessId)
+    .where("l.member_id", "=", memberId)
+    .where("l.source_type", "=", "purchase")
+    .where("l.source_id", "=", purchaseId);
+  const [swept, unswept] = await Promise.all([
+    lots
+      .innerJoin("ledger_allocations as a", (join) =>
+        join.onRef("a.business_id", "=", "l.business_id").onRef("a.lot_id", "=", "l.id"),
+      )
+      .innerJoin("ledger_entries as e", (join) =>
+        join.onRef("e.business_id", "=", "a.business_id").onRef("e.id", "=", "a.entry_id"),
+      )
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("a.points"), eb.lit(0)).as("points"))
+      .where("e.kind", "=", "expire")
+      .executeTakeFirst(),
+    lots
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("l.points_remaining"), eb.lit(0)).as("points"))
+      .where("l.expires_at", "<=", now)
+      .executeTakeFirst(),
+  ]);
+  return -Number(swept?.points ?? 0) + Number(unswept?.points ?? 0);
 }
 
 /** Quantities per sku returned by earlier refunds (their `lines`; null for refunds by amount). */

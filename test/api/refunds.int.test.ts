@@ -354,3 +354,59 @@ describe("a capped rule after a refund", () => {
     expect(bonusOf(await buy(2), rule)).toBe(bonus);
   });
 });
+
+describe("a refund after the purchase's points expired", () => {
+  const DAY_MS = 86_400_000;
+
+  it.each([
+    // [what, the run swept the lot, points spent from it first, refunded share, reversed, unrecovered, left]
+    ["unused and swept: nothing to take back", true, 0, 1, 0, 0, 50],
+    ["unused, past expiry, not swept yet", false, 0, 1, 0, 0, 50],
+    ["half refunded, unused and swept", true, 0, 0.5, 0, 0, 50],
+    ["60 spent, 40 expired: only the 60 come back, from the later purchase", true, 60, 1, 50, 10, 0],
+  ])("%s", async (_what, swept, spent, share, reversed, unrecovered, left) => {
+    const { tenant, member } = await shop();
+    const program = (await tenant.call("GET", "/v1/program")).body.config;
+    await ok(tenant, "PUT", "/v1/program", {
+      ...program,
+      points: { ...program.points, expiry: { policy: "days_after_earn", days: 10 } },
+    });
+    seq++;
+    const first = await ok(tenant, "POST", "/v1/purchases", {
+      external_id: `exp-${seq}-1`,
+      member_id: member.id,
+      amount_minor: 100,
+      currency: "EUR",
+    });
+    if (spent > 0) {
+      const reward = await ok(tenant, "POST", "/v1/rewards", {
+        name: "Cookie",
+        type: "free_product",
+        value: { product_name: "Cookie" },
+        cost_points: spent,
+      });
+      await ok(tenant, "POST", `/v1/members/${member.id}/redemptions`, { reward_id: reward.id });
+    }
+    t.clock.advance(5 * DAY_MS);
+    await ok(tenant, "POST", "/v1/purchases", {
+      external_id: `exp-${seq}-2`,
+      member_id: member.id,
+      amount_minor: 50,
+      currency: "EUR",
+    });
+    t.clock.advance(6 * DAY_MS);
+    if (swept) expect((await tenant.call("POST", "/v1/points/expire")).status).toBe(200);
+    const refund = await ok(tenant, "POST", "/v1/refunds", {
+      external_id: `exp-refund-${seq}`,
+      purchase_id: first.purchase.id,
+      amount_minor: 100 * share,
+    });
+    expect([refund.refund.points_reversed, refund.refund.points_unrecovered]).toEqual([
+      reversed,
+      unrecovered,
+    ]);
+    const card = await tenant.call("GET", `/v1/members/${member.id}/card`);
+    expect(card.body.points.available).toBe(left);
+    t.clock.advance(30 * DAY_MS);
+  });
+});
