@@ -65,6 +65,33 @@ describe("program settings", () => {
     expect((await tenant.call("GET", "/v1/program")).body.version).toBe(1);
   });
 
+  it.each([
+    [30, 30, 422],
+    [31, 30, 422],
+    [29, 30, 200],
+  ])(
+    "takes a pending period of %i days with points expiring after %i only if shorter (%i)",
+    async (pending, days, status) => {
+      const tenant = await t.signup();
+      const res = await tenant.call("PUT", "/v1/program", {
+        ...DEFAULT_PROGRAM,
+        points: {
+          ...DEFAULT_PROGRAM.points,
+          pending_days: pending,
+          expiry: { policy: "days_after_earn", days },
+        },
+      });
+      expect(res.status).toBe(status);
+      if (status === 422) {
+        expect([res.body.error.code, res.body.error.details]).toEqual([
+          "pending_outlasts_expiry",
+          { pending_days: pending, expiry_days: days },
+        ]);
+        expect((await tenant.call("GET", "/v1/program")).body.version).toBe(1);
+      }
+    },
+  );
+
   it("lets a manager change the program but not a cashier", async () => {
     const tenant = await t.signup();
     const cashier = await addStaff(t, tenant, "cashier");

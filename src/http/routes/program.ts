@@ -36,7 +36,7 @@ export async function programRoutes(app: ZodApp, ctx: AppContext): Promise<void>
         tags: ["program"],
         summary: "Replace the program settings",
         description:
-          "Replaces the whole settings document (send every field; GET it first to change one) and raises the version. Applies to purchases recorded from now on. Manager or owner. Errors: `validation_failed` (400), `forbidden` (403).",
+          "Replaces the whole settings document (send every field; GET it first to change one) and raises the version. Applies to purchases recorded from now on. Manager or owner. Errors: `validation_failed` (400), `forbidden` (403), `pending_outlasts_expiry` (422: points expiring a number of days after they are earned must become spendable before that).",
         body: ProgramConfig,
         response: { 200: ProgramSchema, 400: ErrorResponse, 403: ErrorResponse },
       },

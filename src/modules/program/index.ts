@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import type { Actor } from "../../context.ts";
 import type { Db, Tx } from "../../db/database.ts";
-import { notFound } from "../../shared/errors.ts";
+import { invalid, notFound } from "../../shared/errors.ts";
 import { audit } from "../audit/index.ts";
 import { ProgramConfig } from "./config.ts";
 
@@ -62,6 +62,14 @@ export async function updateProgramInTx(
   now: Date,
 ): Promise<ProgramDto> {
   const parsed = ProgramConfig.parse(config);
+  const { pending_days, expiry } = parsed.points;
+  if (expiry.policy === "days_after_earn" && pending_days >= expiry.days) {
+    throw invalid(
+      "pending_outlasts_expiry",
+      `Points would expire (after ${expiry.days} days) before they could be spent (after ${pending_days} days): make pending_days shorter than the expiry.`,
+      { pending_days, expiry_days: expiry.days },
+    );
+  }
   const row = await tx
     .updateTable("programs")
     .set({ config: JSON.stringify(parsed), version: sql<number>`version + 1`, updated_at: now })
