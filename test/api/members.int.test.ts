@@ -102,6 +102,27 @@ describe("creating and reading members", () => {
     expect(res.body).toMatchObject({ locale: "pt-BR", joined_at: "2026-01-01T02:30:00.000Z", name: null });
   });
 
+  it("lets a cashier fix a member's contact details, and only a manager change the attributes", async () => {
+    const member = await tenant.call("POST", "/v1/members", {
+      name: "Cas",
+      marketing_consent: false,
+      attributes: { student: false },
+    });
+    const key = await tenant.call("POST", "/v1/api-keys", { name: "Till 2", role: "cashier" });
+    const cashier = tenant.as(key.body.key);
+    const url = `/v1/members/${member.body.id}`;
+    expect((await cashier.call("PATCH", url, { name: "Cass" })).status).toBe(200);
+    const refused = await cashier.call("PATCH", url, { name: "Cassie", attributes: { student: true } });
+    expect([refused.status, refused.body.error.code]).toEqual([403, "forbidden"]);
+    expect((await tenant.call("GET", url)).body).toMatchObject({
+      name: "Cass",
+      attributes: { student: false },
+    });
+    const manager = await tenant.call("POST", "/v1/api-keys", { name: "Back office", role: "manager" });
+    const changed = await tenant.as(manager.body.key).call("PATCH", url, { attributes: { student: true } });
+    expect([changed.status, changed.body.attributes]).toEqual([200, { student: true }]);
+  });
+
   it("answers 404 member_not_found for an unknown id", async () => {
     const res = await tenant.call("GET", "/v1/members/0193f1c2-7b4e-7c3a-9f2e-5a1b2c3d4e5f");
     expect(res.status).toBe(404);

@@ -244,9 +244,11 @@ const table: Record<string, Entry> = {
   "GET /v1/members/{id}": { least: "cashier", req: () => at(`/v1/members/${F.member}`)() },
   // Doubtful (matches the code): a cashier may replace a member's custom attributes, which earning
   // rules can match on; the docs neither grant nor refuse it.
+  // Contact details at the counter; the attributes, which rules can match on, need a manager
+  // (test/api/members.int.test.ts).
   "PATCH /v1/members/{id}": {
     least: "cashier",
-    req: () => ({ url: `/v1/members/${F.member}`, body: { attributes: { regular: true } } }),
+    req: () => ({ url: `/v1/members/${F.member}`, body: { name: "Regular" } }),
   },
   // The program: read by all, changed by managers, put live by the owner.
   "GET /v1/program": { least: "cashier", req: at("/v1/program") },

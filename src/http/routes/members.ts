@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AppContext } from "../../context.ts";
+import { type AppContext, roleAtLeast } from "../../context.ts";
 import {
   CreateMemberInput,
   getMember,
@@ -9,6 +9,7 @@ import {
   UpdateMemberInput,
   updateMember,
 } from "../../modules/members/index.ts";
+import { forbidden } from "../../shared/errors.ts";
 import { enrollMember } from "../../use-cases/member-points.ts";
 import type { ZodApp } from "../app.ts";
 import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
@@ -109,12 +110,27 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
       schema: {
         tags: ["members"],
         summary: "Change a member",
-        description: `Send only the fields to change; \`null\` clears a field and \`attributes\` replaces all attributes. Changing \`marketing_consent\` moves \`consent_updated_at\`. Errors: ${FIELD_ERRORS}, \`member_not_found\` (404), ${DUPLICATE_ERRORS}.`,
+        description: `Send only the fields to change; \`null\` clears a field and \`attributes\` replaces all attributes. Changing \`marketing_consent\` moves \`consent_updated_at\`. Any role, but changing \`attributes\` needs a manager: earning rules can depend on them. Errors: ${FIELD_ERRORS}, \`forbidden\` (403), \`member_not_found\` (404), ${DUPLICATE_ERRORS}.`,
         params: IdParams,
         body: UpdateMemberInput,
-        response: { 200: MemberSchema, 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
+        response: {
+          200: MemberSchema,
+          400: ErrorResponse,
+          403: ErrorResponse,
+          404: ErrorResponse,
+          409: ErrorResponse,
+        },
       },
     },
-    async (req) => updateMember(ctx.db, req.actor, req.params.id, req.body, ctx.clock.now()),
+    async (req) => {
+      // A cashier fixes a name or a phone at the counter; attributes can make a member qualify for
+      // a rule's bonus, so they are a manager's to change.
+      if (req.body.attributes !== undefined && !roleAtLeast(req.actor.role, "manager")) {
+        throw forbidden(
+          "Changing a member's attributes needs the manager role: earning rules can depend on them.",
+        );
+      }
+      return updateMember(ctx.db, req.actor, req.params.id, req.body, ctx.clock.now());
+    },
   );
 }
