@@ -95,15 +95,20 @@ export async function startServer(
   options: { clock?: Clock; handleSignals?: boolean; print?: (line: string) => void } = {},
 ): Promise<RunningServer> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // The first start on PGlite takes several seconds (creating the database, then the demo): say so.
+  print(
+    config.databaseUrl
+      ? "Starting Regulars on the PostgreSQL server of DATABASE_URL…"
+      : `Starting Regulars on the embedded database in ${config.dataDir}…`,
+  );
   const database = await openConfiguredDatabase(config);
   let app: FastifyInstance | undefined;
   try {
     await migrateToLatest(database.db);
     const ctx = createContext(database.db, options.clock ?? systemClock);
-    const demo =
-      config.demo && !(await hasAnyBusiness(database.db))
-        ? await createDemo(ctx)
-        : await findDemo(database.db);
+    const firstStart = config.demo && !(await hasAnyBusiness(database.db));
+    if (firstStart) print("Creating the demo business (first start)…");
+    const demo = firstStart ? await createDemo(ctx) : await findDemo(database.db);
     if (config.web) await ensureWebBuilt(print);
     app = await buildApp(ctx, {
       ...(config.web ? { webDist: WEB_DIST } : {}),

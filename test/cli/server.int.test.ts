@@ -30,6 +30,9 @@ describe("the server", () => {
       expect(banner).toContain(`OpenAPI JSON ${server.url}/docs/json`);
       expect(banner).toContain(`API docs     ${server.url}/docs`);
       expect(banner).toContain('Demo business "demo-cafe" (created now)');
+      expect(banner).toMatch(
+        /^Starting Regulars on the (embedded database in .+|PostgreSQL server of DATABASE_URL)…\nCreating the demo business \(first start\)…\n/,
+      );
       expect(banner).toContain("Owner login  demo@regulars.test / regulars-demo");
       expect(banner).toContain(`API key      ${server.demo?.apiKey}`);
       expect(server.demo?.apiKey).toMatch(/^rk_/);
@@ -52,6 +55,7 @@ describe("the server", () => {
     const { server, banner } = await start();
     try {
       expect(server.demo).toMatchObject({ created: false, apiKey: null, members: 25 });
+      expect(banner).not.toContain("Creating the demo business");
       expect(banner).toContain('Demo business "demo-cafe":');
       expect(banner).toContain("log in and POST /v1/api-keys for a new one");
       const login = await fetch(`${server.url}/v1/auth/login`, {
