@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { CsvError, parse } from "csv-parse/sync";
 import type { z } from "zod";
 import type { Actor, AppContext } from "../context.ts";
 import type { BusinessesTable } from "../db/schema.ts";
@@ -198,7 +199,7 @@ export async function importCdnow(
     );
   }
   const actor = importActor(business);
-  const lines = readText(file).split(/\r?\n/);
+  const lines = readBytes(file).toString("utf8").split(/\r?\n/);
   const parsed: CdnowRow[] = [];
   const malformed: Refusal[] = [];
   lines.forEach((text, index) => {
@@ -347,7 +348,7 @@ async function requireBusiness(ctx: AppContext, slug: string): Promise<Businesse
   return business;
 }
 
-function readText(file: string): string {
+function readBytes(file: string): Buffer {
   if (!existsSync(file)) throw new ImportFileError(`${file}: no such file.`);
   const size = statSync(file).size;
   if (size > MAX_IMPORT_BYTES) {
@@ -355,7 +356,7 @@ function readText(file: string): string {
       `${file} is ${size} bytes; an import reads at most ${MAX_IMPORT_BYTES}. Split the file.`,
     );
   }
-  return readFileSync(file, "utf8");
+  return readFileSync(file);
 }
 
 /**
@@ -367,7 +368,7 @@ function readCsv(
   allowed: readonly string[],
   required: readonly string[],
 ): { columns: string[]; rows: CsvRow[]; refused: Refusal[] } {
-  const pieces = splitCsv(readText(file));
+  const pieces = splitCsv(readBytes(file));
   const headerAt = pieces.findIndex((piece) => "fields" in piece);
   const header = pieces[headerAt];
   const broken = pieces.find((piece) => "problem" in piece);
@@ -448,119 +449,102 @@ interface CsvProblem {
   problem: (column: string) => string;
 }
 
-const QUOTING_HELP = 'Wrap a value that has a quote in quotes and double the quote inside: "12"" pizza".';
-
 /**
- * Splits CSV text (RFC 4180: comma separated; a quoted value may hold commas, doubled quotes and
- * line breaks) into records, each with the line it starts on. Whitespace around a value is
- * dropped; blank lines are skipped. A record that is not valid CSV becomes a problem of its first
- * line only, and reading goes on at the next line: a stray or unclosed quote costs that one line,
- * never the rest of the file.
+ * Splits CSV (RFC 4180: comma separated; a quoted value may hold commas, doubled quotes and line
+ * breaks; read by csv-parse) into records, each with the lines it spans. Whitespace around a value
+ * is dropped; blank lines are skipped; a BOM is dropped. A record that is not valid CSV becomes a
+ * problem of its first line only, and reading goes on at the next line: a stray or unclosed quote
+ * costs that one line, never the rest of the file.
  *
- * @example splitCsv('a,b\n1,"x, y"\n') // [{ line: 1, fields: ["a", "b"] }, { line: 2, fields: ["1", "x, y"] }]
+ * csv-parse cannot resume after a bad quote by itself (it reads on as if inside the quotes, and an
+ * unclosed quote swallows the rest of the file; with skip_records_with_error, a character after a
+ * closing quote even ends the parse silently), so on an error this parses again from the line
+ * after the broken record's first line, on the same bytes (no copy).
+ *
+ * @example splitCsv('a,b\n1,"x, y"\n') // [{ line: 1, lastLine: 1, fields: ["a", "b"] }, { line: 2, lastLine: 2, fields: ["1", "x, y"] }]
  */
-export function splitCsv(text: string): (CsvRecord | CsvProblem)[] {
+export function splitCsv(csv: string | Buffer): (CsvRecord | CsvProblem)[] {
+  const bytes = typeof csv === "string" ? Buffer.from(csv) : csv;
   const pieces: (CsvRecord | CsvProblem)[] = [];
-  let at = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 1;
-  while (at < text.length) {
-    const read = readRecord(text, at);
-    if ("problem" in read) {
-      const newline = text.indexOf("\n", at);
-      const end = newline === -1 ? text.length : newline;
-      pieces.push({
-        line,
-        text: text.slice(at, end).replace(/\r$/, ""),
-        field: read.field,
-        problem: read.problem,
+  let from = 0; // the byte this parse starts at
+  let next = 0; // the byte the next record starts at
+  let line = 1; // the line it starts on
+  while (from < bytes.length) {
+    try {
+      parse(bytes.subarray(from), {
+        bom: from === 0,
+        trim: true,
+        relax_column_count: true,
+        // Only LF ends a record, as in the line numbers; the CR of a CRLF is trimmed as whitespace.
+        record_delimiter: "\n",
+        // Blank lines come through as records (no skip_empty_lines), so each record runs from
+        // where the one before ended to `bytes`: its line breaks keep the line numbers right.
+        on_record: (record, { bytes: end }) => {
+          const start = next;
+          next = from + end;
+          let lastLine = line;
+          for (
+            let at = bytes.indexOf(10, start);
+            at !== -1 && at < next - 1;
+            at = bytes.indexOf(10, at + 1)
+          ) {
+            lastLine++;
+          }
+          const blank = record.length === 1 && bytes.toString("utf8", start, next).trim() === "";
+          if (!blank) pieces.push({ line, lastLine, fields: record });
+          line = lastLine + 1;
+          return null;
+        },
       });
-      at = end + 1;
+      break;
+    } catch (error) {
+      if (!(error instanceof CsvError)) throw error;
+      const newline = bytes.indexOf(10, next);
+      const end = newline === -1 ? bytes.length : newline;
+      const text = bytes.toString("utf8", next, end).replace(/\r$/, "");
+      pieces.push({ line, text, ...quotingProblem(error, bytes, from) });
       line++;
-      continue;
+      from = next = end + 1;
     }
-    if (!read.blank) pieces.push({ line, lastLine: line + read.breaks, fields: read.fields });
-    line += read.breaks + 1;
-    at = read.end;
   }
   return pieces;
 }
 
-const isBlank = (code: number) => code === 32 || code === 9 || code === 13; // space, tab, CR
+const QUOTING_HELP = 'Wrap a value that has a quote in quotes and double the quote inside: "12"" pizza".';
 
 /**
- * Reads the record that starts at `start`: its fields, where the next one starts (after its line
- * break), and the line breaks inside its quoted values; or why it is not valid CSV.
+ * Says a csv-parse error in the file's terms: the field (0-based) it is in and why. `from` is the
+ * byte the parse that failed started at.
  */
-function readRecord(
-  text: string,
-  start: number,
-):
-  | { fields: string[]; end: number; breaks: number; blank: boolean }
-  | { field: number; problem: (column: string) => string } {
-  const fields: string[] = [];
-  let at = start;
-  let breaks = 0;
-  let quoted = false;
-  for (;;) {
-    while (at < text.length && isBlank(text.charCodeAt(at))) at++;
-    const field = fields.length;
-    if (text[at] === '"') {
-      quoted = true;
-      let value = "";
-      let from = at + 1;
-      let valueBreaks = 0;
-      for (;;) {
-        const quote = text.indexOf('"', from);
-        if (quote === -1) {
-          return {
-            field,
-            problem: (column) => `${column}: the quote that opens its value is never closed. ${QUOTING_HELP}`,
-          };
-        }
-        const chunk = text.slice(from, quote);
-        value += chunk;
-        valueBreaks += chunk.split("\n").length - 1;
-        if (text[quote + 1] === '"') {
-          value += '"';
-          from = quote + 2;
-          continue;
-        }
-        at = quote + 1;
-        break;
-      }
-      while (at < text.length && isBlank(text.charCodeAt(at))) at++;
-      if (at < text.length && text[at] !== "," && text[at] !== "\n") {
-        const after = text[at];
-        return {
-          field,
-          problem: (column) =>
-            valueBreaks > 0
-              ? `${column}: the quote that opens its value is not closed on this line. ${QUOTING_HELP}`
-              : `${column}: "${after}" follows the closing quote of the value, where a comma should be. ${QUOTING_HELP}`,
-        };
-      }
-      breaks += valueBreaks;
-      fields.push(value);
-    } else {
-      let end = at;
-      while (end < text.length && text[end] !== "," && text[end] !== "\n") end++;
-      const value = text.slice(at, end).trim();
-      if (value.includes('"')) {
-        return {
-          field,
-          problem: (column) => `${column}: a quote inside a value that is not quoted. ${QUOTING_HELP}`,
-        };
-      }
-      fields.push(value);
-      at = end;
+function quotingProblem(
+  error: CsvError,
+  bytes: Buffer,
+  from: number,
+): { field: number; problem: (column: string) => string } {
+  const field = typeof error.column === "number" ? error.column : 0;
+  const say = (problem: string) => ({ field, problem: (column: string) => `${column}: ${problem}` });
+  switch (error.code) {
+    case "CSV_QUOTE_NOT_CLOSED":
+      return say(`the quote that opens its value is never closed. ${QUOTING_HELP}`);
+    case "INVALID_OPENING_QUOTE" as CsvError["code"]: // csv-parse 7 spells it without CSV_
+      return say(`a quote inside a value that is not quoted. ${QUOTING_HELP}`);
+    case "CSV_INVALID_CLOSING_QUOTE":
+    case "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE": {
+      // The error names only the first byte of the character after the closing quote, so it is
+      // read from the value's first line (the value starts after the comma at `error.bytes`). No
+      // closing quote on that line: the value runs on to a later line, where the problem is.
+      // csv-parse trims only one-byte whitespace after a closing quote: the character is the
+      // first after that (a no-break space after a closing quote is what it refuses).
+      const valueStart = from + Number(error.bytes) + (field > 0 ? 1 : 0);
+      const newline = bytes.indexOf(10, valueStart);
+      const value = bytes.toString("utf8", valueStart, newline === -1 ? bytes.length : newline);
+      const after = /^\s*"(?:[^"]|"")*"(?!")[\t-\r ]*([\s\S])/u.exec(value)?.[1];
+      return after === undefined
+        ? say(`the quote that opens its value is not closed on this line. ${QUOTING_HELP}`)
+        : say(`"${after}" follows the closing quote of the value, where a comma should be. ${QUOTING_HELP}`);
     }
-    if (text[at] === ",") {
-      at++;
-      continue;
-    }
-    // A line break or the end of the text ends the record.
-    const blank = !quoted && fields.length === 1 && fields[0] === "";
-    return { fields, end: at + 1, breaks, blank };
+    default:
+      return say(`${error.message}. ${QUOTING_HELP}`);
   }
 }
 
