@@ -110,10 +110,17 @@ describe("the purchase's read under generic plans", () => {
             expect(line, `${metric}, ${phase}`).toMatch(/using members_(pkey|business_id_code_key)/);
         }
         if (metric === "points") continue;
+        // The metric reads the member's purchases by the member's index; a capped rule's usage
+        // (alias p) finds the one purchase each of its entries came from by the primary key.
         const onPurchases = plan.split("\n").filter((line) => / on purchases\b/.test(line));
-        expect(onPurchases.length, `${metric}, ${phase}:\n${plan}`).toBeGreaterThan(0);
+        expect(
+          onPurchases.filter((line) => /using purchases_member_idx/.test(line)).length,
+          `${metric}, ${phase}:\n${plan}`,
+        ).toBeGreaterThan(0);
         for (const line of onPurchases)
-          expect(line, `${metric}, ${phase}`).toMatch(/using purchases_member_idx/);
+          expect(line, `${metric}, ${phase}`).toMatch(
+            /using purchases_member_idx|using purchases_pkey on purchases p(_\d+)? /,
+          );
       }
     }
   });
