@@ -285,7 +285,16 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         summary: "The member's card",
         description: `The business and program, the member, points (available, pending, expiring), stamps per card, tier and progress, the rewards with what is missing for each, vouchers and recent history. ${MEMBER_AUTH}`,
         security: [{ bearer: [] }],
-        response: { 200: CardSchema, 401: ErrorResponse },
+        querystring: z.strictObject({
+          business: z
+            .string()
+            .max(100)
+            .optional()
+            .describe(
+              "The business's slug. The card is always the token's member's; the wallet's service worker keys its offline copy of the card by this.",
+            ),
+        }),
+        response: { 200: CardSchema, 400: ErrorResponse, 401: ErrorResponse },
       },
     },
     async (req, reply) => {
