@@ -215,12 +215,13 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** A validation failure in the shape Zod's failures take (`validation_failed`, with `issues`). */
 function validationFailed(where: string, path: string, message: string): AppError {
-  return new AppError(
-    400,
-    "validation_failed",
-    `Invalid ${where}${path ? ` at "${path}"` : ""}: ${message}`,
-    { issues: [{ in: where, path, message }] },
-  );
+  const issue = { in: where, path, message };
+  return new AppError(400, "validation_failed", describeIssue(issue), { issues: [issue] });
+}
+
+/** One validation issue as the error's message: `Invalid body at "name": …`. */
+function describeIssue(issue: { in: string; path: string; message: string }): string {
+  return `Invalid ${issue.in}${issue.path ? ` at "${issue.path}"` : ""}: ${issue.message}`;
 }
 
 /** The path (dotted, as in validation issues) of the first text holding a NUL character. */
@@ -337,9 +338,7 @@ function toErrorBody(error: FastifyError): ErrorBody {
       status: 400,
       error: {
         code: "validation_failed",
-        message: first
-          ? `Invalid ${first.in}${first.path ? ` at "${first.path}"` : ""}: ${first.message}`
-          : "The request is invalid.",
+        message: first ? describeIssue(first) : "The request is invalid.",
         details: { issues },
       },
     };
