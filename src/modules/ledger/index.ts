@@ -494,9 +494,15 @@ export async function pointsBalance(
 }
 
 /**
- * Expires lots whose time has come, `batchSize` lots per transaction, until none are left or
- * `maxBatches` ran. Each expired lot gets one `expire` entry; a lot is expired once because the
- * batch takes only lots that still hold points. Safe to stop and run again at any time.
+ * Expires lots whose time has come. It reads the due lots `batchSize` at a time and expires them
+ * one member per transaction: the member's lock, then the account's, then every lot of that member
+ * that is due, each with one `expire` entry. A lot is expired once because only lots that still
+ * hold points are taken, re-read under the member's lock. Safe to stop and run again at any time,
+ * and to run twice at once.
+ *
+ * One member per transaction is what keeps it free of deadlocks: a batch of purchases locks
+ * several members in one statement in an order of its own, and a transaction that held one member
+ * while waiting for a second could close a cycle with it. Holding one member at a time never can.
  */
 export async function runExpiry(
   db: Db,
@@ -506,51 +512,69 @@ export async function runExpiry(
   const batchSize = options.batchSize ?? 500;
   let total = { lots: 0, points: 0 };
   for (let batch = 0; batch < (options.maxBatches ?? 10_000); batch++) {
-    const done = await db.transaction().execute(async (tx) => {
-      let q = tx
-        .selectFrom("ledger_lots")
-        .select(["business_id", "member_id", "id", "points_remaining", "expires_at"])
-        .where("expires_at", "<=", now)
-        .where("points_remaining", ">", 0)
-        .orderBy("expires_at")
-        .limit(batchSize);
-      if (options.businessId) q = q.where("business_id", "=", options.businessId);
-      const lots = await q.execute();
-      for (const lot of lots) {
-        // Member first, then account: the order every other change of a member's points takes.
-        await lockMember(tx, lot.business_id, lot.member_id);
-        const account = await lockAccount(tx, lot.business_id, lot.member_id, now);
-        // Re-read under the account lock: a concurrent spend may have emptied the lot.
-        const fresh = await tx
-          .selectFrom("ledger_lots")
-          .select("points_remaining")
-          .where("business_id", "=", lot.business_id)
-          .where("id", "=", lot.id)
-          .executeTakeFirstOrThrow();
-        if (fresh.points_remaining === 0) continue;
-        const points = fresh.points_remaining;
-        await postDebit(
-          tx,
-          account,
-          "expire",
-          -points,
-          [{ lot_id: lot.id, points: -points }],
-          {
-            reason: `${points} points expired on ${lot.expires_at?.toISOString().slice(0, 10)}`,
-            actor: "system:expiry",
-            source_type: "lot",
-            source_id: lot.id,
-            occurred_at: lot.expires_at ?? now,
-          },
-          null,
-          now,
-        );
-        await updateAccount(tx, account, { balance: -points }, now);
-        total = { lots: total.lots + 1, points: total.points + points };
-      }
-      return lots.length < batchSize;
-    });
-    if (done) break;
+    let q = db
+      .selectFrom("ledger_lots")
+      .select(["business_id", "member_id"])
+      .where("expires_at", "<=", now)
+      .where("points_remaining", ">", 0)
+      .orderBy("expires_at")
+      .orderBy("business_id")
+      .orderBy("member_id")
+      .limit(batchSize);
+    if (options.businessId) q = q.where("business_id", "=", options.businessId);
+    const due = await q.execute();
+    const members = new Map(due.map((lot) => [`${lot.business_id}/${lot.member_id}`, lot]));
+    for (const { business_id: businessId, member_id: memberId } of members.values()) {
+      const expired = await db.transaction().execute((tx) => expireMember(tx, businessId, memberId, now));
+      total = { lots: total.lots + expired.lots, points: total.points + expired.points };
+    }
+    if (due.length < batchSize) break;
+  }
+  return total;
+}
+
+/** Expires every lot of one member that is due at `now`, under the member's lock. */
+async function expireMember(
+  tx: Tx,
+  businessId: string,
+  memberId: string,
+  now: Date,
+): Promise<{ lots: number; points: number }> {
+  // Member first, then account: the order every other change of a member's points takes.
+  await lockMember(tx, businessId, memberId);
+  const account = await lockAccount(tx, businessId, memberId, now);
+  // Read under the locks: a concurrent spend or another expiry run may have emptied a lot.
+  const lots = await tx
+    .selectFrom("ledger_lots")
+    .select(["id", "points_remaining", "expires_at"])
+    .where("business_id", "=", businessId)
+    .where("member_id", "=", memberId)
+    .where("expires_at", "<=", now)
+    .where("points_remaining", ">", 0)
+    .orderBy("expires_at")
+    .orderBy("id")
+    .execute();
+  let total = { lots: 0, points: 0 };
+  for (const lot of lots) {
+    const points = lot.points_remaining;
+    await postDebit(
+      tx,
+      account,
+      "expire",
+      -points,
+      [{ lot_id: lot.id, points: -points }],
+      {
+        reason: `${points} points expired on ${lot.expires_at?.toISOString().slice(0, 10)}`,
+        actor: "system:expiry",
+        source_type: "lot",
+        source_id: lot.id,
+        occurred_at: lot.expires_at ?? now,
+      },
+      null,
+      now,
+    );
+    await updateAccount(tx, account, { balance: -points }, now);
+    total = { lots: total.lots + 1, points: total.points + points };
   }
   return total;
 }
