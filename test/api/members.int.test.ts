@@ -333,6 +333,32 @@ describe("listing and searching", () => {
     expect(await names("nobody")).toEqual([]);
     expect(jan.id).not.toBe(anna.id);
   });
+
+  it("lets a cashier find members by a search of 3 characters or more, never list them all", async () => {
+    const shop = await t.signup();
+    await enrol(shop, { name: "Anna Kowalska", email: "anna.k@example.test" });
+    await enrol(shop, { name: "Jan de Vries", email: "jan@example.test" });
+    const key = await shop.call("POST", "/v1/api-keys", { name: "Till", role: "cashier" });
+    const cashier = shop.as(key.body.key);
+    for (const url of [
+      "/v1/members",
+      "/v1/members?q=an",
+      "/v1/members?q=%20an%20",
+      "/v1/members?limit=100",
+    ]) {
+      const refused = await cashier.call("GET", url);
+      expect(refused.status, url).toBe(403);
+      expect(refused.body.error.code, url).toBe("forbidden");
+      expect(refused.body.error.message, url).toContain("at least 3 characters");
+    }
+    const found = await cashier.call("GET", "/v1/members?q=kowal");
+    expect(found.status).toBe(200);
+    expect(found.body.data.map((m: MemberDto) => m.name)).toEqual(["Anna Kowalska"]);
+    // A manager lists everyone.
+    const managerKey = await shop.call("POST", "/v1/api-keys", { name: "Office", role: "manager" });
+    const all = await shop.as(managerKey.body.key).call("GET", "/v1/members");
+    expect(all.body.data.map((m: MemberDto) => m.name).sort()).toEqual(["Anna Kowalska", "Jan de Vries"]);
+  });
 });
 
 describe("looking a member up at the counter", () => {

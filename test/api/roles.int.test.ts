@@ -232,7 +232,8 @@ const table: Record<string, Entry> = {
   },
   "GET /v1/audit-log": { least: "manager", req: at("/v1/audit-log") },
   // Members: enrolled, looked up and corrected at the counter.
-  "GET /v1/members": { least: "cashier", req: at("/v1/members") },
+  // Listing everyone's contact details is a manager's; a cashier searches (test/api/members).
+  "GET /v1/members": { least: "manager", req: at("/v1/members") },
   "POST /v1/members": {
     least: "cashier",
     req: () => ({

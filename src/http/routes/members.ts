@@ -14,6 +14,9 @@ import { enrollMember } from "../../use-cases/member-points.ts";
 import type { ZodApp } from "../app.ts";
 import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
 
+/** The shortest search a cashier may list members with: enough to find one, not to browse all. */
+export const CASHIER_SEARCH_MIN = 3;
+
 const MemberSchema = z.object({
   id: z.string(),
   code: z.string().describe("The code on the member's card and in its QR"),
@@ -65,14 +68,21 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         tags: ["members"],
         summary: "List and search members",
         description:
-          "Newest first, a page at a time (pass `next_cursor` back as `cursor`). `q` matches, case-insensitively, the start of the name or of a word in it, the start of the email, digits of the phone, or the exact card code. Errors: `validation_failed`, `invalid_cursor` (400).",
+          "Newest first, a page at a time (pass `next_cursor` back as `cursor`). `q` matches, case-insensitively, the start of the name or of a word in it, the start of the email, digits of the phone, or the exact card code. A manager may list every member; a cashier finds members only by searching, with a `q` of at least 3 characters (the counter needs to find one customer, not to browse everyone's contact details). Errors: `validation_failed`, `invalid_cursor` (400), `forbidden` (403).",
         querystring: PageQuery.extend({
           q: z.string().trim().min(1).max(100).optional().describe("Search text"),
         }),
-        response: { 200: page(MemberSchema), 400: ErrorResponse },
+        response: { 200: page(MemberSchema), 400: ErrorResponse, 403: ErrorResponse },
       },
     },
-    async (req) => listMembers(ctx.db, req.actor.businessId, req.query),
+    async (req) => {
+      if ((req.query.q ?? "").length < CASHIER_SEARCH_MIN && !roleAtLeast(req.actor.role, "manager")) {
+        throw forbidden(
+          `A cashier finds members by searching: send q with at least ${CASHIER_SEARCH_MIN} characters. Listing every member needs the manager role.`,
+        );
+      }
+      return listMembers(ctx.db, req.actor.businessId, req.query);
+    },
   );
 
   app.get(
