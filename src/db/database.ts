@@ -20,6 +20,7 @@ import * as m0007 from "./migrations/0007-metric-totals.ts";
 import * as m0008 from "./migrations/0008-unused-indexes.ts";
 import * as m0009 from "./migrations/0009-member-state.ts";
 import * as m0010 from "./migrations/0010-answer-retention.ts";
+import * as m0011 from "./migrations/0011-reversal-dates.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -168,6 +169,7 @@ const migrations: Record<string, Migration> = {
   "0008-unused-indexes": m0008,
   "0009-member-state": m0009,
   "0010-answer-retention": m0010,
+  "0011-reversal-dates": m0011,
 };
 
 class StaticProvider implements MigrationProvider {

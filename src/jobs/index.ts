@@ -44,8 +44,12 @@ async function release(ctx: AppContext, job: string, holder: string, result: unk
 }
 
 /**
- * Re-evaluates every member whose tier retention has ended (downgrades at period end), in
- * batches of `batchSize` members per transaction.
+ * Re-evaluates every member whose tier retention has ended (downgrades at period end; with a
+ * calendar year, to what this year or the year just ended reached: see `nextTierState`). It reads
+ * the due members `batchSize` at a time and takes each in a transaction of its own: a transaction
+ * that held one member while it waited for another could close a lock cycle with a batch of
+ * purchases (see `runExpiry`). An ended tier already counts for nothing before the sweep gets to
+ * it (`refreshTier`, `effectiveTier`): the sweep records what the members it finds now hold.
  */
 export async function runTierSweep(
   ctx: AppContext,
@@ -64,12 +68,13 @@ export async function runTierSweep(
       .limit(batchSize)
       .execute();
     if (due.length === 0) break;
-    await ctx.db.transaction().execute(async (tx) => {
-      for (const m of due) {
+    for (const m of due) {
+      await ctx.db.transaction().execute(async (tx) => {
         const member = await getMemberForUpdate(tx, m.business_id, m.id);
         const snapshot = await ctx.snapshots.load(tx, m.business_id);
         const result = await evaluateTier(tx, snapshot, member, now);
-        // A member still at the lowest level keeps no retention date, so the sweep never loops.
+        // Every tier the evaluation leaves has a retention date ahead of now (the year just ended
+        // keeps one until next 1 January), so the sweep never loops.
         if (
           result.state.tier_id !== null &&
           result.state.expires_at !== null &&
@@ -79,8 +84,8 @@ export async function runTierSweep(
         }
         members++;
         if (result.changed) changed++;
-      }
-    });
+      });
+    }
     if (due.length < batchSize) break;
   }
   return { members, changed };

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
 import { onceInTransaction } from "../modules/idempotency/index.ts";
 import { getMemberForUpdate } from "../modules/members/index.ts";
+import { refreshTier } from "../modules/tiers/metric.ts";
 import { zonedParts } from "../shared/time.ts";
 import { creditPricing } from "./events.ts";
 import { priceEvent } from "./price-purchase.ts";
@@ -67,8 +68,10 @@ export async function runBirthdays(
           { member_id: id, year: today.year },
           now,
           async (tx) => {
-            const member = await getMemberForUpdate(tx, business.business_id, id);
+            const locked = await getMemberForUpdate(tx, business.business_id, id);
             const snapshot = await ctx.snapshots.load(tx, business.business_id);
+            // Tier rules see the tier as it stands now (one whose retention ended, re-evaluated).
+            const member = await refreshTier(tx, snapshot, locked, now);
             const subject = { ...member, attributes: member.attributes as Record<string, unknown> };
             const pricing = await priceEvent(
               tx,

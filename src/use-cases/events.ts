@@ -6,6 +6,7 @@ import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
 import { lockMemberByRef } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
+import { refreshTier } from "../modules/tiers/metric.ts";
 import { dateTimeInput } from "../shared/date-time.ts";
 import { invalid } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
@@ -82,8 +83,10 @@ async function record(
   }
   const occurredAt = resolveOccurredAt(input.occurred_at, now);
   const snapshot = await ctx.snapshots.load(tx, actor.businessId);
-  const member = await lockMemberByRef(tx, actor.businessId, input);
-  if (!member) throw invalid("member_required", "Name the member by member_id or member_code (one of them).");
+  const locked = await lockMemberByRef(tx, actor.businessId, input);
+  if (!locked) throw invalid("member_required", "Name the member by member_id or member_code (one of them).");
+  // Tier rules see the tier as it stands now: one whose retention has ended is re-evaluated first.
+  const member = await refreshTier(tx, snapshot, locked, now);
   const pricing = await priceEvent(
     tx,
     snapshot,

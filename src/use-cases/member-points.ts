@@ -12,6 +12,7 @@ import {
   type MemberDto,
 } from "../modules/members/index.ts";
 import { postStamps, stampBalances } from "../modules/stamps/ledger.ts";
+import { refreshTier } from "../modules/tiers/metric.ts";
 import { AppError, invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { decodeCursor, encodeCursor } from "../shared/pagination.ts";
@@ -197,8 +198,10 @@ export async function adjustBalance(
     { memberId, input },
     now,
     async (tx) => {
-      const member = await getMemberForUpdate(tx, actor.businessId, memberId);
+      const locked = await getMemberForUpdate(tx, actor.businessId, memberId);
       const snapshot = await ctx.snapshots.load(tx, actor.businessId);
+      // The answer shows the tier as it stands now: one whose retention ended is re-evaluated.
+      const member = await refreshTier(tx, snapshot, locked, now);
       const id = newId(now.getTime());
       const meta = {
         reason: input.reason,

@@ -4,9 +4,15 @@ import { pointsStateSql, toPointsBalance } from "../modules/ledger/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { pickAvailable, type RewardCandidate, rewardCandidatesSql } from "../modules/rewards/index.ts";
 import { stampBalancesSql } from "../modules/stamps/ledger.ts";
-import { applyTierMetric, tierMetricSql } from "../modules/tiers/metric.ts";
+import {
+  applyTierMetric,
+  lastYearMetricSql,
+  needsLastYear,
+  type StoredTier,
+  tierMetricSql,
+  tierTransition,
+} from "../modules/tiers/metric.ts";
 import type { TierLevel } from "../modules/tiers/qualify.ts";
-import { nextTierState } from "../modules/tiers/qualify.ts";
 import { addDays } from "../shared/time.ts";
 
 /** What a member holds right now: points, stamps per card, tier and the progress to the next one. */
@@ -41,30 +47,38 @@ export interface MemberState {
   points: MemberSummary["points"];
   stamps: Map<string, number>;
   metric: number;
+  /** Last calendar year's metric, read only when the tier's evaluation needs it (`needsLastYear`). */
+  lastYearMetric: number | null;
   rewards: RewardCandidate[];
 }
 
 /**
- * Reads everything a member's summary needs — points and lots, stamps, the tier metric and,
- * when asked, the reward candidates — in one statement, each part written by its own module.
+ * Reads everything a member's summary needs — points and lots, stamps, the tier metric (and last
+ * year's, when an ended calendar-year tier needs it) and, when asked, the reward candidates — in
+ * one statement, each part written by its own module.
  */
 async function readMemberState(
   db: Db | Tx,
   snapshot: ProgramSnapshot,
-  memberId: string,
+  member: { id: string } & StoredTier,
   now: Date,
   withRewards: boolean,
 ): Promise<MemberState> {
   const b = snapshot.businessId;
+  const memberId = member.id;
   const metric = snapshot.tiers.length > 0 ? tierMetricSql(snapshot, memberId, now) : sql<number>`0`;
+  const lastYear = needsLastYear(snapshot, member, now)
+    ? lastYearMetricSql(snapshot, memberId, now)
+    : sql<null>`null::bigint`;
   const rewards = withRewards ? rewardCandidatesSql(b, memberId, now) : sql<RewardCandidate[]>`'[]'::json`;
   const { rows } = await sql<{
     points: Parameters<typeof toPointsBalance>[0];
     stamps: Record<string, number>;
     metric: number;
+    last_year: number | null;
     rewards: RewardCandidate[];
   }>`select ${pointsStateSql(b, memberId)} as points, ${stampBalancesSql(b, memberId)} as stamps,
-            ${metric} as metric, ${rewards} as rewards`.execute(db);
+            ${metric} as metric, ${lastYear} as last_year, ${rewards} as rewards`.execute(db);
   const row = rows[0];
   return {
     points: toPointsBalance(
@@ -74,6 +88,7 @@ async function readMemberState(
     ),
     stamps: new Map(Object.entries(row?.stamps ?? {})),
     metric: Number(row?.metric ?? 0),
+    lastYearMetric: row?.last_year === null || row?.last_year === undefined ? null : Number(row.last_year),
     rewards: row?.rewards ?? [],
   };
 }
@@ -101,7 +116,9 @@ export function compose(
 
 /**
  * A member's summary for reading (the card): a tier the member has reached shows at once, and one
- * whose retention ended shows as it will be after the sweep. Reading never writes.
+ * whose retention ended shows as it now stands — as the sweep will leave it, and as pricing and
+ * the rewards on offer see it (`effectiveTier`, src/modules/tiers/metric.ts). Reading never
+ * writes.
  */
 export async function memberCardSummary(
   db: Db | Tx,
@@ -109,28 +126,24 @@ export async function memberCardSummary(
   member: { id: string; tier_id: string | null; tier_expires_at: Date | null },
   now: Date,
 ): Promise<MemberSummary> {
-  const state = await readMemberState(db, snapshot, member.id, now, false);
-  const next = nextTierState(
-    snapshot.tiers,
-    { tier_id: member.tier_id, expires_at: member.tier_expires_at },
-    state.metric,
-    snapshot.config.tiers.period,
-    now,
-    snapshot.timeZone,
-  );
+  const state = await readMemberState(db, snapshot, member, now, false);
+  const next = tierTransition(snapshot, member, state.metric, now, state.lastYearMetric).state;
   const shown =
     next.tier_id === member.tier_id ? member : { tier_id: next.tier_id, tier_expires_at: next.expires_at };
   return compose(snapshot, state, shown);
 }
 
-/** Reads a member's summary as stored (no tier re-evaluation). */
+/**
+ * Reads a member's summary as stored (no tier re-evaluation): for a member whose tier is current,
+ * as after `refreshTier` under the member's lock.
+ */
 export async function memberSummary(
   db: Db | Tx,
   snapshot: ProgramSnapshot,
   member: { id: string; tier_id: string | null; tier_expires_at: Date | null },
   now: Date,
 ): Promise<MemberSummary> {
-  return compose(snapshot, await readMemberState(db, snapshot, member.id, now, false), member);
+  return compose(snapshot, await readMemberState(db, snapshot, member, now, false), member);
 }
 
 /**
@@ -149,8 +162,8 @@ export async function settleMember(
   tierChanged: { from: string | null; to: string | null } | null;
   rewards: RewardCandidate[];
 }> {
-  const state = await readMemberState(tx, snapshot, member.id, now, options.rewards);
-  const tier = await applyTierMetric(tx, snapshot, member, state.metric, now);
+  const state = await readMemberState(tx, snapshot, member, now, options.rewards);
+  const tier = await applyTierMetric(tx, snapshot, member, state.metric, now, state.lastYearMetric);
   const summary = compose(snapshot, state, {
     tier_id: tier.state.tier_id,
     tier_expires_at: tier.state.expires_at,

@@ -8,7 +8,14 @@ import type { Rule } from "../modules/rules/schema.ts";
 import { type StampLine, stampsForPurchase } from "../modules/stamps/ledger.ts";
 import { invalid } from "../shared/errors.ts";
 import { formatMoney } from "../shared/money.ts";
-import { startOfDay, startOfMonth, startOfWeek, startOfYear } from "../shared/time.ts";
+import {
+  startOfDay,
+  startOfMonth,
+  startOfWeek,
+  startOfYear,
+  zonedParts,
+  zonedTimeToUtc,
+} from "../shared/time.ts";
 
 /**
  * What a purchase (or an event) earns: base points, the tier bonus, each rule's points and the
@@ -183,47 +190,73 @@ export async function priceEvent(
   return withinLimit({ points, stamps, total_points: points.reduce((s, l) => s + l.points, 0) });
 }
 
-function capPeriodStart(period: NonNullable<Rule["cap"]>["period"], at: Date, timeZone: string): Date {
+/**
+ * The cap period that holds `at`: from its start up to (not including) the next period's start,
+ * which a lifetime has none of (null).
+ */
+function capPeriod(
+  period: NonNullable<Rule["cap"]>["period"],
+  at: Date,
+  timeZone: string,
+): { since: Date; until: Date | null } {
   switch (period) {
-    case "day":
-      return startOfDay(at, timeZone);
-    case "week":
-      return startOfWeek(at, timeZone);
+    case "day": {
+      const since = startOfDay(at, timeZone);
+      return { since, until: midnightAfter(since, 1, timeZone) };
+    }
+    case "week": {
+      const since = startOfWeek(at, timeZone);
+      return { since, until: midnightAfter(since, 7, timeZone) };
+    }
     case "month":
-      return startOfMonth(at, timeZone);
+      return { since: startOfMonth(at, timeZone), until: startOfMonth(at, timeZone, 1) };
     case "year":
-      return startOfYear(at, timeZone);
+      return { since: startOfYear(at, timeZone), until: startOfYear(at, timeZone, 1) };
     case "lifetime":
-      return new Date(0);
+      return { since: new Date(0), until: null };
   }
 }
 
-/** The capped rules among `rules` and the start of each one's cap period at `at`. */
+/** The start of the day `days` calendar days after the day of `at` (a day may last 23 or 25 hours). */
+function midnightAfter(at: Date, days: number, timeZone: string): Date {
+  const p = zonedParts(at, timeZone);
+  return zonedTimeToUtc({ year: p.year, month: p.month, day: p.day + days }, timeZone);
+}
+
+/**
+ * The capped rules among `rules` and the bounds of each one's cap period at `at`, the time the
+ * purchase or event happened: a purchase dated back into last month meets last month's cap, and
+ * what this month gave does not count against it.
+ */
 export function capWindows(
   snapshot: ProgramSnapshot,
   rules: readonly Rule[],
   at: Date,
-): { ruleIds: string[]; since: Date[] } {
+): { ruleIds: string[]; since: Date[]; until: (Date | null)[] } {
   const capped = rules.filter((r) => r.cap);
+  const periods = capped.map((r) => capPeriod(r.cap?.period ?? "lifetime", at, snapshot.timeZone));
   return {
     ruleIds: capped.map((r) => r.id),
-    since: capped.map((r) => capPeriodStart(r.cap?.period ?? "lifetime", at, snapshot.timeZone)),
+    since: periods.map((p) => p.since),
+    until: periods.map((p) => p.until),
   };
 }
 
 /**
- * How often and how much each capped rule already gave the member since the start of its cap
- * period, as the text of one JSON object expression, `{ rule_id: [times, points] }` (slots:
- * business, member, rules, since — the rules' ids and period starts as arrays; see
- * src/db/sql-text.ts). Times are distinct sources (purchases/events), leaving out purchases
- * refunded in full; points are net of refunds, in the share of the purchase still kept (a refund
- * reverses points in proportion to the amount refunded), so a refund gives the allowance back.
+ * How often and how much each capped rule already gave the member in its cap period, as the text
+ * of one JSON object expression, `{ rule_id: [times, points] }` (slots: business, member, rules,
+ * since, until — the rules' ids, period starts and period ends as arrays, a null end for a
+ * lifetime; see src/db/sql-text.ts). The period is the one the purchase happened in, bounded at
+ * both ends: a purchase dated back counts only what its own period gave. Times are distinct
+ * sources (purchases/events), leaving out purchases refunded in full; points are net of refunds,
+ * in the share of the purchase still kept (a refund reverses points in proportion to the amount
+ * refunded), so a refund gives the allowance back.
  * The purchase's read (src/use-cases/purchase-fast-path.ts) uses the same text.
  */
 export const CAP_USAGE_TEXT = `(select coalesce(json_object_agg(u.rule_id, json_build_array(u.times, u.points)), '{}')
     from (select c.rule_id, count(distinct e.source_id) filter (where e.kind = 'earn' and e.kept)::int as times,
                  coalesce(sum(e.points), 0)::int as points
-          from unnest({{rules}}::uuid[], {{since}}::timestamptz[]) as c(rule_id, since)
+          from unnest({{rules}}::uuid[], {{since}}::timestamptz[], {{until}}::timestamptz[]) as c(rule_id, since, until)
           cross join lateral (
             select x.source_id, x.kind,
                    case when p.amount_minor > 0
@@ -233,10 +266,12 @@ export const CAP_USAGE_TEXT = `(select coalesce(json_object_agg(u.rule_id, json_
             from (select source_type, source_id, kind, points from ledger_entries
                     where business_id = {{business}} and member_id = {{member}} and rule_id is not null
                       and rule_id = c.rule_id and occurred_at >= c.since
+                      and occurred_at < coalesce(c.until, 'infinity')
                   union all
                   select source_type, source_id, kind, 0 from stamp_entries
                     where business_id = {{business}} and member_id = {{member}} and rule_id is not null
-                      and rule_id = c.rule_id and occurred_at >= c.since) x
+                      and rule_id = c.rule_id and occurred_at >= c.since
+                      and occurred_at < coalesce(c.until, 'infinity')) x
             left join purchases p on p.business_id = {{business}}
               and p.id = case when x.source_type = 'purchase' then x.source_id::uuid end) e
           group by c.rule_id) u)`;
@@ -254,13 +289,14 @@ async function capUsage(
   rules: readonly Rule[],
   at: Date,
 ): Promise<CapUsage> {
-  const { ruleIds, since } = capWindows(snapshot, rules, at);
+  const { ruleIds, since, until } = capWindows(snapshot, rules, at);
   if (ruleIds.length === 0) return new Map();
   const usage = bindText<Record<string, [number, number]>>(CAP_USAGE_TEXT, {
     business: snapshot.businessId,
     member: memberId,
     rules: ruleIds,
     since,
+    until,
   });
   const { rows } = await sql<{ usage: Record<string, [number, number]> }>`select ${usage} as usage`.execute(
     db,

@@ -9,7 +9,7 @@ import { isPending, isSpendable, type OpenLot } from "../modules/ledger/lots.ts"
 import { memberCodeNotFound } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { pickAvailable, REWARD_CANDIDATES_TEXT, type RewardCandidate } from "../modules/rewards/index.ts";
-import { TIER_METRIC_TEXT, tierTransition } from "../modules/tiers/metric.ts";
+import { TIER_METRIC_TEXT, tierEnded, tierTransition } from "../modules/tiers/metric.ts";
 import { windowStart } from "../modules/tiers/qualify.ts";
 import { Batcher, type Settled } from "../shared/batcher.ts";
 import { notFound } from "../shared/errors.ts";
@@ -105,6 +105,7 @@ const READ_SLOTS = {
   from: "i.win_from",
   rules: "i.rules",
   since: "i.since",
+  until: "i.until",
 };
 
 const METRIC_SQL = {
@@ -129,8 +130,9 @@ function metricSql(metric: MetricKind): string {
 /**
  * One request of a batched read: the member by id or code, the idempotency key, the location,
  * now, the "expiring soon" limit, the start of the tier window, and the capped rules with the
- * start of each one's cap period. Times are ISO text (`JSON.stringify` of a `Date` costs ten
- * times as much). The batch adds `n`, the request's place in it.
+ * start and end of each one's cap period (null: a lifetime has no end). Times are ISO text
+ * (`JSON.stringify` of a `Date` costs ten times as much). The batch adds `n`, the request's place
+ * in it.
  */
 interface ReadInput {
   member: string | null;
@@ -142,6 +144,7 @@ interface ReadInput {
   win_from: string;
   rules: string[];
   since: string[];
+  until: (string | null)[];
 }
 
 /**
@@ -153,7 +156,8 @@ function readSql(metric: MetricKind): string {
   // it into the outer query): the generic plan then looks every member up by index, however few
   // rows the planner believes the members table holds.
   return `select i.n, r.* from jsonb_to_recordset($2::jsonb) as i(n int, member uuid, code text, key text,
-  location uuid, now timestamptz, soon timestamptz, win_from timestamptz, rules uuid[], since timestamptz[])
+  location uuid, now timestamptz, soon timestamptz, win_from timestamptz, rules uuid[], since timestamptz[],
+  until timestamptz[])
 cross join lateral (
 select b.name, b.currency, b.timezone, b.locale, p.version as program_version,
   (select json_build_object('operation', k.operation, 'request_hash', k.request_hash,
@@ -576,6 +580,7 @@ export async function attemptPurchase<Result, Dto>(
         win_from: windowFrom.toISOString(),
         rules: caps.ruleIds,
         since: caps.since.map((at) => at.toISOString()),
+        until: caps.until.map((at) => at?.toISOString() ?? null),
       },
     });
     if (!row) throw notFound("business", businessId);
@@ -636,6 +641,9 @@ export async function attemptPurchase<Result, Dto>(
   }
   // Settling an earlier debt books points against reversal entries: the locked path does that.
   if ((row.account_debt ?? 0) > 0) return { kind: "fallback" };
+  // A tier whose retention has ended must not price this purchase: the locked path re-evaluates
+  // it first (recording the downgrade), which happens once per member and period.
+  if (tierEnded(row, now)) return { kind: "fallback" };
 
   const memberId = row.member_id;
   const pricing = pricePurchaseWith(
@@ -739,6 +747,8 @@ export async function attemptPurchase<Result, Dto>(
       },
       stamps,
       metric,
+      // An ended tier took the locked path: the one held here needs no other year's metric.
+      lastYearMetric: null,
       rewards: [],
     },
     { tier_id: tier.state.tier_id, tier_expires_at: tier.state.expires_at },

@@ -14,6 +14,7 @@ import {
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import type { LineItem } from "../modules/rules/evaluate.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
+import { effectiveTier, refreshTier } from "../modules/tiers/metric.ts";
 import { dateTimeInput } from "../shared/date-time.ts";
 import { invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
@@ -273,7 +274,10 @@ async function record(
   const snapshot = await ctx.snapshots.load(tx, actor.businessId);
   const occurredAt = checkPurchase(input, snapshot, now);
   if (input.location_id) await assertLocation(tx, actor.businessId, input.location_id);
-  const member = await lockMemberByRef(tx, actor.businessId, input);
+  const locked = await lockMemberByRef(tx, actor.businessId, input);
+  // A tier whose retention has ended is re-evaluated before it prices anything (the downgrade is
+  // recorded with its reason); the answer's `tier_changed` is then what this purchase changed.
+  const member = locked && (await refreshTier(tx, snapshot, locked, now));
   const purchase = {
     amount_minor: input.amount_minor,
     items: input.items,
@@ -380,11 +384,13 @@ export async function previewPurchase(
         : null;
     if (input.member_id && !member) throw notFound("member", input.member_id);
     if (input.member_code && !member) throw memberCodeNotFound(input.member_code);
+    // A tier whose retention has ended prices as it now stands, though nothing is written here.
+    const tier = member ? await effectiveTier(tx, snapshot, member, now) : null;
     const pricing = await pricePurchase(
       tx,
       snapshot,
       member
-        ? { ...member, attributes: member.attributes as Record<string, unknown> }
+        ? { ...member, ...tier, attributes: member.attributes as Record<string, unknown> }
         : {
             id: "00000000-0000-0000-0000-000000000000",
             tier_id: null,

@@ -23,6 +23,7 @@ import {
 } from "../modules/rewards/index.ts";
 import { getStampCard } from "../modules/stamps/index.ts";
 import { postStamps, stampBalances } from "../modules/stamps/ledger.ts";
+import { refreshTier, tierEnded } from "../modules/tiers/metric.ts";
 import { assert, conflict, forbidden } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 
@@ -82,11 +83,12 @@ export async function redeemReward(
     "reward.redeem",
     { member_id: memberId, ...input },
     now,
-    async (tx) => ({ status: 201, body: await redeem(tx, actor, memberId, input.reward_id, now) }),
+    async (tx) => ({ status: 201, body: await redeem(ctx, tx, actor, memberId, input.reward_id, now) }),
   );
 }
 
 async function redeem(
+  ctx: AppContext,
   tx: Tx,
   actor: Actor,
   memberId: string,
@@ -94,7 +96,12 @@ async function redeem(
   now: Date,
 ): Promise<RedemptionResult> {
   const businessId = actor.businessId;
-  const member = await getMemberForUpdate(tx, businessId, memberId);
+  const locked = await getMemberForUpdate(tx, businessId, memberId);
+  // A tier whose retention has ended no longer opens its exclusive rewards: it is re-evaluated
+  // (and the downgrade recorded) before eligibility is checked.
+  const member = tierEnded(locked, now)
+    ? await refreshTier(tx, await ctx.snapshots.load(tx, businessId), locked, now)
+    : locked;
   const reward = await getRedeemableReward(tx, businessId, rewardId, member, now);
   if (reward.per_member_limit !== null) {
     const held = await countHeldVouchers(tx, businessId, reward.id, member.id);

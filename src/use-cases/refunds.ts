@@ -15,6 +15,7 @@ import {
   stampsForPurchase,
   stampsFromSource,
 } from "../modules/stamps/ledger.ts";
+import { tierAfterRefundOf } from "../modules/tiers/metric.ts";
 import { AppError, invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { MAX_AMOUNT_MINOR } from "../shared/money.ts";
@@ -51,7 +52,13 @@ export interface RefundDto {
 export interface RefundResult {
   refund: RefundDto;
   purchase: { id: string; amount_minor: number; refunded_minor: number };
-  member: (MemberSummary & { id: string }) | null;
+  member:
+    | (MemberSummary & {
+        id: string;
+        /** The member's tier moved: a refund that undoes the qualification takes the tier back. */
+        tier_changed: { from: string | null; to: string | null } | null;
+      })
+    | null;
 }
 
 function refundDto(row: RefundsTable): RefundDto {
@@ -232,10 +239,33 @@ async function refund(
         now,
       );
     }
-    const { summary } = await settleMember(tx, snapshot, m, now, { rewards: false });
-    member = { id: m.id, ...summary };
+    // On record before the member is settled: the tier metric "points" counts a reversal on the
+    // date of the purchase its refund refunds (src/modules/tiers/metric.ts).
+    await tx.insertInto("refunds").values(row).execute();
+    // A refund that undoes the member's qualification takes the tier back at once; what it took
+    // off the metric (in the windows that hold the purchase) says whether it can have.
+    const lowered = {
+      spend: amount,
+      points: row.points_reversed,
+      visits: refundedAfter === purchase.amount_minor ? 1 : 0,
+    }[snapshot.config.tiers.metric];
+    const taken = await tierAfterRefundOf(
+      tx,
+      snapshot,
+      m,
+      { purchaseAt: purchase.occurred_at, lowered, purchaseExternalId: purchase.external_id },
+      now,
+    );
+    const { summary, tierChanged } = await settleMember(tx, snapshot, { ...m, ...taken.tier }, now, {
+      rewards: false,
+    });
+    const changed = taken.changed
+      ? { from: taken.changed.from, to: tierChanged?.to ?? taken.changed.to }
+      : tierChanged;
+    member = { id: m.id, ...summary, tier_changed: changed };
+  } else {
+    await tx.insertInto("refunds").values(row).execute();
   }
-  await tx.insertInto("refunds").values(row).execute();
   await audit(tx, actor, now, {
     action: "purchase.refunded",
     targetType: "purchase",

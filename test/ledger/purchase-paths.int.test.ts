@@ -69,6 +69,15 @@ async function cafe(): Promise<{ tenant: Tenant; actor: Actor; members: [string,
     effect: { type: "stamps", stamp_card_id: card.id, stamps: 1 },
     cap: { period: "week", max_times: 2 },
   });
+  // Purchases dated back (up to 25 days) land in last month's cap period, or last week's, or
+  // yesterday's: each meets the cap of its own period.
+  await ok(tenant, "POST", "/v1/rules", {
+    name: "Monthly thanks",
+    trigger: "purchase",
+    conditions: { min_spend_minor: 1_000 },
+    effect: { type: "fixed_points", points: 4 },
+    cap: { period: "month", max_points: 10 },
+  });
   await ok(tenant, "POST", "/v1/rewards", {
     name: "Cookie",
     type: "free_product",
@@ -236,6 +245,20 @@ describe("the two ways of recording a purchase", () => {
               { op: "purchase", amount: 3_000, coffees: 0, backdateHours: -0.07 },
               { op: "advance", hours: 1 },
               { op: "purchase", amount: 3_000, coffees: 1, backdateHours: 0 },
+            ],
+          ],
+          // Capped rules used up this month, then purchases dated back into February and into
+          // yesterday, one of them refunded: each meets its own period's cap on both paths.
+          [
+            [
+              { op: "purchase", amount: 2_500, coffees: 0, backdateHours: 0 },
+              { op: "purchase", amount: 2_500, coffees: 0, backdateHours: 0 },
+              { op: "purchase", amount: 2_500, coffees: 0, backdateHours: 0 },
+              { op: "purchase", amount: 2_500, coffees: 0, backdateHours: 24 * 25 },
+              { op: "purchase", amount: 2_500, coffees: 0, backdateHours: 30 },
+              { op: "refund", of: 3, fraction: 1 },
+              { op: "purchase", amount: 2_500, coffees: 0, backdateHours: 24 * 25 },
+              { op: "purchase", amount: 2_500, coffees: 0, backdateHours: 0 },
             ],
           ],
         ],

@@ -1,16 +1,19 @@
 import { type RawBuilder, sql } from "kysely";
 import type { Db, Tx } from "../../db/database.ts";
 import { bindText } from "../../db/sql-text.ts";
+import { notFound } from "../../shared/errors.ts";
 import { pointsBalance } from "../ledger/index.ts";
-import { getMember } from "../members/index.ts";
+import { selectMembers } from "../members/index.ts";
 import type { ProgramSnapshot } from "../program/snapshot.ts";
 import { stampBalances } from "../stamps/ledger.ts";
+import { effectiveTier } from "../tiers/metric.ts";
 import { isEligible, type RewardDto, rewardDto } from "./catalog.ts";
 
 /**
- * The rewards the member could redeem right now: open, for their tier, in stock, under their
- * per-member limit and affordable with their available points or stamps. Cheapest in points first,
- * then stamp-card rewards. 404 `member_not_found` for a member of another business.
+ * The rewards the member could redeem right now: open, for their tier (as it stands now: one whose
+ * retention has ended no longer counts), in stock, under their per-member limit and affordable
+ * with their available points or stamps. Cheapest in points first, then stamp-card rewards. 404
+ * `member_not_found` for a member of another business.
  *
  * @example const rewards = await availableRewards(db, snapshot, memberId, now)
  */
@@ -21,16 +24,21 @@ export async function availableRewards(
   now: Date,
 ): Promise<RewardDto[]> {
   const businessId = snapshot.businessId;
-  const member = await getMember(db, businessId, memberId);
-  const [candidates, points, stamps] = await Promise.all([
+  const member = await selectMembers(db)
+    .where("members.business_id", "=", businessId)
+    .where("id", "=", memberId)
+    .executeTakeFirst();
+  if (!member) throw notFound("member", memberId);
+  const [candidates, points, stamps, tier] = await Promise.all([
     sql<{
       rewards: RewardCandidate[];
     }>`select ${rewardCandidatesSql(businessId, memberId, now)} as rewards`.execute(db),
     pointsBalance(db, businessId, memberId, now, now),
     stampBalances(db, businessId, memberId),
+    effectiveTier(db, snapshot, member, now),
   ]);
   const picked = pickAvailable(candidates.rows[0]?.rewards ?? [], {
-    tier_id: member.tier_id,
+    tier_id: tier.tier_id,
     points_available: points.available,
     stamps,
   });

@@ -317,7 +317,8 @@ export async function archiveReward(db: Db, actor: Actor, id: string, now: Date)
 /**
  * The reward a member asks for, if they may have it now: 404 `reward_not_found`, 422
  * `reward_inactive` (inactive, archived or outside its dates), 422 `reward_not_eligible` (the
- * member's tier is not among the eligible ones).
+ * member's tier is not among the eligible ones). `member` carries the tier as it stands at `now`:
+ * one whose retention has ended must be re-evaluated first (`refreshTier`, src/modules/tiers).
  */
 export async function getRedeemableReward(
   tx: Tx,

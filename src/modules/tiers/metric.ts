@@ -1,20 +1,51 @@
 import { type RawBuilder, sql } from "kysely";
 import type { Db, Tx } from "../../db/database.ts";
 import { bindText } from "../../db/sql-text.ts";
+import { assert } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
+import { startOfYear, zonedParts } from "../../shared/time.ts";
 import type { ProgramSnapshot } from "../program/snapshot.ts";
-import { nextTierState, type TierState, windowStart } from "./qualify.ts";
+import {
+  decideTier,
+  lastReachedBy,
+  needsLastYearMetric,
+  refundMayUndoTier,
+  retentionEnded,
+  type TierRefund,
+  type TierState,
+  tierAfterRefund,
+  windowStart,
+} from "./qualify.ts";
 
 /**
  * The member's qualification metric in a window, as the text of a scalar SQL expression per
  * metric (slots: business, member, from, now; see src/db/sql-text.ts): net spend (minor units,
  * refunds deducted), visits (purchases not fully refunded) or points earned (earnings net of
  * reversals). The purchase's read (src/use-cases/purchase-fast-path.ts) uses the same text.
+ *
+ * A refund counts on the date of the purchase it refunds, whenever it was made, in all three: a
+ * purchase of 20 December refunded on 5 January lowers December's year, not January's. Spend and
+ * visits read it from the purchase (`refunded_minor`). A reversal entry keeps the date of the
+ * refund (the member's history shows when the points went), so "points" first sums the entries
+ * by their own dates (from the index on entries by time, without touching the table), then moves
+ * each reversal to its purchase's date: out of the window if it is dated in it, into the window if
+ * its purchase is. A refund comes after its purchase, so reversals dated before the window's
+ * start reverse purchases before it too; the ones since then are few, and have an index of their
+ * own (migration 0011). A reversal of no purchase stays on its own date.
  */
 export const TIER_METRIC_TEXT = {
-  points: `(select coalesce(sum(points), 0)::bigint from ledger_entries
+  points: `((select coalesce(sum(points), 0) from ledger_entries
       where business_id = {{business}} and member_id = {{member}}
-        and kind in ('earn', 'reverse') and occurred_at >= {{from}} and occurred_at <= {{now}})`,
+        and kind in ('earn', 'reverse') and occurred_at >= {{from}} and occurred_at <= {{now}})
+    + (select coalesce(sum(v.points) filter (where v.counted_at >= {{from}} and v.counted_at <= {{now}}), 0)
+          - coalesce(sum(v.points) filter (where v.occurred_at <= {{now}}), 0)
+        from (select e.points, e.occurred_at, coalesce(p.occurred_at, e.occurred_at) as counted_at
+              from ledger_entries e
+              left join refunds f on f.business_id = {{business}}
+                and f.id = case when e.source_type = 'refund' then e.source_id::uuid end
+              left join purchases p on p.business_id = {{business}} and p.id = f.purchase_id
+              where e.business_id = {{business}} and e.member_id = {{member}} and e.kind = 'reverse'
+                and e.occurred_at >= {{from}}) v))::bigint`,
   spend: `(select coalesce(sum(amount_minor - refunded_minor), 0)::bigint from purchases
       where business_id = {{business}} and member_id = {{member}} and occurred_at >= {{from}} and occurred_at <= {{now}})`,
   visits: `(select count(*)::bigint from purchases
@@ -36,17 +67,107 @@ export function tierMetricSql(snapshot: ProgramSnapshot, memberId: string, now: 
   });
 }
 
-/** Reads the member's qualification metric (see `tierMetricSql`). */
-export async function tierMetric(
-  db: Db | Tx,
+/**
+ * The member's qualification metric over the previous calendar year — from its first instant up
+ * to the first instant of the year that holds `now`, excluded — as a scalar SQL expression.
+ */
+export function lastYearMetricSql(
   snapshot: ProgramSnapshot,
   memberId: string,
   now: Date,
-): Promise<number> {
+): RawBuilder<number> {
+  const thisYear = startOfYear(now, snapshot.timeZone);
+  return bindText<number>(TIER_METRIC_TEXT[snapshot.config.tiers.metric], {
+    business: snapshot.businessId,
+    member: memberId,
+    from: startOfYear(now, snapshot.timeZone, -1),
+    // The text counts up to its end included: last year ends a microsecond before this one starts.
+    now: sql`(${thisYear}::timestamptz - interval '1 microsecond')`,
+  });
+}
+
+/** A member's tier as stored on the member's row. */
+export interface StoredTier {
+  tier_id: string | null;
+  tier_expires_at: Date | null;
+}
+
+const stateOf = (member: StoredTier): TierState => ({
+  tier_id: member.tier_id,
+  expires_at: member.tier_expires_at,
+});
+
+/**
+ * Whether the member's stored tier has ended at `now` (its retention is over), sweep or no sweep:
+ * it must not be used as it is, but re-evaluated (`refreshTier`, under the member's lock) or seen
+ * as it now stands (`effectiveTier`, for reading).
+ */
+export function tierEnded(member: StoredTier, now: Date): boolean {
+  return retentionEnded(stateOf(member), now);
+}
+
+/** Whether evaluating the member's tier at `now` needs last calendar year's metric too. */
+export function needsLastYear(snapshot: ProgramSnapshot, member: StoredTier, now: Date): boolean {
+  return needsLastYearMetric(snapshot.config.tiers.period, stateOf(member), now);
+}
+
+/**
+ * Reads, in one statement, what an evaluation of the member's tier at `now` needs: the metric of
+ * the current window and, only when `needsLastYear`, the previous calendar year's (else null).
+ */
+export async function tierMetrics(
+  db: Db | Tx,
+  snapshot: ProgramSnapshot,
+  member: { id: string } & StoredTier,
+  now: Date,
+): Promise<{ metric: number; lastYear: number | null }> {
+  const lastYear = needsLastYear(snapshot, member, now)
+    ? lastYearMetricSql(snapshot, member.id, now)
+    : sql<null>`null::bigint`;
   const { rows } = await sql<{
     value: number;
-  }>`select ${tierMetricSql(snapshot, memberId, now)} as value`.execute(db);
-  return Number(rows[0]?.value ?? 0);
+    last_year: number | null;
+  }>`select ${tierMetricSql(snapshot, member.id, now)} as value, ${lastYear} as last_year`.execute(db);
+  const row = rows[0];
+  return {
+    metric: Number(row?.value ?? 0),
+    lastYear: row?.last_year === null || row?.last_year === undefined ? null : Number(row.last_year),
+  };
+}
+
+/**
+ * The member's tier as it stands at `now`, for reading (nothing is written): the stored tier while
+ * its retention runs (no query), else the tier the sweep will leave. Pricing a preview, the
+ * rewards on offer and the card all see the tier this way.
+ */
+export async function effectiveTier(
+  db: Db | Tx,
+  snapshot: ProgramSnapshot,
+  member: { id: string } & StoredTier,
+  now: Date,
+): Promise<StoredTier> {
+  if (!tierEnded(member, now)) return { tier_id: member.tier_id, tier_expires_at: member.tier_expires_at };
+  const { metric, lastYear } = await tierMetrics(db, snapshot, member, now);
+  const { state } = tierTransition(snapshot, member, metric, now, lastYear);
+  return { tier_id: state.tier_id, tier_expires_at: state.expires_at };
+}
+
+/**
+ * The member with the tier as it stands at `now`, before a write uses it: when the retention has
+ * ended, the tier is re-evaluated and the change recorded with its reason (`evaluateTier`);
+ * otherwise the member is returned as it is, at no cost. Call it inside the member's lock.
+ *
+ * @example const member = await refreshTier(tx, snapshot, await getMemberForUpdate(tx, b, id), now)
+ */
+export async function refreshTier<M extends { id: string } & StoredTier>(
+  tx: Tx,
+  snapshot: ProgramSnapshot,
+  member: M,
+  now: Date,
+): Promise<M> {
+  if (!tierEnded(member, now)) return member;
+  const { state } = await evaluateTier(tx, snapshot, member, now);
+  return { ...member, tier_id: state.tier_id, tier_expires_at: state.expires_at };
 }
 
 /**
@@ -62,8 +183,8 @@ export async function evaluateTier(
   if (snapshot.tiers.length === 0 && member.tier_id === null) {
     return { state: { tier_id: null, expires_at: null }, metric: 0, changed: null };
   }
-  const metric = await tierMetric(tx, snapshot, member.id, now);
-  return applyTierMetric(tx, snapshot, member, metric, now);
+  const { metric, lastYear } = await tierMetrics(tx, snapshot, member, now);
+  return applyTierMetric(tx, snapshot, member, metric, now, lastYear);
 }
 
 /** What a new metric does to a member's tier: the next state, and the change to record, if any. */
@@ -71,27 +192,37 @@ export interface TierTransition {
   state: TierState;
   /** The member row's tier or its retention date must be written. */
   write: boolean;
-  change: { from: string | null; to: string | null; reason: string } | null;
+  /** `metric`: the figure that decided it (last year's when the tier is kept on it). */
+  change: { from: string | null; to: string | null; reason: string; metric: number } | null;
 }
 
-/** The tier a metric just read leads to (pure; `applyTierMetric` writes it). */
+/**
+ * The tier a metric just read leads to (pure; `applyTierMetric` writes it). `lastYearMetric` is
+ * the previous calendar year's metric, which must be given when `needsLastYear` (null otherwise).
+ */
 export function tierTransition(
   snapshot: ProgramSnapshot,
-  member: { tier_id: string | null; tier_expires_at: Date | null },
+  member: StoredTier,
   metric: number,
   now: Date,
+  lastYearMetric: number | null = null,
 ): TierTransition {
-  const current: TierState = { tier_id: member.tier_id, expires_at: member.tier_expires_at };
+  const current = stateOf(member);
   if (snapshot.tiers.length === 0 && member.tier_id === null) {
     return { state: current, write: false, change: null };
   }
-  const state = nextTierState(
+  assert(
+    lastYearMetric !== null || !needsLastYear(snapshot, member, now),
+    "an ended calendar-year tier is evaluated with last year's metric",
+  );
+  const { state, kept } = decideTier(
     snapshot.tiers,
     current,
     metric,
     snapshot.config.tiers.period,
     now,
     snapshot.timeZone,
+    lastYearMetric,
   );
   const sameExpiry = state.expires_at?.getTime() === current.expires_at?.getTime();
   if (state.tier_id === current.tier_id) return { state, write: !sameExpiry, change: null };
@@ -99,10 +230,22 @@ export function tierTransition(
   const from = snapshot.tiers.find((t) => t.id === current.tier_id);
   const to = snapshot.tiers.find((t) => t.id === state.tier_id);
   const up = (to?.rank ?? 0) > (from?.rank ?? 0);
+  const unit = snapshot.config.tiers.metric;
+  if (kept && lastYearMetric !== null) {
+    const year = zonedParts(now, snapshot.timeZone).year - 1;
+    const reason = up
+      ? `Reached ${name(state.tier_id)} with ${lastYearMetric} ${unit} in ${year}`
+      : `${name(current.tier_id)} ended; kept ${name(state.tier_id)}, reached with ${lastYearMetric} ${unit} in ${year}`;
+    return {
+      state,
+      write: true,
+      change: { from: current.tier_id, to: state.tier_id, reason, metric: lastYearMetric },
+    };
+  }
   const reason = up
-    ? `Reached ${name(state.tier_id)} with ${metric} ${snapshot.config.tiers.metric}`
-    : `${name(current.tier_id)} ended; ${metric} ${snapshot.config.tiers.metric} in the current period`;
-  return { state, write: true, change: { from: current.tier_id, to: state.tier_id, reason } };
+    ? `Reached ${name(state.tier_id)} with ${metric} ${unit}`
+    : `${name(current.tier_id)} ended; ${metric} ${unit} in the current period`;
+  return { state, write: true, change: { from: current.tier_id, to: state.tier_id, reason, metric } };
 }
 
 /**
@@ -115,28 +258,100 @@ export async function applyTierMetric(
   member: { id: string; tier_id: string | null; tier_expires_at: Date | null },
   metric: number,
   now: Date,
+  lastYearMetric: number | null = null,
 ): Promise<{ state: TierState; metric: number; changed: { from: string | null; to: string | null } | null }> {
-  const { state, write, change } = tierTransition(snapshot, member, metric, now);
+  const { state, write, change } = tierTransition(snapshot, member, metric, now, lastYearMetric);
   if (!write) return { state, metric, changed: null };
+  return { state, metric, changed: await storeTier(tx, snapshot, member.id, state, change, now) };
+}
+
+/** Stores the member's tier and, when it changes, the change with its reason. */
+async function storeTier(
+  tx: Tx,
+  snapshot: ProgramSnapshot,
+  memberId: string,
+  state: TierState,
+  change: TierTransition["change"],
+  now: Date,
+): Promise<{ from: string | null; to: string | null } | null> {
   await tx
     .updateTable("members")
     .set({ tier_id: state.tier_id, tier_expires_at: state.expires_at, updated_at: now })
     .where("business_id", "=", snapshot.businessId)
-    .where("id", "=", member.id)
+    .where("id", "=", memberId)
     .execute();
-  if (!change) return { state, metric, changed: null };
+  if (!change) return null;
   await tx
     .insertInto("tier_changes")
     .values({
       business_id: snapshot.businessId,
       id: newId(now.getTime()),
-      member_id: member.id,
+      member_id: memberId,
       from_tier_id: change.from,
       to_tier_id: change.to,
-      metric_value: metric,
+      metric_value: change.metric,
       reason: change.reason,
       created_at: now,
     })
     .execute();
-  return { state, metric, changed: { from: change.from, to: change.to } };
+  return { from: change.from, to: change.to };
+}
+
+/**
+ * A refund that undoes the qualification of the member's tier takes the tier back at once
+ * (`tierAfterRefund`, src/modules/tiers/qualify.ts, which says when and to what): reads the
+ * metrics it needs — the current window's and last calendar year's, or the rolling window's at
+ * the last moment the tier was reached — with the refund on record, and stores the tier it leaves
+ * with the change and its reason. It reads nothing unless the refund may have undone the tier
+ * (`refundMayUndoTier`). Call it inside the member's lock, before the member is settled.
+ */
+export async function tierAfterRefundOf(
+  tx: Tx,
+  snapshot: ProgramSnapshot,
+  member: { id: string } & StoredTier,
+  refund: TierRefund & { purchaseExternalId: string },
+  now: Date,
+): Promise<{ tier: StoredTier; changed: { from: string | null; to: string | null } | null }> {
+  const unchanged = {
+    tier: { tier_id: member.tier_id, tier_expires_at: member.tier_expires_at },
+    changed: null,
+  };
+  const { period, metric: unit } = snapshot.config.tiers;
+  const current = stateOf(member);
+  const held = snapshot.tiers.find((t) => t.id === current.tier_id);
+  if (
+    !held ||
+    current.expires_at === null ||
+    !refundMayUndoTier(period, current, refund, now, snapshot.timeZone)
+  ) {
+    return unchanged;
+  }
+  const other =
+    period === "calendar_year"
+      ? lastYearMetricSql(snapshot, member.id, now)
+      : tierMetricSql(snapshot, member.id, lastReachedBy(current.expires_at, snapshot.timeZone));
+  const value = tierMetricSql(snapshot, member.id, now);
+  const { rows } = await sql<{
+    value: number;
+    other: number;
+  }>`select ${value} as value, ${other} as other`.execute(tx);
+  const metric = Number(rows[0]?.value ?? 0);
+  const read = Number(rows[0]?.other ?? 0);
+  const decision = tierAfterRefund(snapshot.tiers, current, period, now, snapshot.timeZone, refund, {
+    metric,
+    lastYear: period === "calendar_year" ? read : null,
+    atReach: period === "calendar_year" ? null : read,
+  });
+  if (!decision) return unchanged;
+  const { state, left, reached } = decision;
+  const to = snapshot.tiers.find((t) => t.id === state.tier_id);
+  const year = zonedParts(now, snapshot.timeZone).year - 1;
+  const reason =
+    `${held.name} taken back: the refund of purchase ${refund.purchaseExternalId} leaves ${left} ${unit}, below ${held.name}'s ${held.threshold}` +
+    (to && reached
+      ? `; ${to.name}, reached with ${reached.metric} ${unit}${reached.lastYear ? ` in ${year}` : ""}`
+      : "");
+  const change = { from: current.tier_id, to: state.tier_id, reason, metric: left };
+  const changed = await storeTier(tx, snapshot, member.id, state, change, now);
+  return { tier: { tier_id: state.tier_id, tier_expires_at: state.expires_at }, changed };
 }

@@ -1,0 +1,220 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runTierSweep } from "../../src/jobs/index.ts";
+import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
+
+/**
+ * A tier counts only while its retention runs, whether or not the tier sweep has run: once it has
+ * ended, pricing, tier rules, tier-only rewards and the member's card all see the tier as it now
+ * stands. And a calendar-year tier that ends falls back on what the year just ended reached.
+ * The business is in Amsterdam: 1 January 2028 there is 2027-12-31T23:00Z.
+ */
+
+const END_2027 = "2027-12-31T23:00:00.000Z";
+const END_2028 = "2028-12-31T23:00:00.000Z";
+
+// Each test starts an app of its own: the sweep goes over every business in the database.
+let t: TestApp;
+function ownApp() {
+  beforeAll(async () => {
+    t = await startTestApp({ now: "2026-06-01T10:00:00Z" });
+  });
+  afterAll(async () => t?.close());
+}
+
+let seq = 0;
+
+async function ok(tenant: Tenant, method: "GET" | "POST", url: string, body?: unknown) {
+  const res = await tenant.call(method, url, body);
+  if (res.status >= 300) throw new Error(`${method} ${url} → ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** A boutique with Silver (×1.25 from 200.00 a year) and Gold (×1.5 from 500.00), a Gold-only rule of each kind and a Gold-only reward. */
+async function boutique() {
+  t.clock.set(new Date("2026-06-01T10:00:00Z"));
+  const owner = await t.signup();
+  // The clock moves by years: an API key does not expire as an owner's session does.
+  const key = await ok(owner, "POST", "/v1/api-keys", { name: "Till", role: "manager" });
+  const tenant = owner.as(key.key);
+  const silver = await ok(tenant, "POST", "/v1/tiers", {
+    name: "Silver",
+    rank: 1,
+    threshold: 20_000,
+    earn_multiplier_bp: 12_500,
+  });
+  const gold = await ok(tenant, "POST", "/v1/tiers", {
+    name: "Gold",
+    rank: 2,
+    threshold: 50_000,
+    earn_multiplier_bp: 15_000,
+  });
+  await ok(tenant, "POST", "/v1/rules", {
+    name: "Gold thank-you",
+    trigger: "purchase",
+    conditions: { tier_ids: [gold.id] },
+    effect: { type: "fixed_points", points: 100 },
+  });
+  await ok(tenant, "POST", "/v1/rules", {
+    name: "Gold review",
+    trigger: "event",
+    event_type: "review_written",
+    conditions: { tier_ids: [gold.id] },
+    effect: { type: "fixed_points", points: 40 },
+  });
+  const lounge = await ok(tenant, "POST", "/v1/rewards", {
+    name: "Gold lounge",
+    type: "free_product",
+    value: { product_name: "Lounge visit" },
+    cost_points: 10,
+    eligible_tier_ids: [gold.id],
+  });
+  return { tenant, silver: silver.id as string, gold: gold.id as string, lounge: lounge.id as string };
+}
+
+async function member(tenant: Tenant): Promise<string> {
+  return (await ok(tenant, "POST", "/v1/members", { marketing_consent: false })).id;
+}
+
+function purchase(tenant: Tenant, memberId: string, amount: number) {
+  return tenant.call("POST", "/v1/purchases", {
+    external_id: `till-${++seq}`,
+    member_id: memberId,
+    amount_minor: amount,
+    currency: "EUR",
+  });
+}
+
+async function reasons(tenant: Tenant, memberId: string): Promise<string[]> {
+  const rows = await t.ctx.db
+    .selectFrom("tier_changes")
+    .select("reason")
+    .where("business_id", "=", tenant.businessId)
+    .where("member_id", "=", memberId)
+    .orderBy("id")
+    .execute();
+  return rows.map((r) => r.reason);
+}
+
+async function storedTier(tenant: Tenant, memberId: string) {
+  return t.ctx.db
+    .selectFrom("members")
+    .select(["tier_id", "tier_expires_at"])
+    .where("business_id", "=", tenant.businessId)
+    .where("id", "=", memberId)
+    .executeTakeFirstOrThrow();
+}
+
+describe("a tier whose retention has ended, before any sweep", () => {
+  ownApp();
+  it("earns no multiplier, matches no tier rule, opens no tier reward, and reads as ended", async () => {
+    const { tenant, lounge } = await boutique();
+    const [buyer, redeemer, reviewer] = [await member(tenant), await member(tenant), await member(tenant)];
+    for (const m of [buyer, redeemer, reviewer]) {
+      const reached = await purchase(tenant, m, 60_000);
+      expect(reached.body.member.tier).toMatchObject({ current: { name: "Gold" }, expires_at: END_2027 });
+    }
+    const preview = () =>
+      ok(tenant, "POST", "/v1/purchases/preview", { member_id: buyer, amount_minor: 1_000, currency: "EUR" });
+
+    // The last second of 2027 in Amsterdam: Gold still pays its ×1.5 and its rule.
+    t.clock.set(new Date(Date.parse(END_2027) - 1_000));
+    expect((await preview()).points.map((l: { points: number }) => l.points)).toEqual([10, 5, 100]);
+
+    // The first instant of 2028: Gold has ended, though no sweep has run.
+    t.clock.set(new Date(END_2027));
+    const card = await ok(tenant, "GET", `/v1/members/${buyer}/card`);
+    expect(card.tier).toMatchObject({ current: null, expires_at: null });
+    expect(await preview()).toEqual({
+      points: [{ points: 10, reason: "1 point per €1.00", rule_id: null }],
+      stamps: [],
+      total_points: 10,
+    });
+
+    const bought = await purchase(tenant, buyer, 1_000);
+    expect(bought.status).toBe(201);
+    expect(bought.body.earned.points.map((l: { reason: string }) => l.reason)).toEqual(["1 point per €1.00"]);
+    expect(bought.body.member.tier).toMatchObject({ current: null, expires_at: null, metric_value: 1_000 });
+    expect(bought.body.member.rewards_available.map((r: { id: string }) => r.id)).not.toContain(lounge);
+    expect(await reasons(tenant, buyer)).toEqual([
+      "Reached Gold with 60000 spend",
+      "Gold ended; 0 spend in the current period",
+    ]);
+    expect(await storedTier(tenant, buyer)).toEqual({ tier_id: null, tier_expires_at: null });
+
+    const offered = await ok(tenant, "GET", `/v1/members/${redeemer}/available-rewards`);
+    expect(offered.data.map((r: { id: string }) => r.id)).not.toContain(lounge);
+    const refused = await tenant.call("POST", `/v1/members/${redeemer}/redemptions`, { reward_id: lounge });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.code).toBe("reward_not_eligible");
+
+    const review = await ok(tenant, "POST", "/v1/events", {
+      external_id: `review-${++seq}`,
+      member_id: reviewer,
+      type: "review_written",
+    });
+    expect(review.event.points_earned).toBe(0);
+    expect(review.member.tier.current).toBeNull();
+    expect(await reasons(tenant, reviewer)).toEqual([
+      "Reached Gold with 60000 spend",
+      "Gold ended; 0 spend in the current period",
+    ]);
+
+    // The refused redemption wrote nothing: its member is the one left for the sweep.
+    expect(await runTierSweep(t.ctx, t.clock.now())).toEqual({ members: 1, changed: 1 });
+    expect(await storedTier(tenant, redeemer)).toEqual({ tier_id: null, tier_expires_at: null });
+  });
+});
+
+describe("a calendar-year tier that ends falls back on the year just ended", () => {
+  ownApp();
+  it("keeps the Silver a Gold member of 2026 reached in 2027 until 1 January 2029: by the sweep and by a purchase", async () => {
+    const { tenant, silver } = await boutique();
+    const [swept, buyer] = [await member(tenant), await member(tenant)];
+    for (const m of [swept, buyer]) expect((await purchase(tenant, m, 60_000)).status).toBe(201);
+
+    t.clock.set(new Date("2027-06-01T10:00:00Z"));
+    for (const m of [swept, buyer]) {
+      const again = await purchase(tenant, m, 25_000);
+      // Silver reached in 2027 changes nothing while Gold holds.
+      expect(again.body.member.tier).toMatchObject({ current: { name: "Gold" }, expires_at: END_2027 });
+    }
+
+    t.clock.set(new Date(END_2027));
+    // Read before any sweep: the card already shows Silver, kept through 2028.
+    const card = await ok(tenant, "GET", `/v1/members/${swept}/card`);
+    expect(card.tier).toMatchObject({ current: { name: "Silver" }, expires_at: END_2028, metric_value: 0 });
+
+    const bought = await purchase(tenant, buyer, 1_000);
+    expect(bought.status).toBe(201);
+    expect(bought.body.earned.points).toEqual([
+      { points: 10, reason: "1 point per €1.00", rule_id: null },
+      { points: 2, reason: "Silver tier ×1.25", rule_id: null },
+    ]);
+    expect(bought.body.member.tier).toMatchObject({ current: { name: "Silver" }, expires_at: END_2028 });
+
+    expect(await runTierSweep(t.ctx, t.clock.now())).toEqual({ members: 1, changed: 1 });
+    for (const m of [swept, buyer]) {
+      expect(await storedTier(tenant, m)).toEqual({ tier_id: silver, tier_expires_at: new Date(END_2028) });
+      expect(await reasons(tenant, m)).toEqual([
+        "Reached Gold with 60000 spend",
+        "Gold ended; kept Silver, reached with 25000 spend in 2027",
+      ]);
+    }
+    const changes = await t.ctx.db
+      .selectFrom("tier_changes")
+      .select("metric_value")
+      .where("business_id", "=", tenant.businessId)
+      .where("to_tier_id", "=", silver)
+      .execute();
+    expect(changes.map((c) => Number(c.metric_value))).toEqual([25_000, 25_000]);
+
+    // Held through the last second of 2028, then gone: 2028 reached nothing.
+    t.clock.set(new Date(Date.parse(END_2028) - 1_000));
+    expect(await runTierSweep(t.ctx, t.clock.now())).toEqual({ members: 0, changed: 0 });
+    expect((await ok(tenant, "GET", `/v1/members/${swept}/card`)).tier.current.name).toBe("Silver");
+    t.clock.set(new Date(END_2028));
+    expect((await ok(tenant, "GET", `/v1/members/${swept}/card`)).tier.current).toBeNull();
+    expect(await runTierSweep(t.ctx, t.clock.now())).toEqual({ members: 2, changed: 2 });
+    expect((await reasons(tenant, buyer)).at(-1)).toBe("Silver ended; 0 spend in the current period");
+  });
+});
