@@ -252,7 +252,7 @@ describe("earning rules", () => {
 });
 
 describe("tiers", () => {
-  it("upgrade at once when spend crosses the threshold, and the multiplier applies from the next purchase", async () => {
+  it("upgrade at once when spend crosses the threshold, the multiplier applies from the next purchase, and a refund that undoes it takes the tier back", async () => {
     const { tenant, member } = await cafe();
     await ok(tenant, "POST", "/v1/tiers", { name: "Silver", rank: 1, threshold: 0 });
     const gold = await ok(tenant, "POST", "/v1/tiers", {
@@ -269,14 +269,16 @@ describe("tiers", () => {
     expect(second.member.tier.expires_at).toBe("2027-12-31T23:00:00.000Z");
     const third = await purchase(tenant, member.id, 1_000);
     expect(third.earned.points.map((l: any) => l.points)).toEqual([10, 5]);
-    // A refund does not take Gold away before the period ends.
-    await ok(tenant, "POST", "/v1/refunds", {
+    // A refund that undoes the qualification takes Gold back at once, not when the period ends:
+    // the 10.01 left this year reach Silver.
+    const back = await ok(tenant, "POST", "/v1/refunds", {
       external_id: `r-${++seq}`,
       purchase_id: first.purchase.id,
       amount_minor: 24_999,
     });
+    expect(back.member.tier).toMatchObject({ current: { name: "Silver" }, metric_value: 1_001 });
     const card = await tenant.call("GET", `/v1/members/${member.id}/card`);
-    expect(card.body.tier.current.name).toBe("Gold");
+    expect(card.body.tier.current.name).toBe("Silver");
   });
 });
 

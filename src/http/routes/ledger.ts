@@ -16,7 +16,7 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         tags: ["purchases"],
         summary: "Record a refund or return",
         description:
-          "Full or partial, by amount or by returned lines. Points are reversed in proportion (the purchase's own pending points first, then available ones); when they were already spent the balance goes negative only if the program allows it, otherwise the rest is written off (`points_unrecovered`). `external_id` makes retries safe. Errors: `refund_needs_purchase`, `refund_needs_amount_or_lines`, `purchase_not_found`, `refund_exceeds_purchase`, `refund_line_not_in_purchase`, `refund_quantity_exceeds_purchase`, `idempotency_key_reused`, `idempotency_answer_expired` (410).",
+          "Full or partial, by amount or by returned lines. Points are reversed in proportion (the purchase's own pending points first, then available ones); when they were already spent the balance goes negative only if the program allows it, otherwise the rest is written off (`points_unrecovered`). A refund that undoes the member's tier qualification takes the tier back at once; the answer's `member` shows the tier and `tier_changed`. `external_id` makes retries safe. Errors: `refund_needs_purchase`, `refund_needs_amount_or_lines`, `purchase_not_found`, `refund_exceeds_purchase`, `refund_line_not_in_purchase`, `refund_quantity_exceeds_purchase`, `idempotency_key_reused`, `idempotency_answer_expired` (410).",
         body: RefundInput,
       },
     },
