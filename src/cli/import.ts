@@ -3,14 +3,25 @@ import { CsvError, parse } from "csv-parse/sync";
 import type { z } from "zod";
 import type { Actor, AppContext } from "../context.ts";
 import type { BusinessesTable } from "../db/schema.ts";
-import { CreateMemberInput, lookupMember, MemberLookup, normalizePhone } from "../modules/members/index.ts";
+import { CreateMemberInput, lookupMember, MemberLookup } from "../modules/members/index.ts";
 import { AppError, conflict, invalid } from "../shared/errors.ts";
 import { isCurrency, minorDigits } from "../shared/money.ts";
 import { zonedTimeToUtc } from "../shared/time.ts";
 import { enrollMember } from "../use-cases/member-points.ts";
 import { PurchaseInput, recordPurchase } from "../use-cases/purchases.ts";
 import { findBusinessBySlug } from "./businesses.ts";
+import { countryOfTimeZone, PHONE_COUNTRIES, toE164 } from "./phone.ts";
 import type { Progress } from "./progress.ts";
+import {
+  decodeText,
+  detectSeparator,
+  type FileFormat,
+  FileFormatError,
+  formatMinor,
+  type Separator,
+  textDecoder,
+  toMinorUnits,
+} from "./spreadsheet.ts";
 
 /**
  * CSV and CDNOW imports. Every row goes through the same use cases as the API (`enrollMember`,
@@ -40,6 +51,13 @@ export interface ImportReport {
   purchases?: ImportCounts;
   /** `<file>.rejects.csv` when rows were refused, else null. */
   rejectsFile: string | null;
+  /** How a CSV file was read: its separator and encoding (absent for the CDNOW log). */
+  format?: FileFormat;
+  /**
+   * The country whose local phone numbers a members file was read in, and where that came from;
+   * absent when the file has no phone column.
+   */
+  phones?: { country: string | null; from: "option" | "time zone" | "none" };
 }
 
 export interface ImportOptions {
@@ -49,6 +67,16 @@ export interface ImportOptions {
   concurrency?: number;
   /** Makes a progress reporter per phase (members, purchases); none by default. */
   progress?: (label: string, total: number) => Progress;
+  /**
+   * The file's encoding when it is not UTF-8 (windows-1250, windows-1252); a file that is not
+   * UTF-8 is refused without it. A byte-order mark always decides.
+   */
+  encoding?: string;
+  /**
+   * Members: the country (NL, BE, DE, PL) whose local phone numbers ("06 12345678") the file
+   * holds; by default the country of the business's time zone.
+   */
+  country?: string;
 }
 
 /** Largest file an import reads: the file is parsed in memory. */
@@ -66,6 +94,20 @@ export const MEMBER_COLUMNS = [
   "joined_at",
 ] as const;
 
+/**
+ * The optional columns of a purchase's line items. A file with them has one row per line; the
+ * rows of one purchase share its external id (see `importPurchases`).
+ */
+export const ITEM_COLUMNS = [
+  "item_sku",
+  "item_name",
+  "item_category",
+  "item_brand",
+  "item_quantity",
+  "item_unit_price",
+  "item_unit_price_minor",
+] as const;
+
 export const PURCHASE_COLUMNS = [
   "external_id",
   "member_external_id",
@@ -76,11 +118,14 @@ export const PURCHASE_COLUMNS = [
   "currency",
   "occurred_at",
   "location_id",
+  ...ITEM_COLUMNS,
 ] as const;
 
 /**
  * Imports members from a CSV with a header row (columns: `MEMBER_COLUMNS`). A member whose
- * external id (or, without one, email or phone) is already there is skipped.
+ * external id (or, without one, email or phone) is already there is skipped. A local phone
+ * number ("06 12345678") is read in the country of `options.country` or of the business's time
+ * zone (see `phone.ts`) and stored as E.164.
  *
  * @example await importMembers(ctx, "members.csv", { business: "cafe-anna" })
  */
@@ -90,8 +135,19 @@ export async function importMembers(
   options: ImportOptions,
 ): Promise<ImportReport> {
   const business = await requireBusiness(ctx, options.business);
-  const csv = readCsv(file, MEMBER_COLUMNS, ["marketing_consent"]);
+  const chosen = options.country?.toUpperCase();
+  if (chosen !== undefined && !Object.hasOwn(PHONE_COUNTRIES, chosen)) {
+    throw new ImportUsageError(
+      `--country "${options.country}": local phone numbers can be read for ${Object.keys(PHONE_COUNTRIES).join(", ")}. Numbers of other countries need + and the country code in the file; leave out --country.`,
+    );
+  }
+  const country = chosen ?? countryOfTimeZone(business.timezone) ?? null;
+  const csv = readCsv(file, MEMBER_COLUMNS, ["marketing_consent"], options.encoding);
   const actor = importActor(business);
+  const phoneKey = (raw: string) => {
+    const read = toE164(raw, country ?? undefined);
+    return "phone" in read ? read.phone : raw;
+  };
   const members = await runRows(
     "members",
     csv.rows,
@@ -99,25 +155,38 @@ export async function importMembers(
     (row) => [
       row.values.external_id && `external_id:${row.values.external_id}`,
       row.values.email && `email:${row.values.email.toLowerCase()}`,
-      row.values.phone && `phone:${normalizePhone(row.values.phone) ?? row.values.phone}`,
+      row.values.phone && `phone:${phoneKey(row.values.phone)}`,
     ],
     async (row) => {
       try {
-        return await enrol(ctx, actor, memberInput(row.values));
+        return await enrol(ctx, actor, memberInput(row.values, country ?? undefined));
       } catch (error) {
         throw inCsvTerms(error, row.values);
       }
     },
     csv.refused,
   );
-  return { members, rejectsFile: writeRejects(file, csv.columns, members.refused) };
+  return {
+    members,
+    rejectsFile: writeRejects(file, csv.columns, members.refused, csv.format),
+    format: csv.format,
+    ...(csv.columns.includes("phone")
+      ? { phones: { country, from: chosen ? "option" : country ? "time zone" : "none" } as const }
+      : {}),
+  };
 }
 
 /**
  * Imports purchases from a CSV with a header row (columns: `PURCHASE_COLUMNS`; `amount` in major
- * units such as 12.50, or `amount_minor`). A purchase whose external id was imported before is
- * skipped; the same external id with different content is refused (`external_id_reused`, naming
- * the earlier line when it is in the same file).
+ * units such as 12.50 or 12,50, or `amount_minor`). A purchase whose external id was imported
+ * before is skipped; the same external id with different content is refused
+ * (`external_id_reused`, naming the earlier line when it is in the same file).
+ *
+ * With item columns (`ITEM_COLUMNS`), a row is a line of a purchase, and the rows with the same
+ * external id, wherever they are in the file, are the lines of one purchase. Its other columns
+ * must agree on every line that fills them in (a line may leave them empty); its amount, when
+ * given, must be what the lines add up to, and is their total when left empty. A purchase is
+ * imported or refused whole: a refusal names every line of it.
  *
  * @example await importPurchases(ctx, "purchases.csv", { business: "cafe-anna", concurrency: 8 })
  */
@@ -127,29 +196,35 @@ export async function importPurchases(
   options: ImportOptions,
 ): Promise<ImportReport> {
   const business = await requireBusiness(ctx, options.business);
-  const csv = readCsv(file, PURCHASE_COLUMNS, ["external_id", "currency", "occurred_at"]);
-  if (!csv.columns.includes("amount") && !csv.columns.includes("amount_minor")) {
-    throw new ImportFileError(`${file}: the header needs an amount or an amount_minor column.`);
+  const csv = readCsv(file, PURCHASE_COLUMNS, ["external_id", "currency", "occurred_at"], options.encoding);
+  const withItems = csv.columns.some((c) => (ITEM_COLUMNS as readonly string[]).includes(c));
+  const priced = ["amount", "amount_minor", "item_unit_price", "item_unit_price_minor"];
+  if (!csv.columns.some((c) => priced.includes(c))) {
+    throw new ImportFileError(
+      `${file}: the header needs an amount or an amount_minor column (or item_unit_price with the item columns).`,
+    );
   }
   const actor = importActor(business);
+  const groups = withItems ? purchaseGroups(csv.rows) : csv.rows.map((row) => ({ ...row, lines: [row] }));
   const firstLine = new Map<string, number>();
-  for (const row of csv.rows) {
-    const id = row.values.external_id;
-    if (id !== undefined && !firstLine.has(id)) firstLine.set(id, row.line);
+  for (const group of groups) {
+    const id = group.values.external_id;
+    if (id !== undefined && !firstLine.has(id)) firstLine.set(id, group.line);
   }
   const purchases = await runRows(
     "purchases",
-    csv.rows,
+    groups,
     options,
-    (row) => [
-      row.values.external_id && `purchase:${row.values.external_id}`,
-      row.values.member_external_id && `external_id:${row.values.member_external_id}`,
-      row.values.member_code && `code:${row.values.member_code.toUpperCase()}`,
-      row.values.member_email && `email:${row.values.member_email.toLowerCase()}`,
-    ],
-    async (row) => {
+    (group) =>
+      group.lines.flatMap(({ values }) => [
+        values.external_id && `purchase:${values.external_id}`,
+        values.member_external_id && `external_id:${values.member_external_id}`,
+        values.member_code && `code:${values.member_code.toUpperCase()}`,
+        values.member_email && `email:${values.member_email.toLowerCase()}`,
+      ]),
+    async (group) => {
       try {
-        const { input, member } = purchaseInput(row.values, business);
+        const { input, member } = purchaseInput(group, business);
         const memberId = member ? await resolveMember(ctx, business.id, member) : undefined;
         const { replayed } = await recordPurchase(ctx, actor, {
           ...input,
@@ -157,22 +232,75 @@ export async function importPurchases(
         });
         return replayed ? "skipped" : "imported";
       } catch (error) {
-        if (error instanceof AppError && error.code === "idempotency_key_reused") {
-          const id = row.values.external_id;
-          const first = firstLine.get(id ?? "") ?? row.line;
-          throw conflict(
-            "external_id_reused",
-            first < row.line
-              ? `Row ${row.line} repeats external_id ${id} of line ${first} with different values.`
-              : `external_id ${id} was imported or recorded before with different values; a new purchase needs a new external_id.`,
-          );
-        }
-        throw inCsvTerms(error, row.values, (path) => PURCHASE_PATHS[path]?.(row.values) ?? path);
+        throw ofPurchase(group, purchaseRefusal(error, group, firstLine));
       }
     },
     csv.refused,
   );
-  return { purchases, rejectsFile: writeRejects(file, csv.columns, purchases.refused) };
+  return {
+    purchases,
+    rejectsFile: writeRejects(file, csv.columns, purchases.refused, csv.format),
+    format: csv.format,
+  };
+}
+
+/** Says why a purchase was refused in the file's terms. */
+function purchaseRefusal(error: unknown, group: PurchaseGroup, firstLine: Map<string, number>): unknown {
+  if (error instanceof AppError && error.code === "idempotency_key_reused") {
+    const id = group.values.external_id;
+    const first = firstLine.get(id ?? "") ?? group.line;
+    return conflict(
+      "external_id_reused",
+      first < group.line
+        ? `Row ${group.line} repeats external_id ${id} of line ${first} with different values.`
+        : `external_id ${id} was imported or recorded before with different values; a new purchase needs a new external_id.`,
+    );
+  }
+  return inCsvTerms(error, group.values, (path) => PURCHASE_PATHS[path]?.(group.values) ?? path);
+}
+
+/** A refusal of a purchase of several lines names the purchase and its lines, on each of them. */
+function ofPurchase(group: PurchaseGroup, error: unknown): unknown {
+  if (!(error instanceof AppError) || group.lines.length < 2) return error;
+  const lines = group.lines.map((l) => l.line);
+  const named = `${lines.slice(0, -1).join(", ")} and ${lines.at(-1)}`;
+  return new AppError(
+    error.status,
+    error.code,
+    `Purchase ${group.values.external_id} (lines ${named}): ${error.message}`,
+    error.details,
+  );
+}
+
+/**
+ * The rows of a file with item columns, as purchases: the rows with one external id are its
+ * lines, in file order, wherever they are; the purchase's columns are taken from whichever line
+ * fills them in. A row without an external id is a purchase of its own (and refused for it).
+ */
+function purchaseGroups(rows: CsvRow[]): PurchaseGroup[] {
+  const byId = new Map<string, CsvRow[]>();
+  const groups: CsvRow[][] = [];
+  for (const row of rows) {
+    const id = row.values.external_id;
+    const lines = id === undefined ? undefined : byId.get(id);
+    if (lines) {
+      lines.push(row);
+      continue;
+    }
+    const fresh = [row];
+    if (id !== undefined) byId.set(id, fresh);
+    groups.push(fresh);
+  }
+  return groups.map((lines) => {
+    const [first] = lines as [CsvRow];
+    const values: Record<string, string> = {};
+    for (const line of lines) {
+      for (const [column, value] of Object.entries(line.values)) {
+        if (!(ITEM_COLUMNS as readonly string[]).includes(column)) values[column] ??= value;
+      }
+    }
+    return { line: first.line, record: first.record, values, lines };
+  });
 }
 
 /**
@@ -301,10 +429,22 @@ export class ImportUsageError extends ImportFileError {
 
 type Outcome = "imported" | "skipped";
 
-interface CsvRow {
+/** A row of the file: the line it starts on and its fields. */
+interface FileRow {
   line: number;
   record: string[];
+}
+
+interface CsvRow extends FileRow {
   values: Record<string, string>;
+}
+
+/**
+ * A purchase and its rows (one without item columns; its lines with them): the first row's line
+ * and fields, and the purchase's columns taken from whichever line fills them in.
+ */
+interface PurchaseGroup extends CsvRow {
+  lines: CsvRow[];
 }
 
 interface CdnowRow {
@@ -360,15 +500,38 @@ function readBytes(file: string): Buffer {
 }
 
 /**
- * Parses a CSV with a header row. Unknown or missing required columns refuse the whole file; a
- * malformed record or one with the wrong number of fields is refused on its own, by its first line.
+ * Parses a CSV with a header row, in UTF-8 (or `encoding`), separated by commas, semicolons or
+ * tabs, whichever the header uses (see `spreadsheet.ts`). Unknown or missing required columns
+ * refuse the whole file; a malformed record or one with the wrong number of fields is refused on
+ * its own, by its first line. A row whose fields are all empty (spreadsheets leave them after
+ * the last row) is skipped like a blank line.
  */
 function readCsv(
   file: string,
   allowed: readonly string[],
   required: readonly string[],
-): { columns: string[]; rows: CsvRow[]; refused: Refusal[] } {
-  const pieces = splitCsv(readBytes(file));
+  encoding?: string,
+): { columns: string[]; rows: CsvRow[]; refused: Refusal[]; format: FileFormat } {
+  if (encoding !== undefined) {
+    try {
+      textDecoder(encoding);
+    } catch (error) {
+      if (error instanceof FileFormatError) throw new ImportUsageError(error.message);
+      throw error;
+    }
+  }
+  let format: FileFormat;
+  let text: string;
+  try {
+    const decoded = decodeText(readBytes(file), encoding);
+    const detected = detectSeparator(decoded.text);
+    text = detected.text;
+    format = { separator: detected.separator, encoding: decoded.encoding, bom: decoded.bom };
+  } catch (error) {
+    if (error instanceof FileFormatError) throw new ImportFileError(`${file}: ${error.message}`);
+    throw error;
+  }
+  const pieces = splitCsv(text, format.separator);
   const headerAt = pieces.findIndex((piece) => "fields" in piece);
   const header = pieces[headerAt];
   const broken = pieces.find((piece) => "problem" in piece);
@@ -405,11 +568,12 @@ function readCsv(
         message: piece.problem(
           piece.field < columns.length ? `Column ${columns[piece.field]}` : `Field ${piece.field + 1}`,
         ),
-        record: piece.text.split(","),
+        record: piece.text.split(format.separator),
       });
       continue;
     }
     const { line, lastLine, fields: record } = piece;
+    if (record.every((field) => field === "")) continue;
     if (record.length !== columns.length) {
       const span =
         lastLine > line ? ` It runs from line ${line} to line ${lastLine}: is a quote not closed?` : "";
@@ -428,7 +592,7 @@ function readCsv(
     });
     rows.push({ line, record, values });
   }
-  return { columns, rows, refused };
+  return { columns, rows, refused, format };
 }
 
 /** A record of a CSV file: the line it starts on, the line it ends on, its fields. */
@@ -450,8 +614,8 @@ interface CsvProblem {
 }
 
 /**
- * Splits CSV (RFC 4180: comma separated; a quoted value may hold commas, doubled quotes and line
- * breaks; read by csv-parse) into records, each with the lines it spans. Whitespace around a value
+ * Splits CSV (RFC 4180, comma separated or by `separator`; a quoted value may hold separators,
+ * doubled quotes and line breaks; read by csv-parse) into records, each with the lines it spans. Whitespace around a value
  * is dropped; blank lines are skipped; a BOM is dropped. A record that is not valid CSV becomes a
  * problem of its first line only, and reading goes on at the next line: a stray or unclosed quote
  * costs that one line, never the rest of the file.
@@ -463,7 +627,7 @@ interface CsvProblem {
  *
  * @example splitCsv('a,b\n1,"x, y"\n') // [{ line: 1, lastLine: 1, fields: ["a", "b"] }, { line: 2, lastLine: 2, fields: ["1", "x, y"] }]
  */
-export function splitCsv(csv: string | Buffer): (CsvRecord | CsvProblem)[] {
+export function splitCsv(csv: string | Buffer, separator: Separator = ","): (CsvRecord | CsvProblem)[] {
   const bytes = typeof csv === "string" ? Buffer.from(csv) : csv;
   const pieces: (CsvRecord | CsvProblem)[] = [];
   let from = 0; // the byte this parse starts at
@@ -473,6 +637,7 @@ export function splitCsv(csv: string | Buffer): (CsvRecord | CsvProblem)[] {
     try {
       parse(bytes.subarray(from), {
         bom: from === 0,
+        delimiter: separator,
         trim: true,
         relax_column_count: true,
         // Only LF ends a record, as in the line numbers; the CR of a CRLF is trimmed as whitespace.
@@ -502,13 +667,15 @@ export function splitCsv(csv: string | Buffer): (CsvRecord | CsvProblem)[] {
       const newline = bytes.indexOf(10, next);
       const end = newline === -1 ? bytes.length : newline;
       const text = bytes.toString("utf8", next, end).replace(/\r$/, "");
-      pieces.push({ line, text, ...quotingProblem(error, bytes, from) });
+      pieces.push({ line, text, ...quotingProblem(error, bytes, from, separator) });
       line++;
       from = next = end + 1;
     }
   }
   return pieces;
 }
+
+const SEPARATOR_WORDS: Record<Separator, string> = { ",": "comma", ";": "semicolon", "\t": "tab" };
 
 const QUOTING_HELP = 'Wrap a value that has a quote in quotes and double the quote inside: "12"" pizza".';
 
@@ -520,6 +687,7 @@ function quotingProblem(
   error: CsvError,
   bytes: Buffer,
   from: number,
+  separator: Separator,
 ): { field: number; problem: (column: string) => string } {
   const field = typeof error.column === "number" ? error.column : 0;
   const say = (problem: string) => ({ field, problem: (column: string) => `${column}: ${problem}` });
@@ -541,7 +709,9 @@ function quotingProblem(
       const after = /^\s*"(?:[^"]|"")*"(?!")[\t-\r ]*([\s\S])/u.exec(value)?.[1];
       return after === undefined
         ? say(`the quote that opens its value is not closed on this line. ${QUOTING_HELP}`)
-        : say(`"${after}" follows the closing quote of the value, where a comma should be. ${QUOTING_HELP}`);
+        : say(
+            `"${after}" follows the closing quote of the value, where a ${SEPARATOR_WORDS[separator]} should be. ${QUOTING_HELP}`,
+          );
     }
     default:
       return say(`${error.message}. ${QUOTING_HELP}`);
@@ -555,7 +725,7 @@ function quotingProblem(
  * any other error (the database went away) stops the import: rows done so far are committed,
  * and a re-run skips them.
  */
-async function runRows<R extends { line: number; record: string[] }>(
+async function runRows<R extends FileRow & { lines?: FileRow[] }>(
   label: string,
   rows: R[],
   options: ImportOptions,
@@ -563,8 +733,10 @@ async function runRows<R extends { line: number; record: string[] }>(
   work: (row: R) => Promise<Outcome>,
   refusedBefore: Refusal[],
 ): Promise<ImportCounts> {
+  // A purchase of several lines counts as its lines: the report is in rows of the file.
+  const linesOf = (row: R): FileRow[] => row.lines ?? [row];
   const counts: ImportCounts = {
-    total: rows.length + refusedBefore.length,
+    total: rows.reduce((sum, row) => sum + linesOf(row).length, 0) + refusedBefore.length,
     imported: 0,
     skipped: 0,
     refused: [...refusedBefore],
@@ -584,20 +756,17 @@ async function runRows<R extends { line: number; record: string[] }>(
       for (const row of queue) {
         if (failed) return;
         try {
-          counts[await work(row)]++;
+          counts[await work(row)] += linesOf(row).length;
         } catch (error) {
           if (!(error instanceof AppError)) {
             failed = true;
             throw error;
           }
-          counts.refused.push({
-            line: row.line,
-            code: error.code,
-            message: error.message,
-            record: row.record,
-          });
+          for (const { line, record } of linesOf(row)) {
+            counts.refused.push({ line, code: error.code, message: error.message, record });
+          }
         }
-        progress?.tick();
+        for (const _ of linesOf(row)) progress?.tick();
       }
     }),
   );
@@ -694,10 +863,12 @@ function inCsvTerms(
   );
 }
 
-const YES = ["true", "yes", "1", "y"];
-const NO = ["false", "no", "0", "n"];
+// Also in Dutch (ja/nee) and Polish (tak/nie): the owners' own spreadsheets say so.
+const YES = ["true", "yes", "1", "y", "ja", "j", "tak", "t"];
+const NO = ["false", "no", "0", "n", "nee", "nie"];
 
-function memberInput(values: Record<string, string>): CreateMemberInput {
+/** A member row as the API's input; a local phone number is read in `country` (see `toE164`). */
+function memberInput(values: Record<string, string>, country: string | undefined): CreateMemberInput {
   if (values.code) {
     throw invalid(
       "member_code_not_supported",
@@ -716,10 +887,20 @@ function memberInput(values: Record<string, string>): CreateMemberInput {
     throw new AppError(
       400,
       "validation_failed",
-      `marketing_consent "${values.marketing_consent}": must be true/false, yes/no or 1/0.`,
+      `marketing_consent "${values.marketing_consent}": must be true/false, yes/no, 1/0, ja/nee or tak/nie.`,
     );
   }
-  const input = parseOrRefuse(CreateMemberInput, { ...values, marketing_consent: YES.includes(consent) });
+  let phone = values.phone;
+  if (phone !== undefined) {
+    const read = toE164(phone, country);
+    if ("problem" in read) throw invalid("invalid_phone", `phone "${phone}" ${read.problem}`);
+    phone = read.phone;
+  }
+  const input = parseOrRefuse(CreateMemberInput, {
+    ...values,
+    ...(phone === undefined ? {} : { phone }),
+    marketing_consent: YES.includes(consent),
+  });
   if (!input.external_id && !input.email && !input.phone) {
     throw invalid(
       "member_key_missing",
@@ -757,10 +938,24 @@ async function enrol(
 
 type MemberRef = { external_id: string } | { code: string } | { email: string };
 
+/** The columns of a purchase that every line of it shares (all but the item columns). */
+const PURCHASE_WIDE = PURCHASE_COLUMNS.filter((c) => !(ITEM_COLUMNS as readonly string[]).includes(c));
+
 function purchaseInput(
-  values: Record<string, string>,
+  group: PurchaseGroup,
   business: BusinessesTable,
 ): { input: PurchaseInput; member: MemberRef | undefined } {
+  const { values } = group;
+  for (const column of PURCHASE_WIDE) {
+    const given = group.lines.filter((l) => l.values[column] !== undefined);
+    const other = given.find((l) => l.values[column] !== given[0]?.values[column]);
+    if (other && given[0]) {
+      throw invalid(
+        "purchase_lines_disagree",
+        `its lines disagree on ${column}: "${given[0].values[column]}" on line ${given[0].line}, "${other.values[column]}" on line ${other.line}. The lines of one purchase share its external_id and have the same ${column} (or leave it empty).`,
+      );
+    }
+  }
   const refs: MemberRef[] = [];
   if (values.member_external_id) refs.push({ external_id: values.member_external_id });
   if (values.member_code) refs.push({ code: values.member_code });
@@ -779,10 +974,13 @@ function purchaseInput(
     );
   }
   const currency = values.currency ?? "";
+  const money = isCurrency(currency) ? currency : business.currency;
+  const items = lineItems(group, money);
   const input = parseOrRefuse(PurchaseInput, {
     external_id: values.external_id,
-    amount_minor: amountMinor(values, isCurrency(currency) ? currency : business.currency),
+    amount_minor: items.length > 0 ? amountOfLines(values, items, money) : amountMinor(values, money),
     currency,
+    items,
     occurred_at: occurredAt(values.occurred_at, business.timezone),
     location_id: values.location_id,
   });
@@ -794,26 +992,121 @@ function amountMinor(values: Record<string, string>, currency: string): number {
   if (amount !== undefined && amount_minor !== undefined) {
     throw invalid("invalid_amount", "Give amount or amount_minor, not both.");
   }
-  if (amount_minor !== undefined) {
-    if (!/^\d{1,15}$/.test(amount_minor)) {
-      throw invalid("invalid_amount", `amount_minor "${amount_minor}" is not a whole number of minor units.`);
-    }
-    return Number(amount_minor);
-  }
+  if (amount_minor !== undefined) return wholeMinor("amount_minor", amount_minor);
   if (amount === undefined) throw invalid("invalid_amount", "The row has no amount.");
-  const match = /^(\d{1,13})(?:\.(\d+))?$/.exec(amount);
-  const digits = minorDigits(currency);
-  if (!match) {
-    throw invalid(
-      "invalid_amount",
-      `amount "${amount}" is not a plain decimal number such as 12.50 (a dot as decimal separator, no currency sign).`,
+  return toMinorUnits("amount", amount, currency, minorDigits(currency));
+}
+
+function wholeMinor(column: string, text: string): number {
+  if (!/^\d{1,15}$/.test(text)) {
+    throw invalid("invalid_amount", `${column} "${text}" is not a whole number of minor units.`);
+  }
+  return Number(text);
+}
+
+type LineItem = PurchaseInput["items"][number];
+
+/** The purchase's line items, one per line that has one; none when the file has no item columns. */
+function lineItems(group: PurchaseGroup, currency: string): LineItem[] {
+  const several = group.lines.length > 1;
+  const items: LineItem[] = [];
+  for (const { line, values } of group.lines) {
+    let item: LineItem | undefined;
+    try {
+      item = lineItem(values, currency);
+    } catch (error) {
+      if (!several || !(error instanceof AppError)) throw error;
+      throw new AppError(error.status, error.code, `line ${line}: ${error.message}`, error.details);
+    }
+    if (item) items.push(item);
+    else if (several) {
+      throw invalid(
+        "item_missing",
+        `line ${line} has no item (its item columns are empty): each line of a purchase with several lines is one item.`,
+      );
+    }
+  }
+  if (items.length > MAX_LINES) {
+    throw invalid("too_many_lines", `It has ${items.length} lines; a purchase has at most ${MAX_LINES}.`);
+  }
+  return items;
+}
+
+const MAX_LINES = 500;
+const ItemInput = PurchaseInput.shape.items.unwrap().element;
+
+/** The line item of a row, or undefined when its item columns are all empty. */
+function lineItem(values: Record<string, string>, currency: string): LineItem | undefined {
+  if (!ITEM_COLUMNS.some((c) => values[c] !== undefined)) return undefined;
+  if (values.item_sku === undefined) {
+    throw new AppError(
+      400,
+      "validation_failed",
+      "item_sku is empty: every line needs the item's sku (its product code in the till).",
     );
   }
-  const fraction = match[2] ?? "";
-  if (fraction.length > digits) {
-    throw invalid("invalid_amount", `amount "${amount}" has more decimals than ${currency} has (${digits}).`);
+  const quantity = values.item_quantity ?? "1";
+  if (!/^\d{1,5}$/.test(quantity) || Number(quantity) < 1 || Number(quantity) > 10_000) {
+    throw new AppError(
+      400,
+      "validation_failed",
+      `item_quantity "${quantity}": must be a whole number from 1 to 10000 (empty: 1).`,
+    );
   }
-  return Number(match[1]) * 10 ** digits + Number(fraction.padEnd(digits, "0") || "0");
+  const { item_unit_price: price, item_unit_price_minor: priceMinor } = values;
+  if (price !== undefined && priceMinor !== undefined) {
+    throw invalid("invalid_amount", "Give item_unit_price or item_unit_price_minor, not both.");
+  }
+  if (price === undefined && priceMinor === undefined) {
+    throw invalid("invalid_amount", "item_unit_price is empty: every line needs the item's unit price.");
+  }
+  const unitPrice =
+    priceMinor !== undefined
+      ? wholeMinor("item_unit_price_minor", priceMinor)
+      : toMinorUnits("item_unit_price", price ?? "", currency, minorDigits(currency));
+  const item = {
+    sku: values.item_sku,
+    name: values.item_name,
+    category: values.item_category,
+    brand: values.item_brand,
+    quantity: Number(quantity),
+    unit_price_minor: unitPrice,
+  };
+  try {
+    return parseOrRefuse(ItemInput, item);
+  } catch (error) {
+    const column = (path: string) =>
+      path === "unit_price_minor"
+        ? priceMinor !== undefined
+          ? "item_unit_price_minor"
+          : "item_unit_price"
+        : `item_${path}`;
+    throw inCsvTerms(error, values, column);
+  }
+}
+
+/**
+ * The amount of a purchase with line items: the lines' total, or the amount the row gives when
+ * it is that total. A different amount is refused: a line is missing, or one has the price before
+ * a discount (the lines are what rules and stamp cards count, so they must be what was paid).
+ */
+function amountOfLines(values: Record<string, string>, items: LineItem[], currency: string): number {
+  const total = items.reduce((sum, item) => sum + item.quantity * item.unit_price_minor, 0);
+  if (values.amount === undefined && values.amount_minor === undefined) return total;
+  const given = amountMinor(values, currency);
+  if (given === total) return total;
+  const [column, text, shown] =
+    values.amount !== undefined
+      ? [
+          "amount",
+          values.amount,
+          `${formatMinor(total, minorDigits(currency), values.amount.includes(",") ? "," : ".")} ${currency}`,
+        ]
+      : ["amount_minor", values.amount_minor, String(total)];
+  throw invalid(
+    "amount_mismatch",
+    `${column} "${text}" is not what the ${items.length === 1 ? "line adds" : `${items.length} lines add`} up to (${shown}). Give each line at the price paid, after any discount, or leave ${column} empty to take the lines' total.`,
+  );
 }
 
 /**
@@ -902,14 +1195,24 @@ function noon(date: string, timeZone: string): string {
 
 /**
  * Writes `<file>.rejects.csv` (line, error_code, error_message, then the row's own fields) when rows were
- * refused, and removes a stale one from an earlier run when none were.
+ * refused, and removes a stale one from an earlier run when none were. It is written as the input
+ * was (`format`): the same separator, so the spreadsheet that saved the file opens it in columns,
+ * and in UTF-8 with a byte-order mark when the input had one or was in another encoding, so
+ * that spreadsheet reads its letters right.
  */
-function writeRejects(file: string, columns: string[], refused: Refusal[]): string | null {
+function writeRejects(
+  file: string,
+  columns: string[],
+  refused: Refusal[],
+  format?: FileFormat,
+): string | null {
   const target = `${file}.rejects.csv`;
   if (refused.length === 0) {
     rmSync(target, { force: true });
     return null;
   }
+  const separator = format?.separator ?? ",";
+  const bom = format !== undefined && (format.bom || format.encoding !== "utf-8");
   // Every line gets the same number of fields: short rows are padded, long rows name their extras.
   const width = Math.max(columns.length, ...refused.map((r) => r.record.length));
   const header = [...columns, ...Array.from({ length: width - columns.length }, (_, i) => `extra_${i + 1}`)];
@@ -917,10 +1220,11 @@ function writeRejects(file: string, columns: string[], refused: Refusal[]): stri
     ["line", "error_code", "error_message", ...header],
     ...refused.map((r) => [String(r.line), r.code, r.message, ...header.map((_, i) => r.record[i] ?? "")]),
   ];
-  writeFileSync(target, `${lines.map((fields) => fields.map(csvField).join(",")).join("\n")}\n`);
+  const text = lines.map((fields) => fields.map((f) => csvField(f, separator)).join(separator)).join("\n");
+  writeFileSync(target, `${bom ? "\uFEFF" : ""}${text}\n`);
   return target;
 }
 
-function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+function csvField(value: string, separator: Separator): string {
+  return /["\r\n]/.test(value) || value.includes(separator) ? `"${value.replace(/"/g, '""')}"` : value;
 }

@@ -17,13 +17,17 @@ import {
   type ImportOptions,
   type ImportReport,
   ImportUsageError,
+  ITEM_COLUMNS,
   importCdnow,
   importMembers,
   importPurchases,
   MEMBER_COLUMNS,
   PURCHASE_COLUMNS,
 } from "./import.ts";
+import { PHONE_COUNTRIES } from "./phone.ts";
 import { createProgress } from "./progress.ts";
+import { describeFormat } from "./spreadsheet.ts";
+import { startLogLevel } from "./start.ts";
 
 /** The `regulars` command line: `regulars <command> [options]`, `regulars <command> --help`. */
 
@@ -46,7 +50,8 @@ class UsageError extends Error {}
 const ENVIRONMENT = `Environment (all optional):
   PORT (3000), HOST (127.0.0.1), DATA_DIR (./data: the embedded database),
   DATABASE_URL (a PostgreSQL server instead, e.g. postgres://user:pass@host:5432/regulars),
-  DATABASE_POOL_SIZE (10), LOG_LEVEL (info), DEMO (true), WEB (true), RATE_LIMIT_PER_MINUTE (6000),
+  DATABASE_POOL_SIZE (10), LOG_LEVEL (info; warn for start in a terminal), DEMO (true), WEB (true),
+  RATE_LIMIT_PER_MINUTE (6000),
   JOBS_INTERVAL_SECONDS (300: points expiry, tier sweep, birthdays; 0 turns them off),
   ANSWER_RETENTION_DAYS (30: days a repeated request gets its first answer back; 0 keeps them),
   TRUST_PROXY (false; true, or the proxies' addresses/CIDRs)`;
@@ -55,14 +60,24 @@ const EXIT_CODES = `Exit codes: 0 done; 1 failed (a file, the database or the se
   2 usage error (an unknown command, option or business, a missing or wrong argument or setting);
   3 an import finished but refused rows (listed with their line numbers).`;
 
+const FILE_NOTES = `The file is what a spreadsheet saves as CSV: the columns are separated by commas,
+semicolons (Excel in the Netherlands, Belgium, Germany and Poland) or tabs, whichever the
+header row uses; the report says which. It is UTF-8 (a byte-order mark, as Excel's "CSV UTF-8"
+writes, is fine) or UTF-16 with its byte-order mark; a file in the Windows code page (Excel's
+plain "CSV") is refused, with the first name read both ways, until --encoding windows-1250
+(Polish) or --encoding windows-1252 (Dutch, German) says which it is. Rows whose fields are all
+empty are skipped like blank lines.`;
+
 const IMPORT_NOTES = `Every row goes through the same checks, rules and ledger as the API. Importing a file
 again counts nothing twice: rows already imported are skipped. A bad row is refused with
 its line number and reason and never stops the import; refused rows are also written to
-<file>.rejects.csv. A malformed row (a stray or unclosed quote) is refused by its first line and
-the import goes on at the next line. Exits 0, 3 when rows were refused, 2 for an unknown
-business, 1 when the file cannot be read. With the embedded database, stop the server first.`;
+<file>.rejects.csv, with the file's own separator. A malformed row (a stray or unclosed quote)
+is refused by its first line and the import goes on at the next line. Exits 0, 3 when rows were
+refused, 2 for an unknown business or a wrong option, 1 when the file cannot be read. With the
+embedded database, stop the server first.`;
 
 const business = { business: { type: "string" as const, short: "b" } };
+const encoding = { encoding: { type: "string" as const } };
 
 const COMMANDS: Record<string, Command> = {
   start: {
@@ -70,9 +85,19 @@ const COMMANDS: Record<string, Command> = {
     usage: "regulars start",
     details: `Opens (and migrates) the database and serves the API, its docs at /docs and the
 OpenAPI document at /docs/json. On the first start with DEMO=true and no business yet, it
-creates the demo business and prints its logins. Stops gracefully on Ctrl-C (SIGINT) or SIGTERM.`,
+creates the demo business and prints its logins. Stops gracefully on Ctrl-C (SIGINT) or SIGTERM.
+In a terminal, without LOG_LEVEL set, it logs warnings and errors only, so the addresses and
+logins it prints stay readable; LOG_LEVEL=info logs every request, as it does by default when
+its output goes to a file or a log collector.`,
     run: async () => {
-      await startServer(loadConfig());
+      const config = loadConfig();
+      const logLevel = startLogLevel(config.logLevel, process.env, Boolean(process.stdout.isTTY));
+      await startServer({ ...config, logLevel });
+      if (logLevel !== config.logLevel) {
+        console.log(
+          "Logging warnings and errors only, in this terminal; LOG_LEVEL=info logs every request.\n",
+        );
+      }
       return -1; // Keeps running until a signal.
     },
   },
@@ -115,38 +140,58 @@ default program: 1 point per 1.00 of its currency.`,
       "owner-name": { type: "string" },
       "owner-password": { type: "string" },
     },
-    run: (values) => withDatabase(({ ctx }) => createBusiness(ctx, values)),
+    run: (values) => withDatabase(({ ctx, config }) => createBusiness(ctx, config, values)),
   },
 
   "import-members": {
     summary: "Import members from a CSV file",
-    usage: "regulars import-members <file.csv> --business <slug>",
+    usage: "regulars import-members <file.csv> --business <slug> [--country NL] [--encoding windows-1250]",
     details: `The CSV has a header row with some of these columns:
   ${MEMBER_COLUMNS.join(", ")}
-marketing_consent (true/false, yes/no, 1/0) is required; a row needs external_id, email or
-phone, which recognise the member on a re-run. birthday is YYYY-MM-DD, phone international
-(+31 6 12345678), locale en/nl/pl/pt-BR, joined_at ISO-8601 with a time zone. Card codes
-(code) cannot be imported yet: leave the column empty and members get new codes.
+marketing_consent (true/false, yes/no, 1/0, ja/nee, tak/nie) is required; a row needs
+external_id, email or phone, which recognise the member on a re-run. birthday is YYYY-MM-DD,
+locale en/nl/pl/pt-BR, joined_at ISO-8601 with a time zone. Card codes (code) cannot be
+imported yet: leave the column empty and members get new codes.
+
+phone is international (+31 6 12345678, 0031 6 12345678) or local to the business's country
+(06 12345678 in the Netherlands, 512 345 678 in Poland), stored as +31612345678. The country
+is the one of the business's time zone (Europe/Amsterdam NL, Europe/Brussels BE, Europe/Berlin
+DE, Europe/Warsaw PL) or --country (${Object.keys(PHONE_COUNTRIES).join(", ")}); without one, or when a number does
+not have that country's length, the row is refused with the reason.
+
+${FILE_NOTES}
 
 ${IMPORT_NOTES}`,
-    options: business,
+    options: { ...business, ...encoding, country: { type: "string" } },
     positionals: 1,
     run: (values, [file]) => runImport(importMembers, file, values),
   },
 
   "import-purchases": {
     summary: "Import purchases from a CSV file",
-    usage: "regulars import-purchases <file.csv> --business <slug>",
+    usage: "regulars import-purchases <file.csv> --business <slug> [--encoding windows-1250]",
     details: `The CSV has a header row with some of these columns:
-  ${PURCHASE_COLUMNS.join(", ")}
+  ${PURCHASE_COLUMNS.filter((c) => !(ITEM_COLUMNS as readonly string[]).includes(c)).join(", ")}
+and, for line items, ${ITEM_COLUMNS.join(", ")}.
 external_id (the purchase's id in the till or shop), currency (the business's own) and
-occurred_at are required. The amount is either amount, in major units with a dot (12.50), or
-amount_minor (1250). The member is named by one of member_external_id, member_code or
-member_email, or by none for an anonymous purchase. occurred_at is ISO-8601 with a time zone,
-or a local "YYYY-MM-DD HH:MM" or a date "YYYY-MM-DD" (noon) on the business's clock.
+occurred_at are required. The amount is either amount, in major units with a decimal point or
+comma (12.50 or 12,50; no thousands separator: 1.234,56 is refused, and so is 1.234, which could
+be either), or amount_minor (1250). The member is named by one of member_external_id,
+member_code or member_email, or by none for an anonymous purchase. occurred_at is ISO-8601 with
+a time zone, or a local "YYYY-MM-DD HH:MM" or a date "YYYY-MM-DD" (noon) on the business's clock.
+
+Line items: with item columns, each row is one line (item_sku required, item_quantity 1 when
+empty, item_unit_price like amount or item_unit_price_minor), and the rows with the same
+external_id, anywhere in the file, are the lines of one purchase. Its other columns must be the
+same on every line that fills them in. Leave amount empty to take the lines' total; an amount
+that is not their total is refused (give lines at the price paid, after discounts). A purchase
+is imported or refused whole. Without item columns a repeated external_id is the same purchase
+again, as before.
+
+${FILE_NOTES}
 
 ${IMPORT_NOTES}`,
-    options: business,
+    options: { ...business, ...encoding },
     positionals: 1,
     run: (values, [file]) => runImport(importPurchases, file, values),
   },
@@ -372,7 +417,7 @@ async function withDatabase(work: (session: Session) => Promise<number>): Promis
   }
 }
 
-async function createBusiness(ctx: AppContext, values: Values): Promise<number> {
+async function createBusiness(ctx: AppContext, config: Config, values: Values): Promise<number> {
   const required = ["slug", "name", "currency", "timezone", "owner-email", "owner-name"];
   const missing = required.filter((key) => !values[key]);
   if (missing.length) throw new UsageError(`Missing ${missing.map((m) => `--${m}`).join(", ")}.`);
@@ -403,13 +448,37 @@ async function createBusiness(ctx: AppContext, values: Values): Promise<number> 
       for (const issue of issues.slice(1)) console.error(`  also "${issue.path}": ${issue.message}`);
       return 1;
     }
-    console.log(`Created business "${body.business.slug}" (id ${body.business.id}).`);
-    console.log(`  Owner     ${String(values["owner-email"]).toLowerCase()}`);
+    const slug = body.business.slug;
+    const email = String(values["owner-email"]).trim().toLowerCase();
+    console.log(`Created business "${slug}" (id ${body.business.id}).`);
+    console.log(`  Owner     ${email}`);
     if (generated) console.log(`  Password  ${generated}   (generated and shown only now: store it safely)`);
+    for (const line of nextSteps(config, slug, email, generated !== undefined)) console.log(line);
     return 0;
   } finally {
     await app.close();
   }
+}
+
+/** What the owner of a new business does next: import customers, start the server, log in. */
+function nextSteps(config: Config, slug: string, email: string, generated: boolean): string[] {
+  const password = generated ? "the password above" : "your password";
+  const login = config.web
+    ? `Log in at ${baseUrl(config)}/login: business ${slug}, ${email} and ${password}.`
+    : `Log in with POST ${baseUrl(config)}/v1/auth/login (business ${slug}, ${email}, ${password}); the web app is off (WEB=false).`;
+  return [
+    "",
+    "Next:",
+    `  1. Import your customers, if you have a list (a spreadsheet saved as CSV; see import-members --help):`,
+    `       npm run cli -- import-members customers.csv --business ${slug}`,
+    `  2. Start the server: npm start${config.databaseUrl ? "" : " (an import runs while it is stopped)"}`,
+    `  3. ${login}`,
+  ];
+}
+
+function baseUrl(config: Config): string {
+  const host = ["0.0.0.0", "::"].includes(config.host) ? "localhost" : config.host;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${config.port}`;
 }
 
 type Importer = (ctx: AppContext, file: string, options: ImportOptions) => Promise<ImportReport>;
@@ -429,6 +498,8 @@ async function runImport(importer: Importer, file: string | undefined, values: V
       business: slug,
       concurrency,
       progress: (label, total) => createProgress(label, total),
+      ...(typeof values.encoding === "string" ? { encoding: values.encoding } : {}),
+      ...(typeof values.country === "string" ? { country: values.country } : {}),
     });
     const seconds = (Date.now() - startedAt) / 1000;
     printReport(report, seconds);
@@ -443,6 +514,16 @@ function printReport(report: ImportReport, seconds: number): void {
     (entry): entry is [string, ImportCounts] => entry[1] !== undefined,
   );
   const rows = phases.reduce((sum, [, c]) => sum + c.total, 0);
+  if (report.format) console.log(`Read as CSV separated by ${describeFormat(report.format)}.`);
+  if (report.phones) {
+    const { country, from } = report.phones;
+    const code = country ? PHONE_COUNTRIES[country]?.callingCode : undefined;
+    console.log(
+      country
+        ? `Local phone numbers read as ${country} (+${code}), ${from === "option" ? "as --country says" : "from the business's time zone; --country changes it"}.`
+        : "Local phone numbers (no + and country code) cannot be read: the business's time zone names no country; --country NL (or BE, DE, PL) names one.",
+    );
+  }
   for (const [label, c] of phases) {
     console.log(
       `${`${label}:`.padEnd(11)}${c.imported} imported, ${c.skipped} skipped as already imported, ${c.refused.length} refused (of ${c.total})`,
@@ -473,10 +554,8 @@ function printDemo(demo: DemoInfo, config: Config): void {
   console.log(`  Cashier login  ${demo.cashierEmail} / ${demo.password}`);
   console.log(`  API key        ${demo.apiKey}   (manager role; shown only now)`);
   if (demo.cardPath) {
-    const host = ["0.0.0.0", "::"].includes(config.host) ? "localhost" : config.host;
-    const base = `http://${host.includes(":") ? `[${host}]` : host}:${config.port}`;
     console.log(
-      `  A customer     ${base}${demo.cardPath}   (their card, once the server runs${config.web ? "" : " with WEB=true"}; shown only now)`,
+      `  A customer     ${baseUrl(config)}${demo.cardPath}   (their card, once the server runs${config.web ? "" : " with WEB=true"}; shown only now)`,
     );
   }
 }

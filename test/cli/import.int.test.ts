@@ -84,12 +84,16 @@ const PURCHASE_REFUSALS = [
   [
     4,
     "invalid_amount",
-    'amount "12.5x" is not a plain decimal number such as 12.50 (a dot as decimal separator, no currency sign).',
+    'amount "12.5x" is not a plain decimal number such as 12.50 or 12,50 (no currency sign, no thousands separator).',
   ],
   [5, "member_not_found", "No member with external id m-99 in this business."],
   [6, "currency_mismatch", "This business records purchases in EUR; the purchase is in USD."],
   [8, "external_id_reused", "Row 8 repeats external_id p-1 of line 2 with different values."],
-  [10, "invalid_amount", 'amount "1.234" has more decimals than EUR has (2).'],
+  [
+    10,
+    "invalid_amount",
+    'amount "1.234" is ambiguous: is the "." a thousands separator or a decimal mark? EUR has 2 decimals: write 1234 without a thousands separator, or at most 2 decimals.',
+  ],
   [11, "occurred_at_in_future", "occurred_at is in the future."],
   [13, "csv_field_count", "The row has 6 fields; the header has 9."],
   [
@@ -213,6 +217,7 @@ describe("importing members and purchases from CSV", () => {
     expect(report).toEqual({
       members: { total: 1, imported: 1, skipped: 0, refused: [] },
       rejectsFile: null,
+      format: { separator: ",", encoding: "utf-8", bom: false },
     });
     expect(() => readFileSync(`${clean}.rejects.csv`)).toThrow();
   });
