@@ -21,6 +21,7 @@ import * as m0008 from "./migrations/0008-unused-indexes.ts";
 import * as m0009 from "./migrations/0009-member-state.ts";
 import * as m0010 from "./migrations/0010-answer-retention.ts";
 import * as m0011 from "./migrations/0011-reversal-dates.ts";
+import * as m0012 from "./migrations/0012-unrecovered-points.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -170,6 +171,7 @@ const migrations: Record<string, Migration> = {
   "0009-member-state": m0009,
   "0010-answer-retention": m0010,
   "0011-reversal-dates": m0011,
+  "0012-unrecovered-points": m0012,
 };
 
 class StaticProvider implements MigrationProvider {

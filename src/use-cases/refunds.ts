@@ -243,10 +243,11 @@ async function refund(
     // date of the purchase its refund refunds (src/modules/tiers/metric.ts).
     await tx.insertInto("refunds").values(row).execute();
     // A refund that undoes the member's qualification takes the tier back at once; what it took
-    // off the metric (in the windows that hold the purchase) says whether it can have.
+    // off the metric (in the windows that hold the purchase) says whether it can have. Points the
+    // member had spent leave the metric as well, taken back or not.
     const lowered = {
       spend: amount,
-      points: row.points_reversed,
+      points: row.points_reversed + row.points_unrecovered,
       visits: refundedAfter === purchase.amount_minor ? 1 : 0,
     }[snapshot.config.tiers.metric];
     const taken = await tierAfterRefundOf(
@@ -326,12 +327,29 @@ function returnedQuantities(earlier: readonly unknown[]): Map<string, number> {
   return returned;
 }
 
-/** Returned quantities as line items, priced as `returnedLines` prices them (the sku's first line). */
+/**
+ * `count` units of a sku as the purchase's own lines, in their order, after the first `skip`
+ * units: the same sku may be on several lines at different prices (one of them on offer, one
+ * free), and returns take its units line by line, as `itemsLeft` leaves them.
+ */
+function unitsOf(items: readonly LineItem[], sku: string, skip: number, count: number): LineItem[] {
+  const out: LineItem[] = [];
+  let toSkip = skip;
+  let toTake = count;
+  for (const item of items) {
+    if (item.sku !== sku || toTake === 0) continue;
+    const skipped = Math.min(item.quantity, toSkip);
+    toSkip -= skipped;
+    const taken = Math.min(item.quantity - skipped, toTake);
+    toTake -= taken;
+    if (taken > 0) out.push({ ...item, quantity: taken });
+  }
+  return out;
+}
+
+/** Returned quantities as line items, taken line by line (`unitsOf`); `lineAmount` prices them. */
 function itemsOf(items: readonly LineItem[], quantities: ReadonlyMap<string, number>): LineItem[] {
-  return [...quantities].flatMap(([sku, quantity]) => {
-    const first = items.find((i) => i.sku === sku);
-    return first ? [{ ...first, quantity }] : [];
-  });
+  return [...quantities].flatMap(([sku, quantity]) => unitsOf(items, sku, 0, quantity));
 }
 
 /** The purchase's items not returned once the earlier returns and `returned` are taken off. */
@@ -357,11 +375,13 @@ function returnedLines(
 ): LineItem[] {
   const now = new Map<string, number>();
   for (const l of lines) now.set(l.sku, (now.get(l.sku) ?? 0) + l.quantity);
-  return [...now].map(([sku, quantity]) => {
+  return [...now].flatMap(([sku, quantity]) => {
     const bought = items.filter((i) => i.sku === sku);
-    const first = bought[0];
-    if (!first) throw invalid("refund_line_not_in_purchase", `The purchase has no item with sku "${sku}".`);
-    const left = bought.reduce((s, i) => s + i.quantity, 0) - (returnedBefore.get(sku) ?? 0);
+    if (bought.length === 0) {
+      throw invalid("refund_line_not_in_purchase", `The purchase has no item with sku "${sku}".`);
+    }
+    const before = returnedBefore.get(sku) ?? 0;
+    const left = bought.reduce((s, i) => s + i.quantity, 0) - before;
     if (quantity > left) {
       throw invalid(
         "refund_quantity_exceeds_purchase",
@@ -369,20 +389,44 @@ function returnedLines(
         { sku, returnable: left },
       );
     }
-    return { ...first, quantity };
+    return unitsOf(items, sku, before, quantity);
   });
 }
 
 /**
- * The amount of returned lines; scaled down when the purchase was paid below its list prices,
- * rounded half up (in integers: the product can pass 2^53). All of the items come to `paid`.
+ * The amount of returned lines. A returned unit is worth the average price of its sku in the
+ * purchase: the same sku may be on several lines at different prices (two lattes at full price
+ * and one free), and which of them came back cannot be told, so every unit gets its share. The
+ * whole is scaled down when the purchase was paid below its list prices, and rounded half up once
+ * (in integers: the products can pass 2^53). All of the items come to `paid`.
  */
 function lineAmount(paid: number, items: readonly LineItem[], returned: readonly LineItem[]): number {
-  const listTotal = items.reduce((s, i) => s + i.quantity * i.unit_price_minor, 0);
-  const returnedTotal = returned.reduce((s, i) => s + i.quantity * i.unit_price_minor, 0);
-  if (listTotal <= paid) return returnedTotal;
-  const list = BigInt(listTotal);
-  return Number((2n * BigInt(returnedTotal) * BigInt(paid) + list) / (2n * list));
+  const bought = new Map<string, { units: bigint; total: bigint }>();
+  for (const i of items) {
+    const b = bought.get(i.sku) ?? { units: 0n, total: 0n };
+    bought.set(i.sku, {
+      units: b.units + BigInt(i.quantity),
+      total: b.total + BigInt(i.quantity * i.unit_price_minor),
+    });
+  }
+  const back = new Map<string, bigint>();
+  for (const r of returned) back.set(r.sku, (back.get(r.sku) ?? 0n) + BigInt(r.quantity));
+  // The returned worth as a fraction num / den: the sum over skus of units back × total ÷ units.
+  let num = 0n;
+  let den = 1n;
+  for (const [sku, units] of back) {
+    const b = bought.get(sku);
+    if (!b || b.units === 0n) continue;
+    num = num * b.units + units * b.total * den;
+    den *= b.units;
+  }
+  const list = [...bought.values()].reduce((s, b) => s + b.total, 0n);
+  // Paid below the list prices: scale by paid / list.
+  if (list > BigInt(paid)) {
+    num *= BigInt(paid);
+    den *= list;
+  }
+  return Number((2n * num + den) / (2n * den));
 }
 
 async function reverseStamps(

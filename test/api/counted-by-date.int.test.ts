@@ -190,3 +190,60 @@ describe("the points metric after a refund", () => {
     },
   );
 });
+
+describe("the points metric after a refund of points already spent", () => {
+  it.each(PATHS)(
+    "%s path: points the refund could not take back leave the metric on the purchase's date",
+    async (path) => {
+      // Sunday 20 December 2026 in Amsterdam.
+      t.clock.set(new Date("2026-12-20T12:00:00Z"));
+      const { tenant, member, buy } = await cafe(path, { metric: "points", threshold: 40 });
+      const reward = await ok(tenant, "POST", "/v1/rewards", {
+        name: "Cake",
+        type: "free_product",
+        value: { product_name: "Cake" },
+        cost_points: 20,
+      });
+      const redeem = () => ok(tenant, "POST", `/v1/members/${member}/redemptions`, { reward_id: reward.id });
+      const december = await buy(2_000);
+      await redeem();
+
+      // Refunded on 3 January with its points spent: nothing to take back, and 2026 counts none
+      // of them (2027 none either).
+      t.clock.set(new Date("2027-01-03T12:00:00Z"));
+      const back = await ok(tenant, "POST", "/v1/refunds", {
+        external_id: `r-${++seq}`,
+        purchase_id: december.purchase.id,
+        amount_minor: 2_000,
+      });
+      expect(back.refund).toMatchObject({ points_reversed: 0, points_unrecovered: 20 });
+      expect(back.member.tier.metric_value).toBe(0);
+      const in2026 = bindText<string>(TIER_METRIC_TEXT.points, {
+        business: tenant.businessId,
+        member,
+        from: new Date("2025-12-31T23:00:00Z"),
+        now: new Date("2026-12-31T22:59:59.999Z"),
+      });
+      const { rows } = await sql<{ value: string }>`select ${in2026} as value`.execute(t.database.db);
+      expect(Number(rows[0]?.value)).toBe(0);
+
+      // This year: 30 points, 20 of them spent, then the purchase refunded in full. The 10 left
+      // are taken back, 20 written off: the purchase counts nothing, and the next purchase's own
+      // 40 reach Gold on their own.
+      const january = await buy(3_000);
+      expect(january.member?.tier?.metric_value).toBe(30);
+      await redeem();
+      const all = await ok(tenant, "POST", "/v1/refunds", {
+        external_id: `r-${++seq}`,
+        purchase_id: january.purchase.id,
+        amount_minor: 3_000,
+      });
+      expect(all.refund).toMatchObject({ points_reversed: 10, points_unrecovered: 20 });
+      expect(all.member.tier.metric_value).toBe(0);
+      const next = await buy(4_000);
+      expect(next.member?.tier).toMatchObject({ current: { name: "Gold" }, metric_value: 40 });
+      const card = await tenant.call("GET", `/v1/members/${member}/card`);
+      expect(card.body.tier.metric_value).toBe(40);
+    },
+  );
+});

@@ -107,6 +107,51 @@ describe("refunds by line", () => {
       full: true,
     },
     {
+      // Which latte came back cannot be told: each is worth its share of what the lattes cost.
+      name: "one sku on two lines, the second free: every unit is worth the average",
+      paid: 700,
+      items: [
+        { sku: "LATTE", quantity: 2, unit_price_minor: 350 },
+        { sku: "LATTE", quantity: 1, unit_price_minor: 0 },
+      ],
+      steps: [
+        [{ lines: { LATTE: 1 } }, { amount: 233 }],
+        [{ lines: { LATTE: 1 } }, { amount: 234 }],
+        [{ lines: { LATTE: 1 } }, { amount: 233 }],
+      ],
+      full: true,
+    },
+    {
+      name: "one sku on two lines, the free one first: a return is never worth nothing",
+      paid: 700,
+      items: [
+        { sku: "LATTE", quantity: 1, unit_price_minor: 0 },
+        { sku: "LATTE", quantity: 2, unit_price_minor: 350 },
+      ],
+      steps: [
+        [{ lines: { LATTE: 2 } }, { amount: 467 }],
+        [{ lines: { LATTE: 2 } }, { error: "refund_quantity_exceeds_purchase" }],
+        [{ lines: { LATTE: 1 } }, { amount: 233 }],
+      ],
+      full: true,
+    },
+    {
+      name: "one sku at two prices next to another item, paid below the list",
+      paid: 900,
+      items: [
+        { sku: "BUN", quantity: 1, unit_price_minor: 400 },
+        { sku: "BUN", quantity: 1, unit_price_minor: 200 },
+        { sku: "JAM", quantity: 1, unit_price_minor: 400 },
+      ],
+      steps: [
+        // A bun is 300 of the 1000 listed, paid at 90 %: 270.
+        [{ lines: { BUN: 1 } }, { amount: 270 }],
+        [{ lines: { JAM: 1 } }, { amount: 360 }],
+        [{ lines: { BUN: 1 } }, { amount: 270 }],
+      ],
+      full: true,
+    },
+    {
       name: "a partial return stays proportional",
       paid: 100,
       items: each(50, "A", "B", "C"),

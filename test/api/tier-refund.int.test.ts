@@ -261,3 +261,124 @@ describe("a rolling tier and a refund", () => {
     );
   });
 });
+
+describe("the points metric and a refund of points already spent", () => {
+  /**
+   * A café counting points (1 per €1, none pending) by calendar year: Silver from 200 points, Gold
+   * from 500, and a reward worth `cost` points. The balance may go negative or not.
+   */
+  async function pointsCafe(cost: number, allowNegative = false) {
+    const owner = await t.signup();
+    const key = await ok(owner, "POST", "/v1/api-keys", { name: "Till", role: "manager" });
+    const tenant = owner.as(key.key);
+    const program = (await ok(tenant, "GET", "/v1/program")).config;
+    await ok(tenant, "PUT", "/v1/program", {
+      ...program,
+      points: {
+        ...program.points,
+        earn_points: 1,
+        earn_per_minor: 100,
+        pending_days: 0,
+        allow_negative_balance: allowNegative,
+      },
+      tiers: { metric: "points", period: "calendar_year" },
+    });
+    const silver = await ok(tenant, "POST", "/v1/tiers", { name: "Silver", rank: 1, threshold: 200 });
+    const gold = await ok(tenant, "POST", "/v1/tiers", { name: "Gold", rank: 2, threshold: 500 });
+    const reward = await ok(tenant, "POST", "/v1/rewards", {
+      name: "Hamper",
+      type: "free_product",
+      value: { product_name: "Hamper" },
+      cost_points: cost,
+    });
+    const member = (await ok(tenant, "POST", "/v1/members", { marketing_consent: false })).id as string;
+    const redeem = () => ok(tenant, "POST", `/v1/members/${member}/redemptions`, { reward_id: reward.id });
+    return { tenant, member, redeem, silver: silver.id as string, gold: gold.id as string };
+  }
+
+  /** The member's last tier change, as recorded. */
+  async function lastChange(tenant: Tenant, memberId: string) {
+    return t.ctx.db
+      .selectFrom("tier_changes")
+      .select(["to_tier_id", "metric_value", "reason"])
+      .where("business_id", "=", tenant.businessId)
+      .where("member_id", "=", memberId)
+      .orderBy("id", "desc")
+      .executeTakeFirst();
+  }
+
+  it("takes Gold back when the points that reached it were spent, then refunded in full", async () => {
+    t.clock.set(new Date("2026-06-01T10:00:00Z"));
+    const { tenant, member, redeem, gold } = await pointsCafe(600);
+    const reached = await purchase(tenant, member, 60_000);
+    expect(reached.member.tier).toMatchObject({ current: { name: "Gold" }, metric_value: 600 });
+    await redeem();
+
+    // Nothing is left to take: the 600 points are written off, and they leave the metric too.
+    const back = await refund(tenant, reached.purchase.id, 60_000);
+    expect(back.refund).toMatchObject({ points_reversed: 0, points_unrecovered: 600 });
+    expect(back.member.tier).toMatchObject({ current: null, expires_at: null, metric_value: 0 });
+    expect(back.member.tier_changed).toEqual({ from: gold, to: null });
+    expect(await card(tenant, member)).toMatchObject({ current: null, expires_at: null, metric_value: 0 });
+    expect(await lastChange(tenant, member)).toEqual({
+      to_tier_id: null,
+      metric_value: 0,
+      reason: `Gold taken back: the refund of purchase ${reached.external_id} leaves 0 points, below Gold's 500`,
+    });
+    // The next purchase (the two-statement path, which counts the window again) agrees.
+    const next = await purchase(tenant, member, 1_000);
+    expect(next.member.tier).toMatchObject({ current: null, metric_value: 10 });
+  });
+
+  it("counts the whole refunded share once when part of it is taken back and part written off", async () => {
+    t.clock.set(new Date("2026-06-01T10:00:00Z"));
+    const { tenant, member, redeem, gold, silver } = await pointsCafe(500);
+    const reached = await purchase(tenant, member, 60_000);
+    await redeem();
+
+    // Half comes back: 300 points are due, the member holds 100 of them.
+    const half = await refund(tenant, reached.purchase.id, 30_000);
+    expect(half.refund).toMatchObject({ points_reversed: 100, points_unrecovered: 200 });
+    expect(half.member.tier).toMatchObject({
+      current: { name: "Silver" },
+      expires_at: END_2027,
+      metric_value: 300,
+    });
+    expect(half.member.tier_changed).toEqual({ from: gold, to: silver });
+    expect(await card(tenant, member)).toMatchObject({ current: { name: "Silver" }, metric_value: 300 });
+    expect(await lastChange(tenant, member)).toEqual({
+      to_tier_id: silver,
+      metric_value: 300,
+      reason: `Gold taken back: the refund of purchase ${reached.external_id} leaves 300 points, below Gold's 500; Silver, reached with 300 points`,
+    });
+
+    // The rest, with nothing left to take: all written off, and the purchase counts nothing.
+    const rest = await refund(tenant, reached.purchase.id, 30_000);
+    expect(rest.refund).toMatchObject({ points_reversed: 0, points_unrecovered: 300 });
+    expect(rest.member.tier).toMatchObject({ current: null, metric_value: 0 });
+    expect(rest.member.tier_changed).toEqual({ from: silver, to: null });
+    expect(await card(tenant, member)).toMatchObject({ current: null, metric_value: 0 });
+    expect((await lastChange(tenant, member))?.to_tier_id).toBeNull();
+  });
+
+  it("counts a reversal into a negative balance once (nothing is written off)", async () => {
+    t.clock.set(new Date("2026-06-01T10:00:00Z"));
+    const { tenant, member, redeem, gold, silver } = await pointsCafe(500, true);
+    const reached = await purchase(tenant, member, 60_000);
+    await redeem();
+
+    const half = await refund(tenant, reached.purchase.id, 30_000);
+    expect(half.refund).toMatchObject({ points_reversed: 300, points_unrecovered: 0 });
+    // The member held 100 of the 300: the balance goes 200 below zero.
+    expect(half.member.points).toMatchObject({ available: -200, debt: 200 });
+    expect(half.member.tier).toMatchObject({ current: { name: "Silver" }, metric_value: 300 });
+    expect(half.member.tier_changed).toEqual({ from: gold, to: silver });
+
+    const rest = await refund(tenant, reached.purchase.id, 30_000);
+    expect(rest.refund).toMatchObject({ points_reversed: 300, points_unrecovered: 0 });
+    expect(rest.member.points).toMatchObject({ available: -500, debt: 500 });
+    expect(rest.member.tier).toMatchObject({ current: null, metric_value: 0 });
+    expect(await card(tenant, member)).toMatchObject({ current: null, metric_value: 0 });
+    expect(await lastChange(tenant, member)).toMatchObject({ to_tier_id: null, metric_value: 0 });
+  });
+});

@@ -71,6 +71,14 @@ describe("the purchase's read under generic plans", () => {
         points_remaining, available_at, expires_at, created_at)
       select business_id, gen_random_uuid(), member_id, 'purchase', id::text, 5, 5, occurred_at, null, created_at
       from purchases where business_id = ${b}`.execute(t.ctx.db);
+    // One purchase in ten refunded, its points spent before: written off, with no entry.
+    await sql`update purchases set refunded_minor = amount_minor
+      where business_id = ${b} and external_id like '%0'`.execute(t.ctx.db);
+    await sql`insert into refunds (business_id, id, purchase_id, external_id, amount_minor, lines, points_reversed,
+        points_unrecovered, stamps_reversed, reason, actor, created_at)
+      select business_id, gen_random_uuid(), id, 'back-' || external_id, amount_minor, null, 0, 5, 0, null, 'test',
+        created_at
+      from purchases where business_id = ${b} and refunded_minor > 0`.execute(t.ctx.db);
     const { rows } = await sql<{
       id: string;
     }>`select id from members where business_id = ${b} and code = 'PLAN7'`.execute(t.ctx.db);
@@ -90,7 +98,9 @@ describe("the purchase's read under generic plans", () => {
     const values = [b, JSON.stringify([request(0, rows[0]?.id, null), request(1, undefined, "PLAN8")])];
     for (const phase of ["not analyzed", "analyzed"]) {
       if (phase === "analyzed")
-        await sql`analyze purchases, members, member_state, ledger_lots, ledger_entries`.execute(t.ctx.db);
+        await sql`analyze purchases, refunds, members, member_state, ledger_lots, ledger_entries`.execute(
+          t.ctx.db,
+        );
       for (const metric of ["spend", "visits", "points"] as const) {
         const plan = await genericPlan(metric, values);
         expect(plan, `${metric}, ${phase}`).not.toMatch(
@@ -116,6 +126,16 @@ describe("the purchase's read under generic plans", () => {
           expect(reversals.length, `${metric}, ${phase}:\n${plan}`).toBeGreaterThan(0);
           for (const line of reversals)
             expect(line, `${metric}, ${phase}`).toMatch(/using ledger_entries_reversal_idx/);
+          // It takes off the points refunds wrote off (no entry) through the member's refunded
+          // purchases alone (an index of those, migration 0012), then their refunds by purchase.
+          const refunded = plan.split("\n").filter((line) => / on purchases rp\b/.test(line));
+          expect(refunded.length, `${metric}, ${phase}:\n${plan}`).toBeGreaterThan(0);
+          for (const line of refunded)
+            expect(line, `${metric}, ${phase}`).toMatch(/Index Only Scan using purchases_refunded_idx/);
+          const refunds = plan.split("\n").filter((line) => / on refunds rf\b/.test(line));
+          expect(refunds.length, `${metric}, ${phase}:\n${plan}`).toBeGreaterThan(0);
+          for (const line of refunds)
+            expect(line, `${metric}, ${phase}`).toMatch(/using refunds_purchase_idx/);
           continue;
         }
         // The metric reads the member's purchases by the member's index; a capped rule's usage

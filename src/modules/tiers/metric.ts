@@ -21,7 +21,8 @@ import {
  * The member's qualification metric in a window, as the text of a scalar SQL expression per
  * metric (slots: business, member, from, now; see src/db/sql-text.ts): net spend (minor units,
  * refunds deducted), visits (purchases not fully refunded) or points earned (earnings net of
- * reversals). The purchase's read (src/use-cases/purchase-fast-path.ts) uses the same text.
+ * refunds: reversals and the points refunds wrote off). The purchase's read
+ * (src/use-cases/purchase-fast-path.ts) uses the same text.
  *
  * A refund counts on the date of the purchase it refunds, whenever it was made, in all three: a
  * purchase of 20 December refunded on 5 January lowers December's year, not January's. Spend and
@@ -32,6 +33,13 @@ import {
  * its purchase is. A refund comes after its purchase, so reversals dated before the window's
  * start reverse purchases before it too; the ones since then are few, and have an index of their
  * own (migration 0011). A reversal of no purchase stays on its own date.
+ *
+ * A refund's points that could not be taken back (the member had spent them and the balance may
+ * not go negative: `refunds.points_unrecovered`, with no entry) were not earned in the end either:
+ * "points" takes them off on the purchase's date too, found through the member's refunded
+ * purchases in the window (an index of those only, migration 0012). When the balance may go
+ * negative the reversal takes all (a negative balance) and nothing is unrecovered, so no refund
+ * counts twice.
  */
 export const TIER_METRIC_TEXT = {
   points: `((select coalesce(sum(points), 0) from ledger_entries
@@ -45,7 +53,11 @@ export const TIER_METRIC_TEXT = {
                 and f.id = case when e.source_type = 'refund' then e.source_id::uuid end
               left join purchases p on p.business_id = {{business}} and p.id = f.purchase_id
               where e.business_id = {{business}} and e.member_id = {{member}} and e.kind = 'reverse'
-                and e.occurred_at >= {{from}}) v))::bigint`,
+                and e.occurred_at >= {{from}}) v)
+    - (select coalesce(sum(rf.points_unrecovered), 0) from purchases rp
+        join refunds rf on rf.business_id = {{business}} and rf.purchase_id = rp.id and rf.points_unrecovered > 0
+        where rp.business_id = {{business}} and rp.member_id = {{member}} and rp.refunded_minor > 0
+          and rp.occurred_at >= {{from}} and rp.occurred_at <= {{now}}))::bigint`,
   spend: `(select coalesce(sum(amount_minor - refunded_minor), 0)::bigint from purchases
       where business_id = {{business}} and member_id = {{member}} and occurred_at >= {{from}} and occurred_at <= {{now}})`,
   visits: `(select count(*)::bigint from purchases

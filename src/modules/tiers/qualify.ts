@@ -163,7 +163,8 @@ export interface TierRefund {
   purchaseAt: Date;
   /**
    * What the refund took off the metric of each window that holds the purchase: the amount for
-   * spend, the points it reversed for points, one visit when the purchase is now fully refunded.
+   * spend, the points it reversed or could not take back for points, one visit when the purchase
+   * is now fully refunded.
    */
   lowered: number;
 }
