@@ -135,7 +135,12 @@ describe("refusing bad input", () => {
     ["an extra field", { nickname: "Annie" }, "", 'Unrecognized key: "nickname"'],
     ["no marketing choice", { marketing_consent: undefined }, "marketing_consent", "is required"],
     ["a bad email", { email: "anna@@example" }, "email", "must be an email address"],
-    ["a phone without country code", { phone: "06 12345678" }, "phone", "must be an international number"],
+    [
+      "a phone that is no Dutch number, without a country code",
+      { phone: "12345" },
+      "phone",
+      "must be a Dutch number (06 12345678) or start with + and the country code",
+    ],
     ["a phone with letters", { phone: "+31 6 CALL ME" }, "phone", "must be an international number"],
     ["an impossible birthday", { birthday: "1990-02-30" }, "birthday", "must be a date as YYYY-MM-DD"],
     ["a birthday tomorrow", { birthday: "2026-03-03" }, "birthday", "must not be in the future"],
@@ -390,6 +395,93 @@ describe("looking a member up at the counter", () => {
     const res = await tenant.call("GET", "/v1/members/lookup?code=ZZZZZZZZ");
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe("member_not_found");
+  });
+});
+
+describe("phone numbers as typed in the business's country", () => {
+  const DUTCH = "must be a Dutch number (06 12345678) or start with + and the country code";
+
+  it("reads a Dutch business's local numbers, and finds the member by any notation of them", async () => {
+    const cafe = await t.signup({ timezone: "Europe/Amsterdam" });
+    const piet = await enrol(cafe, { name: "Piet", phone: "06 12345678" });
+    expect(piet.phone).toBe("+31612345678");
+    for (const phone of ["06-12345678", "+31 6 12345678", "+31 (0)6 12345678", "0031 6 1234 5678"]) {
+      const found = await cafe.call("GET", `/v1/members/lookup?phone=${encodeURIComponent(phone)}`);
+      expect([found.status, found.body.id], phone).toEqual([200, piet.id]);
+    }
+    // The search at the counter, as the cashier types the start of the number.
+    for (const q of ["06 1234", "0612345678", "+31 (0)6 12"]) {
+      const listed = await cafe.call("GET", `/v1/members?q=${encodeURIComponent(q)}`);
+      expect(
+        listed.body.data.map((m: MemberDto) => m.id),
+        q,
+      ).toEqual([piet.id]);
+    }
+    // The same customer written with the trunk 0 after the calling code is the same number.
+    const again = await cafe.call("POST", "/v1/members", {
+      marketing_consent: false,
+      phone: "+31 (0)6 12345678",
+    });
+    expect([again.status, again.body.error.code]).toEqual([409, "member_phone_taken"]);
+
+    const changed = await cafe.call("PATCH", `/v1/members/${piet.id}`, { phone: "06 1111 2222" });
+    expect([changed.status, changed.body.phone]).toEqual([200, "+31611112222"]);
+  });
+
+  it("stores an international number with the trunk 0 after the calling code without it", async () => {
+    const member = await enrol(tenant, { phone: "+31 (0)6 5555 0001" });
+    expect(member.phone).toBe("+31655550001");
+    const us = await t.signup({ timezone: "America/New_York", currency: "USD", locale: "en" });
+    expect((await enrol(us, { phone: "+31 (0)6 12345678" })).phone).toBe("+31612345678");
+  });
+
+  it("reads a Polish business's local numbers", async () => {
+    const shop = await t.signup({ timezone: "Europe/Warsaw", currency: "PLN", locale: "pl" });
+    const anna = await enrol(shop, { name: "Anna", phone: "512 345 678" });
+    expect(anna.phone).toBe("+48512345678");
+    const found = await shop.call("GET", `/v1/members/lookup?phone=${encodeURIComponent("512-345-678")}`);
+    expect([found.status, found.body.id]).toEqual([200, anna.id]);
+  });
+
+  it("refuses a number a Dutch business cannot place, saying what to write, and changes nothing", async () => {
+    const cafe = await t.signup({ timezone: "Europe/Amsterdam" });
+    const created = await cafe.call("POST", "/v1/members", { marketing_consent: true, phone: "12345" });
+    expect(created.status).toBe(400);
+    expect(created.body.error).toMatchObject({
+      code: "validation_failed",
+      message: `Invalid body at "phone": ${DUTCH}`,
+      details: { issues: [{ in: "body", path: "phone", message: DUTCH }] },
+    });
+    expect(await memberCount(cafe.businessId)).toBe(0);
+
+    const member = await enrol(cafe, { name: "Cas", phone: "06 12345678" });
+    const changed = await cafe.call("PATCH", `/v1/members/${member.id}`, { name: "Cees", phone: "12345" });
+    expect([changed.status, changed.body.error.code]).toEqual([400, "validation_failed"]);
+    expect(changed.body.error.details.issues).toEqual([{ in: "body", path: "phone", message: DUTCH }]);
+    expect((await cafe.call("GET", `/v1/members/${member.id}`)).body).toEqual(member);
+
+    const looked = await cafe.call("GET", "/v1/members/lookup?phone=12345");
+    expect([looked.status, looked.body.error.code]).toEqual([400, "validation_failed"]);
+    expect(looked.body.error.details.issues).toEqual([{ in: "querystring", path: "phone", message: DUTCH }]);
+  });
+
+  it.each([
+    ["America/New_York", "USD", "(415) 555-0100"],
+    ["America/Sao_Paulo", "BRL", "11 91234-5678"],
+    ["America/Sao_Paulo", "BRL", "06 12345678"],
+  ])("keeps taking only international numbers in %s (refuses %j)", async (timezone, currency, phone) => {
+    const shop = await t.signup({ timezone, currency, locale: "en" });
+    const res = await shop.call("POST", "/v1/members", { marketing_consent: true, phone });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      code: "validation_failed",
+      message:
+        'Invalid body at "phone": must be an international number: + and the country code, then 7–15 digits in all',
+    });
+    expect(await memberCount(shop.businessId)).toBe(0);
+    const looked = await shop.call("GET", `/v1/members/lookup?phone=${encodeURIComponent(phone)}`);
+    expect([looked.status, looked.body.error.code]).toEqual([400, "validation_failed"]);
+    expect((await enrol(shop, { phone: "+1 415 555 0100" })).phone).toBe("+14155550100");
   });
 });
 

@@ -12,8 +12,8 @@ let mug: string;
 
 const JOIN = { name: "Ana Souza", email: "ana@example.com", marketing_consent: false, locale: "pt-BR" };
 
-async function publishedBusiness(): Promise<Tenant> {
-  const tenant = await t.signup();
+async function publishedBusiness(overrides?: Record<string, unknown>): Promise<Tenant> {
+  const tenant = await t.signup(overrides);
   const res = await tenant.call("POST", "/v1/program/publish");
   expect(res.status).toBe(200);
   return tenant;
@@ -162,6 +162,45 @@ describe("joining", () => {
     expect(res.status).toBe(201);
     const member = (await biz.call("GET", `/v1/members/lookup?code=${res.body.member_code}`)).body;
     expect(member).toMatchObject({ phone: "+31612345678", locale: "nl", marketing_consent: true });
+  });
+
+  it("reads a phone number as dialled in the business's country", async () => {
+    const dutch = await joinAs(biz, { name: "Joke", phone: "06 2222 3333", marketing_consent: false });
+    expect(dutch.status).toBe(201);
+    const joke = (await biz.call("GET", `/v1/members/lookup?phone=${encodeURIComponent("06-22223333")}`))
+      .body;
+    expect(joke).toMatchObject({ code: dutch.body.member_code, phone: "+31622223333" });
+    // The same customer again, written from abroad with the trunk 0: the same number.
+    const again = await joinAs(biz, { name: "Joke", phone: "+31 (0)6 2222 3333", marketing_consent: false });
+    expect([again.status, again.body.error.code]).toEqual([409, "member_exists"]);
+
+    const polish = await publishedBusiness({ timezone: "Europe/Warsaw", currency: "PLN", locale: "pl" });
+    const res = await joinAs(polish, { name: "Ola", phone: "512 345 678", marketing_consent: true });
+    expect(res.status).toBe(201);
+    const ola = (await polish.call("GET", `/v1/members/lookup?code=${res.body.member_code}`)).body;
+    expect(ola.phone).toBe("+48512345678");
+  });
+
+  it.each([
+    [
+      "Europe/Amsterdam",
+      "12345",
+      "must be a Dutch number (06 12345678) or start with + and the country code",
+    ],
+    [
+      "America/Sao_Paulo",
+      "11 91234-5678",
+      "must be an international number: + and the country code, then 7–15 digits in all",
+    ],
+  ])("in %s refuses the phone %j at its field, saying what to write", async (timezone, phone, message) => {
+    const shop = await publishedBusiness({ timezone, currency: "EUR" });
+    const res = await joinAs(shop, { name: "X", phone, marketing_consent: true });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      code: "validation_failed",
+      details: { issues: [{ in: "body", path: "phone", message }] },
+    });
+    expect((await shop.call("GET", "/v1/members")).body.data).toEqual([]);
   });
 
   it("refuses bad input with specific codes and creates nothing", async () => {

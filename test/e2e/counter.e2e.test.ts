@@ -312,6 +312,22 @@ describe("the counter screen", () => {
     await logIn(page);
     await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
     // Found by email, by phone (any notation), and by the card code typed in lower case.
+    // A phone number as dialled in the café's country (the Netherlands) is a phone, though it is
+    // as long as a voucher code.
+    expect(
+      await page
+        .getByText("Phone numbers as dialled here, e.g. 06 12345678, or with + and the country code.")
+        .count(),
+    ).toBe(1);
+    await call(
+      "POST",
+      "/v1/members",
+      { name: "Bram Bakker", phone: "+31 6 9876 5432", marketing_consent: false },
+      shop.owner,
+    );
+    await typeCode(page, "06 9876 5432");
+    await expect.poll(() => page.getByRole("heading", { name: "Bram Bakker" }).count(), slow).toBe(1);
+    await page.getByRole("button", { name: "Next customer" }).click();
     await typeCode(page, ` ANNA@${shop.slug.toUpperCase()}.TEST `);
     await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count(), slow).toBe(1);
     await page.getByRole("button", { name: "Next customer" }).click();

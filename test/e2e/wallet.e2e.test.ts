@@ -232,6 +232,33 @@ describe("the customer wallet", () => {
     await expectAccessible(page, "replaced card link");
   });
 
+  it("takes a phone number as dialled in the café's country, and says what to write when it is not one", async () => {
+    const watched = await e2e.newPage({ phone: true });
+    const { page } = watched;
+    await page.goto(`/join/${slug}`);
+    await expect.poll(() => page.getByRole("heading", { name: "Join Café Aurora" }).count()).toBe(1);
+    // Café Aurora is in Amsterdam: a Dutch number, or one from abroad with its country code.
+    expect(await page.getByText("E.g. 06 12345678; from abroad with + and the country code").count()).toBe(1);
+    await page.getByLabel("Your name").fill("Daan");
+    await page.getByLabel("Phone number").fill("12345");
+    await page.getByRole("radio", { name: "No, thanks" }).check();
+    await page.getByRole("button", { name: "Join and get my card" }).click();
+    const refused = "Enter a number like 06 12345678, or one from abroad with + and the country code.";
+    await expect.poll(() => page.getByText(refused).count()).toBe(1);
+    expect(await page.getByLabel("Phone number").getAttribute("aria-invalid")).toBe("true");
+
+    await page.getByLabel("Phone number").fill("06 2345 6789");
+    await page.getByRole("button", { name: "Join and get my card" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "Hello, Daan" }).count()).toBe(1);
+    const member = await call<{ name: string; phone: string }>(
+      "GET",
+      `/v1/members/lookup?phone=${encodeURIComponent("06-23456789")}`,
+    );
+    expect(member).toMatchObject({ name: "Daan", phone: "+31623456789" });
+    // The refused number is the failed request the browser logs.
+    expect(watched.errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+  });
+
   it("is accessible and fully translated in every language, on the join page and the card", async () => {
     const joined = await call<{ card_token: string }>("POST", `/v1/public/businesses/${slug}/members`, {
       name: "Lena",

@@ -68,7 +68,7 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         tags: ["members"],
         summary: "List and search members",
         description:
-          "Newest first, a page at a time (pass `next_cursor` back as `cursor`). `q` matches, case-insensitively, the start of the name or of a word in it, the start of the email, digits of the phone, or the exact card code. A manager may list every member; a cashier finds members only by searching, with a `q` of at least 3 characters (the counter needs to find one customer, not to browse everyone's contact details). Errors: `validation_failed`, `invalid_cursor` (400), `forbidden` (403).",
+          "Newest first, a page at a time (pass `next_cursor` back as `cursor`). `q` matches, case-insensitively, the start of the name or of a word in it, the start of the email, digits of the phone (or its start as dialled in the business's country, e.g. `06 12` in the Netherlands), or the exact card code. A manager may list every member; a cashier finds members only by searching, with a `q` of at least 3 characters (the counter needs to find one customer, not to browse everyone's contact details). Errors: `validation_failed`, `invalid_cursor` (400), `forbidden` (403).",
         querystring: PageQuery.extend({
           q: z.string().trim().min(1).max(100).optional().describe("Search text"),
         }),
@@ -92,7 +92,7 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         tags: ["members"],
         summary: "Find a member at the counter",
         description:
-          "By exactly one of the card `code`, `email` (case-insensitive) or `phone` (any common notation with the country code). Errors: `lookup_needs_one_key`, `validation_failed` (400), `member_not_found` (404).",
+          "By exactly one of the card `code`, `email` (case-insensitive) or `phone` (any common notation: with the country code, or local to the business's country as on enrolment, e.g. `06-12345678` in the Netherlands). Errors: `lookup_needs_one_key`, `validation_failed` (400), `member_not_found` (404).",
         querystring: MemberLookup,
         response: { 200: MemberSchema, 400: ErrorResponse, 404: ErrorResponse },
       },

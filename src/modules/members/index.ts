@@ -9,10 +9,18 @@ import { zonedParts } from "../../shared/time.ts";
 import { audit } from "../audit/index.ts";
 import { getBusiness } from "../business/index.ts";
 import { idempotent, type StoredResult } from "../idempotency/index.ts";
-import { birthdayProblem, escapeLike, isoDate, phoneSearchDigits } from "./fields.ts";
+import { birthdayProblem, escapeLike, isoDate } from "./fields.ts";
+import { countryOfTimeZone, phoneSearchPatterns, readPhone } from "./phone.ts";
 import type { CreateMemberInput, MemberAttributes, MemberLookup, UpdateMemberInput } from "./schema.ts";
 
-export { normalizePhone } from "./fields.ts";
+export {
+  countryOfTimeZone,
+  normalizePhone,
+  PHONE_COUNTRIES,
+  type PhoneCountry,
+  readPhone,
+  toE164,
+} from "./phone.ts";
 export { CreateMemberInput, MemberAttributes, MemberLookup, UpdateMemberInput } from "./schema.ts";
 
 /** Members: the customers of a business, identified at the counter by the code on their card. */
@@ -107,6 +115,8 @@ export async function createMember(
 /**
  * Creates a member inside the caller's transaction, so a use case can do more in the same
  * commit (e.g. award a signup bonus). Audited; duplicates of email, phone or external id are 409s.
+ * A phone number is read in the business's country (`readPhone`); one that cannot be placed is a
+ * 400 `validation_failed` naming `phone`.
  *
  * @example const member = await createMemberTx(tx, actor, { marketing_consent: false }, now)
  */
@@ -117,6 +127,7 @@ export async function createMemberTx(
   now: Date,
 ): Promise<MemberDto> {
   const business = await getBusiness(tx, actor.businessId);
+  const phone = input.phone == null ? null : phoneOf(input.phone, business.timezone);
   checkDates(input, business.timezone, now);
   for (let attempt = 1; attempt <= CODE_ATTEMPTS; attempt++) {
     const row: MembersTable = {
@@ -125,7 +136,7 @@ export async function createMemberTx(
       code: randomCode(MEMBER_CODE_LENGTH),
       name: input.name ?? null,
       email: input.email ?? null,
-      phone: input.phone ?? null,
+      phone,
       birthday: input.birthday ?? null,
       locale: input.locale ?? business.locale,
       marketing_consent: input.marketing_consent,
@@ -170,6 +181,7 @@ export async function createMemberTx(
  * Changes a member's fields. `null` clears a field, `attributes` replaces all attributes, and
  * `consent_updated_at` moves only when the marketing choice actually changes. The audit record
  * names the changed fields, not their values, so erasing a member leaves no copy of their data.
+ * A phone number is read in the business's country, as on enrolment.
  *
  * @example await updateMember(db, actor, memberId, { phone: "+48601234567" }, now)
  */
@@ -182,11 +194,16 @@ export async function updateMember(
 ): Promise<MemberDto> {
   return db.transaction().execute(async (tx) => {
     const current = await getMemberForUpdate(tx, actor.businessId, memberId);
-    if (patch.birthday || patch.joined_at) {
-      checkDates(patch, (await getBusiness(tx, actor.businessId)).timezone, now);
-    }
+    const timeZone =
+      patch.birthday || patch.joined_at || typeof patch.phone === "string"
+        ? (await getBusiness(tx, actor.businessId)).timezone
+        : undefined;
     const { attributes, ...fields } = patch;
     const changes: Updateable<MembersTable> = { ...fields, updated_at: now };
+    if (timeZone !== undefined) {
+      if (typeof patch.phone === "string") changes.phone = phoneOf(patch.phone, timeZone);
+      checkDates(patch, timeZone, now);
+    }
     if (attributes !== undefined) changes.attributes = JSON.stringify(attributes);
     const consentChanged =
       patch.marketing_consent !== undefined && patch.marketing_consent !== current.marketing_consent;
@@ -294,7 +311,10 @@ export async function getMember(db: Queryable, businessId: string, memberId: str
 export interface ListMembersQuery {
   limit: number;
   cursor?: string;
-  /** Matches a name (or a word of it) by prefix, an email by prefix, a phone by digits, a code exactly. */
+  /**
+   * Matches a name (or a word of it) by prefix, an email by prefix, a phone by digits (or by its
+   * start, as dialled in the business's country), a code exactly.
+   */
   q?: string;
 }
 
@@ -314,14 +334,16 @@ export async function listMembers(
   const q = query.q?.trim();
   if (q) {
     const prefix = `${escapeLike(q.toLowerCase())}%`;
-    const digits = phoneSearchDigits(q);
+    // A search that may be the start of a local number ("06 12") needs the business's country.
+    const country = q.startsWith("0") ? await businessCountry(db, businessId) : undefined;
+    const phones = phoneSearchPatterns(q, country);
     select = select.where((eb) =>
       eb.or([
         eb(eb.fn("lower", ["name"]), "like", prefix),
         eb(eb.fn("lower", ["name"]), "like", `% ${prefix}`),
         eb("email", "like", prefix),
         eb("code", "=", q.toUpperCase()),
-        ...(digits ? [eb("phone", "like", `%${digits}%`)] : []),
+        ...phones.map((pattern) => eb("phone", "like", pattern)),
       ]),
     );
   }
@@ -333,15 +355,17 @@ export async function listMembers(
 }
 
 /**
- * Finds the member at the counter by exactly one of card code, email or phone (already
- * normalized by `MemberLookup`). 400 `lookup_needs_one_key`, 404 `member_not_found`.
+ * Finds the member at the counter by exactly one of card code, email (both normalized by
+ * `MemberLookup`) or phone (read in the business's country, as on enrolment: "06-12345678" finds
+ * +31612345678 in a Dutch business). 400 `lookup_needs_one_key`, `validation_failed`; 404
+ * `member_not_found`.
  *
  * @example await lookupMember(db, businessId, { code: "K7QX2M9D" })
  */
 export async function lookupMember(db: Queryable, businessId: string, key: MemberLookup): Promise<MemberDto> {
   const given = (["code", "email", "phone"] as const).filter((k) => key[k] !== undefined);
   const field = given[0];
-  const value = field === undefined ? undefined : key[field];
+  let value = field === undefined ? undefined : key[field];
   if (given.length !== 1 || field === undefined || value === undefined) {
     throw new AppError(
       400,
@@ -349,6 +373,7 @@ export async function lookupMember(db: Queryable, businessId: string, key: Membe
       `Look a member up by exactly one of code, email or phone; got ${given.length ? given.join(", ") : "none"}.`,
     );
   }
+  if (field === "phone") value = phoneOf(value, (await getBusiness(db, businessId)).timezone, "querystring");
   const row = await selectMembers(db)
     .where("members.business_id", "=", businessId)
     .where(field, "=", value)
@@ -372,10 +397,28 @@ function checkDates(
   }
 }
 
-/** A validation error in the same shape as a schema failure, for checks that need the clock. */
-function fieldError(path: string, message: string): AppError {
-  return new AppError(400, "validation_failed", `Invalid body at "${path}": ${message}`, {
-    issues: [{ in: "body", path, message }],
+/**
+ * A phone number as stored (E.164), read in the country of the business's time zone; a number
+ * that cannot be placed is a 400 `validation_failed` naming the field and saying what to write.
+ */
+function phoneOf(raw: string, timeZone: string, where: "body" | "querystring" = "body"): string {
+  const read = readPhone(raw, timeZone);
+  if ("problem" in read) throw fieldError("phone", read.problem, where);
+  return read.phone;
+}
+
+/** The country whose local phone numbers the business's staff and customers type, if known. */
+async function businessCountry(db: Queryable, businessId: string): Promise<string | undefined> {
+  return countryOfTimeZone((await getBusiness(db, businessId)).timezone);
+}
+
+/**
+ * A validation error in the same shape as a schema failure, for checks that need the clock or
+ * the business.
+ */
+function fieldError(path: string, message: string, where: "body" | "querystring" = "body"): AppError {
+  return new AppError(400, "validation_failed", `Invalid ${where} at "${path}": ${message}`, {
+    issues: [{ in: where, path, message }],
   });
 }
 

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { dateTimeInput } from "../../shared/date-time.ts";
-import { normalizePhone } from "./fields.ts";
 
 /**
- * The member fields as Zod schemas: they validate and normalize (email lowercased, phone to E.164),
- * so every path into the members table — API, join page, import — stores the same canonical form.
- * Checks that depend on the clock (a birthday in the future) are made by the service.
+ * The member fields as Zod schemas: they validate and normalize (email lowercased), so every path
+ * into the members table — API, join page, import — stores the same canonical form. Checks that
+ * depend on the business (a phone number without its country code, a birthday in the future in
+ * its time zone) are made by the module.
  */
 
 export const MAX_ATTRIBUTES = 50;
@@ -22,20 +22,14 @@ export const MemberEmail = z
   .pipe(z.email({ error: "must be an email address" }))
   .describe("Stored trimmed and lowercased; unique within the business");
 
+// Only the length is checked here: whether a number without its country code can be read depends
+// on the business's country, which the module knows (`readPhone`, in create, update and lookup).
 export const MemberPhone = z
   .string()
   .max(40, { error: "must be at most 40 characters" })
-  .transform((raw, ctx) => {
-    const phone = normalizePhone(raw);
-    if (phone !== null) return phone;
-    ctx.issues.push({
-      code: "custom",
-      input: raw,
-      message: "must be an international number: + and the country code, then 7–15 digits in all",
-    });
-    return z.NEVER;
-  })
-  .describe("International number, e.g. +31 6 12345678; stored as E.164 (+31612345678), unique");
+  .describe(
+    "International (+31 6 12345678, 0031 …) or, for a business in the Netherlands, Belgium, Germany or Poland (by its time zone), local to that country (06 12345678); stored as E.164 (+31612345678), unique",
+  );
 
 export const MemberBirthday = z.iso
   .date({ error: "must be a date as YYYY-MM-DD" })

@@ -3,6 +3,7 @@ import { ApiError, api, newKey } from "../api.ts";
 import { formatDate, formatDateTime, formatMoney } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { Field, TopBar } from "../ui/components.tsx";
+import { localPhoneExample } from "../ui/phone.ts";
 import { displayName, type LastAction, MemberPanel, OfflineCardPanel, ProblemView } from "./member.tsx";
 import { PurchaseQueue, type QueueState } from "./queue.ts";
 import { Scanner } from "./scanner.tsx";
@@ -31,6 +32,9 @@ export function classify(input: string): Lookup | null {
   if (text.includes("@")) return { kind: "email", value: text };
   const compact = text.replace(/[\s-]/g, "");
   if (/^(\+|00)\d/.test(compact)) return { kind: "phone", value: text };
+  // Codes never hold a 0 or a 1 (their alphabet leaves them out), so digits with one are a phone
+  // number as dialled at home: "06 12345678" is as long as a voucher code.
+  if (/^\d{7,}$/.test(compact) && /[01]/.test(compact)) return { kind: "phone", value: text };
   if (/^[A-Za-z0-9]+$/.test(compact)) {
     if (compact.length === MEMBER_CODE_LENGTH) return { kind: "code", value: compact.toUpperCase() };
     if (compact.length === VOUCHER_CODE_LENGTH) return { kind: "voucher", value: compact.toUpperCase() };
@@ -65,6 +69,8 @@ export function Desk({
 }) {
   const { t } = useT();
   const business = me.business;
+  // A number as dialled in the business's country, where the server reads one (else international).
+  const phoneExample = localPhoneExample(business.timezone);
   const queue = useMemo(() => new PurchaseQueue(business.id), [business.id]);
   const [queueState, setQueueState] = useState<QueueState>(() => queue.state());
   const [view, setView] = useState<View>({ kind: "idle" });
@@ -222,7 +228,11 @@ export function Desk({
                 <form onSubmit={submit} className="counter-type" noValidate>
                   <Field
                     label={t("counter.identify.label")}
-                    hint={t("counter.identify.hint")}
+                    hint={
+                      phoneExample
+                        ? t("counter.identify.hintLocal", { example: phoneExample })
+                        : t("counter.identify.hint")
+                    }
                     error={lookupError}
                   >
                     {(props) => (

@@ -3,6 +3,7 @@ import { ApiError, api, newKey } from "../api.ts";
 import { deviceLocale, LOCALE_NAMES, LOCALES, type Locale, useT } from "../i18n/index.tsx";
 import { Link, navigate } from "../router.tsx";
 import { ErrorMessage, Field, TopBar } from "../ui/components.tsx";
+import { localPhoneExample } from "../ui/phone.ts";
 import { programLine } from "./program.tsx";
 import { cardToken, saveCardToken } from "./storage.ts";
 import type { PublicBusiness } from "./types.ts";
@@ -65,6 +66,8 @@ export function JoinPage({ slug }: { slug: string }) {
     );
   }
   if (!business) return <div className="loading" aria-busy="true" />;
+  // A number as dialled in the business's country, where the server reads one (else international).
+  const phoneExample = localPhoneExample(business.timezone);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -103,7 +106,12 @@ export function JoinPage({ slug }: { slug: string }) {
       else if (error instanceof ApiError && error.code === "validation_failed") {
         const path = String((error.details?.issues as { path?: string }[] | undefined)?.[0]?.path ?? "");
         if (path === "email") setErrors({ email: t("wallet.join.error.email") });
-        else if (path === "phone") setErrors({ phone: t("wallet.join.error.phone") });
+        else if (path === "phone")
+          setErrors({
+            phone: phoneExample
+              ? t("wallet.join.error.phoneLocal", { example: phoneExample })
+              : t("wallet.join.error.phone"),
+          });
         else if (path === "birthday" || /birthday/i.test(error.message))
           setErrors({ birthday: t("wallet.join.error.birthday") });
         else setSubmitError(error);
@@ -153,7 +161,15 @@ export function JoinPage({ slug }: { slug: string }) {
               />
             )}
           </Field>
-          <Field label={t("wallet.join.phone")} hint={t("wallet.join.phoneHint")} error={errors.phone}>
+          <Field
+            label={t("wallet.join.phone")}
+            hint={
+              phoneExample
+                ? t("wallet.join.phoneHintLocal", { example: phoneExample })
+                : t("wallet.join.phoneHint")
+            }
+            error={errors.phone}
+          >
             {(props) => (
               <input
                 {...props}

@@ -5,7 +5,7 @@ import { LOCALE_NAMES, LOCALES, useT } from "../../i18n/index.tsx";
 import { Link } from "../../router.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
 import { useSession } from "../session.tsx";
-import { explain, FormError, type Page, roleAtLeast, useLoad } from "./shared.tsx";
+import { explain, FormError, type Page, phoneHint, roleAtLeast, useLoad } from "./shared.tsx";
 import type { HistoryItem, Member, MemberCard, Reward, StaffMember, Voucher } from "./types.ts";
 
 /** One member: balances, stamps, tier, vouchers, history that says why, details and corrections. */
@@ -536,7 +536,7 @@ function EditMember({ member, onSaved }: { member: Member; onSaved(): void }) {
       </Field>
       <Field
         label={t("admin.member.field.phone")}
-        hint={t("admin.member.field.phoneHint")}
+        hint={phoneHint(t, business.timezone)}
         error={problems.fields.phone}
       >
         {(p) => <input {...p} type="tel" value={form.phone} onChange={(e) => set("phone")(e.target.value)} />}

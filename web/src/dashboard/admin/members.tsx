@@ -5,7 +5,7 @@ import { useT } from "../../i18n/index.tsx";
 import { Link, navigate } from "../../router.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
 import { useSession } from "../session.tsx";
-import { explain, FormError, type Page, useLoad } from "./shared.tsx";
+import { explain, FormError, type Page, phoneHint, useLoad } from "./shared.tsx";
 import type { Member, Tier } from "./types.ts";
 
 const PAGE_SIZE = 25;
@@ -158,6 +158,7 @@ function params(query: string, cursor: string | undefined): string {
 /** Enrols a member by hand; the marketing choice must be made explicitly. */
 function NewMember({ onCancel }: { onCancel(): void }) {
   const { t } = useT();
+  const { business } = useSession();
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
   const [phone, setPhone] = useState("");
@@ -212,7 +213,7 @@ function NewMember({ onCancel }: { onCancel(): void }) {
         </Field>
         <Field
           label={t("admin.member.field.phone")}
-          hint={t("admin.member.field.phoneHint")}
+          hint={phoneHint(t, business.timezone)}
           error={problems.fields.phone}
         >
           {(p) => <input {...p} type="tel" value={phone} onChange={(e) => setPhone(e.target.value)} />}

@@ -1,6 +1,7 @@
 import { type DependencyList, useCallback, useEffect, useState } from "react";
 import { ApiError } from "../../api.ts";
 import type { Translator } from "../../i18n/index.tsx";
+import { localPhoneExample } from "../../ui/phone.ts";
 
 /** What the admin pages share: loading data, API errors as field messages, the staff roles. */
 
@@ -112,6 +113,15 @@ export function explain(
     : t("admin.error.unexpected", { message: error.message });
   if (field) return { fields: { [field]: text }, form: null };
   return { fields, form: text };
+}
+
+/**
+ * The hint by a member's phone field: a number as dialled in the business's country where the API
+ * reads one (the Netherlands: 06 12345678), else the international form.
+ */
+export function phoneHint(t: Translator["t"], timeZone: string): string {
+  const example = localPhoneExample(timeZone);
+  return example ? t("admin.member.field.phoneHintLocal", { example }) : t("admin.member.field.phoneHint");
 }
 
 /** A form's messages: errors per field from the last failed request, or the form's own. */
