@@ -26,6 +26,7 @@ import { postStamps, stampBalances } from "../modules/stamps/ledger.ts";
 import { refreshTier, tierEnded } from "../modules/tiers/metric.ts";
 import { assert, conflict, forbidden } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
+import { collectWrittenOff } from "./refunds.ts";
 
 /** The body of a redemption. */
 export const RedemptionInput = z.strictObject({ reward_id: z.uuid({ error: "must be a UUID" }) });
@@ -219,8 +220,10 @@ export async function redeemVoucher(
 
 /**
  * Voids an issued voucher and gives back what it cost: the points to the very lots they came from
- * (with their expiry), or the stamps, and the unit of stock. Managers and owners may void any
- * issued voucher; a cashier only within 10 minutes of issue. An expired voucher is not refunded.
+ * (with their expiry), or the stamps, and the unit of stock. Points that a refund of their purchase
+ * had to write off because they were on the voucher go to that refund (`collectWrittenOff`), so a
+ * void never gives back points a refund took. Managers and owners may void any issued voucher; a
+ * cashier only within 10 minutes of issue. An expired voucher is not refunded.
  *
  * Errors: `voucher_not_found` (404); `forbidden` (403); `voucher_already_redeemed`,
  * `voucher_voided`, `idempotency_key_reused` (409); `voucher_expired` (410).
@@ -274,9 +277,21 @@ async function voidTx(
   };
   let stamps: number | null = null;
   let pointsRestored = 0;
+  let pointsRefunded = 0;
   if (voucher.ledger_entry_id !== null) {
     const account = await lockAccount(tx, businessId, memberId, now);
-    pointsRestored = (await restore(tx, account, voucher.ledger_entry_id, meta, now))?.points ?? 0;
+    const restored = await restore(tx, account, voucher.ledger_entry_id, meta, now);
+    pointsRestored = restored?.entry.points ?? 0;
+    // Points a refund of their purchase wrote off while they were on the voucher go to that refund.
+    if (restored) {
+      pointsRefunded = await collectWrittenOff(
+        tx,
+        account,
+        restored.lots,
+        { actor: meta.actor, voucherCode: voucher.code, occurred_at: now },
+        now,
+      );
+    }
   }
   if (voucher.stamp_card_id !== null && voucher.stamps_spent > 0) {
     const line = {
@@ -298,6 +313,7 @@ async function voidTx(
       code: voucher.code,
       reason,
       points_restored: pointsRestored,
+      points_taken_by_refunds: pointsRefunded,
       stamps_restored: voucher.stamps_spent,
     },
   });

@@ -4,7 +4,13 @@ import type { Tx } from "../db/database.ts";
 import type { RefundsTable } from "../db/schema.ts";
 import { audit } from "../modules/audit/index.ts";
 import { onceInTransaction } from "../modules/idempotency/index.ts";
-import { lockAccount, reverse } from "../modules/ledger/index.ts";
+import {
+  type Account,
+  lockAccount,
+  type RestoredLot,
+  reverse,
+  reverseFromLots,
+} from "../modules/ledger/index.ts";
 import { getMemberForUpdate } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import type { LineItem } from "../modules/rules/evaluate.ts";
@@ -278,6 +284,88 @@ async function refund(
     purchase: { id: purchase.id, amount_minor: purchase.amount_minor, refunded_minor: refundedAfter },
     member,
   };
+}
+
+/**
+ * A refund that wrote points off (the member had spent them, on a voucher say, and the balance may
+ * not go negative: `points_unrecovered`) takes them now that a voided voucher gives them back to
+ * its purchase's lots: else the member would hold points for what was refunded. Each such refund,
+ * oldest first, takes what came back to its purchase's lots, up to what it wrote off, as a
+ * `reverse` entry of its own, and moves those points from `points_unrecovered` to
+ * `points_reversed`. Their sum stays, so the points tier metric, which counts both on the
+ * purchase's date, does not move. Points given back to a lot past its expiry are left to the
+ * expiry run, as a refund never takes expired points. With a negative balance allowed nothing is
+ * written off (the refund leaves debt, which `restore` settles first), so nothing is taken here.
+ * Runs in the void's transaction, under the member's lock, right after `restore`; returns the
+ * points taken.
+ */
+export async function collectWrittenOff(
+  tx: Tx,
+  account: Account,
+  restored: readonly RestoredLot[],
+  meta: { actor: string; voucherCode: string; occurred_at: Date },
+  now: Date,
+): Promise<number> {
+  const lotsOf = new Map<string, { lot_id: string; points: number }[]>();
+  for (const lot of restored) {
+    if (lot.source_type !== "purchase" || (lot.expires_at !== null && lot.expires_at <= now)) continue;
+    lotsOf.set(lot.source_id, [
+      ...(lotsOf.get(lot.source_id) ?? []),
+      { lot_id: lot.lot_id, points: lot.points },
+    ]);
+  }
+  if (lotsOf.size === 0) return 0;
+  const refunds = await tx
+    .selectFrom("refunds as r")
+    .innerJoin("purchases as p", (join) =>
+      join.onRef("p.business_id", "=", "r.business_id").onRef("p.id", "=", "r.purchase_id"),
+    )
+    .select(["r.id", "r.purchase_id", "r.points_unrecovered", "r.reason", "p.external_id"])
+    .where("r.business_id", "=", account.business_id)
+    .where("r.purchase_id", "in", [...lotsOf.keys()])
+    .where("p.member_id", "=", account.member_id)
+    .where("r.points_unrecovered", ">", 0)
+    .orderBy("r.created_at")
+    .orderBy("r.id")
+    .execute();
+  let total = 0;
+  for (const r of refunds) {
+    let left = r.points_unrecovered;
+    const allocations: { lot_id: string; points: number }[] = [];
+    for (const lot of lotsOf.get(r.purchase_id) ?? []) {
+      const take = Math.min(left, lot.points);
+      if (take === 0) continue;
+      allocations.push({ lot_id: lot.lot_id, points: -take });
+      lot.points -= take;
+      left -= take;
+    }
+    const points = r.points_unrecovered - left;
+    if (points === 0) continue;
+    await reverseFromLots(
+      tx,
+      account,
+      allocations,
+      {
+        reason: `Refund of ${r.reason ? `${r.reason}, ` : ""}purchase ${r.external_id}: points given back by voided voucher ${meta.voucherCode} taken back`,
+        actor: meta.actor,
+        source_type: "refund",
+        source_id: r.id,
+        occurred_at: meta.occurred_at,
+      },
+      now,
+    );
+    await tx
+      .updateTable("refunds")
+      .set((eb) => ({
+        points_reversed: eb("points_reversed", "+", points),
+        points_unrecovered: eb("points_unrecovered", "-", points),
+      }))
+      .where("business_id", "=", account.business_id)
+      .where("id", "=", r.id)
+      .execute();
+    total += points;
+  }
+  return total;
 }
 
 /**

@@ -1,4 +1,7 @@
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bindText } from "../../src/db/sql-text.ts";
+import { TIER_METRIC_TEXT } from "../../src/modules/tiers/metric.ts";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
 import { addStaff } from "../helpers/staff.ts";
 
@@ -560,6 +563,256 @@ describe("vouchers", () => {
     expect(rows).toEqual([
       { action: "voucher.redeemed", target_id: a.id },
       { action: "voucher.voided", target_id: b.id },
+    ]);
+  });
+});
+
+describe("a voucher voided after its points' purchase was refunded", () => {
+  /** A business whose points may (or may not) go negative, expiring after `expiryDays`, and a member. */
+  async function shop(allowNegative = false, expiryDays: number | null = null) {
+    const tenant = await t.signup();
+    const config = (await tenant.call("GET", "/v1/program")).body.config;
+    config.points.allow_negative_balance = allowNegative;
+    if (expiryDays !== null) config.points.expiry = { policy: "days_after_earn", days: expiryDays };
+    expect((await tenant.call("PUT", "/v1/program", config)).status).toBe(200);
+    return { tenant, m: await member(tenant) };
+  }
+
+  async function purchase(tenant: Tenant, memberId: string, euros: number) {
+    purchaseNo += 1;
+    const res = await tenant.call("POST", "/v1/purchases", {
+      external_id: `pos-${purchaseNo}`,
+      member_id: memberId,
+      amount_minor: euros * 100,
+      currency: "EUR",
+    });
+    expect(res.status).toBe(201);
+    return { id: res.body.purchase.id as string, externalId: `pos-${purchaseNo}` };
+  }
+
+  async function refund(tenant: Tenant, purchaseId: string, euros: number) {
+    purchaseNo += 1;
+    const res = await tenant.call("POST", "/v1/refunds", {
+      external_id: `refund-${purchaseNo}`,
+      purchase_id: purchaseId,
+      amount_minor: euros * 100,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body.refund as { id: string; points_reversed: number; points_unrecovered: number };
+  }
+
+  async function voidIt(tenant: Tenant, code: string) {
+    const res = await tenant.call("POST", `/v1/vouchers/${code}/void`, { reason: "undo" });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body as { member: { points_available: number } };
+  }
+
+  async function refundRow(id: string) {
+    return t.database.db
+      .selectFrom("refunds")
+      .select(["points_reversed", "points_unrecovered"])
+      .where("id", "=", id)
+      .executeTakeFirstOrThrow();
+  }
+
+  /** The points tier metric over all time (`TIER_METRIC_TEXT`): earnings net of refunds. */
+  async function pointsMetric(tenant: Tenant, memberId: string) {
+    const value = bindText<string>(TIER_METRIC_TEXT.points, {
+      business: tenant.businessId,
+      member: memberId,
+      from: new Date("2000-01-01T00:00:00Z"),
+      now: t.clock.now(),
+    });
+    const { rows } = await sql<{ value: string }>`select ${value} as value`.execute(t.database.db);
+    return Number(rows[0]?.value);
+  }
+
+  /** The ledger's invariants for one member; returns the balance. */
+  async function soundBalance(tenant: Tenant, memberId: string) {
+    const { rows } = await sql<{
+      entries: number;
+      balance: number;
+      debt: number;
+      lots: number;
+      unbooked: number;
+    }>`
+      select
+        (select coalesce(sum(points), 0)::int from ledger_entries where business_id = ${tenant.businessId} and member_id = ${memberId}) as entries,
+        (select balance_points from ledger_accounts where business_id = ${tenant.businessId} and member_id = ${memberId}) as balance,
+        (select debt_points from ledger_accounts where business_id = ${tenant.businessId} and member_id = ${memberId}) as debt,
+        (select coalesce(sum(points_remaining), 0)::int from ledger_lots where business_id = ${tenant.businessId} and member_id = ${memberId}) as lots,
+        (select count(*)::int from ledger_entries e where e.business_id = ${tenant.businessId} and e.member_id = ${memberId}
+           and e.kind in ('spend', 'reverse', 'restore')
+           and e.points <> (select coalesce(sum(a.points), 0) from ledger_allocations a
+                            where a.business_id = e.business_id and a.entry_id = e.id)) as unbooked`.execute(
+      t.database.db,
+    );
+    const r = rows[0];
+    expect(r).toBeDefined();
+    expect(r?.entries).toBe(r?.balance);
+    expect((r?.lots ?? 0) - (r?.debt ?? 0)).toBe(r?.balance);
+    expect(r?.unbooked).toBe(0);
+    return r?.balance;
+  }
+
+  const pointsHistory = async (tenant: Tenant, memberId: string) =>
+    (await tenant.call("GET", `/v1/members/${memberId}/history?type=points`)).body.data.map(
+      (h: { kind: string; points: number; reason: string; source_type: string; source_id: string }) => ({
+        kind: h.kind,
+        points: h.points,
+        reason: h.reason,
+        source_type: h.source_type,
+        source_id: h.source_id,
+      }),
+    );
+
+  it("takes back the points a full refund wrote off: earned 600, spent 600, refunded, voided, holds 0", async () => {
+    const { tenant, m } = await shop();
+    const bought = await purchase(tenant, m, 600);
+    const voucher = (await redeemed(tenant, m, await reward(tenant, { cost_points: 600 }))).voucher;
+    const back = await refund(tenant, bought.id, 600);
+    // Nothing to take back, and the balance may not go negative: written off.
+    expect([back.points_reversed, back.points_unrecovered]).toEqual([0, 600]);
+    const metric = await pointsMetric(tenant, m);
+    expect(metric).toBe(0);
+
+    const voided = await voidIt(tenant, voucher.code);
+    expect(voided.member.points_available).toBe(0);
+    expect(await soundBalance(tenant, m)).toBe(0);
+    expect(await refundRow(back.id)).toEqual({ points_reversed: 600, points_unrecovered: 0 });
+    // The written-off points became a reversal: the metric counted them already, and still does.
+    expect(await pointsMetric(tenant, m)).toBe(metric);
+    expect((await pointsHistory(tenant, m)).slice(0, 2)).toEqual([
+      {
+        kind: "reverse",
+        points: -600,
+        reason: `Refund of purchase ${bought.externalId}: points given back by voided voucher ${voucher.code} taken back`,
+        source_type: "refund",
+        source_id: back.id,
+      },
+      {
+        kind: "restore",
+        points: 600,
+        reason: `Voucher ${voucher.code} voided: undo`,
+        source_type: "voucher",
+        source_id: voucher.id,
+      },
+    ]);
+    const card = await tenant.call("GET", `/v1/members/${m}/card`);
+    expect(card.body.points).toMatchObject({ available: 0, lifetime_spent: 0 });
+    const audit = await t.database.db
+      .selectFrom("audit_log")
+      .select("data")
+      .where("business_id", "=", tenant.businessId)
+      .where("action", "=", "voucher.voided")
+      .executeTakeFirstOrThrow();
+    expect(audit.data).toMatchObject({ points_restored: 600, points_taken_by_refunds: 600 });
+  });
+
+  it.each([
+    // [what, reward cost, refunded euros of 600, at the refund [reversed, written off], after the void [balance, reversed, written off]]
+    [
+      "a half refund with every point spent: only its written-off half goes",
+      600,
+      300,
+      [0, 300],
+      [300, 300, 0],
+    ],
+    ["a full refund that took back half: only the written-off half goes", 300, 600, [300, 300], [0, 600, 0]],
+    ["a refund that wrote nothing off: the void changes nothing new", 300, 300, [300, 0], [300, 300, 0]],
+  ] as const)("%s", async (_what, cost, euros, atRefund, afterVoid) => {
+    const { tenant, m } = await shop();
+    const bought = await purchase(tenant, m, 600);
+    const voucher = (await redeemed(tenant, m, await reward(tenant, { cost_points: cost }))).voucher;
+    const back = await refund(tenant, bought.id, euros);
+    expect([back.points_reversed, back.points_unrecovered]).toEqual(atRefund);
+    const metric = await pointsMetric(tenant, m);
+    const reversals = async () =>
+      (await pointsHistory(tenant, m)).filter((h: { kind: string }) => h.kind === "reverse");
+    const before = await reversals();
+
+    const voided = await voidIt(tenant, voucher.code);
+    const [balance, reversed, unrecovered] = afterVoid;
+    expect(voided.member.points_available).toBe(balance);
+    expect(await soundBalance(tenant, m)).toBe(balance);
+    expect(await refundRow(back.id)).toEqual({ points_reversed: reversed, points_unrecovered: unrecovered });
+    expect(await pointsMetric(tenant, m)).toBe(metric);
+    const collected = atRefund[1] - unrecovered;
+    expect((await reversals()).length).toBe(before.length + (collected > 0 ? 1 : 0));
+    if (collected === 0) expect(await reversals()).toEqual(before);
+  });
+
+  it("collects for the oldest refund first, and no more than each void gives back", async () => {
+    const { tenant, m } = await shop();
+    const bought = await purchase(tenant, m, 600);
+    const big = (await redeemed(tenant, m, await reward(tenant, { cost_points: 400 }))).voucher;
+    const small = (await redeemed(tenant, m, await reward(tenant, { cost_points: 200 }))).voucher;
+    const first = await refund(tenant, bought.id, 300);
+    const second = await refund(tenant, bought.id, 300);
+    expect([first.points_unrecovered, second.points_unrecovered]).toEqual([300, 300]);
+    const metric = await pointsMetric(tenant, m);
+
+    expect((await voidIt(tenant, small.code)).member.points_available).toBe(0);
+    expect(await refundRow(first.id)).toEqual({ points_reversed: 200, points_unrecovered: 100 });
+    expect(await refundRow(second.id)).toEqual({ points_reversed: 0, points_unrecovered: 300 });
+    expect(await pointsMetric(tenant, m)).toBe(metric);
+
+    expect((await voidIt(tenant, big.code)).member.points_available).toBe(0);
+    expect(await refundRow(first.id)).toEqual({ points_reversed: 300, points_unrecovered: 0 });
+    expect(await refundRow(second.id)).toEqual({ points_reversed: 300, points_unrecovered: 0 });
+    expect(await pointsMetric(tenant, m)).toBe(metric);
+    expect(await soundBalance(tenant, m)).toBe(0);
+    const taken = (await pointsHistory(tenant, m)).filter((h: { kind: string }) => h.kind === "reverse");
+    expect(taken.map((h: { points: number; source_id: string }) => [h.points, h.source_id])).toEqual([
+      [-300, second.id],
+      [-100, first.id],
+      [-200, first.id],
+    ]);
+  });
+
+  it("takes back only what came back to the refunded purchase's lot, not the other purchase's points", async () => {
+    const { tenant, m } = await shop();
+    const refunded = await purchase(tenant, m, 100);
+    await purchase(tenant, m, 500);
+    const voucher = (await redeemed(tenant, m, await reward(tenant, { cost_points: 600 }))).voucher;
+    const back = await refund(tenant, refunded.id, 100);
+    expect([back.points_reversed, back.points_unrecovered]).toEqual([0, 100]);
+    expect((await voidIt(tenant, voucher.code)).member.points_available).toBe(500);
+    expect(await refundRow(back.id)).toEqual({ points_reversed: 100, points_unrecovered: 0 });
+    expect(await soundBalance(tenant, m)).toBe(500);
+  });
+
+  it("leaves points given back to an expired lot to the expiry run", async () => {
+    const { tenant, m } = await shop(false, 10);
+    const bought = await purchase(tenant, m, 600);
+    const voucher = (await redeemed(tenant, m, await reward(tenant, { cost_points: 600 }))).voucher;
+    t.clock.advance(11 * DAY_MS);
+    const back = await refund(tenant, bought.id, 600);
+    expect([back.points_reversed, back.points_unrecovered]).toEqual([0, 600]);
+    expect((await voidIt(tenant, voucher.code)).member.points_available).toBe(0);
+    expect(await refundRow(back.id)).toEqual({ points_reversed: 0, points_unrecovered: 600 });
+    expect((await tenant.call("POST", "/v1/points/expire")).body).toEqual({ lots: 1, points: 600 });
+    expect(await soundBalance(tenant, m)).toBe(0);
+  });
+
+  it("with a negative balance allowed, settles the refund's debt and changes the refund not at all", async () => {
+    const { tenant, m } = await shop(true);
+    const bought = await purchase(tenant, m, 600);
+    const voucher = (await redeemed(tenant, m, await reward(tenant, { cost_points: 600 }))).voucher;
+    const back = await refund(tenant, bought.id, 600);
+    expect([back.points_reversed, back.points_unrecovered]).toEqual([600, 0]);
+    const metric = await pointsMetric(tenant, m);
+    expect((await voidIt(tenant, voucher.code)).member.points_available).toBe(0);
+    expect(await soundBalance(tenant, m)).toBe(0);
+    expect(await refundRow(back.id)).toEqual({ points_reversed: 600, points_unrecovered: 0 });
+    expect(await pointsMetric(tenant, m)).toBe(metric);
+    expect(
+      (await pointsHistory(tenant, m)).map((h: { kind: string; points: number }) => [h.kind, h.points]),
+    ).toEqual([
+      ["restore", 600],
+      ["reverse", -600],
+      ["spend", -600],
+      ["earn", 600],
     ]);
   });
 });

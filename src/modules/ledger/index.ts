@@ -217,11 +217,22 @@ export async function reverse(
   return { entry, reversed, unrecovered: shortfall - debt };
 }
 
+/** Points a `restore` gave back to one lot and left there (not taken to settle debt), with the lot's source. */
+export interface RestoredLot {
+  lot_id: string;
+  source_type: string;
+  source_id: string;
+  expires_at: Date | null;
+  points: number;
+}
+
 /**
  * Gives back the points of an earlier debit (a voided voucher): the same lots get their points
  * back, with the same expiry, so voiding never extends the life of a point. Like earned points,
  * points given back first settle any debt left by earlier refunds (from the lots that expire
- * first), so a member never stays in debt while holding points.
+ * first), so a member never stays in debt while holding points. Returns the entry and what each
+ * lot kept of it: a refund that wrote off points of the lot's purchase takes them from there
+ * (`collectWrittenOff` in src/use-cases/refunds.ts, with `reverseFromLots`).
  */
 export async function restore(
   tx: Tx,
@@ -229,13 +240,13 @@ export async function restore(
   debitEntryId: string,
   meta: EntryMeta,
   now: Date,
-): Promise<PostedEntry | null> {
+): Promise<{ entry: PostedEntry; lots: RestoredLot[] } | null> {
   const taken = await tx
     .selectFrom("ledger_allocations as a")
     .innerJoin("ledger_lots as l", (join) =>
       join.onRef("l.business_id", "=", "a.business_id").onRef("l.id", "=", "a.lot_id"),
     )
-    .select(["a.lot_id", "a.points", "l.expires_at"])
+    .select(["a.lot_id", "a.points", "l.expires_at", "l.source_type", "l.source_id"])
     .where("a.business_id", "=", account.business_id)
     .where("a.entry_id", "=", debitEntryId)
     .orderBy(sql`l.expires_at nulls last`)
@@ -245,6 +256,8 @@ export async function restore(
   const points = allocations.reduce((s, a) => s + a.points, 0);
   if (points <= 0) return null;
   const entry = await postDebit(tx, account, "restore", points, allocations, meta, null, now);
+  // What each lot keeps of the points given back (an entry books one allocation per lot).
+  const kept = new Map(allocations.map((a) => [a.lot_id, a.points]));
   const settle = Math.min(account.debt_points, points);
   if (settle > 0) {
     const sources: Allocation[] = [];
@@ -253,6 +266,7 @@ export async function restore(
       if (left === 0) break;
       const take = Math.min(left, a.points);
       sources.push({ lot_id: a.lot_id, points: take });
+      kept.set(a.lot_id, (kept.get(a.lot_id) ?? 0) - take);
       left -= take;
     }
     const settlements = await settlementAllocations(tx, account, sources);
@@ -264,6 +278,38 @@ export async function restore(
     await insertAllocations(tx, account.business_id, settlements, now);
   }
   await updateAccount(tx, account, { balance: points, spent: -points, debt: -settle }, now);
+  const lots = taken
+    .map((a) => ({
+      lot_id: a.lot_id,
+      source_type: a.source_type,
+      source_id: a.source_id,
+      expires_at: a.expires_at,
+      points: kept.get(a.lot_id) ?? 0,
+    }))
+    .filter((l) => l.points > 0);
+  return { entry, lots };
+}
+
+/**
+ * Takes points out of the named lots as one `reverse` entry: a refund taking back what it had
+ * written off once a voided voucher gave the points back to its purchase's lots
+ * (`collectWrittenOff` in src/use-cases/refunds.ts). The caller names lots that hold the points
+ * (just restored, under the same lock); nothing becomes debt.
+ */
+export async function reverseFromLots(
+  tx: Tx,
+  account: Account,
+  allocations: readonly Allocation[],
+  meta: EntryMeta,
+  now: Date,
+): Promise<PostedEntry> {
+  assert(
+    allocations.length > 0 && allocations.every((a) => Number.isInteger(a.points) && a.points < 0),
+    "a reversal from lots takes a positive number of points out of each",
+  );
+  const points = allocations.reduce((s, a) => s + a.points, 0);
+  const entry = await postDebit(tx, account, "reverse", points, allocations, meta, null, now);
+  await updateAccount(tx, account, { balance: points }, now);
   return entry;
 }
 
