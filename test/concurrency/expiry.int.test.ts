@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTierSweep } from "../../src/jobs/index.ts";
 import { runExpiry } from "../../src/modules/ledger/index.ts";
 import { startTestApp, type TestApp } from "../helpers/api.ts";
-import { engine } from "../helpers/db.ts";
+import { blockedOnALock, engine } from "../helpers/db.ts";
 
 /**
  * The expiry run and the tier sweep next to other writers. A batch of purchases locks several members in one
@@ -20,62 +20,63 @@ afterAll(async () => t?.close());
 
 const DAY = 86_400_000;
 
-/** Waits (up to 10 s) until a statement of this database waits on a row lock. */
-async function blockedOnALock(): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
-      where datname = current_database() and wait_event_type = 'Lock'`.execute(t.database.db);
-    if ((rows[0]?.n ?? 0) > 0) return;
-    await new Promise((r) => setTimeout(r, 10));
+/**
+ * A business with the program changed by `program`, and two members who each bought, a day
+ * apart (the first member's lot or tier ends first, so a job comes to that member first); then
+ * the clock moves on by `later`.
+ */
+async function twoBuyers(program: (config: any) => unknown, amounts: [number, number], later: number) {
+  const owner = await t.signup();
+  const key = (await owner.call("POST", "/v1/api-keys", { name: "POS", role: "manager" })).body.key;
+  const tenant = owner.as(key);
+  const config = (await tenant.call("GET", "/v1/program")).body.config;
+  expect((await tenant.call("PUT", "/v1/program", program(config))).status).toBe(200);
+  const tier = await tenant.call("POST", "/v1/tiers", { name: "Gold", rank: 1, threshold: 10_000 });
+  expect(tier.status).toBe(201);
+  const member = async () =>
+    (await tenant.call("POST", "/v1/members", { marketing_consent: false })).body.id as string;
+  const members = [await member(), await member()] as const;
+  for (const [n, memberId] of members.entries()) {
+    const res = await tenant.call("POST", "/v1/purchases", {
+      external_id: `buy-${n}`,
+      member_id: memberId,
+      amount_minor: amounts[n],
+      currency: "EUR",
+    });
+    expect(res.status).toBe(201);
+    t.clock.advance(DAY);
   }
-  throw new Error("the job never came to wait on the held member");
+  t.clock.advance(later);
+  /** Takes the member's lock, as a batch of purchases would. */
+  const lockState = (tx: typeof t.database.db, memberId: string) =>
+    sql`select member_id from member_state
+      where business_id = ${tenant.businessId} and member_id = ${memberId} for update`.execute(tx);
+  return { tenant, first: members[0], second: members[1], gold: tier.body.id as string, lockState };
 }
 
 describe("the expiry run", () => {
   it("holds one member at a time, so a writer holding another member never deadlocks with it", async () => {
-    const owner = await t.signup();
-    const key = (await owner.call("POST", "/v1/api-keys", { name: "POS", role: "manager" })).body.key;
-    const tenant = owner.as(key);
-    const program = (await tenant.call("GET", "/v1/program")).body.config;
-    const put = await tenant.call("PUT", "/v1/program", {
-      ...program,
-      points: { ...program.points, pending_days: 0, expiry: { policy: "days_after_earn", days: 30 } },
-    });
-    expect(put.status).toBe(200);
-    const member = async () =>
-      (await tenant.call("POST", "/v1/members", { marketing_consent: false })).body.id as string;
-    const [first, second] = [await member(), await member()];
-    const buy = async (memberId: string, n: number) => {
-      const res = await tenant.call("POST", "/v1/purchases", {
-        external_id: `exp-${n}`,
-        member_id: memberId,
-        amount_minor: 1_000 * n,
-        currency: "EUR",
-      });
-      expect(res.status).toBe(201);
-    };
-    // The first member's lot expires first, so the run comes to it first.
-    await buy(first as string, 1);
-    t.clock.advance(DAY);
-    await buy(second as string, 2);
-    t.clock.advance(31 * DAY);
-
-    const lockState = (tx: typeof t.database.db, memberId: string) =>
-      sql`select member_id from member_state
-        where business_id = ${tenant.businessId} and member_id = ${memberId} for update`.execute(tx);
+    const { tenant, first, second, lockState } = await twoBuyers(
+      (config) => ({
+        ...config,
+        points: { ...config.points, pending_days: 0, expiry: { policy: "days_after_earn", days: 30 } },
+      }),
+      [1_000, 2_000],
+      30 * DAY,
+    );
     let run: ReturnType<typeof runExpiry> | undefined;
     await t.database.db.transaction().execute(async (tx) => {
       if (engine === "postgres") {
-        await lockState(tx, second as string);
+        await lockState(tx, second);
         run = runExpiry(t.database.db, t.clock.now(), { businessId: tenant.businessId });
-        await blockedOnALock();
+        await blockedOnALock(t.database.db);
         // The run has finished the first member and let it go: taking it does not wait.
-        await lockState(tx, first as string);
+        await lockState(tx, first);
         const expired = await tx
           .selectFrom("ledger_lots")
           .select("points_remaining")
           .where("business_id", "=", tenant.businessId)
-          .where("member_id", "=", first as string)
+          .where("member_id", "=", first)
           .executeTakeFirstOrThrow();
         expect(expired.points_remaining).toBe(0);
       }
@@ -96,34 +97,11 @@ describe("the expiry run", () => {
   });
 
   it("the tier sweep too: one member at a time", async () => {
-    const owner = await t.signup();
-    const key = (await owner.call("POST", "/v1/api-keys", { name: "POS", role: "manager" })).body.key;
-    const tenant = owner.as(key);
-    const program = (await tenant.call("GET", "/v1/program")).body.config;
-    const put = await tenant.call("PUT", "/v1/program", {
-      ...program,
-      tiers: { metric: "spend", period: "rolling_12_months" },
-    });
-    expect(put.status).toBe(200);
-    const tier = await tenant.call("POST", "/v1/tiers", { name: "Gold", rank: 1, threshold: 10_000 });
-    expect(tier.status).toBe(201);
-    const member = async () =>
-      (await tenant.call("POST", "/v1/members", { marketing_consent: false })).body.id as string;
-    const [first, second] = [await member(), await member()];
-    const buy = async (memberId: string, n: number) => {
-      const res = await tenant.call("POST", "/v1/purchases", {
-        external_id: `gold-${n}`,
-        member_id: memberId,
-        amount_minor: 10_000,
-        currency: "EUR",
-      });
-      expect(res.status).toBe(201);
-    };
-    // The first member's Gold ends first, so the sweep comes to it first.
-    await buy(first as string, 1);
-    t.clock.advance(DAY);
-    await buy(second as string, 2);
-    t.clock.advance(400 * DAY);
+    const { tenant, first, second, gold, lockState } = await twoBuyers(
+      (config) => ({ ...config, tiers: { metric: "spend", period: "rolling_12_months" } }),
+      [10_000, 10_000],
+      399 * DAY,
+    );
     const tierOf = async (db: typeof t.database.db, memberId: string) =>
       (
         await db
@@ -133,24 +111,21 @@ describe("the expiry run", () => {
           .where("id", "=", memberId)
           .executeTakeFirstOrThrow()
       ).tier_id;
-    expect(await tierOf(t.database.db, first as string)).toBe(tier.body.id);
+    expect(await tierOf(t.database.db, first)).toBe(gold);
 
-    const lockState = (tx: typeof t.database.db, memberId: string) =>
-      sql`select member_id from member_state
-        where business_id = ${tenant.businessId} and member_id = ${memberId} for update`.execute(tx);
     let sweep: ReturnType<typeof runTierSweep> | undefined;
     await t.database.db.transaction().execute(async (tx) => {
       if (engine === "postgres") {
-        await lockState(tx, second as string);
+        await lockState(tx, second);
         sweep = runTierSweep(t.ctx, t.clock.now());
-        await blockedOnALock();
+        await blockedOnALock(t.database.db);
         // The sweep has ended the first member's Gold and let the member go.
-        await lockState(tx, first as string);
-        expect(await tierOf(tx, first as string)).toBeNull();
+        await lockState(tx, first);
+        expect(await tierOf(tx, first)).toBeNull();
       }
     });
     const result = await (sweep ?? runTierSweep(t.ctx, t.clock.now()));
     expect(result).toEqual({ members: 2, changed: 2 });
-    expect(await tierOf(t.database.db, second as string)).toBeNull();
+    expect(await tierOf(t.database.db, second)).toBeNull();
   });
 });

@@ -9,7 +9,7 @@ import {
   slowStatementsSince,
 } from "../../src/use-cases/purchase-fast-path.ts";
 import { startTestApp, type TestApp } from "../helpers/api.ts";
-import { engine } from "../helpers/db.ts";
+import { blockedOnALock, engine } from "../helpers/db.ts";
 
 /**
  * Purchases are read and written in batches (src/shared/batcher.ts): concurrent purchases of one
@@ -103,17 +103,6 @@ describe("batched purchases on two nodes", () => {
     }
   });
 
-  /** Waits (up to 10 s) until a statement of this database waits on a row lock. */
-  async function blockedOnALock(): Promise<void> {
-    for (let i = 0; i < 1000; i++) {
-      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
-        where datname = current_database() and wait_event_type = 'Lock'`.execute(t.database.db);
-      if ((rows[0]?.n ?? 0) > 0) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error("no statement came to wait on the held row");
-  }
-
   it("do not all wait behind a purchase whose member another transaction holds", async () => {
     const tenant = await t.signup();
     const members = await Promise.all(
@@ -142,7 +131,7 @@ describe("batched purchases on two nodes", () => {
       held = buy(members[0] as string, 0);
       // Let the held member's write start and block on the row (on the server: seen waiting on a
       // lock, however long its read took on a busy machine), then hold it 100 ms more.
-      if (engine === "postgres") await blockedOnALock();
+      if (engine === "postgres") await blockedOnALock(t.database.db);
       await new Promise((r) => setTimeout(r, 100));
       others = Promise.all(members.slice(1).map((m, i) => buy(m, i + 1)));
       // On the server the others finish while the row is still held: the stalled batch opened

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { sql } from "kysely";
 import pg from "pg";
 import { inject } from "vitest";
-import { type Database, type EngineName, openDatabase } from "../../src/db/database.ts";
+import { type Database, type Db, type EngineName, openDatabase } from "../../src/db/database.ts";
 import { PGLITE_TEMPLATE_FILE, TEST_DATABASE_URL, urlFor } from "./engines.ts";
 
 /** The engine this test project runs on (set per Vitest project). */
@@ -41,4 +42,18 @@ export async function openTestDatabase(options: { poolSize?: number } = {}): Pro
       await client.end();
     },
   };
+}
+
+/**
+ * Waits (up to 10 s) until a statement of this database waits on a row lock: on the PostgreSQL
+ * server, the moment a concurrency test knows the work it started is blocked where it meant.
+ */
+export async function blockedOnALock(db: Db): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
+    if ((rows[0]?.n ?? 0) > 0) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error("no statement came to wait on a row lock");
 }
