@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
+import { goldBoutique } from "../helpers/tiers.ts";
 
 /**
  * A refund that undoes the qualification takes the tier back at once — the card, the next
@@ -26,50 +27,11 @@ async function ok(tenant: Tenant, method: "GET" | "POST" | "PUT", url: string, b
   return res.body;
 }
 
-/**
- * A boutique with Silver (×1.25 from 200.00) and Gold (×1.5 from 500.00), a Gold-only rule and a
- * Gold-only reward, counting spend by calendar year or over the last 12 months.
- */
+/** The tier tests' boutique (test/helpers/tiers.ts), counting spend by calendar year or over the last 12 months, and a member. */
 async function boutique(period: "calendar_year" | "rolling_12_months" = "calendar_year") {
-  const owner = await t.signup();
-  // The clock moves by months: an API key does not expire as an owner's session does.
-  const key = await ok(owner, "POST", "/v1/api-keys", { name: "Till", role: "manager" });
-  const tenant = owner.as(key.key);
-  const program = (await ok(tenant, "GET", "/v1/program")).config;
-  await ok(tenant, "PUT", "/v1/program", { ...program, tiers: { metric: "spend", period } });
-  const silver = await ok(tenant, "POST", "/v1/tiers", {
-    name: "Silver",
-    rank: 1,
-    threshold: 20_000,
-    earn_multiplier_bp: 12_500,
-  });
-  const gold = await ok(tenant, "POST", "/v1/tiers", {
-    name: "Gold",
-    rank: 2,
-    threshold: 50_000,
-    earn_multiplier_bp: 15_000,
-  });
-  await ok(tenant, "POST", "/v1/rules", {
-    name: "Gold thank-you",
-    trigger: "purchase",
-    conditions: { tier_ids: [gold.id] },
-    effect: { type: "fixed_points", points: 100 },
-  });
-  const lounge = await ok(tenant, "POST", "/v1/rewards", {
-    name: "Gold lounge",
-    type: "free_product",
-    value: { product_name: "Lounge visit" },
-    cost_points: 10,
-    eligible_tier_ids: [gold.id],
-  });
-  const member = (await ok(tenant, "POST", "/v1/members", { marketing_consent: false })).id as string;
-  return {
-    tenant,
-    member,
-    silver: silver.id as string,
-    gold: gold.id as string,
-    lounge: lounge.id as string,
-  };
+  const shop = await goldBoutique(await t.signup(), period);
+  const member = (await ok(shop.tenant, "POST", "/v1/members", { marketing_consent: false })).id as string;
+  return { ...shop, member };
 }
 
 async function purchase(tenant: Tenant, memberId: string, amount: number, occurredAt?: string) {

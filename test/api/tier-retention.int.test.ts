@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTierSweep } from "../../src/jobs/index.ts";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
+import { goldBoutique } from "../helpers/tiers.ts";
 
 /**
  * A tier counts only while its retention runs, whether or not the tier sweep has run: once it has
@@ -29,46 +30,10 @@ async function ok(tenant: Tenant, method: "GET" | "POST", url: string, body?: un
   return res.body;
 }
 
-/** A boutique with Silver (×1.25 from 200.00 a year) and Gold (×1.5 from 500.00), a Gold-only rule of each kind and a Gold-only reward. */
+/** The tier tests' boutique (test/helpers/tiers.ts), counting spend by calendar year, set up on 1 June 2026. */
 async function boutique() {
   t.clock.set(new Date("2026-06-01T10:00:00Z"));
-  const owner = await t.signup();
-  // The clock moves by years: an API key does not expire as an owner's session does.
-  const key = await ok(owner, "POST", "/v1/api-keys", { name: "Till", role: "manager" });
-  const tenant = owner.as(key.key);
-  const silver = await ok(tenant, "POST", "/v1/tiers", {
-    name: "Silver",
-    rank: 1,
-    threshold: 20_000,
-    earn_multiplier_bp: 12_500,
-  });
-  const gold = await ok(tenant, "POST", "/v1/tiers", {
-    name: "Gold",
-    rank: 2,
-    threshold: 50_000,
-    earn_multiplier_bp: 15_000,
-  });
-  await ok(tenant, "POST", "/v1/rules", {
-    name: "Gold thank-you",
-    trigger: "purchase",
-    conditions: { tier_ids: [gold.id] },
-    effect: { type: "fixed_points", points: 100 },
-  });
-  await ok(tenant, "POST", "/v1/rules", {
-    name: "Gold review",
-    trigger: "event",
-    event_type: "review_written",
-    conditions: { tier_ids: [gold.id] },
-    effect: { type: "fixed_points", points: 40 },
-  });
-  const lounge = await ok(tenant, "POST", "/v1/rewards", {
-    name: "Gold lounge",
-    type: "free_product",
-    value: { product_name: "Lounge visit" },
-    cost_points: 10,
-    eligible_tier_ids: [gold.id],
-  });
-  return { tenant, silver: silver.id as string, gold: gold.id as string, lounge: lounge.id as string };
+  return goldBoutique(await t.signup());
 }
 
 async function member(tenant: Tenant): Promise<string> {
