@@ -220,9 +220,9 @@ export async function redeemVoucher(
 
 /**
  * Voids an issued voucher and gives back what it cost: the points to the very lots they came from
- * (with their expiry), or the stamps, and the unit of stock. Points that a refund of their purchase
- * had to write off because they were on the voucher go to that refund (`collectWrittenOff`), so a
- * void never gives back points a refund took. Managers and owners may void any issued voucher; a
+ * (with their expiry), or the stamps, and the unit of stock. Points that a refund made after the
+ * redemption had to write off, because they were on the voucher, go to that refund
+ * (`collectWrittenOff`), so a void never gives back points a refund took. Managers and owners may void any issued voucher; a
  * cashier only within 10 minutes of issue. An expired voucher is not refunded.
  *
  * Errors: `voucher_not_found` (404); `forbidden` (403); `voucher_already_redeemed`,
@@ -282,13 +282,14 @@ async function voidTx(
     const account = await lockAccount(tx, businessId, memberId, now);
     const restored = await restore(tx, account, voucher.ledger_entry_id, meta, now);
     pointsRestored = restored?.entry.points ?? 0;
-    // Points a refund of their purchase wrote off while they were on the voucher go to that refund.
+    // Points a later refund wrote off because they were on the voucher go to that refund.
     if (restored) {
       pointsRefunded = await collectWrittenOff(
         tx,
         account,
         restored.lots,
         { actor: meta.actor, voucherCode: voucher.code, occurred_at: now },
+        voucher,
         now,
       );
     }

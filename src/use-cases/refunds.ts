@@ -288,41 +288,45 @@ async function refund(
 
 /**
  * A refund that wrote points off (the member had spent them, on a voucher say, and the balance may
- * not go negative: `points_unrecovered`) takes them now that a voided voucher gives them back to
- * its purchase's lots: else the member would hold points for what was refunded. Each such refund,
- * oldest first, takes what came back to its purchase's lots, up to what it wrote off, as a
- * `reverse` entry of its own, and moves those points from `points_unrecovered` to
- * `points_reversed`. Their sum stays, so the points tier metric, which counts both on the
- * purchase's date, does not move. Points given back to a lot past its expiry are left to the
- * expiry run, as a refund never takes expired points. With a negative balance allowed nothing is
- * written off (the refund leaves debt, which `restore` settles first), so nothing is taken here.
- * Runs in the void's transaction, under the member's lock, right after `restore`; returns the
- * points taken.
+ * not go negative: `points_unrecovered`) takes them now that a voided voucher gives points back:
+ * had the voucher never been redeemed, the refund would have found those points in the balance and
+ * taken them, so the member would hold points for what was refunded. Each refund that wrote points
+ * off, oldest first, takes from the points given back up to what it wrote off: first from its own
+ * purchase's lots (a refund that wrote off had emptied them, so points there came back from a
+ * voucher redeemed before it), then, if it was made after the voucher was redeemed (`voucher`: by
+ * time, then by id within a millisecond), from the others in the order `restore` gave them
+ * (earliest expiry first). A refund made before the redemption found those points in the balance
+ * and wrote nothing off because of them. Each takes what it collects as a `reverse` entry of its own, and
+ * moves those points from `points_unrecovered` to `points_reversed`. Their sum stays, so the
+ * points tier metric, which counts both on the purchase's date, does not move. Points given back
+ * to a lot past its expiry are left to the expiry run, as a refund never takes expired points.
+ * With a negative balance allowed nothing is written off (the refund leaves debt, which `restore`
+ * settles first), so nothing is taken here. Runs in the void's transaction, under the member's
+ * lock, right after `restore`; returns the points taken.
  */
 export async function collectWrittenOff(
   tx: Tx,
   account: Account,
   restored: readonly RestoredLot[],
   meta: { actor: string; voucherCode: string; occurred_at: Date },
+  voucher: { id: string; created_at: Date },
   now: Date,
 ): Promise<number> {
-  const lotsOf = new Map<string, { lot_id: string; points: number }[]>();
-  for (const lot of restored) {
-    if (lot.source_type !== "purchase" || (lot.expires_at !== null && lot.expires_at <= now)) continue;
-    lotsOf.set(lot.source_id, [
-      ...(lotsOf.get(lot.source_id) ?? []),
-      { lot_id: lot.lot_id, points: lot.points },
-    ]);
-  }
-  if (lotsOf.size === 0) return 0;
+  const lots = restored
+    .filter((l) => l.expires_at === null || l.expires_at > now)
+    .map((l) => ({
+      lot_id: l.lot_id,
+      purchase: l.source_type === "purchase" ? l.source_id : null,
+      points: l.points,
+    }));
+  if (lots.length === 0) return 0;
   const refunds = await tx
     .selectFrom("refunds as r")
     .innerJoin("purchases as p", (join) =>
       join.onRef("p.business_id", "=", "r.business_id").onRef("p.id", "=", "r.purchase_id"),
     )
-    .select(["r.id", "r.purchase_id", "r.points_unrecovered", "r.reason", "p.external_id"])
+    .select(["r.id", "r.purchase_id", "r.points_unrecovered", "r.reason", "r.created_at", "p.external_id"])
     .where("r.business_id", "=", account.business_id)
-    .where("r.purchase_id", "in", [...lotsOf.keys()])
     .where("p.member_id", "=", account.member_id)
     .where("r.points_unrecovered", ">", 0)
     .orderBy("r.created_at")
@@ -332,7 +336,12 @@ export async function collectWrittenOff(
   for (const r of refunds) {
     let left = r.points_unrecovered;
     const allocations: { lot_id: string; points: number }[] = [];
-    for (const lot of lotsOf.get(r.purchase_id) ?? []) {
+    const after =
+      r.created_at > voucher.created_at ||
+      (r.created_at.getTime() === voucher.created_at.getTime() && r.id > voucher.id);
+    const own = lots.filter((l) => l.purchase === r.purchase_id);
+    const others = after ? lots.filter((l) => l.purchase !== r.purchase_id) : [];
+    for (const lot of [...own, ...others]) {
       const take = Math.min(left, lot.points);
       if (take === 0) continue;
       allocations.push({ lot_id: lot.lot_id, points: -take });

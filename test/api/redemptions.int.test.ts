@@ -782,6 +782,38 @@ describe("a voucher voided after its points' purchase was refunded", () => {
     expect(await soundBalance(tenant, m)).toBe(500);
   });
 
+  it("collects from the voucher's other points too for a refund made after it: as if never redeemed", async () => {
+    const { tenant, m } = await shop();
+    await purchase(tenant, m, 100);
+    const refunded = await purchase(tenant, m, 100);
+    // 100 of the first purchase and 50 of the second on the voucher; the second's other 50 on another.
+    const voucher = (await redeemed(tenant, m, await reward(tenant, { cost_points: 150 }))).voucher;
+    await redeemed(tenant, m, await reward(tenant, { cost_points: 50 }));
+    const back = await refund(tenant, refunded.id, 100);
+    expect([back.points_reversed, back.points_unrecovered]).toEqual([0, 100]);
+    const metric = await pointsMetric(tenant, m);
+
+    // Without the voucher: 200 earned, 50 spent, the refund takes 100 of the 150 left.
+    expect((await voidIt(tenant, voucher.code)).member.points_available).toBe(50);
+    expect(await refundRow(back.id)).toEqual({ points_reversed: 100, points_unrecovered: 0 });
+    expect(await soundBalance(tenant, m)).toBe(50);
+    expect(await pointsMetric(tenant, m)).toBe(metric);
+  });
+
+  it("collects nothing from a voucher redeemed after the refund: the refund wrote nothing off for it", async () => {
+    const { tenant, m } = await shop();
+    const refunded = await purchase(tenant, m, 100);
+    await redeemed(tenant, m, await reward(tenant, { cost_points: 100 }));
+    const back = await refund(tenant, refunded.id, 100);
+    expect([back.points_reversed, back.points_unrecovered]).toEqual([0, 100]);
+    await purchase(tenant, m, 100);
+    const later = (await redeemed(tenant, m, await reward(tenant, { cost_points: 100 }))).voucher;
+
+    expect((await voidIt(tenant, later.code)).member.points_available).toBe(100);
+    expect(await refundRow(back.id)).toEqual({ points_reversed: 0, points_unrecovered: 100 });
+    expect(await soundBalance(tenant, m)).toBe(100);
+  });
+
   it("leaves points given back to an expired lot to the expiry run", async () => {
     const { tenant, m } = await shop(false, 10);
     const bought = await purchase(tenant, m, 600);
