@@ -22,6 +22,7 @@ import * as m0009 from "./migrations/0009-member-state.ts";
 import * as m0010 from "./migrations/0010-answer-retention.ts";
 import * as m0011 from "./migrations/0011-reversal-dates.ts";
 import * as m0012 from "./migrations/0012-unrecovered-points.ts";
+import * as m0013 from "./migrations/0013-expired-refund-points.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -172,6 +173,7 @@ const migrations: Record<string, Migration> = {
   "0010-answer-retention": m0010,
   "0011-reversal-dates": m0011,
   "0012-unrecovered-points": m0012,
+  "0013-expired-refund-points": m0013,
 };
 
 class StaticProvider implements MigrationProvider {

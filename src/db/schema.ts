@@ -236,6 +236,8 @@ export interface RefundsTable {
   lines: Json | null;
   points_reversed: number;
   points_unrecovered: number;
+  /** Points of the refunded share that had expired unused: not taken, but no longer earned (0013). */
+  points_expired: number;
   stamps_reversed: number;
   reason: string | null;
   actor: string;

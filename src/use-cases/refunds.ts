@@ -50,6 +50,7 @@ export interface RefundDto {
   lines: { sku: string; quantity: number }[] | null;
   points_reversed: number;
   points_unrecovered: number;
+  points_expired: number;
   stamps_reversed: number;
   reason: string | null;
   created_at: string;
@@ -76,6 +77,7 @@ function refundDto(row: RefundsTable): RefundDto {
     lines: (row.lines ?? null) as RefundDto["lines"],
     points_reversed: row.points_reversed,
     points_unrecovered: row.points_unrecovered,
+    points_expired: row.points_expired,
     stamps_reversed: row.stamps_reversed,
     reason: row.reason,
     created_at: row.created_at.toISOString(),
@@ -146,7 +148,7 @@ async function refund(
   const items = purchase.items as LineItem[];
   const previous = await tx
     .selectFrom("refunds")
-    .select(["lines", "amount_minor", "points_reversed", "points_unrecovered"])
+    .select(["lines", "amount_minor", "points_reversed", "points_unrecovered", "points_expired"])
     .where("business_id", "=", actor.businessId)
     .where("purchase_id", "=", purchase.id)
     .execute();
@@ -190,6 +192,7 @@ async function refund(
     lines: input.lines ? JSON.stringify(input.lines) : null,
     points_reversed: 0,
     points_unrecovered: 0,
+    points_expired: 0,
     stamps_reversed: 0,
     reason: input.reason ?? null,
     actor: actorLabel(actor),
@@ -211,11 +214,17 @@ async function refund(
       const kept = Math.floor(
         (purchase.points_earned * (purchase.amount_minor - refundedAfter)) / purchase.amount_minor,
       );
-      const done = previous.reduce((s, r) => s + r.points_reversed + r.points_unrecovered, 0);
+      const off = purchase.points_earned - kept;
+      const taken = previous.reduce((s, r) => s + r.points_reversed + r.points_unrecovered, 0);
+      const expiredBefore = previous.reduce((s, r) => s + r.points_expired, 0);
       // Points of the purchase that expired unused were never the member's to enjoy: a refund
-      // does not take them again from the member's other points.
+      // does not take them again from the member's other points. The purchase no longer earned
+      // them all the same: what of its share is not taken counts as expired, which the points
+      // tier metric takes off as it does what was taken.
       const expired = await expiredFromSource(tx, actor.businessId, m.id, purchase.id, now);
-      const due = Math.min(purchase.points_earned - kept - done, purchase.points_earned - expired - done);
+      const takenAfter = Math.max(taken, Math.min(off, purchase.points_earned - expired));
+      const due = takenAfter - taken;
+      row.points_expired = Math.max(0, off - takenAfter - expiredBefore);
       if (due > 0) {
         const account = await lockAccount(tx, actor.businessId, m.id, now);
         const r = await reverse(
@@ -253,7 +262,7 @@ async function refund(
     // member had spent leave the metric as well, taken back or not.
     const lowered = {
       spend: amount,
-      points: row.points_reversed + row.points_unrecovered,
+      points: row.points_reversed + row.points_unrecovered + row.points_expired,
       visits: refundedAfter === purchase.amount_minor ? 1 : 0,
     }[snapshot.config.tiers.metric];
     const taken = await tierAfterRefundOf(
@@ -277,7 +286,13 @@ async function refund(
     action: "purchase.refunded",
     targetType: "purchase",
     targetId: purchase.id,
-    data: { refund_id: row.id, amount_minor: amount, points_reversed: row.points_reversed },
+    data: {
+      refund_id: row.id,
+      amount_minor: amount,
+      points_reversed: row.points_reversed,
+      points_unrecovered: row.points_unrecovered,
+      points_expired: row.points_expired,
+    },
   });
   return {
     refund: refundDto({ ...row, lines: input.lines ?? null }),

@@ -247,3 +247,56 @@ describe("the points metric after a refund of points already spent", () => {
     },
   );
 });
+
+describe("the points metric after a refund of points that expired", () => {
+  it.each(PATHS)(
+    "%s path: the refunded share leaves the metric though its points expired, and nothing is taken for it",
+    async (path) => {
+      t.clock.set(new Date("2026-06-01T10:00:00Z"));
+      const { tenant, member, buy } = await cafe(path, { metric: "points", threshold: 40 });
+      const program = (await tenant.call("GET", "/v1/program")).body.config;
+      await ok(tenant, "PUT", "/v1/program", {
+        ...program,
+        points: { ...program.points, expiry: { policy: "days_after_earn", days: 10 } },
+      });
+      const refund = async (purchaseId: string, amount_minor: number) =>
+        ok(tenant, "POST", "/v1/refunds", {
+          external_id: `r-${++seq}`,
+          purchase_id: purchaseId,
+          amount_minor,
+        });
+      const expire = async () => {
+        t.clock.advance(11 * 24 * 3600 * 1000);
+        return ok(tenant, "POST", "/v1/points/expire", {});
+      };
+
+      // 50 points, all expired: half the purchase refunded takes nothing from the member, and
+      // the metric loses the half all the same, below Gold's 40.
+      const bought = await buy(5_000);
+      expect(bought.member?.tier).toMatchObject({ current: { name: "Gold" }, metric_value: 50 });
+      expect(await expire()).toEqual({ lots: 1, points: 50 });
+      const half = await refund(bought.purchase.id, 2_500);
+      expect(half.refund).toMatchObject({ points_reversed: 0, points_unrecovered: 0, points_expired: 25 });
+      expect(half.member.tier).toMatchObject({ current: null, metric_value: 25 });
+      expect(half.member.tier_changed).toMatchObject({ from: expect.any(String), to: null });
+      const rest = await refund(bought.purchase.id, 2_500);
+      expect(rest.refund).toMatchObject({ points_reversed: 0, points_unrecovered: 0, points_expired: 25 });
+      expect(rest.member.tier.metric_value).toBe(0);
+      expect(rest.member.points.available).toBe(0);
+
+      // 50 points, 20 taken back by a refund of 40 %, the other 30 expired: the rest of the
+      // refund takes nothing, and the purchase counts nothing.
+      const second = await buy(5_000);
+      const part = await refund(second.purchase.id, 2_000);
+      expect(part.refund).toMatchObject({ points_reversed: 20, points_expired: 0 });
+      expect(part.member.tier.metric_value).toBe(30);
+      expect(await expire()).toEqual({ lots: 1, points: 30 });
+      const other = await buy(1_000);
+      expect(other.member?.tier?.metric_value).toBe(40);
+      const all = await refund(second.purchase.id, 3_000);
+      expect(all.refund).toMatchObject({ points_reversed: 0, points_unrecovered: 0, points_expired: 30 });
+      expect(all.member.tier.metric_value).toBe(10);
+      expect(all.member.points.available).toBe(10);
+    },
+  );
+});

@@ -39,7 +39,8 @@ import {
  * "points" takes them off on the purchase's date too, found through the member's refunded
  * purchases in the window (an index of those only, migration 0012). When the balance may go
  * negative the reversal takes all (a negative balance) and nothing is unrecovered, so no refund
- * counts twice.
+ * counts twice. So do the points of the refunded share that had expired unused, which a refund
+ * does not take from the member's other points (`refunds.points_expired`, migration 0013).
  */
 export const TIER_METRIC_TEXT = {
   points: `((select coalesce(sum(points), 0) from ledger_entries
@@ -54,8 +55,9 @@ export const TIER_METRIC_TEXT = {
               left join purchases p on p.business_id = {{business}} and p.id = f.purchase_id
               where e.business_id = {{business}} and e.member_id = {{member}} and e.kind = 'reverse'
                 and e.occurred_at >= {{from}}) v)
-    - (select coalesce(sum(rf.points_unrecovered), 0) from purchases rp
-        join refunds rf on rf.business_id = {{business}} and rf.purchase_id = rp.id and rf.points_unrecovered > 0
+    - (select coalesce(sum(rf.points_unrecovered + rf.points_expired), 0) from purchases rp
+        join refunds rf on rf.business_id = {{business}} and rf.purchase_id = rp.id
+          and (rf.points_unrecovered > 0 or rf.points_expired > 0)
         where rp.business_id = {{business}} and rp.member_id = {{member}} and rp.refunded_minor > 0
           and rp.occurred_at >= {{from}} and rp.occurred_at <= {{now}}))::bigint`,
   spend: `(select coalesce(sum(amount_minor - refunded_minor), 0)::bigint from purchases
