@@ -4,7 +4,9 @@ import { fingerprint, newId, stableStringify } from "./ids.ts";
 
 describe("newId", () => {
   it("makes distinct version-7 UUIDs that sort in the order they were made", () => {
-    const at = Date.parse("2026-11-23T10:00:00Z");
+    // Ahead of every id made so far in this process: ids never go back in time (the files of a
+    // worker share this module, so another file may have made ids at a later time than now).
+    const at = Number.parseInt(newId().slice(0, 13).replace("-", ""), 16) + 1_000;
     // More than the random block holds, so it is refilled on the way; some within one millisecond.
     const ids = Array.from({ length: 5_000 }, (_, i) => newId(at + Math.floor(i / 3)));
     expect(new Set(ids).size).toBe(ids.length);
