@@ -10,6 +10,13 @@ import { zonedTimeToUtc } from "../shared/time.ts";
 import { enrollMember } from "../use-cases/member-points.ts";
 import { PurchaseInput, recordPurchase } from "../use-cases/purchases.ts";
 import { findBusinessBySlug } from "./businesses.ts";
+import {
+  ImportFileError,
+  ImportUsageError,
+  ITEM_COLUMNS,
+  MEMBER_COLUMNS,
+  PURCHASE_COLUMNS,
+} from "./import-format.ts";
 import { countryOfTimeZone, PHONE_COUNTRIES, toE164 } from "./phone.ts";
 import type { Progress } from "./progress.ts";
 import {
@@ -79,47 +86,10 @@ export interface ImportOptions {
   country?: string;
 }
 
+export { ImportFileError, ImportUsageError, ITEM_COLUMNS, MEMBER_COLUMNS, PURCHASE_COLUMNS };
+
 /** Largest file an import reads: the file is parsed in memory. */
 export const MAX_IMPORT_BYTES = 100 * 1024 * 1024;
-
-export const MEMBER_COLUMNS = [
-  "name",
-  "email",
-  "phone",
-  "birthday",
-  "locale",
-  "marketing_consent",
-  "external_id",
-  "code",
-  "joined_at",
-] as const;
-
-/**
- * The optional columns of a purchase's line items. A file with them has one row per line; the
- * rows of one purchase share its external id (see `importPurchases`).
- */
-export const ITEM_COLUMNS = [
-  "item_sku",
-  "item_name",
-  "item_category",
-  "item_brand",
-  "item_quantity",
-  "item_unit_price",
-  "item_unit_price_minor",
-] as const;
-
-export const PURCHASE_COLUMNS = [
-  "external_id",
-  "member_external_id",
-  "member_code",
-  "member_email",
-  "amount",
-  "amount_minor",
-  "currency",
-  "occurred_at",
-  "location_id",
-  ...ITEM_COLUMNS,
-] as const;
 
 /**
  * Imports members from a CSV with a header row (columns: `MEMBER_COLUMNS`). A member whose
@@ -412,19 +382,6 @@ export async function importCdnow(
   );
   const refused = [...members.refused, ...purchases.refused].sort((a, b) => a.line - b.line);
   return { members, purchases, rejectsFile: writeRejects(file, ["record"], refused) };
-}
-
-/** A problem with the file as a whole (missing, too large, wrong header): nothing was imported. */
-export class ImportFileError extends Error {
-  override name = "ImportFileError";
-}
-
-/**
- * The import was asked for something that cannot be (an unknown business, CDNOW into a business
- * that does not use US dollars): nothing was imported. The command line exits 2 for it.
- */
-export class ImportUsageError extends ImportFileError {
-  override name = "ImportUsageError";
 }
 
 type Outcome = "imported" | "skipped";

@@ -1,33 +1,34 @@
 import { parseArgs } from "node:util";
 import { type Config, ConfigError, describeDatabase, loadConfig } from "../config.ts";
-import { type AppContext, createContext } from "../context.ts";
-import { type Database, migrateToLatest } from "../db/database.ts";
-import { createDemo, type DemoInfo } from "../demo.ts";
-import { buildApp } from "../http/app.ts";
-import { pruneAnswers } from "../modules/idempotency/index.ts";
-import { runExpiry } from "../modules/ledger/index.ts";
-import { openConfiguredDatabase, startServer } from "../server.ts";
-import { systemClock } from "../shared/clock.ts";
+import type { AppContext } from "../context.ts";
+import type { Database } from "../db/database.ts";
+import type { DemoInfo } from "../demo.ts";
 import { AppError } from "../shared/errors.ts";
 import { randomSecret } from "../shared/ids.ts";
 import { findBusinessBySlug } from "./businesses.ts";
+import type { ImportCounts, ImportOptions, ImportReport } from "./import.ts";
 import {
-  type ImportCounts,
   ImportFileError,
-  type ImportOptions,
-  type ImportReport,
   ImportUsageError,
   ITEM_COLUMNS,
-  importCdnow,
-  importMembers,
-  importPurchases,
   MEMBER_COLUMNS,
   PURCHASE_COLUMNS,
-} from "./import.ts";
+} from "./import-format.ts";
 import { PHONE_COUNTRIES } from "./phone.ts";
 import { createProgress } from "./progress.ts";
 import { describeFormat } from "./spreadsheet.ts";
 import { startLogLevel } from "./start.ts";
+
+// The engine (the database, the HTTP app, the importers) is loaded by the commands that use it,
+// so help, usage errors and a bad setting answer at once.
+const engine = {
+  server: () => import("../server.ts"),
+  database: () => import("../db/database.ts"),
+  context: () => import("../context.ts"),
+  demo: () => import("../demo.ts"),
+  app: () => import("../http/app.ts"),
+  importer: () => import("./import.ts"),
+};
 
 /** The `regulars` command line: `regulars <command> [options]`, `regulars <command> --help`. */
 
@@ -92,6 +93,7 @@ its output goes to a file or a log collector.`,
     run: async () => {
       const config = loadConfig();
       const logLevel = startLogLevel(config.logLevel, process.env, Boolean(process.stdout.isTTY));
+      const { startServer } = await engine.server();
       await startServer({ ...config, logLevel });
       if (logLevel !== config.logLevel) {
         console.log(
@@ -117,6 +119,7 @@ its output goes to a file or a log collector.`,
     usage: "regulars demo",
     run: () =>
       withDatabase(async ({ ctx, config }) => {
+        const { createDemo } = await engine.demo();
         printDemo(await createDemo(ctx), config);
         return 0;
       }),
@@ -164,7 +167,7 @@ ${FILE_NOTES}
 ${IMPORT_NOTES}`,
     options: { ...business, ...encoding, country: { type: "string" } },
     positionals: 1,
-    run: (values, [file]) => runImport(importMembers, file, values),
+    run: (values, [file]) => runImport("importMembers", file, values),
   },
 
   "import-purchases": {
@@ -193,7 +196,7 @@ ${FILE_NOTES}
 ${IMPORT_NOTES}`,
     options: { ...business, ...encoding },
     positionals: 1,
-    run: (values, [file]) => runImport(importPurchases, file, values),
+    run: (values, [file]) => runImport("importPurchases", file, values),
   },
 
   "import-cdnow": {
@@ -210,7 +213,7 @@ business's currency must be USD: otherwise nothing is imported and it exits 2.
 ${IMPORT_NOTES}`,
     options: business,
     positionals: 1,
-    run: (values, [file]) => runImport(importCdnow, file, values),
+    run: (values, [file]) => runImport("importCdnow", file, values),
   },
 
   expire: {
@@ -224,6 +227,7 @@ any time and to repeat: each lot of points expires once.`,
         const slug = values.business as string | undefined;
         const found = slug ? await findBusinessBySlug(ctx.db, slug) : undefined;
         if (slug && !found) throw new UsageError(`No business with the slug "${slug}".`);
+        const { runExpiry } = await import("../modules/ledger/index.ts");
         const result = await runExpiry(ctx.db, ctx.clock.now(), found ? { businessId: found.id } : {});
         console.log(`Expired ${result.points} points in ${result.lots} lots.`);
         return 0;
@@ -250,6 +254,7 @@ day by itself; this runs it by hand. Safe to repeat.`,
         if (!/^\d+$/.test(raw ?? String(days)) || days < 1 || days > 36_500) {
           throw new UsageError(`--days must be a whole number of days from 1 to 36500; it is "${raw}".`);
         }
+        const { pruneAnswers } = await import("../modules/idempotency/index.ts");
         const result = await pruneAnswers(ctx.db, ctx.clock.now(), days);
         console.log(
           `Let go of ${result.answers} answers older than ${days} days, in ${result.businesses} businesses.`,
@@ -408,6 +413,8 @@ interface Session {
 /** Opens and migrates the configured database for one command, and closes it afterwards. */
 async function withDatabase(work: (session: Session) => Promise<number>): Promise<number> {
   const config = loadConfig();
+  const [{ openConfiguredDatabase }, { migrateToLatest }, { createContext }, { systemClock }] =
+    await Promise.all([engine.server(), engine.database(), engine.context(), import("../shared/clock.ts")]);
   const database = await openConfiguredDatabase(config);
   try {
     const applied = await migrateToLatest(database.db);
@@ -423,6 +430,7 @@ async function createBusiness(ctx: AppContext, config: Config, values: Values): 
   if (missing.length) throw new UsageError(`Missing ${missing.map((m) => `--${m}`).join(", ")}.`);
   const generated = values["owner-password"] ? undefined : randomSecret().slice(0, 24);
   const password = (values["owner-password"] as string | undefined) ?? (generated as string);
+  const { buildApp } = await engine.app();
   const app = await buildApp(ctx);
   try {
     const res = await app.inject({
@@ -483,9 +491,14 @@ function baseUrl(config: Config): string {
 
 type Importer = (ctx: AppContext, file: string, options: ImportOptions) => Promise<ImportReport>;
 
-async function runImport(importer: Importer, file: string | undefined, values: Values): Promise<number> {
+async function runImport(
+  name: "importMembers" | "importPurchases" | "importCdnow",
+  file: string | undefined,
+  values: Values,
+): Promise<number> {
   const slug = values.business as string | undefined;
   if (!slug) throw new UsageError("Missing --business <slug>.");
+  const importer: Importer = (await engine.importer())[name];
   return withDatabase(async ({ ctx, database, config }) => {
     if (!(await findBusinessBySlug(ctx.db, slug)))
       throw new UsageError(`No business with the slug "${slug}".`);

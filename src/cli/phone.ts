@@ -4,4 +4,4 @@
  * page with (src/modules/members/phone.ts). The import knows the country: the business's, or
  * `--country`.
  */
-export { countryOfTimeZone, PHONE_COUNTRIES, type PhoneCountry, toE164 } from "../modules/members/index.ts";
+export { countryOfTimeZone, PHONE_COUNTRIES, type PhoneCountry, toE164 } from "../modules/members/phone.ts";
