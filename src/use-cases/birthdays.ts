@@ -11,7 +11,9 @@ import { priceEvent } from "./price-purchase.ts";
  * Gives today's birthday members of every business with birthday rules what those rules say, once
  * a year: the idempotency key `birthday:<member>:<year>` makes a second run the same day (or on
  * another node) a no-op. "Today" is the business's own date; a member born on 29 February
- * celebrates on 28 February in other years.
+ * celebrates on 28 February in other years. One member's failure does not cost the others their
+ * day: the run goes on, and fails at its end naming how many failed and the first error, so the
+ * scheduler logs it and the next run (the same day) tries them again.
  */
 export async function runBirthdays(
   ctx: AppContext,
@@ -28,6 +30,7 @@ export async function runBirthdays(
     .where("r.archived_at", "is", null)
     .execute();
   let members = 0;
+  const failures: { business: string; member: string; error: unknown }[] = [];
   for (const business of businesses) {
     const today = zonedParts(now, business.timezone);
     const leap = new Date(Date.UTC(today.year, 1, 29)).getUTCDate() === 29;
@@ -60,48 +63,60 @@ export async function runBirthdays(
         .limit(batchSize)
         .execute();
       for (const { id } of due) {
-        const { replayed } = await onceInTransaction(
-          ctx.db,
-          business.business_id,
-          `birthday:${id}:${today.year}`,
-          "member.birthday",
-          { member_id: id, year: today.year },
-          now,
-          async (tx) => {
-            const locked = await getMemberForUpdate(tx, business.business_id, id);
-            const snapshot = await ctx.snapshots.load(tx, business.business_id);
-            // Tier rules see the tier as it stands now (one whose retention ended, re-evaluated).
-            const member = await refreshTier(tx, snapshot, locked, now);
-            const subject = { ...member, attributes: member.attributes as Record<string, unknown> };
-            const pricing = await priceEvent(
-              tx,
-              snapshot,
-              subject,
-              { type: "birthday", properties: {}, occurred_at: now },
-              "birthday",
-            );
-            await creditPricing(
-              tx,
-              snapshot,
-              member,
-              pricing,
-              {
-                actor: "system:birthdays",
-                source_type: "birthday",
-                source_id: String(today.year),
-                occurred_at: now,
-              },
-              now,
-            );
-            return { status: 200, body: { points: pricing.total_points } };
-          },
-        );
-        if (!replayed) members++;
+        try {
+          const { replayed } = await onceInTransaction(
+            ctx.db,
+            business.business_id,
+            `birthday:${id}:${today.year}`,
+            "member.birthday",
+            { member_id: id, year: today.year },
+            now,
+            async (tx) => {
+              const locked = await getMemberForUpdate(tx, business.business_id, id);
+              const snapshot = await ctx.snapshots.load(tx, business.business_id);
+              // Tier rules see the tier as it stands now (one whose retention ended, re-evaluated).
+              const member = await refreshTier(tx, snapshot, locked, now);
+              const subject = { ...member, attributes: member.attributes as Record<string, unknown> };
+              const pricing = await priceEvent(
+                tx,
+                snapshot,
+                subject,
+                { type: "birthday", properties: {}, occurred_at: now },
+                "birthday",
+              );
+              await creditPricing(
+                tx,
+                snapshot,
+                member,
+                pricing,
+                {
+                  actor: "system:birthdays",
+                  source_type: "birthday",
+                  source_id: String(today.year),
+                  occurred_at: now,
+                },
+                now,
+              );
+              return { status: 200, body: { points: pricing.total_points } };
+            },
+          );
+          if (!replayed) members++;
+        } catch (error) {
+          failures.push({ business: business.business_id, member: id, error });
+        }
       }
       const last = due.at(-1);
       if (!last || due.length < batchSize) break;
       after = last.id;
     }
+  }
+  const first = failures[0];
+  if (first) {
+    const why = first.error instanceof Error ? first.error.message : String(first.error);
+    throw new Error(
+      `Birthdays: ${failures.length} of ${members + failures.length} members failed (the others got their treat); the first, member ${first.member} of business ${first.business}: ${why}`,
+      { cause: first.error },
+    );
   }
   return { members };
 }

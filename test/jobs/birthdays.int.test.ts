@@ -59,3 +59,52 @@ describe("birthday rewards", () => {
     expect(await points(leapling)).toBe(100);
   });
 });
+
+describe("a birthday that fails", () => {
+  it("does not cost the other members, of this business or another, their treat; the run says it failed", async () => {
+    t.clock.set(new Date("2029-06-15T10:00:00Z"));
+    const shops = [await t.signup(), await t.signup()];
+    const ids: string[] = [];
+    for (const shop of shops) {
+      const rule = await shop.call("POST", "/v1/rules", {
+        name: "Happy birthday",
+        trigger: "birthday",
+        effect: { type: "fixed_points", points: 100 },
+      });
+      expect(rule.status).toBe(201);
+      for (const name of ["First", "Second"]) {
+        const res = await shop.call("POST", "/v1/members", {
+          name,
+          birthday: "1990-06-15",
+          marketing_consent: false,
+        });
+        ids.push(res.body.id);
+      }
+    }
+    // The first shop's first member's birthday is already taken by something else under its key.
+    const [a1] = ids as [string];
+    await t.database.db
+      .insertInto("idempotency_keys")
+      .values({
+        business_id: shops[0]?.businessId as string,
+        key: `birthday:${a1}:2029`,
+        operation: "something.else",
+        request_hash: "x",
+        status_code: 200,
+        response: "{}",
+        created_at: t.clock.now(),
+      })
+      .execute();
+
+    await expect(runBirthdays(t.ctx, t.clock.now())).rejects.toThrow(
+      `Birthdays: 1 of 4 members failed (the others got their treat); the first, member ${a1} of business ${shops[0]?.businessId}`,
+    );
+    const points = await Promise.all(
+      ids.map(
+        async (id, i) =>
+          (await shops[i < 2 ? 0 : 1]?.call("GET", `/v1/members/${id}/card`))?.body.points.available,
+      ),
+    );
+    expect(points).toEqual([0, 100, 100, 100]);
+  });
+});

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
+import { clientKey } from "../../modules/idempotency/index.ts";
 import { runExpiry } from "../../modules/ledger/index.ts";
 import { EventInput, recordEvent } from "../../use-cases/events.ts";
 import { AdjustmentInput, adjustBalance, memberCard, memberHistory } from "../../use-cases/member-points.ts";
@@ -94,7 +95,7 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         req.actor,
         req.params.id,
         req.body,
-        req.headers["idempotency-key"],
+        clientKey(req.headers["idempotency-key"]),
       );
       if (replayed) reply.header("idempotent-replayed", "true");
       return reply.status(replayed ? 200 : 201).send(body);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type AppContext, roleAtLeast } from "../../context.ts";
+import { clientKey } from "../../modules/idempotency/index.ts";
 import {
   CreateMemberInput,
   getMember,
@@ -55,7 +56,7 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
       },
     },
     async (req, reply) => {
-      const result = await enrollMember(ctx, req.actor, req.body, req.headers["idempotency-key"]);
+      const result = await enrollMember(ctx, req.actor, req.body, clientKey(req.headers["idempotency-key"]));
       if (result.replayed) reply.header("idempotent-replayed", "true");
       return reply.status(201).send(result.body);
     },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
+import { clientKey } from "../../modules/idempotency/index.ts";
 import {
   archiveReward,
   availableRewards,
@@ -164,7 +165,7 @@ export async function rewardRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         req.actor,
         req.params.id,
         req.body,
-        req.headers["idempotency-key"],
+        clientKey(req.headers["idempotency-key"]),
       );
       if (result.replayed) reply.header("idempotent-replayed", "true");
       return reply.status(result.replayed ? 200 : 201).send(result.body);

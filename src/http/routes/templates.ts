@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
+import { clientKey } from "../../modules/idempotency/index.ts";
 import { applyTemplate, listTemplates, TEMPLATE_NAMES, TEMPLATES } from "../../use-cases/templates.ts";
 import type { ZodApp } from "../app.ts";
 import { ErrorResponse, IdempotencyHeaders } from "../schemas.ts";
@@ -68,7 +69,13 @@ export async function templateRoutes(app: ZodApp, ctx: AppContext): Promise<void
         },
       },
       async (req, reply) => {
-        const result = await applyTemplate(ctx, req.actor, name, req.body, req.headers["idempotency-key"]);
+        const result = await applyTemplate(
+          ctx,
+          req.actor,
+          name,
+          req.body,
+          clientKey(req.headers["idempotency-key"]),
+        );
         if (result.replayed) reply.header("idempotent-replayed", "true");
         return reply.status(result.replayed ? 200 : 201).send(result.body);
       },

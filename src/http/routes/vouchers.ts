@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
+import { clientKey } from "../../modules/idempotency/index.ts";
 import { getVoucher, listMemberVouchers, RewardType, RewardValue } from "../../modules/rewards/index.ts";
 import {
   redeemVoucher,
@@ -106,7 +107,7 @@ export async function voucherRoutes(app: ZodApp, ctx: AppContext): Promise<void>
         req.actor,
         req.params.code,
         req.body ?? {},
-        req.headers["idempotency-key"],
+        clientKey(req.headers["idempotency-key"]),
       );
       if (result.replayed) reply.header("idempotent-replayed", "true");
       return reply.status(200).send(result.body);
@@ -139,7 +140,7 @@ export async function voucherRoutes(app: ZodApp, ctx: AppContext): Promise<void>
         req.actor,
         req.params.code,
         req.body,
-        req.headers["idempotency-key"],
+        clientKey(req.headers["idempotency-key"]),
       );
       if (result.replayed) reply.header("idempotent-replayed", "true");
       return reply.status(200).send(result.body);

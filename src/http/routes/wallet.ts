@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
+import { clientKey } from "../../modules/idempotency/index.ts";
 import { RewardType, RewardValue } from "../../modules/rewards/index.ts";
 import {
   authenticateMember,
@@ -203,7 +204,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
       },
     },
     async (req, reply) => {
-      const result = await join(ctx, req.params.slug, req.body, req.headers["idempotency-key"]);
+      const result = await join(ctx, req.params.slug, req.body, clientKey(req.headers["idempotency-key"]));
       if (result.replayed) reply.header("idempotent-replayed", "true");
       return reply.status(201).send(result.body);
     },
@@ -333,7 +334,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         member.businessId,
         member.memberId,
         req.body.reward_id,
-        req.headers["idempotency-key"],
+        clientKey(req.headers["idempotency-key"]),
       );
       if (result.replayed) reply.header("idempotent-replayed", "true");
       return reply.status(result.replayed ? 200 : 201).send(result.body);

@@ -12,6 +12,26 @@ export interface StoredResult<T> {
 }
 
 /**
+ * The keys clients send (the `Idempotency-Key` header) are kept apart from the keys the server
+ * makes itself (`purchase:<external id>`, `refund:…`, `event:…`, `birthday:<member>:<year>`), so a
+ * client's key can never take one of the server's: a header `purchase:till-1-0042` on an
+ * enrolment would otherwise make the purchase till-1-0042 a `409 idempotency_key_reused`, and one
+ * named after a member's birthday would stop the birthday job. Stored as `client:<key>`
+ * (migration 0014); messages show the key as the client sent it.
+ */
+export const CLIENT_KEY_PREFIX = "client:";
+
+/** The stored key of a client's `Idempotency-Key` header (undefined: none sent). */
+export function clientKey(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : `${CLIENT_KEY_PREFIX}${header}`;
+}
+
+/** A stored key as its sender knows it: a client's key without the prefix. */
+function shownKey(key: string): string {
+  return key.startsWith(CLIENT_KEY_PREFIX) ? key.slice(CLIENT_KEY_PREFIX.length) : key;
+}
+
+/**
  * Runs `work` at most once per (business, key). The first call runs it and stores its result in
  * the same transaction; a later call with the same key and the same request gets the stored result
  * back (`replayed: true`); the same key with a different request is a `409 idempotency_key_reused`.
@@ -93,11 +113,12 @@ export function replay<T>(
   operation: string,
   requestHash: string,
 ): StoredResult<T> {
+  const shown = shownKey(key);
   if (existing.operation !== operation || existing.request_hash !== requestHash) {
     throw conflict(
       "idempotency_key_reused",
-      `The key "${key}" was already used for a different request. Use a new key for a new operation.`,
-      { key },
+      `The key "${shown}" was already used for a different request. Use a new key for a new operation.`,
+      { key: shown },
     );
   }
   if (existing.response === null) {
@@ -105,8 +126,8 @@ export function replay<T>(
     throw new AppError(
       410,
       "idempotency_answer_expired",
-      `The request under the key "${key}" was done at ${doneAt}, and it was not done again. Its answer is no longer kept: answers to repeated requests are kept for a limited time (ANSWER_RETENTION_DAYS).`,
-      { key, done_at: doneAt },
+      `The request under the key "${shown}" was done at ${doneAt}, and it was not done again. Its answer is no longer kept: answers to repeated requests are kept for a limited time (ANSWER_RETENTION_DAYS).`,
+      { key: shown, done_at: doneAt },
     );
   }
   return {
