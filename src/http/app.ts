@@ -129,7 +129,12 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   await app.register(fastifyRateLimit, {
     max: options.rateLimitPerMinute ?? 6000,
     timeWindow: 60_000,
-    keyGenerator: (req) => req.headers.authorization ?? req.ip,
+    // Per credential, as the request presents it once read (`Bearer  <t>` is `Bearer <t>`), or
+    // per address without one.
+    keyGenerator: (req) => {
+      const token = bearerToken(req.headers.authorization);
+      return token ? `bearer:${token}` : req.ip;
+    },
     // Thrown by the plugin, then shaped by the error handler like any other error.
     errorResponseBuilder: (_req, context) =>
       Object.assign(
@@ -224,14 +229,38 @@ function describeIssue(issue: { in: string; path: string; message: string }): st
   return `Invalid ${issue.in}${issue.path ? ` at "${issue.path}"` : ""}: ${issue.message}`;
 }
 
-/** The path (dotted, as in validation issues) of the first text holding a NUL character. */
-function pathOfNul(value: unknown, path: string): string | undefined {
-  if (typeof value === "string") return value.includes("\u0000") ? path : undefined;
+/** How deep a request's JSON may nest: no operation needs more than a handful of levels. */
+export const MAX_JSON_DEPTH = 32;
+
+/** What is wrong with a text PostgreSQL cannot store as sent, or undefined. */
+function textProblem(text: string): string | undefined {
+  if (text.includes("\u0000")) return "must not contain the NUL character (U+0000)";
+  // A lone UTF-16 surrogate ("\ud800" in JSON) is not Unicode: json and jsonb refuse it, and
+  // text would store U+FFFD instead of what was sent.
+  // (`isWellFormed` is in Node 20; TypeScript's library for the ES version we target lacks it.)
+  if (!(text as string & { isWellFormed(): boolean }).isWellFormed())
+    return "must be valid Unicode text (it holds a lone UTF-16 surrogate)";
+  return undefined;
+}
+
+/**
+ * The first text (a value or a key) PostgreSQL cannot store as sent, with its path (dotted, as in
+ * validation issues), or a value nested deeper than `MAX_JSON_DEPTH`.
+ */
+function badText(value: unknown, path: string, depth = 0): { path: string; problem: string } | undefined {
+  if (typeof value === "string") {
+    const problem = textProblem(value);
+    return problem === undefined ? undefined : { path, problem };
+  }
   if (typeof value !== "object" || value === null) return undefined;
+  if (depth >= MAX_JSON_DEPTH) {
+    return { path, problem: `is nested too deeply: at most ${MAX_JSON_DEPTH} levels of objects and arrays` };
+  }
   for (const [key, inner] of Object.entries(value)) {
     const at = path ? `${path}.${key}` : key;
-    if (key.includes("\u0000")) return at;
-    const found = pathOfNul(inner, at);
+    const problem = textProblem(key);
+    if (problem !== undefined) return { path: at, problem };
+    const found = badText(inner, at, depth + 1);
     if (found !== undefined) return found;
   }
   return undefined;
@@ -242,8 +271,10 @@ const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /**
  * What the routes' schemas cannot see, refused before validation so it changes nothing:
  *
- * - a NUL character (U+0000) anywhere in the body, the query, the path or the `Idempotency-Key`:
- *   PostgreSQL cannot store it in text, so it would otherwise fail deep inside a use case;
+ * - a NUL character (U+0000) or a lone UTF-16 surrogate anywhere in the body, the query, the path
+ *   or the `Idempotency-Key`: PostgreSQL cannot store either as sent, so it would otherwise fail
+ *   deep inside a use case (json) or be stored changed (text);
+ * - a body nested deeper than `MAX_JSON_DEPTH`;
  * - a body or a query string sent to an operation that takes none: an unknown field is a 400
  *   everywhere, never silently ignored (`{}` and no body at all are the same thing).
  */
@@ -253,15 +284,12 @@ function refuseWhatNoSchemaChecks(req: FastifyRequest): void {
     ["querystring", req.query],
     ["params", req.params],
   ] as const) {
-    const path = pathOfNul(value, "");
-    if (path !== undefined) {
-      throw validationFailed(where, path, "must not contain the NUL character (U+0000)");
-    }
+    const bad = badText(value, "");
+    if (bad !== undefined) throw validationFailed(where, bad.path, bad.problem);
   }
   const key = req.headers["idempotency-key"];
-  if (typeof key === "string" && key.includes("\u0000")) {
-    throw validationFailed("headers", "idempotency-key", "must not contain the NUL character (U+0000)");
-  }
+  const keyProblem = typeof key === "string" ? textProblem(key) : undefined;
+  if (keyProblem !== undefined) throw validationFailed("headers", "idempotency-key", keyProblem);
   const schema = req.routeOptions.schema;
   if (!schema?.querystring) {
     const [unknown] = Object.keys(req.query as object);
@@ -285,6 +313,11 @@ function refuseWhatNoSchemaChecks(req: FastifyRequest): void {
   }
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or undefined for any other header. */
+function bearerToken(header: string | undefined): string | undefined {
+  return header?.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : undefined;
+}
+
 /**
  * The token a request presents: a bearer token, or the web app's session cookie. A cookie is sent
  * by the browser on its own, so a change made with it must also carry the session's CSRF token.
@@ -292,10 +325,11 @@ function refuseWhatNoSchemaChecks(req: FastifyRequest): void {
 function credentialOf(req: FastifyRequest): string {
   const header = req.headers.authorization;
   if (header !== undefined) {
-    if (!header.startsWith("Bearer ")) {
+    const token = bearerToken(header);
+    if (token === undefined) {
       throw new AppError(401, "unauthorized", "Send credentials as `Authorization: Bearer <token>`.");
     }
-    return header.slice("Bearer ".length).trim();
+    return token;
   }
   const cookie = req.cookies[SESSION_COOKIE];
   if (!cookie) {

@@ -71,6 +71,13 @@ describe("HTTP limits and malformed requests", () => {
     const limited = await tenant.call("GET", "/v1/business");
     expect([limited.status, limited.body.error.code]).toEqual([429, "rate_limited"]);
     expect(limited.body.error.message).toMatch(/^Too many requests: this limit allows 30 in its window/);
+    // The same credential written another way is the same credential.
+    for (const spaces of ["  ", "   ", " \t "]) {
+      const again = await tenant.call("GET", "/v1/business", undefined, {
+        authorization: `Bearer${spaces}${tenant.token} `,
+      });
+      expect([again.status, again.body.error.code]).toEqual([429, "rate_limited"]);
+    }
   });
 
   it("refuses a body over 1 MB, a body that is not JSON, and an empty JSON body", async () => {

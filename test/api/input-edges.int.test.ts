@@ -121,6 +121,73 @@ describe("input no schema sees", () => {
     expect(await digestOf(t.database.db, a.businessId)).toEqual(before);
   });
 
+  it("refuses a lone UTF-16 surrogate in any route's body, in a key and in the Idempotency-Key: nothing stored changed", async () => {
+    const before = await digestOf(t.database.db, a.businessId);
+    const lone = /at "zz": must be valid Unicode text \(it holds a lone UTF-16 surrogate\)/;
+    const inBody = operations()
+      .filter((o) => o.method !== "GET")
+      .map((o) => ({ route: o.route, send: () => a.call(o.method, o.url, { zz: "caf\ud800e" }) }));
+    expect(await refusals(inBody, lone)).toEqual([]);
+    // In text a column would have stored as U+FFFD, and in JSON PostgreSQL refuses.
+    for (const [url, body, path] of [
+      ["/v1/members", { name: "Zo\udc00e", marketing_consent: false }, "name"],
+      [
+        "/v1/members",
+        { name: "Bo", marketing_consent: false, attributes: { team: ["Ajax\ud800"] } },
+        "attributes.team.0",
+      ],
+      [
+        "/v1/members",
+        { name: "Bo", marketing_consent: false, attributes: { "t\udfff": 1 } },
+        "attributes.t\udfff",
+      ],
+      ["/v1/purchases", { external_id: "till-\ud800", amount_minor: 100, currency: "EUR" }, "external_id"],
+    ] as const) {
+      const res = await a.call("POST", url, body);
+      expect([res.status, res.body.error.code, res.body.error.details.issues[0].path]).toEqual([
+        400,
+        "validation_failed",
+        path,
+      ]);
+    }
+    const header = await a.call(
+      "POST",
+      "/v1/members",
+      { name: "Bo", marketing_consent: false },
+      { "idempotency-key": "key\ud800" },
+    );
+    expect([header.status, header.body.error.message]).toEqual([
+      400,
+      'Invalid headers at "idempotency-key": must be valid Unicode text (it holds a lone UTF-16 surrogate)',
+    ]);
+    expect(await digestOf(t.database.db, a.businessId)).toEqual(before);
+    // A surrogate pair is a character like any other.
+    const emoji = await a.call("POST", "/v1/members", { name: "Bo \ud83c\udf70", marketing_consent: false });
+    expect([emoji.status, emoji.body.name]).toEqual([201, "Bo 🍰"]);
+  });
+
+  it("refuses a body nested deeper than 32 levels with a 400, however deep", async () => {
+    const before = await digestOf(t.database.db, a.businessId);
+    // As JSON text: too deep for JSON.stringify to write.
+    const nested = (depth: number) =>
+      `{"name":"Bo","marketing_consent":false,"attributes":{"deep":${"[".repeat(depth)}1${"]".repeat(depth)}}}`;
+    for (const depth of [31, 20_000]) {
+      const res = await a.call("POST", "/v1/members", nested(depth), { "content-type": "application/json" });
+      expect([res.status, res.body.error.code]).toEqual([400, "validation_failed"]);
+      expect(res.body.error.message).toMatch(
+        /^Invalid body at "attributes\.deep(\.0)+": is nested too deeply: at most 32 levels of objects and arrays$/,
+      );
+    }
+    expect(await digestOf(t.database.db, a.businessId)).toEqual(before);
+    // 32 levels in all (the body, its attributes, and 30 arrays) get as far as the route's schema,
+    // which wants a member's attributes flat.
+    const within = await a.call("POST", "/v1/members", nested(30), { "content-type": "application/json" });
+    expect([within.status, within.body.error.message]).toEqual([
+      400,
+      'Invalid body at "attributes.deep": must be a string, number or boolean (no objects, arrays or null)',
+    ]);
+  });
+
   it("refuses a body sent to an operation that takes none, and a query string where it takes none", async () => {
     const before = await digestOf(t.database.db, a.businessId);
     const noBody = operations()
