@@ -344,6 +344,8 @@ export async function updateRule(
  */
 export async function archiveRule(db: Db, actor: Actor, id: string, now: Date): Promise<RuleDto> {
   return db.transaction().execute(async (tx) => {
+    // Moves the program's version: every node's snapshot drops it before its next purchase.
+    await lockProgram(tx, actor.businessId);
     const current = await findRow(tx, actor.businessId, id);
     if (current.archived_at) return ruleDto(current);
     const row = await tx

@@ -287,6 +287,8 @@ export async function updateStampCard(
  */
 export async function archiveStampCard(db: Db, actor: Actor, id: string, now: Date): Promise<StampCardDto> {
   return db.transaction().execute(async (tx) => {
+    // Moves the program's version: every node's snapshot drops it before its next purchase.
+    await lockProgram(tx, actor.businessId);
     const current = await findRow(tx, actor.businessId, id);
     if (current.archived_at) return stampCardDto(current);
     const row = await tx

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
+
+/**
+ * Archiving a rule or a stamp card takes effect on the very next purchase, on every node: it
+ * moves the program's version, so no snapshot cache keeps pricing with what was archived.
+ */
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ now: "2026-03-02T09:00:00Z" });
+});
+afterAll(async () => t?.close());
+
+let seq = 0;
+async function ok(tenant: Tenant, method: "POST" | "DELETE", url: string, body?: unknown) {
+  const res = await tenant.call(method, url, body);
+  if (res.status >= 300) throw new Error(`${method} ${url} → ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+async function cafe() {
+  const tenant = await t.signup();
+  const member = (await ok(tenant, "POST", "/v1/members", { name: "Anna", marketing_consent: false }))
+    .id as string;
+  const buy = async () =>
+    ok(tenant, "POST", "/v1/purchases", {
+      external_id: `p-${++seq}`,
+      member_id: member,
+      amount_minor: 500,
+      currency: "EUR",
+    });
+  return { tenant, member, buy };
+}
+
+describe("archiving what a purchase is priced with", () => {
+  it("an archived earning rule gives nothing on the next purchase", async () => {
+    const { tenant, buy } = await cafe();
+    const rule = (
+      await ok(tenant, "POST", "/v1/rules", {
+        name: "Bonus",
+        trigger: "purchase",
+        effect: { type: "fixed_points", points: 100 },
+      })
+    ).id as string;
+    const bonus = (body: { earned: { points: { rule_id: string | null; points: number }[] } }) =>
+      body.earned.points.filter((p) => p.rule_id === rule).map((p) => p.points);
+    expect(bonus(await buy())).toEqual([100]);
+    await ok(tenant, "DELETE", `/v1/rules/${rule}`);
+    expect(bonus(await buy())).toEqual([]);
+  });
+
+  it("an archived stamp card gives no stamp on the next purchase", async () => {
+    const { tenant, buy } = await cafe();
+    const card = (
+      await ok(tenant, "POST", "/v1/stamp-cards", { name: "Coffee", stamps_required: 3, earn_on: "visit" })
+    ).id as string;
+    const stamps = (body: { earned: { stamps: { stamp_card_id: string; stamps: number }[] } }) =>
+      body.earned.stamps.filter((s) => s.stamp_card_id === card).map((s) => s.stamps);
+    expect(stamps(await buy())).toEqual([1]);
+    await ok(tenant, "DELETE", `/v1/stamp-cards/${card}`);
+    expect(stamps(await buy())).toEqual([]);
+  });
+});
