@@ -11,6 +11,7 @@ import {
   getMemberForUpdate,
   type MemberDto,
 } from "../modules/members/index.ts";
+import { stampCardsByIds } from "../modules/stamps/cards.ts";
 import { postStamps, stampBalances } from "../modules/stamps/ledger.ts";
 import { refreshTier } from "../modules/tiers/metric.ts";
 import { AppError, invalid, notFound } from "../shared/errors.ts";
@@ -225,12 +226,12 @@ export async function adjustBalance(
           await spend(tx, account, -input.points, { ...meta, kind: "adjust" }, now);
         }
       } else if (input.stamps !== undefined && input.stamp_card_id) {
-        const card = snapshot.stampCards.find((c) => c.id === input.stamp_card_id);
+        // An archived card too: it earns nothing, but its stamps still pay for rewards.
+        const card =
+          snapshot.stampCards.find((c) => c.id === input.stamp_card_id) ??
+          (await stampCardsByIds(tx, actor.businessId, [input.stamp_card_id]))[0];
         if (!card)
-          throw invalid(
-            "stamp_card_not_found",
-            `No active stamp card ${input.stamp_card_id} in this business.`,
-          );
+          throw invalid("stamp_card_not_found", `No stamp card ${input.stamp_card_id} in this business.`);
         const have = (await stampBalances(tx, actor.businessId, member.id)).get(card.id) ?? 0;
         if (have + input.stamps < 0) {
           throw new AppError(

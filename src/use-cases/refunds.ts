@@ -14,6 +14,7 @@ import {
 import { getMemberForUpdate } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import type { LineItem } from "../modules/rules/evaluate.ts";
+import { stampCardsByIds } from "../modules/stamps/cards.ts";
 import {
   postStamps,
   type StampLine,
@@ -558,7 +559,17 @@ async function reverseStamps(
   const balances = await stampBalances(tx, snapshot.businessId, memberId);
   const remaining = purchase.amount_minor - refundedAfter;
   const lines: StampLine[] = [];
-  for (const card of snapshot.stampCards) {
+  // The purchase's stamps on a card archived since go back too: the card's stamps still pay.
+  const active = new Set(snapshot.stampCards.map((c) => c.id));
+  const archived = await stampCardsByIds(
+    tx,
+    snapshot.businessId,
+    [...earnedByCard.keys()].filter((id) => !active.has(id)),
+  );
+  for (const card of [
+    ...snapshot.stampCards,
+    ...archived.map((c) => ({ ...c, item_match: c.item_match ?? {} })),
+  ]) {
     const earned = earnedByCard.get(card.id) ?? 0;
     if (earned <= 0) continue;
     const reversedBefore = await reversedStampsOf(tx, snapshot.businessId, purchase.id, card.id);

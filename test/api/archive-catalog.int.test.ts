@@ -61,3 +61,59 @@ describe("archiving what a purchase is priced with", () => {
     expect(stamps(await buy())).toEqual([]);
   });
 });
+
+describe("stamps on a card archived since", () => {
+  async function stampsOf(tenant: Tenant, member: string, card: string): Promise<number> {
+    const row = await t.database.db
+      .selectFrom("stamp_balances")
+      .select("stamps")
+      .where("business_id", "=", tenant.businessId)
+      .where("member_id", "=", member)
+      .where("stamp_card_id", "=", card)
+      .executeTakeFirst();
+    return row?.stamps ?? 0;
+  }
+
+  async function archivedCard() {
+    const { tenant, member, buy } = await cafe();
+    const card = (
+      await ok(tenant, "POST", "/v1/stamp-cards", { name: "Coffee", stamps_required: 3, earn_on: "visit" })
+    ).id as string;
+    await buy();
+    const second = (await buy()).purchase.id as string;
+    await ok(tenant, "DELETE", `/v1/stamp-cards/${card}`);
+    expect(await stampsOf(tenant, member, card)).toBe(2);
+    return { tenant, member, card, second };
+  }
+
+  it("go back with a refund of the purchase that earned them: they still pay for rewards", async () => {
+    const { tenant, member, card, second } = await archivedCard();
+    const refund = await ok(tenant, "POST", "/v1/refunds", {
+      external_id: `r-${++seq}`,
+      purchase_id: second,
+      amount_minor: 500,
+    });
+    expect([refund.refund.stamps_reversed, await stampsOf(tenant, member, card)]).toEqual([1, 1]);
+  });
+
+  it("can be corrected by a manager, up and down", async () => {
+    const { tenant, member, card } = await archivedCard();
+    const adjust = (stamps: number) =>
+      tenant.call("POST", `/v1/members/${member}/adjustments`, {
+        stamp_card_id: card,
+        stamps,
+        reason: "counted twice",
+      });
+    expect((await adjust(-1)).status).toBe(201);
+    expect((await adjust(2)).status).toBe(201);
+    expect(await stampsOf(tenant, member, card)).toBe(3);
+    const tooMany = await adjust(-4);
+    expect([tooMany.status, tooMany.body.error.code]).toEqual([409, "insufficient_stamps"]);
+    const unknown = await tenant.call("POST", `/v1/members/${member}/adjustments`, {
+      stamp_card_id: "0b5c7d1e-2f3a-4b5c-8d6e-7f8091a2b3c4",
+      stamps: 1,
+      reason: "no such card",
+    });
+    expect([unknown.status, unknown.body.error.code]).toEqual([422, "stamp_card_not_found"]);
+  });
+});

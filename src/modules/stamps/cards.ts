@@ -138,6 +138,27 @@ export async function listActiveStampCards(tx: Db | Tx, businessId: string): Pro
   return rows.map(toCard);
 }
 
+/**
+ * The named stamp cards of the business, archived ones too (an archived card earns nothing, but
+ * its stamps still pay for rewards, so a refund or a correction may still touch them).
+ */
+export async function stampCardsByIds(
+  tx: Db | Tx,
+  businessId: string,
+  ids: readonly string[],
+): Promise<StampCard[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx
+    .selectFrom("stamp_cards")
+    .selectAll()
+    .where("business_id", "=", businessId)
+    .where("id", "in", ids)
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
+  return rows.map(toCard);
+}
+
 /** Every stamp card of the business, oldest first; archived ones only when asked. */
 export async function listStampCards(
   db: Db | Tx,
