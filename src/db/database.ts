@@ -24,6 +24,7 @@ import * as m0011 from "./migrations/0011-reversal-dates.ts";
 import * as m0012 from "./migrations/0012-unrecovered-points.ts";
 import * as m0013 from "./migrations/0013-expired-refund-points.ts";
 import * as m0014 from "./migrations/0014-client-keys.ts";
+import * as m0015 from "./migrations/0015-unrecovered-stamps.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -176,6 +177,7 @@ const migrations: Record<string, Migration> = {
   "0012-unrecovered-points": m0012,
   "0013-expired-refund-points": m0013,
   "0014-client-keys": m0014,
+  "0015-unrecovered-stamps": m0015,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -239,6 +239,8 @@ export interface RefundsTable {
   /** Points of the refunded share that had expired unused: not taken, but no longer earned (0013). */
   points_expired: number;
   stamps_reversed: number;
+  /** Per stamp card, the stamps it could not take back: they were on a reward (0015). */
+  stamps_unrecovered: Json;
   reason: string | null;
   actor: string;
   created_at: Date;

@@ -21,12 +21,12 @@ import {
   type VoucherDto,
   voucherById,
 } from "../modules/rewards/index.ts";
-import { getStampCard } from "../modules/stamps/index.ts";
+import { getStampCard, stampCardsByIds } from "../modules/stamps/index.ts";
 import { postStamps, stampBalances } from "../modules/stamps/ledger.ts";
 import { refreshTier, tierEnded } from "../modules/tiers/metric.ts";
 import { assert, conflict, forbidden } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
-import { collectWrittenOff } from "./refunds.ts";
+import { collectStampsWrittenOff, collectWrittenOff } from "./refunds.ts";
 
 /** The body of a redemption. */
 export const RedemptionInput = z.strictObject({ reward_id: z.uuid({ error: "must be a UUID" }) });
@@ -303,6 +303,20 @@ async function voidTx(
     };
     const after = await postStamps(tx, businessId, memberId, [line], { ...meta, kind: "restore" }, now);
     stamps = after.get(voucher.stamp_card_id) ?? 0;
+    // Stamps a later refund could not take because they were on the voucher go to that refund.
+    const [card] = await stampCardsByIds(tx, businessId, [voucher.stamp_card_id]);
+    if (card) {
+      stamps -= await collectStampsWrittenOff(
+        tx,
+        businessId,
+        memberId,
+        card,
+        voucher.stamps_spent,
+        voucher,
+        { actor: meta.actor, occurred_at: now },
+        now,
+      );
+    }
   }
   await returnStock(tx, businessId, voucher.reward_id);
   await markVoucherVoided(tx, voucher, { actor: actorLabel(actor), reason }, now);

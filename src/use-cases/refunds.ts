@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { z } from "zod";
 import { type Actor, type AppContext, actorLabel } from "../context.ts";
 import type { Tx } from "../db/database.ts";
@@ -149,7 +150,14 @@ async function refund(
   const items = purchase.items as LineItem[];
   const previous = await tx
     .selectFrom("refunds")
-    .select(["lines", "amount_minor", "points_reversed", "points_unrecovered", "points_expired"])
+    .select([
+      "lines",
+      "amount_minor",
+      "points_reversed",
+      "points_unrecovered",
+      "points_expired",
+      "stamps_unrecovered",
+    ])
     .where("business_id", "=", actor.businessId)
     .where("purchase_id", "=", purchase.id)
     .execute();
@@ -195,6 +203,7 @@ async function refund(
     points_unrecovered: 0,
     points_expired: 0,
     stamps_reversed: 0,
+    stamps_unrecovered: "{}",
     reason: input.reason ?? null,
     actor: actorLabel(actor),
     created_at: now,
@@ -244,16 +253,19 @@ async function refund(
       }
     }
     if (snapshot.config.refunds.reverse_stamps && purchase.stamps_earned > 0) {
-      row.stamps_reversed = await reverseStamps(
+      const stamps = await reverseStamps(
         tx,
         snapshot,
         m.id,
         purchase,
         refundedAfter,
         returnedItems ? itemsLeft(items, returnedBefore, returnedItems) : null,
+        unrecoveredStamps(previous.map((r) => r.stamps_unrecovered)),
         meta,
         now,
       );
+      row.stamps_reversed = stamps.reversed;
+      row.stamps_unrecovered = JSON.stringify(stamps.unrecovered);
     }
     // On record before the member is settled: the tier metric "points" counts a reversal on the
     // date of the purchase its refund refunds (src/modules/tiers/metric.ts).
@@ -549,9 +561,10 @@ async function reverseStamps(
   purchase: { id: string; amount_minor: number },
   refundedAfter: number,
   left: LineItem[] | null,
+  unrecoveredBefore: ReadonlyMap<string, number>,
   meta: { reason: string; actor: string; source_type: string; source_id: string; occurred_at: Date },
   now: Date,
-): Promise<number> {
+): Promise<{ reversed: number; unrecovered: Record<string, number> }> {
   const earnedByCard = await stampsFromSource(tx, snapshot.businessId, "purchase", purchase.id);
   const ownByCard = left
     ? await cardStampsOf(tx, snapshot.businessId, purchase.id)
@@ -559,6 +572,7 @@ async function reverseStamps(
   const balances = await stampBalances(tx, snapshot.businessId, memberId);
   const remaining = purchase.amount_minor - refundedAfter;
   const lines: StampLine[] = [];
+  const unrecovered: Record<string, number> = {};
   // The purchase's stamps on a card archived since go back too: the card's stamps still pay.
   const active = new Set(snapshot.stampCards.map((c) => c.id));
   const archived = await stampCardsByIds(
@@ -573,7 +587,8 @@ async function reverseStamps(
     const earned = earnedByCard.get(card.id) ?? 0;
     if (earned <= 0) continue;
     const reversedBefore = await reversedStampsOf(tx, snapshot.businessId, purchase.id, card.id);
-    const net = earned - reversedBefore;
+    // What earlier refunds could not take is theirs to collect (`collectStampsWrittenOff`).
+    const net = earned - reversedBefore - (unrecoveredBefore.get(card.id) ?? 0);
     let keep: number;
     if (remaining === 0) keep = 0;
     else if (card.earn_on !== "item") keep = remaining >= Math.max(card.min_spend_minor, 1) ? net : 0;
@@ -587,13 +602,97 @@ async function reverseStamps(
       );
       keep = Math.max(0, Math.min(net, earned - (own - still)));
     } else keep = Math.min(net, Math.floor((earned * remaining) / purchase.amount_minor));
-    // Stamps already used on a reward cannot come back; never take the balance below zero.
+    // Stamps already used on a reward cannot come back; never take the balance below zero. What
+    // could not be taken is recorded, for the reward's voucher if it is voided.
     const take = Math.min(net - keep, balances.get(card.id) ?? 0);
+    if (net - keep > take) unrecovered[card.id] = net - keep - take;
     if (take > 0)
       lines.push({ stamp_card_id: card.id, stamps: -take, reason: `${card.name}: refund`, rule_id: null });
   }
   await postStamps(tx, snapshot.businessId, memberId, lines, { ...meta, kind: "reverse" }, now);
-  return -lines.reduce((s, l) => s + l.stamps, 0);
+  return { reversed: -lines.reduce((s, l) => s + l.stamps, 0), unrecovered };
+}
+
+/** The stamps earlier refunds of a purchase could not take back, per card. */
+function unrecoveredStamps(earlier: readonly unknown[]): Map<string, number> {
+  const total = new Map<string, number>();
+  for (const map of earlier) {
+    for (const [card, stamps] of Object.entries((map ?? {}) as Record<string, number>)) {
+      total.set(card, (total.get(card) ?? 0) + stamps);
+    }
+  }
+  return total;
+}
+
+/**
+ * The stamps a voided voucher gives back that refunds made after its redemption could not take
+ * (`refunds.stamps_unrecovered`: they were on the voucher): had it never been redeemed, those
+ * refunds would have taken them. Each such refund of the member with stamps of the card
+ * unrecovered, oldest first, takes what it is owed from the `restored` stamps, as a `reverse`
+ * entry of its own, and moves them from `stamps_unrecovered` to `stamps_reversed`. Runs in the
+ * void's transaction, under the member's lock, right after the stamps are restored; returns the
+ * stamps taken. The counterpart of `collectWrittenOff` for points.
+ */
+export async function collectStampsWrittenOff(
+  tx: Tx,
+  businessId: string,
+  memberId: string,
+  card: { id: string; name: string },
+  restored: number,
+  voucher: { id: string; code: string; created_at: Date },
+  meta: { actor: string; occurred_at: Date },
+  now: Date,
+): Promise<number> {
+  const refunds = await tx
+    .selectFrom("refunds as r")
+    .innerJoin("purchases as p", (join) =>
+      join.onRef("p.business_id", "=", "r.business_id").onRef("p.id", "=", "r.purchase_id"),
+    )
+    .select(["r.id", "r.created_at", "r.reason", "r.stamps_unrecovered", "p.external_id"])
+    .where("r.business_id", "=", businessId)
+    .where("p.member_id", "=", memberId)
+    .where(sql<number>`(r.stamps_unrecovered ->> ${card.id})::int`, ">", 0)
+    .orderBy("r.created_at")
+    .orderBy("r.id")
+    .execute();
+  let left = restored;
+  for (const r of refunds) {
+    const after =
+      r.created_at > voucher.created_at ||
+      (r.created_at.getTime() === voucher.created_at.getTime() && r.id > voucher.id);
+    if (!after || left === 0) continue;
+    const owed = (r.stamps_unrecovered as Record<string, number>)[card.id] ?? 0;
+    const take = Math.min(owed, left);
+    left -= take;
+    await postStamps(
+      tx,
+      businessId,
+      memberId,
+      [
+        {
+          stamp_card_id: card.id,
+          stamps: -take,
+          reason: `${card.name}: refund of ${r.reason ? `${r.reason}, ` : ""}purchase ${r.external_id}, stamps given back by voided voucher ${voucher.code} taken back`,
+          rule_id: null,
+        },
+      ],
+      { ...meta, kind: "reverse", source_type: "refund", source_id: r.id },
+      now,
+    );
+    const rest = { ...(r.stamps_unrecovered as Record<string, number>) };
+    if (owed - take > 0) rest[card.id] = owed - take;
+    else delete rest[card.id];
+    await tx
+      .updateTable("refunds")
+      .set((eb) => ({
+        stamps_reversed: eb("stamps_reversed", "+", take),
+        stamps_unrecovered: JSON.stringify(rest),
+      }))
+      .where("business_id", "=", businessId)
+      .where("id", "=", r.id)
+      .execute();
+  }
+  return restored - left;
 }
 
 /** Stamps each card gave a purchase by its own rule (not from earning rules), per card. */

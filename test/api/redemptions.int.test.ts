@@ -849,6 +849,106 @@ describe("a voucher voided after its points' purchase was refunded", () => {
   });
 });
 
+describe("a stamp voucher voided after a refund", () => {
+  async function setup() {
+    const tenant = await t.signup();
+    const card = await stampCard(tenant, 3);
+    const free = await reward(tenant, { cost_points: null, stamp_card_id: card });
+    const m = await member(tenant);
+    const purchase = async () => {
+      purchaseNo += 1;
+      const res = await tenant.call("POST", "/v1/purchases", {
+        external_id: `pos-${purchaseNo}`,
+        member_id: m,
+        amount_minor: 500,
+        currency: "EUR",
+      });
+      expect(res.status).toBe(201);
+      return res.body.purchase.id as string;
+    };
+    const refund = async (purchaseId: string) => {
+      purchaseNo += 1;
+      const res = await tenant.call("POST", "/v1/refunds", {
+        external_id: `refund-${purchaseNo}`,
+        purchase_id: purchaseId,
+        amount_minor: 500,
+      });
+      expect(res.status).toBe(201);
+      return res.body.refund as { id: string; stamps_reversed: number };
+    };
+    const stamps = async () =>
+      (await holdings(tenant, m)).stamps.find((s) => s.stamp_card_id === card)?.stamps ?? 0;
+    const refundRow = (id: string) =>
+      t.database.db
+        .selectFrom("refunds")
+        .select(["stamps_reversed", "stamps_unrecovered"])
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
+    const voidIt = async (code: string) => {
+      const res = await tenant.call("POST", `/v1/vouchers/${code}/void`, { reason: "wrong reward" });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body;
+    };
+    return { tenant, card, free, m, purchase, refund, stamps, refundRow, voidIt };
+  }
+
+  it("gives back no stamp of a purchase refunded meanwhile: as if never redeemed", async () => {
+    const { tenant, card, free, m, purchase, refund, stamps, refundRow, voidIt } = await setup();
+    await purchase();
+    await purchase();
+    const third = await purchase();
+    const voucher = (await redeemed(tenant, m, free)).voucher;
+    expect(await stamps()).toBe(0);
+    const back = await refund(third);
+    // Nothing to take: the stamps are on the voucher.
+    expect(back.stamps_reversed).toBe(0);
+    expect(await refundRow(back.id)).toEqual({ stamps_reversed: 0, stamps_unrecovered: { [card]: 1 } });
+
+    await voidIt(voucher.code);
+    // Two purchases remain: two stamps, not a full card.
+    expect(await stamps()).toBe(2);
+    expect(await refundRow(back.id)).toEqual({ stamps_reversed: 1, stamps_unrecovered: {} });
+    const history = await tenant.call("GET", `/v1/members/${m}/history?type=stamps`);
+    expect(history.body.data[0]).toMatchObject({
+      kind: "reverse",
+      stamps: -1,
+      source_type: "refund",
+      source_id: back.id,
+    });
+  });
+
+  it("gives back every stamp when the refund came before the redemption, or took its stamp", async () => {
+    const { tenant, free, m, purchase, refund, stamps, voidIt } = await setup();
+    const first = await purchase();
+    await purchase();
+    await purchase();
+    await purchase();
+    // The refund finds its stamp in the balance and takes it: 3 left, a full card.
+    expect((await refund(first)).stamps_reversed).toBe(1);
+    const voucher = (await redeemed(tenant, m, free)).voucher;
+    expect(await stamps()).toBe(0);
+    await voidIt(voucher.code);
+    expect(await stamps()).toBe(3);
+  });
+
+  it("collects nothing with a voucher redeemed after the refund", async () => {
+    const { tenant, card, free, m, purchase, refund, stamps, refundRow, voidIt } = await setup();
+    await purchase();
+    await purchase();
+    const third = await purchase();
+    await redeemed(tenant, m, free);
+    const back = await refund(third);
+    expect(await refundRow(back.id)).toEqual({ stamps_reversed: 0, stamps_unrecovered: { [card]: 1 } });
+    await purchase();
+    await purchase();
+    await purchase();
+    const later = (await redeemed(tenant, m, free)).voucher;
+    await voidIt(later.code);
+    expect(await stamps()).toBe(3);
+    expect(await refundRow(back.id)).toEqual({ stamps_reversed: 0, stamps_unrecovered: { [card]: 1 } });
+  });
+});
+
 describe("isolation", () => {
   it("hides a business's rewards, members and vouchers from another business", async () => {
     const tenant = await t.signup();

@@ -13,5 +13,6 @@ export {
   StampCardPatch,
   StampEarnOn,
   stampCardDto,
+  stampCardsByIds,
   updateStampCard,
 } from "./cards.ts";
