@@ -278,3 +278,39 @@ describe("input no schema sees", () => {
     expect([oldest.status, oldest.body.joined_at]).toEqual([201, "1900-01-01T00:00:00.000Z"]);
   });
 });
+
+describe("the OpenAPI document", () => {
+  it("states the statuses the ledger's writes answer with, and what they answer", async () => {
+    const doc = t.app.swagger() as unknown as {
+      paths: Record<string, Record<string, { responses: Record<string, { content?: unknown }> }>>;
+    };
+    const statuses = (path: string, method: string) =>
+      Object.keys(doc.paths[path]?.[method]?.responses ?? {});
+    for (const path of ["/v1/purchases", "/v1/refunds", "/v1/events", "/v1/members/{id}/adjustments"]) {
+      expect(statuses(path, "post"), path).toEqual(
+        expect.arrayContaining(["200", "201", "400", "404", "409", "410", "422"]),
+      );
+      expect(doc.paths[path]?.post?.responses["201"]?.content, path).toBeDefined();
+    }
+    expect(statuses("/v1/auth/logout", "post")).toEqual(["204"]);
+    // What the document says a purchase answers is what it answers, field for field at the top.
+    const member = await a.call("POST", "/v1/members", { name: "Doc", marketing_consent: false });
+    const bought = await a.call("POST", "/v1/purchases", {
+      external_id: "doc-1",
+      member_id: member.body.id,
+      amount_minor: 500,
+      currency: "EUR",
+    });
+    expect(bought.status).toBe(201);
+    const schema = (
+      doc.paths["/v1/purchases"]?.post?.responses["201"]?.content as Record<
+        string,
+        { schema: { properties: Record<string, { anyOf?: { properties: object }[]; properties?: object }> } }
+      >
+    )["application/json"]?.schema;
+    expect(Object.keys(schema?.properties ?? {}).sort()).toEqual(Object.keys(bought.body).sort());
+    const memberSchema = schema?.properties.member;
+    const memberProps = memberSchema?.properties ?? memberSchema?.anyOf?.[0]?.properties ?? {};
+    expect(Object.keys(memberProps).sort()).toEqual(Object.keys(bought.body.member).sort());
+  });
+});

@@ -155,12 +155,18 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
 
   app.post(
     "/auth/logout",
-    { schema: { tags: ["auth"], summary: "End the current session" } },
+    {
+      schema: {
+        tags: ["auth"],
+        summary: "End the current session",
+        response: { 204: z.null().describe("Logged out") },
+      },
+    },
     async (req, reply) => {
       const bearer = req.headers.authorization?.slice("Bearer ".length).trim();
       await logout(ctx.db, bearer ?? req.cookies[SESSION_COOKIE] ?? "", ctx.clock.now());
       if (!bearer) reply.clearCookie(SESSION_COOKIE, { path: "/" });
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 

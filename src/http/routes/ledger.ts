@@ -6,7 +6,16 @@ import { EventInput, recordEvent } from "../../use-cases/events.ts";
 import { AdjustmentInput, adjustBalance, memberCard, memberHistory } from "../../use-cases/member-points.ts";
 import { RefundInput, recordRefund } from "../../use-cases/refunds.ts";
 import type { ZodApp } from "../app.ts";
+import {
+  AdjustmentResultSchema,
+  EventResultSchema,
+  RefundResultSchema,
+  writeResponses,
+} from "../responses.ts";
 import { IdempotencyHeaders, IdParams, PageQuery } from "../schemas.ts";
+
+// The writes' answers are typed by their use cases; their response schemas (src/http/responses.ts)
+// are loose, for the OpenAPI document, so an answer is handed to them as it is (`as never`).
 
 /** Routes over the points and stamps ledgers: refunds, events, a member's card, history and adjustments. */
 export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
@@ -19,12 +28,13 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         description:
           "Full or partial, by amount or by returned lines. Points are reversed in proportion (the purchase's own pending points first, then available ones); when they were already spent the balance goes negative only if the program allows it, otherwise the rest is written off (`points_unrecovered`). Points of the refunded share that had already expired are not taken from the member's other points (`points_expired`), but no longer count toward a points tier. A refund that undoes the member's tier qualification takes the tier back at once; the answer's `member` shows the tier and `tier_changed`. `external_id` makes retries safe. Errors: `refund_needs_purchase`, `refund_needs_amount_or_lines`, `purchase_not_found`, `refund_exceeds_purchase`, `refund_line_not_in_purchase`, `refund_quantity_exceeds_purchase`, `idempotency_key_reused`, `idempotency_answer_expired` (410).",
         body: RefundInput,
+        response: writeResponses(RefundResultSchema),
       },
     },
     async (req, reply) => {
       const { result, replayed } = await recordRefund(ctx, req.actor, req.body);
       if (replayed) reply.header("idempotent-replayed", "true");
-      return reply.status(replayed ? 200 : 201).send(result);
+      return reply.status(replayed ? 200 : 201).send(result as never);
     },
   );
 
@@ -37,12 +47,13 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         description:
           "E.g. `review_written` or `survey_answered`; the earning rules with trigger `event` and this `type` apply. `external_id` makes retries safe. Errors: `member_required`, `member_not_found`, `occurred_at_in_future`, `idempotency_key_reused`, `idempotency_answer_expired` (410).",
         body: EventInput,
+        response: writeResponses(EventResultSchema),
       },
     },
     async (req, reply) => {
       const { result, replayed } = await recordEvent(ctx, req.actor, req.body);
       if (replayed) reply.header("idempotent-replayed", "true");
-      return reply.status(replayed ? 200 : 201).send(result);
+      return reply.status(replayed ? 200 : 201).send(result as never);
     },
   );
 
@@ -87,6 +98,7 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         params: IdParams,
         headers: IdempotencyHeaders,
         body: AdjustmentInput,
+        response: writeResponses(AdjustmentResultSchema),
       },
     },
     async (req, reply) => {
@@ -98,7 +110,7 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         clientKey(req.headers["idempotency-key"]),
       );
       if (replayed) reply.header("idempotent-replayed", "true");
-      return reply.status(replayed ? 200 : 201).send(body);
+      return reply.status(replayed ? 200 : 201).send(body as never);
     },
   );
 

@@ -4,6 +4,7 @@ import { notFound } from "../../shared/errors.ts";
 import { decodeCursor, toPage } from "../../shared/pagination.ts";
 import { PurchaseInput, previewPurchase, purchaseDto, recordPurchase } from "../../use-cases/purchases.ts";
 import type { ZodApp } from "../app.ts";
+import { PurchaseResultSchema, writeResponses } from "../responses.ts";
 import { IdParams, PageQuery } from "../schemas.ts";
 
 export async function purchaseRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
@@ -16,6 +17,7 @@ export async function purchaseRoutes(app: ZodApp, ctx: AppContext): Promise<void
         description:
           "Runs the earning rules, posts points and stamps and re-evaluates the tier, in one transaction. Anonymous purchases (no member) are recorded too, for member vs non-member analytics. `external_id` makes the call idempotent: a retry returns the first result with status 200 and header `Idempotent-Replayed: true`. Errors: `validation_failed`, `currency_mismatch`, `member_not_found`, `member_ambiguous`, `location_not_found`, `location_archived`, `occurred_at_in_future`, `points_too_large` (422: the program would give one purchase over 1,000,000,000 points), `idempotency_key_reused` (409: same external_id, different purchase), `idempotency_answer_expired` (410: the same purchase again after its answer's retention, `ANSWER_RETENTION_DAYS`; it is not recorded twice).",
         body: PurchaseInput,
+        response: writeResponses(PurchaseResultSchema),
       },
     },
     async (req, reply) => {
@@ -23,8 +25,9 @@ export async function purchaseRoutes(app: ZodApp, ctx: AppContext): Promise<void
       if (replayed) reply.header("idempotent-replayed", "true");
       reply.status(replayed ? 200 : 201);
       // The answer as it was stored with the idempotency key: the same bytes, serialized once.
-      if (json !== undefined) return reply.type("application/json; charset=utf-8").send(json);
-      return reply.send(result);
+      if (json !== undefined) return reply.type("application/json; charset=utf-8").send(json as never);
+      // Typed by the use case; the response schema is loose, for the document (src/http/responses.ts).
+      return reply.send(result as never);
     },
   );
 

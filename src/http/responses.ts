@@ -1,0 +1,147 @@
+import { z } from "zod";
+import { ErrorResponse } from "./schemas.ts";
+
+/**
+ * The answers of the ledger's writes (purchases, refunds, events, adjustments), for the OpenAPI
+ * document. They are loose objects: they document the fields a client reads and keep any other,
+ * so a field the document does not name yet is never dropped from an answer. A purchase's answer
+ * is usually sent as the JSON text stored with its key, which no schema touches.
+ */
+
+const Points = z.looseObject({
+  available: z.int().describe("Spendable now"),
+  pending: z.int().describe("Earned, not spendable yet (the program's pending period)"),
+  debt: z.int().describe("Owed from refunds, when the program allows a negative balance"),
+  lifetime_earned: z.int(),
+  lifetime_spent: z.int(),
+  expiring_soon: z.array(z.looseObject({ expires_at: z.string(), points: z.int() })),
+});
+
+const StampCardHolding = z.looseObject({
+  stamp_card_id: z.string(),
+  name: z.string(),
+  stamps: z.int(),
+  stamps_required: z.int(),
+  full_cards: z.int(),
+  stamps_on_current_card: z.int(),
+  stamps_to_next_reward: z.int(),
+});
+
+const TierHolding = z
+  .looseObject({
+    current: z.looseObject({ id: z.string(), name: z.string(), rank: z.int() }).nullable(),
+    expires_at: z.string().nullable(),
+    metric: z.enum(["spend", "points", "visits"]),
+    metric_value: z.number(),
+    next: z
+      .looseObject({ id: z.string(), name: z.string(), threshold: z.number(), remaining: z.number() })
+      .nullable(),
+  })
+  .nullable()
+  .describe("null when the program has no tiers");
+
+/** What a member holds after the write: points, stamps per card, tier. */
+const MemberHoldings = z.looseObject({
+  id: z.string(),
+  points: Points,
+  stamp_cards: z.array(StampCardHolding),
+  tier: TierHolding,
+});
+
+const TierChanged = z
+  .looseObject({ from: z.string().nullable(), to: z.string().nullable() })
+  .nullable()
+  .describe("The tier moved: its ids before and after");
+
+const PointsLine = z.looseObject({ points: z.int(), reason: z.string(), rule_id: z.string().nullable() });
+const StampsLine = z.looseObject({
+  stamp_card_id: z.string(),
+  stamps: z.int(),
+  reason: z.string(),
+  rule_id: z.string().nullable(),
+});
+
+export const PurchaseResultSchema = z.looseObject({
+  purchase: z.looseObject({
+    id: z.string(),
+    external_id: z.string(),
+    member_id: z.string().nullable(),
+    location_id: z.string().nullable(),
+    amount_minor: z.int(),
+    currency: z.string(),
+    items: z.array(z.looseObject({})),
+    refunded_minor: z.int(),
+    points_earned: z.int(),
+    stamps_earned: z.int(),
+    occurred_at: z.string(),
+    created_at: z.string(),
+  }),
+  earned: z.looseObject({
+    points: z.array(PointsLine).describe("Each line with the rule that gave it (null: the base rate)"),
+    stamps: z.array(StampsLine),
+    points_available_at: z.string().nullable().describe("When pending points become spendable"),
+  }),
+  member: MemberHoldings.extend({
+    code: z.string(),
+    tier_changed: TierChanged,
+    rewards_available: z.array(z.looseObject({ id: z.string(), name: z.string() })),
+  })
+    .nullable()
+    .describe("null for an anonymous purchase"),
+});
+
+export const RefundResultSchema = z.looseObject({
+  refund: z.looseObject({
+    id: z.string(),
+    external_id: z.string(),
+    purchase_id: z.string(),
+    amount_minor: z.int(),
+    lines: z.array(z.looseObject({ sku: z.string(), quantity: z.int() })).nullable(),
+    points_reversed: z.int(),
+    points_unrecovered: z.int().describe("Could not be taken back: spent, and no negative balance allowed"),
+    points_expired: z.int().describe("Had expired unused: not taken, but no longer counted for a tier"),
+    stamps_reversed: z.int(),
+    reason: z.string().nullable(),
+    created_at: z.string(),
+  }),
+  purchase: z.looseObject({ id: z.string(), amount_minor: z.int(), refunded_minor: z.int() }),
+  member: MemberHoldings.extend({ tier_changed: TierChanged })
+    .nullable()
+    .describe("null for an anonymous purchase"),
+});
+
+export const EventResultSchema = z.looseObject({
+  event: z.looseObject({
+    id: z.string(),
+    external_id: z.string(),
+    member_id: z.string(),
+    type: z.string(),
+    properties: z.record(z.string(), z.unknown()),
+    occurred_at: z.string(),
+    points_earned: z.int(),
+  }),
+  earned: z.looseObject({ points: z.array(PointsLine), stamps: z.array(StampsLine) }),
+  member: MemberHoldings,
+});
+
+export const AdjustmentResultSchema = z.looseObject({
+  id: z.string().describe("The adjustment's id"),
+  member: MemberHoldings,
+});
+
+/**
+ * The statuses of a retryable write: 201 when done, 200 when the same request came again
+ * (`Idempotent-Replayed: true`), and the errors it may answer.
+ */
+export function writeResponses<T extends z.ZodType>(answer: T) {
+  return {
+    201: answer.describe("Done"),
+    200: answer.describe("The same request again: the first answer, with `Idempotent-Replayed: true`"),
+    400: ErrorResponse,
+    403: ErrorResponse,
+    404: ErrorResponse,
+    409: ErrorResponse,
+    410: ErrorResponse,
+    422: ErrorResponse,
+  };
+}
