@@ -13,6 +13,10 @@ const child = spawn(process.execPath, ["--import", tsx, main, ...process.argv.sl
 });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => {
-  if (signal) process.kill(process.pid, signal);
-  else process.exit(code ?? 1);
+  if (signal) {
+    // Ends the same way, so whoever started it sees a command stopped, never one done (exit 0):
+    // without its handler first, the signal would only reach the handler above.
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  } else process.exit(code ?? 1);
 });

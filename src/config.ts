@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { z } from "zod";
 
@@ -87,12 +88,33 @@ const Env = z.object({
   ),
   TRUST_PROXY: z
     .string()
-    .regex(/^(true|false|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, {
-      error: "must be true, false, or a comma-separated list of proxy addresses/CIDRs",
-    })
-    .transform((v): boolean | string[] => (v === "true" ? true : v === "false" ? false : v.split(",")))
+    .refine(
+      (v) =>
+        TRUE.includes(v.toLowerCase()) ||
+        FALSE.includes(v.toLowerCase()) ||
+        v.split(",").every(isProxyAddress),
+      {
+        error: `must be true or false (also accepted: ${[...TRUE, ...FALSE].join(", ")}), or a comma-separated list of proxy IP addresses or CIDRs such as 10.0.0.0/8`,
+      },
+    )
+    .transform((v): boolean | string[] =>
+      TRUE.includes(v.toLowerCase())
+        ? true
+        : FALSE.includes(v.toLowerCase())
+          ? false
+          : v.split(",").map((a) => a.trim()),
+    )
     .default(false),
 });
+
+/** An IP address (v4 or v6) or a CIDR range of them, as a trusted proxy is named. */
+function isProxyAddress(text: string): boolean {
+  const [address = "", prefix, ...rest] = text.trim().split("/");
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
 
 /**
  * Reads the configuration from environment variables (unset or empty ones take their default).

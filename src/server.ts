@@ -174,7 +174,7 @@ export function banner(config: Config, url: string, demo: DemoInfo | null): stri
       "",
       `Demo business "${demo.slug}"${demo.created ? " (created now)" : ""}:`,
       `  Owner login  ${demo.ownerEmail} / ${demo.password}`,
-      `  Cashier      ${demo.cashierEmail} / ${demo.password}   (counter screen: ${url}/counter)`,
+      `  Cashier      ${demo.cashierEmail} / ${demo.password}${config.web ? `   (counter screen: ${url}/counter)` : ""}`,
       demo.apiKey
         ? `  API key      ${demo.apiKey}   (shown once; it is stored hashed)`
         : "  API key      shown when the demo was created; log in and POST /v1/api-keys for a new one",

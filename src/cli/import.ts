@@ -1,4 +1,6 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { CsvError, parse } from "csv-parse/sync";
 import type { z } from "zod";
 import type { Actor, AppContext } from "../context.ts";
@@ -196,11 +198,10 @@ export async function importPurchases(
       try {
         const { input, member } = purchaseInput(group, business);
         const memberId = member ? await resolveMember(ctx, business.id, member) : undefined;
-        const { replayed } = await recordPurchase(ctx, actor, {
+        return await recordImported(ctx, actor, {
           ...input,
           ...(memberId ? { member_id: memberId } : {}),
         });
-        return replayed ? "skipped" : "imported";
       } catch (error) {
         throw ofPurchase(group, purchaseRefusal(error, group, firstLine));
       }
@@ -212,6 +213,21 @@ export async function importPurchases(
     rejectsFile: writeRejects(file, csv.columns, purchases.refused, csv.format),
     format: csv.format,
   };
+}
+
+/**
+ * Records a purchase of the file. One imported before is skipped, however long ago: once its
+ * stored answer has been let go (ANSWER_RETENTION_DAYS) the same purchase again is a
+ * `410 idempotency_answer_expired`, which still means it is there.
+ */
+async function recordImported(ctx: AppContext, actor: Actor, input: PurchaseInput): Promise<Outcome> {
+  try {
+    const { replayed } = await recordPurchase(ctx, actor, input);
+    return replayed ? "skipped" : "imported";
+  } catch (error) {
+    if (error instanceof AppError && error.code === "idempotency_answer_expired") return "skipped";
+    throw error;
+  }
 }
 
 /** Says why a purchase was refused in the file's terms. */
@@ -375,8 +391,7 @@ export async function importCdnow(
             : [],
         occurred_at: occurredAt,
       });
-      const { replayed } = await recordPurchase(ctx, actor, input);
-      return replayed ? "skipped" : "imported";
+      return recordImported(ctx, actor, input);
     },
     malformed,
   );
@@ -482,7 +497,11 @@ function readCsv(
   try {
     const decoded = decodeText(readBytes(file), encoding);
     const detected = detectSeparator(decoded.text);
-    text = detected.text;
+    // Excel for Mac's "CSV (Macintosh)" ends its lines with CR alone.
+    text =
+      detected.text.includes("\r") && !detected.text.includes("\n")
+        ? detected.text.replace(/\r/g, "\n")
+        : detected.text;
     format = { separator: detected.separator, encoding: decoded.encoding, bom: decoded.bom };
   } catch (error) {
     if (error instanceof FileFormatError) throw new ImportFileError(`${file}: ${error.message}`);
@@ -498,14 +517,16 @@ function readCsv(
     );
   }
   if (!header || !("fields" in header)) throw new ImportFileError(`${file} is empty: it needs a header row.`);
-  const columns = header.fields.map((c) => c.toLowerCase());
-  const unknown = columns.filter((c) => !allowed.includes(c));
+  // A column with no name in the header is Excel's empty column past the data (a header ending in
+  // a separator): allowed while its rows leave it empty too.
+  const columns = header.fields.map((c) => c.trim().toLowerCase());
+  const unknown = columns.filter((c) => c !== "" && !allowed.includes(c));
   if (unknown.length > 0) {
     throw new ImportFileError(
       `${file}: unknown column(s) ${unknown.join(", ")}. The columns are: ${allowed.join(", ")}.`,
     );
   }
-  const repeated = columns.filter((c, i) => columns.indexOf(c) !== i);
+  const repeated = columns.filter((c, i) => c !== "" && columns.indexOf(c) !== i);
   if (repeated.length > 0) {
     throw new ImportFileError(
       `${file}: the header names ${[...new Set(repeated)].join(", ")} more than once.`,
@@ -542,10 +563,20 @@ function readCsv(
       });
       continue;
     }
+    const unnamed = columns.findIndex((column, i) => column === "" && (record[i] ?? "") !== "");
+    if (unnamed >= 0) {
+      refused.push({
+        line,
+        code: "csv_unnamed_column",
+        message: `Field ${unnamed + 1} holds "${record[unnamed]}", but its column has no name in the header.`,
+        record,
+      });
+      continue;
+    }
     const values: Record<string, string> = {};
     columns.forEach((column, i) => {
       const value = record[i] ?? "";
-      if (value !== "") values[column] = value;
+      if (column !== "" && value !== "") values[column] = value;
     });
     rows.push({ line, record, values });
   }
@@ -1165,7 +1196,10 @@ function writeRejects(
 ): string | null {
   const target = `${file}.rejects.csv`;
   if (refused.length === 0) {
-    rmSync(target, { force: true });
+    // A read-only folder keeps an old one; nothing to say about it when nothing was refused.
+    try {
+      rmSync(target, { force: true });
+    } catch {}
     return null;
   }
   const separator = format?.separator ?? ",";
@@ -1178,8 +1212,15 @@ function writeRejects(
     ...refused.map((r) => [String(r.line), r.code, r.message, ...header.map((_, i) => r.record[i] ?? "")]),
   ];
   const text = lines.map((fields) => fields.map((f) => csvField(f, separator)).join(separator)).join("\n");
-  writeFileSync(target, `${bom ? "\uFEFF" : ""}${text}\n`);
-  return target;
+  // Beside the file, or, when its folder is read-only (a read-only mount or share), in the
+  // temporary directory; the rows are imported by now, and the report must still reach the owner.
+  for (const path of [target, join(tmpdir(), `${basename(file)}.rejects.csv`)]) {
+    try {
+      writeFileSync(path, `${bom ? "\uFEFF" : ""}${text}\n`);
+      return path;
+    } catch {}
+  }
+  return null;
 }
 
 function csvField(value: string, separator: Separator): string {

@@ -548,11 +548,15 @@ function printReport(report: ImportReport, seconds: number): void {
   const refused = phases.flatMap(([, c]) => c.refused).sort((a, b) => a.line - b.line);
   if (refused.length === 0) return;
   console.log("\nRefused:");
-  for (const r of refused.slice(0, MAX_REFUSALS_SHOWN))
-    console.log(`  line ${r.line}: ${r.code}: ${r.message}`);
-  if (refused.length > MAX_REFUSALS_SHOWN)
-    console.log(`  … and ${refused.length - MAX_REFUSALS_SHOWN} more.`);
-  console.log(`All refused rows, with their reasons: ${report.rejectsFile}`);
+  // Without a file to hold them (no folder could be written), every one is listed here.
+  const shown = report.rejectsFile ? refused.slice(0, MAX_REFUSALS_SHOWN) : refused;
+  for (const r of shown) console.log(`  line ${r.line}: ${r.code}: ${r.message}`);
+  if (refused.length > shown.length) console.log(`  … and ${refused.length - shown.length} more.`);
+  console.log(
+    report.rejectsFile
+      ? `All refused rows, with their reasons: ${report.rejectsFile}`
+      : "The refused rows could not be written to a file (neither beside the file nor in the temporary directory).",
+  );
 }
 
 function printDemo(demo: DemoInfo, config: Config): void {

@@ -1,5 +1,7 @@
-import { spawnSync } from "node:child_process";
-import { resolve } from "node:path";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 /** The command line's help and usage errors, which need no database. */
@@ -38,5 +40,32 @@ describe("the command line's help and exit codes", () => {
       stderr: expect.stringContaining("Expected 1 file argument, got 0."),
     });
     expect(run("help", "toString").status).toBe(2);
+  }, 60_000);
+});
+
+describe("the command stopped by a signal", () => {
+  it("ends by that signal, never with exit 0 as if it were done", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "regulars-signal-"));
+    try {
+      const child = spawn(process.execPath, [BIN, "demo"], {
+        env: { ...process.env, DATABASE_URL: "", DATA_DIR: dataDir, LOG_LEVEL: "silent" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.on("data", (d) => {
+        out += d;
+      });
+      // Stopped while it works: once the new embedded database has files, it still has to
+      // migrate it and create the demo, which takes seconds.
+      await expect.poll(() => readdirSync(dataDir).length, { timeout: 30_000 }).toBeGreaterThan(0);
+      child.kill("SIGTERM");
+      const [code, signal] = await new Promise<[number | null, string | null]>((done) =>
+        child.on("exit", (c, s) => done([c, s])),
+      );
+      expect(out).not.toContain("Created the demo business");
+      expect({ code, signal }).toEqual({ code: null, signal: "SIGTERM" });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

@@ -102,6 +102,25 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it.each([
+    ["true", true],
+    ["1", true],
+    ["off", false],
+    ["10.0.0.0/8, 192.168.1.1", ["10.0.0.0/8", "192.168.1.1"]],
+    ["::1,fd00::/8", ["::1", "fd00::/8"]],
+  ])("reads TRUST_PROXY=%s", (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it.each(["abc", "10.0.0.0/33", "::::::::1", "10.0.0.1/8/8", "10.0.0.0/x", "1.2.3"])(
+    "refuses TRUST_PROXY=%s, which names no proxy, before the server starts",
+    (value) => {
+      expect(problems({ TRUST_PROXY: value })).toEqual([
+        `TRUST_PROXY must be true or false (also accepted: true, 1, yes, on, false, 0, no, off), or a comma-separated list of proxy IP addresses or CIDRs such as 10.0.0.0/8 (got "${value}")`,
+      ]);
+    },
+  );
+
   it("refuses an answer retention that is not a number of days", () => {
     expect(problems({ ANSWER_RETENTION_DAYS: "30d" })).toEqual([
       `ANSWER_RETENTION_DAYS must be days an idempotent request's answer is kept (0: for good): a whole number from 0 to 36500 (got "30d")`,
@@ -167,5 +186,18 @@ describe("banner", () => {
     const lines = banner(loadConfig({ WEB: "false" }), "http://127.0.0.1:3000", null);
     expect(lines).toContain("  Web app      off (WEB=false)");
     expect(lines.join("\n")).not.toContain("/counter");
+    // Nor does the demo's cashier login point at a counter screen that is not served.
+    const demo = {
+      slug: "demo-cafe",
+      created: true,
+      ownerEmail: "owner@demo.test",
+      cashierEmail: "cashier@demo.test",
+      password: "pw",
+      apiKey: null,
+      cardPath: null,
+    } as unknown as Parameters<typeof banner>[2];
+    const withDemo = banner(loadConfig({ WEB: "false" }), "http://127.0.0.1:3000", demo).join("\n");
+    expect(withDemo).toContain("  Cashier      cashier@demo.test / pw");
+    expect(withDemo).not.toContain("/counter");
   });
 });

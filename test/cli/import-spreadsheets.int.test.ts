@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
@@ -439,5 +439,72 @@ describe("the README's example files", () => {
     expect(stored["till-1-0003"]).toMatchObject({ amount_minor: 950, stamps_earned: 2 });
     expect(stored["till-1-0004"]).toMatchObject({ amount_minor: 420, items: [] });
     expect((await memberNamed(tenant, "k-001")).phone).toBe("+31612345678");
+  });
+});
+
+describe("what else a real till or spreadsheet export does", () => {
+  it("imports a file whose rows end with Excel's empty column, and refuses a row that fills it", async () => {
+    const tenant = await t.signup();
+    const path = file("leden-trailing.csv", [
+      "external_id;name;email;marketing_consent;",
+      "k-1;Anna;anna@example.test;ja;",
+      "k-2;Bert;bert@example.test;nee;",
+      "k-3;Cor;cor@example.test;nee;extra",
+    ]);
+    const report = await importMembers(t.ctx, path, { business: tenant.slug, concurrency });
+    expect(report.members).toMatchObject({
+      imported: 2,
+      refused: refusals([
+        [4, "csv_unnamed_column", 'Field 5 holds "extra", but its column has no name in the header.'],
+      ]),
+    });
+  });
+
+  it("reads Excel for Mac's line endings (CR alone)", async () => {
+    const tenant = await t.signup();
+    const path = bytesFile(
+      "leden-mac.csv",
+      Buffer.from(["external_id;name;marketing_consent", "k-1;Anna;ja", "k-2;Bert;nee", ""].join("\r")),
+    );
+    const report = await importMembers(t.ctx, path, { business: tenant.slug, concurrency });
+    expect(report.members).toMatchObject({ imported: 2, refused: [] });
+  });
+
+  it("skips the purchases it imported before, even once their stored answers were let go", async () => {
+    const tenant = await t.signup();
+    const path = file("kassa.csv", [
+      "external_id;amount;currency;occurred_at",
+      "till-1;12,50;EUR;2026-02-01 08:15",
+      "till-2;3,40;EUR;2026-02-01 08:20",
+    ]);
+    const first = await importPurchases(t.ctx, path, { business: tenant.slug, concurrency });
+    expect(first.purchases).toMatchObject({ imported: 2, skipped: 0, refused: [] });
+    // The answers' retention (ANSWER_RETENTION_DAYS) let them go: a repeat is a 410 to the API.
+    await t.database.db
+      .updateTable("idempotency_keys")
+      .set({ response: null })
+      .where("business_id", "=", tenant.businessId)
+      .execute();
+    const again = await importPurchases(t.ctx, path, { business: tenant.slug, concurrency });
+    expect(again.purchases).toMatchObject({ imported: 0, skipped: 2, refused: [] });
+    expect(again.rejectsFile).toBeNull();
+  });
+
+  it("writes the refused rows to the temporary directory when the file's folder is read-only", async () => {
+    const tenant = await t.signup();
+    const folder = mkdtempSync(join(dir, "readonly-"));
+    const path = join(folder, "leden-ro.csv");
+    writeFileSync(
+      path,
+      ["external_id;name;marketing_consent", "k-1;Anna;ja", "k-2;Bert;misschien", ""].join("\n"),
+    );
+    // A folder nobody may write to, as a read-only mount or share is (root ignores permissions,
+    // so a directory where the rejects file's name is taken by a directory stands in for one).
+    mkdirSync(`${path}.rejects.csv`);
+    const report = await importMembers(t.ctx, path, { business: tenant.slug, concurrency });
+    expect(report.members).toMatchObject({ imported: 1, refused: [{ line: 3 }] });
+    expect(report.rejectsFile).toBe(join(tmpdir(), "leden-ro.csv.rejects.csv"));
+    expect(readFileSync(report.rejectsFile as string, "utf8")).toContain("k-2");
+    rmSync(report.rejectsFile as string);
   });
 });
