@@ -303,7 +303,7 @@ describe("the OpenAPI document", () => {
     });
     expect(bought.status).toBe(201);
     const schema = (
-      doc.paths["/v1/purchases"]?.post?.responses["201"]?.content as Record<
+      (doc.paths["/v1/purchases"]?.post?.responses["201"]?.content ?? {}) as Record<
         string,
         { schema: { properties: Record<string, { anyOf?: { properties: object }[]; properties?: object }> } }
       >
