@@ -454,7 +454,8 @@ async function createBusiness(ctx: AppContext, config: Config, values: Values): 
       const issues = body.error?.details?.issues ?? [];
       console.error(`Refused (${body.error?.code}): ${body.error?.message}`);
       for (const issue of issues.slice(1)) console.error(`  also "${issue.path}": ${issue.message}`);
-      return 1;
+      // A wrong argument (a bad currency, a taken slug, a short password) is a usage error.
+      return res.statusCode < 500 ? 2 : 1;
     }
     const slug = body.business.slug;
     const email = String(values["owner-email"]).trim().toLowerCase();

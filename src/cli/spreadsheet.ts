@@ -190,6 +190,13 @@ export function detectSeparator(text: string): { separator: Separator; text: str
  */
 export function toMinorUnits(column: string, text: string, currency: string, digits: number): number {
   const match = /^(\d{1,13})(?:([.,])(\d+))?$/.exec(text);
+  if (!match && /^[-−]\s*\d/.test(text)) {
+    // A till export's return row: a purchase is never negative; a return is a refund of it.
+    throw invalid(
+      "invalid_amount",
+      `${column} "${text}" is negative: a purchase is recorded with what was paid, and a return as a refund of it (POST /v1/refunds), not as a purchase.`,
+    );
+  }
   if (!match) {
     if (/^\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*(?:(?!\1)[.,]\d+)?$/.test(text)) {
       throw invalid(

@@ -169,6 +169,24 @@ describe("the regulars command", () => {
     expect(next).toContain(
       "Log in at http://127.0.0.1:3000/login: business bakkerij-jan, jan@bakkerij.test and the password above.",
     );
+    // A wrong argument is a usage error (2), here a handle taken, with a currency that is none.
+    const again = await run([
+      "create-business",
+      "--slug",
+      "bakkerij-jan",
+      "--name",
+      "Bakkerij Jan",
+      "--currency",
+      "EURO",
+      "--timezone",
+      "Europe/Amsterdam",
+      "--owner-email",
+      "jan@bakkerij.test",
+      "--owner-name",
+      "Jan",
+    ]);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/^Refused \(validation_failed\): /);
   }, 60_000);
 
   it("says how it read a Dutch Excel file, and exits 1 for a code page it is not told, 2 for one it does not know", async () => {

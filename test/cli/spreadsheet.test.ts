@@ -151,7 +151,11 @@ describe("toMinorUnits", () => {
     ],
     [
       "-3,00",
-      'amount "-3,00" is not a plain decimal number such as 12.50 or 12,50 (no currency sign, no thousands separator).',
+      'amount "-3,00" is negative: a purchase is recorded with what was paid, and a return as a refund of it (POST /v1/refunds), not as a purchase.',
+    ],
+    [
+      "−3,00",
+      'amount "−3,00" is negative: a purchase is recorded with what was paid, and a return as a refund of it (POST /v1/refunds), not as a purchase.',
     ],
   ])("refuses %s", (text, message) => {
     const error = refusal(() => toMinorUnits("amount", text, "EUR", 2));
