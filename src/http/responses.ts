@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ErrorResponse } from "./schemas.ts";
+import { ErrorResponse, POINTS_HELD_FIELDS, STAMP_CARD_HELD_FIELDS } from "./schemas.ts";
 
 /**
  * The answers of the ledger's writes (purchases, refunds, events, adjustments), for the OpenAPI
@@ -8,24 +8,9 @@ import { ErrorResponse } from "./schemas.ts";
  * is usually sent as the JSON text stored with its key, which no schema touches.
  */
 
-const Points = z.looseObject({
-  available: z.int().describe("Spendable now"),
-  pending: z.int().describe("Earned, not spendable yet (the program's pending period)"),
-  debt: z.int().describe("Owed from refunds, when the program allows a negative balance"),
-  lifetime_earned: z.int(),
-  lifetime_spent: z.int(),
-  expiring_soon: z.array(z.looseObject({ expires_at: z.string(), points: z.int() })),
-});
+const Points = z.looseObject(POINTS_HELD_FIELDS);
 
-const StampCardHolding = z.looseObject({
-  stamp_card_id: z.string(),
-  name: z.string(),
-  stamps: z.int(),
-  stamps_required: z.int(),
-  full_cards: z.int(),
-  stamps_on_current_card: z.int(),
-  stamps_to_next_reward: z.int(),
-});
+const StampCardHolding = z.looseObject(STAMP_CARD_HELD_FIELDS);
 
 const TierHolding = z
   .looseObject({

@@ -64,3 +64,24 @@ export const IdempotencyHeaders = z.object({
       "Makes a retried request safe: the same key returns the first result; after `ANSWER_RETENTION_DAYS` the answer is gone and a retry is refused with `410 idempotency_answer_expired`, still not done twice.",
     ),
 });
+
+/** The fields of a member's points as a summary shows them (the wallet's card, a write's answer). */
+export const POINTS_HELD_FIELDS = {
+  available: z.int().describe("Spendable now"),
+  pending: z.int().describe("Earned, not spendable yet (the program's pending period)"),
+  debt: z.int().describe("Owed from refunds, when the program allows a negative balance"),
+  lifetime_earned: z.int(),
+  lifetime_spent: z.int(),
+  expiring_soon: z.array(z.object({ expires_at: z.string(), points: z.int() })),
+};
+
+/** The fields of a member's stamps on one card as a summary shows them. */
+export const STAMP_CARD_HELD_FIELDS = {
+  stamp_card_id: z.string(),
+  name: z.string(),
+  stamps: z.int(),
+  stamps_required: z.int(),
+  full_cards: z.int(),
+  stamps_on_current_card: z.int(),
+  stamps_to_next_reward: z.int(),
+};

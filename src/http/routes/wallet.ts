@@ -15,7 +15,13 @@ import {
   walletUpdate,
 } from "../../use-cases/wallet.ts";
 import type { ZodApp } from "../app.ts";
-import { ErrorResponse, IdempotencyHeaders, IdParams } from "../schemas.ts";
+import {
+  ErrorResponse,
+  IdempotencyHeaders,
+  IdParams,
+  POINTS_HELD_FIELDS,
+  STAMP_CARD_HELD_FIELDS,
+} from "../schemas.ts";
 import { RedemptionSchema } from "./vouchers.ts";
 import { cachedIconPng, ICON_SVG, THEME_COLOR } from "./wallet-icons.ts";
 
@@ -81,25 +87,8 @@ const CardSchema = z.object({
     joined_at: z.string(),
   }),
   card: z.object({
-    points: z.object({
-      available: z.int(),
-      pending: z.int(),
-      debt: z.int(),
-      lifetime_earned: z.int(),
-      lifetime_spent: z.int(),
-      expiring_soon: z.array(z.object({ expires_at: z.string(), points: z.int() })),
-    }),
-    stamp_cards: z.array(
-      z.object({
-        stamp_card_id: z.string(),
-        name: z.string(),
-        stamps: z.int(),
-        stamps_required: z.int(),
-        full_cards: z.int(),
-        stamps_on_current_card: z.int(),
-        stamps_to_next_reward: z.int(),
-      }),
-    ),
+    points: z.object(POINTS_HELD_FIELDS),
+    stamp_cards: z.array(z.object(STAMP_CARD_HELD_FIELDS)),
     tier: z
       .object({
         current: z

@@ -127,15 +127,7 @@ function itemMatchFor(earnOn: StampEarnOn, match: ItemMatch | null | undefined, 
  * @example for (const card of await listActiveStampCards(tx, businessId)) { ... }
  */
 export async function listActiveStampCards(tx: Db | Tx, businessId: string): Promise<StampCard[]> {
-  const rows = await tx
-    .selectFrom("stamp_cards")
-    .selectAll()
-    .where("business_id", "=", businessId)
-    .where("archived_at", "is", null)
-    .orderBy("created_at")
-    .orderBy("id")
-    .execute();
-  return rows.map(toCard);
+  return cardsOf(tx, businessId, { active: true });
 }
 
 /**
@@ -147,15 +139,19 @@ export async function stampCardsByIds(
   businessId: string,
   ids: readonly string[],
 ): Promise<StampCard[]> {
-  if (ids.length === 0) return [];
-  const rows = await tx
-    .selectFrom("stamp_cards")
-    .selectAll()
-    .where("business_id", "=", businessId)
-    .where("id", "in", ids)
-    .orderBy("created_at")
-    .orderBy("id")
-    .execute();
+  return ids.length === 0 ? [] : cardsOf(tx, businessId, { ids });
+}
+
+/** The business's stamp cards, oldest first: the active ones, or the named ones. */
+async function cardsOf(
+  tx: Db | Tx,
+  businessId: string,
+  only: { active?: true; ids?: readonly string[] },
+): Promise<StampCard[]> {
+  let query = tx.selectFrom("stamp_cards").selectAll().where("business_id", "=", businessId);
+  if (only.active) query = query.where("archived_at", "is", null);
+  if (only.ids) query = query.where("id", "in", only.ids);
+  const rows = await query.orderBy("created_at").orderBy("id").execute();
   return rows.map(toCard);
 }
 
