@@ -7,6 +7,9 @@ import { audit } from "../modules/audit/index.ts";
 import { onceInTransaction } from "../modules/idempotency/index.ts";
 import {
   type Account,
+  type Allocation,
+  type EntryMeta,
+  giveBackToLots,
   lockAccount,
   type RestoredLot,
   reverse,
@@ -315,22 +318,31 @@ async function refund(
 }
 
 /**
- * A refund that wrote points off (the member had spent them, on a voucher say, and the balance may
- * not go negative: `points_unrecovered`) takes them now that a voided voucher gives points back:
- * had the voucher never been redeemed, the refund would have found those points in the balance and
- * taken them, so the member would hold points for what was refunded. Each refund that wrote points
- * off, oldest first, takes from the points given back up to what it wrote off: first from its own
- * purchase's lots (a refund that wrote off had emptied them, so points there came back from a
- * voucher redeemed before it), then, if it was made after the voucher was redeemed (`voucher`: by
- * time, then by id within a millisecond), from the others in the order `restore` gave them
- * (earliest expiry first). A refund made before the redemption found those points in the balance
- * and wrote nothing off because of them. Each takes what it collects as a `reverse` entry of its own, and
- * moves those points from `points_unrecovered` to `points_reversed`. Their sum stays, so the
- * points tier metric, which counts both on the purchase's date, does not move. Points given back
- * to a lot past its expiry are left to the expiry run, as a refund never takes expired points.
- * With a negative balance allowed nothing is written off (the refund leaves debt, which `restore`
- * settles first), so nothing is taken here. Runs in the void's transaction, under the member's
- * lock, right after `restore`; returns the points taken.
+ * Settles the refunds a voided voucher shows to have been done on the wrong points, so the member
+ * ends as if the voucher had never been redeemed. Runs in the void's transaction, under the
+ * member's lock, right after `restore`; returns the points this took from the member (negative:
+ * gave back).
+ *
+ * - A refund that wrote points off (the member had spent them, on the voucher, and the balance may
+ *   not go negative: `points_unrecovered`) takes them from the points given back: first from its
+ *   own purchase's lots (a refund that wrote off had emptied them, so points there came back from
+ *   a voucher redeemed before it), then, if it was made after the voucher was redeemed (by time,
+ *   then by id within a millisecond), from the voucher's other lots in the order `restore` gave
+ *   them (earliest expiry first). A refund made before the redemption found those points in the
+ *   balance and wrote nothing off because of them. What it takes is a `reverse` entry of its own,
+ *   moved from `points_unrecovered` to `points_reversed`.
+ * - Points given back to its own purchase's lot after that lot's expiry would, without the
+ *   voucher, have been there for the refund. If the lot had expired before the refund, the refund
+ *   would have counted them as expired and taken nothing for them: so its write-off, then what it
+ *   took from the member's other lots (given back to those lots), becomes `points_expired`, and
+ *   the lot's points are left to the expiry run. If the lot expired after the refund, the refund
+ *   would have taken them from it: it takes them now, instead of its write-off and of what it took
+ *   from other lots (given back).
+ *
+ * The sum of `points_reversed`, `points_unrecovered` and `points_expired` and the reversal entries
+ * move together, so the points tier metric, which counts them on the purchase's date, does not
+ * move. With a negative balance allowed nothing is written off (the refund leaves debt, which
+ * `restore` settles first) and nothing is given back while debt remains.
  */
 export async function collectWrittenOff(
   tx: Tx,
@@ -340,69 +352,184 @@ export async function collectWrittenOff(
   voucher: { id: string; created_at: Date },
   now: Date,
 ): Promise<number> {
-  const lots = restored
-    .filter((l) => l.expires_at === null || l.expires_at > now)
-    .map((l) => ({
-      lot_id: l.lot_id,
-      purchase: l.source_type === "purchase" ? l.source_id : null,
-      points: l.points,
-    }));
+  const lots = restored.map((l) => ({
+    lot_id: l.lot_id,
+    purchase: l.source_type === "purchase" ? l.source_id : null,
+    expires_at: l.expires_at,
+    expired: l.expires_at !== null && l.expires_at <= now,
+    points: l.points,
+  }));
+  const expiredPurchases = [
+    ...new Set(lots.filter((l) => l.expired && l.purchase !== null).map((l) => l.purchase as string)),
+  ];
   if (lots.length === 0) return 0;
   const refunds = await tx
     .selectFrom("refunds as r")
     .innerJoin("purchases as p", (join) =>
       join.onRef("p.business_id", "=", "r.business_id").onRef("p.id", "=", "r.purchase_id"),
     )
-    .select(["r.id", "r.purchase_id", "r.points_unrecovered", "r.reason", "r.created_at", "p.external_id"])
+    .select([
+      "r.id",
+      "r.purchase_id",
+      "r.points_reversed",
+      "r.points_unrecovered",
+      "r.points_expired",
+      "r.reason",
+      "r.created_at",
+      "p.external_id",
+    ])
     .where("r.business_id", "=", account.business_id)
     .where("p.member_id", "=", account.member_id)
-    .where("r.points_unrecovered", ">", 0)
+    .where((eb) =>
+      eb.or([
+        eb("r.points_unrecovered", ">", 0),
+        ...(expiredPurchases.length > 0
+          ? [eb.and([eb("r.points_reversed", ">", 0), eb("r.purchase_id", "in", expiredPurchases)])]
+          : []),
+      ]),
+    )
     .orderBy("r.created_at")
     .orderBy("r.id")
     .execute();
-  let total = 0;
+  let net = 0;
   for (const r of refunds) {
-    let left = r.points_unrecovered;
-    const allocations: { lot_id: string; points: number }[] = [];
+    const entryMeta = (why: string) => ({
+      reason: `Refund of ${r.reason ? `${r.reason}, ` : ""}purchase ${r.external_id}: ${why}`,
+      actor: meta.actor,
+      source_type: "refund",
+      source_id: r.id,
+      occurred_at: meta.occurred_at,
+    });
+    const before = {
+      reversed: r.points_reversed,
+      unrecovered: r.points_unrecovered,
+      expired: r.points_expired,
+    };
+    const figures = { ...before };
+    const takeFrom = async (lot: { lot_id: string }, points: number) => {
+      await reverseFromLots(
+        tx,
+        account,
+        [{ lot_id: lot.lot_id, points: -points }],
+        entryMeta(`points given back by voided voucher ${meta.voucherCode} taken back`),
+        now,
+      );
+      net += points;
+    };
+    const own = lots.filter((l) => l.purchase === r.purchase_id);
+    // 1. Its own purchase's lots, live ones first: what a refund of them would have found.
+    for (const lot of [...own.filter((l) => !l.expired), ...own.filter((l) => l.expired)]) {
+      const atRefund = lot.expires_at !== null && lot.expires_at <= r.created_at;
+      const u = Math.min(lot.points, figures.unrecovered);
+      if (u > 0) {
+        figures.unrecovered -= u;
+        lot.points -= u;
+        if (lot.expired && atRefund) figures.expired += u;
+        else {
+          await takeFrom(lot, u);
+          figures.reversed += u;
+        }
+      }
+      if (!lot.expired || lot.points === 0 || account.debt_points > 0) continue;
+      // What it took from the member's other lots instead goes back to them.
+      const given = await giveBack(
+        tx,
+        account,
+        r.id,
+        r.purchase_id,
+        lot.points,
+        () =>
+          entryMeta(
+            `points it took from other purchases given back: its own came back from voided voucher ${meta.voucherCode}`,
+          ),
+        now,
+      );
+      if (given === 0) continue;
+      net -= given;
+      lot.points -= given;
+      if (atRefund) {
+        figures.reversed -= given;
+        figures.expired += given;
+      } else await takeFrom(lot, given);
+    }
+    // 2. The voucher's other live lots, for a refund made after the redemption.
     const after =
       r.created_at > voucher.created_at ||
       (r.created_at.getTime() === voucher.created_at.getTime() && r.id > voucher.id);
-    const own = lots.filter((l) => l.purchase === r.purchase_id);
-    const others = after ? lots.filter((l) => l.purchase !== r.purchase_id) : [];
-    for (const lot of [...own, ...others]) {
-      const take = Math.min(left, lot.points);
-      if (take === 0) continue;
-      allocations.push({ lot_id: lot.lot_id, points: -take });
-      lot.points -= take;
-      left -= take;
+    if (after) {
+      for (const lot of lots.filter((l) => l.purchase !== r.purchase_id && !l.expired)) {
+        const u = Math.min(lot.points, figures.unrecovered);
+        if (u === 0) continue;
+        figures.unrecovered -= u;
+        lot.points -= u;
+        await takeFrom(lot, u);
+        figures.reversed += u;
+      }
     }
-    const points = r.points_unrecovered - left;
-    if (points === 0) continue;
-    await reverseFromLots(
-      tx,
-      account,
-      allocations,
-      {
-        reason: `Refund of ${r.reason ? `${r.reason}, ` : ""}purchase ${r.external_id}: points given back by voided voucher ${meta.voucherCode} taken back`,
-        actor: meta.actor,
-        source_type: "refund",
-        source_id: r.id,
-        occurred_at: meta.occurred_at,
-      },
-      now,
-    );
+    if (
+      figures.reversed === before.reversed &&
+      figures.unrecovered === before.unrecovered &&
+      figures.expired === before.expired
+    )
+      continue;
     await tx
       .updateTable("refunds")
-      .set((eb) => ({
-        points_reversed: eb("points_reversed", "+", points),
-        points_unrecovered: eb("points_unrecovered", "-", points),
-      }))
+      .set({
+        points_reversed: figures.reversed,
+        points_unrecovered: figures.unrecovered,
+        points_expired: figures.expired,
+      })
       .where("business_id", "=", account.business_id)
       .where("id", "=", r.id)
       .execute();
-    total += points;
   }
-  return total;
+  return net;
+}
+
+/**
+ * Gives back to the member's other lots up to `points` of what a refund took from them (its
+ * `reverse` entries' allocations on lots of other sources than its purchase, net of earlier
+ * give-backs), latest expiry first; returns the points given back.
+ */
+async function giveBack(
+  tx: Tx,
+  account: Account,
+  refundId: string,
+  purchaseId: string,
+  points: number,
+  meta: () => EntryMeta,
+  now: Date,
+): Promise<number> {
+  const taken = await tx
+    .selectFrom("ledger_allocations as a")
+    .innerJoin("ledger_entries as e", (join) =>
+      join.onRef("e.business_id", "=", "a.business_id").onRef("e.id", "=", "a.entry_id"),
+    )
+    .innerJoin("ledger_lots as l", (join) =>
+      join.onRef("l.business_id", "=", "a.business_id").onRef("l.id", "=", "a.lot_id"),
+    )
+    .select(["a.lot_id", (eb) => eb.fn.sum<number>("a.points").as("points")])
+    .where("a.business_id", "=", account.business_id)
+    .where("e.member_id", "=", account.member_id)
+    .where("e.kind", "=", "reverse")
+    .where("e.source_type", "=", "refund")
+    .where("e.source_id", "=", refundId)
+    .where((eb) => eb.or([eb("l.source_type", "<>", "purchase"), eb("l.source_id", "<>", purchaseId)]))
+    .groupBy(["a.lot_id", "l.expires_at"])
+    .orderBy(sql`l.expires_at desc nulls first`)
+    .orderBy("a.lot_id")
+    .execute();
+  let left = points;
+  const allocations: Allocation[] = [];
+  for (const t of taken) {
+    const back = Math.min(left, -Number(t.points));
+    if (back <= 0) continue;
+    allocations.push({ lot_id: t.lot_id, points: back });
+    left -= back;
+  }
+  if (allocations.length === 0) return 0;
+  await giveBackToLots(tx, account, allocations, meta(), now);
+  return points - left;
 }
 
 /**

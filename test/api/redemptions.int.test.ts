@@ -822,9 +822,53 @@ describe("a voucher voided after its points' purchase was refunded", () => {
     const back = await refund(tenant, bought.id, 600);
     expect([back.points_reversed, back.points_unrecovered]).toEqual([0, 600]);
     expect((await voidIt(tenant, voucher.code)).member.points_available).toBe(0);
-    expect(await refundRow(back.id)).toEqual({ points_reversed: 0, points_unrecovered: 600 });
+    // Without the voucher the 600 would have expired before the refund: they count as expired.
+    expect(await refundRow(back.id)).toEqual({ points_reversed: 0, points_unrecovered: 0 });
     expect((await tenant.call("POST", "/v1/points/expire")).body).toEqual({ lots: 1, points: 600 });
     expect(await soundBalance(tenant, m)).toBe(0);
+  });
+
+  it.each([
+    // [what, the refund's day, at the refund [reversed, written off], after the void [reversed, written off, expired]]
+    [
+      "the voucher's lot expired before the refund: what it took elsewhere goes back, and counts as expired",
+      11,
+      [50, 10],
+      [0, 0, 100],
+    ],
+    [
+      "the voucher's lot expired after the refund: the refund takes the lot's points instead of the others'",
+      6,
+      [90, 10],
+      [100, 0, 0],
+    ],
+  ] as const)("%s", async (_what, refundDay, atRefund, afterVoid) => {
+    const { tenant, m } = await shop(false, 10);
+    const start = t.clock.now().getTime();
+    const bought = await purchase(tenant, m, 100);
+    const voucher = (
+      await redeemed(tenant, m, await reward(tenant, { cost_points: 60, voucher_valid_days: 90 }))
+    ).voucher;
+    t.clock.set(new Date(start + 5 * DAY_MS));
+    await purchase(tenant, m, 50);
+    t.clock.set(new Date(start + refundDay * DAY_MS));
+    await tenant.call("POST", "/v1/points/expire");
+    const back = await refund(tenant, bought.id, 100);
+    expect([back.points_reversed, back.points_unrecovered]).toEqual(atRefund);
+    const metric = await pointsMetric(tenant, m);
+
+    t.clock.set(new Date(start + 11 * DAY_MS));
+    await voidIt(tenant, voucher.code);
+    await tenant.call("POST", "/v1/points/expire");
+    // Had the voucher never been redeemed, the second purchase's 50 would be untouched.
+    expect(await soundBalance(tenant, m)).toBe(50);
+    const row = await t.database.db
+      .selectFrom("refunds")
+      .select(["points_reversed", "points_unrecovered", "points_expired"])
+      .where("id", "=", back.id)
+      .executeTakeFirstOrThrow();
+    expect([row.points_reversed, row.points_unrecovered, row.points_expired]).toEqual(afterVoid);
+    expect(await pointsMetric(tenant, m)).toBe(metric);
   });
 
   it("with a negative balance allowed, settles the refund's debt and changes the refund not at all", async () => {

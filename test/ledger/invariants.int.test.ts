@@ -122,6 +122,7 @@ let seq = 0;
 async function newMember(
   allowNegative: boolean,
   pendingDays: number,
+  expiryDays = 30,
 ): Promise<{ actor: Actor; memberId: string }> {
   seq++;
   const { business, owner } = await signup(
@@ -139,7 +140,7 @@ async function newMember(
           ...DEFAULT_PROGRAM.points,
           pending_days: pendingDays,
           allow_negative_balance: allowNegative,
-          expiry: { policy: "days_after_earn", days: 30 },
+          expiry: { policy: "days_after_earn", days: expiryDays },
         },
       },
     },
@@ -211,10 +212,19 @@ async function balanceSnapshot(businessId: string): Promise<string> {
 async function refundPoints(businessId: string): Promise<Map<string, number>> {
   const rows = await database.db
     .selectFrom("refunds")
-    .select(["id", "points_reversed", "points_unrecovered"])
+    .select(["id", "points_reversed", "points_unrecovered", "points_expired"])
     .where("business_id", "=", businessId)
     .execute();
-  return new Map(rows.map((r) => [r.id, r.points_reversed + r.points_unrecovered]));
+  return new Map(rows.map((r) => [r.id, r.points_reversed + r.points_unrecovered + r.points_expired]));
+}
+
+async function expiredByRefunds(businessId: string): Promise<number> {
+  const row = await database.db
+    .selectFrom("refunds")
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("points_expired"), eb.lit(0)).as("points"))
+    .where("business_id", "=", businessId)
+    .executeTakeFirst();
+  return Number(row?.points ?? 0);
 }
 
 async function reversedByRefunds(businessId: string): Promise<number> {
@@ -238,12 +248,17 @@ async function pointsMetric(businessId: string, memberId: string): Promise<numbe
   return Number(rows[0]?.value);
 }
 
-const coverage = { shortfalls: 0, earnings: 0, collections: 0 };
+const coverage = { shortfalls: 0, earnings: 0, collections: 0, expiredOnVoid: 0 };
 const expectedErrors = new Set(["insufficient_points", "voucher_expired"]);
 
 /** Runs one random sequence on a new member, checking the invariants after every step. */
-async function runSequence(ops: Op[], allowNegative: boolean, pendingDays: number): Promise<void> {
-  const { actor, memberId } = await newMember(allowNegative, pendingDays);
+async function runSequence(
+  ops: Op[],
+  allowNegative: boolean,
+  pendingDays: number,
+  expiryDays = 30,
+): Promise<void> {
+  const { actor, memberId } = await newMember(allowNegative, pendingDays, expiryDays);
   const purchases: {
     external_id: string;
     body: Parameters<typeof recordPurchase>[2];
@@ -340,14 +355,17 @@ async function runSequence(ops: Op[], allowNegative: boolean, pendingDays: numbe
           const before = {
             refunds: await refundPoints(actor.businessId),
             reversed: await reversedByRefunds(actor.businessId),
+            expired: await expiredByRefunds(actor.businessId),
             metric: await pointsMetric(actor.businessId, memberId),
           };
           await voidVoucher(ctx, actor, code ?? "", { reason: "void test" });
-          // A refund that collects what it wrote off moves it to its reversal: the sum it
-          // took off, and with it the points metric, stay.
+          // A refund that collects what it wrote off moves it to its reversal, and one whose
+          // purchase's points come back expired moves what it took to expired: the sum it took
+          // off, and with it the points metric, stay.
           expect(await refundPoints(actor.businessId)).toEqual(before.refunds);
           expect(await pointsMetric(actor.businessId, memberId)).toBe(before.metric);
           if ((await reversedByRefunds(actor.businessId)) > before.reversed) coverage.collections++;
+          if ((await expiredByRefunds(actor.businessId)) > before.expired) coverage.expiredOnVoid++;
           break;
         }
       }
@@ -379,7 +397,7 @@ describe("ledger invariants under random operations", () => {
         fc.array(opArb, { minLength: 1, maxLength: 24 }),
         fc.boolean(),
         fc.constantFrom(0, 0, 0, 7),
-        runSequence,
+        (ops, neg, pending) => runSequence(ops, neg, pending),
       ),
       runs(30),
     );
@@ -394,12 +412,38 @@ describe("ledger invariants under random operations", () => {
         fc.array(voucherOpArb, { minLength: 12, maxLength: 24 }),
         fc.boolean(),
         fc.constant(0),
-        runSequence,
+        (ops, neg, pending) => runSequence(ops, neg, pending),
       ),
       runs(30),
     );
     // Some voids must give back points a refund had written off, or this proves little.
     expect(coverage.collections - before).toBeGreaterThan(0);
+  }, 240_000);
+
+  it("hold when vouchers are voided after their points expired and their purchase was refunded", async () => {
+    const before = coverage.expiredOnVoid;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            { weight: 4, arbitrary: voucherOpArb },
+            {
+              weight: 1,
+              arbitrary: fc.record({
+                op: fc.constant("advance" as const),
+                days: fc.integer({ min: 2, max: 6 }),
+              }),
+            },
+          ),
+          { minLength: 12, maxLength: 24 },
+        ),
+        // Points that live a week, so lots expire between a redemption, a refund and a void.
+        (ops) => runSequence(ops, false, 0, 7),
+      ),
+      runs(30),
+    );
+    // Some voids must give points back to a lot that had expired before its refund.
+    expect(coverage.expiredOnVoid - before).toBeGreaterThan(0);
   }, 240_000);
 });
 

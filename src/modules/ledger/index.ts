@@ -313,6 +313,31 @@ export async function reverseFromLots(
   return entry;
 }
 
+/**
+ * Gives points back to the named lots as one `reverse` entry of positive points: a refund handing
+ * back what it took from the member's other lots once a voided voucher showed it should have
+ * taken (or found expired) its own purchase's points instead (`collectWrittenOff` in
+ * src/use-cases/refunds.ts). The caller names lots the refund took at least that much from, so no
+ * lot ends above what it was credited; never called with debt (nothing to settle first).
+ */
+export async function giveBackToLots(
+  tx: Tx,
+  account: Account,
+  allocations: readonly Allocation[],
+  meta: EntryMeta,
+  now: Date,
+): Promise<PostedEntry> {
+  assert(
+    allocations.length > 0 && allocations.every((a) => Number.isInteger(a.points) && a.points > 0),
+    "a give-back puts a positive number of points into each lot",
+  );
+  assert(account.debt_points === 0, "points are given back to lots only without debt");
+  const points = allocations.reduce((s, a) => s + a.points, 0);
+  const entry = await postDebit(tx, account, "reverse", points, allocations, meta, null, now);
+  await updateAccount(tx, account, { balance: points }, now);
+  return entry;
+}
+
 /** Writes a non-earning entry and its allocations, and moves the lots' remaining points. */
 async function postDebit(
   tx: Tx,
