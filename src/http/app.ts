@@ -21,7 +21,7 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import { type Actor, type AppContext, type Role, roleAtLeast } from "../context.ts";
-import { authenticate, csrfTokenFor, SESSION_COOKIE } from "../modules/access/index.ts";
+import { authenticate, bearerToken, csrfTokenFor, SESSION_COOKIE } from "../modules/access/index.ts";
 import { AppError } from "../shared/errors.ts";
 import { registerRoutes } from "./routes/index.ts";
 
@@ -230,7 +230,7 @@ function describeIssue(issue: { in: string; path: string; message: string }): st
 }
 
 /** How deep a request's JSON may nest: no operation needs more than a handful of levels. */
-export const MAX_JSON_DEPTH = 32;
+const MAX_JSON_DEPTH = 32;
 
 /** What is wrong with a text PostgreSQL cannot store as sent, or undefined. */
 function textProblem(text: string): string | undefined {
@@ -311,11 +311,6 @@ function refuseWhatNoSchemaChecks(req: FastifyRequest): void {
       throw validationFailed("body", unknown, "is not a field of this operation, which takes no body");
     }
   }
-}
-
-/** The token of an `Authorization: Bearer <token>` header, or undefined for any other header. */
-function bearerToken(header: string | undefined): string | undefined {
-  return header?.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : undefined;
 }
 
 /**

@@ -359,10 +359,10 @@ export async function collectWrittenOff(
     expired: l.expires_at !== null && l.expires_at <= now,
     points: l.points,
   }));
+  if (lots.length === 0) return 0;
   const expiredPurchases = [
     ...new Set(lots.filter((l) => l.expired && l.purchase !== null).map((l) => l.purchase as string)),
   ];
-  if (lots.length === 0) return 0;
   const refunds = await tx
     .selectFrom("refunds as r")
     .innerJoin("purchases as p", (join) =>
@@ -438,10 +438,9 @@ export async function collectWrittenOff(
         r.id,
         r.purchase_id,
         lot.points,
-        () =>
-          entryMeta(
-            `points it took from other purchases given back: its own came back from voided voucher ${meta.voucherCode}`,
-          ),
+        entryMeta(
+          `points it took from other purchases given back: its own came back from voided voucher ${meta.voucherCode}`,
+        ),
         now,
       );
       if (given === 0) continue;
@@ -497,7 +496,7 @@ async function giveBack(
   refundId: string,
   purchaseId: string,
   points: number,
-  meta: () => EntryMeta,
+  meta: EntryMeta,
   now: Date,
 ): Promise<number> {
   const taken = await tx
@@ -528,7 +527,7 @@ async function giveBack(
     left -= back;
   }
   if (allocations.length === 0) return 0;
-  await giveBackToLots(tx, account, allocations, meta(), now);
+  await giveBackToLots(tx, account, allocations, meta, now);
   return points - left;
 }
 

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
 import {
+  bearerToken,
   csrfTokenFor,
   login,
   logout,
@@ -163,7 +164,7 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
       },
     },
     async (req, reply) => {
-      const bearer = req.headers.authorization?.slice("Bearer ".length).trim();
+      const bearer = bearerToken(req.headers.authorization);
       await logout(ctx.db, bearer ?? req.cookies[SESSION_COOKIE] ?? "", ctx.clock.now());
       if (!bearer) reply.clearCookie(SESSION_COOKIE, { path: "/" });
       return reply.status(204).send(null);

@@ -63,6 +63,11 @@ export type TokenKind = "rk" | "rs" | "rm";
 /** The cookie that carries a staff session in the web app (HttpOnly: scripts never see it). */
 export const SESSION_COOKIE = "regulars_session";
 
+/** The token of an `Authorization: Bearer <token>` header, or undefined for any other header. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header?.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : undefined;
+}
+
 /**
  * The CSRF token of a cookie session: derived from the session secret, so it needs no storage and
  * dies with the session. The web app receives it at login (and from `/v1/auth/me`) and sends it

@@ -307,10 +307,7 @@ export async function reverseFromLots(
     allocations.length > 0 && allocations.every((a) => Number.isInteger(a.points) && a.points < 0),
     "a reversal from lots takes a positive number of points out of each",
   );
-  const points = allocations.reduce((s, a) => s + a.points, 0);
-  const entry = await postDebit(tx, account, "reverse", points, allocations, meta, null, now);
-  await updateAccount(tx, account, { balance: points }, now);
-  return entry;
+  return postLotReversal(tx, account, allocations, meta, now);
 }
 
 /**
@@ -332,6 +329,17 @@ export async function giveBackToLots(
     "a give-back puts a positive number of points into each lot",
   );
   assert(account.debt_points === 0, "points are given back to lots only without debt");
+  return postLotReversal(tx, account, allocations, meta, now);
+}
+
+/** A `reverse` entry moving points out of or into named lots, and the balance with it. */
+async function postLotReversal(
+  tx: Tx,
+  account: Account,
+  allocations: readonly Allocation[],
+  meta: EntryMeta,
+  now: Date,
+): Promise<PostedEntry> {
   const points = allocations.reduce((s, a) => s + a.points, 0);
   const entry = await postDebit(tx, account, "reverse", points, allocations, meta, null, now);
   await updateAccount(tx, account, { balance: points }, now);
