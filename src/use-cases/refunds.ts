@@ -331,13 +331,13 @@ async function refund(
  *   them (earliest expiry first). A refund made before the redemption found those points in the
  *   balance and wrote nothing off because of them. What it takes is a `reverse` entry of its own,
  *   moved from `points_unrecovered` to `points_reversed`.
- * - Points given back to its own purchase's lot after that lot's expiry would, without the
+ * - Points given back to its own purchase's lot (beyond the write-off) would, without the
  *   voucher, have been there for the refund. If the lot had expired before the refund, the refund
  *   would have counted them as expired and taken nothing for them: so its write-off, then what it
  *   took from the member's other lots (given back to those lots), becomes `points_expired`, and
- *   the lot's points are left to the expiry run. If the lot expired after the refund, the refund
- *   would have taken them from it: it takes them now, instead of its write-off and of what it took
- *   from other lots (given back).
+ *   the lot's points are left to the expiry run. If the lot expired after the refund, or has not
+ *   expired, the refund would have taken them from it: it takes them now, instead of its write-off
+ *   and of what it took from other lots (given back, so those lots keep their own expiry dates).
  *
  * The sum of `points_reversed`, `points_unrecovered` and `points_expired` and the reversal entries
  * move together, so the points tier metric, which counts them on the purchase's date, does not
@@ -430,8 +430,10 @@ export async function collectWrittenOff(
           figures.reversed += u;
         }
       }
-      if (!lot.expired || lot.points === 0 || account.debt_points > 0) continue;
-      // What it took from the member's other lots instead goes back to them.
+      if (lot.points === 0 || account.debt_points > 0) continue;
+      // What it took from the member's other lots instead goes back to them, and, unless the lot
+      // had expired by the refund, is taken from the lot: each lot then holds, and expires, what
+      // it would have without the voucher.
       const given = await giveBack(
         tx,
         account,

@@ -871,6 +871,44 @@ describe("a voucher voided after its points' purchase was refunded", () => {
     expect(await pointsMetric(tenant, m)).toBe(metric);
   });
 
+  it("gives each lot back its own points: what the refund took from a later purchase returns to it, with its expiry", async () => {
+    const { tenant, m } = await shop(false, 365);
+    const start = t.clock.now().getTime();
+    const first = await purchase(tenant, m, 100);
+    const voucher = (
+      await redeemed(tenant, m, await reward(tenant, { cost_points: 60, voucher_valid_days: 90 }))
+    ).voucher;
+    t.clock.set(new Date(start + 5 * DAY_MS));
+    const second = await purchase(tenant, m, 50);
+    t.clock.set(new Date(start + 6 * DAY_MS));
+    // The first purchase's lot holds 40: the refund takes them, then the second's 50, and writes 10 off.
+    const back = await refund(tenant, first.id, 100);
+    expect([back.points_reversed, back.points_unrecovered]).toEqual([90, 10]);
+    const metric = await pointsMetric(tenant, m);
+
+    await voidIt(tenant, voucher.code);
+    expect(await soundBalance(tenant, m)).toBe(50);
+    const lots = await t.database.db
+      .selectFrom("ledger_lots")
+      .select(["source_id", "points_remaining", "expires_at"])
+      .where("business_id", "=", tenant.businessId)
+      .where("member_id", "=", m)
+      .execute();
+    const held = Object.fromEntries(lots.map((l) => [l.source_id, l.points_remaining]));
+    // As if never redeemed: the refund emptied the first purchase's lot and left the second's alone.
+    expect(held).toEqual({ [first.id]: 0, [second.id]: 50 });
+    const card = (await tenant.call("GET", `/v1/members/${m}/card`)).body;
+    expect(card.points.available).toBe(50);
+    expect(card.points.expiring_soon).toEqual([]);
+    expect(await refundRow(back.id)).toEqual({ points_reversed: 100, points_unrecovered: 0 });
+    expect(await pointsMetric(tenant, m)).toBe(metric);
+    // Nothing moves twice: a second void is refused and changes nothing.
+    expect((await tenant.call("POST", `/v1/vouchers/${voucher.code}/void`, { reason: "again" })).status).toBe(
+      409,
+    );
+    expect(await soundBalance(tenant, m)).toBe(50);
+  });
+
   it("with a negative balance allowed, settles the refund's debt and changes the refund not at all", async () => {
     const { tenant, m } = await shop(true);
     const bought = await purchase(tenant, m, 600);
