@@ -30,7 +30,8 @@ export interface Config {
   /** Days the answer to an idempotent request is kept for replays; 0 keeps them for good. */
   answerRetentionDays: number;
   /** Which proxies to believe about the client's address (per-IP limits, logs); false: none. */
-  trustProxy: boolean | string[];
+  /** Fastify's `trustProxy`: off, one hop (`TRUST_PROXY=true`), or the proxies' addresses. */
+  trustProxy: false | 1 | string[];
 }
 
 /** Thrown by `loadConfig` with one line per invalid variable. */
@@ -97,9 +98,12 @@ const Env = z.object({
         error: `must be true or false (also accepted: ${[...TRUE, ...FALSE].join(", ")}), or a comma-separated list of proxy IP addresses or CIDRs such as 10.0.0.0/8`,
       },
     )
-    .transform((v): boolean | string[] =>
+    // `true` believes one hop, the proxy in front: it appends the address it saw to
+    // X-Forwarded-For, and anything left of that was written by the client, who could name any
+    // address and so escape the per-IP limits.
+    .transform((v): false | 1 | string[] =>
       TRUE.includes(v.toLowerCase())
-        ? true
+        ? 1
         : FALSE.includes(v.toLowerCase())
           ? false
           : v.split(",").map((a) => a.trim()),

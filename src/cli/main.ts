@@ -55,7 +55,7 @@ const ENVIRONMENT = `Environment (all optional):
   RATE_LIMIT_PER_MINUTE (6000),
   JOBS_INTERVAL_SECONDS (300: points expiry, tier sweep, birthdays; 0 turns them off),
   ANSWER_RETENTION_DAYS (30: days a repeated request gets its first answer back; 0 keeps them),
-  TRUST_PROXY (false; true, or the proxies' addresses/CIDRs)`;
+  TRUST_PROXY (false; true: the one proxy in front, or the proxies' addresses/CIDRs)`;
 
 const EXIT_CODES = `Exit codes: 0 done; 1 failed (a file, the database or the server: the message says why);
   2 usage error (an unknown command, option or business, a missing or wrong argument or setting);

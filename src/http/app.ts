@@ -49,8 +49,11 @@ export type ZodApp = FastifyInstance<
 
 export interface AppOptions {
   logger?: boolean;
-  /** Proxies whose X-Forwarded-For is believed (Fastify's `trustProxy`). */
-  trustProxy?: boolean | string[];
+  /**
+   * Proxies whose X-Forwarded-For is believed (Fastify's `trustProxy`): a number of hops, or their
+   * addresses. Never `true`: Fastify would then take the leftmost address, which the client writes.
+   */
+  trustProxy?: false | number | string[];
   /** Requests per minute per credential (or per IP when anonymous). */
   rateLimitPerMinute?: number;
   /** The web app's build directory (`web/dist`), served at `/`; absent: the API alone. */
@@ -82,13 +85,21 @@ const BODY_LIMIT_BYTES = 1_048_576;
  *
  * @example const app = await buildApp({ db, clock: systemClock }); await app.listen({ port: 3000 })
  */
+/** Fastify's `trustProxy` for ours: a number of hops as proxy-addr's function of the hop. */
+function trustProxyOf(
+  trust: AppOptions["trustProxy"],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust !== "number") return trust ?? false;
+  return (_address, hop) => hop < trust;
+}
+
 export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger
       ? { level: "info", redact: ["req.headers.authorization", "req.headers.cookie", "body.password"] }
       : false,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: trustProxyOf(options.trustProxy),
     ajv: undefined,
     // A URL Fastify cannot even route (bad percent-encoding) still answers in the one error shape.
     frameworkErrors: (error, _req, reply) => {

@@ -30,6 +30,32 @@ describe("business signup and login", () => {
     expect(res.body.error.code).toBe("slug_taken");
   });
 
+  it("answers one of two sign-ups of one handle at once with 409 slug_taken, never a 500", async () => {
+    for (let round = 0; round < 4; round++) {
+      const slug = `race-${round}-${Date.now().toString(36)}`;
+      const body = (n: number) => ({
+        slug,
+        name: "Race",
+        currency: "EUR",
+        timezone: "Europe/Amsterdam",
+        locale: "en",
+        owner: { email: `o${n}@race.test`, name: "O", password: OWNER_PASSWORD },
+      });
+      const answers = await Promise.all([
+        t.call("POST", "/v1/businesses", body(1)),
+        t.call("POST", "/v1/businesses", body(2)),
+      ]);
+      expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);
+      expect(answers.find((a) => a.status === 409)?.body.error.code).toBe("slug_taken");
+      const { count } = await t.database.db
+        .selectFrom("businesses")
+        .select((eb) => eb.fn.countAll<number>().as("count"))
+        .where("slug", "=", slug)
+        .executeTakeFirstOrThrow();
+      expect(Number(count)).toBe(1);
+    }
+  });
+
   it.each([
     ["an unknown currency", { currency: "XYZ" }, "currency"],
     ["an unknown time zone", { timezone: "Mars/Olympus" }, "timezone"],

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.ts";
 import { createContext } from "../../src/context.ts";
 import { buildApp } from "../../src/http/app.ts";
 import { OWNER_PASSWORD, startTestApp, type TestApp } from "../helpers/api.ts";
@@ -131,6 +132,31 @@ describe("behind a trusted proxy", () => {
         401, 401, 429,
       ]);
       expect(await login("203.0.113.2")).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("with TRUST_PROXY=true believes one hop: a client cannot name its own address to escape the limit", async () => {
+    const app = await buildApp(
+      createContext(t.database.db, t.clock, { signupsPerHour: 100, loginsPerMinute: 2 }),
+      { trustProxy: loadConfig({ TRUST_PROXY: "true" }).trustProxy },
+    );
+    try {
+      // The load balancer appends the address it saw; whatever comes before it, the client wrote.
+      const login = async (written: string) =>
+        (
+          await app.inject({
+            method: "POST",
+            url: "/v1/auth/login",
+            remoteAddress: "10.0.0.1",
+            headers: { "x-forwarded-for": `${written}, 198.51.100.7` },
+            payload: { business: "nobody", email: "a@b.test", password: "wrong password" },
+          })
+        ).statusCode;
+      expect([await login("203.0.113.1"), await login("203.0.113.2"), await login("203.0.113.3")]).toEqual([
+        401, 401, 429,
+      ]);
     } finally {
       await app.close();
     }

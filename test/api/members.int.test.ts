@@ -123,6 +123,31 @@ describe("creating and reading members", () => {
     expect([changed.status, changed.body.attributes]).toEqual([200, { student: true }]);
   });
 
+  it("lets a cashier enrol a member without attributes only: they can earn a rule's bonus at once", async () => {
+    const key = await tenant.call("POST", "/v1/api-keys", { name: "Till 3", role: "cashier" });
+    const cashier = tenant.as(key.body.key);
+    const email = `student-${Date.now()}@cafe.test`;
+    const refused = await cashier.call("POST", "/v1/members", {
+      name: "Stu",
+      email,
+      marketing_consent: false,
+      attributes: { student: true },
+    });
+    expect([refused.status, refused.body.error.code]).toEqual([403, "forbidden"]);
+    expect(refused.body.error.message).toContain("manager");
+    const found = await tenant.call("GET", `/v1/members/lookup?email=${encodeURIComponent(email)}`);
+    expect(found.status).toBe(404);
+    // No attributes, or none at all: the counter's everyday enrolment.
+    for (const body of [{ attributes: {} }, {}]) {
+      const res = await cashier.call("POST", "/v1/members", {
+        name: "Stu",
+        marketing_consent: false,
+        ...body,
+      });
+      expect([res.status, res.body.attributes]).toEqual([201, {}]);
+    }
+  });
+
   it("answers 404 member_not_found for an unknown id", async () => {
     const res = await tenant.call("GET", "/v1/members/0193f1c2-7b4e-7c3a-9f2e-5a1b2c3d4e5f");
     expect(res.status).toBe(404);
@@ -339,7 +364,7 @@ describe("listing and searching", () => {
     expect(jan.id).not.toBe(anna.id);
   });
 
-  it("lets a cashier find members by a search of 3 characters or more, never list them all", async () => {
+  it("lets a cashier find members by a search of 3 characters or more, one short page, never list them all", async () => {
     const shop = await t.signup();
     await enrol(shop, { name: "Anna Kowalska", email: "anna.k@example.test" });
     await enrol(shop, { name: "Jan de Vries", email: "jan@example.test" });
@@ -359,10 +384,24 @@ describe("listing and searching", () => {
     const found = await cashier.call("GET", "/v1/members?q=kowal");
     expect(found.status).toBe(200);
     expect(found.body.data.map((m: MemberDto) => m.name)).toEqual(["Anna Kowalska"]);
+    // A few digits of a phone number would match a whole country's mobiles; paging would list all.
+    for (const [url, says] of [
+      [`/v1/members?q=${encodeURIComponent("+316")}`, "at least 6 of its digits"],
+      [`/v1/members?q=${encodeURIComponent("06 12")}`, "at least 6 of its digits"],
+      ["/v1/members?q=anna&cursor=AAAA", "one page"],
+    ] as const) {
+      const refused = await cashier.call("GET", url);
+      expect([refused.status, refused.body.error.code], url).toEqual([403, "forbidden"]);
+      expect(refused.body.error.message, url).toContain(says);
+    }
     // A manager lists everyone.
     const managerKey = await shop.call("POST", "/v1/api-keys", { name: "Office", role: "manager" });
     const all = await shop.as(managerKey.body.key).call("GET", "/v1/members");
     expect(all.body.data.map((m: MemberDto) => m.name).sort()).toEqual(["Anna Kowalska", "Jan de Vries"]);
+    // A common start of a name finds many: a cashier gets one short page of them.
+    for (let i = 0; i < 22; i++) await enrol(shop, { name: `Anne ${i}`, email: `anne${i}@example.test` });
+    const page = await cashier.call("GET", "/v1/members?q=ann&limit=200");
+    expect([page.status, page.body.data.length, page.body.next_cursor]).toEqual([200, 20, null]);
   });
 });
 

@@ -17,6 +17,32 @@ import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "..
 
 /** The shortest search a cashier may list members with: enough to find one, not to browse all. */
 export const CASHIER_SEARCH_MIN = 3;
+/** The fewest digits a cashier's phone search holds: "+316" would match every Dutch mobile. */
+export const CASHIER_PHONE_DIGITS_MIN = 6;
+/** A cashier's search answers one short page: a customer at the counter, not a list to page through. */
+export const CASHIER_SEARCH_PAGE = 20;
+
+/** Whether a search text reads as (the start of) a phone number: digits, `+` and separators only. */
+const PHONE_LIKE = /^[+\d\s().\-/]+$/;
+
+/** Refuses a cashier's search that would list more than the customer at the counter. */
+function checkCashierSearch(q: string, cursor: string | undefined): void {
+  if (q.length < CASHIER_SEARCH_MIN) {
+    throw forbidden(
+      `A cashier finds members by searching: send q with at least ${CASHIER_SEARCH_MIN} characters. Listing every member needs the manager role.`,
+    );
+  }
+  if (PHONE_LIKE.test(q) && q.replace(/\D/g, "").length < CASHIER_PHONE_DIGITS_MIN) {
+    throw forbidden(
+      `A cashier searches a phone number by at least ${CASHIER_PHONE_DIGITS_MIN} of its digits. Listing members by a shorter number needs the manager role.`,
+    );
+  }
+  if (cursor !== undefined) {
+    throw forbidden(
+      `A cashier's search answers one page of at most ${CASHIER_SEARCH_PAGE} members: search more precisely. Paging through members needs the manager role.`,
+    );
+  }
+}
 
 const MemberSchema = z.object({
   id: z.string(),
@@ -49,13 +75,19 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
       schema: {
         tags: ["members"],
         summary: "Enrol a member",
-        description: `Creates a member with a new card code. The marketing choice is required. Send an \`Idempotency-Key\` to make a retry safe: the same key and body return the first member (header \`idempotent-replayed: true\`). Errors: ${FIELD_ERRORS}, ${DUPLICATE_ERRORS}, \`idempotency_key_reused\` (409).`,
+        description: `Creates a member with a new card code. The marketing choice is required. Custom \`attributes\` need a manager (earning rules can depend on them). Send an \`Idempotency-Key\` to make a retry safe: the same key and body return the first member (header \`idempotent-replayed: true\`). Errors: ${FIELD_ERRORS}, \`forbidden\` (403), ${DUPLICATE_ERRORS}, \`idempotency_key_reused\` (409).`,
         headers: IdempotencyHeaders,
         body: CreateMemberInput,
-        response: { 201: MemberSchema, 400: ErrorResponse, 409: ErrorResponse },
+        response: { 201: MemberSchema, 400: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse },
       },
     },
     async (req, reply) => {
+      // As on a change: attributes can make a member qualify for a rule's bonus at once.
+      if (Object.keys(req.body.attributes ?? {}).length > 0 && !roleAtLeast(req.actor.role, "manager")) {
+        throw forbidden(
+          "Enrolling a member with attributes needs the manager role: earning rules can depend on them. Enrol without them, and let a manager set them.",
+        );
+      }
       const result = await enrollMember(ctx, req.actor, req.body, clientKey(req.headers["idempotency-key"]));
       if (result.replayed) reply.header("idempotent-replayed", "true");
       return reply.status(201).send(result.body);
@@ -69,7 +101,7 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         tags: ["members"],
         summary: "List and search members",
         description:
-          "Newest first, a page at a time (pass `next_cursor` back as `cursor`). `q` matches, case-insensitively, the start of the name or of a word in it, the start of the email, digits of the phone (or its start as dialled in the business's country, e.g. `06 12` in the Netherlands), or the exact card code. A manager may list every member; a cashier finds members only by searching, with a `q` of at least 3 characters (the counter needs to find one customer, not to browse everyone's contact details). Errors: `validation_failed`, `invalid_cursor` (400), `forbidden` (403).",
+          "Newest first, a page at a time (pass `next_cursor` back as `cursor`). `q` matches, case-insensitively, the start of the name or of a word in it, the start of the email, digits of the phone (or its start as dialled in the business's country, e.g. `06 12` in the Netherlands), or the exact card code. A manager may list every member; a cashier finds members only by searching, with a `q` of at least 3 characters (a phone number by at least 6 of its digits), and gets one page of at most 20 (the counter needs to find one customer, not to browse everyone's contact details). Errors: `validation_failed`, `invalid_cursor` (400), `forbidden` (403).",
         querystring: PageQuery.extend({
           q: z.string().trim().min(1).max(100).optional().describe("Search text"),
         }),
@@ -77,12 +109,13 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
       },
     },
     async (req) => {
-      if ((req.query.q ?? "").length < CASHIER_SEARCH_MIN && !roleAtLeast(req.actor.role, "manager")) {
-        throw forbidden(
-          `A cashier finds members by searching: send q with at least ${CASHIER_SEARCH_MIN} characters. Listing every member needs the manager role.`,
-        );
-      }
-      return listMembers(ctx.db, req.actor.businessId, req.query);
+      if (roleAtLeast(req.actor.role, "manager")) return listMembers(ctx.db, req.actor.businessId, req.query);
+      checkCashierSearch(req.query.q ?? "", req.query.cursor);
+      const found = await listMembers(ctx.db, req.actor.businessId, {
+        ...req.query,
+        limit: Math.min(req.query.limit, CASHIER_SEARCH_PAGE),
+      });
+      return { data: found.data, next_cursor: null };
     },
   );
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { AppContext } from "../../context.ts";
-import { notFound } from "../../shared/errors.ts";
+import { type AppContext, roleAtLeast } from "../../context.ts";
+import { forbidden, notFound } from "../../shared/errors.ts";
 import { decodeCursor, toPage } from "../../shared/pagination.ts";
 import { PurchaseInput, previewPurchase, purchaseDto, recordPurchase } from "../../use-cases/purchases.ts";
 import type { ZodApp } from "../app.ts";
@@ -50,10 +50,19 @@ export async function purchaseRoutes(app: ZodApp, ctx: AppContext): Promise<void
       schema: {
         tags: ["purchases"],
         summary: "List purchases, newest first",
+        description:
+          "A page at a time (pass `next_cursor` back as `cursor`). A cashier lists one member's purchases (`member_id`); every purchase of the business, each naming its member, needs the manager role. Errors: `validation_failed`, `invalid_cursor` (400), `forbidden` (403).",
         querystring: PageQuery.extend({ member_id: z.uuid().optional() }),
       },
     },
     async (req) => {
+      // Every purchase names its member: a cashier paging through them all would page through
+      // every customer, which the members list keeps from them too.
+      if (!req.query.member_id && !roleAtLeast(req.actor.role, "manager")) {
+        throw forbidden(
+          "A cashier lists one member's purchases: send member_id. Listing every purchase needs the manager role.",
+        );
+      }
       const before = decodeCursor(req.query.cursor);
       let q = ctx.db
         .selectFrom("purchases")

@@ -87,6 +87,15 @@ const API_KEY_CACHE_MAX = 10_000;
  */
 export class ApiKeyCache {
   private readonly entries = new Map<string, { actor: Actor; until: number }>();
+  /**
+   * Moves with every revocation. A lookup that began before a revocation may have read the key
+   * still live: it must not put it back (`put` with the generation read before the lookup).
+   */
+  #generation = 0;
+
+  get generation(): number {
+    return this.#generation;
+  }
 
   get(hash: string, now: Date): Actor | undefined {
     const hit = this.entries.get(hash);
@@ -95,13 +104,16 @@ export class ApiKeyCache {
     return undefined;
   }
 
-  put(hash: string, actor: Actor, now: Date): void {
+  /** Keeps a key verified by a lookup that began at `generation` (no revocation since). */
+  put(hash: string, actor: Actor, now: Date, generation: number): void {
+    if (generation !== this.#generation) return;
     if (this.entries.size >= API_KEY_CACHE_MAX) this.entries.clear();
     this.entries.set(hash, { actor, until: now.getTime() + API_KEY_CACHE_MS });
   }
 
   /** Forgets a revoked key. */
   forget(businessId: string, keyId: string): void {
+    this.#generation++;
     for (const [hash, hit] of this.entries) {
       if (hit.actor.businessId === businessId && hit.actor.id === keyId) this.entries.delete(hash);
     }
@@ -126,6 +138,7 @@ export async function authenticate(db: Db, token: string, now: Date, keys?: ApiK
   if (parsed.kind === "rk") {
     const cached = keys?.get(parsed.hash, now);
     if (cached) return cached;
+    const generation = keys?.generation ?? 0;
     const key = await db
       .selectFrom("api_keys")
       .select(["id", "role", "last_used_at"])
@@ -145,7 +158,7 @@ export async function authenticate(db: Db, token: string, now: Date, keys?: ApiK
         .execute();
     }
     const actor: Actor = { businessId: parsed.businessId, kind: "api_key", id: key.id, role: key.role };
-    keys?.put(parsed.hash, actor, now);
+    keys?.put(parsed.hash, actor, now, generation);
     return actor;
   }
   const session = await db

@@ -65,9 +65,6 @@ export async function signup(
   const passwordHash = await hashPassword(input.owner.password);
   return db.transaction().execute(async (tx) => {
     const slug = input.slug.toLowerCase();
-    const taken = await tx.selectFrom("businesses").select("id").where("slug", "=", slug).executeTakeFirst();
-    if (taken)
-      throw conflict("slug_taken", `The business handle "${slug}" is already taken; choose another.`);
     const business: BusinessesTable = {
       id: newId(now.getTime()),
       slug,
@@ -79,7 +76,15 @@ export async function signup(
       created_at: now,
       updated_at: now,
     };
-    await tx.insertInto("businesses").values(business).execute();
+    // Two sign-ups of one handle at once: the unique index decides, and the second hears 409.
+    const inserted = await tx
+      .insertInto("businesses")
+      .values(business)
+      .onConflict((oc) => oc.column("slug").doNothing())
+      .returning("id")
+      .executeTakeFirst();
+    if (!inserted)
+      throw conflict("slug_taken", `The business handle "${slug}" is already taken; choose another.`);
     await tx
       .insertInto("programs")
       .values({
