@@ -25,6 +25,7 @@ import * as m0012 from "./migrations/0012-unrecovered-points.ts";
 import * as m0013 from "./migrations/0013-expired-refund-points.ts";
 import * as m0014 from "./migrations/0014-client-keys.ts";
 import * as m0015 from "./migrations/0015-unrecovered-stamps.ts";
+import * as m0016 from "./migrations/0016-wallet-keys.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -178,6 +179,7 @@ const migrations: Record<string, Migration> = {
   "0013-expired-refund-points": m0013,
   "0014-client-keys": m0014,
   "0015-unrecovered-stamps": m0015,
+  "0016-wallet-keys": m0016,
 };
 
 class StaticProvider implements MigrationProvider {

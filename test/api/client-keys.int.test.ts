@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { up as moveClientKeys } from "../../src/db/migrations/0014-client-keys.ts";
+import { up as moveWalletKeys } from "../../src/db/migrations/0016-wallet-keys.ts";
 import { runBirthdays } from "../../src/use-cases/birthdays.ts";
 import { startTestApp, type TestApp } from "../helpers/api.ts";
 
@@ -116,5 +117,59 @@ describe("migration 0014: client keys", () => {
       first.body.id,
       "true",
     ]);
+  });
+});
+
+describe("migration 0016: the wallet's keys", () => {
+  it("moves what 0014 made of a wallet's keys to where the wallet looks: a retried redemption or join replays", async () => {
+    const tenant = await t.signup();
+    expect((await tenant.call("POST", "/v1/program/publish")).status).toBe(200);
+    const join = { name: "Ana", email: "ana@wallet.test", marketing_consent: false };
+    const joined = await t.call("POST", `/v1/public/businesses/${tenant.slug}/members`, join, {
+      "idempotency-key": "join-1",
+    });
+    expect(joined.status).toBe(201);
+    const member = (await tenant.call("GET", `/v1/members/lookup?code=${joined.body.member_code}`)).body.id;
+    await tenant.call("POST", `/v1/members/${member}/adjustments`, { points: 100, reason: "welcome gift" });
+    const reward = await tenant.call("POST", "/v1/rewards", {
+      name: "Coffee",
+      type: "free_product",
+      value: { product_name: "Coffee" },
+      cost_points: 10,
+    });
+    expect(reward.status).toBe(201);
+    const wallet = { authorization: `Bearer ${joined.body.card_token}`, "idempotency-key": "tap-1" };
+    const redeemed = await t.call("POST", "/v1/wallet/redemptions", { reward_id: reward.body.id }, wallet);
+    expect(redeemed.status).toBe(201);
+
+    const keys = async () =>
+      (
+        await sql<{ key: string }>`select key from idempotency_keys
+          where business_id = ${tenant.businessId} and operation in ('reward.redeem', 'member.create') order by key`.execute(
+          t.database.db,
+        )
+      ).rows.map((r) => r.key);
+    const today = [`join:client:join-1`, `wallet:${member}:client:tap-1`];
+    expect(await keys()).toEqual(today);
+    // As the code before 0014 stored them, then 0014, then 0016.
+    await sql`update idempotency_keys set key = replace(key, 'client:', '') where business_id = ${tenant.businessId}
+      and operation in ('reward.redeem', 'member.create')`.execute(t.database.db);
+    await moveClientKeys(t.database.db as unknown as Kysely<unknown>);
+    expect(await keys()).toEqual([`client:join:join-1`, `client:wallet:${member}:tap-1`]);
+    await moveWalletKeys(t.database.db as unknown as Kysely<unknown>);
+    expect(await keys()).toEqual(today);
+
+    const retried = await t.call("POST", "/v1/wallet/redemptions", { reward_id: reward.body.id }, wallet);
+    expect([retried.status, retried.headers["idempotent-replayed"], retried.body.voucher.code]).toEqual([
+      200,
+      "true",
+      redeemed.body.voucher.code,
+    ]);
+    const rejoined = await t.call("POST", `/v1/public/businesses/${tenant.slug}/members`, join, {
+      "idempotency-key": "join-1",
+    });
+    expect([rejoined.status, rejoined.body.member_code]).toEqual([joined.status, joined.body.member_code]);
+    const card = await tenant.call("GET", `/v1/members/${member}/card`);
+    expect(card.body.points.available).toBe(90);
   });
 });
