@@ -26,6 +26,7 @@ import * as m0013 from "./migrations/0013-expired-refund-points.ts";
 import * as m0014 from "./migrations/0014-client-keys.ts";
 import * as m0015 from "./migrations/0015-unrecovered-stamps.ts";
 import * as m0016 from "./migrations/0016-wallet-keys.ts";
+import * as m0017 from "./migrations/0017-voucher-stock.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -180,6 +181,7 @@ const migrations: Record<string, Migration> = {
   "0014-client-keys": m0014,
   "0015-unrecovered-stamps": m0015,
   "0016-wallet-keys": m0016,
+  "0017-voucher-stock": m0017,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -350,6 +350,8 @@ export interface VouchersTable {
   stamp_card_id: string | null;
   /** The ledger entry that spent the points, restored when the voucher is voided. */
   ledger_entry_id: string | null;
+  /** Whether issuing it took a unit of the reward's stock, which a void gives back (0017). */
+  stock_taken: boolean;
   expires_at: Date;
   redeemed_at: Date | null;
   redeemed_by: string | null;

@@ -114,7 +114,7 @@ async function redeem(
       );
     }
   }
-  await takeStock(tx, reward);
+  const stockTaken = await takeStock(tx, reward);
 
   const voucherId = newId(now.getTime());
   const reason = `Redeemed "${reward.name}"`;
@@ -144,7 +144,14 @@ async function redeem(
   }
   const voucher = await issueVoucher(
     tx,
-    { id: voucherId, member_id: member.id, reward, stamp_card_id: reward.stamp_card_id, ...payment },
+    {
+      id: voucherId,
+      member_id: member.id,
+      reward,
+      stamp_card_id: reward.stamp_card_id,
+      stock_taken: stockTaken,
+      ...payment,
+    },
     now,
   );
   await audit(tx, actor, now, {
@@ -318,7 +325,7 @@ async function voidTx(
       );
     }
   }
-  await returnStock(tx, businessId, voucher.reward_id);
+  if (voucher.stock_taken) await returnStock(tx, businessId, voucher.reward_id);
   await markVoucherVoided(tx, voucher, { actor: actorLabel(actor), reason }, now);
   await audit(tx, actor, now, {
     action: "voucher.voided",

@@ -443,6 +443,30 @@ describe("vouchers", () => {
     expect([use.status, use.body.error.code]).toEqual([409, "voucher_voided"]);
   });
 
+  it("gives back only the stock a voucher took: one issued while the reward was unlimited gives none", async () => {
+    const tenant = await t.signup();
+    const m = await member(tenant);
+    await buy(tenant, m, 200);
+    const rewardId = await reward(tenant);
+    const unlimited = await redeemed(tenant, m, rewardId);
+    // The manager then closes the reward: none left.
+    expect((await tenant.call("PATCH", `/v1/rewards/${rewardId}`, { stock: 0 })).status).toBe(200);
+    expect(
+      (await tenant.call("POST", `/v1/vouchers/${unlimited.voucher.code}/void`, { reason: "undo" })).status,
+    ).toBe(200);
+    expect((await tenant.call("GET", `/v1/rewards/${rewardId}`)).body.stock).toBe(0);
+    const closed = await redeem(tenant, m, rewardId);
+    expect([closed.status, closed.body.error.code]).toEqual([409, "reward_out_of_stock"]);
+    // A voucher that took a unit gives it back.
+    expect((await tenant.call("PATCH", `/v1/rewards/${rewardId}`, { stock: 1 })).status).toBe(200);
+    const counted = await redeemed(tenant, m, rewardId);
+    expect((await tenant.call("GET", `/v1/rewards/${rewardId}`)).body.stock).toBe(0);
+    expect(
+      (await tenant.call("POST", `/v1/vouchers/${counted.voucher.code}/void`, { reason: "undo" })).status,
+    ).toBe(200);
+    expect((await tenant.call("GET", `/v1/rewards/${rewardId}`)).body.stock).toBe(1);
+  });
+
   it.each([
     ["the whole cost was owed", 100, 100],
     ["the refund took part of the lot and owed the rest", 60, 100],

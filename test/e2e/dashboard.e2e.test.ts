@@ -200,6 +200,27 @@ describe("the merchant dashboard", () => {
       cost_points: 150,
       stock: 12,
     });
+
+    // Places booked while a manager fixes the description stay booked: the form leaves the stock
+    // alone unless it was changed.
+    const workshop = page
+      .getByRole("listitem")
+      .filter({ has: page.getByRole("heading", { name: "Latte art workshop" }) });
+    await workshop.getByRole("button", { name: "Edit" }).click();
+    const me = await apiGet<{ csrf_token: string }>(page, "/v1/auth/me");
+    const id = rewards.data.find((r: { name: string }) => r.name === "Latte art workshop").id;
+    const booked = await page.request.fetch(`/v1/rewards/${id}`, {
+      method: "PATCH",
+      data: { stock: 9 },
+      headers: { "x-csrf-token": me.csrf_token },
+    });
+    expect(booked.status()).toBe(200);
+    await page.getByLabel("Description").fill("Two hours at the machine");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect
+      .poll(async () => (await apiGet(page, `/v1/rewards/${id}`)).description)
+      .toBe("Two hours at the machine");
+    expect((await apiGet(page, `/v1/rewards/${id}`)).stock).toBe(9);
   });
 
   it("passes axe and has every text in all four languages on every page", async () => {

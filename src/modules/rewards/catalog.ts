@@ -363,12 +363,12 @@ export function isEligible(reward: Pick<RewardsTable, "eligible_tier_ids">, tier
 }
 
 /**
- * Takes one unit of stock, when the reward has a stock. The conditional update (`stock > 0`) locks
- * the row, so concurrent redemptions wait for each other and can never oversell: 409
- * `reward_out_of_stock` once it is gone.
+ * Takes one unit of stock, when the reward has a stock; returns whether it took one. The
+ * conditional update (`stock > 0`) locks the row, so concurrent redemptions wait for each other
+ * and can never oversell: 409 `reward_out_of_stock` once it is gone.
  */
-export async function takeStock(tx: Tx, reward: RewardsTable): Promise<void> {
-  if (reward.stock === null) return;
+export async function takeStock(tx: Tx, reward: RewardsTable): Promise<boolean> {
+  if (reward.stock === null) return false;
   const row = await tx
     .updateTable("rewards")
     .set((eb) => ({ stock: eb("stock", "-", 1) }))
@@ -378,9 +378,13 @@ export async function takeStock(tx: Tx, reward: RewardsTable): Promise<void> {
     .returning("stock")
     .executeTakeFirst();
   if (!row) throw conflict("reward_out_of_stock", `Reward "${reward.name}" is out of stock.`);
+  return true;
 }
 
-/** Puts one unit back (a voided voucher); rewards without a stock stay unlimited. */
+/**
+ * Puts back the unit a voided voucher took (`stock_taken`); rewards without a stock stay
+ * unlimited.
+ */
 export async function returnStock(tx: Tx, businessId: string, rewardId: string): Promise<void> {
   await tx
     .updateTable("rewards")

@@ -159,6 +159,8 @@ export interface VoucherIssue {
   stamps_spent: number;
   stamp_card_id: string | null;
   ledger_entry_id: string | null;
+  /** Whether the redemption took a unit of the reward's stock. */
+  stock_taken: boolean;
 }
 
 /**
@@ -180,6 +182,7 @@ export async function issueVoucher(tx: Tx, issue: VoucherIssue, now: Date): Prom
         stamps_spent: issue.stamps_spent,
         stamp_card_id: issue.stamp_card_id,
         ledger_entry_id: issue.ledger_entry_id,
+        stock_taken: issue.stock_taken,
         expires_at: addDays(now, issue.reward.voucher_valid_days),
         redeemed_at: null,
         redeemed_by: null,

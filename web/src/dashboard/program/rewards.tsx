@@ -150,7 +150,10 @@ function RewardForm({
   const [cost, setCost] = useState(reward?.cost_points ? String(reward.cost_points) : "");
   const [cardId, setCardId] = useState(reward?.stamp_card_id ?? cards[0]?.id ?? "");
   const [tierIds, setTierIds] = useState<string[]>(reward?.eligible_tier_ids ?? []);
-  const [stock, setStock] = useState(reward?.stock === null || !reward ? "" : String(reward.stock));
+  // What the form opened with: vouchers issued meanwhile lower the stock, so an edit that leaves
+  // the field alone must not write the old figure back (it would hand out those units again).
+  const [openedStock] = useState(reward?.stock === null || !reward ? "" : String(reward.stock));
+  const [stock, setStock] = useState(openedStock);
   const [limit, setLimit] = useState(reward?.per_member_limit ? String(reward.per_member_limit) : "");
   const [validFrom, setValidFrom] = useState(reward?.valid_from ? isoToZoned(reward.valid_from, tz) : "");
   const [validUntil, setValidUntil] = useState(reward?.valid_until ? isoToZoned(reward.valid_until, tz) : "");
@@ -201,7 +204,7 @@ function RewardForm({
       cost_points: payWith === "points" ? readInt(cost) : null,
       stamp_card_id: payWith === "card" ? cardId || null : null,
       eligible_tier_ids: tierIds,
-      stock: readInt(stock),
+      ...(reward && stock === openedStock ? {} : { stock: readInt(stock) }),
       per_member_limit: readInt(limit),
       valid_from: validFrom ? zonedToIso(validFrom, tz) : null,
       valid_until: validUntil ? zonedToIso(validUntil, tz) : null,
