@@ -23,7 +23,7 @@ import {
 } from "../modules/rewards/index.ts";
 import { getStampCard, stampCardsByIds } from "../modules/stamps/index.ts";
 import { postStamps, stampBalances } from "../modules/stamps/ledger.ts";
-import { refreshTier, tierEnded } from "../modules/tiers/metric.ts";
+import { settleTier } from "../modules/tiers/metric.ts";
 import { assert, conflict, forbidden } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { collectStampsWrittenOff, collectWrittenOff } from "./refunds.ts";
@@ -98,11 +98,10 @@ async function redeem(
 ): Promise<RedemptionResult> {
   const businessId = actor.businessId;
   const locked = await getMemberForUpdate(tx, businessId, memberId);
-  // A tier whose retention has ended no longer opens its exclusive rewards: it is re-evaluated
-  // (and the downgrade recorded) before eligibility is checked.
-  const member = tierEnded(locked, now)
-    ? await refreshTier(tx, await ctx.snapshots.load(tx, businessId), locked, now)
-    : locked;
+  // Eligibility goes by the tier the member holds now, as the card shows it: one whose retention
+  // has ended no longer opens its exclusive rewards, and one reached since the tier was stored (a
+  // tier added, a threshold lowered) does. Either change is recorded first.
+  const member = await settleTier(tx, await ctx.snapshots.load(tx, businessId), locked, now);
   const reward = await getRedeemableReward(tx, businessId, rewardId, member, now);
   if (reward.per_member_limit !== null) {
     const held = await countHeldVouchers(tx, businessId, reward.id, member.id);

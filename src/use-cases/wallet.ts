@@ -16,6 +16,7 @@ import {
   type VoucherDto,
 } from "../modules/rewards/index.ts";
 import type { RewardType, RewardValue } from "../modules/rewards/schema.ts";
+import { stampBalances } from "../modules/stamps/ledger.ts";
 import { AppError } from "../shared/errors.ts";
 import { sha256 } from "../shared/ids.ts";
 import { enrollMember, memberCard, memberHistory } from "./member-points.ts";
@@ -361,23 +362,26 @@ const VOUCHERS_SHOWN = 20;
 /** Everything the member's card shows, read in a few statements. */
 export async function walletCard(ctx: AppContext, businessId: string, memberId: string): Promise<WalletCard> {
   const now = ctx.clock.now();
-  const [business, member, card, snapshot, rewards, candidates, vouchers, history] = await Promise.all([
-    ctx.db.selectFrom("businesses").selectAll().where("id", "=", businessId).executeTakeFirstOrThrow(),
-    ctx.db
-      .selectFrom("members")
-      .select(["id", "name", "code", "locale", "marketing_consent", "joined_at"])
-      .where("business_id", "=", businessId)
-      .where("id", "=", memberId)
-      .executeTakeFirstOrThrow(),
-    memberCard(ctx, businessId, memberId),
-    ctx.snapshots.load(ctx.db, businessId),
-    openRewards(ctx.db, businessId, now),
-    sql<{ rewards: RewardCandidate[] }>`select ${rewardCandidatesSql(businessId, memberId, now)} as rewards`
-      .execute(ctx.db)
-      .then((r) => r.rows[0]?.rewards ?? []),
-    listMemberVouchers(ctx.db, businessId, memberId, { limit: VOUCHERS_SHOWN }, now),
-    memberHistory(ctx.db, businessId, memberId, { limit: HISTORY_LINES }),
-  ]);
+  const [business, member, card, snapshot, rewards, candidates, vouchers, history, stamps] =
+    await Promise.all([
+      ctx.db.selectFrom("businesses").selectAll().where("id", "=", businessId).executeTakeFirstOrThrow(),
+      ctx.db
+        .selectFrom("members")
+        .select(["id", "name", "code", "locale", "marketing_consent", "joined_at"])
+        .where("business_id", "=", businessId)
+        .where("id", "=", memberId)
+        .executeTakeFirstOrThrow(),
+      memberCard(ctx, businessId, memberId),
+      ctx.snapshots.load(ctx.db, businessId),
+      openRewards(ctx.db, businessId, now),
+      sql<{ rewards: RewardCandidate[] }>`select ${rewardCandidatesSql(businessId, memberId, now)} as rewards`
+        .execute(ctx.db)
+        .then((r) => r.rows[0]?.rewards ?? []),
+      listMemberVouchers(ctx.db, businessId, memberId, { limit: VOUCHERS_SHOWN }, now),
+      memberHistory(ctx.db, businessId, memberId, { limit: HISTORY_LINES }),
+      // Every card's stamps, archived cards' too: those still pay for their rewards.
+      stampBalances(ctx.db, businessId, memberId),
+    ]);
   const held = new Map(candidates.map((c) => [c.id, c]));
   const tierId = card.tier?.current?.id ?? null;
   const stampsOn = new Map(card.stamp_cards.map((c) => [c.stamp_card_id, c]));
@@ -387,9 +391,8 @@ export async function walletCard(ctx: AppContext, businessId: string, memberId: 
     let missingStamps = 0;
     if (reward.cost_points !== null) missingPoints = Math.max(0, reward.cost_points - card.points.available);
     else if (reward.stamp_card_id !== null) {
-      const stamps = stampsOn.get(reward.stamp_card_id);
-      const needed = stamps?.stamps_required ?? candidate?.stamps_required ?? 0;
-      missingStamps = Math.max(0, needed - (stamps?.stamps ?? 0));
+      const needed = stampsOn.get(reward.stamp_card_id)?.stamps_required ?? candidate?.stamps_required ?? 0;
+      missingStamps = Math.max(0, needed - (stamps.get(reward.stamp_card_id) ?? 0));
     }
     const blocked =
       reward.eligible_tier_ids.length > 0 && (tierId === null || !reward.eligible_tier_ids.includes(tierId))

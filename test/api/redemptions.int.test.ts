@@ -235,6 +235,34 @@ describe("redeeming a reward", () => {
     expect(res.body.error.code).toBe("reward_not_eligible");
   });
 
+  it("opens a tier's rewards to a member who reached it before the tier existed, as the card shows", async () => {
+    const tenant = await t.signup();
+    const m = await member(tenant);
+    await buy(tenant, m, 150);
+    // The manager adds Gold at €100 after the member's purchases: nothing stored them as Gold.
+    const gold = await tenant.call("POST", "/v1/tiers", { name: "Gold", rank: 1, threshold: 10_000 });
+    const rewardId = await reward(tenant, { name: "Gold gift", eligible_tier_ids: [gold.body.id] });
+    const card = (await tenant.call("GET", `/v1/members/${m}/card`)).body;
+    expect(card.tier.current.id).toBe(gold.body.id);
+    const offered = (await tenant.call("GET", `/v1/members/${m}/available-rewards`)).body;
+    expect(offered.data.map((r: { id: string }) => r.id)).toEqual([rewardId]);
+    expect((await redeem(tenant, m, rewardId)).status).toBe(201);
+    // The upgrade is recorded, with its reason, by the redemption that relied on it.
+    expect((await tenant.call("GET", `/v1/members/${m}`)).body.tier_id).toBe(gold.body.id);
+    const changes = await t.database.db
+      .selectFrom("tier_changes")
+      .select(["to_tier_id", "reason"])
+      .where("business_id", "=", tenant.businessId)
+      .where("member_id", "=", m)
+      .execute();
+    expect(changes.map((c) => c.to_tier_id)).toEqual([gold.body.id]);
+    // A member below the threshold still may not.
+    const plain = await member(tenant);
+    await buy(tenant, plain, 90);
+    const refused = await redeem(tenant, plain, rewardId);
+    expect([refused.status, refused.body.error.code]).toEqual([422, "reward_not_eligible"]);
+  });
+
   it.each([
     ["inactive", { active: false }],
     ["not yet valid", { valid_from: "2026-03-03T00:00:00Z" }],

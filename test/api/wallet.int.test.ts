@@ -340,6 +340,42 @@ describe("the member's card", () => {
     expect(unknown.body.error.code).toBe("reward_not_found");
   });
 
+  it("offers a reward of an archived stamp card to a member who holds a full one, as the counter does", async () => {
+    const shop = await publishedBusiness();
+    const card = await shop.call("POST", "/v1/stamp-cards", {
+      name: "Tea",
+      stamps_required: 2,
+      earn_on: "visit",
+    });
+    const tea = await shop.call("POST", "/v1/rewards", {
+      name: "Free tea",
+      type: "free_product",
+      value: { product_name: "Tea" },
+      cost_points: null,
+      stamp_card_id: card.body.id,
+    });
+    expect(tea.status).toBe(201);
+    const joined = await joinAs(shop, { ...JOIN, email: "tea@example.com" });
+    const me = asMember(joined.body.card_token);
+    const memberId = (await me.call("GET", "/v1/wallet/card")).body.member.id;
+    await purchase(shop, memberId, 2);
+    expect((await shop.call("DELETE", `/v1/stamp-cards/${card.body.id}`)).status).toBe(200);
+    const shown = (await me.call("GET", "/v1/wallet/card")).body;
+    expect(shown.rewards.find((r: { id: string }) => r.id === tea.body.id)).toMatchObject({
+      available: true,
+      blocked: null,
+      missing_stamps: 0,
+    });
+    const redeemed = await me.call("POST", "/v1/wallet/redemptions", { reward_id: tea.body.id });
+    expect(redeemed.status).toBe(201);
+    const after = (await me.call("GET", "/v1/wallet/card")).body;
+    expect(after.rewards.find((r: { id: string }) => r.id === tea.body.id)).toMatchObject({
+      available: false,
+      blocked: "cost",
+      missing_stamps: 2,
+    });
+  });
+
   it("changes the member's language and marketing choice", async () => {
     const joined = await joinAs(biz, { ...JOIN, email: "prefs@example.com" });
     const me = asMember(joined.body.card_token);

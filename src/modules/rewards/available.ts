@@ -6,12 +6,12 @@ import { pointsBalance } from "../ledger/index.ts";
 import { selectMembers } from "../members/index.ts";
 import type { ProgramSnapshot } from "../program/snapshot.ts";
 import { stampBalances } from "../stamps/ledger.ts";
-import { effectiveTier } from "../tiers/metric.ts";
+import { reachedTier } from "../tiers/metric.ts";
 import { isEligible, type RewardDto, rewardDto } from "./catalog.ts";
 
 /**
  * The rewards the member could redeem right now: open, for their tier (as it stands now: one whose
- * retention has ended no longer counts), in stock, under their per-member limit and affordable
+ * retention has ended no longer counts, one reached since it was stored does), in stock, under their per-member limit and affordable
  * with their available points or stamps. Cheapest in points first, then stamp-card rewards. 404
  * `member_not_found` for a member of another business.
  *
@@ -35,7 +35,7 @@ export async function availableRewards(
     }>`select ${rewardCandidatesSql(businessId, memberId, now)} as rewards`.execute(db),
     pointsBalance(db, businessId, memberId, now, now),
     stampBalances(db, businessId, memberId),
-    effectiveTier(db, snapshot, member, now),
+    reachedTier(db, snapshot, member, now),
   ]);
   const picked = pickAvailable(candidates.rows[0]?.rewards ?? [], {
     tier_id: tier.tier_id,

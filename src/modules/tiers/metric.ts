@@ -167,6 +167,51 @@ export async function effectiveTier(
 }
 
 /**
+ * Whether the tier as stored may differ from the tier the member holds at `now`: its retention has
+ * ended, or a higher tier exists, which the member may have reached since the tier was stored (a
+ * tier added or a threshold lowered after their last purchase; the card shows such an upgrade at
+ * once).
+ */
+export function tierMayMove(snapshot: ProgramSnapshot, member: StoredTier, now: Date): boolean {
+  if (tierEnded(member, now)) return true;
+  const rank = snapshot.tiers.find((t) => t.id === member.tier_id)?.rank ?? Number.NEGATIVE_INFINITY;
+  return snapshot.tiers.some((t) => t.rank > rank);
+}
+
+/**
+ * The tier the member holds at `now`, upgrades reached since it was stored included, for reading
+ * (nothing is written): what the card shows, and what decides the rewards on offer.
+ */
+export async function reachedTier(
+  db: Db | Tx,
+  snapshot: ProgramSnapshot,
+  member: { id: string } & StoredTier,
+  now: Date,
+): Promise<StoredTier> {
+  if (!tierMayMove(snapshot, member, now))
+    return { tier_id: member.tier_id, tier_expires_at: member.tier_expires_at };
+  const { metric, lastYear } = await tierMetrics(db, snapshot, member, now);
+  const { state } = tierTransition(snapshot, member, metric, now, lastYear);
+  return { tier_id: state.tier_id, tier_expires_at: state.expires_at };
+}
+
+/**
+ * The member with the tier they hold at `now`, upgrades reached since it was stored included,
+ * recorded with their reason (`evaluateTier`), before a use of the tier (a redemption's
+ * eligibility). Call it inside the member's lock.
+ */
+export async function settleTier<M extends { id: string } & StoredTier>(
+  tx: Tx,
+  snapshot: ProgramSnapshot,
+  member: M,
+  now: Date,
+): Promise<M> {
+  if (!tierMayMove(snapshot, member, now)) return member;
+  const { state } = await evaluateTier(tx, snapshot, member, now);
+  return { ...member, tier_id: state.tier_id, tier_expires_at: state.expires_at };
+}
+
+/**
  * The member with the tier as it stands at `now`, before a write uses it: when the retention has
  * ended, the tier is re-evaluated and the change recorded with its reason (`evaluateTier`);
  * otherwise the member is returned as it is, at no cost. Call it inside the member's lock.
