@@ -88,16 +88,6 @@ export function pricePurchaseWith(
       rule_id: null,
     });
   }
-  const tier = snapshot.tiers.find((t) => t.id === member.tier_id);
-  if (tier && tier.earn_multiplier_bp > 10_000 && basePoints > 0) {
-    const bonus = round((basePoints * (tier.earn_multiplier_bp - 10_000)) / 10_000, cfg.rounding);
-    if (bonus > 0)
-      points.push({
-        points: bonus,
-        reason: `${tier.name} tier ×${tier.earn_multiplier_bp / 10_000}`,
-        rule_id: null,
-      });
-  }
   const outcomes = evaluateRules(purchaseRules(snapshot), {
     timeZone: snapshot.timeZone,
     occurredAt: purchase.occurred_at,
@@ -126,6 +116,20 @@ export function pricePurchaseWith(
         rule_id: o.rule_id,
       });
     }
+  }
+  // The tier multiplies every point the purchase earns, the base rate's and the rules' alike: a
+  // program whose points all come from rules (a gym's per-visit points) rewards its tiers too.
+  // Its bonus is a line of its own, outside every rule's cap.
+  const tier = snapshot.tiers.find((t) => t.id === member.tier_id);
+  const earned = points.reduce((s, l) => s + l.points, 0);
+  if (tier && tier.earn_multiplier_bp > 10_000 && earned > 0) {
+    const bonus = round((earned * (tier.earn_multiplier_bp - 10_000)) / 10_000, cfg.rounding);
+    if (bonus > 0)
+      points.push({
+        points: bonus,
+        reason: `${tier.name} tier ×${tier.earn_multiplier_bp / 10_000}`,
+        rule_id: null,
+      });
   }
   return withinLimit({ points, stamps, total_points: points.reduce((s, l) => s + l.points, 0) });
 }

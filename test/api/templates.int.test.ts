@@ -170,6 +170,17 @@ describe("program templates", () => {
     const second = await buy(tenant, m.id, 1_500);
     expect(second.member.points.available).toBe(10);
     expect(second.member.tier.current.name).toBe("Committed");
+    // Points come from the per-visit rule alone (no base rate): the tier multiplies them all the same.
+    const third = await buy(tenant, m.id, 1_500);
+    expect(third.member.tier.current.name).toBe("Champion");
+    const fourth = await buy(tenant, m.id, 1_500);
+    expect(fourth.purchase.points_earned).toBe(7);
+    expect(fourth.earned.points.map((p: { points: number; reason: string }) => [p.points, p.reason])).toEqual(
+      [
+        [5, "Points per visit"],
+        [2, "Champion tier ×1.5"],
+      ],
+    );
   });
 
   it("applies once per idempotency key: a retry gets the first result", async () => {

@@ -36,7 +36,9 @@ const TierFields = {
     .int()
     .min(10_000)
     .max(100_000)
-    .describe("Multiplies points earned, in basis points: 10000 = ×1, 15000 = ×1.5"),
+    .describe(
+      "Multiplies the points a purchase earns (the base rate's and the earning rules'), in basis points: 10000 = ×1, 15000 = ×1.5",
+    ),
   benefits: z.array(z.string().trim().min(1).max(120)).max(20).describe("Short lines shown to members"),
 };
 
