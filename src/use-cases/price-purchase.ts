@@ -6,6 +6,7 @@ import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { type EvaluationInput, evaluateRules, type LineItem, round } from "../modules/rules/evaluate.ts";
 import type { Rule } from "../modules/rules/schema.ts";
 import { type StampLine, stampsForPurchase } from "../modules/stamps/ledger.ts";
+import { EARLIEST_DATE_TIME } from "../shared/date-time.ts";
 import { invalid } from "../shared/errors.ts";
 import { formatMoney } from "../shared/money.ts";
 import {
@@ -217,9 +218,12 @@ function capPeriod(
     case "year":
       return { since: startOfYear(at, timeZone), until: startOfYear(at, timeZone, 1) };
     case "lifetime":
-      return { since: new Date(0), until: null };
+      return { since: LIFETIME_START, until: null };
   }
 }
+
+/** The earliest a purchase or event can be dated: a lifetime cap counts them all. */
+const LIFETIME_START = new Date(EARLIEST_DATE_TIME);
 
 /** The start of the day `days` calendar days after the day of `at` (a day may last 23 or 25 hours). */
 function midnightAfter(at: Date, days: number, timeZone: string): Date {
@@ -251,38 +255,48 @@ export function capWindows(
  * of one JSON object expression, `{ rule_id: [times, points] }` (slots: business, member, rules,
  * since, until — the rules' ids, period starts and period ends as arrays, a null end for a
  * lifetime; see src/db/sql-text.ts). The period is the one the purchase happened in, bounded at
- * both ends: a purchase dated back counts only what its own period gave. Times are distinct
- * sources (purchases/events), leaving out purchases refunded in full; points are net of refunds,
- * in the share of the purchase still kept (a refund reverses points in proportion to the amount
- * refunded), so a refund gives the allowance back.
+ * both ends: a purchase dated back counts only what its own period gave. A refund gives back the
+ * allowance it took the points (or stamps) of, and no more: points count net of the share of the
+ * purchase's points its refunds took back (`points_reversed`; a refund reverses every line in
+ * proportion), and a purchase counts as a time unless they took back all it earned. Points a
+ * refund could not take back (the member had spent them: `points_unrecovered`), did not try to
+ * (the business's refunds keep points) or found expired stay used: the member kept them.
  * The purchase's read (src/use-cases/purchase-fast-path.ts) uses the same text.
  */
 export const CAP_USAGE_TEXT = `(select coalesce(json_object_agg(u.rule_id, json_build_array(u.times, u.points)), '{}')
     from (select c.rule_id, count(distinct e.source_id) filter (where e.kind = 'earn' and e.kept)::int as times,
-                 coalesce(sum(e.points), 0)::int as points
+                 coalesce(sum(e.points), 0)::bigint as points
           from unnest({{rules}}::uuid[], {{since}}::timestamptz[], {{until}}::timestamptz[]) as c(rule_id, since, until)
           cross join lateral (
             select x.source_id, x.kind,
-                   case when p.amount_minor > 0
-                     then x.points * (p.amount_minor - p.refunded_minor) / p.amount_minor
+                   case when p.points_earned > 0 and r.points > 0
+                     then x.points::bigint * (p.points_earned - r.points) / p.points_earned
                      else x.points end as points,
-                   coalesce(p.refunded_minor < p.amount_minor or p.amount_minor = 0, true) as kept
-            from (select source_type, source_id, kind, points from ledger_entries
+                   case when p.id is null or r.purchase_id is null then true
+                     when x.stamp then r.stamps < p.stamps_earned
+                     else r.points < p.points_earned end as kept
+            from (select source_type, source_id, kind, points, false as stamp from ledger_entries
                     where business_id = {{business}} and member_id = {{member}} and rule_id is not null
                       and rule_id = c.rule_id and occurred_at >= c.since
                       and occurred_at < coalesce(c.until, 'infinity')
                   union all
-                  select source_type, source_id, kind, 0 from stamp_entries
+                  select source_type, source_id, kind, 0, true from stamp_entries
                     where business_id = {{business}} and member_id = {{member}} and rule_id is not null
                       and rule_id = c.rule_id and occurred_at >= c.since
                       and occurred_at < coalesce(c.until, 'infinity')) x
             left join purchases p on p.business_id = {{business}}
-              and p.id = case when x.source_type = 'purchase' then x.source_id::uuid end) e
+              and p.id = case when x.source_type = 'purchase' then x.source_id::uuid end
+            left join lateral (
+              select f.purchase_id, sum(f.points_reversed) as points, sum(f.stamps_reversed) as stamps
+              from refunds f where f.business_id = {{business}} and f.purchase_id = p.id
+              group by f.purchase_id) r on true) e
           group by c.rule_id) u)`;
 
 /** `CAP_USAGE_TEXT`'s value as the map the rule evaluator takes. */
 export function toCapUsage(value: Record<string, [number, number]> | null): CapUsage {
-  return new Map(Object.entries(value ?? {}).map(([id, [times, points]]) => [id, { times, points }]));
+  return new Map(
+    Object.entries(value ?? {}).map(([id, [times, points]]) => [id, { times, points: Number(points) }]),
+  );
 }
 
 /** What the member's capped rules among `rules` already gave in their cap periods. Uncapped rules cost no query. */

@@ -352,14 +352,32 @@ describe("a capped rule after a refund", () => {
   ) => body.earned.points.filter((p) => p.rule_id === rule).reduce((s, p) => s + p.points, 0);
 
   it.each([
-    // [cap, refund of the first purchase (of 500), bonus the second purchase gets]
-    ["a full refund gives the day's points back", { max_points: 10 }, 500, 10],
-    ["a half refund gives half of them back", { max_points: 10 }, 250, 5],
-    ["no refund gives nothing back", { max_points: 10 }, 0, 0],
-    ["a full refund gives the day's time back", { max_times: 1 }, 500, 10],
-    ["a partial refund keeps the time used", { max_times: 1 }, 100, 0],
-  ])("%s", async (_name, cap, refunded, bonus) => {
+    // [cap, refund of the first purchase (of 500), bonus the second purchase gets, how]
+    ["a full refund gives the day's points back", { max_points: 10 }, 500, 10, "plain"],
+    ["a half refund gives half of them back", { max_points: 10 }, 250, 5, "plain"],
+    ["no refund gives nothing back", { max_points: 10 }, 0, 0, "plain"],
+    ["a full refund gives the day's time back", { max_times: 1 }, 500, 10, "plain"],
+    ["a partial refund keeps the time used", { max_times: 1 }, 100, 0, "plain"],
+    // The member kept the bonus: it stays used.
+    ["a refund of points already spent gives no time back", { max_times: 1 }, 500, 0, "spent"],
+    ["a refund of points already spent gives no points back", { max_points: 10 }, 500, 0, "spent"],
+    [
+      "a refund that keeps points (the business's choice) gives no time back",
+      { max_times: 1 },
+      500,
+      0,
+      "kept",
+    ],
+    ["a half refund that keeps points gives no points back", { max_points: 10 }, 250, 0, "kept"],
+  ] as const)("%s", async (_name, cap, refunded, bonus, how) => {
     const { tenant, member } = await shop();
+    if (how === "kept") {
+      const program = (await tenant.call("GET", "/v1/program")).body.config;
+      await ok(tenant, "PUT", "/v1/program", {
+        ...program,
+        refunds: { ...program.refunds, reverse_points: false },
+      });
+    }
     const rule = (
       await ok(tenant, "POST", "/v1/rules", {
         name: "Daily bonus",
@@ -378,12 +396,23 @@ describe("a capped rule after a refund", () => {
       });
     const first = await buy(1);
     expect(bonusOf(first, rule)).toBe(10);
+    if (how === "spent") {
+      // Every point of the purchase goes on a reward before the refund.
+      const reward = await ok(tenant, "POST", "/v1/rewards", {
+        name: "Hamper",
+        type: "free_product",
+        value: { product_name: "Hamper" },
+        cost_points: first.purchase.points_earned,
+      });
+      await ok(tenant, "POST", `/v1/members/${member.id}/redemptions`, { reward_id: reward.id });
+    }
     if (refunded > 0) {
-      await ok(tenant, "POST", "/v1/refunds", {
+      const back = await ok(tenant, "POST", "/v1/refunds", {
         external_id: `cap-refund-${seq}`,
         purchase_id: first.purchase.id,
         amount_minor: refunded,
       });
+      if (how !== "plain") expect(back.refund.points_reversed).toBe(0);
     }
     // The preview and the purchase itself agree.
     const preview = await tenant.call("POST", "/v1/purchases/preview", {
@@ -453,5 +482,55 @@ describe("a refund after the purchase's points expired", () => {
     const card = await tenant.call("GET", `/v1/members/${member.id}/card`);
     expect(card.body.points.available).toBe(left);
     t.clock.advance(30 * DAY_MS);
+  });
+});
+
+describe("a capped rule's usage", () => {
+  async function capped(tenant: Tenant, cap: Record<string, unknown>, effect: Record<string, unknown>) {
+    return (await ok(tenant, "POST", "/v1/rules", { name: "Bonus", trigger: "purchase", effect, cap }))
+      .id as string;
+  }
+  const buy = (tenant: Tenant, memberId: string, amount: number, extra: Record<string, unknown> = {}) =>
+    tenant.call("POST", "/v1/purchases", {
+      external_id: `use-${++seq}`,
+      member_id: memberId,
+      amount_minor: amount,
+      currency: "EUR",
+      ...extra,
+    });
+
+  it("counts for a lifetime purchases dated as early as the API takes, before 1970 too", async () => {
+    const { tenant, member } = await shop();
+    const rule = await capped(
+      tenant,
+      { period: "lifetime", max_times: 1 },
+      { type: "fixed_points", points: 100 },
+    );
+    const early = await buy(tenant, member.id, 1_000, { occurred_at: "1969-12-31T12:00:00Z" });
+    expect(early.status).toBe(201);
+    expect(early.body.earned.points.filter((p: { rule_id: string }) => p.rule_id === rule)).toHaveLength(1);
+    const later = await buy(tenant, member.id, 1_000);
+    expect(later.body.earned.points.filter((p: { rule_id: string }) => p.rule_id === rule)).toEqual([]);
+  });
+
+  it("adds up past 32 bits: a member whose capped rule gave billions still buys", async () => {
+    const { tenant, member } = await shop();
+    const program = (await tenant.call("GET", "/v1/program")).body.config;
+    await ok(tenant, "PUT", "/v1/program", { ...program, points: { ...program.points, earn_points: 0 } });
+    const rule = await capped(
+      tenant,
+      { period: "year", max_times: 10 },
+      { type: "points_per_spend", points: 1000, per_minor: 1, scope: "order" },
+    );
+    for (let i = 0; i < 3; i++) expect((await buy(tenant, member.id, 999_000)).status).toBe(201);
+    const preview = await tenant.call("POST", "/v1/purchases/preview", {
+      member_id: member.id,
+      amount_minor: 1_000,
+      currency: "EUR",
+    });
+    expect(preview.status).toBe(200);
+    const fourth = await buy(tenant, member.id, 1_000);
+    expect(fourth.status).toBe(201);
+    expect(fourth.body.earned.points).toEqual([{ points: 1_000_000, reason: "Bonus", rule_id: rule }]);
   });
 });
