@@ -673,7 +673,7 @@ export async function attemptPurchase<Result, Dto>(
     .map((l) => ({ id: newId(now.getTime()), points: l.points, reason: l.reason, rule_id: l.rule_id }));
   const lotId = total > 0 ? newId(now.getTime()) : null;
   const availableAt = cfg.pending_days > 0 ? addDays(occurredAt, cfg.pending_days) : occurredAt;
-  const lotExpiry = total > 0 ? expiresAt(occurredAt, cfg.expiry, snapshot.timeZone) : null;
+  const lotExpiry = total > 0 ? expiresAt(occurredAt, cfg.expiry, snapshot.timeZone, availableAt) : null;
   const stampLines = pricing.stamps
     .filter((l) => l.stamps !== 0)
     .map((l) => ({

@@ -329,7 +329,7 @@ async function record(
       {
         ...meta,
         available_at: availableAt,
-        expires_at: expiresAt(occurredAt, cfg.expiry, snapshot.timeZone),
+        expires_at: expiresAt(occurredAt, cfg.expiry, snapshot.timeZone, availableAt),
       },
       now,
     );

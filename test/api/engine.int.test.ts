@@ -316,6 +316,35 @@ describe("pending points and expiry", () => {
     const after = await tenant.call("GET", `/v1/members/${member.id}/history?type=points`);
     expect(after.body.data[0]).toMatchObject({ kind: "expire", points: -50, actor: "system:expiry" });
   });
+
+  it("counts an end-of-month expiry from when pending points can be spent, so none expire unspendable", async () => {
+    const { tenant: owner, member } = await cafe();
+    const key = await ok(owner, "POST", "/v1/api-keys", { name: "POS", role: "manager" });
+    const tenant = owner.as(key.key);
+    const program = (await tenant.call("GET", "/v1/program")).body.config;
+    const points = {
+      ...program.points,
+      pending_days: 30,
+      expiry: { policy: "end_of_month", months_after: 0 },
+    };
+    await ok(tenant, "PUT", "/v1/program", { ...program, points }, 200);
+    const p = await purchase(tenant, member.id, 5_000);
+    const spendable = new Date(t.clock.now().getTime() + 30 * DAY);
+    expect(p.earned.points_available_at).toBe(spendable.toISOString());
+    t.clock.set(spendable);
+    const card = (await tenant.call("GET", `/v1/members/${member.id}/card`)).body;
+    expect(card.points).toMatchObject({ available: 50, pending: 0 });
+    // Spendable from early in the month after, until that month's end (Europe/Amsterdam).
+    const [lot] = await t.database.db
+      .selectFrom("ledger_lots")
+      .select(["available_at", "expires_at"])
+      .where("business_id", "=", tenant.businessId)
+      .where("member_id", "=", member.id)
+      .execute();
+    expect(lot?.available_at.toISOString()).toBe(spendable.toISOString());
+    expect(lot?.expires_at?.getTime()).toBeGreaterThan(spendable.getTime());
+    expect((await ok(tenant, "POST", "/v1/points/expire", undefined, 200)).lots).toBe(0);
+  });
 });
 
 describe("manual adjustments", () => {

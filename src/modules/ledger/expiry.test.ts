@@ -58,3 +58,29 @@ describe("expiresAt", () => {
     expect(result === null ? null : result.toISOString()).toBe(expected);
   });
 });
+
+describe("expiresAt after a pending period", () => {
+  const pendingWeek = (earned: string) => new Date(new Date(earned).getTime() + 7 * 86_400_000);
+  it.each([
+    // [policy, earned, expires]: a month or a year counts from when the points can be spent.
+    [
+      { policy: "end_of_month" as const, months_after: 0 },
+      "2026-03-30T10:00:00Z",
+      "2026-05-01T00:00:00.000Z",
+    ],
+    [
+      { policy: "end_of_month" as const, months_after: 0 },
+      "2026-03-10T10:00:00Z",
+      "2026-04-01T00:00:00.000Z",
+    ],
+    [{ policy: "end_of_year" as const, years_after: 0 }, "2026-12-28T10:00:00Z", "2028-01-01T00:00:00.000Z"],
+    // Days count from the earning: the program refuses a pending period as long as them.
+    [{ policy: "days_after_earn" as const, days: 30 }, "2026-03-30T10:00:00Z", "2026-04-29T10:00:00.000Z"],
+  ])("%o, earned %s → %s", (policy, earned, expected) => {
+    const at = new Date(earned);
+    const expires = expiresAt(at, policy, "UTC", pendingWeek(earned));
+    expect(expires?.toISOString()).toBe(expected);
+    // Never before the points can be spent.
+    expect((expires as Date).getTime()).toBeGreaterThan(pendingWeek(earned).getTime());
+  });
+});

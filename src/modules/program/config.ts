@@ -18,7 +18,7 @@ export const ExpiryPolicy = z
         .min(0)
         .max(120)
         .describe(
-          "0: at the end of the month they were earned in; 12: at the end of that month a year later.",
+          "0: at the end of the month they were earned in (with a pending period: the month they can first be spent in); 12: at the end of that month a year later.",
         ),
     }),
     z.strictObject({
@@ -27,7 +27,9 @@ export const ExpiryPolicy = z
         .int()
         .min(0)
         .max(10)
-        .describe("0: at the end of the year they were earned in; 1: a year later."),
+        .describe(
+          "0: at the end of the year they were earned in (with a pending period: the year they can first be spent in); 1: a year later.",
+        ),
     }),
   ])
   .describe("When earned points expire, in the business's time zone.");
