@@ -180,6 +180,29 @@ describe("earning rules", () => {
       { trigger: "signup", effect: { type: "multiplier", factor_bp: 20_000 } },
       "multiplier_needs_purchase",
     ],
+    [
+      "a minimum spend on an event",
+      { trigger: "event", event_type: "review_written", conditions: { min_spend_minor: 500 } },
+      "condition_needs_purchase",
+    ],
+    [
+      "items and a first purchase at signup",
+      { trigger: "signup", conditions: { items: { skus: ["latte"] }, first_purchase: true } },
+      "condition_needs_purchase",
+    ],
+    [
+      "points per spend on a birthday",
+      {
+        trigger: "birthday",
+        effect: { type: "points_per_spend", points: 1, per_minor: 100, scope: "order" },
+      },
+      "points_per_spend_needs_purchase",
+    ],
+    [
+      "event properties on a purchase",
+      { conditions: { event_properties: [{ key: "stars", op: "gte", value: 4 }] } },
+      "condition_needs_event",
+    ],
   ])("refuses %s with 422", async (_label, patch, code) => {
     const before = (await a.call("GET", "/v1/rules?include_archived=true")).body.data.length;
     const res = await a.call("POST", "/v1/rules", { ...BASE, ...patch });
@@ -221,12 +244,63 @@ describe("earning rules", () => {
     ["a priority above 1000", { priority: 1001 }, "priority"],
     ["a date without a time zone", { starts_at: "2026-05-01T00:00:00" }, "starts_at"],
     ["an unknown condition", { conditions: { weather: "sunny" } }, "conditions"],
+    // An attribute condition that never holds, or holds for everyone without the attribute.
+    ...(
+      [
+        ["eq without a value", { key: "vip", op: "eq" }],
+        ["gt without a value", { key: "age", op: "gt" }],
+        ["in with one value, not a list", { key: "city", op: "in", value: "Delft" }],
+        ["in with an empty list", { key: "city", op: "in", value: [] }],
+        ["gte with a list", { key: "age", op: "gte", value: [18, 21] }],
+        ["lt with true", { key: "age", op: "lt", value: true }],
+        ["exists with a value", { key: "vip", op: "exists", value: true }],
+      ] as const
+    ).map(
+      ([what, condition]) =>
+        [
+          `an attribute condition, ${what}`,
+          { conditions: { member_attributes: [condition] } },
+          "conditions.member_attributes.0.value",
+        ] as const,
+    ),
     ["an extra field", { colour: "red" }, ""],
   ])("refuses %s with validation_failed", async (_label, patch, path) => {
     const res = await a.call("POST", "/v1/rules", { ...BASE, ...patch });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe("validation_failed");
     expect(res.body.error.details.issues.map((i: { path: string }) => i.path)).toContain(path);
+  });
+
+  it("reads a rule stored under the earlier, laxer checks, and a purchase still runs it", async () => {
+    const shop = await t.signup();
+    const id = await createRule(shop, {
+      ...BASE,
+      conditions: { member_attributes: [{ key: "vip", op: "eq", value: true }] },
+    });
+    await t.database.db
+      .updateTable("earning_rules")
+      .set({ conditions: JSON.stringify({ member_attributes: [{ key: "vip", op: "eq" }] }) })
+      .where("business_id", "=", shop.businessId)
+      .where("id", "=", id)
+      .execute();
+    const read = await shop.call("GET", `/v1/rules/${id}`);
+    expect([read.status, read.body.conditions]).toEqual([
+      200,
+      { member_attributes: [{ key: "vip", op: "eq" }] },
+    ]);
+    const member = await post(shop, "/v1/members", { name: "Vera", marketing_consent: false });
+    const bought = await shop.call("POST", "/v1/purchases", {
+      external_id: "lax-1",
+      member_id: member,
+      amount_minor: 500,
+      currency: "EUR",
+    });
+    expect(bought.status).toBe(201);
+    // A change must now make it whole.
+    const patched = await shop.call("PATCH", `/v1/rules/${id}`, {
+      conditions: { member_attributes: [{ key: "vip", op: "eq" }] },
+    });
+    expect([patched.status, patched.body.error.code]).toEqual([400, "validation_failed"]);
   });
 
   it("changes the fields sent and checks the rule as a whole", async () => {

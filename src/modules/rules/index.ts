@@ -10,7 +10,15 @@ import { audit } from "../audit/index.ts";
 import { lockProgram } from "../program/index.ts";
 import { listActiveStampCards } from "../stamps/index.ts";
 import { listActiveTiers } from "../tiers/index.ts";
-import { type Rule, RuleCap, RuleConditions, RuleEffect, RuleInput, type RuleTrigger } from "./schema.ts";
+import {
+  type Rule,
+  RuleCap,
+  type RuleConditions,
+  RuleEffect,
+  RuleInput,
+  type RuleTrigger,
+  StoredRuleConditions,
+} from "./schema.ts";
 
 /**
  * Earning rules as rows: created, changed and archived here, applied by the evaluator. Beyond the
@@ -59,7 +67,7 @@ function toRule(row: EarningRulesTable): Rule {
     event_type: row.event_type,
     priority: row.priority,
     stop_processing: row.stop_processing,
-    conditions: RuleConditions.parse(row.conditions),
+    conditions: StoredRuleConditions.parse(row.conditions),
     effect: RuleEffect.parse(row.effect),
     cap: row.cap === null ? null : RuleCap.parse(row.cap),
     starts_at: row.starts_at,
@@ -181,6 +189,31 @@ async function assertValidRule(
     throw invalid(
       "multiplier_needs_purchase",
       "A multiplier multiplies the points of a purchase: use trigger purchase.",
+    );
+  }
+  if (rule.trigger !== "purchase") {
+    // A purchase's conditions and its spend never hold for an event, a signup or a birthday: such
+    // a rule would silently give nothing.
+    const needsPurchase = (["min_spend_minor", "items", "first_purchase"] as const).filter(
+      (k) => conditions[k] !== undefined,
+    );
+    if (needsPurchase.length > 0) {
+      throw invalid(
+        "condition_needs_purchase",
+        `${needsPurchase.join(", ")} ${needsPurchase.length === 1 ? "is a condition" : "are conditions"} on a purchase: a rule with trigger ${rule.trigger} never meets ${needsPurchase.length === 1 ? "it" : "them"}. Use trigger purchase, or leave ${needsPurchase.length === 1 ? "it" : "them"} out.`,
+      );
+    }
+    if (effect.type === "points_per_spend") {
+      throw invalid(
+        "points_per_spend_needs_purchase",
+        `Points per spend need a purchase's amount: a rule with trigger ${rule.trigger} gives fixed points or stamps.`,
+      );
+    }
+  }
+  if (rule.trigger !== "event" && conditions.event_properties !== undefined) {
+    throw invalid(
+      "condition_needs_event",
+      `event_properties are the properties of a custom event: a rule with trigger ${rule.trigger} never meets them.`,
     );
   }
   const items = conditions.items;

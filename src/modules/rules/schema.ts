@@ -11,11 +11,41 @@ const Hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: "must be a t
 const Key = z.string().min(1).max(64);
 const Scalar = z.union([z.string().max(200), z.number(), z.boolean()]);
 
-export const AttributeCondition = z.strictObject({
+/** An attribute condition's shape, as rules written under earlier, laxer checks were stored. */
+const AttributeConditionShape = z.strictObject({
   key: Key.describe("Attribute (member) or property (event) name"),
   op: z.enum(["eq", "neq", "in", "gt", "gte", "lt", "lte", "exists"]),
-  value: z.union([Scalar, z.array(Scalar).max(100)]).optional(),
+  value: z
+    .union([Scalar, z.array(Scalar).max(100)])
+    .optional()
+    .describe(
+      "eq, neq: a string, number or boolean; in: a list of them; gt, gte, lt, lte: a number or a string; exists: none",
+    ),
 });
+
+export const AttributeCondition = AttributeConditionShape
+  // A condition that can never hold, or holds for everyone without the attribute (`eq` without a
+  // value matched every member lacking it), is refused rather than stored.
+  .superRefine((c, ctx) => {
+    const v = c.value;
+    const problem =
+      c.op === "exists"
+        ? v === undefined
+          ? null
+          : "exists takes no value"
+        : v === undefined
+          ? `${c.op} needs a value`
+          : c.op === "in"
+            ? Array.isArray(v) && v.length > 0
+              ? null
+              : "in needs a list of at least one value"
+            : Array.isArray(v)
+              ? `${c.op} needs a single value; use in for a list`
+              : (c.op === "gt" || c.op === "gte" || c.op === "lt" || c.op === "lte") && typeof v === "boolean"
+                ? `${c.op} compares numbers or strings, not true or false`
+                : null;
+    if (problem) ctx.addIssue({ code: "custom", path: ["value"], message: problem });
+  });
 export type AttributeCondition = z.infer<typeof AttributeCondition>;
 
 export const ItemMatch = z.strictObject({
@@ -25,8 +55,8 @@ export const ItemMatch = z.strictObject({
 });
 export type ItemMatch = z.infer<typeof ItemMatch>;
 
-export const RuleConditions = z
-  .strictObject({
+const conditionsOf = (attribute: typeof AttributeConditionShape | typeof AttributeCondition) =>
+  z.strictObject({
     min_spend_minor: z.int().min(0).max(10_000_000_000).optional(),
     items: ItemMatch.extend({ min_quantity: z.int().min(1).max(10_000).optional() })
       .optional()
@@ -53,10 +83,17 @@ export const RuleConditions = z
       .optional()
       .describe("true: only the member's first purchase; false: never the first"),
     location_ids: z.array(z.uuid()).min(1).max(100).optional(),
-    member_attributes: z.array(AttributeCondition).max(20).optional(),
-    event_properties: z.array(AttributeCondition).max(20).optional(),
-  })
-  .describe("Every condition given must hold; an empty object always holds.");
+    member_attributes: z.array(attribute).max(20).optional(),
+    event_properties: z.array(attribute).max(20).optional(),
+  });
+
+export const RuleConditions = conditionsOf(AttributeCondition).describe(
+  "Every condition given must hold; an empty object always holds.",
+);
+/** Conditions as stored and answered: rules written under earlier, laxer checks are read as they are. */
+export const StoredRuleConditions = conditionsOf(AttributeConditionShape).describe(
+  "Every condition given must hold; an empty object always holds.",
+);
 export type RuleConditions = z.infer<typeof RuleConditions>;
 
 export const RuleEffect = z.discriminatedUnion("type", [
