@@ -3,7 +3,13 @@ import type { Db, Tx } from "../db/database.ts";
 import { bindText } from "../db/sql-text.ts";
 import type { EarnLine } from "../modules/ledger/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
-import { type EvaluationInput, evaluateRules, type LineItem, round } from "../modules/rules/evaluate.ts";
+import {
+  type EvaluationInput,
+  evaluateRules,
+  type LineItem,
+  type RuleOutcome,
+  round,
+} from "../modules/rules/evaluate.ts";
 import type { Rule } from "../modules/rules/schema.ts";
 import { type StampLine, stampsForPurchase } from "../modules/stamps/ledger.ts";
 import { EARLIEST_DATE_TIME } from "../shared/date-time.ts";
@@ -61,6 +67,33 @@ export async function pricePurchase(
   );
 }
 
+const cardIdsBySnapshot = new WeakMap<ProgramSnapshot, ReadonlySet<string>>();
+
+/** The ids of the program's active stamp cards, the only ones a rule can stamp. */
+function activeCardIds(snapshot: ProgramSnapshot): ReadonlySet<string> {
+  let ids = cardIdsBySnapshot.get(snapshot);
+  if (!ids) {
+    ids = new Set(snapshot.stampCards.map((c) => c.id));
+    cardIdsBySnapshot.set(snapshot, ids);
+  }
+  return ids;
+}
+
+/** The rules' outcomes as the lines they earn (the evaluator gave only what can be given). */
+function addOutcomes(outcomes: readonly RuleOutcome[], points: EarnLine[], stamps: StampLine[]): void {
+  for (const o of outcomes) {
+    if (o.points > 0) points.push({ points: o.points, reason: o.reason, rule_id: o.rule_id });
+    if (o.stamps) {
+      stamps.push({
+        stamp_card_id: o.stamps.stamp_card_id,
+        stamps: o.stamps.stamps,
+        reason: o.reason,
+        rule_id: o.rule_id,
+      });
+    }
+  }
+}
+
 /** The rules a purchase runs, in the snapshot's order. */
 export function purchaseRules(snapshot: ProgramSnapshot): Rule[] {
   return snapshot.rules.filter((r) => r.trigger === "purchase");
@@ -101,23 +134,15 @@ export function pricePurchaseWith(
       is_first_purchase: member.first_purchase_at === null,
     },
     capUsage: usage,
+    pointsEnabled: cfg.enabled,
+    stampCardIds: activeCardIds(snapshot),
   });
   const stamps: StampLine[] = [];
   for (const card of snapshot.stampCards) {
     const n = stampsForPurchase(card, purchase);
     if (n > 0) stamps.push({ stamp_card_id: card.id, stamps: n, reason: card.name, rule_id: null });
   }
-  for (const o of outcomes) {
-    if (o.points > 0 && cfg.enabled) points.push({ points: o.points, reason: o.reason, rule_id: o.rule_id });
-    if (o.stamps && snapshot.stampCards.some((c) => c.id === o.stamps?.stamp_card_id)) {
-      stamps.push({
-        stamp_card_id: o.stamps.stamp_card_id,
-        stamps: o.stamps.stamps,
-        reason: o.reason,
-        rule_id: o.rule_id,
-      });
-    }
-  }
+  addOutcomes(outcomes, points, stamps);
   // The tier multiplies every point the purchase earns, the base rate's and the rules' alike: a
   // program whose points all come from rules (a gym's per-visit points) rewards its tiers too.
   // Its bonus is a line of its own, outside every rule's cap.
@@ -177,21 +202,12 @@ export async function priceEvent(
       is_first_purchase: member.first_purchase_at === null,
     },
     capUsage: await capUsage(db, snapshot, member.id, rules, event.occurred_at),
+    pointsEnabled: snapshot.config.points.enabled,
+    stampCardIds: activeCardIds(snapshot),
   };
   const points: EarnLine[] = [];
   const stamps: StampLine[] = [];
-  for (const o of evaluateRules(rules, input)) {
-    if (o.points > 0 && snapshot.config.points.enabled)
-      points.push({ points: o.points, reason: o.reason, rule_id: o.rule_id });
-    if (o.stamps && snapshot.stampCards.some((c) => c.id === o.stamps?.stamp_card_id)) {
-      stamps.push({
-        stamp_card_id: o.stamps.stamp_card_id,
-        stamps: o.stamps.stamps,
-        reason: o.reason,
-        rule_id: o.rule_id,
-      });
-    }
-  }
+  addOutcomes(evaluateRules(rules, input), points, stamps);
   return withinLimit({ points, stamps, total_points: points.reduce((s, l) => s + l.points, 0) });
 }
 

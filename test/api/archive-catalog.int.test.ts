@@ -49,6 +49,40 @@ describe("archiving what a purchase is priced with", () => {
     expect(bonus(await buy())).toEqual([]);
   });
 
+  it("a rule that stops the others but stamps an archived card no longer stops them", async () => {
+    const { tenant, buy } = await cafe();
+    const card = (
+      await ok(tenant, "POST", "/v1/stamp-cards", {
+        name: "Tea",
+        stamps_required: 5,
+        earn_on: "item",
+        item_match: { skus: ["tea"] },
+      })
+    ).id as string;
+    await ok(tenant, "POST", "/v1/rules", {
+      name: "Extra stamp",
+      trigger: "purchase",
+      priority: 1,
+      stop_processing: true,
+      effect: { type: "stamps", stamp_card_id: card, stamps: 1 },
+    });
+    const bonus = (
+      await ok(tenant, "POST", "/v1/rules", {
+        name: "Bonus 20",
+        trigger: "purchase",
+        priority: 50,
+        effect: { type: "fixed_points", points: 20 },
+      })
+    ).id as string;
+    const bonusOf = (body: { earned: { points: { rule_id: string | null; points: number }[] } }) =>
+      body.earned.points.filter((p) => p.rule_id === bonus).map((p) => p.points);
+    expect(bonusOf(await buy())).toEqual([]);
+    await ok(tenant, "DELETE", `/v1/stamp-cards/${card}`);
+    const after = await buy();
+    expect(bonusOf(after)).toEqual([20]);
+    expect(after.earned.stamps).toEqual([]);
+  });
+
   it("an archived stamp card gives no stamp on the next purchase", async () => {
     const { tenant, buy } = await cafe();
     const card = (

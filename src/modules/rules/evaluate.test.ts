@@ -38,6 +38,8 @@ function input(partial: Partial<EvaluationInput> = {}): EvaluationInput {
     },
     member: { tier_id: "gold", attributes: { city: "Utrecht", visits: 12 }, is_first_purchase: false },
     capUsage: new Map(),
+    pointsEnabled: true,
+    stampCardIds: new Set(["card-1"]),
     ...partial,
   };
 }
@@ -131,10 +133,10 @@ describe("rule effects", () => {
   });
 
   it("gives stamps with zero points", () => {
-    const r = rule({ effect: { type: "stamps", stamp_card_id: "card", stamps: 2 } });
+    const r = rule({ effect: { type: "stamps", stamp_card_id: "card-1", stamps: 2 } });
     expect(evaluateRules([r], input())[0]).toMatchObject({
       points: 0,
-      stamps: { stamp_card_id: "card", stamps: 2 },
+      stamps: { stamp_card_id: "card-1", stamps: 2 },
     });
   });
 });
@@ -143,6 +145,16 @@ describe("priority, stacking and caps", () => {
   it("stops after a rule that says so", () => {
     const rules = [rule({ id: "a", effect: fixed, stop_processing: true }), rule({ id: "b", effect: fixed })];
     expect(evaluateRules(rules, input()).map((o) => o.rule_id)).toEqual(["a"]);
+  });
+  it("goes past a rule that stops but can give nothing: points switched off, or its card archived", () => {
+    const stampsOnOld = { type: "stamps" as const, stamp_card_id: "card-old", stamps: 1 };
+    const rules = [
+      rule({ id: "a", effect: stampsOnOld, stop_processing: true }),
+      rule({ id: "b", effect: fixed, stop_processing: true }),
+      rule({ id: "c", effect: { type: "stamps", stamp_card_id: "card-1", stamps: 1 } }),
+    ];
+    expect(evaluateRules(rules, input()).map((o) => o.rule_id)).toEqual(["b"]);
+    expect(evaluateRules(rules, input({ pointsEnabled: false })).map((o) => o.rule_id)).toEqual(["c"]);
   });
   it("stacks rules that do not stop", () => {
     const rules = [rule({ id: "a", effect: fixed }), rule({ id: "b", effect: fixed })];

@@ -31,6 +31,13 @@ export interface EvaluationInput {
   };
   /** What each capped rule already gave this member in the rule's current cap period. */
   capUsage: ReadonlyMap<string, { times: number; points: number }>;
+  /**
+   * What a rule can give: points only while the program's points are on, stamps only on an active
+   * card. A rule that would give nothing else does not apply, so it neither stops the rules after
+   * it nor uses its cap.
+   */
+  pointsEnabled: boolean;
+  stampCardIds: ReadonlySet<string>;
 }
 
 export interface RuleOutcome {
@@ -153,21 +160,24 @@ function applyEffect(rule: Rule, input: EvaluationInput): RuleOutcome | null {
   const reason = rule.name;
   switch (e.type) {
     case "fixed_points":
-      return { rule_id: id, reason, points: e.points };
+      return input.pointsEnabled ? { rule_id: id, reason, points: e.points } : null;
     case "points_per_spend": {
       const p = input.purchase;
-      if (!p) return null;
+      if (!p || !input.pointsEnabled) return null;
       const spend =
         e.scope === "order" ? p.amount_minor : matchingSpend(p.items, rule.conditions.items ?? {});
       const points = round((spend * e.points) / e.per_minor, input.rounding);
       return points > 0 ? { rule_id: id, reason, points } : null;
     }
     case "multiplier": {
+      if (!input.pointsEnabled) return null;
       const points = round((input.basePoints * (e.factor_bp - 10_000)) / 10_000, input.rounding);
       return points > 0 ? { rule_id: id, reason, points } : null;
     }
     case "stamps":
-      return { rule_id: id, reason, points: 0, stamps: { stamp_card_id: e.stamp_card_id, stamps: e.stamps } };
+      return input.stampCardIds.has(e.stamp_card_id)
+        ? { rule_id: id, reason, points: 0, stamps: { stamp_card_id: e.stamp_card_id, stamps: e.stamps } }
+        : null;
   }
 }
 
