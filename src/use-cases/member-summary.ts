@@ -63,13 +63,15 @@ async function readMemberState(
   member: { id: string } & StoredTier,
   now: Date,
   withRewards: boolean,
+  withLastYear = false,
 ): Promise<MemberState> {
   const b = snapshot.businessId;
   const memberId = member.id;
   const metric = snapshot.tiers.length > 0 ? tierMetricSql(snapshot, memberId, now) : sql<number>`0`;
-  const lastYear = needsLastYear(snapshot, member, now)
-    ? lastYearMetricSql(snapshot, memberId, now)
-    : sql<null>`null::bigint`;
+  const lastYear =
+    (withLastYear && snapshot.tiers.length > 0) || needsLastYear(snapshot, member, now)
+      ? lastYearMetricSql(snapshot, memberId, now)
+      : sql<null>`null::bigint`;
   const rewards = withRewards ? rewardCandidatesSql(b, memberId, now) : sql<RewardCandidate[]>`'[]'::json`;
   const { rows } = await sql<{
     points: Parameters<typeof toPointsBalance>[0];
@@ -149,20 +151,22 @@ export async function memberSummary(
 /**
  * After a change to a member (purchase, refund, event): reads the member's state in one round
  * trip, moves the tier for the new metric (writing only when it changes), and returns the summary
- * and, when asked, the rewards the member can now redeem. Call it inside the member's lock.
+ * and, when asked, the rewards the member can now redeem. `lastYear`: the change is dated in the
+ * previous calendar year (`datedLastYear`), so what that year reached counts too. Call it inside
+ * the member's lock.
  */
 export async function settleMember(
   tx: Tx,
   snapshot: ProgramSnapshot,
   member: { id: string; tier_id: string | null; tier_expires_at: Date | null },
   now: Date,
-  options: { rewards: boolean },
+  options: { rewards: boolean; lastYear?: boolean },
 ): Promise<{
   summary: MemberSummary;
   tierChanged: { from: string | null; to: string | null } | null;
   rewards: RewardCandidate[];
 }> {
-  const state = await readMemberState(tx, snapshot, member, now, options.rewards);
+  const state = await readMemberState(tx, snapshot, member, now, options.rewards, options.lastYear);
   const tier = await applyTierMetric(tx, snapshot, member, state.metric, now, state.lastYearMetric);
   const summary = compose(snapshot, state, {
     tier_id: tier.state.tier_id,

@@ -10,7 +10,7 @@ import { memberCodeNotFound } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { pickAvailable, REWARD_CANDIDATES_TEXT, type RewardCandidate } from "../modules/rewards/index.ts";
 import { TIER_METRIC_TEXT, tierEnded, tierTransition } from "../modules/tiers/metric.ts";
-import { windowStart } from "../modules/tiers/qualify.ts";
+import { datedLastYear, windowStart } from "../modules/tiers/qualify.ts";
 import { Batcher, type Settled } from "../shared/batcher.ts";
 import { notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
@@ -644,6 +644,13 @@ export async function attemptPurchase<Result, Dto>(
   // A tier whose retention has ended must not price this purchase: the locked path re-evaluates
   // it first (recording the downgrade), which happens once per member and period.
   if (tierEnded(row, now)) return { kind: "fallback" };
+  // A purchase of last calendar year, arriving this year, may raise the tier by what last year
+  // reached: the locked path reads that year's metric.
+  if (
+    snapshot.tiers.length > 0 &&
+    datedLastYear(snapshot.config.tiers.period, occurredAt, now, snapshot.timeZone)
+  )
+    return { kind: "fallback" };
 
   const memberId = row.member_id;
   const pricing = pricePurchaseWith(

@@ -15,6 +15,7 @@ import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import type { LineItem } from "../modules/rules/evaluate.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
 import { effectiveTier, refreshTier } from "../modules/tiers/metric.ts";
+import { datedLastYear } from "../modules/tiers/qualify.ts";
 import { dateTimeInput } from "../shared/date-time.ts";
 import { invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
@@ -344,7 +345,10 @@ async function record(
     .where("business_id", "=", actor.businessId)
     .where("member_id", "=", member.id)
     .execute();
-  const settled = await settleMember(tx, snapshot, member, now, { rewards: true });
+  const settled = await settleMember(tx, snapshot, member, now, {
+    rewards: true,
+    lastYear: datedLastYear(snapshot.config.tiers.period, occurredAt, now, snapshot.timeZone),
+  });
   return purchaseResult({
     dto,
     points: pricing.points,

@@ -81,9 +81,9 @@ describe("a tier whose retention has ended, before any sweep", () => {
     const preview = () =>
       ok(tenant, "POST", "/v1/purchases/preview", { member_id: buyer, amount_minor: 1_000, currency: "EUR" });
 
-    // The last second of 2027 in Amsterdam: Gold still pays its ×1.5 and its rule.
+    // The last second of 2027 in Amsterdam: Gold still pays its rule and its ×1.5 on all of it.
     t.clock.set(new Date(Date.parse(END_2027) - 1_000));
-    expect((await preview()).points.map((l: { points: number }) => l.points)).toEqual([10, 5, 100]);
+    expect((await preview()).points.map((l: { points: number }) => l.points)).toEqual([10, 100, 55]);
 
     // The first instant of 2028: Gold has ended, though no sweep has run.
     t.clock.set(new Date(END_2027));
@@ -181,5 +181,42 @@ describe("a calendar-year tier that ends falls back on the year just ended", () 
     expect((await ok(tenant, "GET", `/v1/members/${swept}/card`)).tier.current).toBeNull();
     expect(await runTierSweep(t.ctx, t.clock.now())).toEqual({ members: 2, changed: 2 });
     expect((await reasons(tenant, buyer)).at(-1)).toBe("Silver ended; 0 spend in the current period");
+  });
+});
+
+describe("a purchase of last calendar year recorded this year (a till's offline queue)", () => {
+  ownApp();
+
+  it("gives the tier last year's total reaches, as it would have on time, through this year", async () => {
+    const { tenant, silver, gold } = await boutique();
+    const [onTime, late, bronzed] = [await member(tenant), await member(tenant), await member(tenant)];
+    t.clock.set(new Date("2026-12-31T18:00:00Z"));
+    const sale = (m: string) =>
+      tenant.call("POST", "/v1/purchases", {
+        external_id: `till-${++seq}`,
+        member_id: m,
+        amount_minor: 60_000,
+        currency: "EUR",
+        occurred_at: "2026-12-31T18:00:00Z",
+      });
+    expect((await sale(onTime)).status).toBe(201);
+    // Silver, reached earlier in 2026, is held when the late sale arrives.
+    expect((await purchase(tenant, bronzed, 25_000)).status).toBe(201);
+    expect(await storedTier(tenant, bronzed)).toMatchObject({ tier_id: silver });
+
+    t.clock.set(new Date("2027-01-01T08:00:00Z"));
+    for (const [m, total] of [
+      [late, 60_000],
+      [bronzed, 85_000],
+    ] as const) {
+      const res = await sale(m);
+      expect(res.status).toBe(201);
+      expect(res.body.member.tier).toMatchObject({ current: { name: "Gold" }, expires_at: END_2027 });
+      expect(res.body.member.tier_changed).toMatchObject({ to: gold });
+      expect(await storedTier(tenant, m)).toEqual({ tier_id: gold, tier_expires_at: new Date(END_2027) });
+      expect((await reasons(tenant, m)).at(-1)).toBe(`Reached Gold with ${total} spend in 2026`);
+    }
+    // On time, the same sale gave Gold until the end of 2027 as well.
+    expect(await storedTier(tenant, onTime)).toEqual({ tier_id: gold, tier_expires_at: new Date(END_2027) });
   });
 });

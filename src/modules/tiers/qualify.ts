@@ -68,6 +68,18 @@ export function needsLastYearMetric(period: TierPeriod, current: TierState, now:
   return period === "calendar_year" && retentionEnded(current, now);
 }
 
+/**
+ * Whether a purchase (or its refund) dated at `occurredAt` falls in the calendar year before the
+ * one that holds `now`: a tier by calendar year must then weigh last year's metric too.
+ */
+export function datedLastYear(period: TierPeriod, occurredAt: Date, now: Date, timeZone: string): boolean {
+  return (
+    period === "calendar_year" &&
+    occurredAt < startOfYear(now, timeZone) &&
+    occurredAt >= startOfYear(now, timeZone, -1)
+  );
+}
+
 /** The next tier state, and whether the previous calendar year's metric is what keeps it. */
 export interface TierDecision {
   state: TierState;
@@ -77,8 +89,10 @@ export interface TierDecision {
 
 /**
  * The member's tier after an evaluation at `now` (see `nextTierState`), saying which metric
- * decided it. `lastYearMetric` is the previous calendar year's metric; it counts only when
- * `needsLastYearMetric` (null: not read).
+ * decided it. `lastYearMetric` is the previous calendar year's metric (null: not read), read when
+ * `needsLastYearMetric`, or when a purchase dated last year arrives this year (a till's offline
+ * queue, a back-dated sale): what last year reached is kept through this year, so it may raise a
+ * tier still held, never lower it.
  */
 export function decideTier(
   tiers: readonly TierLevel[],
@@ -91,21 +105,23 @@ export function decideTier(
 ): TierDecision {
   const reached = qualifyingTier(tiers, metric);
   const held = tiers.find((t) => t.id === current.tier_id) ?? null;
+  // For a calendar year, what last year reached is kept through this year; the higher tier wins,
+  // this year's on a tie (it is kept a year longer).
+  const lastYear =
+    lastYearMetric !== null && period === "calendar_year" ? qualifyingTier(tiers, lastYearMetric) : null;
   if (held !== null && current.expires_at !== null && current.expires_at > now) {
-    if (reached && reached.rank >= held.rank) {
+    if (reached && reached.rank >= held.rank && !(lastYear && lastYear.rank > reached.rank)) {
       return {
         state: { tier_id: reached.id, expires_at: retainedUntil(period, now, timeZone) },
         kept: false,
       };
     }
+    if (lastYear && lastYear.rank > held.rank) {
+      return { state: { tier_id: lastYear.id, expires_at: startOfYear(now, timeZone, 1) }, kept: true };
+    }
     return { state: current, kept: false };
   }
-  // No tier holds (none, or its retention has ended). For a calendar year, what last year reached
-  // is kept through this year; the higher tier wins, this year's on a tie (it is kept a year longer).
-  const lastYear =
-    lastYearMetric !== null && needsLastYearMetric(period, current, now)
-      ? qualifyingTier(tiers, lastYearMetric)
-      : null;
+  // No tier holds (none, or its retention has ended).
   if (lastYear && (!reached || lastYear.rank > reached.rank)) {
     return { state: { tier_id: lastYear.id, expires_at: startOfYear(now, timeZone, 1) }, kept: true };
   }
