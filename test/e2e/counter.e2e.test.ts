@@ -341,7 +341,12 @@ describe("the counter screen", () => {
     await expect.poll(() => page.getByText("Recorded: €2.00").count(), slow).toBe(1);
     await expect.poll(() => page.getByText("1 of 10 stamps").count(), slow).toBe(1);
     await page.getByRole("button", { name: /^Undo \(4:\d\d left\)$/ }).click();
-    await expect.poll(() => page.getByText(/The purchase was undone/).count(), slow).toBe(1);
+    await expect
+      .poll(
+        () => page.getByText("The purchase of €2.00 for Anna Nowak was undone", { exact: false }).count(),
+        slow,
+      )
+      .toBe(1);
     await expect.poll(() => page.getByText("0 of 10 stamps").count(), slow).toBe(1);
     const after = await purchasesOf(shop.member.id);
     expect(after.data).toHaveLength(before + 1);

@@ -82,3 +82,34 @@ function safeJson(text: string): unknown {
 export function newKey(): string {
   return crypto.randomUUID();
 }
+
+/** Whether an error leaves a write's outcome unknown (no answer, or the server failed): retry it. */
+export function outcomeUnknown(error: unknown): boolean {
+  return !(error instanceof ApiError) || error.status === 0 || error.status >= 500;
+}
+
+/**
+ * Idempotency keys for presses of a button, one per action (`reward:<id>`, `voucher:<code>`): a
+ * press gets a fresh key, and keeps it while its outcome is unknown, so pressing again after a lost
+ * answer repeats that press instead of doing it twice. A definitive answer (done, or refused)
+ * frees it: the next press is a new one.
+ *
+ * @example const key = keys.for("reward:r1"); try { await api(..., { idempotencyKey: key }); keys.settle("reward:r1") } catch (e) { keys.settle("reward:r1", e) }
+ */
+export class PressKeys {
+  readonly #keys = new Map<string, string>();
+
+  for(action: string): string {
+    let key = this.#keys.get(action);
+    if (!key) {
+      key = newKey();
+      this.#keys.set(action, key);
+    }
+    return key;
+  }
+
+  /** The press had its answer (`error`: the one it failed with); its key goes unless that leaves the outcome unknown. */
+  settle(action: string, error?: unknown): void {
+    if (error === undefined || !outcomeUnknown(error)) this.#keys.delete(action);
+  }
+}

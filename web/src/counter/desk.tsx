@@ -1,10 +1,17 @@
 import { type FormEvent, useEffect, useMemo, useRef, useState } from "react";
-import { ApiError, api, newKey } from "../api.ts";
+import { ApiError, api, newKey, PressKeys } from "../api.ts";
 import { formatDate, formatDateTime, formatMoney } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { Field, TopBar } from "../ui/components.tsx";
 import { localPhoneExample } from "../ui/phone.ts";
-import { displayName, type LastAction, MemberPanel, OfflineCardPanel, ProblemView } from "./member.tsx";
+import {
+  displayName,
+  type LastAction,
+  MemberPanel,
+  OfflineCardPanel,
+  ProblemView,
+  problemText,
+} from "./member.tsx";
 import { PurchaseQueue, type QueueState } from "./queue.ts";
 import { Scanner } from "./scanner.tsx";
 import type { Location, Me, Member, RedemptionResult, StampCard, Voucher } from "./types.ts";
@@ -110,7 +117,12 @@ export function Desk({
       .catch(() => {});
   }, []);
 
+  // Each lookup's number: only the latest one's answer is shown. A slow answer for a customer the
+  // cashier gave up on must not replace the one scanned after it.
+  const lookups = useRef(0);
+
   const find = async (raw: string) => {
+    const mine = ++lookups.current;
     const lookup = classify(raw);
     setUndone(null);
     setSentLater(0);
@@ -125,16 +137,21 @@ export function Desk({
     try {
       if (lookup.kind === "voucher") {
         const voucher = await api<Voucher>("GET", `/v1/vouchers/${encodeURIComponent(lookup.value)}`);
+        if (mine !== lookups.current) return;
         setView({ kind: "voucher", voucher });
+        focusSoon("counter-voucher-title");
       } else {
         const member = await api<Member>(
           "GET",
           `/v1/members/lookup?${new URLSearchParams({ [lookup.kind]: lookup.value })}`,
         );
+        if (mine !== lookups.current) return;
         setView({ kind: "member", member });
+        focusSoon("counter-member-name");
       }
       setText("");
     } catch (caught) {
+      if (mine !== lookups.current) return;
       setView({ kind: "idle" });
       if (caught instanceof ApiError && caught.code === "network_error" && lookup.kind === "code") {
         setView({ kind: "offline-card", code: lookup.value });
@@ -152,7 +169,7 @@ export function Desk({
         setLookupError(t("counter.identify.unrecognized"));
       else setError(caught);
     } finally {
-      setBusy(false);
+      if (mine === lookups.current) setBusy(false);
     }
   };
 
@@ -162,6 +179,8 @@ export function Desk({
   };
 
   const close = () => {
+    lookups.current++;
+    setBusy(false);
     setView({ kind: "idle" });
     setLookupError(null);
     setError(null);
@@ -218,6 +237,9 @@ export function Desk({
                   type="button"
                   className="button large block counter-scan"
                   onClick={() => {
+                    // A lookup still under way is given up: the scan decides who is served.
+                    lookups.current++;
+                    setBusy(false);
                     setLookupError(null);
                     setError(null);
                     setView({ kind: "scan" });
@@ -264,8 +286,10 @@ export function Desk({
               <UndoBar
                 last={last}
                 currency={business.currency}
-                onDone={(message) => {
-                  setLast(null);
+                onDone={(message, undoneAction) => {
+                  // Only the action undone leaves: an undo that answers after the next purchase
+                  // must not take that purchase's undo away.
+                  setLast((l) => (l === undoneAction ? null : l));
                   setUndone(message);
                   setRefreshKey((k) => k + 1);
                 }}
@@ -379,7 +403,7 @@ function QueueBanner({
             {t("counter.queue.rejected", {
               who: r.label,
               amount: formatMoney(r.body.amount_minor, r.body.currency, locale),
-              message: r.message,
+              message: problemText(t, r.code, r.message),
             })}
           </p>
           <button type="button" className="button secondary" onClick={() => queue.dismiss(r.key)}>
@@ -407,7 +431,7 @@ function UndoBar({
 }: {
   last: LastAction;
   currency: string;
-  onDone: (message: string) => void;
+  onDone: (message: string, undone: LastAction) => void;
 }) {
   const { t, locale } = useT();
   const now = useNow(1000);
@@ -435,30 +459,38 @@ function UndoBar({
       : t("counter.undo.voucher", { reward: last.reward, who: last.who });
 
   const undo = async () => {
+    // The action as it was pressed: by the answer, `last` may be the next purchase.
+    const action = last;
     setBusy(true);
     setError(null);
     try {
-      if (last.kind === "purchase") {
+      if (action.kind === "purchase") {
         await api(
           "POST",
           "/v1/refunds",
           {
-            external_id: `undo-${last.purchase.external_id}`,
-            purchase_id: last.purchase.id,
-            amount_minor: last.purchase.amount_minor,
+            external_id: `undo-${action.purchase.external_id}`,
+            purchase_id: action.purchase.id,
+            amount_minor: action.purchase.amount_minor,
             reason: "Undone at the counter",
           },
           { idempotencyKey: key.current },
         );
-        onDone(t("counter.undo.purchaseDone"));
+        onDone(
+          t("counter.undo.purchaseDone", {
+            amount: formatMoney(action.purchase.amount_minor, currency, locale),
+            who: action.who,
+          }),
+          action,
+        );
       } else {
         await api<RedemptionResult>(
           "POST",
-          `/v1/vouchers/${encodeURIComponent(last.code)}/void`,
+          `/v1/vouchers/${encodeURIComponent(action.code)}/void`,
           { reason: "Undone at the counter" },
           { idempotencyKey: key.current },
         );
-        onDone(t("counter.undo.voucherDone", { reward: last.reward }));
+        onDone(t("counter.undo.voucherDone", { reward: action.reward }), action);
       }
     } catch (caught) {
       setError(caught);
@@ -499,6 +531,7 @@ function VoucherPanel({
   const [error, setError] = useState<unknown>(null);
   const [member, setMember] = useState<Member | null>(null);
   const [confirmedHere, setConfirmedHere] = useState(false);
+  const pressKeys = useRef(new PressKeys());
   const tz = me.business.timezone;
 
   useEffect(() => {
@@ -510,17 +543,22 @@ function VoucherPanel({
   const confirm = async () => {
     setBusy(true);
     setError(null);
+    // A key of this press, not of the voucher: another counter confirming the same voucher must
+    // hear that it was used, not replay this counter's success.
+    const press = `voucher:${voucher.code}`;
     try {
       const confirmed = await api<Voucher>(
         "POST",
         `/v1/vouchers/${encodeURIComponent(voucher.code)}/redeem`,
         locationId ? { location_id: locationId } : {},
-        { idempotencyKey: `redeem-${voucher.code}` },
+        { idempotencyKey: pressKeys.current.for(press) },
       );
+      pressKeys.current.settle(press);
       setVoucher(confirmed);
       setConfirmedHere(true);
       onConfirmed(confirmed.code);
     } catch (caught) {
+      pressKeys.current.settle(press, caught);
       setError(caught);
     } finally {
       setBusy(false);
@@ -530,7 +568,9 @@ function VoucherPanel({
   return (
     <section className="card counter-voucher" aria-labelledby="counter-voucher-title">
       <div className="row counter-between">
-        <h2 id="counter-voucher-title">{voucher.reward.name}</h2>
+        <h2 id="counter-voucher-title" tabIndex={-1}>
+          {voucher.reward.name}
+        </h2>
         <button type="button" className="button ghost" onClick={onClose}>
           {t("counter.member.next")}
         </button>
@@ -571,4 +611,12 @@ function VoucherPanel({
       ) : null}
     </section>
   );
+}
+
+/**
+ * Moves focus to the heading of what was just found, once it is on screen: a screen reader reads
+ * the customer's name (or the voucher's reward), and the keyboard goes on from there.
+ */
+function focusSoon(id: string): void {
+  requestAnimationFrame(() => document.getElementById(id)?.focus());
 }

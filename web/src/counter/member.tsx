@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, api, newKey } from "../api.ts";
+import { api, newKey, PressKeys } from "../api.ts";
 import { formatDate, formatMoney, formatNumber } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
-import { ErrorMessage } from "../ui/components.tsx";
+import { ErrorMessage, type KnownProblems } from "../ui/components.tsx";
 import { PurchaseForm, quickItems } from "./purchase-form.tsx";
 import { MAX_PENDING, type PurchaseQueue } from "./queue.ts";
 import type {
@@ -79,7 +79,7 @@ export function MemberPanel({
   const [error, setError] = useState<unknown>(null);
   const [problem, setProblem] = useState<string | null>(null);
   // Kept across retries of the same press: a failed redemption retried does not issue twice.
-  const pendingKeys = useRef(new Map<string, string>());
+  const pressKeys = useRef(new PressKeys());
   // Press "Record" → result on screen, as a performance measure (read by the browser tests).
   const measure = useRef(false);
   useEffect(() => {
@@ -186,7 +186,7 @@ export function MemberPanel({
       else setNotice({ kind: "queued", amount: amountMinor });
       return true;
     }
-    if (outcome.kind === "full") setProblem(t("counter.queue.full", { count: MAX_PENDING }));
+    if (outcome.kind === "full") setProblem(fullText(t, outcome.reason));
     else setError(outcome.error);
     return false;
   };
@@ -198,8 +198,7 @@ export function MemberPanel({
     setProblem(null);
     setNotice(null);
     const press = `reward:${reward.id}`;
-    const key = pendingKeys.current.get(press) ?? newKey();
-    pendingKeys.current.set(press, key);
+    const key = pressKeys.current.for(press);
     try {
       const result = await api<RedemptionResult>(
         "POST",
@@ -207,7 +206,7 @@ export function MemberPanel({
         { reward_id: reward.id },
         { idempotencyKey: key },
       );
-      pendingKeys.current.delete(press);
+      pressKeys.current.settle(press);
       setNotice({ kind: "issued", voucher: result.voucher });
       onAction({
         kind: "voucher",
@@ -219,8 +218,7 @@ export function MemberPanel({
       });
       await load();
     } catch (caught) {
-      if (caught instanceof ApiError && caught.status < 500 && caught.code !== "network_error")
-        pendingKeys.current.delete(press);
+      pressKeys.current.settle(press, caught);
       setError(caught);
     } finally {
       setBusy(null);
@@ -232,17 +230,22 @@ export function MemberPanel({
     setBusy(`voucher:${voucher.code}`);
     setError(null);
     setProblem(null);
+    // A key of this press, not of the voucher: another counter confirming the same voucher must
+    // hear that it was used, not replay this counter's success.
+    const press = `voucher:${voucher.code}`;
     try {
       const confirmed = await api<Voucher>(
         "POST",
         `/v1/vouchers/${encodeURIComponent(voucher.code)}/redeem`,
         locationId ? { location_id: locationId } : {},
-        { idempotencyKey: `redeem-${voucher.code}` },
+        { idempotencyKey: pressKeys.current.for(press) },
       );
+      pressKeys.current.settle(press);
       setNotice({ kind: "confirmed", voucher: confirmed });
       onConfirmed(confirmed.code);
       await load();
     } catch (caught) {
+      pressKeys.current.settle(press, caught);
       setError(caught);
     } finally {
       setBusy(null);
@@ -254,7 +257,9 @@ export function MemberPanel({
       <div className="card counter-member-head">
         <div className="row counter-between">
           <div>
-            <h2 id="counter-member-name">{who}</h2>
+            <h2 id="counter-member-name" tabIndex={-1}>
+              {who}
+            </h2>
             <p className="muted counter-code">{t("counter.member.code", { code: member.code })}</p>
           </div>
           <button type="button" className="button ghost" onClick={onClose}>
@@ -448,21 +453,14 @@ export function MemberPanel({
   }
 }
 
-/** A refused action in the cashier's words, with the API's own message as the detail. */
+/** A refused action in the cashier's words, or the API's own message for a refusal it does not know. */
 export function ProblemView({ error }: { error: unknown }) {
-  const { t } = useT();
-  if (error instanceof ApiError && error.code !== "network_error" && error.code !== "http_error") {
-    const known = `counter.problem.${error.code}`;
-    const text = KNOWN_PROBLEMS.has(error.code)
-      ? t(known)
-      : t("common.error.generic", { message: error.message });
-    return (
-      <div className="alert error" role="alert">
-        {text}
-      </div>
-    );
-  }
-  return <ErrorMessage error={error} />;
+  return <ErrorMessage error={error} known={COUNTER_PROBLEMS} />;
+}
+
+/** A refusal by its code and the API's message (a refused queued purchase), in the cashier's words. */
+export function problemText(t: ReturnType<typeof useT>["t"], code: string, message: string): string {
+  return COUNTER_PROBLEMS.codes.has(code) ? t(`counter.problem.${code}`) : message;
 }
 
 const KNOWN_PROBLEMS = new Set([
@@ -482,7 +480,15 @@ const KNOWN_PROBLEMS = new Set([
   "occurred_at_in_future",
   "location_archived",
   "location_not_found",
+  "idempotency_key_reused",
+  "refund_exceeds_purchase",
+  "validation_failed",
+  "member_ambiguous",
+  "points_too_large",
+  "rate_limited",
 ]);
+
+const COUNTER_PROBLEMS: KnownProblems = { prefix: "counter.problem", codes: KNOWN_PROBLEMS };
 
 /**
  * No connection and a card code: the member cannot be looked up, but purchases can still be
@@ -535,7 +541,7 @@ export function OfflineCardPanel({
       return false;
     }
     if (outcome.kind === "full") {
-      setProblem(t("counter.queue.full", { count: MAX_PENDING }));
+      setProblem(fullText(t, outcome.reason));
       return false;
     }
     setNotice({ sent: outcome.kind === "sent", amount: amountMinor });
@@ -583,4 +589,11 @@ export function OfflineCardPanel({
       />
     </section>
   );
+}
+
+/** Why the device could not keep a purchase to send later, in the cashier's words. */
+function fullText(t: ReturnType<typeof useT>["t"], reason: "count" | "storage"): string {
+  return reason === "count"
+    ? t("counter.queue.full", { count: MAX_PENDING })
+    : t("counter.queue.storageFull");
 }

@@ -34,7 +34,7 @@ export interface RejectedPurchase {
 export type Outcome =
   | { kind: "sent"; result: PurchaseResult }
   /** The device already holds MAX_PENDING unsent purchases (or its storage is full): not taken. */
-  | { kind: "full" }
+  | { kind: "full"; reason: "count" | "storage" }
   | { kind: "queued"; reason: string }
   | { kind: "rejected"; error: ApiError };
 
@@ -144,7 +144,9 @@ export class PurchaseQueue {
 
   /**
    * Stores the purchase, then sends everything waiting, in order, and resolves with what happened
-   * to this one: sent (with the result), kept for later, or refused.
+   * to this one: sent (with the result), kept for later, or refused; `full`, and nothing stored,
+   * when the device already holds `MAX_PENDING` unsent purchases or its storage is full. Never
+   * throws: the till always hears what became of the purchase.
    */
   submit(item: Omit<QueuedPurchase, "attempts" | "last_error" | "created_at">): Promise<Outcome> {
     const entry: QueuedPurchase = {
@@ -153,7 +155,14 @@ export class PurchaseQueue {
       attempts: 0,
       last_error: null,
     };
-    this.write("pending", [...this.pending(), entry]);
+    const waiting = this.pending();
+    if (waiting.length >= MAX_PENDING) return Promise.resolve({ kind: "full", reason: "count" });
+    try {
+      this.write("pending", [...waiting, entry]);
+    } catch {
+      // QuotaExceededError: the purchase is not stored, so it must not be taken.
+      return Promise.resolve({ kind: "full", reason: "storage" });
+    }
     const outcome = new Promise<Outcome>((resolve) => this.waiters.set(item.key, resolve));
     void this.flush();
     return outcome;

@@ -83,15 +83,29 @@ export function Field({
   );
 }
 
-/** An error from the API or the network as a message the user can act on. */
-export function ErrorMessage({ error }: { error: unknown }) {
+/**
+ * Refusals a screen words itself: the codes it knows, under a prefix of its messages
+ * (`wallet.problem.insufficient_points`).
+ */
+export interface KnownProblems {
+  prefix: string;
+  codes: ReadonlySet<string>;
+}
+
+/**
+ * An error from the API or the network as a message the user can act on: in the user's language
+ * for the refusals the screen knows (`known`), else the API's own message.
+ */
+export function ErrorMessage({ error, known }: { error: unknown; known?: KnownProblems }) {
   const { t } = useT();
   if (!error) return null;
   const text =
     error instanceof ApiError
       ? error.code === "network_error"
         ? t("common.error.network")
-        : t("common.error.generic", { message: error.message })
+        : known?.codes.has(error.code)
+          ? t(`${known.prefix}.${error.code}`)
+          : t("common.error.generic", { message: error.message })
       : t("common.error.generic", { message: error instanceof Error ? error.message : String(error) });
   return (
     <div className="alert error" role="alert">

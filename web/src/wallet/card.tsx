@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, api, newKey } from "../api.ts";
+import { ApiError, api, PressKeys } from "../api.ts";
 import { formatDate, formatDateTime, formatMoney } from "../i18n/format.ts";
 import { LOCALES, type Locale, useT } from "../i18n/index.tsx";
 import { Link } from "../router.tsx";
-import { ErrorMessage, TopBar } from "../ui/components.tsx";
+import { ErrorMessage, type KnownProblems, TopBar } from "../ui/components.tsx";
 import { JUST_JOINED } from "./join.tsx";
 import { rewardCost, rewardValue } from "./program.tsx";
 import { QrCode } from "./qr.tsx";
@@ -265,7 +265,8 @@ function CardView({
                   {t("wallet.vouchers.past", {
                     reward: v.reward.name,
                     status: v.status,
-                    date: formatDate(v.redeemed_at ?? v.expires_at, locale, tz),
+                    // The day it was used or cancelled; for an expired one, the day it expired.
+                    date: formatDate(v.redeemed_at ?? v.voided_at ?? v.expires_at, locale, tz),
                   })}
                 </li>
               ))}
@@ -434,6 +435,9 @@ function Rewards({
 }) {
   const { t, locale } = useT();
   const [confirming, setConfirming] = useState<CardReward | null>(null);
+  // Kept across dialogs: a redemption whose answer was lost, confirmed again after a Cancel,
+  // repeats itself rather than issuing a second voucher.
+  const pressKeys = useRef(new PressKeys());
   if (card.rewards.length === 0) return null;
   return (
     <section className="card stack" aria-labelledby="rewards-title">
@@ -472,7 +476,9 @@ function Rewards({
           reward={confirming}
           card={card}
           token={token}
+          keys={pressKeys.current}
           onClose={() => setConfirming(null)}
+          onFailed={() => void onChange()}
           onDone={(voucher) => {
             setConfirming(null);
             onRedeemed(voucher);
@@ -513,33 +519,42 @@ function ConfirmRedeem({
   reward,
   card,
   token,
+  keys,
   onClose,
+  onFailed,
   onDone,
 }: {
   reward: CardReward;
   card: WalletCard;
   token: string;
+  keys: PressKeys;
   onClose: () => void;
+  /** The card may have moved (spent elsewhere, or a voucher issued whose answer was lost): read it again. */
+  onFailed: () => void;
   onDone: (voucher: Voucher) => void;
 }) {
   const { t } = useT();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  // One key per confirmation: a retry after a lost answer gets the same voucher back.
-  const [key] = useState(newKey);
   async function redeem() {
     setBusy(true);
     setError(null);
+    // One key per redemption until it has a definite answer: a retry after a lost answer, in this
+    // dialog or a new one, gets the same voucher back.
+    const press = `reward:${reward.id}`;
     try {
       const result = await api<Redemption>(
         "POST",
         "/v1/wallet/redemptions",
         { reward_id: reward.id },
-        { token, idempotencyKey: key },
+        { token, idempotencyKey: keys.for(press) },
       );
+      keys.settle(press);
       onDone(result.voucher);
     } catch (e) {
+      keys.settle(press, e);
       setError(e);
+      onFailed();
     } finally {
       setBusy(false);
     }
@@ -553,7 +568,7 @@ function ConfirmRedeem({
           days: reward.voucher_valid_days,
         })}
       </p>
-      <ErrorMessage error={error} />
+      <ErrorMessage error={error} known={WALLET_PROBLEMS} />
       <div className="row">
         <button type="button" className="button" onClick={redeem} disabled={busy}>
           {busy ? t("wallet.rewards.redeeming") : t("wallet.rewards.confirm")}
@@ -737,3 +752,17 @@ function Settings({
     </section>
   );
 }
+
+/** The refusals a member can meet when redeeming, told in the member's language. */
+const WALLET_PROBLEMS: KnownProblems = {
+  prefix: "wallet.problem",
+  codes: new Set([
+    "insufficient_points",
+    "insufficient_stamps",
+    "reward_out_of_stock",
+    "reward_limit_reached",
+    "reward_inactive",
+    "reward_not_eligible",
+    "rate_limited",
+  ]),
+};

@@ -52,6 +52,7 @@ export interface Voucher {
   expires_at: string;
   created_at: string;
   redeemed_at: string | null;
+  voided_at: string | null;
 }
 
 export interface CardReward extends PublicReward {
