@@ -13,7 +13,6 @@ import { listActiveTiers } from "../tiers/index.ts";
 import {
   type Rule,
   RuleCap,
-  type RuleConditions,
   RuleEffect,
   RuleInput,
   type RuleTrigger,
