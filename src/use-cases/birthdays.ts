@@ -3,17 +3,33 @@ import type { AppContext } from "../context.ts";
 import { onceInTransaction } from "../modules/idempotency/index.ts";
 import { getMemberForUpdate } from "../modules/members/index.ts";
 import { refreshTier } from "../modules/tiers/metric.ts";
+import { AppError } from "../shared/errors.ts";
 import { zonedParts } from "../shared/time.ts";
 import { creditPricing } from "./events.ts";
 import { priceEvent } from "./price-purchase.ts";
 
 /**
- * Gives today's birthday members of every business with birthday rules what those rules say, once
- * a year: the idempotency key `birthday:<member>:<year>` makes a second run the same day (or on
- * another node) a no-op. "Today" is the business's own date; a member born on 29 February
- * celebrates on 28 February in other years. One member's failure does not cost the others their
- * day: the run goes on, and fails at its end naming how many failed and the first error, so the
- * scheduler logs it and the next run (the same day) tries them again.
+ * How many days back a run still gives a birthday no run gave: a day without a run (every node
+ * down, a daily schedule that skips the 23-hour day of spring) costs no member their treat.
+ */
+export const BIRTHDAY_CATCH_UP_DAYS = 7;
+
+/** A local calendar date. */
+interface Day {
+  year: number;
+  month: number;
+  day: number;
+}
+
+/**
+ * Gives the birthday members of every business with birthday rules what those rules say, once a
+ * year: the idempotency key `birthday:<member>:<year>` makes a second run the same day (or on
+ * another node) a no-op. A birthday is due on the business's own date, and stays due for
+ * `BIRTHDAY_CATCH_UP_DAYS` days (counting today) for a member no run gave it yet, if they were a
+ * member by then; a member born on 29 February celebrates on 28 February in other years. One
+ * member's failure does not cost the others their day: the run goes on, and fails at its end
+ * naming how many failed and the first error, so the scheduler logs it and the next run tries them
+ * again.
  */
 export async function runBirthdays(
   ctx: AppContext,
@@ -33,43 +49,45 @@ export async function runBirthdays(
   const failures: { business: string; member: string; error: unknown }[] = [];
   for (const business of businesses) {
     const today = zonedParts(now, business.timezone);
-    const leap = new Date(Date.UTC(today.year, 1, 29)).getUTCDate() === 29;
-    const alsoLeapDay = !leap && today.month === 2 && today.day === 28;
+    // The days a birthday is still due on, latest first, each with the birthdays it celebrates.
+    const days = lastDays(today, BIRTHDAY_CATCH_UP_DAYS);
+    const celebrated = days.flatMap((d) => birthdaysOn(d).map((b) => ({ ...b, on: d })));
     let after = "00000000-0000-0000-0000-000000000000";
     for (let batch = 0; batch < 10_000; batch++) {
       const due = await ctx.db
         .selectFrom("members")
-        .select("id")
+        .select(["id", "birthday", "joined_at"])
         .where("business_id", "=", business.business_id)
         .where("birthday", "is not", null)
         .where((eb) =>
-          eb.or([
-            eb.and([
-              eb(sql`extract(month from birthday)`, "=", today.month),
-              eb(sql`extract(day from birthday)`, "=", today.day),
-            ]),
-            ...(alsoLeapDay
-              ? [
-                  eb.and([
-                    eb(sql`extract(month from birthday)`, "=", 2),
-                    eb(sql`extract(day from birthday)`, "=", 29),
-                  ]),
-                ]
-              : []),
-          ]),
+          eb.or(
+            celebrated.map((c) =>
+              eb.and([
+                eb(sql`extract(month from birthday)`, "=", c.month),
+                eb(sql`extract(day from birthday)`, "=", c.day),
+              ]),
+            ),
+          ),
         )
         .where("id", ">", after)
         .orderBy("id")
         .limit(batchSize)
         .execute();
-      for (const { id } of due) {
+      for (const { id, birthday, joined_at } of due) {
+        const [, month, day] = String(birthday).split("-").map(Number);
+        // The latest day in the window that celebrates this birthday.
+        const on = celebrated.find((c) => c.month === month && c.day === day)?.on;
+        if (!on) continue;
+        // Not for a birthday before the member joined.
+        const joined = zonedParts(joined_at, business.timezone);
+        if (compareDays(joined, on) > 0) continue;
         try {
           const { replayed } = await onceInTransaction(
             ctx.db,
             business.business_id,
-            `birthday:${id}:${today.year}`,
+            `birthday:${id}:${on.year}`,
             "member.birthday",
-            { member_id: id, year: today.year },
+            { member_id: id, year: on.year },
             now,
             async (tx) => {
               const locked = await getMemberForUpdate(tx, business.business_id, id);
@@ -92,7 +110,7 @@ export async function runBirthdays(
                 {
                   actor: "system:birthdays",
                   source_type: "birthday",
-                  source_id: String(today.year),
+                  source_id: String(on.year),
                   occurred_at: now,
                 },
                 now,
@@ -102,6 +120,8 @@ export async function runBirthdays(
           );
           if (!replayed) members++;
         } catch (error) {
+          // Given long ago: its stored answer was pruned (ANSWER_RETENTION_DAYS), the key stays.
+          if (error instanceof AppError && error.code === "idempotency_answer_expired") continue;
           failures.push({ business: business.business_id, member: id, error });
         }
       }
@@ -119,4 +139,23 @@ export async function runBirthdays(
     );
   }
   return { members };
+}
+
+/** `today` and the `count - 1` local days before it, latest first. */
+function lastDays(today: Day, count: number): Day[] {
+  return Array.from({ length: count }, (_, back) => {
+    const d = new Date(Date.UTC(today.year, today.month - 1, today.day - back));
+    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+  });
+}
+
+/** The birthdays (month and day) celebrated on `d`: its own, and 29 February on 28 February of a common year. */
+function birthdaysOn(d: Day): { month: number; day: number }[] {
+  const leap = new Date(Date.UTC(d.year, 1, 29)).getUTCDate() === 29;
+  const own = { month: d.month, day: d.day };
+  return !leap && d.month === 2 && d.day === 28 ? [own, { month: 2, day: 29 }] : [own];
+}
+
+function compareDays(a: Day, b: Day): number {
+  return a.year - b.year || a.month - b.month || a.day - b.day;
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runJob } from "../../src/jobs/index.ts";
+import { pruneAnswers } from "../../src/modules/idempotency/index.ts";
 import { runBirthdays } from "../../src/use-cases/birthdays.ts";
 import { startTestApp, type TestApp } from "../helpers/api.ts";
 
@@ -106,5 +107,66 @@ describe("a birthday that fails", () => {
       ),
     );
     expect(points).toEqual([0, 100, 100, 100]);
+  });
+});
+
+describe("a birthday no run gave on the day", () => {
+  it("is given by a run of the next days, once, and only to a member by then", async () => {
+    // Amsterdam's spring day of 23 hours: a daily run at 22:30 UTC skips Sunday 30 March 2031.
+    t.clock.set(new Date("2031-03-20T10:00:00Z"));
+    const shop = await t.signup();
+    await shop.call("POST", "/v1/rules", {
+      name: "Happy birthday",
+      trigger: "birthday",
+      effect: { type: "fixed_points", points: 100 },
+    });
+    const enrol = async (birthday: string) =>
+      (await shop.call("POST", "/v1/members", { birthday, marketing_consent: false })).body.id as string;
+    const spring = await enrol("1990-03-30");
+    const points = async (id: string) =>
+      (await shop.call("GET", `/v1/members/${id}/card`)).body.points.available;
+    for (const at of ["2031-03-28T22:30:00Z", "2031-03-29T22:30:00Z"]) {
+      t.clock.set(new Date(at));
+      expect(await runBirthdays(t.ctx, t.clock.now())).toEqual({ members: 0 });
+    }
+    // 30 March 22:30 UTC is already 31 March in Amsterdam (summer time): the 30th had no run.
+    t.clock.set(new Date("2031-03-30T22:30:00Z"));
+    expect(await runBirthdays(t.ctx, t.clock.now())).toEqual({ members: 1 });
+    expect(await points(spring)).toBe(100);
+    t.clock.set(new Date("2031-03-31T22:30:00Z"));
+    expect(await runBirthdays(t.ctx, t.clock.now())).toEqual({ members: 0 });
+    expect(await points(spring)).toBe(100);
+    // A member who joins after their birthday waits for the next one.
+    const late = await enrol("1990-03-29");
+    expect(await runBirthdays(t.ctx, t.clock.now())).toEqual({ members: 0 });
+    expect(await points(late)).toBe(0);
+    // A week on, a birthday is no longer due.
+    t.clock.set(new Date("2031-04-07T10:00:00Z"));
+    const away = await enrol("1990-03-30");
+    expect(await runBirthdays(t.ctx, t.clock.now())).toEqual({ members: 0 });
+    expect(await points(away)).toBe(0);
+  });
+
+  it("given long ago, with its answer pruned, is not given again and does not fail the run", async () => {
+    t.clock.set(new Date("2032-01-10T10:00:00Z"));
+    // An API key outlives the clock's move (a staff session lasts 30 days).
+    const owner = await t.signup();
+    const shop = owner.as(
+      (await owner.call("POST", "/v1/api-keys", { name: "POS", role: "manager" })).body.key,
+    );
+    await shop.call("POST", "/v1/rules", {
+      name: "Happy birthday",
+      trigger: "birthday",
+      effect: { type: "fixed_points", points: 100 },
+    });
+    const id = (await shop.call("POST", "/v1/members", { birthday: "1990-01-10", marketing_consent: false }))
+      .body.id as string;
+    expect(await runBirthdays(t.ctx, t.clock.now())).toEqual({ members: 1 });
+    t.clock.set(new Date("2032-03-10T10:00:00Z"));
+    await pruneAnswers(t.database.db, t.clock.now(), 30);
+    // The birthday is corrected to today: this year's treat was given already.
+    expect((await shop.call("PATCH", `/v1/members/${id}`, { birthday: "1990-03-10" })).status).toBe(200);
+    expect(await runBirthdays(t.ctx, t.clock.now())).toEqual({ members: 0 });
+    expect((await shop.call("GET", `/v1/members/${id}/card`)).body.points.available).toBe(100);
   });
 });
