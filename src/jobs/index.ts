@@ -4,6 +4,7 @@ import { pruneAnswers } from "../modules/idempotency/index.ts";
 import { runExpiry } from "../modules/ledger/index.ts";
 import { getMemberForUpdate } from "../modules/members/index.ts";
 import { evaluateTier } from "../modules/tiers/metric.ts";
+import { MemberFailures } from "../shared/failures.ts";
 import { newId } from "../shared/ids.ts";
 import { runBirthdays } from "../use-cases/birthdays.ts";
 
@@ -58,37 +59,57 @@ export async function runTierSweep(
 ): Promise<{ members: number; changed: number }> {
   let members = 0;
   let changed = 0;
+  const failed = new MemberFailures("Tier sweep", "the others' tiers were swept");
   for (let batch = 0; batch < 10_000; batch++) {
-    const due = await ctx.db
+    let q = ctx.db
       .selectFrom("members")
       .select(["business_id", "id"])
       .where("tier_id", "is not", null)
       .where("tier_expires_at", "<=", now)
       .orderBy("tier_expires_at")
-      .limit(batchSize)
-      .execute();
+      .limit(batchSize);
+    // A member that failed stays due: the rest of the run goes past it.
+    if (failed.count > 0) {
+      q = q.where((eb) =>
+        eb.not(
+          eb.or(
+            failed.members.map((f) => eb.and([eb("business_id", "=", f.business), eb("id", "=", f.member)])),
+          ),
+        ),
+      );
+    }
+    const due = await q.execute();
     if (due.length === 0) break;
     for (const m of due) {
-      await ctx.db.transaction().execute(async (tx) => {
-        const member = await getMemberForUpdate(tx, m.business_id, m.id);
-        const snapshot = await ctx.snapshots.load(tx, m.business_id);
-        const result = await evaluateTier(tx, snapshot, member, now);
-        // Every tier the evaluation leaves has a retention date ahead of now (the year just ended
-        // keeps one until next 1 January), so the sweep never loops.
-        if (
-          result.state.tier_id !== null &&
-          result.state.expires_at !== null &&
-          result.state.expires_at <= now
-        ) {
-          throw new Error(`tier sweep made no progress for member ${m.id}`);
-        }
-        members++;
-        if (result.changed) changed++;
-      });
+      try {
+        await sweepMember(m);
+      } catch (error) {
+        failed.add(m.business_id, m.id, error);
+      }
     }
     if (due.length < batchSize) break;
   }
+  failed.throwIfAny(members);
   return { members, changed };
+
+  async function sweepMember(m: { business_id: string; id: string }): Promise<void> {
+    await ctx.db.transaction().execute(async (tx) => {
+      const member = await getMemberForUpdate(tx, m.business_id, m.id);
+      const snapshot = await ctx.snapshots.load(tx, m.business_id);
+      const result = await evaluateTier(tx, snapshot, member, now);
+      // Every tier the evaluation leaves has a retention date ahead of now (the year just ended
+      // keeps one until next 1 January), so the sweep never loops.
+      if (
+        result.state.tier_id !== null &&
+        result.state.expires_at !== null &&
+        result.state.expires_at <= now
+      ) {
+        throw new Error(`tier sweep made no progress for member ${m.id}`);
+      }
+      members++;
+      if (result.changed) changed++;
+    });
+  }
 }
 
 export type JobName = "points-expiry" | "tier-sweep" | "birthdays" | "answer-retention";

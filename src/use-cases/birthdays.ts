@@ -4,6 +4,7 @@ import { onceInTransaction } from "../modules/idempotency/index.ts";
 import { getMemberForUpdate } from "../modules/members/index.ts";
 import { refreshTier } from "../modules/tiers/metric.ts";
 import { AppError } from "../shared/errors.ts";
+import { MemberFailures } from "../shared/failures.ts";
 import { zonedParts } from "../shared/time.ts";
 import { creditPricing } from "./events.ts";
 import { priceEvent } from "./price-purchase.ts";
@@ -46,7 +47,7 @@ export async function runBirthdays(
     .where("r.archived_at", "is", null)
     .execute();
   let members = 0;
-  const failures: { business: string; member: string; error: unknown }[] = [];
+  const failures = new MemberFailures("Birthdays", "the others got their treat");
   for (const business of businesses) {
     const today = zonedParts(now, business.timezone);
     // The days a birthday is still due on, latest first, each with the birthdays it celebrates.
@@ -122,7 +123,7 @@ export async function runBirthdays(
         } catch (error) {
           // Given long ago: its stored answer was pruned (ANSWER_RETENTION_DAYS), the key stays.
           if (error instanceof AppError && error.code === "idempotency_answer_expired") continue;
-          failures.push({ business: business.business_id, member: id, error });
+          failures.add(business.business_id, id, error);
         }
       }
       const last = due.at(-1);
@@ -130,14 +131,7 @@ export async function runBirthdays(
       after = last.id;
     }
   }
-  const first = failures[0];
-  if (first) {
-    const why = first.error instanceof Error ? first.error.message : String(first.error);
-    throw new Error(
-      `Birthdays: ${failures.length} of ${members + failures.length} members failed (the others got their treat); the first, member ${first.member} of business ${first.business}: ${why}`,
-      { cause: first.error },
-    );
-  }
+  failures.throwIfAny(members);
   return { members };
 }
 

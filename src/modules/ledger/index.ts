@@ -1,8 +1,10 @@
-import { type RawBuilder, sql } from "kysely";
+import { type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool, sql } from "kysely";
 import type { Db, Tx } from "../../db/database.ts";
-import type { LedgerAccountsTable, LedgerEntryKind } from "../../db/schema.ts";
+import type { DB, LedgerAccountsTable, LedgerEntryKind } from "../../db/schema.ts";
 import { AppError, assert } from "../../shared/errors.ts";
+import { MemberFailures } from "../../shared/failures.ts";
 import { newId } from "../../shared/ids.ts";
+import { zonedParts } from "../../shared/time.ts";
 import { type Allocation, allocateReversal, allocateSpend, type OpenLot, summarize } from "./lots.ts";
 
 export { expiresAt } from "./expiry.ts";
@@ -590,6 +592,9 @@ export async function runExpiry(
 ): Promise<{ lots: number; points: number }> {
   const batchSize = options.batchSize ?? 500;
   let total = { lots: 0, points: 0 };
+  let done = 0;
+  const failed = new MemberFailures("Points expiry", "the others' points expired");
+  const zones = new Map<string, string>();
   for (let batch = 0; batch < (options.maxBatches ?? 10_000); batch++) {
     let q = db
       .selectFrom("ledger_lots")
@@ -601,15 +606,45 @@ export async function runExpiry(
       .orderBy("member_id")
       .limit(batchSize);
     if (options.businessId) q = q.where("business_id", "=", options.businessId);
+    // A member that failed keeps its lots due: the rest of the run goes past it.
+    if (failed.count > 0) q = q.where((eb) => eb.not(eb.or(failed.members.map((f) => memberIs(eb, f)))));
     const due = await q.execute();
     const members = new Map(due.map((lot) => [`${lot.business_id}/${lot.member_id}`, lot]));
     for (const { business_id: businessId, member_id: memberId } of members.values()) {
-      const expired = await db.transaction().execute((tx) => expireMember(tx, businessId, memberId, now));
-      total = { lots: total.lots + expired.lots, points: total.points + expired.points };
+      try {
+        let timeZone = zones.get(businessId);
+        if (!timeZone) {
+          timeZone = (
+            await db
+              .selectFrom("businesses")
+              .select("timezone")
+              .where("id", "=", businessId)
+              .executeTakeFirstOrThrow()
+          ).timezone;
+          zones.set(businessId, timeZone);
+        }
+        const zone = timeZone;
+        const expired = await db
+          .transaction()
+          .execute((tx) => expireMember(tx, businessId, memberId, zone, now));
+        total = { lots: total.lots + expired.lots, points: total.points + expired.points };
+        done++;
+      } catch (error) {
+        failed.add(businessId, memberId, error);
+      }
     }
     if (due.length < batchSize) break;
   }
+  failed.throwIfAny(done);
   return total;
+}
+
+/** A member's lots, by business and member. */
+function memberIs(
+  eb: ExpressionBuilder<DB, "ledger_lots">,
+  m: { business: string; member: string },
+): Expression<SqlBool> {
+  return eb.and([eb("business_id", "=", m.business), eb("member_id", "=", m.member)]);
 }
 
 /** Expires every lot of one member that is due at `now`, under the member's lock. */
@@ -617,6 +652,7 @@ async function expireMember(
   tx: Tx,
   businessId: string,
   memberId: string,
+  timeZone: string,
   now: Date,
 ): Promise<{ lots: number; points: number }> {
   // Member first, then account: the order every other change of a member's points takes.
@@ -643,7 +679,8 @@ async function expireMember(
       -points,
       [{ lot_id: lot.id, points: -points }],
       {
-        reason: `${points} points expired on ${lot.expires_at?.toISOString().slice(0, 10)}`,
+        // The business's own date, as the card announced it.
+        reason: `${points} points expired on ${lot.expires_at ? localDate(lot.expires_at, timeZone) : ""}`,
         actor: "system:expiry",
         source_type: "lot",
         source_id: lot.id,
@@ -656,4 +693,10 @@ async function expireMember(
     total = { lots: total.lots + 1, points: total.points + points };
   }
   return total;
+}
+
+/** `at` as the date it is in `timeZone`, YYYY-MM-DD. */
+function localDate(at: Date, timeZone: string): string {
+  const p = zonedParts(at, timeZone);
+  return `${p.year}-${String(p.month).padStart(2, "0")}-${String(p.day).padStart(2, "0")}`;
 }
