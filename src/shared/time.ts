@@ -166,17 +166,22 @@ export function startOfWeek(date: Date, timeZone: string): Date {
   );
 }
 
-/** The same wall-clock time `months` later (clamped to the month's last day). */
+/**
+ * The same wall-clock time `months` later (clamped to the month's last day), to the millisecond:
+ * a tier reached at 10:00:30 is kept until 10:00:30, not 10:00:00, twelve months on.
+ */
 export function addMonths(date: Date, months: number, timeZone: string): Date {
   const p = zonedParts(date, timeZone);
   const monthIndex = p.month - 1 + months;
   const year = p.year + Math.floor(monthIndex / 12);
   const month = (((monthIndex % 12) + 12) % 12) + 1;
   const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return zonedTimeToUtc(
+  const minute = zonedTimeToUtc(
     { year, month, day: Math.min(p.day, lastDay), hour: p.hour, minute: p.minute },
     timeZone,
   );
+  const withinMinute = p.second * 1000 + (((date.getTime() % 1000) + 1000) % 1000);
+  return new Date(minute.getTime() + withinMinute);
 }
 
 export const DAY_MS = 86_400_000;

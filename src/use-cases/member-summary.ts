@@ -9,6 +9,7 @@ import {
   lastYearMetricSql,
   needsLastYear,
   type StoredTier,
+  tierEnded,
   tierMetricSql,
   tierTransition,
 } from "../modules/tiers/metric.ts";
@@ -130,8 +131,11 @@ export async function memberCardSummary(
 ): Promise<MemberSummary> {
   const state = await readMemberState(db, snapshot, member, now, false);
   const next = tierTransition(snapshot, member, state.metric, now, state.lastYearMetric).state;
+  // A tier that ended and is reached again shows its new date, not the one just past.
   const shown =
-    next.tier_id === member.tier_id ? member : { tier_id: next.tier_id, tier_expires_at: next.expires_at };
+    next.tier_id === member.tier_id && !tierEnded(member, now)
+      ? member
+      : { tier_id: next.tier_id, tier_expires_at: next.expires_at };
   return compose(snapshot, state, shown);
 }
 

@@ -46,6 +46,57 @@ describe("scheduled jobs", () => {
     expect(await runTierSweep(t.ctx, t.clock.now())).toEqual({ members: 0, changed: 0 });
   });
 
+  it("end a rolling tier at the instant its purchase leaves the window, whatever second the sweep runs", async () => {
+    t.clock.set(new Date("2026-06-01T10:00:00Z"));
+    const owner = await t.signup({ timezone: "UTC" });
+    const key = (await owner.call("POST", "/v1/api-keys", { name: "POS", role: "manager" })).body.key;
+    const tenant = owner.as(key);
+    const program = (await tenant.call("GET", "/v1/program")).body.config;
+    const tiers = { metric: "spend", period: "rolling_12_months" };
+    expect((await tenant.call("PUT", "/v1/program", { ...program, tiers })).status).toBe(200);
+    await tenant.call("POST", "/v1/tiers", { name: "Gold", rank: 1, threshold: 50_000 });
+    const buy = async (at: string, amount: number) => {
+      t.clock.set(new Date(at));
+      const member = (await tenant.call("POST", "/v1/members", { marketing_consent: false })).body
+        .id as string;
+      const res = await tenant.call("POST", "/v1/purchases", {
+        external_id: `roll-${at}`,
+        member_id: member,
+        amount_minor: amount,
+        currency: "EUR",
+      });
+      return { member, res };
+    };
+    const early = await buy("2026-06-01T10:00:30Z", 60_000);
+    const late = await buy("2026-06-01T10:01:30Z", 60_000);
+    expect(early.res.body.member.tier.expires_at).toBe("2027-06-01T10:00:30.000Z");
+    const tierOf = async (member: string) =>
+      (
+        await t.database.db
+          .selectFrom("members")
+          .select(["tier_id", "tier_expires_at"])
+          .where("business_id", "=", tenant.businessId)
+          .where("id", "=", member)
+          .executeTakeFirstOrThrow()
+      ).tier_id;
+    // Sweeps 15 seconds and a few minutes after each end: both lose Gold, neither gets a year more.
+    t.clock.set(new Date("2027-06-01T10:00:45Z"));
+    expect(await runTierSweep(t.ctx, t.clock.now())).toMatchObject({ members: 1, changed: 1 });
+    t.clock.set(new Date("2027-06-01T10:05:45Z"));
+    expect(await runTierSweep(t.ctx, t.clock.now())).toMatchObject({ members: 1, changed: 1 });
+    expect([await tierOf(early.member), await tierOf(late.member)]).toEqual([null, null]);
+    // A purchase twelve months and 20 seconds old no longer counts toward reaching the tier.
+    const half = await buy("2026-06-02T10:00:30Z", 30_000);
+    t.clock.set(new Date("2027-06-02T10:00:50Z"));
+    const again = await tenant.call("POST", "/v1/purchases", {
+      external_id: "roll-again",
+      member_id: half.member,
+      amount_minor: 30_000,
+      currency: "EUR",
+    });
+    expect(again.body.member.tier).toMatchObject({ current: null, metric_value: 30_000 });
+  });
+
   it("run a job on one node at a time, and take over a lease that timed out", async () => {
     const db = t.database.db;
     const now = t.clock.now();

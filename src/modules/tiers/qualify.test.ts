@@ -73,7 +73,8 @@ describe("nextTierState", () => {
     ).toEqual({ tier_id: null, expires_at: null });
   });
   it("counts rolling windows from twelve months back", () => {
-    expect(windowStart("rolling_12_months", NOW, "UTC").toISOString()).toBe("2025-06-15T12:00:00.000Z");
+    // A purchase exactly twelve months old has left the window.
+    expect(windowStart("rolling_12_months", NOW, "UTC").toISOString()).toBe("2025-06-15T12:00:00.001Z");
     expect(retainedUntil("rolling_12_months", NOW, "UTC").toISOString()).toBe("2027-06-15T12:00:00.000Z");
   });
   it("starts the calendar year on the business's clock", () => {
@@ -389,10 +390,10 @@ describe("tierAfterRefund: a refund that undoes the qualification takes the tier
   });
 
   describe("rolling_12_months", () => {
-    // Reached at 09:30:25 on 10 April 2026: kept until 09:30 on 10 April 2027.
+    // Reached at 09:30:25 on 10 April 2026: kept until 09:30:25 on 10 April 2027.
     const REACHED = "2026-04-10T09:30:25Z";
     const gold = { tier_id: "g", expires_at: retainedUntil("rolling_12_months", at(REACHED), "UTC") };
-    const UNTIL = "2027-04-10T09:30:00.000Z";
+    const UNTIL = "2027-04-10T09:30:25.000Z";
     const m = (atReach: number | null, metric: number): RefundMetrics => ({
       metric,
       lastYear: null,

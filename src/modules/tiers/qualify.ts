@@ -35,9 +35,15 @@ export interface TierState {
   expires_at: Date | null;
 }
 
-/** The start of the window whose metric counts for qualification at `now`. */
+/**
+ * The start of the window whose metric counts for qualification at `now`, included. A rolling
+ * window holds the last 12 months after `now` − 12 months: a purchase exactly that old has left
+ * it, so at the instant a tier it reached ends (`retainedUntil`), it no longer reaches it again.
+ */
 export function windowStart(period: TierPeriod, now: Date, timeZone: string): Date {
-  return period === "calendar_year" ? startOfYear(now, timeZone) : addMonths(now, -12, timeZone);
+  return period === "calendar_year"
+    ? startOfYear(now, timeZone)
+    : new Date(addMonths(now, -12, timeZone).getTime() + 1);
 }
 
 /** Until when a tier reached at `now` is kept. */
@@ -157,9 +163,9 @@ const HOUR_MS = 3_600_000;
 /**
  * The last instant at which a rolling-window tier kept until `expiresAt` can have been reached:
  * `retainedUntil` read backwards, 12 months earlier on the business's clock. It reads back only
- * to the minute: `retainedUntil` keeps the wall clock to the minute (the seconds go), turns
- * 29 February into the 28th, and in the hour a clock goes back takes the earlier instant. So the
- * answer is the end of that minute, a day later when the day after is kept until `expiresAt` too
+ * to the minute: retention dates stored by earlier releases dropped the seconds, `retainedUntil`
+ * turns 29 February into the 28th, and in the hour a clock goes back takes the earlier instant. So
+ * the answer is the end of that minute, a day later when the day after is kept until `expiresAt` too
  * (29 February), an hour later when the hour after is (the repeated hour). Reading a little late
  * only adds purchases the member made just after reaching the tier, in the member's favour.
  *
@@ -170,7 +176,8 @@ export function lastReachedBy(expiresAt: Date, timeZone: string): Date {
   const keptAsLong = (ms: number) =>
     retainedUntil("rolling_12_months", new Date(back + ms), timeZone).getTime() === expiresAt.getTime();
   const later = [DAY_MS, HOUR_MS].find(keptAsLong) ?? 0;
-  return new Date(back + later + MINUTE_MS - 1);
+  const minute = Math.floor((back + later) / MINUTE_MS) * MINUTE_MS;
+  return new Date(minute + MINUTE_MS - 1);
 }
 
 /** A refund, as the member's tier sees it. */
