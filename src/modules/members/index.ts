@@ -240,6 +240,9 @@ export async function updateMember(
  * member's `version`, which tells a purchase recorded without a lock
  * (src/use-cases/purchase-fast-path.ts) that what it read may have changed, and clears the
  * member's running tier metric (migration 0007), which only a purchase on that path keeps.
+ * The member's row is read in the same statement with a share lock: a statement's snapshot is
+ * taken before it waits for the lock, and only a locking read re-reads a row that the writer it
+ * waited for changed (a tier it moved), so without it the member would be read as it was.
  * 404 `member_not_found` when absent.
  *
  * @example const member = await getMemberForUpdate(tx, actor.businessId, memberId)
@@ -260,6 +263,7 @@ export async function getMemberForUpdate(tx: Tx, businessId: string, memberId: s
     .select(["s.first_purchase_at", "s.last_purchase_at"])
     .where("members.business_id", "=", businessId)
     .where("members.id", "=", memberId)
+    .forShare("members")
     .executeTakeFirst();
   if (!row) throw notFound("member", memberId);
   return row;
