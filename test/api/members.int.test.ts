@@ -405,6 +405,21 @@ describe("listing and searching", () => {
   });
 });
 
+describe("a phone written with its trunk 0 in parentheses", () => {
+  it("is one number in any country: found by the other notation, and taken by it", async () => {
+    const uk = await t.signup({ timezone: "Europe/London", currency: "GBP", locale: "en" });
+    const first = await enrol(uk, { phone: "+44 (0)20 7946 0958" });
+    expect(first.phone).toBe("+442079460958");
+    const found = await uk.call("GET", `/v1/members/lookup?phone=${encodeURIComponent("+44 20 7946 0958")}`);
+    expect([found.status, found.body.id]).toEqual([200, first.id]);
+    const second = await uk.call("POST", "/v1/members", {
+      marketing_consent: false,
+      phone: "+44 20 7946 0958",
+    });
+    expect([second.status, second.body.error.code]).toEqual([409, "member_phone_taken"]);
+  });
+});
+
 describe("looking a member up at the counter", () => {
   let member: MemberDto;
   beforeAll(async () => {

@@ -14,6 +14,11 @@ describe("normalizePhone", () => {
     // The trunk 0 written after the calling code is no digit of the number.
     ["+31 (0)6 12345678", "+31612345678"],
     ["0032 (0)470 12 34 56", "+32470123456"],
+    // In every country that writes it so, not only the ones whose numbers we know.
+    ["+44 (0)20 7946 0958", "+442079460958"],
+    ["+33 (0)6 12 34 56 78", "+33612345678"],
+    ["+41(0)79 123 45 67", "+41791234567"],
+    ["0043 ( 0 ) 664 1234567", "+436641234567"],
     ["+1234567", "+1234567"], // 7 digits: the shortest accepted
     ["+123456789012345", "+123456789012345"], // 15 digits: the E.164 maximum
   ])("normalizes %j to %j", (raw, expected) => {

@@ -93,16 +93,26 @@ const PHONE_DIGITS_MAX = 15;
 const SEPARATORS = /[\s().\-/]/g;
 
 /**
+ * `raw` without a trunk 0 written in parentheses straight after the calling code: "+44 (0)20 …"
+ * is "+44 20 …" in every country that writes it so (the UK, France, Switzerland, Austria, the
+ * Netherlands…); the 0 is what one dials at home, never part of the number.
+ */
+function withoutParenthesizedTrunk(raw: string): string {
+  return raw.trim().replace(/^(\+|00)\s*(\d{1,3})\s*\(\s*0\s*\)/, "$1$2");
+}
+
+/**
  * An international number in E.164 form (`+` and digits), or null when it cannot be one. Spaces,
  * dashes, dots, slashes and parentheses are dropped; a leading `00` is read as `+`; a trunk 0
- * written after a known calling code ("+31 (0)6 …") is dropped. A number without its country code
- * is null: `toE164` reads one in a country.
+ * written after the calling code ("+44 (0)20 …", or "+31 06 …" for a known country) is dropped. A
+ * number without its country code is null: `toE164` reads one in a country.
  *
  * @example normalizePhone("+31 (6) 1234-5678") // "+31612345678"
  * @example normalizePhone("+31 (0)6 12345678") // "+31612345678"
+ * @example normalizePhone("+44 (0)20 7946 0958") // "+442079460958"
  */
 export function normalizePhone(raw: string): string | null {
-  const compact = raw.trim().replace(SEPARATORS, "");
+  const compact = withoutParenthesizedTrunk(raw).replace(SEPARATORS, "");
   const international = withoutTrunkZero(compact.startsWith("00") ? `+${compact.slice(2)}` : compact);
   const match = /^\+([1-9]\d*)$/.exec(international);
   if (!match?.[1]) return null;
@@ -120,7 +130,7 @@ export function normalizePhone(raw: string): string | null {
  * @example toE164("512 345 678", "PL") // { phone: "+48512345678" }
  */
 export function toE164(raw: string, country: string | undefined): { phone: string } | { problem: string } {
-  const compact = raw.trim().replace(SEPARATORS, "");
+  const compact = withoutParenthesizedTrunk(raw).replace(SEPARATORS, "");
   if (isInternational(compact)) {
     const phone = normalizePhone(compact);
     return phone
