@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type Actor, type AppContext, actorLabel } from "../context.ts";
 import type { Tx } from "../db/database.ts";
+import { audit } from "../modules/audit/index.ts";
 import { onceInTransaction } from "../modules/idempotency/index.ts";
 import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
 import { lockMemberByRef } from "../modules/members/index.ts";
@@ -85,6 +86,15 @@ async function record(
   const snapshot = await ctx.snapshots.load(tx, actor.businessId);
   const locked = await lockMemberByRef(tx, actor.businessId, input);
   if (!locked) throw invalid("member_required", "Name the member by member_id or member_code (one of them).");
+  // A member earns for what they do as a member: an event dated years back would open a fresh cap
+  // period each time (twelve reviews "written" in 2019, each under its month's cap).
+  if (occurredAt < locked.joined_at) {
+    throw invalid(
+      "occurred_at_before_joined",
+      `The event is dated ${occurredAt.toISOString()}, before the member joined (${locked.joined_at.toISOString()}).`,
+      { joined_at: locked.joined_at.toISOString() },
+    );
+  }
   // Tier rules see the tier as it stands now: one whose retention has ended is re-evaluated first.
   const member = await refreshTier(tx, snapshot, locked, now);
   const pricing = await priceEvent(
@@ -121,6 +131,18 @@ async function record(
     { actor: actorLabel(actor), source_type: "event", source_id: id, occurred_at: occurredAt },
     now,
   );
+  await audit(tx, actor, now, {
+    action: "event.recorded",
+    targetType: "member",
+    targetId: member.id,
+    data: {
+      event_id: id,
+      external_id: input.external_id,
+      type: input.type,
+      points_earned: pricing.total_points,
+      stamps_earned: pricing.stamps.reduce((s, l) => s + l.stamps, 0),
+    },
+  });
   return {
     event: {
       id,

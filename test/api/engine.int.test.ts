@@ -248,6 +248,20 @@ describe("earning rules", () => {
       occurred_at: new Date(t.clock.now().getTime() + 6 * 60_000).toISOString(),
     });
     expect([future.status, future.body.error.code]).toEqual([422, "occurred_at_in_future"]);
+    // Dated before the member joined: each month's cap would be fresh, years back.
+    const before = await tenant.call("POST", "/v1/events", {
+      external_id: "e-2019",
+      member_id: member.id,
+      type: "review_written",
+      occurred_at: "2019-01-15T12:00:00Z",
+    });
+    expect([before.status, before.body.error.code]).toEqual([422, "occurred_at_before_joined"]);
+    expect(before.body.error.details.joined_at).toBe(member.joined_at);
+    expect((await tenant.call("GET", `/v1/members/${member.id}/card`)).body.points.available).toBe(75);
+    // Every event is in the audit log, with what it earned.
+    const audit = await tenant.call("GET", "/v1/audit-log");
+    const recorded = audit.body.data.filter((a: { action: string }) => a.action === "event.recorded");
+    expect(recorded.map((a: { data: { points_earned: number } }) => a.data.points_earned)).toEqual([0, 25]);
   });
 });
 
