@@ -43,7 +43,9 @@ export async function enrollMember(
       const member = await createMemberTx(tx, actor, input, now);
       const snapshot = await ctx.snapshots.load(tx, actor.businessId);
       if (snapshot.rules.some((r) => r.trigger === "signup")) {
-        const joinedAt = new Date(member.joined_at);
+        // The bonus is for enrolling, now: a join date given from the past (a customer brought in
+        // from another system) neither brings back a signup offer that has closed nor makes its
+        // points arrive already expired.
         const subject = {
           id: member.id,
           tier_id: null,
@@ -55,7 +57,7 @@ export async function enrollMember(
           tx,
           snapshot,
           subject,
-          { type: "signup", properties: {}, occurred_at: joinedAt },
+          { type: "signup", properties: {}, occurred_at: now },
           "signup",
         );
         await creditPricing(
@@ -63,7 +65,7 @@ export async function enrollMember(
           snapshot,
           subject,
           pricing,
-          { actor: actorLabel(actor), source_type: "signup", source_id: member.id, occurred_at: joinedAt },
+          { actor: actorLabel(actor), source_type: "signup", source_id: member.id, occurred_at: now },
           now,
         );
       }

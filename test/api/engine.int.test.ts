@@ -204,6 +204,34 @@ describe("earning rules", () => {
     expect(later.purchase.points_earned).toBe(10);
   });
 
+  it("gives a signup bonus as of the enrolment, whatever join date is given", async () => {
+    const tenant = await t.signup();
+    const config = (await tenant.call("GET", "/v1/program")).body.config;
+    const points = { ...config.points, expiry: { policy: "days_after_earn", days: 365 } };
+    await ok(tenant, "PUT", "/v1/program", { ...config, points }, 200);
+    await ok(tenant, "POST", "/v1/rules", {
+      name: "Launch bonus",
+      trigger: "signup",
+      effect: { type: "fixed_points", points: 100 },
+      ends_at: new Date(t.clock.now().getTime() - 60_000).toISOString(),
+    });
+    await ok(tenant, "POST", "/v1/rules", {
+      name: "Welcome",
+      trigger: "signup",
+      effect: { type: "fixed_points", points: 50 },
+    });
+    // A customer of three years, brought in from another system, after the launch offer closed.
+    const member = await ok(tenant, "POST", "/v1/members", {
+      name: "Olga",
+      marketing_consent: false,
+      joined_at: "2023-05-01T10:00:00Z",
+    });
+    expect(member.joined_at).toBe("2023-05-01T10:00:00.000Z");
+    const card = (await tenant.call("GET", `/v1/members/${member.id}/card`)).body.points;
+    expect([card.available, card.lifetime_earned]).toEqual([50, 50]);
+    expect(await ok(tenant, "POST", "/v1/points/expire", undefined, 200)).toEqual({ lots: 0, points: 0 });
+  });
+
   it("gives a signup bonus and an event reward capped once a month", async () => {
     const tenant = await t.signup();
     await ok(tenant, "POST", "/v1/rules", {

@@ -79,7 +79,9 @@ const MemberFields = z.strictObject({
     .describe("The customer's id in the POS or web shop; unique within the business"),
   joined_at: dateTimeInput()
     .transform((value) => new Date(value))
-    .describe("When the customer joined; now when absent; not in the future"),
+    .describe(
+      "When the customer joined; now when absent; not in the future. Signup rules apply as of now, the enrolment, whatever the date given.",
+    ),
 });
 
 /** A new member: every field optional but the marketing choice. */
