@@ -431,6 +431,17 @@ describe("manual adjustments", () => {
       "Coffee machine broke",
     ]);
   });
+
+  it("leave the lifetime figures as if neither happened when one corrects the other", async () => {
+    const { tenant, member } = await cafe();
+    const adjust = (points: number, reason: string) =>
+      ok(tenant, "POST", `/v1/members/${member.id}/adjustments`, { points, reason });
+    expect((await adjust(40, "Coffee machine broke")).member.points).toMatchObject({ lifetime_earned: 40 });
+    const typo = await adjust(100, "typed 100, meant 10");
+    expect(typo.member.points).toMatchObject({ available: 140, lifetime_earned: 140, lifetime_spent: 0 });
+    const undone = await adjust(-100, "undo the typo");
+    expect(undone.member.points).toMatchObject({ available: 40, lifetime_earned: 40, lifetime_spent: 0 });
+  });
 });
 
 describe("tier metrics and windows", () => {

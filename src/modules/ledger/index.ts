@@ -190,7 +190,16 @@ export async function spend(
     );
   }
   const entry = await postDebit(tx, account, meta.kind ?? "spend", -points, allocations, meta, null, now);
-  await updateAccount(tx, account, { balance: -points, spent: meta.kind === "adjust" ? 0 : points }, now);
+  // A correction down takes back what a correction up (or an earning) added to the lifetime
+  // earned, never below zero: the member did not spend those points, nor ever have them.
+  await updateAccount(
+    tx,
+    account,
+    meta.kind === "adjust"
+      ? { balance: -points, earned: -Math.min(points, account.lifetime_earned_points) }
+      : { balance: -points, spent: points },
+    now,
+  );
   return entry;
 }
 
