@@ -27,6 +27,7 @@ import * as m0014 from "./migrations/0014-client-keys.ts";
 import * as m0015 from "./migrations/0015-unrecovered-stamps.ts";
 import * as m0016 from "./migrations/0016-wallet-keys.ts";
 import * as m0017 from "./migrations/0017-voucher-stock.ts";
+import * as m0018 from "./migrations/0018-member-erasure.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -182,6 +183,7 @@ const migrations: Record<string, Migration> = {
   "0015-unrecovered-stamps": m0015,
   "0016-wallet-keys": m0016,
   "0017-voucher-stock": m0017,
+  "0018-member-erasure": m0018,
 };
 
 class StaticProvider implements MigrationProvider {

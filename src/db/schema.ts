@@ -111,6 +111,8 @@ export interface MembersTable {
   updated_at: Date;
   /** SHA-256 of the member's personal card link secret (null until one is issued). */
   card_token_hash: string | null;
+  /** When the member's personal data was erased at their request (0018); null: never. */
+  erased_at: Date | null;
 }
 
 /** What a purchase changes of a member, one row per member (migration 0009). */

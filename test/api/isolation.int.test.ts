@@ -109,6 +109,8 @@ const cases: Record<string, Case | "list" | "own"> = {
   "GET /v1/members/lookup": "own",
   "GET /v1/members/{id}": { path: { id: "member" } },
   "PATCH /v1/members/{id}": { path: { id: "member" }, body: () => ({ name: "Mallory" }) },
+  "GET /v1/members/{id}/export": { path: { id: "member" } },
+  "POST /v1/members/{id}/erase": { path: { id: "member" }, body: () => ({ reason: "asked by Mallory" }) },
   "GET /v1/program": "list",
   "PUT /v1/program": "own",
   "POST /v1/program/publish": "own",

@@ -245,6 +245,15 @@ const table: Record<string, Entry> = {
   "GET /v1/members/{id}": { least: "cashier", req: () => at(`/v1/members/${F.member}`)() },
   // Contact details at the counter; the attributes, which rules can match on, need a manager
   // (test/api/members.int.test.ts).
+  // A member's access and erasure requests are a manager's to handle.
+  "GET /v1/members/{id}/export": { least: "manager", req: () => at(`/v1/members/${F.member}/export`)() },
+  "POST /v1/members/{id}/erase": {
+    least: "manager",
+    req: async () => ({
+      url: `/v1/members/${(await post("/v1/members", { name: "Eve", marketing_consent: false })).id}/erase`,
+      body: { reason: "asked at the counter" },
+    }),
+  },
   "PATCH /v1/members/{id}": {
     least: "cashier",
     req: () => ({ url: `/v1/members/${F.member}`, body: { name: "Regular" } }),

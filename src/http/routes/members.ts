@@ -11,6 +11,7 @@ import {
   updateMember,
 } from "../../modules/members/index.ts";
 import { forbidden } from "../../shared/errors.ts";
+import { eraseMember, exportMember } from "../../use-cases/member-data.ts";
 import { enrollMember } from "../../use-cases/member-points.ts";
 import type { ZodApp } from "../app.ts";
 import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
@@ -62,6 +63,7 @@ const MemberSchema = z.object({
   last_purchase_at: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
+  erased_at: z.string().nullable().describe("When the member's personal data was erased at their request"),
 });
 
 const FIELD_ERRORS =
@@ -154,7 +156,7 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
       schema: {
         tags: ["members"],
         summary: "Change a member",
-        description: `Send only the fields to change; \`null\` clears a field and \`attributes\` replaces all attributes. Changing \`marketing_consent\` moves \`consent_updated_at\`. Any role, but changing \`attributes\` needs a manager: earning rules can depend on them. Errors: ${FIELD_ERRORS}, \`forbidden\` (403), \`member_not_found\` (404), ${DUPLICATE_ERRORS}.`,
+        description: `Send only the fields to change; \`null\` clears a field and \`attributes\` replaces all attributes. Changing \`marketing_consent\` moves \`consent_updated_at\`. Any role, but changing \`attributes\` needs a manager: earning rules can depend on them. Errors: ${FIELD_ERRORS}, \`forbidden\` (403), \`member_not_found\` (404), ${DUPLICATE_ERRORS}, \`member_erased\` (409).`,
         params: IdParams,
         body: UpdateMemberInput,
         response: {
@@ -176,5 +178,42 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
       }
       return updateMember(ctx.db, req.actor, req.params.id, req.body, ctx.clock.now());
     },
+  );
+
+  app.get(
+    "/members/:id/export",
+    {
+      config: { role: "manager" },
+      schema: {
+        tags: ["members"],
+        summary: "Everything held about a member (access request)",
+        description:
+          "One JSON document for the member's request to see or take their data (GDPR articles 15 and 20): the profile, the card, and every points and stamps entry, purchase, refund, event, voucher and tier change, oldest first. Managers and owners. Errors: `member_not_found` (404).",
+        params: IdParams,
+      },
+    },
+    async (req, reply) => {
+      reply.header("content-disposition", `attachment; filename="member-${req.params.id}.json"`);
+      return exportMember(ctx, req.actor, req.params.id);
+    },
+  );
+
+  app.post(
+    "/members/:id/erase",
+    {
+      config: { role: "manager" },
+      schema: {
+        tags: ["members"],
+        summary: "Erase a member's personal data (erasure request)",
+        description:
+          "At the member's request (GDPR article 17): name, email, phone, birthday, external id, custom attributes, the marketing choice and the card link are erased, the card gets a new code (the old card finds no one), and the properties of the member's events and the stored answers to their enrolment are emptied. The member's points, purchases and vouchers stay, by id, so the books keep adding up; an erased member can no longer be changed. Audited with the reason. Managers and owners. Errors: `validation_failed` (400), `member_not_found` (404), `member_erased` (409).",
+        params: IdParams,
+        body: z.strictObject({
+          reason: z.string().trim().min(3).max(500).describe("Why, e.g. the request's date and channel"),
+        }),
+        response: { 200: MemberSchema, 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (req) => eraseMember(ctx, req.actor, req.params.id, req.body.reason),
   );
 }

@@ -44,6 +44,8 @@ export interface MemberDto {
   last_purchase_at: string | null;
   created_at: string;
   updated_at: string;
+  /** When the member's personal data was erased at their request; null: never. */
+  erased_at: string | null;
 }
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
@@ -84,6 +86,7 @@ export function memberDto(row: MemberRow): MemberDto {
     last_purchase_at: iso(row.last_purchase_at),
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
+    erased_at: iso(row.erased_at),
   };
 }
 
@@ -149,6 +152,7 @@ export async function createMemberTx(
       created_at: now,
       updated_at: now,
       card_token_hash: null,
+      erased_at: null,
     };
     // Only a code collision is skipped here (and retried with a new code); a taken email, phone
     // or external id still raises its unique violation.
@@ -194,6 +198,10 @@ export async function updateMember(
 ): Promise<MemberDto> {
   return db.transaction().execute(async (tx) => {
     const current = await getMemberForUpdate(tx, actor.businessId, memberId);
+    // An erasure is for good: nothing personal comes back through a change.
+    if (current.erased_at) {
+      throw conflict("member_erased", `The member's data was erased at ${current.erased_at.toISOString()}.`);
+    }
     const timeZone =
       patch.birthday || patch.joined_at || typeof patch.phone === "string"
         ? (await getBusiness(tx, actor.businessId)).timezone
