@@ -11,8 +11,8 @@ import { runBirthdays } from "../use-cases/birthdays.ts";
 /**
  * Scheduled work: expiring points, ending tiers whose retention ran out, birthday rewards, and
  * letting go of old idempotent answers (once a day). Each job takes a lease row in the database
- * before it runs, so with many API nodes exactly one runs it at a time, and a node that dies
- * mid-run loses the lease when it times out. Every job is idempotent and batched, so a run that
+ * before it runs, and renews it while the run lasts, so with many API nodes exactly one runs it
+ * at a time, however long a run takes; a node that dies mid-run loses the lease when it times out. Every job is idempotent and batched, so a run that
  * stops half-way is simply finished by the next one.
  */
 
@@ -33,6 +33,17 @@ async function acquire(ctx: AppContext, job: string, holder: string, now: Date):
     .returning("job")
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/** Extends the lease `holder` still holds, so a long run is not taken over while it lasts. */
+async function renew(ctx: AppContext, job: string, holder: string): Promise<void> {
+  await ctx.db
+    .updateTable("job_leases")
+    .set({ locked_until: new Date(ctx.clock.now().getTime() + LEASE_MS) })
+    .where("job", "=", job)
+    .where("holder", "=", holder)
+    .where("locked_until", "is not", null)
+    .execute();
 }
 
 async function release(ctx: AppContext, job: string, holder: string, result: unknown): Promise<void> {
@@ -135,6 +146,11 @@ export async function runJob(
   const now = ctx.clock.now();
   if (!(await acquire(ctx, job, holder, now))) return null;
   let result: unknown = null;
+  // A third of the lease in, and every third after: a failed renewal is tried again next time.
+  const heartbeat = setInterval(() => {
+    renew(ctx, job, holder).catch(() => {});
+  }, LEASE_MS / 3);
+  heartbeat.unref();
   try {
     result =
       job === "points-expiry"
@@ -146,6 +162,7 @@ export async function runJob(
             : await pruneAnswers(ctx.db, now, settings.answerRetentionDays);
     return result;
   } finally {
+    clearInterval(heartbeat);
     await release(ctx, job, holder, result);
   }
 }
@@ -173,7 +190,11 @@ export function startScheduler(
   settings: JobSettings = DEFAULT_JOB_SETTINGS,
 ): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
+  let busy = false;
   const tick = () => {
+    // A run that outlasts the interval is not queued behind: the next tick after it does the work.
+    if (busy) return;
+    busy = true;
     running = running.then(async () => {
       for (const job of ["points-expiry", "tier-sweep", "birthdays", "answer-retention"] as const) {
         try {
@@ -186,6 +207,7 @@ export function startScheduler(
           onError(job, error);
         }
       }
+      busy = false;
     });
   };
   const timer = setInterval(tick, intervalMs);
