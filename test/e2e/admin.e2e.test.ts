@@ -342,6 +342,50 @@ describe("the admin pages", () => {
     expect(watched.errors).toEqual([]);
   });
 
+  it("downloads a member's data and erases it at their request, keeping their points", async () => {
+    const member = await call<{ id: string }>(
+      "POST",
+      "/v1/members",
+      { name: "Erik Erased", email: "erik@example.test", marketing_consent: true },
+      shop.token,
+    );
+    await call(
+      "POST",
+      "/v1/purchases",
+      { external_id: "till-erik", member_id: member.id, amount_minor: 800, currency: "EUR" },
+      shop.token,
+    );
+    const watched = await ownerPage();
+    const { page } = watched;
+    await open(watched, `/app/members/${member.id}`, "Erik Erased");
+    const privacy = page.getByRole("region", { name: "Personal data" });
+    const download = page.waitForEvent("download");
+    await privacy.getByRole("button", { name: "Download their data" }).click();
+    const file = await download;
+    const saved = await file.path();
+    const { readFileSync } = await import("node:fs");
+    const doc = JSON.parse(readFileSync(saved, "utf8"));
+    expect(doc.member).toMatchObject({ name: "Erik Erased", email: "erik@example.test" });
+    expect(doc.purchases).toHaveLength(1);
+
+    await privacy.getByRole("button", { name: "Erase personal data" }).click();
+    await privacy.getByLabel("Why (e.g. the date and how they asked)").fill("asked by email today");
+    await privacy.getByRole("button", { name: "Erase for good" }).click();
+    await expect.poll(() => page.getByText(/^Personal data erased on /).count(), slow).toBe(1);
+    await expect
+      .poll(() => page.getByRole("heading", { level: 1, name: "Erik Erased" }).count(), slow)
+      .toBe(0);
+    const card = await call<{ points: { available: number } }>(
+      "GET",
+      `/v1/members/${member.id}/card`,
+      undefined,
+      shop.token,
+    );
+    expect(card.points.available).toBeGreaterThan(0);
+    await expectAccessible(page, "an erased member");
+    expect(watched.errors).toEqual([]);
+  });
+
   it("downloads the A4 poster and tells the program in a sentence", async () => {
     const watched = await ownerPage();
     const { page } = watched;

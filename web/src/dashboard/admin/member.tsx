@@ -71,7 +71,14 @@ export function MemberPage({ id }: { id: string }) {
           ) : null}
         </div>
         <div>
-          <EditMember member={m} onSaved={member.reload} />
+          {m.erased_at ? (
+            <p className="alert ok" role="status">
+              {t("admin.privacy.erased", { date: formatDate(m.erased_at, locale, business.timezone) })}
+            </p>
+          ) : (
+            <EditMember member={m} onSaved={member.reload} />
+          )}
+          {roleAtLeast(staff.role, "manager") ? <PersonalData member={m} onErased={member.reload} /> : null}
         </div>
       </div>
       <History memberId={id} version={historyVersion} cards={card.data?.stamp_cards ?? []} />
@@ -584,5 +591,87 @@ function EditMember({ member, onSaved }: { member: Member; onSaved(): void }) {
         </button>
       </div>
     </form>
+  );
+}
+
+/**
+ * The member's requests about their data: a download of everything held about them, and the
+ * erasure of their personal data (their points, purchases and vouchers stay). Managers and owners.
+ */
+function PersonalData({ member, onErased }: { member: Member; onErased(): void }) {
+  const { t } = useT();
+  const [erasing, setErasing] = useState(false);
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const problems = explain(error, t);
+  const headingId = useId();
+
+  async function download() {
+    setError(null);
+    try {
+      const data = await api<unknown>("GET", `/v1/members/${member.id}/export`);
+      const url = URL.createObjectURL(
+        new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }),
+      );
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = `member-${member.code}.json`;
+      link.click();
+      URL.revokeObjectURL(url);
+    } catch (e) {
+      setError(e);
+    }
+  }
+
+  async function erase(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    try {
+      await api("POST", `/v1/members/${member.id}/erase`, { reason: reason.trim() });
+      setError(null);
+      setErasing(false);
+      onErased();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="card stack" aria-labelledby={headingId}>
+      <h2 id={headingId}>{t("admin.privacy.title")}</h2>
+      <p className="muted">{t("admin.privacy.body")}</p>
+      <FormError text={problems.form} />
+      <div className="row">
+        <button type="button" className="button secondary" onClick={() => void download()}>
+          {t("admin.privacy.download")}
+        </button>
+        {member.erased_at || erasing ? null : (
+          <button type="button" className="button danger" onClick={() => setErasing(true)}>
+            {t("admin.privacy.erase")}
+          </button>
+        )}
+      </div>
+      {erasing ? (
+        <form className="stack" onSubmit={erase}>
+          <p>{t("admin.privacy.warning")}</p>
+          <Field label={t("admin.privacy.reason")} error={problems.fields.reason}>
+            {(p) => (
+              <input {...p} value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} />
+            )}
+          </Field>
+          <div className="row">
+            <button type="submit" className="button danger" disabled={busy || reason.trim().length < 3}>
+              {t("admin.privacy.confirm")}
+            </button>
+            <button type="button" className="button secondary" onClick={() => setErasing(false)}>
+              {t("common.cancel")}
+            </button>
+          </div>
+        </form>
+      ) : null}
+    </section>
   );
 }

@@ -74,6 +74,7 @@ const KNOWN_CODES = new Set([
   "last_owner",
   "own_owner_account",
   "member_not_found",
+  "member_erased",
   "staff_not_found",
   "api_key_not_found",
   "location_not_found",

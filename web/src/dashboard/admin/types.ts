@@ -17,6 +17,8 @@ export interface Member {
   last_purchase_at: string | null;
   created_at: string;
   updated_at: string;
+  /** When the member's personal data was erased at their request. */
+  erased_at: string | null;
 }
 
 export interface Tier {
