@@ -360,8 +360,10 @@ export async function collectWrittenOff(
     points: l.points,
   }));
   if (lots.length === 0) return 0;
-  const expiredPurchases = [
-    ...new Set(lots.filter((l) => l.expired && l.purchase !== null).map((l) => l.purchase as string)),
+  // The purchases whose lots got points back: a refund of one of them that took points from other
+  // lots while the voucher held that purchase's points gives them back (see the loop below).
+  const restoredPurchases = [
+    ...new Set(lots.filter((l) => l.purchase !== null).map((l) => l.purchase as string)),
   ];
   const refunds = await tx
     .selectFrom("refunds as r")
@@ -383,8 +385,8 @@ export async function collectWrittenOff(
     .where((eb) =>
       eb.or([
         eb("r.points_unrecovered", ">", 0),
-        ...(expiredPurchases.length > 0
-          ? [eb.and([eb("r.points_reversed", ">", 0), eb("r.purchase_id", "in", expiredPurchases)])]
+        ...(restoredPurchases.length > 0
+          ? [eb.and([eb("r.points_reversed", ">", 0), eb("r.purchase_id", "in", restoredPurchases)])]
           : []),
       ]),
     )

@@ -923,6 +923,34 @@ describe("a voucher voided after its points' purchase was refunded", () => {
     expect(await pointsMetric(tenant, m)).toBe(metric);
   });
 
+  it("gives each lot back its own points when the refund wrote nothing off, too", async () => {
+    const { tenant, m } = await shop(false, 365);
+    const start = t.clock.now().getTime();
+    const first = await purchase(tenant, m, 100);
+    const voucher = (
+      await redeemed(tenant, m, await reward(tenant, { cost_points: 60, voucher_valid_days: 90 }))
+    ).voucher;
+    t.clock.set(new Date(start + 5 * DAY_MS));
+    const second = await purchase(tenant, m, 100);
+    // The refund takes the first lot's 40 and 60 of the second's: nothing written off.
+    const back = await refund(tenant, first.id, 100);
+    expect([back.points_reversed, back.points_unrecovered]).toEqual([100, 0]);
+    await voidIt(tenant, voucher.code);
+    expect(await soundBalance(tenant, m)).toBe(100);
+    const lots = await t.database.db
+      .selectFrom("ledger_lots")
+      .select(["source_id", "points_remaining"])
+      .where("business_id", "=", tenant.businessId)
+      .where("member_id", "=", m)
+      .execute();
+    // As if never redeemed: the refunded purchase's lot is empty, the later one whole.
+    expect(Object.fromEntries(lots.map((l) => [l.source_id, l.points_remaining]))).toEqual({
+      [first.id]: 0,
+      [second.id]: 100,
+    });
+    expect(await refundRow(back.id)).toEqual({ points_reversed: 100, points_unrecovered: 0 });
+  });
+
   it("gives each lot back its own points: what the refund took from a later purchase returns to it, with its expiry", async () => {
     const { tenant, m } = await shop(false, 365);
     const start = t.clock.now().getTime();
