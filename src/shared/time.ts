@@ -196,8 +196,8 @@ export function isTimeZone(value: string): boolean {
   return zones.has(value);
 }
 
-/** How far ahead of the server's clock a till's clock may run. */
-const FUTURE_TOLERANCE_MS = 5 * 60_000;
+/** How far a till's clock may run ahead of (or behind) the server's. */
+export const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
 /**
  * When a reported fact (a purchase, an event) happened: the given time, or now. A time up to a

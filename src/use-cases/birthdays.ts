@@ -5,7 +5,7 @@ import { getMemberForUpdate } from "../modules/members/index.ts";
 import { refreshTier } from "../modules/tiers/metric.ts";
 import { AppError } from "../shared/errors.ts";
 import { MemberFailures } from "../shared/failures.ts";
-import { zonedParts } from "../shared/time.ts";
+import { zonedParts, zonedTimeToUtc } from "../shared/time.ts";
 import { creditPricing } from "./events.ts";
 import { priceEvent } from "./price-purchase.ts";
 
@@ -96,11 +96,14 @@ export async function runBirthdays(
               // Tier rules see the tier as it stands now (one whose retention ended, re-evaluated).
               const member = await refreshTier(tx, snapshot, locked, now);
               const subject = { ...member, attributes: member.attributes as Record<string, unknown> };
+              // The rules of the birthday itself: a rule that started since gives nothing for it,
+              // and one that ended since still gives what it gave on the day.
+              const day = birthdayInstant(on, business.timezone, now);
               const pricing = await priceEvent(
                 tx,
                 snapshot,
                 subject,
-                { type: "birthday", properties: {}, occurred_at: now },
+                { type: "birthday", properties: {}, occurred_at: day },
                 "birthday",
               );
               await creditPricing(
@@ -152,4 +155,10 @@ function birthdaysOn(d: Day): { month: number; day: number }[] {
 
 function compareDays(a: Day, b: Day): number {
   return a.year - b.year || a.month - b.month || a.day - b.day;
+}
+
+/** The instant a birthday due on `on` is celebrated at: noon there, or now if that is earlier (today). */
+function birthdayInstant(on: Day, timeZone: string, now: Date): Date {
+  const noon = zonedTimeToUtc({ year: on.year, month: on.month, day: on.day, hour: 12 }, timeZone);
+  return noon < now ? noon : now;
 }

@@ -11,7 +11,7 @@ import { refreshTier } from "../modules/tiers/metric.ts";
 import { dateTimeInput } from "../shared/date-time.ts";
 import { invalid } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
-import { resolveOccurredAt } from "../shared/time.ts";
+import { FUTURE_TOLERANCE_MS, resolveOccurredAt } from "../shared/time.ts";
 import { type MemberSummary, settleMember } from "./member-summary.ts";
 import { type Pricing, priceEvent } from "./price-purchase.ts";
 
@@ -87,8 +87,9 @@ async function record(
   const locked = await lockMemberByRef(tx, actor.businessId, input);
   if (!locked) throw invalid("member_required", "Name the member by member_id or member_code (one of them).");
   // A member earns for what they do as a member: an event dated years back would open a fresh cap
-  // period each time (twelve reviews "written" in 2019, each under its month's cap).
-  if (occurredAt < locked.joined_at) {
+  // period each time (twelve reviews "written" in 2019, each under its month's cap). A till's clock
+  // may run a little behind the server's, which dated the enrolment: the same minutes are allowed.
+  if (occurredAt.getTime() < locked.joined_at.getTime() - FUTURE_TOLERANCE_MS) {
     throw invalid(
       "occurred_at_before_joined",
       `The event is dated ${occurredAt.toISOString()}, before the member joined (${locked.joined_at.toISOString()}).`,

@@ -220,3 +220,28 @@ describe("a purchase of last calendar year recorded this year (a till's offline 
     expect(await storedTier(tenant, onTime)).toEqual({ tier_id: gold, tier_expires_at: new Date(END_2027) });
   });
 });
+
+describe("a redemption by a member whose tier still holds", () => {
+  ownApp();
+
+  it("leaves the tier's retention as it is: using a tier does not renew it", async () => {
+    t.clock.set(new Date("2026-03-02T09:00:00Z"));
+    const { tenant, silver } = await goldBoutique(await t.signup(), "rolling_12_months");
+    const gift = await ok(tenant, "POST", "/v1/rewards", {
+      name: "Gift",
+      type: "free_product",
+      value: { product_name: "Gift" },
+      cost_points: 10,
+    });
+    const m = await member(tenant);
+    expect((await purchase(tenant, m, 25_000)).status).toBe(201);
+    const reached = await storedTier(tenant, m);
+    expect(reached.tier_id).toBe(silver);
+    t.clock.set(new Date("2027-01-26T09:00:00Z"));
+    expect((await tenant.call("POST", `/v1/members/${m}/redemptions`, { reward_id: gift.id })).status).toBe(
+      201,
+    );
+    expect(await storedTier(tenant, m)).toEqual(reached);
+    expect(await reasons(tenant, m)).toEqual(["Reached Silver with 25000 spend"]);
+  });
+});

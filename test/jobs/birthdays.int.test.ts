@@ -147,6 +147,36 @@ describe("a birthday no run gave on the day", () => {
     expect(await points(away)).toBe(0);
   });
 
+  it("is given by the rules of the day it fell on: not by a rule that started since", async () => {
+    t.clock.set(new Date("2033-03-10T12:00:00Z"));
+    const shop = await t.signup();
+    // A birthday offer that starts today, and one that ended yesterday.
+    await shop.call("POST", "/v1/rules", {
+      name: "New birthday treat",
+      trigger: "birthday",
+      starts_at: "2033-03-10T00:00:00+01:00",
+      effect: { type: "fixed_points", points: 100 },
+    });
+    await shop.call("POST", "/v1/rules", {
+      name: "Old birthday treat",
+      trigger: "birthday",
+      ends_at: "2033-03-09T00:00:00+01:00",
+      effect: { type: "fixed_points", points: 30 },
+    });
+    const id = (
+      await shop.call("POST", "/v1/members", {
+        birthday: "1990-03-07",
+        marketing_consent: false,
+        joined_at: "2033-03-01T00:00:00Z",
+      })
+    ).body.id as string;
+    expect(await runBirthdays(t.ctx, t.clock.now())).toEqual({ members: 1 });
+    const history = (await shop.call("GET", `/v1/members/${id}/history?type=points`)).body.data;
+    expect(history.map((h: { reason: string; points: number }) => [h.reason, h.points])).toEqual([
+      ["Old birthday treat", 30],
+    ]);
+  });
+
   it("given long ago, with its answer pruned, is not given again and does not fail the run", async () => {
     t.clock.set(new Date("2032-01-10T10:00:00Z"));
     // An API key outlives the clock's move (a staff session lasts 30 days).

@@ -196,9 +196,10 @@ export async function reachedTier(
 }
 
 /**
- * The member with the tier they hold at `now`, upgrades reached since it was stored included,
- * recorded with their reason (`evaluateTier`), before a use of the tier (a redemption's
- * eligibility). Call it inside the member's lock.
+ * The member with the tier they hold at `now`, before a use of the tier (a redemption's
+ * eligibility): one whose retention ended is re-evaluated, and an upgrade reached since the tier
+ * was stored is recorded with its reason. A tier still held is otherwise left as it is: using it
+ * neither renews its retention nor records anything. Call it inside the member's lock.
  */
 export async function settleTier<M extends { id: string } & StoredTier>(
   tx: Tx,
@@ -207,7 +208,16 @@ export async function settleTier<M extends { id: string } & StoredTier>(
   now: Date,
 ): Promise<M> {
   if (!tierMayMove(snapshot, member, now)) return member;
-  const { state } = await evaluateTier(tx, snapshot, member, now);
+  if (tierEnded(member, now)) {
+    const { state } = await evaluateTier(tx, snapshot, member, now);
+    return { ...member, tier_id: state.tier_id, tier_expires_at: state.expires_at };
+  }
+  const { metric, lastYear } = await tierMetrics(tx, snapshot, member, now);
+  const rank = (id: string | null) =>
+    snapshot.tiers.find((t) => t.id === id)?.rank ?? Number.NEGATIVE_INFINITY;
+  const next = tierTransition(snapshot, member, metric, now, lastYear).state;
+  if (rank(next.tier_id) <= rank(member.tier_id)) return member;
+  const { state } = await applyTierMetric(tx, snapshot, member, metric, now, lastYear);
   return { ...member, tier_id: state.tier_id, tier_expires_at: state.expires_at };
 }
 
