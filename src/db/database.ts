@@ -28,6 +28,7 @@ import * as m0015 from "./migrations/0015-unrecovered-stamps.ts";
 import * as m0016 from "./migrations/0016-wallet-keys.ts";
 import * as m0017 from "./migrations/0017-voucher-stock.ts";
 import * as m0018 from "./migrations/0018-member-erasure.ts";
+import * as m0019 from "./migrations/0019-stored-corrections.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -184,6 +185,7 @@ const migrations: Record<string, Migration> = {
   "0016-wallet-keys": m0016,
   "0017-voucher-stock": m0017,
   "0018-member-erasure": m0018,
+  "0019-stored-corrections": m0019,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -200,7 +200,7 @@ export function readPhone(raw: string, timeZone: string): { phone: string } | { 
  * @example phoneSearchPatterns("06 12", "NL") // ["%0612%", "+31612%"]
  */
 export function phoneSearchPatterns(q: string, country: string | undefined): string[] {
-  const compact = q.trim().replace(SEPARATORS, "");
+  const compact = withoutParenthesizedTrunk(q).replace(SEPARATORS, "");
   if (!/^\+?\d{3,15}$/.test(compact)) return [];
   const digits = compact.replace("+", "");
   const patterns = [`%${digits}%`];

@@ -232,6 +232,12 @@ function SettingsForm({ program, onSaved }: { program: Program; onSaved: () => P
                 errors["points.expiry.months_after"] ??
                 errors["points.expiry.years_after"]
               }
+              // With a pending period, a month or a year counts from when the points can be spent.
+              hint={
+                text.expiry !== "days_after_earn" && (readInt(text.pending, 0) ?? 0) > 0
+                  ? t("dashboard.settings.expiryFromRelease")
+                  : undefined
+              }
             >
               {(p) => (
                 <input
