@@ -92,6 +92,26 @@ describe("program settings", () => {
     },
   );
 
+  it("refuses a document read at an older version (If-Match) with 409 program_changed, and changes nothing", async () => {
+    const tenant = await t.signup();
+    const read = (await tenant.call("GET", "/v1/program")).body;
+    expect(read.version).toBe(1);
+    // Another manager changes the settings meanwhile.
+    expect((await tenant.call("PUT", "/v1/program", CHANGED)).body.version).toBe(2);
+    const stale = await tenant.call("PUT", "/v1/program", read.config, { "if-match": String(read.version) });
+    expect([stale.status, stale.body.error.code, stale.body.error.details.version]).toEqual([
+      409,
+      "program_changed",
+      2,
+    ]);
+    expect((await tenant.call("GET", "/v1/program")).body).toMatchObject({ version: 2, config: CHANGED });
+    // At the current version, quoted as an ETag or not, it goes through.
+    const fresh = await tenant.call("PUT", "/v1/program", DEFAULT_PROGRAM, { "if-match": '"2"' });
+    expect([fresh.status, fresh.body.version]).toEqual([200, 3]);
+    const bad = await tenant.call("PUT", "/v1/program", DEFAULT_PROGRAM, { "if-match": "latest" });
+    expect([bad.status, bad.body.error.code]).toEqual([400, "validation_failed"]);
+  });
+
   it("lets a manager change the program but not a cashier", async () => {
     const tenant = await t.signup();
     const cashier = await addStaff(t, tenant, "cashier");

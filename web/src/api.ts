@@ -25,6 +25,8 @@ export function setCsrfToken(token: string | null | undefined): void {
 export interface CallOptions {
   /** Sent as `Idempotency-Key`: a retried write counts once. */
   idempotencyKey?: string;
+  /** Sent as `If-Match`: the version the document was read at, so a change made meanwhile is not overwritten. */
+  ifMatch?: string;
   /** A bearer token instead of the session cookie (the wallet's member card token). */
   token?: string;
   signal?: AbortSignal;
@@ -41,6 +43,7 @@ export async function api<T>(
   if (method !== "GET" && csrfToken && !options.token) headers["x-csrf-token"] = csrfToken;
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.idempotencyKey) headers["idempotency-key"] = options.idempotencyKey;
+  if (options.ifMatch) headers["if-match"] = options.ifMatch;
   let response: Response;
   try {
     response = await fetch(path, {

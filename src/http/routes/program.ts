@@ -36,12 +36,23 @@ export async function programRoutes(app: ZodApp, ctx: AppContext): Promise<void>
         tags: ["program"],
         summary: "Replace the program settings",
         description:
-          "Replaces the whole settings document (send every field; GET it first to change one) and raises the version. Applies to purchases recorded from now on. Manager or owner. Errors: `validation_failed` (400), `forbidden` (403), `pending_outlasts_expiry` (422: points expiring a number of days after they are earned must become spendable before that).",
+          "Replaces the whole settings document (send every field; GET it first to change one) and raises the version. Send the version it was read at as `If-Match`, so a change made meanwhile (another manager, a template) is not overwritten. Applies to purchases recorded from now on. Manager or owner. Errors: `validation_failed` (400), `forbidden` (403), `program_changed` (409: the settings moved past the `If-Match` version), `pending_outlasts_expiry` (422: points expiring a number of days after they are earned must become spendable before that).",
+        headers: z.object({
+          "if-match": z
+            .string()
+            .regex(/^"?\d{1,15}"?$/, { error: "must be the version the settings were read at, e.g. 7" })
+            .optional()
+            .describe("The version the settings were read at"),
+        }),
         body: ProgramConfig,
-        response: { 200: ProgramSchema, 400: ErrorResponse, 403: ErrorResponse },
+        response: { 200: ProgramSchema, 400: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse },
       },
     },
-    async (req) => updateProgram(ctx.db, req.actor, req.body, ctx.clock.now()),
+    async (req) => {
+      const ifMatch = req.headers["if-match"];
+      const expected = ifMatch === undefined ? undefined : Number(ifMatch.replaceAll('"', ""));
+      return updateProgram(ctx.db, req.actor, req.body, ctx.clock.now(), expected);
+    },
   );
 
   app.post(

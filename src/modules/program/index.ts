@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import type { Actor } from "../../context.ts";
 import type { Db, Tx } from "../../db/database.ts";
-import { invalid, notFound } from "../../shared/errors.ts";
+import { conflict, invalid, notFound } from "../../shared/errors.ts";
 import { audit } from "../audit/index.ts";
 import { ProgramConfig } from "./config.ts";
 
@@ -50,8 +50,9 @@ export async function updateProgram(
   actor: Actor,
   config: ProgramConfig,
   now: Date,
+  expectedVersion?: number,
 ): Promise<ProgramDto> {
-  return db.transaction().execute((tx) => updateProgramInTx(tx, actor, config, now));
+  return db.transaction().execute((tx) => updateProgramInTx(tx, actor, config, now, expectedVersion));
 }
 
 /** Like `updateProgram`, inside the caller's transaction (a program template changes more at once). */
@@ -60,6 +61,7 @@ export async function updateProgramInTx(
   actor: Actor,
   config: ProgramConfig,
   now: Date,
+  expectedVersion?: number,
 ): Promise<ProgramDto> {
   const parsed = ProgramConfig.parse(config);
   const { pending_days, expiry } = parsed.points;
@@ -70,12 +72,27 @@ export async function updateProgramInTx(
       { pending_days, expiry_days: expiry.days },
     );
   }
-  const row = await tx
+  let update = tx
     .updateTable("programs")
     .set({ config: JSON.stringify(parsed), version: sql<number>`version + 1`, updated_at: now })
-    .where("business_id", "=", actor.businessId)
-    .returning(["version", "updated_at"])
-    .executeTakeFirst();
+    .where("business_id", "=", actor.businessId);
+  // A document read at another version would write back whatever changed since (If-Match).
+  if (expectedVersion !== undefined) update = update.where("version", "=", expectedVersion);
+  const row = await update.returning(["version", "updated_at"]).executeTakeFirst();
+  if (!row && expectedVersion !== undefined) {
+    const current = await tx
+      .selectFrom("programs")
+      .select("version")
+      .where("business_id", "=", actor.businessId)
+      .executeTakeFirst();
+    if (current) {
+      throw conflict(
+        "program_changed",
+        `The settings changed since version ${expectedVersion} was read (now ${current.version}): read them again, then change them.`,
+        { version: current.version },
+      );
+    }
+  }
   if (!row) throw notFound("business", actor.businessId);
   await audit(tx, actor, now, {
     action: "program.updated",

@@ -93,6 +93,27 @@ describe("rule conditions", () => {
       { member_attributes: [{ key: "city", op: "gt" as const, value: 3 }] },
       false,
     ],
+    // A number and its digits as text are equal (a postcode from a POS, a value typed in the dashboard).
+    [
+      "a number equal to its digits",
+      { member_attributes: [{ key: "visits", op: "eq" as const, value: "12" }] },
+      true,
+    ],
+    [
+      "a number among digits",
+      { member_attributes: [{ key: "visits", op: "in" as const, value: ["12"] }] },
+      true,
+    ],
+    [
+      "a number not unequal to its digits",
+      { member_attributes: [{ key: "visits", op: "neq" as const, value: "12" }] },
+      false,
+    ],
+    [
+      "a number and other digits",
+      { member_attributes: [{ key: "visits", op: "eq" as const, value: "012" }] },
+      false,
+    ],
   ])("%s → %s", (_name, conditions, applies) => {
     expect(evaluateRules([rule({ conditions, effect: fixed })], input()).length).toBe(applies ? 1 : 0);
   });

@@ -130,6 +130,18 @@ function matchingSpend(items: readonly LineItem[], match: ItemMatch): number {
     .reduce((sum, i) => sum + i.quantity * i.unit_price_minor, 0);
 }
 
+/**
+ * Equality of an attribute and a condition's value: a number and the same number written as text
+ * are equal (a postcode 1012 sent by a POS as text, typed in the dashboard as a number); "007" is
+ * not 7, and true is not "true".
+ */
+function same(actual: unknown, expected: unknown): boolean {
+  if (actual === expected) return true;
+  if (typeof actual === "number" && typeof expected === "string") return String(actual) === expected;
+  if (typeof actual === "string" && typeof expected === "number") return actual === String(expected);
+  return false;
+}
+
 function compare(values: Readonly<Record<string, unknown>>, cond: AttributeCondition): boolean {
   const actual = values[cond.key];
   const expected = cond.value;
@@ -137,11 +149,11 @@ function compare(values: Readonly<Record<string, unknown>>, cond: AttributeCondi
     case "exists":
       return actual !== undefined && actual !== null;
     case "eq":
-      return actual === expected;
+      return same(actual, expected);
     case "neq":
-      return actual !== expected;
+      return !same(actual, expected);
     case "in":
-      return Array.isArray(expected) && expected.some((v) => v === actual);
+      return Array.isArray(expected) && expected.some((v) => same(actual, v));
     default: {
       if (typeof actual !== typeof expected || (typeof actual !== "number" && typeof actual !== "string")) {
         return false;

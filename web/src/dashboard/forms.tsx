@@ -257,3 +257,30 @@ export function ConfirmButton({
     </span>
   );
 }
+
+/** `value` as JSON with object keys sorted: equal for equal data whatever the keys' order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
+  );
+}
+
+/**
+ * The fields of an edit form's `body` that differ from what the form opened with (`stored`): what
+ * a PATCH sends. An unchanged reference (a tier or card archived since) is then not checked again,
+ * and a field someone else changed meanwhile is not written back.
+ *
+ * @example await api("PATCH", `/v1/rules/${rule.id}`, changedFields(body, rule))
+ */
+export function changedFields<T extends Record<string, unknown>>(
+  body: T,
+  stored: Readonly<Record<string, unknown>>,
+): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(body).filter(([key, value]) => canonical(value) !== canonical(stored[key] ?? null)),
+  ) as Partial<T>;
+}

@@ -1,4 +1,4 @@
-import { type FormEvent, useId, useState } from "react";
+import { type FormEvent, useEffect, useId, useState } from "react";
 import { ApiError, api, newKey } from "../../api.ts";
 import { formatDate, formatDateTime, formatMoney, formatNumber } from "../../i18n/format.ts";
 import { LOCALE_NAMES, LOCALES, useT } from "../../i18n/index.tsx";
@@ -484,14 +484,10 @@ function Adjustment({ memberId, card, onDone }: { memberId: string; card: Member
 function EditMember({ member, onSaved }: { member: Member; onSaved(): void }) {
   const { t, locale } = useT();
   const { business } = useSession();
-  const [form, setForm] = useState({
-    name: member.name ?? "",
-    email: member.email ?? "",
-    phone: member.phone ?? "",
-    birthday: member.birthday ?? "",
-    locale: member.locale ?? "",
-    marketing_consent: member.marketing_consent,
-  });
+  const [form, setForm] = useState(() => formOf(member));
+  // The form starts again from the member as now stored after every save (the page reads it
+  // again): a later save never writes back what someone else (the member, in the wallet) changed.
+  useEffect(() => setForm(formOf(member)), [member]);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -674,4 +670,16 @@ function PersonalData({ member, onErased }: { member: Member; onErased(): void }
       ) : null}
     </section>
   );
+}
+
+/** A member's details as the form edits them: text fields as text, empty for none. */
+function formOf(member: Member) {
+  return {
+    name: member.name ?? "",
+    email: member.email ?? "",
+    phone: member.phone ?? "",
+    birthday: member.birthday ?? "",
+    locale: member.locale ?? "",
+    marketing_consent: member.marketing_consent,
+  };
 }

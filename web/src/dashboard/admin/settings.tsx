@@ -1,11 +1,11 @@
-import { type FormEvent, useId, useMemo, useState } from "react";
+import { type FormEvent, useEffect, useId, useMemo, useState } from "react";
 import { api } from "../../api.ts";
 import { formatDate } from "../../i18n/format.ts";
 import { LOCALE_NAMES, LOCALES, useT } from "../../i18n/index.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
 import { ConfirmButton } from "../forms.tsx";
 import { useSession } from "../session.tsx";
-import { explain, FormError, type Page, type Role, roleAtLeast, useLoad } from "./shared.tsx";
+import { explain, FormError, type Page, type Role, roleAtLeast, useLoad, useOneAtATime } from "./shared.tsx";
 import type { ApiKey, Location, StaffMember } from "./types.ts";
 
 /** Settings: the business profile, locations, staff and API keys — each for the roles that may. */
@@ -42,6 +42,16 @@ function Profile() {
     timezone: business.timezone,
     locale: business.locale,
   });
+  // The profile as the server has it now (after a save, or another owner's change read since):
+  // the form starts from it again, so a later save never writes an older value back.
+  useEffect(() => {
+    setForm({
+      name: business.name,
+      currency: business.currency,
+      timezone: business.timezone,
+      locale: business.locale,
+    });
+  }, [business]);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -195,8 +205,9 @@ function Locations() {
   const problems = explain(error, t);
   const headingId = useId();
 
-  async function add(event: FormEvent) {
-    event.preventDefault();
+  const [adding, once] = useOneAtATime();
+
+  async function add() {
     try {
       await api("POST", "/v1/locations", {
         name: name.trim(),
@@ -223,7 +234,13 @@ function Locations() {
           <LocationRow key={location.id} location={location} onChanged={locations.reload} />
         ))}
       </ul>
-      <form className="stack" onSubmit={add}>
+      <form
+        className="stack"
+        onSubmit={(event) => {
+          event.preventDefault();
+          once(add);
+        }}
+      >
         <h3>{t("admin.locations.add")}</h3>
         <FormError text={problems.form} />
         <div className="grid">
@@ -239,7 +256,7 @@ function Locations() {
           </Field>
         </div>
         <div>
-          <button type="submit" className="button secondary">
+          <button type="submit" className="button secondary" disabled={adding}>
             {t("admin.locations.addSubmit")}
           </button>
         </div>
@@ -336,8 +353,9 @@ function Staff() {
   const problems = explain(error, t);
   const headingId = useId();
 
-  async function invite(event: FormEvent) {
-    event.preventDefault();
+  const [inviting, once] = useOneAtATime();
+
+  async function invite() {
     try {
       await api("POST", "/v1/staff", { ...form, name: form.name.trim(), email: form.email.trim() });
       setAdded(form.name.trim());
@@ -359,7 +377,13 @@ function Staff() {
           <StaffRow key={member.id} member={member} onChanged={team.reload} />
         ))}
       </ul>
-      <form className="stack" onSubmit={invite}>
+      <form
+        className="stack"
+        onSubmit={(event) => {
+          event.preventDefault();
+          once(invite);
+        }}
+      >
         <h3>{t("admin.staff.invite")}</h3>
         <p className="muted">{t("admin.staff.inviteLead")}</p>
         <FormError text={problems.form} />
@@ -426,7 +450,7 @@ function Staff() {
           </Field>
         </div>
         <div>
-          <button type="submit" className="button secondary">
+          <button type="submit" className="button secondary" disabled={inviting}>
             {t("admin.staff.inviteSubmit")}
           </button>
         </div>
@@ -564,8 +588,9 @@ function ApiKeys() {
   const headingId = useId();
   const keyId = useId();
 
-  async function create(event: FormEvent) {
-    event.preventDefault();
+  const [creating, once] = useOneAtATime();
+
+  async function create() {
     try {
       const key = await api<ApiKey & { key: string }>("POST", "/v1/api-keys", { name: name.trim(), role });
       setCreated(key);
@@ -660,7 +685,13 @@ function ApiKeys() {
           </li>
         ))}
       </ul>
-      <form className="stack" onSubmit={create}>
+      <form
+        className="stack"
+        onSubmit={(event) => {
+          event.preventDefault();
+          once(create);
+        }}
+      >
         <h3>{t("admin.keys.create")}</h3>
         <FormError text={problems.form} />
         <div className="grid">
@@ -679,7 +710,7 @@ function ApiKeys() {
           </Field>
         </div>
         <div>
-          <button type="submit" className="button secondary">
+          <button type="submit" className="button secondary" disabled={creating}>
             {t("admin.keys.createSubmit")}
           </button>
         </div>

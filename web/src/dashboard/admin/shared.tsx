@@ -1,4 +1,4 @@
-import { type DependencyList, useCallback, useEffect, useState } from "react";
+import { type DependencyList, useCallback, useEffect, useRef, useState } from "react";
 import { ApiError } from "../../api.ts";
 import type { Translator } from "../../i18n/index.tsx";
 import { localPhoneExample } from "../../ui/phone.ts";
@@ -133,4 +133,25 @@ export function FormError({ text }: { text: string | null }) {
       {text}
     </div>
   );
+}
+
+/**
+ * A form's submit, one at a time: a second press (a double click) while the first is under way
+ * does nothing, and `busy` disables the button meanwhile. Without it, "Create key" made two keys.
+ *
+ * @example const [busy, once] = useOneAtATime(); <form onSubmit={(e) => once(() => add(e))}>
+ */
+export function useOneAtATime(): [boolean, (work: () => Promise<void>) => void] {
+  const running = useRef(false);
+  const [busy, setBusy] = useState(false);
+  const once = (work: () => Promise<void>) => {
+    if (running.current) return;
+    running.current = true;
+    setBusy(true);
+    void work().finally(() => {
+      running.current = false;
+      setBusy(false);
+    });
+  };
+  return [busy, once];
 }

@@ -6,6 +6,7 @@ import { ErrorMessage, Field } from "../../ui/components.tsx";
 import {
   CatalogHeader,
   Check,
+  changedFields,
   errorAt,
   FormError,
   fieldErrors,
@@ -212,8 +213,10 @@ function RewardForm({
       active,
     };
     try {
-      if (reward) await api("PATCH", `/v1/rewards/${reward.id}`, body);
-      else await api("POST", "/v1/rewards", body);
+      if (reward) {
+        const patch = changedFields(body, reward as unknown as Record<string, unknown>);
+        if (Object.keys(patch).length > 0) await api("PATCH", `/v1/rewards/${reward.id}`, patch);
+      } else await api("POST", "/v1/rewards", body);
       await onDone();
     } catch (e) {
       setError(e);

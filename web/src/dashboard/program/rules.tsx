@@ -6,6 +6,7 @@ import { ErrorMessage, Field } from "../../ui/components.tsx";
 import {
   CatalogHeader,
   Check,
+  changedFields,
   errorAt,
   FormError,
   fieldErrors,
@@ -139,6 +140,8 @@ interface AttrRow {
   key: string;
   op: AttributeCondition["op"];
   value: string;
+  /** The condition as stored, with the text it was shown as: unchanged, it is sent back as it was. */
+  stored?: { op: AttributeCondition["op"]; text: string; value: AttributeCondition["value"] };
 }
 
 function RuleForm({
@@ -179,11 +182,14 @@ function RuleForm({
     c.first_purchase === true ? "only" : c.first_purchase === false ? "never" : "any",
   );
   const [attrs, setAttrs] = useState<AttrRow[]>(
-    (c.member_attributes ?? []).map((a) => ({
-      key: a.key,
-      op: a.op,
-      value: Array.isArray(a.value) ? a.value.join(", ") : a.value === undefined ? "" : String(a.value),
-    })),
+    (c.member_attributes ?? []).map((a) => {
+      const value = Array.isArray(a.value)
+        ? a.value.join(", ")
+        : a.value === undefined
+          ? ""
+          : String(a.value);
+      return { key: a.key, op: a.op, value, stored: { op: a.op, text: value, value: a.value } };
+    }),
   );
   const [effectType, setEffectType] = useState<RuleEffect["type"]>(e?.type ?? "fixed_points");
   const [points, setPoints] = useState(
@@ -246,9 +252,12 @@ function RuleForm({
         op: a.op,
         ...(a.op === "exists"
           ? {}
-          : a.op === "in"
-            ? { value: readList(a.value).map(scalar) }
-            : { value: scalar(a.value.trim()) }),
+          : // A value left as it was keeps its type: "1012" stays text, 12 a number.
+            a.stored && a.stored.op === a.op && a.stored.text === a.value
+            ? { value: a.stored.value }
+            : a.op === "in"
+              ? { value: readList(a.value).map(scalar) }
+              : { value: scalar(a.value.trim()) }),
       }));
     }
     return out;
@@ -303,8 +312,10 @@ function RuleForm({
       active,
     };
     try {
-      if (rule) await api("PATCH", `/v1/rules/${rule.id}`, body);
-      else await api("POST", "/v1/rules", body);
+      if (rule) {
+        const patch = changedFields(body, rule as unknown as Record<string, unknown>);
+        if (Object.keys(patch).length > 0) await api("PATCH", `/v1/rules/${rule.id}`, patch);
+      } else await api("POST", "/v1/rules", body);
       await onDone();
     } catch (err) {
       setError(err);
@@ -729,11 +740,14 @@ function RuleForm({
   );
 }
 
-/** A typed attribute value: numbers and true/false as such, anything else as text. */
+/**
+ * A typed attribute value: numbers and true/false as such, anything else as text; digits with a
+ * leading zero ("007", a store or card number) stay text.
+ */
 function scalar(text: string): string | number | boolean {
   if (text === "true") return true;
   if (text === "false") return false;
-  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (/^-?(0|[1-9]\d*)(\.\d+)?$/.test(text)) return Number(text);
   return text;
 }
 

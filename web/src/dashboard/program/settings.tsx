@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useState } from "react";
-import { api } from "../../api.ts";
+import { ApiError, api } from "../../api.ts";
 import { formatMoney } from "../../i18n/format.ts";
 import { useT } from "../../i18n/index.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
@@ -97,6 +97,7 @@ function SettingsForm({ program, onSaved }: { program: Program; onSaved: () => P
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [changedMeanwhile, setChangedMeanwhile] = useState(false);
   useEffect(() => setText(toText(program.config, currency)), [program, currency]);
   const errors = fieldErrors(error);
   const set = (patch: Partial<Text>) => {
@@ -109,12 +110,17 @@ function SettingsForm({ program, onSaved }: { program: Program; onSaved: () => P
     event.preventDefault();
     setBusy(true);
     setError(null);
+    setChangedMeanwhile(false);
     try {
-      await api("PUT", "/v1/program", toConfig(text, currency));
+      await api("PUT", "/v1/program", toConfig(text, currency), { ifMatch: String(program.version) });
       setSaved(true);
       await onSaved();
     } catch (e) {
-      setError(e);
+      // Someone changed the settings since this page read them: show theirs, to check and save again.
+      if (e instanceof ApiError && e.code === "program_changed") {
+        setChangedMeanwhile(true);
+        await onSaved();
+      } else setError(e);
     } finally {
       setBusy(false);
     }
@@ -130,6 +136,11 @@ function SettingsForm({ program, onSaved }: { program: Program; onSaved: () => P
   return (
     <form className="stack" onSubmit={submit} noValidate>
       <FormError error={error} shown={errors} />
+      {changedMeanwhile ? (
+        <div className="alert error" role="alert">
+          {t("dashboard.settings.changedMeanwhile")}
+        </div>
+      ) : null}
       <fieldset className="card stack">
         <legend>{t("dashboard.settings.points")}</legend>
         <Check

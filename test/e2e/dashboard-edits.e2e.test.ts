@@ -1,0 +1,327 @@
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type E2E, startE2E, type WatchedPage } from "./browser.ts";
+
+/**
+ * Edit forms in the merchant dashboard never write back what they did not change: a member's own
+ * opt-out, another owner's time zone, another manager's expiry, a text value of a rule, a tier or
+ * location archived since. And a double click does a thing once.
+ */
+
+const PASSWORD = "owner-pass-2026";
+const slow = { timeout: 15_000 };
+let e2e: E2E;
+
+async function call<T = any>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
+  const response = await fetch(`${e2e.baseUrl}${path}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = response.status === 204 ? undefined : await response.json();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json as T;
+}
+
+async function shop(locale = "en") {
+  const slug = `shop-${Math.random().toString(36).slice(2, 8)}`;
+  const email = `owner@${slug}.test`;
+  const { token } = await call<{ token: string }>("POST", "/v1/businesses", {
+    slug,
+    name: "Bakkerij Bol",
+    currency: "EUR",
+    timezone: "Europe/Amsterdam",
+    locale,
+    owner: { email, name: "Olga Owner", password: PASSWORD },
+    session: "token",
+  });
+  return { slug, email, token };
+}
+
+async function login(s: { slug: string; email: string }, pageLocale = "en-US", uiLocale?: string) {
+  const watched = await e2e.newPage({ locale: pageLocale });
+  if (uiLocale) {
+    await watched.context.addInitScript((l) => localStorage.setItem("regulars.locale", l), uiLocale);
+  }
+  const res = await watched.page.request.post("/v1/auth/login", {
+    data: { business: s.slug, email: s.email, password: PASSWORD, session: "cookie" },
+  });
+  expect(res.status()).toBe(200);
+  return watched;
+}
+
+async function open(w: WatchedPage, path: string) {
+  await w.page.goto(path);
+  await expect.poll(() => w.page.locator("main h1").count(), slow).toBeGreaterThan(0);
+  await expect.poll(() => w.page.locator("[aria-busy=true]").count(), slow).toBe(0);
+}
+
+function row(page: Page, name: string) {
+  return page.getByRole("listitem").filter({ has: page.getByRole("heading", { name }) });
+}
+
+beforeAll(async () => {
+  e2e = await startE2E();
+});
+afterAll(async () => e2e?.close());
+
+describe("dashboard edits", () => {
+  it("member details: a consent the member withdrew in the wallet is not written back by the next save", async () => {
+    const s = await shop();
+    const anna = await call(
+      "POST",
+      "/v1/members",
+      { name: "Anna de Vries", email: "anna@x.test", marketing_consent: true },
+      s.token,
+    );
+    const link = await call("POST", `/v1/members/${anna.id}/card-link`, {}, s.token);
+    const w = await login(s);
+    const { page } = w;
+    await open(w, `/app/members/${anna.id}`);
+    const details = page.getByRole("form", { name: "Details" });
+    await expect
+      .poll(() => details.getByRole("textbox", { name: "Name" }).inputValue(), slow)
+      .toBe("Anna de Vries");
+
+    // Meanwhile Anna opts out of marketing on her phone.
+    await call("PATCH", "/v1/wallet/me", { marketing_consent: false }, link.card_token);
+
+    // The owner fixes a typo in the name and saves.
+    await details.getByRole("textbox", { name: "Name" }).fill("Anna de Vries-Bol");
+    await details.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => details.getByRole("status").textContent(), slow).toBe("Saved");
+    expect((await call("GET", `/v1/members/${anna.id}`, undefined, s.token)).marketing_consent).toBe(false);
+    // The form now shows the member as stored: the opt-out included.
+    await expect
+      .poll(() => details.getByRole("checkbox", { name: "Agrees to marketing messages" }).isChecked(), slow)
+      .toBe(false);
+
+    // Another small fix, saved.
+    await details.getByRole("textbox", { name: "Name" }).fill("Anna de Vries-Bolk");
+    await details.getByRole("button", { name: "Save" }).click();
+    await expect
+      .poll(async () => (await call("GET", `/v1/members/${anna.id}`, undefined, s.token)).name, slow)
+      .toBe("Anna de Vries-Bolk");
+    const afterSecond = await call("GET", `/v1/members/${anna.id}`, undefined, s.token);
+    expect(afterSecond.marketing_consent).toBe(false);
+  });
+
+  it("points & expiry: a save over a change made elsewhere meanwhile is refused and the page shows that change", async () => {
+    const s = await shop();
+    const w = await login(s);
+    const { page } = w;
+    await open(w, "/app/program");
+    await expect.poll(() => page.getByLabel("Days before points can be spent").inputValue(), slow).toBe("0");
+    // Another manager sets points to expire 12 months after the month earned.
+    const program = await call("GET", "/v1/program", undefined, s.token);
+    await call(
+      "PUT",
+      "/v1/program",
+      {
+        ...program.config,
+        points: { ...program.config.points, expiry: { policy: "end_of_month", months_after: 12 } },
+      },
+      s.token,
+    );
+    // This manager changes only the pending days.
+    await page.getByLabel("Days before points can be spent").fill("14");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect
+      .poll(() => page.getByText(/^Someone changed these settings meanwhile/).count(), slow)
+      .toBe(1);
+    const after = await call("GET", "/v1/program", undefined, s.token);
+    expect(after.config.points.expiry).toEqual({ policy: "end_of_month", months_after: 12 });
+    expect(after.config.points.pending_days).toBe(0);
+    // The page now shows the other manager's change; saving again keeps it.
+    await expect
+      .poll(() => page.getByLabel("Months after the month they were earned in").inputValue(), slow)
+      .toBe("12");
+    await page.getByLabel("Days before points can be spent").fill("14");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByRole("status").textContent(), slow).toBe("Saved");
+    const saved = await call("GET", "/v1/program", undefined, s.token);
+    expect(saved.config.points).toMatchObject({
+      pending_days: 14,
+      expiry: { policy: "end_of_month", months_after: 12 },
+    });
+  });
+
+  it('rule builder: renaming a rule keeps the text value "1012" as text; the rule still earns', async () => {
+    const s = await shop();
+    await call(
+      "PUT",
+      "/v1/program",
+      {
+        ...(await call("GET", "/v1/program", undefined, s.token)).config,
+        points: { ...(await call("GET", "/v1/program", undefined, s.token)).config.points, enabled: true },
+      },
+      s.token,
+    );
+    await call(
+      "POST",
+      "/v1/rules",
+      {
+        name: "Neighbours bonus",
+        trigger: "purchase",
+        conditions: { member_attributes: [{ key: "postcode", op: "eq", value: "1012" }] },
+        effect: { type: "fixed_points", points: 50 },
+      },
+      s.token,
+    );
+    const m = await call(
+      "POST",
+      "/v1/members",
+      { name: "Nina", attributes: { postcode: "1012" }, marketing_consent: false },
+      s.token,
+    );
+    const before = await call(
+      "POST",
+      "/v1/purchases",
+      { external_id: "p1", member_id: m.id, amount_minor: 500, currency: "EUR" },
+      s.token,
+    );
+    expect(before.purchase.points_earned).toBe(55);
+    const w = await login(s);
+    const { page } = w;
+    await open(w, "/app/program/rules");
+    await row(page, "Neighbours bonus").getByRole("button", { name: "Edit" }).click();
+    await expect.poll(() => page.getByLabel("Value").inputValue(), slow).toBe("1012");
+    await page.getByLabel("Name", { exact: true }).fill("Neighbours bonus (Centrum)");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect
+      .poll(() => page.getByRole("heading", { name: "Neighbours bonus (Centrum)" }).count(), slow)
+      .toBe(1);
+    const rules = await call("GET", "/v1/rules", undefined, s.token);
+    const after = await call(
+      "POST",
+      "/v1/purchases",
+      { external_id: "p2", member_id: m.id, amount_minor: 500, currency: "EUR" },
+      s.token,
+    );
+    expect(rules.data[0].conditions.member_attributes[0].value).toBe("1012");
+    expect(after.purchase.points_earned).toBe(55);
+  });
+
+  it("reward editor: a reward for a tier that was archived can still be changed", async () => {
+    const s = await shop();
+    await call("POST", "/v1/tiers", { name: "Regular", rank: 1, threshold: 0 }, s.token);
+    const gold = await call("POST", "/v1/tiers", { name: "Gold", rank: 2, threshold: 50_000 }, s.token);
+    await call(
+      "POST",
+      "/v1/rewards",
+      {
+        type: "perk",
+        name: "Priority service",
+        value: { perk: "priority_service" },
+        cost_points: 100,
+        eligible_tier_ids: [gold.id],
+      },
+      s.token,
+    );
+    await call("DELETE", `/v1/tiers/${gold.id}`, undefined, s.token);
+    const w = await login(s);
+    const { page } = w;
+    await open(w, "/app/program/rewards");
+    await row(page, "Priority service").getByRole("button", { name: "Edit" }).click();
+    await page.getByLabel("Points", { exact: true }).fill("80");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect
+      .poll(async () => (await call("GET", "/v1/rewards", undefined, s.token)).data[0].cost_points, slow)
+      .toBe(80);
+    // The archived tier stays as it was: the change did not touch it.
+    expect((await call("GET", "/v1/rewards", undefined, s.token)).data[0].eligible_tier_ids).toEqual([
+      gold.id,
+    ]);
+  });
+
+  it("rule editor: a rule for a location that was archived can still be paused", async () => {
+    const s = await shop();
+    const loc = await call("POST", "/v1/locations", { name: "Station kiosk" }, s.token);
+    await call(
+      "POST",
+      "/v1/rules",
+      {
+        name: "Kiosk bonus",
+        trigger: "purchase",
+        conditions: { location_ids: [loc.id] },
+        effect: { type: "fixed_points", points: 5 },
+      },
+      s.token,
+    );
+    await call("PATCH", `/v1/locations/${loc.id}`, { archived: true }, s.token);
+    const w = await login(s);
+    const { page } = w;
+    await open(w, "/app/program/rules");
+    await row(page, "Kiosk bonus").getByRole("button", { name: "Edit" }).click();
+    await page.getByLabel("Active", { exact: true }).uncheck();
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.waitForTimeout(1500);
+    const rule = (await call("GET", "/v1/rules", undefined, s.token)).data[0];
+    expect(rule.active).toBe(false);
+  });
+
+  it("settings: a double click on Create key or Add location does it once", async () => {
+    const s = await shop();
+    const w = await login(s);
+    const { page } = w;
+    await open(w, "/app/settings");
+    const keys = page.getByRole("region", { name: "API keys" });
+    await keys.getByLabel("Name").fill("Till 1");
+    await keys.getByRole("button", { name: "Create key" }).dblclick();
+    const loc = page.getByRole("region", { name: "Locations" });
+    await loc.getByLabel("Name").fill("Main street");
+    await loc.getByRole("button", { name: "Add location" }).dblclick();
+    const staff = page.getByRole("region", { name: "Staff" });
+    await staff.getByLabel("Name").fill("Carl Cashier");
+    await staff.getByLabel("Email").fill("carl@x.test");
+    await staff.getByLabel("Initial password").fill("carl-pass-2026");
+    await staff.getByRole("button", { name: "Add staff member" }).dblclick();
+    await page.waitForTimeout(2000);
+    const apiKeys = await call("GET", "/v1/api-keys", undefined, s.token);
+    const locations = await call("GET", "/v1/locations", undefined, s.token);
+    const team = await call("GET", "/v1/staff", undefined, s.token);
+    expect(apiKeys.data.length).toBe(1);
+    expect(locations.data.length).toBe(1);
+    // The owner, and Carl once.
+    expect(
+      team.data.map((m: { email: string }) => m.email).filter((e: string) => e === "carl@x.test"),
+    ).toHaveLength(1);
+  });
+
+  it("settings profile: a second save does not write back a time zone another owner changed", async () => {
+    const s = await shop();
+    const w = await login(s);
+    const { page } = w;
+    await open(w, "/app/settings");
+    // Another owner moves the business to Lisbon.
+    await call("PATCH", "/v1/business", { timezone: "Europe/Lisbon" }, s.token);
+    await page.getByLabel("Business name").fill("Bakkerij Bol & Zn");
+    await page.getByRole("button", { name: "Save" }).first().click();
+    await expect
+      .poll(async () => (await call("GET", "/v1/business", undefined, s.token)).name, slow)
+      .toBe("Bakkerij Bol & Zn");
+    await page.getByLabel("Business name").fill("Bakkerij Bol en Zn");
+    await page.getByRole("button", { name: "Save" }).first().click();
+    await expect
+      .poll(async () => (await call("GET", "/v1/business", undefined, s.token)).name, slow)
+      .toBe("Bakkerij Bol en Zn");
+    const b = await call("GET", "/v1/business", undefined, s.token);
+    expect(b.timezone).toBe("Europe/Lisbon");
+  });
+
+  it("staff: a double click on Add staff member adds the person once and says so", async () => {
+    const s = await shop();
+    const w = await login(s);
+    const { page } = w;
+    await open(w, "/app/settings");
+    const staff = page.getByRole("region", { name: "Staff" });
+    await staff.getByLabel("Name").fill("Carl Cashier");
+    await staff.getByLabel("Email").fill("carl@x.test");
+    await staff.getByLabel("Initial password").fill("carl-pass-2026");
+    await staff.getByRole("button", { name: "Add staff member" }).dblclick();
+    await page.waitForTimeout(2000);
+  });
+});
