@@ -291,6 +291,29 @@ describe("dashboard edits", () => {
     ).toHaveLength(1);
   });
 
+  it("onboarding: the names members read are in the business's language, not the owner's screen's", async () => {
+    const s = await shop("nl");
+    const w = await login(s, "en-US", "en");
+    const { page } = w;
+    await open(w, "/app/onboarding");
+    await expect
+      .poll(() => page.getByRole("radio", { name: /Café stamp card/ }).isChecked(), slow)
+      .toBe(true);
+    await page.getByRole("button", { name: "Publish my program" }).click();
+    await expect
+      .poll(() => page.getByRole("heading", { name: "Your program is live" }).count(), slow)
+      .toBe(1);
+    const rewards = await call("GET", "/v1/rewards", undefined, s.token);
+    const cards = await call("GET", "/v1/stamp-cards", undefined, s.token);
+    const rules = await call("GET", "/v1/rules", undefined, s.token);
+    expect([cards.data[0].name, rewards.data[0].name, rules.data[0].name]).toEqual([
+      "Stempelkaart: koffie",
+      "Gratis koffie",
+      "Welkomststempel",
+    ]);
+    expect(w.errors).toEqual([]);
+  });
+
   it("settings profile: a second save does not write back a time zone another owner changed", async () => {
     const s = await shop();
     const w = await login(s);

@@ -1,7 +1,7 @@
 import { type FormEvent, useMemo, useState } from "react";
 import { ApiError, api, newKey } from "../api.ts";
 import { formatMoney } from "../i18n/format.ts";
-import { useT } from "../i18n/index.tsx";
+import { supportedLocale, useT, useTranslatorFor } from "../i18n/index.tsx";
 import { Link, navigate } from "../router.tsx";
 import { Field } from "../ui/components.tsx";
 import { errorAt, FormError, fieldErrors, moneyText, readInt, readMoney, useApi } from "./forms.tsx";
@@ -37,6 +37,17 @@ interface Draft {
 }
 
 export default function Onboarding() {
+  const { locale } = useT();
+  const { business } = useSession();
+  // The names members will read (the card, the reward, the tiers, the rules) are in the business's
+  // language, whatever language the owner reads the dashboard in: the form waits for its texts.
+  const businessLocale = supportedLocale(business.locale) ?? locale;
+  const names = useTranslatorFor(businessLocale, "dashboard");
+  if (!names) return <div className="loading" aria-busy="true" />;
+  return <OnboardingForm names={names} namesLocale={businessLocale} />;
+}
+
+function OnboardingForm({ names, namesLocale }: { names: Translate; namesLocale: string }) {
   const { t } = useT();
   const session = useSession();
   const { business } = session;
@@ -48,7 +59,7 @@ export default function Onboarding() {
   const [template, setTemplate] = useState<TemplateName>("cafe_stamp_card");
   const [draft, setDraft] = useState<Draft>(() => ({
     cafe: {
-      product: t("dashboard.onboarding.cafe.defaultProduct"),
+      product: names("dashboard.onboarding.cafe.defaultProduct"),
       stamps: "10",
       per: "visit",
       category: "coffee",
@@ -58,16 +69,16 @@ export default function Onboarding() {
     bakery: {
       earn: "1",
       per: moneyText(100, currency),
-      treat: t("dashboard.onboarding.bakery.defaultTreat"),
+      treat: names("dashboard.onboarding.bakery.defaultTreat"),
       cost: "100",
       birthday: "100",
       expiry: "12",
     },
     boutique: {
       tiers: [
-        { name: t("dashboard.onboarding.tier.silver"), threshold: moneyText(0, currency) },
-        { name: t("dashboard.onboarding.tier.gold"), threshold: moneyText(50_000, currency) },
-        { name: t("dashboard.onboarding.tier.platinum"), threshold: moneyText(150_000, currency) },
+        { name: names("dashboard.onboarding.tier.silver"), threshold: moneyText(0, currency) },
+        { name: names("dashboard.onboarding.tier.gold"), threshold: moneyText(50_000, currency) },
+        { name: names("dashboard.onboarding.tier.platinum"), threshold: moneyText(150_000, currency) },
       ],
       earn: "1",
       per: moneyText(100, currency),
@@ -76,12 +87,12 @@ export default function Onboarding() {
     },
     gym: {
       tiers: [
-        { name: t("dashboard.onboarding.tier.regular"), threshold: "0" },
-        { name: t("dashboard.onboarding.tier.committed"), threshold: "50" },
-        { name: t("dashboard.onboarding.tier.champion"), threshold: "120" },
+        { name: names("dashboard.onboarding.tier.regular"), threshold: "0" },
+        { name: names("dashboard.onboarding.tier.committed"), threshold: "50" },
+        { name: names("dashboard.onboarding.tier.champion"), threshold: "120" },
       ],
       perVisit: "10",
-      session: t("dashboard.onboarding.gym.defaultSession"),
+      session: names("dashboard.onboarding.gym.defaultSession"),
       cost: "300",
     },
   }));
@@ -99,10 +110,9 @@ export default function Onboarding() {
     (rewards.data?.data.length ?? 0);
   const loaded = cards.data && tiers.data && rules.data && rewards.data;
 
-  const { locale } = useT();
   const body = useMemo(
-    () => buildBody(template, draft, currency, t, locale),
-    [template, draft, currency, t, locale],
+    () => buildBody(template, draft, currency, names, namesLocale),
+    [template, draft, currency, names, namesLocale],
   );
 
   function update<K extends keyof Draft>(key: K, patch: Partial<Draft[K]>) {

@@ -164,25 +164,45 @@ export interface Translator {
   chosen: boolean;
 }
 
+/** `key`'s message in `locale`, filled in; the missing-translation marker when there is none. */
+function translate(messages: Map<string, Messages>, locale: Locale, key: string, values?: Values): string {
+  const area = key.split(".")[0] ?? "";
+  const message = messages.get(`${area}/${locale}`)?.[key];
+  if (message === undefined) {
+    console.error(`Missing translation: ${locale} ${key}`);
+    return MISSING(key);
+  }
+  const cacheKey = `${locale}\u0000${key}`;
+  let format = formatCache.get(cacheKey);
+  if (!format) {
+    format = new IntlMessageFormat(message, locale);
+    formatCache.set(cacheKey, format);
+  }
+  return String(format.format(values as Record<string, string | number | Date>));
+}
+
 export function useT(): Translator {
   const { locale, messages, setLocale, chosen } = useI18nState();
   const t = useCallback(
-    (key: string, values?: Values): string => {
-      const area = key.split(".")[0] ?? "";
-      const message = messages.get(`${area}/${locale}`)?.[key];
-      if (message === undefined) {
-        console.error(`Missing translation: ${locale} ${key}`);
-        return MISSING(key);
-      }
-      const cacheKey = `${locale}\u0000${key}`;
-      let format = formatCache.get(cacheKey);
-      if (!format) {
-        format = new IntlMessageFormat(message, locale);
-        formatCache.set(cacheKey, format);
-      }
-      return String(format.format(values as Record<string, string | number | Date>));
-    },
+    (key: string, values?: Values): string => translate(messages, locale, key, values),
     [locale, messages],
   );
   return { locale, t, setLocale, chosen };
+}
+
+/**
+ * A translator for another language than the screen's, for texts a screen writes for someone
+ * else: the names members will read, in the business's language, whatever language the owner
+ * reads the dashboard in. Null until that language's messages of `area` are loaded.
+ */
+export function useTranslatorFor(locale: Locale, area: Area): Translator["t"] | null {
+  const { messages, load } = useI18nState();
+  const loaded = messages.has(`${area}/${locale}`);
+  useEffect(() => {
+    if (!loaded) void load(area, locale);
+  }, [loaded, area, locale, load]);
+  return useMemo(
+    () => (loaded ? (key: string, values?: Values) => translate(messages, locale, key, values) : null),
+    [loaded, messages, locale],
+  );
 }
