@@ -1,6 +1,7 @@
 import jsqr from "jsqr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  callApi,
   type E2E,
   expectAccessible,
   expectNoMissingTranslations,
@@ -22,19 +23,8 @@ const slow = { timeout: 15_000 };
 let e2e: E2E;
 let shop: { slug: string; email: string; token: string; anna: string };
 
-async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
-  const response = await fetch(`${e2e.baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = response.status === 204 ? undefined : await response.json();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json as T;
-}
+const call = <T = any>(method: string, path: string, body?: unknown, token?: string): Promise<T> =>
+  callApi<T>(e2e.baseUrl, method, path, body, token);
 
 /** A bakery with a stamp card and its reward, two tiers, two members and a purchase by one of them. */
 async function setUpShop() {

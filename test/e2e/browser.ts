@@ -140,3 +140,29 @@ export async function expectNoMissingTranslations(watched: WatchedPage, label: s
     `missing translations on ${label}`,
   ).toEqual([]);
 }
+
+/**
+ * A call of the server's API from a test, outside the browser (to set a business up, or to check
+ * what a page did): JSON in and out, a bearer token if given; throws with the answer on a non-2xx.
+ *
+ * @example const shop = await callApi(e2e.baseUrl, "POST", "/v1/businesses", { ... })
+ */
+export async function callApi<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<T> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = response.status === 204 ? undefined : await response.json();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json as T;
+}

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type E2E, startE2E } from "./browser.ts";
+import { callApi, type E2E, startE2E } from "./browser.ts";
 import { writeQrVideo } from "./fake-camera.ts";
 
 const video = join(tmpdir(), `counter-races-${process.pid}.y4m`);
@@ -11,19 +11,8 @@ const CASHIER = { email: "cashier@corner.test", password: "counter-pass-2026" };
 const slow = { timeout: 15_000 };
 let e2e: E2E;
 
-async function call<T = any>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
-  const response = await fetch(`${e2e.baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = response.status === 204 ? undefined : await response.json();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json as T;
-}
+const call = <T = any>(method: string, path: string, body?: unknown, token?: string): Promise<T> =>
+  callApi<T>(e2e.baseUrl, method, path, body, token);
 
 async function setUpShop(locations: string[] = []) {
   const slug = `corner-${Math.random().toString(36).slice(2, 8)}`;

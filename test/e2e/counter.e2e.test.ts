@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  callApi,
   type E2E,
   expectAccessible,
   expectNoMissingTranslations,
@@ -36,19 +37,8 @@ interface Shop {
   member: { id: string; code: string };
 }
 
-async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
-  const response = await fetch(`${e2e.baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = response.status === 204 ? undefined : await response.json();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json as T;
-}
+const call = <T = any>(method: string, path: string, body?: unknown, token?: string): Promise<T> =>
+  callApi<T>(e2e.baseUrl, method, path, body, token);
 
 /** A café with a 10-stamp coffee card, a free coffee paid by a full card, a cashier and a member. */
 async function setUpShop(locations: string[] = []): Promise<Shop & { locations: Record<string, string> }> {

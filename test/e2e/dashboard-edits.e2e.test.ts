@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type E2E, startE2E, type WatchedPage } from "./browser.ts";
+import { callApi, type E2E, startE2E, type WatchedPage } from "./browser.ts";
 
 /**
  * Edit forms in the merchant dashboard never write back what they did not change: a member's own
@@ -12,19 +12,8 @@ const PASSWORD = "owner-pass-2026";
 const slow = { timeout: 15_000 };
 let e2e: E2E;
 
-async function call<T = any>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
-  const response = await fetch(`${e2e.baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = response.status === 204 ? undefined : await response.json();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json as T;
-}
+const call = <T = any>(method: string, path: string, body?: unknown, token?: string): Promise<T> =>
+  callApi<T>(e2e.baseUrl, method, path, body, token);
 
 async function shop(locale = "en") {
   const slug = `shop-${Math.random().toString(36).slice(2, 8)}`;

@@ -617,6 +617,11 @@ function VoucherPanel({
  * Moves focus to the heading of what was just found, once it is on screen: a screen reader reads
  * the customer's name (or the voucher's reward), and the keyboard goes on from there.
  */
-function focusSoon(id: string): void {
-  requestAnimationFrame(() => document.getElementById(id)?.focus());
+function focusSoon(id: string, frames = 60): void {
+  requestAnimationFrame(() => {
+    const element = document.getElementById(id);
+    // The panel may take a few frames to show its heading (its parts load): wait for it, up to a second.
+    if (element) element.focus();
+    else if (frames > 0) focusSoon(id, frames - 1);
+  });
 }
