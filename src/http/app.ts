@@ -372,6 +372,9 @@ function toErrorBody(error: FastifyError): ErrorBody {
       in: error.validationContext ?? "body",
       path: v.instancePath.replace(/^\//, "").replace(/\//g, "."),
       message: v.message ?? "is invalid",
+      // What a client needs to word the issue in its user's language: Zod's issue code and, for
+      // a number out of range, its limit.
+      ...issueCode(v.keyword, v.params as Record<string, unknown>),
     }));
     const first = issues[0];
     return {
@@ -418,4 +421,22 @@ function toErrorBody(error: FastifyError): ErrorBody {
     return { status: error.statusCode, error: { code: "bad_request", message: error.message } };
   }
   return { status: 500, error: { code: "internal_error", message: "Something went wrong on our side." } };
+}
+
+/**
+ * An issue's code (Zod's: `invalid_type`, `too_small`, `too_big`, `invalid_format`, `custom`…)
+ * and, where they apply, the type expected, what was measured (`number`, `string`, `array`) and
+ * the limit, so a client can word it itself.
+ */
+function issueCode(
+  keyword: string,
+  params: Record<string, unknown> | undefined,
+): { code: string; expected?: string; origin?: string; limit?: number } {
+  const limit = params?.minimum ?? params?.maximum;
+  return {
+    code: keyword,
+    ...(typeof params?.expected === "string" ? { expected: params.expected } : {}),
+    ...(typeof params?.origin === "string" ? { origin: params.origin } : {}),
+    ...(typeof limit === "number" || typeof limit === "bigint" ? { limit: Number(limit) } : {}),
+  };
 }

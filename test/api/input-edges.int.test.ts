@@ -60,6 +60,26 @@ async function refusals(
 }
 
 describe("input no schema sees", () => {
+  it("gives each schema issue its code and limit, for a client to word in its user's language", async () => {
+    const res = await a.call("POST", "/v1/stamp-cards", {
+      name: "Koffie",
+      stamps_required: 0,
+      earn_on: "visit",
+    });
+    expect([res.status, res.body.error.code]).toEqual([400, "validation_failed"]);
+    expect(res.body.error.details.issues).toEqual([
+      expect.objectContaining({ path: "stamps_required", code: "too_small", origin: "number", limit: 1 }),
+    ]);
+    const typed = await a.call("POST", "/v1/stamp-cards", {
+      name: "Koffie",
+      stamps_required: null,
+      earn_on: "visit",
+    });
+    expect(typed.body.error.details.issues).toEqual([
+      expect.objectContaining({ path: "stamps_required", code: "invalid_type", expected: "number" }),
+    ]);
+  });
+
   it("finds the API's routes", () => {
     const ops = operations();
     expect(ops.length).toBeGreaterThan(60);

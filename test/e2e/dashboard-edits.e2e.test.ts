@@ -303,6 +303,25 @@ describe("dashboard edits", () => {
     expect(w.errors).toEqual([]);
   });
 
+  it("says what is wrong with a field in the owner's language: a number expected, a number too small", async () => {
+    const s = await shop("nl");
+    const w = await login(s, "nl-NL");
+    const { page } = w;
+    await open(w, "/app/program/stamp-cards");
+    await page.getByRole("button", { name: "Nieuwe stempelkaart" }).click();
+    await page.getByLabel("Naam", { exact: true }).fill("Koffiekaart");
+    const stamps = page.getByLabel(/Stempels voor een volle kaart/);
+    await stamps.fill("tien");
+    await page.getByRole("button", { name: "Opslaan" }).click();
+    const form = page.locator("main form");
+    await expect.poll(async () => await form.textContent(), slow).toContain("Vul een getal in.");
+    expect(await stamps.getAttribute("aria-invalid")).toBe("true");
+    await stamps.fill("0");
+    await page.getByRole("button", { name: "Opslaan" }).click();
+    await expect.poll(async () => await form.textContent(), slow).toContain("Vul 1 of meer in.");
+    expect(await form.textContent()).not.toMatch(/expected|Invalid|Too small/);
+  });
+
   it("settings profile: a second save does not write back a time zone another owner changed", async () => {
     const s = await shop();
     const w = await login(s);

@@ -65,7 +65,7 @@ export function SignupPage() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const zones = useMemo(() => timeZones(timezone), [timezone]);
-  const errors = fieldErrors(error, { slug_taken: "slug" });
+  const errors = fieldErrors(error, { slug_taken: "slug" }, t);
   const shownSlug = slugEdited ? slug : suggestSlug(name);
 
   async function submit(event: FormEvent) {
@@ -216,7 +216,7 @@ export function LoginPage() {
   const [password, setPassword] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const errors = fieldErrors(error);
+  const errors = fieldErrors(error, {}, t);
 
   // Someone already logged in on this browser goes straight to their screen.
   useEffect(() => {

@@ -111,17 +111,50 @@ export function RowActions({
  * The API's errors by field: `validation_failed` issues by their path (`effect.points`), and
  * specific codes the form maps to the field they are about (`tier_rank_taken` → `rank`).
  */
-export function fieldErrors(error: unknown, codes: Record<string, string> = {}): Record<string, string> {
+export function fieldErrors(
+  error: unknown,
+  codes: Record<string, string> = {},
+  t?: (key: string, values?: Record<string, string | number>) => string,
+): Record<string, string> {
   if (!(error instanceof ApiError)) return {};
   const out: Record<string, string> = {};
-  const issues = (error.details?.issues ?? []) as { path?: string; message?: string }[];
+  const issues = (error.details?.issues ?? []) as Issue[];
   for (const issue of issues) {
     const path = issue.path ?? "";
-    if (!(path in out)) out[path] = issue.message ?? error.message;
+    if (!(path in out)) out[path] = (t && worded(issue, t)) || issue.message || error.message;
   }
   const field = codes[error.code];
   if (field) out[field] = error.message;
   return out;
+}
+
+/** A validation issue as the API gives it: where, the API's words, and what a client words itself. */
+interface Issue {
+  path?: string;
+  message?: string;
+  code?: string;
+  expected?: string;
+  origin?: string;
+  limit?: number;
+}
+
+/** The common issues in the user's language (a number expected, out of range, a text too long); else null. */
+function worded(
+  issue: Issue,
+  t: (key: string, values?: Record<string, string | number>) => string,
+): string | null {
+  const limit = issue.limit;
+  if (issue.code === "invalid_type" && (issue.expected === "number" || issue.expected === "int"))
+    return t("dashboard.error.number");
+  if (issue.origin === "number" && limit !== undefined) {
+    if (issue.code === "too_small") return t("dashboard.error.atLeast", { limit });
+    if (issue.code === "too_big") return t("dashboard.error.atMost", { limit });
+  }
+  if (issue.origin === "string" && limit !== undefined) {
+    if (issue.code === "too_small") return t("dashboard.error.required");
+    if (issue.code === "too_big") return t("dashboard.error.tooLong", { limit });
+  }
+  return null;
 }
 
 /** The error for `path` or any field under it (`conditions.items` for `conditions.items.skus`). */

@@ -101,7 +101,7 @@ function OnboardingForm({ names, namesLocale }: { names: Translate; namesLocale:
   const [done, setDone] = useState<"draft" | "live" | null>(null);
   // One key per attempt: a double click or a retry after a lost answer creates the program once.
   const [attemptKey, setAttemptKey] = useState(newKey);
-  const errors = fieldErrors(error);
+  const errors = fieldErrors(error, {}, t);
 
   const existing =
     (cards.data?.data.length ?? 0) +

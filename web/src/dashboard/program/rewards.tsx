@@ -162,13 +162,17 @@ function RewardForm({
   const [active, setActive] = useState(reward?.active ?? true);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const errors = fieldErrors(error, {
-    invalid_cost: payWith === "points" ? "cost_points" : "stamp_card_id",
-    invalid_date_range: "valid_until",
-    stamp_card_not_found: "stamp_card_id",
-    tier_not_found: "eligible_tier_ids",
-    reward_catalog_full: "name",
-  });
+  const errors = fieldErrors(
+    error,
+    {
+      invalid_cost: payWith === "points" ? "cost_points" : "stamp_card_id",
+      invalid_date_range: "valid_until",
+      stamp_card_not_found: "stamp_card_id",
+      tier_not_found: "eligible_tier_ids",
+      reward_catalog_full: "name",
+    },
+    t,
+  );
 
   function value(): Record<string, unknown> {
     switch (type) {

@@ -214,16 +214,20 @@ function RuleForm({
   const [active, setActive] = useState(rule?.active ?? true);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const errors = fieldErrors(error, {
-    event_type_required: "event_type",
-    event_type_not_allowed: "event_type",
-    multiplier_needs_purchase: "effect.type",
-    items_condition_required: "conditions.items",
-    invalid_date_range: "ends_at",
-    stamp_card_not_found: "effect.stamp_card_id",
-    tier_not_found: "conditions.tier_ids",
-    rule_limit_reached: "name",
-  });
+  const errors = fieldErrors(
+    error,
+    {
+      event_type_required: "event_type",
+      event_type_not_allowed: "event_type",
+      multiplier_needs_purchase: "effect.type",
+      items_condition_required: "conditions.items",
+      invalid_date_range: "ends_at",
+      stamp_card_not_found: "effect.stamp_card_id",
+      tier_not_found: "conditions.tier_ids",
+      rule_limit_reached: "name",
+    },
+    t,
+  );
   const purchase = trigger === "purchase";
 
   function conditions(): RuleConditions {
@@ -766,7 +770,7 @@ function TryPurchase({ cards }: { cards: StampCard[] }) {
   const [category, setCategory] = useState("");
   const [result, setResult] = useState<Preview | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const errors = fieldErrors(error);
+  const errors = fieldErrors(error, {}, t);
 
   async function submit(event: FormEvent) {
     event.preventDefault();

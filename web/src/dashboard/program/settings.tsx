@@ -99,7 +99,7 @@ function SettingsForm({ program, onSaved }: { program: Program; onSaved: () => P
   const [busy, setBusy] = useState(false);
   const [changedMeanwhile, setChangedMeanwhile] = useState(false);
   useEffect(() => setText(toText(program.config, currency)), [program, currency]);
-  const errors = fieldErrors(error);
+  const errors = fieldErrors(error, {}, t);
   const set = (patch: Partial<Text>) => {
     setText((x) => ({ ...x, ...patch }));
     setSaved(false);

@@ -103,11 +103,15 @@ function CardForm({
   const [max, setMax] = useState(String(card?.max_stamps_per_purchase ?? 1));
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const errors = fieldErrors(error, {
-    item_match_required: "item_match",
-    item_match_not_allowed: "item_match",
-    stamp_card_limit_reached: "name",
-  });
+  const errors = fieldErrors(
+    error,
+    {
+      item_match_required: "item_match",
+      item_match_not_allowed: "item_match",
+      stamp_card_limit_reached: "name",
+    },
+    t,
+  );
 
   async function submit(event: FormEvent) {
     event.preventDefault();

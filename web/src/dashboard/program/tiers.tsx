@@ -108,11 +108,15 @@ function TierForm({
   const [benefits, setBenefits] = useState(tier?.benefits.join("\n") ?? "");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const errors = fieldErrors(error, {
-    tier_rank_taken: "rank",
-    tier_thresholds_not_increasing: "threshold",
-    tier_limit_reached: "name",
-  });
+  const errors = fieldErrors(
+    error,
+    {
+      tier_rank_taken: "rank",
+      tier_thresholds_not_increasing: "threshold",
+      tier_limit_reached: "name",
+    },
+    t,
+  );
 
   async function submit(event: FormEvent) {
     event.preventDefault();
