@@ -334,6 +334,9 @@ describe("dashboard edits", () => {
     await expect
       .poll(async () => (await call("GET", "/v1/business", undefined, s.token)).name, slow)
       .toBe("Bakkerij Bol & Zn");
+    // The page has read the business again (the form now shows Lisbon) once it says it saved.
+    const profile = page.locator("form", { has: page.getByLabel("Business name") });
+    await expect.poll(() => profile.getByRole("status").count(), slow).toBe(1);
     await page.getByLabel("Business name").fill("Bakkerij Bol en Zn");
     await page.getByRole("button", { name: "Save" }).first().click();
     await expect
