@@ -322,6 +322,28 @@ describe("dashboard edits", () => {
     expect(await form.textContent()).not.toMatch(/expected|Invalid|Too small/);
   });
 
+  it("words a refusal of the program next to its field in the owner's language, with its figures", async () => {
+    const s = await shop("pl");
+    await call("POST", "/v1/tiers", { name: "Srebrny", rank: 1, threshold: 0 }, s.token);
+    const w = await login(s, "pl-PL");
+    const { page } = w;
+    await open(w, "/app/program/tiers");
+    await page.getByRole("button", { name: "Nowy poziom" }).click();
+    await page.getByLabel("Nazwa", { exact: true }).fill("Złoty");
+    const rank = page.getByLabel(/^Ranga/);
+    await rank.fill("1");
+    await page.getByLabel(/potrzebne do osiągnięcia/).fill("500");
+    await page.getByRole("button", { name: "Zapisz" }).click();
+    const form = page.locator("main form");
+    await expect
+      .poll(async () => await form.textContent(), slow)
+      .toContain("Ranga 1 należy już do innego poziomu.");
+    expect(await rank.getAttribute("aria-invalid")).toBe("true");
+    expect(await form.textContent()).not.toContain("is taken");
+    const tiers = await call("GET", "/v1/tiers", undefined, s.token);
+    expect(tiers.data.map((t: { name: string }) => t.name)).toEqual(["Srebrny"]);
+  });
+
   it("settings profile: a second save does not write back a time zone another owner changed", async () => {
     const s = await shop();
     const w = await login(s);

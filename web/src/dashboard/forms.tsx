@@ -2,7 +2,7 @@ import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from 
 import { ApiError, api } from "../api.ts";
 import { currencyDigits, parseMoney } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
-import { ErrorMessage } from "../ui/components.tsx";
+import { detailValues, ErrorMessage, type KnownProblems } from "../ui/components.tsx";
 
 export { isoToZoned, zonedToIso } from "./zoned.ts";
 
@@ -108,6 +108,44 @@ export function RowActions({
 }
 
 /**
+ * The program editors' refusals the dashboard words itself (`dashboard.problem.<code>`, in the four
+ * languages), next to the field a form maps them to or above the form.
+ */
+const WORDED_PROBLEMS = new Set([
+  "condition_needs_event",
+  "condition_needs_purchase",
+  "event_type_not_allowed",
+  "event_type_required",
+  "invalid_cost",
+  "invalid_date_range",
+  "item_match_not_allowed",
+  "item_match_required",
+  "items_condition_required",
+  "multiplier_needs_purchase",
+  "points_per_spend_needs_purchase",
+  "reward_catalog_full",
+  "rule_limit_reached",
+  "slug_taken",
+  "stamp_card_limit_reached",
+  "stamp_card_not_found",
+  "tier_limit_reached",
+  "tier_not_found",
+  "tier_rank_taken",
+  "tier_thresholds_not_increasing",
+]);
+
+export const DASHBOARD_PROBLEMS: KnownProblems = { prefix: "dashboard.problem", codes: WORDED_PROBLEMS };
+
+/** A refusal in the user's language, with the figures its details give (`{rank}`); else the API's text. */
+function problemText(
+  error: ApiError,
+  t?: (key: string, values?: Record<string, string | number>) => string,
+): string {
+  if (!t || !WORDED_PROBLEMS.has(error.code)) return error.message;
+  return t(`dashboard.problem.${error.code}`, detailValues(error));
+}
+
+/**
  * The API's errors by field: `validation_failed` issues by their path (`effect.points`), and
  * specific codes the form maps to the field they are about (`tier_rank_taken` → `rank`).
  */
@@ -124,7 +162,7 @@ export function fieldErrors(
     if (!(path in out)) out[path] = (t && worded(issue, t)) || issue.message || error.message;
   }
   const field = codes[error.code];
-  if (field) out[field] = error.message;
+  if (field) out[field] = problemText(error, t);
   return out;
 }
 
@@ -178,7 +216,7 @@ export function FormError({ error, shown }: { error: unknown; shown: Record<stri
       </div>
     );
   }
-  return <ErrorMessage error={error} />;
+  return <ErrorMessage error={error} known={DASHBOARD_PROBLEMS} />;
 }
 
 /** Minor units as the text a person types ("4.50"), in the currency's decimals. */

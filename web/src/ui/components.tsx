@@ -92,6 +92,14 @@ export interface KnownProblems {
   codes: ReadonlySet<string>;
 }
 
+/** An API error's details that a message may name (`{rank}`): its texts and numbers. */
+export function detailValues(error: ApiError): Record<string, string | number> {
+  const values: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(error.details ?? {}))
+    if (typeof value === "string" || typeof value === "number") values[name] = value;
+  return values;
+}
+
 /**
  * An error from the API or the network as a message the user can act on: in the user's language
  * for the refusals the screen knows (`known`), else the API's own message.
@@ -104,7 +112,7 @@ export function ErrorMessage({ error, known }: { error: unknown; known?: KnownPr
       ? error.code === "network_error"
         ? t("common.error.network")
         : known?.codes.has(error.code)
-          ? t(`${known.prefix}.${error.code}`)
+          ? t(`${known.prefix}.${error.code}`, detailValues(error))
           : t("common.error.generic", { message: error.message })
       : t("common.error.generic", { message: error instanceof Error ? error.message : String(error) });
   return (
