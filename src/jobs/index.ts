@@ -16,7 +16,7 @@ import { runBirthdays } from "../use-cases/birthdays.ts";
  * stops half-way is simply finished by the next one.
  */
 
-const LEASE_MS = 10 * 60_000;
+export const LEASE_MS = 10 * 60_000;
 
 /** Takes the lease of `job` until `now + LEASE_MS`, or returns false when another node holds it. */
 async function acquire(ctx: AppContext, job: string, holder: string, now: Date): Promise<boolean> {
@@ -143,23 +143,37 @@ export async function runJob(
   holder = `${hostname()}:${process.pid}:${newId()}`,
   settings: JobSettings = DEFAULT_JOB_SETTINGS,
 ): Promise<unknown> {
+  return withLease<unknown>(ctx, job, holder, (now) =>
+    job === "points-expiry"
+      ? runExpiry(ctx.db, now)
+      : job === "tier-sweep"
+        ? runTierSweep(ctx, now)
+        : job === "birthdays"
+          ? runBirthdays(ctx, now)
+          : pruneAnswers(ctx.db, now, settings.answerRetentionDays),
+  );
+}
+
+/**
+ * Runs `work` under the lease of `job` if this node can take it, renewing the lease while the
+ * work lasts and releasing it with the result after; null when another node holds the lease.
+ */
+export async function withLease<R>(
+  ctx: AppContext,
+  job: string,
+  holder: string,
+  work: (now: Date) => Promise<R>,
+): Promise<R | null> {
   const now = ctx.clock.now();
   if (!(await acquire(ctx, job, holder, now))) return null;
-  let result: unknown = null;
+  let result: R | null = null;
   // A third of the lease in, and every third after: a failed renewal is tried again next time.
   const heartbeat = setInterval(() => {
     renew(ctx, job, holder).catch(() => {});
   }, LEASE_MS / 3);
   heartbeat.unref();
   try {
-    result =
-      job === "points-expiry"
-        ? await runExpiry(ctx.db, now)
-        : job === "tier-sweep"
-          ? await runTierSweep(ctx, now)
-          : job === "birthdays"
-            ? await runBirthdays(ctx, now)
-            : await pruneAnswers(ctx.db, now, settings.answerRetentionDays);
+    result = await work(now);
     return result;
   } finally {
     clearInterval(heartbeat);

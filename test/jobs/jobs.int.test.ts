@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runJob, runTierSweep } from "../../src/jobs/index.ts";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { LEASE_MS, runJob, runTierSweep, withLease } from "../../src/jobs/index.ts";
 import { startTestApp, type TestApp } from "../helpers/api.ts";
 
 let t: TestApp;
@@ -129,5 +129,79 @@ describe("scheduled jobs", () => {
       runJob(t.ctx, "tier-sweep", "node-c"),
     ]);
     expect(both.filter((r) => r !== null).length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("the job lease", () => {
+  const leaseOf = (job: string) =>
+    t.database.db
+      .selectFrom("job_leases")
+      .select(["holder", "locked_until"])
+      .where("job", "=", job)
+      .executeTakeFirstOrThrow();
+
+  it("is renewed while a run lasts, so no other node takes the job however long it runs", async () => {
+    const job = `lease-test-${Math.random().toString(36).slice(2, 8)}`;
+    t.clock.set(new Date("2026-07-01T10:00:00Z"));
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      const result = await withLease(t.ctx, job, "node-a", async () => {
+        expect((await leaseOf(job)).locked_until?.toISOString()).toBe("2026-07-01T10:10:00.000Z");
+        // Nine minutes in, the heartbeat renews the lease from then.
+        t.clock.set(new Date("2026-07-01T10:09:00Z"));
+        vi.advanceTimersByTime(LEASE_MS / 3);
+        await expect
+          .poll(async () => (await leaseOf(job)).locked_until?.toISOString())
+          .toBe("2026-07-01T10:19:00.000Z");
+        // Past the first lease's end, another node still finds the job taken.
+        t.clock.set(new Date("2026-07-01T10:15:00Z"));
+        expect(await withLease(t.ctx, job, "node-b", async () => "b ran")).toBeNull();
+        return "a ran";
+      });
+      expect(result).toBe("a ran");
+      expect(await leaseOf(job)).toEqual({ holder: "node-a", locked_until: null });
+      expect(await withLease(t.ctx, job, "node-b", async () => "b ran")).toBe("b ran");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("is taken over once a dead node's lease runs out, and the dead node's late heartbeat and release change nothing", async () => {
+    const job = `lease-test-${Math.random().toString(36).slice(2, 8)}`;
+    t.clock.set(new Date("2026-07-02T10:00:00Z"));
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      let takenOver: unknown;
+      await withLease(t.ctx, job, "node-a", async () => {
+        // Node A hangs for 11 minutes without a heartbeat (its timers did not fire): B takes over.
+        vi.advanceTimersByTime(100);
+        t.clock.set(new Date("2026-07-02T10:11:00Z"));
+        takenOver = await withLease(t.ctx, job, "node-b", async () => {
+          // A minute on, A's heartbeat fires (B's is due 100 ms later): it must not extend B's
+          // lease, which B holds until 10:21.
+          t.clock.set(new Date("2026-07-02T10:12:00Z"));
+          vi.advanceTimersByTime(LEASE_MS / 3 - 100);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          expect(await leaseOf(job)).toEqual({
+            holder: "node-b",
+            locked_until: new Date("2026-07-02T10:21:00Z"),
+          });
+          return "b ran";
+        });
+        return "a ran";
+      });
+      expect(takenOver).toBe("b ran");
+      // A's release after B's changed nothing: B's run is what the lease last recorded.
+      const row = await t.database.db
+        .selectFrom("job_leases")
+        .select(["holder", "locked_until", "last_result"])
+        .where("job", "=", job)
+        .executeTakeFirstOrThrow();
+      expect(row.holder).toBe("node-b");
+      expect(row.locked_until).toBeNull();
+      expect(row.last_result).toBe("b ran");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
