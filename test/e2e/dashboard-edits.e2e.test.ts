@@ -344,6 +344,32 @@ describe("dashboard edits", () => {
     expect(tiers.data.map((t: { name: string }) => t.name)).toEqual(["Srebrny"]);
   });
 
+  it("lists every active reward, past the first page of 200, and counts them all on the home page", async () => {
+    const s = await shop();
+    for (let start = 1; start <= 205; start += 41) {
+      await Promise.all(
+        Array.from({ length: 41 }, (_, i) =>
+          call(
+            "POST",
+            "/v1/rewards",
+            { name: `Reward ${start + i}`, type: "perk", value: { perk: "priority_service" }, cost_points: 100 },
+            s.token,
+          ),
+        ),
+      );
+    }
+    const w = await login(s);
+    const { page } = w;
+    await open(w, "/app/program/rewards");
+    const rows = page.locator("main ul.plain > li");
+    await expect.poll(() => rows.count(), slow).toBe(205);
+    for (const name of ["Reward 1", "Reward 205"])
+      expect(await page.getByRole("heading", { name, exact: true }).count()).toBe(1);
+    await open(w, "/app");
+    await expect.poll(async () => await page.locator("main").textContent(), slow).toContain("205 rewards");
+    expect(w.errors).toEqual([]);
+  });
+
   it("settings profile: a second save does not write back a time zone another owner changed", async () => {
     const s = await shop();
     const w = await login(s);

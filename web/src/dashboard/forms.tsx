@@ -32,13 +32,49 @@ export function useApi<T>(path: string | null): {
 }
 
 /**
+ * Every row of a list, following its cursors (`{ data, next_cursor }`): a catalog's active rows
+ * are bounded (500 rewards at most), more than one page of 200 can hold.
+ */
+export function useAllPages<T>(path: string): {
+  data: { data: T[] } | undefined;
+  error: unknown;
+  reload: () => Promise<void>;
+} {
+  const [data, setData] = useState<{ data: T[] }>();
+  const [error, setError] = useState<unknown>(null);
+  const reload = useCallback(async () => {
+    try {
+      const rows: T[] = [];
+      let cursor: string | null = null;
+      do {
+        const sep = path.includes("?") ? "&" : "?";
+        const page: { data: T[]; next_cursor?: string | null } = await api(
+          "GET",
+          cursor === null ? path : `${path}${sep}cursor=${encodeURIComponent(cursor)}`,
+        );
+        rows.push(...page.data);
+        cursor = page.next_cursor ?? null;
+      } while (cursor !== null);
+      setData({ data: rows });
+      setError(null);
+    } catch (e) {
+      setError(e);
+    }
+  }, [path]);
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+  return { data, error, reload };
+}
+
+/**
  * The state of an editor page's list (stamp cards, tiers, rules, rewards): its rows, the row
  * being edited (`"new"` for a new one), and archiving a row with `DELETE <path>/<id>`.
  *
  * @example const cards = useCatalog<StampCard>("/v1/stamp-cards"); cards.archive(card)
  */
 export function useCatalog<T extends { id: string }>(path: string, query = "") {
-  const list = useApi<{ data: T[] }>(`${path}${query}`);
+  const list = useAllPages<T>(`${path}${query}`);
   const [editing, setEditing] = useState<T | "new" | null>(null);
   const [error, setError] = useState<unknown>(null);
   async function archive(row: T): Promise<void> {

@@ -4,7 +4,7 @@ import { formatDate } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { Link } from "../router.tsx";
 import { ErrorMessage } from "../ui/components.tsx";
-import { useApi } from "./forms.tsx";
+import { useAllPages, useApi } from "./forms.tsx";
 import type { List, Reward, Rule, StampCard, Tier } from "./program/types.ts";
 import { useSession } from "./session.tsx";
 
@@ -16,7 +16,7 @@ export function HomePage() {
   const cards = useApi<List<StampCard>>("/v1/stamp-cards");
   const tiers = useApi<List<Tier>>("/v1/tiers");
   const rules = useApi<List<Rule>>("/v1/rules");
-  const rewards = useApi<List<Reward>>("/v1/rewards?limit=200");
+  const rewards = useAllPages<Reward>("/v1/rewards?limit=200");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
