@@ -352,7 +352,12 @@ describe("dashboard edits", () => {
           call(
             "POST",
             "/v1/rewards",
-            { name: `Reward ${start + i}`, type: "perk", value: { perk: "priority_service" }, cost_points: 100 },
+            {
+              name: `Reward ${start + i}`,
+              type: "perk",
+              value: { perk: "priority_service" },
+              cost_points: 100,
+            },
             s.token,
           ),
         ),
@@ -367,6 +372,32 @@ describe("dashboard edits", () => {
       expect(await page.getByRole("heading", { name, exact: true }).count()).toBe(1);
     await open(w, "/app");
     await expect.poll(async () => await page.locator("main").textContent(), slow).toContain("205 rewards");
+    expect(w.errors).toEqual([]);
+  });
+
+  it("moves the focus into an editor as it opens and back to what opened it as it closes", async () => {
+    const s = await shop();
+    await call("POST", "/v1/tiers", { name: "Silver", rank: 1, threshold: 0 }, s.token);
+    const w = await login(s);
+    const { page } = w;
+    await open(w, "/app/program/tiers");
+    const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
+    const edit = page.getByRole("button", { name: "Edit" });
+    await edit.click();
+    await expect.poll(focused, slow).toBe("Change “Silver”");
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await expect.poll(focused, slow).toBe("Edit");
+    expect(await edit.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.getByRole("button", { name: "New tier" }).click();
+    await expect.poll(focused, slow).toBe("New tier");
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe("H2");
+    await page.getByLabel("Name", { exact: true }).fill("Gold");
+    await page.getByLabel(/^Spend to reach/).fill("500");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "Gold", exact: true }).count(), slow).toBe(1);
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.hasAttribute("data-catalog-new")), slow)
+      .toBe(true);
     expect(w.errors).toEqual([]);
   });
 

@@ -142,7 +142,7 @@ describe("the merchant dashboard", () => {
         await expect.poll(() => page.getByRole("heading", { name: "Gold" }).count()).toBe(1);
     }
     await expect.poll(() => page.getByLabel("Rank").getAttribute("aria-invalid")).toBe("true");
-    await expect.poll(() => page.getByText("Rank 1 is taken by another active tier.").count()).toBe(1);
+    await expect.poll(() => page.getByText("Rank 1 is taken by another tier.").count()).toBe(1);
     await page.getByRole("button", { name: "Cancel" }).click();
 
     // Archiving asks once more, by keyboard alone: the question takes the focus.

@@ -71,12 +71,31 @@ export function useAllPages<T>(path: string): {
  * The state of an editor page's list (stamp cards, tiers, rules, rewards): its rows, the row
  * being edited (`"new"` for a new one), and archiving a row with `DELETE <path>/<id>`.
  *
+ * Focus follows the editor: it opens with the focus on its title (`useFocusOnMount`), and when it
+ * closes, saved or cancelled, the focus goes back to the button that opened it (the row's Edit), or
+ * to the page's New button.
+ *
  * @example const cards = useCatalog<StampCard>("/v1/stamp-cards"); cards.archive(card)
  */
 export function useCatalog<T extends { id: string }>(path: string, query = "") {
   const list = useAllPages<T>(`${path}${query}`);
-  const [editing, setEditing] = useState<T | "new" | null>(null);
+  const [editing, setEditingState] = useState<T | "new" | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const opener = useRef<HTMLElement | null>(null);
+  const [closedAt, setClosedAt] = useState(0);
+  useEffect(() => {
+    if (closedAt === 0) return;
+    const back = opener.current?.isConnected
+      ? opener.current
+      : document.querySelector<HTMLElement>("[data-catalog-new]");
+    back?.focus();
+  }, [closedAt]);
+  function setEditing(row: T | "new" | null): void {
+    if (row !== null) {
+      if (editing === null) opener.current = document.activeElement as HTMLElement | null;
+    } else if (editing !== null) setClosedAt((n) => n + 1);
+    setEditingState(row);
+  }
   async function archive(row: T): Promise<void> {
     setError(null);
     try {
@@ -92,6 +111,15 @@ export function useCatalog<T extends { id: string }>(path: string, query = "") {
     await list.reload();
   }
   return { list, editing, setEditing, error, archive, saved };
+}
+
+/** A ref that gives its element the focus when it mounts (an editor's title as the editor opens). */
+export function useFocusOnMount<E extends HTMLElement>() {
+  const ref = useRef<E>(null);
+  useEffect(() => {
+    ref.current?.focus();
+  }, []);
+  return ref;
 }
 
 /** An editor page's title, with its "New …" button while no form is open. */
@@ -110,7 +138,7 @@ export function CatalogHeader({
     <div className="row between wrap">
       <h1>{title}</h1>
       {editing ? null : (
-        <button type="button" className="button" onClick={onNew}>
+        <button type="button" className="button" onClick={onNew} data-catalog-new>
           {newLabel}
         </button>
       )}

@@ -17,6 +17,7 @@ import {
   readMoney,
   useApi,
   useCatalog,
+  useFocusOnMount,
   zonedToIso,
 } from "../forms.tsx";
 import { useSession } from "../session.tsx";
@@ -232,9 +233,10 @@ function RewardForm({
   const toggle = (id: string) =>
     setTierIds(tierIds.includes(id) ? tierIds.filter((x) => x !== id) : [...tierIds, id]);
 
+  const title = useFocusOnMount<HTMLHeadingElement>();
   return (
     <form className="card stack" onSubmit={submit} noValidate aria-labelledby="reward-form-title">
-      <h2 id="reward-form-title">
+      <h2 id="reward-form-title" tabIndex={-1} ref={title}>
         {reward ? t("dashboard.rewards.edit", { name: reward.name }) : t("dashboard.rewards.new")}
       </h2>
       <FormError error={error} shown={errors} />

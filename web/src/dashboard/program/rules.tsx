@@ -18,6 +18,7 @@ import {
   readMoney,
   useApi,
   useCatalog,
+  useFocusOnMount,
   zonedToIso,
 } from "../forms.tsx";
 import { useSession } from "../session.tsx";
@@ -331,9 +332,10 @@ function RuleForm({
   const toggle = <T,>(list: T[], value: T) =>
     list.includes(value) ? list.filter((x) => x !== value) : [...list, value];
 
+  const title = useFocusOnMount<HTMLHeadingElement>();
   return (
     <form className="card stack" onSubmit={submit} noValidate aria-labelledby="rule-form-title">
-      <h2 id="rule-form-title">
+      <h2 id="rule-form-title" tabIndex={-1} ref={title}>
         {rule ? t("dashboard.rules.edit", { name: rule.name }) : t("dashboard.rules.new")}
       </h2>
       <FormError error={error} shown={errors} />

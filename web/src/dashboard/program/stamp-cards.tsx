@@ -14,6 +14,7 @@ import {
   readList,
   readMoney,
   useCatalog,
+  useFocusOnMount,
 } from "../forms.tsx";
 import { useSession } from "../session.tsx";
 import type { StampCard } from "./types.ts";
@@ -143,9 +144,10 @@ function CardForm({
     }
   }
 
+  const title = useFocusOnMount<HTMLHeadingElement>();
   return (
     <form className="card stack" onSubmit={submit} noValidate aria-labelledby="card-form-title">
-      <h2 id="card-form-title">
+      <h2 id="card-form-title" tabIndex={-1} ref={title}>
         {card ? t("dashboard.cards.edit", { name: card.name }) : t("dashboard.cards.new")}
       </h2>
       <FormError error={error} shown={errors} />

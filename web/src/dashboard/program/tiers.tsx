@@ -14,6 +14,7 @@ import {
   readMoney,
   useApi,
   useCatalog,
+  useFocusOnMount,
 } from "../forms.tsx";
 import { useSession } from "../session.tsx";
 import type { Program, Tier } from "./types.ts";
@@ -144,9 +145,10 @@ function TierForm({
     }
   }
 
+  const title = useFocusOnMount<HTMLHeadingElement>();
   return (
     <form className="card stack" onSubmit={submit} noValidate aria-labelledby="tier-form-title">
-      <h2 id="tier-form-title">
+      <h2 id="tier-form-title" tabIndex={-1} ref={title}>
         {tier ? t("dashboard.tiers.edit", { name: tier.name }) : t("dashboard.tiers.new")}
       </h2>
       <FormError error={error} shown={errors} />
