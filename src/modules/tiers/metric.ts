@@ -161,6 +161,16 @@ export async function effectiveTier(
   now: Date,
 ): Promise<StoredTier> {
   if (!tierEnded(member, now)) return { tier_id: member.tier_id, tier_expires_at: member.tier_expires_at };
+  return evaluatedTier(db, snapshot, member, now);
+}
+
+/** The tier the member's metrics at `now` give, from the stored one (nothing is written). */
+async function evaluatedTier(
+  db: Db | Tx,
+  snapshot: ProgramSnapshot,
+  member: { id: string } & StoredTier,
+  now: Date,
+): Promise<StoredTier> {
   const { metric, lastYear } = await tierMetrics(db, snapshot, member, now);
   const { state } = tierTransition(snapshot, member, metric, now, lastYear);
   return { tier_id: state.tier_id, tier_expires_at: state.expires_at };
@@ -190,9 +200,7 @@ export async function reachedTier(
 ): Promise<StoredTier> {
   if (!tierMayMove(snapshot, member, now))
     return { tier_id: member.tier_id, tier_expires_at: member.tier_expires_at };
-  const { metric, lastYear } = await tierMetrics(db, snapshot, member, now);
-  const { state } = tierTransition(snapshot, member, metric, now, lastYear);
-  return { tier_id: state.tier_id, tier_expires_at: state.expires_at };
+  return evaluatedTier(db, snapshot, member, now);
 }
 
 /**
