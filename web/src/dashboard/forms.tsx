@@ -8,63 +8,60 @@ export { isoToZoned, zonedToIso } from "./zoned.ts";
 
 /** Small pieces the dashboard's forms share: loading, API errors per field, money and lists. */
 
-/** Loads `path` from the API; `reload()` fetches again after a change. */
-export function useApi<T>(path: string | null): {
+interface Loaded<T> {
   data: T | undefined;
   error: unknown;
   reload: () => Promise<void>;
-} {
+}
+
+/** What `load(path)` gives, loaded on mount and whenever `path` changes; `reload()` loads again. */
+function useLoaded<T>(path: string | null, load: (path: string) => Promise<T>): Loaded<T> {
   const [data, setData] = useState<T>();
   const [error, setError] = useState<unknown>(null);
   const reload = useCallback(async () => {
     if (!path) return;
     try {
-      setData(await api<T>("GET", path));
+      setData(await load(path));
       setError(null);
     } catch (e) {
       setError(e);
     }
-  }, [path]);
+  }, [path, load]);
   useEffect(() => {
     void reload();
   }, [reload]);
   return { data, error, reload };
 }
 
+const getJson = (path: string): Promise<unknown> => api("GET", path);
+
+/** Loads `path` from the API; `reload()` fetches again after a change. */
+export function useApi<T>(path: string | null): Loaded<T> {
+  return useLoaded(path, getJson as (path: string) => Promise<T>);
+}
+
+/** Every row of the list at `path`, page after page by its cursors (`{ data, next_cursor }`). */
+async function allPages(path: string): Promise<{ data: unknown[] }> {
+  const rows: unknown[] = [];
+  let cursor: string | null = null;
+  do {
+    const sep = path.includes("?") ? "&" : "?";
+    const page: { data: unknown[]; next_cursor?: string | null } = await api(
+      "GET",
+      cursor === null ? path : `${path}${sep}cursor=${encodeURIComponent(cursor)}`,
+    );
+    rows.push(...page.data);
+    cursor = page.next_cursor ?? null;
+  } while (cursor !== null);
+  return { data: rows };
+}
+
 /**
- * Every row of a list, following its cursors (`{ data, next_cursor }`): a catalog's active rows
- * are bounded (500 rewards at most), more than one page of 200 can hold.
+ * Every row of a list, following its cursors: a catalog's active rows are bounded (500 rewards at
+ * most), but more than one page of 200 can hold.
  */
-export function useAllPages<T>(path: string): {
-  data: { data: T[] } | undefined;
-  error: unknown;
-  reload: () => Promise<void>;
-} {
-  const [data, setData] = useState<{ data: T[] }>();
-  const [error, setError] = useState<unknown>(null);
-  const reload = useCallback(async () => {
-    try {
-      const rows: T[] = [];
-      let cursor: string | null = null;
-      do {
-        const sep = path.includes("?") ? "&" : "?";
-        const page: { data: T[]; next_cursor?: string | null } = await api(
-          "GET",
-          cursor === null ? path : `${path}${sep}cursor=${encodeURIComponent(cursor)}`,
-        );
-        rows.push(...page.data);
-        cursor = page.next_cursor ?? null;
-      } while (cursor !== null);
-      setData({ data: rows });
-      setError(null);
-    } catch (e) {
-      setError(e);
-    }
-  }, [path]);
-  useEffect(() => {
-    void reload();
-  }, [reload]);
-  return { data, error, reload };
+export function useAllPages<T>(path: string): Loaded<{ data: T[] }> {
+  return useLoaded(path, allPages as (path: string) => Promise<{ data: T[] }>);
 }
 
 /**
