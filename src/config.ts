@@ -32,6 +32,11 @@ export interface Config {
   /** Which proxies to believe about the client's address (per-IP limits, logs); false: none. */
   /** Fastify's `trustProxy`: off, one hop (`TRUST_PROXY=true`), or the proxies' addresses. */
   trustProxy: false | 1 | string[];
+  /**
+   * Where customers reach the web app (`https://loyalty.example.com`): the join link and its QR code
+   * on the launch kit's poster. Null: the address the dashboard was opened on.
+   */
+  publicUrl: string | null;
 }
 
 /** Thrown by `loadConfig` with one line per invalid variable. */
@@ -109,6 +114,20 @@ const Env = z.object({
           : v.split(",").map((a) => a.trim()),
     )
     .default(false),
+  PUBLIC_URL: z
+    .string()
+    .refine(
+      (v) =>
+        URL.canParse(v) &&
+        /^https?:$/.test(new URL(v).protocol) &&
+        new URL(v).pathname === "/" &&
+        !new URL(v).search &&
+        !new URL(v).hash &&
+        !new URL(v).username,
+      { error: "must be the web app's origin, such as https://loyalty.example.com (no path)" },
+    )
+    .transform((v) => new URL(v).origin)
+    .optional(),
 });
 
 /** An IP address (v4 or v6) or a CIDR range of them, as a trusted proxy is named. */
@@ -158,6 +177,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobsIntervalSeconds: e.JOBS_INTERVAL_SECONDS,
     answerRetentionDays: e.ANSWER_RETENTION_DAYS,
     trustProxy: e.TRUST_PROXY,
+    publicUrl: e.PUBLIC_URL ?? null,
   };
 }
 

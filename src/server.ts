@@ -115,6 +115,7 @@ export async function startServer(
       logger: config.logLevel !== "silent",
       rateLimitPerMinute: config.rateLimitPerMinute,
       trustProxy: config.trustProxy,
+      publicUrl: config.publicUrl,
     });
     // buildApp logs at info; the configured level applies to the server and every request logger.
     app.log.level = config.logLevel;

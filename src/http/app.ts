@@ -58,6 +58,8 @@ export interface AppOptions {
   rateLimitPerMinute?: number;
   /** The web app's build directory (`web/dist`), served at `/`; absent: the API alone. */
   webDist?: string;
+  /** Where customers reach the web app (`PUBLIC_URL`), for the join link; absent: the request's host. */
+  publicUrl?: string | null;
 }
 
 /**
@@ -220,7 +222,9 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
         }
       });
       api.addHook("preValidation", async (req) => refuseWhatNoSchemaChecks(req));
-      await registerRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
+      await registerRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx, {
+        publicUrl: options.publicUrl ?? null,
+      });
     },
     { prefix: "/v1" },
   );

@@ -124,3 +124,23 @@ describe("the launch kit", () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe("the launch kit with PUBLIC_URL set", () => {
+  let pub: TestApp;
+  afterAll(async () => pub?.close());
+
+  it("points the join link and the poster's QR code at the public address, not the one the dashboard was opened on", async () => {
+    pub = await startTestApp({ publicUrl: "https://club.example.org" });
+    const shop = await pub.signup({ name: "Bakkerij Bol", locale: "nl" });
+    const kit = await shop.call("GET", "/v1/launch-kit", undefined, { host: "localhost:3000" });
+    expect(kit.body.join_url).toBe(`https://club.example.org/join/${shop.slug}`);
+    const res = await pub.app.inject({
+      method: "GET",
+      url: "/v1/launch-kit/poster.pdf",
+      headers: { authorization: `Bearer ${shop.token}`, host: "10.0.0.7:3000" },
+    });
+    const pdf = res.rawPayload.toString("latin1");
+    expect(pdf).toContain(`(https://club.example.org/join/${shop.slug})`);
+    expect(pdf).not.toContain("10.0.0.7");
+  });
+});

@@ -28,6 +28,7 @@ describe("loadConfig", () => {
       jobsIntervalSeconds: 300,
       answerRetentionDays: 30,
       trustProxy: false,
+      publicUrl: null,
     });
   });
 
@@ -46,6 +47,7 @@ describe("loadConfig", () => {
         JOBS_INTERVAL_SECONDS: "0",
         ANSWER_RETENTION_DAYS: "0",
         TRUST_PROXY: "10.0.0.0/8,192.168.1.1",
+        PUBLIC_URL: "https://Loyalty.Example.com/",
       }),
     ).toEqual({
       port: 8080,
@@ -60,6 +62,7 @@ describe("loadConfig", () => {
       jobsIntervalSeconds: 0,
       answerRetentionDays: 0,
       trustProxy: ["10.0.0.0/8", "192.168.1.1"],
+      publicUrl: "https://loyalty.example.com",
     });
   });
 
@@ -121,6 +124,22 @@ describe("loadConfig", () => {
       ]);
     },
   );
+
+  it.each([
+    "loyalty.example.com",
+    "ftp://loyalty.example.com",
+    "https://loyalty.example.com/app",
+    "https://loyalty.example.com/?x=1",
+    "https://user:pw@loyalty.example.com",
+  ])("refuses PUBLIC_URL=%s, which is not an origin customers can open", (value) => {
+    expect(problems({ PUBLIC_URL: value })).toEqual([
+      `PUBLIC_URL must be the web app's origin, such as https://loyalty.example.com (no path) (got "${value}")`,
+    ]);
+  });
+
+  it("reads PUBLIC_URL with a port as its origin", () => {
+    expect(loadConfig({ PUBLIC_URL: "http://192.168.1.20:3000" }).publicUrl).toBe("http://192.168.1.20:3000");
+  });
 
   it("refuses an answer retention that is not a number of days", () => {
     expect(problems({ ANSWER_RETENTION_DAYS: "30d" })).toEqual([

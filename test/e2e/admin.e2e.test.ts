@@ -388,6 +388,8 @@ describe("the admin pages", () => {
     expect(await page.getByRole("textbox", { name: "Join link" }).inputValue()).toBe(
       `${e2e.baseUrl}/join/${shop.slug}`,
     );
+    // The test server is on 127.0.0.1, which no customer's phone reaches: the page says so.
+    expect(await page.getByText(/customers' phones cannot open it.*PUBLIC_URL/).count()).toBe(1);
     // The QR code on the page scans as the join link.
     const side = 300;
     const pixels = await page.evaluate(async (size) => {

@@ -51,7 +51,13 @@ export const OWNER_PASSWORD = "correct horse battery";
 
 /** Starts the API in-process on a fresh test database, with a clock the test controls. */
 export async function startTestApp(
-  options: { now?: string; poolSize?: number; limits?: AuthLimits; rateLimitPerMinute?: number } = {},
+  options: {
+    now?: string;
+    poolSize?: number;
+    limits?: AuthLimits;
+    rateLimitPerMinute?: number;
+    publicUrl?: string;
+  } = {},
 ): Promise<TestApp> {
   const database = await openTestDatabase({ poolSize: options.poolSize });
   const clock = new FixedClock(new Date(options.now ?? "2026-03-02T09:00:00Z"));
@@ -60,7 +66,10 @@ export async function startTestApp(
     clock,
     options.limits ?? { signupsPerHour: 100_000, loginsPerMinute: 100_000 },
   );
-  const app = await buildApp(ctx, { rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000 });
+  const app = await buildApp(ctx, {
+    rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000,
+    publicUrl: options.publicUrl ?? null,
+  });
   await app.ready();
 
   async function call<T>(

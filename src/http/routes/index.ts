@@ -19,7 +19,11 @@ import { voucherRoutes } from "./vouchers.ts";
 import { walletRoutes } from "./wallet.ts";
 
 /** Every /v1 route, grouped by module. */
-export async function registerRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
+export async function registerRoutes(
+  app: ZodApp,
+  ctx: AppContext,
+  settings: { publicUrl: string | null } = { publicUrl: null },
+): Promise<void> {
   await businessRoutes(app, ctx);
   await staffRoutes(app, ctx);
   await apiKeyRoutes(app, ctx);
@@ -36,5 +40,5 @@ export async function registerRoutes(app: ZodApp, ctx: AppContext): Promise<void
   await rewardRoutes(app, ctx);
   await voucherRoutes(app, ctx);
   await walletRoutes(app, ctx);
-  await launchKitRoutes(app, ctx);
+  await launchKitRoutes(app, ctx, settings.publicUrl);
 }

@@ -16,13 +16,14 @@ const LaunchKitSchema = z.object({
 
 const LocaleQuery = Locale.optional().describe("Language of the texts; the business's language by default");
 
-/** Where the web app is served, as the client reached it (behind a proxy: with TRUST_PROXY). */
-function originOf(req: FastifyRequest): string {
-  return `${req.protocol}://${req.host}`;
-}
-
-/** The launch kit: the join link, the program in one sentence and a printable poster. */
-export async function launchKitRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
+/**
+ * The launch kit: the join link, the program in one sentence and a printable poster. The link
+ * starts with `publicUrl` (`PUBLIC_URL`) when it is set, else with the address the request came
+ * to (behind a proxy: with TRUST_PROXY) — which for a dashboard opened on `localhost` or an
+ * internal address is not one customers can reach.
+ */
+export async function launchKitRoutes(app: ZodApp, ctx: AppContext, publicUrl: string | null): Promise<void> {
+  const originOf = (req: FastifyRequest): string => publicUrl ?? `${req.protocol}://${req.host}`;
   app.get(
     "/launch-kit",
     {
@@ -31,7 +32,7 @@ export async function launchKitRoutes(app: ZodApp, ctx: AppContext): Promise<voi
         tags: ["launch-kit"],
         summary: "The join link and the program in one sentence",
         description:
-          "What the poster says, to preview it. Manager or owner. Errors: `validation_failed` (400), `forbidden` (403).",
+          "What the poster says, to preview it. The join link starts with the server's `PUBLIC_URL` when set, else with the address this request came to. Manager or owner. Errors: `validation_failed` (400), `forbidden` (403).",
         querystring: z.strictObject({ locale: LocaleQuery }),
         response: { 200: LaunchKitSchema, 400: ErrorResponse, 403: ErrorResponse },
       },

@@ -6,6 +6,7 @@ import { LOCALE_NAMES, LOCALES, type Locale, supportedLocale, useT } from "../..
 import { Link } from "../../router.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
 import { useSession } from "../session.tsx";
+import { localOnly } from "./reachable.ts";
 import { roleAtLeast, useLoad } from "./shared.tsx";
 
 interface LaunchKit {
@@ -93,6 +94,11 @@ export function LaunchKitPage() {
                 {t("admin.kit.copy")}
               </button>
             </div>
+            {localOnly(kit.data.join_url) ? (
+              <p className="alert warn">
+                {t("admin.kit.unreachable", { host: new URL(kit.data.join_url).host })}
+              </p>
+            ) : null}
             <p role="status" className="muted">
               {copied === "yes" ? t("admin.kit.copied") : copied === "no" ? t("admin.kit.copyFailed") : ""}
             </p>
