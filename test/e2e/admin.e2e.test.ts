@@ -5,6 +5,7 @@ import {
   type E2E,
   expectAccessible,
   expectNoMissingTranslations,
+  signUpShop,
   startE2E,
   type WatchedPage,
 } from "./browser.ts";
@@ -28,16 +29,10 @@ const call = <T = any>(method: string, path: string, body?: unknown, token?: str
 
 /** A bakery with a stamp card and its reward, two tiers, two members and a purchase by one of them. */
 async function setUpShop() {
-  const slug = `bakery-${Math.random().toString(36).slice(2, 8)}`;
-  const email = `owner@${slug}.test`;
-  const { token } = await call<{ token: string }>("POST", "/v1/businesses", {
-    slug,
+  const { slug, email, token } = await signUpShop(e2e.baseUrl, {
+    prefix: "bakery",
     name: "Bakkerij Bol",
-    currency: "EUR",
-    timezone: "Europe/Amsterdam",
-    locale: "en",
-    owner: { email, name: "Olga Owner", password: PASSWORD },
-    session: "token",
+    password: PASSWORD,
   });
   const card = await call<{ id: string }>(
     "POST",

@@ -166,3 +166,27 @@ export async function callApi<T = any>(
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
   return json as T;
 }
+
+/**
+ * Signs up a new business in Amsterdam, in euros, with a handle of its own (`<prefix>-xxxxxx`), and
+ * returns its handle, its owner's email and the owner's API token.
+ *
+ * @example const { slug, token } = await signUpShop(e2e.baseUrl, { prefix: "corner", name: "Corner Café", password })
+ */
+export async function signUpShop(
+  baseUrl: string,
+  shop: { prefix: string; name: string; password: string; locale?: string },
+): Promise<{ slug: string; email: string; token: string }> {
+  const slug = `${shop.prefix}-${Math.random().toString(36).slice(2, 8)}`;
+  const email = `owner@${slug}.test`;
+  const { token } = await callApi<{ token: string }>(baseUrl, "POST", "/v1/businesses", {
+    slug,
+    name: shop.name,
+    currency: "EUR",
+    timezone: "Europe/Amsterdam",
+    locale: shop.locale ?? "en",
+    owner: { email, name: "Olga Owner", password: shop.password },
+    session: "token",
+  });
+  return { slug, email, token };
+}

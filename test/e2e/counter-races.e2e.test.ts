@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callApi, type E2E, startE2E } from "./browser.ts";
+import { callApi, type E2E, signUpShop, startE2E } from "./browser.ts";
 import { writeQrVideo } from "./fake-camera.ts";
 
 const video = join(tmpdir(), `counter-races-${process.pid}.y4m`);
@@ -15,17 +15,11 @@ const call = <T = any>(method: string, path: string, body?: unknown, token?: str
   callApi<T>(e2e.baseUrl, method, path, body, token);
 
 async function setUpShop(locations: string[] = []) {
-  const slug = `corner-${Math.random().toString(36).slice(2, 8)}`;
-  const signup = await call<{ token: string }>("POST", "/v1/businesses", {
-    slug,
+  const { slug, token: owner } = await signUpShop(e2e.baseUrl, {
+    prefix: "corner",
     name: "Corner Café",
-    currency: "EUR",
-    timezone: "Europe/Amsterdam",
-    locale: "en",
-    owner: { email: `owner@${slug}.test`, name: "Olga Owner", password: "owner-pass-2026" },
-    session: "token",
+    password: "owner-pass-2026",
   });
-  const owner = signup.token;
   const cookie = await call<{ id: string }>(
     "POST",
     "/v1/rewards",

@@ -8,6 +8,7 @@ import {
   type E2E,
   expectAccessible,
   expectNoMissingTranslations,
+  signUpShop,
   startE2E,
   type WatchedPage,
 } from "./browser.ts";
@@ -42,17 +43,11 @@ const call = <T = any>(method: string, path: string, body?: unknown, token?: str
 
 /** A café with a 10-stamp coffee card, a free coffee paid by a full card, a cashier and a member. */
 async function setUpShop(locations: string[] = []): Promise<Shop & { locations: Record<string, string> }> {
-  const slug = `corner-${Math.random().toString(36).slice(2, 8)}`;
-  const signup = await call<{ token: string }>("POST", "/v1/businesses", {
-    slug,
+  const { slug, token: owner } = await signUpShop(e2e.baseUrl, {
+    prefix: "corner",
     name: "Corner Café",
-    currency: "EUR",
-    timezone: "Europe/Amsterdam",
-    locale: "en",
-    owner: { email: `owner@${slug}.test`, name: "Olga Owner", password: "owner-pass-2026" },
-    session: "token",
+    password: "owner-pass-2026",
   });
-  const owner = signup.token;
   const card = await call<{ id: string }>(
     "POST",
     "/v1/stamp-cards",

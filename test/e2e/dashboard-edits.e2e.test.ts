@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callApi, type E2E, startE2E, type WatchedPage } from "./browser.ts";
+import { callApi, type E2E, signUpShop, startE2E, type WatchedPage } from "./browser.ts";
 
 /**
  * Edit forms in the merchant dashboard never write back what they did not change: a member's own
@@ -16,18 +16,7 @@ const call = <T = any>(method: string, path: string, body?: unknown, token?: str
   callApi<T>(e2e.baseUrl, method, path, body, token);
 
 async function shop(locale = "en") {
-  const slug = `shop-${Math.random().toString(36).slice(2, 8)}`;
-  const email = `owner@${slug}.test`;
-  const { token } = await call<{ token: string }>("POST", "/v1/businesses", {
-    slug,
-    name: "Bakkerij Bol",
-    currency: "EUR",
-    timezone: "Europe/Amsterdam",
-    locale,
-    owner: { email, name: "Olga Owner", password: PASSWORD },
-    session: "token",
-  });
-  return { slug, email, token };
+  return signUpShop(e2e.baseUrl, { prefix: "shop", name: "Bakkerij Bol", password: PASSWORD, locale });
 }
 
 async function login(s: { slug: string; email: string }, pageLocale = "en-US", uiLocale?: string) {
