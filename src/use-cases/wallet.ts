@@ -357,12 +357,15 @@ export interface WalletCard {
 }
 
 const HISTORY_LINES = 40;
-const VOUCHERS_SHOWN = 20;
+/** Used, expired and voided vouchers shown: the latest. Every voucher still valid is shown. */
+const PAST_VOUCHERS_SHOWN = 20;
+/** A bound on the valid vouchers read, far above what a member holds. */
+const VALID_VOUCHERS_READ = 200;
 
 /** Everything the member's card shows, read in a few statements. */
 export async function walletCard(ctx: AppContext, businessId: string, memberId: string): Promise<WalletCard> {
   const now = ctx.clock.now();
-  const [business, member, card, snapshot, rewards, candidates, vouchers, history, stamps] =
+  const [business, member, card, snapshot, rewards, candidates, valid, latest, history, stamps] =
     await Promise.all([
       ctx.db.selectFrom("businesses").selectAll().where("id", "=", businessId).executeTakeFirstOrThrow(),
       ctx.db
@@ -377,7 +380,8 @@ export async function walletCard(ctx: AppContext, businessId: string, memberId: 
       sql<{ rewards: RewardCandidate[] }>`select ${rewardCandidatesSql(businessId, memberId, now)} as rewards`
         .execute(ctx.db)
         .then((r) => r.rows[0]?.rewards ?? []),
-      listMemberVouchers(ctx.db, businessId, memberId, { limit: VOUCHERS_SHOWN }, now),
+      listMemberVouchers(ctx.db, businessId, memberId, { limit: VALID_VOUCHERS_READ, status: "issued" }, now),
+      listMemberVouchers(ctx.db, businessId, memberId, { limit: PAST_VOUCHERS_SHOWN }, now),
       memberHistory(ctx.db, businessId, memberId, { limit: HISTORY_LINES }),
       // Every card's stamps, archived cards' too: those still pay for their rewards.
       stampBalances(ctx.db, businessId, memberId),
@@ -423,7 +427,12 @@ export async function walletCard(ctx: AppContext, businessId: string, memberId: 
     },
     card: summary,
     rewards: cardRewards,
-    vouchers: vouchers.data,
+    // Every valid voucher (an old one behind many newer ones too: it is still to be shown at the
+    // counter), and the latest of the rest; newest first.
+    vouchers: [
+      ...valid.data,
+      ...latest.data.filter((v) => !valid.data.some((w) => w.id === v.id)),
+    ].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)),
     history: history.data.map((h) => ({
       id: h.id,
       type: h.type,

@@ -340,6 +340,48 @@ describe("the member's card", () => {
     expect(unknown.body.error.code).toBe("reward_not_found");
   });
 
+  it("shows every valid voucher, however many newer ones were used since, and the latest 20 of the rest", async () => {
+    const shop = await publishedBusiness();
+    const anniversary = (
+      await shop.call("POST", "/v1/rewards", {
+        name: "Anniversary mug",
+        type: "free_product",
+        value: { product_name: "Mug" },
+        cost_points: 1,
+        voucher_valid_days: 365,
+      })
+    ).body.id;
+    const sticker = (
+      await shop.call("POST", "/v1/rewards", {
+        name: "Sticker",
+        type: "free_product",
+        value: { product_name: "Sticker" },
+        cost_points: 1,
+      })
+    ).body.id;
+    const joined = await joinAs(shop, { ...JOIN, email: "collector@example.com" });
+    const me = asMember(joined.body.card_token);
+    const memberId = (await me.call("GET", "/v1/wallet/card")).body.member.id;
+    await shop.call("POST", `/v1/members/${memberId}/adjustments`, { points: 100, reason: "Gift" });
+    const mugVoucher = (await me.call("POST", "/v1/wallet/redemptions", { reward_id: anniversary })).body
+      .voucher;
+    for (let i = 0; i < 21; i++) {
+      const v = (await me.call("POST", "/v1/wallet/redemptions", { reward_id: sticker })).body.voucher;
+      expect((await shop.call("POST", `/v1/vouchers/${v.code}/redeem`)).status).toBe(200);
+    }
+    const shown = (await me.call("GET", "/v1/wallet/card")).body.vouchers;
+    expect(shown).toHaveLength(21);
+    expect(shown.filter((v: { status: string }) => v.status === "issued")).toEqual([
+      expect.objectContaining({
+        code: mugVoucher.code,
+        reward: expect.objectContaining({ name: "Anniversary mug" }),
+      }),
+    ]);
+    expect(shown.filter((v: { status: string }) => v.status === "redeemed")).toHaveLength(20);
+    const ids = shown.map((v: { id: string }) => v.id);
+    expect(ids).toEqual([...ids].sort().reverse());
+  });
+
   it("offers a reward of an archived stamp card to a member who holds a full one, as the counter does", async () => {
     const shop = await publishedBusiness();
     const card = await shop.call("POST", "/v1/stamp-cards", {
