@@ -269,13 +269,20 @@ export async function issueCardLink(
     const member = await tx
       .selectFrom("members as m")
       .innerJoin("businesses as b", "b.id", "m.business_id")
-      .select(["m.id", "m.code", "b.slug"])
+      .select(["m.id", "m.code", "m.erased_at", "b.slug"])
       .where("m.business_id", "=", actor.businessId)
       .where("m.id", "=", memberId)
       .forUpdate("m")
       .executeTakeFirst();
     if (!member)
       throw new AppError(404, "member_not_found", `No member with id ${memberId} in this business.`);
+    // An erased member is no one any more: a card link would hand their remaining points to whoever holds it.
+    if (member.erased_at)
+      throw new AppError(
+        409,
+        "member_erased",
+        `The member's data was erased at ${member.erased_at.toISOString()}.`,
+      );
     const token = await rotateCardToken(tx, actor.businessId, member.id);
     await audit(tx, actor, now, {
       action: "member.card_link_issued",
@@ -429,10 +436,9 @@ export async function walletCard(ctx: AppContext, businessId: string, memberId: 
     rewards: cardRewards,
     // Every valid voucher (an old one behind many newer ones too: it is still to be shown at the
     // counter), and the latest of the rest; newest first.
-    vouchers: [
-      ...valid.data,
-      ...latest.data.filter((v) => !valid.data.some((w) => w.id === v.id)),
-    ].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)),
+    vouchers: [...valid.data, ...latest.data.filter((v) => !valid.data.some((w) => w.id === v.id))].sort(
+      (a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+    ),
     history: history.data.map((h) => ({
       id: h.id,
       type: h.type,

@@ -445,9 +445,9 @@ const table: Record<string, Entry> = {
     req: () => at("/v1/wallet/redemptions", { reward_id: F.reward })(),
   },
   "PATCH /v1/wallet/me": { least: "member", req: at("/v1/wallet/me", { locale: "en" }) },
-  // A new card link for a customer who lost their phone: "manager, owner".
+  // A new card link for a customer who lost their phone: the counter gives it.
   "POST /v1/members/{id}/card-link": {
-    least: "manager",
+    least: "cashier",
     req: () => at(`/v1/members/${F.member}/card-link`)(),
   },
 };

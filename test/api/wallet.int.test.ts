@@ -493,8 +493,8 @@ describe("the join limit", () => {
   });
 });
 
-describe("card links from the dashboard", () => {
-  it("issues a new link that replaces the old one, for managers and owners only", async () => {
+describe("card links from the counter and the dashboard", () => {
+  it("issues a new link that replaces the old one, for every role, audited", async () => {
     const joined = await joinAs(biz, { ...JOIN, email: "lost-phone@example.com" });
     const old = asMember(joined.body.card_token);
     const memberId = (await old.call("GET", "/v1/wallet/card")).body.member.id;
@@ -502,16 +502,45 @@ describe("card links from the dashboard", () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ member_id: memberId, member_code: joined.body.member_code });
     expect(res.body.card_path).toBe(`/card/${biz.slug}#t=${res.body.card_token}`);
+    expect(res.body.card_url).toBe(`http://localhost:80${res.body.card_path}`);
     expect((await old.call("GET", "/v1/wallet/card")).status).toBe(401);
     expect((await asMember(res.body.card_token).call("GET", "/v1/wallet/card")).status).toBe(200);
 
     const cashier = await addStaff(t, biz, "cashier");
-    const denied = await cashier.session.call("POST", `/v1/members/${memberId}/card-link`);
-    expect(denied.status).toBe(403);
+    const atCounter = await cashier.session.call("POST", `/v1/members/${memberId}/card-link`);
+    expect(atCounter.status).toBe(201);
+    expect((await asMember(res.body.card_token).call("GET", "/v1/wallet/card")).status).toBe(401);
+    expect((await asMember(atCounter.body.card_token).call("GET", "/v1/wallet/card")).status).toBe(200);
+    const log = await biz.call("GET", "/v1/audit-log?action=member.card_link_issued&limit=200");
+    const issued = log.body.data.filter((e: { target_id: string }) => e.target_id === memberId);
+    expect(issued).toHaveLength(2);
     const manager = await addStaff(t, biz, "manager");
     expect((await manager.session.call("POST", `/v1/members/${memberId}/card-link`)).status).toBe(201);
     const missing = await biz.call("POST", "/v1/members/00000000-0000-4000-8000-000000000000/card-link");
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe("member_not_found");
+  });
+});
+
+describe("a card link for a member staff enrolled, and for an erased one", () => {
+  it("gives a member enrolled at the counter a card, and refuses one for an erased member", async () => {
+    const shop = await publishedBusiness();
+    const member = (
+      await shop.call("POST", "/v1/members", { email: "irene@example.com", marketing_consent: false })
+    ).body;
+    const join = await joinAs(shop, { ...JOIN, email: "irene@example.com" });
+    expect(join.status).toBe(409);
+    expect(join.body.error.code).toBe("member_exists");
+    const link = await shop.call("POST", `/v1/members/${member.id}/card-link`);
+    expect(link.status).toBe(201);
+    const card = await asMember(link.body.card_token).call("GET", "/v1/wallet/card");
+    expect(card.body.member.id).toBe(member.id);
+
+    expect(
+      (await shop.call("POST", `/v1/members/${member.id}/erase`, { reason: "Asked by email" })).status,
+    ).toBe(200);
+    const refused = await shop.call("POST", `/v1/members/${member.id}/card-link`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe("member_erased");
   });
 });

@@ -39,6 +39,6 @@ export async function registerRoutes(
   await ledgerRoutes(app, ctx);
   await rewardRoutes(app, ctx);
   await voucherRoutes(app, ctx);
-  await walletRoutes(app, ctx);
+  await walletRoutes(app, ctx, settings.publicUrl);
   await launchKitRoutes(app, ctx, settings.publicUrl);
 }

@@ -4,6 +4,7 @@ import type { AppContext } from "../../context.ts";
 import { POSTER_SIZES } from "../../modules/launch-kit/index.ts";
 import { launchKit, posterPdf } from "../../use-cases/poster.ts";
 import type { ZodApp } from "../app.ts";
+import { publicOrigin } from "../origin.ts";
 import { ErrorResponse, Locale } from "../schemas.ts";
 
 const LaunchKitSchema = z.object({
@@ -18,12 +19,10 @@ const LocaleQuery = Locale.optional().describe("Language of the texts; the busin
 
 /**
  * The launch kit: the join link, the program in one sentence and a printable poster. The link
- * starts with `publicUrl` (`PUBLIC_URL`) when it is set, else with the address the request came
- * to (behind a proxy: with TRUST_PROXY) — which for a dashboard opened on `localhost` or an
- * internal address is not one customers can reach.
+ * starts with `publicOrigin` (`PUBLIC_URL`, else the address the request came to).
  */
 export async function launchKitRoutes(app: ZodApp, ctx: AppContext, publicUrl: string | null): Promise<void> {
-  const originOf = (req: FastifyRequest): string => publicUrl ?? `${req.protocol}://${req.host}`;
+  const originOf = (req: FastifyRequest): string => publicOrigin(req, publicUrl);
   app.get(
     "/launch-kit",
     {

@@ -15,6 +15,7 @@ import {
   walletUpdate,
 } from "../../use-cases/wallet.ts";
 import type { ZodApp } from "../app.ts";
+import { publicOrigin } from "../origin.ts";
 import {
   ErrorResponse,
   IdempotencyHeaders,
@@ -135,7 +136,7 @@ const CardSchema = z.object({
 const MEMBER_AUTH =
   "Authenticated with the member's personal card link token: `Authorization: Bearer rm_…`. Errors: `unauthorized` (401: no, a wrong or a replaced token).";
 
-export async function walletRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
+export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: string | null): Promise<void> {
   const publicRead = {
     auth: false,
     rateLimit: {
@@ -356,12 +357,12 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
   app.post(
     "/members/:id/card-link",
     {
-      config: { role: "manager" },
+      config: { role: "cashier" },
       schema: {
         tags: ["members"],
         summary: "Give a member a new personal card link",
         description:
-          "Issues a new card token; the member's previous link stops working at once. Show `card_path` (on this server) to the customer. Manager or owner. Errors: `member_not_found` (404).",
+          "Issues a new card token, for a customer who lost the link (a new phone, cleared browser data) or never had one (imported, or enrolled by staff); the member's previous link stops working at once. Show `card_url` to the customer, as a QR code to scan. Audited. Any role: the counter does it. Errors: `member_not_found` (404), `member_erased` (409).",
         params: IdParams,
         response: {
           201: z.object({
@@ -369,11 +370,20 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
             member_code: z.string(),
             card_token: z.string(),
             card_path: z.string().describe("`/card/<slug>#t=<card_token>`"),
+            card_url: z
+              .string()
+              .describe("`card_path` on the server's `PUBLIC_URL`, else on the address this request came to"),
           }),
           404: ErrorResponse,
+          409: ErrorResponse,
         },
       },
     },
-    async (req, reply) => reply.status(201).send(await issueCardLink(ctx, req.actor, req.params.id)),
+    async (req, reply) => {
+      const link = await issueCardLink(ctx, req.actor, req.params.id);
+      return reply
+        .status(201)
+        .send({ ...link, card_url: `${publicOrigin(req, publicUrl)}${link.card_path}` });
+    },
   );
 }
