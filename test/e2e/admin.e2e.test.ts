@@ -200,6 +200,12 @@ describe("the admin pages", () => {
     expect(await page.getByRole("checkbox", { name: "Agrees to marketing messages" }).isChecked()).toBe(
       false,
     );
+    // Enrolled by hand, Cor has no card on the phone yet: the page gives one, to scan.
+    await page.getByRole("button", { name: "Show a new card link" }).click();
+    await expect
+      .poll(() => page.getByRole("img", { name: "QR code of the customer's card link" }).count(), slow)
+      .toBe(1);
+    expect(await page.locator(".card-link-url").textContent()).toMatch(/\/card\/bakery-[a-z0-9]+#t=rm_/);
     expect(watched.errors.filter((e) => !e.includes("status of 409"))).toEqual([]);
   });
 

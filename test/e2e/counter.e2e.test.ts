@@ -521,4 +521,27 @@ describe("the counter screen", () => {
     await expect.poll(() => page.getByRole("button", { name: "Main street · change" }).count(), slow).toBe(1);
     expect(unexpected(watched)).toEqual([]);
   });
+
+  it("gives a member enrolled at the counter their card on the phone, as a QR code to scan", async () => {
+    const shop2 = await setUpShop();
+    const watched = await e2e.newPage({ phone: true });
+    const { page } = watched;
+    await logIn(page, shop2.slug);
+    await typeCode(page, shop2.member.code);
+    await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count(), slow).toBe(1);
+    await page.getByRole("button", { name: "Show a new card link" }).click();
+    const qr = page.getByRole("img", { name: "QR code of the customer's card link" });
+    await expect.poll(() => qr.count(), slow).toBe(1);
+    await checkLanguages(watched, "counter card link");
+    const link = (await page.locator(".card-link-url").textContent()) ?? "";
+    expect(link).toMatch(new RegExp(`^${e2e.baseUrl}/card/${shop2.slug}#t=rm_`));
+
+    // The customer's phone opens the link: their card, with their code.
+    const phone = await e2e.newPage({ phone: true });
+    await phone.page.goto(link);
+    await expect.poll(() => phone.page.getByText(shop2.member.code).count(), slow).toBeGreaterThan(0);
+    await page.getByRole("button", { name: "Done" }).click();
+    expect(await qr.count()).toBe(0);
+    expect(unexpected(watched)).toEqual([]);
+  });
 });

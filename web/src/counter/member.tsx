@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { api, newKey, PressKeys } from "../api.ts";
 import { formatDate, formatMoney, formatNumber } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
+import { CardLink } from "../ui/card-link.tsx";
 import { ErrorMessage, type KnownProblems } from "../ui/components.tsx";
 import { PurchaseForm, quickItems } from "./purchase-form.tsx";
 import { MAX_PENDING, type PurchaseQueue } from "./queue.ts";
@@ -354,6 +355,8 @@ export function MemberPanel({
           </ul>
         </div>
       ) : null}
+
+      <CardLink memberId={member.id} />
     </section>
   );
 

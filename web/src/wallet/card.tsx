@@ -4,9 +4,9 @@ import { formatDate, formatDateTime, formatMoney } from "../i18n/format.ts";
 import { LOCALES, type Locale, useT } from "../i18n/index.tsx";
 import { Link } from "../router.tsx";
 import { ErrorMessage, type KnownProblems, TopBar } from "../ui/components.tsx";
+import { QrCode } from "../ui/qr.tsx";
 import { JUST_JOINED } from "./join.tsx";
 import { rewardCost, rewardValue } from "./program.tsx";
-import { QrCode } from "./qr.tsx";
 import {
   adoptTokenFromAddress,
   cachedCard,

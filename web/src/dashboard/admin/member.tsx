@@ -3,6 +3,7 @@ import { ApiError, api, newKey } from "../../api.ts";
 import { formatDate, formatDateTime, formatMoney, formatNumber } from "../../i18n/format.ts";
 import { LOCALE_NAMES, LOCALES, useT } from "../../i18n/index.tsx";
 import { Link } from "../../router.tsx";
+import { CardLink } from "../../ui/card-link.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
 import { useSession } from "../session.tsx";
 import { explain, FormError, type Page, phoneHint, roleAtLeast, useLoad } from "./shared.tsx";
@@ -76,7 +77,10 @@ export function MemberPage({ id }: { id: string }) {
               {t("admin.privacy.erased", { date: formatDate(m.erased_at, locale, business.timezone) })}
             </p>
           ) : (
-            <EditMember member={m} onSaved={member.reload} />
+            <>
+              <EditMember member={m} onSaved={member.reload} />
+              <CardLink memberId={m.id} />
+            </>
           )}
           {roleAtLeast(staff.role, "manager") ? <PersonalData member={m} onErased={member.reload} /> : null}
         </div>
