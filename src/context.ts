@@ -2,6 +2,7 @@ import type { Db } from "./db/database.ts";
 import { ApiKeyCache } from "./modules/access/index.ts";
 import { SnapshotCache } from "./modules/program/snapshot.ts";
 import type { Clock } from "./shared/clock.ts";
+import { FailureLimit } from "./shared/failure-limit.ts";
 
 /** Limits on unauthenticated endpoints, per client IP. */
 export interface AuthLimits {
@@ -9,6 +10,8 @@ export interface AuthLimits {
   loginsPerMinute: number;
   /** Customers joining from a business's join page (a café's Wi-Fi is one IP for all); default 300. */
   joinsPerHour?: number;
+  /** Requests with a refused credential (401) per minute per IP before the IP is refused; default 60. */
+  failedAuthPerMinute?: number;
 }
 
 export const DEFAULT_AUTH_LIMITS: AuthLimits = { signupsPerHour: 20, loginsPerMinute: 10 };
@@ -20,11 +23,20 @@ export interface AppContext {
   snapshots: SnapshotCache;
   apiKeys: ApiKeyCache;
   limits: AuthLimits;
+  /** Failed authentications per client IP (`limits.failedAuthPerMinute`). */
+  authFailures: FailureLimit;
 }
 
 /** Builds the context for a server, a CLI command or a test. */
 export function createContext(db: Db, clock: Clock, limits: AuthLimits = DEFAULT_AUTH_LIMITS): AppContext {
-  return { db, clock, snapshots: new SnapshotCache(), apiKeys: new ApiKeyCache(), limits };
+  return {
+    db,
+    clock,
+    snapshots: new SnapshotCache(),
+    apiKeys: new ApiKeyCache(),
+    limits,
+    authFailures: new FailureLimit(limits.failedAuthPerMinute ?? 60),
+  };
 }
 
 export type Role = "owner" | "manager" | "cashier";

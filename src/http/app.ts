@@ -211,7 +211,14 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
       api.addHook("onRequest", async (req) => {
         const config = req.routeOptions.config;
         if (config.auth === false) return;
-        req.actor = await authenticate(ctx.db, credentialOf(req), ctx.clock.now(), ctx.apiKeys);
+        const now = ctx.clock.now();
+        ctx.authFailures.check(req.ip, now);
+        try {
+          req.actor = await authenticate(ctx.db, credentialOf(req), now, ctx.apiKeys);
+        } catch (error) {
+          ctx.authFailures.noteIfRefused(req.ip, now, error);
+          throw error;
+        }
         const required = config.role ?? "cashier";
         if (!roleAtLeast(req.actor.role, required)) {
           throw new AppError(

@@ -109,6 +109,47 @@ describe("HTTP limits and malformed requests", () => {
   });
 });
 
+describe("made-up credentials", () => {
+  it("refuse an address after too many, before looking the next one up, for staff tokens and card tokens alike", async () => {
+    const limited = await startTestApp({
+      limits: { signupsPerHour: 100, loginsPerMinute: 100, failedAuthPerMinute: 5 },
+    });
+    try {
+      const tenant = await limited.signup();
+      const get = async (url: string, token: string, from = "10.6.6.6") =>
+        limited.app.inject({
+          method: "GET",
+          url,
+          remoteAddress: from,
+          headers: { authorization: `Bearer ${token}` },
+        });
+      const made = (i: number) => `rk_${String(i).padStart(40, "x")}`;
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) codes.push((await get("/v1/business", made(i))).statusCode);
+      expect(codes).toEqual([401, 401, 401, 401, 401]);
+      const refused = await get("/v1/business", made(5));
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json().error).toMatchObject({
+        code: "rate_limited",
+        details: { retry_after_seconds: 60 },
+      });
+      // The wallet's card tokens count against the same address, and a real token waits too.
+      expect((await get("/v1/wallet/card", "rm_made_up")).statusCode).toBe(429);
+      expect((await get("/v1/business", tenant.token)).statusCode).toBe(429);
+      // Another address is not held up; nor is this one once the minute is over.
+      expect((await get("/v1/business", tenant.token, "10.6.6.7")).statusCode).toBe(200);
+      limited.clock.set(new Date(limited.clock.now().getTime() + 60_000));
+      expect((await get("/v1/business", tenant.token)).statusCode).toBe(200);
+      // Card tokens alone reach the limit as well.
+      for (let i = 0; i < 5; i++)
+        expect((await get("/v1/wallet/card", `rm_x_${i}`, "10.6.6.8")).statusCode).toBe(401);
+      expect((await get("/v1/wallet/card", "rm_x_5", "10.6.6.8")).statusCode).toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe("behind a trusted proxy", () => {
   it("limits logins by the client address the proxy reports", async () => {
     const app = await buildApp(

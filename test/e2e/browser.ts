@@ -61,7 +61,11 @@ export interface WatchedPage {
  */
 export async function startE2E(options: { fakeVideo?: string } = {}): Promise<E2E> {
   const database = await openTestDatabase();
-  const ctx = createContext(database.db, systemClock, { signupsPerHour: 1000, loginsPerMinute: 1000 });
+  const ctx = createContext(database.db, systemClock, {
+    signupsPerHour: 1000,
+    loginsPerMinute: 1000,
+    failedAuthPerMinute: 1000,
+  });
   const app = await buildApp(ctx, { webDist: WEB_DIST, rateLimitPerMinute: 1_000_000 });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

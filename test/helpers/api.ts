@@ -64,7 +64,11 @@ export async function startTestApp(
   const ctx: AppContext = createContext(
     database.db,
     clock,
-    options.limits ?? { signupsPerHour: 100_000, loginsPerMinute: 100_000 },
+    // Tests refuse many made-up credentials from one address, on a clock that stands still.
+    {
+      failedAuthPerMinute: 100_000,
+      ...(options.limits ?? { signupsPerHour: 100_000, loginsPerMinute: 100_000 }),
+    },
   );
   const app = await buildApp(ctx, {
     rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000,

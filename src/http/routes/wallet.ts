@@ -1,3 +1,4 @@
+import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
 import { clientKey } from "../../modules/idempotency/index.ts";
@@ -137,6 +138,17 @@ const MEMBER_AUTH =
   "Authenticated with the member's personal card link token: `Authorization: Bearer rm_…`. Errors: `unauthorized` (401: no, a wrong or a replaced token).";
 
 export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: string | null): Promise<void> {
+  /** The member the card token names; refused tokens count against the client's address. */
+  const memberOf = async (req: FastifyRequest) => {
+    const now = ctx.clock.now();
+    ctx.authFailures.check(req.ip, now);
+    try {
+      return await authenticateMember(ctx.db, req.headers.authorization);
+    } catch (error) {
+      ctx.authFailures.noteIfRefused(req.ip, now, error);
+      throw error;
+    }
+  };
   const publicRead = {
     auth: false,
     rateLimit: {
@@ -289,7 +301,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
       },
     },
     async (req, reply) => {
-      const member = await authenticateMember(ctx.db, req.headers.authorization);
+      const member = await memberOf(req);
       reply.header("cache-control", "no-store");
       return walletCard(ctx, member.businessId, member.memberId);
     },
@@ -318,7 +330,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
       },
     },
     async (req, reply) => {
-      const member = await authenticateMember(ctx.db, req.headers.authorization);
+      const member = await memberOf(req);
       const result = await walletRedeem(
         ctx,
         member.businessId,
@@ -349,7 +361,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
       },
     },
     async (req) => {
-      const member = await authenticateMember(ctx.db, req.headers.authorization);
+      const member = await memberOf(req);
       return walletUpdate(ctx, member.businessId, member.memberId, req.body);
     },
   );
