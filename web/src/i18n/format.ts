@@ -57,6 +57,15 @@ export function formatDate(
   return new Intl.DateTimeFormat(locale, { timeZone, ...options }).format(new Date(iso));
 }
 
+/**
+ * The last day before `iso`, an instant something ends at (points expiring, a tier's end): an
+ * end-of-month expiry is stored as the first instant of the next month, and the customer must read
+ * the month's last day, not the next month's first, when the points can still be used.
+ */
+export function formatLastDay(iso: string, locale: string, timeZone: string): string {
+  return formatDate(new Date(Date.parse(iso) - 1).toISOString(), locale, timeZone);
+}
+
 export function formatDateTime(iso: string, locale: string, timeZone: string): string {
   return formatDate(iso, locale, timeZone, { dateStyle: "medium", timeStyle: "short" });
 }

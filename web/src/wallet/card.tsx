@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, PressKeys } from "../api.ts";
-import { formatDate, formatDateTime, formatMoney } from "../i18n/format.ts";
+import { formatDate, formatDateTime, formatLastDay, formatMoney } from "../i18n/format.ts";
 import { LOCALES, type Locale, useT } from "../i18n/index.tsx";
 import { Link } from "../router.tsx";
 import { ErrorMessage, type KnownProblems, TopBar } from "../ui/components.tsx";
@@ -338,7 +338,7 @@ function Points({ card }: { card: WalletCard }) {
               <li key={lot.expires_at}>
                 {t("wallet.points.expiring", {
                   count: lot.points,
-                  date: formatDate(lot.expires_at, locale, card.business.timezone),
+                  date: formatLastDay(lot.expires_at, locale, card.business.timezone),
                 })}
               </li>
             ))}
@@ -393,7 +393,7 @@ function Tier({ card }: { card: WalletCard }) {
       <p>{remaining}</p>
       {tier.current && tier.expires_at ? (
         <p className="muted">
-          {t("wallet.tier.until", { date: formatDate(tier.expires_at, locale, card.business.timezone) })}
+          {t("wallet.tier.until", { date: formatLastDay(tier.expires_at, locale, card.business.timezone) })}
         </p>
       ) : null}
       {tier.metric === "visits" ? null : (

@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useId, useState } from "react";
 import { ApiError, api, newKey } from "../../api.ts";
-import { formatDate, formatDateTime, formatMoney, formatNumber } from "../../i18n/format.ts";
+import { formatDate, formatDateTime, formatLastDay, formatMoney, formatNumber } from "../../i18n/format.ts";
 import { LOCALE_NAMES, LOCALES, useT } from "../../i18n/index.tsx";
 import { Link } from "../../router.tsx";
 import { CardLink } from "../../ui/card-link.tsx";
@@ -113,7 +113,7 @@ function Balances({ card }: { card: MemberCard }) {
                 <li key={lot.expires_at}>
                   {t("admin.member.expiresOn", {
                     count: lot.points,
-                    date: formatDate(lot.expires_at, locale, business.timezone),
+                    date: formatLastDay(lot.expires_at, locale, business.timezone),
                   })}
                 </li>
               ))}
@@ -163,7 +163,7 @@ function TierProgress({ tier }: { tier: NonNullable<MemberCard["tier"]> }) {
       <p className="big">{tier.current?.name ?? t("admin.members.noTier")}</p>
       {tier.expires_at ? (
         <p className="muted">
-          {t("admin.member.tierUntil", { date: formatDate(tier.expires_at, locale, business.timezone) })}
+          {t("admin.member.tierUntil", { date: formatLastDay(tier.expires_at, locale, business.timezone) })}
         </p>
       ) : null}
       {next ? (
