@@ -1,5 +1,6 @@
+import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { findBusinessBySlug } from "./cli/businesses.ts";
+import { DEMO_BUILDING_PREFIX, findBusinessBySlug } from "./cli/businesses.ts";
 import type { AppContext } from "./context.ts";
 import type { Queryable } from "./db/database.ts";
 import { buildApp } from "./http/app.ts";
@@ -12,6 +13,7 @@ import { DAY_MS, zonedParts, zonedTimeToUtc } from "./shared/time.ts";
  */
 
 export const DEMO_SLUG = "demo-cafe";
+export { DEMO_BUILDING_PREFIX };
 export const DEMO_OWNER_EMAIL = "demo@regulars.test";
 export const DEMO_CASHIER_EMAIL = "cashier@regulars.test";
 /** The documented password of the demo's owner and cashier. The demo is for trying Regulars out. */
@@ -76,7 +78,7 @@ export async function createDemo(ctx: AppContext): Promise<DemoInfo> {
   const app = await buildApp(ctx, { rateLimitPerMinute: 1_000_000 });
   try {
     await app.ready();
-    return await build(app, ctx.clock.now());
+    return await build(app, ctx, ctx.clock.now());
   } finally {
     await app.close();
   }
@@ -106,9 +108,9 @@ interface Created {
   id: string;
 }
 
-async function build(app: FastifyInstance, now: Date): Promise<DemoInfo> {
+async function build(app: FastifyInstance, ctx: AppContext, now: Date): Promise<DemoInfo> {
   const signup = await client(app)<{ business: Created; token: string }>("POST", "/v1/businesses", {
-    slug: DEMO_SLUG,
+    slug: `${DEMO_BUILDING_PREFIX}${randomBytes(4).toString("hex")}`,
     name: "Café Regulars",
     currency: "EUR",
     timezone: TIME_ZONE,
@@ -224,6 +226,15 @@ async function build(app: FastifyInstance, now: Date): Promise<DemoInfo> {
   }
   await redeemFreeCoffees(api, memberIds, freeCoffee.id, locations[0]?.id);
   await api("POST", "/v1/program/publish", {});
+  // Complete: the demo takes its handle (a demo-cafe made meanwhile by another process wins).
+  await ctx.db
+    .updateTable("businesses")
+    .set({ slug: DEMO_SLUG })
+    .where("id", "=", signup.business.id)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom("businesses").select("id").where("slug", "=", DEMO_SLUG))),
+    )
+    .execute();
   const cardLink = await api<{ card_path: string }>("POST", `/v1/members/${memberIds[0]}/card-link`, {});
   return {
     created: true,

@@ -108,7 +108,7 @@ export async function startServer(
     const ctx = createContext(database.db, options.clock ?? systemClock);
     const firstStart = config.demo && !(await hasAnyBusiness(database.db));
     if (firstStart) print("Creating the demo business (first start)…");
-    const demo = firstStart ? await createDemo(ctx) : await findDemo(database.db);
+    const demo = firstStart ? await createDemo(ctx) : config.demo ? await findDemo(database.db) : null;
     if (config.web) await ensureWebBuilt(print);
     app = await buildApp(ctx, {
       ...(config.web ? { webDist: WEB_DIST } : {}),
@@ -173,7 +173,7 @@ export function banner(config: Config, url: string, demo: DemoInfo | null): stri
   if (demo) {
     lines.push(
       "",
-      `Demo business "${demo.slug}"${demo.created ? " (created now)" : ""}:`,
+      `Demo business "${demo.slug}"${demo.created ? " (created now)" : " (the logins as created; a password changed since is not shown)"}:`,
       `  Owner login  ${demo.ownerEmail} / ${demo.password}`,
       `  Cashier      ${demo.cashierEmail} / ${demo.password}${config.web ? `   (counter screen: ${url}/counter)` : ""}`,
       demo.apiKey

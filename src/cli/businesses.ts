@@ -16,7 +16,21 @@ export async function findBusinessBySlug(db: Queryable, slug: string): Promise<B
     .executeTakeFirst();
 }
 
+/**
+ * The demo is built under a handle of this prefix and takes `demo-cafe` only once complete: a
+ * first start stopped half-way (Ctrl-C) leaves no half-built `demo-cafe`, and the next start
+ * builds it again.
+ */
+export const DEMO_BUILDING_PREFIX = "demo-cafe-building-";
+
 /** True when the installation has at least one business (the demo is only made on an empty one). */
 export async function hasAnyBusiness(db: Queryable): Promise<boolean> {
-  return (await db.selectFrom("businesses").select("id").limit(1).executeTakeFirst()) !== undefined;
+  // A demo whose build was stopped half-way does not count: the next start builds the demo again.
+  const any = await db
+    .selectFrom("businesses")
+    .select("id")
+    .where("slug", "not like", `${DEMO_BUILDING_PREFIX}%`)
+    .limit(1)
+    .executeTakeFirst();
+  return any !== undefined;
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasAnyBusiness } from "../../src/cli/businesses.ts";
 import {
   createDemo,
+  DEMO_BUILDING_PREFIX,
   DEMO_CASHIER_EMAIL,
   DEMO_OWNER_EMAIL,
   DEMO_PASSWORD,
@@ -152,4 +154,28 @@ describe("the demo business", () => {
     expect(await counts(demo.businessId)).toEqual(before);
     expect(await findDemo(t.database.db)).toEqual(again);
   });
+});
+
+describe("a first start stopped while the demo was being built", () => {
+  it("leaves no half-built demo-cafe, and the next start builds the demo whole", async () => {
+    const fresh = await startTestApp({ now: "2026-03-02T09:00:00Z" });
+    try {
+      // What a build stopped half-way leaves: a business under the building handle, unpublished.
+      const partial = await fresh.signup({ slug: `${DEMO_BUILDING_PREFIX}0badf00d` });
+      await partial.call("POST", "/v1/members", { name: "Anna de Vries", marketing_consent: false });
+      expect(await findDemo(fresh.database.db)).toBeNull();
+      expect(await hasAnyBusiness(fresh.database.db)).toBe(false);
+
+      const demo = await createDemo(fresh.ctx);
+      expect(demo).toMatchObject({ created: true, slug: DEMO_SLUG });
+      expect(demo.apiKey).toMatch(/^rk_/);
+      expect(demo.cardPath).toMatch(new RegExp(`^/card/${DEMO_SLUG}#t=rm_`));
+      const page = await fresh.call("GET", `/v1/public/businesses/${DEMO_SLUG}`);
+      expect(page.status).toBe(200);
+      expect((await findDemo(fresh.database.db))?.businessId).toBe(demo.businessId);
+      expect(await hasAnyBusiness(fresh.database.db)).toBe(true);
+    } finally {
+      await fresh.close();
+    }
+  }, 120_000);
 });

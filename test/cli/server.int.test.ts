@@ -56,7 +56,9 @@ describe("the server", () => {
     try {
       expect(server.demo).toMatchObject({ created: false, apiKey: null, members: 25 });
       expect(banner).not.toContain("Creating the demo business");
-      expect(banner).toContain('Demo business "demo-cafe":');
+      expect(banner).toContain(
+        'Demo business "demo-cafe" (the logins as created; a password changed since is not shown):',
+      );
       expect(banner).toContain("log in and POST /v1/api-keys for a new one");
       const login = await fetch(`${server.url}/v1/auth/login`, {
         method: "POST",
