@@ -44,6 +44,8 @@ export interface PageOptions {
   phone?: boolean;
   locale?: string;
   permissions?: string[];
+  /** Block service workers, so `page.route` sees every request the page makes. */
+  blockServiceWorkers?: boolean;
 }
 
 export interface WatchedPage {
@@ -93,6 +95,7 @@ export async function startE2E(options: { fakeVideo?: string } = {}): Promise<E2
           ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
           : { viewport: { width: 1280, height: 860 } }),
         ...(pageOptions.permissions ? { permissions: pageOptions.permissions } : {}),
+        ...(pageOptions.blockServiceWorkers ? { serviceWorkers: "block" as const } : {}),
       });
       contexts.push(context);
       const page = await context.newPage();

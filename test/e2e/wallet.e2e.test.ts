@@ -222,14 +222,44 @@ describe("the customer wallet", () => {
     const member = await call<{ id: string }>("GET", `/v1/members/lookup?code=${joined.member_code}`);
     await call("POST", `/v1/members/${member.id}/card-link`);
     await page.reload();
-    // Without the card, the phone's own language (English) is used.
+    // The card this phone kept was Piotr's, in Polish: the page goes on speaking it.
     await expect
-      .poll(() => page.getByRole("heading", { name: "This card link no longer works" }).count())
+      .poll(() => page.getByRole("heading", { name: "Ten link do karty już nie działa" }).count())
       .toBe(1);
-    expect(await page.getByRole("link", { name: "Join the program" }).getAttribute("href")).toBe(
+    expect(await page.getByRole("link", { name: "Dołącz do programu" }).getAttribute("href")).toBe(
       `/join/${slug}`,
     );
     await expectAccessible(page, "replaced card link");
+  });
+
+  const slow = { timeout: 15_000 };
+
+  it("shows the card the phone keeps at once, and when the server answers badly or not at all", async () => {
+    const joined = await call<{ card_token: string; member_code: string }>(
+      "POST",
+      `/v1/public/businesses/${slug}/members`,
+      { name: "Lena", email: "lena@example.test", marketing_consent: false, locale: "en" },
+    );
+    const watched = await e2e.newPage({ phone: true, blockServiceWorkers: true });
+    const { page } = watched;
+    await page.goto(`/card/${slug}#t=${joined.card_token}`);
+    await expect.poll(() => page.getByRole("heading", { name: "Hello, Lena" }).count(), slow).toBe(1);
+
+    // A proxy answering 502 while the server restarts: the kept card, marked offline.
+    await page.route("**/v1/wallet/card*", (route) => route.fulfill({ status: 502, body: "Bad Gateway" }));
+    await page.reload();
+    await expect.poll(() => page.getByText(/You are offline — last updated/).count(), slow).toBe(1);
+    await expectQrOf(watched, /QR code of your member code/, joined.member_code);
+
+    // A connection that carries nothing: the kept card shows at once while it is read, then offline.
+    await page.unroute("**/v1/wallet/card*");
+    await page.route("**/v1/wallet/card*", () => {});
+    await page.reload();
+    // Shown while the card is still being read (the request never answers).
+    await expect.poll(() => page.getByText(/Updating… \(this copy:/).count(), slow).toBe(1);
+    expect(await page.getByRole("heading", { name: "Hello, Lena" }).count()).toBe(1);
+    await expect.poll(() => page.getByText(/You are offline — last updated/).count(), slow).toBe(1);
+    await page.unroute("**/v1/wallet/card*");
   });
 
   it("takes a phone number as dialled in the café's country, and says what to write when it is not one", async () => {

@@ -1,8 +1,8 @@
 /*
  * Regulars wallet service worker: the customer's card opens without a connection.
- * - pages (/card/…, /join/…): network first, else the cached app shell;
+ * - pages (/card/…, /join/…): network first (5 s at most), else the cached app shell;
  * - hashed files under /assets/: cache first (their content never changes);
- * - GET /v1/wallet/card: network first, else the last card read (marked with a header so the page
+ * - GET /v1/wallet/card: network first (7 s at most), else the last card read (marked with a header so the page
  *   can say "offline — last updated …").
  * Nothing else is touched: the dashboard and the counter go to the network as usual.
  */
@@ -55,6 +55,26 @@ function isWalletPage(url) {
   return url.pathname.startsWith("/card/") || url.pathname.startsWith("/join/");
 }
 
+/**
+ * The network's answer, or a failure after `ms`: on a connection that connects but carries nothing,
+ * the phone shows what it keeps instead of waiting minutes for a timeout of the network's own.
+ */
+function withTimeout(promise, ms) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("timeout")), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
@@ -63,7 +83,7 @@ self.addEventListener("fetch", (event) => {
 
   if (request.mode === "navigate" && isWalletPage(url)) {
     event.respondWith(
-      fetch(request)
+      withTimeout(fetch(request), 5000)
         .then((response) => {
           if (response.ok) {
             const copy = response.clone();
@@ -98,7 +118,7 @@ self.addEventListener("fetch", (event) => {
     // One card per business on this phone: the key is the business, never the secret token.
     const key = `/v1/wallet/card?business=${encodeURIComponent(url.searchParams.get("business") || "")}`;
     event.respondWith(
-      fetch(request)
+      withTimeout(fetch(request), 7000)
         .then((response) => {
           if (response.ok) {
             const copy = response.clone();

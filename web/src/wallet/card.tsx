@@ -22,7 +22,13 @@ type Load =
   | { state: "no-token" }
   | { state: "invalid" }
   | { state: "error"; error: unknown }
-  | { state: "ready"; card: WalletCard; offline: boolean };
+  | { state: "ready"; card: WalletCard; offline: boolean; checking?: boolean };
+
+/**
+ * How long the card may take before the phone shows the copy it keeps: at the counter, on a
+ * connection that connects but carries nothing, a spinner is no answer.
+ */
+const CARD_TIMEOUT_MS = 8000;
 
 /** Header the service worker sets on a card it answers from its cache (the phone is offline). */
 const FROM_CACHE = "x-regulars-from-cache";
@@ -33,6 +39,7 @@ async function fetchCard(slug: string, token: string): Promise<{ card: WalletCar
     response = await fetch(`/v1/wallet/card?business=${encodeURIComponent(slug)}`, {
       headers: { accept: "application/json", authorization: `Bearer ${token}` },
       credentials: "omit",
+      signal: AbortSignal.timeout(CARD_TIMEOUT_MS),
     });
   } catch {
     throw new ApiError(0, "network_error", "The server could not be reached.");
@@ -48,7 +55,12 @@ async function fetchCard(slug: string, token: string): Promise<{ card: WalletCar
 
 export function CardPage({ slug }: { slug: string }) {
   const { t, locale, setLocale, chosen } = useT();
-  const [load, setLoad] = useState<Load>({ state: "loading" });
+  // The copy this phone keeps shows at once, marked as being updated, while the card is read; not
+  // when the address brings a card link, which may be another member's.
+  const [load, setLoad] = useState<Load>(() => {
+    const cached = cardToken(slug) && !location.hash.includes("t=") ? cachedCard(slug) : null;
+    return cached ? { state: "ready", card: cached, offline: false, checking: true } : { state: "loading" };
+  });
   const [justJoined] = useState(() => sessionStorage.getItem(JUST_JOINED) === slug);
   const token = useRef<string | null>(null);
 
@@ -69,10 +81,10 @@ export function CardPage({ slug }: { slug: string }) {
         setLoad({ state: "invalid" });
         return;
       }
+      // Unreachable, too slow, or a server in trouble (502 during a restart): the kept copy.
       const cached = cachedCard(slug);
-      if (error instanceof ApiError && error.code === "network_error" && cached) {
-        setLoad({ state: "ready", card: cached, offline: true });
-      } else setLoad((previous) => (previous.state === "ready" ? previous : { state: "error", error }));
+      if (cached) setLoad({ state: "ready", card: cached, offline: true });
+      else setLoad((previous) => (previous.state === "ready" ? previous : { state: "error", error }));
     }
   }, [slug]);
 
@@ -171,6 +183,7 @@ export function CardPage({ slug }: { slug: string }) {
     <CardView
       card={load.card}
       offline={load.offline}
+      checking={load.checking === true}
       token={token.current ?? ""}
       justJoined={justJoined}
       onChange={refresh}
@@ -181,12 +194,15 @@ export function CardPage({ slug }: { slug: string }) {
 function CardView({
   card,
   offline,
+  checking,
   token,
   justJoined,
   onChange,
 }: {
   card: WalletCard;
   offline: boolean;
+  /** The kept copy, shown while the card is read. */
+  checking: boolean;
   token: string;
   justJoined: boolean;
   onChange: () => Promise<void>;
@@ -205,6 +221,10 @@ function CardView({
           <div className="alert warn" role="status">
             {t("wallet.card.offline", { time: formatDateTime(card.updated_at, locale, tz) })}
           </div>
+        ) : checking ? (
+          <p className="muted" role="status">
+            {t("wallet.card.checking", { time: formatDateTime(card.updated_at, locale, tz) })}
+          </p>
         ) : null}
         {justJoined ? (
           <div className="alert ok" role="status">
