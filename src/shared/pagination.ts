@@ -18,6 +18,30 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   return id;
 }
 
+/**
+ * A cursor for a list in the order things happened: the last row's time and id (ties by id).
+ *
+ * @example const next = encodeTimeCursor(last.occurred_at, last.id)
+ */
+export function encodeTimeCursor(at: Date, id: string): string {
+  return encodeCursor(`${at.toISOString()} ${id}`);
+}
+
+export function decodeTimeCursor(cursor: string | undefined): { at: Date; id: string } | undefined {
+  if (cursor === undefined) return undefined;
+  const [at = "", id = "", ...rest] = Buffer.from(cursor, "base64url").toString("utf8").split(" ");
+  const time = new Date(at);
+  if (
+    rest.length > 0 ||
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(at) ||
+    Number.isNaN(time.getTime()) ||
+    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)
+  ) {
+    throw new AppError(400, "invalid_cursor", "The cursor is not one this API returned.");
+  }
+  return { at: time, id };
+}
+
 /** A page to read: at most `limit` rows after the row whose id the cursor holds. */
 export interface PageRequest {
   limit: number;

@@ -16,7 +16,7 @@ import { postStamps, stampBalances } from "../modules/stamps/ledger.ts";
 import { refreshTier } from "../modules/tiers/metric.ts";
 import { AppError, invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
-import { decodeCursor, encodeCursor } from "../shared/pagination.ts";
+import { decodeTimeCursor, encodeTimeCursor } from "../shared/pagination.ts";
 import { creditPricing } from "./events.ts";
 import { type MemberSummary, memberCardSummary, memberSummary } from "./member-summary.ts";
 import { priceEvent } from "./price-purchase.ts";
@@ -112,7 +112,11 @@ export interface HistoryItem {
   created_at: string;
 }
 
-/** Every points and stamp entry of a member, newest first, each saying why, who and from what. */
+/**
+ * Every points and stamp entry of a member, latest first by when it happened (a purchase sent
+ * late from a till's queue, or imported, takes its place among the others; ties: the later
+ * recorded first), each saying why, who and from what.
+ */
 export async function memberHistory(
   db: Db,
   businessId: string,
@@ -126,20 +130,21 @@ export async function memberHistory(
     .where("id", "=", memberId)
     .executeTakeFirst();
   if (!exists) throw notFound("member", memberId);
-  const before = decodeCursor(query.cursor);
+  const before = decodeTimeCursor(query.cursor);
+  const after = before ? sql`and (occurred_at, id) < (${before.at}::timestamptz, ${before.id}::uuid)` : sql``;
   const parts = [];
   if (query.type !== "stamps") {
     parts.push(sql`select id, 'points' as type, kind, points, null::int as stamps, null::uuid as stamp_card_id, reason, actor, source_type, source_id, rule_id, occurred_at, created_at
-      from ledger_entries where business_id = ${businessId} and member_id = ${memberId} ${before ? sql`and id < ${before}` : sql``}`);
+      from ledger_entries where business_id = ${businessId} and member_id = ${memberId} ${after}`);
   }
   if (query.type !== "points") {
     parts.push(sql`select id, 'stamps' as type, kind, null::int as points, stamps, stamp_card_id, reason, actor, source_type, source_id, rule_id, occurred_at, created_at
-      from stamp_entries where business_id = ${businessId} and member_id = ${memberId} ${before ? sql`and id < ${before}` : sql``}`);
+      from stamp_entries where business_id = ${businessId} and member_id = ${memberId} ${after}`);
   }
   const rows = await sql<
     Omit<HistoryItem, "occurred_at" | "created_at"> & { occurred_at: Date; created_at: Date }
   >`
-    select * from (${sql.join(parts, sql` union all `)}) h order by id desc limit ${query.limit + 1}`.execute(
+    select * from (${sql.join(parts, sql` union all `)}) h order by occurred_at desc, id desc limit ${query.limit + 1}`.execute(
     db,
   );
   const page = rows.rows.slice(0, query.limit);
@@ -150,7 +155,8 @@ export async function memberHistory(
       occurred_at: new Date(r.occurred_at).toISOString(),
       created_at: new Date(r.created_at).toISOString(),
     })),
-    next_cursor: rows.rows.length > query.limit && last ? encodeCursor(last.id) : null,
+    next_cursor:
+      rows.rows.length > query.limit && last ? encodeTimeCursor(new Date(last.occurred_at), last.id) : null,
   };
 }
 

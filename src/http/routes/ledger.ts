@@ -76,9 +76,9 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
     {
       schema: {
         tags: ["members"],
-        summary: "A member's points and stamp history, newest first",
+        summary: "A member's points and stamp history, latest first",
         description:
-          "Every entry says why (`reason`), who (`actor`) and from what (`source_type`, `source_id`). Errors: `member_not_found`, `invalid_cursor`.",
+          "Every entry says why (`reason`), who (`actor`) and from what (`source_type`, `source_id`). In the order things happened (`occurred_at`, latest first; a purchase sent late takes its place by its date), ties by the later recorded first. Errors: `member_not_found`, `invalid_cursor`.",
         params: IdParams,
         querystring: PageQuery.extend({ type: z.enum(["points", "stamps"]).optional() }),
       },
