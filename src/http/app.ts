@@ -12,6 +12,7 @@ import Fastify, {
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
+  type RouteOptions,
 } from "fastify";
 import {
   hasZodFastifySchemaValidationErrors,
@@ -24,6 +25,7 @@ import { type Actor, type AppContext, type Role, roleAtLeast } from "../context.
 import { authenticate, bearerToken, csrfTokenFor, SESSION_COOKIE } from "../modules/access/index.ts";
 import { AppError } from "../shared/errors.ts";
 import { registerRoutes } from "./routes/index.ts";
+import { ErrorResponse } from "./schemas.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -229,6 +231,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
         }
       });
       api.addHook("preValidation", async (req) => refuseWhatNoSchemaChecks(req));
+      api.addHook("onRoute", (route) => documentCommonErrors(route));
       await registerRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx, {
         publicUrl: options.publicUrl ?? null,
       });
@@ -236,6 +239,34 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     { prefix: "/v1" },
   );
   return app;
+}
+
+/**
+ * Adds to a route's documented answers the errors every route of its kind may give, which come
+ * from code no route's schema knows of: a bad request (400, also for a query or path no schema
+ * covers), too many requests (429), a body too large or not JSON (413, 415), no or a refused
+ * credential (401), a role too low (403), and an id that names nothing (404).
+ */
+function documentCommonErrors(route: RouteOptions): void {
+  const schema = route.schema as
+    | { hide?: boolean; response?: Record<string, unknown>; params?: unknown }
+    | undefined;
+  const response = schema?.response;
+  if (!schema || schema.hide || !response) return;
+  const add = (status: number) => {
+    if (!(String(status) in response)) response[status] = ErrorResponse;
+  };
+  add(400);
+  add(429);
+  const methods = [route.method].flat();
+  if (methods.some((m) => m === "POST" || m === "PUT" || m === "PATCH")) {
+    add(413);
+    add(415);
+  }
+  const config = (route.config ?? {}) as { auth?: boolean; role?: Role };
+  if (config.auth !== false) add(401);
+  if (config.role === "manager" || config.role === "owner") add(403);
+  if (schema.params) add(404);
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);

@@ -75,6 +75,56 @@ export const PurchaseResultSchema = z.looseObject({
     .describe("null for an anonymous purchase"),
 });
 
+/** A purchase as recorded (`GET /v1/purchases`, `GET /v1/purchases/{id}`). */
+export const PurchaseSchema = PurchaseResultSchema.shape.purchase;
+
+/** What a member holds now: points, stamps per card, tier (`GET /v1/members/{id}/card`). */
+export const MemberCardSchema = MemberHoldings.extend({ code: z.string() });
+
+/** One line of a member's history: a points or a stamps entry, and why, who and from what. */
+export const HistoryItemSchema = z.looseObject({
+  id: z.string(),
+  type: z.enum(["points", "stamps"]),
+  kind: z.string().describe("earn, redeem, reverse, expire, adjust, …"),
+  points: z.int().nullable().describe("For a points entry; null for stamps"),
+  stamps: z.int().nullable().describe("For a stamps entry; null for points"),
+  stamp_card_id: z.string().nullable(),
+  reason: z.string(),
+  actor: z.string().describe("Who: `staff:<id>`, `api_key:<id>`, `member:<id>` or `system`"),
+  source_type: z.string().describe("From what: purchase, refund, event, voucher, adjustment, expiry, …"),
+  source_id: z.string(),
+  rule_id: z.string().nullable(),
+  occurred_at: z.string(),
+  created_at: z.string(),
+});
+
+/** What a purchase would earn (`POST /v1/purchases/preview`). */
+export const PreviewSchema = z.looseObject({
+  points: z.array(PointsLine).describe("Each line with the rule that gives it (null: the base rate)"),
+  stamps: z.array(StampsLine),
+  total_points: z.int(),
+});
+
+/** The member's data in one document (`GET /v1/members/{id}/export`), every list oldest first. */
+export const MemberExportSchema = z.looseObject({
+  exported_at: z.string(),
+  business: z.looseObject({ id: z.string(), name: z.string() }),
+  member: z
+    .looseObject({ id: z.string(), code: z.string() })
+    .describe("The profile, as `GET /v1/members/{id}`"),
+  card: MemberCardSchema,
+  points: z.array(z.looseObject({})),
+  stamps: z.array(z.looseObject({})),
+  purchases: z.array(z.looseObject({})),
+  refunds: z.array(z.looseObject({})),
+  events: z.array(z.looseObject({})),
+  vouchers: z.array(z.looseObject({})),
+  tier_changes: z.array(z.looseObject({})),
+});
+
+/** An expiry run: the lots it closed and the points they held. */
+export const ExpiryResultSchema = z.looseObject({ lots: z.int(), points: z.int() });
+
 export const RefundResultSchema = z.looseObject({
   refund: z.looseObject({
     id: z.string(),

@@ -312,7 +312,34 @@ describe("the OpenAPI document", () => {
       );
       expect(doc.paths[path]?.post?.responses["201"]?.content, path).toBeDefined();
     }
-    expect(statuses("/v1/auth/logout", "post")).toEqual(["204"]);
+    expect(statuses("/v1/auth/logout", "post").sort()).toEqual(["204", "400", "401", "413", "415", "429"]);
+    // Every operation states the errors that come from code no route's schema knows of: a bad
+    // request and the rate limit everywhere, a refused credential wherever one is needed, a role
+    // too low on the manager's and owner's routes, an id that names nothing on every route with one.
+    // The poster (PDF) and the wallet's icons (PNG) are files, described in words.
+    const files = ["/v1/launch-kit/poster.pdf", "/v1/public/wallet-icons/{file}"];
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      if (files.includes(path)) continue;
+      for (const [method, operation] of Object.entries(operations)) {
+        const documented = Object.keys(operation.responses);
+        const where = `${method.toUpperCase()} ${path}`;
+        expect(documented, where).toEqual(expect.arrayContaining(["400", "429"]));
+        const open = path.startsWith("/v1/public/") || ["/v1/businesses", "/v1/auth/login"].includes(path);
+        if (!open) expect(documented, where).toContain("401");
+        if (path.includes("{")) expect(documented, where).toContain("404");
+        expect(
+          documented.filter((status) => Number(status) < 300),
+          `${where} says what it answers`,
+        ).not.toEqual([]);
+      }
+    }
+    for (const [path, method] of [
+      ["/v1/staff", "get"],
+      ["/v1/rules", "post"],
+      ["/v1/audit-log", "get"],
+      ["/v1/points/expire", "post"],
+    ] as const)
+      expect(statuses(path, method), `${method} ${path}`).toContain("403");
     // What the document says a purchase answers is what it answers, field for field at the top.
     const member = await a.call("POST", "/v1/members", { name: "Doc", marketing_consent: false });
     const bought = await a.call("POST", "/v1/purchases", {

@@ -9,10 +9,13 @@ import type { ZodApp } from "../app.ts";
 import {
   AdjustmentResultSchema,
   EventResultSchema,
+  ExpiryResultSchema,
+  HistoryItemSchema,
+  MemberCardSchema,
   RefundResultSchema,
   writeResponses,
 } from "../responses.ts";
-import { IdempotencyHeaders, IdParams, PageQuery } from "../schemas.ts";
+import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
 
 // The writes' answers are typed by their use cases; their response schemas (src/http/responses.ts)
 // are loose, for the OpenAPI document, so an answer is handed to them as it is (`as never`).
@@ -66,9 +69,11 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         description:
           "Available and pending points, points expiring soon with their dates, stamps per card, and the tier with the progress to the next one. Errors: `member_not_found`.",
         params: IdParams,
+        response: { 200: MemberCardSchema, 404: ErrorResponse },
       },
     },
-    async (req) => memberCard(ctx, req.actor.businessId, req.params.id),
+    // Typed by the use case; the response schema is loose, for the document (src/http/responses.ts).
+    async (req, reply) => reply.send((await memberCard(ctx, req.actor.businessId, req.params.id)) as never),
   );
 
   app.get(
@@ -81,9 +86,11 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
           "Every entry says why (`reason`), who (`actor`) and from what (`source_type`, `source_id`). In the order things happened (`occurred_at`, latest first; a purchase sent late takes its place by its date), ties by the later recorded first. Errors: `member_not_found`, `invalid_cursor`.",
         params: IdParams,
         querystring: PageQuery.extend({ type: z.enum(["points", "stamps"]).optional() }),
+        response: { 200: page(HistoryItemSchema), 400: ErrorResponse, 404: ErrorResponse },
       },
     },
-    async (req) => memberHistory(ctx.db, req.actor.businessId, req.params.id, req.query),
+    async (req, reply) =>
+      reply.send((await memberHistory(ctx.db, req.actor.businessId, req.params.id, req.query)) as never),
   );
 
   app.post(
@@ -123,6 +130,7 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         summary: "Expire due points now",
         description:
           "Runs this business's expiry now (it also runs on a schedule). Idempotent: points expire once.",
+        response: { 200: ExpiryResultSchema },
       },
     },
     async (req) => runExpiry(ctx.db, ctx.clock.now(), { businessId: req.actor.businessId }),

@@ -14,6 +14,7 @@ import { forbidden } from "../../shared/errors.ts";
 import { eraseMember, exportMember } from "../../use-cases/member-data.ts";
 import { enrollMember } from "../../use-cases/member-points.ts";
 import type { ZodApp } from "../app.ts";
+import { MemberExportSchema } from "../responses.ts";
 import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
 
 /** The shortest search a cashier may list members with: enough to find one, not to browse all. */
@@ -190,11 +191,12 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         description:
           "One JSON document for the member's request to see or take their data (GDPR articles 15 and 20): the profile, the card, and every points and stamps entry, purchase, refund, event, voucher and tier change, oldest first. Managers and owners. Errors: `member_not_found` (404).",
         params: IdParams,
+        response: { 200: MemberExportSchema, 404: ErrorResponse },
       },
     },
     async (req, reply) => {
       reply.header("content-disposition", `attachment; filename="member-${req.params.id}.json"`);
-      return exportMember(ctx, req.actor, req.params.id);
+      return reply.send((await exportMember(ctx, req.actor, req.params.id)) as never);
     },
   );
 

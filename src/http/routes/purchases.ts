@@ -4,8 +4,8 @@ import { forbidden, notFound } from "../../shared/errors.ts";
 import { decodeCursor, toPage } from "../../shared/pagination.ts";
 import { PurchaseInput, previewPurchase, purchaseDto, recordPurchase } from "../../use-cases/purchases.ts";
 import type { ZodApp } from "../app.ts";
-import { PurchaseResultSchema, writeResponses } from "../responses.ts";
-import { IdParams, PageQuery } from "../schemas.ts";
+import { PreviewSchema, PurchaseResultSchema, PurchaseSchema, writeResponses } from "../responses.ts";
+import { ErrorResponse, IdParams, PageQuery, page } from "../schemas.ts";
 
 export async function purchaseRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
   app.post(
@@ -37,11 +37,19 @@ export async function purchaseRoutes(app: ZodApp, ctx: AppContext): Promise<void
       schema: {
         tags: ["purchases"],
         summary: "What would this purchase earn?",
-        description: "Prices a purchase exactly as recording would, and writes nothing.",
+        description:
+          "Prices a purchase exactly as recording would, and writes nothing. Errors: `validation_failed` (400), `member_not_found`, `location_not_found` (404), `location_archived` (409), `currency_mismatch`, `occurred_at_in_future`, `occurred_at_before_joined` (422).",
         body: PurchaseInput.omit({ external_id: true }),
+        response: {
+          200: PreviewSchema,
+          400: ErrorResponse,
+          404: ErrorResponse,
+          409: ErrorResponse,
+          422: ErrorResponse,
+        },
       },
     },
-    async (req) => previewPurchase(ctx, req.actor, req.body),
+    async (req, reply) => reply.send((await previewPurchase(ctx, req.actor, req.body)) as never),
   );
 
   app.get(
@@ -53,9 +61,10 @@ export async function purchaseRoutes(app: ZodApp, ctx: AppContext): Promise<void
         description:
           "A page at a time (pass `next_cursor` back as `cursor`). A cashier lists one member's purchases (`member_id`); every purchase of the business, each naming its member, needs the manager role. Errors: `validation_failed`, `invalid_cursor` (400), `forbidden` (403).",
         querystring: PageQuery.extend({ member_id: z.uuid().optional() }),
+        response: { 200: page(PurchaseSchema), 400: ErrorResponse, 403: ErrorResponse },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       // Every purchase names its member: a cashier paging through them all would page through
       // every customer, which the members list keeps from them too.
       if (!req.query.member_id && !roleAtLeast(req.actor.role, "manager")) {
@@ -72,14 +81,22 @@ export async function purchaseRoutes(app: ZodApp, ctx: AppContext): Promise<void
         .limit(req.query.limit + 1);
       if (req.query.member_id) q = q.where("member_id", "=", req.query.member_id);
       if (before) q = q.where("id", "<", before);
-      return toPage(await q.execute(), req.query.limit, purchaseDto);
+      return reply.send(toPage(await q.execute(), req.query.limit, purchaseDto) as never);
     },
   );
 
   app.get(
     "/purchases/:id",
-    { schema: { tags: ["purchases"], summary: "One purchase", params: IdParams } },
-    async (req) => {
+    {
+      schema: {
+        tags: ["purchases"],
+        summary: "One purchase",
+        description: "Errors: `purchase_not_found` (404).",
+        params: IdParams,
+        response: { 200: PurchaseSchema, 404: ErrorResponse },
+      },
+    },
+    async (req, reply) => {
       const row = await ctx.db
         .selectFrom("purchases")
         .selectAll()
@@ -87,7 +104,7 @@ export async function purchaseRoutes(app: ZodApp, ctx: AppContext): Promise<void
         .where("id", "=", req.params.id)
         .executeTakeFirst();
       if (!row) throw notFound("purchase", req.params.id);
-      return purchaseDto(row);
+      return reply.send(purchaseDto(row) as never);
     },
   );
 }

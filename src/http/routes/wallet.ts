@@ -223,6 +223,18 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
           "Public. Lets a customer add the business's card to their home screen. Errors: `business_not_found` (404).",
         security: [],
         params: SlugParams,
+        response: {
+          200: z
+            .looseObject({
+              name: z.string(),
+              short_name: z.string(),
+              start_url: z.string(),
+              scope: z.string(),
+              icons: z.array(z.looseObject({ src: z.string(), sizes: z.string(), type: z.string() })),
+            })
+            .describe("A web app manifest, sent as `application/manifest+json`"),
+          404: ErrorResponse,
+        },
       },
     },
     async (req, reply) => {
@@ -251,7 +263,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
               { src: `${icons}/512.png`, sizes: "512x512", type: "image/png", purpose: "maskable" },
               { src: `${icons}/icon.svg`, sizes: "any", type: "image/svg+xml" },
             ],
-          }),
+          }) as never,
         );
     },
   );
