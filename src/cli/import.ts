@@ -8,6 +8,7 @@ import type { BusinessesTable } from "../db/schema.ts";
 import { CreateMemberInput, lookupMember, MemberLookup } from "../modules/members/index.ts";
 import { AppError, conflict, invalid } from "../shared/errors.ts";
 import { isCurrency, minorDigits } from "../shared/money.ts";
+import { textProblem } from "../shared/text.ts";
 import { zonedTimeToUtc } from "../shared/time.ts";
 import { enrollMember } from "../use-cases/member-points.ts";
 import { PurchaseInput, recordPurchase } from "../use-cases/purchases.ts";
@@ -177,7 +178,10 @@ export async function importPurchases(
     );
   }
   const actor = importActor(business);
-  const groups = withItems ? purchaseGroups(csv.rows) : csv.rows.map((row) => ({ ...row, lines: [row] }));
+  const groups = inTimeOrder(
+    withItems ? purchaseGroups(csv.rows) : csv.rows.map((row) => ({ ...row, lines: [row] })),
+    business.timezone,
+  );
   const firstLine = new Map<string, number>();
   for (const group of groups) {
     const id = group.values.external_id;
@@ -520,7 +524,7 @@ function readCsv(
   // A column with no name in the header is Excel's empty column past the data (a header ending in
   // a separator): allowed while its rows leave it empty too.
   const columns = header.fields.map((c) => c.trim().toLowerCase());
-  const unknown = columns.filter((c) => c !== "" && !allowed.includes(c));
+  const unknown = columns.filter((c) => c !== "" && !allowed.includes(c) && !REPORT_COLUMNS.test(c));
   if (unknown.length > 0) {
     throw new ImportFileError(
       `${file}: unknown column(s) ${unknown.join(", ")}. The columns are: ${allowed.join(", ")}.`,
@@ -573,15 +577,32 @@ function readCsv(
       });
       continue;
     }
+    // Text the database cannot store (a NUL character) is this row's problem, not the import's.
+    const bad = record.findIndex((field) => textProblem(field) !== undefined);
+    if (bad >= 0) {
+      refused.push({
+        line,
+        code: "csv_invalid_text",
+        message: `${columns[bad] ? `Column ${columns[bad]}` : `Field ${bad + 1}`} ${textProblem(record[bad] ?? "")}.`,
+        record,
+      });
+      continue;
+    }
     const values: Record<string, string> = {};
     columns.forEach((column, i) => {
       const value = record[i] ?? "";
-      if (column !== "" && value !== "") values[column] = value;
+      if (column !== "" && value !== "" && !REPORT_COLUMNS.test(column)) values[column] = value;
     });
     rows.push({ line, record, values });
   }
   return { columns, rows, refused, format };
 }
+
+/**
+ * The columns a rejects file adds (`line`, `error_code`, `error_message`, `extra_N`): ignored, so
+ * the rejects file, once corrected, imports as it is.
+ */
+const REPORT_COLUMNS = /^(line|error_code|error_message|extra_\d+)$/;
 
 /** A record of a CSV file: the line it starts on, the line it ends on, its fields. */
 interface CsvRecord {
@@ -929,6 +950,26 @@ type MemberRef = { external_id: string } | { code: string } | { email: string };
 /** The columns of a purchase that every line of it shares (all but the item columns). */
 const PURCHASE_WIDE = PURCHASE_COLUMNS.filter((c) => !(ITEM_COLUMNS as readonly string[]).includes(c));
 
+/**
+ * The purchases oldest first (a till's export is often newest first): a member's first purchase,
+ * and whatever a rule gives for it, must be their earliest, whatever the file's order. Equal
+ * times keep the file's order; a row whose time cannot be read goes last, to be refused.
+ */
+function inTimeOrder<G extends { values: Record<string, string> }>(groups: G[], timeZone: string): G[] {
+  const at = (group: G): number => {
+    try {
+      const time = Date.parse(occurredAt(group.values.occurred_at ?? "", timeZone));
+      return Number.isNaN(time) ? Number.POSITIVE_INFINITY : time;
+    } catch {
+      return Number.POSITIVE_INFINITY;
+    }
+  };
+  return groups
+    .map((group, place) => ({ group, place, time: at(group) }))
+    .sort((a, b) => (a.time === b.time ? a.place - b.place : a.time < b.time ? -1 : 1))
+    .map((x) => x.group);
+}
+
 function purchaseInput(
   group: PurchaseGroup,
   business: BusinessesTable,
@@ -1205,7 +1246,8 @@ function writeRejects(
   const separator = format?.separator ?? ",";
   const bom = format !== undefined && (format.bom || format.encoding !== "utf-8");
   // Every line gets the same number of fields: short rows are padded, long rows name their extras.
-  const width = Math.max(columns.length, ...refused.map((r) => r.record.length));
+  // Not Math.max(...): spreading a hundred thousand refusals into one call overflows the stack.
+  const width = refused.reduce((most, r) => Math.max(most, r.record.length), columns.length);
   const header = [...columns, ...Array.from({ length: width - columns.length }, (_, i) => `extra_${i + 1}`)];
   const lines = [
     ["line", "error_code", "error_message", ...header],

@@ -24,6 +24,7 @@ import {
 import { type Actor, type AppContext, type Role, roleAtLeast } from "../context.ts";
 import { authenticate, bearerToken, csrfTokenFor, SESSION_COOKIE } from "../modules/access/index.ts";
 import { AppError } from "../shared/errors.ts";
+import { textProblem } from "../shared/text.ts";
 import { registerRoutes } from "./routes/index.ts";
 import { ErrorResponse } from "./schemas.ts";
 
@@ -286,15 +287,6 @@ function describeIssue(issue: { in: string; path: string; message: string }): st
 const MAX_JSON_DEPTH = 32;
 
 /** What is wrong with a text PostgreSQL cannot store as sent, or undefined. */
-function textProblem(text: string): string | undefined {
-  if (text.includes("\u0000")) return "must not contain the NUL character (U+0000)";
-  // A lone UTF-16 surrogate ("\ud800" in JSON) is not Unicode: json and jsonb refuse it, and
-  // text would store U+FFFD instead of what was sent.
-  // (`isWellFormed` is in Node 20; TypeScript's library for the ES version we target lacks it.)
-  if (!(text as string & { isWellFormed(): boolean }).isWellFormed())
-    return "must be valid Unicode text (it holds a lone UTF-16 surrogate)";
-  return undefined;
-}
 
 /**
  * The first text (a value or a key) PostgreSQL cannot store as sent, with its path (dotted, as in

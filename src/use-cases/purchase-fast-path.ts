@@ -228,7 +228,7 @@ answers as materialized (
   select t.response, t.r from unnest(string_to_array($4::text, chr(30))) with ordinality as t(response, r)),
 g as (
   update member_state s set version = s.version + 1,
-    first_purchase_at = coalesce(s.first_purchase_at, i.occurred),
+    first_purchase_at = least(s.first_purchase_at, i.occurred),
     last_purchase_at = greatest(s.last_purchase_at, i.occurred),
     tier_metric_value = i.metric, tier_metric_from = i.win_from, tier_metric_kind = i.metric_kind
   from i

@@ -339,7 +339,8 @@ async function record(
   await tx
     .updateTable("member_state")
     .set((eb) => ({
-      first_purchase_at: eb.fn.coalesce("first_purchase_at", eb.val(occurredAt)),
+      // The earliest purchase, even one sent late (a till's queue, an import newest first).
+      first_purchase_at: eb.fn("least", ["first_purchase_at", eb.val(occurredAt)]),
       last_purchase_at: eb.fn("greatest", ["last_purchase_at", eb.val(occurredAt)]),
     }))
     .where("business_id", "=", actor.businessId)

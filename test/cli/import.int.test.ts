@@ -566,3 +566,88 @@ describe("importing the CDNOW sample", () => {
     expect(line1.items).toEqual([{ sku: "cd", name: "CD", quantity: 2, unit_price_minor: 1467 }]);
   }, 300_000);
 });
+
+describe("imports as a business would hand them over", () => {
+  it("takes a file newest first as the same history oldest first: the first purchase is the earliest", async () => {
+    const run = async (order: "oldest" | "newest") => {
+      const tenant = await t.signup();
+      const rule = await tenant.call("POST", "/v1/rules", {
+        name: "Double on the first purchase",
+        trigger: "purchase",
+        conditions: { first_purchase: true },
+        effect: { type: "multiplier", factor_bp: 20_000 },
+      });
+      expect(rule.status).toBe(201);
+      const members = file(`first-${order}-members.csv`, ["external_id,marketing_consent", "c-1,no"]);
+      await importMembers(t.ctx, members, { business: tenant.slug, concurrency });
+      const rows = [
+        "p-1,c-1,50.00,EUR,2025-12-20 10:00",
+        "p-2,c-1,10.00,EUR,2026-01-20 10:00",
+        "p-3,c-1,10.00,EUR,2026-02-20 10:00",
+      ];
+      const path = file(`first-${order}.csv`, [
+        "external_id,member_external_id,amount,currency,occurred_at",
+        ...(order === "oldest" ? rows : [...rows].reverse()),
+      ]);
+      const report = await importPurchases(t.ctx, path, { business: tenant.slug, concurrency });
+      expect(report.purchases.imported).toBe(3);
+      const member = await t.database.db
+        .selectFrom("members")
+        .select("id")
+        .where("business_id", "=", tenant.businessId)
+        .where("external_id", "=", "c-1")
+        .executeTakeFirstOrThrow();
+      const state = await t.database.db
+        .selectFrom("member_state")
+        .select("first_purchase_at")
+        .where("business_id", "=", tenant.businessId)
+        .where("member_id", "=", member.id)
+        .executeTakeFirstOrThrow();
+      const card = (await tenant.call("GET", `/v1/members/${member.id}/card`)).body;
+      return { first: state.first_purchase_at?.toISOString(), lifetime: card.points.lifetime_earned };
+    };
+    const oldest = await run("oldest");
+    expect(oldest).toEqual({ first: "2025-12-20T09:00:00.000Z", lifetime: 120 });
+    expect(await run("newest")).toEqual(oldest);
+  });
+
+  it("refuses a row holding a NUL character, naming its line and column, and imports the others", async () => {
+    const tenant = await t.signup();
+    const path = file("nul.csv", [
+      "external_id,name,marketing_consent",
+      "n-1,Ada,no",
+      "n-2,Bo\u0000b,no",
+      "n-3,Cy,no",
+    ]);
+    const report = await importMembers(t.ctx, path, { business: tenant.slug, concurrency });
+    expect(report.members.imported).toBe(2);
+    expect(report.members.refused).toEqual([
+      expect.objectContaining({
+        line: 3,
+        code: "csv_invalid_text",
+        message: "Column name must not contain the NUL character (U+0000).",
+      }),
+    ]);
+  });
+
+  it("imports the rejects file once its rows are corrected, its report columns and all", async () => {
+    const tenant = await t.signup();
+    const path = file("fix-me.csv", [
+      "external_id,name,email,marketing_consent",
+      "f-1,Ada,ada@example.test,no",
+      "f-2,Bo,not-an-email,no",
+    ]);
+    const first = await importMembers(t.ctx, path, { business: tenant.slug, concurrency });
+    expect(first.members.refused.map((r) => r.code)).toEqual(["validation_failed"]);
+    const rejects = readFileSync(`${path}.rejects.csv`, "utf8");
+    const corrected = file(
+      "fix-me.corrected.csv",
+      rejects
+        .trim()
+        .split("\n")
+        .map((l) => l.replace(",not-an-email,", ",bo@example.test,")),
+    );
+    const second = await importMembers(t.ctx, corrected, { business: tenant.slug, concurrency });
+    expect(second.members).toMatchObject({ total: 1, imported: 1, refused: [] });
+  });
+});
