@@ -44,26 +44,37 @@ const Category = z
   .max(64)
   .describe("The category of the line items that earn a stamp (only with stamp_per item)");
 
-export const CafeStampCardParams = z.strictObject({
-  product: Product.default("coffee").describe("What earns a stamp and what the full card gives"),
-  stamps_required: z.int().min(2).max(30).default(10).describe("Stamps that complete the card"),
-  stamp_per: z
-    .enum(["visit", "item"])
-    .default("visit")
-    .describe(
-      "visit: one stamp per purchase; item: one stamp per line item of the category (the counter or POS must send items)",
-    ),
-  category: Category.default("coffee"),
-  min_spend_minor: z
-    .int()
-    .min(0)
-    .max(MAX_AMOUNT_MINOR)
-    .default(0)
-    .describe("Least purchase, in minor units, that earns a stamp"),
-  welcome_stamps: z.int().min(0).max(5).default(1).describe("Stamps given on joining; 0: none"),
-  card_name: Label.optional().describe("Name of the stamp card; default from the product"),
-  ...Names,
-});
+export const CafeStampCardParams = z
+  .strictObject({
+    product: Product.default("coffee").describe("What earns a stamp and what the full card gives"),
+    stamps_required: z.int().min(2).max(30).default(10).describe("Stamps that complete the card"),
+    stamp_per: z
+      .enum(["visit", "item"])
+      .default("visit")
+      .describe(
+        "visit: one stamp per purchase; item: one stamp per line item of the category (the counter or POS must send items)",
+      ),
+    category: Category.default("coffee"),
+    min_spend_minor: z
+      .int()
+      .min(0)
+      .max(MAX_AMOUNT_MINOR)
+      .default(0)
+      .describe("Least purchase, in minor units, that earns a stamp"),
+    welcome_stamps: z.int().min(0).max(5).default(1).describe("Stamps given on joining; 0: none"),
+    card_name: Label.optional().describe("Name of the stamp card; default from the product"),
+    ...Names,
+  })
+  .superRefine((p, ctx) => {
+    // A welcome that fills the card hands every newcomer a free product from a public join link.
+    if (p.welcome_stamps >= p.stamps_required) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["welcome_stamps"],
+        message: `must be fewer than stamps_required (${p.stamps_required}): a welcome must not fill the card`,
+      });
+    }
+  });
 export type CafeStampCardParams = z.output<typeof CafeStampCardParams>;
 
 export const BakeryPointsParams = z
@@ -89,14 +100,15 @@ export const BakeryPointsParams = z
   .describe("Points per spend, a free treat for points and a birthday gift");
 export type BakeryPointsParams = z.output<typeof BakeryPointsParams>;
 
+/** One tier of a template, each field defaulted; a tier left out is refused, never made up. */
 const TierStep = (name: string, threshold: number, multiplier: number) =>
-  z
-    .strictObject({
-      name: Name.default(name),
-      threshold: z.int().min(0).max(MAX_TIER_THRESHOLD).default(threshold),
-      earn_multiplier_bp: z.int().min(10_000).max(100_000).default(multiplier),
-    })
-    .prefault({});
+  z.strictObject({
+    name: Name.default(name),
+    threshold: z.int().min(0).max(MAX_TIER_THRESHOLD).default(threshold),
+    earn_multiplier_bp: z.int().min(10_000).max(100_000).default(multiplier),
+  });
+// No default for a missing tier: two tiers sent are refused (three are needed), never topped
+// up with an English third one.
 
 function thresholdsIncrease(tiers: { threshold: number }[], ctx: z.RefinementCtx, key: string): void {
   for (let i = 1; i < tiers.length; i++) {

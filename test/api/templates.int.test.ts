@@ -221,6 +221,21 @@ describe("program templates", () => {
     ["bakery_points", { earn_points: 0 }, "earn_points"],
     ["boutique_tiers", { tiers: [{}, { threshold: 10 }, { threshold: 5 }] }, "tiers.2.threshold"],
     ["gym_tiers", { tiers: [{}, {}, {}, {}] }, "tiers"],
+    // Two tiers sent are not topped up with an English third.
+    [
+      "boutique_tiers",
+      {
+        tiers: [
+          { name: "Brąz", threshold: 0 },
+          { name: "Srebro", threshold: 100_000 },
+        ],
+      },
+      "tiers",
+    ],
+    ["gym_tiers", { tiers: [{}, {}] }, "tiers"],
+    // A welcome that fills the card gives every newcomer the reward from a public link.
+    ["cafe_stamp_card", { stamps_required: 3, welcome_stamps: 3 }, "welcome_stamps"],
+    ["cafe_stamp_card", { stamps_required: 2, welcome_stamps: 5 }, "welcome_stamps"],
   ])("refuses %s with %j (400 validation_failed at %s) and changes nothing", async (template, body, path) => {
     const tenant = await t.signup();
     const before = await counts(tenant.businessId);
