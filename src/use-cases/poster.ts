@@ -8,7 +8,7 @@ import {
   posterLocale,
   renderPoster,
 } from "../modules/launch-kit/index.ts";
-import { listRewards, MAX_ACTIVE_REWARDS } from "../modules/rewards/index.ts";
+import { openRewards } from "./wallet.ts";
 
 export interface LaunchKit extends ProgramSentence {
   /** The link customers open (or scan) to join: `<origin>/join/<slug>`. */
@@ -31,14 +31,15 @@ export async function launchKit(
 ): Promise<LaunchKit> {
   const business = await getBusiness(ctx.db, actor.businessId);
   const snapshot = await ctx.snapshots.load(ctx.db, actor.businessId);
-  const rewards = await listRewards(ctx.db, actor.businessId, { limit: MAX_ACTIVE_REWARDS });
+  // The rewards a new member can get now, as the join page the poster's QR code opens lists them.
+  const rewards = await openRewards(ctx.db, actor.businessId, ctx.clock.now());
   const locale = posterLocale(options.locale ?? business.locale);
   const sentence = describeProgram(locale, {
     currency: business.currency,
     points: snapshot.config.points,
     stampCards: snapshot.stampCards,
     tiers: snapshot.tiers,
-    rewards: rewards.data,
+    rewards: rewards.map((r) => ({ ...r, active: true })),
   });
   return {
     ...sentence,

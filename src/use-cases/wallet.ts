@@ -74,7 +74,7 @@ async function publishedBusiness(db: Db | Tx, slug: string): Promise<BusinessesT
 }
 
 /** The open rewards of the business: active, not archived, within their dates, in stock. */
-async function openRewards(db: Db | Tx, businessId: string, now: Date): Promise<PublicReward[]> {
+export async function openRewards(db: Db | Tx, businessId: string, now: Date): Promise<PublicReward[]> {
   const rows = await db
     .selectFrom("rewards")
     .selectAll()

@@ -144,3 +144,32 @@ describe("the launch kit with PUBLIC_URL set", () => {
     expect(pdf).not.toContain("10.0.0.7");
   });
 });
+
+describe("the poster's promise", () => {
+  it("names only a reward a new member can get now: not an ended, a future, a sold-out or a tier's own one", async () => {
+    const shop = await t.signup({ name: "Boutique Bel", locale: "en" });
+    const gold = (await shop.call("POST", "/v1/tiers", { name: "Gold", rank: 1, threshold: 50_000 })).body.id;
+    const reward = async (name: string, cost_points: number, extra: Record<string, unknown> = {}) => {
+      const res = await shop.call("POST", "/v1/rewards", {
+        name,
+        type: "perk",
+        value: { perk: "priority_service" },
+        cost_points,
+        ...extra,
+      });
+      expect(res.status, name).toBe(201);
+    };
+    await reward("Tote bag", 500);
+    await reward("Ice cream", 50, {
+      valid_from: "2026-02-01T00:00:00Z",
+      valid_until: "2026-03-01T00:00:00Z",
+    });
+    await reward("Christmas cookie", 60, { valid_from: "2026-12-01T00:00:00Z" });
+    await reward("Sold-out mug", 70, { stock: 0 });
+    await reward("Gold lounge pass", 80, { eligible_tier_ids: [gold] });
+    const kit = (await shop.call("GET", "/v1/launch-kit")).body;
+    expect(kit.headline).toContain("Tote bag");
+    for (const name of ["Ice cream", "Christmas cookie", "Sold-out mug", "Gold lounge pass"])
+      expect(kit.headline).not.toContain(name);
+  });
+});

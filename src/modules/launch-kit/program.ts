@@ -6,7 +6,14 @@ export interface ProgramFacts {
   points: { enabled: boolean; earn_points: number; earn_per_minor: number };
   stampCards: { id: string; name: string; stamps_required: number }[];
   tiers: { name: string; rank: number; threshold: number }[];
-  rewards: { name: string; cost_points: number | null; stamp_card_id: string | null; active: boolean }[];
+  rewards: {
+    name: string;
+    cost_points: number | null;
+    stamp_card_id: string | null;
+    active: boolean;
+    /** Tiers the reward is for; none: every member. */
+    eligible_tier_ids?: string[];
+  }[];
 }
 
 export interface ProgramSentence {
@@ -23,7 +30,8 @@ export interface ProgramSentence {
  * @example describeProgram("nl", facts) // { headline: "Verzamel 10 stempels en krijg Gratis koffie.", tiers_line: null }
  */
 export function describeProgram(locale: PosterLocale, facts: ProgramFacts): ProgramSentence {
-  const rewards = facts.rewards.filter((r) => r.active);
+  // What a new member can get: a reward for some tiers only is not the poster's promise.
+  const rewards = facts.rewards.filter((r) => r.active && (r.eligible_tier_ids ?? []).length === 0);
   // A tier with no threshold is where everyone starts: only the ones to reach are worth a line.
   const tiers = facts.tiers
     .filter((t) => t.threshold > 0)
