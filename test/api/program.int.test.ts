@@ -106,8 +106,12 @@ describe("program settings", () => {
     ]);
     expect((await tenant.call("GET", "/v1/program")).body).toMatchObject({ version: 2, config: CHANGED });
     // At the current version, quoted as an ETag or not, it goes through.
-    const fresh = await tenant.call("PUT", "/v1/program", DEFAULT_PROGRAM, { "if-match": '"2"' });
-    expect([fresh.status, fresh.body.version]).toEqual([200, 3]);
+    const current = await tenant.call("GET", "/v1/program");
+    expect(current.headers.etag).toBe('"2"');
+    const fresh = await tenant.call("PUT", "/v1/program", DEFAULT_PROGRAM, {
+      "if-match": String(current.headers.etag),
+    });
+    expect([fresh.status, fresh.body.version, fresh.headers.etag]).toEqual([200, 3, '"3"']);
     const bad = await tenant.call("PUT", "/v1/program", DEFAULT_PROGRAM, { "if-match": "latest" });
     expect([bad.status, bad.body.error.code]).toEqual([400, "validation_failed"]);
   });

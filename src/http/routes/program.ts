@@ -21,11 +21,14 @@ export async function programRoutes(app: ZodApp, ctx: AppContext): Promise<void>
         tags: ["program"],
         summary: "The program settings",
         description:
-          "How points are earned, rounded, held and expired, what qualifies for a tier, and what a refund reverses. Any role.",
+          "How points are earned, rounded, held and expired, what qualifies for a tier, and what a refund reverses. The `ETag` header is the version, to send back as `If-Match` with a change. Any role.",
         response: { 200: ProgramSchema },
       },
     },
-    async (req) => getProgramDto(ctx.db, req.actor.businessId),
+    async (req, reply) => {
+      const program = await getProgramDto(ctx.db, req.actor.businessId);
+      return reply.header("etag", `"${program.version}"`).send(program);
+    },
   );
 
   app.put(
@@ -45,13 +48,20 @@ export async function programRoutes(app: ZodApp, ctx: AppContext): Promise<void>
             .describe("The version the settings were read at"),
         }),
         body: ProgramConfig,
-        response: { 200: ProgramSchema, 400: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse },
+        response: {
+          200: ProgramSchema,
+          400: ErrorResponse,
+          403: ErrorResponse,
+          409: ErrorResponse,
+          422: ErrorResponse,
+        },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const ifMatch = req.headers["if-match"];
       const expected = ifMatch === undefined ? undefined : Number(ifMatch.replaceAll('"', ""));
-      return updateProgram(ctx.db, req.actor, req.body, ctx.clock.now(), expected);
+      const program = await updateProgram(ctx.db, req.actor, req.body, ctx.clock.now(), expected);
+      return reply.header("etag", `"${program.version}"`).send(program);
     },
   );
 
