@@ -2,9 +2,11 @@ import { randomBytes } from "node:crypto";
 import { encode } from "uqr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  callApi,
   type E2E,
   expectAccessible,
   expectNoMissingTranslations,
+  signUpShop,
   startE2E,
   type WatchedPage,
 } from "./browser.ts";
@@ -260,6 +262,60 @@ describe("the customer wallet", () => {
     expect(await page.getByRole("heading", { name: "Hello, Lena" }).count()).toBe(1);
     await expect.poll(() => page.getByText(/You are offline — last updated/).count(), slow).toBe(1);
     await page.unroute("**/v1/wallet/card*");
+  });
+
+  it("names the tier a reward is for, and says when the most of a reward was had", async () => {
+    const shop = await signUpShop(e2e.baseUrl, {
+      prefix: "tiers",
+      name: "Boutique Bel",
+      password: "correct horse battery",
+    });
+    const as = <T = any>(method: string, path: string, body?: unknown) =>
+      callApi<T>(e2e.baseUrl, method, path, body, shop.token);
+    const bronze = await as<{ id: string }>("POST", "/v1/tiers", { name: "Bronze", rank: 1, threshold: 0 });
+    await as("POST", "/v1/tiers", { name: "Gold", rank: 2, threshold: 1000 });
+    await as("POST", "/v1/rewards", {
+      name: "Starter gift",
+      type: "perk",
+      value: { perk: "priority_service" },
+      cost_points: 1,
+      eligible_tier_ids: [bronze.id],
+    });
+    await as("POST", "/v1/rewards", {
+      name: "Tote bag",
+      type: "perk",
+      value: { perk: "priority_service" },
+      cost_points: 1,
+      per_member_limit: 1,
+    });
+    await as("POST", "/v1/program/publish", {});
+    const joined = await callApi<{ card_token: string; member_code: string }>(
+      e2e.baseUrl,
+      "POST",
+      `/v1/public/businesses/${shop.slug}/members`,
+      { name: "Vera", email: "vera@example.test", marketing_consent: false, locale: "en" },
+    );
+    const member = await as<{ id: string }>("GET", `/v1/members/lookup?code=${joined.member_code}`);
+    // Vera spends into Gold: the Bronze gift is not for her.
+    await as("POST", "/v1/purchases", {
+      external_id: "vera-1",
+      member_id: member.id,
+      amount_minor: 2000,
+      currency: "EUR",
+    });
+    const bag = (await as<{ data: { id: string; name: string }[] }>("GET", "/v1/rewards")).data.find(
+      (r) => r.name === "Tote bag",
+    );
+    const voucher = await as<{ voucher: { code: string } }>("POST", `/v1/members/${member.id}/redemptions`, {
+      reward_id: bag?.id,
+    });
+    await as("POST", `/v1/vouchers/${voucher.voucher.code}/redeem`, {});
+    const watched = await e2e.newPage({ phone: true });
+    const { page } = watched;
+    await page.goto(`/card/${shop.slug}#t=${joined.card_token}`);
+    await expect.poll(() => page.getByText("for Bronze members").count(), slow).toBe(1);
+    expect(await page.getByText("for a higher level").count()).toBe(0);
+    expect(await page.getByText("you have had the most of this one").count()).toBe(1);
   });
 
   it("takes a phone number as dialled in the café's country, and says what to write when it is not one", async () => {

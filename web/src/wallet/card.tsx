@@ -432,9 +432,16 @@ function Tier({ card }: { card: WalletCard }) {
 function availability(
   t: (key: string, values?: Record<string, string | number>) => string,
   reward: CardReward,
+  levels: { id: string; name: string }[],
 ) {
   if (reward.available) return t("wallet.rewards.ready");
-  if (reward.blocked === "tier") return t("wallet.rewards.tierOnly");
+  if (reward.blocked === "tier") {
+    // Name the tiers it is for: "a higher level" misleads a Gold member about a Bronze-only reward.
+    const names = levels.filter((l) => reward.eligible_tier_ids.includes(l.id)).map((l) => l.name);
+    return names.length > 0
+      ? t("wallet.rewards.tierNamed", { tiers: names.join(", ") })
+      : t("wallet.rewards.tierOnly");
+  }
   if (reward.blocked === "limit") return t("wallet.rewards.limit");
   if (reward.missing_stamps > 0) return t("wallet.rewards.stampsToGo", { count: reward.missing_stamps });
   return t("wallet.rewards.pointsToGo", { count: reward.missing_points });
@@ -473,7 +480,9 @@ function Rewards({
                 {reward.description ? <p className="muted">{reward.description}</p> : null}
                 <p className="wallet-small">
                   {rewardCost(t, card.business, reward)} ·{" "}
-                  <span className={reward.available ? "wallet-ready" : ""}>{availability(t, reward)}</span>
+                  <span className={reward.available ? "wallet-ready" : ""}>
+                    {availability(t, reward, card.business.program.tiers?.levels ?? [])}
+                  </span>
                 </p>
               </div>
               {reward.available ? (
