@@ -131,8 +131,9 @@ its output goes to a file or a log collector.`,
       "regulars create-business --slug <slug> --name <name> --currency <EUR> --timezone <Europe/Amsterdam>\n" +
       "                         [--locale en|nl|pl|pt-BR] --owner-email <email> --owner-name <name>\n" +
       "                         [--owner-password <password>]",
-    details: `Without --owner-password a password is generated and printed once. The business gets the
-default program: 1 point per 1.00 of its currency.`,
+    details: `The owner's password: from REGULARS_OWNER_PASSWORD in the environment, else --owner-password
+(which other users of the machine can read, in ps and in the shell's history), else one is
+generated and printed once. The business gets the default program: 1 point per 1.00 of its currency.`,
     options: {
       slug: { type: "string" },
       name: { type: "string" },
@@ -428,8 +429,10 @@ async function createBusiness(ctx: AppContext, config: Config, values: Values): 
   const required = ["slug", "name", "currency", "timezone", "owner-email", "owner-name"];
   const missing = required.filter((key) => !values[key]);
   if (missing.length) throw new UsageError(`Missing ${missing.map((m) => `--${m}`).join(", ")}.`);
-  const generated = values["owner-password"] ? undefined : randomSecret().slice(0, 24);
-  const password = (values["owner-password"] as string | undefined) ?? (generated as string);
+  // From the environment, a password stays out of `ps` and the shell's history.
+  const given = process.env.REGULARS_OWNER_PASSWORD || (values["owner-password"] as string | undefined);
+  const generated = given ? undefined : randomSecret().slice(0, 24);
+  const password = given ?? (generated as string);
   const { buildApp } = await engine.app();
   const app = await buildApp(ctx);
   try {

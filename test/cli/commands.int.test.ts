@@ -187,6 +187,29 @@ describe("the regulars command", () => {
     ]);
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/^Refused \(validation_failed\): /);
+    // A password from the environment is used, and not printed (it never was on the command line).
+    const fromEnv = await run(
+      [
+        "create-business",
+        "--slug",
+        "bakkerij-piet",
+        "--name",
+        "Bakkerij Piet",
+        "--currency",
+        "EUR",
+        "--timezone",
+        "Europe/Amsterdam",
+        "--owner-email",
+        "piet@bakkerij.test",
+        "--owner-name",
+        "Piet",
+      ],
+      { REGULARS_OWNER_PASSWORD: "piet-his-own-secret" },
+    );
+    expect(fromEnv.status).toBe(0);
+    expect(fromEnv.stdout).not.toContain("Password");
+    expect(fromEnv.stdout).not.toContain("piet-his-own-secret");
+    expect(fromEnv.stdout).toContain("your password");
   }, 60_000);
 
   it("says how it read a Dutch Excel file, and exits 1 for a code page it is not told, 2 for one it does not know", async () => {
