@@ -382,17 +382,7 @@ export async function importCdnow(
         member_id: memberId,
         amount_minor: row.amountMinor,
         currency: "USD",
-        items:
-          row.cds > 0
-            ? [
-                {
-                  sku: "cd",
-                  name: "CD",
-                  quantity: row.cds,
-                  unit_price_minor: Math.round(row.amountMinor / row.cds),
-                },
-              ]
-            : [],
+        items: cdLines(row.amountMinor, row.cds),
         occurred_at: occurredAt,
       });
       return recordImported(ctx, actor, input);
@@ -949,6 +939,32 @@ type MemberRef = { external_id: string } | { code: string } | { email: string };
 
 /** The columns of a purchase that every line of it shares (all but the item columns). */
 const PURCHASE_WIDE = PURCHASE_COLUMNS.filter((c) => !(ITEM_COLUMNS as readonly string[]).includes(c));
+
+/**
+ * A CDNOW purchase's CDs as line items that add up to what was paid: the log gives a count and a
+ * total, so the cent left over by an uneven split goes to some of the CDs (`3 CDs for 10.00`:
+ * two at 3.33, one at 3.34).
+ *
+ * @example cdLines(1000, 3) // [{ …, quantity: 2, unit_price_minor: 333 }, { …, quantity: 1, unit_price_minor: 334 }]
+ */
+export function cdLines(
+  amountMinor: number,
+  cds: number,
+): { sku: string; name: string; quantity: number; unit_price_minor: number }[] {
+  if (cds <= 0) return [];
+  const base = Math.floor(amountMinor / cds);
+  const dearer = amountMinor - base * cds;
+  const line = (quantity: number, unit_price_minor: number) => ({
+    sku: "cd",
+    name: "CD",
+    quantity,
+    unit_price_minor,
+  });
+  return [
+    ...(cds - dearer > 0 ? [line(cds - dearer, base)] : []),
+    ...(dearer > 0 ? [line(dearer, base + 1)] : []),
+  ];
+}
 
 /**
  * The purchases oldest first (a till's export is often newest first): a member's first purchase,

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "csv-parse/sync";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ImportFileError,
@@ -563,7 +564,17 @@ describe("importing the CDNOW sample", () => {
       points_earned: 29,
     });
     expect(line1.occurred_at.toISOString()).toBe("1997-01-01T17:00:00.000Z");
-    expect(line1.items).toEqual([{ sku: "cd", name: "CD", quantity: 2, unit_price_minor: 1467 }]);
+    // $29.33 for two CDs: one at 14.66, one at 14.67, adding up to what was paid.
+    expect(line1.items).toEqual([
+      { sku: "cd", name: "CD", quantity: 1, unit_price_minor: 1466 },
+      { sku: "cd", name: "CD", quantity: 1, unit_price_minor: 1467 },
+    ]);
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from purchases p
+      where p.business_id = ${tenant.businessId} and jsonb_array_length(p.items) > 0 and p.amount_minor <> (
+        select sum((i->>'quantity')::bigint * (i->>'unit_price_minor')::bigint) from jsonb_array_elements(p.items) i)`.execute(
+      db,
+    );
+    expect(rows[0]?.n).toBe(0);
   }, 300_000);
 });
 
