@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "csv-parse/sync";
@@ -11,6 +11,7 @@ import {
   importCdnow,
   importMembers,
   importPurchases,
+  MAX_IMPORT_BYTES,
 } from "../../src/cli/import.ts";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
 import { engine } from "../helpers/db.ts";
@@ -620,6 +621,16 @@ describe("imports as a business would hand them over", () => {
     const oldest = await run("oldest");
     expect(oldest).toEqual({ first: "2025-12-20T09:00:00.000Z", lifetime: 120 });
     expect(await run("newest")).toEqual(oldest);
+  });
+
+  it("refuses a file too big to hold in memory before reading it, saying to split it", async () => {
+    const tenant = await t.signup();
+    const path = join(dir, "huge.csv");
+    writeFileSync(path, "external_id,marketing_consent\n");
+    truncateSync(path, MAX_IMPORT_BYTES + 1);
+    await expect(importMembers(t.ctx, path, { business: tenant.slug })).rejects.toThrow(
+      /an import reads at most 31457280 \(30 MB\) at once.*Split it/,
+    );
   });
 
   it("refuses a row holding a NUL character, naming its line and column, and imports the others", async () => {
