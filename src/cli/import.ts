@@ -9,7 +9,7 @@ import { CreateMemberInput, lookupMember, MemberLookup } from "../modules/member
 import { AppError, conflict, invalid } from "../shared/errors.ts";
 import { isCurrency, minorDigits } from "../shared/money.ts";
 import { textProblem } from "../shared/text.ts";
-import { zonedTimeToUtc } from "../shared/time.ts";
+import { zonedParts, zonedTimeToUtc } from "../shared/time.ts";
 import { enrollMember } from "../use-cases/member-points.ts";
 import { PurchaseInput, recordPurchase } from "../use-cases/purchases.ts";
 import { findBusinessBySlug } from "./businesses.ts";
@@ -211,7 +211,7 @@ export async function importPurchases(
           ...(memberId ? { member_id: memberId } : {}),
         });
       } catch (error) {
-        throw ofPurchase(group, purchaseRefusal(error, group, firstLine));
+        throw ofPurchase(group, purchaseRefusal(error, group, firstLine, today(ctx, business.timezone)));
       }
     },
     csv.refused,
@@ -239,7 +239,18 @@ async function recordImported(ctx: AppContext, actor: Actor, input: PurchaseInpu
 }
 
 /** Says why a purchase was refused in the file's terms. */
-function purchaseRefusal(error: unknown, group: PurchaseGroup, firstLine: Map<string, number>): unknown {
+/** Today's date (`YYYY-MM-DD`) on the business's clock. */
+function today(ctx: AppContext, timeZone: string): string {
+  const { year, month, day } = zonedParts(ctx.clock.now(), timeZone);
+  return `${year}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+}
+
+function purchaseRefusal(
+  error: unknown,
+  group: PurchaseGroup,
+  firstLine: Map<string, number>,
+  todayDate: string,
+): unknown {
   if (error instanceof AppError && error.code === "idempotency_key_reused") {
     const id = group.values.external_id;
     const first = firstLine.get(id ?? "") ?? group.line;
@@ -248,6 +259,15 @@ function purchaseRefusal(error: unknown, group: PurchaseGroup, firstLine: Map<st
       first < group.line
         ? `Row ${group.line} repeats external_id ${id} of line ${first} with different values.`
         : `external_id ${id} was imported or recorded before with different values; a new purchase needs a new external_id.`,
+    );
+  }
+  // A date alone counts at noon on that day: today's, imported in the morning, is hours ahead.
+  const day = group.values.occurred_at ?? "";
+  if (error instanceof AppError && error.code === "occurred_at_in_future" && day === todayDate) {
+    return new AppError(
+      error.status,
+      error.code,
+      `occurred_at ${day} is a date alone, which counts at 12:00 on that day, and that is still ahead: give the purchase's time (${day} 09:30), or import it after 12:00.`,
     );
   }
   return inCsvTerms(error, group.values, (path) => PURCHASE_PATHS[path]?.(group.values) ?? path);

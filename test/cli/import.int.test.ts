@@ -623,6 +623,26 @@ describe("imports as a business would hand them over", () => {
     expect(await run("newest")).toEqual(oldest);
   });
 
+  it("says why today's purchase given by its date alone is refused in the morning", async () => {
+    const tenant = await t.signup();
+    t.clock.set(new Date("2026-03-02T09:00:00Z")); // 10:00 in Amsterdam
+    const path = file("today.csv", [
+      "external_id,amount,currency,occurred_at",
+      "d-1,5.00,EUR,2026-03-02",
+      "d-2,5.00,EUR,2026-03-02 09:30",
+    ]);
+    const report = await importPurchases(t.ctx, path, { business: tenant.slug, concurrency });
+    expect(report.purchases?.imported).toBe(1);
+    expect(report.purchases?.refused).toEqual([
+      expect.objectContaining({
+        line: 2,
+        code: "occurred_at_in_future",
+        message:
+          "occurred_at 2026-03-02 is a date alone, which counts at 12:00 on that day, and that is still ahead: give the purchase's time (2026-03-02 09:30), or import it after 12:00.",
+      }),
+    ]);
+  });
+
   it("refuses a file too big to hold in memory before reading it, saying to split it", async () => {
     const tenant = await t.signup();
     const path = join(dir, "huge.csv");
