@@ -333,6 +333,18 @@ describe("the OpenAPI document", () => {
         ).not.toEqual([]);
       }
     }
+    // OpenAPI 3.0: a nullable enum lists null among its values, or validators refuse every null.
+    const nullableEnums: string[] = [];
+    const walk = (node: unknown, where: string): void => {
+      if (Array.isArray(node)) node.forEach((n, i) => walk(n, `${where}.${i}`));
+      else if (node && typeof node === "object") {
+        const o = node as { nullable?: boolean; enum?: unknown[] };
+        if (o.nullable === true && Array.isArray(o.enum) && !o.enum.includes(null)) nullableEnums.push(where);
+        for (const [k, v] of Object.entries(node)) walk(v, `${where}.${k}`);
+      }
+    };
+    walk(doc.paths, "paths");
+    expect(nullableEnums).toEqual([]);
     for (const [path, method] of [
       ["/v1/staff", "get"],
       ["/v1/rules", "post"],

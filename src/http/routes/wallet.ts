@@ -111,6 +111,8 @@ const CardSchema = z.object({
       blocked: z
         .enum(["tier", "limit", "cost"])
         .nullable()
+        // OpenAPI 3.0: a nullable enum lists null among its values, or validators refuse null.
+        .meta({ enum: ["tier", "limit", "cost", null] })
         .describe("Why not: not for their tier, holds the most vouchers of it, or needs more"),
       missing_points: z.int(),
       missing_stamps: z.int(),
