@@ -215,9 +215,12 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
         const config = req.routeOptions.config;
         if (config.auth === false) return;
         const now = ctx.clock.now();
-        ctx.authFailures.check(req.ip, now);
+        let credential: string | undefined;
         try {
-          req.actor = await authenticate(ctx.db, credentialOf(req), now, ctx.apiKeys);
+          credential = credentialOf(req);
+          ctx.authFailures.check(req.ip, now, credential);
+          req.actor = await authenticate(ctx.db, credential, now, ctx.apiKeys);
+          ctx.authFailures.noteValid(credential, now);
         } catch (error) {
           ctx.authFailures.noteIfRefused(req.ip, now, error);
           throw error;

@@ -143,9 +143,12 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
   /** The member the card token names; refused tokens count against the client's address. */
   const memberOf = async (req: FastifyRequest) => {
     const now = ctx.clock.now();
-    ctx.authFailures.check(req.ip, now);
+    const credential = req.headers.authorization;
+    ctx.authFailures.check(req.ip, now, credential);
     try {
-      return await authenticateMember(ctx.db, req.headers.authorization);
+      const member = await authenticateMember(ctx.db, credential);
+      if (credential !== undefined) ctx.authFailures.noteValid(credential, now);
+      return member;
     } catch (error) {
       ctx.authFailures.noteIfRefused(req.ip, now, error);
       throw error;
