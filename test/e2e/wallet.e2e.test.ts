@@ -262,6 +262,23 @@ describe("the customer wallet", () => {
     expect(await page.getByRole("heading", { name: "Hello, Lena" }).count()).toBe(1);
     await expect.poll(() => page.getByText(/You are offline — last updated/).count(), slow).toBe(1);
     await page.unroute("**/v1/wallet/card*");
+
+    // Another member's link opened on this phone while the server fails: never Lena's kept card.
+    const bart = await call<{ card_token: string }>("POST", `/v1/public/businesses/${slug}/members`, {
+      name: "Bart",
+      email: "bart@example.test",
+      marketing_consent: false,
+      locale: "en",
+    });
+    await page.route("**/v1/wallet/card*", (route) => route.fulfill({ status: 502, body: "Bad Gateway" }));
+    await page.goto("about:blank");
+    await page.goto(`/card/${slug}#t=${bart.card_token}`);
+    await expect.poll(() => page.getByRole("alert").count(), slow).toBe(1);
+    expect(await page.getByRole("heading", { name: "Hello, Lena" }).count()).toBe(0);
+    expect(await page.getByText(/You are offline/).count()).toBe(0);
+    await page.unroute("**/v1/wallet/card*");
+    await page.reload();
+    await expect.poll(() => page.getByRole("heading", { name: "Hello, Bart" }).count(), slow).toBe(1);
   });
 
   it("names the tier a reward is for, and says when the most of a reward was had", async () => {

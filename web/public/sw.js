@@ -75,6 +75,21 @@ function withTimeout(promise, ms) {
   });
 }
 
+/**
+ * The kept card's key: the business and a digest of the card token, never the token itself. A
+ * phone that opens another member's card link never shows the first member's kept card for it.
+ */
+function cardKey(request, url) {
+  const business = encodeURIComponent(url.searchParams.get("business") || "");
+  const token = new TextEncoder().encode(request.headers.get("authorization") || "");
+  return crypto.subtle.digest("SHA-256", token).then((digest) => {
+    const holder = Array.from(new Uint8Array(digest).slice(0, 12), (b) =>
+      b.toString(16).padStart(2, "0"),
+    ).join("");
+    return `/v1/wallet/card?business=${business}&holder=${holder}`;
+  });
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
@@ -115,27 +130,27 @@ self.addEventListener("fetch", (event) => {
   }
 
   if (url.pathname === "/v1/wallet/card") {
-    // One card per business on this phone: the key is the business, never the secret token.
-    const key = `/v1/wallet/card?business=${encodeURIComponent(url.searchParams.get("business") || "")}`;
     event.respondWith(
-      withTimeout(fetch(request), 7000)
-        .then((response) => {
-          if (response.ok) {
-            const copy = response.clone();
-            caches.open(CARDS).then((cache) => cache.put(key, copy));
-          } else if (response.status === 401) {
-            caches.open(CARDS).then((cache) => cache.delete(key));
-          }
-          return response;
-        })
-        .catch(() =>
-          caches.match(key, { cacheName: CARDS }).then((hit) => {
-            if (!hit) return Response.error();
-            const headers = new Headers(hit.headers);
-            headers.set(FROM_CACHE, "1");
-            return hit.blob().then((body) => new Response(body, { status: 200, headers }));
-          }),
-        ),
+      cardKey(request, url).then((key) =>
+        withTimeout(fetch(request), 7000)
+          .then((response) => {
+            if (response.ok) {
+              const copy = response.clone();
+              caches.open(CARDS).then((cache) => cache.put(key, copy));
+            } else if (response.status === 401) {
+              caches.open(CARDS).then((cache) => cache.delete(key));
+            }
+            return response;
+          })
+          .catch(() =>
+            caches.match(key, { cacheName: CARDS }).then((hit) => {
+              if (!hit) return Response.error();
+              const headers = new Headers(hit.headers);
+              headers.set(FROM_CACHE, "1");
+              return hit.blob().then((body) => new Response(body, { status: 200, headers }));
+            }),
+          ),
+      ),
     );
   }
 });

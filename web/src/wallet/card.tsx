@@ -73,7 +73,7 @@ export function CardPage({ slug }: { slug: string }) {
     }
     try {
       const { card, offline } = await fetchCard(slug, current);
-      if (!offline) saveCachedCard(slug, card);
+      if (!offline) saveCachedCard(slug, card, current);
       setLoad({ state: "ready", card, offline });
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {

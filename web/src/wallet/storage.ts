@@ -21,19 +21,26 @@ export function forgetCard(slug: string): void {
   localStorage.removeItem(cacheKey(slug));
 }
 
+/**
+ * The card kept for the card token stored now: a card read with another token (another member's
+ * link opened on this phone since) is never shown for it.
+ */
 export function cachedCard(slug: string): WalletCard | null {
   const text = localStorage.getItem(cacheKey(slug));
-  if (!text) return null;
+  const token = cardToken(slug);
+  if (!text || !token) return null;
   try {
-    return JSON.parse(text) as WalletCard;
+    const kept = JSON.parse(text) as { token?: string; card?: WalletCard };
+    return kept.token === token && kept.card ? kept.card : null;
   } catch {
     return null;
   }
 }
 
-export function saveCachedCard(slug: string, card: WalletCard): void {
+/** Keeps `card`, as read with `token`. */
+export function saveCachedCard(slug: string, card: WalletCard, token: string): void {
   try {
-    localStorage.setItem(cacheKey(slug), JSON.stringify(card));
+    localStorage.setItem(cacheKey(slug), JSON.stringify({ token, card }));
   } catch {
     // Storage full or disabled: the card still works online.
   }
