@@ -390,6 +390,39 @@ describe("dashboard edits", () => {
     expect(w.errors).toEqual([]);
   });
 
+  it("switching the editor from one reward to another shows and saves the second one's values", async () => {
+    const s = await shop();
+    for (const [name, cost] of [
+      ["Tote bag", 900],
+      ["Free coffee", 100],
+    ] as const)
+      await call(
+        "POST",
+        "/v1/rewards",
+        { name, type: "perk", value: { perk: "priority_service" }, cost_points: cost },
+        s.token,
+      );
+    const w = await login(s);
+    const { page } = w;
+    await open(w, "/app/program/rewards");
+    await expect.poll(() => page.getByRole("button", { name: "Edit" }).count(), slow).toBe(2);
+    const row = (name: string) => page.locator("main ul.plain > li").filter({ hasText: name });
+    await row("Tote bag").getByRole("button", { name: "Edit" }).click();
+    await expect.poll(() => page.getByLabel("Name", { exact: true }).inputValue(), slow).toBe("Tote bag");
+    await row("Free coffee").getByRole("button", { name: "Edit" }).click();
+    await expect.poll(() => page.getByLabel("Name", { exact: true }).inputValue(), slow).toBe("Free coffee");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByLabel("Name", { exact: true }).count(), slow).toBe(0);
+    const rewards = await call("GET", "/v1/rewards", undefined, s.token);
+    expect(
+      rewards.data.map((r: { name: string; cost_points: number }) => [r.name, r.cost_points]).sort(),
+    ).toEqual([
+      ["Free coffee", 100],
+      ["Tote bag", 900],
+    ]);
+    expect(w.errors).toEqual([]);
+  });
+
   it("settings profile: a second save does not write back a time zone another owner changed", async () => {
     const s = await shop();
     const w = await login(s);

@@ -58,6 +58,7 @@ export default function RewardsPage() {
       <ErrorMessage error={rewards.error ?? cards.error ?? tiers.error ?? error} />
       {editing !== null && cards.data && tiers.data ? (
         <RewardForm
+          key={editing === "new" ? "new" : editing.id}
           reward={editing === "new" ? null : editing}
           cards={cards.data.data}
           tiers={tiers.data.data}

@@ -53,6 +53,7 @@ export default function RulesPage() {
       <ErrorMessage error={rules.error ?? cards.error ?? tiers.error ?? error} />
       {editing !== null && cards.data && tiers.data ? (
         <RuleForm
+          key={editing === "new" ? "new" : editing.id}
           rule={editing === "new" ? null : editing}
           cards={cards.data.data}
           tiers={tiers.data.data}

@@ -44,6 +44,7 @@ export default function StampCardsPage() {
       <ErrorMessage error={cards.error ?? error} />
       {editing !== null ? (
         <CardForm
+          key={editing === "new" ? "new" : editing.id}
           card={editing === "new" ? null : editing}
           onDone={saved}
           onCancel={() => setEditing(null)}

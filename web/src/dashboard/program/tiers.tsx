@@ -50,6 +50,7 @@ export default function TiersPage() {
       <ErrorMessage error={tiers.error ?? program.error ?? error} />
       {editing !== null ? (
         <TierForm
+          key={editing === "new" ? "new" : editing.id}
           tier={editing === "new" ? null : editing}
           metric={metric}
           nextRank={(tiers.data?.data.reduce((m, x) => Math.max(m, x.rank), 0) ?? 0) + 1}
