@@ -1285,13 +1285,20 @@ function writeRejects(
   }
   const separator = format?.separator ?? ",";
   const bom = format !== undefined && (format.bom || format.encoding !== "utf-8");
+  // A rejects file imported again brings the last report's columns: they give way to this one's.
+  const kept = columns.flatMap((column, i) => (REPORT_COLUMNS.test(column) ? [] : [i]));
+  const rows = refused.map((r) => ({
+    ...r,
+    record: [...kept.map((i) => r.record[i] ?? ""), ...r.record.slice(columns.length)],
+  }));
+  const named = kept.map((i) => columns[i] ?? "");
   // Every line gets the same number of fields: short rows are padded, long rows name their extras.
   // Not Math.max(...): spreading a hundred thousand refusals into one call overflows the stack.
-  const width = refused.reduce((most, r) => Math.max(most, r.record.length), columns.length);
-  const header = [...columns, ...Array.from({ length: width - columns.length }, (_, i) => `extra_${i + 1}`)];
+  const width = rows.reduce((most, r) => Math.max(most, r.record.length), named.length);
+  const header = [...named, ...Array.from({ length: width - named.length }, (_, i) => `extra_${i + 1}`)];
   const lines = [
     ["line", "error_code", "error_message", ...header],
-    ...refused.map((r) => [String(r.line), r.code, r.message, ...header.map((_, i) => r.record[i] ?? "")]),
+    ...rows.map((r) => [String(r.line), r.code, r.message, ...header.map((_, i) => r.record[i] ?? "")]),
   ];
   const text = lines.map((fields) => fields.map((f) => csvField(f, separator)).join(separator)).join("\n");
   // Beside the file, or, when its folder is read-only (a read-only mount or share), in the

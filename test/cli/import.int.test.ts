@@ -691,5 +691,20 @@ describe("imports as a business would hand them over", () => {
     );
     const second = await importMembers(t.ctx, corrected, { business: tenant.slug, concurrency });
     expect(second.members).toMatchObject({ total: 1, imported: 1, refused: [] });
+    // Corrected wrongly again: its own rejects file has one report's columns, and imports in turn.
+    const again = file("fix-me.again.csv", rejects.trim().split("\n"));
+    const third = await importMembers(t.ctx, again, { business: tenant.slug, concurrency });
+    expect(third.members?.refused.map((r) => r.code)).toEqual(["validation_failed"]);
+    const header = readFileSync(`${again}.rejects.csv`, "utf8").split("\n")[0];
+    expect(header).toBe("line,error_code,error_message,external_id,name,email,marketing_consent");
+    const fixed = file(
+      "fix-me.again.corrected.csv",
+      readFileSync(`${again}.rejects.csv`, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => l.replace(",not-an-email,", ",bo2@example.test,")),
+    );
+    const fourth = await importMembers(t.ctx, fixed, { business: tenant.slug, concurrency });
+    expect(fourth.members?.refused).toEqual([]);
   });
 });
