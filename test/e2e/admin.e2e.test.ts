@@ -202,6 +202,7 @@ describe("the admin pages", () => {
     );
     // Enrolled by hand, Cor has no card on the phone yet: the page gives one, to scan.
     await page.getByRole("button", { name: "Show a new card link" }).click();
+    await page.getByRole("button", { name: "Yes, end the old link and show a new one" }).click();
     await expect
       .poll(() => page.getByRole("img", { name: "QR code of the customer's card link" }).count(), slow)
       .toBe(1);

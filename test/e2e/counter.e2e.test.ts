@@ -530,11 +530,17 @@ describe("the counter screen", () => {
     await typeCode(page, shop2.member.code);
     await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count(), slow).toBe(1);
     await page.getByRole("button", { name: "Show a new card link" }).click();
+    // It ends the customer's current link: asked once more, a wrong click changes nothing.
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.getByRole("button", { name: "Show a new card link" }).click();
+    await page.getByRole("button", { name: "Yes, end the old link and show a new one" }).click();
     const qr = page.getByRole("img", { name: "QR code of the customer's card link" });
     await expect.poll(() => qr.count(), slow).toBe(1);
     await checkLanguages(watched, "counter card link");
     const link = (await page.locator(".card-link-url").textContent()) ?? "";
     expect(link).toMatch(new RegExp(`^${e2e.baseUrl}/card/${shop2.slug}#t=rm_`));
+    // The test server is on 127.0.0.1, which no customer's phone reaches: the counter says so.
+    expect(await page.getByText(/customers' phones cannot reach.*PUBLIC_URL/).count()).toBe(1);
 
     // The customer's phone opens the link: their card, with their code.
     const phone = await e2e.newPage({ phone: true });

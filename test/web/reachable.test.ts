@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { localOnly } from "../../web/src/dashboard/admin/reachable.ts";
+import { localOnly } from "../../web/src/ui/reachable.ts";
 
 describe("a join link customers' phones cannot open", () => {
   it.each([

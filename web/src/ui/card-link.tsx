@@ -3,6 +3,7 @@ import { api } from "../api.ts";
 import { useT } from "../i18n/index.tsx";
 import { ErrorMessage } from "./components.tsx";
 import { QrCode } from "./qr.tsx";
+import { localOnly } from "./reachable.ts";
 
 /**
  * A new link to the member's card, as a QR code the customer scans with their phone: for a new
@@ -13,6 +14,7 @@ export function CardLink({ memberId }: { memberId: string }) {
   const { t } = useT();
   const headingId = useId();
   const [url, setUrl] = useState<string | null>(null);
+  const [asking, setAsking] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   // A second click before the first answer would issue a second link and end the first one shown.
@@ -26,6 +28,7 @@ export function CardLink({ memberId }: { memberId: string }) {
     try {
       const link = await api<{ card_url: string }>("POST", `/v1/members/${memberId}/card-link`);
       setUrl(link.card_url);
+      setAsking(false);
     } catch (e) {
       setError(e);
     } finally {
@@ -42,6 +45,9 @@ export function CardLink({ memberId }: { memberId: string }) {
           <QrCode value={url} label={t("common.cardLink.qr")} size={220} className="card-link-qr" />
           <p>{t("common.cardLink.scan")}</p>
           <p className="muted card-link-url">{url}</p>
+          {localOnly(url) ? (
+            <p className="alert warn">{t("common.cardLink.unreachable", { host: new URL(url).host })}</p>
+          ) : null}
           <div className="row">
             <button type="button" className="button secondary" onClick={() => setUrl(null)}>
               {t("common.cardLink.done")}
@@ -51,11 +57,23 @@ export function CardLink({ memberId }: { memberId: string }) {
       ) : (
         <>
           <p className="muted">{t("common.cardLink.lead")}</p>
-          <div className="row">
-            <button type="button" className="button secondary" disabled={busy} onClick={() => void issue()}>
-              {t("common.cardLink.issue")}
-            </button>
-          </div>
+          {asking ? (
+            // Issuing ends the link the customer has now: a wrong click must not log their phone out.
+            <div className="row" role="group" aria-label={t("common.cardLink.confirmLabel")}>
+              <button type="button" className="button" disabled={busy} onClick={() => void issue()}>
+                {t("common.cardLink.confirm")}
+              </button>
+              <button type="button" className="button ghost" onClick={() => setAsking(false)}>
+                {t("common.cancel")}
+              </button>
+            </div>
+          ) : (
+            <div className="row">
+              <button type="button" className="button secondary" onClick={() => setAsking(true)}>
+                {t("common.cardLink.issue")}
+              </button>
+            </div>
+          )}
         </>
       )}
       <ErrorMessage error={error} />

@@ -5,8 +5,8 @@ import { formatDate } from "../../i18n/format.ts";
 import { LOCALE_NAMES, LOCALES, type Locale, supportedLocale, useT } from "../../i18n/index.tsx";
 import { Link } from "../../router.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
+import { localOnly } from "../../ui/reachable.ts";
 import { useSession } from "../session.tsx";
-import { localOnly } from "./reachable.ts";
 import { roleAtLeast, useLoad } from "./shared.tsx";
 
 interface LaunchKit {
