@@ -336,8 +336,9 @@ describe("the OpenAPI document", () => {
     // OpenAPI 3.0: a nullable enum lists null among its values, or validators refuse every null.
     const nullableEnums: string[] = [];
     const walk = (node: unknown, where: string): void => {
-      if (Array.isArray(node)) node.forEach((n, i) => walk(n, `${where}.${i}`));
-      else if (node && typeof node === "object") {
+      if (Array.isArray(node)) {
+        for (const [i, n] of node.entries()) walk(n, `${where}.${i}`);
+      } else if (node && typeof node === "object") {
         const o = node as { nullable?: boolean; enum?: unknown[] };
         if (o.nullable === true && Array.isArray(o.enum) && !o.enum.includes(null)) nullableEnums.push(where);
         for (const [k, v] of Object.entries(node)) walk(v, `${where}.${k}`);

@@ -59,14 +59,17 @@ export function CardLink({ memberId }: { memberId: string }) {
           <p className="muted">{t("common.cardLink.lead")}</p>
           {asking ? (
             // Issuing ends the link the customer has now: a wrong click must not log their phone out.
-            <div className="row" role="group" aria-label={t("common.cardLink.confirmLabel")}>
-              <button type="button" className="button" disabled={busy} onClick={() => void issue()}>
-                {t("common.cardLink.confirm")}
-              </button>
-              <button type="button" className="button ghost" onClick={() => setAsking(false)}>
-                {t("common.cancel")}
-              </button>
-            </div>
+            <>
+              <p>{t("common.cardLink.confirmLabel")}</p>
+              <div className="row">
+                <button type="button" className="button" disabled={busy} onClick={() => void issue()}>
+                  {t("common.cardLink.confirm")}
+                </button>
+                <button type="button" className="button ghost" onClick={() => setAsking(false)}>
+                  {t("common.cancel")}
+                </button>
+              </div>
+            </>
           ) : (
             <div className="row">
               <button type="button" className="button secondary" onClick={() => setAsking(true)}>
