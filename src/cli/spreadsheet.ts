@@ -106,19 +106,23 @@ function strictDecode(bytes: Buffer, encoding: string): string | undefined {
 }
 
 function notUtf8(bytes: Buffer): FileFormatError {
+  // Excel for Mac's "CSV (Macintosh)" ends its lines with CR alone, in the Mac Roman code page.
+  const mac = bytes.includes(13) && !bytes.includes(10);
+  const ending = mac ? 13 : 10;
   let start = 0;
   let line = 1;
   for (;;) {
-    const newline = bytes.indexOf(10, start);
+    const newline = bytes.indexOf(ending, start);
     const end = newline === -1 ? bytes.length : newline;
     if (strictDecode(bytes.subarray(start, end), "utf-8") === undefined) {
       const raw = bytes.subarray(start, end);
-      const [central, western] = LEGACY.map(
+      const legacy = mac ? [...LEGACY, { encoding: "macintosh", languages: "Excel for Mac" }] : LEGACY;
+      const readings = legacy.map(
         ({ encoding, languages }) =>
           `with --encoding ${encoding} (${languages}) it reads "${valueAround(raw, encoding)}"`,
       );
       return new FileFormatError(
-        `line ${line} is not UTF-8: Excel saves plain "CSV" in the computer's code page. Say which: ${central}, ${western}. Choose the one that shows the names right, or save the file as "CSV UTF-8".`,
+        `line ${line} is not UTF-8: Excel saves plain "CSV" in the computer's code page. Say which: ${readings.join(", ")}. Choose the one that shows the names right, or save the file as "CSV UTF-8".`,
       );
     }
     if (newline === -1) return new FileFormatError("the text is not UTF-8.");

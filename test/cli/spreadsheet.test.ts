@@ -61,6 +61,19 @@ describe("decodeText", () => {
     );
   });
 
+  it("offers Mac Roman for Excel for Mac's CSV (lines ended by CR alone), and counts its lines", () => {
+    // "Jürgen" in Mac Roman: ü is 0x9F.
+    const bytes = Buffer.concat([
+      Buffer.from("external_id,name\rm-1,Anna\rm-2,J"),
+      Buffer.from([0x9f]),
+      Buffer.from("rgen\r"),
+    ]);
+    const error = refusal(() => decodeText(bytes));
+    expect(error.message).toMatch(/^line 3 is not UTF-8: /);
+    expect(error.message).toContain('with --encoding macintosh (Excel for Mac) it reads "Jürgen"');
+    expect(decodeText(bytes, "macintosh").text).toBe("external_id,name\rm-1,Anna\rm-2,Jürgen\r");
+  });
+
   it("reads the code page it is told", () => {
     const polish = Buffer.concat([Buffer.from("name\n"), LUKASZ_1250, Buffer.from("\n")]);
     expect(decodeText(polish, "windows-1250")).toEqual({
