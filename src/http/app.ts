@@ -253,10 +253,14 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
  */
 function documentCommonErrors(route: RouteOptions): void {
   const schema = route.schema as
-    | { hide?: boolean; response?: Record<string, unknown>; params?: unknown }
+    | { hide?: boolean; response?: Record<string, unknown>; params?: unknown; operationId?: string }
     | undefined;
-  const response = schema?.response;
-  if (!schema || schema.hide || !response) return;
+  if (!schema || schema.hide) return;
+  // A name for each operation, as SDK generators want one: `POST /v1/members/:id/card-link` is
+  // postMembersByIdCardLink.
+  schema.operationId ??= operationIdOf([route.method].flat()[0] ?? "get", route.url);
+  const response = schema.response;
+  if (!response) return;
   const add = (status: number) => {
     if (!(String(status) in response)) response[status] = ErrorResponse;
   };
@@ -271,6 +275,16 @@ function documentCommonErrors(route: RouteOptions): void {
   if (config.auth !== false) add(401);
   if (config.role === "manager" || config.role === "owner") add(403);
   if (schema.params) add(404);
+}
+
+function operationIdOf(method: string, url: string): string {
+  const words = url
+    .replace(/^\/v1\//, "")
+    .split(/[/.-]/)
+    .filter(Boolean)
+    .map((part) => (part.startsWith(":") ? `by-${part.slice(1)}` : part))
+    .flatMap((part) => part.split(/[-_]/));
+  return method.toLowerCase() + words.map((w) => (w[0] ?? "").toUpperCase() + w.slice(1)).join("");
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);

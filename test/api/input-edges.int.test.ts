@@ -346,6 +346,13 @@ describe("the OpenAPI document", () => {
     };
     walk(doc.paths, "paths");
     expect(nullableEnums).toEqual([]);
+    // Every operation has a name of its own, as SDK generators want.
+    const ids = Object.values(doc.paths).flatMap((operations) =>
+      Object.values(operations).map((operation) => (operation as { operationId?: string }).operationId),
+    );
+    expect(ids.every((id) => typeof id === "string" && /^[a-z]+[A-Za-z0-9]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toContain("postMembersByIdCardLink");
     for (const [path, method] of [
       ["/v1/staff", "get"],
       ["/v1/rules", "post"],
