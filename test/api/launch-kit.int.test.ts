@@ -173,3 +173,34 @@ describe("the poster's promise", () => {
       expect(kit.headline).not.toContain(name);
   });
 });
+
+describe("the poster's layout", () => {
+  it("keeps one page and the join link with the longest name, reward and tier ladder the API accepts", async () => {
+    const shop = await t.signup({ name: "W".repeat(120), locale: "pl" });
+    await shop.call("POST", "/v1/rewards", {
+      name: "M".repeat(120),
+      type: "perk",
+      value: { perk: "priority_service" },
+      cost_points: 10,
+    });
+    for (let rank = 1; rank <= 20; rank++) {
+      const res = await shop.call("POST", "/v1/tiers", {
+        name: `${String(rank).padStart(2, "0")} ${"Ż".repeat(57)}`,
+        rank,
+        threshold: rank * 1000,
+      });
+      expect(res.status).toBe(201);
+    }
+    for (const size of ["a4", "a5"]) {
+      const res = await t.app.inject({
+        method: "GET",
+        url: `/v1/launch-kit/poster.pdf?size=${size}`,
+        headers: { authorization: `Bearer ${shop.token}`, host: "loyalty.example.com" },
+      });
+      expect(res.statusCode).toBe(200);
+      const pdf = res.rawPayload.toString("latin1");
+      expect(pdf.match(/\/Type \/Page[^s]/g), size).toHaveLength(1);
+      expect(pdf).toContain(`(http://loyalty.example.com/join/${shop.slug})`);
+    }
+  });
+});

@@ -62,22 +62,26 @@ export function renderPoster(input: PosterInput): Promise<Buffer> {
   const textWidth = width - 2 * margin;
   const centered = { width: textWidth, align: "center" as const };
 
+  // Each text above the QR code gets a few lines at most, cut with an ellipsis past them: the
+  // longest name, reward and tier ladder the API accepts leave the QR code its size (at least
+  // 7.8 cm on A4) and the poster one page.
+  const lines = (size: number, count: number) => ({ height: size * 1.25 * count, ellipsis: true });
   doc
     .fillColor(INK)
     .font("bold")
     .fontSize(34 * s)
-    .text(input.businessName, margin, 56 * s, centered);
+    .text(input.businessName, margin, 56 * s, { ...centered, ...lines(34 * s, 2) });
   doc.moveDown(0.4);
   doc
     .font("regular")
     .fontSize(19 * s)
-    .text(input.headline, margin, doc.y, { ...centered, lineGap: 3 * s });
+    .text(input.headline, margin, doc.y, { ...centered, lineGap: 3 * s, ...lines(22 * s, 4) });
   if (input.tiersLine) {
     doc.moveDown(0.3);
     doc
       .fillColor(MUTED)
       .fontSize(13 * s)
-      .text(input.tiersLine, margin, doc.y, centered);
+      .text(input.tiersLine, margin, doc.y, { ...centered, ...lines(13 * s, 2) });
   }
 
   const bottomBlock = 150 * s;
