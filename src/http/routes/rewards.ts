@@ -4,7 +4,7 @@ import { clientKey } from "../../modules/idempotency/index.ts";
 import {
   archiveReward,
   availableRewards,
-  createReward,
+  createRewardInTx,
   getReward,
   listRewards,
   MAX_ACTIVE_REWARDS,
@@ -18,6 +18,7 @@ import { AppError } from "../../shared/errors.ts";
 import { decodeCursor, toPage } from "../../shared/pagination.ts";
 import { RedemptionInput, redeemReward } from "../../use-cases/redemptions.ts";
 import type { ZodApp } from "../app.ts";
+import { createOnce } from "../create-once.ts";
 import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
 import { RedemptionSchema } from "./vouchers.ts";
 
@@ -79,11 +80,22 @@ export async function rewardRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         summary: "Add a reward to the catalog",
         description: `\`type\` decides the shape of \`value\`. Paid with \`cost_points\` or a full card of \`stamp_card_id\`. Manager or owner. Errors: \`validation_failed\` (400), ${TERMS_ERRORS}, \`reward_catalog_full\` (409: ${MAX_ACTIVE_REWARDS} rewards).`,
         body: RewardInput,
-        response: { 201: RewardSchema, 400: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse },
+        headers: IdempotencyHeaders,
+        response: {
+          201: RewardSchema,
+          200: RewardSchema.describe(
+            "The same request again: the first answer, with `Idempotent-Replayed: true`",
+          ),
+          400: ErrorResponse,
+          409: ErrorResponse,
+          422: ErrorResponse,
+        },
       },
     },
     async (req, reply) =>
-      reply.status(201).send(await createReward(ctx.db, req.actor, req.body, ctx.clock.now())),
+      createOnce(ctx, req, reply, "reward.create", (tx, now) =>
+        createRewardInTx(tx, req.actor, req.body, now),
+      ),
   );
 
   app.get(

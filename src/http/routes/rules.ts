@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { AppContext } from "../../context.ts";
 import {
   archiveRule,
-  createRule,
+  createRuleInTx,
   getRule,
   listRules,
   MAX_RULES,
@@ -15,7 +15,8 @@ import {
   updateRule,
 } from "../../modules/rules/index.ts";
 import type { ZodApp } from "../app.ts";
-import { CatalogPageQuery, ErrorResponse, IdParams, page } from "../schemas.ts";
+import { createOnce } from "../create-once.ts";
+import { CatalogPageQuery, ErrorResponse, IdempotencyHeaders, IdParams, page } from "../schemas.ts";
 
 export const RuleSchema = z.object({
   id: z.string(),
@@ -82,11 +83,20 @@ export async function ruleRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
         summary: "Create an earning rule",
         description: `Manager or owner. Errors: ${RULE_ERRORS}, \`rule_limit_reached\` (409: ${MAX_RULES} rules).`,
         body: RuleInput,
-        response: { 201: RuleSchema, 400: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse },
+        headers: IdempotencyHeaders,
+        response: {
+          201: RuleSchema,
+          200: RuleSchema.describe(
+            "The same request again: the first answer, with `Idempotent-Replayed: true`",
+          ),
+          400: ErrorResponse,
+          409: ErrorResponse,
+          422: ErrorResponse,
+        },
       },
     },
     async (req, reply) =>
-      reply.status(201).send(await createRule(ctx.db, req.actor, req.body, ctx.clock.now())),
+      createOnce(ctx, req, reply, "rule.create", (tx, now) => createRuleInTx(tx, req.actor, req.body, now)),
   );
 
   app.get(

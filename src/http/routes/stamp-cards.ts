@@ -3,7 +3,7 @@ import type { AppContext } from "../../context.ts";
 import { ItemMatch } from "../../modules/rules/schema.ts";
 import {
   archiveStampCard,
-  createStampCard,
+  createStampCardInTx,
   getStampCard,
   listStampCards,
   MAX_ACTIVE_STAMP_CARDS,
@@ -13,7 +13,8 @@ import {
   updateStampCard,
 } from "../../modules/stamps/index.ts";
 import type { ZodApp } from "../app.ts";
-import { CatalogPageQuery, ErrorResponse, IdParams, page } from "../schemas.ts";
+import { createOnce } from "../create-once.ts";
+import { CatalogPageQuery, ErrorResponse, IdempotencyHeaders, IdParams, page } from "../schemas.ts";
 
 export const StampCardSchema = z.object({
   id: z.string(),
@@ -63,11 +64,22 @@ export async function stampCardRoutes(app: ZodApp, ctx: AppContext): Promise<voi
         summary: "Create a stamp card",
         description: `Manager or owner. Errors: \`validation_failed\` (400), ${ITEM_MATCH_ERRORS}, \`stamp_card_limit_reached\` (409: ${MAX_ACTIVE_STAMP_CARDS} active cards).`,
         body: StampCardInput,
-        response: { 201: StampCardSchema, 400: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse },
+        headers: IdempotencyHeaders,
+        response: {
+          201: StampCardSchema,
+          200: StampCardSchema.describe(
+            "The same request again: the first answer, with `Idempotent-Replayed: true`",
+          ),
+          400: ErrorResponse,
+          409: ErrorResponse,
+          422: ErrorResponse,
+        },
       },
     },
     async (req, reply) =>
-      reply.status(201).send(await createStampCard(ctx.db, req.actor, req.body, ctx.clock.now())),
+      createOnce(ctx, req, reply, "stamp_card.create", (tx, now) =>
+        createStampCardInTx(tx, req.actor, req.body, now),
+      ),
   );
 
   app.get(

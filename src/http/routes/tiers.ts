@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { AppContext } from "../../context.ts";
 import {
   archiveTier,
-  createTier,
+  createTierInTx,
   getTier,
   listTiers,
   MAX_ACTIVE_TIERS,
@@ -11,7 +11,8 @@ import {
   updateTier,
 } from "../../modules/tiers/index.ts";
 import type { ZodApp } from "../app.ts";
-import { CatalogPageQuery, ErrorResponse, IdParams, page } from "../schemas.ts";
+import { createOnce } from "../create-once.ts";
+import { CatalogPageQuery, ErrorResponse, IdempotencyHeaders, IdParams, page } from "../schemas.ts";
 
 export const TierSchema = z.object({
   id: z.string(),
@@ -55,11 +56,20 @@ export async function tierRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
         summary: "Create a tier",
         description: `The threshold is in the unit of the program's tier metric. Manager or owner. Errors: \`validation_failed\` (400), ${LADDER_ERRORS}, \`tier_limit_reached\` (409: ${MAX_ACTIVE_TIERS} active tiers).`,
         body: TierInput,
-        response: { 201: TierSchema, 400: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse },
+        headers: IdempotencyHeaders,
+        response: {
+          201: TierSchema,
+          200: TierSchema.describe(
+            "The same request again: the first answer, with `Idempotent-Replayed: true`",
+          ),
+          400: ErrorResponse,
+          409: ErrorResponse,
+          422: ErrorResponse,
+        },
       },
     },
     async (req, reply) =>
-      reply.status(201).send(await createTier(ctx.db, req.actor, req.body, ctx.clock.now())),
+      createOnce(ctx, req, reply, "tier.create", (tx, now) => createTierInTx(tx, req.actor, req.body, now)),
   );
 
   app.get(

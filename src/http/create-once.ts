@@ -1,0 +1,34 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Actor, AppContext } from "../context.ts";
+import type { Tx } from "../db/database.ts";
+import { clientKey, onceInTransaction } from "../modules/idempotency/index.ts";
+
+/**
+ * Creates something of the program (a reward, a rule, a stamp card, a tier) at most once per
+ * `Idempotency-Key`: a retry after a lost answer gets the first one back (200, header
+ * `Idempotent-Replayed: true`) instead of a second copy; the same key with another body is a
+ * `409 idempotency_key_reused`. Without the header, every request creates.
+ *
+ * @example return createOnce(ctx, req, reply, "reward.create", (tx) => createRewardInTx(tx, req.actor, req.body, now))
+ */
+export async function createOnce<T>(
+  ctx: AppContext,
+  req: FastifyRequest & { actor: Actor },
+  reply: FastifyReply,
+  operation: string,
+  create: (tx: Tx, now: Date) => Promise<T>,
+): Promise<FastifyReply> {
+  const now = ctx.clock.now();
+  const header = req.headers["idempotency-key"];
+  const { body, replayed } = await onceInTransaction(
+    ctx.db,
+    req.actor.businessId,
+    clientKey(typeof header === "string" ? header : undefined),
+    operation,
+    req.body,
+    now,
+    async (tx) => ({ status: 201, body: await create(tx, now) }),
+  );
+  if (replayed) reply.header("idempotent-replayed", "true");
+  return reply.status(replayed ? 200 : 201).send(body as never);
+}
