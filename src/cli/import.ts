@@ -238,13 +238,13 @@ async function recordImported(ctx: AppContext, actor: Actor, input: PurchaseInpu
   }
 }
 
-/** Says why a purchase was refused in the file's terms. */
 /** Today's date (`YYYY-MM-DD`) on the business's clock. */
 function today(ctx: AppContext, timeZone: string): string {
   const { year, month, day } = zonedParts(ctx.clock.now(), timeZone);
   return `${year}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
 }
 
+/** Says why a purchase was refused in the file's terms (`todayDate`: the business's today). */
 function purchaseRefusal(
   error: unknown,
   group: PurchaseGroup,

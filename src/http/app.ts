@@ -215,16 +215,10 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
         const config = req.routeOptions.config;
         if (config.auth === false) return;
         const now = ctx.clock.now();
-        let credential: string | undefined;
-        try {
-          credential = credentialOf(req);
-          ctx.authFailures.check(req.ip, now, credential);
-          req.actor = await authenticate(ctx.db, credential, now, ctx.apiKeys);
-          ctx.authFailures.noteValid(credential, now);
-        } catch (error) {
-          ctx.authFailures.noteIfRefused(req.ip, now, error);
-          throw error;
-        }
+        const credential = credentialOf(req);
+        req.actor = await ctx.authFailures.guard(req.ip, now, credential, () =>
+          authenticate(ctx.db, credential, now, ctx.apiKeys),
+        );
         const required = config.role ?? "cashier";
         if (!roleAtLeast(req.actor.role, required)) {
           throw new AppError(
@@ -258,7 +252,8 @@ function documentCommonErrors(route: RouteOptions): void {
   if (!schema || schema.hide) return;
   // A name for each operation, as SDK generators want one: `POST /v1/members/:id/card-link` is
   // postMembersByIdCardLink.
-  schema.operationId ??= operationIdOf([route.method].flat()[0] ?? "get", route.url);
+  const methods = [route.method].flat();
+  schema.operationId ??= operationIdOf(methods[0] ?? "GET", route.url);
   const response = schema.response;
   if (!response) return;
   const add = (status: number) => {
@@ -266,7 +261,6 @@ function documentCommonErrors(route: RouteOptions): void {
   };
   add(400);
   add(429);
-  const methods = [route.method].flat();
   if (methods.some((m) => m === "POST" || m === "PUT" || m === "PATCH")) {
     add(413);
     add(415);
@@ -302,8 +296,6 @@ function describeIssue(issue: { in: string; path: string; message: string }): st
 
 /** How deep a request's JSON may nest: no operation needs more than a handful of levels. */
 const MAX_JSON_DEPTH = 32;
-
-/** What is wrong with a text PostgreSQL cannot store as sent, or undefined. */
 
 /**
  * The first text (a value or a key) PostgreSQL cannot store as sent, with its path (dotted, as in

@@ -1,7 +1,20 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { z } from "zod";
 import type { Actor, AppContext } from "../context.ts";
 import type { Tx } from "../db/database.ts";
 import { clientKey, onceInTransaction } from "../modules/idempotency/index.ts";
+import { ErrorResponse } from "./schemas.ts";
+
+/** The answers of a `createOnce` route: 201 created, 200 the same request again, and its errors. */
+export function createResponses<T extends z.ZodType>(created: T) {
+  return {
+    201: created,
+    200: created.describe("The same request again: the first answer, with `Idempotent-Replayed: true`"),
+    400: ErrorResponse,
+    409: ErrorResponse,
+    422: ErrorResponse,
+  };
+}
 
 /**
  * Creates something of the program (a reward, a rule, a stamp card, a tier) at most once per
@@ -9,7 +22,7 @@ import { clientKey, onceInTransaction } from "../modules/idempotency/index.ts";
  * `Idempotent-Replayed: true`) instead of a second copy; the same key with another body is a
  * `409 idempotency_key_reused`. Without the header, every request creates.
  *
- * @example return createOnce(ctx, req, reply, "reward.create", (tx) => createRewardInTx(tx, req.actor, req.body, now))
+ * @example return createOnce(ctx, req, reply, "reward.create", (tx, now) => createRewardInTx(tx, req.actor, req.body, now))
  */
 export async function createOnce<T>(
   ctx: AppContext,

@@ -17,8 +17,7 @@ const MAX_KEPT = 10_000;
  * must not lock out the counter and the customers' cards on the same address.
  *
  * @example
- * limit.check(req.ip, now, token);                // throws 429 once over the limit
- * try { …; limit.noteValid(token, now) } catch (e) { limit.noteIfRefused(req.ip, now, e); throw e; }
+ * req.actor = await limit.guard(req.ip, now, token, () => authenticate(db, token, now));
  */
 export class FailureLimit {
   readonly #windows = new Map<string, { count: number; endsAt: number }>();
@@ -45,6 +44,28 @@ export class FailureLimit {
       `Too many failed authentications from this address: this limit allows ${this.max} a minute. Retry in ${retry} s.`,
       { retry_after_seconds: retry },
     );
+  }
+
+  /**
+   * Authenticates `credential` from `address` under the limit: refused at once when the address
+   * is over it (unless the credential was valid lately), remembered when valid, counted when
+   * refused.
+   */
+  async guard<T>(
+    address: string,
+    now: Date,
+    credential: string | undefined,
+    authenticate: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      this.check(address, now, credential);
+      const actor = await authenticate();
+      if (credential !== undefined) this.noteValid(credential, now);
+      return actor;
+    } catch (error) {
+      this.noteIfRefused(address, now, error);
+      throw error;
+    }
   }
 
   /** Remembers that `credential` was valid at `now`, for `VALID_FOR_MS`. */

@@ -18,7 +18,7 @@ import { AppError } from "../../shared/errors.ts";
 import { decodeCursor, toPage } from "../../shared/pagination.ts";
 import { RedemptionInput, redeemReward } from "../../use-cases/redemptions.ts";
 import type { ZodApp } from "../app.ts";
-import { createOnce } from "../create-once.ts";
+import { createOnce, createResponses } from "../create-once.ts";
 import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
 import { RedemptionSchema } from "./vouchers.ts";
 
@@ -81,15 +81,7 @@ export async function rewardRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         description: `\`type\` decides the shape of \`value\`. Paid with \`cost_points\` or a full card of \`stamp_card_id\`. Manager or owner. Errors: \`validation_failed\` (400), ${TERMS_ERRORS}, \`reward_catalog_full\` (409: ${MAX_ACTIVE_REWARDS} rewards).`,
         body: RewardInput,
         headers: IdempotencyHeaders,
-        response: {
-          201: RewardSchema,
-          200: RewardSchema.describe(
-            "The same request again: the first answer, with `Idempotent-Replayed: true`",
-          ),
-          400: ErrorResponse,
-          409: ErrorResponse,
-          422: ErrorResponse,
-        },
+        response: createResponses(RewardSchema),
       },
     },
     async (req, reply) =>

@@ -15,7 +15,7 @@ import {
   updateRule,
 } from "../../modules/rules/index.ts";
 import type { ZodApp } from "../app.ts";
-import { createOnce } from "../create-once.ts";
+import { createOnce, createResponses } from "../create-once.ts";
 import { CatalogPageQuery, ErrorResponse, IdempotencyHeaders, IdParams, page } from "../schemas.ts";
 
 export const RuleSchema = z.object({
@@ -84,15 +84,7 @@ export async function ruleRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
         description: `Manager or owner. Errors: ${RULE_ERRORS}, \`rule_limit_reached\` (409: ${MAX_RULES} rules).`,
         body: RuleInput,
         headers: IdempotencyHeaders,
-        response: {
-          201: RuleSchema,
-          200: RuleSchema.describe(
-            "The same request again: the first answer, with `Idempotent-Replayed: true`",
-          ),
-          400: ErrorResponse,
-          409: ErrorResponse,
-          422: ErrorResponse,
-        },
+        response: createResponses(RuleSchema),
       },
     },
     async (req, reply) =>

@@ -13,7 +13,7 @@ import {
   updateStampCard,
 } from "../../modules/stamps/index.ts";
 import type { ZodApp } from "../app.ts";
-import { createOnce } from "../create-once.ts";
+import { createOnce, createResponses } from "../create-once.ts";
 import { CatalogPageQuery, ErrorResponse, IdempotencyHeaders, IdParams, page } from "../schemas.ts";
 
 export const StampCardSchema = z.object({
@@ -65,15 +65,7 @@ export async function stampCardRoutes(app: ZodApp, ctx: AppContext): Promise<voi
         description: `Manager or owner. Errors: \`validation_failed\` (400), ${ITEM_MATCH_ERRORS}, \`stamp_card_limit_reached\` (409: ${MAX_ACTIVE_STAMP_CARDS} active cards).`,
         body: StampCardInput,
         headers: IdempotencyHeaders,
-        response: {
-          201: StampCardSchema,
-          200: StampCardSchema.describe(
-            "The same request again: the first answer, with `Idempotent-Replayed: true`",
-          ),
-          400: ErrorResponse,
-          409: ErrorResponse,
-          422: ErrorResponse,
-        },
+        response: createResponses(StampCardSchema),
       },
     },
     async (req, reply) =>

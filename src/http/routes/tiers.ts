@@ -11,7 +11,7 @@ import {
   updateTier,
 } from "../../modules/tiers/index.ts";
 import type { ZodApp } from "../app.ts";
-import { createOnce } from "../create-once.ts";
+import { createOnce, createResponses } from "../create-once.ts";
 import { CatalogPageQuery, ErrorResponse, IdempotencyHeaders, IdParams, page } from "../schemas.ts";
 
 export const TierSchema = z.object({
@@ -57,15 +57,7 @@ export async function tierRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
         description: `The threshold is in the unit of the program's tier metric. Manager or owner. Errors: \`validation_failed\` (400), ${LADDER_ERRORS}, \`tier_limit_reached\` (409: ${MAX_ACTIVE_TIERS} active tiers).`,
         body: TierInput,
         headers: IdempotencyHeaders,
-        response: {
-          201: TierSchema,
-          200: TierSchema.describe(
-            "The same request again: the first answer, with `Idempotent-Replayed: true`",
-          ),
-          400: ErrorResponse,
-          409: ErrorResponse,
-          422: ErrorResponse,
-        },
+        response: createResponses(TierSchema),
       },
     },
     async (req, reply) =>

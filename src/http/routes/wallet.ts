@@ -141,19 +141,10 @@ const MEMBER_AUTH =
 
 export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: string | null): Promise<void> {
   /** The member the card token names; refused tokens count against the client's address. */
-  const memberOf = async (req: FastifyRequest) => {
-    const now = ctx.clock.now();
-    const credential = req.headers.authorization;
-    ctx.authFailures.check(req.ip, now, credential);
-    try {
-      const member = await authenticateMember(ctx.db, credential);
-      if (credential !== undefined) ctx.authFailures.noteValid(credential, now);
-      return member;
-    } catch (error) {
-      ctx.authFailures.noteIfRefused(req.ip, now, error);
-      throw error;
-    }
-  };
+  const memberOf = (req: FastifyRequest) =>
+    ctx.authFailures.guard(req.ip, ctx.clock.now(), req.headers.authorization, () =>
+      authenticateMember(ctx.db, req.headers.authorization),
+    );
   const publicRead = {
     auth: false,
     rateLimit: {

@@ -270,15 +270,11 @@ function rowValues(state: RuleState) {
 }
 
 /**
- * Creates an earning rule, audited.
+ * Creates an earning rule, audited, inside the caller's transaction (the route's, which also keeps
+ * its idempotency key; a program template's, which creates several things at once).
  *
- * @example await createRule(db, actor, RuleInput.parse({ name: "Double Tuesdays", trigger: "purchase", conditions: { days_of_week: [2] }, effect: { type: "multiplier", factor_bp: 20000 } }), now)
+ * @example await createRuleInTx(tx, actor, RuleInput.parse({ name: "Double Tuesdays", trigger: "purchase", conditions: { days_of_week: [2] }, effect: { type: "multiplier", factor_bp: 20000 } }), now)
  */
-export async function createRule(db: Db, actor: Actor, input: RuleInput, now: Date): Promise<RuleDto> {
-  return db.transaction().execute((tx) => createRuleInTx(tx, actor, input, now));
-}
-
-/** Like `createRule`, inside the caller's transaction (a program template creates several things at once). */
 export async function createRuleInTx(tx: Tx, actor: Actor, input: RuleInput, now: Date): Promise<RuleDto> {
   const state: RuleState = {
     name: input.name,

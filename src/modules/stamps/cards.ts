@@ -196,20 +196,11 @@ export async function getStampCard(db: Db | Tx, businessId: string, id: string):
 }
 
 /**
- * Creates a stamp card, audited.
+ * Creates a stamp card, audited, inside the caller's transaction (the route's, which also keeps
+ * its idempotency key; a program template's, which creates several things at once).
  *
- * @example await createStampCard(db, actor, { name: "Coffee card", stamps_required: 10, earn_on: "visit", min_spend_minor: 0, max_stamps_per_purchase: 1 }, now)
+ * @example await createStampCardInTx(tx, actor, { name: "Coffee card", stamps_required: 10, earn_on: "visit", min_spend_minor: 0, max_stamps_per_purchase: 1 }, now)
  */
-export async function createStampCard(
-  db: Db,
-  actor: Actor,
-  input: StampCardInput,
-  now: Date,
-): Promise<StampCardDto> {
-  return db.transaction().execute((tx) => createStampCardInTx(tx, actor, input, now));
-}
-
-/** Like `createStampCard`, inside the caller's transaction (a program template creates several things at once). */
 export async function createStampCardInTx(
   tx: Tx,
   actor: Actor,

@@ -1,7 +1,6 @@
 /** Stamp cards and the stamps members collect on them. */
 export {
   archiveStampCard,
-  createStampCard,
   createStampCardInTx,
   getStampCard,
   listActiveStampCards,

@@ -176,15 +176,11 @@ function assertLadder(tiers: Pick<Tier, "name" | "rank" | "threshold">[], change
 }
 
 /**
- * Adds a tier to the ladder, audited.
+ * Adds a tier to the ladder, audited, inside the caller's transaction (the route's, which also
+ * keeps its idempotency key; a program template's, which creates several things at once).
  *
- * @example await createTier(db, actor, { name: "Gold", rank: 2, threshold: 50_000, earn_multiplier_bp: 15_000, benefits: [] }, now)
+ * @example await createTierInTx(tx, actor, { name: "Gold", rank: 2, threshold: 50_000, earn_multiplier_bp: 15_000, benefits: [] }, now)
  */
-export async function createTier(db: Db, actor: Actor, input: TierInput, now: Date): Promise<TierDto> {
-  return db.transaction().execute((tx) => createTierInTx(tx, actor, input, now));
-}
-
-/** Like `createTier`, inside the caller's transaction (a program template creates several things at once). */
 export async function createTierInTx(tx: Tx, actor: Actor, input: TierInput, now: Date): Promise<TierDto> {
   await lockProgram(tx, actor.businessId);
   const active = await listActiveTiers(tx, actor.businessId);
