@@ -17,10 +17,13 @@ export function createResponses<T extends z.ZodType>(created: T) {
 }
 
 /**
- * Creates something of the program (a reward, a rule, a stamp card, a tier) at most once per
- * `Idempotency-Key`: a retry after a lost answer gets the first one back (200, header
+ * Creates something (a reward, a rule, a stamp card, a tier, a location, a staff account) at most
+ * once per `Idempotency-Key`: a retry after a lost answer gets the first one back (200, header
  * `Idempotent-Replayed: true`) instead of a second copy; the same key with another body is a
  * `409 idempotency_key_reused`. Without the header, every request creates.
+ *
+ * `request` is what identifies the request under its key, the body unless given: a body holding a
+ * secret passes itself without it, so that no fast hash of the secret is kept.
  *
  * @example return createOnce(ctx, req, reply, "reward.create", (tx, now) => createRewardInTx(tx, req.actor, req.body, now))
  */
@@ -30,6 +33,7 @@ export async function createOnce<T>(
   reply: FastifyReply,
   operation: string,
   create: (tx: Tx, now: Date) => Promise<T>,
+  request: unknown = req.body,
 ): Promise<FastifyReply> {
   const now = ctx.clock.now();
   const header = req.headers["idempotency-key"];
@@ -38,7 +42,7 @@ export async function createOnce<T>(
     req.actor.businessId,
     clientKey(typeof header === "string" ? header : undefined),
     operation,
-    req.body,
+    request,
     now,
     async (tx) => ({ status: 201, body: await create(tx, now) }),
   );

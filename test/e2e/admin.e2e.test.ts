@@ -303,6 +303,29 @@ describe("the admin pages", () => {
     expect(watched.errors.filter((e) => !e.includes("status of 409"))).toEqual([]);
   });
 
+  it("adds a location once when its answer was lost and the owner presses Add again", async () => {
+    const watched = await ownerPage();
+    const { page } = watched;
+    let lost = 0;
+    // The first POST reaches the server and is done there; its answer never reaches the page.
+    await page.route("**/v1/locations", async (route) => {
+      if (route.request().method() === "POST" && lost === 0) {
+        lost++;
+        await route.fetch();
+        await route.abort("connectionreset");
+      } else await route.continue();
+    });
+    await open(watched, "/app/settings", "Settings");
+    const locations = page.getByRole("region", { name: "Locations" });
+    await locations.getByLabel("Name", { exact: true }).fill("Harbour kiosk");
+    await locations.getByRole("button", { name: "Add location" }).click();
+    await expect.poll(() => locations.getByRole("alert").count(), slow).toBe(1);
+    await locations.getByRole("button", { name: "Add location" }).click();
+    await expect.poll(() => locations.getByText("Harbour kiosk", { exact: true }).count(), slow).toBe(1);
+    const all = await call<{ data: { name: string }[] }>("GET", "/v1/locations", undefined, shop.token);
+    expect([lost, all.data.filter((l) => l.name === "Harbour kiosk").length]).toEqual([1, 1]);
+  });
+
   it("shows a manager what a manager may do", async () => {
     const email = `mia@${shop.slug}.test`;
     await call(

@@ -116,3 +116,26 @@ export class PressKeys {
     if (error === undefined || !outcomeUnknown(error)) this.#keys.delete(action);
   }
 }
+
+/**
+ * The idempotency key of a form that creates something: sending the same body again while the
+ * first one's outcome is unknown (a dropped connection, a 502) reuses its key, so a second press
+ * of Save gets the first answer back instead of a second copy. A changed body is a new request,
+ * and a definitive answer (created, or refused) frees the key.
+ *
+ * @example const key = formKey.for(body); try { await api("POST", "/v1/rewards", body, { idempotencyKey: key }); formKey.settle() } catch (e) { formKey.settle(e) }
+ */
+export class FormKey {
+  #last: { key: string; text: string } | undefined;
+
+  for(body: unknown): string {
+    const text = JSON.stringify(body);
+    if (this.#last?.text !== text) this.#last = { key: newKey(), text };
+    return this.#last.key;
+  }
+
+  /** The request had its answer (`error`: the one it failed with); its key goes unless that leaves the outcome unknown. */
+  settle(error?: unknown): void {
+    if (error === undefined || !outcomeUnknown(error)) this.#last = undefined;
+  }
+}

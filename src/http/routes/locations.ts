@@ -1,8 +1,14 @@
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
-import { createLocation, getLocation, listLocations, updateLocation } from "../../modules/business/index.ts";
+import {
+  createLocationInTx,
+  getLocation,
+  listLocations,
+  updateLocation,
+} from "../../modules/business/index.ts";
 import type { ZodApp } from "../app.ts";
-import { ErrorResponse, IdParams, PageQuery, page } from "../schemas.ts";
+import { createOnce, createResponses } from "../create-once.ts";
+import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
 
 const Name = z.string().trim().min(1).max(120);
 const Address = z.string().trim().min(1).max(300);
@@ -44,13 +50,17 @@ export async function locationRoutes(app: ZodApp, ctx: AppContext): Promise<void
       schema: {
         tags: ["locations"],
         summary: "Add a location",
-        description: "Manager or owner.",
+        description:
+          "Manager or owner. With an `Idempotency-Key`, a retry gets the first location back instead of a second one.",
         body: z.strictObject({ name: Name, address: Address.optional() }),
-        response: { 201: LocationSchema },
+        headers: IdempotencyHeaders,
+        response: createResponses(LocationSchema),
       },
     },
     async (req, reply) =>
-      reply.status(201).send(await createLocation(ctx.db, req.actor, req.body, ctx.clock.now())),
+      createOnce(ctx, req, reply, "location.create", (tx, now) =>
+        createLocationInTx(tx, req.actor, req.body, now),
+      ),
   );
 
   app.get(

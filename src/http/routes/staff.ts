@@ -1,14 +1,16 @@
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
 import {
-  createStaff,
+  createStaffInTx,
   getStaff,
+  hashPassword,
   listStaff,
   resetStaffPassword,
   updateStaff,
 } from "../../modules/access/index.ts";
 import type { ZodApp } from "../app.ts";
-import { ErrorResponse, IdParams, PageQuery, page } from "../schemas.ts";
+import { createOnce, createResponses } from "../create-once.ts";
+import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
 
 const Email = z.email({ error: "must be an email address" }).max(254);
 const Password = z.string().min(10, { error: "must be at least 10 characters" }).max(200);
@@ -49,13 +51,24 @@ export async function staffRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
         tags: ["staff"],
         summary: "Add a staff member",
         description:
-          "Creates an account that can log in at once with the given password. Owner only. Errors: `staff_email_taken` (409).",
+          "Creates an account that can log in at once with the given password. Owner only. With an `Idempotency-Key`, a retry gets the first account back instead of `staff_email_taken`; the password is not part of what the key remembers (no fast hash of it is kept), so a retry with another password gets the first account, with its first password. Errors: `staff_email_taken` (409).",
         body: z.strictObject({ email: Email, name: Name, role: StaffRole, password: Password }),
-        response: { 201: StaffSchema, 409: ErrorResponse },
+        headers: IdempotencyHeaders,
+        response: createResponses(StaffSchema),
       },
     },
-    async (req, reply) =>
-      reply.status(201).send(await createStaff(ctx.db, req.actor, req.body, ctx.clock.now())),
+    async (req, reply) => {
+      const { password, ...account } = req.body;
+      const passwordHash = await hashPassword(password);
+      return createOnce(
+        ctx,
+        req,
+        reply,
+        "staff.create",
+        (tx, now) => createStaffInTx(tx, req.actor, account, passwordHash, now),
+        account,
+      );
+    },
   );
 
   app.get(

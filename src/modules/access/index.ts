@@ -322,43 +322,47 @@ export interface NewStaff {
 }
 
 /**
- * Adds a staff member who can log in at once. Emails are unique per business (case-insensitive):
- * `409 staff_email_taken`.
+ * Adds a staff member who can log in at once, in the caller's transaction; the password is hashed
+ * before (`hashPassword`), outside any transaction, as it takes a while. Emails are unique per
+ * business (case-insensitive): `409 staff_email_taken`.
  *
- * @example await createStaff(db, actor, { email: "kim@cafe.test", name: "Kim", role: "cashier", password }, now)
+ * @example await createStaffInTx(tx, actor, { email: "kim@cafe.test", name: "Kim", role: "cashier" }, await hashPassword(password), now)
  */
-export async function createStaff(db: Db, actor: Actor, input: NewStaff, now: Date): Promise<StaffDto> {
-  const passwordHash = await hashPassword(input.password);
-  return db.transaction().execute(async (tx) => {
-    const row: StaffTable = {
-      business_id: actor.businessId,
-      id: newId(now.getTime()),
-      email: input.email.toLowerCase(),
-      name: input.name,
-      role: input.role,
-      password_hash: passwordHash,
-      disabled_at: null,
-      created_at: now,
-      updated_at: now,
-    };
-    // ON CONFLICT instead of a prior lookup: two concurrent sign-ups of one email cannot both pass.
-    const inserted = await tx
-      .insertInto("staff")
-      .values(row)
-      .onConflict((oc) => oc.columns(["business_id", "email"]).doNothing())
-      .returning("id")
-      .executeTakeFirst();
-    if (!inserted) {
-      throw conflict("staff_email_taken", `A staff member with email ${row.email} already exists.`);
-    }
-    await audit(tx, actor, now, {
-      action: "staff.created",
-      targetType: "staff",
-      targetId: row.id,
-      data: { email: row.email, name: row.name, role: row.role },
-    });
-    return staffDto(row);
+export async function createStaffInTx(
+  tx: Tx,
+  actor: Actor,
+  input: Omit<NewStaff, "password">,
+  passwordHash: string,
+  now: Date,
+): Promise<StaffDto> {
+  const row: StaffTable = {
+    business_id: actor.businessId,
+    id: newId(now.getTime()),
+    email: input.email.toLowerCase(),
+    name: input.name,
+    role: input.role,
+    password_hash: passwordHash,
+    disabled_at: null,
+    created_at: now,
+    updated_at: now,
+  };
+  // ON CONFLICT instead of a prior lookup: two concurrent sign-ups of one email cannot both pass.
+  const inserted = await tx
+    .insertInto("staff")
+    .values(row)
+    .onConflict((oc) => oc.columns(["business_id", "email"]).doNothing())
+    .returning("id")
+    .executeTakeFirst();
+  if (!inserted) {
+    throw conflict("staff_email_taken", `A staff member with email ${row.email} already exists.`);
+  }
+  await audit(tx, actor, now, {
+    action: "staff.created",
+    targetType: "staff",
+    targetId: row.id,
+    data: { email: row.email, name: row.name, role: row.role },
   });
+  return staffDto(row);
 }
 
 export interface StaffPatch {

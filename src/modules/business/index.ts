@@ -238,12 +238,12 @@ export async function getLocation(db: Db, actor: Actor, locationId: string): Pro
 }
 
 /**
- * Adds a location (a shop, a counter) where purchases can be recorded.
+ * Adds a location (a shop, a counter) where purchases can be recorded, in the caller's transaction.
  *
- * @example await createLocation(db, actor, { name: "Centrum", address: "Markt 1, Utrecht" }, now)
+ * @example await createLocationInTx(tx, actor, { name: "Centrum", address: "Markt 1, Utrecht" }, now)
  */
-export async function createLocation(
-  db: Db,
+export async function createLocationInTx(
+  tx: Tx,
   actor: Actor,
   input: { name: string; address?: string | undefined },
   now: Date,
@@ -256,14 +256,12 @@ export async function createLocation(
     archived_at: null,
     created_at: now,
   };
-  await db.transaction().execute(async (tx) => {
-    await tx.insertInto("locations").values(row).execute();
-    await audit(tx, actor, now, {
-      action: "location.created",
-      targetType: "location",
-      targetId: row.id,
-      data: { name: row.name, address: row.address },
-    });
+  await tx.insertInto("locations").values(row).execute();
+  await audit(tx, actor, now, {
+    action: "location.created",
+    targetType: "location",
+    targetId: row.id,
+    data: { name: row.name, address: row.address },
   });
   return locationDto(row);
 }

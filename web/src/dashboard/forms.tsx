@@ -1,5 +1,5 @@
 import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from "react";
-import { ApiError, api } from "../api.ts";
+import { ApiError, api, FormKey } from "../api.ts";
 import { currencyDigits, parseMoney } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { detailValues, ErrorMessage, type KnownProblems } from "../ui/components.tsx";
@@ -108,6 +108,29 @@ export function useCatalog<T extends { id: string }>(path: string, query = "") {
     await list.reload();
   }
   return { list, editing, setEditing, error, archive, saved };
+}
+
+/**
+ * A form's create call, sent with an `Idempotency-Key` (`FormKey`): pressing Save again after a
+ * lost answer gets the first answer back instead of creating a second copy.
+ *
+ * @example const create = useCreate(); await create("/v1/rewards", body)
+ */
+export function useCreate(): <T>(path: string, body: unknown) => Promise<T> {
+  const [key] = useState(() => new FormKey());
+  return useCallback(
+    async <T,>(path: string, body: unknown) => {
+      try {
+        const created = await api<T>("POST", path, body, { idempotencyKey: key.for(body) });
+        key.settle();
+        return created;
+      } catch (e) {
+        key.settle(e);
+        throw e;
+      }
+    },
+    [key],
+  );
 }
 
 /** A ref that gives its element the focus when it mounts (an editor's title as the editor opens). */

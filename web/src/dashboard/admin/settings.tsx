@@ -3,7 +3,7 @@ import { api } from "../../api.ts";
 import { formatDate } from "../../i18n/format.ts";
 import { LOCALE_NAMES, LOCALES, useT } from "../../i18n/index.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
-import { ConfirmButton } from "../forms.tsx";
+import { ConfirmButton, useCreate } from "../forms.tsx";
 import { useSession } from "../session.tsx";
 import { explain, FormError, type Page, type Role, roleAtLeast, useLoad, useOneAtATime } from "./shared.tsx";
 import type { ApiKey, Location, StaffMember } from "./types.ts";
@@ -206,10 +206,11 @@ function Locations() {
   const headingId = useId();
 
   const [adding, once] = useOneAtATime();
+  const create = useCreate();
 
   async function add() {
     try {
-      await api("POST", "/v1/locations", {
+      await create("/v1/locations", {
         name: name.trim(),
         ...(address.trim() ? { address: address.trim() } : {}),
       });
@@ -354,10 +355,11 @@ function Staff() {
   const headingId = useId();
 
   const [inviting, once] = useOneAtATime();
+  const create = useCreate();
 
   async function invite() {
     try {
-      await api("POST", "/v1/staff", { ...form, name: form.name.trim(), email: form.email.trim() });
+      await create("/v1/staff", { ...form, name: form.name.trim(), email: form.email.trim() });
       setAdded(form.name.trim());
       setForm({ name: "", email: "", role: "cashier", password: "" });
       setError(null);

@@ -17,6 +17,7 @@ import {
   readMoney,
   useApi,
   useCatalog,
+  useCreate,
   useFocusOnMount,
   zonedToIso,
 } from "../forms.tsx";
@@ -164,6 +165,7 @@ function RewardForm({
   const [active, setActive] = useState(reward?.active ?? true);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const create = useCreate();
   const errors = fieldErrors(
     error,
     {
@@ -222,7 +224,7 @@ function RewardForm({
       if (reward) {
         const patch = changedFields(body, reward as unknown as Record<string, unknown>);
         if (Object.keys(patch).length > 0) await api("PATCH", `/v1/rewards/${reward.id}`, patch);
-      } else await api("POST", "/v1/rewards", body);
+      } else await create("/v1/rewards", body);
       await onDone();
     } catch (e) {
       setError(e);

@@ -18,6 +18,7 @@ import {
   readMoney,
   useApi,
   useCatalog,
+  useCreate,
   useFocusOnMount,
   zonedToIso,
 } from "../forms.tsx";
@@ -216,6 +217,7 @@ function RuleForm({
   const [active, setActive] = useState(rule?.active ?? true);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const create = useCreate();
   const errors = fieldErrors(
     error,
     {
@@ -321,7 +323,7 @@ function RuleForm({
       if (rule) {
         const patch = changedFields(body, rule as unknown as Record<string, unknown>);
         if (Object.keys(patch).length > 0) await api("PATCH", `/v1/rules/${rule.id}`, patch);
-      } else await api("POST", "/v1/rules", body);
+      } else await create("/v1/rules", body);
       await onDone();
     } catch (err) {
       setError(err);

@@ -14,6 +14,7 @@ import {
   readList,
   readMoney,
   useCatalog,
+  useCreate,
   useFocusOnMount,
 } from "../forms.tsx";
 import { useSession } from "../session.tsx";
@@ -105,6 +106,7 @@ function CardForm({
   const [max, setMax] = useState(String(card?.max_stamps_per_purchase ?? 1));
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const create = useCreate();
   const errors = fieldErrors(
     error,
     {
@@ -136,7 +138,7 @@ function CardForm({
     };
     try {
       if (card) await api("PATCH", `/v1/stamp-cards/${card.id}`, body);
-      else await api("POST", "/v1/stamp-cards", body);
+      else await create("/v1/stamp-cards", body);
       await onDone();
     } catch (e) {
       setError(e);

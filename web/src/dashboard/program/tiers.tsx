@@ -14,6 +14,7 @@ import {
   readMoney,
   useApi,
   useCatalog,
+  useCreate,
   useFocusOnMount,
 } from "../forms.tsx";
 import { useSession } from "../session.tsx";
@@ -110,6 +111,7 @@ function TierForm({
   const [benefits, setBenefits] = useState(tier?.benefits.join("\n") ?? "");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const create = useCreate();
   const errors = fieldErrors(
     error,
     {
@@ -137,7 +139,7 @@ function TierForm({
     };
     try {
       if (tier) await api("PATCH", `/v1/tiers/${tier.id}`, body);
-      else await api("POST", "/v1/tiers", body);
+      else await create("/v1/tiers", body);
       await onDone();
     } catch (e) {
       setError(e);
