@@ -25,6 +25,8 @@ import { type Actor, type AppContext, type Role, roleAtLeast } from "../context.
 import { authenticate, bearerToken, csrfTokenFor, SESSION_COOKIE } from "../modules/access/index.ts";
 import { AppError } from "../shared/errors.ts";
 import { textProblem } from "../shared/text.ts";
+import { AllowedMethods } from "./allowed-methods.ts";
+import { parseJsonBody } from "./json-body.ts";
 import { registerRoutes } from "./routes/index.ts";
 import { ErrorResponse } from "./schemas.ts";
 
@@ -117,6 +119,17 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   app.decorateRequest("actor", null as unknown as Actor);
   // The API speaks JSON only: any other body is 415 unsupported_media_type, not a string to validate.
   app.removeContentTypeParser("text/plain");
+  // Fastify's JSON parser called a `__proto__` key "not valid JSON"; ours says what is wrong.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  const allowedMethods = new AllowedMethods();
+  app.addHook("onRoute", (route) => allowedMethods.add(route.url, [route.method].flat()));
 
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
@@ -192,6 +205,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   }
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split("?")[0] ?? "/";
+    const allowed = allowedMethods.of(path);
     // The web app's own routes (/app/…, /counter, /join/…) are pages of one HTML document.
     if (
       webDist &&
@@ -201,6 +215,18 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
       !/\.[a-z0-9]+$/i.test(path)
     ) {
       return reply.sendFile("index.html");
+    }
+    if (allowed.length > 0) {
+      return reply
+        .status(405)
+        .header("allow", allowed.join(", "))
+        .send({
+          error: {
+            code: "method_not_allowed",
+            message: `${path} does not take ${req.method}: it takes ${allowed.join(", ")}.`,
+            details: { allowed },
+          },
+        });
     }
     return reply.status(404).send({
       error: { code: "route_not_found", message: `No route ${req.method} ${path}.` },

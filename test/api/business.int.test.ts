@@ -133,4 +133,27 @@ describe("business signup and login", () => {
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe("route_not_found");
   });
+
+  it.each([
+    ["DELETE", "/v1/members/m_123", ["GET", "HEAD", "PATCH"]],
+    ["PUT", "/v1/purchases", ["GET", "HEAD", "POST"]],
+    ["GET", "/v1/auth/login", ["POST"]],
+  ])("answers %s %s, a path that takes other methods, with 405 and Allow", async (method, url, allowed) => {
+    const tenant = await t.signup();
+    const res = await tenant.call(method as "GET", url);
+    expect([res.status, res.body.error.code, res.body.error.details]).toEqual([
+      405,
+      "method_not_allowed",
+      { allowed },
+    ]);
+    expect(res.headers.allow).toBe(allowed.join(", "));
+    expect(res.body.error.message).toBe(`${url} does not take ${method}: it takes ${allowed.join(", ")}.`);
+  });
+
+  it("keeps 404 for a path no route has, whatever the method", async () => {
+    for (const url of ["/v1/members/m_1/nothing", "/v1/members/", "/v1/nope"]) {
+      const res = await t.call("DELETE", url);
+      expect([url, res.status, res.body.error.code]).toEqual([url, 404, "route_not_found"]);
+    }
+  });
 });

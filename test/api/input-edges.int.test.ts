@@ -47,12 +47,13 @@ function operations(): Operation[] {
 async function refusals(
   cases: { route: string; send: () => Promise<{ status: number; body: any }> }[],
   message: RegExp,
+  code = "validation_failed",
 ): Promise<string[]> {
   const wrong: string[] = [];
   for (const c of cases) {
     const res = await c.send();
     const error = res.body?.error;
-    if (res.status !== 400 || error?.code !== "validation_failed" || !message.test(error?.message ?? "")) {
+    if (res.status !== 400 || error?.code !== code || !message.test(error?.message ?? "")) {
       wrong.push(`${c.route} → ${res.status} ${JSON.stringify(res.body)}`);
     }
   }
@@ -184,6 +185,36 @@ describe("input no schema sees", () => {
     // A surrogate pair is a character like any other.
     const emoji = await a.call("POST", "/v1/members", { name: "Bo \ud83c\udf70", marketing_consent: false });
     expect([emoji.status, emoji.body.name]).toEqual([201, "Bo 🍰"]);
+  });
+
+  it("refuses a __proto__ or constructor.prototype key in any route's body as forbidden_property, and changes nothing", async () => {
+    const before = await digestOf(t.database.db, a.businessId);
+    for (const [text, property] of [
+      ['{"zz":1,"__proto__":{"role":"owner"}}', "__proto__"],
+      ['{"zz":{"\\u005f_proto__":{"role":"owner"}}}', "__proto__"],
+      ['{"zz":{"constructor":{"prototype":{"role":"owner"}}}}', "constructor.prototype"],
+    ] as const) {
+      const sent = operations()
+        .filter((o) => o.method !== "GET")
+        .map((o) => ({
+          route: o.route,
+          send: () => a.call(o.method, o.url, text, { "content-type": "application/json" }),
+        }));
+      const said = new RegExp(`holds a key "${property.replace(".", "\\.")}"`);
+      expect(await refusals(sent, said, "forbidden_property")).toEqual([]);
+    }
+    const member = await a.call(
+      "POST",
+      "/v1/members",
+      '{"name":"Eve","marketing_consent":false,"attributes":{"__proto__":{"vip":true}}}',
+      { "content-type": "application/json" },
+    );
+    expect([member.status, member.body.error.code, member.body.error.details]).toEqual([
+      400,
+      "forbidden_property",
+      { property: "__proto__" },
+    ]);
+    expect(await digestOf(t.database.db, a.businessId)).toEqual(before);
   });
 
   it("refuses a body nested deeper than 32 levels with a 400, however deep", async () => {
@@ -346,6 +377,16 @@ describe("the OpenAPI document", () => {
     };
     walk(doc.paths, "paths");
     expect(nullableEnums).toEqual([]);
+    // Every list has one shape: its page of `data` and the `next_cursor` of the next page.
+    const lists = Object.entries(doc.paths).flatMap(([path, operations]) => {
+      const content = operations.get?.responses["200"]?.content as
+        | Record<string, { schema?: { properties?: Record<string, { type?: string }> } }>
+        | undefined;
+      const properties = content?.["application/json"]?.schema?.properties;
+      return properties?.data?.type === "array" ? [[path, Object.keys(properties).sort()]] : [];
+    });
+    expect(lists.length).toBeGreaterThan(10);
+    for (const [path, keys] of lists) expect(keys, String(path)).toEqual(["data", "next_cursor"]);
     // Every operation has a name of its own, as SDK generators want.
     const ids = Object.values(doc.paths).flatMap((operations) =>
       Object.values(operations).map((operation) => (operation as { operationId?: string }).operationId),

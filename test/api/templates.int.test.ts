@@ -63,6 +63,7 @@ describe("program templates", () => {
       "gym_tiers",
     ]);
     expect(res.body.data[0].defaults).toMatchObject({ product: "coffee", stamps_required: 10 });
+    expect(res.body.next_cursor).toBeNull();
   });
 
   it("café: 8 stamps on a coffee card, a welcome stamp, and a free coffee for a full card", async () => {

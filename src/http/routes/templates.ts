@@ -3,7 +3,7 @@ import type { AppContext } from "../../context.ts";
 import { clientKey } from "../../modules/idempotency/index.ts";
 import { applyTemplate, listTemplates, TEMPLATE_NAMES, TEMPLATES } from "../../use-cases/templates.ts";
 import type { ZodApp } from "../app.ts";
-import { ErrorResponse, IdempotencyHeaders } from "../schemas.ts";
+import { ErrorResponse, IdempotencyHeaders, page } from "../schemas.ts";
 import { ProgramSchema } from "./program.ts";
 import { RewardSchema } from "./rewards.ts";
 import { RuleSchema } from "./rules.ts";
@@ -36,15 +36,14 @@ export async function templateRoutes(app: ZodApp, ctx: AppContext): Promise<void
       schema: {
         tags: ["program"],
         summary: "List program templates",
-        description: "Every template with its default parameters. Any role.",
+        description:
+          "Every template with its default parameters, in one page (`next_cursor` is always null: the list has the shape of every other list). Any role.",
         response: {
-          200: z.object({
-            data: z.array(z.object({ name: TemplateName, defaults: z.record(z.string(), z.unknown()) })),
-          }),
+          200: page(z.object({ name: TemplateName, defaults: z.record(z.string(), z.unknown()) })),
         },
       },
     },
-    async () => ({ data: listTemplates() }),
+    async () => ({ data: listTemplates(), next_cursor: null }),
   );
 
   for (const name of TEMPLATE_NAMES) {
