@@ -91,7 +91,11 @@ export const HistoryItemSchema = z.looseObject({
   stamp_card_id: z.string().nullable(),
   reason: z.string(),
   actor: z.string().describe("Who: `staff:<id>`, `api_key:<id>`, `member:<id>` or `system`"),
-  source_type: z.string().describe("From what: purchase, refund, event, voucher, adjustment, expiry, …"),
+  source_type: z
+    .string()
+    .describe(
+      "From what: `purchase`, `refund`, `event`, `voucher`, `adjustment`, `signup`, `birthday`; an expiry names the `lot` it emptied, and its reason says what earned the points",
+    ),
   source_id: z.string(),
   rule_id: z.string().nullable(),
   occurred_at: z.string(),

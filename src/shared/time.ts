@@ -190,6 +190,32 @@ export function addDays(date: Date, days: number): Date {
   return new Date(date.getTime() + days * DAY_MS);
 }
 
+/**
+ * The same wall-clock time `days` calendar days later in `timeZone` (to the millisecond), which
+ * is what "30 days after earning" or "valid 14 days" means to a business and its customers:
+ * across a change to or from summer time a day has 23 or 25 hours, and 24-hour days would end
+ * an hour off — on another date when the time is near midnight. A time the clock skips that day
+ * becomes the first instant after the gap.
+ *
+ * @example addLocalDays(new Date("2026-03-01T22:30:00Z"), 30, "Europe/Amsterdam") // 2026-03-31T21:30:00Z (23:30 CEST)
+ */
+export function addLocalDays(date: Date, days: number, timeZone: string): Date {
+  const p = zonedParts(date, timeZone);
+  const day = new Date(Date.UTC(p.year, p.month - 1, p.day + days));
+  const minute = zonedTimeToUtc(
+    {
+      year: day.getUTCFullYear(),
+      month: day.getUTCMonth() + 1,
+      day: day.getUTCDate(),
+      hour: p.hour,
+      minute: p.minute,
+    },
+    timeZone,
+  );
+  const withinMinute = p.second * 1000 + (((date.getTime() % 1000) + 1000) % 1000);
+  return new Date(minute.getTime() + withinMinute);
+}
+
 const zones = new Set([...Intl.supportedValuesOf("timeZone"), "UTC"]);
 
 export function isTimeZone(value: string): boolean {

@@ -14,7 +14,7 @@ import { datedLastYear, windowStart } from "../modules/tiers/qualify.ts";
 import { Batcher, type Settled } from "../shared/batcher.ts";
 import { notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
-import { addDays } from "../shared/time.ts";
+import { addDays, addLocalDays } from "../shared/time.ts";
 import { compose, type MemberSummary } from "./member-summary.ts";
 import {
   CAP_USAGE_TEXT,
@@ -679,7 +679,8 @@ export async function attemptPurchase<Result, Dto>(
     .filter((l) => l.points > 0)
     .map((l) => ({ id: newId(now.getTime()), points: l.points, reason: l.reason, rule_id: l.rule_id }));
   const lotId = total > 0 ? newId(now.getTime()) : null;
-  const availableAt = cfg.pending_days > 0 ? addDays(occurredAt, cfg.pending_days) : occurredAt;
+  const availableAt =
+    cfg.pending_days > 0 ? addLocalDays(occurredAt, cfg.pending_days, snapshot.timeZone) : occurredAt;
   const lotExpiry = total > 0 ? expiresAt(occurredAt, cfg.expiry, snapshot.timeZone, availableAt) : null;
   const stampLines = pricing.stamps
     .filter((l) => l.stamps !== 0)

@@ -20,7 +20,7 @@ import { dateTimeInput } from "../shared/date-time.ts";
 import { invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { isCurrency, MAX_AMOUNT_MINOR } from "../shared/money.ts";
-import { addDays, resolveOccurredAt } from "../shared/time.ts";
+import { addLocalDays, resolveOccurredAt } from "../shared/time.ts";
 import { Turns } from "../shared/turns.ts";
 import { type MemberSummary, settleMember } from "./member-summary.ts";
 import { type Pricing, pricePurchase } from "./price-purchase.ts";
@@ -314,7 +314,8 @@ async function record(
   if (!member) return purchaseResult({ dto, points: [], stamps: [], pointsAvailableAt: null, member: null });
 
   const cfg = snapshot.config.points;
-  const availableAt = cfg.pending_days > 0 ? addDays(occurredAt, cfg.pending_days) : occurredAt;
+  const availableAt =
+    cfg.pending_days > 0 ? addLocalDays(occurredAt, cfg.pending_days, snapshot.timeZone) : occurredAt;
   const meta = {
     actor: actorLabel(actor),
     source_type: "purchase",

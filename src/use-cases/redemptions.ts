@@ -101,7 +101,8 @@ async function redeem(
   // Eligibility goes by the tier the member holds now, as the card shows it: one whose retention
   // has ended no longer opens its exclusive rewards, and one reached since the tier was stored (a
   // tier added, a threshold lowered) does. Either change is recorded first.
-  const member = await settleTier(tx, await ctx.snapshots.load(tx, businessId), locked, now);
+  const snapshot = await ctx.snapshots.load(tx, businessId);
+  const member = await settleTier(tx, snapshot, locked, now);
   const reward = await getRedeemableReward(tx, businessId, rewardId, member, now);
   if (reward.per_member_limit !== null) {
     const held = await countHeldVouchers(tx, businessId, reward.id, member.id);
@@ -151,6 +152,7 @@ async function redeem(
       stock_taken: stockTaken,
       ...payment,
     },
+    snapshot.timeZone,
     now,
   );
   await audit(tx, actor, now, {

@@ -224,8 +224,11 @@ async function refund(
     };
     if (snapshot.config.refunds.reverse_points && purchase.points_earned > 0) {
       // The member keeps the points of what they kept, rounded down; a full refund takes all back.
-      const kept = Math.floor(
-        (purchase.points_earned * (purchase.amount_minor - refundedAfter)) / purchase.amount_minor,
+      // In integers: points × amount can pass 2^53, where a float may land just below a whole
+      // quotient and floor it a point too low.
+      const kept = Number(
+        (BigInt(purchase.points_earned) * BigInt(purchase.amount_minor - refundedAfter)) /
+          BigInt(purchase.amount_minor),
       );
       const off = purchase.points_earned - kept;
       const taken = previous.reduce((s, r) => s + r.points_reversed + r.points_unrecovered, 0);
@@ -652,8 +655,9 @@ function returnedLines(
  * The amount of returned lines. A returned unit is worth the average price of its sku in the
  * purchase: the same sku may be on several lines at different prices (two lattes at full price
  * and one free), and which of them came back cannot be told, so every unit gets its share. The
- * whole is scaled down when the purchase was paid below its list prices, and rounded half up once
- * (in integers: the products can pass 2^53). All of the items come to `paid`.
+ * whole is scaled to what was paid when that differs from the list prices (down for a discount, up
+ * for tax or a charge added to the items), and rounded half up once (in integers: the products
+ * can pass 2^53). All of the items come to `paid`.
  */
 function lineAmount(paid: number, items: readonly LineItem[], returned: readonly LineItem[]): number {
   const bought = new Map<string, { units: bigint; total: bigint }>();
@@ -676,8 +680,9 @@ function lineAmount(paid: number, items: readonly LineItem[], returned: readonly
     den *= b.units;
   }
   const list = [...bought.values()].reduce((s, b) => s + b.total, 0n);
-  // Paid below the list prices: scale by paid / list.
-  if (list > BigInt(paid)) {
+  // Paid below the list prices (a discount) or above them (tax or a charge on top): scale by
+  // paid / list, so that the items come to what was paid.
+  if (list > 0n && list !== BigInt(paid)) {
     num *= BigInt(paid);
     den *= list;
   }

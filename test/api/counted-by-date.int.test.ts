@@ -300,3 +300,51 @@ describe("the points metric after a refund of points that expired", () => {
     },
   );
 });
+
+describe("days of the program, counted in the business's calendar", () => {
+  // 23:30 on Sunday 1 March 2026 in Amsterdam (winter time); summer time starts on 29 March.
+  const EARNED = "2026-03-01T22:30:00Z";
+
+  it.each(PATHS)(
+    "%s path: 28 days pending and 30 days to expire end at 23:30 on their date, across the change to summer time",
+    async (path) => {
+      t.clock.set(new Date("2026-03-02T09:00:00Z"));
+      const { tenant, member, buy } = await cafe(path);
+      const program = (await tenant.call("GET", "/v1/program")).body.config;
+      await ok(tenant, "PUT", "/v1/program", {
+        ...program,
+        points: { ...program.points, pending_days: 28, expiry: { policy: "days_after_earn", days: 30 } },
+      });
+      await buy(1_000, EARNED);
+      const lot = await t.database.db
+        .selectFrom("ledger_lots")
+        .select(["available_at", "expires_at"])
+        .where("business_id", "=", tenant.businessId)
+        .where("member_id", "=", member)
+        .executeTakeFirstOrThrow();
+      // 23:30 CEST is 21:30 UTC: 24-hour days would have ended at 00:30 on the next date.
+      expect([lot.available_at.toISOString(), lot.expires_at?.toISOString()]).toEqual([
+        "2026-03-29T21:30:00.000Z",
+        "2026-03-31T21:30:00.000Z",
+      ]);
+    },
+  );
+
+  it("a voucher valid 7 days is valid to the same time of day 7 dates later", async () => {
+    t.clock.set(new Date("2026-03-25T11:00:00Z"));
+    const { tenant, buy } = await cafe("locked");
+    const reward = await ok(tenant, "POST", "/v1/rewards", {
+      name: "Cookie",
+      type: "free_product",
+      value: { product_name: "Cookie" },
+      cost_points: 10,
+      voucher_valid_days: 7,
+    });
+    const bought = await buy(1_000);
+    const voucher = await ok(tenant, "POST", `/v1/members/${bought.member?.id}/redemptions`, {
+      reward_id: reward.id,
+    });
+    // Issued at 12:00 CET on 25 March: it is valid until 12:00 CEST on 1 April.
+    expect(voucher.voucher.expires_at).toBe("2026-04-01T10:00:00.000Z");
+  });
+});

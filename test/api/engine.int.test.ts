@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addLocalDays } from "../../src/shared/time.ts";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
 import { addStaff } from "../helpers/staff.ts";
 
@@ -351,16 +352,18 @@ describe("pending points and expiry", () => {
       },
       200,
     );
+    const earned = t.clock.now();
     const p = await purchase(tenant, member.id, 5_000);
     expect(p.member.points).toMatchObject({ available: 0, pending: 50 });
-    expect(p.earned.points_available_at).toBe(new Date(t.clock.now().getTime() + 14 * DAY).toISOString());
-    t.clock.advance(14 * DAY);
+    // Days of the business's calendar (Amsterdam), to the same time of day, across summer time too.
+    const availableAt = addLocalDays(earned, 14, "Europe/Amsterdam");
+    const expiresAt = addLocalDays(earned, 30, "Europe/Amsterdam");
+    expect(p.earned.points_available_at).toBe(availableAt.toISOString());
+    t.clock.set(availableAt);
     const released = await tenant.call("GET", `/v1/members/${member.id}/card`);
     expect(released.body.points).toMatchObject({ available: 50, pending: 0 });
-    expect(released.body.points.expiring_soon).toEqual([
-      { expires_at: new Date(t.clock.now().getTime() + 16 * DAY).toISOString(), points: 50 },
-    ]);
-    t.clock.advance(16 * DAY - 1);
+    expect(released.body.points.expiring_soon).toEqual([{ expires_at: expiresAt.toISOString(), points: 50 }]);
+    t.clock.set(new Date(expiresAt.getTime() - 1));
     expect((await ok(tenant, "POST", "/v1/points/expire", undefined, 200)).lots).toBe(0);
     t.clock.advance(1);
     expect(await ok(tenant, "POST", "/v1/points/expire", undefined, 200)).toEqual({ lots: 1, points: 50 });
@@ -381,7 +384,7 @@ describe("pending points and expiry", () => {
     };
     await ok(tenant, "PUT", "/v1/program", { ...program, points }, 200);
     const p = await purchase(tenant, member.id, 5_000);
-    const spendable = new Date(t.clock.now().getTime() + 30 * DAY);
+    const spendable = addLocalDays(t.clock.now(), 30, "Europe/Amsterdam");
     expect(p.earned.points_available_at).toBe(spendable.toISOString());
     t.clock.set(spendable);
     const card = (await tenant.call("GET", `/v1/members/${member.id}/card`)).body;

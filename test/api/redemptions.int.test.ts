@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindText } from "../../src/db/sql-text.ts";
 import { TIER_METRIC_TEXT } from "../../src/modules/tiers/metric.ts";
+import { addLocalDays } from "../../src/shared/time.ts";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
 import { addStaff } from "../helpers/staff.ts";
 
@@ -119,7 +120,8 @@ describe("redeeming a reward", () => {
         status: "issued",
         points_spent: 50,
         stamps_spent: 0,
-        expires_at: new Date(now.getTime() + 30 * DAY_MS).toISOString(),
+        // 30 dates later in Amsterdam, at the same time of day (across summer time too).
+        expires_at: addLocalDays(now, 30, "Europe/Amsterdam").toISOString(),
         created_at: now.toISOString(),
         redeemed_at: null,
         redeemed_location_id: null,

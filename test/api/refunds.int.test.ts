@@ -152,6 +152,27 @@ describe("refunds by line", () => {
       full: true,
     },
     {
+      // The README's purchase: tax or a charge on top of the items' prices comes back with them.
+      name: "two lattes of 350 paid 850, above the list: returning both refunds the purchase",
+      paid: 850,
+      items: [{ sku: "LATTE", category: "coffee", quantity: 2, unit_price_minor: 350 }],
+      steps: [
+        [{ lines: { LATTE: 1 } }, { amount: 425 }],
+        [{ lines: { LATTE: 1 } }, { amount: 425 }],
+      ],
+      full: true,
+    },
+    {
+      name: "paid above the list, returned in uneven parts",
+      paid: 1_000,
+      items: each(300, "A", "B", "C"),
+      steps: [
+        [{ lines: { A: 1 } }, { amount: 333 }],
+        [{ lines: { B: 1, C: 1 } }, { amount: 667 }],
+      ],
+      full: true,
+    },
+    {
       name: "a partial return stays proportional",
       paid: 100,
       items: each(50, "A", "B", "C"),
@@ -229,6 +250,32 @@ describe("refunds by line", () => {
     const card = (await tenant.call("GET", `/v1/members/${member.id}/card`)).body;
     expect(card.points.available).toBe(paid - refunded);
     expect(card.tier.metric_value).toBe(full ? 0 : 1);
+  });
+});
+
+describe("a refund of a large purchase", () => {
+  it("keeps floor(points × kept ÷ paid) exactly, past 2^53", async () => {
+    const tenant = await t.signup();
+    const program = (await tenant.call("GET", "/v1/program")).body.config;
+    await ok(tenant, "PUT", "/v1/program", {
+      ...program,
+      points: { ...program.points, earn_points: 1, earn_per_minor: 15, pending_days: 0 },
+    });
+    const member = await ok(tenant, "POST", "/v1/members", { name: "Anna", marketing_consent: false });
+    const p = await ok(tenant, "POST", "/v1/purchases", {
+      external_id: `p-${++seq}`,
+      member_id: member.id,
+      amount_minor: 7_476_553_230,
+      currency: "EUR",
+    });
+    expect(p.purchase.points_earned).toBe(498_436_882);
+    const r = await ok(tenant, "POST", "/v1/refunds", {
+      external_id: `r-${++seq}`,
+      purchase_id: p.purchase.id,
+      amount_minor: 2_015_137_125,
+    });
+    // 498,436,882 × 5,461,416,105 ÷ 7,476,553,230 is 364,094,407 exactly; in floats, a hair less.
+    expect([r.refund.points_reversed, r.member.points.available]).toEqual([134_342_475, 364_094_407]);
   });
 });
 

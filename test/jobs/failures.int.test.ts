@@ -109,8 +109,69 @@ describe("an expiry in the history", () => {
       // The card's "expiring soon" date, in the business's zone, is the date the history names.
       const expiring = new Date(card.points.expiring_soon[0].expires_at);
       const local = new Intl.DateTimeFormat("en-CA", { timeZone: timezone }).format(expiring);
-      expect(history[0].reason).toBe(`10 points expired on ${local}`);
+      expect(history[0].reason).toBe(`10 points from purchase eom-${timezone} expired on ${local}`);
     }
-    expect(dates).toEqual(["10 points expired on 2026-04-01", "10 points expired on 2026-04-01"]);
+    expect(dates).toEqual([
+      "10 points from purchase eom-Europe/Amsterdam expired on 2026-04-01",
+      "10 points from purchase eom-America/New_York expired on 2026-04-01",
+    ]);
+  });
+
+  it("names what earned each lot: a purchase by its external id, an event by its type and id, the rest by kind", async () => {
+    t.clock.set(new Date("2026-03-10T10:00:00Z"));
+    const tenant = await t.signup();
+    const program = (await tenant.call("GET", "/v1/program")).body.config;
+    const points = {
+      ...program.points,
+      pending_days: 0,
+      expiry: { policy: "end_of_month", months_after: 0 },
+    };
+    expect((await tenant.call("PUT", "/v1/program", { ...program, points })).status).toBe(200);
+    const review = await tenant.call("POST", "/v1/rules", {
+      name: "Review",
+      trigger: "event",
+      event_type: "review_written",
+      effect: { type: "fixed_points", points: 5 },
+    });
+    expect(review.status).toBe(201);
+    const member = (await tenant.call("POST", "/v1/members", { marketing_consent: false })).body.id as string;
+    const sent = [
+      await tenant.call("POST", "/v1/purchases", {
+        external_id: "till-7-0001",
+        member_id: member,
+        amount_minor: 1_000,
+        currency: "EUR",
+      }),
+      await tenant.call("POST", "/v1/events", {
+        external_id: "rev-9",
+        member_id: member,
+        type: "review_written",
+      }),
+      await tenant.call(
+        "POST",
+        `/v1/members/${member}/adjustments`,
+        { points: 3, reason: "Spilled coffee" },
+        { "idempotency-key": "adj-1" },
+      ),
+    ];
+    expect(sent.map((r) => r.status)).toEqual([201, 201, 201]);
+    t.clock.set(new Date("2026-04-02T10:00:00Z"));
+    expect(await runExpiry(t.database.db, t.clock.now(), { businessId: tenant.businessId })).toMatchObject({
+      lots: 3,
+    });
+    const history = (await tenant.call("GET", `/v1/members/${member}/history?type=points`)).body.data as {
+      kind: string;
+      reason: string;
+    }[];
+    expect(
+      history
+        .filter((h) => h.kind === "expire")
+        .map((h) => h.reason)
+        .sort(),
+    ).toEqual([
+      "10 points from purchase till-7-0001 expired on 2026-04-01",
+      "3 points from adjustment expired on 2026-04-01",
+      "5 points from event review_written rev-9 expired on 2026-04-01",
+    ]);
   });
 });

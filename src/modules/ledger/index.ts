@@ -670,7 +670,7 @@ async function expireMember(
   // Read under the locks: a concurrent spend or another expiry run may have emptied a lot.
   const lots = await tx
     .selectFrom("ledger_lots")
-    .select(["id", "points_remaining", "expires_at"])
+    .select(["id", "points_remaining", "expires_at", "source_type", "source_id"])
     .where("business_id", "=", businessId)
     .where("member_id", "=", memberId)
     .where("expires_at", "<=", now)
@@ -678,9 +678,11 @@ async function expireMember(
     .orderBy("expires_at")
     .orderBy("id")
     .execute();
+  const sources = await sourceNames(tx, businessId, lots);
   let total = { lots: 0, points: 0 };
   for (const lot of lots) {
     const points = lot.points_remaining;
+    const from = sources.get(lot.id);
     await postDebit(
       tx,
       account,
@@ -689,7 +691,7 @@ async function expireMember(
       [{ lot_id: lot.id, points: -points }],
       {
         // The business's own date, as the card announced it.
-        reason: `${points} points expired on ${lot.expires_at ? localDate(lot.expires_at, timeZone) : ""}`,
+        reason: `${points} points${from ? ` from ${from}` : ""} expired on ${lot.expires_at ? localDate(lot.expires_at, timeZone) : ""}`,
         actor: "system:expiry",
         source_type: "lot",
         source_id: lot.id,
@@ -702,6 +704,49 @@ async function expireMember(
     total = { lots: total.lots + 1, points: total.points + points };
   }
   return total;
+}
+
+/**
+ * What each lot's points were earned by, as staff know it, for the expiry's reason: the entry
+ * itself names the lot, which no screen shows. A purchase by its external id (`purchase
+ * till-1-0042`), an event by its type and external id, the rest by their kind (`signup`, `birthday`, `adjustment`,
+ * `voucher`: points a voided voucher gave back).
+ */
+async function sourceNames(
+  tx: Tx,
+  businessId: string,
+  lots: readonly { id: string; source_type: string; source_id: string }[],
+): Promise<Map<string, string>> {
+  const ids = (type: string) => [
+    ...new Set(lots.filter((l) => l.source_type === type).map((l) => l.source_id)),
+  ];
+  const purchases = ids("purchase");
+  const events = ids("event");
+  const external = new Map<string, string>();
+  if (purchases.length > 0) {
+    const rows = await tx
+      .selectFrom("purchases")
+      .select(["id", "external_id"])
+      .where("business_id", "=", businessId)
+      .where("id", "in", purchases)
+      .execute();
+    for (const r of rows) external.set(`purchase:${r.id}`, `purchase ${r.external_id}`);
+  }
+  if (events.length > 0) {
+    const rows = await tx
+      .selectFrom("member_events")
+      .select(["id", "type", "external_id"])
+      .where("business_id", "=", businessId)
+      .where("id", "in", events)
+      .execute();
+    for (const r of rows) external.set(`event:${r.id}`, `event ${r.type} ${r.external_id}`);
+  }
+  return new Map(
+    lots.map((l) => [
+      l.id,
+      external.get(`${l.source_type}:${l.source_id}`) ?? l.source_type.replace(/_/g, " "),
+    ]),
+  );
 }
 
 /** `at` as the date it is in `timeZone`, YYYY-MM-DD. */

@@ -3,7 +3,7 @@ import type { RewardsTable, VouchersTable } from "../../db/schema.ts";
 import { AppError, assert, conflict } from "../../shared/errors.ts";
 import { randomCode } from "../../shared/ids.ts";
 import { decodeCursor, toPage } from "../../shared/pagination.ts";
-import { addDays } from "../../shared/time.ts";
+import { addLocalDays } from "../../shared/time.ts";
 import { getMember } from "../members/index.ts";
 import type { RewardType, RewardValue } from "./schema.ts";
 
@@ -165,9 +165,15 @@ export interface VoucherIssue {
 
 /**
  * Writes a new voucher with a fresh random code (a taken code is retried with another one),
- * valid for the reward's `voucher_valid_days`.
+ * valid for the reward's `voucher_valid_days`: calendar days in the business's `timeZone`, to the
+ * same time of day.
  */
-export async function issueVoucher(tx: Tx, issue: VoucherIssue, now: Date): Promise<VouchersTable> {
+export async function issueVoucher(
+  tx: Tx,
+  issue: VoucherIssue,
+  timeZone: string,
+  now: Date,
+): Promise<VouchersTable> {
   for (let attempt = 1; attempt <= CODE_ATTEMPTS; attempt++) {
     const row = await tx
       .insertInto("vouchers")
@@ -183,7 +189,7 @@ export async function issueVoucher(tx: Tx, issue: VoucherIssue, now: Date): Prom
         stamp_card_id: issue.stamp_card_id,
         ledger_entry_id: issue.ledger_entry_id,
         stock_taken: issue.stock_taken,
-        expires_at: addDays(now, issue.reward.voucher_valid_days),
+        expires_at: addLocalDays(now, issue.reward.voucher_valid_days, timeZone),
         redeemed_at: null,
         redeemed_by: null,
         redeemed_location_id: null,
