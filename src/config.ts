@@ -1,6 +1,8 @@
+import { statSync } from "node:fs";
 import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { z } from "zod";
+import { parseFontFiles } from "./modules/launch-kit/font-files.ts";
 
 /**
  * The server's and the CLI's configuration, read from environment variables. Every variable has a
@@ -128,7 +130,21 @@ const Env = z.object({
     )
     .transform((v) => new URL(v).origin)
     .optional(),
+  // Read by the poster itself when it first draws a text (src/modules/launch-kit/fonts.ts); checked
+  // here so a wrong path stops the start with this message rather than posters quietly doing
+  // without that font.
+  POSTER_FONTS: z
+    .string()
+    .refine((v) => parseFontFiles(v).every((file) => isFile(file.path)), {
+      error:
+        "must be a comma-separated list of font files (.ttf, .otf, or .ttc with #PostScriptName to pick one of its fonts), each one present",
+    })
+    .optional(),
 });
+
+function isFile(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+}
 
 /** An IP address (v4 or v6) or a CIDR range of them, as a trusted proxy is named. */
 function isProxyAddress(text: string): boolean {

@@ -1,7 +1,8 @@
-import { createRequire } from "node:module";
 import PDFDocument from "pdfkit";
+import { type Font, type FontChain, type PosterFonts, posterFonts } from "./fonts.ts";
 import { type PosterLocale, posterMessage } from "./messages.ts";
 import { qrModules } from "./qr.ts";
+import { layoutText, type TextLine } from "./text-layout.ts";
 
 export const POSTER_SIZES = ["a4", "a5"] as const;
 export type PosterSize = (typeof POSTER_SIZES)[number];
@@ -16,23 +17,18 @@ export interface PosterInput {
   now: Date;
 }
 
-const require = createRequire(import.meta.url);
-// DejaVu Sans ships with the app (npm dejavu-fonts-ttf, a free licence) and covers Polish,
-// Portuguese and Dutch letters; the PDF standard fonts do not (no ą, ę, ł, ś, ż).
-const FONT_REGULAR = require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans.ttf");
-const FONT_BOLD = require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf");
-
 const INK = "#111111";
 const MUTED = "#4a4a4a";
 
 /**
  * A printable poster: the business's name, the program in one sentence, a large QR code of the
  * join link drawn as vector squares, the link in text and a line about the staff. Everything
- * scales with the paper, so A5 is A4 made smaller.
+ * scales with the paper, so A5 is A4 made smaller. The texts the business typed are drawn with
+ * `fonts` character by character (text-layout.ts): what no font has is left out, never a box.
  *
  * @example const pdf = await renderPoster({ size: "a4", locale: "nl", businessName: "Café Anna", ... })
  */
-export function renderPoster(input: PosterInput): Promise<Buffer> {
+export function renderPoster(input: PosterInput, fonts: PosterFonts = posterFonts()): Promise<Buffer> {
   const doc = new PDFDocument({
     size: input.size.toUpperCase(),
     margin: 0,
@@ -52,8 +48,9 @@ export function renderPoster(input: PosterInput): Promise<Buffer> {
     doc.on("end", () => resolve(Buffer.concat(chunks)));
     doc.on("error", reject);
   });
-  doc.registerFont("regular", FONT_REGULAR);
-  doc.registerFont("bold", FONT_BOLD);
+  const fontName = fontNames(doc);
+  const regular = fontName(fonts.regular.primary);
+  const bold = fontName(fonts.bold.primary);
 
   const width = doc.page.width;
   const height = doc.page.height;
@@ -61,27 +58,24 @@ export function renderPoster(input: PosterInput): Promise<Buffer> {
   const margin = 48 * s;
   const textWidth = width - 2 * margin;
   const centered = { width: textWidth, align: "center" as const };
+  const layout = (text: string, chain: FontChain, size: number, maxLines: number) =>
+    layoutText(text, chain, { size, width: textWidth, maxLines });
+  const draw = (lines: TextLine[], chain: FontChain, size: number, lineGap = 0) =>
+    drawLines(doc, lines, { fontName, chain, x: margin, width: textWidth, size, lineGap });
 
   // Each text above the QR code gets a few lines at most, cut with an ellipsis past them: the
   // longest name, reward and tier ladder the API accepts leave the QR code its size (at least
   // 7.8 cm on A4) and the poster one page.
-  const lines = (size: number, count: number) => ({ height: size * 1.25 * count, ellipsis: true });
-  doc
-    .fillColor(INK)
-    .font("bold")
-    .fontSize(34 * s)
-    .text(input.businessName, margin, 56 * s, { ...centered, ...lines(34 * s, 2) });
+  doc.fillColor(INK);
+  doc.y = 56 * s;
+  const name = layout(input.businessName, fonts.bold, 34 * s, 2);
+  draw(name.length > 0 ? name : layout(handle(input.joinUrl), fonts.bold, 34 * s, 2), fonts.bold, 34 * s);
   doc.moveDown(0.4);
-  doc
-    .font("regular")
-    .fontSize(19 * s)
-    .text(input.headline, margin, doc.y, { ...centered, lineGap: 3 * s, ...lines(22 * s, 4) });
+  draw(layout(input.headline, fonts.regular, 19 * s, 4), fonts.regular, 19 * s, 3 * s);
   if (input.tiersLine) {
     doc.moveDown(0.3);
-    doc
-      .fillColor(MUTED)
-      .fontSize(13 * s)
-      .text(input.tiersLine, margin, doc.y, { ...centered, ...lines(13 * s, 2) });
+    doc.fillColor(MUTED);
+    draw(layout(input.tiersLine, fonts.regular, 13 * s, 2), fonts.regular, 13 * s);
   }
 
   const bottomBlock = 150 * s;
@@ -92,12 +86,12 @@ export function renderPoster(input: PosterInput): Promise<Buffer> {
   doc.y = qrTop + qrSize + 20 * s;
   doc
     .fillColor(INK)
-    .font("bold")
+    .font(bold)
     .fontSize(16 * s)
     .text(posterMessage(input.locale, "scan"), margin, doc.y, centered);
   doc.moveDown(0.2);
   doc
-    .font("regular")
+    .font(regular)
     .fontSize(13 * s)
     .text(input.joinUrl, margin, doc.y, centered);
   doc.moveDown(0.2);
@@ -111,6 +105,72 @@ export function renderPoster(input: PosterInput): Promise<Buffer> {
   });
   doc.end();
   return done;
+}
+
+/**
+ * The business's handle, the last part of the join link: it stands in for a name no font has any
+ * character of (an emoji-only name on a server without an emoji font).
+ */
+function handle(joinUrl: string): string {
+  return decodeURIComponent(joinUrl.slice(joinUrl.lastIndexOf("/") + 1));
+}
+
+/**
+ * A name for each font in this document, registered on first use. pdfkit takes a fontkit font as
+ * it is (PDFFontFactory.open), so one parsed font serves every poster of the process.
+ */
+function fontNames(doc: PDFKit.PDFDocument): (font: Font) => string {
+  const names = new Map<Font, string>();
+  return (font) => {
+    let name = names.get(font);
+    if (name === undefined) {
+      name = `font${names.size}`;
+      doc.registerFont(name, font as unknown as Buffer);
+      names.set(font, name);
+    }
+    return name;
+  };
+}
+
+interface LinesBox {
+  fontName: (font: Font) => string;
+  chain: FontChain;
+  x: number;
+  width: number;
+  size: number;
+  lineGap: number;
+}
+
+/**
+ * Lines centred from `doc.y` down, each run in its font on one baseline. The line height is the
+ * chain's first font's, as pdfkit's own text would have it; `doc.y` ends below the last line
+ * with that font current, so `moveDown` goes on as after `doc.text`.
+ */
+function drawLines(doc: PDFKit.PDFDocument, lines: TextLine[], box: LinesBox): void {
+  const primary = box.chain.primary;
+  doc.font(box.fontName(primary)).fontSize(box.size);
+  const advance = doc.currentLineHeight(true) + box.lineGap;
+  const ascent = (primary.ascent / primary.unitsPerEm) * box.size;
+  const top = doc.y;
+  lines.forEach((line, i) => {
+    let x = box.x + (box.width - line.width) / 2;
+    for (const run of line.runs) {
+      doc
+        .font(box.fontName(run.font))
+        .fontSize(box.size)
+        // features: [] makes pdfkit shape the run whole rather than word by word, so fontkit
+        // joins Arabic letters and keeps right-to-left words in their order.
+        .text(run.text, x, top + i * advance + ascent, {
+          lineBreak: false,
+          baseline: "alphabetic",
+          features: [],
+        });
+      x += run.width;
+    }
+  });
+  doc.font(box.fontName(primary)).fontSize(box.size);
+  doc.x = box.x;
+  doc.y = top + lines.length * advance;
 }
 
 /** Dark modules as filled rectangles, a row's adjacent modules merged into one. */
