@@ -276,6 +276,9 @@ async function refund(
     // On record before the member is settled: the tier metric "points" counts a reversal on the
     // date of the purchase its refund refunds (src/modules/tiers/metric.ts).
     await tx.insertInto("refunds").values(row).execute();
+    if (refundedAfter === purchase.amount_minor) {
+      await forgetFirstPurchase(tx, actor.businessId, m.id, purchase.occurred_at);
+    }
     // A refund that undoes the member's qualification takes the tier back at once; what it took
     // off the metric (in the windows that hold the purchase) says whether it can have. Points the
     // member had spent leave the metric as well, taken back or not.
@@ -649,6 +652,30 @@ function returnedLines(
     }
     return unitsOf(items, sku, before, quantity);
   });
+}
+
+/**
+ * A purchase refunded in full no longer counts as the member's first: their first purchase is
+ * the earliest one they kept (or none), so a first-purchase rule, whose points the refund took
+ * back, rewards the purchase that stays. Only a refund of the purchase the member's first is
+ * dated by changes it; the member is locked.
+ */
+async function forgetFirstPurchase(tx: Tx, businessId: string, memberId: string, occurredAt: Date) {
+  await tx
+    .updateTable("member_state")
+    .set({
+      first_purchase_at: (eb) =>
+        eb
+          .selectFrom("purchases")
+          .select((p) => p.fn.min<Date>("occurred_at").as("first"))
+          .where("business_id", "=", businessId)
+          .where("member_id", "=", memberId)
+          .whereRef("refunded_minor", "<", "amount_minor"),
+    })
+    .where("business_id", "=", businessId)
+    .where("member_id", "=", memberId)
+    .where("first_purchase_at", "=", occurredAt)
+    .execute();
 }
 
 /**

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Actor, AppContext } from "../context.ts";
 import type { Tx } from "../db/database.ts";
 import { audit } from "../modules/audit/index.ts";
+import { getBusiness } from "../modules/business/index.ts";
 import { onceInTransaction } from "../modules/idempotency/index.ts";
 import {
   getProgram,
@@ -15,7 +16,7 @@ import { createRuleInTx, type RuleDto, RuleInput } from "../modules/rules/index.
 import { createStampCardInTx, type StampCardDto } from "../modules/stamps/index.ts";
 import { createTierInTx, MAX_TIER_THRESHOLD, type TierDto } from "../modules/tiers/index.ts";
 import { conflict } from "../shared/errors.ts";
-import { MAX_AMOUNT_MINOR } from "../shared/money.ts";
+import { MAX_AMOUNT_MINOR, minorDigits } from "../shared/money.ts";
 
 /**
  * Program templates: a whole starter program (settings, stamp card, tiers, rules, rewards) from a
@@ -80,7 +81,14 @@ export type CafeStampCardParams = z.output<typeof CafeStampCardParams>;
 export const BakeryPointsParams = z
   .strictObject({
     earn_points: z.int().min(1).max(100).default(1).describe("Points for every earn_per_minor spent"),
-    earn_per_minor: z.int().min(1).max(1_000_000).default(100).describe("E.g. 100: per 1.00 of the currency"),
+    earn_per_minor: z
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .describe(
+        "Minor units of spend per earn_points; default: one whole unit of the business's currency (100 for EUR, 1 for JPY)",
+      ),
     treat: Product.default("pastry").describe("The free treat points buy"),
     treat_cost_points: z.int().min(1).max(100_000).default(100),
     birthday_points: z
@@ -135,7 +143,14 @@ export const BoutiqueTiersParams = z
       .prefault([{}, {}, {}])
       .describe("Three tiers by spend in a calendar year (thresholds in minor units), lowest first"),
     earn_points: z.int().min(1).max(100).default(1),
-    earn_per_minor: z.int().min(1).max(1_000_000).default(100),
+    earn_per_minor: z
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .describe(
+        "Minor units of spend per earn_points; default: one whole unit of the business's currency (100 for EUR, 1 for JPY)",
+      ),
     discount_minor: z.int().min(1).max(MAX_AMOUNT_MINOR).default(1_000).describe("The discount points buy"),
     discount_cost_points: z.int().min(1).max(100_000).default(200),
     reward_name: Names.reward_name,
@@ -201,14 +216,20 @@ interface Plan {
   rewards: (refs: { cardId: string | null; tierIds: string[] }) => unknown[];
 }
 
-const pointsOn = (current: ProgramConfig, earn_points: number, earn_per_minor: number) => ({
+/** Points on, at `earn_points` for every `earn_per_minor` (default: a whole unit of the currency). */
+const pointsOn = (
+  current: ProgramConfig,
+  earn_points: number,
+  earn_per_minor: number | undefined,
+  currency: string,
+) => ({
   ...current.points,
   enabled: true,
   earn_points,
-  earn_per_minor,
+  earn_per_minor: earn_per_minor ?? 10 ** minorDigits(currency),
 });
 
-function plan(template: TemplateName, params: unknown): Plan {
+function plan(template: TemplateName, params: unknown, currency: string): Plan {
   switch (template) {
     case "cafe_stamp_card": {
       const p = params as CafeStampCardParams;
@@ -249,7 +270,7 @@ function plan(template: TemplateName, params: unknown): Plan {
         config: (c) => ({
           ...c,
           points: {
-            ...pointsOn(c, p.earn_points, p.earn_per_minor),
+            ...pointsOn(c, p.earn_points, p.earn_per_minor, currency),
             expiry:
               p.expiry_months === 0
                 ? { policy: "never" }
@@ -282,7 +303,7 @@ function plan(template: TemplateName, params: unknown): Plan {
       return {
         config: (c) => ({
           ...c,
-          points: pointsOn(c, p.earn_points, p.earn_per_minor),
+          points: pointsOn(c, p.earn_points, p.earn_per_minor, currency),
           tiers: { metric: "spend", period: "calendar_year" },
         }),
         tiers: p.tiers.map((t) => ({ ...t, benefits: [] })),
@@ -303,7 +324,7 @@ function plan(template: TemplateName, params: unknown): Plan {
         config: (c) => ({
           ...c,
           // Points come from the per-visit rule, not from the amount paid.
-          points: pointsOn(c, 0, 100),
+          points: pointsOn(c, 0, undefined, currency),
           tiers: { metric: "visits", period: "rolling_12_months" },
         }),
         tiers: p.tiers.map((t) => ({ ...t, benefits: [] })),
@@ -379,7 +400,8 @@ export async function applyTemplate(
     async (tx) => {
       await lockProgram(tx, actor.businessId);
       await assertEmpty(tx, actor.businessId);
-      const steps = plan(template, params);
+      const { currency } = await getBusiness(tx, actor.businessId);
+      const steps = plan(template, params, currency);
       const program = await updateProgramInTx(
         tx,
         actor,

@@ -279,6 +279,68 @@ describe("a refund of a large purchase", () => {
   });
 });
 
+describe("the first purchase after a refund", () => {
+  it("is the earliest purchase the member kept: a full refund of the first makes the next one first", async () => {
+    const { tenant, member } = await shop();
+    const rule = await ok(tenant, "POST", "/v1/rules", {
+      name: "Welcome purchase",
+      trigger: "purchase",
+      conditions: { first_purchase: true },
+      effect: { type: "fixed_points", points: 100 },
+    });
+    expect(rule.id).toBeTruthy();
+    const buy = (amount: number) => {
+      t.clock.advance(60_000);
+      return ok(tenant, "POST", "/v1/purchases", {
+        external_id: `p-${++seq}`,
+        member_id: member.id,
+        amount_minor: amount,
+        currency: "EUR",
+      });
+    };
+    const first = await buy(10);
+    expect(first.purchase.points_earned).toBe(110);
+    // A partial refund keeps the purchase, and the first purchase with it.
+    expect((await refund(tenant, first.purchase.id, { amount: 5 })).status).toBe(201);
+    expect((await buy(10)).purchase.points_earned).toBe(10);
+    const kept = await tenant.call("GET", `/v1/members/${member.id}`);
+    expect(kept.body.first_purchase_at).toBe(first.purchase.occurred_at);
+    // Refunded in full, it is as if it never happened: the purchase after it was the first.
+    expect((await refund(tenant, first.purchase.id, { amount: 5 })).status).toBe(201);
+    const after = await tenant.call("GET", `/v1/members/${member.id}`);
+    expect(after.body.first_purchase_at).not.toBe(first.purchase.occurred_at);
+    expect(after.body.first_purchase_at).not.toBeNull();
+    expect((await buy(10)).purchase.points_earned).toBe(10);
+  });
+
+  it("gives the welcome bonus again when the only purchase was refunded in full, once", async () => {
+    const { tenant, member } = await shop();
+    await ok(tenant, "POST", "/v1/rules", {
+      name: "Welcome purchase",
+      trigger: "purchase",
+      conditions: { first_purchase: true },
+      effect: { type: "fixed_points", points: 100 },
+    });
+    const buy = (amount: number) => {
+      t.clock.advance(60_000);
+      return ok(tenant, "POST", "/v1/purchases", {
+        external_id: `p-${++seq}`,
+        member_id: member.id,
+        amount_minor: amount,
+        currency: "EUR",
+      });
+    };
+    const first = await buy(10);
+    expect((await refund(tenant, first.purchase.id, { amount: 10 })).status).toBe(201);
+    expect((await tenant.call("GET", `/v1/members/${member.id}`)).body.first_purchase_at).toBeNull();
+    expect((await buy(10)).purchase.points_earned).toBe(110);
+    expect((await buy(10)).purchase.points_earned).toBe(10);
+    // The bonus of the refunded purchase went back with it: one bonus in all.
+    const card = (await tenant.call("GET", `/v1/members/${member.id}/card`)).body;
+    expect(card.points.available).toBe(120);
+  });
+});
+
 describe("stamps taken back by a return", () => {
   const latte = (quantity: number) => ({ sku: "latte", category: "coffee", quantity, unit_price_minor: 300 });
   const cake = { sku: "cake", category: "pastry", quantity: 1, unit_price_minor: 400 };

@@ -66,6 +66,37 @@ describe("program templates", () => {
     expect(res.body.next_cursor).toBeNull();
   });
 
+  it.each([
+    ["EUR", 100, 1_000, 10],
+    ["JPY", 1, 1_000, 1_000],
+    ["BHD", 1_000, 5_000, 5],
+  ])(
+    "a new %s business earns a point per whole unit of its currency, and so does a template",
+    async (currency, unit, paid, points) => {
+      const tenant = await t.signup({ currency });
+      const program = (await tenant.call("GET", "/v1/program")).body.config;
+      expect(program.points.earn_per_minor).toBe(unit);
+      const member = (await tenant.call("POST", "/v1/members", { name: "Kai", marketing_consent: false }))
+        .body;
+      const bought = await tenant.call("POST", "/v1/purchases", {
+        external_id: `unit-${currency}`,
+        member_id: member.id,
+        amount_minor: paid,
+        currency,
+      });
+      expect([bought.status, bought.body.purchase.points_earned]).toEqual([201, points]);
+      // A template with no rate given takes the currency's unit; one given is kept.
+      const other = await t.signup({ currency });
+      const bakery = await other.call("POST", "/v1/program/templates/bakery_points", {});
+      expect([bakery.status, bakery.body.program.config.points.earn_per_minor]).toEqual([201, unit]);
+      const given = await t.signup({ currency });
+      const boutique = await given.call("POST", "/v1/program/templates/boutique_tiers", {
+        earn_per_minor: 7,
+      });
+      expect([boutique.status, boutique.body.program.config.points.earn_per_minor]).toEqual([201, 7]);
+    },
+  );
+
   it("café: 8 stamps on a coffee card, a welcome stamp, and a free coffee for a full card", async () => {
     const tenant = await t.signup();
     const res = await tenant.call("POST", "/v1/program/templates/cafe_stamp_card", {

@@ -38,7 +38,7 @@ export async function purchaseRoutes(app: ZodApp, ctx: AppContext): Promise<void
         tags: ["purchases"],
         summary: "What would this purchase earn?",
         description:
-          "Prices a purchase exactly as recording would, and writes nothing. Errors: `validation_failed` (400), `member_not_found`, `location_not_found` (404), `location_archived` (409), `currency_mismatch`, `occurred_at_in_future`, `occurred_at_before_joined` (422).",
+          "Prices a purchase exactly as recording would for the member, and writes nothing. Without `member_id` or `member_code` it prices the purchase for a new member with no purchases yet (what joining would earn: first-purchase rules apply); an anonymous purchase recorded earns nothing. Errors: `validation_failed` (400), `member_not_found`, `location_not_found` (404), `location_archived` (409), `currency_mismatch`, `occurred_at_in_future` (422).",
         body: PurchaseInput.omit({ external_id: true }),
         response: {
           200: PreviewSchema,

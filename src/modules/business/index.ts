@@ -13,7 +13,7 @@ import {
   staffDto,
 } from "../access/index.ts";
 import { audit } from "../audit/index.ts";
-import { DEFAULT_PROGRAM, type ProgramConfig } from "../program/config.ts";
+import { defaultProgram, type ProgramConfig } from "../program/config.ts";
 
 /** The business profile, its locations, and signing a new business up. */
 
@@ -89,7 +89,7 @@ export async function signup(
       .insertInto("programs")
       .values({
         business_id: business.id,
-        config: JSON.stringify(input.program ?? DEFAULT_PROGRAM),
+        config: JSON.stringify(input.program ?? defaultProgram(input.currency)),
         version: 1,
         updated_at: now,
       })

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { minorDigits } from "../../shared/money.ts";
 
 /**
  * A business's program settings, stored as one validated JSON document per business.
@@ -43,7 +44,13 @@ export const ProgramConfig = z.strictObject({
       .min(0)
       .max(1000)
       .describe("Points earned for every `earn_per_minor` minor units spent."),
-    earn_per_minor: z.int().min(1).max(1_000_000).describe("E.g. 100: per 1.00 of the currency."),
+    earn_per_minor: z
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .describe(
+        "Minor units of spend per earn_points: 100 is per 1.00 of a currency with cents (EUR), 1 per yen (JPY), 1000 per dinar (BHD).",
+      ),
     rounding: z.enum(["floor", "round", "ceil"]),
     pending_days: z
       .int()
@@ -72,6 +79,19 @@ export const ProgramConfig = z.strictObject({
   }),
 });
 export type ProgramConfig = z.infer<typeof ProgramConfig>;
+
+/**
+ * A new business's program in its currency: a point for every whole unit of it (1.00 EUR, 1 JPY,
+ * 1.000 BHD), where a fixed 100 minor units gave a point per 100 yen and ten per dinar.
+ *
+ * @example defaultProgram("JPY").points.earn_per_minor // 1
+ */
+export function defaultProgram(currency: string): ProgramConfig {
+  return {
+    ...DEFAULT_PROGRAM,
+    points: { ...DEFAULT_PROGRAM.points, earn_per_minor: 10 ** minorDigits(currency) },
+  };
+}
 
 export const DEFAULT_PROGRAM: ProgramConfig = {
   points: {

@@ -124,6 +124,47 @@ describe("rule conditions", () => {
     expect(evaluateRules([rule({ conditions: { days_of_week: [1] }, effect: fixed })], late)).toHaveLength(1);
   });
 
+  // Friday night: 22:00 to 02:00. Amsterdam is UTC+1 in November.
+  it.each([
+    ["Friday 23:00", "2026-11-20T22:00:00Z", true],
+    ["Saturday 01:00, still Friday night", "2026-11-21T00:00:00Z", true],
+    ["Saturday 02:00, the end, exclusive", "2026-11-21T01:00:00Z", false],
+    ["Friday 01:00, Thursday night", "2026-11-20T00:00:00Z", false],
+    ["Saturday 23:00", "2026-11-21T22:00:00Z", false],
+    ["Monday 00:30 for a Sunday night, across the week's end", "2026-11-22T23:30:00Z", false],
+  ])("a window past midnight belongs to the evening it starts on: %s → %s", (_name, at, applies) => {
+    const friday = rule({
+      conditions: { days_of_week: [5], time_window: { from: "22:00", to: "02:00" } },
+      effect: fixed,
+    });
+    expect(evaluateRules([friday], input({ occurredAt: new Date(at) }))).toHaveLength(applies ? 1 : 0);
+  });
+
+  it("counts the small hours of Monday to a Sunday-night window", () => {
+    const sunday = rule({
+      conditions: { days_of_week: [7], time_window: { from: "22:00", to: "02:00" } },
+      effect: fixed,
+    });
+    const mondayHalfPastMidnight = input({ occurredAt: new Date("2026-11-22T23:30:00Z") });
+    expect(evaluateRules([sunday], mondayHalfPastMidnight)).toHaveLength(1);
+  });
+
+  it.each([
+    ["a number as text, at least a number", "30", "gte", 18, true],
+    ["a number as text, below a number", "9", "gte", 18, false],
+    ["digits against digits compare as numbers", "9", "gte", "18", false],
+    ["a number against digits", 30, "gt", "18", true],
+    ["decimals as text", "4.5", "lt", 5, true],
+    ["negative numbers as text", "-2", "lt", "1", true],
+    ["text that is no number, against a number", "abc", "gt", 3, false],
+    ["dates as text compare as text", "2026-03-01", "lt", "2026-04-01", true],
+    ["a boolean cannot be ordered", true, "gt", 0, false],
+  ] as const)("%s: %j %s %j → %s", (_name, actual, op, value, applies) => {
+    const r = rule({ conditions: { member_attributes: [{ key: "x", op, value }] }, effect: fixed });
+    const member = { tier_id: null, attributes: { x: actual }, is_first_purchase: false };
+    expect(evaluateRules([r], input({ member }))).toHaveLength(applies ? 1 : 0);
+  });
+
   it("applies only within the rule's dates, end exclusive", () => {
     const r = rule({ effect: fixed, starts_at: new Date("2026-03-01T00:00:00Z"), ends_at: MONDAY_0730 });
     expect(evaluateRules([r], input())).toHaveLength(0);
@@ -151,6 +192,24 @@ describe("rule effects", () => {
       effect: { type: "points_per_spend", points: 2, per_minor: 100, scope: "matching_items" },
     });
     expect(evaluateRules([r], input())[0]?.points).toBe(14);
+  });
+
+  it.each([
+    // Listed at 1000, 700 of it coffee: paid 500 is half of each item's price.
+    ["paid half the list", 500, 7],
+    ["paid nothing (a coupon on the whole order)", 0, 0],
+    ["paid the list", 1000, 14],
+    ["paid above the list: the items' own prices", 1200, 14],
+  ])("counts matching items at most at their share of what was paid: %s", (_name, paid, points) => {
+    const r = rule({
+      conditions: { items: { categories: ["coffee"] } },
+      effect: { type: "points_per_spend", points: 2, per_minor: 100, scope: "matching_items" },
+    });
+    const purchase = {
+      ...(input().purchase as NonNullable<EvaluationInput["purchase"]>),
+      amount_minor: paid,
+    };
+    expect(evaluateRules([r], input({ purchase }))[0]?.points ?? 0).toBe(points);
   });
 
   it("gives stamps with zero points", () => {

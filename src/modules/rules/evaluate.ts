@@ -16,13 +16,19 @@ export interface LineItem {
   unit_price_minor: number;
 }
 
+export interface PurchaseFacts {
+  amount_minor: number;
+  items: readonly LineItem[];
+  location_id: string | null;
+}
+
 export interface EvaluationInput {
   timeZone: string;
   occurredAt: Date;
   rounding: "floor" | "round" | "ceil";
   /** Base points of the purchase before rules (0 for events). */
   basePoints: number;
-  purchase?: { amount_minor: number; items: readonly LineItem[]; location_id: string | null };
+  purchase?: PurchaseFacts;
   event?: { type: string; properties: Readonly<Record<string, unknown>> };
   member: {
     tier_id: string | null;
@@ -83,8 +89,11 @@ export function matches(c: RuleConditions, input: EvaluationInput): boolean {
   if (c.location_ids && (!p?.location_id || !c.location_ids.includes(p.location_id))) return false;
   if (c.days_of_week || c.time_window) {
     const local = zonedParts(input.occurredAt, input.timeZone);
-    if (c.days_of_week && !c.days_of_week.includes(local.weekday)) return false;
-    if (c.time_window && !inTimeWindow(local.hour * 60 + local.minute, c.time_window)) return false;
+    const minute = local.hour * 60 + local.minute;
+    if (c.days_of_week && !c.days_of_week.includes(windowDay(local.weekday, minute, c.time_window))) {
+      return false;
+    }
+    if (c.time_window && !inTimeWindow(minute, c.time_window)) return false;
   }
   if (c.tier_ids && (!input.member.tier_id || !c.tier_ids.includes(input.member.tier_id))) return false;
   if (c.first_purchase !== undefined && (!p || c.first_purchase !== input.member.is_first_purchase))
@@ -112,6 +121,19 @@ export function inTimeWindow(minute: number, window: { from: string; to: string 
   return from < to ? minute >= from && minute < to : minute >= from || minute < to;
 }
 
+/**
+ * The day a purchase's time window belongs to (ISO weekday, 1 = Monday): the hours after midnight
+ * of a window that wraps past it ("Friday 22:00–02:00") belong to the evening it started on, so
+ * Saturday 01:00 is still Friday night and Friday 01:00 is Thursday's.
+ */
+export function windowDay(weekday: number, minute: number, window?: { from: string; to: string }): number {
+  if (!window) return weekday;
+  const from = toMinutes(window.from);
+  const to = toMinutes(window.to);
+  const afterMidnight = from > to && minute < to;
+  return afterMidnight ? (weekday === 1 ? 7 : weekday - 1) : weekday;
+}
+
 export function itemMatches(item: LineItem, match: ItemMatch): boolean {
   return Boolean(
     match.skus?.includes(item.sku) ||
@@ -124,10 +146,22 @@ export function matchingQuantity(items: readonly LineItem[], match: ItemMatch): 
   return items.filter((i) => itemMatches(i, match)).reduce((sum, i) => sum + i.quantity, 0);
 }
 
-function matchingSpend(items: readonly LineItem[], match: ItemMatch): number {
-  return items
-    .filter((i) => itemMatches(i, match))
-    .reduce((sum, i) => sum + i.quantity * i.unit_price_minor, 0);
+/**
+ * What the matching items cost, at most their share of what was paid: items listed at more than
+ * the purchase's amount (a discount or a coupon on the whole order) count at the price paid,
+ * scaled as a return of them would be refunded, so that no item earns on money not spent.
+ */
+function matchingSpend(purchase: PurchaseFacts, match: ItemMatch): number {
+  let matching = 0;
+  let listed = 0;
+  for (const i of purchase.items) {
+    const worth = i.quantity * i.unit_price_minor;
+    listed += worth;
+    if (itemMatches(i, match)) matching += worth;
+  }
+  if (listed <= purchase.amount_minor || matching === 0) return matching;
+  // In integers: the product can pass 2^53.
+  return Number((BigInt(matching) * BigInt(purchase.amount_minor)) / BigInt(listed));
 }
 
 /**
@@ -140,6 +174,27 @@ function same(actual: unknown, expected: unknown): boolean {
   if (typeof actual === "number" && typeof expected === "string") return String(actual) === expected;
   if (typeof actual === "string" && typeof expected === "number") return actual === String(expected);
   return false;
+}
+
+/** A number as a POS or a form may send it as text: `30`, `-2`, `4.5`; not `""`, `1e3` or ` 7`. */
+const NUMERIC_TEXT = /^-?\d+(\.\d+)?$/;
+
+function asNumber(value: unknown): number | null {
+  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  return typeof value === "string" && NUMERIC_TEXT.test(value) ? Number(value) : null;
+}
+
+/**
+ * The two sides of an ordering comparison (gt, gte, lt, lte), as `same` reads equality: numbers,
+ * or numbers written as text, compare as numbers ("9" is less than 18, and less than "18"); other
+ * text compares as text (a date "2026-03-01"); anything else cannot be ordered (null: false).
+ */
+function ordered(actual: unknown, expected: unknown): [number, number] | [string, string] | null {
+  const a = asNumber(actual);
+  const e = asNumber(expected);
+  if (a !== null && e !== null) return [a, e];
+  if (typeof actual === "string" && typeof expected === "string") return [actual, expected];
+  return null;
 }
 
 function compare(values: Readonly<Record<string, unknown>>, cond: AttributeCondition): boolean {
@@ -155,11 +210,9 @@ function compare(values: Readonly<Record<string, unknown>>, cond: AttributeCondi
     case "in":
       return Array.isArray(expected) && expected.some((v) => same(actual, v));
     default: {
-      if (typeof actual !== typeof expected || (typeof actual !== "number" && typeof actual !== "string")) {
-        return false;
-      }
-      const a = actual as number | string;
-      const e = expected as number | string;
+      const pair = ordered(actual, expected);
+      if (!pair) return false;
+      const [a, e] = pair;
       return cond.op === "gt" ? a > e : cond.op === "gte" ? a >= e : cond.op === "lt" ? a < e : a <= e;
     }
   }
@@ -176,8 +229,7 @@ function applyEffect(rule: Rule, input: EvaluationInput): RuleOutcome | null {
     case "points_per_spend": {
       const p = input.purchase;
       if (!p || !input.pointsEnabled) return null;
-      const spend =
-        e.scope === "order" ? p.amount_minor : matchingSpend(p.items, rule.conditions.items ?? {});
+      const spend = e.scope === "order" ? p.amount_minor : matchingSpend(p, rule.conditions.items ?? {});
       const points = round((spend * e.points) / e.per_minor, input.rounding);
       return points > 0 ? { rule_id: id, reason, points } : null;
     }

@@ -19,7 +19,7 @@ const AttributeConditionShape = z.strictObject({
     .union([Scalar, z.array(Scalar).max(100)])
     .optional()
     .describe(
-      "eq, neq: a string, number or boolean; in: a list of them; gt, gte, lt, lte: a number or a string; exists: none",
+      "eq, neq: a string, number or boolean; in: a list of them; gt, gte, lt, lte: a number or a string (numbers and numbers written as text compare as numbers, other text as text); exists: none",
     ),
 });
 
@@ -71,7 +71,9 @@ const conditionsOf = (attribute: typeof AttributeConditionShape | typeof Attribu
       .strictObject({ from: Hhmm, to: Hhmm })
       .refine((w) => w.from !== w.to, { error: "from and to must differ" })
       .optional()
-      .describe("Local time of day, from inclusive to exclusive; wraps past midnight when from > to"),
+      .describe(
+        "Local time of day, from inclusive to exclusive; wraps past midnight when from > to, and then the hours after midnight belong to the day the window started on (Friday 22:00–02:00 includes Saturday 01:00)",
+      ),
     tier_ids: z
       .array(z.uuid())
       .min(1)
@@ -104,7 +106,9 @@ export const RuleEffect = z.discriminatedUnion("type", [
     per_minor: z.int().min(1).max(1_000_000),
     scope: z
       .enum(["order", "matching_items"])
-      .describe("Spend of the whole purchase, or only of matching items"),
+      .describe(
+        "Spend of the whole purchase, or only of matching items (at their list prices, scaled down to what was paid when the items list more than the purchase's amount)",
+      ),
   }),
   z.strictObject({
     type: z.literal("multiplier"),
@@ -150,8 +154,14 @@ const RuleFields = {
   conditions: RuleConditions.default({}),
   effect: RuleEffect,
   cap: RuleCap.nullable().optional(),
-  starts_at: dateTimeInput().nullable().optional(),
-  ends_at: dateTimeInput().nullable().optional(),
+  starts_at: dateTimeInput()
+    .nullable()
+    .optional()
+    .describe("From this instant on, inclusive; null: from the start"),
+  ends_at: dateTimeInput()
+    .nullable()
+    .optional()
+    .describe("Until this instant, exclusive (a purchase at ends_at no longer counts); null: no end"),
   active: z.boolean().default(true),
 };
 

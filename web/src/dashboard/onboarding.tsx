@@ -1,6 +1,6 @@
 import { type FormEvent, useMemo, useState } from "react";
 import { ApiError, api, newKey } from "../api.ts";
-import { formatMoney } from "../i18n/format.ts";
+import { currencyDigits, formatMoney } from "../i18n/format.ts";
 import { supportedLocale, useT, useTranslatorFor } from "../i18n/index.tsx";
 import { Link, navigate } from "../router.tsx";
 import { Field } from "../ui/components.tsx";
@@ -57,6 +57,8 @@ function OnboardingForm({ names, namesLocale }: { names: Translate; namesLocale:
   const rules = useApi<List<Rule>>("/v1/rules");
   const rewards = useApi<List<Reward>>("/v1/rewards?limit=200");
   const [template, setTemplate] = useState<TemplateName>("cafe_stamp_card");
+  // One whole unit of the currency in minor units (100 for EUR, 1 for JPY): the defaults are in it.
+  const unit = 10 ** currencyDigits(currency);
   const [draft, setDraft] = useState<Draft>(() => ({
     cafe: {
       product: names("dashboard.onboarding.cafe.defaultProduct"),
@@ -68,7 +70,7 @@ function OnboardingForm({ names, namesLocale }: { names: Translate; namesLocale:
     },
     bakery: {
       earn: "1",
-      per: moneyText(100, currency),
+      per: moneyText(unit, currency),
       treat: names("dashboard.onboarding.bakery.defaultTreat"),
       cost: "100",
       birthday: "100",
@@ -77,12 +79,12 @@ function OnboardingForm({ names, namesLocale }: { names: Translate; namesLocale:
     boutique: {
       tiers: [
         { name: names("dashboard.onboarding.tier.silver"), threshold: moneyText(0, currency) },
-        { name: names("dashboard.onboarding.tier.gold"), threshold: moneyText(50_000, currency) },
-        { name: names("dashboard.onboarding.tier.platinum"), threshold: moneyText(150_000, currency) },
+        { name: names("dashboard.onboarding.tier.gold"), threshold: moneyText(500 * unit, currency) },
+        { name: names("dashboard.onboarding.tier.platinum"), threshold: moneyText(1_500 * unit, currency) },
       ],
       earn: "1",
-      per: moneyText(100, currency),
-      discount: moneyText(1_000, currency),
+      per: moneyText(unit, currency),
+      discount: moneyText(10 * unit, currency),
       cost: "200",
     },
     gym: {
