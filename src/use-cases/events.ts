@@ -7,7 +7,7 @@ import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
 import { lockMemberByRef } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
-import { refreshTier } from "../modules/tiers/metric.ts";
+import { settleTier } from "../modules/tiers/metric.ts";
 import { dateTimeInput } from "../shared/date-time.ts";
 import { invalid } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
@@ -96,8 +96,9 @@ async function record(
       { joined_at: locked.joined_at.toISOString() },
     );
   }
-  // Tier rules see the tier as it stands now: one whose retention has ended is re-evaluated first.
-  const member = await refreshTier(tx, snapshot, locked, now);
+  // Tier rules see the tier the member holds now, as the card shows it: one whose retention has
+  // ended is re-evaluated first, and an upgrade reached since it was stored is recorded first.
+  const member = await settleTier(tx, snapshot, locked, now);
   const pricing = await priceEvent(
     tx,
     snapshot,

@@ -9,7 +9,13 @@ import { isPending, isSpendable, type OpenLot } from "../modules/ledger/lots.ts"
 import { memberCodeNotFound } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { pickAvailable, REWARD_CANDIDATES_TEXT, type RewardCandidate } from "../modules/rewards/index.ts";
-import { TIER_METRIC_TEXT, tierEnded, tierTransition } from "../modules/tiers/metric.ts";
+import {
+  joinTierChanges,
+  reachedUpgrade,
+  TIER_METRIC_TEXT,
+  tierEnded,
+  tierTransition,
+} from "../modules/tiers/metric.ts";
 import { datedLastYear, windowStart } from "../modules/tiers/qualify.ts";
 import { Batcher, type Settled } from "../shared/batcher.ts";
 import { notFound } from "../shared/errors.ts";
@@ -211,9 +217,11 @@ const READ_SQL = {
  * to the purchases by place (`r`). For a member's purchase, `g` is the
  * guard: it moves the member's version (in `member_state`, migration 0009) only if it is still the
  * one read and nothing is stored under the key yet; the member's own row is written (`mt`) only
- * when the purchase moves the member's tier. The idempotency row `k` is written for an anonymous purchase and for a
- * member's whose guard held; every other row hangs on it (`w`). A request under the same key that
- * is still running elsewhere makes `k` fail with a unique violation, which aborts the statement.
+ * when the purchase moves the member's tier, and `t` records the move (`tier_change`) and an
+ * upgrade reached before the purchase (`tier_reached`, a JSON object; see `MemberParts`). The
+ * idempotency row `k` is written for an anonymous purchase and for a member's whose guard held;
+ * every other row hangs on it (`w`). A request under the same key that is still running elsewhere
+ * makes `k` fail with a unique violation, which aborts the statement.
  * No two purchases of one batch share a member or a key (the batcher sees to it). The answer is
  * the keys written.
  */
@@ -223,7 +231,7 @@ const WRITE_SQL = `with i as materialized (
     currency text, items jsonb, occurred timestamptz, points int, stamps int, actor text, entries jsonb,
     lot uuid, available timestamptz, lot_expires timestamptz, stamp_lines jsonb, cards jsonb,
     tier_write boolean, tier uuid, tier_expires timestamptz, tier_change uuid, tier_from uuid, metric bigint,
-    tier_reason text, win_from timestamptz, metric_kind text)),
+    tier_reason text, tier_reached jsonb, win_from timestamptz, metric_kind text)),
 answers as materialized (
   select t.response, t.r from unnest(string_to_array($4::text, chr(30))) with ordinality as t(response, r)),
 g as (
@@ -283,6 +291,11 @@ sb as (
     set stamps = stamp_balances.stamps + excluded.stamps, updated_at = excluded.updated_at),
 t as (
   insert into tier_changes (business_id, id, member_id, from_tier_id, to_tier_id, metric_value, reason, created_at)
+  select $1::uuid, x.id, w.member, x.from_tier, x.to_tier, x.metric, x.reason, w.now
+  from w cross join jsonb_to_record(w.tier_reached)
+    as x(id uuid, from_tier uuid, to_tier uuid, metric bigint, reason text)
+  where w.tier_reached is not null
+  union all
   select $1::uuid, w.tier_change, w.member, w.tier_from, w.tier, w.metric, w.tier_reason, w.now
   from w where w.tier_change is not null),
 mt as (
@@ -325,6 +338,17 @@ interface MemberParts {
   tier_from: string | null;
   metric: number;
   tier_reason: string | null;
+  /**
+   * The upgrade the member had reached before the purchase (a threshold-0 tier, a threshold
+   * lowered), recorded with it, as the locked path's `settleTierReporting` does; null: none.
+   */
+  tier_reached: {
+    id: string;
+    from_tier: string | null;
+    to_tier: string | null;
+    metric: number;
+    reason: string;
+  } | null;
   /** The tier window's start and what the metric counts (null without tiers): the running total. */
   win_from: string | null;
   metric_kind: MetricKind | null;
@@ -349,6 +373,7 @@ const ANONYMOUS: MemberParts = {
   tier_from: null,
   metric: 0,
   tier_reason: null,
+  tier_reached: null,
   win_from: null,
   metric_kind: null,
 };
@@ -651,13 +676,22 @@ export async function attemptPurchase<Result, Dto>(
     datedLastYear(snapshot.config.tiers.period, occurredAt, now, snapshot.timeZone)
   )
     return { kind: "fallback" };
+  // The purchase is priced with the tier the member holds before it, as the card shows it: an
+  // upgrade reached since the tier was stored (a threshold-0 tier, a threshold lowered, a tier
+  // added) counts, from the metric already read (no statement more), and is recorded with the
+  // purchase. What the purchase itself reaches counts from the next one.
+  const stored = { tier_id: row.tier_id, tier_expires_at: row.tier_expires_at };
+  const upgrade = reachedUpgrade(snapshot, stored, snapshot.tiers.length > 0 ? (row.metric ?? 0) : 0, now);
+  const held = upgrade
+    ? { tier_id: upgrade.state.tier_id, tier_expires_at: upgrade.state.expires_at }
+    : stored;
 
   const memberId = row.member_id;
   const pricing = pricePurchaseWith(
     snapshot,
     {
       id: memberId,
-      tier_id: row.tier_id,
+      tier_id: held.tier_id,
       attributes: row.attributes ?? {},
       first_purchase_at: row.first_purchase_at,
     },
@@ -733,12 +767,17 @@ export async function attemptPurchase<Result, Dto>(
         : total;
   // Without tiers the locked path reads no metric (0), and a tier still held ends with that figure.
   const metric = snapshot.tiers.length > 0 ? (row.metric ?? 0) + contribution : 0;
-  const tier = tierTransition(
-    snapshot,
-    { tier_id: row.tier_id, tier_expires_at: row.tier_expires_at },
-    metric,
-    now,
-  );
+  const tier = tierTransition(snapshot, held, metric, now);
+  // The upgrade reached before the purchase, then the purchase's own move, in the order they happened.
+  const reached = upgrade?.change
+    ? {
+        id: newId(now.getTime()),
+        from_tier: upgrade.change.from,
+        to_tier: upgrade.change.to,
+        metric: upgrade.change.metric,
+        reason: upgrade.change.reason,
+      }
+    : null;
   const tierChangeId = tier.change ? newId(now.getTime()) : null;
   const summary = compose(
     snapshot,
@@ -775,7 +814,10 @@ export async function attemptPurchase<Result, Dto>(
       id: memberId,
       code: row.member_code ?? "",
       summary,
-      tierChanged: tier.change ? { from: tier.change.from, to: tier.change.to } : null,
+      tierChanged: joinTierChanges(
+        reached && { from: reached.from_tier, to: reached.to_tier },
+        tier.change && { from: tier.change.from, to: tier.change.to },
+      ),
       rewards,
     },
   });
@@ -791,13 +833,14 @@ export async function attemptPurchase<Result, Dto>(
     lot_expires: lotExpiry ? lotExpiry.toISOString() : null,
     stamp_lines: stampLines,
     cards: [...perCard].map(([card, stamps]) => ({ card, stamps })),
-    tier_write: tier.write,
+    tier_write: tier.write || reached !== null,
     tier: tier.state.tier_id,
     tier_expires: tier.state.expires_at ? tier.state.expires_at.toISOString() : null,
     tier_change: tierChangeId,
     tier_from: tier.change?.from ?? null,
     metric,
     tier_reason: tier.change?.reason ?? null,
+    tier_reached: reached,
     win_from: metricKind === "none" ? null : windowFrom.toISOString(),
     metric_kind: metricKind === "none" ? null : metricKind,
   };

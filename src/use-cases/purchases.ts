@@ -14,7 +14,7 @@ import {
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import type { LineItem } from "../modules/rules/evaluate.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
-import { effectiveTier, refreshTier } from "../modules/tiers/metric.ts";
+import { joinTierChanges, reachedTier, settleTierReporting } from "../modules/tiers/metric.ts";
 import { datedLastYear } from "../modules/tiers/qualify.ts";
 import { dateTimeInput } from "../shared/date-time.ts";
 import { invalid, notFound } from "../shared/errors.ts";
@@ -276,9 +276,12 @@ async function record(
   const occurredAt = checkPurchase(input, snapshot, now);
   if (input.location_id) await assertLocation(tx, actor.businessId, input.location_id);
   const locked = await lockMemberByRef(tx, actor.businessId, input);
-  // A tier whose retention has ended is re-evaluated before it prices anything (the downgrade is
-  // recorded with its reason); the answer's `tier_changed` is then what this purchase changed.
-  const member = locked && (await refreshTier(tx, snapshot, locked, now));
+  // The purchase is priced with the tier the member holds before it, as the card shows it: a tier
+  // whose retention has ended is re-evaluated, and an upgrade reached since the tier was stored (a
+  // threshold-0 tier, a threshold lowered, a tier added) is recorded, each with its reason. What
+  // this purchase itself reaches counts from the next one.
+  const settled = locked ? await settleTierReporting(tx, snapshot, locked, now) : null;
+  const member = settled?.member ?? null;
   const purchase = {
     amount_minor: input.amount_minor,
     items: input.items,
@@ -347,7 +350,7 @@ async function record(
     .where("business_id", "=", actor.businessId)
     .where("member_id", "=", member.id)
     .execute();
-  const settled = await settleMember(tx, snapshot, member, now, {
+  const after = await settleMember(tx, snapshot, member, now, {
     rewards: true,
     lastYear: datedLastYear(snapshot.config.tiers.period, occurredAt, now, snapshot.timeZone),
   });
@@ -359,9 +362,9 @@ async function record(
     member: {
       id: member.id,
       code: member.code,
-      summary: settled.summary,
-      tierChanged: settled.tierChanged,
-      rewards: settled.rewards,
+      summary: after.summary,
+      tierChanged: joinTierChanges(settled?.upgraded ?? null, after.tierChanged),
+      rewards: after.rewards,
     },
   });
 }
@@ -390,8 +393,9 @@ export async function previewPurchase(
         : null;
     if (input.member_id && !member) throw notFound("member", input.member_id);
     if (input.member_code && !member) throw memberCodeNotFound(input.member_code);
-    // A tier whose retention has ended prices as it now stands, though nothing is written here.
-    const tier = member ? await effectiveTier(tx, snapshot, member, now) : null;
+    // The tier the member holds now, as recording would settle it first (an ended retention, an
+    // upgrade reached since the tier was stored), though nothing is written here.
+    const tier = member ? await reachedTier(tx, snapshot, member, now) : null;
     const pricing = await pricePurchase(
       tx,
       snapshot,

@@ -261,6 +261,16 @@ describe("the two ways of recording a purchase", () => {
               { op: "purchase", amount: 2_500, coffees: 0, backdateHours: 0 },
             ],
           ],
+          // Gold's threshold lowered below what the Silver member already spent: the next purchase
+          // is priced at Gold, with the upgrade recorded first, on both paths.
+          [
+            [
+              { op: "purchase", amount: 3_000, coffees: 0, backdateHours: 0 },
+              { op: "gold", threshold: 2_000 },
+              { op: "purchase", amount: 1_000, coffees: 1, backdateHours: 0 },
+              { op: "purchase", amount: 1_000, coffees: 0, backdateHours: 0 },
+            ],
+          ],
         ],
       },
     );

@@ -184,7 +184,7 @@ async function evaluatedTier(
  */
 export function tierMayMove(snapshot: ProgramSnapshot, member: StoredTier, now: Date): boolean {
   if (tierEnded(member, now)) return true;
-  const rank = snapshot.tiers.find((t) => t.id === member.tier_id)?.rank ?? Number.NEGATIVE_INFINITY;
+  const rank = rankOf(snapshot, member.tier_id);
   return snapshot.tiers.some((t) => t.rank > rank);
 }
 
@@ -203,6 +203,28 @@ export async function reachedTier(
   return evaluatedTier(db, snapshot, member, now);
 }
 
+/** A tier's rank; below every tier for none (or one no longer in the program). */
+const rankOf = (snapshot: ProgramSnapshot, id: string | null) =>
+  snapshot.tiers.find((t) => t.id === id)?.rank ?? Number.NEGATIVE_INFINITY;
+
+/**
+ * The upgrade the member has reached since their tier was stored, before anything new counts
+ * (pure): the move to a higher tier that `metric` (the current window's, read at `now`) reaches
+ * while the stored tier still holds, or null. A tier reached again is not an upgrade: its
+ * retention is extended by what counts towards it, not by a use of it. A tier whose retention has
+ * ended gives null too: it is re-evaluated as a whole (`evaluateTier`), with last year's metric.
+ */
+export function reachedUpgrade(
+  snapshot: ProgramSnapshot,
+  member: StoredTier,
+  metric: number,
+  now: Date,
+): TierTransition | null {
+  if (tierEnded(member, now) || !tierMayMove(snapshot, member, now)) return null;
+  const next = tierTransition(snapshot, member, metric, now);
+  return rankOf(snapshot, next.state.tier_id) > rankOf(snapshot, member.tier_id) ? next : null;
+}
+
 /**
  * The member with the tier they hold at `now`, before a use of the tier (a redemption's
  * eligibility): one whose retention ended is re-evaluated, and an upgrade reached since the tier
@@ -215,18 +237,48 @@ export async function settleTier<M extends { id: string } & StoredTier>(
   member: M,
   now: Date,
 ): Promise<M> {
-  if (!tierMayMove(snapshot, member, now)) return member;
+  return (await settleTierReporting(tx, snapshot, member, now)).member;
+}
+
+/**
+ * `settleTier`, saying which upgrade it recorded (null: none), for an answer that reports the
+ * member's tier change (a purchase's `tier_changed`). The re-evaluation of an ended tier is not
+ * reported as one. Call it inside the member's lock.
+ */
+export async function settleTierReporting<M extends { id: string } & StoredTier>(
+  tx: Tx,
+  snapshot: ProgramSnapshot,
+  member: M,
+  now: Date,
+): Promise<{ member: M; upgraded: TierChange | null }> {
+  if (!tierMayMove(snapshot, member, now)) return { member, upgraded: null };
   if (tierEnded(member, now)) {
     const { state } = await evaluateTier(tx, snapshot, member, now);
-    return { ...member, tier_id: state.tier_id, tier_expires_at: state.expires_at };
+    return {
+      member: { ...member, tier_id: state.tier_id, tier_expires_at: state.expires_at },
+      upgraded: null,
+    };
   }
-  const { metric, lastYear } = await tierMetrics(tx, snapshot, member, now);
-  const rank = (id: string | null) =>
-    snapshot.tiers.find((t) => t.id === id)?.rank ?? Number.NEGATIVE_INFINITY;
-  const next = tierTransition(snapshot, member, metric, now, lastYear).state;
-  if (rank(next.tier_id) <= rank(member.tier_id)) return member;
-  const { state } = await applyTierMetric(tx, snapshot, member, metric, now, lastYear);
-  return { ...member, tier_id: state.tier_id, tier_expires_at: state.expires_at };
+  // Not ended, so last year's metric is not needed.
+  const { metric } = await tierMetrics(tx, snapshot, member, now);
+  const upgrade = reachedUpgrade(snapshot, member, metric, now);
+  if (!upgrade) return { member, upgraded: null };
+  const { state, change } = upgrade;
+  const upgraded = await storeTier(tx, snapshot, member.id, state, change, now);
+  return { member: { ...member, tier_id: state.tier_id, tier_expires_at: state.expires_at }, upgraded };
+}
+
+/** A move of a member's tier, as an answer reports it. */
+export type TierChange = { from: string | null; to: string | null };
+
+/**
+ * The tier change an answer reports for a write that first recorded an upgrade the member had
+ * reached (`settleTierReporting`) and then moved the tier itself: one change, from the tier held
+ * before the first to the tier held after the second.
+ */
+export function joinTierChanges(upgraded: TierChange | null, moved: TierChange | null): TierChange | null {
+  if (!upgraded) return moved;
+  return { from: upgraded.from, to: moved?.to ?? upgraded.to };
 }
 
 /**
