@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
 import { onceInTransaction } from "../modules/idempotency/index.ts";
 import { getMemberForUpdate } from "../modules/members/index.ts";
-import { refreshTier } from "../modules/tiers/metric.ts";
+import { settleTier } from "../modules/tiers/metric.ts";
 import { AppError } from "../shared/errors.ts";
 import { MemberFailures } from "../shared/failures.ts";
 import { zonedParts, zonedTimeToUtc } from "../shared/time.ts";
@@ -93,8 +93,9 @@ export async function runBirthdays(
             async (tx) => {
               const locked = await getMemberForUpdate(tx, business.business_id, id);
               const snapshot = await ctx.snapshots.load(tx, business.business_id);
-              // Tier rules see the tier as it stands now (one whose retention ended, re-evaluated).
-              const member = await refreshTier(tx, snapshot, locked, now);
+              // Tier rules see the tier as the card shows it now: one whose retention ended is
+              // re-evaluated, and one reached since it was stored is recorded first.
+              const member = await settleTier(tx, snapshot, locked, now);
               const subject = { ...member, attributes: member.attributes as Record<string, unknown> };
               // The rules of the birthday itself: a rule that started since gives nothing for it,
               // and one that ended since still gives what it gave on the day.

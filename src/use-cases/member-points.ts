@@ -13,7 +13,7 @@ import {
 } from "../modules/members/index.ts";
 import { stampCardsByIds } from "../modules/stamps/cards.ts";
 import { postStamps, stampBalances } from "../modules/stamps/ledger.ts";
-import { refreshTier } from "../modules/tiers/metric.ts";
+import { refreshTier, settleTier } from "../modules/tiers/metric.ts";
 import { AppError, invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { decodeTimeCursor, encodeTimeCursor } from "../shared/pagination.ts";
@@ -46,10 +46,14 @@ export async function enrollMember(
         // The bonus is for enrolling, now: a join date given from the past (a customer brought in
         // from another system) neither brings back a signup offer that has closed nor makes its
         // points arrive already expired.
+        // A tier the new member holds at once (threshold 0) is theirs for the signup rules too.
+        const held = snapshot.tiers.length
+          ? await settleTier(tx, snapshot, await getMemberForUpdate(tx, actor.businessId, member.id), now)
+          : { tier_id: null, tier_expires_at: null };
         const subject = {
           id: member.id,
-          tier_id: null,
-          tier_expires_at: null,
+          tier_id: held.tier_id,
+          tier_expires_at: held.tier_expires_at,
           attributes: member.attributes,
           first_purchase_at: null,
         };
@@ -68,6 +72,7 @@ export async function enrollMember(
           { actor: actorLabel(actor), source_type: "signup", source_id: member.id, occurred_at: now },
           now,
         );
+        return { status: 201, body: { ...member, tier_id: held.tier_id } };
       }
       return { status: 201, body: member };
     },

@@ -185,3 +185,20 @@ describe("a threshold lowered to what the member already reached", () => {
     expect((await reasons(tenant, m)).at(-1)).toBe("Reached Gold with 30000 spend");
   });
 });
+
+describe("a tier held from the start, for the signup and birthday rules", () => {
+  it("gives a new member the signup rule of the tier they hold at once (threshold 0)", async () => {
+    const tenant = await t.signup();
+    const tier = await ok(tenant, "POST", "/v1/tiers", { name: "Member", rank: 1, threshold: 0 });
+    await ok(tenant, "POST", "/v1/rules", {
+      name: "Members' welcome",
+      trigger: "signup",
+      conditions: { tier_ids: [tier.id] },
+      effect: { type: "fixed_points", points: 25 },
+    });
+    const joined = await ok(tenant, "POST", "/v1/members", { marketing_consent: false });
+    expect(joined.tier_id).toBe(tier.id);
+    const card = await ok(tenant, "GET", `/v1/members/${joined.id}/card`);
+    expect([card.points.available, card.tier.current.name]).toEqual([25, "Member"]);
+  });
+});
