@@ -1,18 +1,23 @@
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
-import { CsvError, parse } from "csv-parse/sync";
+import { closeSync, openSync, readSync } from "node:fs";
 import type { z } from "zod";
 import type { Actor, AppContext } from "../context.ts";
 import type { BusinessesTable } from "../db/schema.ts";
 import { CreateMemberInput, lookupMember, MemberLookup } from "../modules/members/index.ts";
 import { AppError, conflict, invalid } from "../shared/errors.ts";
 import { isCurrency, minorDigits } from "../shared/money.ts";
-import { textProblem } from "../shared/text.ts";
 import { zonedParts, zonedTimeToUtc } from "../shared/time.ts";
 import { enrollMember } from "../use-cases/member-points.ts";
 import { PurchaseInput, recordPurchase } from "../use-cases/purchases.ts";
 import { findBusinessBySlug } from "./businesses.ts";
+import {
+  type CsvRow,
+  eachChunk,
+  READ_BYTES,
+  readableFile,
+  readCsvFile,
+  rowValues,
+  splitCsv,
+} from "./import-csv.ts";
 import {
   ImportFileError,
   ImportUsageError,
@@ -20,40 +25,45 @@ import {
   MEMBER_COLUMNS,
   PURCHASE_COLUMNS,
 } from "./import-format.ts";
+import {
+  HashIndex,
+  hashText,
+  IntList,
+  NumberList,
+  RecordStore,
+  type Refusal,
+  RefusalList,
+  RejectsLog,
+  Sets,
+  sortedIndices,
+  spread,
+} from "./import-store.ts";
 import { countryOfTimeZone, PHONE_COUNTRIES, toE164 } from "./phone.ts";
 import type { Progress } from "./progress.ts";
-import {
-  decodeText,
-  detectSeparator,
-  type FileFormat,
-  FileFormatError,
-  formatMinor,
-  type Separator,
-  textDecoder,
-  toMinorUnits,
-} from "./spreadsheet.ts";
+import { type FileFormat, formatMinor, toMinorUnits } from "./spreadsheet.ts";
 
 /**
  * CSV and CDNOW imports. Every row goes through the same use cases as the API (`enrollMember`,
  * `recordPurchase`) as the system actor `system:import`, so rules, the ledger, stamps and tiers
  * apply, and external ids make a re-run count nothing twice. A bad row is refused with an error
  * code and a reason in the file's terms (its line, columns and values) and never stops the import.
+ *
+ * The file is read as a stream (import-csv.ts), and each row is kept as its bytes and a few
+ * numbers (import-store.ts) until it is imported, in time order for purchases: an import takes
+ * about twice its file's size in memory, where holding the file's rows as objects took 35 times.
  */
 
-/** A row the import refused: its line in the file, why, and its fields (for the rejects file). */
-export interface Refusal {
-  line: number;
-  code: string;
-  message: string;
-  record: string[];
-}
+export type { Refusal };
 
 export interface ImportCounts {
   total: number;
   imported: number;
   /** Rows already imported by an earlier run (same external id), left as they were. */
   skipped: number;
+  /** The refused rows, by line: all of them, or the first `refusalsListed` (see `unlisted`). */
   refused: Refusal[];
+  /** How many refused rows `refused` leaves out (the rejects file has them); absent when none. */
+  unlisted?: number;
 }
 
 export interface ImportReport {
@@ -87,16 +97,42 @@ export interface ImportOptions {
    * holds; by default the country of the business's time zone.
    */
   country?: string;
+  /** What the import takes on, when not the defaults (tests lower them). */
+  limits?: Partial<ImportLimits>;
 }
 
-export { ImportFileError, ImportUsageError, ITEM_COLUMNS, MEMBER_COLUMNS, PURCHASE_COLUMNS };
+/** How much an import takes on at once. */
+export interface ImportLimits {
+  /** The largest file it reads (MAX_IMPORT_BYTES). */
+  maxBytes: number;
+  /** Bytes it reads at a time (a megabyte). */
+  readBytes: number;
+  /** Refused rows a report lists (REFUSALS_LISTED); the rejects file has every one. */
+  refusalsListed: number;
+}
+
+export { ImportFileError, ImportUsageError, ITEM_COLUMNS, MEMBER_COLUMNS, PURCHASE_COLUMNS, splitCsv };
 
 /**
- * Largest file an import reads. The file is parsed in memory, at about 35 times its size at the
- * peak (measured: a 95 MB file of 2.2 million purchase lines took 3.3 GB): 30 MB, some 600,000
- * lines, stays near 1 GB, within Node's default heap on a small machine. A bigger file is split.
+ * Largest file an import reads: 512 MB, some 10 million lines of a till's export. The file is read
+ * as a stream and a row costs about twice its bytes while the import runs (measured peaks, with
+ * the process's own 200 MB, 430 MB on PGlite: a 100 MB file of 2.1 million purchases 530 MB on
+ * PostgreSQL and 780 MB on PGlite; 500 MB 1.2 and 1.4 GB; docs/operations.md), so the largest
+ * stays within 1.5 GB. A bigger file is split.
  */
-export const MAX_IMPORT_BYTES = 30 * 1024 * 1024;
+export const MAX_IMPORT_BYTES = 512 * 1024 * 1024;
+
+/** Refused rows a report lists: enough to read, few enough to hold when every row is refused. */
+export const REFUSALS_LISTED = 1000;
+
+function importLimits(options: ImportOptions): ImportLimits {
+  const given = options.limits ?? {};
+  return {
+    maxBytes: given.maxBytes ?? MAX_IMPORT_BYTES,
+    readBytes: given.readBytes ?? READ_BYTES,
+    refusalsListed: given.refusalsListed ?? REFUSALS_LISTED,
+  };
+}
 
 /**
  * Imports members from a CSV with a header row (columns: `MEMBER_COLUMNS`). A member whose
@@ -119,38 +155,64 @@ export async function importMembers(
     );
   }
   const country = chosen ?? countryOfTimeZone(business.timezone) ?? null;
-  const csv = readCsv(file, MEMBER_COLUMNS, ["marketing_consent"], options.encoding);
+  const limits = importLimits(options);
   const actor = importActor(business);
   const phoneKey = (raw: string) => {
     const read = toE164(raw, country ?? undefined);
     return "phone" in read ? read.phone : raw;
   };
-  const members = await runRows(
-    "members",
-    csv.rows,
-    options,
-    (row) => [
-      row.values.external_id && `external_id:${row.values.external_id}`,
-      row.values.email && `email:${row.values.email.toLowerCase()}`,
-      row.values.phone && `phone:${phoneKey(row.values.phone)}`,
-    ],
-    async (row) => {
-      try {
-        return await enrol(ctx, actor, memberInput(row.values, country ?? undefined));
-      } catch (error) {
-        throw inCsvTerms(error, row.values);
-      }
-    },
-    csv.refused,
-  );
-  return {
-    members,
-    rejectsFile: writeRejects(file, csv.columns, members.refused, csv.format),
-    format: csv.format,
-    ...(csv.columns.includes("phone")
-      ? { phones: { country, from: chosen ? "option" : country ? "time zone" : "none" } as const }
-      : {}),
-  };
+  const log = new RejectsLog(file);
+  try {
+    const refused = new Refused(log, limits.refusalsListed);
+    const rows = new KeptRows();
+    // Rows that name one member (by any of its keys) run in one lane, one after another.
+    const sets = new LaneSets(laneCount(options));
+    const csv = readCsvFile(
+      file,
+      {
+        allowed: MEMBER_COLUMNS,
+        required: ["marketing_consent"],
+        encoding: options.encoding,
+        maxBytes: limits.maxBytes,
+        chunkBytes: limits.readBytes,
+      },
+      {
+        header: (columns, format) => log.start(columns, format),
+        row: ({ line, record, values }) => {
+          const row = rows.add(line, record);
+          sets.add();
+          const { external_id: id, email, phone } = values;
+          if (id) sets.key(`external_id:${id}`, row);
+          if (email) sets.key(`email:${email.toLowerCase()}`, row);
+          if (phone && sets.joining) sets.key(`phone:${phoneKey(phone)}`, row);
+        },
+        refuse: (refusal) => refused.add(refusal),
+      },
+    );
+    const members = await runRows(
+      "members",
+      { size: rows.size, rows: rows.size, group: (i) => rows.row(i, csv.columns), set: (i) => sets.find(i) },
+      options,
+      async (row) => {
+        try {
+          return await enrol(ctx, actor, memberInput(row.values, country ?? undefined));
+        } catch (error) {
+          throw inCsvTerms(error, row.values);
+        }
+      },
+      refused,
+    );
+    return {
+      members,
+      rejectsFile: log.finish(),
+      format: csv.format,
+      ...(csv.columns.includes("phone")
+        ? { phones: { country, from: chosen ? "option" : country ? "time zone" : "none" } as const }
+        : {}),
+    };
+  } finally {
+    log.close();
+  }
 }
 
 /**
@@ -173,54 +235,62 @@ export async function importPurchases(
   options: ImportOptions,
 ): Promise<ImportReport> {
   const business = await requireBusiness(ctx, options.business);
-  const csv = readCsv(file, PURCHASE_COLUMNS, ["external_id", "currency", "occurred_at"], options.encoding);
-  const withItems = csv.columns.some((c) => (ITEM_COLUMNS as readonly string[]).includes(c));
-  const priced = ["amount", "amount_minor", "item_unit_price", "item_unit_price_minor"];
-  if (!csv.columns.some((c) => priced.includes(c))) {
-    throw new ImportFileError(
-      `${file}: the header needs an amount or an amount_minor column (or item_unit_price with the item columns).`,
+  const limits = importLimits(options);
+  const log = new RejectsLog(file);
+  try {
+    const refused = new Refused(log, limits.refusalsListed);
+    const rows = new PurchaseRows(business.timezone, laneCount(options));
+    const csv = readCsvFile(
+      file,
+      {
+        allowed: PURCHASE_COLUMNS,
+        required: ["external_id", "currency", "occurred_at"],
+        encoding: options.encoding,
+        maxBytes: limits.maxBytes,
+        chunkBytes: limits.readBytes,
+      },
+      {
+        header: (columns, format) => {
+          const priced = ["amount", "amount_minor", "item_unit_price", "item_unit_price_minor"];
+          if (!columns.some((c) => priced.includes(c))) {
+            throw new ImportFileError(
+              `${file}: the header needs an amount or an amount_minor column (or item_unit_price with the item columns).`,
+            );
+          }
+          log.start(columns, format);
+          rows.start(columns);
+        },
+        row: (row) => rows.add(row),
+        refuse: (refusal) => refused.add(refusal),
+      },
     );
+    const actor = importActor(business);
+    const purchases = await runRows(
+      "purchases",
+      rows.inTimeOrder(),
+      options,
+      async (group) => {
+        try {
+          const { input, member } = purchaseInput(group, business);
+          const memberId = member ? await resolveMember(ctx, business.id, member) : undefined;
+          return await recordImported(ctx, actor, {
+            ...input,
+            ...(memberId ? { member_id: memberId } : {}),
+          });
+        } catch (error) {
+          const todayDate = today(ctx, business.timezone);
+          throw ofPurchase(
+            group,
+            purchaseRefusal(error, group, (id) => rows.firstLine(id), todayDate),
+          );
+        }
+      },
+      refused,
+    );
+    return { purchases, rejectsFile: log.finish(), format: csv.format };
+  } finally {
+    log.close();
   }
-  const actor = importActor(business);
-  const groups = inTimeOrder(
-    withItems ? purchaseGroups(csv.rows) : csv.rows.map((row) => ({ ...row, lines: [row] })),
-    business.timezone,
-  );
-  const firstLine = new Map<string, number>();
-  for (const group of groups) {
-    const id = group.values.external_id;
-    if (id !== undefined && !firstLine.has(id)) firstLine.set(id, group.line);
-  }
-  const purchases = await runRows(
-    "purchases",
-    groups,
-    options,
-    (group) =>
-      group.lines.flatMap(({ values }) => [
-        values.external_id && `purchase:${values.external_id}`,
-        values.member_external_id && `external_id:${values.member_external_id}`,
-        values.member_code && `code:${values.member_code.toUpperCase()}`,
-        values.member_email && `email:${values.member_email.toLowerCase()}`,
-      ]),
-    async (group) => {
-      try {
-        const { input, member } = purchaseInput(group, business);
-        const memberId = member ? await resolveMember(ctx, business.id, member) : undefined;
-        return await recordImported(ctx, actor, {
-          ...input,
-          ...(memberId ? { member_id: memberId } : {}),
-        });
-      } catch (error) {
-        throw ofPurchase(group, purchaseRefusal(error, group, firstLine, today(ctx, business.timezone)));
-      }
-    },
-    csv.refused,
-  );
-  return {
-    purchases,
-    rejectsFile: writeRejects(file, csv.columns, purchases.refused, csv.format),
-    format: csv.format,
-  };
 }
 
 /**
@@ -248,12 +318,12 @@ function today(ctx: AppContext, timeZone: string): string {
 function purchaseRefusal(
   error: unknown,
   group: PurchaseGroup,
-  firstLine: Map<string, number>,
+  firstLine: (id: string) => number | undefined,
   todayDate: string,
 ): unknown {
   if (error instanceof AppError && error.code === "idempotency_key_reused") {
     const id = group.values.external_id;
-    const first = firstLine.get(id ?? "") ?? group.line;
+    const first = (id === undefined ? undefined : firstLine(id)) ?? group.line;
     return conflict(
       "external_id_reused",
       first < group.line
@@ -287,34 +357,257 @@ function ofPurchase(group: PurchaseGroup, error: unknown): unknown {
 }
 
 /**
- * The rows of a file with item columns, as purchases: the rows with one external id are its
- * lines, in file order, wherever they are; the purchase's columns are taken from whichever line
- * fills them in. A row without an external id is a purchase of its own (and refused for it).
+ * The lines of a purchase in a file with item columns, as one purchase: its columns are taken
+ * from whichever line fills them in (the first, in file order).
  */
-function purchaseGroups(rows: CsvRow[]): PurchaseGroup[] {
-  const byId = new Map<string, CsvRow[]>();
-  const groups: CsvRow[][] = [];
-  for (const row of rows) {
-    const id = row.values.external_id;
-    const lines = id === undefined ? undefined : byId.get(id);
-    if (lines) {
-      lines.push(row);
-      continue;
+function purchaseGroup(lines: CsvRow[]): PurchaseGroup {
+  const [first] = lines as [CsvRow];
+  const values: Record<string, string> = {};
+  for (const line of lines) {
+    for (const [column, value] of Object.entries(line.values)) {
+      if (!(ITEM_COLUMNS as readonly string[]).includes(column)) values[column] ??= value;
     }
-    const fresh = [row];
-    if (id !== undefined) byId.set(id, fresh);
-    groups.push(fresh);
   }
-  return groups.map((lines) => {
-    const [first] = lines as [CsvRow];
-    const values: Record<string, string> = {};
-    for (const line of lines) {
-      for (const [column, value] of Object.entries(line.values)) {
-        if (!(ITEM_COLUMNS as readonly string[]).includes(column)) values[column] ??= value;
+  return { line: first.line, record: first.record, values, lines };
+}
+
+/**
+ * When a purchase happened (ms), to import the purchases oldest first (a till's export is often
+ * newest first): a member's first purchase, and whatever a rule gives for it, must be their
+ * earliest, whatever the file's order. A time that cannot be read goes last, to be refused.
+ */
+function purchaseTime(value: string, timeZone: string): number {
+  try {
+    const time = Date.parse(occurredAt(value, timeZone));
+    return Number.isNaN(time) ? Number.POSITIVE_INFINITY : time;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** Rows of a CSV file kept until they are imported: their lines and fields, by number. */
+class KeptRows {
+  readonly #fields = new RecordStore();
+  readonly #lines = new IntList();
+
+  get size(): number {
+    return this.#fields.size;
+  }
+
+  /** Keeps a row; returns its number (0, 1, 2 … in file order). */
+  add(line: number, record: string[]): number {
+    this.#lines.push(line);
+    return this.#fields.add(record);
+  }
+
+  line(row: number): number {
+    return this.#lines.get(row);
+  }
+
+  record(row: number): string[] {
+    return this.#fields.get(row);
+  }
+
+  row(row: number, columns: readonly string[]): CsvRow {
+    const record = this.#fields.get(row);
+    return { line: this.#lines.get(row), record, values: rowValues(columns, record) };
+  }
+}
+
+/**
+ * The purchases of a file, as it is read: each row (KeptRows), the purchase it is a line of (in a
+ * file with item columns, the rows of one external id are one purchase), when each purchase
+ * happened, and the sets of purchases that share a member or an external id, which run in one
+ * lane, in time order. A row costs its bytes and some 40 bytes more; `inTimeOrder` gives the
+ * purchases to import.
+ */
+class PurchaseRows {
+  readonly #rows = new KeptRows();
+  readonly #timeZone: string;
+  #columns: string[] = [];
+  #idColumn = -1;
+  #withItems = false;
+  /** Per purchase: its time (ms; NaN while no line gave one), and its set. */
+  readonly #time = new NumberList();
+  readonly #sets: LaneSets;
+  /** External id → purchase: the purchase of its lines (items), or the last row with it. */
+  readonly #ids = new HashIndex();
+  /** Items: per purchase its first and last row, per row the next row of its purchase (or -1). */
+  readonly #first = new IntList();
+  readonly #last = new IntList();
+  readonly #next = new IntList();
+  /** Without items: the row before a row with the same external id (few rows have one). */
+  readonly #earlier = new Map<number, number>();
+  readonly #firstLines = new Map<string, number>();
+
+  constructor(timeZone: string, lanes: number) {
+    this.#timeZone = timeZone;
+    this.#sets = new LaneSets(lanes);
+  }
+
+  start(columns: string[]): void {
+    this.#columns = columns;
+    this.#idColumn = columns.indexOf("external_id");
+    this.#withItems = columns.some((c) => (ITEM_COLUMNS as readonly string[]).includes(c));
+  }
+
+  add({ line, record, values }: CsvRow): void {
+    const row = this.#rows.add(line, record);
+    const id = values.external_id;
+    const hash = id === undefined ? 0 : hashText(id);
+    const sameId = (purchase: number) => this.#idOf(purchase) === id;
+    let purchase = this.#withItems && id !== undefined ? this.#ids.get(hash, sameId) : -1;
+    if (purchase >= 0) {
+      this.#next.push(-1);
+      this.#next.set(this.#last.get(purchase), row);
+      this.#last.set(purchase, row);
+      if (Number.isNaN(this.#time.get(purchase)) && values.occurred_at !== undefined) {
+        this.#time.set(purchase, purchaseTime(values.occurred_at, this.#timeZone));
+      }
+    } else {
+      const at = values.occurred_at;
+      purchase = this.#time.push(at === undefined ? Number.NaN : purchaseTime(at, this.#timeZone));
+      this.#sets.add();
+      if (this.#withItems) {
+        this.#next.push(-1);
+        this.#first.push(row);
+        this.#last.push(row);
+      } else {
+        const earlier = id === undefined ? -1 : this.#ids.get(hash, sameId);
+        if (earlier >= 0) {
+          this.#earlier.set(purchase, earlier);
+          this.#sets.join(purchase, earlier);
+        }
+      }
+      if (id !== undefined) this.#ids.set(hash, purchase, sameId);
+    }
+    const { member_external_id: member, member_code: code, member_email: email } = values;
+    if (member) this.#sets.key(`external_id:${member}`, purchase);
+    if (code) this.#sets.key(`code:${code.toUpperCase()}`, purchase);
+    if (email) this.#sets.key(`email:${email.toLowerCase()}`, purchase);
+  }
+
+  /** The purchases oldest first; equal times keep the file's order. */
+  inTimeOrder(): Plan<PurchaseGroup> {
+    const time = this.#time;
+    const count = time.length;
+    // A purchase no line gave a time goes last, with those whose time cannot be read.
+    for (let p = 0; p < count; p++) if (Number.isNaN(time.get(p))) time.set(p, Number.POSITIVE_INFINITY);
+    const order = sortedIndices(count, (a, b) => time.get(a) - time.get(b));
+    return {
+      size: count,
+      rows: this.#rows.size,
+      group: (i) => this.#purchase(order[i] as number),
+      set: (i) => this.#sets.find(order[i] as number),
+    };
+  }
+
+  /**
+   * The line of the first purchase, in time order, with this external id, to name it when a
+   * later one repeats it with other values; undefined when none has it.
+   */
+  firstLine(id: string): number | undefined {
+    const known = this.#firstLines.get(id);
+    if (known !== undefined) return known;
+    let first = this.#ids.get(hashText(id), (purchase) => this.#idOf(purchase) === id);
+    if (first === -1) return undefined;
+    if (!this.#withItems) {
+      for (let other = this.#earlier.get(first); other !== undefined; other = this.#earlier.get(other)) {
+        const [a, b] = [this.#time.get(other), this.#time.get(first)];
+        if (a < b || (a === b && other < first)) first = other;
       }
     }
-    return { line: first.line, record: first.record, values, lines };
-  });
+    const line = this.#rows.line(this.#firstRow(first));
+    this.#firstLines.set(id, line);
+    return line;
+  }
+
+  #firstRow(purchase: number): number {
+    return this.#withItems ? this.#first.get(purchase) : purchase;
+  }
+
+  #idOf(purchase: number): string | undefined {
+    return this.#rows.record(this.#firstRow(purchase))[this.#idColumn];
+  }
+
+  #purchase(purchase: number): PurchaseGroup {
+    if (!this.#withItems) {
+      const row = this.#rows.row(purchase, this.#columns);
+      return { ...row, lines: [row] };
+    }
+    const lines: CsvRow[] = [];
+    for (let row = this.#first.get(purchase); row !== -1; row = this.#next.get(row)) {
+      lines.push(this.#rows.row(row, this.#columns));
+    }
+    return purchaseGroup(lines);
+  }
+}
+
+/** Lanes an import runs in: `concurrency`, at most 64. */
+function laneCount(options: ImportOptions): number {
+  return Math.max(1, Math.min(options.concurrency ?? 1, 64));
+}
+
+/**
+ * The sets of groups (rows, purchases) that must run in one lane: those that share a key (a
+ * member, an external id), directly or through others. In one lane (PGlite) every group runs in
+ * order anyway, and nothing is kept.
+ */
+class LaneSets {
+  readonly #sets: Sets | undefined;
+  /** Key → a group that had it (by the key's hash: two keys of one hash only share a lane). */
+  readonly #keys = new HashIndex();
+
+  constructor(lanes: number) {
+    this.#sets = lanes > 1 ? new Sets() : undefined;
+  }
+
+  /** Whether keys join anything (more than one lane). */
+  get joining(): boolean {
+    return this.#sets !== undefined;
+  }
+
+  /** A new group, numbered as the caller numbers them (0, 1, 2 …). */
+  add(): void {
+    this.#sets?.add();
+  }
+
+  join(a: number, b: number): void {
+    this.#sets?.join(a, b);
+  }
+
+  /** Puts `group` in one set with the groups that had `key` before it. */
+  key(key: string, group: number): void {
+    if (!this.#sets) return;
+    const hash = hashText(key);
+    const other = this.#keys.get(hash);
+    if (other === -1) this.#keys.set(hash, group);
+    else this.#sets.join(group, other);
+  }
+
+  find(group: number): number {
+    return this.#sets?.find(group) ?? 0;
+  }
+}
+
+/** A phase's refused rows: in its report (the first few, by line) and in the rejects file (all). */
+class Refused {
+  readonly list: RefusalList;
+  readonly #log: RejectsLog;
+
+  constructor(log: RejectsLog, listed: number) {
+    this.#log = log;
+    this.list = new RefusalList(listed);
+  }
+
+  get count(): number {
+    return this.list.count;
+  }
+
+  add(refusal: Refusal): void {
+    this.list.add(refusal);
+    this.#log.add(refusal);
+  }
 }
 
 /**
@@ -340,81 +633,70 @@ export async function importCdnow(
       `The CDNOW log is in US dollars; the business "${business.slug}" records purchases in ${business.currency}, so nothing was imported. Import it into a business whose currency is USD (create-business --currency USD).`,
     );
   }
+  const limits = importLimits(options);
+  const source = readableFile(file, limits.maxBytes);
   const actor = importActor(business);
-  const lines = readBytes(file).toString("utf8").split(/\r?\n/);
-  const parsed: CdnowRow[] = [];
-  const malformed: Refusal[] = [];
-  lines.forEach((text, index) => {
-    if (text.trim() === "") return;
-    const row = parseCdnowLine(text, index + 1);
-    if ("code" in row) malformed.push(row);
-    else parsed.push(row);
-  });
-
-  const customers = new Map<string, CdnowRow>();
-  for (const row of parsed) {
-    const first = customers.get(row.customer);
-    if (!first || row.date < first.date) customers.set(row.customer, row);
+  const log = new RejectsLog(file);
+  const rows = new CdnowRows(source.path);
+  try {
+    log.start(["record"]);
+    const memberRefusals = new Refused(log, limits.refusalsListed);
+    const purchaseRefusals = new Refused(log, limits.refusalsListed);
+    rows.read(limits.readBytes, (refusal) => purchaseRefusals.add(refusal));
+    const memberIds = new Map<string, string>();
+    const members = await runRows(
+      "members",
+      rows.customers(),
+      options,
+      async (customer) => {
+        const input = parseOrRefuse(CreateMemberInput, {
+          external_id: `cdnow-${customer.id}`,
+          marketing_consent: false,
+          joined_at: noon(customer.date, business.timezone),
+        });
+        return enrol(ctx, actor, input, (id) => memberIds.set(customer.id, id));
+      },
+      memberRefusals,
+    );
+    const legacy = await legacyCdnowPurchases(ctx, business.id);
+    const purchases = await runRows(
+      "purchases",
+      rows.purchases(),
+      options,
+      async (row) => {
+        const memberId = memberIds.get(row.customer);
+        if (!memberId) {
+          throw new AppError(
+            404,
+            "member_not_found",
+            `Customer ${row.customer} was not imported as a member (see the members report).`,
+          );
+        }
+        const occurredAt = noon(row.date, business.timezone);
+        const legacyKey = `${memberId}|${occurredAt}|${row.amountMinor}`;
+        const legacyLeft = legacy.get(legacyKey) ?? 0;
+        if (legacyLeft > 0) {
+          legacy.set(legacyKey, legacyLeft - 1);
+          return "skipped";
+        }
+        const input = parseOrRefuse(PurchaseInput, {
+          external_id: row.externalId,
+          member_id: memberId,
+          amount_minor: row.amountMinor,
+          currency: "USD",
+          items: cdLines(row.amountMinor, row.cds),
+          occurred_at: occurredAt,
+        });
+        return recordImported(ctx, actor, input);
+      },
+      purchaseRefusals,
+    );
+    return { members, purchases, rejectsFile: log.finish() };
+  } finally {
+    rows.close();
+    log.close();
+    source.remove();
   }
-  const memberIds = new Map<string, string>();
-  const members = await runRows(
-    "members",
-    [...customers.values()].map((row) => ({ line: row.line, record: row.record, row })),
-    options,
-    (item) => [item.row.customer],
-    async ({ row }) => {
-      const input = parseOrRefuse(CreateMemberInput, {
-        external_id: `cdnow-${row.customer}`,
-        marketing_consent: false,
-        joined_at: noon(row.date, business.timezone),
-      });
-      return enrol(ctx, actor, input, (id) => memberIds.set(row.customer, id));
-    },
-    [],
-  );
-  const perDay = new Map<string, number>();
-  const items = parsed.map((row) => {
-    const day = `${row.customer}-${row.date}`;
-    const n = (perDay.get(day) ?? 0) + 1;
-    perDay.set(day, n);
-    return { line: row.line, record: row.record, row, externalId: `cdnow-${day}-${n}` };
-  });
-  const legacy = await legacyCdnowPurchases(ctx, business.id);
-  const purchases = await runRows(
-    "purchases",
-    items,
-    options,
-    (item) => [item.row.customer],
-    async ({ row, externalId }) => {
-      const memberId = memberIds.get(row.customer);
-      if (!memberId) {
-        throw new AppError(
-          404,
-          "member_not_found",
-          `Customer ${row.customer} was not imported as a member (see the members report).`,
-        );
-      }
-      const occurredAt = noon(row.date, business.timezone);
-      const legacyKey = `${memberId}|${occurredAt}|${row.amountMinor}`;
-      const legacyLeft = legacy.get(legacyKey) ?? 0;
-      if (legacyLeft > 0) {
-        legacy.set(legacyKey, legacyLeft - 1);
-        return "skipped";
-      }
-      const input = parseOrRefuse(PurchaseInput, {
-        external_id: externalId,
-        member_id: memberId,
-        amount_minor: row.amountMinor,
-        currency: "USD",
-        items: cdLines(row.amountMinor, row.cds),
-        occurred_at: occurredAt,
-      });
-      return recordImported(ctx, actor, input);
-    },
-    malformed,
-  );
-  const refused = [...members.refused, ...purchases.refused].sort((a, b) => a.line - b.line);
-  return { members, purchases, rejectsFile: writeRejects(file, ["record"], refused) };
 }
 
 type Outcome = "imported" | "skipped";
@@ -425,10 +707,6 @@ interface FileRow {
   record: string[];
 }
 
-interface CsvRow extends FileRow {
-  values: Record<string, string>;
-}
-
 /**
  * A purchase and its rows (one without item columns; its lines with them): the first row's line
  * and fields, and the purchase's columns taken from whichever line fills them in.
@@ -437,14 +715,163 @@ interface PurchaseGroup extends CsvRow {
   lines: CsvRow[];
 }
 
+/** A line of the CDNOW log. */
 interface CdnowRow {
-  line: number;
-  record: string[];
   customer: string;
   /** YYYYMMDD */
   date: string;
   cds: number;
   amountMinor: number;
+}
+
+/**
+ * The CDNOW log as it is read: per purchase line its line number, where it is in the file (its
+ * text is read again only to report it), customer, day, CDs and amount, some 40 bytes a line;
+ * and per customer (a Map: customers are far fewer than lines) their earliest line.
+ */
+class CdnowRows {
+  readonly #file: string;
+  #fd: number | undefined;
+  readonly #line = new IntList();
+  readonly #offset = new NumberList();
+  readonly #length = new IntList();
+  readonly #customer = new IntList();
+  readonly #date = new IntList();
+  readonly #cds = new IntList();
+  readonly #amount = new NumberList();
+  /** The n-th line of its customer on its day (1, 2 …), in file order. */
+  readonly #turn = new IntList();
+  readonly #customers = new Map<string, number>();
+  readonly #names: string[] = [];
+  /** Per customer: their first line on their earliest day. */
+  readonly #firstRow = new IntList();
+
+  constructor(file: string) {
+    this.#file = file;
+  }
+
+  /** Reads the log, `chunkBytes` at a time; a line that is not a purchase goes to `refuse`. */
+  read(chunkBytes: number, refuse: (refusal: Refusal) => void): void {
+    let line = 0;
+    let offset = 0;
+    let carried: Buffer[] = [];
+    const take = (bytes: Buffer, start: number, ended: boolean) => {
+      line++;
+      // As split(/\r?\n/) reads it: the CR of a CRLF goes; a CR without its LF stays.
+      const length = ended && bytes.at(-1) === 13 ? bytes.length - 1 : bytes.length;
+      const text = bytes.toString("utf8", 0, length);
+      if (text.trim() === "") return;
+      const row = parseCdnowLine(text, line);
+      if ("code" in row) refuse(row);
+      else this.#add(row, line, start, length);
+    };
+    eachChunk(this.#file, chunkBytes, (chunk) => {
+      let from = 0;
+      for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, from)) {
+        const piece = chunk.subarray(from, newline);
+        const bytes = carried.length ? Buffer.concat([...carried, piece]) : piece;
+        take(bytes, offset - (bytes.length - piece.length) + from, true);
+        carried = [];
+        from = newline + 1;
+      }
+      if (from < chunk.length) carried.push(Buffer.from(chunk.subarray(from)));
+      offset += chunk.length;
+    });
+    const rest = Buffer.concat(carried);
+    take(rest, offset - rest.length, false);
+    this.#countTurns();
+  }
+
+  /** One member per customer, in the order of their first line; joined on their earliest day. */
+  customers(): Plan<FileRow & { id: string; date: string }> {
+    return {
+      size: this.#names.length,
+      rows: this.#names.length,
+      group: (customer) => {
+        const row = this.#firstRow.get(customer);
+        return this.#fileRow(row, { id: this.#names[customer] as string, date: String(this.#date.get(row)) });
+      },
+      set: (customer) => customer,
+    };
+  }
+
+  /** The purchases in file order; a customer's run in one lane, one after another. */
+  purchases(): Plan<FileRow & CdnowRow & { externalId: string }> {
+    return {
+      size: this.#line.length,
+      rows: this.#line.length,
+      group: (row) => {
+        const customer = this.#names[this.#customer.get(row)] as string;
+        const date = String(this.#date.get(row));
+        return this.#fileRow(row, {
+          customer,
+          date,
+          cds: this.#cds.get(row),
+          amountMinor: this.#amount.get(row),
+          externalId: `cdnow-${customer}-${date}-${this.#turn.get(row)}`,
+        });
+      },
+      set: (row) => this.#customer.get(row),
+    };
+  }
+
+  close(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+
+  #add(row: CdnowRow, line: number, offset: number, length: number): void {
+    let customer = this.#customers.get(row.customer);
+    const index = this.#line.push(line);
+    if (customer === undefined) {
+      customer = this.#names.push(row.customer) - 1;
+      this.#customers.set(row.customer, customer);
+      this.#firstRow.push(index);
+    } else if (Number(row.date) < this.#date.get(this.#firstRow.get(customer))) {
+      this.#firstRow.set(customer, index);
+    }
+    this.#offset.push(offset);
+    this.#length.push(length);
+    this.#customer.push(customer);
+    this.#date.push(Number(row.date));
+    this.#cds.push(row.cds);
+    this.#amount.push(row.amountMinor);
+  }
+
+  /** Numbers each customer's lines of a day 1, 2 … in file order. */
+  #countTurns(): void {
+    const count = this.#line.length;
+    for (let i = 0; i < count; i++) this.#turn.push(0);
+    const customer = (i: number) => this.#customer.get(i);
+    const date = (i: number) => this.#date.get(i);
+    const order = sortedIndices(count, (a, b) => customer(a) - customer(b) || date(a) - date(b));
+    for (let k = 0; k < count; k++) {
+      const row = order[k] as number;
+      const before = order[k - 1];
+      const same = before !== undefined && customer(before) === customer(row) && date(before) === date(row);
+      this.#turn.set(row, same ? this.#turn.get(before) + 1 : 1);
+    }
+  }
+
+  /** A line as the report names it: its number, and its text (read again when it is refused). */
+  #fileRow<T extends object>(row: number, fields: T): FileRow & T {
+    const line = this.#line.get(row);
+    const text = () => this.#text(row);
+    return {
+      line,
+      get record() {
+        return [text()];
+      },
+      ...fields,
+    };
+  }
+
+  #text(row: number): string {
+    this.#fd ??= openSync(this.#file, "r");
+    const bytes = Buffer.alloc(this.#length.get(row));
+    readSync(this.#fd, bytes, 0, bytes.length, this.#offset.get(row));
+    return bytes.toString("utf8");
+  }
 }
 
 /**
@@ -478,318 +905,61 @@ async function requireBusiness(ctx: AppContext, slug: string): Promise<Businesse
   return business;
 }
 
-function readBytes(file: string): Buffer {
-  if (!existsSync(file)) throw new ImportFileError(`${file}: no such file.`);
-  const size = statSync(file).size;
-  if (size > MAX_IMPORT_BYTES) {
-    throw new ImportFileError(
-      `${file} is ${size} bytes; an import reads at most ${MAX_IMPORT_BYTES} (30 MB) at once, as it holds the file in memory. Split it into files of fewer lines, each with the header row, and import them one after the other (the members first).`,
-    );
-  }
-  return readFileSync(file);
+/**
+ * The groups of a phase (rows, or purchases of several rows), in the order they are imported.
+ * Groups of one set (the same member, the same external id) run in one lane, in that order.
+ */
+interface Plan<G> {
+  size: number;
+  /** The rows the groups hold: what the report counts. */
+  rows: number;
+  group: (i: number) => G;
+  set: (i: number) => number;
 }
 
 /**
- * Parses a CSV with a header row, in UTF-8 (or `encoding`), separated by commas, semicolons or
- * tabs, whichever the header uses (see `spreadsheet.ts`). Unknown or missing required columns
- * refuse the whole file; a malformed record or one with the wrong number of fields is refused on
- * its own, by its first line. A row whose fields are all empty (spreadsheets leave them after
- * the last row) is skipped like a blank line.
+ * Runs `work` over the plan's groups, `concurrency` lanes at once. Groups of one set land in one
+ * lane and run one after another in the plan's order, so a member's purchases count in order and
+ * two rows never race for one key. An `AppError` refuses the group's rows; any other error (the
+ * database went away) stops the import: rows done so far are committed, and a re-run skips them.
+ * `refused` holds the rows refused as the file was read, and gets the others.
  */
-function readCsv(
-  file: string,
-  allowed: readonly string[],
-  required: readonly string[],
-  encoding?: string,
-): { columns: string[]; rows: CsvRow[]; refused: Refusal[]; format: FileFormat } {
-  if (encoding !== undefined) {
-    try {
-      textDecoder(encoding);
-    } catch (error) {
-      if (error instanceof FileFormatError) throw new ImportUsageError(error.message);
-      throw error;
-    }
-  }
-  let format: FileFormat;
-  let text: string;
-  try {
-    const decoded = decodeText(readBytes(file), encoding);
-    const detected = detectSeparator(decoded.text);
-    // Excel for Mac's "CSV (Macintosh)" ends its lines with CR alone.
-    text =
-      detected.text.includes("\r") && !detected.text.includes("\n")
-        ? detected.text.replace(/\r/g, "\n")
-        : detected.text;
-    format = { separator: detected.separator, encoding: decoded.encoding, bom: decoded.bom };
-  } catch (error) {
-    if (error instanceof FileFormatError) throw new ImportFileError(`${file}: ${error.message}`);
-    throw error;
-  }
-  const pieces = splitCsv(text, format.separator);
-  const headerAt = pieces.findIndex((piece) => "fields" in piece);
-  const header = pieces[headerAt];
-  const broken = pieces.find((piece) => "problem" in piece);
-  if (broken && "problem" in broken && (!header || broken.line < header.line)) {
-    throw new ImportFileError(
-      `${file}: the header row (line ${broken.line}) is not valid CSV: ${broken.problem(`field ${broken.field + 1}`)}`,
-    );
-  }
-  if (!header || !("fields" in header)) throw new ImportFileError(`${file} is empty: it needs a header row.`);
-  // A column with no name in the header is Excel's empty column past the data (a header ending in
-  // a separator): allowed while its rows leave it empty too.
-  const columns = header.fields.map((c) => c.trim().toLowerCase());
-  const unknown = columns.filter((c) => c !== "" && !allowed.includes(c) && !REPORT_COLUMNS.test(c));
-  if (unknown.length > 0) {
-    throw new ImportFileError(
-      `${file}: unknown column(s) ${unknown.join(", ")}. The columns are: ${allowed.join(", ")}.`,
-    );
-  }
-  const repeated = columns.filter((c, i) => c !== "" && columns.indexOf(c) !== i);
-  if (repeated.length > 0) {
-    throw new ImportFileError(
-      `${file}: the header names ${[...new Set(repeated)].join(", ")} more than once.`,
-    );
-  }
-  const missing = required.filter((c) => !columns.includes(c));
-  if (missing.length > 0) {
-    throw new ImportFileError(`${file}: the header lacks the required column(s) ${missing.join(", ")}.`);
-  }
-  const rows: CsvRow[] = [];
-  const refused: Refusal[] = [];
-  for (const piece of pieces.slice(headerAt + 1)) {
-    if ("problem" in piece) {
-      refused.push({
-        line: piece.line,
-        code: "csv_malformed",
-        message: piece.problem(
-          piece.field < columns.length ? `Column ${columns[piece.field]}` : `Field ${piece.field + 1}`,
-        ),
-        record: piece.text.split(format.separator),
-      });
-      continue;
-    }
-    const { line, lastLine, fields: record } = piece;
-    if (record.every((field) => field === "")) continue;
-    if (record.length !== columns.length) {
-      const span =
-        lastLine > line ? ` It runs from line ${line} to line ${lastLine}: is a quote not closed?` : "";
-      refused.push({
-        line,
-        code: "csv_field_count",
-        message: `The row has ${record.length} fields; the header has ${columns.length}.${span}`,
-        record,
-      });
-      continue;
-    }
-    const unnamed = columns.findIndex((column, i) => column === "" && (record[i] ?? "") !== "");
-    if (unnamed >= 0) {
-      refused.push({
-        line,
-        code: "csv_unnamed_column",
-        message: `Field ${unnamed + 1} holds "${record[unnamed]}", but its column has no name in the header.`,
-        record,
-      });
-      continue;
-    }
-    // Text the database cannot store (a NUL character) is this row's problem, not the import's.
-    const bad = record.findIndex((field) => textProblem(field) !== undefined);
-    if (bad >= 0) {
-      refused.push({
-        line,
-        code: "csv_invalid_text",
-        message: `${columns[bad] ? `Column ${columns[bad]}` : `Field ${bad + 1}`} ${textProblem(record[bad] ?? "")}.`,
-        record,
-      });
-      continue;
-    }
-    const values: Record<string, string> = {};
-    columns.forEach((column, i) => {
-      const value = record[i] ?? "";
-      if (column !== "" && value !== "" && !REPORT_COLUMNS.test(column)) values[column] = value;
-    });
-    rows.push({ line, record, values });
-  }
-  return { columns, rows, refused, format };
-}
-
-/**
- * The columns a rejects file adds (`line`, `error_code`, `error_message`, `extra_N`): ignored, so
- * the rejects file, once corrected, imports as it is.
- */
-const REPORT_COLUMNS = /^(line|error_code|error_message|extra_\d+)$/;
-
-/** A record of a CSV file: the line it starts on, the line it ends on, its fields. */
-interface CsvRecord {
-  line: number;
-  lastLine: number;
-  fields: string[];
-}
-
-/**
- * A line that is not valid CSV: where it starts, its text, the field (0-based) where it breaks and
- * the reason, given the name of that field's column.
- */
-interface CsvProblem {
-  line: number;
-  text: string;
-  field: number;
-  problem: (column: string) => string;
-}
-
-/**
- * Splits CSV (RFC 4180, comma separated or by `separator`; a quoted value may hold separators,
- * doubled quotes and line breaks; read by csv-parse) into records, each with the lines it spans. Whitespace around a value
- * is dropped; blank lines are skipped; a BOM is dropped. A record that is not valid CSV becomes a
- * problem of its first line only, and reading goes on at the next line: a stray or unclosed quote
- * costs that one line, never the rest of the file.
- *
- * csv-parse cannot resume after a bad quote by itself (it reads on as if inside the quotes, and an
- * unclosed quote swallows the rest of the file; with skip_records_with_error, a character after a
- * closing quote even ends the parse silently), so on an error this parses again from the line
- * after the broken record's first line, on the same bytes (no copy).
- *
- * @example splitCsv('a,b\n1,"x, y"\n') // [{ line: 1, lastLine: 1, fields: ["a", "b"] }, { line: 2, lastLine: 2, fields: ["1", "x, y"] }]
- */
-export function splitCsv(csv: string | Buffer, separator: Separator = ","): (CsvRecord | CsvProblem)[] {
-  const bytes = typeof csv === "string" ? Buffer.from(csv) : csv;
-  const pieces: (CsvRecord | CsvProblem)[] = [];
-  let from = 0; // the byte this parse starts at
-  let next = 0; // the byte the next record starts at
-  let line = 1; // the line it starts on
-  while (from < bytes.length) {
-    try {
-      parse(bytes.subarray(from), {
-        bom: from === 0,
-        delimiter: separator,
-        trim: true,
-        relax_column_count: true,
-        // Only LF ends a record, as in the line numbers; the CR of a CRLF is trimmed as whitespace.
-        record_delimiter: "\n",
-        // Blank lines come through as records (no skip_empty_lines), so each record runs from
-        // where the one before ended to `bytes`: its line breaks keep the line numbers right.
-        on_record: (record, { bytes: end }) => {
-          const start = next;
-          next = from + end;
-          let lastLine = line;
-          for (
-            let at = bytes.indexOf(10, start);
-            at !== -1 && at < next - 1;
-            at = bytes.indexOf(10, at + 1)
-          ) {
-            lastLine++;
-          }
-          const blank = record.length === 1 && bytes.toString("utf8", start, next).trim() === "";
-          if (!blank) pieces.push({ line, lastLine, fields: record });
-          line = lastLine + 1;
-          return null;
-        },
-      });
-      break;
-    } catch (error) {
-      if (!(error instanceof CsvError)) throw error;
-      const newline = bytes.indexOf(10, next);
-      const end = newline === -1 ? bytes.length : newline;
-      const text = bytes.toString("utf8", next, end).replace(/\r$/, "");
-      pieces.push({ line, text, ...quotingProblem(error, bytes, from, separator) });
-      line++;
-      from = next = end + 1;
-    }
-  }
-  return pieces;
-}
-
-const SEPARATOR_WORDS: Record<Separator, string> = { ",": "comma", ";": "semicolon", "\t": "tab" };
-
-const QUOTING_HELP = 'Wrap a value that has a quote in quotes and double the quote inside: "12"" pizza".';
-
-/**
- * Says a csv-parse error in the file's terms: the field (0-based) it is in and why. `from` is the
- * byte the parse that failed started at.
- */
-function quotingProblem(
-  error: CsvError,
-  bytes: Buffer,
-  from: number,
-  separator: Separator,
-): { field: number; problem: (column: string) => string } {
-  const field = typeof error.column === "number" ? error.column : 0;
-  const say = (problem: string) => ({ field, problem: (column: string) => `${column}: ${problem}` });
-  switch (error.code) {
-    case "CSV_QUOTE_NOT_CLOSED":
-      return say(`the quote that opens its value is never closed. ${QUOTING_HELP}`);
-    case "INVALID_OPENING_QUOTE" as CsvError["code"]: // csv-parse 7 spells it without CSV_
-      return say(`a quote inside a value that is not quoted. ${QUOTING_HELP}`);
-    case "CSV_INVALID_CLOSING_QUOTE":
-    case "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE": {
-      // The error names only the first byte of the character after the closing quote, so it is
-      // read from the value's first line (the value starts after the comma at `error.bytes`). No
-      // closing quote on that line: the value runs on to a later line, where the problem is.
-      // csv-parse trims only one-byte whitespace after a closing quote: the character is the
-      // first after that (a no-break space after a closing quote is what it refuses).
-      const valueStart = from + Number(error.bytes) + (field > 0 ? 1 : 0);
-      const newline = bytes.indexOf(10, valueStart);
-      const value = bytes.toString("utf8", valueStart, newline === -1 ? bytes.length : newline);
-      const after = /^\s*"(?:[^"]|"")*"(?!")[\t-\r ]*([\s\S])/u.exec(value)?.[1];
-      return after === undefined
-        ? say(`the quote that opens its value is not closed on this line. ${QUOTING_HELP}`)
-        : say(
-            `"${after}" follows the closing quote of the value, where a ${SEPARATOR_WORDS[separator]} should be. ${QUOTING_HELP}`,
-          );
-    }
-    default:
-      return say(`${error.message}. ${QUOTING_HELP}`);
-  }
-}
-
-/**
- * Runs `work` over the rows, `concurrency` lanes at once. Rows that share a key (the same member,
- * the same external id) land in one lane and run one after another in file order, so a member's
- * purchases count in order and two rows never race for one key. An `AppError` refuses the row;
- * any other error (the database went away) stops the import: rows done so far are committed,
- * and a re-run skips them.
- */
-async function runRows<R extends FileRow & { lines?: FileRow[] }>(
+async function runRows<G extends FileRow & { lines?: FileRow[] }>(
   label: string,
-  rows: R[],
+  plan: Plan<G>,
   options: ImportOptions,
-  keysOf: (row: R) => (string | undefined)[],
-  work: (row: R) => Promise<Outcome>,
-  refusedBefore: Refusal[],
+  work: (group: G) => Promise<Outcome>,
+  refused: Refused,
 ): Promise<ImportCounts> {
   // A purchase of several lines counts as its lines: the report is in rows of the file.
-  const linesOf = (row: R): FileRow[] => row.lines ?? [row];
-  const counts: ImportCounts = {
-    total: rows.reduce((sum, row) => sum + linesOf(row).length, 0) + refusedBefore.length,
-    imported: 0,
-    skipped: 0,
-    refused: [...refusedBefore],
-  };
-  const lanes = Math.max(1, Math.min(options.concurrency ?? 1, 64));
-  const queues: R[][] = Array.from({ length: lanes }, () => []);
-  const groupOf = keyGroups(rows.map((row) => keysOf(row).filter((k): k is string => Boolean(k))));
-  rows.forEach((row, i) => {
-    queues[hash(groupOf(i) ?? `line:${row.line}`) % lanes]?.push(row);
-  });
+  const linesOf = (group: G): FileRow[] => group.lines ?? [group];
+  const refusedBefore = refused.count;
+  const counts = { total: plan.rows + refusedBefore, imported: 0, skipped: 0 };
+  const lanes = laneCount(options);
+  const laneOf = new Uint8Array(plan.size);
+  for (let i = 0; i < plan.size; i++) laneOf[i] = spread(plan.set(i)) % lanes;
   // The bar counts what the report counts: the rows refused before this phase are done already.
   const progress = options.progress?.(label, counts.total);
-  for (const _ of refusedBefore) progress?.tick();
+  for (let i = 0; i < refusedBefore; i++) progress?.tick();
   let failed = false;
   const lanesDone = await Promise.allSettled(
-    queues.map(async (queue) => {
-      for (const row of queue) {
+    Array.from({ length: lanes }, async (_, lane) => {
+      for (let i = 0; i < plan.size; i++) {
+        if (laneOf[i] !== lane) continue;
         if (failed) return;
+        const group = plan.group(i);
         try {
-          counts[await work(row)] += linesOf(row).length;
+          counts[await work(group)] += linesOf(group).length;
         } catch (error) {
           if (!(error instanceof AppError)) {
             failed = true;
             throw error;
           }
-          for (const { line, record } of linesOf(row)) {
-            counts.refused.push({ line, code: error.code, message: error.message, record });
+          for (const { line, record } of linesOf(group)) {
+            refused.add({ line, code: error.code, message: error.message, record });
           }
         }
-        for (const _ of linesOf(row)) progress?.tick();
+        for (const _ of linesOf(group)) progress?.tick();
       }
     }),
   );
@@ -797,46 +967,8 @@ async function runRows<R extends FileRow & { lines?: FileRow[] }>(
   // Every lane has stopped by now: the caller may close the database safely.
   const failure = lanesDone.find((lane) => lane.status === "rejected");
   if (failure) throw failure.reason;
-  counts.refused.sort((a, b) => a.line - b.line);
-  return counts;
-}
-
-/**
- * Union-find over the rows' keys: rows that share a key, directly or through other rows, get the
- * same group name (one of their keys); a row without keys gets undefined.
- */
-function keyGroups(keysByRow: string[][]): (row: number) => string | undefined {
-  const parent = new Map<string, string>();
-  const find = (key: string): string => {
-    let root = key;
-    while (parent.get(root) !== root) root = parent.get(root) ?? root;
-    for (let k = key; k !== root; ) {
-      const next = parent.get(k) ?? root;
-      parent.set(k, root);
-      k = next;
-    }
-    return root;
-  };
-  for (const keys of keysByRow) {
-    for (const key of keys) if (!parent.has(key)) parent.set(key, key);
-    const [first, ...rest] = keys;
-    if (first === undefined) continue;
-    for (const key of rest) parent.set(find(key), find(first));
-  }
-  return (row) => {
-    const first = keysByRow[row]?.[0];
-    return first === undefined ? undefined : find(first);
-  };
-}
-
-/** FNV-1a: spreads lane keys evenly and the same way on every run. */
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  const { refused: listed, unlisted } = refused.list.result();
+  return { ...counts, refused: listed, ...(unlisted > 0 ? { unlisted } : {}) };
 }
 
 /** Validates with the API's schema; a failure is a `validation_failed` refusal naming the field. */
@@ -988,26 +1120,6 @@ export function cdLines(
     ...(cds - dearer > 0 ? [line(cds - dearer, base)] : []),
     ...(dearer > 0 ? [line(dearer, base + 1)] : []),
   ];
-}
-
-/**
- * The purchases oldest first (a till's export is often newest first): a member's first purchase,
- * and whatever a rule gives for it, must be their earliest, whatever the file's order. Equal
- * times keep the file's order; a row whose time cannot be read goes last, to be refused.
- */
-function inTimeOrder<G extends { values: Record<string, string> }>(groups: G[], timeZone: string): G[] {
-  const at = (group: G): number => {
-    try {
-      const time = Date.parse(occurredAt(group.values.occurred_at ?? "", timeZone));
-      return Number.isNaN(time) ? Number.POSITIVE_INFINITY : time;
-    } catch {
-      return Number.POSITIVE_INFINITY;
-    }
-  };
-  return groups
-    .map((group, place) => ({ group, place, time: at(group) }))
-    .sort((a, b) => (a.time === b.time ? a.place - b.place : a.time < b.time ? -1 : 1))
-    .map((x) => x.group);
 }
 
 function purchaseInput(
@@ -1260,58 +1372,4 @@ function noon(date: string, timeZone: string): string {
     },
     timeZone,
   ).toISOString();
-}
-
-/**
- * Writes `<file>.rejects.csv` (line, error_code, error_message, then the row's own fields) when rows were
- * refused, and removes a stale one from an earlier run when none were. It is written as the input
- * was (`format`): the same separator, so the spreadsheet that saved the file opens it in columns,
- * and in UTF-8 with a byte-order mark when the input had one or was in another encoding, so
- * that spreadsheet reads its letters right.
- */
-function writeRejects(
-  file: string,
-  columns: string[],
-  refused: Refusal[],
-  format?: FileFormat,
-): string | null {
-  const target = `${file}.rejects.csv`;
-  if (refused.length === 0) {
-    // A read-only folder keeps an old one; nothing to say about it when nothing was refused.
-    try {
-      rmSync(target, { force: true });
-    } catch {}
-    return null;
-  }
-  const separator = format?.separator ?? ",";
-  const bom = format !== undefined && (format.bom || format.encoding !== "utf-8");
-  // A rejects file imported again brings the last report's columns: they give way to this one's.
-  const kept = columns.flatMap((column, i) => (REPORT_COLUMNS.test(column) ? [] : [i]));
-  const rows = refused.map((r) => ({
-    ...r,
-    record: [...kept.map((i) => r.record[i] ?? ""), ...r.record.slice(columns.length)],
-  }));
-  const named = kept.map((i) => columns[i] ?? "");
-  // Every line gets the same number of fields: short rows are padded, long rows name their extras.
-  // Not Math.max(...): spreading a hundred thousand refusals into one call overflows the stack.
-  const width = rows.reduce((most, r) => Math.max(most, r.record.length), named.length);
-  const header = [...named, ...Array.from({ length: width - named.length }, (_, i) => `extra_${i + 1}`)];
-  const lines = [
-    ["line", "error_code", "error_message", ...header],
-    ...rows.map((r) => [String(r.line), r.code, r.message, ...header.map((_, i) => r.record[i] ?? "")]),
-  ];
-  const text = lines.map((fields) => fields.map((f) => csvField(f, separator)).join(separator)).join("\n");
-  // Beside the file, or, when its folder is read-only (a read-only mount or share), in the
-  // temporary directory; the rows are imported by now, and the report must still reach the owner.
-  for (const path of [target, join(tmpdir(), `${basename(file)}.rejects.csv`)]) {
-    try {
-      writeFileSync(path, `${bom ? "\uFEFF" : ""}${text}\n`);
-      return path;
-    } catch {}
-  }
-  return null;
-}
-
-function csvField(value: string, separator: Separator): string {
-  return /["\r\n]/.test(value) || value.includes(separator) ? `"${value.replace(/"/g, '""')}"` : value;
 }

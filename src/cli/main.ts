@@ -73,9 +73,10 @@ const IMPORT_NOTES = `Every row goes through the same checks, rules and ledger a
 again counts nothing twice: rows already imported are skipped. A bad row is refused with
 its line number and reason and never stops the import; refused rows are also written to
 <file>.rejects.csv, with the file's own separator. A malformed row (a stray or unclosed quote)
-is refused by its first line and the import goes on at the next line. Exits 0, 3 when rows were
-refused, 2 for an unknown business or a wrong option, 1 when the file cannot be read. With the
-embedded database, stop the server first.`;
+is refused by its first line and the import goes on at the next line. A file holds at most
+512 MB (split a bigger one, each part with the header row). Exits 0, 3 when rows were refused,
+2 for an unknown business or a wrong option, 1 when the file cannot be read. With the embedded
+database, stop the server first.`;
 
 const business = { business: { type: "string" as const, short: "b" } };
 const encoding = { encoding: { type: "string" as const } };
@@ -520,11 +521,16 @@ async function runImport(
     });
     const seconds = (Date.now() - startedAt) / 1000;
     printReport(report, seconds);
-    return (report.members?.refused.length ?? 0) + (report.purchases?.refused.length ?? 0) > 0 ? 3 : 0;
+    return refusedCount(report.members) + refusedCount(report.purchases) > 0 ? 3 : 0;
   });
 }
 
 const MAX_REFUSALS_SHOWN = 50;
+
+/** The rows a phase refused: those its report lists and those only the rejects file has. */
+function refusedCount(counts: ImportCounts | undefined): number {
+  return (counts?.refused.length ?? 0) + (counts?.unlisted ?? 0);
+}
 
 function printReport(report: ImportReport, seconds: number): void {
   const phases = Object.entries({ members: report.members, purchases: report.purchases }).filter(
@@ -543,19 +549,20 @@ function printReport(report: ImportReport, seconds: number): void {
   }
   for (const [label, c] of phases) {
     console.log(
-      `${`${label}:`.padEnd(11)}${c.imported} imported, ${c.skipped} skipped as already imported, ${c.refused.length} refused (of ${c.total})`,
+      `${`${label}:`.padEnd(11)}${c.imported} imported, ${c.skipped} skipped as already imported, ${refusedCount(c)} refused (of ${c.total})`,
     );
   }
   console.log(
     `${rows} rows in ${seconds.toFixed(1)} s (${Math.round(rows / Math.max(seconds, 0.001))} rows/s)`,
   );
   const refused = phases.flatMap(([, c]) => c.refused).sort((a, b) => a.line - b.line);
-  if (refused.length === 0) return;
+  const total = phases.reduce((sum, [, c]) => sum + refusedCount(c), 0);
+  if (total === 0) return;
   console.log("\nRefused:");
-  // Without a file to hold them (no folder could be written), every one is listed here.
+  // Without a file to hold them (no folder could be written), every one the report has is listed.
   const shown = report.rejectsFile ? refused.slice(0, MAX_REFUSALS_SHOWN) : refused;
   for (const r of shown) console.log(`  line ${r.line}: ${r.code}: ${r.message}`);
-  if (refused.length > shown.length) console.log(`  … and ${refused.length - shown.length} more.`);
+  if (total > shown.length) console.log(`  … and ${total - shown.length} more.`);
   console.log(
     report.rejectsFile
       ? `All refused rows, with their reasons: ${report.rejectsFile}`

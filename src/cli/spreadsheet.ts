@@ -64,20 +64,14 @@ export function decodeText(
           : undefined;
   if (bomEncoding) {
     const text = strictDecode(bytes, bomEncoding);
-    if (text === undefined) {
-      throw new FileFormatError(
-        `the file starts with the byte-order mark of ${bomEncoding.toUpperCase()} but is not valid ${bomEncoding.toUpperCase()}.`,
-      );
-    }
+    if (text === undefined) throw notWhatItsMarkSays(bomEncoding);
     return { text: text.replace(/^\uFEFF/, ""), encoding: bomEncoding, bom: true };
   }
   const utf8 = strictDecode(bytes, "utf-8");
   if (encoding !== undefined) {
     const decoder = textDecoder(encoding);
     if (decoder.encoding !== "utf-8" && utf8 !== undefined && /[^\p{ASCII}]/u.test(utf8)) {
-      throw new FileFormatError(
-        `the file is UTF-8 already: reading it as ${decoder.encoding} would change its letters (${firstNonAscii(bytes, decoder.encoding)}). Leave out --encoding.`,
-      );
+      throw utf8Already(bytes, decoder.encoding);
     }
     if (decoder.encoding === "utf-8" && utf8 === undefined) throw notUtf8(bytes);
     return { text: decoder.decode(bytes), encoding: decoder.encoding, bom: false };
@@ -97,6 +91,24 @@ export function textDecoder(encoding: string): TextDecoder {
   }
 }
 
+/** A file whose byte-order mark names an encoding (UTF-8, UTF-16) that its bytes are not in. */
+export function notWhatItsMarkSays(encoding: string): FileFormatError {
+  return new FileFormatError(
+    `the file starts with the byte-order mark of ${encoding.toUpperCase()} but is not valid ${encoding.toUpperCase()}.`,
+  );
+}
+
+/**
+ * `--encoding` named a code page for a file that is UTF-8 already and has letters beyond ASCII,
+ * which the code page would garble: the first such value, read both ways (`bytes`: the file, or
+ * at least the line with its first byte beyond ASCII).
+ */
+export function utf8Already(bytes: Buffer, encoding: string): FileFormatError {
+  return new FileFormatError(
+    `the file is UTF-8 already: reading it as ${encoding} would change its letters (${firstNonAscii(bytes, encoding)}). Leave out --encoding.`,
+  );
+}
+
 function strictDecode(bytes: Buffer, encoding: string): string | undefined {
   try {
     return new TextDecoder(encoding, { fatal: true }).decode(bytes);
@@ -105,7 +117,11 @@ function strictDecode(bytes: Buffer, encoding: string): string | undefined {
   }
 }
 
-function notUtf8(bytes: Buffer): FileFormatError {
+/**
+ * A file that is not UTF-8 where it should be: its first line that is not, read in the code pages
+ * Excel saves CSV in, so the owner can choose (`bytes`: the whole file).
+ */
+export function notUtf8(bytes: Buffer): FileFormatError {
   // Excel for Mac's "CSV (Macintosh)" ends its lines with CR alone, in the Mac Roman code page.
   const mac = bytes.includes(13) && !bytes.includes(10);
   const ending = mac ? 13 : 10;
@@ -161,26 +177,111 @@ function firstNonAscii(bytes: Buffer, encoding: string): string {
  * @example detectSeparator("external_id;name;email\n1;Anna;a@x\n") // { separator: ";", text: "external_id;name;email\n1;Anna;a@x\n" }
  */
 export function detectSeparator(text: string): { separator: Separator; text: string } {
-  const hint = /^(\s*)sep=([,;\t])[^\S\n]*(?=\n|$)/i.exec(text);
-  if (hint) {
-    return { separator: hint[2] as Separator, text: `${hint[1]}${text.slice(hint[0].length)}` };
+  const scan = new SeparatorScan();
+  scan.feed(text);
+  const { separator, hint } = scan.end();
+  return { separator, text: hint ? `${text.slice(0, hint.from)}${text.slice(hint.to)}` : text };
+}
+
+/** The separators a header is read for, in the order a tie names them. */
+const SEPARATORS: readonly Separator[] = [",", ";", "\t"];
+
+/**
+ * `detectSeparator` over text that comes in pieces, as an import reads a file without holding
+ * it: `feed` it the text, then `end` says the separator and, with Excel's `sep=` line, which
+ * characters of the text (from, to) to blank. It looks at the first line with text only (all of
+ * a file without line feeds, as `detectSeparator` does), so feeding the rest costs nothing.
+ */
+export class SeparatorScan {
+  /** Characters fed so far. */
+  #at = 0;
+  /** `sep=` and its separator, matched so far; "no" once the text cannot be a hint. */
+  #hint: { state: "lead" | "name" | "tail" | "no"; matched: number; from: number; separator?: Separator } = {
+    state: "lead",
+    matched: 0,
+    from: 0,
+  };
+  #hintEnd: number | undefined;
+  /** The header line: whether one has started (a line with text), its tabs before the text. */
+  #header: "before" | "in" | "done" = "before";
+  #leadingTabs = 0;
+  #quoted = false;
+  #counts: Record<Separator, number> = { ",": 0, ";": 0, "\t": 0 };
+
+  feed(text: string): void {
+    // By UTF-16 unit, as a regular expression without the u flag reads text: positions are indexes.
+    for (let i = 0; i < text.length && !this.#settled(); i++) {
+      const char = text[i] as string;
+      this.#hintChar(char, this.#at + i);
+      this.#headerChar(char);
+    }
+    this.#at += text.length;
   }
-  const header = text.split("\n").find((line) => line.trim() !== "") ?? "";
-  const counts: Record<Separator, number> = { ",": 0, ";": 0, "\t": 0 };
-  let quoted = false;
-  for (const char of header) {
-    if (char === '"') quoted = !quoted;
-    else if (!quoted && (char === "," || char === ";" || char === "\t")) counts[char]++;
+
+  /** The separator, and the hint to blank (`text.slice(from, to)`), or a refusal of the header. */
+  end(): { separator: Separator; hint?: { from: number; to: number } } {
+    const hint = this.#hint;
+    if (hint.separator && (this.#hintEnd !== undefined || hint.state === "tail")) {
+      return { separator: hint.separator, hint: { from: hint.from, to: this.#hintEnd ?? this.#at } };
+    }
+    const counts = this.#counts;
+    const [first, second] = [...SEPARATORS].sort((a, b) => counts[b] - counts[a]) as [Separator, Separator];
+    if (counts[first] === 0) return { separator: "," };
+    if (counts[first] === counts[second]) {
+      throw new FileFormatError(
+        `the header row has as many ${SEPARATOR_NAMES[first]} as ${SEPARATOR_NAMES[second]}, so it does not say which separates the columns. Use one of them between the column names.`,
+      );
+    }
+    return { separator: first };
   }
-  const ranked = (Object.entries(counts) as [Separator, number][]).sort((a, b) => b[1] - a[1]);
-  const [first, second] = ranked as [[Separator, number], [Separator, number]];
-  if (first[1] === 0) return { separator: ",", text };
-  if (first[1] === second[1]) {
-    throw new FileFormatError(
-      `the header row has as many ${SEPARATOR_NAMES[first[0]]} as ${SEPARATOR_NAMES[second[0]]}, so it does not say which separates the columns. Use one of them between the column names.`,
-    );
+
+  #settled(): boolean {
+    return this.#header === "done" && (this.#hint.state === "no" || this.#hintEnd !== undefined);
   }
-  return { separator: first[0], text };
+
+  /** Excel's hint, /^(\s*)sep=([,;\t])[^\S\n]*(?=\n|$)/i, one character at a time. */
+  #hintChar(char: string, at: number): void {
+    const hint = this.#hint;
+    if (hint.state === "no" || this.#hintEnd !== undefined) return;
+    const space = /\s/.test(char);
+    if (hint.state === "lead") {
+      if (space) return;
+      hint.state = "name";
+      hint.from = at;
+    }
+    if (hint.state === "name") {
+      const expected = "sep="[hint.matched];
+      if (expected !== undefined) {
+        if (char === expected || char === expected.toUpperCase()) hint.matched++;
+        else hint.state = "no";
+      } else if ((SEPARATORS as readonly string[]).includes(char)) {
+        hint.separator = char as Separator;
+        hint.state = "tail";
+      } else hint.state = "no";
+      return;
+    }
+    if (char === "\n") this.#hintEnd = at;
+    else if (!space) hint.state = "no";
+  }
+
+  /** The first line with text, its separators outside quotes counted (tabs before the text too). */
+  #headerChar(char: string): void {
+    if (this.#header === "done") return;
+    if (this.#header === "before") {
+      if (char === "\n") this.#leadingTabs = 0;
+      else if (char === "\t") this.#leadingTabs++;
+      else if (!/\s/.test(char)) {
+        this.#header = "in";
+        this.#counts["\t"] += this.#leadingTabs;
+      }
+      if (this.#header === "before") return;
+    }
+    if (char === "\n") this.#header = "done";
+    else if (char === '"') this.#quoted = !this.#quoted;
+    else if (!this.#quoted && (SEPARATORS as readonly string[]).includes(char)) {
+      this.#counts[char as Separator]++;
+    }
+  }
 }
 
 /**

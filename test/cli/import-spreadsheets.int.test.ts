@@ -508,3 +508,140 @@ describe("what else a real till or spreadsheet export does", () => {
     rmSync(report.rejectsFile as string);
   });
 });
+
+describe("every kind of file, read a byte at a time", () => {
+  const members = [
+    "external_id;name;phone;marketing_consent",
+    "k-1;Łukasz Żółć;06 12345678;ja",
+    'k-2;"de Vries; Anna";06 1234567;nee',
+    "k-3;Jürgen;;misschien",
+  ];
+  const crlf = `${members.join("\r\n")}\r\n`;
+  const FILES: [string, Buffer, { encoding?: string }][] = [
+    ["bom.csv", Buffer.concat([BOM, Buffer.from(crlf)]), {}],
+    // Saved twice over by a tool that adds one whatever is there: both go.
+    ["two-boms.csv", Buffer.concat([BOM, BOM, Buffer.from(crlf)]), {}],
+    [
+      "utf16.csv",
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(crlf.replace(/;/g, "\t"), "utf16le")]),
+      {},
+    ],
+    ["mac.csv", Buffer.from(crlf.replace(/\r\n/g, "\r")), {}],
+    [
+      "sep.csv",
+      Buffer.from(`sep=;\r\n${crlf.replace("external_id;name", "external_id,x;name").replace(",x;", ";")}`),
+      {},
+    ],
+    [
+      "cp1250.csv",
+      Buffer.concat([
+        Buffer.from("external_id;name;marketing_consent\r\nk-1;"),
+        Buffer.from([0xa3]),
+        Buffer.from("ukasz;tak\r\n"),
+      ]),
+      { encoding: "windows-1250" },
+    ],
+  ];
+
+  it("imports what it imports reading the file a megabyte at a time, rejects file and all", async () => {
+    for (const [name, bytes, options] of FILES) {
+      const results = [];
+      for (const readBytes of [undefined, 1]) {
+        const tenant = await t.signup();
+        const path = bytesFile(`${readBytes ?? "whole"}-${name}`, bytes);
+        const report = await importMembers(t.ctx, path, {
+          business: tenant.slug,
+          concurrency,
+          ...options,
+          ...(readBytes ? { limits: { readBytes } } : {}),
+        });
+        const names = await Promise.all(
+          ["k-1", "k-2", "k-3"].map(async (id) => (await memberNamed(tenant, id))?.name),
+        );
+        results.push({
+          ...report,
+          rejectsFile: report.rejectsFile && readFileSync(report.rejectsFile, "utf8"),
+          names,
+        });
+      }
+      expect(results[1], name).toEqual(results[0]);
+      expect(results[0]?.members?.imported, name).toBeGreaterThan(0);
+    }
+  });
+
+  it("refuses a file in a code page, or named in one while it is UTF-8, with the same words", async () => {
+    const tenant = await t.signup();
+    const polish = Buffer.concat([
+      Buffer.from("external_id;name;marketing_consent\r\npl-0;Anna;tak\r\npl-1;"),
+      Buffer.from([0xa3, 0x75, 0x6b, 0x61, 0x73, 0x7a]),
+      Buffer.from(" Nowak;tak\r\n"),
+    ]);
+    const refusal = async (bytes: Buffer, encoding?: string) => {
+      const messages = [];
+      for (const readBytes of [undefined, 1]) {
+        const error = await importMembers(t.ctx, bytesFile("refused.csv", bytes), {
+          business: tenant.slug,
+          ...(encoding ? { encoding } : {}),
+          ...(readBytes ? { limits: { readBytes } } : {}),
+        }).catch((e) => e);
+        expect(error).toBeInstanceOf(ImportFileError);
+        messages.push(error.message);
+      }
+      expect(messages[1]).toBe(messages[0]);
+      return messages[0];
+    };
+    expect(await refusal(polish)).toContain('line 3 is not UTF-8: Excel saves plain "CSV"');
+    expect(await refusal(Buffer.from(crlf), "windows-1250")).toContain(
+      'the file is UTF-8 already: reading it as windows-1250 would change its letters ("Łukasz Żółć" would read as',
+    );
+    expect(await refusal(Buffer.concat([BOM, Buffer.from("name\n"), Buffer.from([0xff])]))).toContain(
+      "the file starts with the byte-order mark of UTF-8 but is not valid UTF-8.",
+    );
+    expect(await memberNamed(tenant, "pl-0")).toBeUndefined();
+  });
+
+  it("reads items purchases newest first, a few bytes at a time, as it reads them whole", async () => {
+    const results = [];
+    for (const readBytes of [undefined, 3]) {
+      const tenant = await t.signup();
+      await importMembers(
+        t.ctx,
+        file(`c-members-${readBytes}.csv`, ["external_id;marketing_consent", "c-1;ja"]),
+        {
+          business: tenant.slug,
+        },
+      );
+      const newestFirst = file(`bonnen-${readBytes ?? "whole"}.csv`, [
+        "external_id;member_external_id;amount;currency;occurred_at;item_sku;item_name;item_category;item_quantity;item_unit_price",
+        "li-3;c-1;;EUR;2026-02-03;tea;;tea;1;2,00",
+        "li-2;c-1;;EUR;2026-02-02;latte;Latte;coffee;2;3,50",
+        "li-1;;;;;croissant;Croissant;pastry;;2,50",
+        "li-2;;;;;cake;Cake;pastry;1;1,50",
+        "li-1;c-1;;EUR;2026-02-01 08:15;latte;Latte;coffee;1;3,50",
+        "li-4;c-1;9,00;EUR;2026-02-04;latte;;coffee;1;3,50",
+      ]);
+      const report = await importPurchases(t.ctx, newestFirst, {
+        business: tenant.slug,
+        concurrency,
+        ...(readBytes ? { limits: { readBytes } } : {}),
+      });
+      const stored = await purchasesOf(tenant.businessId);
+      results.push({
+        purchases: report.purchases,
+        rejects: readFileSync(report.rejectsFile ?? "", "utf8"),
+        stored: Object.values(stored).map((p) => [
+          p.external_id,
+          p.amount_minor,
+          (p.items as unknown[]).length,
+        ]),
+      });
+    }
+    expect(results[0]?.stored).toEqual([
+      ["li-1", 600, 2],
+      ["li-2", 850, 2],
+      ["li-3", 200, 1],
+    ]);
+    expect(results[0]?.purchases?.refused.map((r) => [r.line, r.code])).toEqual([[7, "amount_mismatch"]]);
+    expect(results[1]).toEqual(results[0]);
+  });
+});

@@ -1,6 +1,8 @@
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { parse } from "csv-parse/sync";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,9 +14,11 @@ import {
   importMembers,
   importPurchases,
   MAX_IMPORT_BYTES,
+  REFUSALS_LISTED,
 } from "../../src/cli/import.ts";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
 import { engine } from "../helpers/db.ts";
+import { emptyDatabase } from "../helpers/empty-database.ts";
 
 /**
  * The CDNOW sample lives in the project's shared datasets, beside the repository (../shared) on a
@@ -28,6 +32,7 @@ const CDNOW_CANDIDATES = [
 ].filter((p): p is string => typeof p === "string" && p.length > 0);
 const CDNOW = CDNOW_CANDIDATES.find((p) => existsSync(p)) ?? CDNOW_CANDIDATES.join(" or ");
 const concurrency = engine === "postgres" ? 8 : 1;
+const BIN = resolve(import.meta.dirname, "../../bin/regulars.mjs");
 
 let t: TestApp;
 let dir: string;
@@ -643,14 +648,25 @@ describe("imports as a business would hand them over", () => {
     ]);
   });
 
-  it("refuses a file too big to hold in memory before reading it, saying to split it", async () => {
+  it("refuses a file over the size limit before reading it, saying to split it", async () => {
     const tenant = await t.signup();
     const path = join(dir, "huge.csv");
     writeFileSync(path, "external_id,marketing_consent\n");
     truncateSync(path, MAX_IMPORT_BYTES + 1);
     await expect(importMembers(t.ctx, path, { business: tenant.slug })).rejects.toThrow(
-      /an import reads at most 31457280 \(30 MB\) at once.*Split it/,
+      `huge.csv is ${MAX_IMPORT_BYTES + 1} bytes; an import reads at most ${MAX_IMPORT_BYTES} (512 MB) at once, as it keeps about twice the file's size in memory while it runs. Split it into files of fewer lines`,
     );
+    const small = file("small.csv", ["external_id,marketing_consent", "s-1,no", "s-2,no"]);
+    const limited = { business: tenant.slug, limits: { maxBytes: 40 } };
+    await expect(importMembers(t.ctx, small, limited)).rejects.toThrow(
+      "small.csv is 44 bytes; an import reads at most 40 (40 bytes) at once",
+    );
+    await expect(importPurchases(t.ctx, small, limited)).rejects.toBeInstanceOf(ImportFileError);
+    const usd = await t.signup({ currency: "USD" });
+    await expect(importCdnow(t.ctx, small, { ...limited, business: usd.slug })).rejects.toThrow(
+      "an import reads at most 40",
+    );
+    expect(MAX_IMPORT_BYTES).toBeGreaterThan(30 * 1024 * 1024);
   });
 
   it("refuses a row holding a NUL character, naming its line and column, and imports the others", async () => {
@@ -707,4 +723,310 @@ describe("imports as a business would hand them over", () => {
     const fourth = await importMembers(t.ctx, fixed, { business: tenant.slug, concurrency });
     expect(fourth.members?.refused).toEqual([]);
   });
+});
+
+describe("a file read as a stream, a few bytes at a time", () => {
+  /** A till's export, newest first, with a refusal of every kind (line numbers on the right). */
+  const TILL = [
+    "external_id,member_external_id,amount,currency,occurred_at", // 1
+    "p-9,c-1,5.00,EUR,2026-02-09 10:00", // 2
+    'p-8,c-2,"3,50",EUR,2026-02-08 10:00', // 3
+    "p-7,c-1,12.5x,EUR,2026-02-07", // 4: not an amount
+    "p-6,c-9,5.00,EUR,2026-02-06", // 5: no such member
+    'p-5,c-1,"Unclosed,EUR,2026-02-05', // 6: a quote never closed
+    "p-4,c-2,4.00,EUR,2026-02-04", // 7
+    "p-1,c-1,9.99,EUR,2026-02-03 09:00", // 8: p-1 again, later, other amount
+    "p-3,c-2,2.00,EUR,2026-02-03 12:00", // 9
+    "p-2,c-1,1.00,EUR,yesterday", // 10: not a time
+    "p-1,c-1,10.00,EUR,2026-02-01 09:00", // 11: c-1's first purchase
+    "p-0,c-2,7.00,EUR,2026-02-01", // 12: c-2's first purchase
+    "short,row", // 13
+    "p-z,c-1,1,00,EUR,2026-01-31", // 14: a decimal comma without quotes
+    "p-10,c-2,1.00,EUR,2026-02-10 08:00", // 15
+    "p-4,c-2,4.00,EUR,2026-02-04", // 16: the same purchase again
+  ];
+  // What the import said of this file when it read it whole (the commit before streaming).
+  const TILL_REFUSED = [
+    [
+      4,
+      "invalid_amount",
+      'amount "12.5x" is not a plain decimal number such as 12.50 or 12,50 (no currency sign, no thousands separator).',
+    ],
+    [5, "member_not_found", "No member with external id c-9 in this business."],
+    [
+      6,
+      "csv_malformed",
+      'Column amount: the quote that opens its value is never closed. Wrap a value that has a quote in quotes and double the quote inside: "12"" pizza".',
+    ],
+    [
+      8,
+      "external_id_reused",
+      "external_id p-1 was imported or recorded before with different values; a new purchase needs a new external_id.",
+    ],
+    [
+      10,
+      "validation_failed",
+      'occurred_at "yesterday": must be an ISO-8601 date-time with a time zone (2026-02-01T10:00:00+01:00), a local date-time (2026-02-01 10:00) or a date (2026-02-01).',
+    ],
+    [13, "csv_field_count", "The row has 2 fields; the header has 5."],
+    [14, "csv_field_count", "The row has 6 fields; the header has 5."],
+  ];
+
+  /** Imports the till's export into a new business with a rule for the first purchase. */
+  async function importTill(name: string, limits?: ImportOptions["limits"]) {
+    const tenant = await t.signup();
+    await tenant.call("POST", "/v1/rules", {
+      name: "Double on the first purchase",
+      trigger: "purchase",
+      conditions: { first_purchase: true },
+      effect: { type: "multiplier", factor_bp: 20_000 },
+    });
+    await importMembers(
+      t.ctx,
+      file(`${name}-members.csv`, ["external_id,marketing_consent", "c-1,no", "c-2,no"]),
+      {
+        business: tenant.slug,
+        ...(limits ? { limits } : {}),
+      },
+    );
+    const path = file(`${name}.csv`, TILL);
+    const report = await importPurchases(t.ctx, path, {
+      business: tenant.slug,
+      concurrency,
+      ...(limits ? { limits } : {}),
+    });
+    const purchases = await t.database.db
+      .selectFrom("purchases")
+      .leftJoin("members", "members.id", "purchases.member_id")
+      .select([
+        "purchases.external_id",
+        "amount_minor",
+        "points_earned",
+        "occurred_at",
+        "members.external_id as member",
+      ])
+      .where("purchases.business_id", "=", tenant.businessId)
+      .orderBy("purchases.external_id")
+      .execute();
+    const firsts = await t.database.db
+      .selectFrom("member_state")
+      .innerJoin("members", "members.id", "member_state.member_id")
+      .select(["members.external_id", "first_purchase_at"])
+      .where("member_state.business_id", "=", tenant.businessId)
+      .orderBy("members.external_id")
+      .execute();
+    return { report, rejects: readFileSync(`${path}.rejects.csv`, "utf8"), purchases, firsts };
+  }
+
+  it("imports a newest-first file as reading it whole did, rejects file and all, in any chunk size", async () => {
+    const whole = await importTill("till-whole");
+    expect(whole.report.purchases).toEqual({
+      total: 15,
+      imported: 7,
+      skipped: 1,
+      refused: refusals(TILL_REFUSED),
+    });
+    expect(whole.purchases.map((p) => [p.external_id, p.member, p.amount_minor, p.points_earned])).toEqual([
+      ["p-0", "c-2", 700, 14],
+      ["p-1", "c-1", 1000, 20],
+      ["p-10", "c-2", 100, 1],
+      ["p-3", "c-2", 200, 2],
+      ["p-4", "c-2", 400, 4],
+      ["p-8", "c-2", 350, 3],
+      ["p-9", "c-1", 500, 5],
+    ]);
+    expect(whole.firsts.map((m) => [m.external_id, m.first_purchase_at?.toISOString()])).toEqual([
+      ["c-1", "2026-02-01T08:00:00.000Z"],
+      ["c-2", "2026-02-01T11:00:00.000Z"],
+    ]);
+    expect(whole.rejects.split("\n").slice(0, 3)).toEqual([
+      "line,error_code,error_message,external_id,member_external_id,amount,currency,occurred_at,extra_1",
+      `4,invalid_amount,"amount ""12.5x"" is not a plain decimal number such as 12.50 or 12,50 (no currency sign, no thousands separator).",p-7,c-1,12.5x,EUR,2026-02-07,`,
+      "5,member_not_found,No member with external id c-9 in this business.,p-6,c-9,5.00,EUR,2026-02-06,",
+    ]);
+    for (const readBytes of [1, 7]) {
+      const chunked = await importTill(`till-${readBytes}`, { readBytes });
+      expect(chunked.report, `read ${readBytes} at a time`).toEqual({
+        ...whole.report,
+        rejectsFile: expect.stringMatching(/till-\d\.csv\.rejects\.csv$/),
+      });
+      expect(chunked.rejects).toBe(whole.rejects);
+      expect(
+        chunked.purchases.map(({ occurred_at, ...p }) => ({ ...p, at: occurred_at.toISOString() })),
+      ).toEqual(whole.purchases.map(({ occurred_at, ...p }) => ({ ...p, at: occurred_at.toISOString() })));
+      expect(chunked.firsts).toEqual(whole.firsts);
+    }
+  });
+
+  it.skipIf(process.platform === "win32")(
+    "reads a file from a pipe (<(gunzip -c …)) as it reads a file",
+    async () => {
+      const whole = await importTill("till-file");
+      const tenant = await t.signup();
+      await importMembers(
+        t.ctx,
+        file("pipe-members.csv", ["external_id,marketing_consent", "c-1,no", "c-2,no"]),
+        {
+          business: tenant.slug,
+        },
+      );
+      const pipe = join(dir, "till-pipe.csv");
+      execFileSync("mkfifo", [pipe]);
+      const source = file("till-source.csv", TILL);
+      // The shell writes into the pipe as the import reads it, once: the import must keep a copy.
+      const writer = spawn("sh", ["-c", 'cat "$0" > "$1"', source, pipe]);
+      const written = new Promise((done) => writer.on("exit", done));
+      const report = await importPurchases(t.ctx, pipe, {
+        business: tenant.slug,
+        concurrency,
+        limits: { readBytes: 64 },
+      });
+      await written;
+      expect(report.purchases).toEqual(whole.report.purchases);
+      expect(readFileSync(`${pipe}.rejects.csv`, "utf8")).toBe(whole.rejects);
+      const big = spawn("sh", ["-c", 'cat "$0" > "$1"', source, pipe]);
+      await expect(
+        importPurchases(t.ctx, pipe, { business: tenant.slug, limits: { maxBytes: 100 } }),
+      ).rejects.toThrow(
+        "till-pipe.csv is more than 100 bytes; an import reads at most 100 (100 bytes) at once",
+      );
+      big.kill();
+    },
+  );
+
+  it("lists the first refusals by line when there are more than a report lists; the rejects file has all", async () => {
+    const tenant = await t.signup();
+    // Newest first: the purchases run in the reverse order of their lines.
+    const rows = Array.from(
+      { length: 25 },
+      (_, i) => `q-${i},nobody-${i},1.00,EUR,2026-01-${String(31 - i).padStart(2, "0")}`,
+    );
+    const path = file("many-refused.csv", [
+      "external_id,member_external_id,amount,currency,occurred_at",
+      ...rows,
+    ]);
+    const bars: number[] = [];
+    const report = await importPurchases(t.ctx, path, {
+      business: tenant.slug,
+      concurrency,
+      limits: { refusalsListed: 10 },
+      progress: (_label, total) => {
+        bars.push(total);
+        return { tick: () => void bars.push(-1), finish: () => {} };
+      },
+    });
+    expect(report.purchases).toMatchObject({ total: 25, imported: 0, skipped: 0, unlisted: 15 });
+    expect(report.purchases?.refused.map((r) => r.line)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(report.purchases?.refused[0]).toEqual({
+      line: 2,
+      code: "member_not_found",
+      message: "No member with external id nobody-0 in this business.",
+      record: ["q-0", "nobody-0", "1.00", "EUR", "2026-01-31"],
+    });
+    expect(bars).toEqual([25, ...Array(25).fill(-1)]);
+    const rejects = parse(readFileSync(`${path}.rejects.csv`), { columns: true }) as Record<string, string>[];
+    expect(rejects.map((r) => Number(r.line))).toEqual(Array.from({ length: 25 }, (_, i) => i + 2));
+    expect(rejects.at(-1)).toMatchObject({ external_id: "q-24", member_external_id: "nobody-24" });
+  });
+
+  it("reads the CDNOW log a few bytes at a time as it reads it whole", async () => {
+    const log = [
+      " 00004 0001 19970101  2   29.33",
+      " 00004 0001 19970118  2   29.73\r",
+      "",
+      " 00004 0001 19970118  1   14.96",
+      "not a line of the log\r",
+      " 00018 0002 19970112  1   14.96",
+      " 00018 0002 19970112  1   14.96",
+      " 00021 0003 19970102  1   9999999999.99",
+    ];
+    const run = async (name: string, readBytes?: number) => {
+      const tenant = await t.signup({ currency: "USD", timezone: "America/New_York" });
+      const path = file(name, log);
+      const report = await importCdnow(t.ctx, path, {
+        business: tenant.slug,
+        concurrency,
+        ...(readBytes ? { limits: { readBytes } } : {}),
+      });
+      const ids = await t.database.db
+        .selectFrom("purchases")
+        .select(["external_id", "amount_minor"])
+        .where("business_id", "=", tenant.businessId)
+        .orderBy("external_id")
+        .execute();
+      return { report, ids, rejects: readFileSync(`${path}.rejects.csv`, "utf8") };
+    };
+    const whole = await run("cdnow-whole.txt");
+    expect(whole.report.purchases).toMatchObject({ total: 7, imported: 5, skipped: 0 });
+    // A refused line is reported with its text, read again from the file (its CR gone with its LF).
+    expect(whole.report.purchases?.refused.map((r) => [r.line, r.code, r.record])).toEqual([
+      [5, "cdnow_malformed", ["not a line of the log"]],
+      [8, "validation_failed", [" 00021 0003 19970102  1   9999999999.99"]],
+    ]);
+    expect(whole.ids.map((p) => p.external_id)).toEqual([
+      "cdnow-0001-19970101-1",
+      "cdnow-0001-19970118-1",
+      "cdnow-0001-19970118-2",
+      "cdnow-0002-19970112-1",
+      "cdnow-0002-19970112-2",
+    ]);
+    for (const readBytes of [1, 5]) {
+      const chunked = await run(`cdnow-${readBytes}.txt`, readBytes);
+      expect(chunked.report).toEqual({
+        ...whole.report,
+        rejectsFile: expect.stringMatching(/cdnow-\d\.txt/),
+      });
+      expect(chunked.ids).toEqual(whole.ids);
+      expect(chunked.rejects).toBe(whole.rejects);
+    }
+  });
+});
+
+describe("the import command, when more rows are refused than a report lists", () => {
+  it("counts every refused row, lists the first, and writes them all to the rejects file", async () => {
+    const empty = await emptyDatabase("import-cli");
+    try {
+      const { DATABASE_URL: _url, DATA_DIR: _dir, ...rest } = process.env;
+      const env = { ...rest, LOG_LEVEL: "silent", DEMO: "false", WEB: "false", ...empty.variables };
+      const run = async (args: string[]) => {
+        try {
+          const { stdout } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+            env,
+            encoding: "utf8",
+          });
+          return { status: 0, stdout };
+        } catch (error) {
+          const { code, stdout } = error as { code: number; stdout: string };
+          return { status: code, stdout };
+        }
+      };
+      const created = await run([
+        ...["create-business", "--slug", "veel-fouten", "--name", "Veel fouten", "--currency", "EUR"],
+        ...[
+          "--timezone",
+          "Europe/Amsterdam",
+          "--owner-email",
+          "eigenaar@example.test",
+          "--owner-name",
+          "Eigenaar",
+        ],
+      ]);
+      expect(created.status).toBe(0);
+      const count = REFUSALS_LISTED + 5;
+      const rows = Array.from({ length: count }, (_, i) => `m-${i},Member ${i},maybe`);
+      const path = file("all-refused.csv", ["external_id,name,marketing_consent", ...rows]);
+      const result = await run(["import-members", path, "--business", "veel-fouten"]);
+      expect(result.status).toBe(3);
+      expect(result.stdout).toContain(
+        `members:   0 imported, 0 skipped as already imported, ${count} refused (of ${count})`,
+      );
+      expect(result.stdout).toContain('  line 2: validation_failed: marketing_consent "maybe"');
+      expect(result.stdout).toContain(`  … and ${count - 50} more.`);
+      const rejects = readFileSync(`${path}.rejects.csv`, "utf8").trim().split("\n");
+      expect(rejects).toHaveLength(count + 1);
+      expect(rejects.at(-1)).toMatch(new RegExp(`^${count + 1},validation_failed,.*,m-${count - 1},`));
+    } finally {
+      await empty.cleanup();
+    }
+  }, 120_000);
 });
