@@ -78,17 +78,20 @@ export const CafeStampCardParams = z
   });
 export type CafeStampCardParams = z.output<typeof CafeStampCardParams>;
 
+/** The spend a template's points are for; by default a whole unit of the business's currency. */
+const EarnPerMinor = z
+  .int()
+  .min(1)
+  .max(1_000_000)
+  .optional()
+  .describe(
+    "Minor units of spend per earn_points; default: one whole unit of the business's currency (100 for EUR, 1 for JPY)",
+  );
+
 export const BakeryPointsParams = z
   .strictObject({
     earn_points: z.int().min(1).max(100).default(1).describe("Points for every earn_per_minor spent"),
-    earn_per_minor: z
-      .int()
-      .min(1)
-      .max(1_000_000)
-      .optional()
-      .describe(
-        "Minor units of spend per earn_points; default: one whole unit of the business's currency (100 for EUR, 1 for JPY)",
-      ),
+    earn_per_minor: EarnPerMinor,
     treat: Product.default("pastry").describe("The free treat points buy"),
     treat_cost_points: z.int().min(1).max(100_000).default(100),
     birthday_points: z
@@ -143,14 +146,7 @@ export const BoutiqueTiersParams = z
       .prefault([{}, {}, {}])
       .describe("Three tiers by spend in a calendar year (thresholds in minor units), lowest first"),
     earn_points: z.int().min(1).max(100).default(1),
-    earn_per_minor: z
-      .int()
-      .min(1)
-      .max(1_000_000)
-      .optional()
-      .describe(
-        "Minor units of spend per earn_points; default: one whole unit of the business's currency (100 for EUR, 1 for JPY)",
-      ),
+    earn_per_minor: EarnPerMinor,
     discount_minor: z.int().min(1).max(MAX_AMOUNT_MINOR).default(1_000).describe("The discount points buy"),
     discount_cost_points: z.int().min(1).max(100_000).default(200),
     reward_name: Names.reward_name,

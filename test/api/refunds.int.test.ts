@@ -280,24 +280,28 @@ describe("a refund of a large purchase", () => {
 });
 
 describe("the first purchase after a refund", () => {
-  it("is the earliest purchase the member kept: a full refund of the first makes the next one first", async () => {
-    const { tenant, member } = await shop();
-    const rule = await ok(tenant, "POST", "/v1/rules", {
+  /** A rule of 100 points on a first purchase, and a till selling to `memberId` a minute apart. */
+  async function welcomeShop(tenant: Tenant, memberId: string) {
+    await ok(tenant, "POST", "/v1/rules", {
       name: "Welcome purchase",
       trigger: "purchase",
       conditions: { first_purchase: true },
       effect: { type: "fixed_points", points: 100 },
     });
-    expect(rule.id).toBeTruthy();
-    const buy = (amount: number) => {
+    return (amount: number) => {
       t.clock.advance(60_000);
       return ok(tenant, "POST", "/v1/purchases", {
         external_id: `p-${++seq}`,
-        member_id: member.id,
+        member_id: memberId,
         amount_minor: amount,
         currency: "EUR",
       });
     };
+  }
+
+  it("is the earliest purchase the member kept: a full refund of the first makes the next one first", async () => {
+    const { tenant, member } = await shop();
+    const buy = await welcomeShop(tenant, member.id);
     const first = await buy(10);
     expect(first.purchase.points_earned).toBe(110);
     // A partial refund keeps the purchase, and the first purchase with it.
@@ -315,21 +319,7 @@ describe("the first purchase after a refund", () => {
 
   it("gives the welcome bonus again when the only purchase was refunded in full, once", async () => {
     const { tenant, member } = await shop();
-    await ok(tenant, "POST", "/v1/rules", {
-      name: "Welcome purchase",
-      trigger: "purchase",
-      conditions: { first_purchase: true },
-      effect: { type: "fixed_points", points: 100 },
-    });
-    const buy = (amount: number) => {
-      t.clock.advance(60_000);
-      return ok(tenant, "POST", "/v1/purchases", {
-        external_id: `p-${++seq}`,
-        member_id: member.id,
-        amount_minor: amount,
-        currency: "EUR",
-      });
-    };
+    const buy = await welcomeShop(tenant, member.id);
     const first = await buy(10);
     expect((await refund(tenant, first.purchase.id, { amount: 10 })).status).toBe(201);
     expect((await tenant.call("GET", `/v1/members/${member.id}`)).body.first_purchase_at).toBeNull();

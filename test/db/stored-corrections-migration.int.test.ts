@@ -75,7 +75,8 @@ describe("migration 0019: corrections of stored data", () => {
       .where("business_id", "=", shop.businessId)
       .where("member_id", "=", member)
       .execute();
-    expect(lot?.available_at.toISOString()).toBe("2026-04-04T10:00:00.000Z");
+    // Seven dates after 11:00 on 28 March, at 11:00 again: summer time (UTC+2) since 29 March.
+    expect(lot?.available_at.toISOString()).toBe("2026-04-04T09:00:00.000Z");
     // The end of April in Amsterdam.
     expect(lot?.expires_at?.toISOString()).toBe("2026-04-30T22:00:00.000Z");
     // Running it again changes nothing.
