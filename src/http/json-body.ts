@@ -39,14 +39,18 @@ function mayHideForbiddenKey(text: string): boolean {
 }
 
 function refuseForbiddenKeys(key: string, value: unknown): unknown {
-  const constructorWithPrototype =
-    key === "constructor" && typeof value === "object" && value !== null && "prototype" in value;
-  if (key === "__proto__" || constructorWithPrototype) {
+  const property =
+    key === "__proto__"
+      ? "__proto__"
+      : key === "constructor" && typeof value === "object" && value !== null && "prototype" in value
+        ? "constructor.prototype"
+        : null;
+  if (property) {
     throw new AppError(
       400,
       "forbidden_property",
-      `The body holds a key "${key === "__proto__" ? "__proto__" : "constructor.prototype"}", which is refused: such a key could change how the server's objects behave. Send the body without it.`,
-      { property: key === "__proto__" ? "__proto__" : "constructor.prototype" },
+      `The body holds a key "${property}", which is refused: such a key could change how the server's objects behave. Send the body without it.`,
+      { property },
     );
   }
   return value;

@@ -43,9 +43,6 @@ export async function enrollMember(
       const member = await createMemberTx(tx, actor, input, now);
       const snapshot = await ctx.snapshots.load(tx, actor.businessId);
       if (snapshot.rules.some((r) => r.trigger === "signup")) {
-        // The bonus is for enrolling, now: a join date given from the past (a customer brought in
-        // from another system) neither brings back a signup offer that has closed nor makes its
-        // points arrive already expired.
         // A tier the new member holds at once (threshold 0) is theirs for the signup rules too.
         const held = snapshot.tiers.length
           ? await settleTier(tx, snapshot, await getMemberForUpdate(tx, actor.businessId, member.id), now)
@@ -57,6 +54,9 @@ export async function enrollMember(
           attributes: member.attributes,
           first_purchase_at: null,
         };
+        // The bonus is for enrolling, now: a join date given from the past (a customer brought in
+        // from another system) neither brings back a signup offer that has closed nor makes its
+        // points arrive already expired.
         const pricing = await priceEvent(
           tx,
           snapshot,
