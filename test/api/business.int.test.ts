@@ -128,6 +128,37 @@ describe("business signup and login", () => {
     expect(empty.status).toBe(400);
   });
 
+  it("changes the currency before the first purchase, carrying the default earn rate, and refuses it after", async () => {
+    const tenant = await t.signup();
+    const rate = async () => (await tenant.call("GET", "/v1/program")).body.config.points.earn_per_minor;
+    expect(await rate()).toBe(100);
+    // EUR → JPY: a point per yen, not per ¥100.
+    expect((await tenant.call("PATCH", "/v1/business", { currency: "JPY" })).status).toBe(200);
+    expect(await rate()).toBe(1);
+    // A rate the business set itself stays.
+    const program = (await tenant.call("GET", "/v1/program")).body;
+    const own = { ...program.config, points: { ...program.config.points, earn_per_minor: 50 } };
+    expect((await tenant.call("PUT", "/v1/program", own)).status).toBe(200);
+    expect((await tenant.call("PATCH", "/v1/business", { currency: "BHD" })).status).toBe(200);
+    expect(await rate()).toBe(50);
+    expect((await tenant.call("PATCH", "/v1/business", { currency: "EUR" })).status).toBe(200);
+
+    const member = await tenant.call("POST", "/v1/members", { name: "Ann", marketing_consent: false });
+    const bought = await tenant.call("POST", "/v1/purchases", {
+      external_id: "till-1",
+      member_id: member.body.id,
+      amount_minor: 1000,
+      currency: "EUR",
+    });
+    expect(bought.status).toBe(201);
+    const locked = await tenant.call("PATCH", "/v1/business", { currency: "USD", name: "Renamed" });
+    expect(locked.status).toBe(409);
+    expect(locked.body.error.code).toBe("currency_locked");
+    const after = (await tenant.call("GET", "/v1/business")).body;
+    expect(after).toMatchObject({ currency: "EUR" });
+    expect(after.name).not.toBe("Renamed");
+  });
+
   it("answers unknown routes with route_not_found", async () => {
     const res = await t.call("GET", "/v1/nope");
     expect(res.status).toBe(404);

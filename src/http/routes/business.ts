@@ -220,7 +220,8 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
       schema: {
         tags: ["business"],
         summary: "Change the business profile",
-        description: "Errors: `currency_locked` once purchases exist.",
+        description:
+          "The currency can change until the first purchase (`currency_locked` after). A program that still earns the old currency's default rate (a point per whole unit) earns the new one's: EUR to JPY gives a point per yen. Errors: `currency_locked`.",
         body: z
           .strictObject({
             name: z.string().trim().min(1).max(120).optional(),

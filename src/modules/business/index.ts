@@ -3,6 +3,7 @@ import type { Db, Tx } from "../../db/database.ts";
 import type { BusinessesTable, LocationsTable } from "../../db/schema.ts";
 import { AppError, conflict, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
+import { minorDigits } from "../../shared/money.ts";
 import { decodeCursor, toPage } from "../../shared/pagination.ts";
 import {
   createSession,
@@ -14,6 +15,7 @@ import {
 } from "../access/index.ts";
 import { audit } from "../audit/index.ts";
 import { defaultProgram, type ProgramConfig } from "../program/config.ts";
+import { getProgramDto, updateProgramInTx } from "../program/index.ts";
 
 /** The business profile, its locations, and signing a new business up. */
 
@@ -145,6 +147,7 @@ export async function updateBusiness(
             "The currency cannot change once purchases are recorded: amounts already earned points in it.",
           );
         }
+        await followCurrency(tx, actor, current.currency, patch.currency, now);
       }
     }
     const row = await tx
@@ -161,6 +164,26 @@ export async function updateBusiness(
     });
     return businessDto(row);
   });
+}
+
+/**
+ * A currency chosen by mistake at sign-up and corrected before the first purchase: when the
+ * program still earns the old currency's default (a point per whole unit, `defaultProgram`), it
+ * earns the new one's, so a switch from EUR to JPY gives a point per yen rather than per ¥100.
+ * A rate the business chose itself is its own and stays.
+ */
+async function followCurrency(tx: Tx, actor: Actor, from: string, to: string, now: Date): Promise<void> {
+  const before = 10 ** minorDigits(from);
+  const after = 10 ** minorDigits(to);
+  if (before === after) return;
+  const program = await getProgramDto(tx, actor.businessId);
+  if (program.config.points.earn_per_minor !== before) return;
+  await updateProgramInTx(
+    tx,
+    actor,
+    { ...program.config, points: { ...program.config.points, earn_per_minor: after } },
+    now,
+  );
 }
 
 export interface LocationDto {
