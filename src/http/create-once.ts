@@ -4,6 +4,7 @@ import type { Actor, AppContext } from "../context.ts";
 import type { Tx } from "../db/database.ts";
 import { clientKey, onceInTransaction } from "../modules/idempotency/index.ts";
 import { ErrorResponse } from "./schemas.ts";
+import { sendOnce } from "./send-once.ts";
 
 /** The answers of a `createOnce` route: 201 created, 200 the same request again, and its errors. */
 export function createResponses<T extends z.ZodType>(created: T) {
@@ -37,7 +38,7 @@ export async function createOnce<T>(
 ): Promise<FastifyReply> {
   const now = ctx.clock.now();
   const header = req.headers["idempotency-key"];
-  const { body, replayed } = await onceInTransaction(
+  const result = await onceInTransaction(
     ctx.db,
     req.actor.businessId,
     clientKey(typeof header === "string" ? header : undefined),
@@ -46,6 +47,5 @@ export async function createOnce<T>(
     now,
     async (tx) => ({ status: 201, body: await create(tx, now) }),
   );
-  if (replayed) reply.header("idempotent-replayed", "true");
-  return reply.status(replayed ? 200 : 201).send(body as never);
+  return sendOnce(reply, result);
 }

@@ -58,9 +58,9 @@ export async function recordEvent(
   ctx: AppContext,
   actor: Actor,
   input: EventInput,
-): Promise<{ result: EventResult; replayed: boolean }> {
+): Promise<{ result: EventResult; replayed: boolean; json?: string }> {
   const now = ctx.clock.now();
-  const { body, replayed } = await onceInTransaction(
+  const { body, replayed, json } = await onceInTransaction(
     ctx.db,
     actor.businessId,
     `event:${input.external_id}`,
@@ -69,7 +69,7 @@ export async function recordEvent(
     now,
     async (tx) => ({ status: 201, body: await record(ctx, tx, actor, input, now) }),
   );
-  return { result: body, replayed };
+  return { result: body, replayed, ...(json === undefined ? {} : { json }) };
 }
 
 async function record(

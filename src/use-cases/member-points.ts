@@ -3,7 +3,7 @@ import { z } from "zod";
 import { type Actor, type AppContext, actorLabel } from "../context.ts";
 import type { Db } from "../db/database.ts";
 import { audit } from "../modules/audit/index.ts";
-import { onceInTransaction } from "../modules/idempotency/index.ts";
+import { onceInTransaction, type StoredResult } from "../modules/idempotency/index.ts";
 import { earn, expiresAt, lockAccount, spend } from "../modules/ledger/index.ts";
 import {
   type CreateMemberInput,
@@ -30,7 +30,7 @@ export async function enrollMember(
   actor: Actor,
   input: CreateMemberInput,
   idempotencyKey: string | undefined,
-): Promise<{ body: MemberDto; replayed: boolean }> {
+): Promise<StoredResult<MemberDto>> {
   const now = ctx.clock.now();
   return onceInTransaction(
     ctx.db,
@@ -202,7 +202,7 @@ export async function adjustBalance(
   memberId: string,
   input: AdjustmentInput,
   idempotencyKey: string | undefined,
-): Promise<{ body: { id: string; member: MemberSummary & { id: string } }; replayed: boolean }> {
+): Promise<StoredResult<{ id: string; member: MemberSummary & { id: string } }>> {
   const now = ctx.clock.now();
   return onceInTransaction(
     ctx.db,

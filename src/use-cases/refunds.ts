@@ -103,9 +103,9 @@ export async function recordRefund(
   ctx: AppContext,
   actor: Actor,
   input: RefundInput,
-): Promise<{ result: RefundResult; replayed: boolean }> {
+): Promise<{ result: RefundResult; replayed: boolean; json?: string }> {
   const now = ctx.clock.now();
-  const { body, replayed } = await onceInTransaction(
+  const { body, replayed, json } = await onceInTransaction(
     ctx.db,
     actor.businessId,
     `refund:${input.external_id}`,
@@ -117,7 +117,7 @@ export async function recordRefund(
       body: await refund(ctx, tx, actor, input, now),
     }),
   );
-  return { result: body, replayed };
+  return { result: body, replayed, ...(json === undefined ? {} : { json }) };
 }
 
 async function refund(

@@ -3,7 +3,7 @@ import type { Actor, AppContext } from "../context.ts";
 import type { Tx } from "../db/database.ts";
 import { audit } from "../modules/audit/index.ts";
 import { getBusiness } from "../modules/business/index.ts";
-import { onceInTransaction } from "../modules/idempotency/index.ts";
+import { onceInTransaction, type StoredResult } from "../modules/idempotency/index.ts";
 import {
   getProgram,
   lockProgram,
@@ -384,7 +384,7 @@ export async function applyTemplate(
   template: TemplateName,
   params: unknown,
   idempotencyKey: string | undefined,
-): Promise<{ status: number; body: TemplateResult; replayed: boolean }> {
+): Promise<StoredResult<TemplateResult>> {
   const now = ctx.clock.now();
   return onceInTransaction(
     ctx.db,

@@ -18,6 +18,19 @@ async function issue(tenant: Tenant, role: "manager" | "cashier", name = `${role
 }
 
 describe("API keys", () => {
+  it("refuses an Idempotency-Key, which it could not honour, and issues nothing", async () => {
+    const before = (await a.call("GET", "/v1/api-keys")).body.data.length;
+    const res = await a.call(
+      "POST",
+      "/v1/api-keys",
+      { name: "Till 9", role: "cashier" },
+      { "idempotency-key": "k-1" },
+    );
+    expect([res.status, res.body.error.code]).toEqual([400, "idempotency_key_not_supported"]);
+    expect(res.body.error.message).toContain("revoke the key it made");
+    expect((await a.call("GET", "/v1/api-keys")).body.data.length).toBe(before);
+  });
+
   it("shows a new key once and stores only its hash", async () => {
     const res = await a.call("POST", "/v1/api-keys", { name: "Till 1", role: "cashier" });
     expect(res.status).toBe(201);

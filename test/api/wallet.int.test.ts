@@ -250,7 +250,7 @@ describe("joining", () => {
     const first = await joinAs(biz, body, headers);
     const second = await joinAs(biz, body, headers);
     expect(first.status).toBe(201);
-    expect(second.status).toBe(201);
+    expect(second.status).toBe(200);
     expect(second.headers["idempotent-replayed"]).toBe("true");
     expect(second.body.member_code).toBe(first.body.member_code);
     const found = (await biz.call("GET", "/v1/members?q=retry@example.com")).body.data;

@@ -97,7 +97,7 @@ describe("answer retention", () => {
     expect(late.status).toBe(410);
     expect(late.body.error).toMatchObject({
       code: "idempotency_answer_expired",
-      details: { key: `purchase:${id}`, done_at: doneAt },
+      details: { external_id: id, done_at: doneAt },
     });
     expect(late.body.error.message).toContain("was not done again");
     // The same id with another purchase is still a different request.

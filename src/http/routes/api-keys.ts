@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../modules/access/index.ts";
+import { AppError } from "../../shared/errors.ts";
 import type { ZodApp } from "../app.ts";
 import { ErrorResponse, IdParams, PageQuery, page } from "../schemas.ts";
 
@@ -41,16 +42,24 @@ export async function apiKeyRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         tags: ["api-keys"],
         summary: "Issue an API key",
         description:
-          "Returns the full key (`rk_…`) in `key` this once: store it safely, it cannot be shown again. Send it as `Authorization: Bearer <key>`; it acts with the given role (manager or cashier). Owner only.",
+          "Returns the full key (`rk_…`) in `key` this once: store it safely, it cannot be shown again. Send it as `Authorization: Bearer <key>`; it acts with the given role (manager or cashier). Owner only. Takes no `Idempotency-Key` (`400 idempotency_key_not_supported`): the secret is never stored, so a first answer could not be sent again, and a retry that made a second key would leave a live key whose secret nobody kept. After a lost answer, list the keys, revoke the one it made, and issue another.",
         body: z.strictObject({
           name: z.string().trim().min(1).max(120),
           role: z.enum(["manager", "cashier"]),
         }),
-        response: { 201: ApiKeySchema.extend({ key: z.string() }) },
+        response: { 201: ApiKeySchema.extend({ key: z.string() }), 400: ErrorResponse },
       },
     },
-    async (req, reply) =>
-      reply.status(201).send(await createApiKey(ctx.db, req.actor, req.body, ctx.clock.now())),
+    async (req, reply) => {
+      if (req.headers["idempotency-key"] !== undefined) {
+        throw new AppError(
+          400,
+          "idempotency_key_not_supported",
+          "Issuing an API key takes no Idempotency-Key: its secret is shown once and never stored, so a first answer could not be sent again. Send the request without the header; after a lost answer, revoke the key it made (GET /v1/api-keys) and issue another.",
+        );
+      }
+      return reply.status(201).send(await createApiKey(ctx.db, req.actor, req.body, ctx.clock.now()));
+    },
   );
 
   app.delete(

@@ -16,6 +16,7 @@ import {
   writeResponses,
 } from "../responses.ts";
 import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
+import { sendOnce } from "../send-once.ts";
 
 // The writes' answers are typed by their use cases; their response schemas (src/http/responses.ts)
 // are loose, for the OpenAPI document, so an answer is handed to them as it is (`as never`).
@@ -35,9 +36,8 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
       },
     },
     async (req, reply) => {
-      const { result, replayed } = await recordRefund(ctx, req.actor, req.body);
-      if (replayed) reply.header("idempotent-replayed", "true");
-      return reply.status(replayed ? 200 : 201).send(result as never);
+      const { result, replayed, json } = await recordRefund(ctx, req.actor, req.body);
+      return sendOnce(reply, { body: result, replayed, json });
     },
   );
 
@@ -54,9 +54,8 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
       },
     },
     async (req, reply) => {
-      const { result, replayed } = await recordEvent(ctx, req.actor, req.body);
-      if (replayed) reply.header("idempotent-replayed", "true");
-      return reply.status(replayed ? 200 : 201).send(result as never);
+      const { result, replayed, json } = await recordEvent(ctx, req.actor, req.body);
+      return sendOnce(reply, { body: result, replayed, json });
     },
   );
 
@@ -109,15 +108,14 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
       },
     },
     async (req, reply) => {
-      const { body, replayed } = await adjustBalance(
+      const result = await adjustBalance(
         ctx,
         req.actor,
         req.params.id,
         req.body,
         clientKey(req.headers["idempotency-key"]),
       );
-      if (replayed) reply.header("idempotent-replayed", "true");
-      return reply.status(replayed ? 200 : 201).send(body as never);
+      return sendOnce(reply, result);
     },
   );
 

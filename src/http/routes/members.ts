@@ -16,6 +16,7 @@ import { enrollMember } from "../../use-cases/member-points.ts";
 import type { ZodApp } from "../app.ts";
 import { MemberExportSchema } from "../responses.ts";
 import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
+import { sendOnce } from "../send-once.ts";
 
 /** The shortest search a cashier may list members with: enough to find one, not to browse all. */
 export const CASHIER_SEARCH_MIN = 3;
@@ -78,10 +79,18 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
       schema: {
         tags: ["members"],
         summary: "Enrol a member",
-        description: `Creates a member with a new card code. The marketing choice is required. Custom \`attributes\` need a manager (earning rules can depend on them). Send an \`Idempotency-Key\` to make a retry safe: the same key and body return the first member (header \`idempotent-replayed: true\`). Errors: ${FIELD_ERRORS}, \`forbidden\` (403), ${DUPLICATE_ERRORS}, \`idempotency_key_reused\` (409).`,
+        description: `Creates a member with a new card code. The marketing choice is required. Custom \`attributes\` need a manager (earning rules can depend on them). Send an \`Idempotency-Key\` to make a retry safe: the same key and body return the first member (status 200, header \`idempotent-replayed: true\`). Errors: ${FIELD_ERRORS}, \`forbidden\` (403), ${DUPLICATE_ERRORS}, \`idempotency_key_reused\` (409).`,
         headers: IdempotencyHeaders,
         body: CreateMemberInput,
-        response: { 201: MemberSchema, 400: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse },
+        response: {
+          201: MemberSchema,
+          200: MemberSchema.describe(
+            "The same request again: the first member, with `Idempotent-Replayed: true`",
+          ),
+          400: ErrorResponse,
+          403: ErrorResponse,
+          409: ErrorResponse,
+        },
       },
     },
     async (req, reply) => {
@@ -92,8 +101,7 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         );
       }
       const result = await enrollMember(ctx, req.actor, req.body, clientKey(req.headers["idempotency-key"]));
-      if (result.replayed) reply.header("idempotent-replayed", "true");
-      return reply.status(201).send(result.body);
+      return sendOnce(reply, result);
     },
   );
 

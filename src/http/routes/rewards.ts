@@ -20,6 +20,7 @@ import { RedemptionInput, redeemReward } from "../../use-cases/redemptions.ts";
 import type { ZodApp } from "../app.ts";
 import { createOnce, createResponses } from "../create-once.ts";
 import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
+import { sendOnce } from "../send-once.ts";
 import { RedemptionSchema } from "./vouchers.ts";
 
 export const RewardSchema = z.object({
@@ -171,8 +172,7 @@ export async function rewardRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         req.body,
         clientKey(req.headers["idempotency-key"]),
       );
-      if (result.replayed) reply.header("idempotent-replayed", "true");
-      return reply.status(result.replayed ? 200 : 201).send(result.body);
+      return sendOnce(reply, result);
     },
   );
 

@@ -4,6 +4,7 @@ import { clientKey } from "../../modules/idempotency/index.ts";
 import { applyTemplate, listTemplates, TEMPLATE_NAMES, TEMPLATES } from "../../use-cases/templates.ts";
 import type { ZodApp } from "../app.ts";
 import { ErrorResponse, IdempotencyHeaders, page } from "../schemas.ts";
+import { sendOnce } from "../send-once.ts";
 import { ProgramSchema } from "./program.ts";
 import { RewardSchema } from "./rewards.ts";
 import { RuleSchema } from "./rules.ts";
@@ -75,8 +76,7 @@ export async function templateRoutes(app: ZodApp, ctx: AppContext): Promise<void
           req.body,
           clientKey(req.headers["idempotency-key"]),
         );
-        if (result.replayed) reply.header("idempotent-replayed", "true");
-        return reply.status(result.replayed ? 200 : 201).send(result.body);
+        return sendOnce(reply, result);
       },
     );
   }

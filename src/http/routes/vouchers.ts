@@ -10,6 +10,7 @@ import {
 } from "../../use-cases/redemptions.ts";
 import type { ZodApp } from "../app.ts";
 import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
+import { sendOnce } from "../send-once.ts";
 
 const VoucherStatus = z
   .enum(["issued", "redeemed", "voided", "expired"])
@@ -109,8 +110,7 @@ export async function voucherRoutes(app: ZodApp, ctx: AppContext): Promise<void>
         req.body ?? {},
         clientKey(req.headers["idempotency-key"]),
       );
-      if (result.replayed) reply.header("idempotent-replayed", "true");
-      return reply.status(200).send(result.body);
+      return sendOnce(reply, result, 200);
     },
   );
 
@@ -142,8 +142,7 @@ export async function voucherRoutes(app: ZodApp, ctx: AppContext): Promise<void>
         req.body,
         clientKey(req.headers["idempotency-key"]),
       );
-      if (result.replayed) reply.header("idempotent-replayed", "true");
-      return reply.status(200).send(result.body);
+      return sendOnce(reply, result, 200);
     },
   );
 }

@@ -24,6 +24,7 @@ import {
   POINTS_HELD_FIELDS,
   STAMP_CARD_HELD_FIELDS,
 } from "../schemas.ts";
+import { sendOnce } from "../send-once.ts";
 import { RedemptionSchema } from "./vouchers.ts";
 import { cachedIconPng, ICON_SVG, THEME_COLOR } from "./wallet-icons.ts";
 
@@ -139,6 +140,11 @@ const CardSchema = z.object({
 const MEMBER_AUTH =
   "Authenticated with the member's personal card link token: `Authorization: Bearer rm_…`. Errors: `unauthorized` (401: no, a wrong or a replaced token).";
 
+const JoinAnswer = z.object({
+  member_code: z.string(),
+  card_token: z.string().describe("The secret of the personal card link; shown once"),
+});
+
 export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: string | null): Promise<void> {
   /** The member the card token names; refused tokens count against the client's address. */
   const memberOf = (req: FastifyRequest) =>
@@ -185,16 +191,14 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
         tags: ["wallet"],
         summary: "Join a business's program (the join page)",
         description:
-          "Public. Creates the member (signup rules apply) and returns the member code and the personal card token, once: the card link is `/card/<slug>#t=<card_token>`. An email or a phone is required, and the explicit marketing choice. Send an `Idempotency-Key` to make a retry safe: the same key returns the same member (header `idempotent-replayed: true`) with a fresh card token. Errors: `business_not_found` (404), `contact_required`, `marketing_consent_required`, `validation_failed` (400), `member_exists` (409: that email or phone is already a member — use the card link or ask at the counter), `idempotency_key_reused` (409), `rate_limited` (429).",
+          "Public. Creates the member (signup rules apply) and returns the member code and the personal card token, once: the card link is `/card/<slug>#t=<card_token>`. An email or a phone is required, and the explicit marketing choice. Send an `Idempotency-Key` to make a retry safe: the same key returns the same member (status 200, header `idempotent-replayed: true`) with a fresh card token. Errors: `business_not_found` (404), `contact_required`, `marketing_consent_required`, `validation_failed` (400), `member_exists` (409: that email or phone is already a member — use the card link or ask at the counter), `idempotency_key_reused` (409), `rate_limited` (429).",
         security: [],
         params: SlugParams,
         headers: IdempotencyHeaders,
         body: JoinInput,
         response: {
-          201: z.object({
-            member_code: z.string(),
-            card_token: z.string().describe("The secret of the personal card link; shown once"),
-          }),
+          201: JoinAnswer,
+          200: JoinAnswer.describe("The same request again: the same member, a fresh card token"),
           400: ErrorResponse,
           404: ErrorResponse,
           409: ErrorResponse,
@@ -203,8 +207,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
     },
     async (req, reply) => {
       const result = await join(ctx, req.params.slug, req.body, clientKey(req.headers["idempotency-key"]));
-      if (result.replayed) reply.header("idempotent-replayed", "true");
-      return reply.status(201).send(result.body);
+      return sendOnce(reply, result);
     },
   );
 
@@ -346,8 +349,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
         req.body.reward_id,
         clientKey(req.headers["idempotency-key"]),
       );
-      if (result.replayed) reply.header("idempotent-replayed", "true");
-      return reply.status(result.replayed ? 200 : 201).send(result.body);
+      return sendOnce(reply, result);
     },
   );
 

@@ -26,9 +26,39 @@ export function clientKey(header: string | undefined): string | undefined {
   return header === undefined ? undefined : `${CLIENT_KEY_PREFIX}${header}`;
 }
 
-/** A stored key as its sender knows it: a client's key without the prefix. */
-function shownKey(key: string): string {
-  return key.startsWith(CLIENT_KEY_PREFIX) ? key.slice(CLIENT_KEY_PREFIX.length) : key;
+/** The server's keys made of a request's `external_id`, and what each names. */
+const EXTERNAL_ID_KEYS: Record<string, string> = {
+  "purchase:": "purchase",
+  "refund:": "refund",
+  "event:": "event",
+};
+
+/**
+ * A stored key as its sender knows it: a client's header without the prefixes the server put
+ * before it (`client:`, `join:client:`, `wallet:<member>:client:`), or the `external_id` a
+ * purchase, refund or event was sent with. A 409 names what the client sent, never an internal key.
+ */
+function shownKey(key: string): { message: string; details: Record<string, string> } {
+  const client = key.indexOf(CLIENT_KEY_PREFIX);
+  if (client >= 0) {
+    const shown = key.slice(client + CLIENT_KEY_PREFIX.length);
+    return {
+      message: `The key "${shown}" was already used for a different request. Use a new key for a new operation.`,
+      details: { key: shown },
+    };
+  }
+  for (const [prefix, what] of Object.entries(EXTERNAL_ID_KEYS)) {
+    if (!key.startsWith(prefix)) continue;
+    const externalId = key.slice(prefix.length);
+    return {
+      message: `The external_id "${externalId}" was already used for a different ${what}. Send that ${what} again as it was, or give a new ${what} a new external_id.`,
+      details: { external_id: externalId },
+    };
+  }
+  return {
+    message: `The key "${key}" was already used for a different request.`,
+    details: { key },
+  };
 }
 
 /**
@@ -115,19 +145,16 @@ export function replay<T>(
 ): StoredResult<T> {
   const shown = shownKey(key);
   if (existing.operation !== operation || existing.request_hash !== requestHash) {
-    throw conflict(
-      "idempotency_key_reused",
-      `The key "${shown}" was already used for a different request. Use a new key for a new operation.`,
-      { key: shown },
-    );
+    throw conflict("idempotency_key_reused", shown.message, shown.details);
   }
   if (existing.response === null) {
     const doneAt = new Date(existing.created_at).toISOString();
+    const [[name, value] = ["key", key]] = Object.entries(shown.details);
     throw new AppError(
       410,
       "idempotency_answer_expired",
-      `The request under the key "${shown}" was done at ${doneAt}, and it was not done again. Its answer is no longer kept: answers to repeated requests are kept for a limited time (ANSWER_RETENTION_DAYS).`,
-      { key: shown, done_at: doneAt },
+      `The request under the ${name} "${value}" was done at ${doneAt}, and it was not done again. Its answer is no longer kept: answers to repeated requests are kept for a limited time (ANSWER_RETENTION_DAYS).`,
+      { ...shown.details, done_at: doneAt },
     );
   }
   return {
