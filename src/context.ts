@@ -12,7 +12,12 @@ export interface AuthLimits {
   joinsPerHour?: number;
   /** Requests with a refused credential (401) per minute per IP before the IP is refused; default 60. */
   failedAuthPerMinute?: number;
+  /** Failed log-ins to one account in 15 minutes, from any address, before it is refused; default 10. */
+  failedLoginsPerAccount?: number;
 }
+
+/** The window of `failedLoginsPerAccount`. */
+export const LOGIN_FAILURE_WINDOW_MS = 15 * 60_000;
 
 export const DEFAULT_AUTH_LIMITS: AuthLimits = { signupsPerHour: 20, loginsPerMinute: 10 };
 
@@ -25,6 +30,8 @@ export interface AppContext {
   limits: AuthLimits;
   /** Failed authentications per client IP (`limits.failedAuthPerMinute`). */
   authFailures: FailureLimit;
+  /** Failed log-ins per account, from any address (`limits.failedLoginsPerAccount`). */
+  loginFailures: FailureLimit;
 }
 
 /** Builds the context for a server, a CLI command or a test. */
@@ -36,6 +43,12 @@ export function createContext(db: Db, clock: Clock, limits: AuthLimits = DEFAULT
     apiKeys: new ApiKeyCache(),
     limits,
     authFailures: new FailureLimit(limits.failedAuthPerMinute ?? 60),
+    loginFailures: new FailureLimit(
+      limits.failedLoginsPerAccount ?? 10,
+      LOGIN_FAILURE_WINDOW_MS,
+      "failed log-ins to this account",
+      (account) => account,
+    ),
   };
 }
 

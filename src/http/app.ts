@@ -24,9 +24,11 @@ import {
 import { type Actor, type AppContext, type Role, roleAtLeast } from "../context.ts";
 import { authenticate, bearerToken, csrfTokenFor, SESSION_COOKIE } from "../modules/access/index.ts";
 import { AppError } from "../shared/errors.ts";
+import { clientNetwork } from "../shared/failure-limit.ts";
 import { textProblem } from "../shared/text.ts";
 import { AllowedMethods } from "./allowed-methods.ts";
 import { parseJsonBody } from "./json-body.ts";
+import { logSafeError, logSafeRequest } from "./log-safe.ts";
 import { registerRoutes } from "./routes/index.ts";
 import { ErrorResponse } from "./schemas.ts";
 
@@ -54,6 +56,8 @@ export type ZodApp = FastifyInstance<
 
 export interface AppOptions {
   logger?: boolean;
+  /** Where the log goes (tests read it); standard output when absent. Implies `logger`. */
+  logStream?: { write(line: string): void };
   /**
    * Proxies whose X-Forwarded-For is believed (Fastify's `trustProxy`): a number of hops, or their
    * addresses. Never `true`: Fastify would then take the leftmost address, which the client writes.
@@ -102,9 +106,15 @@ function trustProxyOf(
 
 export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger
-      ? { level: "info", redact: ["req.headers.authorization", "req.headers.cookie", "body.password"] }
-      : false,
+    logger:
+      options.logger || options.logStream
+        ? {
+            level: "info",
+            ...(options.logStream ? { stream: options.logStream } : {}),
+            redact: ["req.headers.authorization", "req.headers.cookie", "body.password"],
+            serializers: { err: logSafeError, error: logSafeError, req: logSafeRequest },
+          }
+        : false,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: trustProxyOf(options.trustProxy),
     ajv: undefined,
@@ -162,7 +172,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     // per address without one.
     keyGenerator: (req) => {
       const token = bearerToken(req.headers.authorization);
-      return token ? `bearer:${token}` : req.ip;
+      return token ? `bearer:${token}` : clientNetwork(req.ip);
     },
     // Thrown by the plugin, then shaped by the error handler like any other error.
     errorResponseBuilder: (_req, context) =>
@@ -180,6 +190,10 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   app.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const body = toErrorBody(error);
     if (body.status >= 500) req.log.error({ err: error }, "unhandled error");
+    // Every 429 says when to come back, in the header as in its details.
+    const retry = (body.error as { details?: { retry_after_seconds?: unknown } }).details
+      ?.retry_after_seconds;
+    if (body.status === 429 && typeof retry === "number") reply.header("retry-after", String(retry));
     return reply.status(body.status).send({ error: body.error });
   });
   const webDist = options.webDist;
@@ -203,6 +217,10 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
       },
     });
   }
+  // No answer is read as anything but what its content type says (an API answer as a page, say).
+  app.addHook("onSend", async (_req, reply) => {
+    if (!reply.hasHeader("x-content-type-options")) reply.header("x-content-type-options", "nosniff");
+  });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split("?")[0] ?? "/";
     const allowed = allowedMethods.of(path);

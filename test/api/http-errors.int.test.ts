@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { createContext } from "../../src/context.ts";
 import { buildApp } from "../../src/http/app.ts";
+import { createApiKey } from "../../src/modules/access/index.ts";
 import { OWNER_PASSWORD, startTestApp, type TestApp } from "../helpers/api.ts";
 
 /** The HTTP edges: limits, sizes and media types answer in the one error shape. */
@@ -13,6 +14,17 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 describe("HTTP limits and malformed requests", () => {
+  it("marks every answer nosniff: an answer, an error and a path no route has", async () => {
+    for (const [url, status] of [
+      ["/health", 200],
+      ["/v1/business", 401],
+      ["/v1/nope", 404],
+    ] as const) {
+      const res = await t.call("GET", url);
+      expect([res.status, res.headers["x-content-type-options"]], url).toEqual([status, "nosniff"]);
+    }
+  });
+
   it("limits logins per client address", async () => {
     const tenant = await t.signup();
     const login = () =>
@@ -124,8 +136,18 @@ describe("made-up credentials", () => {
           marketing_consent: false,
         })
       ).body.card_token;
-      // Made elsewhere, and not yet used from the café's address.
-      const fresh = (await tenant.call("POST", "/v1/api-keys", { name: "Till 2", role: "cashier" })).body.key;
+      // Issued by another server of the installation (another node, or before a restart), and not
+      // yet used here.
+      const me = (await tenant.call("GET", "/v1/auth/me")).body.actor;
+      const owner = { businessId: tenant.businessId, kind: "staff", id: me.id, role: "owner" } as const;
+      const fresh = (
+        await createApiKey(
+          limited.database.db,
+          owner,
+          { name: "Till 2", role: "cashier" },
+          limited.clock.now(),
+        )
+      ).key;
       const get = async (url: string, token: string, from = "10.6.6.6") =>
         limited.app.inject({
           method: "GET",
@@ -146,12 +168,32 @@ describe("made-up credentials", () => {
         code: "rate_limited",
         details: { retry_after_seconds: 60 },
       });
+      expect(refused.headers["retry-after"]).toBe("60");
+      // What this server issues meanwhile is spared at once: a cashier's log-in on the café's
+      // Wi-Fi, a till's new API key, a customer's new card link.
+      const login = await limited.app.inject({
+        method: "POST",
+        url: "/v1/auth/login",
+        remoteAddress: "10.6.6.6",
+        payload: { business: tenant.slug, email: tenant.ownerEmail, password: OWNER_PASSWORD },
+      });
+      expect(login.statusCode).toBe(200);
+      expect((await get("/v1/business", login.json().token)).statusCode).toBe(200);
+      const issued = (await tenant.call("POST", "/v1/api-keys", { name: "Till 3", role: "cashier" })).body
+        .key;
+      expect((await get("/v1/business", issued)).statusCode).toBe(200);
+      const members = await tenant.call("GET", "/v1/members?q=guest");
+      const link = await tenant.call("POST", `/v1/members/${members.body.data[0].id}/card-link`);
+      expect(link.status).toBe(201);
+      expect((await get("/v1/wallet/card", link.body.card_token)).statusCode).toBe(200);
       // The wallet's made-up card tokens count against the same address, and a credential not
       // seen lately waits too; the counter's session and the customer's card, valid lately, go on.
       expect((await get("/v1/wallet/card", "rm_made_up")).statusCode).toBe(429);
       expect((await get("/v1/business", fresh)).statusCode).toBe(429);
       expect((await get("/v1/business", tenant.token)).statusCode).toBe(200);
-      expect((await get("/v1/wallet/card", card)).statusCode).toBe(200);
+      // The card link just replaced the join's: the old token is refused, and not spared again.
+      expect((await get("/v1/wallet/card", card)).statusCode).toBe(401);
+      expect((await get("/v1/wallet/card", card)).statusCode).toBe(429);
       // Another address is not held up; nor is this one once the minute is over.
       expect((await get("/v1/business", fresh, "10.6.6.7")).statusCode).toBe(200);
       limited.clock.set(new Date(limited.clock.now().getTime() + 60_000));
@@ -160,6 +202,60 @@ describe("made-up credentials", () => {
       for (let i = 0; i < 5; i++)
         expect((await get("/v1/wallet/card", `rm_x_${i}`, "10.6.6.8")).statusCode).toBe(401);
       expect((await get("/v1/wallet/card", "rm_x_5", "10.6.6.8")).statusCode).toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe("limits count what one client holds", () => {
+  it("counts an IPv6 client by its /64, so a new address in it gets no new allowance", async () => {
+    const limited = await startTestApp({
+      limits: { signupsPerHour: 100, loginsPerMinute: 100, failedAuthPerMinute: 3 },
+    });
+    try {
+      const get = async (from: string, i: number) =>
+        (
+          await limited.app.inject({
+            method: "GET",
+            url: "/v1/business",
+            remoteAddress: from,
+            headers: { authorization: `Bearer rk_${String(i).padStart(40, "y")}` },
+          })
+        ).statusCode;
+      const codes = [];
+      for (let i = 0; i < 3; i++) codes.push(await get(`2001:db8:5:6::${i + 1}`, i));
+      expect(codes).toEqual([401, 401, 401]);
+      expect(await get("2001:db8:5:6:ffff:1:2:3", 3)).toBe(429);
+      expect(await get("2001:db8:5:7::1", 4)).toBe(401);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("refuses an account after 10 failed log-ins from anywhere, for 15 minutes, and no other account", async () => {
+    const limited = await startTestApp({ limits: { signupsPerHour: 100, loginsPerMinute: 100 } });
+    try {
+      const tenant = await limited.signup();
+      const other = await limited.signup();
+      const login = async (who: typeof tenant, password: string, from: string) =>
+        limited.app.inject({
+          method: "POST",
+          url: "/v1/auth/login",
+          remoteAddress: from,
+          payload: { business: who.slug, email: who.ownerEmail.toUpperCase(), password },
+        });
+      for (let i = 0; i < 10; i++) {
+        expect((await login(tenant, "wrong password", `198.51.100.${i}`)).statusCode).toBe(401);
+      }
+      // The right password from yet another address waits too: the guesses were for this account.
+      const held = await login(tenant, OWNER_PASSWORD, "198.51.100.77");
+      expect([held.statusCode, held.json().error.code]).toEqual([429, "rate_limited"]);
+      expect(held.json().error.message).toContain("failed log-ins to this account");
+      expect(Number(held.headers["retry-after"])).toBe(900);
+      expect((await login(other, OWNER_PASSWORD, "198.51.100.77")).statusCode).toBe(200);
+      limited.clock.set(new Date(limited.clock.now().getTime() + 15 * 60_000));
+      expect((await login(tenant, OWNER_PASSWORD, "198.51.100.77")).statusCode).toBe(200);
     } finally {
       await limited.close();
     }

@@ -57,6 +57,8 @@ export async function startTestApp(
     limits?: AuthLimits;
     rateLimitPerMinute?: number;
     publicUrl?: string;
+    /** Turns the server's log on, into this stream. */
+    logStream?: { write(line: string): void };
   } = {},
 ): Promise<TestApp> {
   const database = await openTestDatabase({ poolSize: options.poolSize });
@@ -73,6 +75,7 @@ export async function startTestApp(
   const app = await buildApp(ctx, {
     rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000,
     publicUrl: options.publicUrl ?? null,
+    ...(options.logStream ? { logStream: options.logStream } : {}),
   });
   await app.ready();
 

@@ -58,7 +58,11 @@ export async function apiKeyRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
           "Issuing an API key takes no Idempotency-Key: its secret is shown once and never stored, so a first answer could not be sent again. Send the request without the header; after a lost answer, revoke the key it made (GET /v1/api-keys) and issue another.",
         );
       }
-      return reply.status(201).send(await createApiKey(ctx.db, req.actor, req.body, ctx.clock.now()));
+      const now = ctx.clock.now();
+      const created = await createApiKey(ctx.db, req.actor, req.body, now);
+      // Issued here: a till on an address held up by someone's made-up tokens may use it at once.
+      ctx.authFailures.noteValid(created.key, now);
+      return reply.status(201).send(created);
     },
   );
 

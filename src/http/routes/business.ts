@@ -12,6 +12,7 @@ import {
 } from "../../modules/access/index.ts";
 import { businessDto, getBusiness, signup, updateBusiness } from "../../modules/business/index.ts";
 import { ProgramConfig } from "../../modules/program/config.ts";
+import { clientNetwork } from "../../shared/failure-limit.ts";
 import type { ZodApp } from "../app.ts";
 import { Currency, Locale, TimeZone } from "../schemas.ts";
 
@@ -79,7 +80,11 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
     {
       config: {
         auth: false,
-        rateLimit: { max: ctx.limits.signupsPerHour, timeWindow: 3_600_000, keyGenerator: (req) => req.ip },
+        rateLimit: {
+          max: ctx.limits.signupsPerHour,
+          timeWindow: 3_600_000,
+          keyGenerator: (req) => clientNetwork(req.ip),
+        },
       },
       schema: {
         tags: ["business"],
@@ -114,7 +119,9 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
     },
     async (req, reply) => {
       const { session, ...input } = req.body;
-      const result = await signup(ctx.db, input, ctx.clock.now());
+      const now = ctx.clock.now();
+      const result = await signup(ctx.db, input, now);
+      ctx.authFailures.noteValid(result.token, now);
       return reply.status(201).send(deliverSession(req, reply, session, result));
     },
   );
@@ -124,12 +131,17 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
     {
       config: {
         auth: false,
-        rateLimit: { max: ctx.limits.loginsPerMinute, timeWindow: 60_000, keyGenerator: (req) => req.ip },
+        rateLimit: {
+          max: ctx.limits.loginsPerMinute,
+          timeWindow: 60_000,
+          keyGenerator: (req) => clientNetwork(req.ip),
+        },
       },
       schema: {
         tags: ["auth"],
         summary: "Log a staff member in",
-        description: "Returns a session token. Errors: `invalid_credentials` (401), `rate_limited` (429).",
+        description:
+          "Returns a session token. Errors: `invalid_credentials` (401), `rate_limited` (429: too many log-ins from this address in a minute, or 10 failed log-ins to this account in 15 minutes from anywhere).",
         security: [],
         body: z.strictObject({
           business: z.string().min(1).max(40),
@@ -150,7 +162,12 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
     },
     async (req, reply) => {
       const { session, ...input } = req.body;
-      return deliverSession(req, reply, session, await login(ctx.db, input, ctx.clock.now()));
+      const now = ctx.clock.now();
+      // Failures count per account too, so guesses spread over many addresses are held up as well.
+      const account = `${input.business.trim().toLowerCase()} ${input.email.trim().toLowerCase()}`;
+      const result = await ctx.loginFailures.guard(account, now, undefined, () => login(ctx.db, input, now));
+      ctx.authFailures.noteValid(result.token, now);
+      return deliverSession(req, reply, session, result);
     },
   );
 

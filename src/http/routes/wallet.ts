@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AppContext } from "../../context.ts";
 import { clientKey } from "../../modules/idempotency/index.ts";
 import { RewardType, RewardValue } from "../../modules/rewards/index.ts";
+import { clientNetwork } from "../../shared/failure-limit.ts";
 import {
   authenticateMember,
   issueCardLink,
@@ -156,7 +157,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
     rateLimit: {
       max: PUBLIC_READS_PER_MINUTE,
       timeWindow: 60_000,
-      keyGenerator: (req: { ip: string }) => req.ip,
+      keyGenerator: (req: { ip: string }) => clientNetwork(req.ip),
     },
   };
 
@@ -184,7 +185,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
         rateLimit: {
           max: ctx.limits.joinsPerHour ?? JOINS_PER_HOUR,
           timeWindow: 3_600_000,
-          keyGenerator: (req) => req.ip,
+          keyGenerator: (req) => clientNetwork(req.ip),
         },
       },
       schema: {
@@ -207,6 +208,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
     },
     async (req, reply) => {
       const result = await join(ctx, req.params.slug, req.body, clientKey(req.headers["idempotency-key"]));
+      ctx.authFailures.noteValid(result.body.card_token, ctx.clock.now());
       return sendOnce(reply, result);
     },
   );
@@ -403,6 +405,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
     },
     async (req, reply) => {
       const link = await issueCardLink(ctx, req.actor, req.params.id);
+      ctx.authFailures.noteValid(link.card_token, ctx.clock.now());
       return reply
         .status(201)
         .send({ ...link, card_url: `${publicOrigin(req, publicUrl)}${link.card_path}` });
