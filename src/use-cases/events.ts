@@ -8,6 +8,7 @@ import { lockMemberByRef } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { postStamps } from "../modules/stamps/ledger.ts";
 import { settleTier } from "../modules/tiers/metric.ts";
+import { datedLastYear } from "../modules/tiers/qualify.ts";
 import { dateTimeInput } from "../shared/date-time.ts";
 import { invalid } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
@@ -162,7 +163,8 @@ async function record(
 
 /**
  * Posts what a pricing earned (points into a new lot, stamps), re-evaluates the tier and returns
- * the member's new summary. Shared by events and the signup bonus.
+ * the member's new summary. Shared by events and the signup bonus. Points dated last calendar year
+ * (an event synced in January) count for what last year reached, as a purchase's do.
  */
 export async function creditPricing(
   tx: Tx,
@@ -189,5 +191,6 @@ export async function creditPricing(
     );
   }
   await postStamps(tx, snapshot.businessId, member.id, pricing.stamps, { ...meta, kind: "earn" }, now);
-  return (await settleMember(tx, snapshot, member, now, { rewards: false })).summary;
+  const lastYear = datedLastYear(snapshot.config.tiers.period, meta.occurred_at, now, snapshot.timeZone);
+  return (await settleMember(tx, snapshot, member, now, { rewards: false, lastYear })).summary;
 }

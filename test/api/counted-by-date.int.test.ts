@@ -348,3 +348,47 @@ describe("days of the program, counted in the business's calendar", () => {
     expect(voucher.voucher.expires_at).toBe("2026-04-01T10:00:00.000Z");
   });
 });
+
+describe("an event dated last year", () => {
+  it("counts for what last year reached, as a purchase does", async () => {
+    t.clock.set(new Date("2025-12-10T10:00:00Z"));
+    const tenant = await t.signup();
+    const program = (await tenant.call("GET", "/v1/program")).body.config;
+    await ok(tenant, "PUT", "/v1/program", {
+      ...program,
+      points: { ...program.points, pending_days: 0 },
+      tiers: { metric: "points", period: "calendar_year" },
+    });
+    await ok(tenant, "POST", "/v1/tiers", { name: "Silver", rank: 1, threshold: 100 });
+    await ok(tenant, "POST", "/v1/rules", {
+      name: "Review",
+      trigger: "event",
+      event_type: "review_written",
+      effect: { type: "fixed_points", points: 150 },
+    });
+    const byEvent = (await ok(tenant, "POST", "/v1/members", { name: "A", marketing_consent: false })).id;
+    const byPurchase = (await ok(tenant, "POST", "/v1/members", { name: "B", marketing_consent: false })).id;
+    // Both earned 150 points on 31 December, recorded on 2 January (a nightly sync after the holidays).
+    t.clock.set(new Date("2026-01-02T10:00:00Z"));
+    const event = await ok(tenant, "POST", "/v1/events", {
+      external_id: "late-review",
+      member_id: byEvent,
+      type: "review_written",
+      occurred_at: "2025-12-31T12:00:00Z",
+    });
+    expect(event.event.points_earned).toBe(150);
+    await ok(tenant, "POST", "/v1/purchases", {
+      external_id: "late-sale",
+      member_id: byPurchase,
+      amount_minor: 15_000,
+      currency: "EUR",
+      occurred_at: "2025-12-31T12:00:00Z",
+    });
+    for (const member of [byEvent, byPurchase]) {
+      const card = (await tenant.call("GET", `/v1/members/${member}/card`)).body;
+      expect(card.tier.current?.name, member).toBe("Silver");
+      // Kept through 2026 on what 2025 reached (the end of 2026 in Amsterdam).
+      expect(card.tier.expires_at, member).toBe("2026-12-31T23:00:00.000Z");
+    }
+  });
+});
