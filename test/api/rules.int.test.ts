@@ -166,6 +166,14 @@ describe("earning rules", () => {
       "tier_not_found",
     ],
     [
+      "a stamp rule capped by points, which it never gives",
+      {
+        effect: { type: "stamps", stamp_card_id: "0193f1c2-7b4e-7c3a-9f2e-5a1b2c3d4e5f", stamps: 2 },
+        cap: { period: "day", max_points: 2 },
+      },
+      "cap_points_on_stamps",
+    ],
+    [
       "an unknown location",
       { conditions: { location_ids: ["0193f1c2-7b4e-7c3a-9f2e-5a1b2c3d4e5f"] } },
       "location_not_found",

@@ -41,6 +41,7 @@ const RULE_ERRORS = [
   "`validation_failed` (400)",
   "`event_type_required` (422: trigger event without event_type)",
   "`event_type_not_allowed` (422: event_type on another trigger)",
+  "`cap_points_on_stamps` (422: a stamp rule capped by max_points; cap it by max_times)",
   "`multiplier_needs_purchase` (422: a multiplier with a trigger other than purchase)",
   "`points_per_spend_needs_purchase` (422: points per spend with a trigger other than purchase)",
   "`condition_needs_purchase` (422: min_spend_minor, items or first_purchase with a trigger other than purchase)",

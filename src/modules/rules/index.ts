@@ -175,7 +175,7 @@ async function assertValidRule(
   tx: Tx,
   businessId: string,
   rule: RuleState,
-  references: { effect: boolean; conditions: boolean },
+  references: { effect: boolean; conditions: boolean; cap?: boolean },
 ): Promise<void> {
   if (rule.trigger === "event" && !rule.event_type) {
     throw invalid("event_type_required", "A rule with trigger event needs event_type, e.g. review_written.");
@@ -208,6 +208,18 @@ async function assertValidRule(
         `Points per spend need a purchase's amount: a rule with trigger ${rule.trigger} gives fixed points or stamps.`,
       );
     }
+  }
+  if (
+    (references.effect || references.cap) &&
+    effect.type === "stamps" &&
+    rule.cap?.max_points !== undefined
+  ) {
+    // max_points caps the points a rule gives; a stamp rule gives none, so it would cap nothing.
+    // (Checked when either is set: a stamp rule stored with one before can still be renamed.)
+    throw invalid(
+      "cap_points_on_stamps",
+      "A stamp rule gives stamps, not points: cap it by max_times (how often it gives its stamps in the period), and leave out max_points.",
+    );
   }
   if (rule.trigger !== "event" && conditions.event_properties !== undefined) {
     throw invalid(
@@ -346,6 +358,7 @@ export async function updateRule(
     await assertValidRule(tx, actor.businessId, state, {
       effect: patch.effect !== undefined,
       conditions: patch.conditions !== undefined,
+      cap: patch.cap !== undefined,
     });
     const row = await tx
       .updateTable("earning_rules")

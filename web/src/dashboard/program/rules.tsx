@@ -313,7 +313,7 @@ function RuleForm({
           : {
               period: capPeriod,
               ...(capTimes.trim() ? { max_times: readInt(capTimes) } : {}),
-              ...(capPoints.trim() ? { max_points: readInt(capPoints) } : {}),
+              ...(capPoints.trim() && effectType !== "stamps" ? { max_points: readInt(capPoints) } : {}),
             },
       starts_at: startsAt ? zonedToIso(startsAt, tz) : null,
       ends_at: endsAt ? zonedToIso(endsAt, tz) : null,
@@ -707,16 +707,18 @@ function RuleForm({
                   />
                 )}
               </Field>
-              <Field label={t("dashboard.rules.capPoints")} error={errors["cap.max_points"]}>
-                {(p) => (
-                  <input
-                    {...p}
-                    inputMode="numeric"
-                    value={capPoints}
-                    onChange={(ev) => setCapPoints(ev.target.value)}
-                  />
-                )}
-              </Field>
+              {effectType === "stamps" ? null : (
+                <Field label={t("dashboard.rules.capPoints")} error={errors["cap.max_points"]}>
+                  {(p) => (
+                    <input
+                      {...p}
+                      inputMode="numeric"
+                      value={capPoints}
+                      onChange={(ev) => setCapPoints(ev.target.value)}
+                    />
+                  )}
+                </Field>
+              )}
             </>
           ) : null}
           <Field
