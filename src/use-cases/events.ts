@@ -10,7 +10,7 @@ import { postStamps } from "../modules/stamps/ledger.ts";
 import { settleTier } from "../modules/tiers/metric.ts";
 import { datedLastYear } from "../modules/tiers/qualify.ts";
 import { dateTimeInput } from "../shared/date-time.ts";
-import { invalid } from "../shared/errors.ts";
+import { conflict, invalid } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { FUTURE_TOLERANCE_MS, resolveOccurredAt } from "../shared/time.ts";
 import { type MemberSummary, settleMember } from "./member-summary.ts";
@@ -87,6 +87,13 @@ async function record(
   const snapshot = await ctx.snapshots.load(tx, actor.businessId);
   const locked = await lockMemberByRef(tx, actor.businessId, input);
   if (!locked) throw invalid("member_required", "Name the member by member_id or member_code (one of them).");
+  // An erased member's events would keep what the erasure took away (a review's text).
+  if (locked.erased_at) {
+    throw conflict(
+      "member_erased",
+      `The member's data was erased at ${locked.erased_at.toISOString()}: no events are recorded for them.`,
+    );
+  }
   // A member earns for what they do as a member: an event dated years back would open a fresh cap
   // period each time (twelve reviews "written" in 2019, each under its month's cap). A till's clock
   // may run a little behind the server's, which dated the enrolment: the same minutes are allowed.

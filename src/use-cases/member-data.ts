@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { type Actor, type AppContext, actorLabel } from "../context.ts";
 import type { Db, Tx } from "../db/database.ts";
 import { audit } from "../modules/audit/index.ts";
@@ -231,6 +232,7 @@ export async function eraseMember(
       .where("member_id", "=", memberId)
       .execute();
     await forgetEnrolmentAnswers(tx, b, memberId);
+    await forgetEventAnswers(tx, b, memberId);
     await audit(tx, actor, now, {
       action: "member.erased",
       targetType: "member",
@@ -243,6 +245,29 @@ export async function eraseMember(
       .executeTakeFirstOrThrow();
     return memberDto(row);
   });
+}
+
+/**
+ * Empties the stored answers to the member's events: they repeat the event's properties (a
+ * review's text, a survey's answers). The keys stay, so the same event sent again is refused
+ * (410), not recorded a second time.
+ */
+async function forgetEventAnswers(tx: Tx, businessId: string, memberId: string): Promise<void> {
+  await tx
+    .updateTable("idempotency_keys")
+    .set({ response: null })
+    .where("business_id", "=", businessId)
+    .where("operation", "=", "event.record")
+    .where(
+      "key",
+      "in",
+      tx
+        .selectFrom("member_events")
+        .select(sql<string>`'event:' || external_id`.as("key"))
+        .where("business_id", "=", businessId)
+        .where("member_id", "=", memberId),
+    )
+    .execute();
 }
 
 /** A member code no member of the business has. */

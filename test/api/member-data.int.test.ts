@@ -150,4 +150,38 @@ describe("a member's data", () => {
     const bad = await tenant.call("POST", `/v1/members/${member.id}/erase`, {});
     expect([bad.status, bad.body.error.code]).toEqual([400, "validation_failed"]);
   });
+
+  it("erased, keeps no event's text in a stored answer, and records no new event", async () => {
+    const { tenant, member } = await regular();
+    const event = {
+      external_id: "review-ola",
+      member_id: member.id,
+      type: "review_written",
+      properties: { text: "Ola Nowak, ul. Długa 5: great coffee", phone: "+48512345678" },
+    };
+    expect((await tenant.call("POST", "/v1/events", event)).status).toBe(201);
+    await ok(tenant, "POST", `/v1/members/${member.id}/erase`, { reason: "asked at the counter" });
+    const answers = await t.database.db
+      .selectFrom("idempotency_keys")
+      .select(["key", "response"])
+      .where("business_id", "=", tenant.businessId)
+      .where("operation", "=", "event.record")
+      .execute();
+    expect(answers.map((a) => [a.key, a.response]).sort()).toEqual([
+      [`event:e-${seq}`, null],
+      ["event:review-ola", null],
+    ]);
+    // Sent again, the event is not recorded twice, and its text does not come back.
+    const again = await tenant.call("POST", "/v1/events", event);
+    expect([again.status, again.body.error.code]).toEqual([410, "idempotency_answer_expired"]);
+    expect(again.text).not.toContain("Długa");
+    const later = await tenant.call("POST", "/v1/events", { ...event, external_id: "review-ola-2" });
+    expect([later.status, later.body.error.code]).toEqual([409, "member_erased"]);
+    const events = await t.database.db
+      .selectFrom("member_events")
+      .select("properties")
+      .where("business_id", "=", tenant.businessId)
+      .execute();
+    expect(events.map((e) => e.properties)).toEqual([{}, {}]);
+  });
 });

@@ -48,7 +48,7 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         tags: ["events"],
         summary: "Record a member's custom event",
         description:
-          "E.g. `review_written` or `survey_answered`; the earning rules with trigger `event` and this `type` apply. Dated no earlier than the member joined. `external_id` makes retries safe. Errors: `member_required`, `member_not_found`, `occurred_at_in_future`, `occurred_at_before_joined` (422), `idempotency_key_reused`, `idempotency_answer_expired` (410).",
+          "E.g. `review_written` or `survey_answered`; the earning rules with trigger `event` and this `type` apply. Dated no earlier than the member joined. `external_id` makes retries safe. Errors: `member_required`, `member_not_found`, `occurred_at_in_future`, `occurred_at_before_joined` (422), `member_erased` (409: the member's data was erased), `idempotency_key_reused`, `idempotency_answer_expired` (410).",
         body: EventInput,
         response: writeResponses(EventResultSchema),
       },

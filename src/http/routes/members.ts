@@ -216,7 +216,7 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         tags: ["members"],
         summary: "Erase a member's personal data (erasure request)",
         description:
-          "At the member's request (GDPR article 17): name, email, phone, birthday, external id, custom attributes, the marketing choice and the card link are erased, the card gets a new code (the old card finds no one), and the properties of the member's events and the stored answers to their enrolment are emptied. The member's points, purchases and vouchers stay, by id, so the books keep adding up; an erased member can no longer be changed. Audited with the reason. Managers and owners. Errors: `validation_failed` (400), `member_not_found` (404), `member_erased` (409).",
+          "At the member's request (GDPR article 17): name, email, phone, birthday, external id, custom attributes, the marketing choice and the card link are erased, the card gets a new code (the old card finds no one), and the properties of the member's events and the stored answers to their enrolment and their events are emptied (the same request sent again is refused with 410, not done twice). The member's points, purchases and vouchers stay, by id, so the books keep adding up; an erased member can no longer be changed, and no event is recorded for them (`409 member_erased`). Audited with the reason. Managers and owners. Errors: `validation_failed` (400), `member_not_found` (404), `member_erased` (409).",
         params: IdParams,
         body: z.strictObject({
           reason: z.string().trim().min(3).max(500).describe("Why, e.g. the request's date and channel"),
