@@ -29,6 +29,7 @@ import * as m0016 from "./migrations/0016-wallet-keys.ts";
 import * as m0017 from "./migrations/0017-voucher-stock.ts";
 import * as m0018 from "./migrations/0018-member-erasure.ts";
 import * as m0019 from "./migrations/0019-stored-corrections.ts";
+import * as m0020 from "./migrations/0020-adjustments-count.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -186,6 +187,7 @@ const migrations: Record<string, Migration> = {
   "0017-voucher-stock": m0017,
   "0018-member-erasure": m0018,
   "0019-stored-corrections": m0019,
+  "0020-adjustments-count": m0020,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -13,12 +13,12 @@ import {
 } from "../modules/members/index.ts";
 import { stampCardsByIds } from "../modules/stamps/cards.ts";
 import { postStamps, stampBalances } from "../modules/stamps/ledger.ts";
-import { refreshTier, settleTier } from "../modules/tiers/metric.ts";
+import { refreshTier, settleTier, tierAfterRefundOf } from "../modules/tiers/metric.ts";
 import { AppError, invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { decodeTimeCursor, encodeTimeCursor } from "../shared/pagination.ts";
 import { creditPricing } from "./events.ts";
-import { type MemberSummary, memberCardSummary, memberSummary } from "./member-summary.ts";
+import { type MemberSummary, memberCardSummary, settleMember } from "./member-summary.ts";
 import { priceEvent } from "./price-purchase.ts";
 
 /**
@@ -269,7 +269,21 @@ export async function adjustBalance(
         targetId: member.id,
         data: { ...input, adjustment_id: id },
       });
-      const summary = await memberSummary(tx, snapshot, member, now);
+      // Points added count toward a points tier at once, as earned; points taken off (a correction
+      // of an event recorded on the wrong member) take back a tier they alone qualified for, as a
+      // refund does.
+      let held: typeof member = member;
+      if (input.points !== undefined && input.points < 0 && snapshot.config.tiers.metric === "points") {
+        const taken = await tierAfterRefundOf(
+          tx,
+          snapshot,
+          member,
+          { purchaseAt: now, lowered: -input.points, cause: `the correction "${input.reason}"` },
+          now,
+        );
+        held = { ...member, ...taken.tier };
+      }
+      const { summary } = await settleMember(tx, snapshot, held, now, { rewards: false });
       return { status: 201, body: { id, member: { id: member.id, ...summary } } };
     },
   );

@@ -291,7 +291,7 @@ async function refund(
       tx,
       snapshot,
       m,
-      { purchaseAt: purchase.occurred_at, lowered, purchaseExternalId: purchase.external_id },
+      { purchaseAt: purchase.occurred_at, lowered, cause: `the refund of purchase ${purchase.external_id}` },
       now,
     );
     const { summary, tierChanged } = await settleMember(tx, snapshot, { ...m, ...taken.tier }, now, {

@@ -100,7 +100,7 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         tags: ["members"],
         summary: "Correct a member's points or stamps by hand",
         description:
-          "A new ledger entry with the reason and the staff member; audited. Errors: `member_not_found`, `stamp_card_not_found`, `insufficient_points`, `insufficient_stamps`.",
+          "A new ledger entry with the reason and the staff member; audited. Points count toward a points tier as earned (an upgrade they reach comes at once); points taken off (a mistaken event corrected) take back a tier they alone qualified for, at once, as a refund does. Errors: `member_not_found`, `stamp_card_not_found`, `insufficient_points`, `insufficient_stamps`.",
         params: IdParams,
         headers: IdempotencyHeaders,
         body: AdjustmentInput,

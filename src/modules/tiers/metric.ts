@@ -45,7 +45,7 @@ import {
 export const TIER_METRIC_TEXT = {
   points: `((select coalesce(sum(points), 0) from ledger_entries
       where business_id = {{business}} and member_id = {{member}}
-        and kind in ('earn', 'reverse') and occurred_at >= {{from}} and occurred_at <= {{now}})
+        and kind in ('earn', 'reverse', 'adjust') and occurred_at >= {{from}} and occurred_at <= {{now}})
     + (select coalesce(sum(v.points) filter (where v.counted_at >= {{from}} and v.counted_at <= {{now}}), 0)
           - coalesce(sum(v.points) filter (where v.occurred_at <= {{now}}), 0)
         from (select e.points, e.occurred_at, coalesce(p.occurred_at, e.occurred_at) as counted_at
@@ -427,7 +427,8 @@ async function storeTier(
 }
 
 /**
- * A refund that undoes the qualification of the member's tier takes the tier back at once
+ * A refund (or a correction by hand that takes points off) that undoes the qualification of the
+ * member's tier takes the tier back at once
  * (`tierAfterRefund`, src/modules/tiers/qualify.ts, which says when and to what): reads the
  * metrics it needs — the current window's and last calendar year's, or the rolling window's at
  * the last moment the tier was reached — with the refund on record, and stores the tier it leaves
@@ -438,7 +439,8 @@ export async function tierAfterRefundOf(
   tx: Tx,
   snapshot: ProgramSnapshot,
   member: { id: string } & StoredTier,
-  refund: TierRefund & { purchaseExternalId: string },
+  /** `cause`: what lowered the metric, for the change's reason ("the refund of purchase till-1"). */
+  refund: TierRefund & { cause: string },
   now: Date,
 ): Promise<{ tier: StoredTier; changed: { from: string | null; to: string | null } | null }> {
   const unchanged = {
@@ -476,7 +478,7 @@ export async function tierAfterRefundOf(
   const to = snapshot.tiers.find((t) => t.id === state.tier_id);
   const year = zonedParts(now, snapshot.timeZone).year - 1;
   const reason =
-    `${held.name} taken back: the refund of purchase ${refund.purchaseExternalId} leaves ${left} ${unit}, below ${held.name}'s ${held.threshold}` +
+    `${held.name} taken back: ${refund.cause} leaves ${left} ${unit}, below ${held.name}'s ${held.threshold}` +
     (to && reached
       ? `; ${to.name}, reached with ${reached.metric} ${unit}${reached.lastYear ? ` in ${year}` : ""}`
       : "");
