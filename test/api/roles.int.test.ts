@@ -188,7 +188,7 @@ const table: Record<string, Entry> = {
   "GET /v1/business": { least: "cashier", req: at("/v1/business") },
   "PATCH /v1/business": { least: "owner", req: at("/v1/business", { name: "Café Renamed" }) },
   // Staff and API keys: the owner's alone.
-  "GET /v1/staff": { least: "owner", req: at("/v1/staff") },
+  "GET /v1/staff": { least: "manager", req: at("/v1/staff") },
   "POST /v1/staff": {
     least: "owner",
     req: () => ({
@@ -201,7 +201,7 @@ const table: Record<string, Entry> = {
       },
     }),
   },
-  "GET /v1/staff/{id}": { least: "owner", req: () => at(`/v1/staff/${F.staff}`)() },
+  "GET /v1/staff/{id}": { least: "manager", req: () => at(`/v1/staff/${F.staff}`)() },
   "PATCH /v1/staff/{id}": {
     least: "owner",
     req: () => ({ url: `/v1/staff/${F.staff}`, body: { name: `Target ${next()}` } }),

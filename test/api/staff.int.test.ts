@@ -133,11 +133,17 @@ describe("staff", () => {
     expect((await a.call("GET", "/v1/staff/42")).body.error.code).toBe("validation_failed");
   });
 
-  it("lets only owners manage staff", async () => {
+  it("lets only owners manage staff, and managers read who is who", async () => {
+    for (const [method, url] of [
+      ["GET", "/v1/staff"],
+      ["GET", `/v1/staff/${cashier.id}`],
+    ] as const) {
+      expect((await manager.session.call(method, url)).status, url).toBe(200);
+      const refused = await cashier.session.call(method, url);
+      expect([refused.status, refused.body.error.code], url).toEqual([403, "forbidden"]);
+    }
     for (const member of [cashier, manager]) {
       for (const [method, url, body] of [
-        ["GET", "/v1/staff", undefined],
-        ["GET", `/v1/staff/${member.id}`, undefined],
         ["POST", "/v1/staff", { email: "x@y.test", name: "X", role: "owner", password: STAFF_PASSWORD }],
         ["PATCH", `/v1/staff/${member.id}`, { role: "owner" }],
         ["POST", `/v1/staff/${member.id}/password`, { password: STAFF_PASSWORD }],
@@ -211,7 +217,7 @@ describe("staff", () => {
 
     const demoted = await second.session.call("PATCH", `/v1/staff/${ownerId}`, { role: "manager" });
     expect(demoted.status).toBe(200);
-    expect((await b.call("GET", "/v1/staff")).status).toBe(403);
+    expect((await b.call("PATCH", `/v1/staff/${second.id}`, { name: "Sam" })).status).toBe(403);
     const last = await second.session.call("PATCH", `/v1/staff/${second.id}`, { disabled: true });
     expect(last.body.error.code).toBe("last_owner");
     const owners = await second.session.call("GET", "/v1/staff");

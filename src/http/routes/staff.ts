@@ -31,11 +31,12 @@ export async function staffRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
   app.get(
     "/staff",
     {
-      config: { role: "owner" },
+      config: { role: "manager" },
       schema: {
         tags: ["staff"],
         summary: "List staff",
-        description: "Oldest first, one page at a time. Owner only. Errors: `invalid_cursor` (400).",
+        description:
+          "Oldest first, one page at a time. Managers and owners: a manager reads the audit log and members' histories, and sees who did what by name. Only owners change staff. Errors: `invalid_cursor` (400).",
         querystring: PageQuery,
         response: { 200: page(StaffSchema) },
       },
@@ -74,11 +75,11 @@ export async function staffRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
   app.get(
     "/staff/:id",
     {
-      config: { role: "owner" },
+      config: { role: "manager" },
       schema: {
         tags: ["staff"],
         summary: "Get a staff member",
-        description: "Owner only. Errors: `staff_not_found` (404).",
+        description: "Managers and owners. Errors: `staff_not_found` (404).",
         params: IdParams,
         response: { 200: StaffSchema, 404: ErrorResponse },
       },

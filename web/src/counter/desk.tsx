@@ -580,7 +580,7 @@ function VoucherPanel({
       <div aria-live="polite">
         {voucher.status === "issued" ? (
           <p className="alert ok">
-            {t("counter.voucher.valid", { date: formatDate(voucher.expires_at, locale, tz) })}
+            {t("counter.voucher.valid", { date: formatDateTime(voucher.expires_at, locale, tz) })}
           </p>
         ) : voucher.status === "redeemed" && confirmedHere ? (
           <p className="alert ok" role="status">

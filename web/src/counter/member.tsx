@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, newKey, PressKeys } from "../api.ts";
-import { formatDate, formatMoney, formatNumber } from "../i18n/format.ts";
+import { formatDate, formatDateTime, formatMoney, formatNumber } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { CardLink } from "../ui/card-link.tsx";
 import { ErrorMessage, type KnownProblems } from "../ui/components.tsx";
+import { stampCardView } from "../ui/stamps.ts";
 import { PurchaseForm, quickItems } from "./purchase-form.tsx";
 import { MAX_PENDING, type PurchaseQueue } from "./queue.ts";
 import type {
@@ -337,7 +338,7 @@ export function MemberPanel({
                   <span className="counter-sub">
                     {t("counter.vouchers.line", {
                       code: v.code,
-                      date: formatDate(v.expires_at, locale, business.timezone),
+                      date: formatDateTime(v.expires_at, locale, business.timezone),
                     })}
                   </span>
                 </span>
@@ -427,30 +428,34 @@ export function MemberPanel({
           ) : null}
           {summary.tier?.current ? <span className="badge">{summary.tier.current.name}</span> : null}
         </p>
-        {summary.stamp_cards.map((card) => (
-          <div key={card.stamp_card_id} className="counter-card">
-            <p>
-              <strong>{card.name}</strong>{" "}
-              <span className="muted">
-                {t("counter.member.stamps", {
-                  count: card.stamps_on_current_card,
-                  required: card.stamps_required,
-                })}
-              </span>
-              {card.full_cards > 0 ? (
-                <span className="badge">{t("counter.member.fullCards", { count: card.full_cards })}</span>
-              ) : null}
-            </p>
-            <div className="stamps" aria-hidden="true">
-              {Array.from({ length: card.stamps_required }, (_, i) => (
-                // biome-ignore lint/suspicious/noArrayIndexKey: the stamp's position is its identity
-                <span key={i} className={`stamp${i < card.stamps_on_current_card ? " filled" : ""}`}>
-                  {i < card.stamps_on_current_card ? "✓" : ""}
+        {summary.stamp_cards.map((card) => {
+          // As the customer's wallet draws it: a full card stays full until it is redeemed.
+          const view = stampCardView(card);
+          return (
+            <div key={card.stamp_card_id} className="counter-card">
+              <p>
+                <strong>{card.name}</strong>{" "}
+                <span className="muted">
+                  {t("counter.member.stamps", { count: view.filled, required: card.stamps_required })}
                 </span>
-              ))}
+                {view.full ? (
+                  <span className="badge">{t("counter.member.fullCards", { count: view.fullCards })}</span>
+                ) : null}
+                {view.onNextCard > 0 ? (
+                  <span className="muted">{t("counter.member.nextCard", { count: view.onNextCard })}</span>
+                ) : null}
+              </p>
+              <div className="stamps" aria-hidden="true">
+                {Array.from({ length: card.stamps_required }, (_, i) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: the stamp's position is its identity
+                  <span key={i} className={`stamp${i < view.filled ? " filled" : ""}`}>
+                    {i < view.filled ? "✓" : ""}
+                  </span>
+                ))}
+              </div>
             </div>
-          </div>
-        ))}
+          );
+        })}
       </div>
     );
   }

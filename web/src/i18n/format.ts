@@ -57,13 +57,64 @@ export function formatDate(
   return new Intl.DateTimeFormat(locale, { timeZone, ...options }).format(new Date(iso));
 }
 
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+/** The calendar day (`YYYY-MM-DD`) an instant falls on in `timeZone`. */
+export function localDay(iso: string | number, timeZone: string): string {
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-CA", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+    });
+    dayFormats.set(timeZone, format);
+  }
+  return format.format(new Date(iso));
+}
+
 /**
- * The last day before `iso`, an instant something ends at (points expiring, a tier's end): an
- * end-of-month expiry is stored as the first instant of the next month, and the customer must read
- * the month's last day, not the next month's first, when the points can still be used.
+ * Whether `iso` is the first instant of a day in `timeZone` (its midnight, or the first hour of a
+ * day whose midnight a clock change skips): the day changes between the millisecond before and it.
  */
-export function formatLastDay(iso: string, locale: string, timeZone: string): string {
-  return formatDate(new Date(Date.parse(iso) - 1).toISOString(), locale, timeZone);
+export function isStartOfDay(iso: string, timeZone: string): boolean {
+  const at = Date.parse(iso);
+  return localDay(at - 1, timeZone) !== localDay(at, timeZone);
+}
+
+/**
+ * When something that ends at the instant `iso` (points expiring, a tier's end) can last be used,
+ * as the customer must read it. An end at the start of a day (end of month or year: the first
+ * instant of the next month) is told as the last whole day, `time: false`: the month's last day,
+ * not the next month's first. An end at another time of day (points that expire a number of days
+ * after the purchase, at the time of day it was made) is told with its date and time, `time: true`,
+ * to be worded "before …": the date alone would promise the rest of that day.
+ */
+export function formatUntil(iso: string, locale: string, timeZone: string): { date: string; time: boolean } {
+  return isStartOfDay(iso, timeZone)
+    ? { date: formatDate(new Date(Date.parse(iso) - 1).toISOString(), locale, timeZone), time: false }
+    : { date: formatDateTime(iso, locale, timeZone), time: true };
+}
+
+/**
+ * The points expiring soon (`points.expiring_soon`, one entry per instant), one line per end as it
+ * is shown: the lots of purchases made within the same minute (their ends differ by seconds) make
+ * one line, not several identical ones. Earliest first, as the API sends them.
+ */
+export function expiryLines(
+  lots: readonly { expires_at: string; points: number }[],
+  locale: string,
+  timeZone: string,
+): { key: string; date: string; time: boolean; points: number }[] {
+  const lines = new Map<string, { key: string; date: string; time: boolean; points: number }>();
+  for (const lot of [...lots].sort((a, b) => Date.parse(a.expires_at) - Date.parse(b.expires_at))) {
+    const until = formatUntil(lot.expires_at, locale, timeZone);
+    const key = `${until.time ? "t" : "d"}:${until.date}`;
+    const line = lines.get(key);
+    if (line) line.points += lot.points;
+    else lines.set(key, { key, ...until, points: lot.points });
+  }
+  return [...lines.values()];
 }
 
 export function formatDateTime(iso: string, locale: string, timeZone: string): string {

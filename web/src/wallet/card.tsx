@@ -1,10 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, PressKeys } from "../api.ts";
-import { formatDate, formatDateTime, formatLastDay, formatMoney } from "../i18n/format.ts";
+import { expiryLines, formatDate, formatDateTime, formatMoney, formatUntil } from "../i18n/format.ts";
 import { LOCALES, type Locale, useT } from "../i18n/index.tsx";
 import { Link } from "../router.tsx";
 import { ErrorMessage, type KnownProblems, TopBar } from "../ui/components.tsx";
 import { QrCode } from "../ui/qr.tsx";
+import { stampCardView } from "../ui/stamps.ts";
+import { groupHistory, type HistoryPart, lineParts } from "./history.ts";
 import { JUST_JOINED } from "./join.tsx";
 import { rewardCost, rewardValue } from "./program.tsx";
 import {
@@ -262,7 +264,7 @@ function CardView({
                     <strong>{v.reward.name}</strong>
                     <br />
                     <span className="muted">
-                      {t("wallet.vouchers.validUntil", { date: formatDate(v.expires_at, locale, tz) })}
+                      {t("wallet.vouchers.validUntil", { date: formatDateTime(v.expires_at, locale, tz) })}
                     </span>
                   </span>
                   <button type="button" className="button secondary" onClick={() => setShown(v)}>
@@ -303,8 +305,7 @@ function CardView({
 
 function StampCard({ stamps }: { stamps: WalletCard["card"]["stamp_cards"][number] }) {
   const { t } = useT();
-  const filled = Math.min(stamps.stamps, stamps.stamps_required);
-  const toGo = Math.max(0, stamps.stamps_required - stamps.stamps);
+  const { filled, toGo, fullCards, onNextCard } = stampCardView(stamps);
   return (
     <section className="card stack" aria-labelledby={`stamps-${stamps.stamp_card_id}`}>
       <h2 id={`stamps-${stamps.stamp_card_id}`}>{stamps.name}</h2>
@@ -324,13 +325,9 @@ function StampCard({ stamps }: { stamps: WalletCard["card"]["stamp_cards"][numbe
         {t("wallet.stamps.count", { count: filled, total: stamps.stamps_required })}
       </p>
       <p>{toGo > 0 ? t("wallet.stamps.toGo", { count: toGo }) : t("wallet.stamps.full")}</p>
-      {stamps.full_cards > 1 ? (
-        <p className="muted">{t("wallet.stamps.fullCards", { count: stamps.full_cards })}</p>
-      ) : null}
+      {fullCards > 1 ? <p className="muted">{t("wallet.stamps.fullCards", { count: fullCards })}</p> : null}
       {/* A full card stays drawn full until it is redeemed; stamps beyond it are not lost. */}
-      {stamps.full_cards > 0 && stamps.stamps_on_current_card > 0 ? (
-        <p className="muted">{t("wallet.stamps.nextCard", { count: stamps.stamps_on_current_card })}</p>
-      ) : null}
+      {onNextCard > 0 ? <p className="muted">{t("wallet.stamps.nextCard", { count: onNextCard })}</p> : null}
     </section>
   );
 }
@@ -354,11 +351,11 @@ function Points({ card }: { card: WalletCard }) {
         <div>
           <h3>{t("wallet.points.expiringTitle")}</h3>
           <ul className="wallet-list">
-            {points.expiring_soon.map((lot) => (
-              <li key={lot.expires_at}>
-                {t("wallet.points.expiring", {
-                  count: lot.points,
-                  date: formatLastDay(lot.expires_at, locale, card.business.timezone),
+            {expiryLines(points.expiring_soon, locale, card.business.timezone).map((line) => (
+              <li key={line.key}>
+                {t(line.time ? "wallet.points.expiringAt" : "wallet.points.expiring", {
+                  count: line.points,
+                  date: line.date,
                 })}
               </li>
             ))}
@@ -394,6 +391,7 @@ function Tier({ card }: { card: WalletCard }) {
         ? t("wallet.tier.toNextVisits", { count: next.remaining, tier: next.name })
         : t("wallet.tier.toNextPoints", { count: next.remaining, tier: next.name })
     : t("wallet.tier.top");
+  const until = tier.expires_at ? formatUntil(tier.expires_at, locale, card.business.timezone) : null;
   return (
     <section className="card stack" aria-labelledby="tier-title">
       <h2 id="tier-title">{t("wallet.tier.title")}</h2>
@@ -411,9 +409,9 @@ function Tier({ card }: { card: WalletCard }) {
         </div>
       ) : null}
       <p>{remaining}</p>
-      {tier.current && tier.expires_at ? (
+      {tier.current && until ? (
         <p className="muted">
-          {t("wallet.tier.until", { date: formatLastDay(tier.expires_at, locale, card.business.timezone) })}
+          {t(until.time ? "wallet.tier.untilTime" : "wallet.tier.until", { date: until.date })}
         </p>
       ) : null}
       {tier.metric === "visits" ? null : (
@@ -647,48 +645,18 @@ function VoucherDialog({
   );
 }
 
-function historyText(
+function partText(
   t: (key: string, values?: Record<string, string | number>) => string,
-  line: WalletCard["history"][number],
+  part: HistoryPart,
   card: WalletCard,
 ): string {
-  if (line.type === "stamps") {
-    const name =
-      card.business.program.stamp_cards.find((c) => c.id === line.stamp_card_id)?.name ??
-      card.card.stamp_cards.find((c) => c.stamp_card_id === line.stamp_card_id)?.name ??
-      "";
-    const count = Math.abs(line.stamps ?? 0);
-    const kind = ["earn", "redeem", "restore", "reverse"].includes(line.kind)
-      ? line.kind
-      : (line.stamps ?? 0) >= 0
-        ? "plus"
-        : "minus";
-    return t(`wallet.history.stamps.${kind}`, { count, card: name });
-  }
-  const count = Math.abs(line.points ?? 0);
-  const kind = ["earn", "spend", "expire", "reverse", "restore"].includes(line.kind)
-    ? line.kind
-    : (line.points ?? 0) >= 0
-      ? "plus"
-      : "minus";
-  return t(`wallet.history.points.${kind}`, { count });
-}
-
-/** One line per visit: the points and stamps of one purchase (or voucher, …) together. */
-function groupBySource(history: WalletCard["history"]): WalletCard["history"][] {
-  const groups: WalletCard["history"][] = [];
-  const bySource = new Map<string, WalletCard["history"]>();
-  for (const line of history) {
-    const key = `${line.source_type}:${line.source_id}`;
-    const group = bySource.get(key);
-    if (group) group.push(line);
-    else {
-      const fresh = [line];
-      bySource.set(key, fresh);
-      groups.push(fresh);
-    }
-  }
-  return groups;
+  const name =
+    part.stampCardId === null
+      ? ""
+      : (card.business.program.stamp_cards.find((c) => c.id === part.stampCardId)?.name ??
+        card.card.stamp_cards.find((c) => c.stamp_card_id === part.stampCardId)?.name ??
+        "");
+  return t(`wallet.history.${part.message}`, { count: part.count, card: name });
 }
 
 function History({ card }: { card: WalletCard }) {
@@ -700,10 +668,12 @@ function History({ card }: { card: WalletCard }) {
         <p className="muted">{t("wallet.history.empty")}</p>
       ) : (
         <ul className="wallet-list">
-          {groupBySource(card.history).map((lines) => (
+          {groupHistory(card.history, card.business.timezone).map((lines) => (
             <li key={`${lines[0]?.type}-${lines[0]?.id}`} className="row">
               <span className="wallet-grow">
-                {lines.map((line) => historyText(t, line, card)).join(" · ")}
+                {lineParts(lines)
+                  .map((part) => partText(t, part, card))
+                  .join(" · ")}
               </span>
               <span className="muted wallet-small">
                 {formatDate(lines[0]?.occurred_at ?? card.updated_at, locale, card.business.timezone)}

@@ -1,12 +1,20 @@
 import { type FormEvent, useEffect, useId, useState } from "react";
 import { ApiError, api, newKey } from "../../api.ts";
-import { formatDate, formatDateTime, formatLastDay, formatMoney, formatNumber } from "../../i18n/format.ts";
+import {
+  expiryLines,
+  formatDate,
+  formatDateTime,
+  formatMoney,
+  formatNumber,
+  formatUntil,
+} from "../../i18n/format.ts";
 import { LOCALE_NAMES, LOCALES, useT } from "../../i18n/index.tsx";
 import { Link } from "../../router.tsx";
 import { CardLink } from "../../ui/card-link.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
+import { stampCardView } from "../../ui/stamps.ts";
 import { useSession } from "../session.tsx";
-import { explain, FormError, type Page, phoneHint, roleAtLeast, useLoad } from "./shared.tsx";
+import { explain, FormError, mayListStaff, type Page, phoneHint, roleAtLeast, useLoad } from "./shared.tsx";
 import type { HistoryItem, Member, MemberCard, Reward, StaffMember, Voucher } from "./types.ts";
 
 /** One member: balances, stamps, tier, vouchers, history that says why, details and corrections. */
@@ -109,11 +117,11 @@ function Balances({ card }: { card: MemberCard }) {
           <>
             <h3>{t("admin.member.expiringSoon")}</h3>
             <ul>
-              {points.expiring_soon.map((lot) => (
-                <li key={lot.expires_at}>
-                  {t("admin.member.expiresOn", {
-                    count: lot.points,
-                    date: formatLastDay(lot.expires_at, locale, business.timezone),
+              {expiryLines(points.expiring_soon, locale, business.timezone).map((line) => (
+                <li key={line.key}>
+                  {t(line.time ? "admin.member.expiresAt" : "admin.member.expiresOn", {
+                    count: line.points,
+                    date: line.date,
                   })}
                 </li>
               ))}
@@ -123,27 +131,35 @@ function Balances({ card }: { card: MemberCard }) {
           <p className="muted">{t("admin.member.nothingExpiring")}</p>
         )}
       </div>
-      {card.stamp_cards.map((stampCard) => (
-        <div className="card" key={stampCard.stamp_card_id}>
-          <h2>{stampCard.name}</h2>
-          <ol
-            className="stamps"
-            aria-label={t("admin.member.stampsOnCard", {
-              count: stampCard.stamps_on_current_card,
-              required: stampCard.stamps_required,
-            })}
-          >
-            {Array.from({ length: stampCard.stamps_required }, (_, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: the stamps of a card are positions
-              <li key={i} className={i < stampCard.stamps_on_current_card ? "stamp filled" : "stamp"} />
-            ))}
-          </ol>
-          <p>{t("admin.member.stampsToGo", { count: stampCard.stamps_to_next_reward })}</p>
-          {stampCard.full_cards > 0 ? (
-            <p className="muted">{t("admin.member.fullCards", { count: stampCard.full_cards })}</p>
-          ) : null}
-        </div>
-      ))}
+      {card.stamp_cards.map((stampCard) => {
+        // Drawn as the member sees it in the wallet: a full card stays full until it is redeemed.
+        const view = stampCardView(stampCard);
+        return (
+          <div className="card" key={stampCard.stamp_card_id}>
+            <h2>{stampCard.name}</h2>
+            <ol
+              className="stamps"
+              aria-label={t("admin.member.stampsOnCard", {
+                count: view.filled,
+                required: stampCard.stamps_required,
+              })}
+            >
+              {Array.from({ length: stampCard.stamps_required }, (_, i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: the stamps of a card are positions
+                <li key={i} className={i < view.filled ? "stamp filled" : "stamp"} />
+              ))}
+            </ol>
+            <p>
+              {view.full
+                ? t("admin.member.rewardReady", { count: view.fullCards })
+                : t("admin.member.stampsToGo", { count: view.toGo })}
+            </p>
+            {view.onNextCard > 0 ? (
+              <p className="muted">{t("admin.member.nextCard", { count: view.onNextCard })}</p>
+            ) : null}
+          </div>
+        );
+      })}
       {card.tier ? <TierProgress tier={card.tier} /> : null}
     </section>
   );
@@ -157,13 +173,14 @@ function TierProgress({ tier }: { tier: NonNullable<MemberCard["tier"]> }) {
   const next = tier.next;
   const percent =
     next && next.threshold > 0 ? Math.min(100, Math.round((tier.metric_value / next.threshold) * 100)) : 100;
+  const until = tier.expires_at ? formatUntil(tier.expires_at, locale, business.timezone) : null;
   return (
     <div className="card">
       <h2>{t("admin.member.tier")}</h2>
       <p className="big">{tier.current?.name ?? t("admin.members.noTier")}</p>
-      {tier.expires_at ? (
+      {until ? (
         <p className="muted">
-          {t("admin.member.tierUntil", { date: formatLastDay(tier.expires_at, locale, business.timezone) })}
+          {t(until.time ? "admin.member.tierUntilTime" : "admin.member.tierUntil", { date: until.date })}
         </p>
       ) : null}
       {next ? (
@@ -222,7 +239,7 @@ function Vouchers({ memberId, version }: { memberId: string; version: number }) 
                 : voucher.status === "voided"
                   ? t("admin.voucher.voidedWhy", { reason: voucher.void_reason ?? "" })
                   : t("admin.voucher.expiresOn", {
-                      date: formatDate(voucher.expires_at, locale, business.timezone),
+                      date: formatDateTime(voucher.expires_at, locale, business.timezone),
                     })}
             </div>
           </li>
@@ -269,7 +286,7 @@ function useActorName(): (actor: string) => string {
   const { staff } = useSession();
   const team = useLoad(
     (signal) =>
-      staff.role === "owner"
+      mayListStaff(staff.role)
         ? api<Page<StaffMember>>("GET", "/v1/staff?limit=200", undefined, { signal })
         : Promise.resolve({ data: [], next_cursor: null }),
     [staff.role],

@@ -18,6 +18,15 @@ export function roleAtLeast(role: Role, required: Role): boolean {
   return RANK[role] >= RANK[required];
 }
 
+/**
+ * Whether `role` may list the business's staff (`GET /v1/staff`), as the API decides it
+ * (src/http/routes/staff.ts: managers and owners). A cashier would get a 403: it sees names only for
+ * themselves.
+ */
+export function mayListStaff(role: Role): boolean {
+  return role === "owner" || role === "manager";
+}
+
 export interface Loaded<T> {
   data: T | undefined;
   error: unknown;
