@@ -16,7 +16,9 @@ import { FUTURE_TOLERANCE_MS, resolveOccurredAt } from "../shared/time.ts";
 import { type MemberSummary, settleMember } from "./member-summary.ts";
 import { type Pricing, priceEvent } from "./price-purchase.ts";
 
-const PropertyValue = z.union([z.string().max(500), z.number(), z.boolean()]);
+const PropertyValue = z.union([z.string().max(500), z.number(), z.boolean()], {
+  error: "must be text (up to 500 characters), a number or true/false: not null, a list or an object",
+});
 
 export const EventInput = z.strictObject({
   external_id: z
@@ -28,7 +30,18 @@ export const EventInput = z.strictObject({
   member_code: z.string().min(4).max(32).optional(),
   type: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, { error: "must be snake_case, e.g. review_written" }),
   properties: z
-    .record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), PropertyValue)
+    .record(
+      z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, {
+        error: "a property's name must be snake_case, e.g. stars or visit_count",
+      }),
+      PropertyValue,
+      {
+        error: (issue) =>
+          issue.code === "invalid_key"
+            ? "a property's name must be snake_case, e.g. stars or visit_count"
+            : undefined,
+      },
+    )
     .refine((p) => Object.keys(p).length <= 50, { error: "at most 50 properties" })
     .default({}),
   occurred_at: dateTimeInput().optional(),

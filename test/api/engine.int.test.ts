@@ -270,6 +270,22 @@ describe("earning rules", () => {
     for (const item of history.body.data) expect(item.actor).toMatch(/^staff:/);
     const bad = await tenant.call("POST", "/v1/events", { external_id: "e-bad", type: "review_written" });
     expect(bad.body.error.code).toBe("member_required");
+    // A property's name and value are refused with what is wrong, naming the property.
+    for (const [properties, path, message] of [
+      [{ "Bad Key": 1 }, "properties.Bad Key", "a property's name must be snake_case, e.g. stars or visit_count"],
+      [{ stars: null }, "properties.stars", "must be text (up to 500 characters), a number or true/false"],
+      [{ stars: [5] }, "properties.stars", "must be text (up to 500 characters), a number or true/false"],
+    ] as const) {
+      const refused = await tenant.call("POST", "/v1/events", {
+        external_id: "e-props",
+        member_id: member.id,
+        type: "review_written",
+        properties,
+      });
+      expect([refused.status, refused.body.error.code]).toEqual([400, "validation_failed"]);
+      expect(refused.body.error.details.issues[0].path).toBe(path);
+      expect(refused.body.error.details.issues[0].message).toContain(message);
+    }
     const future = await tenant.call("POST", "/v1/events", {
       external_id: "e-future",
       member_id: member.id,
@@ -370,6 +386,14 @@ describe("pending points and expiry", () => {
     expect(await ok(tenant, "POST", "/v1/points/expire", undefined, 200)).toEqual({ lots: 0, points: 0 });
     const after = await tenant.call("GET", `/v1/members/${member.id}/history?type=points`);
     expect(after.body.data[0]).toMatchObject({ kind: "expire", points: -50, actor: "system:expiry" });
+    // Each run by hand is audited under who ran it, with what it expired.
+    const runs = await tenant.call("GET", "/v1/audit-log?action=points.expiry_run");
+    expect(runs.body.data.map((a: { data: unknown }) => a.data)).toEqual([
+      { lots: 0, points: 0 },
+      { lots: 1, points: 50 },
+      { lots: 0, points: 0 },
+    ]);
+    expect(runs.body.data[0].actor).toMatch(/^api_key:/);
   });
 
   it("counts an end-of-month expiry from when pending points can be spent, so none expire unspendable", async () => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
+import { audit } from "../../modules/audit/index.ts";
 import { clientKey } from "../../modules/idempotency/index.ts";
 import { runExpiry } from "../../modules/ledger/index.ts";
 import { EventInput, recordEvent } from "../../use-cases/events.ts";
@@ -127,10 +128,17 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         tags: ["members"],
         summary: "Expire due points now",
         description:
-          "Runs this business's expiry now (it also runs on a schedule). Idempotent: points expire once.",
+          "Runs this business's expiry now (it also runs on a schedule). Idempotent: points expire once. Audited (`points.expiry_run`, with what expired), under the manager who ran it; the ledger's entries name `system:expiry`, as the schedule's do.",
         response: { 200: ExpiryResultSchema },
       },
     },
-    async (req) => runExpiry(ctx.db, ctx.clock.now(), { businessId: req.actor.businessId }),
+    async (req) => {
+      const now = ctx.clock.now();
+      const result = await runExpiry(ctx.db, now, { businessId: req.actor.businessId });
+      await ctx.db
+        .transaction()
+        .execute((tx) => audit(tx, req.actor, now, { action: "points.expiry_run", data: result }));
+      return result;
+    },
   );
 }
