@@ -135,7 +135,8 @@ export async function memberHistory(
     .where("id", "=", memberId)
     .executeTakeFirst();
   if (!exists) throw notFound("member", memberId);
-  const before = decodeTimeCursor(query.cursor);
+  const scope = ["history", businessId, memberId, query.type];
+  const before = decodeTimeCursor(query.cursor, scope);
   const after = before ? sql`and (occurred_at, id) < (${before.at}::timestamptz, ${before.id}::uuid)` : sql``;
   const parts = [];
   if (query.type !== "stamps") {
@@ -161,7 +162,9 @@ export async function memberHistory(
       created_at: new Date(r.created_at).toISOString(),
     })),
     next_cursor:
-      rows.rows.length > query.limit && last ? encodeTimeCursor(new Date(last.occurred_at), last.id) : null,
+      rows.rows.length > query.limit && last
+        ? encodeTimeCursor(new Date(last.occurred_at), last.id, scope)
+        : null,
   };
 }
 

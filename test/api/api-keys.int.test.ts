@@ -76,8 +76,14 @@ describe("API keys", () => {
     const { as: managerKey } = await issue(a, "manager");
     expect((await managerKey.call("POST", "/v1/locations", { name: "Kiosk" })).status).toBe(201);
     expect((await managerKey.call("GET", "/v1/audit-log")).status).toBe(200);
+    // It reads who is who (the names in a history), and changes no one.
+    expect((await managerKey.call("GET", "/v1/staff")).status).toBe(200);
     for (const [method, url, body] of [
-      ["GET", "/v1/staff", undefined],
+      [
+        "POST",
+        "/v1/staff",
+        { email: "new@staff.test", name: "New", role: "owner", password: "long enough pw" },
+      ],
       ["GET", "/v1/api-keys", undefined],
       ["POST", "/v1/api-keys", { name: "Escalate", role: "manager" }],
       ["PATCH", "/v1/business", { name: "Taken over" }],

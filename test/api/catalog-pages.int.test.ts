@@ -133,3 +133,67 @@ describe("catalog pages", () => {
     expect([res.status, res.body.error.code]).toEqual([400, code]);
   });
 });
+
+describe("a cursor belongs to its list", () => {
+  /** The cursor after the first row of `url`'s first page of one. */
+  const cursorOf = async (url: string, who: Tenant = tenant) => {
+    const res = await who.call("GET", `${url}${url.includes("?") ? "&" : "?"}limit=1`);
+    expect(res.body.next_cursor, url).toBeTruthy();
+    return encodeURIComponent(res.body.next_cursor);
+  };
+
+  it("refuses a cursor of another list, another filter or another business, never an empty last page", async () => {
+    const other = await t.signup();
+    for (const n of [1, 2]) {
+      await other.call("POST", "/v1/rules", {
+        name: `R${n}`,
+        trigger: "purchase",
+        effect: { type: "fixed_points", points: 1 },
+      });
+    }
+    const cases: [string, string][] = [
+      ["/v1/rules", `/v1/tiers?cursor=${await cursorOf("/v1/rules")}`],
+      ["/v1/rules", `/v1/stamp-cards?cursor=${await cursorOf("/v1/rules")}`],
+      ["/v1/purchases", `/v1/members?cursor=${await cursorOf("/v1/members/" + member + "/history")}`],
+      ["/v1/rules", `/v1/rules?include_archived=true&cursor=${await cursorOf("/v1/rules")}`],
+      ["another business", `/v1/rules?cursor=${await cursorOf("/v1/rules", other)}`],
+      [
+        "another filter of one history",
+        `/v1/members/${member}/history?type=points&cursor=${await cursorOf(`/v1/members/${member}/history`)}`,
+      ],
+    ];
+    for (const [, url] of cases) {
+      const res = await tenant.call("GET", url);
+      expect([res.status, res.body.error?.code], url).toEqual([400, "invalid_cursor"]);
+    }
+    const foreign = await tenant.call("GET", `/v1/rules?cursor=${await cursorOf("/v1/rules", other)}`);
+    expect(foreign.body.error.message).toContain("another list, another business or other filters");
+  });
+
+  it("a rule re-prioritised between two pages does not hide the rest of the list", async () => {
+    const shop = await t.signup();
+    const ids: string[] = [];
+    for (const priority of [10, 20, 30, 40, 50, 60]) {
+      const res = await shop.call("POST", "/v1/rules", {
+        name: `P${priority}`,
+        trigger: "purchase",
+        priority,
+        effect: { type: "fixed_points", points: 1 },
+      });
+      ids.push(res.body.id);
+    }
+    const first = await shop.call("GET", "/v1/rules?limit=2");
+    expect(first.body.data.map((r: { name: string }) => r.name)).toEqual(["P10", "P20"]);
+    expect((await shop.call("PATCH", `/v1/rules/${ids[1]}`, { priority: 100 })).status).toBe(200);
+    const names: string[] = [];
+    let cursor: string | null = first.body.next_cursor;
+    while (cursor) {
+      const page = await shop.call("GET", `/v1/rules?limit=2&cursor=${encodeURIComponent(cursor)}`);
+      expect(page.status).toBe(200);
+      names.push(...page.body.data.map((r: { name: string }) => r.name));
+      cursor = page.body.next_cursor;
+    }
+    // Every rule after the cursor's place is there; the moved one shows again at its new place.
+    expect(names).toEqual(["P30", "P40", "P50", "P60", "P20"]);
+  });
+});

@@ -272,7 +272,11 @@ describe("earning rules", () => {
     expect(bad.body.error.code).toBe("member_required");
     // A property's name and value are refused with what is wrong, naming the property.
     for (const [properties, path, message] of [
-      [{ "Bad Key": 1 }, "properties.Bad Key", "a property's name must be snake_case, e.g. stars or visit_count"],
+      [
+        { "Bad Key": 1 },
+        "properties.Bad Key",
+        "a property's name must be snake_case, e.g. stars or visit_count",
+      ],
       [{ stars: null }, "properties.stars", "must be text (up to 500 characters), a number or true/false"],
       [{ stars: [5] }, "properties.stars", "must be text (up to 500 characters), a number or true/false"],
     ] as const) {

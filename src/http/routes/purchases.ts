@@ -72,7 +72,8 @@ export async function purchaseRoutes(app: ZodApp, ctx: AppContext): Promise<void
           "A cashier lists one member's purchases: send member_id. Listing every purchase needs the manager role.",
         );
       }
-      const before = decodeCursor(req.query.cursor);
+      const scope = ["purchases", req.actor.businessId, req.query.member_id];
+      const before = decodeCursor(req.query.cursor, scope);
       let q = ctx.db
         .selectFrom("purchases")
         .selectAll()
@@ -81,7 +82,7 @@ export async function purchaseRoutes(app: ZodApp, ctx: AppContext): Promise<void
         .limit(req.query.limit + 1);
       if (req.query.member_id) q = q.where("member_id", "=", req.query.member_id);
       if (before) q = q.where("id", "<", before);
-      return reply.send(toPage(await q.execute(), req.query.limit, purchaseDto) as never);
+      return reply.send(toPage(await q.execute(), req.query.limit, purchaseDto, scope) as never);
     },
   );
 

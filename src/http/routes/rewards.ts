@@ -197,7 +197,8 @@ export async function rewardRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
       const snapshot = await ctx.snapshots.load(ctx.db, req.actor.businessId);
       const all = await availableRewards(ctx.db, snapshot, req.params.id, now);
       // At most MAX_ACTIVE_REWARDS are ever available, so the page is cut from the whole list.
-      const after = decodeCursor(req.query.cursor);
+      const scope = ["available_rewards", req.actor.businessId, req.params.id];
+      const after = decodeCursor(req.query.cursor, scope);
       const start = after === undefined ? 0 : all.findIndex((r) => r.id === after) + 1;
       if (start === 0 && after !== undefined) {
         throw new AppError(
@@ -206,7 +207,7 @@ export async function rewardRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
           "The cursor's reward is no longer available to this member; list again without a cursor.",
         );
       }
-      return toPage(all.slice(start, start + req.query.limit + 1), req.query.limit, (r) => r);
+      return toPage(all.slice(start, start + req.query.limit + 1), req.query.limit, (r) => r, scope);
     },
   );
 }

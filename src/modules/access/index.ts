@@ -288,14 +288,15 @@ const STAFF_COLUMNS = ["id", "email", "name", "role", "disabled_at", "created_at
  * @example const { data, next_cursor } = await listStaff(db, actor, { limit: 50 })
  */
 export async function listStaff(db: Db, actor: Actor, page: PageRequest): Promise<Page<StaffDto>> {
-  const after = decodeCursor(page.cursor);
+  const scope = ["staff", actor.businessId];
+  const after = decodeCursor(page.cursor, scope);
   let query = db.selectFrom("staff").select(STAFF_COLUMNS).where("business_id", "=", actor.businessId);
   if (after) query = query.where("id", ">", after);
   const rows = await query
     .orderBy("id")
     .limit(page.limit + 1)
     .execute();
-  return toPage(rows, page.limit, staffDto);
+  return toPage(rows, page.limit, staffDto, scope);
 }
 
 /**
@@ -534,14 +535,15 @@ function apiKeyDto(row: Pick<ApiKeysTable, (typeof API_KEY_COLUMNS)[number]>): A
  * @example await listApiKeys(db, actor, { limit: 50 })
  */
 export async function listApiKeys(db: Db, actor: Actor, page: PageRequest): Promise<Page<ApiKeyDto>> {
-  const after = decodeCursor(page.cursor);
+  const scope = ["api_keys", actor.businessId];
+  const after = decodeCursor(page.cursor, scope);
   let query = db.selectFrom("api_keys").select(API_KEY_COLUMNS).where("business_id", "=", actor.businessId);
   if (after) query = query.where("id", ">", after);
   const rows = await query
     .orderBy("id")
     .limit(page.limit + 1)
     .execute();
-  return toPage(rows, page.limit, apiKeyDto);
+  return toPage(rows, page.limit, apiKeyDto, scope);
 }
 
 /**

@@ -66,7 +66,8 @@ export async function listAuditLog(
   actor: Actor,
   query: { limit: number; cursor?: string | undefined; action?: string | undefined },
 ): Promise<{ data: AuditEntry[]; next_cursor: string | null }> {
-  const before = decodeCursor(query.cursor);
+  const scope = ["audit_log", actor.businessId, query.action];
+  const before = decodeCursor(query.cursor, scope);
   let q = db
     .selectFrom("audit_log")
     .select(["id", "actor", "action", "target_type", "target_id", "data", "created_at"])
@@ -77,5 +78,5 @@ export async function listAuditLog(
     .orderBy("id", "desc")
     .limit(query.limit + 1)
     .execute();
-  return toPage(rows, query.limit, auditEntryDto);
+  return toPage(rows, query.limit, auditEntryDto, scope);
 }

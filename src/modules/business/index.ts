@@ -231,7 +231,8 @@ export async function listLocations(
   actor: Actor,
   page: PageRequest & { archived?: boolean | undefined },
 ): Promise<Page<LocationDto>> {
-  const after = decodeCursor(page.cursor);
+  const scope = ["locations", actor.businessId, page.archived];
+  const after = decodeCursor(page.cursor, scope);
   let query = db.selectFrom("locations").selectAll().where("business_id", "=", actor.businessId);
   if (after) query = query.where("id", ">", after);
   if (page.archived !== undefined) {
@@ -241,7 +242,7 @@ export async function listLocations(
     .orderBy("id")
     .limit(page.limit + 1)
     .execute();
-  return toPage(rows, page.limit, locationDto);
+  return toPage(rows, page.limit, locationDto, scope);
 }
 
 /**

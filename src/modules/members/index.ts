@@ -340,10 +340,11 @@ export async function listMembers(
   businessId: string,
   query: ListMembersQuery,
 ): Promise<{ data: MemberDto[]; next_cursor: string | null }> {
-  const after = decodeCursor(query.cursor);
+  const q = query.q?.trim();
+  const scope = ["members", businessId, q];
+  const after = decodeCursor(query.cursor, scope);
   let select = selectMembers(db).where("members.business_id", "=", businessId);
   if (after !== undefined) select = select.where("id", "<", after);
-  const q = query.q?.trim();
   if (q) {
     const prefix = `${escapeLike(q.toLowerCase())}%`;
     // A search that may be the start of a local number ("06 12") needs the business's country.
@@ -363,7 +364,7 @@ export async function listMembers(
     .orderBy("id", "desc")
     .limit(query.limit + 1)
     .execute();
-  return toPage(rows, query.limit, memberDto);
+  return toPage(rows, query.limit, memberDto, scope);
 }
 
 /**

@@ -94,7 +94,8 @@ export async function listRewards(
   businessId: string,
   query: { limit: number; cursor?: string | undefined; include_archived?: boolean | undefined },
 ): Promise<{ data: RewardDto[]; next_cursor: string | null }> {
-  const before = decodeCursor(query.cursor);
+  const scope = ["rewards", businessId, query.include_archived ?? false];
+  const before = decodeCursor(query.cursor, scope);
   let q = db.selectFrom("rewards").selectAll().where("business_id", "=", businessId);
   if (!query.include_archived) q = q.where("archived_at", "is", null);
   if (before) q = q.where("id", "<", before);
@@ -102,7 +103,7 @@ export async function listRewards(
     .orderBy("id", "desc")
     .limit(query.limit + 1)
     .execute();
-  return toPage(rows, query.limit, rewardDto);
+  return toPage(rows, query.limit, rewardDto, scope);
 }
 
 type Terms = Pick<

@@ -119,7 +119,8 @@ export async function listMemberVouchers(
   now: Date,
 ): Promise<{ data: VoucherDto[]; next_cursor: string | null }> {
   await getMember(db, businessId, memberId);
-  const before = decodeCursor(query.cursor);
+  const scope = ["vouchers", businessId, memberId, query.status];
+  const before = decodeCursor(query.cursor, scope);
   let q = withReward(db, businessId).where("v.member_id", "=", memberId);
   if (before) q = q.where("v.id", "<", before);
   if (query.status === "issued") q = q.where("v.status", "=", "issued").where("v.expires_at", ">", now);
@@ -130,7 +131,7 @@ export async function listMemberVouchers(
     .orderBy("v.id", "desc")
     .limit(query.limit + 1)
     .execute();
-  return toPage(rows, query.limit, (row) => voucherDto(row, now));
+  return toPage(rows, query.limit, (row) => voucherDto(row, now), scope);
 }
 
 /** Vouchers of a reward the member holds or used (voided ones do not count toward a limit). */

@@ -5,7 +5,7 @@ import type { Db, Tx } from "../../db/database.ts";
 import type { EarningRulesTable } from "../../db/schema.ts";
 import { conflict, invalid, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
-import { decodeCursor, type PageRequest, toPage } from "../../shared/pagination.ts";
+import { decodeKeyCursor, type PageRequest, toPage } from "../../shared/pagination.ts";
 import { audit } from "../audit/index.ts";
 import { lockProgram } from "../program/index.ts";
 import { listActiveStampCards } from "../stamps/index.ts";
@@ -133,12 +133,14 @@ export async function listRules(
   let query = db.selectFrom("earning_rules").selectAll().where("business_id", "=", businessId);
   if (options.trigger) query = query.where("trigger", "=", options.trigger);
   if (!options.includeArchived) query = query.where("archived_at", "is", null);
-  const after = decodeCursor(page.cursor);
-  // Keyset on the list's order: the rows after the cursor's row (none if it is not this business's).
+  const scope = ["rules", businessId, options.trigger, options.includeArchived ?? false];
+  // Keyset on the list's order, from the cursor's own values: a rule whose priority changed
+  // between two pages does not make the rest of the list disappear.
+  const after = decodeKeyCursor(page.cursor, scope, ["number", "time", "uuid"]);
   if (after !== undefined) {
+    const [priority, createdAt, id] = after;
     query = query.where(
-      sql<boolean>`(priority, created_at, id) > (select c.priority, c.created_at, c.id from earning_rules c
-        where c.business_id = ${businessId} and c.id = ${after})`,
+      sql<boolean>`(priority, created_at, id) > (${priority}::int, ${createdAt}::timestamptz, ${id}::uuid)`,
     );
   }
   const rows = await query
@@ -147,7 +149,11 @@ export async function listRules(
     .orderBy("id")
     .limit(page.limit + 1)
     .execute();
-  return toPage(rows, page.limit, ruleDto);
+  return toPage(rows, page.limit, ruleDto, scope, (row) => [
+    row.priority,
+    row.created_at.toISOString(),
+    row.id,
+  ]);
 }
 
 async function findRow(db: Db | Tx, businessId: string, id: string): Promise<EarningRulesTable> {

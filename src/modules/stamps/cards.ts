@@ -6,7 +6,7 @@ import type { StampCardsTable } from "../../db/schema.ts";
 import { conflict, invalid, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import { MAX_AMOUNT_MINOR } from "../../shared/money.ts";
-import { decodeCursor, type PageRequest, toPage } from "../../shared/pagination.ts";
+import { decodeKeyCursor, type PageRequest, toPage } from "../../shared/pagination.ts";
 import { audit } from "../audit/index.ts";
 import { lockProgram } from "../program/index.ts";
 import { ItemMatch } from "../rules/schema.ts";
@@ -164,19 +164,18 @@ export async function listStampCards(
 ): Promise<{ data: StampCardDto[]; next_cursor: string | null }> {
   let query = db.selectFrom("stamp_cards").selectAll().where("business_id", "=", businessId);
   if (!options.includeArchived) query = query.where("archived_at", "is", null);
-  const after = decodeCursor(page.cursor);
+  const scope = ["stamp_cards", businessId, options.includeArchived ?? false];
+  const after = decodeKeyCursor(page.cursor, scope, ["time", "uuid"]);
   if (after !== undefined) {
-    query = query.where(
-      sql<boolean>`(created_at, id) > (select c.created_at, c.id from stamp_cards c
-        where c.business_id = ${businessId} and c.id = ${after})`,
-    );
+    const [createdAt, id] = after;
+    query = query.where(sql<boolean>`(created_at, id) > (${createdAt}::timestamptz, ${id}::uuid)`);
   }
   const rows = await query
     .orderBy("created_at")
     .orderBy("id")
     .limit(page.limit + 1)
     .execute();
-  return toPage(rows, page.limit, stampCardDto);
+  return toPage(rows, page.limit, stampCardDto, scope, (row) => [row.created_at.toISOString(), row.id]);
 }
 
 async function findRow(db: Db | Tx, businessId: string, id: string): Promise<StampCardsTable> {

@@ -5,7 +5,7 @@ import type { Db, Tx } from "../../db/database.ts";
 import type { TiersTable } from "../../db/schema.ts";
 import { conflict, invalid, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
-import { decodeCursor, type PageRequest, toPage } from "../../shared/pagination.ts";
+import { decodeKeyCursor, type PageRequest, toPage } from "../../shared/pagination.ts";
 import { audit } from "../audit/index.ts";
 import { lockProgram } from "../program/index.ts";
 
@@ -116,13 +116,15 @@ export async function listTiers(
 ): Promise<{ data: TierDto[]; next_cursor: string | null }> {
   let query = db.selectFrom("tiers").selectAll().where("business_id", "=", businessId);
   if (!options.includeArchived) query = query.where("archived_at", "is", null);
-  const after = decodeCursor(page.cursor);
-  // By rank; within a rank the active tier, then archived ones newest first: the key as a tuple.
+  const scope = ["tiers", businessId, options.includeArchived ?? false];
+  // By rank; within a rank the active tier, then archived ones newest first: the key as a tuple,
+  // from the cursor's own values (a tier re-ranked or archived between two pages moves alone).
+  const after = decodeKeyCursor(page.cursor, scope, ["number", "boolean", "number", "uuid"]);
   if (after !== undefined) {
+    const [rank, archived, archivedKey, id] = after;
     query = query.where(
       sql<boolean>`(rank, archived_at is not null, coalesce(-extract(epoch from archived_at), 0), id) >
-        (select c.rank, c.archived_at is not null, coalesce(-extract(epoch from c.archived_at), 0), c.id
-         from tiers c where c.business_id = ${businessId} and c.id = ${after})`,
+        (${rank}::int, ${archived}::boolean, ${archivedKey}::numeric, ${id}::uuid)`,
     );
   }
   const rows = await query
@@ -132,7 +134,12 @@ export async function listTiers(
     .orderBy("id")
     .limit(page.limit + 1)
     .execute();
-  return toPage(rows, page.limit, tierDto);
+  return toPage(rows, page.limit, tierDto, scope, (row) => [
+    row.rank,
+    row.archived_at !== null,
+    row.archived_at === null ? 0 : -row.archived_at.getTime() / 1000,
+    row.id,
+  ]);
 }
 
 async function findRow(db: Db | Tx, businessId: string, id: string): Promise<TiersTable> {
