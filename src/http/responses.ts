@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { PENDING_UNTIL_SHOWN } from "../use-cases/member-summary.ts";
 import { ErrorResponse, POINTS_HELD_FIELDS, STAMP_CARD_HELD_FIELDS } from "./schemas.ts";
 
 /**
@@ -79,40 +78,8 @@ export const PurchaseResultSchema = z.looseObject({
 /** A purchase as recorded (`GET /v1/purchases`, `GET /v1/purchases/{id}`). */
 export const PurchaseSchema = PurchaseResultSchema.shape.purchase;
 
-/**
- * What the card shows besides a write's answer (src/use-cases/member-summary.ts,
- * `MemberCardSummary`): when pending points become spendable, and whether a stamp card is
- * archived. Shared by the staff's card and the wallet's (src/http/routes/wallet.ts).
- */
-export const CARD_POINTS_FIELDS = {
-  pending_until: z
-    .array(
-      z.object({
-        available_at: z.string().describe("When these points become spendable"),
-        points: z.int(),
-      }),
-    )
-    .describe(
-      `When the pending points become spendable: the points of each release time, earliest first; the first ${PENDING_UNTIL_SHOWN} release times (\`pending\` counts them all)`,
-    ),
-};
-export const CARD_STAMP_CARD_FIELDS = {
-  archived: z
-    .boolean()
-    .describe(
-      "An archived card earns no more stamps, but those collected still pay for its reward: it shows, after the active cards, while the member holds stamps on it",
-    ),
-};
-
-/**
- * What a member holds now: points (with when pending points become spendable), stamps per card
- * (archived cards the member still holds stamps on too), tier (`GET /v1/members/{id}/card`).
- */
-export const MemberCardSchema = MemberHoldings.extend({
-  code: z.string(),
-  points: Points.extend(CARD_POINTS_FIELDS),
-  stamp_cards: z.array(StampCardHolding.extend(CARD_STAMP_CARD_FIELDS)),
-});
+/** What a member holds now: points, stamps per card, tier (`GET /v1/members/{id}/card`). */
+export const MemberCardSchema = MemberHoldings.extend({ code: z.string() });
 
 /** One line of a member's history: a points or a stamps entry, and why, who and from what. */
 export const HistoryItemSchema = z.looseObject({

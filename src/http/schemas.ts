@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isCurrency, MAX_AMOUNT_MINOR } from "../shared/money.ts";
 import { isTimeZone } from "../shared/time.ts";
+import { PENDING_UNTIL_SHOWN } from "../use-cases/member-summary.ts";
 
 /** Shared Zod pieces for request and response schemas. */
 
@@ -73,6 +74,16 @@ export const POINTS_HELD_FIELDS = {
   lifetime_earned: z.int(),
   lifetime_spent: z.int(),
   expiring_soon: z.array(z.object({ expires_at: z.string(), points: z.int() })),
+  pending_until: z
+    .array(
+      z.object({
+        available_at: z.string().describe("When these points become spendable"),
+        points: z.int(),
+      }),
+    )
+    .describe(
+      `When the pending points become spendable: the points of each release time, earliest first; the first ${PENDING_UNTIL_SHOWN} release times (\`pending\` counts them all)`,
+    ),
 };
 
 /** The fields of a member's stamps on one card as a summary shows them. */
@@ -84,4 +95,9 @@ export const STAMP_CARD_HELD_FIELDS = {
   full_cards: z.int(),
   stamps_on_current_card: z.int(),
   stamps_to_next_reward: z.int(),
+  archived: z
+    .boolean()
+    .describe(
+      "An archived card earns no more stamps, but those collected still pay for its reward: it shows, after the active cards, while the member holds stamps on it",
+    ),
 };

@@ -18,12 +18,7 @@ import { AppError, invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { decodeTimeCursor, encodeTimeCursor } from "../shared/pagination.ts";
 import { creditPricing } from "./events.ts";
-import {
-  type MemberCardSummary,
-  type MemberSummary,
-  memberCardSummary,
-  settleMember,
-} from "./member-summary.ts";
+import { type MemberSummary, memberCardSummary, settleMember } from "./member-summary.ts";
 import { priceEvent } from "./price-purchase.ts";
 
 /**
@@ -92,7 +87,7 @@ export async function memberCard(
   ctx: AppContext,
   businessId: string,
   memberId: string,
-): Promise<MemberCardSummary & { id: string; code: string }> {
+): Promise<MemberSummary & { id: string; code: string }> {
   const now = ctx.clock.now();
   const member = await ctx.db
     .selectFrom("members")

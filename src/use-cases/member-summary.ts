@@ -15,7 +15,6 @@ import {
   tierTransition,
 } from "../modules/tiers/metric.ts";
 import type { TierLevel } from "../modules/tiers/qualify.ts";
-import { assert } from "../shared/errors.ts";
 import { addDays } from "../shared/time.ts";
 
 /** What a member holds right now: points, stamps per card, tier and the progress to the next one. */
@@ -27,7 +26,10 @@ export interface MemberSummary {
     lifetime_earned: number;
     lifetime_spent: number;
     expiring_soon: { expires_at: string; points: number }[];
+    /** Each release time of open pending lots, earliest first, the first `PENDING_UNTIL_SHOWN`. */
+    pending_until: { available_at: string; points: number }[];
   };
+  /** The active cards, then the archived ones the member still holds stamps on (`archived`). */
   stamp_cards: {
     stamp_card_id: string;
     name: string;
@@ -36,6 +38,7 @@ export interface MemberSummary {
     full_cards: number;
     stamps_on_current_card: number;
     stamps_to_next_reward: number;
+    archived: boolean;
   }[];
   tier: {
     current: { id: string; name: string; rank: number; earn_multiplier_bp: number } | null;
@@ -46,39 +49,8 @@ export interface MemberSummary {
   } | null;
 }
 
-/** Release times shown in a card's `points.pending_until`: the earliest; `pending` counts them all. */
+/** Release times shown in a summary's `points.pending_until`: the earliest; `pending` counts them all. */
 export const PENDING_UNTIL_SHOWN = 10;
-
-/**
- * What the member's card shows (`GET /v1/members/{id}/card`, the wallet's card, the data export):
- * the summary, and besides when pending points become spendable (`points.pending_until`) and the
- * stamps still held on archived stamp cards (`archived: true`, after the active cards, oldest
- * first; an archived card earns nothing, but its stamps still pay for its reward).
- *
- * The answers of writes (purchase, refund, event, adjustment) carry the summary only: the
- * purchase's fast path (src/use-cases/purchase-fast-path.ts) reads neither the pending lots'
- * release times nor the archived cards, and every path of one answer must give the same.
- */
-export interface MemberCardSummary extends MemberSummary {
-  points: MemberSummary["points"] & {
-    /** Each release time of open pending lots, earliest first, the first `PENDING_UNTIL_SHOWN`. */
-    pending_until: { available_at: string; points: number }[];
-  };
-  stamp_cards: (MemberSummary["stamp_cards"][number] & { archived: boolean })[];
-}
-
-/** An archived stamp card on which the member still holds stamps. */
-interface ArchivedCard {
-  id: string;
-  name: string;
-  stamps_required: number;
-}
-
-/** What only the card reads: pending points by release time, and the archived cards held. */
-interface CardParts {
-  pendingUntil: MemberCardSummary["points"]["pending_until"];
-  archivedCards: ArchivedCard[];
-}
 
 export interface MemberState {
   points: MemberSummary["points"];
@@ -91,9 +63,8 @@ export interface MemberState {
 
 /**
  * Reads everything a member's summary needs — points and lots, stamps, the tier metric (and last
- * year's, when an ended calendar-year tier needs it) and, when asked, the reward candidates and
- * what only the card shows (`withCard`: the archived stamp cards held; `card` is null without it)
- * — in one statement, each part written by its own module.
+ * year's, when an ended calendar-year tier needs it) and, when asked, the reward candidates — in
+ * one statement, each part written by its own module.
  */
 async function readMemberState(
   db: Db | Tx,
@@ -102,8 +73,7 @@ async function readMemberState(
   now: Date,
   withRewards: boolean,
   withLastYear = false,
-  withCard = false,
-): Promise<MemberState & { card: CardParts | null }> {
+): Promise<MemberState> {
   const b = snapshot.businessId;
   const memberId = member.id;
   const metric = snapshot.tiers.length > 0 ? tierMetricSql(snapshot, memberId, now) : sql<number>`0`;
@@ -112,24 +82,34 @@ async function readMemberState(
       ? lastYearMetricSql(snapshot, memberId, now)
       : sql<null>`null::bigint`;
   const rewards = withRewards ? rewardCandidatesSql(b, memberId, now) : sql<RewardCandidate[]>`'[]'::json`;
-  const archived = withCard ? archivedCardsHeldSql(b, memberId) : sql<ArchivedCard[]>`'[]'::json`;
   const { rows } = await sql<{
     points: Parameters<typeof toPointsBalance>[0];
     stamps: Record<string, number>;
     metric: number;
     last_year: number | null;
     rewards: RewardCandidate[];
-    archived: ArchivedCard[];
   }>`select ${pointsStateSql(b, memberId)} as points, ${stampBalancesSql(b, memberId)} as stamps,
-            ${metric} as metric, ${lastYear} as last_year, ${rewards} as rewards,
-            ${archived} as archived`.execute(db);
+            ${metric} as metric, ${lastYear} as last_year, ${rewards} as rewards`.execute(db);
   const row = rows[0];
   const points = row?.points ?? { account: null, lots: [] };
   return {
-    card: withCard
-      ? { pendingUntil: pendingUntil(points.lots, now), archivedCards: row?.archived ?? [] }
-      : null,
-    points: toPointsBalance(points, now, addDays(now, snapshot.config.points.expiring_soon_days)),
+    points: {
+      ...toPointsBalance(points, now, addDays(now, snapshot.config.points.expiring_soon_days)),
+      pending_until: pendingUntil(
+        points.lots
+          .filter((l) =>
+            isPending(
+              {
+                ...l,
+                available_at: new Date(l.available_at),
+                expires_at: l.expires_at === null ? null : new Date(l.expires_at),
+              },
+              now,
+            ),
+          )
+          .map((l) => [l.available_at, l.points_remaining]),
+      ),
+    },
     stamps: new Map(Object.entries(row?.stamps ?? {})),
     metric: Number(row?.metric ?? 0),
     lastYearMetric: row?.last_year === null || row?.last_year === undefined ? null : Number(row.last_year),
@@ -138,37 +118,17 @@ async function readMemberState(
 }
 
 /**
- * The archived stamp cards of the business on which the member holds stamps, oldest first, as one
- * JSON array: a scalar SQL expression read with the rest of the member's state. The program
- * snapshot holds the active cards only.
+ * Pending points by release time: the points of the given pending lots (`[available_at, points]`)
+ * summed per release time, earliest first, the first `PENDING_UNTIL_SHOWN`. The fast purchase path
+ * builds its answer's with it too (src/use-cases/purchase-fast-path.ts).
  */
-function archivedCardsHeldSql(businessId: string, memberId: string) {
-  return sql<ArchivedCard[]>`(select coalesce(json_agg(json_build_object('id', c.id, 'name', c.name,
-      'stamps_required', c.stamps_required) order by c.created_at, c.id), '[]')
-    from stamp_balances sb
-    join stamp_cards c on c.business_id = sb.business_id and c.id = sb.stamp_card_id
-    where sb.business_id = ${businessId} and sb.member_id = ${memberId} and sb.stamps > 0
-      and c.archived_at is not null)`;
-}
-
-/**
- * The points of the open lots still pending at `now` (as `pending` counts them), summed per
- * release time, earliest first, the first `PENDING_UNTIL_SHOWN`.
- */
-function pendingUntil(
-  lots: Parameters<typeof toPointsBalance>[0]["lots"],
-  now: Date,
-): MemberCardSummary["points"]["pending_until"] {
+export function pendingUntil(
+  lots: Iterable<readonly [string | Date, number]>,
+): MemberSummary["points"]["pending_until"] {
   const byTime = new Map<number, number>();
-  for (const l of lots) {
-    const lot = {
-      ...l,
-      available_at: new Date(l.available_at),
-      expires_at: l.expires_at === null ? null : new Date(l.expires_at),
-    };
-    if (!isPending(lot, now)) continue;
-    const at = lot.available_at.getTime();
-    byTime.set(at, (byTime.get(at) ?? 0) + lot.points_remaining);
+  for (const [availableAt, points] of lots) {
+    const at = new Date(availableAt).getTime();
+    byTime.set(at, (byTime.get(at) ?? 0) + points);
   }
   return [...byTime.entries()]
     .sort(([a], [b]) => a - b)
@@ -194,32 +154,17 @@ export function compose(
   state: MemberState,
   tier: { tier_id: string | null; tier_expires_at: Date | null },
 ): MemberSummary {
-  const stamp_cards = snapshot.stampCards.map((card) =>
-    stampCardHolding(card, state.stamps.get(card.id) ?? 0),
-  );
+  const stamp_cards = [
+    ...snapshot.stampCards.map((card) => ({
+      ...stampCardHolding(card, state.stamps.get(card.id) ?? 0),
+      archived: false,
+    })),
+    // An archived card earns nothing, but the stamps on it still pay for its reward.
+    ...snapshot.archivedStampCards
+      .filter((card) => (state.stamps.get(card.id) ?? 0) > 0)
+      .map((card) => ({ ...stampCardHolding(card, state.stamps.get(card.id) ?? 0), archived: true })),
+  ];
   return { points: state.points, stamp_cards, tier: tierSummary(snapshot, tier, state.metric) };
-}
-
-/** The card: the summary, with pending points by release time and the archived cards held. */
-function composeCard(
-  snapshot: ProgramSnapshot,
-  state: MemberState,
-  card: CardParts,
-  tier: { tier_id: string | null; tier_expires_at: Date | null },
-): MemberCardSummary {
-  const summary = compose(snapshot, state, tier);
-  // A card archived between the snapshot's load and the read shows once, as the snapshot has it.
-  const active = new Set(snapshot.stampCards.map((c) => c.id));
-  return {
-    ...summary,
-    points: { ...summary.points, pending_until: card.pendingUntil },
-    stamp_cards: [
-      ...summary.stamp_cards.map((c) => ({ ...c, archived: false })),
-      ...card.archivedCards
-        .filter((c) => !active.has(c.id))
-        .map((c) => ({ ...stampCardHolding(c, state.stamps.get(c.id) ?? 0), archived: true })),
-    ],
-  };
 }
 
 /**
@@ -233,16 +178,15 @@ export async function memberCardSummary(
   snapshot: ProgramSnapshot,
   member: { id: string; tier_id: string | null; tier_expires_at: Date | null },
   now: Date,
-): Promise<MemberCardSummary> {
-  const state = await readMemberState(db, snapshot, member, now, false, false, /* withCard */ true);
+): Promise<MemberSummary> {
+  const state = await readMemberState(db, snapshot, member, now, false);
   const next = tierTransition(snapshot, member, state.metric, now, state.lastYearMetric).state;
   // A tier that ended and is reached again shows its new date, not the one just past.
   const shown =
     next.tier_id === member.tier_id && !tierEnded(member, now)
       ? member
       : { tier_id: next.tier_id, tier_expires_at: next.expires_at };
-  assert(state.card !== null, "the card's parts are read with withCard");
-  return composeCard(snapshot, state, state.card, shown);
+  return compose(snapshot, state, shown);
 }
 
 /**

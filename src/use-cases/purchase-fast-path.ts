@@ -21,7 +21,7 @@ import { Batcher, type Settled } from "../shared/batcher.ts";
 import { notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { addDays, addLocalDays } from "../shared/time.ts";
-import { compose, type MemberSummary } from "./member-summary.ts";
+import { compose, type MemberSummary, pendingUntil } from "./member-summary.ts";
 import {
   CAP_USAGE_TEXT,
   capWindows,
@@ -95,6 +95,8 @@ interface ReadRow {
   lifetime_spent: number | null;
   points_available: number | null;
   points_pending: number | null;
+  /** Each open lot still pending: its release time and points. */
+  pending_lots: [string, number][] | null;
   /** Each open lot that expires within the "expiring soon" window: its expiry and points. */
   expiring: [string, number][] | null;
   stamps: Record<string, number> | null;
@@ -174,7 +176,7 @@ select b.name, b.currency, b.timezone, b.locale, p.version as program_version,
   s.version as member_version, a.debt_points as account_debt, a.lifetime_earned_points as lifetime_earned,
   a.lifetime_spent_points as lifetime_spent,
   coalesce(a.balance_points + a.debt_points, 0) - pending.points - soon.expired as points_available,
-  pending.points as points_pending, soon.expiring,
+  pending.points as points_pending, pending.lots as pending_lots, soon.expiring,
   case when m.id is not null then (
     select coalesce(json_object_agg(stamp_card_id, stamps), '{}')
     from stamp_balances where business_id = $1 and member_id = m.id) end as stamps,
@@ -195,7 +197,8 @@ left join lateral (
   where business_id = $1 and member_id = m.id and points_remaining > 0 and expires_at <= i.soon) soon
   on m.id is not null
 left join lateral (
-  select coalesce(sum(points_remaining), 0)::bigint as points
+  select coalesce(sum(points_remaining), 0)::bigint as points,
+         coalesce(json_agg(json_build_array(available_at, points_remaining)), '[]') as lots
   from ledger_lots
   where a.pending_until > i.now and business_id = $1 and member_id = m.id and points_remaining > 0
     and available_at > i.now and (expires_at is null or expires_at > i.now)) pending on m.id is not null
@@ -732,6 +735,7 @@ export async function attemptPurchase<Result, Dto>(
   const soonUntil = addDays(now, cfg.expiring_soon_days);
   let available = row.points_available ?? 0;
   let pending = row.points_pending ?? 0;
+  const pendingLots: [string | Date, number][] = [...(row.pending_lots ?? [])];
   const expiring = new Map<number, number>();
   for (const [at, points] of row.expiring ?? []) {
     const time = new Date(at).getTime();
@@ -748,7 +752,10 @@ export async function attemptPurchase<Result, Dto>(
     };
     const counted = isSpendable(lot, now) || isPending(lot, now);
     if (isSpendable(lot, now)) available += total;
-    else if (isPending(lot, now)) pending += total;
+    else if (isPending(lot, now)) {
+      pending += total;
+      pendingLots.push([availableAt, total]);
+    }
     if (counted && lotExpiry && lotExpiry <= soonUntil) {
       expiring.set(lotExpiry.getTime(), (expiring.get(lotExpiry.getTime()) ?? 0) + total);
     }
@@ -791,6 +798,7 @@ export async function attemptPurchase<Result, Dto>(
         expiring_soon: [...expiring.entries()]
           .sort(([a], [b]) => a - b)
           .map(([at, points]) => ({ expires_at: new Date(at).toISOString(), points })),
+        pending_until: pendingUntil(pendingLots),
       },
       stamps,
       metric,

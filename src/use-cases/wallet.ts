@@ -20,7 +20,7 @@ import { stampBalances } from "../modules/stamps/ledger.ts";
 import { AppError } from "../shared/errors.ts";
 import { sha256 } from "../shared/ids.ts";
 import { enrollMember, memberCard, memberHistory } from "./member-points.ts";
-import type { MemberCardSummary } from "./member-summary.ts";
+import type { MemberSummary } from "./member-summary.ts";
 import { type RedemptionResult, redeemReward } from "./redemptions.ts";
 
 /**
@@ -356,7 +356,7 @@ export interface WalletCard {
     marketing_consent: boolean;
     joined_at: string;
   };
-  card: MemberCardSummary;
+  card: MemberSummary;
   rewards: CardReward[];
   vouchers: VoucherDto[];
   history: HistoryLine[];

@@ -18,7 +18,6 @@ import {
 } from "../../use-cases/wallet.ts";
 import type { ZodApp } from "../app.ts";
 import { publicOrigin } from "../origin.ts";
-import { CARD_POINTS_FIELDS, CARD_STAMP_CARD_FIELDS } from "../responses.ts";
 import {
   ErrorResponse,
   IdempotencyHeaders,
@@ -92,8 +91,8 @@ const CardSchema = z.object({
     joined_at: z.string(),
   }),
   card: z.object({
-    points: z.object({ ...POINTS_HELD_FIELDS, ...CARD_POINTS_FIELDS }),
-    stamp_cards: z.array(z.object({ ...STAMP_CARD_HELD_FIELDS, ...CARD_STAMP_CARD_FIELDS })),
+    points: z.object(POINTS_HELD_FIELDS),
+    stamp_cards: z.array(z.object(STAMP_CARD_HELD_FIELDS)),
     tier: z
       .object({
         current: z

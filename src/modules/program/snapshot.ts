@@ -2,7 +2,7 @@ import type { Db, Tx } from "../../db/database.ts";
 import { notFound } from "../../shared/errors.ts";
 import { listActiveRules } from "../rules/index.ts";
 import type { Rule } from "../rules/schema.ts";
-import { listActiveStampCards } from "../stamps/cards.ts";
+import { listActiveStampCards, listArchivedStampCards } from "../stamps/cards.ts";
 import type { StampCardRule } from "../stamps/ledger.ts";
 import { listActiveTiers } from "../tiers/index.ts";
 import type { TierLevel } from "../tiers/qualify.ts";
@@ -27,6 +27,11 @@ export interface ProgramSnapshot {
   config: ProgramConfig;
   rules: Rule[];
   stampCards: StampCardRule[];
+  /**
+   * The archived stamp cards, oldest first: they earn nothing, but a member's stamps on them still
+   * pay for their rewards, so a member's summary shows them. Archiving moves the program's version.
+   */
+  archivedStampCards: { id: string; name: string; stamps_required: number }[];
   tiers: TierLevel[];
 }
 
@@ -72,12 +77,20 @@ async function loadSnapshot(
     version: head.version,
   };
   if (cached && cached.version === head.version) return { ...cached, ...base };
-  const [rules, stampCards, tiers] = await Promise.all([
+  const [rules, stampCards, archivedStampCards, tiers] = await Promise.all([
     loadRules(tx, businessId),
     loadStampCards(tx, businessId),
+    listArchivedStampCards(tx, businessId),
     loadTiers(tx, businessId),
   ]);
-  const snapshot = { ...base, config: ProgramConfig.parse(head.config), rules, stampCards, tiers };
+  const snapshot = {
+    ...base,
+    config: ProgramConfig.parse(head.config),
+    rules,
+    stampCards,
+    archivedStampCards,
+    tiers,
+  };
   if (cache.size >= CACHE_MAX_BUSINESSES) cache.clear();
   cache.set(businessId, snapshot);
   return snapshot;

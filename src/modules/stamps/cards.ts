@@ -130,6 +130,21 @@ export async function listActiveStampCards(tx: Db | Tx, businessId: string): Pro
   return cardsOf(tx, businessId, { active: true });
 }
 
+/** The business's archived stamp cards, oldest first: what a member's summary shows of them. */
+export async function listArchivedStampCards(
+  tx: Db | Tx,
+  businessId: string,
+): Promise<{ id: string; name: string; stamps_required: number }[]> {
+  return tx
+    .selectFrom("stamp_cards")
+    .select(["id", "name", "stamps_required"])
+    .where("business_id", "=", businessId)
+    .where("archived_at", "is not", null)
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
+}
+
 /**
  * The named stamp cards of the business, archived ones too (an archived card earns nothing, but
  * its stamps still pay for rewards, so a refund or a correction may still touch them).
