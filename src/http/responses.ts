@@ -149,16 +149,19 @@ export const RefundResultSchema = z.looseObject({
     .describe("null for an anonymous purchase"),
 });
 
+/** A recorded custom event, as `GET /v1/events/{id}` and a recording's answer show it. */
+export const EventSchema = z.looseObject({
+  id: z.string(),
+  external_id: z.string(),
+  member_id: z.string(),
+  type: z.string(),
+  properties: z.record(z.string(), z.unknown()),
+  occurred_at: z.string(),
+  points_earned: z.int(),
+});
+
 export const EventResultSchema = z.looseObject({
-  event: z.looseObject({
-    id: z.string(),
-    external_id: z.string(),
-    member_id: z.string(),
-    type: z.string(),
-    properties: z.record(z.string(), z.unknown()),
-    occurred_at: z.string(),
-    points_earned: z.int(),
-  }),
+  event: EventSchema,
   earned: z.looseObject({ points: z.array(PointsLine), stamps: z.array(StampsLine) }),
   member: MemberHoldings,
 });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { type Actor, type AppContext, actorLabel } from "../context.ts";
-import type { Tx } from "../db/database.ts";
+import type { Queryable, Tx } from "../db/database.ts";
 import { audit } from "../modules/audit/index.ts";
 import { onceInTransaction } from "../modules/idempotency/index.ts";
 import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
@@ -10,7 +10,7 @@ import { postStamps } from "../modules/stamps/ledger.ts";
 import { settleTier } from "../modules/tiers/metric.ts";
 import { datedLastYear } from "../modules/tiers/qualify.ts";
 import { dateTimeInput } from "../shared/date-time.ts";
-import { conflict, invalid } from "../shared/errors.ts";
+import { conflict, invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { FUTURE_TOLERANCE_MS, resolveOccurredAt } from "../shared/time.ts";
 import { type MemberSummary, settleMember } from "./member-summary.ts";
@@ -213,4 +213,26 @@ export async function creditPricing(
   await postStamps(tx, snapshot.businessId, member.id, pricing.stamps, { ...meta, kind: "earn" }, now);
   const lastYear = datedLastYear(snapshot.config.tiers.period, meta.occurred_at, now, snapshot.timeZone);
   return (await settleMember(tx, snapshot, member, now, { rewards: false, lastYear })).summary;
+}
+
+/**
+ * One recorded event, by the id a member's history names as its source (`source_type: event`):
+ * its external id, type, properties and date. `404 event_not_found` otherwise, also for another
+ * business's event.
+ *
+ * @example await getEvent(ctx.db, actor.businessId, entry.source_id)
+ */
+export async function getEvent(db: Queryable, businessId: string, id: string): Promise<EventResult["event"]> {
+  const row = await db
+    .selectFrom("member_events")
+    .select(["id", "external_id", "member_id", "type", "properties", "occurred_at", "points_earned"])
+    .where("business_id", "=", businessId)
+    .where("id", "=", id)
+    .executeTakeFirst();
+  if (!row) throw notFound("event", id);
+  return {
+    ...row,
+    properties: row.properties as Record<string, unknown>,
+    occurred_at: row.occurred_at.toISOString(),
+  };
 }

@@ -268,6 +268,12 @@ describe("earning rules", () => {
       ["Welcome", 50, "signup"],
     ]);
     for (const item of history.body.data) expect(item.actor).toMatch(/^staff:/);
+    // An event's line leads to the event: its external id, type and properties.
+    const line = history.body.data.find((h: { source_type: string }) => h.source_type === "event");
+    const event = await tenant.call("GET", `/v1/events/${line.source_id}`);
+    expect(event.body).toEqual(e1.event);
+    const none = await tenant.call("GET", `/v1/events/${member.id}`);
+    expect([none.status, none.body.error.code]).toEqual([404, "event_not_found"]);
     const bad = await tenant.call("POST", "/v1/events", { external_id: "e-bad", type: "review_written" });
     expect(bad.body.error.code).toBe("member_required");
     // A property's name and value are refused with what is wrong, naming the property.

@@ -59,6 +59,9 @@ beforeAll(async () => {
       location_id: A.location,
     })
   ).purchase.id;
+  A.event = (
+    await post(a, "/v1/events", { external_id: "a-e", member_id: A.member, type: "review_written" })
+  ).event.id;
   const voucher = (await post(a, `/v1/members/${A.member}/redemptions`, { reward_id: A.reward })).voucher;
   A.voucher = voucher.code;
   A.voucherId = voucher.id;
@@ -160,6 +163,7 @@ const cases: Record<string, Case | "list" | "own"> = {
     path: {},
     body: () => ({ external_id: "b-e", member_id: A.member, type: "review_written" }),
   },
+  "GET /v1/events/{id}": { path: { id: "event" } },
   "GET /v1/members/{id}/card": { path: { id: "member" } },
   "GET /v1/members/{id}/history": { path: { id: "member" } },
   "POST /v1/members/{id}/adjustments": {

@@ -107,6 +107,9 @@ beforeAll(async () => {
       location_id: F.location,
     })
   ).purchase.id;
+  F.event = (
+    await post("/v1/events", { external_id: "setup-e", member_id: F.member, type: "review_written" })
+  ).event.id;
   await post(`/v1/members/${F.member}/adjustments`, { points: 1_000, reason: "enough to redeem" });
   F.voucher = await newVoucher();
   await post("/v1/program/publish");
@@ -354,6 +357,7 @@ const table: Record<string, Entry> = {
     }),
   },
   "GET /v1/purchases/{id}": { least: "cashier", req: () => at(`/v1/purchases/${F.purchase}`)() },
+  "GET /v1/events/{id}": { least: "cashier", req: () => at(`/v1/events/${F.event}`)() },
   "POST /v1/refunds": {
     least: "cashier",
     req: () => ({

@@ -3,13 +3,14 @@ import type { AppContext } from "../../context.ts";
 import { audit } from "../../modules/audit/index.ts";
 import { clientKey } from "../../modules/idempotency/index.ts";
 import { runExpiry } from "../../modules/ledger/index.ts";
-import { EventInput, recordEvent } from "../../use-cases/events.ts";
+import { EventInput, getEvent, recordEvent } from "../../use-cases/events.ts";
 import { AdjustmentInput, adjustBalance, memberCard, memberHistory } from "../../use-cases/member-points.ts";
 import { RefundInput, recordRefund } from "../../use-cases/refunds.ts";
 import type { ZodApp } from "../app.ts";
 import {
   AdjustmentResultSchema,
   EventResultSchema,
+  EventSchema,
   ExpiryResultSchema,
   HistoryItemSchema,
   MemberCardSchema,
@@ -58,6 +59,21 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
       const { result, replayed, json } = await recordEvent(ctx, req.actor, req.body);
       return sendOnce(reply, { body: result, replayed, json });
     },
+  );
+
+  app.get(
+    "/events/:id",
+    {
+      schema: {
+        tags: ["events"],
+        summary: "One recorded event",
+        description:
+          "The event a member's history names as the source of a line (`source_type: event`, `source_id`): its `external_id`, type, properties and date. Any role. Errors: `event_not_found` (404).",
+        params: IdParams,
+        response: { 200: EventSchema, 404: ErrorResponse },
+      },
+    },
+    async (req) => getEvent(ctx.db, req.actor.businessId, req.params.id),
   );
 
   app.get(
