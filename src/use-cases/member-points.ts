@@ -291,3 +291,77 @@ export async function adjustBalance(
     },
   );
 }
+
+export interface TierChangeItem {
+  id: string;
+  from_tier: { id: string; name: string } | null;
+  to_tier: { id: string; name: string } | null;
+  metric_value: number;
+  reason: string;
+  created_at: string;
+}
+
+/**
+ * Every change of a member's tier, latest first: from and to which tier (by name, archived tiers
+ * too), the metric it was decided on and why ("Reached Gold with 520 points", "Gold taken back:
+ * the refund of purchase till-1 leaves 380 points, below Gold's 500", a retention that ended), so
+ * "why did Ola lose Gold?" has its answer on the member's page.
+ */
+export async function memberTierChanges(
+  db: Db,
+  businessId: string,
+  memberId: string,
+  query: { limit: number; cursor?: string | undefined },
+): Promise<{ data: TierChangeItem[]; next_cursor: string | null }> {
+  const exists = await db
+    .selectFrom("members")
+    .select("id")
+    .where("business_id", "=", businessId)
+    .where("id", "=", memberId)
+    .executeTakeFirst();
+  if (!exists) throw notFound("member", memberId);
+  const scope = ["tier_changes", businessId, memberId];
+  const before = decodeTimeCursor(query.cursor, scope);
+  let q = db
+    .selectFrom("tier_changes as c")
+    .leftJoin("tiers as f", (j) =>
+      j.onRef("f.business_id", "=", "c.business_id").onRef("f.id", "=", "c.from_tier_id"),
+    )
+    .leftJoin("tiers as t", (j) =>
+      j.onRef("t.business_id", "=", "c.business_id").onRef("t.id", "=", "c.to_tier_id"),
+    )
+    .select([
+      "c.id",
+      "c.from_tier_id",
+      "f.name as from_name",
+      "c.to_tier_id",
+      "t.name as to_name",
+      "c.metric_value",
+      "c.reason",
+      "c.created_at",
+    ])
+    .where("c.business_id", "=", businessId)
+    .where("c.member_id", "=", memberId);
+  if (before) {
+    q = q.where(sql<boolean>`(c.created_at, c.id) < (${before.at}::timestamptz, ${before.id}::uuid)`);
+  }
+  const rows = await q
+    .orderBy("c.created_at", "desc")
+    .orderBy("c.id", "desc")
+    .limit(query.limit + 1)
+    .execute();
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  const tier = (id: string | null, name: string | null) => (id === null ? null : { id, name: name ?? "" });
+  return {
+    data: page.map((r) => ({
+      id: r.id,
+      from_tier: tier(r.from_tier_id, r.from_name),
+      to_tier: tier(r.to_tier_id, r.to_name),
+      metric_value: Number(r.metric_value),
+      reason: r.reason,
+      created_at: r.created_at.toISOString(),
+    })),
+    next_cursor: rows.length > query.limit && last ? encodeTimeCursor(last.created_at, last.id, scope) : null,
+  };
+}

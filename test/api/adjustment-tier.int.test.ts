@@ -68,11 +68,31 @@ describe("an adjustment and a points tier", () => {
       currency: "EUR",
     });
     expect(bought.purchase.points_earned).toBe(10);
-    // The member's export says why Gold went.
-    const doc = (await tenant.call("GET", `/v1/members/${member}/export`)).body;
-    expect(JSON.stringify(doc)).toContain(
-      'Gold taken back: the correction \\"Review recorded on the wrong member\\" leaves 0 points',
+    // The member's tier changes say why Gold came and went, latest first.
+    const changes = (await tenant.call("GET", `/v1/members/${member}/tier-changes`)).body;
+    expect(
+      changes.data.map(
+        (c: { from_tier: { name: string } | null; to_tier: { name: string } | null; reason: string }) => [
+          c.from_tier?.name ?? null,
+          c.to_tier?.name ?? null,
+          c.reason,
+        ],
+      ),
+    ).toEqual([
+      [
+        "Gold",
+        null,
+        'Gold taken back: the correction "Review recorded on the wrong member" leaves 0 points, below Gold\'s 500',
+      ],
+      [null, "Gold", "Reached Gold with 500 points"],
+    ]);
+    expect(changes.next_cursor).toBeNull();
+    const paged = (await tenant.call("GET", `/v1/members/${member}/tier-changes?limit=1`)).body;
+    const rest = await tenant.call(
+      "GET",
+      `/v1/members/${member}/tier-changes?limit=1&cursor=${encodeURIComponent(paged.next_cursor)}`,
     );
+    expect([...paged.data, ...rest.body.data]).toEqual(changes.data);
   });
 
   it("points added by hand count as earned: Gold at once, the card and lifetime_earned agree", async () => {

@@ -166,6 +166,7 @@ const cases: Record<string, Case | "list" | "own"> = {
   "GET /v1/events/{id}": { path: { id: "event" } },
   "GET /v1/members/{id}/card": { path: { id: "member" } },
   "GET /v1/members/{id}/history": { path: { id: "member" } },
+  "GET /v1/members/{id}/tier-changes": { path: { id: "member" } },
   "POST /v1/members/{id}/adjustments": {
     path: { id: "member" },
     body: () => ({ points: 5, reason: "free points" }),

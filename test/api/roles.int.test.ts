@@ -376,6 +376,10 @@ const table: Record<string, Entry> = {
   },
   "GET /v1/members/{id}/card": { least: "cashier", req: () => at(`/v1/members/${F.member}/card`)() },
   "GET /v1/members/{id}/history": { least: "cashier", req: () => at(`/v1/members/${F.member}/history`)() },
+  "GET /v1/members/{id}/tier-changes": {
+    least: "cashier",
+    req: () => at(`/v1/members/${F.member}/tier-changes`)(),
+  },
   // Points by hand are a manager's correction ("managers; audited").
   "POST /v1/members/{id}/adjustments": {
     least: "manager",

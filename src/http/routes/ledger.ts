@@ -4,7 +4,13 @@ import { audit } from "../../modules/audit/index.ts";
 import { clientKey } from "../../modules/idempotency/index.ts";
 import { runExpiry } from "../../modules/ledger/index.ts";
 import { EventInput, getEvent, recordEvent } from "../../use-cases/events.ts";
-import { AdjustmentInput, adjustBalance, memberCard, memberHistory } from "../../use-cases/member-points.ts";
+import {
+  AdjustmentInput,
+  adjustBalance,
+  memberCard,
+  memberHistory,
+  memberTierChanges,
+} from "../../use-cases/member-points.ts";
 import { RefundInput, recordRefund } from "../../use-cases/refunds.ts";
 import type { ZodApp } from "../app.ts";
 import {
@@ -107,6 +113,35 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
     },
     async (req, reply) =>
       reply.send((await memberHistory(ctx.db, req.actor.businessId, req.params.id, req.query)) as never),
+  );
+
+  app.get(
+    "/members/:id/tier-changes",
+    {
+      schema: {
+        tags: ["members"],
+        summary: "A member's tier changes, latest first",
+        description:
+          "Every change of the member's tier: from and to which tier (by name, archived tiers too), the metric it was decided on, and why (reached, kept on last year's figure, ended, taken back by a refund or a correction). Any role. Errors: `member_not_found` (404), `invalid_cursor` (400).",
+        params: IdParams,
+        querystring: PageQuery,
+        response: {
+          200: page(
+            z.object({
+              id: z.string(),
+              from_tier: z.object({ id: z.string(), name: z.string() }).nullable(),
+              to_tier: z.object({ id: z.string(), name: z.string() }).nullable(),
+              metric_value: z.int(),
+              reason: z.string(),
+              created_at: z.string(),
+            }),
+          ),
+          400: ErrorResponse,
+          404: ErrorResponse,
+        },
+      },
+    },
+    async (req) => memberTierChanges(ctx.db, req.actor.businessId, req.params.id, req.query),
   );
 
   app.post(
