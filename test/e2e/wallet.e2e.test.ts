@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { encode } from "uqr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatFrom } from "../../web/src/i18n/format.ts";
 import {
   callApi,
   type E2E,
@@ -333,6 +334,157 @@ describe("the customer wallet", () => {
     await expect.poll(() => page.getByText("for Bronze members").count(), slow).toBe(1);
     expect(await page.getByText("for a higher level").count()).toBe(0);
     expect(await page.getByText("you have had the most of this one").count()).toBe(1);
+  });
+
+  it("says when pending points can be spent, and shows an archived card's stamps — on the card, the member page and the counter", async () => {
+    const password = "correct horse battery";
+    const shop = await signUpShop(e2e.baseUrl, { prefix: "juice", name: "Juice Bar", password });
+    const as = <T = any>(method: string, path: string, body?: unknown) =>
+      callApi<T>(e2e.baseUrl, method, path, body, shop.token);
+    const program = await as<{ config: { points: Record<string, unknown> } }>("GET", "/v1/program");
+    await as("PUT", "/v1/program", {
+      ...program.config,
+      points: { ...program.config.points, pending_days: 14 },
+    });
+    const juice = await as<{ id: string }>("POST", "/v1/stamp-cards", {
+      name: "Juice card",
+      stamps_required: 10,
+      earn_on: "visit",
+    });
+    const tea = await as<{ id: string }>("POST", "/v1/stamp-cards", {
+      name: "Tea card",
+      stamps_required: 2,
+      earn_on: "visit",
+    });
+    for (const [name, card] of [
+      ["Free juice", juice],
+      ["Free tea", tea],
+    ] as const) {
+      await as("POST", "/v1/rewards", {
+        name,
+        type: "free_product",
+        value: { product_name: name },
+        stamp_card_id: card.id,
+      });
+    }
+    await as("POST", "/v1/program/publish", {});
+    const joined = await callApi<{ card_token: string; member_code: string }>(
+      e2e.baseUrl,
+      "POST",
+      `/v1/public/businesses/${shop.slug}/members`,
+      { name: "Mia", email: "mia@example.test", marketing_consent: false, locale: "en" },
+    );
+    const member = await as<{ id: string }>("GET", `/v1/members/lookup?code=${joined.member_code}`);
+    // Two visits an hour apart: 3 and 5 points, pending 14 days from each; a stamp on each card.
+    for (const [i, amount] of [350, 500].entries()) {
+      await as("POST", "/v1/purchases", {
+        external_id: `mia-${i}`,
+        member_id: member.id,
+        amount_minor: amount,
+        currency: "EUR",
+        occurred_at: new Date(Date.now() - (2 - i) * 3_600_000).toISOString(),
+      });
+    }
+    await as("DELETE", `/v1/stamp-cards/${juice.id}`);
+    await as("DELETE", `/v1/stamp-cards/${tea.id}`);
+    const summary = await as<{ points: { pending_until: { available_at: string; points: number }[] } }>(
+      "GET",
+      `/v1/members/${member.id}/card`,
+    );
+    expect(summary.points.pending_until.map((p) => p.points)).toEqual([3, 5]);
+    // As the screens say them: the release's date, with its time (not the start of a day).
+    const [first = "", second = ""] = summary.points.pending_until.map(
+      (p) => formatFrom(p.available_at, "en", "Europe/Amsterdam").date,
+    );
+    const words = (text: string | null) => (text ?? "").replace(/\s+/g, " ");
+
+    // The customer's card.
+    const wallet = await e2e.newPage({ phone: true });
+    await wallet.page.goto(`/card/${shop.slug}#t=${joined.card_token}`);
+    await expect.poll(() => wallet.page.getByRole("heading", { name: "Hello, Mia" }).count(), slow).toBe(1);
+    const points = wallet.page.getByRole("region", { name: "Points" });
+    const pointsText = words(await points.textContent());
+    expect(pointsText).toContain("8 points are on the way:");
+    expect(pointsText).toContain(words(`3 points from ${first}`));
+    expect(pointsText).toContain(words(`5 points from ${second}`));
+    const juiceCard = wallet.page.getByRole("region", { name: "Juice card" });
+    expect(
+      await juiceCard
+        .getByText("No longer collecting stamps — your 2 stamps still count toward the reward")
+        .count(),
+    ).toBe(1);
+    expect(await juiceCard.getByText(/more stamps? to go/).count()).toBe(0);
+    // A full archived card: its reward is ready as on any card.
+    const teaCard = wallet.page.getByRole("region", { name: "Tea card" });
+    expect(await teaCard.getByText("Your card is full: redeem your reward!").count()).toBe(1);
+    expect(await teaCard.getByText("This card no longer collects new stamps.").count()).toBe(1);
+    const rewards = wallet.page.getByRole("region", { name: "Rewards" });
+    expect(await rewards.getByText("this card no longer collects stamps").count()).toBe(1);
+    expect(await rewards.getByText(/more stamps? to go/).count()).toBe(0);
+    expect(await wallet.page.getByRole("button", { name: "Redeem Free tea" }).count()).toBe(1);
+    await expectAccessible(wallet.page, "card with pending points and archived cards");
+    for (const locale of ["nl", "pl", "pt-BR"]) {
+      await wallet.page.getByLabel(/^(Language|Taal|Język|Idioma)$/).selectOption(locale);
+      await expect.poll(() => wallet.page.getAttribute("html", "lang")).toBe(locale);
+      await expectNoMissingTranslations(wallet, `archived cards in ${locale}`);
+    }
+    expect(wallet.errors).toEqual([]);
+
+    // The member page: release dates, the archived cards, and a correction on one of them.
+    const staff = await e2e.newPage();
+    const login = await staff.page.request.post("/v1/auth/login", {
+      data: { business: shop.slug, email: shop.email, password, session: "cookie" },
+    });
+    expect(login.status()).toBe(200);
+    await staff.page.goto(`/app/members/${member.id}`);
+    await expect.poll(() => staff.page.getByRole("heading", { level: 1, name: "Mia" }).count(), slow).toBe(1);
+    const balances = staff.page.getByRole("region", { name: "Balances" });
+    await expect.poll(() => balances.getByText("8 points pending").count(), slow).toBe(1);
+    const balancesText = words(await balances.textContent());
+    expect(balancesText).toContain(words(`3 points spendable from ${first}`));
+    expect(balancesText).toContain(words(`5 points spendable from ${second}`));
+    expect(await balances.getByRole("heading", { name: "Juice card Archived" }).count()).toBe(1);
+    expect(
+      await balances
+        .getByText("Collects no more stamps; the member's 2 stamps still count toward its reward.")
+        .count(),
+    ).toBe(1);
+    expect(await balances.getByText(/more stamps? to the reward/).count()).toBe(0);
+    await staff.page.getByLabel("What to correct").selectOption({ label: "Stamps on Juice card (archived)" });
+    await staff.page.getByLabel("Change", { exact: true }).fill("2");
+    await staff.page.getByLabel("Reason").fill("Stamps missed before the card closed");
+    await staff.page.getByRole("button", { name: "Apply correction" }).click();
+    await expect.poll(() => balances.getByRole("list", { name: "4 of 10 stamps" }).count(), slow).toBe(1);
+    await expectAccessible(staff.page, "member page with archived cards");
+
+    // The counter: the same, briefly, and again after a sale.
+    await staff.page.goto("/counter");
+    await staff.page.getByLabel("Card code, voucher code, phone or email").fill(joined.member_code);
+    await staff.page.getByRole("button", { name: "Find", exact: true }).click();
+    await expect.poll(() => staff.page.getByRole("heading", { name: "Mia" }).count(), slow).toBe(1);
+    const facts = staff.page.locator(".counter-facts");
+    await expect
+      .poll(async () => words(await facts.textContent()), slow)
+      .toContain(words(`+8 points pending: 3 until ${first}, the rest later`));
+    expect(await facts.getByText("Archived: no new stamps").count()).toBe(2);
+    await staff.page.getByLabel(/Amount paid/).fill("2.00");
+    await staff.page.getByRole("button", { name: "Record", exact: true }).click();
+    const result = staff.page.getByTestId("counter-result");
+    await expect.poll(() => result.count(), slow).toBe(1);
+    const after = await as<{ points: { pending_until: { available_at: string }[] } }>(
+      "GET",
+      `/v1/members/${member.id}/card`,
+    );
+    const third = formatFrom(after.points.pending_until[2]?.available_at ?? "", "en", "Europe/Amsterdam");
+    expect(third.time).toBe(true);
+    expect(words(await result.textContent())).toContain(words(`+2 points, usable from ${third.date}`));
+    await expect
+      .poll(async () => words(await facts.textContent()), slow)
+      .toContain(words(`+10 points pending: 3 until ${first}, the rest later`));
+    // Archived cards earn nothing: the stamps stay where they were.
+    expect(await facts.getByText("4 of 10 stamps").count()).toBe(1);
+    await expectAccessible(staff.page, "counter with archived cards");
+    expect(staff.errors).toEqual([]);
   });
 
   it("takes a phone number as dialled in the café's country, and says what to write when it is not one", async () => {

@@ -116,24 +116,90 @@ describe("the wallet's history, one line per visit", () => {
 });
 
 describe("a stamp card as the wallet, the counter and the dashboard draw it", () => {
-  const card = (stamps: number, required = 10) => ({
+  const card = (stamps: number, required = 10, archived = false) => ({
     stamps_required: required,
     full_cards: Math.floor(stamps / required),
     stamps_on_current_card: stamps % required,
     stamps_to_next_reward: required - (stamps % required),
+    archived,
   });
+  const active = { archived: false, closed: false };
 
   it("draws a full card full, with the reward ready, not as an empty one", () => {
-    expect(stampCardView(card(10))).toEqual({ filled: 10, full: true, fullCards: 1, onNextCard: 0, toGo: 0 });
+    expect(stampCardView(card(10))).toEqual({
+      filled: 10,
+      full: true,
+      fullCards: 1,
+      onNextCard: 0,
+      toGo: 0,
+      ...active,
+    });
   });
 
   it("keeps the full card drawn while stamps gather on the next one", () => {
-    expect(stampCardView(card(13))).toEqual({ filled: 10, full: true, fullCards: 1, onNextCard: 3, toGo: 0 });
-    expect(stampCardView(card(25))).toEqual({ filled: 10, full: true, fullCards: 2, onNextCard: 5, toGo: 0 });
+    expect(stampCardView(card(13))).toEqual({
+      filled: 10,
+      full: true,
+      fullCards: 1,
+      onNextCard: 3,
+      toGo: 0,
+      ...active,
+    });
+    expect(stampCardView(card(25))).toEqual({
+      filled: 10,
+      full: true,
+      fullCards: 2,
+      onNextCard: 5,
+      toGo: 0,
+      ...active,
+    });
   });
 
   it("counts down to the reward on a card that is not full", () => {
-    expect(stampCardView(card(0))).toEqual({ filled: 0, full: false, fullCards: 0, onNextCard: 0, toGo: 10 });
-    expect(stampCardView(card(9))).toEqual({ filled: 9, full: false, fullCards: 0, onNextCard: 0, toGo: 1 });
+    expect(stampCardView(card(0))).toEqual({
+      filled: 0,
+      full: false,
+      fullCards: 0,
+      onNextCard: 0,
+      toGo: 10,
+      ...active,
+    });
+    expect(stampCardView(card(9))).toEqual({
+      filled: 9,
+      full: false,
+      fullCards: 0,
+      onNextCard: 0,
+      toGo: 1,
+      ...active,
+    });
+  });
+
+  it("never counts down on an archived card, which collects no more stamps", () => {
+    expect(stampCardView(card(7, 10, true))).toEqual({
+      filled: 7,
+      full: false,
+      fullCards: 0,
+      onNextCard: 0,
+      toGo: 0,
+      archived: true,
+      closed: true,
+    });
+  });
+
+  it("has the reward of a full archived card ready, as on any card", () => {
+    expect(stampCardView(card(12, 10, true))).toEqual({
+      filled: 10,
+      full: true,
+      fullCards: 1,
+      onNextCard: 2,
+      toGo: 0,
+      archived: true,
+      closed: false,
+    });
+  });
+
+  it("takes a card without the flag (a card kept on the phone from before) for an active one", () => {
+    const { archived: _, ...kept } = card(4);
+    expect(stampCardView(kept)).toMatchObject({ toGo: 6, ...active });
   });
 });

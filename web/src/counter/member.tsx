@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, newKey, PressKeys } from "../api.ts";
-import { formatDate, formatDateTime, formatMoney, formatNumber } from "../i18n/format.ts";
+import { formatDateTime, formatFrom, formatMoney, formatNumber, pendingLines } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { CardLink } from "../ui/card-link.tsx";
 import { ErrorMessage, type KnownProblems } from "../ui/components.tsx";
@@ -394,7 +394,8 @@ export function MemberPanel({
               {earned.pointsAt
                 ? t("counter.result.pointsPending", {
                     count: earned.points,
-                    date: formatDate(earned.pointsAt, locale, business.timezone),
+                    // With its time when it is not the start of a day, as the member's card says.
+                    date: formatFrom(earned.pointsAt, locale, business.timezone).date,
                   })
                 : t("counter.result.points", { count: earned.points })}
             </li>
@@ -415,6 +416,21 @@ export function MemberPanel({
     );
   }
 
+  /** "+20 points pending until 16 Mar": when the earliest pending points become spendable. */
+  function pendingText(summary: MemberSummary): string {
+    const { pending } = summary.points;
+    const { lines, later } = pendingLines(summary.points, locale, business.timezone, 1);
+    const [first] = lines;
+    if (!first) return t("counter.member.pending", { count: pending });
+    return later === 0
+      ? t("counter.member.pendingUntil", { count: pending, date: first.date })
+      : t("counter.member.pendingFirst", {
+          count: pending,
+          first: formatNumber(first.points, locale),
+          date: first.date,
+        });
+  }
+
   function memberFacts(summary: MemberSummary) {
     return (
       <div className="counter-facts">
@@ -423,9 +439,7 @@ export function MemberPanel({
             <span className="big">{formatNumber(summary.points.available, locale)}</span>{" "}
             {t("counter.member.pointsLabel", { count: summary.points.available })}
           </span>
-          {summary.points.pending > 0 ? (
-            <span className="muted">{t("counter.member.pending", { count: summary.points.pending })}</span>
-          ) : null}
+          {summary.points.pending > 0 ? <span className="muted">{pendingText(summary)}</span> : null}
           {summary.tier?.current ? <span className="badge">{summary.tier.current.name}</span> : null}
         </p>
         {summary.stamp_cards.map((card) => {
@@ -438,6 +452,10 @@ export function MemberPanel({
                 <span className="muted">
                   {t("counter.member.stamps", { count: view.filled, required: card.stamps_required })}
                 </span>
+                {/* Its stamps still pay for its reward, but no purchase adds any. */}
+                {view.archived ? (
+                  <span className="badge archived">{t("counter.member.archived")}</span>
+                ) : null}
                 {view.full ? (
                   <span className="badge">{t("counter.member.fullCards", { count: view.fullCards })}</span>
                 ) : null}
@@ -445,7 +463,7 @@ export function MemberPanel({
                   <span className="muted">{t("counter.member.nextCard", { count: view.onNextCard })}</span>
                 ) : null}
               </p>
-              <div className="stamps" aria-hidden="true">
+              <div className={view.archived ? "stamps stamps-archived" : "stamps"} aria-hidden="true">
                 {Array.from({ length: card.stamps_required }, (_, i) => (
                   // biome-ignore lint/suspicious/noArrayIndexKey: the stamp's position is its identity
                   <span key={i} className={`stamp${i < view.filled ? " filled" : ""}`}>

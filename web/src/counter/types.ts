@@ -40,7 +40,12 @@ export interface Member {
 }
 
 export interface MemberSummary {
-  points: { available: number; pending: number };
+  points: {
+    available: number;
+    pending: number;
+    /** Pending points by when they become spendable, earliest first (the first ten release times). */
+    pending_until: { available_at: string; points: number }[];
+  };
   stamp_cards: {
     stamp_card_id: string;
     name: string;
@@ -49,6 +54,8 @@ export interface MemberSummary {
     full_cards: number;
     stamps_on_current_card: number;
     stamps_to_next_reward: number;
+    /** Collects no more stamps; those held still pay for its reward (listed after the active cards). */
+    archived: boolean;
   }[];
   tier: {
     current: { id: string; name: string } | null;

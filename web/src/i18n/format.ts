@@ -97,24 +97,92 @@ export function formatUntil(iso: string, locale: string, timeZone: string): { da
 }
 
 /**
+ * From when something that begins at the instant `iso` can be used (pending points becoming
+ * spendable), as the customer must read it: a start at the beginning of a day is that day,
+ * `time: false`; a start at another time of day (points pending a number of days after the
+ * purchase, at the time of day it was made) is told with its date and time, `time: true`: the
+ * date alone would promise the whole of that day. The counterpart of `formatUntil`.
+ */
+export function formatFrom(iso: string, locale: string, timeZone: string): { date: string; time: boolean } {
+  return isStartOfDay(iso, timeZone)
+    ? { date: formatDate(iso, locale, timeZone), time: false }
+    : { date: formatDateTime(iso, locale, timeZone), time: true };
+}
+
+/** One line of points per instant as it is shown (a day, or a date and a minute). */
+export interface PointsLine {
+  key: string;
+  date: string;
+  time: boolean;
+  points: number;
+}
+
+/**
+ * Points per instant, one line per instant as `shown` tells it, earliest first: lots whose
+ * instants fall within the same shown minute (purchases seconds apart) make one line, not
+ * several identical ones.
+ */
+function pointsLines(
+  lots: readonly { at: string; points: number }[],
+  shown: (iso: string) => { date: string; time: boolean },
+): PointsLine[] {
+  const lines = new Map<string, PointsLine>();
+  for (const lot of [...lots].sort((a, b) => Date.parse(a.at) - Date.parse(b.at))) {
+    const when = shown(lot.at);
+    const key = `${when.time ? "t" : "d"}:${when.date}`;
+    const line = lines.get(key);
+    if (line) line.points += lot.points;
+    else lines.set(key, { key, ...when, points: lot.points });
+  }
+  return [...lines.values()];
+}
+
+/**
  * The points expiring soon (`points.expiring_soon`, one entry per instant), one line per end as it
- * is shown: the lots of purchases made within the same minute (their ends differ by seconds) make
- * one line, not several identical ones. Earliest first, as the API sends them.
+ * is shown (`formatUntil`): the lots of purchases made within the same minute (their ends differ
+ * by seconds) make one line, not several identical ones. Earliest first, as the API sends them.
  */
 export function expiryLines(
   lots: readonly { expires_at: string; points: number }[],
   locale: string,
   timeZone: string,
-): { key: string; date: string; time: boolean; points: number }[] {
-  const lines = new Map<string, { key: string; date: string; time: boolean; points: number }>();
-  for (const lot of [...lots].sort((a, b) => Date.parse(a.expires_at) - Date.parse(b.expires_at))) {
-    const until = formatUntil(lot.expires_at, locale, timeZone);
-    const key = `${until.time ? "t" : "d"}:${until.date}`;
-    const line = lines.get(key);
-    if (line) line.points += lot.points;
-    else lines.set(key, { key, ...until, points: lot.points });
-  }
-  return [...lines.values()];
+): PointsLine[] {
+  return pointsLines(
+    lots.map((lot) => ({ at: lot.expires_at, points: lot.points })),
+    (iso) => formatUntil(iso, locale, timeZone),
+  );
+}
+
+/**
+ * The pending points by when they become spendable (`points.pending_until`, one entry per
+ * release time), one line per start as it is shown (`formatFrom`), earliest first.
+ */
+export function releaseLines(
+  lots: readonly { available_at: string; points: number }[],
+  locale: string,
+  timeZone: string,
+): PointsLine[] {
+  return pointsLines(
+    lots.map((lot) => ({ at: lot.available_at, points: lot.points })),
+    (iso) => formatFrom(iso, locale, timeZone),
+  );
+}
+
+/**
+ * The pending points as a screen tells them: the first `max` release lines and the points that
+ * become spendable later (`later`: the API lists the first release times only, and `pending`
+ * counts them all). A card kept from before release times were sent has none: no lines, and
+ * everything is `later`.
+ */
+export function pendingLines(
+  points: { pending: number; pending_until?: readonly { available_at: string; points: number }[] },
+  locale: string,
+  timeZone: string,
+  max: number,
+): { lines: PointsLine[]; later: number } {
+  const lines = releaseLines(points.pending_until ?? [], locale, timeZone).slice(0, Math.max(0, max));
+  const shown = lines.reduce((sum, line) => sum + line.points, 0);
+  return { lines, later: Math.max(0, points.pending - shown) };
 }
 
 export function formatDateTime(iso: string, locale: string, timeZone: string): string {

@@ -1,6 +1,13 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, PressKeys } from "../api.ts";
-import { expiryLines, formatDate, formatDateTime, formatMoney, formatUntil } from "../i18n/format.ts";
+import {
+  expiryLines,
+  formatDate,
+  formatDateTime,
+  formatMoney,
+  formatUntil,
+  pendingLines,
+} from "../i18n/format.ts";
 import { LOCALES, type Locale, useT } from "../i18n/index.tsx";
 import { Link } from "../router.tsx";
 import { ErrorMessage, type KnownProblems, TopBar } from "../ui/components.tsx";
@@ -9,6 +16,7 @@ import { stampCardView } from "../ui/stamps.ts";
 import { groupHistory, type HistoryPart, lineParts } from "./history.ts";
 import { JUST_JOINED } from "./join.tsx";
 import { rewardCost, rewardValue } from "./program.tsx";
+import { shownRewards } from "./rewards.ts";
 import {
   adoptTokenFromAddress,
   cachedCard,
@@ -305,9 +313,12 @@ function CardView({
 
 function StampCard({ stamps }: { stamps: WalletCard["card"]["stamp_cards"][number] }) {
   const { t } = useT();
-  const { filled, toGo, fullCards, onNextCard } = stampCardView(stamps);
+  const { filled, toGo, fullCards, onNextCard, archived, closed } = stampCardView(stamps);
   return (
-    <section className="card stack" aria-labelledby={`stamps-${stamps.stamp_card_id}`}>
+    <section
+      className={archived ? "card stack card-archived" : "card stack"}
+      aria-labelledby={`stamps-${stamps.stamp_card_id}`}
+    >
       <h2 id={`stamps-${stamps.stamp_card_id}`}>{stamps.name}</h2>
       <div
         className="stamps wallet-stamps"
@@ -324,11 +335,47 @@ function StampCard({ stamps }: { stamps: WalletCard["card"]["stamp_cards"][numbe
       <p className="big wallet-count">
         {t("wallet.stamps.count", { count: filled, total: stamps.stamps_required })}
       </p>
-      <p>{toGo > 0 ? t("wallet.stamps.toGo", { count: toGo }) : t("wallet.stamps.full")}</p>
+      {/* An archived card collects nothing more: never "N more to go"; a full one's reward is ready. */}
+      <p>
+        {closed
+          ? t("wallet.stamps.archived", { count: filled })
+          : toGo > 0
+            ? t("wallet.stamps.toGo", { count: toGo })
+            : t("wallet.stamps.full")}
+      </p>
       {fullCards > 1 ? <p className="muted">{t("wallet.stamps.fullCards", { count: fullCards })}</p> : null}
       {/* A full card stays drawn full until it is redeemed; stamps beyond it are not lost. */}
       {onNextCard > 0 ? <p className="muted">{t("wallet.stamps.nextCard", { count: onNextCard })}</p> : null}
+      {archived && !closed ? <p className="muted">{t("wallet.stamps.archivedFull")}</p> : null}
     </section>
+  );
+}
+
+/** How many release times the wallet lists for pending points; the rest are "later". */
+const PENDING_LINES_SHOWN = 3;
+
+function Pending({ card }: { card: WalletCard }) {
+  const { t, locale } = useT();
+  const points = card.card.points;
+  const { lines, later } = pendingLines(points, locale, card.business.timezone, PENDING_LINES_SHOWN);
+  const [first] = lines;
+  // A card kept from before release times were sent: only how many.
+  if (!first) return <p className="muted">{t("wallet.points.pending", { count: points.pending })}</p>;
+  if (lines.length === 1 && later === 0) {
+    return (
+      <p className="muted">{t("wallet.points.pendingFrom", { count: points.pending, date: first.date })}</p>
+    );
+  }
+  return (
+    <div className="muted wallet-pending">
+      <p>{t("wallet.points.pendingSeveral", { count: points.pending })}</p>
+      <ul>
+        {lines.map((line) => (
+          <li key={line.key}>{t("wallet.points.pendingLine", { count: line.points, date: line.date })}</li>
+        ))}
+        {later > 0 ? <li>{t("wallet.points.pendingLater", { count: later })}</li> : null}
+      </ul>
+    </div>
   );
 }
 
@@ -343,9 +390,7 @@ function Points({ card }: { card: WalletCard }) {
       <h2 id="points-title">{t("wallet.points.title")}</h2>
       <p className="big wallet-count">{t("wallet.points.available", { count: points.available })}</p>
       {cheapest ? <p>{t("wallet.points.enoughFor", { reward: cheapest.name })}</p> : null}
-      {points.pending > 0 ? (
-        <p className="muted">{t("wallet.points.pending", { count: points.pending })}</p>
-      ) : null}
+      {points.pending > 0 ? <Pending card={card} /> : null}
       {points.debt > 0 ? <p className="muted">{t("wallet.points.debt", { count: points.debt })}</p> : null}
       {points.expiring_soon.length > 0 ? (
         <div>
@@ -431,6 +476,7 @@ function availability(
   t: (key: string, values?: Record<string, string | number>) => string,
   reward: CardReward,
   levels: { id: string; name: string }[],
+  archivedCards: ReadonlySet<string>,
 ) {
   if (reward.available) return t("wallet.rewards.ready");
   if (reward.blocked === "tier") {
@@ -441,7 +487,12 @@ function availability(
       : t("wallet.rewards.tierOnly");
   }
   if (reward.blocked === "limit") return t("wallet.rewards.limit");
-  if (reward.missing_stamps > 0) return t("wallet.rewards.stampsToGo", { count: reward.missing_stamps });
+  if (reward.missing_stamps > 0) {
+    // No more stamps can be earned on an archived card: never "N more stamps to go".
+    return reward.stamp_card_id !== null && archivedCards.has(reward.stamp_card_id)
+      ? t("wallet.rewards.cardArchived")
+      : t("wallet.rewards.stampsToGo", { count: reward.missing_stamps });
+  }
   return t("wallet.rewards.pointsToGo", { count: reward.missing_points });
 }
 
@@ -463,12 +514,14 @@ function Rewards({
   // Kept across dialogs: a redemption whose answer was lost, confirmed again after a Cancel,
   // repeats itself rather than issuing a second voucher.
   const pressKeys = useRef(new PressKeys());
-  if (card.rewards.length === 0) return null;
+  const rewards = shownRewards(card);
+  if (rewards.length === 0) return null;
+  const archivedCards = new Set(card.card.stamp_cards.filter((c) => c.archived).map((c) => c.stamp_card_id));
   return (
     <section className="card stack" aria-labelledby="rewards-title">
       <h2 id="rewards-title">{t("wallet.rewards.title")}</h2>
       <ul className="wallet-list">
-        {card.rewards.map((reward) => {
+        {rewards.map((reward) => {
           const value = rewardValue(t, locale, card.business.currency, reward);
           return (
             <li key={reward.id} className="wallet-reward">
@@ -477,9 +530,9 @@ function Rewards({
                 {value && value !== reward.name ? <span className="muted"> — {value}</span> : null}
                 {reward.description ? <p className="muted">{reward.description}</p> : null}
                 <p className="wallet-small">
-                  {rewardCost(t, card.business, reward)} ·{" "}
+                  {rewardCost(t, card.business, reward, card.card.stamp_cards)} ·{" "}
                   <span className={reward.available ? "wallet-ready" : ""}>
-                    {availability(t, reward, card.business.program.tiers?.levels ?? [])}
+                    {availability(t, reward, card.business.program.tiers?.levels ?? [], archivedCards)}
                   </span>
                 </p>
               </div>
@@ -591,7 +644,7 @@ function ConfirmRedeem({
       <h2 id="confirm-title">{t("wallet.rewards.confirmTitle", { reward: reward.name })}</h2>
       <p>
         {t("wallet.rewards.confirmBody", {
-          cost: rewardCost(t, card.business, reward),
+          cost: rewardCost(t, card.business, reward, card.card.stamp_cards),
           days: reward.voucher_valid_days,
         })}
       </p>

@@ -59,9 +59,21 @@ export function rewardValue(
   }
 }
 
-/** What a reward costs: "150 points" or "a full Coffee card". */
-export function rewardCost(t: Translator["t"], business: PublicBusiness, reward: PublicReward): string {
+/**
+ * What a reward costs: "150 points" or "a full Coffee card". `held`: the member's own stamp cards,
+ * which name an archived card the program no longer lists.
+ */
+export function rewardCost(
+  t: Translator["t"],
+  business: PublicBusiness,
+  reward: PublicReward,
+  held: readonly { stamp_card_id: string; name: string; stamps_required: number }[] = [],
+): string {
   if (reward.cost_points !== null) return t("wallet.reward.costPoints", { count: reward.cost_points });
-  const card = business.program.stamp_cards.find((c) => c.id === reward.stamp_card_id);
+  const card =
+    business.program.stamp_cards.find((c) => c.id === reward.stamp_card_id) ??
+    held
+      .filter((c) => c.stamp_card_id === reward.stamp_card_id)
+      .map((c) => ({ name: c.name, stamps_required: c.stamps_required }))[0];
   return t("wallet.reward.costCard", { card: card?.name ?? "", count: card?.stamps_required ?? 0 });
 }

@@ -78,6 +78,8 @@ export interface WalletCard {
       pending: number;
       debt: number;
       expiring_soon: { expires_at: string; points: number }[];
+      /** Pending points by when they become spendable, earliest first; absent on a card kept from before. */
+      pending_until?: { available_at: string; points: number }[];
     };
     stamp_cards: {
       stamp_card_id: string;
@@ -87,6 +89,8 @@ export interface WalletCard {
       full_cards: number;
       stamps_on_current_card: number;
       stamps_to_next_reward: number;
+      /** Collects no more stamps; those held still pay for its reward (listed after the active cards). */
+      archived?: boolean;
     }[];
     tier: {
       current: { id: string; name: string } | null;

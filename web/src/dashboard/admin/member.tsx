@@ -7,6 +7,7 @@ import {
   formatMoney,
   formatNumber,
   formatUntil,
+  pendingLines,
 } from "../../i18n/format.ts";
 import { LOCALE_NAMES, LOCALES, useT } from "../../i18n/index.tsx";
 import { Link } from "../../router.tsx";
@@ -70,7 +71,14 @@ export function MemberPage({ id }: { id: string }) {
         })}
       </p>
       <ErrorMessage error={card.error} />
-      {card.data ? <Balances card={card.data} /> : null}
+      {/* Busy until the card is read: the correction form comes with it. */}
+      {card.data ? (
+        <Balances card={card.data} />
+      ) : card.error ? null : (
+        <p className="muted" aria-busy="true">
+          {t("common.loading")}
+        </p>
+      )}
       <div className="admin-columns">
         <div>
           <Vouchers memberId={id} version={historyVersion} />
@@ -102,6 +110,8 @@ function Balances({ card }: { card: MemberCard }) {
   const { t, locale } = useT();
   const { business } = useSession();
   const points = card.points;
+  // Every release time the card lists (at most ten), and what is released after them.
+  const pending = pendingLines(points, locale, business.timezone, points.pending_until?.length ?? 0);
   return (
     <section className="grid" aria-label={t("admin.member.balances")}>
       <div className="card">
@@ -110,6 +120,14 @@ function Balances({ card }: { card: MemberCard }) {
           {t("admin.member.pointsAvailable", { count: points.available })}
         </p>
         <p>{t("admin.member.pointsPending", { count: points.pending })}</p>
+        {pending.lines.length > 0 ? (
+          <ul>
+            {pending.lines.map((line) => (
+              <li key={line.key}>{t("admin.member.pendingFrom", { count: line.points, date: line.date })}</li>
+            ))}
+            {pending.later > 0 ? <li>{t("admin.member.pendingLater", { count: pending.later })}</li> : null}
+          </ul>
+        ) : null}
         {points.debt > 0 ? (
           <p className="alert warn">{t("admin.member.pointsDebt", { count: points.debt })}</p>
         ) : null}
@@ -135,8 +153,16 @@ function Balances({ card }: { card: MemberCard }) {
         // Drawn as the member sees it in the wallet: a full card stays full until it is redeemed.
         const view = stampCardView(stampCard);
         return (
-          <div className="card" key={stampCard.stamp_card_id}>
-            <h2>{stampCard.name}</h2>
+          <div className={view.archived ? "card card-archived" : "card"} key={stampCard.stamp_card_id}>
+            <h2>
+              {stampCard.name}
+              {view.archived ? (
+                <>
+                  {" "}
+                  <span className="badge archived">{t("admin.member.archived")}</span>
+                </>
+              ) : null}
+            </h2>
             <ol
               className="stamps"
               aria-label={t("admin.member.stampsOnCard", {
@@ -152,7 +178,9 @@ function Balances({ card }: { card: MemberCard }) {
             <p>
               {view.full
                 ? t("admin.member.rewardReady", { count: view.fullCards })
-                : t("admin.member.stampsToGo", { count: view.toGo })}
+                : view.closed
+                  ? t("admin.member.archivedStamps", { count: view.filled })
+                  : t("admin.member.stampsToGo", { count: view.toGo })}
             </p>
             {view.onNextCard > 0 ? (
               <p className="muted">{t("admin.member.nextCard", { count: view.onNextCard })}</p>
@@ -418,6 +446,8 @@ function Adjustment({ memberId, card, onDone }: { memberId: string; card: Member
   const fields = { ...problems.fields, ...local };
   const amountError = fields.points ?? fields.stamps;
   const headingId = useId();
+  // A card no longer listed (an archived card whose last stamps were just taken off): points.
+  const target = card.stamp_cards.some((c) => c.stamp_card_id === what) ? what : "points";
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -432,16 +462,16 @@ function Adjustment({ memberId, card, onDone }: { memberId: string; card: Member
     setBusy(true);
     try {
       const body =
-        what === "points"
+        target === "points"
           ? { points: value, reason: reason.trim() }
-          : { stamps: value, stamp_card_id: what, reason: reason.trim() };
+          : { stamps: value, stamp_card_id: target, reason: reason.trim() };
       await api("POST", `/v1/members/${memberId}/adjustments`, body, { idempotencyKey: key });
       setDone(
-        what === "points"
+        target === "points"
           ? t("admin.history.points", { count: value })
           : t("admin.history.stamps", {
               count: value,
-              card: card.stamp_cards.find((c) => c.stamp_card_id === what)?.name ?? "",
+              card: card.stamp_cards.find((c) => c.stamp_card_id === target)?.name ?? "",
             }),
       );
       setAmount("");
@@ -471,11 +501,14 @@ function Adjustment({ memberId, card, onDone }: { memberId: string; card: Member
       {card.stamp_cards.length > 0 ? (
         <Field label={t("admin.adjust.what")}>
           {(p) => (
-            <select {...p} value={what} onChange={(e) => setWhat(e.target.value)}>
+            <select {...p} value={target} onChange={(e) => setWhat(e.target.value)}>
               <option value="points">{t("admin.member.points")}</option>
+              {/* An archived card is listed while the member holds stamps on it, and can be corrected. */}
               {card.stamp_cards.map((c) => (
                 <option key={c.stamp_card_id} value={c.stamp_card_id}>
-                  {t("admin.adjust.stampsOn", { card: c.name })}
+                  {t(c.archived ? "admin.adjust.stampsOnArchived" : "admin.adjust.stampsOn", {
+                    card: c.name,
+                  })}
                 </option>
               ))}
             </select>

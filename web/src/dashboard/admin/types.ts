@@ -44,6 +44,8 @@ export interface MemberCard {
     lifetime_earned: number;
     lifetime_spent: number;
     expiring_soon: { expires_at: string; points: number }[];
+    /** Pending points by when they become spendable, earliest first (the first ten release times). */
+    pending_until: { available_at: string; points: number }[];
   };
   stamp_cards: {
     stamp_card_id: string;
@@ -53,6 +55,8 @@ export interface MemberCard {
     full_cards: number;
     stamps_on_current_card: number;
     stamps_to_next_reward: number;
+    /** Collects no more stamps; those held still pay for its reward (listed after the active cards). */
+    archived: boolean;
   }[];
   tier: {
     current: { id: string; name: string; rank: number } | null;
