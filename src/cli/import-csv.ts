@@ -223,12 +223,37 @@ function readRow(piece: CsvPiece, columns: string[], separator: Separator, handl
     });
     return;
   }
+  // A field over a line break that also holds the separator is a quote closed lines later, which
+  // swallowed the rows in between ("Anna,yes⏎n2,Bob,yes⏎n3,Cee"): refused, so that no row goes
+  // unreported. A cell with a line break of its own (Excel's Alt+Enter, "Two⏎lines") is kept.
+  const broken = record.findIndex((field) => /[\r\n]/.test(field) && field.includes(separator));
+  if (broken >= 0) {
+    handlers.refuse({
+      line,
+      code: "csv_line_break",
+      message: `${columns[broken] ? `Column ${columns[broken]}` : `Field ${broken + 1}`} runs from line ${line} to line ${lastLine} and holds the separator: is a quote not closed? The lines in between were read as part of it, not as rows of their own.`,
+      record,
+    });
+    return;
+  }
+  // A rejects file keeps the fields a row had past the header in extra_1, extra_2, …: imported
+  // again uncorrected, the row is refused again, not recorded without them.
+  const extra = columns.findIndex((column, i) => /^extra_\d+$/.test(column) && (record[i] ?? "") !== "");
+  if (extra >= 0) {
+    handlers.refuse({
+      line,
+      code: "csv_field_count",
+      message: `The row has a field past the original header (${columns[extra]}: "${clip(record[extra] ?? "")}"): merge it into the right column, or remove it.`,
+      record,
+    });
+    return;
+  }
   const unnamed = columns.findIndex((column, i) => column === "" && (record[i] ?? "") !== "");
   if (unnamed >= 0) {
     handlers.refuse({
       line,
       code: "csv_unnamed_column",
-      message: `Field ${unnamed + 1} holds "${record[unnamed]}", but its column has no name in the header.`,
+      message: `Field ${unnamed + 1} holds "${clip(record[unnamed] ?? "")}", but its column has no name in the header.`,
       record,
     });
     return;
@@ -654,4 +679,9 @@ function quotingProblem(
     default:
       return say(`${error.message}. ${QUOTING_HELP}`);
   }
+}
+
+/** A value as a message quotes it: at most 80 characters. */
+function clip(value: string): string {
+  return value.length > 80 ? `${value.slice(0, 77)}…` : value;
 }

@@ -240,6 +240,10 @@ export async function importPurchases(
   try {
     const refused = new Refused(log, limits.refusalsListed);
     const rows = new PurchaseRows(business.timezone, laneCount(options));
+    // A line refused while the file is read (a decimal comma unquoted, a stray quote) leaves its
+    // purchase short of it: the purchase is refused whole, never recorded without that line.
+    let idColumn = -1;
+    const brokenLines = new Map<string, { line: number; code: string }>();
     const csv = readCsvFile(
       file,
       {
@@ -259,9 +263,14 @@ export async function importPurchases(
           }
           log.start(columns, format);
           rows.start(columns);
+          idColumn = columns.indexOf("external_id");
         },
         row: (row) => rows.add(row),
-        refuse: (refusal) => refused.add(refusal),
+        refuse: (refusal) => {
+          const id = idColumn >= 0 ? refusal.record?.[idColumn]?.trim().replace(/^"(.*)"$/, "$1") : undefined;
+          if (id && !brokenLines.has(id)) brokenLines.set(id, { line: refusal.line, code: refusal.code });
+          refused.add(refusal);
+        },
       },
     );
     const actor = importActor(business);
@@ -271,6 +280,13 @@ export async function importPurchases(
       options,
       async (group) => {
         try {
+          const broken = brokenLines.get(group.values.external_id ?? "");
+          if (broken) {
+            throw invalid(
+              "purchase_line_refused",
+              `line ${broken.line} of this purchase was refused (${broken.code}), so the purchase is not recorded without it: correct that line and import all of the purchase's lines again (the rejects file holds them together).`,
+            );
+          }
           const { input, member } = purchaseInput(group, business);
           const memberId = member ? await resolveMember(ctx, business.id, member) : undefined;
           return await recordImported(ctx, actor, {
@@ -344,10 +360,18 @@ function purchaseRefusal(
 }
 
 /** A refusal of a purchase of several lines names the purchase and its lines, on each of them. */
+/** The most line numbers a refusal of a purchase names. */
+const MAX_LINES_NAMED = 10;
+
 function ofPurchase(group: PurchaseGroup, error: unknown): unknown {
   if (!(error instanceof AppError) || group.lines.length < 2) return error;
   const lines = group.lines.map((l) => l.line);
-  const named = `${lines.slice(0, -1).join(", ")} and ${lines.at(-1)}`;
+  // A purchase of thousands of lines (a column of till numbers taken for external_id) names its
+  // first lines and how many: the message is written for each of its lines.
+  const named =
+    lines.length <= MAX_LINES_NAMED
+      ? `${lines.slice(0, -1).join(", ")} and ${lines.at(-1)}`
+      : `${lines.slice(0, MAX_LINES_NAMED - 1).join(", ")}, … ${lines.at(-1)}: ${lines.length} lines`;
   return new AppError(
     error.status,
     error.code,

@@ -645,3 +645,87 @@ describe("every kind of file, read a byte at a time", () => {
     expect(results[1]).toEqual(results[0]);
   });
 });
+
+describe("a line refused while the file is read", () => {
+  const HEADER =
+    "external_id,member_external_id,amount,currency,occurred_at,item_sku,item_name,item_quantity,item_unit_price";
+
+  it("refuses its purchase whole; the corrected rejects file imports the purchase whole", async () => {
+    const tenant = await t.signup();
+    await importMembers(t.ctx, file("k.csv", ["external_id,marketing_consent", "k1,yes"]), {
+      business: tenant.slug,
+    });
+    // A decimal comma unquoted in a comma-separated file: the cake's line has a field too many.
+    const path = file("short.csv", [
+      HEADER,
+      "s2,k1,,EUR,2026-02-01 11:00,latte,Latte,1,3.50",
+      "s2,,,,,cake,Cake,1,20,00",
+      "s2,,,,,tea,Tea,1,2.00",
+      "s3,k1,,EUR,2026-02-01 12:00,tea,Tea,1,2.00",
+    ]);
+    const report = await importPurchases(t.ctx, path, { business: tenant.slug });
+    expect(report.purchases?.refused.map((r) => [r.line, r.code])).toEqual([
+      [2, "purchase_line_refused"],
+      [3, "csv_field_count"],
+      [4, "purchase_line_refused"],
+    ]);
+    expect(report.purchases?.refused[0]?.message).toBe(
+      "Purchase s2 (lines 2 and 4): line 3 of this purchase was refused (csv_field_count), so the purchase is not recorded without it: correct that line and import all of the purchase's lines again (the rejects file holds them together).",
+    );
+    expect(Object.keys(await purchasesOf(tenant.businessId))).toEqual(["s3"]);
+    // The rejects file holds all three lines; with the comma quoted (and the extra_1 cell emptied,
+    // as a spreadsheet saves it) it imports s2 whole.
+    const rejects = readFileSync(report.rejectsFile as string, "utf8").replace(",20,00", ',"20,00",');
+    writeFileSync(report.rejectsFile as string, rejects);
+    const again = await importPurchases(t.ctx, report.rejectsFile as string, { business: tenant.slug });
+    expect(again.purchases).toMatchObject({ imported: 3, refused: [] });
+    expect((await purchasesOf(tenant.businessId)).s2?.amount_minor).toBe(2_550);
+  });
+
+  it("a rejects file imported again uncorrected refuses a row that had a field too many", async () => {
+    const tenant = await t.signup();
+    const path = file("extra.csv", [
+      "external_id,amount,currency,occurred_at",
+      "z1,12,50,EUR,2026-02-02 10:00",
+    ]);
+    const first = await importPurchases(t.ctx, path, { business: tenant.slug });
+    expect(first.purchases?.refused.map((r) => r.code)).toEqual(["csv_field_count"]);
+    const again = await importPurchases(t.ctx, first.rejectsFile as string, { business: tenant.slug });
+    expect(again.purchases?.refused.map((r) => [r.code, r.message])).toEqual([
+      [
+        "csv_field_count",
+        'The row has a field past the original header (extra_1: "2026-02-02 10:00"): merge it into the right column, or remove it.',
+      ],
+    ]);
+    expect(await purchasesOf(tenant.businessId)).toEqual({});
+  });
+
+  it("refuses a quote that closes lines later and holds the rows in between, so none is lost unreported", async () => {
+    const tenant = await t.signup();
+    const path = file("swallowed.csv", [
+      "external_id,name,marketing_consent",
+      'n1,"Anna,yes',
+      "n2,Bob,yes",
+      'n3,Cee",yes',
+      "n4,Dee,yes",
+    ]);
+    const report = await importMembers(t.ctx, path, { business: tenant.slug });
+    expect(report.members?.imported).toBe(1);
+    expect(report.members?.refused.map((r) => [r.line, r.code])).toEqual([[2, "csv_line_break"]]);
+  });
+
+  it("names at most ten lines of a refused purchase of many, and how many", async () => {
+    const tenant = await t.signup();
+    const lines = Array.from(
+      { length: 12 },
+      (_, i) => `big,,,${i === 0 ? "USD" : ""},${i === 0 ? "2026-02-03 10:00" : ""},sku${i},Item,1,1.00`,
+    );
+    const report = await importPurchases(t.ctx, file("big.csv", [HEADER, ...lines]), {
+      business: tenant.slug,
+    });
+    expect(report.purchases?.refused).toHaveLength(12);
+    expect(report.purchases?.refused[0]?.message).toMatch(
+      /^Purchase big \(lines 2, 3, 4, 5, 6, 7, 8, 9, 10, … 13: 12 lines\): /,
+    );
+  });
+});
