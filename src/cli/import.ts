@@ -463,6 +463,13 @@ class PurchaseRows {
   /** Without items: the row before a row with the same external id (few rows have one). */
   readonly #earlier = new Map<number, number>();
   readonly #firstLines = new Map<string, number>();
+  /**
+   * The columns members are named by in the file. Named by more than one (a till's export by card
+   * code merged with a web shop's by email), one member's purchases may carry keys that join no
+   * lane to the other's: the file is then imported in one lane, so that every member's purchases
+   * are still recorded oldest first.
+   */
+  readonly #referencedBy = new Set<string>();
 
   constructor(timeZone: string, lanes: number) {
     this.#timeZone = timeZone;
@@ -509,6 +516,9 @@ class PurchaseRows {
     if (member) this.#sets.key(`external_id:${member}`, purchase);
     if (code) this.#sets.key(`code:${code.toUpperCase()}`, purchase);
     if (email) this.#sets.key(`email:${email.toLowerCase()}`, purchase);
+    if (member) this.#referencedBy.add("external_id");
+    if (code) this.#referencedBy.add("code");
+    if (email) this.#referencedBy.add("email");
   }
 
   /** The purchases oldest first; equal times keep the file's order. */
@@ -522,7 +532,7 @@ class PurchaseRows {
       size: count,
       rows: this.#rows.size,
       group: (i) => this.#purchase(order[i] as number),
-      set: (i) => this.#sets.find(order[i] as number),
+      set: this.#referencedBy.size > 1 ? () => 0 : (i) => this.#sets.find(order[i] as number),
     };
   }
 

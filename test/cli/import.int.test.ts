@@ -1030,3 +1030,45 @@ describe("the import command, when more rows are refused than a report lists", (
     }
   }, 120_000);
 });
+
+describe("a file that names members by more than one column", () => {
+  it("still records each member's purchases oldest first, so the first-purchase bonus goes to the first", async () => {
+    const tenant = await t.signup();
+    const rule = await tenant.call("POST", "/v1/rules", {
+      name: "Welcome purchase",
+      trigger: "purchase",
+      conditions: { first_purchase: true },
+      effect: { type: "fixed_points", points: 100 },
+    });
+    expect(rule.status).toBe(201);
+    const members = Array.from({ length: 12 }, (_, i) => `f${i},f${i}@example.test,yes`);
+    await importMembers(t.ctx, file("f-members.csv", ["external_id,email,marketing_consent", ...members]), {
+      business: tenant.slug,
+    });
+    // The till names members by their id, the web shop by email; the shop's lines come first.
+    const lines: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      for (let day = 6; day >= 1; day--) {
+        const ref = day % 2 === 1 ? `f${i},` : `,f${i}@example.test`;
+        lines.push(`pf-${i}-${day},${ref},1.00,EUR,2026-02-0${day} 10:00`);
+      }
+    }
+    const report = await importPurchases(
+      t.ctx,
+      file("f-purchases.csv", [
+        "external_id,member_external_id,member_email,amount,currency,occurred_at",
+        ...lines,
+      ]),
+      { business: tenant.slug, concurrency },
+    );
+    expect(report.purchases).toMatchObject({ imported: 72, refused: [] });
+    const rows = await t.database.db
+      .selectFrom("purchases")
+      .select(["external_id", "points_earned"])
+      .where("business_id", "=", tenant.businessId)
+      .where("points_earned", ">", 1)
+      .orderBy("external_id")
+      .execute();
+    expect(rows.map((r) => r.external_id)).toEqual(Array.from({ length: 12 }, (_, i) => `pf-${i}-1`).sort());
+  });
+});
