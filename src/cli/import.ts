@@ -157,6 +157,8 @@ export async function importMembers(
   const country = chosen ?? countryOfTimeZone(business.timezone) ?? null;
   const limits = importLimits(options);
   const actor = importActor(business);
+  // The members this run enrolled (a hash of each id: a few bytes a member; see `enrol`).
+  const enrolled = new Set<number>();
   const phoneKey = (raw: string) => {
     const read = toE164(raw, country ?? undefined);
     return "phone" in read ? read.phone : raw;
@@ -195,7 +197,7 @@ export async function importMembers(
       options,
       async (row) => {
         try {
-          return await enrol(ctx, actor, memberInput(row.values, country ?? undefined));
+          return await enrol(ctx, actor, memberInput(row.values, country ?? undefined), undefined, enrolled);
         } catch (error) {
           throw inCsvTerms(error, row.values);
         }
@@ -1109,18 +1111,37 @@ async function enrol(
   actor: Actor,
   input: CreateMemberInput,
   onMember?: (memberId: string) => void,
+  enrolled?: Set<number>,
 ): Promise<Outcome> {
   const field = input.external_id ? "external_id" : input.email ? "email" : "phone";
   const value = input[field];
   const existing = value
     ? await ctx.db
         .selectFrom("members")
-        .select("id")
+        .select(["id", "name", "email", "birthday", "marketing_consent"])
         .where("business_id", "=", actor.businessId)
         .where(field, "=", value)
         .executeTakeFirst()
     : undefined;
+  // Enrolled by this very run: an earlier row of the file named the same person. With other values
+  // (another name, the other answer to marketing) one of the two rows is wrong, and skipping this
+  // one would drop what it says without a word.
+  if (existing && enrolled?.has(hashText(existing.id))) {
+    const differs = [
+      input.name !== undefined && input.name !== existing.name ? "name" : null,
+      input.email != null && input.email.toLowerCase() !== existing.email?.toLowerCase() ? "email" : null,
+      input.birthday !== undefined && input.birthday !== existing.birthday ? "birthday" : null,
+      input.marketing_consent !== existing.marketing_consent ? "marketing_consent" : null,
+    ].filter((f): f is string => f !== null);
+    if (differs.length > 0) {
+      throw conflict(
+        "member_row_repeated",
+        `An earlier row of this file enrolled the member with ${field} ${value}, with another ${differs.join(", ")}: one member, one row. Merge the two rows, then import this one again (it is then skipped, or refused if it still differs).`,
+      );
+    }
+  }
   const id = existing?.id ?? (await enrollMember(ctx, actor, input, undefined)).body.id;
+  if (!existing) enrolled?.add(hashText(id));
   onMember?.(id);
   return existing ? "skipped" : "imported";
 }

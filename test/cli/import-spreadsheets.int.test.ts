@@ -729,3 +729,25 @@ describe("a line refused while the file is read", () => {
     );
   });
 });
+
+describe("one member on two rows of a file", () => {
+  it("refuses the second row when it says something else, and skips it when it says the same", async () => {
+    const tenant = await t.signup();
+    const path = file("twice.csv", [
+      "external_id,name,marketing_consent",
+      "k5,Anna,yes",
+      "k5,Anne,no",
+      "k6,Bea,yes",
+      "k6,Bea,yes",
+    ]);
+    const report = await importMembers(t.ctx, path, { business: tenant.slug });
+    expect(report.members).toMatchObject({ imported: 2, skipped: 1 });
+    expect(report.members?.refused.map((r) => [r.line, r.code, r.message])).toEqual([
+      [
+        3,
+        "member_row_repeated",
+        "An earlier row of this file enrolled the member with external_id k5, with another name, marketing_consent: one member, one row. Merge the two rows, then import this one again (it is then skipped, or refused if it still differs).",
+      ],
+    ]);
+  });
+});
