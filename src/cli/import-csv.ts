@@ -159,7 +159,18 @@ export function readCsvFile(
         handlers.header?.(columns, text.format);
       }
     });
-    eachText(source.path, chunkBytes, text, (piece) => splitter.push(Buffer.from(piece)));
+    try {
+      eachText(source.path, chunkBytes, text, (piece) => splitter.push(Buffer.from(piece)));
+    } catch (error) {
+      // The first reading found the text valid: the file changed while it was read (a till still
+      // writing its export, a line appended).
+      if ((error as { code?: string }).code === "ERR_ENCODING_INVALID_ENCODED_DATA") {
+        throw new ImportFileError(
+          `${file} changed while it was read (text that was not there at first is not valid ${text.format.encoding}): wait until whatever writes it is done, then run the import again; rows already imported are skipped.`,
+        );
+      }
+      throw error;
+    }
     splitter.end();
     if (!columns) throw new ImportFileError(`${file} is empty: it needs a header row.`);
     return { columns, format: text.format };
