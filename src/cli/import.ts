@@ -1049,7 +1049,8 @@ function inCsvTerms(
   return new AppError(
     error.status,
     error.code,
-    `${column}${value === undefined ? "" : ` "${value}"`}: ${message}.`,
+    // A value quoted as it came, up to 80 characters: a 20 MB name is not echoed to the terminal.
+    `${column}${value === undefined ? "" : ` "${value.length > 80 ? `${value.slice(0, 77)}…` : value}"`}: ${message}.`,
     error.details,
   );
 }
