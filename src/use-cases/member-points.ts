@@ -128,13 +128,7 @@ export async function memberHistory(
   memberId: string,
   query: { limit: number; cursor?: string | undefined; type?: "points" | "stamps" | undefined },
 ): Promise<{ data: HistoryItem[]; next_cursor: string | null }> {
-  const exists = await db
-    .selectFrom("members")
-    .select("id")
-    .where("business_id", "=", businessId)
-    .where("id", "=", memberId)
-    .executeTakeFirst();
-  if (!exists) throw notFound("member", memberId);
+  await assertMember(db, businessId, memberId);
   const scope = ["history", businessId, memberId, query.type];
   const before = decodeTimeCursor(query.cursor, scope);
   const after = before ? sql`and (occurred_at, id) < (${before.at}::timestamptz, ${before.id}::uuid)` : sql``;
@@ -313,13 +307,7 @@ export async function memberTierChanges(
   memberId: string,
   query: { limit: number; cursor?: string | undefined },
 ): Promise<{ data: TierChangeItem[]; next_cursor: string | null }> {
-  const exists = await db
-    .selectFrom("members")
-    .select("id")
-    .where("business_id", "=", businessId)
-    .where("id", "=", memberId)
-    .executeTakeFirst();
-  if (!exists) throw notFound("member", memberId);
+  await assertMember(db, businessId, memberId);
   const scope = ["tier_changes", businessId, memberId];
   const before = decodeTimeCursor(query.cursor, scope);
   let q = db
@@ -364,4 +352,15 @@ export async function memberTierChanges(
     })),
     next_cursor: rows.length > query.limit && last ? encodeTimeCursor(last.created_at, last.id, scope) : null,
   };
+}
+
+/** 404 `member_not_found` unless the business has this member. */
+async function assertMember(db: Db, businessId: string, memberId: string): Promise<void> {
+  const exists = await db
+    .selectFrom("members")
+    .select("id")
+    .where("business_id", "=", businessId)
+    .where("id", "=", memberId)
+    .executeTakeFirst();
+  if (!exists) throw notFound("member", memberId);
 }
