@@ -346,7 +346,10 @@ function purchaseRefusal(
       "external_id_reused",
       first < group.line
         ? `Row ${group.line} repeats external_id ${id} of line ${first} with different values.`
-        : `external_id ${id} was imported or recorded before with different values; a new purchase needs a new external_id.`,
+        : first > group.line
+          ? // Purchases are recorded oldest first: the later line held the earlier purchase.
+            `Row ${group.line} has external_id ${id}, as line ${first} has with different values; line ${first} was recorded first, being the earlier purchase.`
+          : `external_id ${id} was imported or recorded before with different values; a new purchase needs a new external_id.`,
     );
   }
   // A date alone counts at noon on that day: today's, imported in the morning, is hours ahead.

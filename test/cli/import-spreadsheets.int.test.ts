@@ -751,3 +751,22 @@ describe("one member on two rows of a file", () => {
     ]);
   });
 });
+
+describe("one external_id on two rows, the earlier purchase further down", () => {
+  it("names the line that was recorded first, not an earlier import", async () => {
+    const tenant = await t.signup();
+    const path = file("order.csv", [
+      "external_id,amount,currency,occurred_at",
+      "u1,5.00,EUR,2026-02-02 10:00",
+      "u1,6.00,EUR,2026-02-01 10:00",
+    ]);
+    const report = await importPurchases(t.ctx, path, { business: tenant.slug });
+    expect(report.purchases?.refused.map((r) => [r.line, r.code, r.message])).toEqual([
+      [
+        2,
+        "external_id_reused",
+        "Row 2 has external_id u1, as line 3 has with different values; line 3 was recorded first, being the earlier purchase.",
+      ],
+    ]);
+  });
+});

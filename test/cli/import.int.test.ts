@@ -761,7 +761,7 @@ describe("a file read as a stream, a few bytes at a time", () => {
     [
       8,
       "external_id_reused",
-      "external_id p-1 was imported or recorded before with different values; a new purchase needs a new external_id.",
+      "Row 8 has external_id p-1, as line 11 has with different values; line 11 was recorded first, being the earlier purchase.",
     ],
     [
       10,
