@@ -30,6 +30,7 @@ import * as m0017 from "./migrations/0017-voucher-stock.ts";
 import * as m0018 from "./migrations/0018-member-erasure.ts";
 import * as m0019 from "./migrations/0019-stored-corrections.ts";
 import * as m0020 from "./migrations/0020-adjustments-count.ts";
+import * as m0021 from "./migrations/0021-reason-codes.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -188,6 +189,7 @@ const migrations: Record<string, Migration> = {
   "0018-member-erasure": m0018,
   "0019-stored-corrections": m0019,
   "0020-adjustments-count": m0020,
+  "0021-reason-codes": m0021,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -151,6 +151,9 @@ export interface TierChangesTable {
   to_tier_id: string | null;
   metric_value: number;
   reason: string;
+  /** `src/shared/reason.ts`; null for a reason staff typed and for rows older than the codes. */
+  reason_code: string | null;
+  reason_params: Json | null;
   created_at: Date;
 }
 
@@ -176,6 +179,9 @@ export interface StampEntriesTable {
   kind: string;
   stamps: number;
   reason: string;
+  /** `src/shared/reason.ts`; null for a reason staff typed and for rows older than the codes. */
+  reason_code: string | null;
+  reason_params: Json | null;
   actor: string;
   source_type: string;
   source_id: string;
@@ -295,6 +301,9 @@ export interface LedgerEntriesTable {
   kind: LedgerEntryKind;
   points: number;
   reason: string;
+  /** `src/shared/reason.ts`; null for a reason staff typed and for rows older than the codes. */
+  reason_code: string | null;
+  reason_params: Json | null;
   actor: string;
   source_type: string;
   source_id: string;

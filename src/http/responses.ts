@@ -38,11 +38,31 @@ const TierChanged = z
   .nullable()
   .describe("The tier moved: its ids before and after");
 
-const PointsLine = z.looseObject({ points: z.int(), reason: z.string(), rule_id: z.string().nullable() });
+/** Why, as data: `src/shared/reason.ts` (docs/api.md, "Reasons"). */
+export const ReasonCode = z
+  .string()
+  .nullable()
+  .describe(
+    'What the reason says, as a code a screen words in its own language (docs/api.md, "Reasons"); null: a reason staff typed, shown as written, or one recorded before the codes',
+  );
+export const ReasonParams = z
+  .record(z.string(), z.unknown())
+  .nullable()
+  .describe("The figures the code's wording needs (names, amounts in minor units, dates)");
+
+const PointsLine = z.looseObject({
+  points: z.int(),
+  reason: z.string(),
+  reason_code: ReasonCode,
+  reason_params: ReasonParams,
+  rule_id: z.string().nullable(),
+});
 const StampsLine = z.looseObject({
   stamp_card_id: z.string(),
   stamps: z.int(),
   reason: z.string(),
+  reason_code: ReasonCode,
+  reason_params: ReasonParams,
   rule_id: z.string().nullable(),
 });
 
@@ -90,6 +110,8 @@ export const HistoryItemSchema = z.looseObject({
   stamps: z.int().nullable().describe("For a stamps entry; null for points"),
   stamp_card_id: z.string().nullable(),
   reason: z.string(),
+  reason_code: ReasonCode,
+  reason_params: ReasonParams,
   actor: z.string().describe("Who: `staff:<id>`, `api_key:<id>`, `member:<id>` or `system`"),
   source_type: z
     .string()

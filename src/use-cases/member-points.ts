@@ -17,6 +17,7 @@ import { refreshTier, settleTier, tierAfterRefundOf } from "../modules/tiers/met
 import { AppError, invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { decodeTimeCursor, encodeTimeCursor } from "../shared/pagination.ts";
+import { typed } from "../shared/reason.ts";
 import { creditPricing } from "./events.ts";
 import { type MemberSummary, memberCardSummary, settleMember } from "./member-summary.ts";
 import { priceEvent } from "./price-purchase.ts";
@@ -109,6 +110,9 @@ export interface HistoryItem {
   stamps: number | null;
   stamp_card_id: string | null;
   reason: string;
+  /** `src/shared/reason.ts`; null: a reason staff typed, or an entry older than the codes. */
+  reason_code: string | null;
+  reason_params: Record<string, unknown> | null;
   actor: string;
   source_type: string;
   source_id: string;
@@ -134,11 +138,11 @@ export async function memberHistory(
   const after = before ? sql`and (occurred_at, id) < (${before.at}::timestamptz, ${before.id}::uuid)` : sql``;
   const parts = [];
   if (query.type !== "stamps") {
-    parts.push(sql`select id, 'points' as type, kind, points, null::int as stamps, null::uuid as stamp_card_id, reason, actor, source_type, source_id, rule_id, occurred_at, created_at
+    parts.push(sql`select id, 'points' as type, kind, points, null::int as stamps, null::uuid as stamp_card_id, reason, reason_code, reason_params, actor, source_type, source_id, rule_id, occurred_at, created_at
       from ledger_entries where business_id = ${businessId} and member_id = ${memberId} ${after}`);
   }
   if (query.type !== "points") {
-    parts.push(sql`select id, 'stamps' as type, kind, null::int as points, stamps, stamp_card_id, reason, actor, source_type, source_id, rule_id, occurred_at, created_at
+    parts.push(sql`select id, 'stamps' as type, kind, null::int as points, stamps, stamp_card_id, reason, reason_code, reason_params, actor, source_type, source_id, rule_id, occurred_at, created_at
       from stamp_entries where business_id = ${businessId} and member_id = ${memberId} ${after}`);
   }
   const rows = await sql<
@@ -215,7 +219,7 @@ export async function adjustBalance(
       const member = await refreshTier(tx, snapshot, locked, now);
       const id = newId(now.getTime());
       const meta = {
-        reason: input.reason,
+        ...typed(input.reason),
         actor: actorLabel(actor),
         source_type: "adjustment",
         source_id: id,
@@ -228,7 +232,7 @@ export async function adjustBalance(
           await earn(
             tx,
             account,
-            [{ points: input.points, reason: input.reason, rule_id: null }],
+            [{ points: input.points, ...typed(input.reason), rule_id: null }],
             { ...meta, kind: "adjust", available_at: now, expires_at: expiry },
             now,
           );
@@ -255,7 +259,7 @@ export async function adjustBalance(
           tx,
           actor.businessId,
           member.id,
-          [{ stamp_card_id: card.id, stamps: input.stamps, reason: input.reason, rule_id: null }],
+          [{ stamp_card_id: card.id, stamps: input.stamps, ...typed(input.reason), rule_id: null }],
           { ...meta, kind: "adjust" },
           now,
         );
@@ -275,7 +279,11 @@ export async function adjustBalance(
           tx,
           snapshot,
           member,
-          { purchaseAt: now, lowered: -input.points, cause: `the correction "${input.reason}"` },
+          {
+            purchaseAt: now,
+            lowered: -input.points,
+            cause: { cause: "correction", cause_ref: input.reason },
+          },
           now,
         );
         held = { ...member, ...taken.tier };
@@ -292,6 +300,8 @@ export interface TierChangeItem {
   to_tier: { id: string; name: string } | null;
   metric_value: number;
   reason: string;
+  reason_code: string | null;
+  reason_params: Record<string, unknown> | null;
   created_at: string;
 }
 
@@ -326,6 +336,8 @@ export async function memberTierChanges(
       "t.name as to_name",
       "c.metric_value",
       "c.reason",
+      "c.reason_code",
+      "c.reason_params",
       "c.created_at",
     ])
     .where("c.business_id", "=", businessId)
@@ -348,6 +360,8 @@ export async function memberTierChanges(
       to_tier: tier(r.to_tier_id, r.to_name),
       metric_value: Number(r.metric_value),
       reason: r.reason,
+      reason_code: r.reason_code,
+      reason_params: r.reason_params as Record<string, unknown> | null,
       created_at: r.created_at.toISOString(),
     })),
     next_cursor: rows.length > query.limit && last ? encodeTimeCursor(last.created_at, last.id, scope) : null,

@@ -14,7 +14,7 @@ import type { Rule } from "../modules/rules/schema.ts";
 import { type StampLine, stampsForPurchase } from "../modules/stamps/ledger.ts";
 import { EARLIEST_DATE_TIME } from "../shared/date-time.ts";
 import { invalid } from "../shared/errors.ts";
-import { formatMoney } from "../shared/money.ts";
+import { because } from "../shared/reason.ts";
 import {
   startOfDay,
   startOfMonth,
@@ -82,12 +82,13 @@ function activeCardIds(snapshot: ProgramSnapshot): ReadonlySet<string> {
 /** The rules' outcomes as the lines they earn (the evaluator gave only what can be given). */
 function addOutcomes(outcomes: readonly RuleOutcome[], points: EarnLine[], stamps: StampLine[]): void {
   for (const o of outcomes) {
-    if (o.points > 0) points.push({ points: o.points, reason: o.reason, rule_id: o.rule_id });
+    const why = because(o.capped ? "rule_capped" : "rule", { rule: o.reason });
+    if (o.points > 0) points.push({ points: o.points, ...why, rule_id: o.rule_id });
     if (o.stamps) {
       stamps.push({
         stamp_card_id: o.stamps.stamp_card_id,
         stamps: o.stamps.stamps,
-        reason: o.reason,
+        ...why,
         rule_id: o.rule_id,
       });
     }
@@ -115,10 +116,13 @@ export function pricePurchaseWith(
     : 0;
   const points: EarnLine[] = [];
   if (basePoints > 0) {
-    const per = formatMoney(cfg.earn_per_minor, snapshot.currency, "en");
     points.push({
       points: basePoints,
-      reason: `${cfg.earn_points} ${cfg.earn_points === 1 ? "point" : "points"} per ${per}`,
+      ...because("earn_rate", {
+        points: cfg.earn_points,
+        per_minor: cfg.earn_per_minor,
+        currency: snapshot.currency,
+      }),
       rule_id: null,
     });
   }
@@ -140,7 +144,13 @@ export function pricePurchaseWith(
   const stamps: StampLine[] = [];
   for (const card of snapshot.stampCards) {
     const n = stampsForPurchase(card, purchase);
-    if (n > 0) stamps.push({ stamp_card_id: card.id, stamps: n, reason: card.name, rule_id: null });
+    if (n > 0)
+      stamps.push({
+        stamp_card_id: card.id,
+        stamps: n,
+        ...because("stamp_card", { card: card.name }),
+        rule_id: null,
+      });
   }
   addOutcomes(outcomes, points, stamps);
   // The tier multiplies every point the purchase earns, the base rate's and the rules' alike: a
@@ -153,7 +163,7 @@ export function pricePurchaseWith(
     if (bonus > 0)
       points.push({
         points: bonus,
-        reason: `${tier.name} tier ×${tier.earn_multiplier_bp / 10_000}`,
+        ...because("tier_bonus", { tier: tier.name, multiplier: tier.earn_multiplier_bp / 10_000 }),
         rule_id: null,
       });
   }

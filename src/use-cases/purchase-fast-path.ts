@@ -4,11 +4,12 @@ import type { Db } from "../db/database.ts";
 import { fillText } from "../db/sql-text.ts";
 import { checkLocation } from "../modules/business/index.ts";
 import { replay, type StoredAnswer } from "../modules/idempotency/index.ts";
-import { expiresAt } from "../modules/ledger/index.ts";
+import { type EarnLine, expiresAt } from "../modules/ledger/index.ts";
 import { isPending, isSpendable, type OpenLot } from "../modules/ledger/lots.ts";
 import { memberCodeNotFound } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import { pickAvailable, REWARD_CANDIDATES_TEXT, type RewardCandidate } from "../modules/rewards/index.ts";
+import type { StampLine } from "../modules/stamps/ledger.ts";
 import {
   joinTierChanges,
   reachedUpgrade,
@@ -20,6 +21,7 @@ import { datedLastYear, windowStart } from "../modules/tiers/qualify.ts";
 import { Batcher, type Settled } from "../shared/batcher.ts";
 import { notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
+import type { Reason } from "../shared/reason.ts";
 import { addDays, addLocalDays } from "../shared/time.ts";
 import { compose, type MemberSummary, pendingUntil } from "./member-summary.ts";
 import {
@@ -234,7 +236,7 @@ const WRITE_SQL = `with i as materialized (
     currency text, items jsonb, occurred timestamptz, points int, stamps int, actor text, entries jsonb,
     lot uuid, available timestamptz, lot_expires timestamptz, stamp_lines jsonb, cards jsonb,
     tier_write boolean, tier uuid, tier_expires timestamptz, tier_change uuid, tier_from uuid, metric bigint,
-    tier_reason text, tier_reached jsonb, win_from timestamptz, metric_kind text)),
+    tier_reason text, tier_reason_code text, tier_reason_params jsonb, tier_reached jsonb, win_from timestamptz, metric_kind text)),
 answers as materialized (
   select t.response, t.r from unnest(string_to_array($4::text, chr(30))) with ordinality as t(response, r)),
 g as (
@@ -260,11 +262,12 @@ p as (
   select $1::uuid, w.purchase, w.external_id, w.member, w.location, w.amount, w.currency, w.items,
     w.occurred, 0, w.points, w.stamps, w.actor, w.now from w),
 e as (
-  insert into ledger_entries (business_id, id, member_id, kind, points, reason, actor, source_type, source_id,
-    rule_id, occurred_at, created_at)
-  select $1::uuid, x.id, w.member, 'earn', x.points, x.reason, w.actor, 'purchase', w.purchase::text, x.rule_id,
-    w.occurred, w.now
-  from w cross join jsonb_to_recordset(w.entries) as x(id uuid, points int, reason text, rule_id uuid)),
+  insert into ledger_entries (business_id, id, member_id, kind, points, reason, reason_code, reason_params, actor,
+    source_type, source_id, rule_id, occurred_at, created_at)
+  select $1::uuid, x.id, w.member, 'earn', x.points, x.reason, x.reason_code, x.reason_params, w.actor, 'purchase',
+    w.purchase::text, x.rule_id, w.occurred, w.now
+  from w cross join jsonb_to_recordset(w.entries)
+    as x(id uuid, points int, reason text, reason_code text, reason_params jsonb, rule_id uuid)),
 l as (
   insert into ledger_lots (business_id, id, member_id, source_type, source_id, points_initial, points_remaining,
     available_at, expires_at, created_at)
@@ -281,11 +284,12 @@ acc as (
         pending_until = greatest(ledger_accounts.pending_until, excluded.pending_until),
         updated_at = excluded.updated_at),
 se as (
-  insert into stamp_entries (business_id, id, member_id, stamp_card_id, kind, stamps, reason, actor,
-    source_type, source_id, rule_id, occurred_at, created_at)
-  select $1::uuid, x.id, w.member, x.card, 'earn', x.stamps, x.reason, w.actor, 'purchase', w.purchase::text,
-    x.rule_id, w.occurred, w.now
-  from w cross join jsonb_to_recordset(w.stamp_lines) as x(id uuid, card uuid, stamps int, reason text, rule_id uuid)),
+  insert into stamp_entries (business_id, id, member_id, stamp_card_id, kind, stamps, reason, reason_code,
+    reason_params, actor, source_type, source_id, rule_id, occurred_at, created_at)
+  select $1::uuid, x.id, w.member, x.card, 'earn', x.stamps, x.reason, x.reason_code, x.reason_params, w.actor,
+    'purchase', w.purchase::text, x.rule_id, w.occurred, w.now
+  from w cross join jsonb_to_recordset(w.stamp_lines)
+    as x(id uuid, card uuid, stamps int, reason text, reason_code text, reason_params jsonb, rule_id uuid)),
 sb as (
   insert into stamp_balances (business_id, member_id, stamp_card_id, stamps, updated_at)
   select $1::uuid, w.member, x.card, x.stamps, w.now
@@ -293,13 +297,15 @@ sb as (
   on conflict (business_id, member_id, stamp_card_id) do update
     set stamps = stamp_balances.stamps + excluded.stamps, updated_at = excluded.updated_at),
 t as (
-  insert into tier_changes (business_id, id, member_id, from_tier_id, to_tier_id, metric_value, reason, created_at)
-  select $1::uuid, x.id, w.member, x.from_tier, x.to_tier, x.metric, x.reason, w.now
+  insert into tier_changes (business_id, id, member_id, from_tier_id, to_tier_id, metric_value, reason, reason_code,
+    reason_params, created_at)
+  select $1::uuid, x.id, w.member, x.from_tier, x.to_tier, x.metric, x.reason, x.reason_code, x.reason_params, w.now
   from w cross join jsonb_to_record(w.tier_reached)
-    as x(id uuid, from_tier uuid, to_tier uuid, metric bigint, reason text)
+    as x(id uuid, from_tier uuid, to_tier uuid, metric bigint, reason text, reason_code text, reason_params jsonb)
   where w.tier_reached is not null
   union all
-  select $1::uuid, w.tier_change, w.member, w.tier_from, w.tier, w.metric, w.tier_reason, w.now
+  select $1::uuid, w.tier_change, w.member, w.tier_from, w.tier, w.metric, w.tier_reason, w.tier_reason_code,
+    w.tier_reason_params, w.now
   from w where w.tier_change is not null),
 mt as (
   update members m set tier_id = w.tier, tier_expires_at = w.tier_expires, updated_at = w.now
@@ -328,11 +334,11 @@ interface MemberParts {
   version: number | null;
   points: number;
   stamps: number;
-  entries: { id: string; points: number; reason: string; rule_id: string | null }[];
+  entries: ({ id: string; points: number; rule_id: string | null } & Reason)[];
   lot: string | null;
   available: string | null;
   lot_expires: string | null;
-  stamp_lines: { id: string; card: string; stamps: number; reason: string; rule_id: string | null }[];
+  stamp_lines: ({ id: string; card: string; stamps: number; rule_id: string | null } & Reason)[];
   cards: { card: string; stamps: number }[];
   tier_write: boolean;
   tier: string | null;
@@ -341,17 +347,20 @@ interface MemberParts {
   tier_from: string | null;
   metric: number;
   tier_reason: string | null;
+  tier_reason_code: string | null;
+  tier_reason_params: Record<string, unknown> | null;
   /**
    * The upgrade the member had reached before the purchase (a threshold-0 tier, a threshold
    * lowered), recorded with it, as the locked path's `settleTierReporting` does; null: none.
    */
-  tier_reached: {
-    id: string;
-    from_tier: string | null;
-    to_tier: string | null;
-    metric: number;
-    reason: string;
-  } | null;
+  tier_reached:
+    | ({
+        id: string;
+        from_tier: string | null;
+        to_tier: string | null;
+        metric: number;
+      } & Reason)
+    | null;
   /** The tier window's start and what the metric counts (null without tiers): the running total. */
   win_from: string | null;
   metric_kind: MetricKind | null;
@@ -376,6 +385,8 @@ const ANONYMOUS: MemberParts = {
   tier_from: null,
   metric: 0,
   tier_reason: null,
+  tier_reason_code: null,
+  tier_reason_params: null,
   tier_reached: null,
   win_from: null,
   metric_kind: null,
@@ -555,8 +566,8 @@ function batchesFor(db: Db): PurchaseBatches {
 /** What both ways of recording build the answer from. */
 export interface PurchaseOutcome<Dto> {
   dto: Dto;
-  points: { points: number; reason: string; rule_id: string | null }[];
-  stamps: { stamp_card_id: string; stamps: number; reason: string; rule_id: string | null }[];
+  points: EarnLine[];
+  stamps: StampLine[];
   pointsAvailableAt: string | null;
   member: {
     id: string;
@@ -714,7 +725,14 @@ export async function attemptPurchase<Result, Dto>(
   // Ids in the order the locked path makes them: entries, the lot, stamp entries, tier change.
   const entries = pricing.points
     .filter((l) => l.points > 0)
-    .map((l) => ({ id: newId(now.getTime()), points: l.points, reason: l.reason, rule_id: l.rule_id }));
+    .map((l) => ({
+      id: newId(now.getTime()),
+      points: l.points,
+      reason: l.reason,
+      reason_code: l.reason_code,
+      reason_params: l.reason_params,
+      rule_id: l.rule_id,
+    }));
   const lotId = total > 0 ? newId(now.getTime()) : null;
   const availableAt =
     cfg.pending_days > 0 ? addLocalDays(occurredAt, cfg.pending_days, snapshot.timeZone) : occurredAt;
@@ -726,6 +744,8 @@ export async function attemptPurchase<Result, Dto>(
       card: l.stamp_card_id,
       stamps: l.stamps,
       reason: l.reason,
+      reason_code: l.reason_code,
+      reason_params: l.reason_params,
       rule_id: l.rule_id,
     }));
   const perCard = new Map<string, number>();
@@ -783,6 +803,8 @@ export async function attemptPurchase<Result, Dto>(
         to_tier: upgrade.change.to,
         metric: upgrade.change.metric,
         reason: upgrade.change.reason,
+        reason_code: upgrade.change.reason_code,
+        reason_params: upgrade.change.reason_params,
       }
     : null;
   const tierChangeId = tier.change ? newId(now.getTime()) : null;
@@ -848,6 +870,8 @@ export async function attemptPurchase<Result, Dto>(
     tier_from: tier.change?.from ?? null,
     metric,
     tier_reason: tier.change?.reason ?? null,
+    tier_reason_code: tier.change?.reason_code ?? null,
+    tier_reason_params: tier.change?.reason_params ?? null,
     tier_reached: reached,
     win_from: metricKind === "none" ? null : windowFrom.toISOString(),
     metric_kind: metricKind === "none" ? null : metricKind,

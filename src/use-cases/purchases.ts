@@ -4,7 +4,7 @@ import type { Db, Tx } from "../db/database.ts";
 import type { PurchasesTable } from "../db/schema.ts";
 import { assertLocation } from "../modules/business/index.ts";
 import { onceInTransaction, requestFingerprint } from "../modules/idempotency/index.ts";
-import { earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
+import { type EarnLine, earn, expiresAt, lockAccount } from "../modules/ledger/index.ts";
 import {
   findMemberByCode,
   lockMemberByRef,
@@ -13,7 +13,7 @@ import {
 } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import type { LineItem } from "../modules/rules/evaluate.ts";
-import { postStamps } from "../modules/stamps/ledger.ts";
+import { postStamps, type StampLine } from "../modules/stamps/ledger.ts";
 import { joinTierChanges, reachedTier, settleTierReporting } from "../modules/tiers/metric.ts";
 import { datedLastYear } from "../modules/tiers/qualify.ts";
 import { dateTimeInput } from "../shared/date-time.ts";
@@ -90,8 +90,8 @@ export function purchaseDto(row: PurchasesTable): PurchaseDto {
 export interface PurchaseResult {
   purchase: PurchaseDto;
   earned: {
-    points: { points: number; reason: string; rule_id: string | null }[];
-    stamps: { stamp_card_id: string; stamps: number; reason: string; rule_id: string | null }[];
+    points: EarnLine[];
+    stamps: StampLine[];
     points_available_at: string | null;
   };
   member:

@@ -26,6 +26,7 @@ import { postStamps, stampBalances } from "../modules/stamps/ledger.ts";
 import { settleTier } from "../modules/tiers/metric.ts";
 import { assert, conflict, forbidden } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
+import { because } from "../shared/reason.ts";
 import { collectStampsWrittenOff, collectWrittenOff } from "./refunds.ts";
 
 /** The body of a redemption. */
@@ -117,13 +118,13 @@ async function redeem(
   const stockTaken = await takeStock(tx, reward);
 
   const voucherId = newId(now.getTime());
-  const reason = `Redeemed "${reward.name}"`;
+  const reason = because("redeemed", { reward: reward.name });
   const meta = { actor: actorLabel(actor), source_type: "voucher", source_id: voucherId, occurred_at: now };
   let payment: { points_spent: number; stamps_spent: number; ledger_entry_id: string | null };
   let stamps: number | null = null;
   if (reward.cost_points !== null) {
     const account = await lockAccount(tx, businessId, member.id, now);
-    const entry = await spend(tx, account, reward.cost_points, { ...meta, reason }, now);
+    const entry = await spend(tx, account, reward.cost_points, { ...meta, ...reason }, now);
     payment = { points_spent: reward.cost_points, stamps_spent: 0, ledger_entry_id: entry.id };
   } else {
     assert(reward.stamp_card_id !== null, "a reward costs points or a stamp card");
@@ -137,7 +138,7 @@ async function redeem(
         { stamps: have, needed: card.stamps_required },
       );
     }
-    const line = { stamp_card_id: card.id, stamps: -card.stamps_required, reason, rule_id: null };
+    const line = { stamp_card_id: card.id, stamps: -card.stamps_required, ...reason, rule_id: null };
     const after = await postStamps(tx, businessId, member.id, [line], { ...meta, kind: "redeem" }, now);
     stamps = after.get(card.id) ?? 0;
     payment = { points_spent: 0, stamps_spent: card.stamps_required, ledger_entry_id: null };
@@ -277,7 +278,7 @@ async function voidTx(
     throw forbidden("A cashier can void a voucher only within 10 minutes of issue; ask a manager.");
   }
   const meta = {
-    reason: `Voucher ${voucher.code} voided: ${reason}`,
+    ...because("voucher_voided", { voucher: voucher.code, note: reason }),
     actor: actorLabel(actor),
     source_type: "voucher",
     source_id: voucher.id,
@@ -307,6 +308,8 @@ async function voidTx(
       stamp_card_id: voucher.stamp_card_id,
       stamps: voucher.stamps_spent,
       reason: meta.reason,
+      reason_code: meta.reason_code,
+      reason_params: meta.reason_params,
       rule_id: null,
     };
     const after = await postStamps(tx, businessId, memberId, [line], { ...meta, kind: "restore" }, now);

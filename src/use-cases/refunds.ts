@@ -30,6 +30,7 @@ import { tierAfterRefundOf } from "../modules/tiers/metric.ts";
 import { AppError, invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { MAX_AMOUNT_MINOR } from "../shared/money.ts";
+import { because, type Reason } from "../shared/reason.ts";
 import { type MemberSummary, settleMember } from "./member-summary.ts";
 
 export const RefundInput = z.strictObject({
@@ -216,7 +217,7 @@ async function refund(
     const snapshot = await ctx.snapshots.load(tx, actor.businessId);
     const m = await getMemberForUpdate(tx, actor.businessId, purchase.member_id);
     const meta = {
-      reason: `Refund of ${input.reason ? `${input.reason}, ` : ""}purchase ${purchase.external_id}`,
+      ...because("refund", { purchase: purchase.external_id, note: input.reason ?? null }),
       actor: actorLabel(actor),
       source_type: "refund",
       source_id: row.id,
@@ -267,7 +268,7 @@ async function refund(
         refundedAfter,
         returnedItems ? itemsLeft(items, returnedBefore, returnedItems) : null,
         unrecoveredStamps(previous.map((r) => r.stamps_unrecovered)),
-        meta,
+        { ...meta, note: input.reason ?? null },
         now,
       );
       row.stamps_reversed = stamps.reversed;
@@ -291,7 +292,11 @@ async function refund(
       tx,
       snapshot,
       m,
-      { purchaseAt: purchase.occurred_at, lowered, cause: `the refund of purchase ${purchase.external_id}` },
+      {
+        purchaseAt: purchase.occurred_at,
+        lowered,
+        cause: { cause: "refund", cause_ref: purchase.external_id },
+      },
       now,
     );
     const { summary, tierChanged } = await settleMember(tx, snapshot, { ...m, ...taken.tier }, now, {
@@ -401,8 +406,9 @@ export async function collectWrittenOff(
     .execute();
   let net = 0;
   for (const r of refunds) {
-    const entryMeta = (why: string) => ({
-      reason: `Refund of ${r.reason ? `${r.reason}, ` : ""}purchase ${r.external_id}: ${why}`,
+    const of = { purchase: r.external_id, note: r.reason, voucher: meta.voucherCode };
+    const entryMeta = (why: Reason) => ({
+      ...why,
       actor: meta.actor,
       source_type: "refund",
       source_id: r.id,
@@ -419,7 +425,7 @@ export async function collectWrittenOff(
         tx,
         account,
         [{ lot_id: lot.lot_id, points: -points }],
-        entryMeta(`points given back by voided voucher ${meta.voucherCode} taken back`),
+        entryMeta(because("refund_voucher_taken", of)),
         now,
       );
       net += points;
@@ -448,9 +454,7 @@ export async function collectWrittenOff(
         r.id,
         r.purchase_id,
         lot.points,
-        entryMeta(
-          `points it took from other purchases given back: its own came back from voided voucher ${meta.voucherCode}`,
-        ),
+        entryMeta(because("refund_given_back", of)),
         now,
       );
       if (given === 0) continue;
@@ -720,11 +724,11 @@ async function reverseStamps(
   tx: Tx,
   snapshot: ProgramSnapshot,
   memberId: string,
-  purchase: { id: string; amount_minor: number },
+  purchase: { id: string; external_id: string; amount_minor: number },
   refundedAfter: number,
   left: LineItem[] | null,
   unrecoveredBefore: ReadonlyMap<string, number>,
-  meta: { reason: string; actor: string; source_type: string; source_id: string; occurred_at: Date },
+  meta: { actor: string; source_type: string; source_id: string; occurred_at: Date; note: string | null },
   now: Date,
 ): Promise<{ reversed: number; unrecovered: Record<string, number> }> {
   const earnedByCard = await stampsFromSource(tx, snapshot.businessId, "purchase", purchase.id);
@@ -769,7 +773,12 @@ async function reverseStamps(
     const take = Math.min(net - keep, balances.get(card.id) ?? 0);
     if (net - keep > take) unrecovered[card.id] = net - keep - take;
     if (take > 0)
-      lines.push({ stamp_card_id: card.id, stamps: -take, reason: `${card.name}: refund`, rule_id: null });
+      lines.push({
+        stamp_card_id: card.id,
+        stamps: -take,
+        ...because("refund_stamps", { card: card.name, purchase: purchase.external_id, note: meta.note }),
+        rule_id: null,
+      });
   }
   await postStamps(tx, snapshot.businessId, memberId, lines, { ...meta, kind: "reverse" }, now);
   return { reversed: -lines.reduce((s, l) => s + l.stamps, 0), unrecovered };
@@ -834,7 +843,12 @@ export async function collectStampsWrittenOff(
         {
           stamp_card_id: card.id,
           stamps: -take,
-          reason: `${card.name}: refund of ${r.reason ? `${r.reason}, ` : ""}purchase ${r.external_id}, stamps given back by voided voucher ${voucher.code} taken back`,
+          ...because("refund_stamps_voucher_taken", {
+            card: card.name,
+            purchase: r.external_id,
+            note: r.reason,
+            voucher: voucher.code,
+          }),
           rule_id: null,
         },
       ],

@@ -81,7 +81,14 @@ describe("a café's stamp card", () => {
         i === 9 ? [latte(), croissant] : [latte()],
       );
     expect(last.earned.stamps).toEqual([
-      { stamp_card_id: card.id, stamps: 1, reason: "Coffee card", rule_id: null },
+      {
+        stamp_card_id: card.id,
+        stamps: 1,
+        reason: "Coffee card",
+        reason_code: "stamp_card",
+        reason_params: { card: "Coffee card" },
+        rule_id: null,
+      },
     ]);
     expect(last.member.stamp_cards[0]).toMatchObject({
       stamps: 10,

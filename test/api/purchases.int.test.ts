@@ -29,7 +29,15 @@ describe("recording purchases", () => {
     });
     expect(res.status).toBe(201);
     expect(res.body.purchase.points_earned).toBe(12);
-    expect(res.body.earned.points).toEqual([{ points: 12, reason: "1 point per €1.00", rule_id: null }]);
+    expect(res.body.earned.points).toEqual([
+      {
+        points: 12,
+        reason: "1 point per €1.00",
+        reason_code: "earn_rate",
+        reason_params: { points: 1, per_minor: 100, currency: "EUR" },
+        rule_id: null,
+      },
+    ]);
     expect(res.body.member.points.available).toBe(12);
   });
 

@@ -630,6 +630,14 @@ describe("a capped rule's usage", () => {
     expect(preview.status).toBe(200);
     const fourth = await buy(tenant, member.id, 1_000);
     expect(fourth.status).toBe(201);
-    expect(fourth.body.earned.points).toEqual([{ points: 1_000_000, reason: "Bonus", rule_id: rule }]);
+    expect(fourth.body.earned.points).toEqual([
+      {
+        points: 1_000_000,
+        reason: "Bonus",
+        reason_code: "rule",
+        reason_params: { rule: "Bonus" },
+        rule_id: rule,
+      },
+    ]);
   });
 });

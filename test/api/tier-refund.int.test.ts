@@ -88,7 +88,15 @@ describe("a calendar-year tier and a refund", () => {
     // The next purchase earns no ×1.5 and no Gold rule; its points would pay for the lounge, which
     // is Gold's only.
     const next = await purchase(tenant, member, 2_000);
-    expect(next.earned.points).toEqual([{ points: 20, reason: "1 point per €1.00", rule_id: null }]);
+    expect(next.earned.points).toEqual([
+      {
+        points: 20,
+        reason: "1 point per €1.00",
+        reason_code: "earn_rate",
+        reason_params: { points: 1, per_minor: 100, currency: "EUR" },
+        rule_id: null,
+      },
+    ]);
     expect(next.member.tier.current).toBeNull();
     const offered = await ok(tenant, "GET", `/v1/members/${member}/available-rewards`);
     expect(offered.data.map((r: { id: string }) => r.id)).not.toContain(lounge);

@@ -90,7 +90,15 @@ describe("a tier whose retention has ended, before any sweep", () => {
     const card = await ok(tenant, "GET", `/v1/members/${buyer}/card`);
     expect(card.tier).toMatchObject({ current: null, expires_at: null });
     expect(await preview()).toEqual({
-      points: [{ points: 10, reason: "1 point per €1.00", rule_id: null }],
+      points: [
+        {
+          points: 10,
+          reason: "1 point per €1.00",
+          reason_code: "earn_rate",
+          reason_params: { points: 1, per_minor: 100, currency: "EUR" },
+          rule_id: null,
+        },
+      ],
       stamps: [],
       total_points: 10,
     });
@@ -152,8 +160,20 @@ describe("a calendar-year tier that ends falls back on the year just ended", () 
     const bought = await purchase(tenant, buyer, 1_000);
     expect(bought.status).toBe(201);
     expect(bought.body.earned.points).toEqual([
-      { points: 10, reason: "1 point per €1.00", rule_id: null },
-      { points: 2, reason: "Silver tier ×1.25", rule_id: null },
+      {
+        points: 10,
+        reason: "1 point per €1.00",
+        reason_code: "earn_rate",
+        reason_params: { points: 1, per_minor: 100, currency: "EUR" },
+        rule_id: null,
+      },
+      {
+        points: 2,
+        reason: "Silver tier ×1.25",
+        reason_code: "tier_bonus",
+        reason_params: { tier: "Silver", multiplier: 1.25 },
+        rule_id: null,
+      },
     ]);
     expect(bought.body.member.tier).toMatchObject({ current: { name: "Silver" }, expires_at: END_2028 });
 

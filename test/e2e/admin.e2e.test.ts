@@ -179,6 +179,29 @@ describe("the admin pages", () => {
     expect(watched.errors.filter((e) => !/status of (409|400)/.test(e))).toEqual([]);
   });
 
+  it("says why a line happened and why the tier moved in the reader's language", async () => {
+    const watched = await ownerPage();
+    const { page } = watched;
+    await open(watched, `/app/members/${shop.anna}`, "Anna de Vries");
+    const tiers = page.getByRole("region", { name: "Tier changes" });
+    await expect.poll(() => tiers.getByRole("row").count(), slow).toBeGreaterThan(1);
+    expect(await tiers.textContent()).toMatch(/No tier → Regular.*Regular: reached with €0\.00 spent/);
+    const history = page.getByRole("region", { name: "History" });
+    await expect.poll(() => history.textContent(), slow).toContain("1 point per €1.00");
+
+    // The same page in Dutch: the server's figures, worded and formatted in Dutch.
+    await page.evaluate(() => localStorage.setItem("regulars.locale", "nl"));
+    await open(watched, `/app/members/${shop.anna}`, "Anna de Vries");
+    const geschiedenis = page.getByRole("region", { name: "Geschiedenis" });
+    await expect.poll(() => geschiedenis.textContent(), slow).toMatch(/1 punt per €\s1,00/);
+    const niveaus = page.getByRole("region", { name: "Niveauwijzigingen" });
+    await expect
+      .poll(() => niveaus.textContent(), slow)
+      .toMatch(/Geen niveau → Regular.*Regular: bereikt met €\s0,00/);
+    await page.evaluate(() => localStorage.removeItem("regulars.locale"));
+    expect(watched.errors).toEqual([]);
+  });
+
   it("enrols a member by hand, asking for the marketing choice and refusing a taken email at its field", async () => {
     const watched = await ownerPage();
     const { page } = watched;

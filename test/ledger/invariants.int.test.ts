@@ -11,6 +11,7 @@ import { createReward, RewardInput } from "../../src/modules/rewards/index.ts";
 import { TIER_METRIC_TEXT } from "../../src/modules/tiers/metric.ts";
 import { FixedClock } from "../../src/shared/clock.ts";
 import { AppError } from "../../src/shared/errors.ts";
+import { type CodedReason, english, REASON_CODES } from "../../src/shared/reason.ts";
 import { adjustBalance, enrollMember } from "../../src/use-cases/member-points.ts";
 import { recordPurchase } from "../../src/use-cases/purchases.ts";
 import { redeemReward, voidVoucher } from "../../src/use-cases/redemptions.ts";
@@ -382,6 +383,34 @@ async function runSequence(
   );
   expect(rows[0]?.n).toBe(0);
   await checkInvariants(actor.businessId, memberId, allowNegative);
+  await checkReasons(actor.businessId);
+}
+
+/**
+ * Every reason the server wrote carries its code, and its text is that code's English wording of
+ * its figures (what a screen words in another language says the same); only staff's own words
+ * (a correction by hand) have none.
+ */
+async function checkReasons(businessId: string): Promise<void> {
+  const { rows } = await sql<{
+    kind: string;
+    reason: string;
+    reason_code: string | null;
+    reason_params: unknown;
+  }>`
+    select kind, reason, reason_code, reason_params from ledger_entries where business_id = ${businessId}
+    union all select kind, reason, reason_code, reason_params from stamp_entries where business_id = ${businessId}
+    union all select 'tier', reason, reason_code, reason_params from tier_changes where business_id = ${businessId}`.execute(
+    database.db,
+  );
+  for (const row of rows) {
+    if (row.kind === "adjust") {
+      expect(row.reason_code).toBeNull();
+      continue;
+    }
+    expect(REASON_CODES).toContain(row.reason_code);
+    expect(english({ code: row.reason_code, params: row.reason_params } as CodedReason)).toBe(row.reason);
+  }
 }
 
 const runs = (numRuns: number) => ({

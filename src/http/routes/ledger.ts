@@ -20,6 +20,8 @@ import {
   ExpiryResultSchema,
   HistoryItemSchema,
   MemberCardSchema,
+  ReasonCode,
+  ReasonParams,
   RefundResultSchema,
   writeResponses,
 } from "../responses.ts";
@@ -133,6 +135,8 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
               to_tier: z.object({ id: z.string(), name: z.string() }).nullable(),
               metric_value: z.int(),
               reason: z.string(),
+              reason_code: ReasonCode,
+              reason_params: ReasonParams,
               created_at: z.string(),
             }),
           ),

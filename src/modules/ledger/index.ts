@@ -4,6 +4,7 @@ import type { DB, LedgerAccountsTable, LedgerEntryKind } from "../../db/schema.t
 import { AppError, assert } from "../../shared/errors.ts";
 import { MemberFailures } from "../../shared/failures.ts";
 import { newId } from "../../shared/ids.ts";
+import { because, type Reason, stored } from "../../shared/reason.ts";
 import { zonedParts } from "../../shared/time.ts";
 import { type Allocation, allocateReversal, allocateSpend, type OpenLot, summarize } from "./lots.ts";
 
@@ -30,25 +31,22 @@ export type { Allocation, OpenLot } from "./lots.ts";
 
 export type Account = LedgerAccountsTable;
 
-export interface EntryMeta {
-  reason: string;
+export interface EntryMeta extends Reason {
   actor: string;
   source_type: string;
   source_id: string;
   occurred_at: Date;
 }
 
-export interface EarnLine {
+export interface EarnLine extends Reason {
   points: number;
-  reason: string;
   rule_id: string | null;
 }
 
-export interface PostedEntry {
+export interface PostedEntry extends Reason {
   id: string;
   kind: LedgerEntryKind;
   points: number;
-  reason: string;
   rule_id: string | null;
 }
 
@@ -108,7 +106,11 @@ export async function earn(
   tx: Tx,
   account: Account,
   lines: readonly EarnLine[],
-  meta: Omit<EntryMeta, "reason"> & { available_at: Date; expires_at: Date | null; kind?: "earn" | "adjust" },
+  meta: Omit<EntryMeta, keyof Reason> & {
+    available_at: Date;
+    expires_at: Date | null;
+    kind?: "earn" | "adjust";
+  },
   now: Date,
 ): Promise<PostedEntry[]> {
   const positive = lines.filter((l) => l.points > 0);
@@ -122,6 +124,8 @@ export async function earn(
     kind,
     points: l.points,
     reason: l.reason,
+    reason_code: l.reason_code,
+    reason_params: stored(l.reason_params),
     actor: meta.actor,
     source_type: meta.source_type,
     source_id: meta.source_id,
@@ -163,7 +167,7 @@ export async function earn(
     .where("member_id", "=", account.member_id)
     .execute();
   await insertAllocations(tx, account.business_id, settlements, now);
-  return entries.map(toPosted);
+  return entries.map((e, i) => toPosted(e, positive[i] as EarnLine));
 }
 
 /**
@@ -375,6 +379,8 @@ async function postDebit(
     kind,
     points,
     reason: meta.reason,
+    reason_code: meta.reason_code,
+    reason_params: stored(meta.reason_params),
     actor: meta.actor,
     source_type: meta.source_type,
     source_id: meta.source_id,
@@ -390,7 +396,7 @@ async function postDebit(
     allocations.map((a) => ({ entry_id: entry.id, ...a })),
     now,
   );
-  return toPosted(entry);
+  return toPosted(entry, meta);
 }
 
 /** Applies allocations to lots in one statement. */
@@ -505,14 +511,19 @@ async function updateAccount(tx: Tx, account: Account, delta: AccountDelta, now:
     .execute();
 }
 
-function toPosted(e: {
-  id: string;
-  kind: LedgerEntryKind;
-  points: number;
-  reason: string;
-  rule_id: string | null;
-}): PostedEntry {
-  return { id: e.id, kind: e.kind, points: e.points, reason: e.reason, rule_id: e.rule_id };
+function toPosted(
+  e: { id: string; kind: LedgerEntryKind; points: number; rule_id: string | null },
+  why: Reason,
+): PostedEntry {
+  return {
+    id: e.id,
+    kind: e.kind,
+    points: e.points,
+    reason: why.reason,
+    reason_code: why.reason_code,
+    reason_params: why.reason_params,
+    rule_id: e.rule_id,
+  };
 }
 
 export interface PointsBalance {
@@ -682,7 +693,7 @@ async function expireMember(
   let total = { lots: 0, points: 0 };
   for (const lot of lots) {
     const points = lot.points_remaining;
-    const from = sources.get(lot.id);
+    const from = sources.get(lot.id) ?? { source: lot.source_type, ref: null };
     await postDebit(
       tx,
       account,
@@ -691,7 +702,12 @@ async function expireMember(
       [{ lot_id: lot.id, points: -points }],
       {
         // The business's own date, as the card announced it.
-        reason: `${points} points${from ? ` from ${from}` : ""} expired on ${lot.expires_at ? localDate(lot.expires_at, timeZone) : ""}`,
+        ...because("expired", {
+          points,
+          source: from.source,
+          ref: from.ref,
+          date: lot.expires_at ? localDate(lot.expires_at, timeZone) : "",
+        }),
         actor: "system:expiry",
         source_type: "lot",
         source_id: lot.id,
@@ -716,7 +732,7 @@ async function sourceNames(
   tx: Tx,
   businessId: string,
   lots: readonly { id: string; source_type: string; source_id: string }[],
-): Promise<Map<string, string>> {
+): Promise<Map<string, { source: string; ref: string | null }>> {
   const ids = (type: string) => [
     ...new Set(lots.filter((l) => l.source_type === type).map((l) => l.source_id)),
   ];
@@ -730,7 +746,7 @@ async function sourceNames(
       .where("business_id", "=", businessId)
       .where("id", "in", purchases)
       .execute();
-    for (const r of rows) external.set(`purchase:${r.id}`, `purchase ${r.external_id}`);
+    for (const r of rows) external.set(`purchase:${r.id}`, r.external_id);
   }
   if (events.length > 0) {
     const rows = await tx
@@ -739,12 +755,12 @@ async function sourceNames(
       .where("business_id", "=", businessId)
       .where("id", "in", events)
       .execute();
-    for (const r of rows) external.set(`event:${r.id}`, `event ${r.type} ${r.external_id}`);
+    for (const r of rows) external.set(`event:${r.id}`, `${r.type} ${r.external_id}`);
   }
   return new Map(
     lots.map((l) => [
       l.id,
-      external.get(`${l.source_type}:${l.source_id}`) ?? l.source_type.replace(/_/g, " "),
+      { source: l.source_type, ref: external.get(`${l.source_type}:${l.source_id}`) ?? null },
     ]),
   );
 }

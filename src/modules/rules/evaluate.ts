@@ -48,7 +48,10 @@ export interface EvaluationInput {
 
 export interface RuleOutcome {
   rule_id: string;
+  /** The rule's name. */
   reason: string;
+  /** Cut to what the rule's `max_points` cap left. */
+  capped?: true;
   points: number;
   stamps?: { stamp_card_id: string; stamps: number };
 }
@@ -256,7 +259,7 @@ function applyCap(
   if (cap.max_points !== undefined && !outcome.stamps) {
     const left = cap.max_points - u.points;
     if (left <= 0) return null;
-    if (outcome.points > left) return { ...outcome, points: left, reason: `${outcome.reason} (capped)` };
+    if (outcome.points > left) return { ...outcome, points: left, capped: true };
   }
   return outcome;
 }

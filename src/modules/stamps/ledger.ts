@@ -2,6 +2,7 @@ import { type RawBuilder, sql } from "kysely";
 import type { Db, Tx } from "../../db/database.ts";
 import { assert } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
+import { type Reason, stored } from "../../shared/reason.ts";
 import { type LineItem, matchingQuantity } from "../rules/evaluate.ts";
 import type { ItemMatch } from "../rules/schema.ts";
 
@@ -36,10 +37,9 @@ export function stampsForPurchase(
   return Math.min(stamps, card.max_stamps_per_purchase);
 }
 
-export interface StampLine {
+export interface StampLine extends Reason {
   stamp_card_id: string;
   stamps: number;
-  reason: string;
   rule_id: string | null;
 }
 
@@ -70,7 +70,7 @@ export async function postStamps(
   const entries = sql.join(
     nonZero.map(
       (l) =>
-        sql`(${businessId}::uuid, ${newId(now.getTime())}::uuid, ${memberId}::uuid, ${l.stamp_card_id}::uuid, ${meta.kind}, ${l.stamps}::int, ${l.reason}, ${meta.actor}, ${meta.source_type}, ${meta.source_id}, ${l.rule_id}::uuid, ${meta.occurred_at}::timestamptz, ${now}::timestamptz)`,
+        sql`(${businessId}::uuid, ${newId(now.getTime())}::uuid, ${memberId}::uuid, ${l.stamp_card_id}::uuid, ${meta.kind}, ${l.stamps}::int, ${l.reason}, ${l.reason_code}, ${stored(l.reason_params)}::jsonb, ${meta.actor}, ${meta.source_type}, ${meta.source_id}, ${l.rule_id}::uuid, ${meta.occurred_at}::timestamptz, ${now}::timestamptz)`,
     ),
   );
   const perCard = new Map<string, number>();
@@ -86,7 +86,7 @@ export async function postStamps(
   // balances are updated, missing ones inserted.
   const result = await sql<{ stamp_card_id: string; stamps: number }>`
     with entries as (
-      insert into stamp_entries (business_id, id, member_id, stamp_card_id, kind, stamps, reason, actor, source_type, source_id, rule_id, occurred_at, created_at)
+      insert into stamp_entries (business_id, id, member_id, stamp_card_id, kind, stamps, reason, reason_code, reason_params, actor, source_type, source_id, rule_id, occurred_at, created_at)
       values ${entries}),
     delta (business_id, member_id, stamp_card_id, stamps, updated_at) as (values ${values}),
     updated as (

@@ -3,6 +3,7 @@ import type { Db, Tx } from "../../db/database.ts";
 import { bindText } from "../../db/sql-text.ts";
 import { assert } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
+import { because, type Reason, stored } from "../../shared/reason.ts";
 import { startOfYear, zonedParts } from "../../shared/time.ts";
 import type { ProgramSnapshot } from "../program/snapshot.ts";
 import {
@@ -322,7 +323,7 @@ export interface TierTransition {
   /** The member row's tier or its retention date must be written. */
   write: boolean;
   /** `metric`: the figure that decided it (last year's when the tier is kept on it). */
-  change: { from: string | null; to: string | null; reason: string; metric: number } | null;
+  change: ({ from: string | null; to: string | null; metric: number } & Reason) | null;
 }
 
 /**
@@ -360,21 +361,29 @@ export function tierTransition(
   const to = snapshot.tiers.find((t) => t.id === state.tier_id);
   const up = (to?.rank ?? 0) > (from?.rank ?? 0);
   const unit = snapshot.config.tiers.metric;
+  const currency = snapshot.currency;
   if (kept && lastYearMetric !== null) {
     const year = zonedParts(now, snapshot.timeZone).year - 1;
     const reason = up
-      ? `Reached ${name(state.tier_id)} with ${lastYearMetric} ${unit} in ${year}`
-      : `${name(current.tier_id)} ended; kept ${name(state.tier_id)}, reached with ${lastYearMetric} ${unit} in ${year}`;
+      ? because("tier_reached", { tier: name(state.tier_id), metric: lastYearMetric, unit, currency, year })
+      : because("tier_kept", {
+          from: name(current.tier_id),
+          tier: name(state.tier_id),
+          metric: lastYearMetric,
+          unit,
+          currency,
+          year,
+        });
     return {
       state,
       write: true,
-      change: { from: current.tier_id, to: state.tier_id, reason, metric: lastYearMetric },
+      change: { from: current.tier_id, to: state.tier_id, ...reason, metric: lastYearMetric },
     };
   }
   const reason = up
-    ? `Reached ${name(state.tier_id)} with ${metric} ${unit}`
-    : `${name(current.tier_id)} ended; ${metric} ${unit} in the current period`;
-  return { state, write: true, change: { from: current.tier_id, to: state.tier_id, reason, metric } };
+    ? because("tier_reached", { tier: name(state.tier_id), metric, unit, currency, year: null })
+    : because("tier_ended", { from: name(current.tier_id), metric, unit, currency });
+  return { state, write: true, change: { from: current.tier_id, to: state.tier_id, ...reason, metric } };
 }
 
 /**
@@ -420,6 +429,8 @@ async function storeTier(
       to_tier_id: change.to,
       metric_value: change.metric,
       reason: change.reason,
+      reason_code: change.reason_code,
+      reason_params: stored(change.reason_params),
       created_at: now,
     })
     .execute();
@@ -439,8 +450,8 @@ export async function tierAfterRefundOf(
   tx: Tx,
   snapshot: ProgramSnapshot,
   member: { id: string } & StoredTier,
-  /** `cause`: what lowered the metric, for the change's reason ("the refund of purchase till-1"). */
-  refund: TierRefund & { cause: string },
+  /** `cause`: what lowered the metric, for the change's reason (the refund of purchase till-1). */
+  refund: TierRefund & { cause: { cause: "refund" | "correction"; cause_ref: string } },
   now: Date,
 ): Promise<{ tier: StoredTier; changed: { from: string | null; to: string | null } | null }> {
   const unchanged = {
@@ -477,12 +488,18 @@ export async function tierAfterRefundOf(
   const { state, left, reached } = decision;
   const to = snapshot.tiers.find((t) => t.id === state.tier_id);
   const year = zonedParts(now, snapshot.timeZone).year - 1;
-  const reason =
-    `${held.name} taken back: ${refund.cause} leaves ${left} ${unit}, below ${held.name}'s ${held.threshold}` +
-    (to && reached
-      ? `; ${to.name}, reached with ${reached.metric} ${unit}${reached.lastYear ? ` in ${year}` : ""}`
-      : "");
-  const change = { from: current.tier_id, to: state.tier_id, reason, metric: left };
+  const reason = because("tier_taken_back", {
+    from: held.name,
+    ...refund.cause,
+    left,
+    threshold: held.threshold,
+    unit,
+    currency: snapshot.currency,
+    tier: to && reached ? to.name : null,
+    reached: to && reached ? reached.metric : null,
+    year: to && reached?.lastYear ? year : null,
+  });
+  const change = { from: current.tier_id, to: state.tier_id, ...reason, metric: left };
   const changed = await storeTier(tx, snapshot, member.id, state, change, now);
   return { tier: { tier_id: state.tier_id, tier_expires_at: state.expires_at }, changed };
 }

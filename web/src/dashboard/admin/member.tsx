@@ -10,13 +10,14 @@ import {
   pendingLines,
 } from "../../i18n/format.ts";
 import { LOCALE_NAMES, LOCALES, useT } from "../../i18n/index.tsx";
+import { reasonText } from "../../i18n/reason.ts";
 import { Link } from "../../router.tsx";
 import { CardLink } from "../../ui/card-link.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
 import { stampCardView } from "../../ui/stamps.ts";
 import { useSession } from "../session.tsx";
 import { explain, FormError, mayListStaff, type Page, phoneHint, roleAtLeast, useLoad } from "./shared.tsx";
-import type { HistoryItem, Member, MemberCard, Reward, StaffMember, Voucher } from "./types.ts";
+import type { HistoryItem, Member, MemberCard, Reward, StaffMember, TierChange, Voucher } from "./types.ts";
 
 /** One member: balances, stamps, tier, vouchers, history that says why, details and corrections. */
 export function MemberPage({ id }: { id: string }) {
@@ -102,6 +103,7 @@ export function MemberPage({ id }: { id: string }) {
         </div>
       </div>
       <History memberId={id} version={historyVersion} cards={card.data?.stamp_cards ?? []} />
+      <TierChanges memberId={id} version={historyVersion} hasTiers={Boolean(card.data?.tier)} />
     </div>
   );
 }
@@ -408,7 +410,7 @@ function History({
                         })}
                   </td>
                   <td data-label={t("admin.history.why")}>
-                    <div>{item.reason}</div>
+                    <div>{reasonText(t, locale, item)}</div>
                     <div className="muted">
                       {t("admin.history.kind", { kind: item.kind })} ·{" "}
                       {t("admin.history.source", { source: item.source_type })}
@@ -425,6 +427,98 @@ function History({
       {cursor ? (
         <button type="button" className="button secondary" onClick={more}>
           {t("admin.history.more")}
+        </button>
+      ) : null}
+    </section>
+  );
+}
+
+/**
+ * Every change of the member's tier, latest first: when, from which tier to which, and why, in the
+ * reader's language ("Gold taken back: the refund of purchase till-1-0042 leaves €380.00 spent…").
+ * Shown when the program has tiers, or when the member's tier ever changed (tiers since removed).
+ */
+function TierChanges({
+  memberId,
+  version,
+  hasTiers,
+}: {
+  memberId: string;
+  version: number;
+  hasTiers: boolean;
+}) {
+  const { t, locale } = useT();
+  const { business } = useSession();
+  const headingId = useId();
+  const [extra, setExtra] = useState<TierChange[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [moreError, setMoreError] = useState<unknown>(null);
+  const first = useLoad(
+    (signal) =>
+      api<Page<TierChange>>("GET", `/v1/members/${memberId}/tier-changes?limit=25`, undefined, {
+        signal,
+      }).then((page) => {
+        setExtra([]);
+        setCursor(page.next_cursor);
+        return page;
+      }),
+    [memberId, version],
+  );
+  const items = [...(first.data?.data ?? []), ...extra];
+  async function more() {
+    if (!cursor) return;
+    try {
+      const page = await api<Page<TierChange>>(
+        "GET",
+        `/v1/members/${memberId}/tier-changes?limit=25&cursor=${encodeURIComponent(cursor)}`,
+      );
+      setExtra((previous) => [...previous, ...page.data]);
+      setCursor(page.next_cursor);
+      setMoreError(null);
+    } catch (error) {
+      setMoreError(error);
+    }
+  }
+  if (!hasTiers && items.length === 0) return null;
+  const tierName = (tier: TierChange["from_tier"]) => tier?.name ?? t("admin.members.noTier");
+  return (
+    <section className="card" aria-labelledby={headingId}>
+      <h2 id={headingId}>{t("admin.tierChanges.title")}</h2>
+      <ErrorMessage error={first.error} />
+      {first.data && items.length === 0 ? <p className="muted">{t("admin.tierChanges.empty")}</p> : null}
+      {items.length > 0 ? (
+        <div className="admin-table admin-stack">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t("admin.tierChanges.when")}</th>
+                <th scope="col">{t("admin.tierChanges.change")}</th>
+                <th scope="col">{t("admin.tierChanges.why")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((change) => (
+                <tr key={change.id}>
+                  <td data-label={t("admin.tierChanges.when")}>
+                    {formatDateTime(change.created_at, locale, business.timezone)}
+                  </td>
+                  <td data-label={t("admin.tierChanges.change")}>
+                    {t("admin.tierChanges.move", {
+                      from: tierName(change.from_tier),
+                      to: tierName(change.to_tier),
+                    })}
+                  </td>
+                  <td data-label={t("admin.tierChanges.why")}>{reasonText(t, locale, change)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <ErrorMessage error={moreError} />
+      {cursor ? (
+        <button type="button" className="button secondary" onClick={more}>
+          {t("admin.tierChanges.more")}
         </button>
       ) : null}
     </section>

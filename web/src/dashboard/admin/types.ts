@@ -74,11 +74,32 @@ export interface HistoryItem {
   points: number | null;
   stamps: number | null;
   stamp_card_id: string | null;
+  /** Why, in English; shown as is when staff typed it or when there is no code. */
   reason: string;
+  /** Why, as a code (src/shared/reason.ts) the dashboard tells in its language; null when staff typed it. */
+  reason_code?: string | null;
+  /** The code's figures (a purchase's external id, a reward's name, money in minor units…). */
+  reason_params?: Record<string, unknown> | null;
   actor: string;
   source_type: string;
   source_id: string;
+  rule_id?: string | null;
   occurred_at: string;
+  created_at?: string;
+}
+
+/** A change of a member's tier (`GET /v1/members/{id}/tier-changes`): from, to and why. */
+export interface TierChange {
+  id: string;
+  /** Null: the member had no tier before. */
+  from_tier: { id: string; name: string } | null;
+  /** Null: the member has no tier since. */
+  to_tier: { id: string; name: string } | null;
+  metric_value: number;
+  reason: string;
+  reason_code?: string | null;
+  reason_params?: Record<string, unknown> | null;
+  created_at: string;
 }
 
 export interface Voucher {
