@@ -28,6 +28,19 @@ describe("the web app", () => {
     expect(watched.errors).toEqual([]);
   });
 
+  it("serves the API's browsable docs under a content security policy that lets them run", async () => {
+    const watched = await e2e.newPage();
+    const response = await watched.page.goto("/docs");
+    const policy = response?.headers()["content-security-policy"] ?? "";
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).not.toContain("upgrade-insecure-requests");
+    expect(policy).not.toContain("validator.swagger.io");
+    // Swagger UI draws the document's operations: its scripts ran under the policy.
+    await expect.poll(() => watched.page.getByText("/v1/purchases").count()).toBeGreaterThan(0);
+    expect(watched.errors).toEqual([]);
+  });
+
   it("answers an unknown page with the app and an unknown API route with the JSON error", async () => {
     const watched = await e2e.newPage();
     await watched.page.goto("/no/such/page");
