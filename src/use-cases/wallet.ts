@@ -19,6 +19,7 @@ import type { RewardType, RewardValue } from "../modules/rewards/schema.ts";
 import { stampBalances } from "../modules/stamps/ledger.ts";
 import { AppError } from "../shared/errors.ts";
 import { sha256 } from "../shared/ids.ts";
+import { forCustomer } from "../shared/reason.ts";
 import { enrollMember, memberCard, memberHistory } from "./member-points.ts";
 import type { MemberSummary } from "./member-summary.ts";
 import { type RedemptionResult, redeemReward } from "./redemptions.ts";
@@ -339,7 +340,13 @@ export interface HistoryLine {
   points: number | null;
   stamps: number | null;
   stamp_card_id: string | null;
+  /**
+   * Why, as the card may tell the member: a coded reason without staff's notes; empty, with a
+   * null code, for what staff typed (a correction), which is not the customer's to read.
+   */
   reason: string;
+  reason_code: string | null;
+  reason_params: Record<string, unknown> | null;
   /** What it came from (`purchase`, `voucher`, `signup`, …) and its id: lines of one visit share it. */
   source_type: string;
   source_id: string;
@@ -446,7 +453,7 @@ export async function walletCard(ctx: AppContext, businessId: string, memberId: 
       points: h.points,
       stamps: h.stamps,
       stamp_card_id: h.stamp_card_id,
-      reason: h.reason,
+      ...forCustomer(h),
       source_type: h.source_type,
       source_id: h.source_id,
       occurred_at: h.occurred_at,

@@ -382,6 +382,55 @@ describe("the member's card", () => {
     expect(ids).toEqual([...ids].sort().reverse());
   });
 
+  it("refuses a card under another business's page, and tells the member no note staff wrote for themselves", async () => {
+    const shop = await publishedBusiness();
+    const other = await publishedBusiness();
+    const joined = await joinAs(shop, { ...JOIN, email: "notes@example.com" });
+    const me = asMember(joined.body.card_token);
+    const elsewhere = await me.call("GET", `/v1/wallet/card?business=${other.slug}`);
+    expect(elsewhere.status).toBe(401);
+    expect(elsewhere.body.error.code).toBe("card_of_another_business");
+    const mine = await me.call("GET", `/v1/wallet/card?business=${shop.slug}`);
+    expect(mine.status).toBe(200);
+    const memberId = mine.body.member.id as string;
+
+    await shop.call("POST", `/v1/members/${memberId}/adjustments`, {
+      points: 100,
+      reason: "internal: suspected till fraud by cashier Jan",
+    });
+    const bought = await shop.call("POST", "/v1/purchases", {
+      external_id: `notes-${memberId}`,
+      member_id: memberId,
+      amount_minor: 1_000,
+      currency: "EUR",
+    });
+    await shop.call("POST", "/v1/refunds", {
+      external_id: `notes-back-${memberId}`,
+      purchase_id: bought.body.purchase.id,
+      amount_minor: 1_000,
+      reason: "customer shouted at staff",
+    });
+    const { history } = (await me.call("GET", "/v1/wallet/card")).body;
+    const text = JSON.stringify(history);
+    expect(text).not.toContain("fraud");
+    expect(text).not.toContain("shouted");
+    expect(history.find((h: { kind: string }) => h.kind === "adjust")).toMatchObject({
+      points: 100,
+      reason: "",
+      reason_code: null,
+      reason_params: null,
+    });
+    expect(history.find((h: { kind: string }) => h.kind === "reverse")).toMatchObject({
+      reason: `Refund of purchase notes-${memberId}`,
+      reason_code: "refund",
+      reason_params: { purchase: `notes-${memberId}`, note: null },
+    });
+    // Staff still read their notes.
+    const staffSide = JSON.stringify((await shop.call("GET", `/v1/members/${memberId}/history`)).body);
+    expect(staffSide).toContain("fraud");
+    expect(staffSide).toContain("shouted");
+  });
+
   it("offers a reward of an archived stamp card to a member who holds a full one, as the counter does", async () => {
     const shop = await publishedBusiness();
     const card = await shop.call("POST", "/v1/stamp-cards", {

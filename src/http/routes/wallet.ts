@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AppContext } from "../../context.ts";
 import { clientKey } from "../../modules/idempotency/index.ts";
 import { RewardType, RewardValue } from "../../modules/rewards/index.ts";
+import { AppError } from "../../shared/errors.ts";
 import { clientNetwork } from "../../shared/failure-limit.ts";
 import {
   authenticateMember,
@@ -18,6 +19,7 @@ import {
 } from "../../use-cases/wallet.ts";
 import type { ZodApp } from "../app.ts";
 import { publicOrigin } from "../origin.ts";
+import { ReasonCode, ReasonParams } from "../responses.ts";
 import {
   ErrorResponse,
   IdempotencyHeaders,
@@ -129,7 +131,13 @@ const CardSchema = z.object({
       points: z.int().nullable(),
       stamps: z.int().nullable(),
       stamp_card_id: z.string().nullable(),
-      reason: z.string(),
+      reason: z
+        .string()
+        .describe(
+          "Why, without staff's own notes (a correction's, a refund's or a void's): empty for a correction",
+        ),
+      reason_code: ReasonCode,
+      reason_params: ReasonParams,
       source_type: z.string(),
       source_id: z.string(),
       occurred_at: z.string(),
@@ -299,7 +307,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
       schema: {
         tags: ["wallet"],
         summary: "The member's card",
-        description: `The business and program, the member, points (available, pending, expiring), stamps per card, tier and progress, the rewards with what is missing for each, vouchers and recent history. ${MEMBER_AUTH}`,
+        description: `The business and program, the member, points (available, pending, expiring), stamps per card, tier and progress, the rewards with what is missing for each, vouchers and recent history. ${MEMBER_AUTH} \`card_of_another_business\` (401): the token is of another business than \`business\`.`,
         security: [{ bearer: [] }],
         querystring: z.strictObject({
           business: z
@@ -316,7 +324,17 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
     async (req, reply) => {
       const member = await memberOf(req);
       reply.header("cache-control", "no-store");
-      return walletCard(ctx, member.businessId, member.memberId);
+      const card = await walletCard(ctx, member.businessId, member.memberId);
+      // A card link names its business twice, in the page and in the token: a token of another
+      // business under this one's page is no card of this business.
+      if (req.query.business !== undefined && req.query.business !== card.business.slug) {
+        throw new AppError(
+          401,
+          "card_of_another_business",
+          `This card belongs to another business than "${req.query.business}".`,
+        );
+      }
+      return card;
     },
   );
 
