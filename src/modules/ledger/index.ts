@@ -87,15 +87,26 @@ async function lockMember(tx: Tx, businessId: string, memberId: string): Promise
     .execute();
 }
 
+/**
+ * Lots that still hold points. Written out, not as a parameter: connections plan statements
+ * generically (`PG_CONNECTION_OPTIONS`), and a generic plan can use the lots' partial indexes
+ * (`where points_remaining > 0`) only when the query states that very condition.
+ */
+const OPEN = sql<SqlBool>`points_remaining > 0`;
+
 /** The member's lots that still hold points, pending ones included. */
 export async function openLots(tx: Tx | Db, businessId: string, memberId: string): Promise<OpenLot[]> {
+  return openLotsQuery(tx, businessId, memberId).execute();
+}
+
+/** `openLots`' query (its plan is tested). */
+export function openLotsQuery(tx: Tx | Db, businessId: string, memberId: string) {
   return tx
     .selectFrom("ledger_lots")
     .select(["id", "points_remaining", "available_at", "expires_at", "source_type", "source_id"])
     .where("business_id", "=", businessId)
     .where("member_id", "=", memberId)
-    .where("points_remaining", ">", 0)
-    .execute();
+    .where(OPEN);
 }
 
 /**
@@ -616,16 +627,7 @@ export async function runExpiry(
   const failed = new MemberFailures("Points expiry", "the others' points expired");
   const zones = new Map<string, string>();
   for (let batch = 0; batch < (options.maxBatches ?? 10_000); batch++) {
-    let q = db
-      .selectFrom("ledger_lots")
-      .select(["business_id", "member_id"])
-      .where("expires_at", "<=", now)
-      .where("points_remaining", ">", 0)
-      .orderBy("expires_at")
-      .orderBy("business_id")
-      .orderBy("member_id")
-      .limit(batchSize);
-    if (options.businessId) q = q.where("business_id", "=", options.businessId);
+    let q = dueLotsQuery(db, now, batchSize, options.businessId);
     // A member that failed keeps its lots due: the rest of the run goes past it.
     if (failed.count > 0) q = q.where((eb) => eb.not(eb.or(failed.members.map((f) => memberIs(eb, f)))));
     const due = await q.execute();
@@ -659,6 +661,23 @@ export async function runExpiry(
   return total;
 }
 
+/**
+ * A batch of lots due at `now` (of one business, or all), earliest first, through the expiry
+ * index. By expiry alone: at a month's end every lot of a month shares one instant, and ordering
+ * those by member too would sort them all for every batch.
+ */
+export function dueLotsQuery(db: Db, now: Date, batchSize: number, businessId?: string) {
+  let q = db
+    .selectFrom("ledger_lots")
+    .select(["business_id", "member_id"])
+    .where("expires_at", "<=", now)
+    .where(OPEN)
+    .orderBy("expires_at")
+    .limit(batchSize);
+  if (businessId) q = q.where("business_id", "=", businessId);
+  return q;
+}
+
 /** A member's lots, by business and member. */
 function memberIs(
   eb: ExpressionBuilder<DB, "ledger_lots">,
@@ -685,7 +704,7 @@ async function expireMember(
     .where("business_id", "=", businessId)
     .where("member_id", "=", memberId)
     .where("expires_at", "<=", now)
-    .where("points_remaining", ">", 0)
+    .where(OPEN)
     .orderBy("expires_at")
     .orderBy("id")
     .execute();
