@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   decideTier,
@@ -76,6 +77,40 @@ describe("nextTierState", () => {
     // A purchase exactly twelve months old has left the window.
     expect(windowStart("rolling_12_months", NOW, "UTC").toISOString()).toBe("2025-06-15T12:00:00.001Z");
     expect(retainedUntil("rolling_12_months", NOW, "UTC").toISOString()).toBe("2027-06-15T12:00:00.000Z");
+  });
+  it.each([
+    ["29 February", "UTC", "2028-02-29T10:00:00Z"],
+    ["the repeated hour's second pass", "Europe/Amsterdam", "2026-10-25T01:30:00Z"],
+    ["an ordinary day", "Europe/Amsterdam", "2026-06-15T10:00:00Z"],
+  ])("lets a purchase of %s leave the window the instant the tier it reached ends", (_name, zone, at) => {
+    const reached = new Date(at);
+    const ends = retainedUntil("rolling_12_months", reached, zone);
+    expect(windowStart("rolling_12_months", ends, zone).getTime()).toBeGreaterThan(reached.getTime());
+    // A moment before, it still counts.
+    expect(
+      windowStart("rolling_12_months", new Date(ends.getTime() - 1), zone).getTime(),
+    ).toBeLessThanOrEqual(reached.getTime());
+  });
+  it("never lets the purchase that reached a rolling tier reach it again when it ends", () => {
+    const zones = [
+      "UTC",
+      "Europe/Amsterdam",
+      "America/Los_Angeles",
+      "Pacific/Auckland",
+      "Australia/Lord_Howe",
+    ];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2034, 0, 1) }),
+        fc.constantFrom(...zones),
+        (ms, zone) => {
+          const reached = new Date(ms);
+          const ends = retainedUntil("rolling_12_months", reached, zone);
+          return windowStart("rolling_12_months", ends, zone).getTime() > reached.getTime();
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
   it("starts the calendar year on the business's clock", () => {
     expect(windowStart("calendar_year", NOW, "Europe/Warsaw").toISOString()).toBe("2025-12-31T23:00:00.000Z");

@@ -1,6 +1,9 @@
 import { assert } from "../../shared/errors.ts";
 import { addMonths, DAY_MS, startOfYear } from "../../shared/time.ts";
 
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+
 /**
  * Tier qualification, as pure functions. A tier is reached the moment the member's metric (spend,
  * points or visits) in the qualification window crosses its threshold, and is then kept until
@@ -39,11 +42,18 @@ export interface TierState {
  * The start of the window whose metric counts for qualification at `now`, included. A rolling
  * window holds the last 12 months after `now` − 12 months: a purchase exactly that old has left
  * it, so at the instant a tier it reached ends (`retainedUntil`), it no longer reaches it again.
+ * Twelve months before a 28 February is also a 29 February a day later, and before a time in the
+ * hour a clock repeats also that time's second pass: a tier reached then ends at the same instant,
+ * so the window starts after it (else that purchase would reach the tier again, for 12 months more).
+ * The price, on a 28 February after a leap year (or in the repeated hour): that day's purchases of
+ * a year before, later in the day than `now`, have left a few hours early.
  */
 export function windowStart(period: TierPeriod, now: Date, timeZone: string): Date {
-  return period === "calendar_year"
-    ? startOfYear(now, timeZone)
-    : new Date(addMonths(now, -12, timeZone).getTime() + 1);
+  if (period === "calendar_year") return startOfYear(now, timeZone);
+  const back = addMonths(now, -12, timeZone).getTime();
+  const endedBy = (ms: number) => retainedUntil(period, new Date(back + ms), timeZone) <= now;
+  const later = [DAY_MS, HOUR_MS].find(endedBy) ?? 0;
+  return new Date(back + later + 1);
 }
 
 /** Until when a tier reached at `now` is kept. */
@@ -156,9 +166,6 @@ export function nextTierState(
 ): TierState {
   return decideTier(tiers, current, metric, period, now, timeZone, lastYearMetric).state;
 }
-
-const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
 
 /**
  * The last instant at which a rolling-window tier kept until `expiresAt` can have been reached:
