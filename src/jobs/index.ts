@@ -46,10 +46,24 @@ async function renew(ctx: AppContext, job: string, holder: string): Promise<void
     .execute();
 }
 
-async function release(ctx: AppContext, job: string, holder: string, result: unknown): Promise<void> {
+/**
+ * Lets the lease go. Only a run that finished counts as the last run (`due`): one that failed is
+ * tried again at the next tick, not a day later.
+ */
+async function release(
+  ctx: AppContext,
+  job: string,
+  holder: string,
+  result: unknown,
+  finished: boolean,
+): Promise<void> {
   await ctx.db
     .updateTable("job_leases")
-    .set({ locked_until: null, last_run_at: ctx.clock.now(), last_result: JSON.stringify(result) })
+    .set({
+      locked_until: null,
+      ...(finished ? { last_run_at: ctx.clock.now() } : {}),
+      last_result: JSON.stringify(result),
+    })
     .where("job", "=", job)
     .where("holder", "=", holder)
     .execute();
@@ -167,6 +181,7 @@ export async function withLease<R>(
   const now = ctx.clock.now();
   if (!(await acquire(ctx, job, holder, now))) return null;
   let result: R | null = null;
+  let finished = false;
   // A third of the lease in, and every third after: a failed renewal is tried again next time.
   const heartbeat = setInterval(() => {
     renew(ctx, job, holder).catch(() => {});
@@ -174,10 +189,11 @@ export async function withLease<R>(
   heartbeat.unref();
   try {
     result = await work(now);
+    finished = true;
     return result;
   } finally {
     clearInterval(heartbeat);
-    await release(ctx, job, holder, result);
+    await release(ctx, job, holder, result, finished);
   }
 }
 

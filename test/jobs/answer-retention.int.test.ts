@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runJob, startScheduler } from "../../src/jobs/index.ts";
+import { runJob, startScheduler, withLease } from "../../src/jobs/index.ts";
 import { pruneAnswers } from "../../src/modules/idempotency/index.ts";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
 
@@ -173,5 +173,23 @@ describe("answer retention", () => {
       .where("job", "=", "answer-retention")
       .execute();
     expect(await runJob(t.ctx, "answer-retention", "node-a", { answerRetentionDays: 1 })).toBeNull();
+  });
+
+  it("counts only a run that finished as the last run, so a failed one is tried again at the next tick", async () => {
+    const db = t.ctx.db;
+    const lastRun = async () =>
+      (await db
+        .selectFrom("job_leases")
+        .select(["last_run_at", "locked_until"])
+        .where("job", "=", "flaky")
+        .executeTakeFirst()) ?? null;
+    await expect(
+      withLease(t.ctx, "flaky", "node-a", async () => {
+        throw new Error("database gone");
+      }),
+    ).rejects.toThrow("database gone");
+    expect(await lastRun()).toEqual({ last_run_at: null, locked_until: null });
+    expect(await withLease(t.ctx, "flaky", "node-a", async () => ({ ok: 1 }))).toEqual({ ok: 1 });
+    expect((await lastRun())?.last_run_at?.toISOString()).toBe(t.clock.now().toISOString());
   });
 });
