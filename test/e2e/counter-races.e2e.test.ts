@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatDateTime } from "../../web/src/i18n/format.ts";
 import { callApi, type E2E, signUpShop, startE2E } from "./browser.ts";
 import { writeQrVideo } from "./fake-camera.ts";
 
@@ -331,5 +332,247 @@ describe("the counter and the wallet, when answers come late or not at all", () 
       shop.owner,
     );
     expect(vouchers.data).toHaveLength(1);
+  });
+});
+
+/** Anna redeems a Cookie (5 points) through the API, as from her phone: the voucher's code. */
+async function cookieVoucher(shop: Shop, member: { id: string }): Promise<string> {
+  await buy(shop, member.id, 500);
+  const issued = await call<{ voucher: { code: string } }>(
+    "POST",
+    `/v1/members/${member.id}/redemptions`,
+    { reward_id: shop.cookie },
+    shop.owner,
+  );
+  return issued.voucher.code;
+}
+
+async function voucherStatus(shop: Shop, code: string): Promise<string> {
+  return (await call<{ status: string }>("GET", `/v1/vouchers/${code}`, undefined, shop.owner)).status;
+}
+
+/** A tablet (the laptop viewport): the identify form stays on screen next to the customer. */
+async function tablet(shop: Shop): Promise<Page> {
+  const { page } = await e2e.newPage();
+  await logIn(page, shop.slug);
+  await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
+  return page;
+}
+
+describe("the counter on a tablet, the identify form always on screen", () => {
+  it("a second voucher typed after the first is the one shown and the one confirmed", async () => {
+    const shop = await setUpShop();
+    const annas = await cookieVoucher(shop, shop.anna);
+    const brams = await cookieVoucher(shop, shop.bram);
+    const page = await tablet(shop);
+    await typeCode(page, annas);
+    await expect.poll(() => page.getByText("For Anna Nowak").count(), slow).toBe(1);
+    await typeCode(page, brams);
+    await expect.poll(() => page.getByText(`Voucher ${brams}`).count(), slow).toBe(1);
+    await expect.poll(() => page.getByText("For Bram Bakker").count(), slow).toBe(1);
+    expect(await page.getByText("For Anna Nowak").count()).toBe(0);
+    await page.getByRole("button", { name: "Confirm handed over" }).click();
+    await expect.poll(() => page.getByText("Handed over: Cookie").count(), slow).toBe(1);
+    expect(await voucherStatus(shop, brams)).toBe("redeemed");
+    expect(await voucherStatus(shop, annas)).toBe("issued");
+  });
+
+  it("the member on screen, found again, is read again: a voucher made meanwhile is listed", async () => {
+    const shop = await setUpShop();
+    await buy(shop, shop.anna.id, 500);
+    const page = await tablet(shop);
+    await typeCode(page, shop.anna.code);
+    await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count(), slow).toBe(1);
+    await expect.poll(() => page.getByRole("button", { name: "Redeem Cookie" }).count(), slow).toBe(1);
+    // Anna redeems the cookie on her phone meanwhile.
+    const issued = await call<{ voucher: { code: string } }>(
+      "POST",
+      `/v1/members/${shop.anna.id}/redemptions`,
+      { reward_id: shop.cookie },
+      shop.owner,
+    );
+    await typeCode(page, shop.anna.code);
+    await expect
+      .poll(
+        () =>
+          page.getByRole("button", { name: `Confirm handed over: Cookie (${issued.voucher.code})` }).count(),
+        slow,
+      )
+      .toBe(1);
+    expect(await page.getByRole("button", { name: "Redeem Cookie" }).count()).toBe(0);
+  });
+
+  it("a lookup that never answers blocks neither the next lookup nor, for a card code, the offline card", async () => {
+    const shop = await setUpShop();
+    const page = await tablet(shop);
+    // A connection half up: Anna's lookups never get an answer.
+    await page.route("**/v1/members/lookup?*", async (route) => {
+      const url = route.request().url();
+      if (url.includes("anna") || url.includes(shop.anna.code)) return;
+      await route.continue();
+    });
+    await typeCode(page, `anna@${shop.slug}.test`);
+    await page.waitForTimeout(500);
+    // The next customer: the cashier types Bram's code and presses Enter.
+    await page.getByLabel("Card code, voucher code, phone or email").fill(shop.bram.code);
+    await page.getByLabel("Card code, voucher code, phone or email").press("Enter");
+    await expect.poll(() => page.getByRole("heading", { name: "Bram Bakker" }).count(), slow).toBe(1);
+    // Anna's card code: past the counter's timeout it is treated as no connection.
+    await typeCode(page, shop.anna.code);
+    await expect
+      .poll(() => page.getByRole("heading", { name: `Card ${shop.anna.code}` }).count(), { timeout: 20_000 })
+      .toBe(1);
+  });
+
+  it("times in the list of saved purchases are the business's, not the device's", async () => {
+    const shop = await setUpShop();
+    const { page, context } = await e2e.newPage();
+    // The device's clock is set to New York; the shop is in Amsterdam.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Emulation.setTimezoneOverride", { timezoneId: "America/New_York" });
+    await logIn(page, shop.slug);
+    await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
+    await typeCode(page, shop.anna.code);
+    await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count(), slow).toBe(1);
+    await context.setOffline(true);
+    await page.getByLabel(/Amount paid/).fill("2,00");
+    await page.getByRole("button", { name: "Record", exact: true }).click();
+    await expect.poll(() => page.getByText(/1 purchase waiting to be sent/).count(), slow).toBe(1);
+    const createdAt = await page.evaluate(
+      (businessId) =>
+        JSON.parse(localStorage.getItem(`regulars.counter.pending.${businessId}`) ?? "[]")[0]?.created_at,
+      shop.businessId,
+    );
+    await page.getByText(/1 purchase waiting to be sent/).click();
+    const item = (await page.locator(".counter-queue li").textContent()) ?? "";
+    await context.setOffline(false);
+    expect(item.replace(/\s/g, " ")).toContain(
+      formatDateTime(createdAt, "en", "Europe/Amsterdam").replace(/\s/g, " "),
+    );
+  });
+
+  it("after Confirm or Redeem by keyboard, the focus is on what happened, not lost to the page", async () => {
+    const shop = await setUpShop();
+    const code = await cookieVoucher(shop, shop.anna);
+    await buy(shop, shop.anna.id, 500);
+    const page = await tablet(shop);
+    await typeCode(page, code);
+    await page.getByRole("button", { name: "Confirm handed over" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.getByText("Handed over: Cookie").count(), slow).toBe(1);
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.id), slow)
+      .toBe("counter-voucher-status");
+    await typeCode(page, shop.anna.code);
+    await expect.poll(() => page.getByRole("button", { name: "Redeem Cookie" }).count(), slow).toBe(1);
+    await page.getByRole("button", { name: "Redeem Cookie" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.getByText("Voucher issued: Cookie").count(), slow).toBe(1);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), slow).toBe("counter-notice");
+  });
+
+  it("a discount shows what to take off: on the voucher, in the lists and when it is issued", async () => {
+    const shop = await setUpShop();
+    const discount = await call<{ id: string }>(
+      "POST",
+      "/v1/rewards",
+      { type: "discount_amount", name: "Discount", cost_points: 5, value: { amount_minor: 1000 } },
+      shop.owner,
+    );
+    const percent = await call<{ id: string }>(
+      "POST",
+      "/v1/rewards",
+      { type: "discount_percent", name: "Loyalty discount", cost_points: 5, value: { percent: 15 } },
+      shop.owner,
+    );
+    await buy(shop, shop.anna.id, 1500);
+    const issued = await call<{ voucher: { code: string } }>(
+      "POST",
+      `/v1/members/${shop.anna.id}/redemptions`,
+      { reward_id: percent.id },
+      shop.owner,
+    );
+    const page = await tablet(shop);
+    // The voucher the customer shows.
+    await typeCode(page, issued.voucher.code);
+    await expect.poll(() => page.locator(".counter-voucher").getByText("15% off").count(), slow).toBe(1);
+    // The member: what each reward gives, and the voucher to use.
+    await typeCode(page, shop.anna.code);
+    await expect.poll(() => page.getByRole("button", { name: "Redeem Discount" }).count(), slow).toBe(1);
+    const lists = (await page.locator(".counter-member").textContent()) ?? "";
+    expect(lists).toContain("€10.00 off");
+    expect(lists).toContain("15% off");
+    await page.getByRole("button", { name: "Redeem Discount" }).click();
+    await expect.poll(() => page.getByText("Voucher issued: Discount").count(), slow).toBe(1);
+    expect(await page.locator("#counter-notice").textContent()).toContain("€10.00 off");
+    expect(discount.id).toBeTruthy();
+  });
+});
+
+describe("the counter when its location is closed or its server is down", () => {
+  it("the only location archived while the counter is open: the purchase refused, then recorded again", async () => {
+    const shop = await setUpShop(["Main street"]);
+    const page = await tablet(shop);
+    await expect.poll(() => page.getByText("Main street").count(), slow).toBe(1);
+    await typeCode(page, shop.anna.code);
+    await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count(), slow).toBe(1);
+    await call("PATCH", `/v1/locations/${shop.locations["Main street"]}`, { archived: true }, shop.owner);
+    await page.getByLabel(/Amount paid/).fill("2,00");
+    await page.getByRole("button", { name: "Record", exact: true }).click();
+    await expect.poll(() => page.getByText(/This location was closed/).count(), slow).toBe(1);
+    await expect.poll(() => page.getByText("Main street").count(), slow).toBe(0);
+    await page.getByRole("button", { name: "Record", exact: true }).click();
+    await expect.poll(() => page.getByText("Recorded: €2.00").count(), slow).toBe(1);
+  });
+
+  it("the location in use archived, two still open: the cashier picks from the open ones", async () => {
+    const shop = await setUpShop(["Main street", "Station kiosk", "Market stall"]);
+    const page = await tablet(shop);
+    await page.getByRole("button", { name: "Main street" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
+    await typeCode(page, shop.anna.code);
+    await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count(), slow).toBe(1);
+    await call("PATCH", `/v1/locations/${shop.locations["Main street"]}`, { archived: true }, shop.owner);
+    await page.getByLabel(/Amount paid/).fill("2,00");
+    await page.getByRole("button", { name: "Record", exact: true }).click();
+    await expect
+      .poll(() => page.getByRole("heading", { name: "Where are you working?" }).count(), slow)
+      .toBe(1);
+    expect(await page.getByRole("button", { name: "Main street" }).count()).toBe(0);
+    await page.getByRole("button", { name: "Station kiosk" }).click();
+    await typeCode(page, shop.anna.code);
+    await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count(), slow).toBe(1);
+    await page.getByLabel(/Amount paid/).fill("2,00");
+    await page.getByRole("button", { name: "Record", exact: true }).click();
+    await expect.poll(() => page.getByText("Recorded: €2.00").count(), slow).toBe(1);
+  });
+
+  it("a card code looked up while the server answers 502: the offline card, and the purchase kept", async () => {
+    const shop = await setUpShop();
+    const page = await tablet(shop);
+    const down = (route: Parameters<Parameters<Page["route"]>[1]>[0]) =>
+      route.fulfill({ status: 502, contentType: "text/html", body: "<h1>502 Bad Gateway</h1>" });
+    await page.route("**/v1/members/lookup?*", down);
+    await page.route("**/v1/purchases", down);
+    await typeCode(page, shop.anna.code);
+    await expect
+      .poll(() => page.getByRole("heading", { name: `Card ${shop.anna.code}` }).count(), slow)
+      .toBe(1);
+    expect(await page.getByText(/HTTP 502/).count()).toBe(0);
+    await expect.poll(() => page.getByText(/^The server is not answering, so/).count(), slow).toBe(1);
+    await page.getByLabel(/Amount paid/).fill("2,00");
+    await page.getByRole("button", { name: "Record", exact: true }).click();
+    await expect
+      .poll(
+        () => page.getByText(/^The server is not answering: the purchase of €2\.00 is saved/).count(),
+        slow,
+      )
+      .toBe(1);
+    // Another lookup than a card code says what is wrong in the cashier's words.
+    await typeCode(page, `anna@${shop.slug}.test`);
+    await expect
+      .poll(() => page.getByText("The server is not answering. Try again in a moment.").count(), slow)
+      .toBe(1);
+    await page.unrouteAll();
   });
 });

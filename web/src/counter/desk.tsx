@@ -1,18 +1,21 @@
 import { type FormEvent, useEffect, useMemo, useRef, useState } from "react";
-import { ApiError, api, newKey, PressKeys } from "../api.ts";
+import { ApiError, newKey, PressKeys } from "../api.ts";
 import { formatDate, formatDateTime, formatMoney } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { Field, TopBar } from "../ui/components.tsx";
 import { localPhoneExample } from "../ui/phone.ts";
+import { rewardValue } from "../ui/reward-value.ts";
+import { call, focusSoon } from "./call.ts";
 import {
   displayName,
+  isLocationGone,
   type LastAction,
   MemberPanel,
   OfflineCardPanel,
   ProblemView,
   problemText,
 } from "./member.tsx";
-import { PurchaseQueue, type QueueState } from "./queue.ts";
+import { isTransient, PurchaseQueue, type QueueState } from "./queue.ts";
 import { Scanner } from "./scanner.tsx";
 import type { Location, Me, Member, RedemptionResult, StampCard, Voucher } from "./types.ts";
 
@@ -50,12 +53,17 @@ export function classify(input: string): Lookup | null {
   return null;
 }
 
+/**
+ * `shown`: the number of this showing. A panel is keyed by it, so the same member or voucher found
+ * again is loaded afresh, and a second voucher never keeps the first one's state.
+ */
 type View =
   | { kind: "idle" }
   | { kind: "scan" }
-  | { kind: "member"; member: Member }
-  | { kind: "offline-card"; code: string }
-  | { kind: "voucher"; voucher: Voucher };
+  | { kind: "member"; member: Member; shown: number }
+  /** `server`: the network is up but the server does not answer (a 5xx, as during a deploy). */
+  | { kind: "offline-card"; code: string; server: boolean; shown: number }
+  | { kind: "voucher"; voucher: Voucher; shown: number };
 
 export function Desk({
   me,
@@ -63,6 +71,7 @@ export function Desk({
   locationId,
   canChangeLocation,
   onChangeLocation,
+  onLocationGone,
   onLogout,
   onSessionLost,
 }: {
@@ -71,6 +80,8 @@ export function Desk({
   locationId: string | null;
   canChangeLocation: boolean;
   onChangeLocation: () => void;
+  /** A refusal said the location is closed or gone: the counter's locations are read again. */
+  onLocationGone: () => void;
   onLogout: () => void;
   onSessionLost: () => void;
 }) {
@@ -90,6 +101,17 @@ export function Desk({
   const [refreshKey, setRefreshKey] = useState(0);
   const [undone, setUndone] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
+
+  // A saved purchase refused later because its location was closed: the locations are read again
+  // (once for each such refusal).
+  const locationRefusals = useRef(new Set<string>());
+  useEffect(() => {
+    const fresh = queueState.rejected.filter(
+      (r) => isLocationGone(r.code) && !locationRefusals.current.has(r.key),
+    );
+    for (const r of fresh) locationRefusals.current.add(r.key);
+    if (fresh.length > 0) onLocationGone();
+  }, [queueState, onLocationGone]);
 
   const [sentLater, setSentLater] = useState(0);
   const sentSeen = useRef(0);
@@ -112,7 +134,7 @@ export function Desk({
   }, [queue]);
 
   useEffect(() => {
-    api<{ data: StampCard[] }>("GET", "/v1/stamp-cards")
+    call<{ data: StampCard[] }>("GET", "/v1/stamp-cards")
       .then((page) => setCards(page.data))
       .catch(() => {});
   }, []);
@@ -120,6 +142,7 @@ export function Desk({
   // Each lookup's number: only the latest one's answer is shown. A slow answer for a customer the
   // cashier gave up on must not replace the one scanned after it.
   const lookups = useRef(0);
+  const shown = useRef(0);
 
   const find = async (raw: string) => {
     const mine = ++lookups.current;
@@ -136,27 +159,32 @@ export function Desk({
     setBusy(true);
     try {
       if (lookup.kind === "voucher") {
-        const voucher = await api<Voucher>("GET", `/v1/vouchers/${encodeURIComponent(lookup.value)}`);
+        const voucher = await call<Voucher>("GET", `/v1/vouchers/${encodeURIComponent(lookup.value)}`);
         if (mine !== lookups.current) return;
-        setView({ kind: "voucher", voucher });
+        setView({ kind: "voucher", voucher, shown: ++shown.current });
         focusSoon("counter-voucher-title");
       } else {
-        const member = await api<Member>(
+        const member = await call<Member>(
           "GET",
           `/v1/members/lookup?${new URLSearchParams({ [lookup.kind]: lookup.value })}`,
         );
         if (mine !== lookups.current) return;
-        setView({ kind: "member", member });
+        setView({ kind: "member", member, shown: ++shown.current });
         focusSoon("counter-member-name");
       }
       setText("");
     } catch (caught) {
       if (mine !== lookups.current) return;
       setView({ kind: "idle" });
-      if (caught instanceof ApiError && caught.code === "network_error" && lookup.kind === "code") {
-        setView({ kind: "offline-card", code: lookup.value });
+      if (caught instanceof ApiError && caught.status === 401) onSessionLost();
+      else if (lookup.kind === "code" && isTransient(caught)) {
+        // No answer, a timeout or a server down (5xx, 429, 408): the purchases for the card can
+        // still be taken; the queue keeps them until the server answers again.
+        const server = caught instanceof ApiError && caught.status > 0;
+        setView({ kind: "offline-card", code: lookup.value, server, shown: ++shown.current });
         setText("");
-      } else if (caught instanceof ApiError && caught.status === 401) onSessionLost();
+      } else if (caught instanceof ApiError && (caught.status >= 500 || caught.status === 408))
+        setLookupError(t("counter.identify.serverDown"));
       else if (caught instanceof ApiError && caught.status === 404)
         setLookupError(
           lookup.kind === "voucher"
@@ -207,7 +235,7 @@ export function Desk({
       </TopBar>
       <main className="counter">
         <h1 className="visually-hidden">{t("counter.title")}</h1>
-        <QueueBanner state={queueState} queue={queue} onLogin={onSessionLost} />
+        <QueueBanner state={queueState} queue={queue} timezone={business.timezone} onLogin={onSessionLost} />
         <div aria-live="polite">
           {sentLater > 0 && queueState.pending.length === 0 ? (
             <div className="alert ok counter-sent">
@@ -274,7 +302,9 @@ export function Desk({
                   <button
                     type="submit"
                     className="button secondary large block"
-                    disabled={busy || !text.trim()}
+                    // Not while a lookup runs: one that never answers must not block the next
+                    // customer's (a new lookup replaces it; only the latest answer is shown).
+                    disabled={!text.trim()}
                   >
                     {busy ? t("counter.identify.busy") : t("counter.identify.find")}
                   </button>
@@ -300,13 +330,14 @@ export function Desk({
           <div className="counter-main">
             {view.kind === "member" ? (
               <MemberPanel
-                key={view.member.id}
+                key={`${view.member.id}:${view.shown}`}
                 member={view.member}
                 business={business}
                 locationId={locationId}
                 cards={cards}
                 queue={queue}
                 refreshKey={refreshKey}
+                onLocationGone={onLocationGone}
                 onAction={(action) => {
                   setUndone(null);
                   setLast(action);
@@ -316,20 +347,29 @@ export function Desk({
               />
             ) : view.kind === "offline-card" ? (
               <OfflineCardPanel
-                key={view.code}
+                key={`${view.code}:${view.shown}`}
                 code={view.code}
+                server={view.server}
                 business={business}
                 locationId={locationId}
                 cards={cards}
                 queue={queue}
+                onLocationGone={onLocationGone}
                 onClose={close}
               />
             ) : view.kind === "voucher" ? (
               <VoucherPanel
+                key={`${view.voucher.code}:${view.shown}`}
                 voucher={view.voucher}
                 me={me}
                 locationId={locationId}
-                onOpenMember={(member) => setView({ kind: "member", member })}
+                onLocationGone={onLocationGone}
+                onOpenMember={(member) => {
+                  lookups.current++;
+                  setBusy(false);
+                  setView({ kind: "member", member, shown: ++shown.current });
+                  focusSoon("counter-member-name");
+                }}
                 onConfirmed={(code) => setLast((l) => (l?.kind === "voucher" && l.code === code ? null : l))}
                 onClose={close}
               />
@@ -348,10 +388,13 @@ export function Desk({
 function QueueBanner({
   state,
   queue,
+  timezone,
   onLogin,
 }: {
   state: QueueState;
   queue: PurchaseQueue;
+  /** The business's: times are the shop's, whatever the device's clock is set to. */
+  timezone: string;
   onLogin: () => void;
 }) {
   const { t, locale } = useT();
@@ -370,11 +413,7 @@ function QueueBanner({
                   {t("counter.queue.item", {
                     who: p.label,
                     amount: formatMoney(p.body.amount_minor, p.body.currency, locale),
-                    time: formatDateTime(
-                      p.created_at,
-                      locale,
-                      Intl.DateTimeFormat().resolvedOptions().timeZone,
-                    ),
+                    time: formatDateTime(p.created_at, locale, timezone),
                   })}
                 </li>
               ))}
@@ -465,7 +504,7 @@ function UndoBar({
     setError(null);
     try {
       if (action.kind === "purchase") {
-        await api(
+        await call(
           "POST",
           "/v1/refunds",
           {
@@ -484,7 +523,7 @@ function UndoBar({
           action,
         );
       } else {
-        await api<RedemptionResult>(
+        await call<RedemptionResult>(
           "POST",
           `/v1/vouchers/${encodeURIComponent(action.code)}/void`,
           { reason: "Undone at the counter" },
@@ -514,6 +553,7 @@ function VoucherPanel({
   voucher: initial,
   me,
   locationId,
+  onLocationGone,
   onOpenMember,
   onConfirmed,
   onClose,
@@ -521,6 +561,7 @@ function VoucherPanel({
   voucher: Voucher;
   me: Me;
   locationId: string | null;
+  onLocationGone: () => void;
   onOpenMember: (member: Member) => void;
   onConfirmed: (code: string) => void;
   onClose: () => void;
@@ -533,9 +574,10 @@ function VoucherPanel({
   const [confirmedHere, setConfirmedHere] = useState(false);
   const pressKeys = useRef(new PressKeys());
   const tz = me.business.timezone;
+  const value = rewardValue(t, locale, me.business.currency, voucher.reward);
 
   useEffect(() => {
-    api<Member>("GET", `/v1/members/${voucher.member_id}`)
+    call<Member>("GET", `/v1/members/${voucher.member_id}`)
       .then(setMember)
       .catch(() => {});
   }, [voucher.member_id]);
@@ -547,7 +589,7 @@ function VoucherPanel({
     // hear that it was used, not replay this counter's success.
     const press = `voucher:${voucher.code}`;
     try {
-      const confirmed = await api<Voucher>(
+      const confirmed = await call<Voucher>(
         "POST",
         `/v1/vouchers/${encodeURIComponent(voucher.code)}/redeem`,
         locationId ? { location_id: locationId } : {},
@@ -557,9 +599,12 @@ function VoucherPanel({
       setVoucher(confirmed);
       setConfirmedHere(true);
       onConfirmed(confirmed.code);
+      // The button is gone: the keyboard goes on from what happened.
+      focusSoon("counter-voucher-status");
     } catch (caught) {
       pressKeys.current.settle(press, caught);
       setError(caught);
+      if (caught instanceof ApiError && isLocationGone(caught.code)) onLocationGone();
     } finally {
       setBusy(false);
     }
@@ -575,6 +620,8 @@ function VoucherPanel({
           {t("counter.member.next")}
         </button>
       </div>
+      {/* What to take off or hand over: "€10.00 off". */}
+      {value ? <p className="counter-value">{value}</p> : null}
       <p className="counter-code">{t("counter.voucher.code", { code: voucher.code })}</p>
       {member ? <p>{t("counter.voucher.for", { who: displayName(member, t) })}</p> : null}
       <div aria-live="polite">
@@ -583,7 +630,7 @@ function VoucherPanel({
             {t("counter.voucher.valid", { date: formatDateTime(voucher.expires_at, locale, tz) })}
           </p>
         ) : voucher.status === "redeemed" && confirmedHere ? (
-          <p className="alert ok" role="status">
+          <p className="alert ok" role="status" id="counter-voucher-status" tabIndex={-1}>
             {t("counter.vouchers.confirmed", { reward: voucher.reward.name })}
           </p>
         ) : voucher.status === "redeemed" && voucher.redeemed_at ? (
@@ -611,17 +658,4 @@ function VoucherPanel({
       ) : null}
     </section>
   );
-}
-
-/**
- * Moves focus to the heading of what was just found, once it is on screen: a screen reader reads
- * the customer's name (or the voucher's reward), and the keyboard goes on from there.
- */
-function focusSoon(id: string, frames = 60): void {
-  requestAnimationFrame(() => {
-    const element = document.getElementById(id);
-    // The panel may take a few frames to show its heading (its parts load): wait for it, up to a second.
-    if (element) element.focus();
-    else if (frames > 0) focusSoon(id, frames - 1);
-  });
 }

@@ -61,6 +61,27 @@ export default function Counter() {
     };
   }, [businessId]);
 
+  /**
+   * A purchase or voucher was refused because the location was archived (or deleted) meanwhile:
+   * the open locations are read again. The one this device uses stays if it is still open; else
+   * the only one left is used, or none (recorded without a location), or the cashier picks one.
+   */
+  const reloadLocations = useCallback(async () => {
+    if (!businessId) return;
+    try {
+      const page = await api<Page<Location>>("GET", "/v1/locations?archived=false&limit=200");
+      setLocations(page.data);
+      if (locationId && page.data.some((l) => l.id === locationId)) return;
+      const only = page.data.length === 1 ? page.data[0] : undefined;
+      if (only) localStorage.setItem(locationKey(businessId), only.id);
+      else localStorage.removeItem(locationKey(businessId));
+      setLocationId(only?.id ?? null);
+      setPicking(page.data.length > 1);
+    } catch {
+      // No answer: the next refusal tries again.
+    }
+  }, [businessId, locationId]);
+
   const logout = async () => {
     await api("POST", "/v1/auth/logout").catch(() => {});
     setCsrfToken(null);
@@ -96,6 +117,7 @@ export default function Counter() {
       locationId={locationId}
       canChangeLocation={(locations?.length ?? 0) > 1}
       onChangeLocation={() => setPicking(true)}
+      onLocationGone={() => void reloadLocations()}
       onLogout={logout}
       onSessionLost={() => setSession({ state: "out" })}
     />

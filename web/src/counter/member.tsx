@@ -1,10 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { api, newKey, PressKeys } from "../api.ts";
+import { ApiError, newKey, PressKeys } from "../api.ts";
 import { formatDateTime, formatFrom, formatMoney, formatNumber, pendingLines } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { CardLink } from "../ui/card-link.tsx";
 import { ErrorMessage, type KnownProblems } from "../ui/components.tsx";
+import { rewardValue } from "../ui/reward-value.ts";
 import { stampCardView } from "../ui/stamps.ts";
+import { call, focusSoon } from "./call.ts";
 import { PurchaseForm, quickItems } from "./purchase-form.tsx";
 import { MAX_PENDING, type PurchaseQueue } from "./queue.ts";
 import type {
@@ -41,7 +43,7 @@ interface Earned {
 
 type Notice =
   | { kind: "earned"; earned: Earned; amount: number }
-  | { kind: "queued"; amount: number }
+  | { kind: "queued"; amount: number; server: boolean }
   | { kind: "issued"; voucher: Voucher }
   | { kind: "confirmed"; voucher: Voucher };
 
@@ -56,6 +58,7 @@ export function MemberPanel({
   cards,
   queue,
   refreshKey,
+  onLocationGone,
   onAction,
   onConfirmed,
   onClose,
@@ -66,6 +69,7 @@ export function MemberPanel({
   cards: StampCard[];
   queue: PurchaseQueue;
   refreshKey: number;
+  onLocationGone: () => void;
   onAction: (action: LastAction) => void;
   /** A voucher was confirmed: it can no longer be undone. */
   onConfirmed: (code: string) => void;
@@ -101,9 +105,9 @@ export function MemberPanel({
     setLoadError(null);
     try {
       const [card, available, issued] = await Promise.all([
-        api<MemberSummary>("GET", `/v1/members/${member.id}/card`),
-        api<{ data: Reward[] }>("GET", `/v1/members/${member.id}/available-rewards`),
-        api<Page<Voucher>>("GET", `/v1/members/${member.id}/vouchers?status=issued&limit=20`),
+        call<MemberSummary>("GET", `/v1/members/${member.id}/card`),
+        call<{ data: Reward[] }>("GET", `/v1/members/${member.id}/available-rewards`),
+        call<Page<Voucher>>("GET", `/v1/members/${member.id}/vouchers?status=issued&limit=20`),
       ]);
       setSummary(card);
       setRewards(available.data);
@@ -119,6 +123,9 @@ export function MemberPanel({
   }, [load, refreshKey]);
 
   const money = (minor: number) => formatMoney(minor, business.currency, locale);
+  /** What a reward gives, for the cashier to take off or hand over: "€10.00 off". */
+  const givenBy = (reward: { name: string; type: string; value?: Reward["value"] }) =>
+    rewardValue(t, locale, business.currency, reward);
 
   const record = async (amountMinor: number, items: PurchaseItem[]): Promise<boolean> => {
     if (busy) return false;
@@ -166,7 +173,19 @@ export function MemberPanel({
           earned.tierLost = earned.tier === null;
         }
         setSummary(result.member);
-        setRewards(result.member.rewards_available);
+        // A purchase's answer lists the rewards without what they give: the values known are
+        // kept, and a reward new to the list is read again (after the result is on screen).
+        const known = new Map((rewards ?? []).map((r) => [r.id, r.value]));
+        const available = result.member.rewards_available.map((r) => ({
+          ...r,
+          value: r.value ?? known.get(r.id),
+        }));
+        setRewards(available);
+        if (available.some((r) => r.value === undefined)) {
+          call<{ data: Reward[] }>("GET", `/v1/members/${member.id}/available-rewards`)
+            .then((page) => setRewards(page.data))
+            .catch(() => {});
+        }
       }
       measure.current = true;
       setNotice({ kind: "earned", earned, amount: amountMinor });
@@ -185,11 +204,14 @@ export function MemberPanel({
     }
     if (outcome.kind === "queued") {
       if (outcome.reason === "login") setProblem(t("counter.queue.needsLogin"));
-      else setNotice({ kind: "queued", amount: amountMinor });
+      else setNotice({ kind: "queued", amount: amountMinor, server: outcome.reason.startsWith("server:") });
       return true;
     }
     if (outcome.kind === "full") setProblem(fullText(t, outcome.reason));
-    else setError(outcome.error);
+    else {
+      setError(outcome.error);
+      if (isLocationGone(outcome.error.code)) onLocationGone();
+    }
     return false;
   };
 
@@ -202,7 +224,7 @@ export function MemberPanel({
     const press = `reward:${reward.id}`;
     const key = pressKeys.current.for(press);
     try {
-      const result = await api<RedemptionResult>(
+      const result = await call<RedemptionResult>(
         "POST",
         `/v1/members/${member.id}/redemptions`,
         { reward_id: reward.id },
@@ -219,6 +241,8 @@ export function MemberPanel({
         reward: result.voucher.reward.name,
       });
       await load();
+      // The list was rebuilt (its button may be gone): the keyboard goes on from the result.
+      focusSoon("counter-notice");
     } catch (caught) {
       pressKeys.current.settle(press, caught);
       setError(caught);
@@ -236,7 +260,7 @@ export function MemberPanel({
     // hear that it was used, not replay this counter's success.
     const press = `voucher:${voucher.code}`;
     try {
-      const confirmed = await api<Voucher>(
+      const confirmed = await call<Voucher>(
         "POST",
         `/v1/vouchers/${encodeURIComponent(voucher.code)}/redeem`,
         locationId ? { location_id: locationId } : {},
@@ -246,9 +270,11 @@ export function MemberPanel({
       setNotice({ kind: "confirmed", voucher: confirmed });
       onConfirmed(confirmed.code);
       await load();
+      focusSoon("counter-notice");
     } catch (caught) {
       pressKeys.current.settle(press, caught);
       setError(caught);
+      if (caught instanceof ApiError && isLocationGone(caught.code)) onLocationGone();
     } finally {
       setBusy(null);
     }
@@ -306,6 +332,7 @@ export function MemberPanel({
               <li key={r.id} className="row counter-between">
                 <span>
                   <strong>{r.name}</strong>
+                  {givenBy(r) ? <span className="counter-sub counter-value">{givenBy(r)}</span> : null}
                   <span className="counter-sub">
                     {r.cost_points !== null
                       ? t("counter.rewards.costPoints", { count: r.cost_points })
@@ -335,6 +362,9 @@ export function MemberPanel({
               <li key={v.id} className="row counter-between">
                 <span>
                   <strong>{v.reward.name}</strong>
+                  {givenBy(v.reward) ? (
+                    <span className="counter-sub counter-value">{givenBy(v.reward)}</span>
+                  ) : null}
                   <span className="counter-sub">
                     {t("counter.vouchers.line", {
                       code: v.code,
@@ -365,22 +395,28 @@ export function MemberPanel({
     if (notice.kind === "queued") {
       return (
         <div className="alert warn" role="status">
-          {t("counter.purchase.queued", { amount: money(notice.amount) })}
+          {t(notice.server ? "counter.purchase.queuedServer" : "counter.purchase.queued", {
+            amount: money(notice.amount),
+          })}
         </div>
       );
     }
     if (notice.kind === "issued") {
+      const value = givenBy(notice.voucher.reward);
       return (
-        <div className="alert ok" role="status">
+        <div className="alert ok" role="status" id="counter-notice" tabIndex={-1}>
           <strong>{t("counter.rewards.issued", { reward: notice.voucher.reward.name })}</strong>
+          {value ? <div className="counter-value">{value}</div> : null}
           <div>{t("counter.rewards.issuedHint", { code: notice.voucher.code })}</div>
         </div>
       );
     }
     if (notice.kind === "confirmed") {
+      const value = givenBy(notice.voucher.reward);
       return (
-        <div className="alert ok" role="status">
+        <div className="alert ok" role="status" id="counter-notice" tabIndex={-1}>
           <strong>{t("counter.vouchers.confirmed", { reward: notice.voucher.reward.name })}</strong>
+          {value ? <div className="counter-value">{value}</div> : null}
         </div>
       );
     }
@@ -484,6 +520,11 @@ export function ProblemView({ error }: { error: unknown }) {
   return <ErrorMessage error={error} known={COUNTER_PROBLEMS} />;
 }
 
+/** The refusal of a write made at a location that was archived or deleted meanwhile. */
+export function isLocationGone(code: string): boolean {
+  return code === "location_archived" || code === "location_not_found";
+}
+
 /** A refusal by its code and the API's message (a refused queued purchase), in the cashier's words. */
 export function problemText(t: ReturnType<typeof useT>["t"], code: string, message: string): string {
   return COUNTER_PROBLEMS.codes.has(code) ? t(`counter.problem.${code}`) : message;
@@ -522,22 +563,27 @@ const COUNTER_PROBLEMS: KnownProblems = { prefix: "counter.problem", codes: KNOW
  */
 export function OfflineCardPanel({
   code,
+  server,
   business,
   locationId,
   cards,
   queue,
+  onLocationGone,
   onClose,
 }: {
   code: string;
+  /** The network is up but the server does not answer (a 5xx). */
+  server: boolean;
   business: Business;
   locationId: string | null;
   cards: StampCard[];
   queue: PurchaseQueue;
+  onLocationGone: () => void;
   onClose: () => void;
 }) {
   const { t, locale } = useT();
   const [busy, setBusy] = useState(false);
-  const [notice, setNotice] = useState<{ sent: boolean; amount: number } | null>(null);
+  const [notice, setNotice] = useState<{ sent: boolean; server: boolean; amount: number } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const label = t("counter.member.code", { code });
@@ -564,13 +610,18 @@ export function OfflineCardPanel({
     setBusy(false);
     if (outcome.kind === "rejected") {
       setError(outcome.error);
+      if (isLocationGone(outcome.error.code)) onLocationGone();
       return false;
     }
     if (outcome.kind === "full") {
       setProblem(fullText(t, outcome.reason));
       return false;
     }
-    setNotice({ sent: outcome.kind === "sent", amount: amountMinor });
+    setNotice({
+      sent: outcome.kind === "sent",
+      server: outcome.kind === "queued" && outcome.reason.startsWith("server:"),
+      amount: amountMinor,
+    });
     return true;
   };
 
@@ -585,7 +636,9 @@ export function OfflineCardPanel({
             {t("counter.member.next")}
           </button>
         </div>
-        <p className="alert warn">{t("counter.offlineCard.body")}</p>
+        <p className="alert warn">
+          {t(server ? "counter.offlineCard.bodyServer" : "counter.offlineCard.body")}
+        </p>
       </div>
       <div aria-live="polite">
         {notice ? (
@@ -594,7 +647,7 @@ export function OfflineCardPanel({
               ? t("counter.result.recorded", {
                   amount: formatMoney(notice.amount, business.currency, locale),
                 })
-              : t("counter.purchase.queued", {
+              : t(notice.server ? "counter.purchase.queuedServer" : "counter.purchase.queued", {
                   amount: formatMoney(notice.amount, business.currency, locale),
                 })}
           </div>

@@ -70,11 +70,20 @@ function read<T>(key: string): T[] {
 }
 
 /** Whether a failure means "try again later" rather than "the server said no". */
-function isTransient(error: unknown): boolean {
+export function isTransient(error: unknown): boolean {
   if (!(error instanceof ApiError)) return true;
   return (
     error.code === "network_error" || error.status >= 500 || error.status === 429 || error.status === 408
   );
+}
+
+/**
+ * The server recorded this purchase long ago and no longer keeps its answer (410
+ * `idempotency_answer_expired`: "done, not done again"). It was sent, not refused: recording it
+ * again would count it twice.
+ */
+function wasRecordedBefore(error: unknown): boolean {
+  return error instanceof ApiError && error.code === "idempotency_answer_expired";
 }
 
 function isAuthFailure(error: unknown): boolean {
@@ -219,6 +228,14 @@ export class PurchaseQueue {
           this.settleWaiting("login");
           return;
         }
+        if (wasRecordedBefore(error)) {
+          // Only a purchase kept for longer than the server keeps answers meets this, so nobody
+          // waits for it (a purchase just pressed has a fresh key): it counts as sent later.
+          this.sentLater++;
+          this.remove(next.key);
+          this.resolve(next.key, { kind: "queued", reason: "recorded" });
+          continue;
+        }
         if (isTransient(error)) {
           const reason =
             error instanceof ApiError && error.status >= 500 ? `server:${error.status}` : "network";
@@ -228,17 +245,22 @@ export class PurchaseQueue {
         }
         const apiError = error as ApiError;
         this.remove(next.key);
-        this.write("rejected", [
-          ...this.rejected().slice(-(MAX_REJECTED - 1)),
-          {
-            key: next.key,
-            body: next.body,
-            label: next.label,
-            created_at: next.created_at,
-            code: apiError.code,
-            message: apiError.message,
-          },
-        ]);
+        // The purchase the cashier is waiting for is refused on the member's screen, where it can
+        // be corrected at once. Only a saved one, refused when sent later, goes to the list that
+        // stays until someone has seen it: listing both would invite a second entry of the first.
+        if (!this.waiters.has(next.key)) {
+          this.write("rejected", [
+            ...this.rejected().slice(-(MAX_REJECTED - 1)),
+            {
+              key: next.key,
+              body: next.body,
+              label: next.label,
+              created_at: next.created_at,
+              code: apiError.code,
+              message: apiError.message,
+            },
+          ]);
+        }
         this.resolve(next.key, { kind: "rejected", error: apiError });
       }
     }

@@ -1,3 +1,5 @@
+import type { RewardValue } from "../ui/reward-value.ts";
+
 /** The API shapes the counter reads (a subset of each response). */
 
 export interface Business {
@@ -67,6 +69,8 @@ export interface Reward {
   id: string;
   name: string;
   type: string;
+  /** What it gives ("€10.00 off"); missing in a purchase's `rewards_available`. */
+  value?: RewardValue;
   cost_points: number | null;
   stamp_card_id: string | null;
 }
@@ -74,7 +78,7 @@ export interface Reward {
 export interface Voucher {
   id: string;
   code: string;
-  reward: { id: string; name: string; type: string };
+  reward: { id: string; name: string; type: string; value: RewardValue };
   member_id: string;
   status: "issued" | "redeemed" | "voided" | "expired";
   points_spent: number;

@@ -1,6 +1,9 @@
 import { formatMoney } from "../i18n/format.ts";
 import type { Translator } from "../i18n/index.tsx";
-import type { PublicBusiness, PublicReward, RewardValue } from "./types.ts";
+import type { PublicBusiness, PublicReward } from "./types.ts";
+
+// Moved to ui/ (the counter shows it too); the wallet's screens import it from here.
+export { rewardValue } from "../ui/reward-value.ts";
 
 /** The program in one line: "Collect 10 stamps for a Free coffee · 1 point for every €1.00". */
 export function programLine(t: Translator["t"], locale: string, business: PublicBusiness): string {
@@ -25,38 +28,6 @@ export function programLine(t: Translator["t"], locale: string, business: Public
   const tiers = business.program.tiers;
   if (tiers) parts.push(t("wallet.program.tiers", { tiers: tiers.levels.map((l) => l.name).join(", ") }));
   return parts.join(" · ");
-}
-
-/** What a reward gives, in words: "€5.00 off", "20% off", or the product's name. */
-export function rewardValue(
-  t: Translator["t"],
-  locale: string,
-  currency: string,
-  reward: { name: string; type: PublicReward["type"]; value: RewardValue },
-): string | null {
-  const v = reward.value;
-  switch (reward.type) {
-    case "discount_amount":
-      return v.amount_minor
-        ? t("wallet.reward.amountOff", { amount: formatMoney(v.amount_minor, currency, locale) })
-        : null;
-    case "discount_percent":
-      return v.percent ? t("wallet.reward.percentOff", { percent: v.percent }) : null;
-    case "free_product":
-      // "Free coffee — Free: Coffee" says it twice when the names match.
-      return v.product_name && v.product_name !== reward.name
-        ? t("wallet.reward.free", { product: v.product_name })
-        : null;
-    case "donation":
-      return v.cause && v.amount_minor
-        ? t("wallet.reward.donation", {
-            amount: formatMoney(v.amount_minor, currency, locale),
-            cause: v.cause,
-          })
-        : null;
-    default:
-      return v.detail ?? v.place ?? null;
-  }
 }
 
 /**
