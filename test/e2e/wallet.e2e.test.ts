@@ -261,6 +261,15 @@ describe("the customer wallet", () => {
     // Shown while the card is still being read (the request never answers).
     await expect.poll(() => page.getByText(/Updating… \(this copy:/).count(), slow).toBe(1);
     expect(await page.getByRole("heading", { name: "Hello, Lena" }).count()).toBe(1);
+    // Meanwhile the card works with its token: the card link holds it, and a change sends it.
+    await page.getByText("Your personal card link").click();
+    expect(await page.locator(".wallet-link a").getAttribute("href")).toMatch(
+      new RegExp(`/card/${slug}#t=${joined.card_token}$`),
+    );
+    const consent = page.waitForRequest((r) => r.method() === "PATCH" && r.url().endsWith("/v1/wallet/me"));
+    await page.getByRole("checkbox", { name: /Send me news and offers/ }).click();
+    expect((await consent).headers().authorization).toBe(`Bearer ${joined.card_token}`);
+    expect(await page.getByText(/Updating… \(this copy:/).count()).toBe(1);
     await expect.poll(() => page.getByText(/You are offline — last updated/).count(), slow).toBe(1);
     await page.unroute("**/v1/wallet/card*");
 
@@ -279,7 +288,82 @@ describe("the customer wallet", () => {
     expect(await page.getByText(/You are offline/).count()).toBe(0);
     await page.unroute("**/v1/wallet/card*");
     await page.reload();
+    // Lena's card still works: Bart's replaces it only when the customer says so.
+    await expect
+      .poll(() => page.getByRole("heading", { name: "Replace the card on this phone?" }).count(), slow)
+      .toBe(1);
+    await page.getByRole("button", { name: "Use the card from the link" }).click();
     await expect.poll(() => page.getByRole("heading", { name: "Hello, Bart" }).count(), slow).toBe(1);
+  });
+
+  it("keeps the card on the phone when a card link does not work, and asks before another member's replaces it", async () => {
+    const join = (name: string) =>
+      call<{ card_token: string; member_code: string }>("POST", `/v1/public/businesses/${slug}/members`, {
+        name,
+        email: `${name.toLowerCase()}-${randomBytes(3).toString("hex")}@example.test`,
+        marketing_consent: false,
+        locale: "en",
+      });
+    const ana = await join("Ana");
+    const bea = await join("Bea");
+    const watched = await e2e.newPage({ phone: true, blockServiceWorkers: true });
+    const { page } = watched;
+    const stored = () => page.evaluate((key) => localStorage.getItem(key), `regulars.card.${slug}`);
+    const open = async (token: string) => {
+      await page.goto("about:blank");
+      await page.goto(`/card/${slug}#t=${token}`);
+    };
+    await open(ana.card_token);
+    await expect.poll(() => page.getByRole("heading", { name: "Hello, Ana" }).count(), slow).toBe(1);
+
+    // A made-up (or old) link: refused, and Ana's card stays.
+    await open("rm_bogus_bogus");
+    await expect
+      .poll(() => page.getByRole("alert").textContent(), slow)
+      .toBe("The link you opened does not work (any more). The card on this phone is unchanged.");
+    expect(await page.getByRole("heading", { name: "Hello, Ana" }).count()).toBe(1);
+    expect(await stored()).toBe(ana.card_token);
+    expect(page.url()).not.toContain("#t=");
+    await page.reload();
+    await expect.poll(() => page.getByRole("heading", { name: "Hello, Ana" }).count(), slow).toBe(1);
+    expect(await page.getByRole("alert").count()).toBe(0);
+
+    // Another member's valid link: asked, naming both cards; keeping comes first.
+    await open(bea.card_token);
+    const question = page.getByRole("heading", { name: "Replace the card on this phone?" });
+    await expect.poll(() => question.count(), slow).toBe(1);
+    expect(await page.getByText(`This phone holds the card of Ana (${ana.member_code}).`).count()).toBe(1);
+    expect(await page.getByText(`The link you opened is the card of Bea (${bea.member_code}).`).count()).toBe(
+      1,
+    );
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(
+      "Keep the card on this phone",
+    );
+    expect(await stored()).toBe(ana.card_token);
+    await expectAccessible(page, "another member's card link");
+    await page.getByRole("button", { name: "Keep the card on this phone" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "Hello, Ana" }).count(), slow).toBe(1);
+    expect(await stored()).toBe(ana.card_token);
+    await page.reload();
+    await expect.poll(() => page.getByRole("heading", { name: "Hello, Ana" }).count(), slow).toBe(1);
+
+    await open(bea.card_token);
+    await expect.poll(() => question.count(), slow).toBe(1);
+    await page.getByRole("button", { name: "Use the card from the link" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "Hello, Bea" }).count(), slow).toBe(1);
+    expect(await stored()).toBe(bea.card_token);
+    await expect
+      .poll(() => page.locator(".wallet-link a").getAttribute("href"))
+      .toMatch(new RegExp(`#t=${bea.card_token}$`));
+
+    // The stored card's link was replaced at the counter: the new link is taken without a question.
+    const beaMember = await call<{ id: string }>("GET", `/v1/members/lookup?code=${bea.member_code}`);
+    const renewed = await call<{ card_token: string }>("POST", `/v1/members/${beaMember.id}/card-link`);
+    await open(renewed.card_token);
+    await expect.poll(() => page.getByRole("heading", { name: "Hello, Bea" }).count(), slow).toBe(1);
+    expect(await question.count()).toBe(0);
+    expect(await stored()).toBe(renewed.card_token);
+    expect(watched.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
   });
 
   it("names the tier a reward is for, and says when the most of a reward was had", async () => {
@@ -334,6 +418,69 @@ describe("the customer wallet", () => {
     await expect.poll(() => page.getByText("for Bronze members").count(), slow).toBe(1);
     expect(await page.getByText("for a higher level").count()).toBe(0);
     expect(await page.getByText("you have had the most of this one").count()).toBe(1);
+  });
+
+  it("still shows the member's points after points were switched off, while they pay for a reward", async () => {
+    const shop = await signUpShop(e2e.baseUrl, {
+      prefix: "mugs",
+      name: "Mug Shop",
+      password: "correct horse battery",
+    });
+    const as = <T = any>(method: string, path: string, body?: unknown) =>
+      callApi<T>(e2e.baseUrl, method, path, body, shop.token);
+    await as("POST", "/v1/rewards", {
+      name: "Mug",
+      type: "perk",
+      value: { perk: "priority_service" },
+      cost_points: 5,
+    });
+    await as("POST", "/v1/program/publish", {});
+    const joinShop = (name: string) =>
+      callApi<{ card_token: string; member_code: string }>(
+        e2e.baseUrl,
+        "POST",
+        `/v1/public/businesses/${shop.slug}/members`,
+        { name, email: `${name.toLowerCase()}@example.test`, marketing_consent: false, locale: "en" },
+      );
+    const rosa = await joinShop("Rosa");
+    const tom = await joinShop("Tom");
+    const member = await as<{ id: string }>("GET", `/v1/members/lookup?code=${rosa.member_code}`);
+    await as("POST", "/v1/purchases", {
+      external_id: "rosa-1",
+      member_id: member.id,
+      amount_minor: 1000,
+      currency: "EUR",
+    });
+    const program = await as<{ config: { points: Record<string, unknown> } }>("GET", "/v1/program");
+    await as("PUT", "/v1/program", {
+      ...program.config,
+      points: { ...program.config.points, enabled: false },
+    });
+    const card = await callApi<{
+      business: { program: { points: unknown } };
+      card: { points: { available: number } };
+    }>(e2e.baseUrl, "GET", "/v1/wallet/card", undefined, rosa.card_token);
+    expect(card.business.program.points).toBeNull();
+    expect(card.card.points.available).toBeGreaterThanOrEqual(5);
+
+    const watched = await e2e.newPage({ phone: true });
+    const { page } = watched;
+    await page.goto(`/card/${shop.slug}#t=${rosa.card_token}`);
+    await expect.poll(() => page.getByRole("heading", { name: "Hello, Rosa" }).count(), slow).toBe(1);
+    const points = page.getByRole("region", { name: "Points" });
+    expect(await points.getByText(`${card.card.points.available} points`, { exact: true }).count()).toBe(1);
+    expect(await points.getByText("Enough for: Mug").count()).toBe(1);
+    // No more earning: the program's earning line is gone.
+    expect(await points.getByText(/for every/).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Redeem Mug" }).count()).toBe(1);
+    await expectAccessible(page, "points kept after points were switched off");
+
+    // No points held: nothing to show.
+    const other = await e2e.newPage({ phone: true });
+    await other.page.goto(`/card/${shop.slug}#t=${tom.card_token}`);
+    await expect.poll(() => other.page.getByRole("heading", { name: "Hello, Tom" }).count(), slow).toBe(1);
+    expect(await other.page.getByRole("region", { name: "Points" }).count()).toBe(0);
+    expect(watched.errors.concat(other.errors)).toEqual([]);
   });
 
   it("says when pending points can be spent, and shows an archived card's stamps — on the card, the member page and the counter", async () => {
@@ -512,6 +659,62 @@ describe("the customer wallet", () => {
     expect(member).toMatchObject({ name: "Daan", phone: "+31623456789" });
     // The refused number is the failed request the browser logs.
     expect(watched.errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+  });
+
+  it("announces the join form's errors and moves to the first one", async () => {
+    const watched = await e2e.newPage({ phone: true });
+    const { page } = watched;
+    await page.goto(`/join/${slug}`);
+    await expect.poll(() => page.getByRole("heading", { name: "Join Café Aurora" }).count()).toBe(1);
+    const submit = page.getByRole("button", { name: "Join and get my card" });
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute("id") ?? "");
+    const idOf = async (label: string) =>
+      (await page.getByLabel(label, { exact: true }).getAttribute("id")) ?? "";
+    const describedBy = async (label: string) =>
+      ((await page.getByLabel(label, { exact: true }).getAttribute("aria-describedby")) ?? "").split(" ");
+
+    // Nothing filled in: the errors are announced, and focus goes to the name.
+    await submit.click();
+    await expect
+      .poll(() => page.getByRole("alert").textContent())
+      .toBe("3 answers need a change: see the messages above.");
+    await expect.poll(focused).toBe(await idOf("Your name"));
+
+    // Without an email or a phone: both fields are marked, with the hint and the error, and the email has focus.
+    await page.getByLabel("Your name").fill("Noor");
+    await submit.click();
+    await expect
+      .poll(() => page.getByRole("alert").textContent())
+      .toBe("2 answers need a change: see the messages above.");
+    await expect.poll(focused).toBe(await idOf("Email address"));
+    for (const label of ["Email address", "Phone number"]) {
+      expect(await page.getByLabel(label, { exact: true }).getAttribute("aria-invalid"), label).toBe("true");
+      expect(await describedBy(label), label).toEqual(
+        expect.arrayContaining(["contact-hint", "contact-error"]),
+      );
+    }
+    expect(await page.locator("#contact-error").textContent()).toBe(
+      "Enter an email address or a phone number.",
+    );
+    expect(await page.locator("#contact-hint").textContent()).toContain("Give your email address");
+
+    // Only the consent question left: focus goes to its first answer.
+    await page.getByLabel("Email address").fill("noor@example.test");
+    await submit.click();
+    await expect
+      .poll(() => page.getByRole("alert").textContent())
+      .toBe("1 answer needs a change: see the messages above.");
+    await expect
+      .poll(() => page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.type))
+      .toBe("radio");
+    expect(
+      await page
+        .getByRole("radio", { name: "Yes, send me news and offers" })
+        .evaluate((e) => e === document.activeElement),
+    ).toBe(true);
+    expect(await page.getByLabel("Email address").getAttribute("aria-invalid")).toBeNull();
+    await expectAccessible(page, "join form with errors");
+    expect(watched.errors).toEqual([]);
   });
 
   it("is accessible and fully translated in every language, on the join page and the card", async () => {

@@ -16,14 +16,18 @@ import { stampCardView } from "../ui/stamps.ts";
 import { groupHistory, type HistoryPart, lineParts } from "./history.ts";
 import { JUST_JOINED } from "./join.tsx";
 import { rewardCost, rewardValue } from "./program.tsx";
-import { shownRewards } from "./rewards.ts";
+import { shownRewards, showsPoints } from "./rewards.ts";
 import {
   adoptTokenFromAddress,
   cachedCard,
   cardLink,
   cardToken,
+  dropLinkToken,
   forgetCard,
+  linkOutcome,
+  linkToken,
   saveCachedCard,
+  saveCardToken,
 } from "./storage.ts";
 import type { CardReward, Redemption, Voucher, WalletCard } from "./types.ts";
 
@@ -32,6 +36,8 @@ type Load =
   | { state: "no-token" }
   | { state: "invalid" }
   | { state: "error"; error: unknown }
+  /** A card link of another member than the card stored: the member chooses. */
+  | { state: "ask"; link: WalletCard; linkToken: string; stored: WalletCard | null }
   | { state: "ready"; card: WalletCard; offline: boolean; checking?: boolean };
 
 /**
@@ -63,31 +69,108 @@ async function fetchCard(slug: string, token: string): Promise<{ card: WalletCar
   return { card: body, offline: response.headers.get(FROM_CACHE) === "1" };
 }
 
+/** The first view: the copy this phone keeps, with its token, unless a card link is being opened. */
+function firstView(slug: string): { load: Load; token: string | null } {
+  const opening = location.hash.includes("t=") || linkToken(slug) !== null;
+  const token = opening ? null : cardToken(slug);
+  const cached = token ? cachedCard(slug) : null;
+  return cached
+    ? { load: { state: "ready", card: cached, offline: false, checking: true }, token }
+    : { load: { state: "loading" }, token: null };
+}
+
+/** The server's answer for a token: the card, "refused" (401), or the failure. */
+async function readCard(
+  slug: string,
+  token: string,
+): Promise<{ card: WalletCard; offline: boolean } | "refused" | { error: unknown }> {
+  try {
+    return await fetchCard(slug, token);
+  } catch (error) {
+    return error instanceof ApiError && error.status === 401 ? "refused" : { error };
+  }
+}
+
 export function CardPage({ slug }: { slug: string }) {
   const { t, locale, setLocale, chosen } = useT();
   // The copy this phone keeps shows at once, marked as being updated, while the card is read; not
   // when the address brings a card link, which may be another member's.
-  const [load, setLoad] = useState<Load>(() => {
-    const cached = cardToken(slug) && !location.hash.includes("t=") ? cachedCard(slug) : null;
-    return cached ? { state: "ready", card: cached, offline: false, checking: true } : { state: "loading" };
-  });
+  const [first] = useState(() => firstView(slug));
+  const [load, setLoad] = useState<Load>(first.load);
   const [justJoined] = useState(() => sessionStorage.getItem(JUST_JOINED) === slug);
-  const token = useRef<string | null>(null);
+  // The token of the card shown: in state, so that nothing is shown or sent without it.
+  const [token, setToken] = useState<string | null>(first.token);
+  /** A card link was opened that does not work: the card kept on the phone is shown, unchanged. */
+  const [linkRefused, setLinkRefused] = useState(false);
 
-  const refresh = useCallback(async () => {
+  const adopt = useCallback(
+    (card: WalletCard, link: string) => {
+      saveCardToken(slug, link);
+      saveCachedCard(slug, card, link);
+      dropLinkToken(slug);
+      setLinkRefused(false);
+      setToken(link);
+      setLoad({ state: "ready", card, offline: false });
+    },
+    [slug],
+  );
+
+  const refresh = useCallback(async (): Promise<void> => {
+    const link = linkToken(slug);
     const current = cardToken(slug);
-    token.current = current;
+    if (link && link === current) dropLinkToken(slug);
+    else if (link) {
+      // A card link: the stored card stays until the link's card is proven, and another member's
+      // card replaces it only when the member says so.
+      const linkRead = await readCard(slug, link);
+      if (linkRead !== "refused" && ("error" in linkRead || linkRead.offline)) {
+        // No answer (the phone's kept copy proves nothing): the link waits for a retry.
+        setToken(null);
+        const unreachable = new ApiError(0, "network_error", "The server could not be reached.");
+        setLoad({ state: "error", error: "error" in linkRead ? linkRead.error : unreachable });
+        return;
+      }
+      const storedRead = current && linkRead !== "refused" ? await readCard(slug, current) : null;
+      const stored =
+        storedRead === null || storedRead === "refused"
+          ? storedRead
+          : "error" in storedRead
+            ? (cachedCard(slug) ?? "unknown")
+            : storedRead.card;
+      const outcome = linkOutcome(slug, linkRead === "refused" ? "refused" : linkRead.card, stored);
+      if (outcome === "adopt" && linkRead !== "refused") return adopt(linkRead.card, link);
+      if (outcome === "ask" && linkRead !== "refused") {
+        setToken(null);
+        setLoad({
+          state: "ask",
+          link: linkRead.card,
+          linkToken: link,
+          stored: typeof stored === "object" ? stored : null,
+        });
+        return;
+      }
+      dropLinkToken(slug);
+      if (!current) {
+        setToken(null);
+        setLoad({ state: "invalid" });
+        return;
+      }
+      setLinkRefused(true);
+    }
     if (!current) {
+      setToken(null);
       setLoad({ state: "no-token" });
       return;
     }
+    setToken(current);
     try {
       const { card, offline } = await fetchCard(slug, current);
       if (!offline) saveCachedCard(slug, card, current);
       setLoad({ state: "ready", card, offline });
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
-        forgetCard(slug);
+        // Only the token refused: a link accepted in the meantime stays.
+        forgetCard(slug, current);
         setLoad({ state: "invalid" });
         return;
       }
@@ -96,7 +179,7 @@ export function CardPage({ slug }: { slug: string }) {
       if (cached) setLoad({ state: "ready", card: cached, offline: true });
       else setLoad((previous) => (previous.state === "ready" ? previous : { state: "error", error }));
     }
-  }, [slug]);
+  }, [slug, adopt]);
 
   useEffect(() => {
     adoptTokenFromAddress(slug);
@@ -142,16 +225,9 @@ export function CardPage({ slug }: { slug: string }) {
     if (!chosen && saved && saved !== locale) setLocale(saved, { remember: false });
   }, [card, memberLocale, chosen, locale, setLocale]);
   useEffect(() => {
-    if (
-      !card ||
-      !chosen ||
-      load.state !== "ready" ||
-      load.offline ||
-      memberLocale === locale ||
-      !token.current
-    )
+    if (!card || !chosen || load.state !== "ready" || load.offline || memberLocale === locale || !token)
       return;
-    api("PATCH", "/v1/wallet/me", { locale }, { token: token.current })
+    api("PATCH", "/v1/wallet/me", { locale }, { token })
       .then(() =>
         setLoad((previous) =>
           previous.state === "ready"
@@ -160,13 +236,27 @@ export function CardPage({ slug }: { slug: string }) {
         ),
       )
       .catch(() => {});
-  }, [card, chosen, locale, memberLocale, load]);
+  }, [card, chosen, locale, memberLocale, load, token]);
 
   useEffect(() => {
     if (card) document.title = card.business.name;
   }, [card]);
 
   if (load.state === "loading") return <div className="loading" aria-busy="true" />;
+  if (load.state === "ask") {
+    return (
+      <SwitchCard
+        link={load.link}
+        stored={load.stored}
+        onKeep={() => {
+          dropLinkToken(slug);
+          setLoad({ state: "loading" });
+          void refresh();
+        }}
+        onSwitch={() => adopt(load.link, load.linkToken)}
+      />
+    );
+  }
   if (load.state !== "ready") {
     return (
       <>
@@ -194,10 +284,52 @@ export function CardPage({ slug }: { slug: string }) {
       card={load.card}
       offline={load.offline}
       checking={load.checking === true}
-      token={token.current ?? ""}
+      token={token}
+      linkRefused={linkRefused}
       justJoined={justJoined}
       onChange={refresh}
     />
+  );
+}
+
+/** Asks before another member's card link replaces the card on this phone; keeping it comes first. */
+function SwitchCard({
+  link,
+  stored,
+  onKeep,
+  onSwitch,
+}: {
+  link: WalletCard;
+  /** The card on the phone, when it could be read or is kept. */
+  stored: WalletCard | null;
+  onKeep: () => void;
+  onSwitch: () => void;
+}) {
+  const { t } = useT();
+  const keep = useRef<HTMLButtonElement>(null);
+  useEffect(() => keep.current?.focus(), []);
+  const who = (member: WalletCard["member"]) =>
+    member.name ? t("wallet.card.switch.who", { name: member.name, code: member.code }) : member.code;
+  return (
+    <>
+      <TopBar title={link.business.name} />
+      <main className="phone wallet stack">
+        <h1>{t("wallet.card.switch.title")}</h1>
+        <p>
+          {stored
+            ? t("wallet.card.switch.body", { current: who(stored.member), next: who(link.member) })
+            : t("wallet.card.switch.bodyUnknown", { next: who(link.member) })}
+        </p>
+        <div className="row">
+          <button ref={keep} type="button" className="button" onClick={onKeep}>
+            {t("wallet.card.switch.keep")}
+          </button>
+          <button type="button" className="button secondary" onClick={onSwitch}>
+            {t("wallet.card.switch.replace")}
+          </button>
+        </div>
+      </main>
+    </>
   );
 }
 
@@ -206,6 +338,7 @@ function CardView({
   offline,
   checking,
   token,
+  linkRefused,
   justJoined,
   onChange,
 }: {
@@ -213,7 +346,10 @@ function CardView({
   offline: boolean;
   /** The kept copy, shown while the card is read. */
   checking: boolean;
-  token: string;
+  /** The card's token; null while it is not known (nothing is sent or shown then). */
+  token: string | null;
+  /** A card link opened just now does not work: this card stayed. */
+  linkRefused: boolean;
   justJoined: boolean;
   onChange: () => Promise<void>;
 }) {
@@ -236,6 +372,11 @@ function CardView({
             {t("wallet.card.checking", { time: formatDateTime(card.updated_at, locale, tz) })}
           </p>
         ) : null}
+        {linkRefused ? (
+          <div className="alert warn" role="alert">
+            {t("wallet.card.linkRefused")}
+          </div>
+        ) : null}
         {justJoined ? (
           <div className="alert ok" role="status">
             {t("wallet.card.welcome", { business: business.name })}
@@ -257,7 +398,7 @@ function CardView({
           <StampCard key={stamps.stamp_card_id} stamps={stamps} />
         ))}
 
-        {business.program.points ? <Points card={card} /> : null}
+        {showsPoints(card) ? <Points card={card} /> : null}
         {card.card.tier ? <Tier card={card} /> : null}
 
         <Rewards card={card} token={token} offline={offline} onRedeemed={setShown} onChange={onChange} />
@@ -504,7 +645,7 @@ function Rewards({
   onChange,
 }: {
   card: WalletCard;
-  token: string;
+  token: string | null;
   offline: boolean;
   onRedeemed: (voucher: Voucher) => void;
   onChange: () => Promise<void>;
@@ -540,7 +681,7 @@ function Rewards({
                 <button
                   type="button"
                   className="button"
-                  disabled={offline}
+                  disabled={offline || !token}
                   onClick={() => setConfirming(reward)}
                   aria-label={t("wallet.rewards.redeemNamed", { reward: reward.name })}
                 >
@@ -551,7 +692,7 @@ function Rewards({
           );
         })}
       </ul>
-      {confirming ? (
+      {confirming && token ? (
         <ConfirmRedeem
           reward={confirming}
           card={card}
@@ -747,7 +888,7 @@ function Settings({
   onChange,
 }: {
   card: WalletCard;
-  token: string;
+  token: string | null;
   offline: boolean;
   justJoined: boolean;
   onChange: () => Promise<void>;
@@ -755,8 +896,10 @@ function Settings({
   const { t, locale } = useT();
   const [error, setError] = useState<unknown>(null);
   const [copied, setCopied] = useState(false);
-  const link = cardLink(card.business.slug, token);
+  // Never a link without its token: it is shown once the token is known.
+  const link = token ? cardLink(card.business.slug, token) : null;
   async function setConsent(value: boolean) {
+    if (!token) return;
     setError(null);
     try {
       await api("PATCH", "/v1/wallet/me", { marketing_consent: value }, { token });
@@ -766,6 +909,7 @@ function Settings({
     }
   }
   async function copy() {
+    if (!link) return;
     try {
       await navigator.clipboard.writeText(link);
       setCopied(true);
@@ -776,21 +920,23 @@ function Settings({
   return (
     <section className="card stack" aria-labelledby="settings-title">
       <h2 id="settings-title">{t("wallet.settings.title")}</h2>
-      <details open={justJoined}>
-        <summary>{t("wallet.link.title")}</summary>
-        <p>{t("wallet.link.body")}</p>
-        <p className="wallet-link">
-          <a href={link}>{link}</a>
-        </p>
-        <button type="button" className="button secondary" onClick={copy}>
-          {copied ? t("wallet.link.copied") : t("wallet.link.copy")}
-        </button>
-      </details>
+      {link ? (
+        <details open={justJoined}>
+          <summary>{t("wallet.link.title")}</summary>
+          <p>{t("wallet.link.body")}</p>
+          <p className="wallet-link">
+            <a href={link}>{link}</a>
+          </p>
+          <button type="button" className="button secondary" onClick={copy}>
+            {copied ? t("wallet.link.copied") : t("wallet.link.copy")}
+          </button>
+        </details>
+      ) : null}
       <label className="check">
         <input
           type="checkbox"
           checked={card.member.marketing_consent}
-          disabled={offline}
+          disabled={offline || !token}
           onChange={(e) => void setConsent(e.target.checked)}
         />
         {t("wallet.settings.consent", { business: card.business.name })}

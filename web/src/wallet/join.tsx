@@ -12,6 +12,16 @@ import type { PublicBusiness } from "./types.ts";
 export const JUST_JOINED = "regulars.just-joined";
 
 type Errors = Partial<Record<"name" | "contact" | "email" | "phone" | "birthday" | "consent", string>>;
+const FIELD_ORDER = ["name", "contact", "email", "phone", "birthday", "consent"] as const;
+
+/** Adds ids to a control's `aria-describedby`. */
+function describedBy(...ids: (string | null | undefined | false)[]): string | undefined {
+  const joined = ids
+    .filter(Boolean)
+    .flatMap((id) => String(id).split(" "))
+    .join(" ");
+  return joined || undefined;
+}
 
 export function JoinPage({ slug }: { slug: string }) {
   const { t, locale, setLocale, chosen } = useT();
@@ -28,6 +38,18 @@ export function JoinPage({ slug }: { slug: string }) {
   const [busy, setBusy] = useState(false);
   const attempt = useRef<{ key: string; body: string } | null>(null);
   const member = cardToken(slug) !== null;
+  // The controls an error can be about, in the order of the form: focus goes to the first invalid one.
+  const controls = useRef<Partial<Record<keyof Errors, HTMLElement | null>>>({});
+  const place = (field: keyof Errors) => (element: HTMLElement | null) => {
+    controls.current[field] = element;
+  };
+
+  // After a refused submit, focus moves to the first invalid control: a screen reader says its
+  // label and its error (tied with aria-describedby); the summary is announced as an alert.
+  useEffect(() => {
+    const first = FIELD_ORDER.find((field) => errors[field]);
+    if (first) controls.current[first === "contact" ? "email" : first]?.focus();
+  }, [errors]);
 
   useEffect(() => {
     api<PublicBusiness>("GET", `/v1/public/businesses/${encodeURIComponent(slug)}`)
@@ -139,6 +161,7 @@ export function JoinPage({ slug }: { slug: string }) {
             {(props) => (
               <input
                 {...props}
+                ref={place("name")}
                 autoComplete="name"
                 required
                 value={name}
@@ -149,10 +172,23 @@ export function JoinPage({ slug }: { slug: string }) {
           <p className="muted wallet-hint" id="contact-hint">
             {t("wallet.join.contactHint")}
           </p>
-          <Field label={t("wallet.join.email")} error={errors.email ?? errors.contact}>
+          {/* About both fields below: tied to each, and both marked invalid. */}
+          {errors.contact ? (
+            <p id="contact-error" className="error">
+              {errors.contact}
+            </p>
+          ) : null}
+          <Field label={t("wallet.join.email")} error={errors.email}>
             {(props) => (
               <input
                 {...props}
+                ref={place("email")}
+                aria-describedby={describedBy(
+                  "contact-hint",
+                  errors.contact && "contact-error",
+                  props["aria-describedby"],
+                )}
+                aria-invalid={Boolean(errors.contact || errors.email) || undefined}
                 type="email"
                 inputMode="email"
                 autoComplete="email"
@@ -173,6 +209,13 @@ export function JoinPage({ slug }: { slug: string }) {
             {(props) => (
               <input
                 {...props}
+                ref={place("phone")}
+                aria-describedby={describedBy(
+                  "contact-hint",
+                  errors.contact && "contact-error",
+                  props["aria-describedby"],
+                )}
+                aria-invalid={Boolean(errors.contact || errors.phone) || undefined}
                 type="tel"
                 inputMode="tel"
                 autoComplete="tel"
@@ -189,6 +232,7 @@ export function JoinPage({ slug }: { slug: string }) {
             {(props) => (
               <input
                 {...props}
+                ref={place("birthday")}
                 type="date"
                 autoComplete="bday"
                 value={birthday}
@@ -200,6 +244,7 @@ export function JoinPage({ slug }: { slug: string }) {
             <legend>{t("wallet.join.consent", { business: business.name })}</legend>
             <label className="check">
               <input
+                ref={place("consent")}
                 type="radio"
                 name="consent"
                 checked={consent === "yes"}
@@ -237,6 +282,11 @@ export function JoinPage({ slug }: { slug: string }) {
             <div className="alert warn" role="alert">
               {t("wallet.join.exists")}
             </div>
+          ) : null}
+          {Object.keys(errors).length > 0 ? (
+            <p className="error" role="alert">
+              {t("wallet.join.error.summary", { count: Object.keys(errors).length })}
+            </p>
           ) : null}
           <ErrorMessage error={submitError} />
           <button type="submit" className="button large block" disabled={busy}>
