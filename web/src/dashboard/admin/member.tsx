@@ -346,35 +346,10 @@ function History({
   const { t, locale } = useT();
   const { business } = useSession();
   const actorName = useActorName();
-  const [extra, setExtra] = useState<HistoryItem[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [moreError, setMoreError] = useState<unknown>(null);
-  const first = useLoad(
-    (signal) =>
-      api<Page<HistoryItem>>("GET", `/v1/members/${memberId}/history?limit=25`, undefined, { signal }).then(
-        (page) => {
-          setExtra([]);
-          setCursor(page.next_cursor);
-          return page;
-        },
-      ),
-    [memberId, version],
+  const { first, items, cursor, more, moreError } = usePages<HistoryItem>(
+    `/v1/members/${memberId}/history`,
+    version,
   );
-  const items = [...(first.data?.data ?? []), ...extra];
-  async function more() {
-    if (!cursor) return;
-    try {
-      const page = await api<Page<HistoryItem>>(
-        "GET",
-        `/v1/members/${memberId}/history?limit=25&cursor=${encodeURIComponent(cursor)}`,
-      );
-      setExtra((previous) => [...previous, ...page.data]);
-      setCursor(page.next_cursor);
-      setMoreError(null);
-    } catch (error) {
-      setMoreError(error);
-    }
-  }
   const cardName = (id: string | null) => cards.find((c) => c.stamp_card_id === id)?.name ?? "";
   return (
     <section className="card" aria-labelledby="admin-history">
@@ -450,35 +425,10 @@ function TierChanges({
   const { t, locale } = useT();
   const { business } = useSession();
   const headingId = useId();
-  const [extra, setExtra] = useState<TierChange[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [moreError, setMoreError] = useState<unknown>(null);
-  const first = useLoad(
-    (signal) =>
-      api<Page<TierChange>>("GET", `/v1/members/${memberId}/tier-changes?limit=25`, undefined, {
-        signal,
-      }).then((page) => {
-        setExtra([]);
-        setCursor(page.next_cursor);
-        return page;
-      }),
-    [memberId, version],
+  const { first, items, cursor, more, moreError } = usePages<TierChange>(
+    `/v1/members/${memberId}/tier-changes`,
+    version,
   );
-  const items = [...(first.data?.data ?? []), ...extra];
-  async function more() {
-    if (!cursor) return;
-    try {
-      const page = await api<Page<TierChange>>(
-        "GET",
-        `/v1/members/${memberId}/tier-changes?limit=25&cursor=${encodeURIComponent(cursor)}`,
-      );
-      setExtra((previous) => [...previous, ...page.data]);
-      setCursor(page.next_cursor);
-      setMoreError(null);
-    } catch (error) {
-      setMoreError(error);
-    }
-  }
   if (!hasTiers && items.length === 0) return null;
   const tierName = (tier: TierChange["from_tier"]) => tier?.name ?? t("admin.members.noTier");
   return (
@@ -523,6 +473,37 @@ function TierChanges({
       ) : null}
     </section>
   );
+}
+
+/**
+ * A list read 25 at a time, latest first: its first page (again when `version` changes) and
+ * "show older" after it.
+ */
+function usePages<T>(path: string, version: number) {
+  const [extra, setExtra] = useState<T[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [moreError, setMoreError] = useState<unknown>(null);
+  const first = useLoad(
+    (signal) =>
+      api<Page<T>>("GET", `${path}?limit=25`, undefined, { signal }).then((page) => {
+        setExtra([]);
+        setCursor(page.next_cursor);
+        return page;
+      }),
+    [path, version],
+  );
+  async function more() {
+    if (!cursor) return;
+    try {
+      const page = await api<Page<T>>("GET", `${path}?limit=25&cursor=${encodeURIComponent(cursor)}`);
+      setExtra((previous) => [...previous, ...page.data]);
+      setCursor(page.next_cursor);
+      setMoreError(null);
+    } catch (error) {
+      setMoreError(error);
+    }
+  }
+  return { first, items: [...(first.data?.data ?? []), ...extra], cursor, more, moreError };
 }
 
 /** A correction by hand: points or stamps up or down, with the reason that the history will show. */
