@@ -471,6 +471,35 @@ describe("the counter on a tablet, the identify form always on screen", () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.id), slow).toBe("counter-notice");
   });
 
+  it("another login in the same browser: the cashier is told to log in again, in words", async () => {
+    const shop = await setUpShop();
+    await buy(shop, shop.anna.id, 500);
+    const page = await tablet(shop);
+    await typeCode(page, shop.anna.code);
+    await expect.poll(() => page.getByRole("button", { name: "Redeem Cookie" }).count(), slow).toBe(1);
+    // The owner logs in to the dashboard on the same tablet: the session cookie is replaced.
+    const login = await page.request.post("/v1/auth/login", {
+      data: {
+        business: shop.slug,
+        email: `owner@${shop.slug}.test`,
+        password: "owner-pass-2026",
+        session: "cookie",
+      },
+    });
+    expect(login.status()).toBe(200);
+    await page.getByRole("button", { name: "Redeem Cookie" }).click();
+    await expect
+      .poll(
+        () =>
+          page
+            .getByText("Someone else logged in on this device. Log out and log in to the counter again.")
+            .count(),
+        slow,
+      )
+      .toBe(1);
+    expect(await page.getByText("X-CSRF-Token").count()).toBe(0);
+  });
+
   it("a discount shows what to take off: on the voucher, in the lists and when it is issued", async () => {
     const shop = await setUpShop();
     const discount = await call<{ id: string }>(

@@ -532,6 +532,8 @@ export function problemText(t: ReturnType<typeof useT>["t"], code: string, messa
 
 const KNOWN_PROBLEMS = new Set([
   "unauthorized",
+  // Another login in this browser replaced the counter's session cookie.
+  "csrf_token_invalid",
   "member_not_found",
   "voucher_not_found",
   "voucher_already_redeemed",
