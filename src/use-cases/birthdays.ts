@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
 import { onceInTransaction } from "../modules/idempotency/index.ts";
 import { getMemberForUpdate } from "../modules/members/index.ts";
+import type { Rule } from "../modules/rules/schema.ts";
 import { settleTier } from "../modules/tiers/metric.ts";
 import { AppError } from "../shared/errors.ts";
 import { MemberFailures } from "../shared/failures.ts";
@@ -98,11 +99,17 @@ export async function runBirthdays(
               const member = await settleTier(tx, snapshot, locked, now);
               const subject = { ...member, attributes: member.attributes as Record<string, unknown> };
               // The rules of the birthday itself: a rule that started since gives nothing for it,
-              // and one that ended since still gives what it gave on the day.
+              // and one that ended since still gives what it gave on the day. A rule made after
+              // the day gives nothing for it either: the catch-up is for days the job missed,
+              // not for birthdays before the rule existed.
               const day = birthdayInstant(on, business.timezone, now);
+              const madeBy = (r: Rule) =>
+                r.trigger !== "birthday" ||
+                r.created_at === undefined ||
+                compareDays(zonedParts(r.created_at, business.timezone), on) <= 0;
               const pricing = await priceEvent(
                 tx,
-                snapshot,
+                { ...snapshot, rules: snapshot.rules.filter(madeBy) },
                 subject,
                 { type: "birthday", properties: {}, occurred_at: day },
                 "birthday",

@@ -147,16 +147,10 @@ describe("a birthday no run gave on the day", () => {
     expect(await points(away)).toBe(0);
   });
 
-  it("is given by the rules of the day it fell on: not by a rule that started since", async () => {
-    t.clock.set(new Date("2033-03-10T12:00:00Z"));
+  it("is given by the rules of the day it fell on: not by a rule that started or was made since", async () => {
+    t.clock.set(new Date("2033-03-01T12:00:00Z"));
     const shop = await t.signup();
-    // A birthday offer that starts today, and one that ended yesterday.
-    await shop.call("POST", "/v1/rules", {
-      name: "New birthday treat",
-      trigger: "birthday",
-      starts_at: "2033-03-10T00:00:00+01:00",
-      effect: { type: "fixed_points", points: 100 },
-    });
+    // A birthday offer made on 1 March that ended yesterday.
     await shop.call("POST", "/v1/rules", {
       name: "Old birthday treat",
       trigger: "birthday",
@@ -170,6 +164,20 @@ describe("a birthday no run gave on the day", () => {
         joined_at: "2033-03-01T00:00:00Z",
       })
     ).body.id as string;
+    t.clock.set(new Date("2033-03-10T12:00:00Z"));
+    // Made today: one that starts today, and one with no start, which the catch-up of the days
+    // the job missed must not date back to the 7th.
+    await shop.call("POST", "/v1/rules", {
+      name: "New birthday treat",
+      trigger: "birthday",
+      starts_at: "2033-03-10T00:00:00+01:00",
+      effect: { type: "fixed_points", points: 100 },
+    });
+    await shop.call("POST", "/v1/rules", {
+      name: "Made today",
+      trigger: "birthday",
+      effect: { type: "fixed_points", points: 50 },
+    });
     expect(await runBirthdays(t.ctx, t.clock.now())).toEqual({ members: 1 });
     const history = (await shop.call("GET", `/v1/members/${id}/history?type=points`)).body.data;
     expect(history.map((h: { reason: string; points: number }) => [h.reason, h.points])).toEqual([

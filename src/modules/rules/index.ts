@@ -47,9 +47,9 @@ export type RulePatch = z.infer<typeof RulePatch>;
 type Trigger = z.infer<typeof RuleTrigger>;
 
 /** A rule's fields as stored, before it has an id. */
-type RuleState = Omit<Rule, "id"> & { description: string | null };
+type RuleState = Omit<Rule, "id" | "created_at"> & { description: string | null };
 
-export interface RuleDto extends Omit<Rule, "starts_at" | "ends_at"> {
+export interface RuleDto extends Omit<Rule, "starts_at" | "ends_at" | "created_at"> {
   description: string | null;
   starts_at: string | null;
   ends_at: string | null;
@@ -120,7 +120,7 @@ export async function listActiveRules(
     .where("archived_at", "is", null);
   if (eventType !== undefined) query = query.where("event_type", "=", eventType);
   const rows = await query.orderBy("priority").orderBy("created_at").orderBy("id").execute();
-  return rows.map(toRule);
+  return rows.map((row) => ({ ...toRule(row), created_at: row.created_at }));
 }
 
 /** The business's rules in evaluation order, optionally of one trigger; archived ones only when asked. */

@@ -183,4 +183,6 @@ export interface Rule {
   starts_at: Date | null;
   ends_at: Date | null;
   active: boolean;
+  /** When the rule was made (set on the rules a program runs): a birthday's catch-up gives nothing for days before it. */
+  created_at?: Date;
 }
