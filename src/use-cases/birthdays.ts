@@ -67,6 +67,22 @@ export async function runBirthdays(
               eb.and([
                 eb(sql`extract(month from birthday)`, "=", c.month),
                 eb(sql`extract(day from birthday)`, "=", c.day),
+                // Not one already treated for that day (the key `onceInTransaction` writes): a
+                // run every few minutes would otherwise open a transaction for each of them.
+                eb.not(
+                  eb.exists(
+                    eb
+                      .selectFrom("idempotency_keys as k")
+                      .select(sql`1`.as("one"))
+                      .whereRef("k.business_id", "=", "members.business_id")
+                      .where("k.operation", "=", "member.birthday")
+                      .where(
+                        "k.key",
+                        "=",
+                        sql<string>`'birthday:' || members.id::text || ':' || ${String(c.on.year)}::text`,
+                      ),
+                  ),
+                ),
               ]),
             ),
           ),

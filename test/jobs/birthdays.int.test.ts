@@ -110,6 +110,32 @@ describe("a birthday that fails", () => {
   });
 });
 
+describe("a treated member", () => {
+  it("is not visited again by the next runs of the week: no transaction is opened for them", async () => {
+    t.clock.set(new Date("2031-05-20T10:00:00Z"));
+    const shop = await t.signup();
+    await shop.call("POST", "/v1/rules", {
+      name: "Happy birthday",
+      trigger: "birthday",
+      effect: { type: "fixed_points", points: 100 },
+    });
+    const id = (await shop.call("POST", "/v1/members", { birthday: "1990-05-20", marketing_consent: false }))
+      .body.id as string;
+    expect(await runBirthdays(t.ctx, t.clock.now())).toEqual({ members: 1 });
+    // Were the member visited again, replaying this key would fail the run (another request's
+    // fingerprint under the key); left alone, the run has nothing to do.
+    await t.database.db
+      .updateTable("idempotency_keys")
+      .set({ request_hash: "changed" })
+      .where("business_id", "=", shop.businessId)
+      .where("key", "=", `birthday:${id}:2031`)
+      .execute();
+    t.clock.advance(3 * 86_400_000);
+    expect(await runBirthdays(t.ctx, t.clock.now())).toEqual({ members: 0 });
+    expect((await shop.call("GET", `/v1/members/${id}/card`)).body.points.available).toBe(100);
+  });
+});
+
 describe("a birthday no run gave on the day", () => {
   it("is given by a run of the next days, once, and only to a member by then", async () => {
     // Amsterdam's spring day of 23 hours: a daily run at 22:30 UTC skips Sunday 30 March 2031.
