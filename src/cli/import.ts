@@ -3,6 +3,7 @@ import type { z } from "zod";
 import type { Actor, AppContext } from "../context.ts";
 import type { BusinessesTable } from "../db/schema.ts";
 import { CreateMemberInput, lookupMember, MemberLookup } from "../modules/members/index.ts";
+import { dateTimeInput } from "../shared/date-time.ts";
 import { AppError, conflict, invalid } from "../shared/errors.ts";
 import { isCurrency, minorDigits } from "../shared/money.ts";
 import { zonedParts, zonedTimeToUtc } from "../shared/time.ts";
@@ -291,10 +292,12 @@ export async function importPurchases(
           }
           const { input, member } = purchaseInput(group, business);
           const memberId = member ? await resolveMember(ctx, business.id, member) : undefined;
-          return await recordImported(ctx, actor, {
-            ...input,
-            ...(memberId ? { member_id: memberId } : {}),
-          });
+          return await recordImported(
+            ctx,
+            actor,
+            { ...input, ...(memberId ? { member_id: memberId } : {}) },
+            group.values.occurred_at,
+          );
         } catch (error) {
           const todayDate = today(ctx, business.timezone);
           throw ofPurchase(
@@ -316,12 +319,29 @@ export async function importPurchases(
  * stored answer has been let go (ANSWER_RETENTION_DAYS) the same purchase again is a
  * `410 idempotency_answer_expired`, which still means it is there.
  */
-async function recordImported(ctx: AppContext, actor: Actor, input: PurchaseInput): Promise<Outcome> {
+async function recordImported(
+  ctx: AppContext,
+  actor: Actor,
+  input: PurchaseInput,
+  /** The file's own text of the time, as an earlier version sent it: see below. */
+  written?: string,
+): Promise<Outcome> {
   try {
     const { replayed } = await recordPurchase(ctx, actor, input);
     return replayed ? "skipped" : "imported";
   } catch (error) {
     if (error instanceof AppError && error.code === "idempotency_answer_expired") return "skipped";
+    // A time with its offset is sent as its instant in UTC, so one instant written two ways is one
+    // purchase. An earlier version sent such a time as written: a file it imported, imported
+    // again, is still the same purchase under the text it was recorded with.
+    if (
+      error instanceof AppError &&
+      error.code === "idempotency_key_reused" &&
+      written !== undefined &&
+      written !== input.occurred_at
+    ) {
+      return recordImported(ctx, actor, { ...input, occurred_at: written });
+    }
     throw error;
   }
 }
@@ -1355,7 +1375,13 @@ function amountOfLines(values: Record<string, string>, items: LineItem[], curren
  */
 function occurredAt(value: string, timeZone: string): string {
   const local = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(value);
-  if (!local) return value;
+  if (!local) {
+    // With its offset (or Z): the instant in UTC, when the schema would take it as it is.
+    const offset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/.test(
+      value,
+    );
+    return offset && dateTimeInput().safeParse(value).success ? new Date(value).toISOString() : value;
+  }
   const [year = 0, month = 0, day = 0] = local.slice(1, 4).map(Number);
   const [hour = 12, minute = 0, second = 0] = local[4] ? local.slice(4).map((p) => Number(p ?? 0)) : [];
   // Date.UTC reads years 0–99 as 1900–1999; such a year is left for the schema to refuse.

@@ -16,6 +16,7 @@ import {
   MAX_IMPORT_BYTES,
   REFUSALS_LISTED,
 } from "../../src/cli/import.ts";
+import { PurchaseInput, recordPurchase } from "../../src/use-cases/purchases.ts";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
 import { engine } from "../helpers/db.ts";
 import { emptyDatabase } from "../helpers/empty-database.ts";
@@ -626,6 +627,64 @@ describe("imports as a business would hand them over", () => {
     const oldest = await run("oldest");
     expect(oldest).toEqual({ first: "2025-12-20T09:00:00.000Z", lifetime: 120 });
     expect(await run("newest")).toEqual(oldest);
+  });
+
+  it("takes one instant written two ways as one purchase, and a file an earlier version imported as the same", async () => {
+    const tenant = await t.signup();
+    const members = file("instant-members.csv", ["external_id,marketing_consent", "c-1,no"]);
+    await importMembers(t.ctx, members, { business: tenant.slug, concurrency });
+    const header = "external_id,member_external_id,amount,currency,occurred_at";
+    const options = { business: tenant.slug, concurrency };
+    const first = await importPurchases(
+      t.ctx,
+      file("instant-1.csv", [header, "i-1,c-1,12.50,EUR,2026-02-20 10:00"]),
+      options,
+    );
+    expect(first.purchases).toMatchObject({ imported: 1, skipped: 0 });
+    // 10:00 in Amsterdam, written with its offset, then in UTC: the same purchase.
+    for (const at of ["2026-02-20T10:00:00+01:00", "2026-02-20T09:00:00Z"]) {
+      const again = await importPurchases(
+        t.ctx,
+        file("instant-2.csv", [header, `i-1,c-1,12.50,EUR,${at}`]),
+        options,
+      );
+      expect(again.purchases, at).toMatchObject({ imported: 0, skipped: 1 });
+    }
+    // A purchase an earlier version imported with its time as the file wrote it.
+    const member = await t.database.db
+      .selectFrom("members")
+      .select("id")
+      .where("business_id", "=", tenant.businessId)
+      .where("external_id", "=", "c-1")
+      .executeTakeFirstOrThrow();
+    const earlier = PurchaseInput.parse({
+      external_id: "i-2",
+      amount_minor: 800,
+      currency: "EUR",
+      items: [],
+      occurred_at: "2026-02-21T10:00:00+01:00",
+    });
+    await recordPurchase(
+      t.ctx,
+      { businessId: tenant.businessId, kind: "system", id: "import", role: "owner" },
+      { ...earlier, member_id: member.id },
+    );
+    const rerun = await importPurchases(
+      t.ctx,
+      file("instant-3.csv", [header, "i-2,c-1,8.00,EUR,2026-02-21T10:00:00+01:00"]),
+      options,
+    );
+    expect(rerun.purchases).toMatchObject({ imported: 0, skipped: 1 });
+    // Another time under the same id is still another purchase.
+    const other = await importPurchases(
+      t.ctx,
+      file("instant-4.csv", [header, "i-1,c-1,12.50,EUR,2026-02-20T11:00:00+01:00"]),
+      options,
+    );
+    expect(other.purchases).toMatchObject({ imported: 0, skipped: 0 });
+    expect(other.purchases?.refused).toEqual([
+      expect.objectContaining({ line: 2, code: "external_id_reused" }),
+    ]);
   });
 
   it("says why today's purchase given by its date alone is refused in the morning", async () => {
