@@ -1,16 +1,8 @@
 /** The wallet's view of the API (`/v1/public/…` and `/v1/wallet/…`). */
 
-export type RewardValue = {
-  amount_minor?: number;
-  percent?: number;
-  max_discount_minor?: number;
-  product_name?: string;
-  cause?: string;
-  place?: string;
-  starts_at?: string;
-  perk?: string;
-  detail?: string;
-};
+import type { RewardValue } from "../ui/reward-value.ts";
+
+export type { RewardValue };
 
 export interface PublicReward {
   id: string;
