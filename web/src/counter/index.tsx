@@ -92,6 +92,9 @@ export default function Counter() {
   if (session.state === "loading") return <div className="loading" aria-busy="true" />;
   if (session.state === "out") return <Login onIn={resume} />;
   if (session.state === "offline") return <Offline onRetry={resume} />;
+  // The desk waits for the locations: shown before them, it would flash by (and a lookup typed
+  // into it be lost) when the cashier must first pick where they work.
+  if (locations === null) return <div className="loading" aria-busy="true" />;
   const { me } = session;
   const location = locations?.find((l) => l.id === locationId) ?? null;
 
