@@ -100,15 +100,24 @@ export function outcomeUnknown(error: unknown): boolean {
  * @example const key = keys.for("reward:r1"); try { await api(..., { idempotencyKey: key }); keys.settle("reward:r1") } catch (e) { keys.settle("reward:r1", e) }
  */
 export class PressKeys {
-  readonly #keys = new Map<string, string>();
+  readonly #keys = new Map<string, { key: string; at: number }>();
 
   for(action: string): string {
-    let key = this.#keys.get(action);
-    if (!key) {
-      key = newKey();
-      this.#keys.set(action, key);
+    let press = this.#keys.get(action);
+    if (!press) {
+      press = { key: newKey(), at: Date.now() };
+      this.#keys.set(action, press);
     }
-    return key;
+    return press.key;
+  }
+
+  /**
+   * When the press whose key is held was first sent (ms since the epoch, the device's clock): what
+   * it did happened no earlier, so a window counted from there (an undo) never outlasts the
+   * server's, even when the answer came on a later try.
+   */
+  since(action: string): number | undefined {
+    return this.#keys.get(action)?.at;
   }
 
   /** The press had its answer (`error`: the one it failed with); its key goes unless that leaves the outcome unknown. */
