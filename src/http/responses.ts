@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RewardType, RewardValue } from "../modules/rewards/index.ts";
 import { ErrorResponse, POINTS_HELD_FIELDS, STAMP_CARD_HELD_FIELDS } from "./schemas.ts";
 
 /**
@@ -89,7 +90,18 @@ export const PurchaseResultSchema = z.looseObject({
   member: MemberHoldings.extend({
     code: z.string(),
     tier_changed: TierChanged,
-    rewards_available: z.array(z.looseObject({ id: z.string(), name: z.string() })),
+    rewards_available: z
+      .array(
+        z.looseObject({
+          id: z.string(),
+          name: z.string(),
+          type: RewardType,
+          value: RewardValue.describe("What it gives, as in the reward catalog"),
+          cost_points: z.int().nullable(),
+          stamp_card_id: z.string().nullable(),
+        }),
+      )
+      .describe("Rewards the member can redeem now, cheapest in points first"),
   })
     .nullable()
     .describe("null for an anonymous purchase"),

@@ -12,6 +12,7 @@ import {
   selectMembers,
 } from "../modules/members/index.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
+import type { RewardValue } from "../modules/rewards/index.ts";
 import type { LineItem } from "../modules/rules/evaluate.ts";
 import { postStamps, type StampLine } from "../modules/stamps/ledger.ts";
 import { joinTierChanges, reachedTier, settleTierReporting } from "../modules/tiers/metric.ts";
@@ -104,6 +105,7 @@ export interface PurchaseResult {
           id: string;
           name: string;
           type: string;
+          value: RewardValue;
           cost_points: number | null;
           stamp_card_id: string | null;
         }[];
@@ -256,6 +258,7 @@ function purchaseResult(outcome: PurchaseOutcome<PurchaseDto>): PurchaseResult {
             id: r.id,
             name: r.name,
             type: r.type,
+            value: r.value,
             cost_points: r.cost_points,
             stamp_card_id: r.stamp_card_id,
           })),

@@ -96,7 +96,17 @@ describe("a café's stamp card", () => {
       stamps_on_current_card: 0,
       stamps_to_next_reward: 10,
     });
-    expect(last.member.rewards_available.map((r: any) => r.id)).toEqual([reward.id]);
+    // With what it gives, for the counter to show beside it without reading the catalog again.
+    expect(last.member.rewards_available).toEqual([
+      {
+        id: reward.id,
+        name: "Free coffee",
+        type: "free_product",
+        value: { product_name: "Any coffee" },
+        cost_points: null,
+        stamp_card_id: card.id,
+      },
+    ]);
     const voucher = await ok(tenant, "POST", `/v1/members/${member.id}/redemptions`, {
       reward_id: reward.id,
     });

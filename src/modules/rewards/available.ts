@@ -8,6 +8,7 @@ import type { ProgramSnapshot } from "../program/snapshot.ts";
 import { stampBalances } from "../stamps/ledger.ts";
 import { reachedTier } from "../tiers/metric.ts";
 import { isEligible, type RewardDto, rewardDto } from "./catalog.ts";
+import type { RewardValue } from "./schema.ts";
 
 /**
  * The rewards the member could redeem right now: open, for their tier (as it stands now: one whose
@@ -65,6 +66,8 @@ export interface RewardCandidate {
   id: string;
   name: string;
   type: string;
+  /** What it gives (the counter shows "€10.00 off"). */
+  value: RewardValue;
   cost_points: number | null;
   stamp_card_id: string | null;
   eligible_tier_ids: string[];
@@ -81,7 +84,7 @@ export interface RewardCandidate {
  * read (src/use-cases/purchase-fast-path.ts) uses the same text.
  */
 export const REWARD_CANDIDATES_TEXT = `(select coalesce(json_agg(json_build_object(
-      'id', r.id, 'name', r.name, 'type', r.type, 'cost_points', r.cost_points, 'stamp_card_id', r.stamp_card_id,
+      'id', r.id, 'name', r.name, 'type', r.type, 'value', r.value, 'cost_points', r.cost_points, 'stamp_card_id', r.stamp_card_id,
       'eligible_tier_ids', r.eligible_tier_ids, 'per_member_limit', r.per_member_limit,
       'held', case when r.per_member_limit is null then 0 else (
         select count(*) from vouchers v

@@ -173,19 +173,7 @@ export function MemberPanel({
           earned.tierLost = earned.tier === null;
         }
         setSummary(result.member);
-        // A purchase's answer lists the rewards without what they give: the values known are
-        // kept, and a reward new to the list is read again (after the result is on screen).
-        const known = new Map((rewards ?? []).map((r) => [r.id, r.value]));
-        const available = result.member.rewards_available.map((r) => ({
-          ...r,
-          value: r.value ?? known.get(r.id),
-        }));
-        setRewards(available);
-        if (available.some((r) => r.value === undefined)) {
-          call<{ data: Reward[] }>("GET", `/v1/members/${member.id}/available-rewards`)
-            .then((page) => setRewards(page.data))
-            .catch(() => {});
-        }
+        setRewards(result.member.rewards_available);
       }
       measure.current = true;
       setNotice({ kind: "earned", earned, amount: amountMinor });
@@ -223,6 +211,8 @@ export function MemberPanel({
     setNotice(null);
     const press = `reward:${reward.id}`;
     const key = pressKeys.current.for(press);
+    // A voucher issued on an earlier try whose answer was lost: its undo window began then.
+    const pressedAt = pressKeys.current.since(press) ?? Date.now();
     try {
       const result = await call<RedemptionResult>(
         "POST",
@@ -234,7 +224,7 @@ export function MemberPanel({
       setNotice({ kind: "issued", voucher: result.voucher });
       onAction({
         kind: "voucher",
-        at: Date.now(),
+        at: pressedAt,
         memberId: member.id,
         who,
         code: result.voucher.code,

@@ -69,8 +69,8 @@ export interface Reward {
   id: string;
   name: string;
   type: string;
-  /** What it gives ("€10.00 off"); missing in a purchase's `rewards_available`. */
-  value?: RewardValue;
+  /** What it gives ("€10.00 off"). */
+  value: RewardValue;
   cost_points: number | null;
   stamp_card_id: string | null;
 }
