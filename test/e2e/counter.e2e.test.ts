@@ -183,12 +183,15 @@ async function sendQueued(page: Page): Promise<void> {
 }
 
 async function purchasesOf(memberId: string) {
-  return call<{ data: { external_id: string; amount_minor: number; stamps_earned: number }[] }>(
-    "GET",
-    `/v1/purchases?member_id=${memberId}&limit=200`,
-    undefined,
-    shop.owner,
-  );
+  return call<{
+    data: {
+      external_id: string;
+      amount_minor: number;
+      refunded_minor: number;
+      points_earned: number;
+      stamps_earned: number;
+    }[];
+  }>("GET", `/v1/purchases?member_id=${memberId}&limit=200`, undefined, shop.owner);
 }
 
 describe("the counter screen", () => {
@@ -471,6 +474,89 @@ describe("the counter screen", () => {
     const purchases = (await purchasesOf(shop.member.id)).data;
     expect(purchases).toHaveLength(before + 1);
     expect(purchases[0]?.amount_minor).toBe(500);
+  });
+
+  it("cancels purchases saved offline: one never sent is dropped, one tried is sent and refunded", async () => {
+    const watched = await e2e.newPage({ phone: true });
+    const { page, context } = watched;
+    await logIn(page);
+    await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
+    await typeCode(page, shop.member.code);
+    await expect.poll(() => page.getByRole("heading", { name: "Anna Nowak" }).count(), slow).toBe(1);
+    const balance = async () => {
+      const card = await call<{
+        points: { available: number; pending: number };
+        stamp_cards: { stamp_card_id: string; stamps: number }[];
+      }>("GET", `/v1/members/${shop.member.id}/card`, undefined, shop.owner);
+      return {
+        points: card.points.available + card.points.pending,
+        stamps: card.stamp_cards.find((c) => c.stamp_card_id === shop.cardId)?.stamps ?? 0,
+      };
+    };
+    const before = await balance();
+    const purchasesBefore = (await purchasesOf(shop.member.id)).data.length;
+
+    // Offline: €3.70 is tried (its send fails, its answer could have been lost), €9.90 and €1.00
+    // wait behind it and are never sent. €3.70 and €9.90 were typed wrong.
+    await context.setOffline(true);
+    for (const amount of ["3,70", "9,90", "1,00"]) {
+      await recordCoffee(page, amount);
+      await expect
+        .poll(
+          () =>
+            page
+              .getByText(`No connection: the purchase of €${amount.replace(",", ".")} is saved`, {
+                exact: false,
+              })
+              .count(),
+          slow,
+        )
+        .toBe(1);
+    }
+    await page.getByText("3 purchases waiting to be sent").click();
+    await page.getByRole("button", { name: "Cancel the purchase of €9.90 for Anna Nowak" }).click();
+    await expect
+      .poll(
+        () =>
+          page
+            .getByText("The purchase of €9.90 for Anna Nowak was cancelled. It had not been sent", {
+              exact: false,
+            })
+            .count(),
+        slow,
+      )
+      .toBe(1);
+    await expect.poll(() => page.getByText("2 purchases waiting to be sent").count(), slow).toBe(1);
+    await page.getByRole("button", { name: "Cancel the purchase of €3.70 for Anna Nowak" }).click();
+    await expect
+      .poll(() => page.getByText("Cancelled: it will be refunded as soon as it is sent.").count(), slow)
+      .toBe(1);
+    await expect.poll(() => page.getByText("2 purchases waiting to be sent").count(), slow).toBe(1);
+    expect(await page.getByRole("button", { name: /^Cancel the purchase of €3\.70/ }).count()).toBe(0);
+    expect(
+      await page.getByRole("button", { name: "Cancel the purchase of €1.00 for Anna Nowak" }).count(),
+    ).toBe(1);
+    await checkLanguages(watched, "counter saved purchases cancelled");
+
+    // Back online: €3.70 is recorded (or its answer replayed) and refunded at once, €1.00 is sent.
+    await context.setOffline(false);
+    await sendQueued(page);
+    await expect.poll(() => page.getByText("1 saved purchase was sent.").count(), slow).toBe(1);
+    expect(await page.getByText(/could not be refunded|was refused/).count()).toBe(0);
+    const recorded = (await purchasesOf(shop.member.id)).data;
+    expect(recorded).toHaveLength(purchasesBefore + 2);
+    expect(recorded.slice(0, 2).map((p) => [p.amount_minor, p.refunded_minor])).toEqual([
+      [100, 0],
+      [370, 370],
+    ]);
+    expect(recorded.some((p) => p.amount_minor === 990)).toBe(false);
+    // The member keeps what €1.00 earned and nothing of the two cancelled.
+    const kept = recorded[0];
+    expect(await balance()).toEqual({
+      points: before.points + (kept?.points_earned ?? 0),
+      stamps: before.stamps + (kept?.stamps_earned ?? 0),
+    });
+    expect(kept?.stamps_earned).toBe(1);
   });
 
   it("says clearly when the camera cannot be used", async () => {

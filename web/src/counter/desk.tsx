@@ -15,7 +15,13 @@ import {
   ProblemView,
   problemText,
 } from "./member.tsx";
-import { isTransient, PurchaseQueue, type QueueState } from "./queue.ts";
+import {
+  type CancelResult,
+  isTransient,
+  PurchaseQueue,
+  type QueuedPurchase,
+  type QueueState,
+} from "./queue.ts";
 import { Scanner } from "./scanner.tsx";
 import type { Location, Me, Member, RedemptionResult, StampCard, Voucher } from "./types.ts";
 
@@ -398,7 +404,25 @@ function QueueBanner({
   onLogin: () => void;
 }) {
   const { t, locale } = useT();
-  if (state.pending.length === 0 && state.rejected.length === 0) return null;
+  // What the last cancel did (the purchase's row may be gone by then): said in the language shown.
+  const [cancelled, setCancelled] = useState<{ result: CancelResult; purchase: QueuedPurchase } | null>(null);
+  if (state.pending.length === 0 && state.rejected.length === 0 && !cancelled) return null;
+  const amountOf = (p: { body: { amount_minor: number; currency: string } }) =>
+    formatMoney(p.body.amount_minor, p.body.currency, locale);
+  const cancel = (purchase: QueuedPurchase) => {
+    setCancelled({ result: queue.cancel(purchase.key), purchase });
+    // The button pressed is gone: the keyboard goes on from what happened.
+    focusSoon("counter-queue-cancelled");
+  };
+  const cancelText = ({ result, purchase }: { result: CancelResult; purchase: QueuedPurchase }) => {
+    const values = { who: purchase.label, amount: amountOf(purchase) };
+    return {
+      removed: t("counter.queue.cancelDone", values),
+      refunding: t("counter.queue.cancelRefunding", values),
+      gone: t("counter.queue.cancelGone", values),
+      storage: t("counter.queue.cancelStorage", values),
+    }[result];
+  };
   return (
     <section className="counter-queue" aria-label={t("counter.queue.label")}>
       {state.pending.length > 0 ? (
@@ -412,9 +436,23 @@ function QueueBanner({
                 <li key={p.key}>
                   {t("counter.queue.item", {
                     who: p.label,
-                    amount: formatMoney(p.body.amount_minor, p.body.currency, locale),
+                    amount: amountOf(p),
                     time: formatDateTime(p.created_at, locale, timezone),
-                  })}
+                  })}{" "}
+                  {p.cancel ? (
+                    <em>{t("counter.queue.cancelledItem")}</em>
+                  ) : // The till is waiting for it on the member's screen: it can be cancelled
+                  // once that screen has said it was saved.
+                  state.waiting.includes(p.key) ? null : (
+                    <button
+                      type="button"
+                      className="button secondary"
+                      aria-label={t("counter.queue.cancelNamed", { who: p.label, amount: amountOf(p) })}
+                      onClick={() => cancel(p)}
+                    >
+                      {t("counter.queue.cancel")}
+                    </button>
+                  )}
                 </li>
               ))}
             </ul>
@@ -436,20 +474,38 @@ function QueueBanner({
           )}
         </div>
       ) : null}
-      {state.rejected.map((r) => (
-        <div key={r.key} className="alert error" role="alert">
-          <p>
-            {t("counter.queue.rejected", {
-              who: r.label,
-              amount: formatMoney(r.body.amount_minor, r.body.currency, locale),
-              message: problemText(t, r.code, r.message),
-            })}
-          </p>
-          <button type="button" className="button secondary" onClick={() => queue.dismiss(r.key)}>
-            {t("counter.queue.dismiss")}
-          </button>
-        </div>
-      ))}
+      <div aria-live="polite">
+        {cancelled ? (
+          <div
+            className={`alert counter-sent ${cancelled.result === "removed" || cancelled.result === "refunding" ? "ok" : "error"}`}
+          >
+            <span id="counter-queue-cancelled" tabIndex={-1}>
+              {cancelText(cancelled)}
+            </span>
+            <button type="button" className="button ghost" onClick={() => setCancelled(null)}>
+              {t("common.close")}
+            </button>
+          </div>
+        ) : null}
+      </div>
+      {state.rejected.map((r) => {
+        const who = r.label;
+        const amount = amountOf(r);
+        return (
+          <div key={r.key} className="alert error" role="alert">
+            <p>
+              {t(r.cancelled ? "counter.queue.cancelRefused" : "counter.queue.rejected", {
+                who,
+                amount,
+                message: problemText(t, r.code, r.message),
+              })}
+            </p>
+            <button type="button" className="button secondary" onClick={() => queue.dismiss(r.key)}>
+              {t("counter.queue.dismiss")}
+            </button>
+          </div>
+        );
+      })}
     </section>
   );
 }

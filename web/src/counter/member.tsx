@@ -545,6 +545,9 @@ const KNOWN_PROBLEMS = new Set([
   "member_ambiguous",
   "points_too_large",
   "rate_limited",
+  // Not the server's: the outbox's, for a purchase cancelled (or taken over) while its till waited.
+  "purchase_cancelled",
+  "purchase_gone",
 ]);
 
 const COUNTER_PROBLEMS: KnownProblems = { prefix: "counter.problem", codes: KNOWN_PROBLEMS };
