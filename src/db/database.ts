@@ -31,6 +31,7 @@ import * as m0018 from "./migrations/0018-member-erasure.ts";
 import * as m0019 from "./migrations/0019-stored-corrections.ts";
 import * as m0020 from "./migrations/0020-adjustments-count.ts";
 import * as m0021 from "./migrations/0021-reason-codes.ts";
+import * as m0022 from "./migrations/0022-signup-keys.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -190,6 +191,7 @@ const migrations: Record<string, Migration> = {
   "0019-stored-corrections": m0019,
   "0020-adjustments-count": m0020,
   "0021-reason-codes": m0021,
+  "0022-signup-keys": m0022,
 };
 
 class StaticProvider implements MigrationProvider {

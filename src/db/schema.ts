@@ -16,6 +16,10 @@ export interface BusinessesTable {
   updated_at: Date;
   /** When the owner published the program: the join page is open from then on. */
   published_at: Date | null;
+  /** SHA-256 of the `Idempotency-Key` the business was signed up with (migration 0022); null without one. */
+  signup_key_hash: string | null;
+  /** The sign-up request's fingerprint, without the password (`signupFingerprint`); null without a key. */
+  signup_request_hash: string | null;
 }
 
 export interface ProgramsTable {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Actor, AppContext } from "../context.ts";
-import type { Tx } from "../db/database.ts";
+import type { Db, Tx } from "../db/database.ts";
 import { audit } from "../modules/audit/index.ts";
 import { getBusiness } from "../modules/business/index.ts";
 import { onceInTransaction, type StoredResult } from "../modules/idempotency/index.ts";
@@ -15,8 +15,9 @@ import { createRewardInTx, type RewardDto, RewardInput } from "../modules/reward
 import { createRuleInTx, type RuleDto, RuleInput } from "../modules/rules/index.ts";
 import { createStampCardInTx, type StampCardDto } from "../modules/stamps/index.ts";
 import { createTierInTx, MAX_TIER_THRESHOLD, type TierDto } from "../modules/tiers/index.ts";
-import { conflict } from "../shared/errors.ts";
-import { MAX_AMOUNT_MINOR, minorDigits } from "../shared/money.ts";
+import { AppError, conflict } from "../shared/errors.ts";
+import { formatMoney, MAX_AMOUNT_MINOR } from "../shared/money.ts";
+import { earnUnitMinor, typicalMinor } from "../shared/price-level.ts";
 
 /**
  * Program templates: a whole starter program (settings, stamp card, tiers, rules, rewards) from a
@@ -27,6 +28,11 @@ import { MAX_AMOUNT_MINOR, minorDigits } from "../shared/money.ts";
  * A template is a starting point, not a merge: it refuses (409 `program_not_empty`) when the
  * business already has an active stamp card, tier, earning rule or reward. Changing a running
  * program is the editors' job, where each change is deliberate.
+ *
+ * Money defaults follow what the business's currency is worth (`src/shared/price-level.ts`): a
+ * point for about what €1 buys (1 €, 5 zł, 500 Ft, 200 ¥), a discount of ten of those for 200
+ * points (5 % back), tiers at about €500 and €1,500 of spend (200,000 Ft and 600,000 Ft). The
+ * schemas leave those parameters unset; `resolveParams` fills them in the currency.
  */
 
 const Name = z.string().trim().min(1).max(60);
@@ -62,30 +68,26 @@ export const CafeStampCardParams = z
       .max(MAX_AMOUNT_MINOR)
       .default(0)
       .describe("Least purchase, in minor units, that earns a stamp"),
-    welcome_stamps: z.int().min(0).max(5).default(1).describe("Stamps given on joining; 0: none"),
+    welcome_stamps: z
+      .int()
+      .min(0)
+      .max(5)
+      .default(1)
+      .describe("Stamps given on joining, fewer than stamps_required; 0: none"),
     card_name: Label.optional().describe("Name of the stamp card; default from the product"),
     ...Names,
   })
-  .superRefine((p, ctx) => {
-    // A welcome that fills the card hands every newcomer a free product from a public join link.
-    if (p.welcome_stamps >= p.stamps_required) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["welcome_stamps"],
-        message: `must be fewer than stamps_required (${p.stamps_required}): a welcome must not fill the card`,
-      });
-    }
-  });
+  .describe("A stamp card, a free product for a full card and welcome stamps");
 export type CafeStampCardParams = z.output<typeof CafeStampCardParams>;
 
-/** The spend a template's points are for; by default a whole unit of the business's currency. */
+/** The spend a template's points are for; by default about what €1 buys, in the business's currency. */
 const EarnPerMinor = z
   .int()
   .min(1)
   .max(1_000_000)
   .optional()
   .describe(
-    "Minor units of spend per earn_points; default: one whole unit of the business's currency (100 for EUR, 1 for JPY)",
+    "Minor units of spend per earn_points; default: about what €1 buys in the business's currency, as a round amount (100 for EUR: €1; 500 for PLN: 5 zł; 500 for HUF: 500 Ft; 200 for JPY: ¥200)",
   );
 
 export const BakeryPointsParams = z
@@ -118,40 +120,42 @@ const TierStep = (name: string, threshold: number, multiplier: number) =>
     threshold: z.int().min(0).max(MAX_TIER_THRESHOLD).default(threshold),
     earn_multiplier_bp: z.int().min(10_000).max(100_000).default(multiplier),
   });
+/** A tier by spend: its threshold's default is money, sized to the currency by `resolveParams`. */
+const SpendTierStep = (name: string, multiplier: number) =>
+  z.strictObject({
+    name: Name.default(name),
+    threshold: z.int().min(0).max(MAX_TIER_THRESHOLD).optional(),
+    earn_multiplier_bp: z.int().min(10_000).max(100_000).default(multiplier),
+  });
 // No default for a missing tier: two tiers sent are refused (three are needed), never topped
 // up with an English third one.
-
-function thresholdsIncrease(tiers: { threshold: number }[], ctx: z.RefinementCtx, key: string): void {
-  for (let i = 1; i < tiers.length; i++) {
-    const lower = tiers[i - 1];
-    const higher = tiers[i];
-    if (lower && higher && higher.threshold <= lower.threshold) {
-      ctx.addIssue({
-        code: "custom",
-        path: [key, i, "threshold"],
-        message: `must be above ${lower.threshold}, the threshold of the tier below`,
-      });
-    }
-  }
-}
 
 export const BoutiqueTiersParams = z
   .strictObject({
     tiers: z
       .tuple([
-        TierStep("Silver", 0, 10_000),
-        TierStep("Gold", 50_000, 12_500),
-        TierStep("Platinum", 150_000, 15_000),
+        SpendTierStep("Silver", 10_000),
+        SpendTierStep("Gold", 12_500),
+        SpendTierStep("Platinum", 15_000),
       ])
       .prefault([{}, {}, {}])
-      .describe("Three tiers by spend in a calendar year (thresholds in minor units), lowest first"),
+      .describe(
+        "Three tiers by spend in a calendar year (thresholds in minor units, each above the one below), lowest first; default thresholds: 0, then about €500 and €1,500 in the business's currency (200,000 Ft and 600,000 Ft)",
+      ),
     earn_points: z.int().min(1).max(100).default(1),
     earn_per_minor: EarnPerMinor,
-    discount_minor: z.int().min(1).max(MAX_AMOUNT_MINOR).default(1_000).describe("The discount points buy"),
+    discount_minor: z
+      .int()
+      .min(1)
+      .max(MAX_AMOUNT_MINOR)
+      .optional()
+      .describe(
+        "The discount points buy, in minor units; default: ten times the default earn_per_minor (€10, 50 zł)",
+      ),
     discount_cost_points: z.int().min(1).max(100_000).default(200),
     reward_name: Names.reward_name,
   })
-  .superRefine((p, ctx) => thresholdsIncrease(p.tiers, ctx, "tiers"));
+  .describe("Tiers by yearly spend with point multipliers, points per spend and a discount for points");
 export type BoutiqueTiersParams = z.output<typeof BoutiqueTiersParams>;
 
 export const GymTiersParams = z
@@ -163,13 +167,15 @@ export const GymTiersParams = z
         TierStep("Champion", 120, 15_000),
       ])
       .prefault([{}, {}, {}])
-      .describe("Three tiers by visits in the last 12 months, lowest first"),
+      .describe("Three tiers by visits in the last 12 months (each above the one below), lowest first"),
     points_per_visit: z.int().min(1).max(1000).default(10),
     session_name: Product.default("personal training session").describe("The reward of the top tier"),
-    session_cost_points: z.int().min(1).max(100_000).default(300),
+    // 500: a Champion (×1.5, 15 points a visit) gets a session every 34 visits, about 8 % back at
+    // a drop-in price a visit (test/api/template-give-back.int.test.ts).
+    session_cost_points: z.int().min(1).max(100_000).default(500),
     ...Names,
   })
-  .superRefine((p, ctx) => thresholdsIncrease(p.tiers, ctx, "tiers"));
+  .describe("Tiers by visits, points per visit and a session for the top tier");
 export type GymTiersParams = z.output<typeof GymTiersParams>;
 
 /** Every template by its name in the URL, with the schema of its parameters. */
@@ -191,9 +197,137 @@ export interface TemplateResult {
   rewards: RewardDto[];
 }
 
-/** The templates with their default parameters, for a picker to start from. */
-export function listTemplates(): { name: TemplateName; defaults: Record<string, unknown> }[] {
-  return TEMPLATE_NAMES.map((name) => ({ name, defaults: TEMPLATES[name].parse({}) }));
+/** A boutique's parameters with every money amount set, in the business's currency. */
+export interface ResolvedBoutiqueTiersParams extends Omit<BoutiqueTiersParams, "tiers"> {
+  tiers: { name: string; threshold: number; earn_multiplier_bp: number }[];
+  earn_per_minor: number;
+  discount_minor: number;
+}
+export interface ResolvedBakeryPointsParams extends BakeryPointsParams {
+  earn_per_minor: number;
+}
+
+/** What the spend thresholds of a boutique default to, in euros: sized to the currency. */
+const BOUTIQUE_THRESHOLD_EUROS = [0, 500, 1_500] as const;
+
+/**
+ * A template's parameters (already parsed) with the money amounts left unset filled in for
+ * `currency`: a point per about what €1 buys, a discount of ten of those, tiers at about €500
+ * and €1,500 of spend — round amounts of the currency (`src/shared/price-level.ts`).
+ *
+ * @example resolveParams("boutique_tiers", BoutiqueTiersParams.parse({}), "HUF").tiers.map((t) => t.threshold) // [0, 200000, 600000]
+ */
+export function resolveParams(template: TemplateName, params: unknown, currency: string): unknown {
+  const unit = earnUnitMinor(currency);
+  switch (template) {
+    case "bakery_points": {
+      const p = params as BakeryPointsParams;
+      return { ...p, earn_per_minor: p.earn_per_minor ?? unit } satisfies ResolvedBakeryPointsParams;
+    }
+    case "boutique_tiers": {
+      const p = params as BoutiqueTiersParams;
+      return {
+        ...p,
+        tiers: p.tiers.map((tier, i) => ({
+          ...tier,
+          threshold: tier.threshold ?? typicalMinor(BOUTIQUE_THRESHOLD_EUROS[i] ?? 0, currency),
+        })),
+        earn_per_minor: p.earn_per_minor ?? unit,
+        discount_minor: p.discount_minor ?? 10 * unit,
+      } satisfies ResolvedBoutiqueTiersParams;
+    }
+    default:
+      return params;
+  }
+}
+
+/**
+ * One problem with a template's parameters that the schema cannot see: in the shape of a schema's
+ * issue, with `params.reason` and its figures for a client to word it in its user's language.
+ */
+export interface ParamsIssue {
+  in: "body";
+  path: string;
+  code: "custom";
+  message: string;
+  params: Record<string, string | number>;
+}
+
+/**
+ * The checks that span parameters, on resolved parameters (a default threshold counts):
+ * - `threshold_not_above` at `tiers.<i>.threshold`: `below` (visits) or `below_minor` with
+ *   `currency` (spend), the threshold of the tier below;
+ * - `welcome_fills_card` at `welcome_stamps`: `stamps_required`.
+ */
+export function paramsIssues(template: TemplateName, params: unknown, currency: string): ParamsIssue[] {
+  const issues: ParamsIssue[] = [];
+  if (template === "cafe_stamp_card") {
+    const p = params as CafeStampCardParams;
+    // A welcome that fills the card hands every newcomer a free product from a public join link.
+    if (p.welcome_stamps >= p.stamps_required) {
+      issues.push({
+        in: "body",
+        path: "welcome_stamps",
+        code: "custom",
+        message: `must be fewer than the stamps a full card needs (${p.stamps_required}): a welcome must not fill the card`,
+        params: { reason: "welcome_fills_card", stamps_required: p.stamps_required },
+      });
+    }
+  }
+  if (template === "boutique_tiers" || template === "gym_tiers") {
+    const spend = template === "boutique_tiers";
+    const tiers = (params as { tiers: { threshold: number }[] }).tiers;
+    for (let i = 1; i < tiers.length; i++) {
+      const lower = tiers[i - 1];
+      const higher = tiers[i];
+      if (!lower || !higher || higher.threshold > lower.threshold) continue;
+      issues.push({
+        in: "body",
+        path: `tiers.${i}.threshold`,
+        code: "custom",
+        message: `must be above ${spend ? formatMoney(lower.threshold, currency) : `${lower.threshold} visits`}, the threshold of the tier below`,
+        params: spend
+          ? { reason: "threshold_not_above", below_minor: lower.threshold, currency }
+          : { reason: "threshold_not_above", below: lower.threshold },
+      });
+    }
+  }
+  return issues;
+}
+
+/** 400 `validation_failed` with the issues, as a schema's failure answers. */
+function refuse(issues: ParamsIssue[]): AppError {
+  const first = issues[0];
+  return new AppError(
+    400,
+    "validation_failed",
+    first ? `Invalid body at "${first.path}": ${first.message}` : "The request is invalid.",
+    { issues },
+  );
+}
+
+/**
+ * The templates with their default parameters in the business's currency, for a picker to start
+ * from.
+ *
+ * @example await listTemplates(ctx.db, actor) // [{ name: "cafe_stamp_card", defaults: { … } }, …]
+ */
+export async function listTemplates(
+  db: Db,
+  actor: Actor,
+): Promise<{ name: TemplateName; defaults: Record<string, unknown> }[]> {
+  const { currency } = await getBusiness(db, actor.businessId);
+  return templateDefaults(currency);
+}
+
+/** Every template's default parameters in `currency`. */
+export function templateDefaults(
+  currency: string,
+): { name: TemplateName; defaults: Record<string, unknown> }[] {
+  return TEMPLATE_NAMES.map((name) => ({
+    name,
+    defaults: resolveParams(name, TEMPLATES[name].parse({}), currency) as Record<string, unknown>,
+  }));
 }
 
 /** What a template builds, before it is written. */
@@ -212,17 +346,12 @@ interface Plan {
   rewards: (refs: { cardId: string | null; tierIds: string[] }) => unknown[];
 }
 
-/** Points on, at `earn_points` for every `earn_per_minor` (default: a whole unit of the currency). */
-const pointsOn = (
-  current: ProgramConfig,
-  earn_points: number,
-  earn_per_minor: number | undefined,
-  currency: string,
-) => ({
+/** Points on, at `earn_points` for every `earn_per_minor`. */
+const pointsOn = (current: ProgramConfig, earn_points: number, earn_per_minor: number) => ({
   ...current.points,
   enabled: true,
   earn_points,
-  earn_per_minor: earn_per_minor ?? 10 ** minorDigits(currency),
+  earn_per_minor,
 });
 
 function plan(template: TemplateName, params: unknown, currency: string): Plan {
@@ -261,12 +390,12 @@ function plan(template: TemplateName, params: unknown, currency: string): Plan {
       };
     }
     case "bakery_points": {
-      const p = params as BakeryPointsParams;
+      const p = params as ResolvedBakeryPointsParams;
       return {
         config: (c) => ({
           ...c,
           points: {
-            ...pointsOn(c, p.earn_points, p.earn_per_minor, currency),
+            ...pointsOn(c, p.earn_points, p.earn_per_minor),
             expiry:
               p.expiry_months === 0
                 ? { policy: "never" }
@@ -295,11 +424,11 @@ function plan(template: TemplateName, params: unknown, currency: string): Plan {
       };
     }
     case "boutique_tiers": {
-      const p = params as BoutiqueTiersParams;
+      const p = params as ResolvedBoutiqueTiersParams;
       return {
         config: (c) => ({
           ...c,
-          points: pointsOn(c, p.earn_points, p.earn_per_minor, currency),
+          points: pointsOn(c, p.earn_points, p.earn_per_minor),
           tiers: { metric: "spend", period: "calendar_year" },
         }),
         tiers: p.tiers.map((t) => ({ ...t, benefits: [] })),
@@ -320,7 +449,7 @@ function plan(template: TemplateName, params: unknown, currency: string): Plan {
         config: (c) => ({
           ...c,
           // Points come from the per-visit rule, not from the amount paid.
-          points: pointsOn(c, 0, undefined, currency),
+          points: pointsOn(c, 0, earnUnitMinor(currency)),
           tiers: { metric: "visits", period: "rolling_12_months" },
         }),
         tiers: p.tiers.map((t) => ({ ...t, benefits: [] })),
@@ -395,9 +524,12 @@ export async function applyTemplate(
     now,
     async (tx) => {
       await lockProgram(tx, actor.businessId);
-      await assertEmpty(tx, actor.businessId);
       const { currency } = await getBusiness(tx, actor.businessId);
-      const steps = plan(template, params, currency);
+      const resolved = resolveParams(template, params, currency);
+      const issues = paramsIssues(template, resolved, currency);
+      if (issues.length > 0) throw refuse(issues);
+      await assertEmpty(tx, actor.businessId);
+      const steps = plan(template, resolved, currency);
       const program = await updateProgramInTx(
         tx,
         actor,
@@ -441,7 +573,7 @@ export async function applyTemplate(
         action: "program.template_applied",
         targetType: "program",
         targetId: actor.businessId,
-        data: { template, params },
+        data: { template, params: resolved },
       });
       return { status: 201, body: { template, program, stamp_cards, tiers, rules, rewards } };
     },

@@ -6,6 +6,7 @@ import type { BusinessesTable } from "../db/schema.ts";
 import { makeToken, parseToken } from "../modules/access/index.ts";
 import { audit } from "../modules/audit/index.ts";
 import type { StoredResult } from "../modules/idempotency/index.ts";
+import { pointsPerVisit } from "../modules/launch-kit/offers.ts";
 import { type CreateMemberInput, updateMember } from "../modules/members/index.ts";
 import { MemberBirthday, MemberEmail, MemberLocale, MemberPhone } from "../modules/members/schema.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
@@ -52,8 +53,11 @@ export interface PublicBusiness {
   timezone: string;
   program: {
     points: {
+      /** Points per `earn_per_minor` spent; 0: points come from rules only (a gym's, per visit). */
       earn_points: number;
       earn_per_minor: number;
+      /** Points every visit earns from the rules whatever is bought (`pointsPerVisit`); 0: none. */
+      earn_per_visit: number;
       pending_days: number;
     } | null;
     stamp_cards: { id: string; name: string; stamps_required: number }[];
@@ -106,6 +110,7 @@ function describeProgram(
   business: BusinessesTable,
   snapshot: ProgramSnapshot,
   rewards: PublicReward[],
+  now: Date,
 ): PublicBusiness {
   const points = snapshot.config.points;
   return {
@@ -119,6 +124,7 @@ function describeProgram(
         ? {
             earn_points: points.earn_points,
             earn_per_minor: points.earn_per_minor,
+            earn_per_visit: pointsPerVisit(snapshot.rules, points.enabled, now),
             pending_days: points.pending_days,
           }
         : null,
@@ -148,7 +154,8 @@ function describeProgram(
 export async function publicBusiness(ctx: AppContext, slug: string): Promise<PublicBusiness> {
   const business = await publishedBusiness(ctx.db, slug);
   const snapshot = await ctx.snapshots.load(ctx.db, business.id);
-  return describeProgram(business, snapshot, await openRewards(ctx.db, business.id, ctx.clock.now()));
+  const now = ctx.clock.now();
+  return describeProgram(business, snapshot, await openRewards(ctx.db, business.id, now), now);
 }
 
 /** The business's name, for its web app manifest. 404 `business_not_found` when not published. */
@@ -430,7 +437,7 @@ export async function walletCard(ctx: AppContext, businessId: string, memberId: 
   });
   const { id: _id, code: _code, ...summary } = card;
   return {
-    business: describeProgram(business, snapshot, rewards),
+    business: describeProgram(business, snapshot, rewards, now),
     member: {
       id: member.id,
       name: member.name,

@@ -128,20 +128,23 @@ describe("business signup and login", () => {
     expect(empty.status).toBe(400);
   });
 
-  it("changes the currency before the first purchase, carrying the default earn rate, and refuses it after", async () => {
+  it("changes the currency before the first purchase, converting the earn rate, and refuses it after", async () => {
     const tenant = await t.signup();
     const rate = async () => (await tenant.call("GET", "/v1/program")).body.config.points.earn_per_minor;
     expect(await rate()).toBe(100);
-    // EUR → JPY: a point per yen, not per ¥100.
+    // EUR → JPY: a point per about what €1 buys (¥200), not per ¥100 (src/shared/price-level.ts;
+    // every amount: test/api/currency-change.int.test.ts).
     expect((await tenant.call("PATCH", "/v1/business", { currency: "JPY" })).status).toBe(200);
-    expect(await rate()).toBe(1);
-    // A rate the business set itself stays.
+    expect(await rate()).toBe(200);
+    // A rate the business set itself is converted by what the currencies are worth: ¥50 is about
+    // 0.33 BHD (not in the price table: worth €1), a round 0.500 BHD.
     const program = (await tenant.call("GET", "/v1/program")).body;
     const own = { ...program.config, points: { ...program.config.points, earn_per_minor: 50 } };
     expect((await tenant.call("PUT", "/v1/program", own)).status).toBe(200);
     expect((await tenant.call("PATCH", "/v1/business", { currency: "BHD" })).status).toBe(200);
-    expect(await rate()).toBe(50);
+    expect(await rate()).toBe(500);
     expect((await tenant.call("PATCH", "/v1/business", { currency: "EUR" })).status).toBe(200);
+    expect(await rate()).toBe(50);
 
     const member = await tenant.call("POST", "/v1/members", { name: "Ann", marketing_consent: false });
     const bought = await tenant.call("POST", "/v1/purchases", {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publicBusiness, walletCard } from "../../src/use-cases/wallet.ts";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
 import { addStaff } from "../helpers/staff.ts";
 
@@ -53,6 +54,13 @@ describe("the launch kit", () => {
       headline: "Zbierz 5 pieczątek i odbierz nagrodę: Darmowa kawa.",
       tiers_line: null,
       published_at: null,
+      staff_script: [
+        "Czy znasz nasz program lojalnościowy? Dołączenie jest bezpłatne, trwa minutę i nie wymaga aplikacji.",
+        "Zbierz 5 pieczątek i odbierz nagrodę: Darmowa kawa.",
+        "Wystarczy zeskanować aparatem telefonu kod QR z naszego plakatu i podać imię oraz adres e-mail lub numer telefonu.",
+        "Przy następnej wizycie pokaż przy kasie kod QR ze swojej karty, a dodamy Ci pieczątki.",
+      ],
+      launch_bonus: null,
     });
     const english = await owner.call("GET", "/v1/launch-kit?locale=en");
     expect(english.body.headline).toBe("Collect 5 stamps and get Darmowa kawa.");
@@ -171,6 +179,124 @@ describe("the poster's promise", () => {
     expect(kit.headline).toContain("Tote bag");
     for (const name of ["Ice cream", "Christmas cookie", "Sold-out mug", "Gold lounge pass"])
       expect(kit.headline).not.toContain(name);
+  });
+});
+
+describe("a gym's launch kit and card", () => {
+  it("tells the points per visit and the tiers, promises no reward a new member cannot get, and the card says no 0 per euro", async () => {
+    const gym = await t.signup({ name: "Gym Gijs", locale: "en" });
+    const template = await gym.call("POST", "/v1/program/templates/gym_tiers", {
+      tiers: [{}, { threshold: 2 }, { threshold: 3 }],
+      points_per_visit: 5,
+    });
+    expect(template.status, JSON.stringify(template.body)).toBe(201);
+    const [, second, third] = template.body.tiers.map((tier: { name: string }) => tier.name);
+    await gym.call("POST", "/v1/program/publish");
+
+    const kit = (await gym.call("GET", "/v1/launch-kit")).body;
+    // The session reward is for the top tier only: nothing to "swap them for" yet.
+    expect(kit.headline).toBe("Earn 5 points every visit.");
+    expect(kit.tiers_line).toBe(`Reach ${second} and ${third} for extra benefits.`);
+    expect(kit.staff_script).toContain("Earn 5 points every visit.");
+    expect(kit.staff_script.at(-1)).toBe(
+      "Next time, show the QR code on your card at the counter and we add your points.",
+    );
+    const nl = (await gym.call("GET", "/v1/launch-kit?locale=nl")).body;
+    expect(nl.headline).toBe("Spaar 5 punten per bezoek.");
+
+    // What the card and join page are told: no rate per amount, 5 points per visit.
+    const joined = await t.call("POST", `/v1/public/businesses/${gym.slug}/members`, {
+      name: "Rosa",
+      email: "rosa@example.test",
+      marketing_consent: false,
+    });
+    expect(joined.status).toBe(201);
+    const member = (await gym.call("GET", `/v1/members/lookup?code=${joined.body.member_code}`)).body;
+    const card = await walletCard(t.ctx, gym.businessId, member.id);
+    expect(card.business.program.points).toMatchObject({ earn_points: 0, earn_per_visit: 5 });
+    const page = await publicBusiness(t.ctx, gym.slug);
+    expect(page.program.points).toMatchObject({ earn_points: 0, earn_per_visit: 5 });
+  });
+});
+
+describe("the launch bonus", () => {
+  it("is a signup rule with an end: the kit shows it and the staff script tells it until it ends", async () => {
+    const shop = await t.signup({ name: "Bakkerij Bol", locale: "nl", timezone: "Europe/Amsterdam" });
+    const start = t.clock.now();
+    const end = new Date(start.getTime() + 7 * 24 * 3600 * 1000);
+    const body = {
+      name: "Startbonus",
+      trigger: "signup",
+      effect: { type: "fixed_points", points: 50 },
+      starts_at: start.toISOString(),
+      ends_at: end.toISOString(),
+    };
+    // As the launch-kit page sends it: once, however often the owner presses.
+    const headers = { "idempotency-key": "launch-bonus-1" };
+    const created = await shop.call("POST", "/v1/rules", body, headers);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect((await shop.call("POST", "/v1/rules", body, headers)).body.id).toBe(created.body.id);
+
+    const kit = (await shop.call("GET", "/v1/launch-kit")).body;
+    expect(kit.launch_bonus).toEqual({
+      rule_id: created.body.id,
+      name: "Startbonus",
+      points: 50,
+      stamps: 0,
+      stamp_card_id: null,
+      starts_at: start.toISOString(),
+      ends_at: end.toISOString(),
+    });
+    // 2026-03-09 09:00 UTC is 10:00 in Amsterdam.
+    expect(kit.staff_script).toContain(
+      "Word je lid vóór 9 maart 2026 om 10:00, dan krijg je 50 punten als startcadeau.",
+    );
+
+    // A member who joins now gets it.
+    await shop.call("POST", "/v1/program/publish");
+    const joined = await t.call("POST", `/v1/public/businesses/${shop.slug}/members`, {
+      name: "Tom",
+      email: "tom@example.test",
+      marketing_consent: false,
+    });
+    const tom = (await shop.call("GET", `/v1/members/lookup?code=${joined.body.member_code}`)).body;
+    expect((await shop.call("GET", `/v1/members/${tom.id}/card`)).body.points.available).toBe(50);
+
+    t.clock.set(end);
+    try {
+      const after = (await shop.call("GET", "/v1/launch-kit")).body;
+      expect(after.launch_bonus).toBeNull();
+      expect(after.staff_script.join(" ")).not.toContain("startcadeau");
+    } finally {
+      t.clock.set(start);
+    }
+  });
+
+  it("is not a bonus that gives nothing, nor one for some members only", async () => {
+    const shop = await t.signup({ name: "Salon Sil", locale: "en" });
+    const ends_at = new Date(t.clock.now().getTime() + 24 * 3600 * 1000).toISOString();
+    const vip = await shop.call("POST", "/v1/rules", {
+      name: "VIP welcome",
+      trigger: "signup",
+      conditions: { member_attributes: [{ key: "vip", op: "exists" }] },
+      effect: { type: "fixed_points", points: 100 },
+      ends_at,
+    });
+    expect(vip.status, JSON.stringify(vip.body)).toBe(201);
+    const program = (await shop.call("GET", "/v1/program")).body;
+    await shop.call("PUT", "/v1/program", {
+      ...program.config,
+      points: { ...program.config.points, enabled: false },
+    });
+    await shop.call("POST", "/v1/rules", {
+      name: "Points while points are off",
+      trigger: "signup",
+      effect: { type: "fixed_points", points: 100 },
+      ends_at,
+    });
+    const kit = (await shop.call("GET", "/v1/launch-kit")).body;
+    expect(kit.launch_bonus).toBeNull();
+    expect(kit.staff_script.join(" ")).not.toMatch(/gift/);
   });
 });
 

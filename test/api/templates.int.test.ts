@@ -67,12 +67,12 @@ describe("program templates", () => {
   });
 
   it.each([
-    ["EUR", 100, 1_000, 10],
-    ["JPY", 1, 1_000, 1_000],
-    ["BHD", 1_000, 5_000, 5],
+    ["EUR", 100, 1_000, 10, 100],
+    ["JPY", 1, 1_000, 1_000, 200],
+    ["BHD", 1_000, 5_000, 5, 1_000],
   ])(
-    "a new %s business earns a point per whole unit of its currency, and so does a template",
-    async (currency, unit, paid, points) => {
+    "a new %s business earns a point per whole unit of its currency; a template per about what €1 buys",
+    async (currency, unit, paid, points, templateUnit) => {
       const tenant = await t.signup({ currency });
       const program = (await tenant.call("GET", "/v1/program")).body.config;
       expect(program.points.earn_per_minor).toBe(unit);
@@ -85,10 +85,11 @@ describe("program templates", () => {
         currency,
       });
       expect([bought.status, bought.body.purchase.points_earned]).toEqual([201, points]);
-      // A template with no rate given takes the currency's unit; one given is kept.
+      // A template with no rate given gives a point per about what €1 buys (¥200; BHD is not in
+      // the price table: a whole dinar); one given is kept.
       const other = await t.signup({ currency });
       const bakery = await other.call("POST", "/v1/program/templates/bakery_points", {});
-      expect([bakery.status, bakery.body.program.config.points.earn_per_minor]).toEqual([201, unit]);
+      expect([bakery.status, bakery.body.program.config.points.earn_per_minor]).toEqual([201, templateUnit]);
       const given = await t.signup({ currency });
       const boutique = await given.call("POST", "/v1/program/templates/boutique_tiers", {
         earn_per_minor: 7,
@@ -277,6 +278,46 @@ describe("program templates", () => {
     expect(res.body.error.details.issues.map((i: { path: string }) => i.path)).toContain(path);
     expect(await counts(tenant.businessId)).toEqual(before);
   });
+
+  it.each([
+    [
+      "HUF",
+      "boutique_tiers",
+      // Gold above the default Platinum (600,000 Ft): the default counts, in the currency.
+      { tiers: [{}, { threshold: 700_000 }, {}] },
+      "tiers.2.threshold",
+      { reason: "threshold_not_above", below_minor: 700_000, currency: "HUF" },
+      /^must be above HUF\s700,000, the threshold of the tier below$/,
+    ],
+    [
+      "EUR",
+      "gym_tiers",
+      { tiers: [{}, { threshold: 50 }, { threshold: 40 }] },
+      "tiers.2.threshold",
+      { reason: "threshold_not_above", below: 50 },
+      /^must be above 50 visits/,
+    ],
+    [
+      "EUR",
+      "cafe_stamp_card",
+      { stamps_required: 3, welcome_stamps: 3 },
+      "welcome_stamps",
+      { reason: "welcome_fills_card", stamps_required: 3 },
+      /^must be fewer than the stamps a full card needs \(3\)/,
+    ],
+  ])(
+    "gives a check across parameters (%s %s) a reason and its figures a client can word",
+    async (currency, template, body, path, params, message) => {
+      const tenant = await t.signup({ currency });
+      const before = await counts(tenant.businessId);
+      const res = await tenant.call("POST", `/v1/program/templates/${template}`, body);
+      expect([res.status, res.body.error.code]).toEqual([400, "validation_failed"]);
+      expect(res.body.error.details.issues).toEqual([
+        { in: "body", path, code: "custom", message: expect.stringMatching(message), params },
+      ]);
+      expect(await counts(tenant.businessId)).toEqual(before);
+    },
+  );
 
   it("lets a manager apply a template but not a cashier", async () => {
     const tenant = await t.signup();

@@ -233,6 +233,7 @@ describe("the merchant dashboard", () => {
       ["/app/program/tiers", "h1"],
       ["/app/program/rules", "h1"],
       ["/app/program/rewards", "h1"],
+      ["/app/launch-kit", "h1"],
     ] as const;
     for (const locale of ["nl", "pl", "pt-BR", "en"]) {
       for (const [path] of pages) {
@@ -255,6 +256,79 @@ describe("the merchant dashboard", () => {
         await expectAccessible(page, `${path} form in ${locale}`);
       }
     }
+  });
+
+  it("prints a staff script and starts a launch bonus once, even when the first answer is lost", async () => {
+    const { page } = owner;
+    await page.goto("/app/launch-kit");
+    const script = page.getByRole("region", { name: "Staff script" });
+    await expect.poll(() => script.getByRole("listitem").count()).toBeGreaterThan(3);
+    const lines = await script.getByRole("listitem").allTextContents();
+    expect(lines[0]).toBe(
+      "Do you know our loyalty program? Joining is free, takes a minute and needs no app.",
+    );
+    expect(lines[1]).toMatch(/^Collect \d+ stamps and get Free latte\.$/);
+    expect(lines.at(-1)).toBe(
+      "Next time, show the QR code on your card at the counter and we add your stamps.",
+    );
+
+    // Printing prints the script alone: the print dialog is the browser's, so its call is recorded.
+    await page.evaluate(() => {
+      window.print = () => {
+        (window as unknown as { printed: string | undefined }).printed =
+          document.documentElement.dataset.print;
+      };
+    });
+    await script.getByRole("button", { name: "Print the staff script" }).click();
+    expect(await page.evaluate(() => (window as unknown as { printed?: string }).printed)).toBe(
+      "staff-script",
+    );
+    await page.emulateMedia({ media: "print" });
+    expect(await script.getByRole("listitem").first().isVisible()).toBe(true);
+    expect(await page.getByRole("heading", { level: 1, name: "Launch kit" }).isVisible()).toBe(false);
+    expect(await page.getByRole("link", { name: "Earning rules" }).isVisible()).toBe(false);
+    expect(await script.getByRole("button", { name: "Print the staff script" }).isVisible()).toBe(false);
+    await page.evaluate(() => window.dispatchEvent(new Event("afterprint")));
+    await page.emulateMedia({ media: "screen" });
+    expect(await page.evaluate(() => document.documentElement.dataset.print)).toBeUndefined();
+    expect(await page.getByRole("heading", { level: 1, name: "Launch kit" }).isVisible()).toBe(true);
+
+    // The launch bonus: 25 points for 3 days. The first answer is lost on the way back.
+    const bonus = page.getByRole("region", { name: "Launch bonus" });
+    await bonus.getByLabel("Gift").selectOption({ label: "Points" });
+    await bonus.getByLabel("How many").fill("25");
+    await bonus.getByLabel("For how long").selectOption({ label: "3 days" });
+    let lost = 0;
+    await page.route("**/v1/rules", async (route) => {
+      if (route.request().method() === "POST" && lost === 0) {
+        lost += 1;
+        await route.fetch();
+        await route.abort("connectionreset");
+      } else await route.continue();
+    });
+    await bonus.getByRole("button", { name: "Start the launch bonus" }).click();
+    await expect.poll(() => bonus.getByRole("alert").count()).toBe(1);
+    expect(lost).toBe(1);
+    await bonus.getByRole("button", { name: "Start the launch bonus" }).click();
+    await expect
+      .poll(() => bonus.getByText(/^Launch bonus running: 25 points for everyone who joins until /).count())
+      .toBe(1);
+    await page.unroute("**/v1/rules");
+    // One launch bonus, next to the template's welcome stamp (a signup rule without an end).
+    const signup = (await apiGet(page, "/v1/rules?trigger=signup")).data as { ends_at: string | null }[];
+    const launch = signup.filter((rule) => rule.ends_at !== null) as { starts_at: string; ends_at: string }[];
+    expect(launch).toHaveLength(1);
+    expect(launch[0]).toMatchObject({ name: "Launch bonus", effect: { type: "fixed_points", points: 25 } });
+    expect(Date.parse(launch[0]?.ends_at ?? "") - Date.parse(launch[0]?.starts_at ?? "")).toBe(
+      3 * 24 * 3600 * 1000,
+    );
+    await expect
+      .poll(() => script.getByText(/^Join before .+ and you get 25 points as a launch gift\.$/).count())
+      .toBe(1);
+    expect(await bonus.getByRole("button", { name: "Start the launch bonus" }).count()).toBe(0);
+    expect(await bonus.getByRole("link", { name: "Change or end it under Earning rules" }).count()).toBe(1);
+    await expectAccessible(page, "launch kit with a launch bonus");
+    await expectNoMissingTranslations(owner, "launch kit with a launch bonus");
   });
 
   it("logs out, refuses a wrong password, and logs in again", async () => {

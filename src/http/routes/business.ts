@@ -14,7 +14,7 @@ import { businessDto, getBusiness, signup, updateBusiness } from "../../modules/
 import { ProgramConfig } from "../../modules/program/config.ts";
 import { clientNetwork } from "../../shared/failure-limit.ts";
 import type { ZodApp } from "../app.ts";
-import { Currency, Locale, TimeZone } from "../schemas.ts";
+import { Currency, ErrorResponse, IdempotencyHeaders, Locale, TimeZone } from "../schemas.ts";
 
 const Slug = z
   .string()
@@ -51,6 +51,14 @@ const SessionMode = z
     "`token` returns a bearer token; `cookie` (the web app) sets an HttpOnly session cookie and returns a CSRF token to send as `X-CSRF-Token` with every change",
   );
 const CsrfToken = z.string().optional().describe("Present for cookie sessions: send it as `X-CSRF-Token`");
+
+const SignupAnswer = z.object({
+  business: BusinessSchema,
+  owner: StaffSchema,
+  token: z.string().optional().describe("The bearer token (absent when `session` is `cookie`)"),
+  csrf_token: CsrfToken,
+  expires_at: z.string(),
+});
 
 /**
  * Hands a new session to the client: as a bearer token in the body, or (for the web app) as an
@@ -90,8 +98,9 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
         tags: ["business"],
         summary: "Sign up a business with its owner",
         description:
-          "Creates the business, its owner account and a default program (1 point per currency unit), and returns a session token for the owner. Errors: `slug_taken`.",
+          "Creates the business, its owner account and a program, and returns a session for the owner. The program is the default one (1 point per currency unit), or the `program` sent, checked as `PUT /v1/program` checks it. Send an `Idempotency-Key` (any text up to 200 characters, new for each sign-up) to make a retry safe: the same key and body within 24 hours log the owner in to the business the first request made (status 200, header `idempotent-replayed: true`, the same business and owner, a new session) instead of `slug_taken`. The key remembers the request without the password, which is checked instead as a log-in checks it. Errors: `validation_failed` (400, also for an empty or too long `Idempotency-Key`), `slug_taken` (409: the handle belongs to another business, or to one signed up without this key), `idempotency_key_reused` (409: the key was used for another sign-up, or the password is not the owner's), `idempotency_answer_expired` (410: the same sign-up more than 24 hours later; log in instead), `pending_outlasts_expiry` (422), `rate_limited` (429).",
         security: [],
+        headers: IdempotencyHeaders,
         body: z.strictObject({
           slug: Slug,
           name: z.string().trim().min(1).max(120),
@@ -107,22 +116,24 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
           session: SessionMode,
         }),
         response: {
-          201: z.object({
-            business: BusinessSchema,
-            owner: StaffSchema,
-            token: z.string().optional().describe("The bearer token (absent when `session` is `cookie`)"),
-            csrf_token: CsrfToken,
-            expires_at: z.string(),
-          }),
+          201: SignupAnswer,
+          200: SignupAnswer.describe(
+            "The same sign-up again under its `Idempotency-Key`: the business it made, its owner, a new session; header `idempotent-replayed: true`",
+          ),
+          400: ErrorResponse,
+          409: ErrorResponse,
+          410: ErrorResponse,
+          422: ErrorResponse,
         },
       },
     },
     async (req, reply) => {
       const { session, ...input } = req.body;
       const now = ctx.clock.now();
-      const result = await signup(ctx.db, input, now);
+      const { replayed, ...result } = await signup(ctx.db, input, now, req.headers["idempotency-key"]);
       ctx.authFailures.noteValid(result.token, now);
-      return reply.status(201).send(deliverSession(req, reply, session, result));
+      if (replayed) reply.header("idempotent-replayed", "true");
+      return reply.status(replayed ? 200 : 201).send(deliverSession(req, reply, session, result));
     },
   );
 

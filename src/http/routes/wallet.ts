@@ -68,6 +68,9 @@ const PublicBusinessSchema = z.object({
         earn_points: z.int().describe("Points for every `earn_per_minor` minor units spent"),
         earn_per_minor: z.int(),
         pending_days: z.int().describe("Days before earned points can be spent"),
+        earn_per_visit: z
+          .int()
+          .describe("Points every visit earns from rules, whatever is bought (0: none), on top of the rate"),
       })
       .nullable()
       .describe("null: the program has no points"),

@@ -87,6 +87,88 @@ describe("the poster's texts", () => {
   });
 });
 
+describe("the poster's QR code", () => {
+  const longest: Partial<PosterInput> = {
+    businessName: "喫茶 קפה השכונה ☕🎁 Żółw مقهى ".repeat(5).slice(0, 120),
+    headline: `Collect 10 stamps and get ${"Darmowa kawa z mlekiem ".repeat(6).slice(0, 120)}.`,
+    tiersLine: Array.from({ length: 20 }, (_, i) => `${i} ${"Ż".repeat(50)}`).join(", "),
+  };
+  it.each([
+    ["a4", "short texts", {}],
+    ["a5", "short texts", {}],
+    ["a4", "the longest texts", longest],
+    ["a5", "the longest texts", longest],
+    ["a4", "a long join link", { joinUrl: `https://loyalty.example.com/join/${"kawiarnia-".repeat(6)}zolw` }],
+  ] as const)("has a quiet zone of 4 modules on every side (%s, %s)", async (size, _, extra) => {
+    const pdf = await renderPoster({ ...input, size, ...extra }, dejavu);
+    const page = pageLayout(pdf);
+    const qr = page.rects;
+    const left = Math.min(...qr.map((r) => r.x));
+    const right = Math.max(...qr.map((r) => r.x + r.w));
+    const top = Math.min(...qr.map((r) => r.y));
+    const bottom = Math.max(...qr.map((r) => r.y + r.h));
+    // Every rectangle is one row of modules high.
+    const module = Math.min(...qr.map((r) => r.h));
+    expect(Math.max(...qr.map((r) => r.h)) - module).toBeLessThan(0.01);
+    expect(Math.round((right - left) / module)).toBeGreaterThanOrEqual(21);
+    const quiet = 4 * module - 0.01;
+    expect(left, "left").toBeGreaterThanOrEqual(quiet);
+    expect(page.width - right, "right").toBeGreaterThanOrEqual(quiet);
+    const above = page.texts.filter((t) => t.baseline < top);
+    const below = page.texts.filter((t) => t.baseline > bottom);
+    expect(above.length + below.length).toBe(page.texts.length);
+    expect(below.length).toBeGreaterThan(0);
+    // Each text's ink stays within its font's ascent above the baseline and descent below it.
+    const fonts = [dejavu.regular.primary, dejavu.bold.primary];
+    const ascent = Math.max(...fonts.map((f) => f.ascent / f.unitsPerEm));
+    const descent = Math.max(...fonts.map((f) => -f.descent / f.unitsPerEm));
+    const lastAbove = Math.max(...above.map((t) => t.baseline + descent * t.size));
+    const firstBelow = Math.min(...below.map((t) => t.baseline - ascent * t.size));
+    expect(top - lastAbove, "above").toBeGreaterThanOrEqual(quiet);
+    expect(firstBelow - bottom, "below").toBeGreaterThanOrEqual(quiet);
+    expect(pages(pdf)).toBe(1);
+  });
+});
+
+/** What a one-page poster draws: its rectangles (the QR code) and texts, from the page's top left, in points. */
+function pageLayout(pdf: Buffer): {
+  width: number;
+  rects: { x: number; y: number; w: number; h: number }[];
+  texts: { baseline: number; size: number }[];
+} {
+  const source = pdf.toString("latin1");
+  const [, , width = 0, height = 0] = (/\/MediaBox \[([^\]]+)\]/.exec(source)?.[1] ?? "")
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  const rects: { x: number; y: number; w: number; h: number }[] = [];
+  const texts: { baseline: number; size: number }[] = [];
+  for (const m of source.matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
+    let content: string;
+    try {
+      content = inflateSync(Buffer.from(m[1] ?? "", "latin1")).toString("latin1");
+    } catch {
+      continue;
+    }
+    // pdfkit draws shapes in a page flipped to start at the top (`1 0 0 -1 0 h cm`), and each text
+    // flipped back, its `Tm` at the baseline counted from the bottom; the font size follows (`Tf`).
+    let baseline: number | null = null;
+    for (const op of content.matchAll(
+      /([\d.-]+) ([\d.-]+) ([\d.-]+) ([\d.-]+) re|1 0 0 1 [\d.-]+ ([\d.-]+) Tm|\/F\d+ ([\d.]+) Tf/g,
+    )) {
+      if (op[1] !== undefined) {
+        rects.push({ x: Number(op[1]), y: Number(op[2]), w: Number(op[3]), h: Number(op[4]) });
+      } else if (op[5] !== undefined) {
+        baseline = height - Number(op[5]);
+      } else if (op[6] !== undefined && baseline !== null) {
+        texts.push({ baseline, size: Number(op[6]) });
+        baseline = null;
+      }
+    }
+  }
+  return { width, rects, texts };
+}
+
 /** The width of the QR code: the extent of the rectangles the page fills. */
 function qrWidth(pdf: Buffer): number {
   const source = pdf.toString("latin1");

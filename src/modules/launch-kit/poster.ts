@@ -19,6 +19,8 @@ export interface PosterInput {
 
 const INK = "#111111";
 const MUTED = "#4a4a4a";
+/** Modules of blank paper around the QR code, as ISO/IEC 18004 asks. */
+const QUIET = 4;
 
 /**
  * A printable poster: the business's name, the program in one sentence, a large QR code of the
@@ -65,7 +67,7 @@ export function renderPoster(input: PosterInput, fonts: PosterFonts = posterFont
 
   // Each text above the QR code gets a few lines at most, cut with an ellipsis past them: the
   // longest name, reward and tier ladder the API accepts leave the QR code its size (at least
-  // 7.8 cm on A4) and the poster one page.
+  // 7.8 cm on A4, with its quiet zone) and the poster one page.
   doc.fillColor(INK);
   doc.y = 56 * s;
   const name = layout(input.businessName, fonts.bold, 34 * s, 2);
@@ -78,12 +80,21 @@ export function renderPoster(input: PosterInput, fonts: PosterFonts = posterFont
     draw(layout(input.tiersLine, fonts.regular, 13 * s, 2), fonts.regular, 13 * s);
   }
 
-  const bottomBlock = 150 * s;
-  const qrTop = doc.y + 24 * s;
-  const qrSize = Math.min(360 * s, height - qrTop - bottomBlock, textWidth);
-  drawQr(doc, input.joinUrl, (width - qrSize) / 2, qrTop, qrSize);
+  // The QR code and its quiet zone: QUIET modules of blank paper on every side (ISO/IEC 18004),
+  // between the texts above and below and to the sides. The code shrinks to leave them room.
+  const rows = qrModules(input.joinUrl);
+  const span = rows.length + 2 * QUIET;
+  const bottomBlock = 130 * s;
+  const qrSize = Math.min(
+    360 * s,
+    ((height - doc.y - bottomBlock) * rows.length) / span,
+    (width * rows.length) / span,
+  );
+  const quiet = (qrSize / rows.length) * QUIET;
+  const qrTop = doc.y + quiet;
+  drawQr(doc, rows, (width - qrSize) / 2, qrTop, qrSize);
 
-  doc.y = qrTop + qrSize + 20 * s;
+  doc.y = qrTop + qrSize + quiet;
   doc
     .fillColor(INK)
     .font(bold)
@@ -174,8 +185,7 @@ function drawLines(doc: PDFKit.PDFDocument, lines: TextLine[], box: LinesBox): v
 }
 
 /** Dark modules as filled rectangles, a row's adjacent modules merged into one. */
-function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, size: number): void {
-  const rows = qrModules(text);
+function drawQr(doc: PDFKit.PDFDocument, rows: boolean[][], x: number, y: number, size: number): void {
   const module = size / rows.length;
   rows.forEach((row, r) => {
     let start = -1;

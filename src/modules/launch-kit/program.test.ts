@@ -8,6 +8,8 @@ const jsQR = ((jsqr as unknown as { default?: unknown }).default ?? jsqr) as typ
 const none: ProgramFacts = {
   currency: "EUR",
   points: { enabled: false, earn_points: 0, earn_per_minor: 100 },
+  pointsPerVisit: 0,
+  tierMetric: "visits",
   stampCards: [],
   tiers: [],
   rewards: [],
@@ -53,9 +55,8 @@ describe("the program in one sentence", () => {
     expect(headline("pl", facts)).toBe(
       "Zdobywaj 2 punkty za każde wydane 1 zł i wymieniaj je na nagrody, np.: Ciastko.",
     );
-    expect(headline("en", { ...facts, rewards: [] })).toBe(
-      "Earn 2 points for every PLN 1 you spend and swap them for rewards.",
-    );
+    // No reward to swap them for: none is promised.
+    expect(headline("en", { ...facts, rewards: [] })).toBe("Earn 2 points for every PLN 1 you spend.");
     expect(
       headline("nl", { ...facts, currency: "EUR", points: { ...facts.points, earn_per_minor: 250 } }),
     ).toBe("Spaar 2 punten per € 2,50 die je besteedt en wissel ze in voor beloningen zoals Ciastko.");
@@ -73,6 +74,104 @@ describe("the program in one sentence", () => {
     expect(describeProgram("pt-BR", { ...none, tiers }).headline).toBe(
       "Quanto mais você vem, mais alto o seu nível: Srebrny e Złoty.",
     );
+  });
+
+  it("promises no rewards a new member cannot get, in every language", () => {
+    const facts: ProgramFacts = {
+      ...none,
+      points: { enabled: true, earn_points: 1, earn_per_minor: 100 },
+      // A reward for a tier only, and one switched off: nothing a new member can swap points for.
+      rewards: [
+        { name: "Lounge", cost_points: 100, stamp_card_id: null, active: true, eligible_tier_ids: ["t1"] },
+        { name: "Off", cost_points: 50, stamp_card_id: null, active: false },
+      ],
+    };
+    const headlines = (["en", "nl", "pl", "pt-BR"] as const).map((l) =>
+      describeProgram(l, facts).headline.replace(/\u00a0|\u202f/g, " "),
+    );
+    expect(headlines).toEqual([
+      "Earn 1 point for every €1 you spend.",
+      "Spaar 1 punt per € 1 die je besteedt.",
+      "Zdobywaj 1 punkt za każde wydane 1 €.",
+      "Ganhe 1 ponto a cada € 1 em compras.",
+    ]);
+    for (const text of headlines) expect(text).not.toMatch(/rewards|beloningen|nagrody|recompensas/);
+  });
+
+  it("tells a gym's points per visit, with the tiers on their own line", () => {
+    const gym: ProgramFacts = {
+      ...none,
+      points: { enabled: true, earn_points: 0, earn_per_minor: 100 },
+      pointsPerVisit: 10,
+      tiers: [
+        { name: "Regular", rank: 0, threshold: 0 },
+        { name: "Committed", rank: 1, threshold: 20 },
+        { name: "Champion", rank: 2, threshold: 60 },
+      ],
+      // The session reward is for Champions only.
+      rewards: [
+        { name: "Session", cost_points: 200, stamp_card_id: null, active: true, eligible_tier_ids: ["t2"] },
+      ],
+    };
+    expect(describeProgram("en", gym)).toEqual({
+      headline: "Earn 10 points every visit.",
+      tiers_line: "Reach Committed and Champion for extra benefits.",
+    });
+    expect(describeProgram("nl", gym).headline).toBe("Spaar 10 punten per bezoek.");
+    expect(describeProgram("pl", gym).headline).toBe("Zdobywaj 10 punktów za każdą wizytę.");
+    expect(describeProgram("pl", { ...gym, pointsPerVisit: 2 }).headline).toBe(
+      "Zdobywaj 2 punkty za każdą wizytę.",
+    );
+    expect(describeProgram("pt-BR", gym).headline).toBe("Ganhe 10 pontos a cada visita.");
+    const open = { ...gym, rewards: [{ name: "Shake", cost_points: 50, stamp_card_id: null, active: true }] };
+    expect(describeProgram("en", open).headline).toBe(
+      "Earn 10 points every visit and swap them for rewards such as Shake.",
+    );
+    expect(describeProgram("pt-BR", open).headline).toBe(
+      "Ganhe 10 pontos a cada visita e troque por recompensas como Shake.",
+    );
+    // Rules give no points while points are off.
+    expect(describeProgram("en", { ...gym, points: { ...gym.points, enabled: false } }).headline).toBe(
+      "The more often you come, the higher your level: Committed and Champion.",
+    );
+  });
+
+  it("tells points per amount and per visit together", () => {
+    const both: ProgramFacts = {
+      ...none,
+      points: { enabled: true, earn_points: 1, earn_per_minor: 100 },
+      pointsPerVisit: 5,
+      rewards: [{ name: "Coffee", cost_points: 50, stamp_card_id: null, active: true }],
+    };
+    const headline = (locale: "en" | "nl" | "pl" | "pt-BR", f: ProgramFacts) =>
+      describeProgram(locale, f).headline.replace(/\u00a0|\u202f/g, " ");
+    expect(headline("en", both)).toBe(
+      "Earn 1 point for every €1 you spend and 5 points every visit, and swap them for rewards such as Coffee.",
+    );
+    expect(headline("nl", { ...both, rewards: [] })).toBe(
+      "Spaar 1 punt per € 1 die je besteedt en 5 punten per bezoek.",
+    );
+    expect(headline("pl", both)).toBe(
+      "Zdobywaj 1 punkt za każde wydane 1 € i 5 punktów za każdą wizytę, a potem wymieniaj je na nagrody, np.: Coffee.",
+    );
+  });
+
+  it.each([
+    ["visits", "en", "The more often you come, the higher your level: Silver and Gold."],
+    ["spend", "en", "The more you spend, the higher your level: Silver and Gold."],
+    ["points", "en", "The more points you earn, the higher your level: Silver and Gold."],
+    ["spend", "nl", "Hoe meer je besteedt, hoe hoger je niveau: Silver en Gold."],
+    ["points", "nl", "Hoe meer punten je spaart, hoe hoger je niveau: Silver en Gold."],
+    ["spend", "pl", "Im więcej wydajesz, tym wyższy Twój poziom: Silver i Gold."],
+    ["points", "pl", "Im więcej punktów zdobywasz, tym wyższy Twój poziom: Silver i Gold."],
+    ["spend", "pt-BR", "Quanto mais você compra, mais alto o seu nível: Silver e Gold."],
+    ["points", "pt-BR", "Quanto mais pontos você ganha, mais alto o seu nível: Silver e Gold."],
+  ] as const)("tells a ladder of %s tiers as it is climbed (%s)", (metric, locale, text) => {
+    const tiers = [
+      { name: "Silver", rank: 1, threshold: 500 },
+      { name: "Gold", rank: 2, threshold: 1000 },
+    ];
+    expect(describeProgram(locale, { ...none, tiers, tierMetric: metric }).headline).toBe(text);
   });
 
   it("still invites people to a program with nothing set up yet", () => {

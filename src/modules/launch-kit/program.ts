@@ -4,6 +4,10 @@ import { listOf, type PosterLocale, posterMessage } from "./messages.ts";
 export interface ProgramFacts {
   currency: string;
   points: { enabled: boolean; earn_points: number; earn_per_minor: number };
+  /** Points every visit earns from the rules whatever is bought (`pointsPerVisit`, offers.ts); 0: none. */
+  pointsPerVisit: number;
+  /** What the tiers count: the ladder's sentence says how to climb it. */
+  tierMetric: "spend" | "points" | "visits";
   stampCards: { id: string; name: string; stamps_required: number }[];
   tiers: { name: string; rank: number; threshold: number }[];
   rewards: {
@@ -25,7 +29,10 @@ export interface ProgramSentence {
 
 /**
  * Tells a program in one sentence in the customer's language: a stamp card and its reward come
- * first (the simplest promise), then points and the cheapest reward, then tiers.
+ * first (the simplest promise), then points — per amount spent and per visit — and the cheapest
+ * reward a new member can get, then tiers, climbed as the ladder counts (visits, spend or points).
+ * Nothing is promised that a new member cannot get: without such a reward, points are told
+ * without "swap them for rewards".
  *
  * @example describeProgram("nl", facts) // { headline: "Verzamel 10 stempels en krijg Gratis koffie.", tiers_line: null }
  */
@@ -38,6 +45,9 @@ export function describeProgram(locale: PosterLocale, facts: ProgramFacts): Prog
     .sort((a, b) => a.rank - b.rank)
     .map((t) => t.name);
   const card = facts.stampCards[0];
+  // Rules give points only while points are on (the evaluator's `pointsEnabled`).
+  const perSpend = facts.points.enabled ? facts.points.earn_points : 0;
+  const perVisit = facts.points.enabled ? facts.pointsPerVisit : 0;
   const pointsReward = rewards
     .filter((r) => r.cost_points !== null)
     .sort((a, b) => (a.cost_points ?? 0) - (b.cost_points ?? 0))[0];
@@ -47,17 +57,20 @@ export function describeProgram(locale: PosterLocale, facts: ProgramFacts): Prog
     headline = reward
       ? posterMessage(locale, "stamps_reward", { count: card.stamps_required, reward: reward.name })
       : posterMessage(locale, "stamps", { count: card.stamps_required, card: card.name });
-  } else if (facts.points.enabled && facts.points.earn_points > 0) {
+  } else if (perSpend > 0 || perVisit > 0) {
     const values = {
-      points: facts.points.earn_points,
+      points: perSpend,
       amount: money(facts.points.earn_per_minor, facts.currency, locale),
+      visit: perVisit,
     };
+    const key = perSpend === 0 ? "visit_points" : perVisit === 0 ? "points" : "points_and_visits";
+    // "Swap them for rewards" only when a new member has a reward to swap them for.
     headline = pointsReward
-      ? posterMessage(locale, "points_reward", { ...values, reward: pointsReward.name })
-      : posterMessage(locale, "points", values);
+      ? posterMessage(locale, `${key}_reward`, { ...values, reward: pointsReward.name })
+      : posterMessage(locale, key, values);
   } else if (tiers.length > 0) {
     return {
-      headline: posterMessage(locale, "tiers_only", { tiers: listOf(locale, tiers) }),
+      headline: posterMessage(locale, `tiers_${facts.tierMetric}`, { tiers: listOf(locale, tiers) }),
       tiers_line: null,
     };
   } else {

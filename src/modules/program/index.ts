@@ -55,14 +55,15 @@ export async function updateProgram(
   return db.transaction().execute((tx) => updateProgramInTx(tx, actor, config, now, expectedVersion));
 }
 
-/** Like `updateProgram`, inside the caller's transaction (a program template changes more at once). */
-export async function updateProgramInTx(
-  tx: Tx,
-  actor: Actor,
-  config: ProgramConfig,
-  now: Date,
-  expectedVersion?: number,
-): Promise<ProgramDto> {
+/**
+ * A settings document as the program may store it: valid against `ProgramConfig`, and passing the
+ * checks that span its fields, which `PUT /v1/program` and sign-up (a program sent with the new
+ * business) both make, with the same answer: `422 pending_outlasts_expiry` when points would
+ * expire before they could be spent.
+ *
+ * @example const config = checkProgramConfig(input.program) // throws 422 pending_outlasts_expiry
+ */
+export function checkProgramConfig(config: ProgramConfig): ProgramConfig {
   const parsed = ProgramConfig.parse(config);
   const { pending_days, expiry } = parsed.points;
   if (expiry.policy === "days_after_earn" && pending_days >= expiry.days) {
@@ -72,6 +73,18 @@ export async function updateProgramInTx(
       { pending_days, expiry_days: expiry.days },
     );
   }
+  return parsed;
+}
+
+/** Like `updateProgram`, inside the caller's transaction (a program template changes more at once). */
+export async function updateProgramInTx(
+  tx: Tx,
+  actor: Actor,
+  config: ProgramConfig,
+  now: Date,
+  expectedVersion?: number,
+): Promise<ProgramDto> {
+  const parsed = checkProgramConfig(config);
   let update = tx
     .updateTable("programs")
     .set({ config: JSON.stringify(parsed), version: sql<number>`version + 1`, updated_at: now })

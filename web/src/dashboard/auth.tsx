@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useMemo, useState } from "react";
-import { ApiError, api, setCsrfToken } from "../api.ts";
+import { ApiError, api, FormKey, setCsrfToken } from "../api.ts";
 import { LOCALE_NAMES, LOCALES, type Locale, useT } from "../i18n/index.tsx";
 import { Link, navigate } from "../router.tsx";
 import { Field, TopBar } from "../ui/components.tsx";
@@ -64,6 +64,9 @@ export function SignupPage() {
   const [password, setPassword] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // Pressing "Create my business" again after a lost answer logs the owner in to the business the
+  // first press made, instead of telling them their own handle is taken.
+  const [key] = useState(() => new FormKey());
   const zones = useMemo(() => timeZones(timezone), [timezone]);
   const errors = fieldErrors(error, { slug_taken: "slug" }, t);
   const shownSlug = slugEdited ? slug : suggestSlug(name);
@@ -72,19 +75,24 @@ export function SignupPage() {
     event.preventDefault();
     setBusy(true);
     setError(null);
+    const body = {
+      name,
+      slug: shownSlug,
+      currency,
+      timezone,
+      locale: language,
+      owner: { name: ownerName, email, password },
+      session: "cookie",
+    };
     try {
-      const result = await api<{ csrf_token?: string }>("POST", "/v1/businesses", {
-        name,
-        slug: shownSlug,
-        currency,
-        timezone,
-        locale: language,
-        owner: { name: ownerName, email, password },
-        session: "cookie",
+      const result = await api<{ csrf_token?: string }>("POST", "/v1/businesses", body, {
+        idempotencyKey: key.for(body),
       });
+      key.settle();
       setCsrfToken(result.csrf_token);
       navigate("/app/onboarding");
     } catch (e) {
+      key.settle(e);
       setError(e);
     } finally {
       setBusy(false);

@@ -1,6 +1,6 @@
 import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from "react";
 import { ApiError, api, FormKey } from "../api.ts";
-import { currencyDigits, parseMoney } from "../i18n/format.ts";
+import { currencyDigits, formatMoney, parseMoney } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { detailValues, ErrorMessage, type KnownProblems } from "../ui/components.tsx";
 
@@ -260,7 +260,10 @@ interface Issue {
   limit?: number;
 }
 
-/** The common issues in the user's language (a number expected, out of range, a text too long); else null. */
+/**
+ * The common issues in the user's language (a number expected, out of range, a text too short or
+ * too long, a handle or an e-mail address not in its form); else null.
+ */
 function worded(
   issue: Issue,
   t: (key: string, values?: Record<string, string | number>) => string,
@@ -273,8 +276,15 @@ function worded(
     if (issue.code === "too_big") return t("dashboard.error.atMost", { limit });
   }
   if (issue.origin === "string" && limit !== undefined) {
-    if (issue.code === "too_small") return t("dashboard.error.required");
+    // Below one character is an empty field; a longer minimum (a password's 10) says how long.
+    if (issue.code === "too_small")
+      return limit > 1 ? t("dashboard.error.tooShort", { limit }) : t("dashboard.error.required");
     if (issue.code === "too_big") return t("dashboard.error.tooLong", { limit });
+  }
+  // The texts with a form of their own: the business's handle (sign-up's `slug`) and an e-mail.
+  if (issue.code === "invalid_format") {
+    if (issue.path === "slug") return t("dashboard.error.slug");
+    if (issue.path === "email" || issue.path?.endsWith(".email")) return t("dashboard.error.email");
   }
   return null;
 }
@@ -287,6 +297,40 @@ export function errorAt(errors: Record<string, string>, ...paths: string[]): str
     if (nested) return errors[nested];
   }
   return undefined;
+}
+
+/** The reasons of checks across fields that the dashboard words (`dashboard.issue.<reason>`). */
+const ISSUE_REASONS = new Set(["threshold_not_above", "welcome_fills_card"]);
+
+/**
+ * The issues of a `validation_failed` that carry a reason and its figures (`params`: a template's
+ * tier ladder, its welcome stamps), by field, in the user's language; an amount (`<name>_minor`
+ * with `currency`) is written as money in `locale` ("Vul meer in dan € 500,00"). Apart from
+ * `fieldErrors`, whose wording is for the issues every form meets: lay these over it.
+ *
+ * @example const errors = { ...fieldErrors(error, {}, t), ...reasonedIssues(error, t, locale) }
+ */
+export function reasonedIssues(
+  error: unknown,
+  t: (key: string, values?: Record<string, string | number>) => string,
+  locale: string,
+): Record<string, string> {
+  if (!(error instanceof ApiError)) return {};
+  const out: Record<string, string> = {};
+  const issues = (error.details?.issues ?? []) as { path?: string; params?: Record<string, unknown> }[];
+  for (const { path, params } of issues) {
+    const reason = params?.reason;
+    if (path === undefined || path in out || typeof reason !== "string" || !ISSUE_REASONS.has(reason))
+      continue;
+    const values: Record<string, string | number> = {};
+    for (const [key, value] of Object.entries(params ?? {})) {
+      if (key.endsWith("_minor") && typeof value === "number" && typeof params?.currency === "string") {
+        values[key.slice(0, -"_minor".length)] = formatMoney(value, params.currency, locale);
+      } else if (typeof value === "number" || typeof value === "string") values[key] = value;
+    }
+    out[path] = t(`dashboard.issue.${reason}`, values);
+  }
+  return out;
 }
 
 /** A form-level error: shown unless every problem already sits next to its field. */

@@ -1,10 +1,19 @@
 import { type FormEvent, useMemo, useState } from "react";
 import { ApiError, api, newKey } from "../api.ts";
-import { currencyDigits, formatMoney } from "../i18n/format.ts";
+import { formatMoney } from "../i18n/format.ts";
 import { supportedLocale, useT, useTranslatorFor } from "../i18n/index.tsx";
 import { Link, navigate } from "../router.tsx";
-import { Field } from "../ui/components.tsx";
-import { errorAt, FormError, fieldErrors, moneyText, readInt, readMoney, useApi } from "./forms.tsx";
+import { ErrorMessage, Field } from "../ui/components.tsx";
+import {
+  errorAt,
+  FormError,
+  fieldErrors,
+  moneyText,
+  readInt,
+  readMoney,
+  reasonedIssues,
+  useApi,
+} from "./forms.tsx";
 import { CardFrame, PointsPreview, StampsPreview, TierPreview } from "./preview.tsx";
 import type { List, Reward, Rule, StampCard, Tier } from "./program/types.ts";
 import { useSession } from "./session.tsx";
@@ -36,81 +45,154 @@ interface Draft {
   gym: { tiers: TierText[]; perVisit: string; session: string; cost: string };
 }
 
+/** The parameters `GET /v1/program/templates` gives each template, money in the business's currency. */
+interface TemplateDefaults {
+  cafe_stamp_card: {
+    stamps_required: number;
+    stamp_per: "visit" | "item";
+    category: string;
+    min_spend_minor: number;
+    welcome_stamps: number;
+  };
+  bakery_points: {
+    earn_points: number;
+    earn_per_minor: number;
+    treat_cost_points: number;
+    birthday_points: number;
+    expiry_months: number;
+  };
+  boutique_tiers: {
+    tiers: { threshold: number }[];
+    earn_points: number;
+    earn_per_minor: number;
+    discount_minor: number;
+    discount_cost_points: number;
+  };
+  gym_tiers: { tiers: { threshold: number }[]; points_per_visit: number; session_cost_points: number };
+}
+
 export default function Onboarding() {
-  const { locale } = useT();
+  const { t, locale } = useT();
   const { business } = useSession();
   // The names members will read (the card, the reward, the tiers, the rules) are in the business's
   // language, whatever language the owner reads the dashboard in: the form waits for its texts.
   const businessLocale = supportedLocale(business.locale) ?? locale;
   const names = useTranslatorFor(businessLocale, "dashboard");
-  if (!names) return <div className="loading" aria-busy="true" />;
-  return <OnboardingForm names={names} namesLocale={businessLocale} />;
-}
-
-function OnboardingForm({ names, namesLocale }: { names: Translate; namesLocale: string }) {
-  const { t } = useT();
-  const session = useSession();
-  const { business } = session;
-  const currency = business.currency;
+  // The defaults come from the API, sized to what the business's currency is worth (a point per
+  // 500 Ft, not per 1 Ft); the program's lists say whether a template can still start it.
+  const templates = useApi<List<{ name: TemplateName; defaults: unknown }>>("/v1/program/templates");
   const cards = useApi<List<StampCard>>("/v1/stamp-cards");
   const tiers = useApi<List<Tier>>("/v1/tiers");
   const rules = useApi<List<Rule>>("/v1/rules");
   const rewards = useApi<List<Reward>>("/v1/rewards?limit=200");
-  const [template, setTemplate] = useState<TemplateName>("cafe_stamp_card");
-  // One whole unit of the currency in minor units (100 for EUR, 1 for JPY): the defaults are in it.
-  const unit = 10 ** currencyDigits(currency);
-  const [draft, setDraft] = useState<Draft>(() => ({
+  const [retrying, setRetrying] = useState(false);
+  const loads = [templates, cards, tiers, rules, rewards];
+  const failed = loads.find((load) => load.error)?.error;
+  if (failed) {
+    const retry = async () => {
+      setRetrying(true);
+      try {
+        await Promise.all(loads.filter((load) => load.error).map((load) => load.reload()));
+      } finally {
+        setRetrying(false);
+      }
+    };
+    return (
+      <div className="stack">
+        <h1>{t("dashboard.onboarding.title")}</h1>
+        <ErrorMessage error={failed} />
+        <p>
+          <button type="button" className="button" disabled={retrying} onClick={() => void retry()}>
+            {t("common.retry")}
+          </button>
+        </p>
+      </div>
+    );
+  }
+  if (!names || !templates.data || !cards.data || !tiers.data || !rules.data || !rewards.data) {
+    return <div className="loading" aria-busy="true" />;
+  }
+  const defaults = Object.fromEntries(
+    templates.data.data.map((entry) => [entry.name, entry.defaults]),
+  ) as unknown as TemplateDefaults;
+  const existing =
+    cards.data.data.length + tiers.data.data.length + rules.data.data.length + rewards.data.data.length;
+  return (
+    <OnboardingForm names={names} namesLocale={businessLocale} defaults={defaults} existing={existing} />
+  );
+}
+
+/** The form's first texts: the API's defaults as typed, the names in the business's language. */
+function initialDraft(defaults: TemplateDefaults, currency: string, names: Translate): Draft {
+  const cafe = defaults.cafe_stamp_card;
+  const bakery = defaults.bakery_points;
+  const boutique = defaults.boutique_tiers;
+  const gym = defaults.gym_tiers;
+  const threshold = (tiers: { threshold: number }[], i: number) => tiers[i]?.threshold ?? 0;
+  return {
     cafe: {
       product: names("dashboard.onboarding.cafe.defaultProduct"),
-      stamps: "10",
-      per: "visit",
-      category: "coffee",
-      minSpend: "",
-      welcome: "1",
+      stamps: String(cafe.stamps_required),
+      per: cafe.stamp_per,
+      category: cafe.category,
+      minSpend: cafe.min_spend_minor > 0 ? moneyText(cafe.min_spend_minor, currency) : "",
+      welcome: String(cafe.welcome_stamps),
     },
     bakery: {
-      earn: "1",
-      per: moneyText(unit, currency),
+      earn: String(bakery.earn_points),
+      per: moneyText(bakery.earn_per_minor, currency),
       treat: names("dashboard.onboarding.bakery.defaultTreat"),
-      cost: "100",
-      birthday: "100",
-      expiry: "12",
+      cost: String(bakery.treat_cost_points),
+      birthday: String(bakery.birthday_points),
+      expiry: String(bakery.expiry_months),
     },
     boutique: {
-      tiers: [
-        { name: names("dashboard.onboarding.tier.silver"), threshold: moneyText(0, currency) },
-        { name: names("dashboard.onboarding.tier.gold"), threshold: moneyText(500 * unit, currency) },
-        { name: names("dashboard.onboarding.tier.platinum"), threshold: moneyText(1_500 * unit, currency) },
-      ],
-      earn: "1",
-      per: moneyText(unit, currency),
-      discount: moneyText(10 * unit, currency),
-      cost: "200",
+      tiers: ["silver", "gold", "platinum"].map((tier, i) => ({
+        name: names(`dashboard.onboarding.tier.${tier}`),
+        threshold: moneyText(threshold(boutique.tiers, i), currency),
+      })),
+      earn: String(boutique.earn_points),
+      per: moneyText(boutique.earn_per_minor, currency),
+      discount: moneyText(boutique.discount_minor, currency),
+      cost: String(boutique.discount_cost_points),
     },
     gym: {
-      tiers: [
-        { name: names("dashboard.onboarding.tier.regular"), threshold: "0" },
-        { name: names("dashboard.onboarding.tier.committed"), threshold: "50" },
-        { name: names("dashboard.onboarding.tier.champion"), threshold: "120" },
-      ],
-      perVisit: "10",
+      tiers: ["regular", "committed", "champion"].map((tier, i) => ({
+        name: names(`dashboard.onboarding.tier.${tier}`),
+        threshold: String(threshold(gym.tiers, i)),
+      })),
+      perVisit: String(gym.points_per_visit),
       session: names("dashboard.onboarding.gym.defaultSession"),
-      cost: "300",
+      cost: String(gym.session_cost_points),
     },
-  }));
+  };
+}
+
+function OnboardingForm({
+  names,
+  namesLocale,
+  defaults,
+  existing,
+}: {
+  names: Translate;
+  namesLocale: string;
+  defaults: TemplateDefaults;
+  existing: number;
+}) {
+  const { t, locale } = useT();
+  const session = useSession();
+  const { business } = session;
+  const currency = business.currency;
+  const [template, setTemplate] = useState<TemplateName>("cafe_stamp_card");
+  const [draft, setDraft] = useState<Draft>(() => initialDraft(defaults, currency, names));
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<"draft" | "live" | null>(null);
   // One key per attempt: a double click or a retry after a lost answer creates the program once.
   const [attemptKey, setAttemptKey] = useState(newKey);
-  const errors = fieldErrors(error, {}, t);
-
-  const existing =
-    (cards.data?.data.length ?? 0) +
-    (tiers.data?.data.length ?? 0) +
-    (rules.data?.data.length ?? 0) +
-    (rewards.data?.data.length ?? 0);
-  const loaded = cards.data && tiers.data && rules.data && rewards.data;
+  // A template's checks across fields (a tier's threshold, the welcome stamps) come with their
+  // figures: worded here, with money in the currency.
+  const errors = { ...fieldErrors(error, {}, t), ...reasonedIssues(error, t, locale) };
 
   const body = useMemo(
     () => buildBody(template, draft, currency, names, namesLocale),
@@ -186,8 +268,6 @@ function OnboardingForm({ names, namesLocale }: { names: Translate; namesLocale:
       </div>
     );
   }
-
-  if (!loaded) return <div className="loading" aria-busy="true" />;
 
   if (existing > 0 || (error instanceof ApiError && error.code === "program_not_empty")) {
     return (
@@ -564,7 +644,14 @@ function OnboardingForm({ names, namesLocale }: { names: Translate; namesLocale:
             </>
           )}
         </form>
-        <Preview template={template} draft={draft} currency={currency} businessName={business.name} />
+        <Preview
+          template={template}
+          draft={draft}
+          currency={currency}
+          businessName={business.name}
+          names={names}
+          namesLocale={namesLocale}
+        />
       </div>
       <p>
         <button type="button" className="button ghost dark" onClick={() => navigate("/app/program")}>
@@ -647,18 +734,26 @@ function buildBody(
   }
 }
 
+/**
+ * The member's card as it will look. Its texts are the card's: in the business's language (the
+ * language a member's card starts in, and the one the names are created in), so "Gratis koffie"
+ * here is "Gratis koffie" on the card, whatever language the owner reads the dashboard in.
+ */
 function Preview({
   template,
   draft,
   currency,
   businessName,
+  names: t,
+  namesLocale: locale,
 }: {
   template: TemplateName;
   draft: Draft;
   currency: string;
   businessName: string;
+  names: Translate;
+  namesLocale: string;
 }) {
-  const { t, locale } = useT();
   const num = (text: string, fallback: number) => {
     const n = readInt(text);
     return n === null || Number.isNaN(n) ? fallback : n;
@@ -672,6 +767,7 @@ function Preview({
     const required = Math.max(1, num(draft.cafe.stamps, 1));
     content = (
       <StampsPreview
+        t={t}
         required={required}
         filled={Math.min(required - 1, num(draft.cafe.welcome, 0) + 2)}
         reward={t("dashboard.onboarding.freeProduct", { product: draft.cafe.product })}
@@ -682,6 +778,7 @@ function Preview({
     const birthday = num(draft.bakery.birthday, 0);
     content = (
       <PointsPreview
+        t={t}
         balance={Math.round(cost * 0.6)}
         goal={cost}
         reward={t("dashboard.onboarding.freeProduct", { product: draft.bakery.treat })}
@@ -697,6 +794,7 @@ function Preview({
     const remaining = Math.max(0, Math.round(next * 0.4));
     content = (
       <TierPreview
+        t={t}
         tiers={tiers.map((tier) => tier.name)}
         current={0}
         progress={progress}
@@ -713,7 +811,9 @@ function Preview({
   }
   return (
     <div aria-live="polite">
-      <CardFrame business={businessName}>{content}</CardFrame>
+      <CardFrame business={businessName} lang={locale}>
+        {content}
+      </CardFrame>
     </div>
   );
 }

@@ -1,17 +1,31 @@
 import { useT } from "../i18n/index.tsx";
 
-/** What a member sees on their card, drawn from the program being set up, before it exists. */
+/**
+ * What a member sees on their card, drawn from the program being set up, before it exists. The
+ * card's texts take `t`, a translator in the card's language (the business's); without it, the
+ * dashboard's.
+ */
+
+type Translate = (key: string, values?: Record<string, string | number>) => string;
+
+/** The card's translator: `t` when given, else the dashboard reader's. */
+function useCardT(t: Translate | undefined): Translate {
+  const reader = useT().t;
+  return t ?? reader;
+}
 
 export function StampsPreview({
   required,
   filled,
   reward,
+  t: cardT,
 }: {
   required: number;
   filled: number;
   reward: string;
+  t?: Translate;
 }) {
-  const { t } = useT();
+  const t = useCardT(cardT);
   const total = Math.max(1, Math.min(required, 30));
   const have = Math.max(0, Math.min(filled, total));
   return (
@@ -37,13 +51,15 @@ export function PointsPreview({
   goal,
   reward,
   extra,
+  t: cardT,
 }: {
   balance: number;
   goal: number;
   reward: string;
   extra?: string | undefined;
+  t?: Translate;
 }) {
-  const { t } = useT();
+  const t = useCardT(cardT);
   const safeGoal = Math.max(1, goal);
   const percent = Math.min(100, Math.round((balance / safeGoal) * 100));
   return (
@@ -70,14 +86,16 @@ export function TierPreview({
   current,
   progress,
   nextText,
+  t: cardT,
 }: {
   tiers: string[];
   current: number;
   /** 0–100 towards the next tier. */
   progress: number;
   nextText: string;
+  t?: Translate;
 }) {
-  const { t } = useT();
+  const t = useCardT(cardT);
   return (
     <div className="stack">
       <ol className="tier-ladder" aria-label={t("dashboard.preview.tiers")}>
@@ -106,13 +124,24 @@ export function TierPreview({
   );
 }
 
-/** The card frame: business name on top, the program's content inside. */
-export function CardFrame({ business, children }: { business: string; children: React.ReactNode }) {
+/**
+ * The card frame: business name on top, the program's content inside. Its title is the
+ * dashboard's; the card's face is in `lang`, the language of its texts.
+ */
+export function CardFrame({
+  business,
+  lang,
+  children,
+}: {
+  business: string;
+  lang?: string;
+  children: React.ReactNode;
+}) {
   const { t } = useT();
   return (
     <section className="card member-card-preview" aria-labelledby="preview-title">
       <h2 id="preview-title">{t("dashboard.preview.title")}</h2>
-      <div className="member-card-face">
+      <div className="member-card-face" lang={lang}>
         <p className="member-card-business">{business}</p>
         {children}
       </div>

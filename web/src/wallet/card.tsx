@@ -548,16 +548,42 @@ function Points({ card }: { card: WalletCard }) {
           </ul>
         </div>
       ) : null}
-      {card.business.program.points ? (
-        <p className="muted">
-          {t("wallet.program.points", {
-            count: card.business.program.points.earn_points,
-            amount: formatMoney(card.business.program.points.earn_per_minor, card.business.currency, locale),
-          })}
+      {earningLines(t, locale, card.business).map((line) => (
+        <p key={line} className="muted">
+          {line}
         </p>
-      ) : null}
+      ))}
     </section>
   );
+}
+
+/**
+ * How a member earns points, as the card tells it under the balance: per amount spent, and per
+ * visit from the rules (a gym's "10 points every visit"). A rate of 0 is not told: a program whose
+ * points all come from rules would otherwise say "Earn 0 points for every €1.00 you spend".
+ *
+ * @example earningLines(t, "en", gym) // ["Earn 10 points every visit"]
+ */
+export function earningLines(
+  t: (key: string, values?: Record<string, string | number>) => string,
+  locale: string,
+  business: WalletCard["business"],
+): string[] {
+  const points = business.program.points;
+  if (!points) return [];
+  const lines: string[] = [];
+  if (points.earn_points > 0) {
+    lines.push(
+      t("wallet.program.points", {
+        count: points.earn_points,
+        amount: formatMoney(points.earn_per_minor, business.currency, locale),
+      }),
+    );
+  }
+  // A card kept on the phone from an older server has no per-visit points: nothing to tell.
+  const perVisit = (points.earn_per_visit as number | undefined) ?? 0;
+  if (perVisit > 0) lines.push(t("wallet.program.pointsPerVisit", { count: perVisit }));
+  return lines;
 }
 
 function Tier({ card }: { card: WalletCard }) {

@@ -25,6 +25,9 @@ export function programLine(t: Translator["t"], locale: string, business: Public
       }),
     );
   }
+  // A gym's "10 points every visit", from its rules (an older server does not send it).
+  const perVisit = (points?.earn_per_visit as number | undefined) ?? 0;
+  if (perVisit > 0) parts.push(t("wallet.program.pointsPerVisit", { count: perVisit }));
   const tiers = business.program.tiers;
   if (tiers) parts.push(t("wallet.program.tiers", { tiers: tiers.levels.map((l) => l.name).join(", ") }));
   return parts.join(" · ");

@@ -26,7 +26,13 @@ export interface PublicBusiness {
   currency: string;
   timezone: string;
   program: {
-    points: { earn_points: number; earn_per_minor: number; pending_days: number } | null;
+    points: {
+      earn_points: number;
+      earn_per_minor: number;
+      pending_days: number;
+      /** Points every visit earns from rules (a gym's 10 per visit); 0: none. */
+      earn_per_visit: number;
+    } | null;
     stamp_cards: { id: string; name: string; stamps_required: number }[];
     tiers: {
       metric: TierMetric;
