@@ -128,6 +128,19 @@ describe("business signup and login", () => {
     expect(empty.status).toBe(400);
   });
 
+  it("starts a business on a point per about what €1 buys, in its own currency", async () => {
+    for (const [currency, spend] of [
+      ["EUR", 100],
+      ["HUF", 500],
+      ["JPY", 200],
+      ["PLN", 500],
+    ] as const) {
+      const tenant = await t.signup({ currency });
+      const config = (await tenant.call("GET", "/v1/program")).body.config;
+      expect([currency, config.points.earn_per_minor]).toEqual([currency, spend]);
+    }
+  });
+
   it("changes the currency before the first purchase, converting the earn rate, and refuses it after", async () => {
     const tenant = await t.signup();
     const rate = async () => (await tenant.call("GET", "/v1/program")).body.config.points.earn_per_minor;

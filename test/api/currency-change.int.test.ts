@@ -154,17 +154,24 @@ describe("correcting the currency converts the program's amounts", () => {
 
   it("leaves tiers by visits alone, and turns the sign-up default rate into the new currency's", async () => {
     const tenant = await t.signup({ currency: "JPY" });
-    expect((await tenant.call("GET", "/v1/program")).body.config.points.earn_per_minor).toBe(1);
+    expect((await tenant.call("GET", "/v1/program")).body.config.points.earn_per_minor).toBe(200);
     await ok(tenant, "POST", "/v1/program/templates/gym_tiers", {});
     expect((await tenant.call("PATCH", "/v1/business", { currency: "PLN" })).status).toBe(200);
     const tiers = await list(tenant, "/v1/tiers");
     expect(tiers.map((x: { threshold: number }) => x.threshold)).toEqual([0, 50, 120]);
 
-    // The sign-up default, a point per yen, is no rate anyone chose: it becomes a point per
-    // about what €1 buys in the new currency (€1), not a point per cent (¥1 is worth €0.0067).
+    // The sign-up default (¥200) is no rate anyone chose: it becomes the new currency's (€1).
     const other = await t.signup({ currency: "JPY" });
     expect((await other.call("PATCH", "/v1/business", { currency: "EUR" })).status).toBe(200);
     expect((await other.call("GET", "/v1/program")).body.config.points.earn_per_minor).toBe(100);
+    // Nor was a point per whole unit, the default of a business signed up before: ¥1 becomes €1,
+    // not a point per cent (¥1 is worth €0.0067).
+    const older = await t.signup({ currency: "JPY" });
+    const config = (await older.call("GET", "/v1/program")).body.config;
+    const perYen = { ...config, points: { ...config.points, earn_per_minor: 1 } };
+    expect((await older.call("PUT", "/v1/program", perYen)).status).toBe(200);
+    expect((await older.call("PATCH", "/v1/business", { currency: "EUR" })).status).toBe(200);
+    expect((await older.call("GET", "/v1/program")).body.config.points.earn_per_minor).toBe(100);
   });
 
   it("converts back and forth to the same round amounts", async () => {

@@ -68,10 +68,10 @@ describe("program templates", () => {
 
   it.each([
     ["EUR", 100, 1_000, 10, 100],
-    ["JPY", 1, 1_000, 1_000, 200],
+    ["JPY", 200, 1_000, 5, 200],
     ["BHD", 1_000, 5_000, 5, 1_000],
   ])(
-    "a new %s business earns a point per whole unit of its currency; a template per about what €1 buys",
+    "a new %s business, and a template, earn a point per about what €1 buys",
     async (currency, unit, paid, points, templateUnit) => {
       const tenant = await t.signup({ currency });
       const program = (await tenant.call("GET", "/v1/program")).body.config;

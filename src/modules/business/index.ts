@@ -292,8 +292,11 @@ async function followCurrency(
   const moved: { table: string; id: string; field: string; from: number | string; to: number | string }[] =
     [];
   const rate = (minor: number) =>
-    // The sign-up default, a point per whole unit (`defaultProgram`), is no choice of the owner's.
-    minor === 10 ** minorDigits(from) ? earnUnitMinor(to) : convertMinor(minor, from, to, "rate");
+    // The sign-up default (`defaultProgram`; before it, a point per whole unit) is no choice of the
+    // owner's: the new currency's default replaces it.
+    minor === earnUnitMinor(from) || minor === 10 ** minorDigits(from)
+      ? earnUnitMinor(to)
+      : convertMinor(minor, from, to, "rate");
   const amount = (minor: number) => convertMinor(minor, from, to, "amount");
   const bounded = (minor: number, max: number) => Math.min(minor, max);
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { minorDigits } from "../../shared/money.ts";
+import { earnUnitMinor } from "../../shared/price-level.ts";
 
 /**
  * A business's program settings, stored as one validated JSON document per business.
@@ -81,15 +81,16 @@ export const ProgramConfig = z.strictObject({
 export type ProgramConfig = z.infer<typeof ProgramConfig>;
 
 /**
- * A new business's program in its currency: a point for every whole unit of it (1.00 EUR, 1 JPY,
- * 1.000 BHD), where a fixed 100 minor units gave a point per 100 yen and ten per dinar.
+ * A new business's program in its currency: a point for about what €1 buys, as a round spend
+ * (`earnUnitMinor`: €1, 5 zł, 500 Ft, ¥200), where a point per whole unit gave a HUF or JPY
+ * business's customers hundreds of times a euro customer's points.
  *
- * @example defaultProgram("JPY").points.earn_per_minor // 1
+ * @example defaultProgram("JPY").points.earn_per_minor // 200
  */
 export function defaultProgram(currency: string): ProgramConfig {
   return {
     ...DEFAULT_PROGRAM,
-    points: { ...DEFAULT_PROGRAM.points, earn_per_minor: 10 ** minorDigits(currency) },
+    points: { ...DEFAULT_PROGRAM.points, earn_per_minor: earnUnitMinor(currency) },
   };
 }
 
