@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
+import { btree_gin } from "@electric-sql/pglite/contrib/btree_gin";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import {
   Kysely,
   type Migration,
@@ -32,6 +34,7 @@ import * as m0019 from "./migrations/0019-stored-corrections.ts";
 import * as m0020 from "./migrations/0020-adjustments-count.ts";
 import * as m0021 from "./migrations/0021-reason-codes.ts";
 import * as m0022 from "./migrations/0022-signup-keys.ts";
+import * as m0023 from "./migrations/0023-member-search.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -55,6 +58,12 @@ export type DatabaseOptions =
   | { url: string; poolSize?: number; onIdleError?: (error: Error) => void }
   | { dataDir: string }
   | { memory: true; loadDataDir?: Blob | File };
+
+/**
+ * The contrib extensions the migrations create, which PGlite loads only when named at start:
+ * `pg_trgm` and `btree_gin` for the member search index (migration 0023).
+ */
+const PGLITE_EXTENSIONS = { pg_trgm, btree_gin };
 
 const INT8_OID = 20;
 const DATE_OID = 1082;
@@ -93,11 +102,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   let pglite: PGlite;
   if ("dataDir" in options) {
     mkdirSync(options.dataDir, { recursive: true });
-    pglite = await PGlite.create(options.dataDir, { parsers, startParams: [...DURABLE_START_PARAMS] });
+    pglite = await PGlite.create(options.dataDir, {
+      parsers,
+      extensions: PGLITE_EXTENSIONS,
+      startParams: [...DURABLE_START_PARAMS],
+    });
     makeDurable(pglite, options.dataDir);
   } else {
     pglite = await PGlite.create({
       parsers,
+      extensions: PGLITE_EXTENSIONS,
       ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     });
   }
@@ -192,6 +206,7 @@ const migrations: Record<string, Migration> = {
   "0020-adjustments-count": m0020,
   "0021-reason-codes": m0021,
   "0022-signup-keys": m0022,
+  "0023-member-search": m0023,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -117,6 +117,11 @@ export interface MembersTable {
   card_token_hash: string | null;
   /** When the member's personal data was erased at their request (0018); null: never. */
   erased_at: Date | null;
+  /**
+   * What search finds the member by (0023): name, email and phone folded (`memberSearchText`,
+   * src/modules/members/search.ts); written with them, empty once the member is erased.
+   */
+  search: string;
 }
 
 /** What a purchase changes of a member, one row per member (migration 0009). */

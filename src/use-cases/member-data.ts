@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { type Actor, type AppContext, actorLabel } from "../context.ts";
 import type { Db, Tx } from "../db/database.ts";
 import { audit } from "../modules/audit/index.ts";
+import { FORGOTTEN_REQUEST } from "../modules/idempotency/index.ts";
 import {
   getMemberForUpdate,
   MEMBER_CODE_LENGTH,
@@ -221,6 +222,8 @@ export async function eraseMember(
         card_token_hash: null,
         erased_at: now,
         updated_at: now,
+        // What search found them by (name, email, phone folded): gone with the fields it repeats.
+        search: "",
       })
       .where("business_id", "=", b)
       .where("id", "=", memberId)
@@ -255,7 +258,8 @@ export async function eraseMember(
 async function forgetEventAnswers(tx: Tx, businessId: string, memberId: string): Promise<void> {
   await tx
     .updateTable("idempotency_keys")
-    .set({ response: null })
+    // The fingerprint goes too: a fast hash of the name, e-mail or text (FORGOTTEN_REQUEST).
+    .set({ response: null, request_hash: FORGOTTEN_REQUEST })
     .where("business_id", "=", businessId)
     .where("operation", "=", "event.record")
     .where(
@@ -287,13 +291,14 @@ async function freeCode(tx: Tx, businessId: string): Promise<string> {
 
 /**
  * Empties the stored answers to the member's enrolment (by staff, an import or the wallet's join
- * page): they repeat the name and contact details. The keys stay, so a retry is still refused
- * (410) rather than enrolling the person again.
+ * page): they repeat the name and contact details, as the requests' fingerprints hash them. The
+ * keys stay, so a retry is still refused (410) rather than enrolling the person again.
  */
 async function forgetEnrolmentAnswers(tx: Tx | Db, businessId: string, memberId: string): Promise<void> {
   await tx
     .updateTable("idempotency_keys")
-    .set({ response: null })
+    // The fingerprint goes too: a fast hash of the name, e-mail or text (FORGOTTEN_REQUEST).
+    .set({ response: null, request_hash: FORGOTTEN_REQUEST })
     .where("business_id", "=", businessId)
     .where("operation", "=", "member.create")
     .where("response", "like", `%"id":"${memberId}"%`)

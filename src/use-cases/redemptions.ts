@@ -60,9 +60,9 @@ export interface RedemptionResult {
 export const CASHIER_VOID_WINDOW_MS = 10 * 60_000;
 
 /**
- * Redeems a reward for a member in one transaction: locks the member, checks the reward, takes
- * stock, pays with points or a full stamp card, and issues a voucher. With an `Idempotency-Key`,
- * a retry returns the first voucher (`replayed: true`).
+ * Redeems a reward for a member in one transaction: locks the member, locks and checks the
+ * reward, takes stock, pays with points or a full stamp card, and issues a voucher. With an
+ * `Idempotency-Key`, a retry returns the first voucher (`replayed: true`).
  *
  * Errors: `member_not_found`, `reward_not_found` (404); `reward_inactive`, `reward_not_eligible`
  * (422); `reward_limit_reached`, `reward_out_of_stock`, `insufficient_points`,
@@ -104,6 +104,8 @@ async function redeem(
   // tier added, a threshold lowered) does. Either change is recorded first.
   const snapshot = await ctx.snapshots.load(tx, businessId);
   const member = await settleTier(tx, snapshot, locked, now);
+  // The reward is locked until the commit (after the member, before the account): its stock,
+  // status and dates cannot change between this check and the voucher.
   const reward = await getRedeemableReward(tx, businessId, rewardId, member, now);
   if (reward.per_member_limit !== null) {
     const held = await countHeldVouchers(tx, businessId, reward.id, member.id);

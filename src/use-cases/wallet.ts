@@ -227,7 +227,8 @@ export async function join(
         email: input.email ?? null,
         phone: input.phone ?? null,
         birthday: input.birthday ?? null,
-        locale: input.locale ?? (business.locale as CreateMemberInput["locale"]),
+        // None chosen: the business's language, whichever it is when the member is written to.
+        locale: input.locale ?? null,
         marketing_consent: input.marketing_consent,
       },
       idempotencyKey === undefined ? undefined : `join:${idempotencyKey}`,

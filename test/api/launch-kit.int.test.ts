@@ -168,14 +168,18 @@ describe("the poster's promise", () => {
       expect(res.status, name).toBe(201);
     };
     await reward("Tote bag", 500);
+    // Ended since it was made (a reward made already ended is refused: valid_until_in_past).
     await reward("Ice cream", 50, {
       valid_from: "2026-02-01T00:00:00Z",
-      valid_until: "2026-03-01T00:00:00Z",
+      valid_until: new Date(t.clock.now().getTime() + 60_000).toISOString(),
     });
     await reward("Christmas cookie", 60, { valid_from: "2026-12-01T00:00:00Z" });
     await reward("Sold-out mug", 70, { stock: 0 });
     await reward("Gold lounge pass", 80, { eligible_tier_ids: [gold] });
+    const before = t.clock.now();
+    t.clock.advance(120_000);
     const kit = (await shop.call("GET", "/v1/launch-kit")).body;
+    t.clock.set(before);
     expect(kit.headline).toContain("Tote bag");
     for (const name of ["Ice cream", "Christmas cookie", "Sold-out mug", "Gold lounge pass"])
       expect(kit.headline).not.toContain(name);

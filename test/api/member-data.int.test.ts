@@ -171,6 +171,15 @@ describe("a member's data", () => {
       [`event:e-${seq}`, null],
       ["event:review-ola", null],
     ]);
+    // Nor a fast hash of it: who wrote what could be confirmed by hashing a guess.
+    const fingerprints = await t.database.db
+      .selectFrom("idempotency_keys")
+      .select("request_hash")
+      .where("business_id", "=", tenant.businessId)
+      .where("operation", "in", ["event.record", "member.create"])
+      .execute();
+    expect(fingerprints.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(fingerprints.map((f) => f.request_hash))).toEqual(new Set(["forgotten"]));
     // Sent again, the event is not recorded twice, and its text does not come back.
     const again = await tenant.call("POST", "/v1/events", event);
     expect([again.status, again.body.error.code]).toEqual([410, "idempotency_answer_expired"]);

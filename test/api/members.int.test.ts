@@ -64,7 +64,8 @@ describe("creating and reading members", () => {
       email: "anna.devries@example.com",
       phone: "+31612345678",
       birthday: "1988-06-14",
-      locale: "nl",
+      // No language chosen: the business's, whichever it is when the member is written to.
+      locale: null,
       marketing_consent: true,
       consent_updated_at: "2026-03-02T09:00:00.000Z",
       attributes: { dog_breed: "beagle", visits_2025: 12, vip: false },
@@ -290,6 +291,23 @@ describe("changing a member", () => {
     ]);
   });
 
+  it("leaves the language to the business until the member chooses one, and gives the choice back with null", async () => {
+    const shop = await t.signup({ locale: "en" });
+    const member = await enrol(shop, { name: "Noor" });
+    expect(member.locale).toBeNull();
+    // The business changes its language: the member, who chose none, follows it (nothing to move).
+    expect((await shop.call("PATCH", "/v1/business", { locale: "nl" })).status).toBe(200);
+    expect((await shop.call("GET", `/v1/members/${member.id}`)).body.locale).toBeNull();
+
+    const chosen = await shop.call("PATCH", `/v1/members/${member.id}`, { locale: "pl" });
+    expect([chosen.status, chosen.body.locale]).toEqual([200, "pl"]);
+    const back = await shop.call("PATCH", `/v1/members/${member.id}`, { locale: null });
+    expect([back.status, back.body.locale]).toEqual([200, null]);
+    expect((await shop.call("GET", `/v1/members/${member.id}`)).body.locale).toBeNull();
+    const enrolledNull = await shop.call("POST", "/v1/members", { marketing_consent: false, locale: null });
+    expect([enrolledNull.status, enrolledNull.body.locale]).toEqual([201, null]);
+  });
+
   it.each([
     ["an empty patch", {}, "send at least one field to change"],
     ["an extra field", { code: "AAAAAAAA" }, 'Unrecognized key: "code"'],
@@ -398,10 +416,15 @@ describe("listing and searching", () => {
     const managerKey = await shop.call("POST", "/v1/api-keys", { name: "Office", role: "manager" });
     const all = await shop.as(managerKey.body.key).call("GET", "/v1/members");
     expect(all.body.data.map((m: MemberDto) => m.name).sort()).toEqual(["Anna Kowalska", "Jan de Vries"]);
-    // A common start of a name finds many: a cashier gets one short page of them.
+    // A common start of a name finds many: a cashier gets one short page of them, and a cursor that
+    // says more matched, which they cannot page on with: they search more precisely instead.
+    expect(found.body.next_cursor).toBeNull();
     for (let i = 0; i < 22; i++) await enrol(shop, { name: `Anne ${i}`, email: `anne${i}@example.test` });
     const page = await cashier.call("GET", "/v1/members?q=ann&limit=200");
-    expect([page.status, page.body.data.length, page.body.next_cursor]).toEqual([200, 20, null]);
+    expect([page.status, page.body.data.length, typeof page.body.next_cursor]).toEqual([200, 20, "string"]);
+    const next = await cashier.call("GET", `/v1/members?q=ann&cursor=${page.body.next_cursor}`);
+    expect([next.status, next.body.error.code]).toEqual([403, "forbidden"]);
+    expect(next.body.error.message).toContain("search more precisely");
   });
 });
 

@@ -266,14 +266,20 @@ describe("redeeming a reward", () => {
   });
 
   it.each([
-    ["inactive", { active: false }],
-    ["not yet valid", { valid_from: "2026-03-03T00:00:00Z" }],
-    ["no longer valid", { valid_until: "2026-03-02T09:00:00Z" }],
-  ])("refuses a reward that is %s", async (_label, extra) => {
+    ["inactive", () => ({ active: false }), 0],
+    ["not yet valid", () => ({ valid_from: new Date(t.clock.now().getTime() + DAY_MS).toISOString() }), 0],
+    // A past end is refused when it is set (422 valid_until_in_past): this one passes afterwards.
+    [
+      "no longer valid",
+      () => ({ valid_until: new Date(t.clock.now().getTime() + 1000).toISOString() }),
+      1000,
+    ],
+  ])("refuses a reward that is %s", async (_label, extra, later) => {
     const tenant = await t.signup();
     const m = await member(tenant);
     await buy(tenant, m, 100);
-    const rewardId = await reward(tenant, extra);
+    const rewardId = await reward(tenant, extra());
+    t.clock.advance(later);
     const res = await redeem(tenant, m, rewardId);
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe("reward_inactive");

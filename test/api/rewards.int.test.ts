@@ -136,6 +136,18 @@ describe("the reward catalog", () => {
       422,
       "invalid_date_range",
     ],
+    [
+      "a valid_until already past (a mistyped year)",
+      { valid_until: "2020-01-01T00:00:00Z" },
+      422,
+      "valid_until_in_past",
+    ],
+    [
+      "an experience that already took place",
+      { type: "experience", value: { starts_at: "2026-03-01T18:00:00+01:00", place: "Roastery" } },
+      422,
+      "starts_at_in_past",
+    ],
   ])("refuses %s and creates nothing", async (_label, patch, status, code) => {
     const tenant = await t.signup();
     const res = await tenant.call("POST", "/v1/rewards", { ...latte, ...patch });
@@ -208,6 +220,13 @@ describe("the reward catalog", () => {
     ["no way to pay", { cost_points: null }, 422, "invalid_cost"],
     ["an unknown tier", { eligible_tier_ids: [UNKNOWN_ID] }, 422, "tier_not_found"],
     ["an end before the existing start", { valid_until: "2026-01-01T00:00:00Z" }, 422, "invalid_date_range"],
+    ["an end already past", { valid_until: "2026-03-01T00:00:00Z" }, 422, "valid_until_in_past"],
+    [
+      "an experience that already took place",
+      { type: "experience", value: { starts_at: "2026-02-14T18:00:00Z" } },
+      422,
+      "starts_at_in_past",
+    ],
   ])("refuses a change with %s and changes nothing", async (_label, patch, status, code) => {
     const tenant = await t.signup();
     const reward = await createReward(tenant, { ...latte, valid_from: "2026-02-01T00:00:00Z" });
@@ -215,6 +234,45 @@ describe("the reward catalog", () => {
     expect(res.status).toBe(status);
     expect(res.body.error.code).toBe(code);
     expect((await tenant.call("GET", `/v1/rewards/${reward.id}`)).body).toEqual(reward);
+  });
+
+  it("refuses an end at the very moment of the request, and says what is wrong", async () => {
+    const tenant = await t.signup();
+    const now = t.clock.now().toISOString();
+    const res = await tenant.call("POST", "/v1/rewards", { ...latte, valid_until: now });
+    expect([res.status, res.body.error.code]).toEqual([422, "valid_until_in_past"]);
+    expect(res.body.error.message).toContain("no member could ever redeem the reward");
+    expect(res.body.error.details).toEqual({ valid_until: now, now });
+    const soon = new Date(t.clock.now().getTime() + 1000).toISOString();
+    expect((await tenant.call("POST", "/v1/rewards", { ...latte, valid_until: soon })).status).toBe(201);
+  });
+
+  it("lets a reward whose end or workshop has passed since be changed, and its dates be sent back unchanged", async () => {
+    const tenant = await t.signup();
+    const end = new Date(t.clock.now().getTime() + 60_000);
+    const start = new Date(t.clock.now().getTime() + 30_000).toISOString();
+    const reward = await createReward(tenant, {
+      ...latte,
+      type: "experience",
+      value: { starts_at: start, place: "Roastery" },
+      valid_until: end.toISOString(),
+    });
+    t.clock.advance(120_000);
+    // A form sends back what it shows: the dates as they are stored are no new mistake.
+    const renamed = await tenant.call("PATCH", `/v1/rewards/${reward.id}`, {
+      name: "Roastery tour",
+      valid_until: end.toISOString(),
+      value: { starts_at: start, place: "Roastery" },
+    });
+    expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
+    expect(renamed.body.name).toBe("Roastery tour");
+    const later = new Date(t.clock.now().getTime() + 86_400_000).toISOString();
+    const extended = await tenant.call("PATCH", `/v1/rewards/${reward.id}`, {
+      valid_until: later,
+      value: { starts_at: later, place: "Roastery" },
+    });
+    expect(extended.status).toBe(200);
+    expect(extended.body.valid_until).toBe(later);
   });
 
   it("archives a reward once, keeps it readable, and refuses to change it", async () => {
@@ -299,5 +357,105 @@ describe("the reward catalog", () => {
     }
     expect((await other.call("GET", "/v1/rewards")).body.data).toHaveLength(0);
     expect((await tenant.call("GET", `/v1/rewards/${reward.id}`)).body).toEqual(reward);
+  });
+});
+
+describe("a member's available rewards, a page at a time", () => {
+  /** A member with `points` available and rewards of these prices, in a business of its own. */
+  async function shop(points: number, prices: number[]) {
+    const tenant = await t.signup();
+    const member = (await tenant.call("POST", "/v1/members", { marketing_consent: false })).body.id as string;
+    const bought = await tenant.call("POST", "/v1/purchases", {
+      external_id: `p-${points}`,
+      member_id: member,
+      amount_minor: points * 100,
+      currency: "EUR",
+    });
+    expect(bought.status).toBe(201);
+    const ids: Record<string, string> = {};
+    for (const price of prices) {
+      ids[`R${price}`] = (await createReward(tenant, { ...latte, name: `R${price}`, cost_points: price })).id;
+    }
+    return { tenant, member, ids };
+  }
+
+  /** The names on the pages after `cursor`, to the end. */
+  async function rest(tenant: Tenant, member: string, cursor: string | null): Promise<string[]> {
+    const names: string[] = [];
+    while (cursor) {
+      const url = `/v1/members/${member}/available-rewards?limit=2&cursor=${encodeURIComponent(cursor)}`;
+      const page = await tenant.call("GET", url);
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      names.push(...page.body.data.map((r: { name: string }) => r.name));
+      cursor = page.body.next_cursor;
+    }
+    return names;
+  }
+
+  const names = (body: { data: { name: string }[] }) => body.data.map((r) => r.name);
+
+  it.each([
+    // The old, position-based cursor skipped R30 here (it started after R20's new position).
+    ["made dearer", { cost_points: 35 }, ["R30", "R35", "R40"]],
+    // It showed R10 again here (R20 had moved in front of it).
+    ["made cheaper", { cost_points: 5 }, ["R30", "R40"]],
+    // It refused the cursor here (400 invalid_cursor: start again).
+    ["archived", null, ["R30", "R40"]],
+    ["made too dear for the member", { cost_points: 60 }, ["R30", "R40"]],
+  ])(
+    "goes on after the last reward's place when that reward is %s between two pages",
+    async (_label, change, after) => {
+      const { tenant, member, ids } = await shop(50, [10, 20, 30, 40]);
+      const first = await tenant.call("GET", `/v1/members/${member}/available-rewards?limit=2`);
+      expect(names(first.body)).toEqual(["R10", "R20"]);
+      const changed =
+        change === null
+          ? await tenant.call("DELETE", `/v1/rewards/${ids.R20}`)
+          : await tenant.call("PATCH", `/v1/rewards/${ids.R20}`, {
+              ...change,
+              name: `R${change.cost_points}`,
+            });
+      expect(changed.status).toBe(200);
+      expect(await rest(tenant, member, first.body.next_cursor)).toEqual(after);
+    },
+  );
+
+  it("goes on after the last reward's place when another reward's price or the balance changes", async () => {
+    const { tenant, member, ids } = await shop(35, [10, 20, 30, 50]);
+    const first = await tenant.call("GET", `/v1/members/${member}/available-rewards?limit=2`);
+    expect(names(first.body)).toEqual(["R10", "R20"]);
+    // R10 becomes dearer than the cursor's place: it shows again at its new place. R30 becomes
+    // cheaper than it: it is not on the rest of this pass (it is in front of where the member
+    // is), and a new listing shows it. Points bought meanwhile make R50 affordable.
+    await tenant.call("PATCH", `/v1/rewards/${ids.R10}`, { name: "R25", cost_points: 25 });
+    await tenant.call("PATCH", `/v1/rewards/${ids.R30}`, { name: "R15", cost_points: 15 });
+    await tenant.call("POST", "/v1/purchases", {
+      external_id: "p-more",
+      member_id: member,
+      amount_minor: 2000,
+      currency: "EUR",
+    });
+    expect(await rest(tenant, member, first.body.next_cursor)).toEqual(["R25", "R50"]);
+    const whole = await tenant.call("GET", `/v1/members/${member}/available-rewards`);
+    expect(names(whole.body)).toEqual(["R15", "R20", "R25", "R50"]);
+  });
+
+  it("puts rewards paid with a stamp card after those paid in points, across pages", async () => {
+    const { tenant, member } = await shop(50, [10, 20]);
+    const card = await stampCard(tenant);
+    const stamped = await tenant.call("POST", `/v1/members/${member}/adjustments`, {
+      stamp_card_id: card,
+      stamps: 5,
+      reason: "Card from the old paper system",
+    });
+    expect(stamped.status).toBe(201);
+    for (const n of [1, 2, 3]) {
+      await createReward(tenant, { ...latte, name: `Card ${n}`, cost_points: null, stamp_card_id: card });
+    }
+    const whole = names((await tenant.call("GET", `/v1/members/${member}/available-rewards`)).body);
+    expect(whole.slice(0, 2)).toEqual(["R10", "R20"]);
+    expect(whole).toHaveLength(5);
+    const first = await tenant.call("GET", `/v1/members/${member}/available-rewards?limit=2`);
+    expect([...names(first.body), ...(await rest(tenant, member, first.body.next_cursor))]).toEqual(whole);
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { walletCard } from "../../src/use-cases/wallet.ts";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
 import { addStaff } from "../helpers/staff.ts";
 
@@ -161,7 +162,10 @@ describe("joining", () => {
     const res = await joinAs(biz, { name: "Piet", phone: "+31 6 12345678", marketing_consent: true });
     expect(res.status).toBe(201);
     const member = (await biz.call("GET", `/v1/members/lookup?code=${res.body.member_code}`)).body;
-    expect(member).toMatchObject({ phone: "+31612345678", locale: "nl", marketing_consent: true });
+    // null: the business's language (Dutch here), whichever it is when the member is written to.
+    expect(member).toMatchObject({ phone: "+31612345678", locale: null, marketing_consent: true });
+    const card = await walletCard(t.ctx, biz.businessId, member.id);
+    expect([card.member.locale, card.business.locale]).toEqual([null, "nl"]);
   });
 
   it("reads a phone number as dialled in the business's country", async () => {

@@ -112,7 +112,7 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         tags: ["members"],
         summary: "List and search members",
         description:
-          "Newest first, a page at a time (pass `next_cursor` back as `cursor`). `q` matches, case-insensitively, the start of the name or of a word in it, the start of the email, digits of the phone (or its start as dialled in the business's country, e.g. `06 12` in the Netherlands), or the exact card code. A manager may list every member; a cashier finds members only by searching, with a `q` of at least 3 characters (a phone number by at least 6 of its digits), and gets one page of at most 20 (the counter needs to find one customer, not to browse everyone's contact details). Errors: `validation_failed`, `invalid_cursor` (400), `forbidden` (403).",
+          "Without `q`: every member, newest first, a page at a time (pass `next_cursor` back as `cursor`). With `q`: the members it finds, exact matches first (the card code, the email, the phone number as the business's country reads it), then by name. `q` is matched without regard to case or diacritics (`lukasz` finds Łukasz, `wojcik` Wójcik, `jose` José in either Unicode form), each of its words anywhere in the name, the email or the phone number (`jansen` finds Smit-Jansen, `firma.pl` finds jan@firma.pl, `kowal jan` finds Jan Kowalski); a single word of 1 or 2 characters matches the start of a word. A phone number, or part of one, matches by its digits as dialled at home (`(030) 1234567`, `06 1234`) or with + or 00 and the country code (`+31 6 12`). An erased member is never found. A manager may list every member; a cashier finds members only by searching, with a `q` of at least 3 characters (a phone number by at least 6 of its digits), and gets one page of at most 20 (the counter needs to find one customer, not to browse everyone's contact details): a `next_cursor` then says that more members matched than the page shows, and that the search must be more precise (a cashier cannot page on with it). Errors: `validation_failed`, `invalid_cursor` (400), `forbidden` (403).",
         querystring: PageQuery.extend({
           q: z.string().trim().min(1).max(100).optional().describe("Search text"),
         }),
@@ -122,11 +122,11 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
     async (req) => {
       if (roleAtLeast(req.actor.role, "manager")) return listMembers(ctx.db, req.actor.businessId, req.query);
       checkCashierSearch(req.query.q ?? "", req.query.cursor);
-      const found = await listMembers(ctx.db, req.actor.businessId, {
+      // The next page's cursor says that more matched; a cashier cannot page on with it (403).
+      return listMembers(ctx.db, req.actor.businessId, {
         ...req.query,
         limit: Math.min(req.query.limit, CASHIER_SEARCH_PAGE),
       });
-      return { data: found.data, next_cursor: null };
     },
   );
 

@@ -14,8 +14,7 @@ import {
   RewardValue,
   updateReward,
 } from "../../modules/rewards/index.ts";
-import { AppError } from "../../shared/errors.ts";
-import { decodeCursor, toPage } from "../../shared/pagination.ts";
+import { decodeKeyCursor, toPage } from "../../shared/pagination.ts";
 import { RedemptionInput, redeemReward } from "../../use-cases/redemptions.ts";
 import type { ZodApp } from "../app.ts";
 import { createOnce, createResponses } from "../create-once.ts";
@@ -48,7 +47,30 @@ const TERMS_ERRORS = [
   "`stamp_card_not_found` (422: no active stamp card of this business)",
   "`tier_not_found` (422: an eligible tier that is not an active tier of this business)",
   "`invalid_date_range` (422: valid_from not before valid_until)",
+  "`valid_until_in_past` (422: a valid_until sent that has already passed: the reward could never be redeemed)",
+  "`starts_at_in_past` (422: an experience's value.starts_at sent that has already passed)",
 ].join(", ");
+
+/** A reward's place in the available list: paid in points before stamp cards, cheapest first, then by id. */
+type Place = readonly [stampCard: boolean, cost: number, id: string];
+
+function placeOf(reward: { cost_points: number | null; id: string }): Place {
+  return [reward.cost_points === null, reward.cost_points ?? 0, reward.id];
+}
+
+function comparePlaces(a: Place, b: readonly (string | number | boolean)[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as string | number | boolean;
+    const y = b[i] as string | number | boolean;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+const byPlace = (
+  a: { cost_points: number | null; id: string },
+  b: { cost_points: number | null; id: string },
+) => comparePlaces(placeOf(a), placeOf(b));
 
 /** The reward catalog, and redeeming a reward for a member. */
 export async function rewardRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
@@ -183,7 +205,7 @@ export async function rewardRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         tags: ["rewards"],
         summary: "Rewards the member can redeem now",
         description:
-          "Open, for the member's tier, in stock, under the per-member limit and affordable with the member's available points or stamps; cheapest in points first. What the counter shows after a purchase. Paged: `limit` (default 100, at most 500, the most a business may offer) and `cursor`. Any role. Errors: `member_not_found` (404), `invalid_cursor` (400: also when the cursor's reward is no longer available to the member; start again).",
+          "Open, for the member's tier, in stock, under the per-member limit and affordable with the member's available points or stamps; cheapest in points first. What the counter shows after a purchase. Paged: `limit` (default 100, at most 500, the most a business may offer) and `cursor`. A page starts after the place (price, then id) of the previous page's last reward, so none after the cursor is skipped, and a reward re-priced between two pages shows at its new place when that is after the cursor; `limit=500` gives the whole list at one moment. Any role. Errors: `member_not_found` (404), `invalid_cursor` (400).",
         params: IdParams,
         querystring: z.strictObject({
           limit: z.coerce.number().int().min(1).max(MAX_ACTIVE_REWARDS).default(100),
@@ -195,19 +217,15 @@ export async function rewardRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
     async (req) => {
       const now = ctx.clock.now();
       const snapshot = await ctx.snapshots.load(ctx.db, req.actor.businessId);
-      const all = await availableRewards(ctx.db, snapshot, req.params.id, now);
-      // At most MAX_ACTIVE_REWARDS are ever available, so the page is cut from the whole list.
+      // At most MAX_ACTIVE_REWARDS are ever available, so the page is cut from the whole list. The
+      // cursor holds the last reward's place (points before stamp cards, price, id), not the
+      // reward: a price or a balance that changed between two pages moves a reward alone, and
+      // never hides the ones after the cursor.
+      const all = (await availableRewards(ctx.db, snapshot, req.params.id, now)).sort(byPlace);
       const scope = ["available_rewards", req.actor.businessId, req.params.id];
-      const after = decodeCursor(req.query.cursor, scope);
-      const start = after === undefined ? 0 : all.findIndex((r) => r.id === after) + 1;
-      if (start === 0 && after !== undefined) {
-        throw new AppError(
-          400,
-          "invalid_cursor",
-          "The cursor's reward is no longer available to this member; list again without a cursor.",
-        );
-      }
-      return toPage(all.slice(start, start + req.query.limit + 1), req.query.limit, (r) => r, scope);
+      const after = decodeKeyCursor(req.query.cursor, scope, ["boolean", "number", "uuid"]);
+      const rest = after === undefined ? all : all.filter((r) => comparePlaces(placeOf(r), after) > 0);
+      return toPage(rest.slice(0, req.query.limit + 1), req.query.limit, (r) => r, scope, placeOf);
     },
   );
 }

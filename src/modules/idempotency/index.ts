@@ -122,6 +122,14 @@ export function requestFingerprint(operation: string, request: unknown): string 
   return fingerprint({ operation, request });
 }
 
+/**
+ * The fingerprint of a request whose content was erased with its member (a join's name and
+ * e-mail, an event's text): a fast hash of it would let anyone holding the database confirm a
+ * guess of who it was. The key stays, so the request is still not done again: sent again, with any
+ * content, it is answered `410 idempotency_answer_expired`.
+ */
+export const FORGOTTEN_REQUEST = "forgotten";
+
 /** What is kept under a key: the request's fingerprint, and its answer until retention lets it go. */
 export interface StoredAnswer {
   operation: string;
@@ -144,7 +152,8 @@ export function replay<T>(
   requestHash: string,
 ): StoredResult<T> {
   const shown = shownKey(key);
-  if (existing.operation !== operation || existing.request_hash !== requestHash) {
+  const forgotten = existing.request_hash === FORGOTTEN_REQUEST;
+  if (existing.operation !== operation || (existing.request_hash !== requestHash && !forgotten)) {
     throw conflict("idempotency_key_reused", shown.message, shown.details);
   }
   if (existing.response === null) {

@@ -1,4 +1,4 @@
-import type { Updateable } from "kysely";
+import { type Expression, type SqlBool, sql, type Updateable } from "kysely";
 import type { Actor } from "../../context.ts";
 import type { Db, Queryable, Tx } from "../../db/database.ts";
 import type { MembersTable } from "../../db/schema.ts";
@@ -9,9 +9,10 @@ import { zonedParts } from "../../shared/time.ts";
 import { audit } from "../audit/index.ts";
 import { getBusiness } from "../business/index.ts";
 import { idempotent, type StoredResult } from "../idempotency/index.ts";
-import { birthdayProblem, escapeLike, isoDate } from "./fields.ts";
-import { countryOfTimeZone, phoneSearchPatterns, readPhone } from "./phone.ts";
+import { birthdayProblem, isoDate } from "./fields.ts";
+import { readPhone } from "./phone.ts";
 import type { CreateMemberInput, MemberAttributes, MemberLookup, UpdateMemberInput } from "./schema.ts";
+import { looksLikePhone, memberSearchText, type SearchTerms, searchTerms } from "./search.ts";
 
 export {
   countryOfTimeZone,
@@ -22,6 +23,7 @@ export {
   toE164,
 } from "./phone.ts";
 export { CreateMemberInput, MemberAttributes, MemberLookup, UpdateMemberInput } from "./schema.ts";
+export { memberSearchText } from "./search.ts";
 
 /** Members: the customers of a business, identified at the counter by the code on their card. */
 
@@ -141,7 +143,8 @@ export async function createMemberTx(
       email: input.email ?? null,
       phone,
       birthday: input.birthday ?? null,
-      locale: input.locale ?? business.locale,
+      // No choice made: the business's language, whichever it is when the member is written to.
+      locale: input.locale ?? null,
       marketing_consent: input.marketing_consent,
       consent_updated_at: now,
       attributes: input.attributes ?? {},
@@ -153,7 +156,9 @@ export async function createMemberTx(
       updated_at: now,
       card_token_hash: null,
       erased_at: null,
+      search: "",
     };
+    row.search = memberSearchText(row);
     // Only a code collision is skipped here (and retried with a new code); a taken email, phone
     // or external id still raises its unique violation.
     const inserted = await withDuplicateErrors(() =>
@@ -213,6 +218,13 @@ export async function updateMember(
       checkDates(patch, timeZone, now);
     }
     if (attributes !== undefined) changes.attributes = JSON.stringify(attributes);
+    if (patch.name !== undefined || patch.email !== undefined || patch.phone !== undefined) {
+      changes.search = memberSearchText({
+        name: patch.name === undefined ? current.name : patch.name,
+        email: patch.email === undefined ? current.email : patch.email,
+        phone: patch.phone === undefined ? current.phone : (changes.phone as string | null),
+      });
+    }
     const consentChanged =
       patch.marketing_consent !== undefined && patch.marketing_consent !== current.marketing_consent;
     if (consentChanged) changes.consent_updated_at = now;
@@ -323,15 +335,23 @@ export async function getMember(db: Queryable, businessId: string, memberId: str
 export interface ListMembersQuery {
   limit: number;
   cursor?: string;
-  /**
-   * Matches a name (or a word of it) by prefix, an email by prefix, a phone by digits (or by its
-   * start, as dialled in the business's country), a code exactly.
-   */
+  /** A search text: see `listMembers`. */
   q?: string;
 }
 
 /**
- * A page of members, newest first, optionally narrowed by a search text (case-insensitive).
+ * A page of members of the business. Without a search, every member, newest first. With `q`
+ * (`searchTerms`, src/modules/members/search.ts), the members it finds: exact matches first (the
+ * card code, the email, the phone number as the business's country reads it), then by name
+ * (folded: "Łukasz" among the L's), then those without a name. What a search matches is the
+ * member's search text (`memberSearchText`): the name, the email and the phone, lowercased and
+ * without diacritics, so "wojcik" finds "Wójcik", "jansen" finds "Smit-Jansen", "firma.pl" finds
+ * jan@firma.pl and "(030) 1234567" finds +49301234567. An erased member is never found.
+ *
+ * A search reads only the members it finds, through the trigram index on the search text
+ * (`members_search_idx`, migration 0023), not every member of the business. The next page of a
+ * search starts after the last member shown, as that member sorts now: the cursor names the
+ * member, not their name (a cursor travels in URLs and logs).
  *
  * @example await listMembers(db, businessId, { limit: 50, q: "anna" })
  */
@@ -343,28 +363,114 @@ export async function listMembers(
   const q = query.q?.trim();
   const scope = ["members", businessId, q];
   const after = decodeCursor(query.cursor, scope);
-  let select = selectMembers(db).where("members.business_id", "=", businessId);
-  if (after !== undefined) select = select.where("id", "<", after);
-  if (q) {
-    const prefix = `${escapeLike(q.toLowerCase())}%`;
-    // A search that may be the start of a local number ("06 12") needs the business's country.
-    const country = q.startsWith("0") ? await businessCountry(db, businessId) : undefined;
-    const phones = phoneSearchPatterns(q, country);
-    select = select.where((eb) =>
+  if (!q) {
+    let select = selectMembers(db).where("members.business_id", "=", businessId);
+    if (after !== undefined) select = select.where("id", "<", after);
+    const rows = await select
+      .orderBy("id", "desc")
+      .limit(query.limit + 1)
+      .execute();
+    return toPage(rows, query.limit, memberDto, scope);
+  }
+  // Only a search that may be a whole phone number needs the business's country.
+  const timeZone = looksLikePhone(q) ? (await getBusiness(db, businessId)).timezone : undefined;
+  const terms = searchTerms(q, timeZone);
+  if (terms.patterns.length === 0 && terms.exact.code === undefined) return { data: [], next_cursor: null };
+  const rows = await withSearchPlanner(db, (tx) =>
+    searchMembersQuery(tx, businessId, terms, query.limit + 1, after).execute(),
+  );
+  return toPage(rows, query.limit, memberDto, scope);
+}
+
+/**
+ * Runs a search (`searchMembersQuery`) with the planner told to avoid reading whole tables, in a
+ * transaction of its own. Statements are planned once, without their values: with few members
+ * in all, the embedded engine's planner (PostgreSQL 18) estimated reading all of them to cost
+ * about as much as the search index, and read them all; the index answers in time that follows
+ * the members found, not the members there are.
+ */
+export async function withSearchPlanner<T>(db: Queryable, run: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (tx) => {
+    await sql`set local enable_seqscan = off`.execute(tx);
+    return run(tx);
+  });
+}
+
+/** How many words of a search the index looks for; the others are checked on what it finds. */
+const INDEXED_WORDS = 3;
+
+/**
+ * The statement of a search (`listMembers`): `limit` members of the business that `terms` find,
+ * in the search's order, after the member `after` when given. Exported for the test of its plan
+ * (test/db/member-search-plans.int.test.ts).
+ */
+export function searchMembersQuery(
+  db: Queryable,
+  businessId: string,
+  terms: SearchTerms,
+  limit: number,
+  after?: string,
+) {
+  const { code, email, phone } = terms.exact;
+  const exactOf = (table: "members" | "c") => {
+    const tests: Expression<SqlBool>[] = [];
+    if (code !== undefined) tests.push(sql<SqlBool>`${sql.ref(`${table}.code`)} = ${code}`);
+    if (email !== undefined) tests.push(sql<SqlBool>`${sql.ref(`${table}.email`)} = ${email}`);
+    if (phone !== undefined) tests.push(sql<SqlBool>`${sql.ref(`${table}.phone`)} = ${phone}`);
+    return tests.length === 0
+      ? sql<number>`1`
+      : sql<number>`case when ${sql.join(tests, sql` or `)} then 0 else 1 end`;
+  };
+  // The order: exact matches, then by name (folded, byte order on every engine), nameless last.
+  const keyOf = (table: "members" | "c") =>
+    sql`${exactOf(table)}, ${sql.ref(`${table}.name`)} is null, ${sql.ref(`${table}.search`)} collate "C", ${sql.ref(`${table}.id`)}`;
+  // A page of the members found, before their purchase times are joined (joined first, the
+  // planner may read the state of every member of the business to find a few). The business is
+  // named as text, which only the search index (on `business_id::text`) serves: planned without
+  // the values (generic plans), `business_id = $1` would let the planner, taking the business for
+  // one of average size, read all its members through a B-tree and filter them. The card code is
+  // looked up by its own unique index, in the business.
+  let found = db
+    .selectFrom("members")
+    .select(["members.id", "members.search"])
+    .select([exactOf("members").as("exact_rank"), sql<boolean>`members.name is null`.as("nameless")])
+    .where(sql<SqlBool>`members.business_id::text = ${businessId}`)
+    .where("members.erased_at", "is", null)
+    .where((eb) =>
       eb.or([
-        eb(eb.fn("lower", ["name"]), "like", prefix),
-        eb(eb.fn("lower", ["name"]), "like", `% ${prefix}`),
-        eb("email", "like", prefix),
-        eb("code", "=", q.toUpperCase()),
-        ...phones.map((pattern) => eb("phone", "like", pattern)),
+        ...terms.patterns.map((all) => {
+          // The longest words through the index; any more, in one condition, so that the number of
+          // words does not make a statement of its own (each is prepared once per connection).
+          const indexed = [...all].sort((a, b) => b.length - a.length).slice(0, INDEXED_WORDS);
+          const rest = all.filter((pattern) => !indexed.includes(pattern));
+          return eb.and([
+            ...indexed.map((pattern) => eb("members.search", "like", pattern)),
+            ...(rest.length === 0 ? [] : [sql<SqlBool>`members.search like all (${rest}::text[])`]),
+          ]);
+        }),
+        ...(code === undefined
+          ? []
+          : [eb.and([eb("members.business_id", "=", businessId), eb("members.code", "=", code)])]),
       ]),
     );
+  if (after !== undefined) {
+    found = found.where(
+      sql<SqlBool>`(${keyOf("members")}) > (select ${keyOf("c")} from members as c where c.business_id = ${businessId} and c.id = ${after})`,
+    );
   }
-  const rows = await select
-    .orderBy("id", "desc")
-    .limit(query.limit + 1)
-    .execute();
-  return toPage(rows, query.limit, memberDto, scope);
+  const page = found
+    .orderBy("exact_rank")
+    .orderBy(sql`members.name is null`)
+    .orderBy(sql`members.search collate "C"`)
+    .orderBy("members.id")
+    .limit(limit);
+  return selectMembers(db)
+    .innerJoin(page.as("found"), "found.id", "members.id")
+    .where("members.business_id", "=", businessId)
+    .orderBy("found.exact_rank")
+    .orderBy("found.nameless")
+    .orderBy(sql`found.search collate "C"`)
+    .orderBy("found.id");
 }
 
 /**
@@ -418,11 +524,6 @@ function phoneOf(raw: string, timeZone: string, where: "body" | "querystring" = 
   const read = readPhone(raw, timeZone);
   if ("problem" in read) throw fieldError("phone", read.problem, where);
   return read.phone;
-}
-
-/** The country whose local phone numbers the business's staff and customers type, if known. */
-async function businessCountry(db: Queryable, businessId: string): Promise<string | undefined> {
-  return countryOfTimeZone((await getBusiness(db, businessId)).timezone);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { INTERNATIONAL_ONLY, normalizePhone, phoneSearchPatterns, readPhone } from "./phone.ts";
+import { dialledAtHome, INTERNATIONAL_ONLY, normalizePhone, phoneSearchDigits, readPhone } from "./phone.ts";
 
 // toE164 and countryOfTimeZone, as the import reads a members file: test/cli/phone.test.ts.
 
@@ -87,20 +87,37 @@ describe("readPhone", () => {
   });
 });
 
-describe("phoneSearchPatterns", () => {
+describe("phoneSearchDigits", () => {
   it.each([
-    ["+31 6 12", "NL", ["%31612%"]],
-    ["601-234", "PL", ["%601234%"]],
-    // The start of a number as dialled at home, or from abroad with 00 or the trunk 0.
-    ["06 12", "NL", ["%0612%", "+31612%"]],
-    ["0612", undefined, ["%0612%"]],
-    ["0031 6 12", undefined, ["%0031612%", "+31612%"]],
-    // The (0) is no digit of the number: the number's digits in any notation.
-    ["+31 (0)6 12", undefined, ["%31612%"]],
-    ["12", "NL", []],
-    ["anna", "NL", []],
-    ["+31 6 1234 5678 99999", "NL", []],
-  ])("reads %j in %s as %j", (q, country, expected) => {
-    expect(phoneSearchPatterns(q, country)).toEqual(expected);
+    ["+31 6 12", "+31612"],
+    ["601-234", "601234"],
+    // As dialled at home, the area code in parentheses or not: the digits as written.
+    ["06 12", "0612"],
+    ["(030) 1234567", "0301234567"],
+    ["(030) 12345", "03012345"],
+    ["(06) 12345678", "0612345678"],
+    // From abroad with 00, or with the trunk 0 after the calling code: the start of the number.
+    ["0031 6 12", "+31612"],
+    ["+31 (0)6 12", "+31612"],
+    ["+31 06 12", "+31612"],
+    ["+49 (0)30 123", "+4930123"],
+    ["12", undefined],
+    ["anna", undefined],
+    ["+31 6 1234 5678 99999", undefined],
+  ])("reads %j as %j", (q, expected) => {
+    expect(phoneSearchDigits(q)).toEqual(expected);
+  });
+});
+
+describe("dialledAtHome", () => {
+  it.each([
+    ["+31612345678", "0612345678"],
+    ["+49301234567", "0301234567"],
+    ["+3247012345", "047012345"],
+    // Polish numbers have no trunk 0; other countries' are not known.
+    ["+48512345678", undefined],
+    ["+442079460958", undefined],
+  ])("writes %s as %j", (phone, expected) => {
+    expect(dialledAtHome(phone)).toEqual(expected);
   });
 });

@@ -192,26 +192,38 @@ export function readPhone(raw: string, timeZone: string): { phone: string } | { 
 }
 
 /**
- * LIKE patterns for the stored (E.164) phones a search text may be part of, or none when it does
- * not look like a phone number. Its digits anywhere (at least 3, so "1" does not match half the
- * members); and, when it is the start of a number as dialled in `country` ("06 12") or from
- * abroad ("0031 6", "+31 (0)6"), the numbers starting so.
+ * What a search that reads as a phone number, or a part of one, looks for in the members' search
+ * texts (src/modules/members/search.ts), which hold each number as stored (E.164) and as dialled
+ * at home with the trunk 0 (`dialledAtHome`): its digits as written ("(030) 12345" → "03012345",
+ * "601-234" → "601234"); or, written with + or 00 and the country code, "+", the code and what
+ * follows, without a trunk 0 a caller from abroad may write ("+31 (0)6 12", "0031 6 12", "+31 06
+ * 12" → "+31612"), which only the start of a stored number matches. Nothing for a text that is not
+ * one, or with fewer than 3 digits (so "1" does not match half the members).
  *
- * @example phoneSearchPatterns("06 12", "NL") // ["%0612%", "+31612%"]
+ * @example phoneSearchDigits("(030) 1234567") // "0301234567"
+ * @example phoneSearchDigits("0031 6 12") // "+31612"
  */
-export function phoneSearchPatterns(q: string, country: string | undefined): string[] {
+export function phoneSearchDigits(q: string): string | undefined {
   const compact = withoutParenthesizedTrunk(q).replace(SEPARATORS, "");
-  if (!/^\+?\d{3,15}$/.test(compact)) return [];
+  if (!/^\+?\d{3,15}$/.test(compact)) return undefined;
   const digits = compact.replace("+", "");
-  const patterns = [`%${digits}%`];
-  if (isInternational(compact)) {
-    const start = withoutTrunkZero(`+${compact.startsWith("00") ? digits.slice(2) : digits}`, true);
-    if (start !== `+${digits}`) patterns.push(`${start}%`);
-    return patterns;
+  if (!isInternational(compact)) return digits;
+  const international = compact.startsWith("00") ? digits.slice(2) : digits;
+  return international ? withoutTrunkZero(`+${international}`, true) : undefined;
+}
+
+/**
+ * An E.164 number as dialled in its own country with the trunk 0, for the countries whose local
+ * numbers have one (the Netherlands, Belgium, Germany); undefined elsewhere.
+ *
+ * @example dialledAtHome("+49301234567") // "0301234567"
+ */
+export function dialledAtHome(phone: string): string | undefined {
+  for (const rules of Object.values(PHONE_COUNTRIES)) {
+    const prefix = `+${rules.callingCode}`;
+    if (rules.trunkZero && phone.startsWith(prefix)) return `0${phone.slice(prefix.length)}`;
   }
-  const rules = country ? PHONE_COUNTRIES[country] : undefined;
-  if (rules?.trunkZero && compact.startsWith("0")) patterns.push(`+${rules.callingCode}${digits.slice(1)}%`);
-  return patterns;
+  return undefined;
 }
 
 /** A number written with + or 00 in front: its country code is in it. */

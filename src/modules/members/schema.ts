@@ -63,11 +63,18 @@ const MarketingConsent = z
   .describe("The member's explicit choice about marketing messages");
 
 const MemberFields = z.strictObject({
-  name: z.string().trim().min(1).max(120).nullable(),
+  // In one Unicode form (NFC), whatever form a till export or a keyboard sent: "José" is stored
+  // the same way however it was typed.
+  name: z.string().trim().normalize("NFC").min(1).max(120).nullable(),
   email: MemberEmail.nullable(),
   phone: MemberPhone.nullable(),
   birthday: MemberBirthday.nullable(),
-  locale: MemberLocale,
+  locale: MemberLocale.nullable()
+    // OpenAPI 3.0: a nullable enum lists null among its values, or validators refuse null.
+    .meta({ enum: [...MemberLocale.options, null] })
+    .describe(
+      "Language of the member's messages; null (or left out on enrolment): the business's language, whichever it is when a message is sent",
+    ),
   marketing_consent: MarketingConsent,
   attributes: MemberAttributes,
   external_id: z

@@ -148,6 +148,38 @@ async function checkTerms(
 const toDate = (value: string | null) => (value === null ? null : new Date(value));
 
 /**
+ * Refuses dates that have already passed when they are sent (422, changing nothing): a reward
+ * whose `valid_until` is gone could never be redeemed, and an experience whose `starts_at` is gone
+ * (a workshop that already took place) offers nothing. Only what a request sets is checked, so a
+ * reward that has since ended can still be renamed, extended or archived.
+ */
+function checkNotPast(sent: { valid_until?: Date | null; starts_at?: string | undefined }, now: Date): void {
+  if (sent.valid_until && sent.valid_until <= now) {
+    throw invalid(
+      "valid_until_in_past",
+      `valid_until (${sent.valid_until.toISOString()}) has already passed: no member could ever redeem the reward. Send a later end, or null for none.`,
+      { valid_until: sent.valid_until.toISOString(), now: now.toISOString() },
+    );
+  }
+  if (sent.starts_at !== undefined && new Date(sent.starts_at) <= now) {
+    throw invalid(
+      "starts_at_in_past",
+      `The experience's value.starts_at (${sent.starts_at}) has already passed: it cannot be offered any more. Send a later start, or leave starts_at out.`,
+      { starts_at: new Date(sent.starts_at).toISOString(), now: now.toISOString() },
+    );
+  }
+}
+
+const sameTime = (a: string, b: string | undefined) => b !== undefined && Date.parse(a) === Date.parse(b);
+
+/** The start of an experience, from a reward's value; undefined for other types or none set. */
+function startsAt(type: RewardType, value: unknown): string | undefined {
+  if (type !== "experience" || typeof value !== "object" || value === null) return undefined;
+  const at = (value as { starts_at?: unknown }).starts_at;
+  return typeof at === "string" ? at : undefined;
+}
+
+/**
  * Adds a reward to the catalog, audited.
  *
  * @example await createReward(db, actor, { type: "free_product", value: { product_name: "Latte" }, name: "Free latte", cost_points: 100, ... }, now)
@@ -185,6 +217,7 @@ export async function createRewardInTx(
   };
   await lockProgram(tx, actor.businessId);
   await checkTerms(tx, actor.businessId, row, { card: true, tiers: true });
+  checkNotPast({ valid_until: row.valid_until, starts_at: startsAt(input.type, input.value) }, now);
   const { count } = await tx
     .selectFrom("rewards")
     .select((eb) => eb.fn.countAll<number>().as("count"))
@@ -272,6 +305,16 @@ export async function updateReward(
       card: patch.stamp_card_id !== undefined,
       tiers: eligible_tier_ids !== undefined,
     });
+    // A date sent again as it is stored is no new mistake (a form sends back what it shows).
+    const start = startsAt(next.type, next.value);
+    checkNotPast(
+      {
+        valid_until: next.valid_until?.getTime() === current.valid_until?.getTime() ? null : next.valid_until,
+        starts_at:
+          start === undefined || sameTime(start, startsAt(current.type, current.value)) ? undefined : start,
+      },
+      now,
+    );
     const row = await tx
       .updateTable("rewards")
       .set({
@@ -320,6 +363,16 @@ export async function archiveReward(db: Db, actor: Actor, id: string, now: Date)
  * `reward_inactive` (inactive, archived or outside its dates), 422 `reward_not_eligible` (the
  * member's tier is not among the eligible ones). `member` carries the tier as it stands at `now`:
  * one whose retention has ended must be re-evaluated first (`refreshTier`, src/modules/tiers).
+ *
+ * The row stays locked until the redemption commits (`for no key update`, the lock `takeStock`'s
+ * update takes anyway), so what decides the redemption — stock, status, dates — is what it
+ * commits against: a manager's change (`updateReward`, `archiveReward`) waits for the
+ * redemption, or the redemption waits for it and reads it. Redemptions of one reward by
+ * different members take turns from here to their commit. Lock order of a redemption: the
+ * member (`getMemberForUpdate`), then this reward, then the member's points account; a void takes
+ * the member, the voucher, the account, then the reward (`returnStock`). An account is only
+ * taken by whoever holds its member, so a redemption that holds the reward never waits for one
+ * that another transaction holds, and the orders cannot close a cycle.
  */
 export async function getRedeemableReward(
   tx: Tx,
@@ -328,7 +381,14 @@ export async function getRedeemableReward(
   member: { tier_id: string | null },
   now: Date,
 ): Promise<RewardsTable> {
-  const reward = await getRewardRow(tx, businessId, id);
+  const reward = await tx
+    .selectFrom("rewards")
+    .selectAll()
+    .where("business_id", "=", businessId)
+    .where("id", "=", id)
+    .forNoKeyUpdate()
+    .executeTakeFirst();
+  if (!reward) throw notFound("reward", id);
   if (!isOpen(reward, now)) {
     throw invalid("reward_inactive", `Reward "${reward.name}" cannot be redeemed now.`, {
       active: reward.active && reward.archived_at === null,
@@ -364,9 +424,10 @@ export function isEligible(reward: Pick<RewardsTable, "eligible_tier_ids">, tier
 }
 
 /**
- * Takes one unit of stock, when the reward has a stock; returns whether it took one. The
- * conditional update (`stock > 0`) locks the row, so concurrent redemptions wait for each other
- * and can never oversell: 409 `reward_out_of_stock` once it is gone.
+ * Takes one unit of stock, when the reward has a stock; returns whether it took one. `reward` is
+ * the row `getRedeemableReward` locked, so its stock is the one this transaction commits against
+ * (a stock set or cleared meanwhile is seen, not missed); the update stays conditional
+ * (`stock > 0`), so it can never oversell: 409 `reward_out_of_stock` once it is gone.
  */
 export async function takeStock(tx: Tx, reward: RewardsTable): Promise<boolean> {
   if (reward.stock === null) return false;

@@ -7,6 +7,15 @@ import { localPhoneExample } from "../ui/phone.ts";
 import { rewardValue } from "../ui/reward-value.ts";
 import { call, focusSoon } from "./call.ts";
 import {
+  classify,
+  type Lookup,
+  mayBeName,
+  moreMatched,
+  SEARCH_PAGE,
+  searched,
+  searchPath,
+} from "./lookup.ts";
+import {
   displayName,
   isLocationGone,
   type LastAction,
@@ -23,41 +32,14 @@ import {
   type QueueState,
 } from "./queue.ts";
 import { Scanner } from "./scanner.tsx";
-import type { Location, Me, Member, RedemptionResult, StampCard, Voucher } from "./types.ts";
+import type { Location, Me, Member, Page, RedemptionResult, StampCard, Voucher } from "./types.ts";
 
 /** The counter's working screen: identify a customer, then act for them. */
 
-/** A member's card code is 8 characters, a voucher's 10 (the wallet's QR codes hold exactly those). */
-export const MEMBER_CODE_LENGTH = 8;
-export const VOUCHER_CODE_LENGTH = 10;
 /** How long the last purchase can be undone (a full refund). */
 export const PURCHASE_UNDO_MS = 5 * 60_000;
 /** A cashier may void a voucher for 10 minutes after issue (the server's CASHIER_VOID_WINDOW_MS); a margin for the clock. */
 export const VOUCHER_UNDO_MS = 10 * 60_000 - 20_000;
-
-type Lookup =
-  | { kind: "code"; value: string }
-  | { kind: "voucher"; value: string }
-  | { kind: "email"; value: string }
-  | { kind: "phone"; value: string };
-
-/** What a scanned or typed text is: a card code, a voucher code, an email or a phone number. */
-export function classify(input: string): Lookup | null {
-  const text = input.trim();
-  if (!text) return null;
-  if (text.includes("@")) return { kind: "email", value: text };
-  const compact = text.replace(/[\s-]/g, "");
-  if (/^(\+|00)\d/.test(compact)) return { kind: "phone", value: text };
-  // Codes never hold a 0 or a 1 (their alphabet leaves them out), so digits with one are a phone
-  // number as dialled at home: "06 12345678" is as long as a voucher code.
-  if (/^\d{7,}$/.test(compact) && /[01]/.test(compact)) return { kind: "phone", value: text };
-  if (/^[A-Za-z0-9]+$/.test(compact)) {
-    if (compact.length === MEMBER_CODE_LENGTH) return { kind: "code", value: compact.toUpperCase() };
-    if (compact.length === VOUCHER_CODE_LENGTH) return { kind: "voucher", value: compact.toUpperCase() };
-  }
-  if (/^[\d\s().+-]{7,}$/.test(text)) return { kind: "phone", value: text };
-  return null;
-}
 
 /**
  * `shown`: the number of this showing. A panel is keyed by it, so the same member or voucher found
@@ -69,7 +51,9 @@ type View =
   | { kind: "member"; member: Member; shown: number }
   /** `server`: the network is up but the server does not answer (a 5xx, as during a deploy). */
   | { kind: "offline-card"; code: string; server: boolean; shown: number }
-  | { kind: "voucher"; voucher: Voucher; shown: number };
+  | { kind: "voucher"; voucher: Voucher; shown: number }
+  /** The members a search found, to pick the customer from; `more`: more matched than shown. */
+  | { kind: "results"; query: string; members: Member[]; more: boolean; shown: number };
 
 export function Desk({
   me,
@@ -150,6 +134,54 @@ export function Desk({
   const lookups = useRef(0);
   const shown = useRef(0);
 
+  /**
+   * Lists the members `q` finds, to pick the customer from (the text stays, to be made more
+   * precise). None: `none`, or that no one matched. Throws what the call throws.
+   */
+  const showResults = async (q: string, mine: number, none?: string) => {
+    const page = await call<Page<Member>>("GET", searchPath(q));
+    if (mine !== lookups.current) return;
+    if (page.data.length === 0) {
+      setView({ kind: "idle" });
+      setLookupError(none ?? t("counter.search.none", { query: q }));
+      return;
+    }
+    setView({
+      kind: "results",
+      query: q,
+      members: page.data,
+      more: moreMatched(page),
+      shown: ++shown.current,
+    });
+    focusSoon("counter-results-title");
+  };
+
+  const failed = (lookup: Lookup, caught: unknown) => {
+    setView({ kind: "idle" });
+    if (caught instanceof ApiError && caught.status === 401) onSessionLost();
+    else if (lookup.kind === "code" && isTransient(caught)) {
+      // No answer, a timeout or a server down (5xx, 429, 408): the purchases for the card can
+      // still be taken; the queue keeps them until the server answers again.
+      const server = caught instanceof ApiError && caught.status > 0;
+      setView({ kind: "offline-card", code: lookup.value, server, shown: ++shown.current });
+      setText("");
+    } else if (caught instanceof ApiError && (caught.status >= 500 || caught.status === 408))
+      setLookupError(t("counter.identify.serverDown"));
+    else if (caught instanceof ApiError && caught.status === 404) setLookupError(notFound(lookup));
+    else if (caught instanceof ApiError && lookup.kind === "search" && caught.status === 403)
+      setLookupError(t("counter.search.tooShort"));
+    else if (caught instanceof ApiError && caught.code === "validation_failed")
+      setLookupError(t("counter.identify.unrecognized"));
+    else setError(caught);
+  };
+
+  const notFound = (lookup: Lookup) =>
+    lookup.kind === "voucher"
+      ? t("counter.identify.unknownVoucher", { code: lookup.value })
+      : lookup.kind === "code"
+        ? t("counter.identify.unknownCode", { code: lookup.value })
+        : t("counter.identify.unknownContact", { value: lookup.value });
+
   const find = async (raw: string) => {
     const mine = ++lookups.current;
     const lookup = classify(raw);
@@ -158,12 +190,16 @@ export function Desk({
     setLookupError(null);
     setError(null);
     if (!lookup) {
-      setLookupError(t("counter.identify.unrecognized"));
+      setLookupError(t("counter.search.tooShort"));
       setView({ kind: "idle" });
       return;
     }
     setBusy(true);
     try {
+      if (lookup.kind === "search") {
+        await showResults(lookup.value, mine);
+        return;
+      }
       if (lookup.kind === "voucher") {
         const voucher = await call<Voucher>("GET", `/v1/vouchers/${encodeURIComponent(lookup.value)}`);
         if (mine !== lookups.current) return;
@@ -181,30 +217,38 @@ export function Desk({
       setText("");
     } catch (caught) {
       if (mine !== lookups.current) return;
-      setView({ kind: "idle" });
-      if (caught instanceof ApiError && caught.status === 401) onSessionLost();
-      else if (lookup.kind === "code" && isTransient(caught)) {
-        // No answer, a timeout or a server down (5xx, 429, 408): the purchases for the card can
-        // still be taken; the queue keeps them until the server answers again.
-        const server = caught instanceof ApiError && caught.status > 0;
-        setView({ kind: "offline-card", code: lookup.value, server, shown: ++shown.current });
-        setText("");
-      } else if (caught instanceof ApiError && (caught.status >= 500 || caught.status === 408))
-        setLookupError(t("counter.identify.serverDown"));
-      else if (caught instanceof ApiError && caught.status === 404)
-        setLookupError(
-          lookup.kind === "voucher"
-            ? t("counter.identify.unknownVoucher", { code: lookup.value })
-            : lookup.kind === "code"
-              ? t("counter.identify.unknownCode", { code: lookup.value })
-              : t("counter.identify.unknownContact", { value: lookup.value }),
+      // A name that looks like a code ("Schwartz"), or the part of a phone number the cashier
+      // remembers: searched, and listed to pick from.
+      const search =
+        caught instanceof ApiError &&
+        ((caught.status === 404 && mayBeName(lookup)) ||
+          (caught.code === "validation_failed" && lookup.kind === "phone" && searched(raw.trim()) !== null));
+      if (!search) {
+        failed(lookup, caught);
+        return;
+      }
+      try {
+        await showResults(
+          raw.trim(),
+          mine,
+          caught.status === 404 ? notFound(lookup) : t("counter.identify.unrecognized"),
         );
-      else if (caught instanceof ApiError && caught.code === "validation_failed")
-        setLookupError(t("counter.identify.unrecognized"));
-      else setError(caught);
+      } catch (again) {
+        if (mine === lookups.current) failed({ kind: "search", value: raw.trim() }, again);
+      }
     } finally {
       if (mine === lookups.current) setBusy(false);
     }
+  };
+
+  /** The member picked from a search's list. */
+  const pick = (member: Member) => {
+    lookups.current++;
+    setBusy(false);
+    setLookupError(null);
+    setText("");
+    setView({ kind: "member", member, shown: ++shown.current });
+    focusSoon("counter-member-name");
   };
 
   const submit = (event: FormEvent) => {
@@ -253,7 +297,8 @@ export function Desk({
           ) : null}
         </div>
         <div
-          className={`counter-layout${view.kind === "idle" || view.kind === "scan" ? "" : " counter-busy"}`}
+          // A search's list keeps the form on screen (on a phone too): the cashier may type more.
+          className={`counter-layout${view.kind === "idle" || view.kind === "scan" || view.kind === "results" ? "" : " counter-busy"}`}
         >
           <div className="counter-identify">
             {view.kind === "scan" ? (
@@ -284,11 +329,11 @@ export function Desk({
                 <form onSubmit={submit} className="counter-type" noValidate>
                   <Field
                     label={t("counter.identify.label")}
-                    hint={
+                    hint={`${
                       phoneExample
                         ? t("counter.identify.hintLocal", { example: phoneExample })
                         : t("counter.identify.hint")
-                    }
+                    } ${t("counter.identify.hintName")}`}
                     error={lookupError}
                   >
                     {(props) => (
@@ -379,6 +424,8 @@ export function Desk({
                 onConfirmed={(code) => setLast((l) => (l?.kind === "voucher" && l.code === code ? null : l))}
                 onClose={close}
               />
+            ) : view.kind === "results" ? (
+              <SearchResults key={view.shown} view={view} onPick={pick} onClose={close} />
             ) : (
               <div className="card counter-empty">
                 <p className="muted">{t("counter.identify.empty")}</p>
@@ -388,6 +435,54 @@ export function Desk({
         </div>
       </main>
     </>
+  );
+}
+
+/**
+ * The members a search found, to pick the customer from: name, then what tells two of the same
+ * name apart (card code, email, phone). When more matched than the page shows, the cashier is told
+ * to type more rather than left to pick from a list that may not hold the customer.
+ */
+function SearchResults({
+  view,
+  onPick,
+  onClose,
+}: {
+  view: Extract<View, { kind: "results" }>;
+  onPick: (member: Member) => void;
+  onClose: () => void;
+}) {
+  const { t } = useT();
+  return (
+    <section className="card" aria-labelledby="counter-results-title">
+      <h2 id="counter-results-title" tabIndex={-1}>
+        {t("counter.search.title", { query: view.query })}
+      </h2>
+      {view.more ? (
+        <div className="alert warn" role="status">
+          {t("counter.search.more", { count: SEARCH_PAGE })}
+        </div>
+      ) : null}
+      <ul className="counter-choices">
+        {view.members.map((member) => (
+          <li key={member.id}>
+            <button type="button" className="button secondary large block" onClick={() => onPick(member)}>
+              <span>
+                {displayName(member, t)}
+                <span className="counter-sub">
+                  {[t("counter.member.code", { code: member.code }), member.email, member.phone]
+                    .filter((part) => part && part !== displayName(member, t))
+                    .join(" · ")}
+                </span>
+              </span>
+            </button>
+          </li>
+        ))}
+      </ul>
+      <button type="button" className="button ghost block" onClick={onClose}>
+        {t("common.close")}
+      </button>
+    </section>
   );
 }
 

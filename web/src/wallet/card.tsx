@@ -215,7 +215,8 @@ export function CardPage({ slug }: { slug: string }) {
   }, [slug]);
 
   const card = load.state === "ready" ? load.card : null;
-  const memberLocale = card?.member.locale ?? null;
+  // A member who chose no language speaks the business's (the API's null).
+  const memberLocale = card ? (card.member.locale ?? card.business.locale) : null;
   // The member's language follows them from phone to phone, unless they picked one here.
   useEffect(() => {
     if (!card) return;
