@@ -11,6 +11,10 @@ export default defineConfig({
     // they share is code, compiled once — and the PGlite WebAssembly with it. Isolating every file
     // cost three times the run's time in imports and cold code (215 s against 71 s for test/api).
     isolate: false,
+    // Two files at a time on two cores (Vitest's default there is one): a file on the PostgreSQL
+    // server, or one waiting for a command it started, leaves a core idle otherwise. The browser
+    // projects run one file at a time (below): Chromium next to another page is slow to answer.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
@@ -46,6 +50,7 @@ export default defineConfig({
           // After the database tests: a browser on two shared cores next to them is slow to answer.
           sequence: { groupOrder: 1 },
           include: ["test/e2e/**/*.e2e.test.ts"],
+          maxWorkers: 1,
           env: { TEST_ENGINE: "pglite" },
           globalSetup: ["test/helpers/setup-pglite.ts", "test/e2e/setup-web.ts"],
           testTimeout: 120_000,
@@ -60,8 +65,10 @@ export default defineConfig({
         test: {
           // The whole journey again on the PostgreSQL server, as production runs it.
           name: "e2e-postgres",
-          sequence: { groupOrder: 1 },
+          // After the other browser tests, not next to them: one browser at a time.
+          sequence: { groupOrder: 2 },
           include: ["test/e2e/journey.e2e.test.ts"],
+          maxWorkers: 1,
           env: { TEST_ENGINE: "postgres" },
           globalSetup: ["test/helpers/setup-postgres.ts", "test/e2e/setup-web.ts"],
           testTimeout: 120_000,
