@@ -428,7 +428,10 @@ describe("the admin pages", () => {
     const watched = await ownerPage();
     const { page } = watched;
     await open(watched, "/app/launch-kit", "Launch kit");
-    await expect.poll(() => page.getByText("Collect 8 stamps and get Free loaf.").count(), slow).toBe(1);
+    // On the poster, and in the staff script that tells it at the counter.
+    const sentence = "Collect 8 stamps and get Free loaf.";
+    await expect.poll(() => page.locator("figure.admin-poster").getByText(sentence).count(), slow).toBe(1);
+    expect(await page.getByRole("listitem").filter({ hasText: sentence }).count()).toBe(1);
     expect(await page.getByText(/not published yet/).count()).toBe(1);
     expect(
       await page.getByRole("link", { name: "Finish and publish your program" }).getAttribute("href"),
