@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { up } from "../../src/db/migrations/0023-member-search.ts";
+import { up as up0024 } from "../../src/db/migrations/0024-search-by-business.ts";
 import { memberSearchText } from "../../src/modules/members/index.ts";
 import { startTestApp, type TestApp } from "../helpers/api.ts";
 
@@ -78,5 +79,28 @@ describe("migration 0023: the members' search text", () => {
       "Jose\u0301 1625",
       "Jose\u0301 625",
     ]);
+  });
+
+  it("0024 keys the search index on the business as it is, so a search routes to one shard", async () => {
+    const shop = await t.signup({ timezone: "Europe/Amsterdam" });
+    const anna = await shop.call("POST", "/v1/members", { name: "Anna Kowalska", marketing_consent: false });
+    // The index as 0023 left it.
+    await sql`drop index members_search_idx`.execute(t.ctx.db);
+    await sql`create index members_search_idx on members using gin ((business_id::text), search gin_trgm_ops)`.execute(
+      t.ctx.db,
+    );
+
+    await up0024(t.database.db as unknown as Kysely<unknown>);
+
+    const { rows } = await sql<{ def: string }>`select indexdef as def from pg_indexes
+      where tablename = 'members' and indexname = 'members_search_idx' and schemaname = current_schema()`.execute(
+      t.ctx.db,
+    );
+    expect(rows.map((r) => r.def)).toEqual([
+      expect.stringMatching(/USING gin \(business_id, search gin_trgm_ops\) WITH \(fastupdate='?off'?\)$/),
+    ]);
+    expect(await indexes()).not.toContain("members_search_business_idx");
+    const found = await shop.call("GET", "/v1/members?q=kowal");
+    expect(found.body.data.map((m: { id: string }) => m.id)).toEqual([anna.body.id]);
   });
 });

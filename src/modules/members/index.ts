@@ -349,7 +349,7 @@ export interface ListMembersQuery {
  * jan@firma.pl and "(030) 1234567" finds +49301234567. An erased member is never found.
  *
  * A search reads only the members it finds, through the trigram index on the search text
- * (`members_search_idx`, migration 0023), not every member of the business. The next page of a
+ * (`members_search_idx`, migrations 0023 and 0024), not every member of the business. The next page of a
  * search starts after the last member shown, as that member sorts now: the cursor names the
  * member, not their name (a cursor travels in URLs and logs).
  *
@@ -425,16 +425,16 @@ export function searchMembersQuery(
   const keyOf = (table: "members" | "c") =>
     sql`${exactOf(table)}, ${sql.ref(`${table}.name`)} is null, ${sql.ref(`${table}.search`)} collate "C", ${sql.ref(`${table}.id`)}`;
   // A page of the members found, before their purchase times are joined (joined first, the
-  // planner may read the state of every member of the business to find a few). The business is
-  // named as text, which only the search index (on `business_id::text`) serves: planned without
-  // the values (generic plans), `business_id = $1` would let the planner, taking the business for
-  // one of average size, read all its members through a B-tree and filter them. The card code is
-  // looked up by its own unique index, in the business.
+  // planner may read the state of every member of the business to find a few). The search index
+  // (`members_search_idx`, migration 0024) is on `(business_id, search)`: it serves the business
+  // and the words together, so even planned without the values (generic plans) it is preferred to
+  // the B-tree on the business alone, and `business_id = $1` routes the search to the business's
+  // shard under Citus. The card code is looked up by its own unique index, in the business.
   let found = db
     .selectFrom("members")
     .select(["members.id", "members.search"])
     .select([exactOf("members").as("exact_rank"), sql<boolean>`members.name is null`.as("nameless")])
-    .where(sql<SqlBool>`members.business_id::text = ${businessId}`)
+    .where("members.business_id", "=", businessId)
     .where("members.erased_at", "is", null)
     .where((eb) =>
       eb.or([
