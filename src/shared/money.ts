@@ -1,9 +1,7 @@
-/** ISO-4217 currencies this runtime knows, with the number of digits of their minor unit. */
-const currencies = new Set(Intl.supportedValuesOf("currency"));
+import { currencyDigits } from "./currencies.ts";
 
-export function isCurrency(code: string): boolean {
-  return /^[A-Z]{3}$/.test(code) && currencies.has(code);
-}
+/** The accepted currencies and their digits are pinned data (src/shared/currencies.ts), not `Intl`'s. */
+export { isCurrency } from "./currencies.ts";
 
 // Building an Intl.NumberFormat costs tens of microseconds; there are few currencies and locales.
 const formats = new Map<string, Intl.NumberFormat>();
@@ -11,7 +9,13 @@ function currencyFormat(currency: string, locale: string): Intl.NumberFormat {
   const key = `${locale}/${currency}`;
   let f = formats.get(key);
   if (!f) {
-    f = new Intl.NumberFormat(locale, { style: "currency", currency });
+    const digits = minorDigits(currency);
+    f = new Intl.NumberFormat(locale, {
+      style: "currency",
+      currency,
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
     formats.set(key, f);
   }
   return f;
@@ -22,15 +26,9 @@ function currencyFormat(currency: string, locale: string): Intl.NumberFormat {
 const TEXTS_MAX = 10_000;
 const texts = new Map<string, Map<number, string>>();
 
-/** Digits of the minor unit: 2 for EUR (cents), 0 for JPY, 3 for KWD. */
-const digits = new Map<string, number>();
+/** Digits of the minor unit: 2 for EUR (cents), 0 for JPY, 3 for KWD (pinned, src/shared/currencies.ts). */
 export function minorDigits(currency: string): number {
-  let d = digits.get(currency);
-  if (d === undefined) {
-    d = currencyFormat(currency, "en").resolvedOptions().maximumFractionDigits ?? 2;
-    digits.set(currency, d);
-  }
-  return d;
+  return currencyDigits(currency);
 }
 
 /** The number of minor units in one major unit: 100 for EUR. */

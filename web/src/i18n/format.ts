@@ -1,3 +1,5 @@
+import { currencyDigits } from "../../../src/shared/currencies.ts";
+
 /**
  * Money, numbers and dates in the user's locale and the business's time zone. Money is integer
  * minor units with an ISO-4217 currency everywhere, as in the API.
@@ -14,16 +16,21 @@ function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.N
   return format;
 }
 
-/** The number of minor units in one major unit's decimals (EUR 2, JPY 0, BHD 3). */
-export function currencyDigits(currency: string): number {
-  return numberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
-}
+/**
+ * The number of minor units in one major unit's decimals (EUR 2, JPY 0, HUF 0, BHD 3): the
+ * server's pinned table, not this browser's `Intl` data, which may differ (src/shared/currencies.ts).
+ */
+export { currencyDigits };
 
 /** @example formatMoney(450, "EUR", "nl") // "€ 4,50" */
 export function formatMoney(amountMinor: number, currency: string, locale: string): string {
-  return numberFormat(locale, { style: "currency", currency }).format(
-    amountMinor / 10 ** currencyDigits(currency),
-  );
+  const digits = currencyDigits(currency);
+  return numberFormat(locale, {
+    style: "currency",
+    currency,
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(amountMinor / 10 ** digits);
 }
 
 /**
