@@ -36,6 +36,7 @@ import * as m0021 from "./migrations/0021-reason-codes.ts";
 import * as m0022 from "./migrations/0022-signup-keys.ts";
 import * as m0023 from "./migrations/0023-member-search.ts";
 import * as m0024 from "./migrations/0024-search-by-business.ts";
+import * as m0025 from "./migrations/0025-settings-version.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -209,6 +210,7 @@ const migrations: Record<string, Migration> = {
   "0022-signup-keys": m0022,
   "0023-member-search": m0023,
   "0024-search-by-business": m0024,
+  "0025-settings-version": m0025,
 };
 
 class StaticProvider implements MigrationProvider {

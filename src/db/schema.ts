@@ -3,6 +3,8 @@
  * them stay far below 2^53), `date` columns stay `YYYY-MM-DD` strings, `jsonb` is typed by the
  * module that owns the column and validated when written.
  */
+import type { Generated } from "kysely";
+
 export type Json = unknown;
 
 export interface BusinessesTable {
@@ -25,7 +27,10 @@ export interface BusinessesTable {
 export interface ProgramsTable {
   business_id: string;
   config: Json;
+  /** Up by one with every change to the program or its catalog: the snapshot caches' key. */
   version: number;
+  /** Up by one with every write of `config` only: the settings' `ETag` (0025). */
+  config_version: Generated<number>;
   updated_at: Date;
 }
 

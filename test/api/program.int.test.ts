@@ -116,6 +116,50 @@ describe("program settings", () => {
     expect([bad.status, bad.body.error.code]).toEqual([400, "validation_failed"]);
   });
 
+  it("takes a settings change read before a tier, card, rule or reward changed: those are not in the document", async () => {
+    const tenant = await t.signup();
+    const read = await tenant.call("GET", "/v1/program");
+    expect([read.body.version, read.headers.etag]).toEqual([1, '"1"']);
+    // Meanwhile another manager (or the same one, in another tab) works on the catalog.
+    const made = async (path: string, body: Record<string, unknown>) => {
+      const res = await tenant.call("POST", path, body);
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body.id as string;
+    };
+    const tier = await made("/v1/tiers", { name: "Regular", rank: 1, threshold: 0 });
+    expect((await tenant.call("PATCH", `/v1/tiers/${tier}`, { name: "Regulars" })).status).toBe(200);
+    await made("/v1/stamp-cards", { name: "Coffee", stamps_required: 10, earn_on: "visit" });
+    await made("/v1/rules", {
+      name: "Review",
+      trigger: "event",
+      event_type: "review_written",
+      effect: { type: "fixed_points", points: 50 },
+    });
+    await made("/v1/rewards", {
+      name: "Free latte",
+      type: "free_product",
+      value: { product_name: "Latte" },
+      cost_points: 100,
+    });
+    const unchanged = await tenant.call("GET", "/v1/program");
+    expect([unchanged.body.version, unchanged.headers.etag]).toEqual([1, '"1"']);
+
+    const saved = await tenant.call("PUT", "/v1/program", CHANGED, { "if-match": String(read.headers.etag) });
+    expect([saved.status, saved.body.version, saved.headers.etag]).toEqual([200, 2, '"2"']);
+    expect((await tenant.call("GET", "/v1/program")).body.config).toEqual(CHANGED);
+    // A purchase after it is priced with the new settings and the catalog: the snapshot moved on.
+    const member = await made("/v1/members", { name: "Ana", marketing_consent: false });
+    const bought = await tenant.call("POST", "/v1/purchases", {
+      external_id: "after-settings",
+      member_id: member,
+      amount_minor: 1000,
+      currency: "EUR",
+    });
+    expect(bought.status, JSON.stringify(bought.body)).toBe(201);
+    // Two points per euro (CHANGED), and a stamp on the card made meanwhile.
+    expect([bought.body.purchase.points_earned, bought.body.purchase.stamps_earned]).toEqual([20, 1]);
+  });
+
   it("lets a manager change the program but not a cashier", async () => {
     const tenant = await t.signup();
     const cashier = await addStaff(t, tenant, "cashier");

@@ -7,7 +7,11 @@ import { ErrorResponse } from "../schemas.ts";
 import { BusinessSchema } from "./business.ts";
 
 export const ProgramSchema = z.object({
-  version: z.int().describe("Goes up by one with every change"),
+  version: z
+    .int()
+    .describe(
+      "The settings' version: goes up by one with every change of this document (not with changes of tiers, stamp cards, rules or rewards)",
+    ),
   updated_at: z.string(),
   config: ProgramConfig,
 });

@@ -10,6 +10,10 @@ import { ProgramConfig } from "./config.ts";
 export { DEFAULT_PROGRAM, ExpiryPolicy, ProgramConfig } from "./config.ts";
 
 export interface ProgramDto {
+  /**
+   * The settings document's version (`config_version`): up by one each time the settings are
+   * written, not when the catalog (tiers, cards, rules, rewards) changes.
+   */
   version: number;
   updated_at: string;
   config: ProgramConfig;
@@ -34,7 +38,7 @@ export async function getProgramDto(db: Db | Tx, businessId: string): Promise<Pr
   // Signup writes the program together with the business, so no row means no such business.
   if (!row) throw notFound("business", businessId);
   return {
-    version: row.version,
+    version: row.config_version,
     updated_at: row.updated_at.toISOString(),
     config: ProgramConfig.parse(row.config),
   };
@@ -87,22 +91,29 @@ export async function updateProgramInTx(
   const parsed = checkProgramConfig(config);
   let update = tx
     .updateTable("programs")
-    .set({ config: JSON.stringify(parsed), version: sql<number>`version + 1`, updated_at: now })
+    .set({
+      config: JSON.stringify(parsed),
+      // Both: the settings' own version, and the snapshot caches' key (the catalog's too).
+      config_version: sql<number>`config_version + 1`,
+      version: sql<number>`version + 1`,
+      updated_at: now,
+    })
     .where("business_id", "=", actor.businessId);
-  // A document read at another version would write back whatever changed since (If-Match).
-  if (expectedVersion !== undefined) update = update.where("version", "=", expectedVersion);
-  const row = await update.returning(["version", "updated_at"]).executeTakeFirst();
+  // A document read at another version would write back whatever changed since (If-Match). Only
+  // a change of the settings counts: a tier or rule changed meanwhile is not in this document.
+  if (expectedVersion !== undefined) update = update.where("config_version", "=", expectedVersion);
+  const row = await update.returning(["config_version", "updated_at"]).executeTakeFirst();
   if (!row && expectedVersion !== undefined) {
     const current = await tx
       .selectFrom("programs")
-      .select("version")
+      .select("config_version")
       .where("business_id", "=", actor.businessId)
       .executeTakeFirst();
     if (current) {
       throw conflict(
         "program_changed",
-        `The settings changed since version ${expectedVersion} was read (now ${current.version}): read them again, then change them.`,
-        { version: current.version },
+        `The settings changed since version ${expectedVersion} was read (now ${current.config_version}): read them again, then change them.`,
+        { version: current.config_version },
       );
     }
   }
@@ -111,9 +122,9 @@ export async function updateProgramInTx(
     action: "program.updated",
     targetType: "program",
     targetId: actor.businessId,
-    data: { version: row.version, config: parsed },
+    data: { version: row.config_version, config: parsed },
   });
-  return { version: row.version, updated_at: row.updated_at.toISOString(), config: parsed };
+  return { version: row.config_version, updated_at: row.updated_at.toISOString(), config: parsed };
 }
 
 /**
