@@ -186,6 +186,43 @@ describe("the poster's promise", () => {
   });
 });
 
+describe("a stamp card without a reward", () => {
+  it("is told as stamps to collect on the poster and in the staff script, never for a reward, in every language", async () => {
+    const shop = await t.signup({ name: "Koffiebar Kees", locale: "nl" });
+    const card = await shop.call("POST", "/v1/stamp-cards", {
+      name: "Koffiekaart",
+      stamps_required: 8,
+      earn_on: "visit",
+    });
+    expect(card.status).toBe(201);
+    const expected = {
+      en: "Koffiekaart: collect 8 stamps on your card.",
+      nl: "Koffiekaart: verzamel 8 stempels op je kaart.",
+      pl: "Koffiekaart: zbierz 8 pieczątek na swojej karcie.",
+      "pt-BR": "Koffiekaart: junte 8 selos no seu cartão.",
+    };
+    const rewardWords = /reward|beloning|nagrod|recompensa/i;
+    for (const [locale, headline] of Object.entries(expected)) {
+      const kit = (await shop.call("GET", `/v1/launch-kit?locale=${locale}`)).body;
+      expect(kit.headline, locale).toBe(headline);
+      expect(kit.staff_script, locale).toContain(headline);
+      expect(kit.staff_script.join(" "), locale).not.toMatch(rewardWords);
+    }
+    // The poster draws `headline` (posterPdf): what it says is what the kit says.
+
+    // A reward for the card that no new member can get now (sold out) is no promise either.
+    const soldOut = await shop.call("POST", "/v1/rewards", {
+      name: "Gratis koffie",
+      type: "free_product",
+      value: { product_name: "Koffie" },
+      stamp_card_id: card.body.id,
+      stock: 0,
+    });
+    expect(soldOut.status, JSON.stringify(soldOut.body)).toBe(201);
+    expect((await shop.call("GET", "/v1/launch-kit")).body.headline).toBe(expected.nl);
+  });
+});
+
 describe("a gym's launch kit and card", () => {
   it("tells the points per visit and the tiers, promises no reward a new member cannot get, and the card says no 0 per euro", async () => {
     const gym = await t.signup({ name: "Gym Gijs", locale: "en" });

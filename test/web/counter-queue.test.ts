@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from "vitest";
-import { PurchaseQueue } from "../../web/src/counter/queue.ts";
+import { PurchaseQueue, stillSaved } from "../../web/src/counter/queue.ts";
 
 /**
  * The counter's purchase outbox, on its own: a browser's storage and the API stood in for. What
@@ -358,5 +358,62 @@ describe("cancelling a saved purchase", () => {
     expect(state.pending).toEqual([]);
     expect(state.rejected).toEqual([]);
     expect(state.sentLater).toBe(0);
+  });
+});
+
+describe("the member's screen's \"saved on this device\" notice", () => {
+  /** What the member's screen shows of `key`, as it reads the outbox on each of its changes. */
+  const saved = (queue: PurchaseQueue, key: string) => stillSaved(key, queue.state().pending);
+
+  it("goes once its purchase is cancelled, whether never sent or tried (then sent and refunded)", async () => {
+    const queue = new PurchaseQueue("b1");
+    const seen: boolean[] = [];
+    queue.subscribe((state) => seen.push(stillSaved("k1", state.pending)));
+    answers.push(offline);
+    expect((await queue.submit(purchase("k1"))).kind).toBe("queued");
+    await idle(queue);
+    answers.push(offline);
+    expect((await queue.submit(purchase("k2"))).kind).toBe("queued");
+    await idle(queue);
+    expect([saved(queue, "k1"), saved(queue, "k2")]).toEqual([true, true]);
+
+    // k2 was never sent: dropped, its notice goes at once.
+    expect(queue.cancel("k2")).toBe("removed");
+    expect(saved(queue, "k2")).toBe(false);
+    expect(saved(queue, "k1")).toBe(true);
+
+    // k1 was tried: it stays in the outbox until it is sent and refunded, but it is no longer
+    // "saved" from the moment it is cancelled.
+    seen.length = 0;
+    answers.push(recorded("k1"), refunded);
+    expect(queue.cancel("k1")).toBe("refunding");
+    expect(queue.pending().map((p) => p.key)).toEqual(["k1"]);
+    expect(saved(queue, "k1")).toBe(false);
+    // The screen heard of it from the outbox itself, not only by reading it again.
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen).not.toContain(true);
+
+    await idle(queue);
+    await queue.flush();
+    expect(sent().map((r) => r.path)).toContain("/v1/refunds");
+    expect(queue.state().pending).toEqual([]);
+    expect(saved(queue, "k1")).toBe(false);
+  });
+
+  it("goes once its purchase is sent later, or refused when sent", async () => {
+    const queue = new PurchaseQueue("b1");
+    answers.push(offline);
+    expect((await queue.submit(purchase("k1"))).kind).toBe("queued");
+    await idle(queue);
+    answers.push(offline);
+    expect((await queue.submit(purchase("k2"))).kind).toBe("queued");
+    await idle(queue);
+
+    answers.push(recorded("k1"), refusal(409, "location_archived"));
+    await queue.flush();
+    await idle(queue);
+    expect([saved(queue, "k1"), saved(queue, "k2")]).toEqual([false, false]);
+    // The refusal is the queue's list's to tell.
+    expect(queue.state().rejected.map((r) => r.key)).toEqual(["k2"]);
   });
 });

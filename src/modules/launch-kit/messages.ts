@@ -38,7 +38,7 @@ type Key =
 const MESSAGES: Record<PosterLocale, Record<Key, string>> = {
   en: {
     stamps_reward: "Collect {count, plural, one {# stamp} other {# stamps}} and get {reward}.",
-    stamps: "{card}: collect {count, plural, one {# stamp} other {# stamps}} for a reward.",
+    stamps: "{card}: collect {count, plural, one {# stamp} other {# stamps}} on your card.",
     points_reward:
       "Earn {points, plural, one {# point} other {# points}} for every {amount} you spend and swap them for rewards such as {reward}.",
     points: "Earn {points, plural, one {# point} other {# points}} for every {amount} you spend.",
@@ -70,7 +70,7 @@ const MESSAGES: Record<PosterLocale, Record<Key, string>> = {
   },
   nl: {
     stamps_reward: "Verzamel {count, plural, one {# stempel} other {# stempels}} en krijg {reward}.",
-    stamps: "{card}: verzamel {count, plural, one {# stempel} other {# stempels}} voor een beloning.",
+    stamps: "{card}: verzamel {count, plural, one {# stempel} other {# stempels}} op je kaart.",
     points_reward:
       "Spaar {points, plural, one {# punt} other {# punten}} per {amount} die je besteedt en wissel ze in voor beloningen zoals {reward}.",
     points: "Spaar {points, plural, one {# punt} other {# punten}} per {amount} die je besteedt.",
@@ -108,7 +108,7 @@ const MESSAGES: Record<PosterLocale, Record<Key, string>> = {
     stamps_reward:
       "Zbierz {count, plural, one {# pieczątkę} few {# pieczątki} many {# pieczątek} other {# pieczątki}} i odbierz nagrodę: {reward}.",
     stamps:
-      "{card}: zbierz {count, plural, one {# pieczątkę} few {# pieczątki} many {# pieczątek} other {# pieczątki}} i odbierz nagrodę.",
+      "{card}: zbierz {count, plural, one {# pieczątkę} few {# pieczątki} many {# pieczątek} other {# pieczątki}} na swojej karcie.",
     points_reward:
       "Zdobywaj {points, plural, one {# punkt} few {# punkty} many {# punktów} other {# punktu}} za każde wydane {amount} i wymieniaj je na nagrody, np.: {reward}.",
     points:
@@ -146,7 +146,7 @@ const MESSAGES: Record<PosterLocale, Record<Key, string>> = {
   },
   "pt-BR": {
     stamps_reward: "Junte {count, plural, one {# selo} other {# selos}} e ganhe {reward}.",
-    stamps: "{card}: junte {count, plural, one {# selo} other {# selos}} e ganhe uma recompensa.",
+    stamps: "{card}: junte {count, plural, one {# selo} other {# selos}} no seu cartão.",
     points_reward:
       "Ganhe {points, plural, one {# ponto} other {# pontos}} a cada {amount} em compras e troque por recompensas como {reward}.",
     points: "Ganhe {points, plural, one {# ponto} other {# pontos}} a cada {amount} em compras.",

@@ -32,9 +32,25 @@ describe("the program in one sentence", () => {
     expect(describeProgram(locale, facts)).toEqual({ headline: text, tiers_line: null });
   });
 
-  it("names the card when no reward is tied to it", () => {
-    expect(describeProgram("en", { ...none, stampCards: [card] }).headline).toBe(
-      "Koffiekaart: collect 10 stamps for a reward.",
+  it.each([
+    ["en", "Koffiekaart: collect 10 stamps on your card."],
+    ["nl", "Koffiekaart: verzamel 10 stempels op je kaart."],
+    ["pl", "Koffiekaart: zbierz 10 pieczątek na swojej karcie."],
+    ["pt-BR", "Koffiekaart: junte 10 selos no seu cartão."],
+  ] as const)("names the card and promises no reward when none is tied to it, in %s", (locale, text) => {
+    expect(describeProgram(locale, { ...none, stampCards: [card] }).headline).toBe(text);
+    // A reward a new member cannot get (inactive, or for a tier) is no reward either.
+    const closed = [
+      { ...coffee, active: false },
+      { ...coffee, eligible_tier_ids: ["gold"] },
+    ];
+    expect(describeProgram(locale, { ...none, stampCards: [card], rewards: closed }).headline).toBe(text);
+  });
+
+  it("tells the card that has a reward before one that has none", () => {
+    const plain = { id: "c0", name: "Theekaart", stamps_required: 6 };
+    expect(describeProgram("en", { ...none, stampCards: [plain, card], rewards: [coffee] }).headline).toBe(
+      "Collect 10 stamps and get Gratis koffie.",
     );
   });
 

@@ -1,3 +1,4 @@
+import { formatMoney, minorPerMajor } from "../../shared/money.ts";
 import { listOf, type PosterLocale, posterMessage } from "./messages.ts";
 
 /** What the poster needs to know about a program to tell it in one sentence. */
@@ -32,7 +33,7 @@ export interface ProgramSentence {
  * first (the simplest promise), then points — per amount spent and per visit — and the cheapest
  * reward a new member can get, then tiers, climbed as the ladder counts (visits, spend or points).
  * Nothing is promised that a new member cannot get: without such a reward, points are told
- * without "swap them for rewards".
+ * without "swap them for rewards", and a stamp card as stamps to collect, without "for a reward".
  *
  * @example describeProgram("nl", facts) // { headline: "Verzamel 10 stempels en krijg Gratis koffie.", tiers_line: null }
  */
@@ -44,7 +45,10 @@ export function describeProgram(locale: PosterLocale, facts: ProgramFacts): Prog
     .filter((t) => t.threshold > 0)
     .sort((a, b) => a.rank - b.rank)
     .map((t) => t.name);
-  const card = facts.stampCards[0];
+  // The card whose full card a new member can swap for a reward is the promise to tell; a card
+  // without one is told as stamps to collect, never "for a reward".
+  const card =
+    facts.stampCards.find((c) => rewards.some((r) => r.stamp_card_id === c.id)) ?? facts.stampCards[0];
   // Rules give points only while points are on (the evaluator's `pointsEnabled`).
   const perSpend = facts.points.enabled ? facts.points.earn_points : 0;
   const perVisit = facts.points.enabled ? facts.pointsPerVisit : 0;
@@ -82,13 +86,13 @@ export function describeProgram(locale: PosterLocale, facts: ProgramFacts): Prog
 }
 
 function money(amountMinor: number, currency: string, locale: string): string {
-  const format = new Intl.NumberFormat(locale, { style: "currency", currency });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-  const major = amountMinor / 10 ** digits;
+  const major = amountMinor / minorPerMajor(currency);
   // "€ 1" reads better than "€ 1,00" on a poster when the amount is whole.
+  if (!Number.isInteger(major)) return formatMoney(amountMinor, currency, locale);
   return new Intl.NumberFormat(locale, {
     style: "currency",
     currency,
-    ...(Number.isInteger(major) ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : {}),
+    minimumFractionDigits: 0,
+    maximumFractionDigits: 0,
   }).format(major);
 }

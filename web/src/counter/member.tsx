@@ -8,7 +8,7 @@ import { rewardValue } from "../ui/reward-value.ts";
 import { stampCardView } from "../ui/stamps.ts";
 import { call, focusSoon } from "./call.ts";
 import { PurchaseForm, quickItems } from "./purchase-form.tsx";
-import { MAX_PENDING, type PurchaseQueue } from "./queue.ts";
+import { MAX_PENDING, type PurchaseQueue, type QueuedPurchase, stillSaved } from "./queue.ts";
 import type {
   Business,
   Member,
@@ -43,9 +43,23 @@ interface Earned {
 
 type Notice =
   | { kind: "earned"; earned: Earned; amount: number }
-  | { kind: "queued"; amount: number; server: boolean }
+  /** Saved on this device: told while it waits in the outbox (`key`), not once sent or cancelled. */
+  | { kind: "queued"; key: string; amount: number; server: boolean }
   | { kind: "issued"; voucher: Voucher }
   | { kind: "confirmed"; voucher: Voucher };
+
+/**
+ * The outbox's purchases as they are now, kept up to date: a "saved on this device" notice goes
+ * once its purchase is sent, refused or cancelled from the queue's list.
+ */
+function useOutbox(queue: PurchaseQueue): QueuedPurchase[] {
+  const [pending, setPending] = useState(() => queue.pending());
+  useEffect(() => {
+    setPending(queue.pending());
+    return queue.subscribe((state) => setPending(state.pending));
+  }, [queue]);
+  return pending;
+}
 
 export function displayName(member: Member, t: (key: string, values?: Record<string, string>) => string) {
   return member.name ?? member.email ?? member.phone ?? t("counter.member.anonymous", { code: member.code });
@@ -84,6 +98,7 @@ export function MemberPanel({
   const [notice, setNotice] = useState<Notice | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  const outbox = useOutbox(queue);
   // Kept across retries of the same press: a failed redemption retried does not issue twice.
   const pressKeys = useRef(new PressKeys());
   // Press "Record" → result on screen, as a performance measure (read by the browser tests).
@@ -95,7 +110,7 @@ export function MemberPanel({
     }
   }, [notice]);
   const who = displayName(member, t);
-  const quick = quickItems(cards);
+  const quick = quickItems(cards, locale);
   const cardName = (id: string) =>
     summary?.stamp_cards.find((c) => c.stamp_card_id === id)?.name ??
     cards.find((c) => c.id === id)?.name ??
@@ -192,7 +207,8 @@ export function MemberPanel({
     }
     if (outcome.kind === "queued") {
       if (outcome.reason === "login") setProblem(t("counter.queue.needsLogin"));
-      else setNotice({ kind: "queued", amount: amountMinor, server: outcome.reason.startsWith("server:") });
+      else
+        setNotice({ kind: "queued", key, amount: amountMinor, server: outcome.reason.startsWith("server:") });
       return true;
     }
     if (outcome.kind === "full") setProblem(fullText(t, outcome.reason));
@@ -301,7 +317,7 @@ export function MemberPanel({
       </div>
 
       <div aria-live="polite" className="counter-live">
-        {notice ? noticeView(notice) : null}
+        {notice && (notice.kind !== "queued" || stillSaved(notice.key, outbox)) ? noticeView(notice) : null}
         {problem ? <div className="alert warn">{problem}</div> : null}
       </div>
       {error ? <ProblemView error={error} /> : null}
@@ -578,7 +594,13 @@ export function OfflineCardPanel({
 }) {
   const { t, locale } = useT();
   const [busy, setBusy] = useState(false);
-  const [notice, setNotice] = useState<{ sent: boolean; server: boolean; amount: number } | null>(null);
+  const [notice, setNotice] = useState<{
+    key: string;
+    sent: boolean;
+    server: boolean;
+    amount: number;
+  } | null>(null);
+  const outbox = useOutbox(queue);
   const [error, setError] = useState<unknown>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const label = t("counter.member.code", { code });
@@ -613,6 +635,7 @@ export function OfflineCardPanel({
       return false;
     }
     setNotice({
+      key,
       sent: outcome.kind === "sent",
       server: outcome.kind === "queued" && outcome.reason.startsWith("server:"),
       amount: amountMinor,
@@ -636,7 +659,7 @@ export function OfflineCardPanel({
         </p>
       </div>
       <div aria-live="polite">
-        {notice ? (
+        {notice && (notice.sent || stillSaved(notice.key, outbox)) ? (
           <div className={`alert ${notice.sent ? "ok" : "warn"}`} role="status">
             {notice.sent
               ? t("counter.result.recorded", {
@@ -656,7 +679,7 @@ export function OfflineCardPanel({
       ) : null}
       <PurchaseForm
         currency={business.currency}
-        quick={quickItems(cards)}
+        quick={quickItems(cards, locale)}
         busy={busy}
         disabled={busy}
         onRecord={record}

@@ -7,24 +7,47 @@ import type { PurchaseItem, StampCard } from "./types.ts";
 /** A quick item: one tap adds a line of a category (or sku) a stamp card counts. */
 export interface QuickItem {
   id: string;
+  /** What the button says: the category or sku as a person reads it ("hot_drinks" → "Hot drinks"). */
   label: string;
+  /** The line sent: the category or sku itself, exactly as the card counts it. */
   line: Omit<PurchaseItem, "quantity">;
 }
 
-/** The quick items of the business: the categories and skus its item stamp cards count. */
-export function quickItems(cards: StampCard[]): QuickItem[] {
+/**
+ * A category or sku as the business wrote it in its card's rule ("coffee", "hot_drinks",
+ * "flat-white"), readable on a button: underscores and dashes become spaces and the first letter
+ * is capitalised in `locale`. The business's own word stays its own (no dictionary can know it).
+ *
+ * @example itemLabel("hot_drinks", "en") // "Hot drinks"
+ */
+export function itemLabel(code: string, locale?: string): string {
+  const words = code.replace(/[_-]+/g, " ").replace(/\s+/g, " ").trim();
+  if (words === "") return code;
+  const first = String.fromCodePoint(words.codePointAt(0) ?? 0);
+  return first.toLocaleUpperCase(locale) + words.slice(first.length);
+}
+
+/**
+ * The quick items of the business: the categories and skus its item stamp cards count, labelled
+ * for the cashier (`itemLabel`); the line sent is the category or sku as the card counts it.
+ */
+export function quickItems(cards: StampCard[], locale?: string): QuickItem[] {
   const items = new Map<string, QuickItem>();
   for (const card of cards) {
     if (card.earn_on !== "item" || !card.item_match) continue;
     for (const category of card.item_match.categories ?? []) {
       items.set(`c:${category}`, {
         id: `c:${category}`,
-        label: category,
+        label: itemLabel(category, locale),
         line: { sku: category, name: category, category, unit_price_minor: 0 },
       });
     }
     for (const sku of card.item_match.skus ?? []) {
-      items.set(`s:${sku}`, { id: `s:${sku}`, label: sku, line: { sku, name: sku, unit_price_minor: 0 } });
+      items.set(`s:${sku}`, {
+        id: `s:${sku}`,
+        label: itemLabel(sku, locale),
+        line: { sku, name: sku, unit_price_minor: 0 },
+      });
     }
   }
   return [...items.values()];

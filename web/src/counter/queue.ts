@@ -82,6 +82,19 @@ export interface QueueState {
   waiting: string[];
 }
 
+/**
+ * Whether the screen that saved a purchase should still say it is saved on this device: while it
+ * waits in the outbox to be sent, not once the cashier cancelled it (the queue's list then says
+ * what becomes of it: dropped, or sent and refunded in full) nor once it left the outbox (sent,
+ * or refused: the queue's list shows a refusal).
+ *
+ * @example stillSaved(key, queue.pending()) // true until it is sent or cancelled
+ */
+export function stillSaved(key: string, pending: readonly QueuedPurchase[]): boolean {
+  const entry = pending.find((p) => p.key === key);
+  return entry !== undefined && !entry.cancel;
+}
+
 /** Most unsent purchases one device keeps; past it the cashier must get the connection back. */
 export const MAX_PENDING = 500;
 /** Most refused purchases kept for the cashier to see. */

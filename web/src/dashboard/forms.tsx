@@ -230,20 +230,45 @@ function problemText(
 }
 
 /**
+ * How a form's money fields are worded: their limits in `currency` as `locale` writes money
+ * ("at most €1,000,000.00", not "at most 100000000"). A money field is one whose path ends in
+ * `_minor` (`min_spend_minor`, `effect.per_minor`), as the API names amounts in minor units, or
+ * one `also` names (a tier's `threshold` when the tiers count spend).
+ */
+export interface MoneyFields {
+  currency: string;
+  locale: string;
+  also?: ((path: string) => boolean) | undefined;
+}
+
+/** Whether the field at `path` holds money under `money`. */
+function isMoneyPath(path: string, money: MoneyFields | undefined): boolean {
+  if (!money) return false;
+  const last = path.slice(path.lastIndexOf(".") + 1);
+  return last.endsWith("_minor") || (money.also?.(path) ?? false);
+}
+
+/**
  * The API's errors by field: `validation_failed` issues by their path (`effect.points`), and
- * specific codes the form maps to the field they are about (`tier_rank_taken` → `rank`).
+ * specific codes the form maps to the field they are about (`tier_rank_taken` → `rank`). With
+ * `money`, a money field's limits are worded as amounts in the business's currency.
+ *
+ * @example fieldErrors(error, {}, t, { currency: "EUR", locale }) // { min_spend_minor: "Enter at most €1,000,000.00." }
  */
 export function fieldErrors(
   error: unknown,
   codes: Record<string, string> = {},
   t?: (key: string, values?: Record<string, string | number>) => string,
+  money?: MoneyFields,
 ): Record<string, string> {
   if (!(error instanceof ApiError)) return {};
   const out: Record<string, string> = {};
   const issues = (error.details?.issues ?? []) as Issue[];
   for (const issue of issues) {
     const path = issue.path ?? "";
-    if (!(path in out)) out[path] = (t && worded(issue, t)) || issue.message || error.message;
+    if (path in out) continue;
+    const asMoney = isMoneyPath(path, money) ? money : undefined;
+    out[path] = (t && worded(issue, t, asMoney)) || issue.message || error.message;
   }
   const field = codes[error.code];
   if (field) out[field] = problemText(error, t);
@@ -262,18 +287,21 @@ interface Issue {
 
 /**
  * The common issues in the user's language (a number expected, out of range, a text too short or
- * too long, a handle or an e-mail address not in its form); else null.
+ * too long, a handle or an e-mail address not in its form); else null. A money field's limit
+ * (`money`: the field holds minor units) is an amount in its currency.
  */
 function worded(
   issue: Issue,
   t: (key: string, values?: Record<string, string | number>) => string,
+  money?: MoneyFields,
 ): string | null {
   const limit = issue.limit;
   if (issue.code === "invalid_type" && (issue.expected === "number" || issue.expected === "int"))
     return t("dashboard.error.number");
   if (issue.origin === "number" && limit !== undefined) {
-    if (issue.code === "too_small") return t("dashboard.error.atLeast", { limit });
-    if (issue.code === "too_big") return t("dashboard.error.atMost", { limit });
+    const shown = money ? formatMoney(limit, money.currency, money.locale) : limit;
+    if (issue.code === "too_small") return t("dashboard.error.atLeast", { limit: shown });
+    if (issue.code === "too_big") return t("dashboard.error.atMost", { limit: shown });
   }
   if (issue.origin === "string" && limit !== undefined) {
     // Below one character is an empty field; a longer minimum (a password's 10) says how long.

@@ -1,7 +1,7 @@
 import { type FormEvent, useMemo, useState } from "react";
 import { ApiError, api, newKey } from "../api.ts";
 import { formatMoney } from "../i18n/format.ts";
-import { supportedLocale, useT, useTranslatorFor } from "../i18n/index.tsx";
+import { supportedLocale, useT, useTranslatorLoad } from "../i18n/index.tsx";
 import { Link, navigate } from "../router.tsx";
 import { ErrorMessage, Field } from "../ui/components.tsx";
 import {
@@ -77,7 +77,8 @@ export default function Onboarding() {
   // The names members will read (the card, the reward, the tiers, the rules) are in the business's
   // language, whatever language the owner reads the dashboard in: the form waits for its texts.
   const businessLocale = supportedLocale(business.locale) ?? locale;
-  const names = useTranslatorFor(businessLocale, "dashboard");
+  const namesLoad = useTranslatorLoad(businessLocale, "dashboard");
+  const names = namesLoad.t;
   // The defaults come from the API, sized to what the business's currency is worth (a point per
   // 500 Ft, not per 1 Ft); the program's lists say whether a template can still start it.
   const templates = useApi<List<{ name: TemplateName; defaults: unknown }>>("/v1/program/templates");
@@ -103,6 +104,26 @@ export default function Onboarding() {
         <ErrorMessage error={failed} />
         <p>
           <button type="button" className="button" disabled={retrying} onClick={() => void retry()}>
+            {t("common.retry")}
+          </button>
+        </p>
+      </div>
+    );
+  }
+  if (namesLoad.failed) {
+    // The texts in the business's language could not be loaded (no connection): said, with a way
+    // to try again, rather than a form and a card preview that never come.
+    return (
+      <div className="stack">
+        <h1>{t("dashboard.onboarding.title")}</h1>
+        <div className="alert error" role="alert">
+          {t("dashboard.onboarding.namesFailed", {
+            language:
+              new Intl.DisplayNames([locale], { type: "language" }).of(businessLocale) ?? businessLocale,
+          })}
+        </div>
+        <p>
+          <button type="button" className="button" onClick={namesLoad.retry}>
             {t("common.retry")}
           </button>
         </p>
@@ -191,8 +212,14 @@ function OnboardingForm({
   // One key per attempt: a double click or a retry after a lost answer creates the program once.
   const [attemptKey, setAttemptKey] = useState(newKey);
   // A template's checks across fields (a tier's threshold, the welcome stamps) come with their
-  // figures: worded here, with money in the currency.
-  const errors = { ...fieldErrors(error, {}, t), ...reasonedIssues(error, t, locale) };
+  // figures: worded here, with money in the currency, as are the money fields' limits (the
+  // boutique's tiers count spend: their thresholds are money too).
+  const money = {
+    currency,
+    locale,
+    also: template === "boutique_tiers" ? (path: string) => /^tiers\.\d+\.threshold$/.test(path) : undefined,
+  };
+  const errors = { ...fieldErrors(error, {}, t, money), ...reasonedIssues(error, t, locale) };
 
   const body = useMemo(
     () => buildBody(template, draft, currency, names, namesLocale),

@@ -190,19 +190,55 @@ export function useT(): Translator {
   return { locale, t, setLocale, chosen };
 }
 
+/** A translator for another language than the screen's, with what became of loading its texts. */
+export interface TranslatorFor {
+  /** The translator; null until the texts are loaded. */
+  t: Translator["t"] | null;
+  /** Loading the texts failed (no connection, the server did not answer): `retry` loads them again. */
+  failed: boolean;
+  retry(): void;
+}
+
 /**
  * A translator for another language than the screen's, for texts a screen writes for someone
  * else: the names members will read, in the business's language, whatever language the owner
- * reads the dashboard in. Null until that language's messages of `area` are loaded.
+ * reads the dashboard in. Its `t` is null until that language's messages of `area` are loaded;
+ * `failed` says when loading them failed, so the screen can offer to try again instead of
+ * waiting for ever.
  */
-export function useTranslatorFor(locale: Locale, area: Area): Translator["t"] | null {
+export function useTranslatorLoad(locale: Locale, area: Area): TranslatorFor {
   const { messages, load } = useI18nState();
-  const loaded = messages.has(`${area}/${locale}`);
+  const id = `${area}/${locale}`;
+  const loaded = messages.has(id);
+  // The texts whose load failed, and each "try again": a new attempt loads them again.
+  const [failedId, setFailedId] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
-    if (!loaded) void load(area, locale);
-  }, [loaded, area, locale, load]);
-  return useMemo(
+    void attempt;
+    if (loaded) return;
+    let current = true;
+    load(area, locale).catch(() => {
+      if (current) setFailedId(`${area}/${locale}`);
+    });
+    return () => {
+      current = false;
+    };
+  }, [loaded, area, locale, load, attempt]);
+  const t = useMemo(
     () => (loaded ? (key: string, values?: Values) => translate(messages, locale, key, values) : null),
     [loaded, messages, locale],
   );
+  const retry = useCallback(() => {
+    setFailedId(null);
+    setAttempt((n) => n + 1);
+  }, []);
+  return { t, failed: !loaded && failedId === id, retry };
+}
+
+/**
+ * `useTranslatorLoad`'s translator alone, for a screen that can do without it (it writes in the
+ * screen's language meanwhile): null until the texts are loaded, or when they cannot be.
+ */
+export function useTranslatorFor(locale: Locale, area: Area): Translator["t"] | null {
+  return useTranslatorLoad(locale, area).t;
 }
