@@ -189,7 +189,8 @@ export async function exportMember(ctx: AppContext, actor: Actor, memberId: stri
  * custom events and the stored answers to their enrolment (which repeat what they entered) are
  * emptied. What the books need stays: the member's row, by id, with its ledger, purchases,
  * refunds and vouchers, none of which holds a person's data. Audited with the reason, not the
- * data. 404 `member_not_found`; 409 `member_erased` the second time.
+ * data. 404 `member_not_found`; 409 `member_erased` the second time. `alsoInTx` runs in the same
+ * transaction, after the erasure (the card's erasure keeps its record for a retry there).
  *
  * @example await eraseMember(ctx, actor, memberId, "asked by email on 3 March")
  */
@@ -198,6 +199,7 @@ export async function eraseMember(
   actor: Actor,
   memberId: string,
   reason: string,
+  alsoInTx?: (tx: Tx, erasedAt: Date) => Promise<void>,
 ): Promise<MemberDto> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (tx) => {
@@ -242,6 +244,7 @@ export async function eraseMember(
       targetId: memberId,
       data: { reason, by: actorLabel(actor) },
     });
+    await alsoInTx?.(tx, now);
     const row = await selectMembers(tx)
       .where("members.business_id", "=", b)
       .where("members.id", "=", memberId)

@@ -5,9 +5,9 @@ import type { Db, Tx } from "../db/database.ts";
 import type { BusinessesTable } from "../db/schema.ts";
 import { makeToken, parseToken } from "../modules/access/index.ts";
 import { audit } from "../modules/audit/index.ts";
-import type { StoredResult } from "../modules/idempotency/index.ts";
+import { requestFingerprint, type StoredResult } from "../modules/idempotency/index.ts";
 import { pointsPerVisit } from "../modules/launch-kit/offers.ts";
-import { type CreateMemberInput, updateMember } from "../modules/members/index.ts";
+import { getMember, updateMember } from "../modules/members/index.ts";
 import { MemberBirthday, MemberEmail, MemberLocale, MemberPhone } from "../modules/members/schema.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import {
@@ -18,9 +18,10 @@ import {
 } from "../modules/rewards/index.ts";
 import type { RewardType, RewardValue } from "../modules/rewards/schema.ts";
 import { stampBalances } from "../modules/stamps/ledger.ts";
-import { AppError } from "../shared/errors.ts";
+import { AppError, conflict } from "../shared/errors.ts";
 import { sha256 } from "../shared/ids.ts";
 import { forCustomer } from "../shared/reason.ts";
+import { eraseMember, exportMember, type MemberExport } from "./member-data.ts";
 import { enrollMember, memberCard, memberHistory } from "./member-points.ts";
 import type { MemberSummary } from "./member-summary.ts";
 import { type RedemptionResult, redeemReward } from "./redemptions.ts";
@@ -314,14 +315,20 @@ const unauthorized = () =>
     "This card link is not valid (any more). Ask at the counter for a new one.",
   );
 
+/** The card token of an `Authorization: Bearer rm_…` header, parsed; null for anything else. */
+function cardTokenOf(authorization: string | undefined): { businessId: string; hash: string } | null {
+  if (!authorization?.startsWith("Bearer ")) return null;
+  const parsed = parseToken(authorization.slice("Bearer ".length).trim());
+  return parsed?.kind === "rm" ? parsed : null;
+}
+
 /** The member a card token belongs to; 401 `unauthorized` for anything else. */
 export async function authenticateMember(
   db: Db,
   authorization: string | undefined,
 ): Promise<{ businessId: string; memberId: string }> {
-  if (!authorization?.startsWith("Bearer ")) throw unauthorized();
-  const parsed = parseToken(authorization.slice("Bearer ".length).trim());
-  if (parsed?.kind !== "rm") throw unauthorized();
+  const parsed = cardTokenOf(authorization);
+  if (!parsed) throw unauthorized();
   const member = await db
     .selectFrom("members")
     .select("id")
@@ -510,4 +517,219 @@ export async function walletUpdate(
     ctx.clock.now(),
   );
   return { locale: member.locale, marketing_consent: member.marketing_consent };
+}
+
+/** What a member sees and can correct of their own details on their card. */
+export interface WalletDetails {
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  birthday: string | null;
+  /**
+   * Whether the card may set the birthday: only while none is given. A birthday can bring a treat,
+   * so once given it is changed at the counter, not from the card (else it could be moved to
+   * whichever day a treat is wanted).
+   */
+  birthday_editable: boolean;
+}
+
+function detailsOf(member: Pick<WalletDetails, "name" | "email" | "phone" | "birthday">): WalletDetails {
+  return {
+    name: member.name,
+    email: member.email,
+    phone: member.phone,
+    birthday: member.birthday,
+    birthday_editable: member.birthday === null,
+  };
+}
+
+/** The member's own details, as the card's "My details" shows them. */
+export async function walletDetails(
+  ctx: AppContext,
+  businessId: string,
+  memberId: string,
+): Promise<WalletDetails> {
+  return detailsOf(await getMember(ctx.db, businessId, memberId));
+}
+
+/**
+ * A member's correction of their own details: the same fields, checks and normalisation as a
+ * staff change (`updateMember`: email lowercased, the phone read in the business's country, a
+ * birthday not in the future), but the name cannot be emptied.
+ */
+export const WalletDetailsPatch = z
+  .strictObject({
+    // As a staff change stores it: trimmed, in one Unicode form.
+    name: z
+      .string()
+      .trim()
+      .normalize("NFC")
+      .min(1, { error: "must not be empty" })
+      .max(120, { error: "must be at most 120 characters" }),
+    email: MemberEmail.nullable(),
+    phone: MemberPhone.nullable(),
+    birthday: MemberBirthday.nullable(),
+  })
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, { error: "send at least one field to change" });
+export type WalletDetailsPatch = z.output<typeof WalletDetailsPatch>;
+
+/**
+ * The member corrects their name, email, phone or birthday from their card (audited as
+ * `member:<id>`). An email and a phone cannot both be cleared when they leave none (400
+ * `contact_required`: the card is found again by one); a birthday is set once, while none is
+ * given, and a change of it after that is refused (409 `birthday_already_set`: at the counter);
+ * the birthday already given, sent again, changes nothing. `member_email_taken` and
+ * `member_phone_taken` (409) as for staff; `validation_failed` (400) for a phone that cannot be
+ * read in the business's country or a birthday in the future.
+ */
+export async function walletUpdateDetails(
+  ctx: AppContext,
+  businessId: string,
+  memberId: string,
+  input: WalletDetailsPatch,
+): Promise<WalletDetails> {
+  const current = await getMember(ctx.db, businessId, memberId);
+  const patch = { ...input };
+  if (patch.birthday !== undefined) {
+    if (patch.birthday === current.birthday) delete patch.birthday;
+    else if (current.birthday !== null) {
+      throw conflict(
+        "birthday_already_set",
+        "Your birthday is already on your card, and it is changed only at the counter: ask there to correct it.",
+      );
+    }
+  }
+  const email = patch.email === undefined ? current.email : patch.email;
+  const phone = patch.phone === undefined ? current.phone : patch.phone;
+  // Only a change that clears one refuses: a member enrolled at the counter without either can
+  // still correct their name.
+  if ((patch.email === null || patch.phone === null) && email === null && phone === null) {
+    throw new AppError(
+      400,
+      "contact_required",
+      "Keep an email address or a phone number (or both): your card is found again by one.",
+    );
+  }
+  if (Object.keys(patch).length === 0) return detailsOf(current);
+  return detailsOf(
+    await updateMember(ctx.db, memberActor(businessId, memberId), memberId, patch, ctx.clock.now()),
+  );
+}
+
+/**
+ * The member downloads everything held about them: the staff export's document (article 15
+ * access, article 20 portability), audited as `member.exported` by `member:<id>`.
+ */
+export async function walletExport(
+  ctx: AppContext,
+  businessId: string,
+  memberId: string,
+): Promise<MemberExport> {
+  const actor = memberActor(businessId, memberId);
+  const document = await exportMember(ctx, actor, memberId);
+  await ctx.db.transaction().execute((tx) =>
+    audit(tx, actor, ctx.clock.now(), {
+      action: "member.exported",
+      targetType: "member",
+      targetId: memberId,
+      data: { by: "member" },
+    }),
+  );
+  return document;
+}
+
+/** The text a member sends to confirm the erasure of their card: `{ "confirm": "ERASE" }`. */
+export const ERASE_CONFIRMATION = "ERASE";
+
+export const WalletErase = z.strictObject({
+  confirm: z
+    .string()
+    .max(100)
+    .optional()
+    .describe(`Must be \`${ERASE_CONFIRMATION}\`: the member confirmed, knowing what is lost`),
+});
+export type WalletErase = z.infer<typeof WalletErase>;
+
+/** What an erasure of the card answers (the first time, and to a retry with the same token). */
+export interface WalletErasure {
+  erased_at: string;
+}
+
+/** The operation under which a card erasure is kept, for the retry whose token opens nothing. */
+const ERASURE = "wallet.erase";
+
+/**
+ * The key a card's erasure is kept under: the token's hash, hashed again (the token itself is
+ * never stored). It names no one: the member's row no longer holds the token's hash.
+ */
+const erasureKey = (tokenHash: string) => `wallet-erase:${sha256(`erased-card:${tokenHash}`)}`;
+
+/**
+ * Whether the card token of `authorization` is that of a card its member erased from the card:
+ * when it was, else null. The erasure took the token off the member, so only this record tells a
+ * retry (or another phone with the same link) what happened to it.
+ */
+export async function cardErasure(db: Db, authorization: string | undefined): Promise<WalletErasure | null> {
+  const parsed = cardTokenOf(authorization);
+  if (!parsed) return null;
+  const row = await db
+    .selectFrom("idempotency_keys")
+    .select("created_at")
+    .where("business_id", "=", parsed.businessId)
+    .where("key", "=", erasureKey(parsed.hash))
+    .where("operation", "=", ERASURE)
+    .executeTakeFirst();
+  return row ? { erased_at: row.created_at.toISOString() } : null;
+}
+
+/**
+ * The member erases their card (article 17), as staff erasure does (`eraseMember`): their name,
+ * contact details, birthday, marketing choice and card link go, the card gets a new code; their
+ * points and stamps stay on the books by id, but no card and no person holds them any more, and
+ * their vouchers are not cancelled (a code still works at the counter) but no card shows them. Audited as `member.erased` by `member:<id>`. Idempotent: a retry that overtook the first
+ * gets its answer (`replayed`); one after it, whose token no longer opens the card, is answered
+ * from the record kept under the token (`cardErasure`).
+ */
+export async function walletErase(
+  ctx: AppContext,
+  businessId: string,
+  memberId: string,
+  authorization: string | undefined,
+): Promise<{ body: WalletErasure; replayed: boolean }> {
+  const token = cardTokenOf(authorization);
+  if (!token) throw unauthorized();
+  // The record a later retry is answered from is written in the erasure's own transaction: there
+  // is no moment at which the card is erased and a retry would not be told so.
+  const keep = async (tx: Tx, erasedAt: Date) => {
+    await tx
+      .insertInto("idempotency_keys")
+      .values({
+        business_id: businessId,
+        key: erasureKey(token.hash),
+        operation: ERASURE,
+        request_hash: requestFingerprint(ERASURE, {}),
+        status_code: 200,
+        response: JSON.stringify({ erased_at: erasedAt.toISOString() } satisfies WalletErasure),
+        created_at: erasedAt,
+      })
+      .onConflict((oc) => oc.columns(["business_id", "key"]).doNothing())
+      .execute();
+  };
+  try {
+    const member = await eraseMember(
+      ctx,
+      memberActor(businessId, memberId),
+      memberId,
+      "asked by the member on their card",
+      keep,
+    );
+    return { body: { erased_at: member.erased_at ?? ctx.clock.now().toISOString() }, replayed: false };
+  } catch (error) {
+    if (!(error instanceof AppError && error.code === "member_erased")) throw error;
+    // A retry that read the card before the first request's erasure was committed.
+    const erasedAt =
+      (await getMember(ctx.db, businessId, memberId)).erased_at ?? ctx.clock.now().toISOString();
+    return { body: { erased_at: erasedAt }, replayed: true };
+  }
 }

@@ -137,7 +137,8 @@ self.addEventListener("fetch", (event) => {
             if (response.ok) {
               const copy = response.clone();
               caches.open(CARDS).then((cache) => cache.put(key, copy));
-            } else if (response.status === 401) {
+            } else if (response.status === 401 || response.status === 410) {
+              // A link that no longer works (401), or a card its member deleted (410): the copy goes.
               caches.open(CARDS).then((cache) => cache.delete(key));
             }
             return response;

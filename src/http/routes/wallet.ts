@@ -1,25 +1,34 @@
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { AppContext } from "../../context.ts";
+import { bearerToken } from "../../modules/access/index.ts";
 import { clientKey } from "../../modules/idempotency/index.ts";
 import { RewardType, RewardValue } from "../../modules/rewards/index.ts";
 import { AppError } from "../../shared/errors.ts";
 import { clientNetwork } from "../../shared/failure-limit.ts";
 import {
   authenticateMember,
+  cardErasure,
+  ERASE_CONFIRMATION,
   issueCardLink,
   JoinInput,
   join,
   publicBusiness,
   publishedBusinessName,
+  WalletDetailsPatch,
+  WalletErase,
   WalletPatch,
   walletCard,
+  walletDetails,
+  walletErase,
+  walletExport,
   walletRedeem,
   walletUpdate,
+  walletUpdateDetails,
 } from "../../use-cases/wallet.ts";
 import type { ZodApp } from "../app.ts";
 import { publicOrigin } from "../origin.ts";
-import { ReasonCode, ReasonParams } from "../responses.ts";
+import { MemberExportSchema, ReasonCode, ReasonParams } from "../responses.ts";
 import {
   ErrorResponse,
   IdempotencyHeaders,
@@ -150,7 +159,22 @@ const CardSchema = z.object({
 });
 
 const MEMBER_AUTH =
-  "Authenticated with the member's personal card link token: `Authorization: Bearer rm_…`. Errors: `unauthorized` (401: no, a wrong or a replaced token).";
+  "Authenticated with the member's personal card link token: `Authorization: Bearer rm_…`. Errors: `unauthorized` (401: no, a wrong or a replaced token), `card_erased` (410: the member deleted this card with `POST /v1/wallet/me/erase`; `details.erased_at` says when).";
+
+/** Downloads of a member's data per card token per hour: a customer takes theirs now and then. */
+const EXPORTS_PER_HOUR = 20;
+
+const DetailsSchema = z.object({
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  phone: z.string().nullable().describe("E.164, e.g. +31612345678"),
+  birthday: z.string().nullable().describe("YYYY-MM-DD"),
+  birthday_editable: z
+    .boolean()
+    .describe(
+      "true while no birthday is given: the card may set it, once. After that it is changed at the counter.",
+    ),
+});
 
 const JoinAnswer = z.object({
   member_code: z.string(),
@@ -160,9 +184,24 @@ const JoinAnswer = z.object({
 export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: string | null): Promise<void> {
   /** The member the card token names; refused tokens count against the client's address. */
   const memberOf = (req: FastifyRequest) =>
-    ctx.authFailures.guard(req.ip, ctx.clock.now(), req.headers.authorization, () =>
-      authenticateMember(ctx.db, req.headers.authorization),
-    );
+    ctx.authFailures.guard(req.ip, ctx.clock.now(), req.headers.authorization, async () => {
+      try {
+        return await authenticateMember(ctx.db, req.headers.authorization);
+      } catch (error) {
+        // A card its member deleted says so (and is no failed guess, so it is not counted).
+        const erased =
+          error instanceof AppError && error.status === 401
+            ? await cardErasure(ctx.db, req.headers.authorization)
+            : null;
+        if (!erased) throw error;
+        throw new AppError(
+          410,
+          "card_erased",
+          `This card was deleted at its holder's request at ${erased.erased_at}: its data is erased.`,
+          { erased_at: erased.erased_at },
+        );
+      }
+    });
   const publicRead = {
     auth: false,
     rateLimit: {
@@ -321,7 +360,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
               "The business's slug. The card is always the token's member's; the wallet's service worker keys its offline copy of the card by this.",
             ),
         }),
-        response: { 200: CardSchema, 400: ErrorResponse, 401: ErrorResponse },
+        response: { 200: CardSchema, 400: ErrorResponse, 401: ErrorResponse, 410: ErrorResponse },
       },
     },
     async (req, reply) => {
@@ -359,6 +398,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
           401: ErrorResponse,
           404: ErrorResponse,
           409: ErrorResponse,
+          410: ErrorResponse,
           422: ErrorResponse,
         },
       },
@@ -390,12 +430,130 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
           200: z.object({ locale: z.string().nullable(), marketing_consent: z.boolean() }),
           400: ErrorResponse,
           401: ErrorResponse,
+          410: ErrorResponse,
         },
       },
     },
     async (req) => {
       const member = await memberOf(req);
       return walletUpdate(ctx, member.businessId, member.memberId, req.body);
+    },
+  );
+
+  app.get(
+    "/wallet/me/details",
+    {
+      config: { auth: false },
+      schema: {
+        tags: ["wallet"],
+        summary: "The member's own details",
+        description: `The name, email, phone and birthday the business holds for the member, for the card's "My details". ${MEMBER_AUTH}`,
+        security: [{ bearer: [] }],
+        response: { 200: DetailsSchema, 401: ErrorResponse, 410: ErrorResponse },
+      },
+    },
+    async (req, reply) => {
+      const member = await memberOf(req);
+      reply.header("cache-control", "no-store");
+      return walletDetails(ctx, member.businessId, member.memberId);
+    },
+  );
+
+  app.patch(
+    "/wallet/me/details",
+    {
+      config: { auth: false },
+      schema: {
+        tags: ["wallet"],
+        summary: "The member corrects their details",
+        description: `Send only the fields to change: \`name\` (not empty), \`email\`, \`phone\`, \`birthday\`; \`null\` clears an email, a phone or (while none is given) nothing. Checked and stored as a staff change (\`PATCH /v1/members/{id}\`): the email lowercased, the phone read in the business's country and stored as E.164, a birthday from 1900 up to today. An email and a phone cannot both be cleared: the card is found again by one. **The birthday is set once from the card**: while none is given the member may set it; after that only the counter changes it (a birthday can bring a treat, and a birthday that moved at will would bring one whenever wanted); sending the birthday already given changes nothing. Audited as \`member.updated\` by \`member:<id>\`. Answers the details as \`GET /v1/wallet/me/details\`. ${MEMBER_AUTH} Also \`validation_failed\` (400: names the field: an unknown field, an empty name, not an email address, a phone that cannot be read, a birthday in the future or not a date, or no field at all), \`contact_required\` (400: the change would leave neither an email nor a phone), \`birthday_already_set\` (409: a birthday is given and this one differs; ask at the counter), \`member_email_taken\`, \`member_phone_taken\` (409: another member of the business has it).`,
+        security: [{ bearer: [] }],
+        body: WalletDetailsPatch,
+        response: {
+          200: DetailsSchema,
+          400: ErrorResponse,
+          401: ErrorResponse,
+          409: ErrorResponse,
+          410: ErrorResponse,
+        },
+      },
+    },
+    async (req) => {
+      const member = await memberOf(req);
+      return walletUpdateDetails(ctx, member.businessId, member.memberId, req.body);
+    },
+  );
+
+  app.get(
+    "/wallet/me/export",
+    {
+      config: {
+        auth: false,
+        rateLimit: {
+          max: EXPORTS_PER_HOUR,
+          timeWindow: 3_600_000,
+          // Per card, however the header spells the token; per network without one.
+          keyGenerator: (req: FastifyRequest) =>
+            `wallet-export:${bearerToken(req.headers.authorization) ?? clientNetwork(req.ip)}`,
+        },
+      },
+      schema: {
+        tags: ["wallet"],
+        summary: "Download my data (access request)",
+        description: `Everything the business holds about the member, as one JSON document to save (\`content-disposition: attachment\`): the same document as the staff export \`GET /v1/members/{id}/export\` (GDPR articles 15 and 20): the profile, the card, and every points and stamps entry, purchase, refund, event, voucher and tier change, oldest first. Audited as \`member.exported\` by \`member:<id>\`. At most ${EXPORTS_PER_HOUR} an hour per card. ${MEMBER_AUTH} Also \`rate_limited\` (429).`,
+        security: [{ bearer: [] }],
+        response: { 200: MemberExportSchema, 401: ErrorResponse, 410: ErrorResponse, 429: ErrorResponse },
+      },
+    },
+    async (req, reply) => {
+      const member = await memberOf(req);
+      const document = await walletExport(ctx, member.businessId, member.memberId);
+      reply
+        .header("cache-control", "no-store")
+        .header("content-disposition", `attachment; filename="my-data-${document.member.code}.json"`);
+      return reply.send(document as never);
+    },
+  );
+
+  app.post(
+    "/wallet/me/erase",
+    {
+      config: { auth: false },
+      schema: {
+        tags: ["wallet"],
+        summary: "Delete my card (erasure request)",
+        description: `The member erases their own data (GDPR article 17), as staff erasure does (\`POST /v1/members/{id}/erase\`): name, email, phone, birthday, the marketing choice and the card link are erased and the card gets a new code, so this card, its link and its QR code stop working for good. **What is lost**: the points and stamps on the card stay on the business's books by id (so they keep adding up), but no card and no person holds them any more: they cannot be used, and the counter cannot give them back (an erased member gets no new card link). Vouchers are not cancelled, but the card no longer shows them: a voucher's code still works at the counter until it expires, for whoever has it. Send \`{ "confirm": "${ERASE_CONFIRMATION}" }\`. Answers \`{ erased_at }\`. Audited as \`member.erased\` by \`member:<id>\`. **A retry is safe**: the same request again with the same token (whose card no longer opens) answers 200 with the first \`erased_at\` and the header \`idempotent-replayed: true\`; any other call with that token answers 410 \`card_erased\`. ${MEMBER_AUTH} Also \`validation_failed\` (400: no body, an unknown field), \`erase_not_confirmed\` (400: \`confirm\` missing or not \`${ERASE_CONFIRMATION}\`; nothing is erased).`,
+        security: [{ bearer: [] }],
+        body: WalletErase,
+        response: {
+          200: z.object({ erased_at: z.string().describe("When the card was erased") }),
+          400: ErrorResponse,
+          401: ErrorResponse,
+          410: ErrorResponse,
+        },
+      },
+    },
+    async (req, reply) => {
+      const confirmed = req.body.confirm === ERASE_CONFIRMATION;
+      let member: { businessId: string; memberId: string };
+      try {
+        member = await memberOf(req);
+      } catch (error) {
+        // The retry of an erasure whose answer was lost: its answer again, nothing done.
+        if (confirmed && error instanceof AppError && error.code === "card_erased") {
+          return sendOnce(reply, { body: { erased_at: error.details?.erased_at }, replayed: true }, 200);
+        }
+        throw error;
+      }
+      if (!confirmed) {
+        throw new AppError(
+          400,
+          "erase_not_confirmed",
+          `Confirm the erasure with { "confirm": "${ERASE_CONFIRMATION}" }: the card, its points, stamps and vouchers are lost for good.`,
+        );
+      }
+      const result = await walletErase(ctx, member.businessId, member.memberId, req.headers.authorization);
+      return sendOnce(reply, result, 200);
     },
   );
 

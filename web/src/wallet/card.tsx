@@ -17,6 +17,7 @@ import { groupHistory, type HistoryPart, lineParts } from "./history.ts";
 import { JUST_JOINED } from "./join.tsx";
 import { rewardCost, rewardValue } from "./program.tsx";
 import { shownRewards, showsPoints } from "./rewards.ts";
+import { CardErased, cardErased, MyData, MyDetails } from "./self-service.tsx";
 import {
   adoptTokenFromAddress,
   cachedCard,
@@ -24,6 +25,7 @@ import {
   cardToken,
   dropLinkToken,
   forgetCard,
+  forgetCardEverywhere,
   linkOutcome,
   linkToken,
   saveCachedCard,
@@ -35,6 +37,8 @@ type Load =
   | { state: "loading" }
   | { state: "no-token" }
   | { state: "invalid" }
+  /** The member deleted this card (here, or on another phone with the same link). */
+  | { state: "erased" }
   | { state: "error"; error: unknown }
   /** A card link of another member than the card stored: the member chooses. */
   | { state: "ask"; link: WalletCard; linkToken: string; stored: WalletCard | null }
@@ -87,7 +91,8 @@ async function readCard(
   try {
     return await fetchCard(slug, token);
   } catch (error) {
-    return error instanceof ApiError && error.status === 401 ? "refused" : { error };
+    // A deleted card's link opens nothing either.
+    return (error instanceof ApiError && error.status === 401) || cardErased(error) ? "refused" : { error };
   }
 }
 
@@ -102,6 +107,16 @@ export function CardPage({ slug }: { slug: string }) {
   const [token, setToken] = useState<string | null>(first.token);
   /** A card link was opened that does not work: the card kept on the phone is shown, unchanged. */
   const [linkRefused, setLinkRefused] = useState(false);
+  /** The card was deleted: that stays on screen, whatever a refresh would find on the phone now. */
+  const erased = useRef(false);
+
+  const showErased = useCallback(() => {
+    erased.current = true;
+    void forgetCardEverywhere(slug);
+    setToken(null);
+    setLinkRefused(false);
+    setLoad({ state: "erased" });
+  }, [slug]);
 
   const adopt = useCallback(
     (card: WalletCard, link: string) => {
@@ -116,6 +131,7 @@ export function CardPage({ slug }: { slug: string }) {
   );
 
   const refresh = useCallback(async (): Promise<void> => {
+    if (erased.current) return;
     const link = linkToken(slug);
     const current = cardToken(slug);
     if (link && link === current) dropLinkToken(slug);
@@ -168,6 +184,7 @@ export function CardPage({ slug }: { slug: string }) {
       if (!offline) saveCachedCard(slug, card, current);
       setLoad({ state: "ready", card, offline });
     } catch (error) {
+      if (cardErased(error)) return showErased();
       if (error instanceof ApiError && error.status === 401) {
         // Only the token refused: a link accepted in the meantime stays.
         forgetCard(slug, current);
@@ -179,7 +196,7 @@ export function CardPage({ slug }: { slug: string }) {
       if (cached) setLoad({ state: "ready", card: cached, offline: true });
       else setLoad((previous) => (previous.state === "ready" ? previous : { state: "error", error }));
     }
-  }, [slug, adopt]);
+  }, [slug, adopt, showErased]);
 
   useEffect(() => {
     adoptTokenFromAddress(slug);
@@ -258,6 +275,16 @@ export function CardPage({ slug }: { slug: string }) {
       />
     );
   }
+  if (load.state === "erased") {
+    return (
+      <>
+        <TopBar />
+        <main className="phone wallet">
+          <CardErased slug={slug} />
+        </main>
+      </>
+    );
+  }
   if (load.state !== "ready") {
     return (
       <>
@@ -289,6 +316,7 @@ export function CardPage({ slug }: { slug: string }) {
       linkRefused={linkRefused}
       justJoined={justJoined}
       onChange={refresh}
+      onErased={showErased}
     />
   );
 }
@@ -342,6 +370,7 @@ function CardView({
   linkRefused,
   justJoined,
   onChange,
+  onErased,
 }: {
   card: WalletCard;
   offline: boolean;
@@ -353,6 +382,8 @@ function CardView({
   linkRefused: boolean;
   justJoined: boolean;
   onChange: () => Promise<void>;
+  /** The member deleted the card. */
+  onErased: () => void;
 }) {
   const { t, locale } = useT();
   const { business, member } = card;
@@ -447,6 +478,8 @@ function CardView({
         ) : null}
 
         <Settings card={card} token={token} offline={offline} justJoined={justJoined} onChange={onChange} />
+        <MyDetails card={card} token={token} offline={offline} onSaved={onChange} onErased={onErased} />
+        <MyData card={card} token={token} offline={offline} onErased={onErased} />
         {shown ? <VoucherDialog voucher={shown} card={card} onClose={() => setShown(null)} /> : null}
       </main>
     </>

@@ -23,6 +23,28 @@ export function forgetCard(slug: string, only?: string): void {
   localStorage.removeItem(cacheKey(slug));
 }
 
+/** The service worker's cache of cards read (web/public/sw.js `CARDS`). */
+const CARD_COPIES = "regulars-wallet-cards-v1";
+
+/**
+ * Forgets every card of `slug` this phone holds: the token, the copy kept here, and the copies
+ * the service worker kept to show offline (which hold the member's name). For a card its member
+ * deleted: nothing of it stays on the phone.
+ */
+export async function forgetCardEverywhere(slug: string): Promise<void> {
+  forgetCard(slug);
+  dropLinkToken(slug);
+  try {
+    if (typeof caches === "undefined" || !(await caches.has(CARD_COPIES))) return;
+    const cache = await caches.open(CARD_COPIES);
+    for (const request of await cache.keys()) {
+      if (new URL(request.url).searchParams.get("business") === slug) await cache.delete(request);
+    }
+  } catch {
+    // No cache storage (private mode, an old browser): nothing was kept there.
+  }
+}
+
 /**
  * The card kept for the card token stored now: a card read with another token (another member's
  * link opened on this phone since) is never shown for it.
