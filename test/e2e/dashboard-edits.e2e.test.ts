@@ -87,7 +87,7 @@ describe("dashboard edits", () => {
     expect(afterSecond.marketing_consent).toBe(false);
   });
 
-  it("points & expiry: a save over a change made elsewhere meanwhile is refused and the page shows that change", async () => {
+  it("points & expiry: a save over a change made elsewhere meanwhile is refused; the page keeps the typing and shows that change", async () => {
     const s = await shop();
     const w = await login(s);
     const { page } = w;
@@ -113,11 +113,17 @@ describe("dashboard edits", () => {
     const after = await call("GET", "/v1/program", undefined, s.token);
     expect(after.config.points.expiry).toEqual({ policy: "end_of_month", months_after: 12 });
     expect(after.config.points.pending_days).toBe(0);
-    // The page now shows the other manager's change; saving again keeps it.
+    // The page now shows the other manager's change, keeps this manager's typing, and says which
+    // is which; saving again keeps both.
     await expect
       .poll(() => page.getByLabel("Months after the month they were earned in").inputValue(), slow)
       .toBe("12");
-    await page.getByLabel("Days before points can be spent").fill("14");
+    expect(await page.getByLabel("Days before points can be spent").inputValue()).toBe("14");
+    const alert = page.getByRole("alert");
+    expect(await alert.textContent()).toContain("Changed by them: Points expire.");
+    expect(await alert.textContent()).toContain(
+      "Your changes, not saved yet: Days before points can be spent.",
+    );
     await page.getByRole("button", { name: "Save" }).click();
     await expect.poll(() => page.getByRole("status").textContent(), slow).toBe("Saved");
     const saved = await call("GET", "/v1/program", undefined, s.token);
@@ -125,6 +131,188 @@ describe("dashboard edits", () => {
       pending_days: 14,
       expiry: { policy: "end_of_month", months_after: 12 },
     });
+  });
+
+  it("points & expiry: a conflict over the same field keeps the typed value and names the field", async () => {
+    const s = await shop();
+    const w = await login(s);
+    const { page } = w;
+    await open(w, "/app/program");
+    await expect
+      .poll(() => page.getByLabel("Warn members this many days before").inputValue(), slow)
+      .toBe("30");
+    const program = await call("GET", "/v1/program", undefined, s.token);
+    await call(
+      "PUT",
+      "/v1/program",
+      { ...program.config, points: { ...program.config.points, expiring_soon_days: 7 } },
+      s.token,
+    );
+    await page.getByLabel("Warn members this many days before").fill("14");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect
+      .poll(async () => (await page.getByRole("alert").textContent()) ?? "", slow)
+      .toContain(
+        "They changed these too; saving puts yours in place of theirs: Warn members this many days before.",
+      );
+    expect(await page.getByLabel("Warn members this many days before").inputValue()).toBe("14");
+    expect((await call("GET", "/v1/program", undefined, s.token)).config.points.expiring_soon_days).toBe(7);
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByRole("status").textContent(), slow).toBe("Saved");
+    expect((await call("GET", "/v1/program", undefined, s.token)).config.points.expiring_soon_days).toBe(14);
+    // The refusal the test asks for is the only thing the console reports.
+    expect(w.errors.filter((e) => !e.includes("Failed to load resource"))).toEqual([]);
+  });
+
+  it("points & expiry: switching the tier metric names the tiers, what their thresholds will mean, and asks first", async () => {
+    const s = await shop();
+    const program = await call("GET", "/v1/program", undefined, s.token);
+    await call(
+      "PUT",
+      "/v1/program",
+      { ...program.config, tiers: { ...program.config.tiers, metric: "visits" } },
+      s.token,
+    );
+    await call("POST", "/v1/tiers", { name: "Regular", rank: 1, threshold: 0 }, s.token);
+    await call("POST", "/v1/tiers", { name: "Gold", rank: 2, threshold: 10 }, s.token);
+    const w = await login(s);
+    const { page } = w;
+    await open(w, "/app/program");
+    const metric = page.getByLabel("Members reach a tier by");
+    await expect.poll(() => metric.inputValue(), slow).toBe("visits");
+    await metric.selectOption("spend");
+    const main = page.locator("main");
+    await expect
+      .poll(async () => (await main.textContent()) ?? "", slow)
+      .toContain("Gold: from €0.10 (now from 10 visits)");
+    // Saving without confirming changes nothing and puts the focus on the confirmation.
+    await page.getByRole("button", { name: "Save" }).click();
+    const confirm = page.getByLabel("Change how tiers are counted anyway");
+    await expect.poll(() => confirm.getAttribute("aria-invalid"), slow).toBe("true");
+    expect(await confirm.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect((await call("GET", "/v1/program", undefined, s.token)).config.tiers.metric).toBe("visits");
+    await confirm.check();
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByRole("status").textContent(), slow).toBe("Saved");
+    expect((await call("GET", "/v1/program", undefined, s.token)).config.tiers.metric).toBe("spend");
+    expect(w.errors).toEqual([]);
+  });
+
+  it("points & expiry: points expiring before they can be spent are refused at the field, in the owner's language", async () => {
+    const s = await shop("nl");
+    const w = await login(s, "nl-NL");
+    const { page } = w;
+    await open(w, "/app/program");
+    await page.getByLabel("Punten vervallen").selectOption("days_after_earn");
+    await page.getByLabel("Dagen na het sparen").fill("14");
+    const pending = page.getByLabel("Dagen voordat punten te besteden zijn");
+    await pending.fill("30");
+    await page.getByRole("button", { name: "Opslaan" }).click();
+    await expect.poll(() => pending.getAttribute("aria-invalid"), slow).toBe("true");
+    const text = (await page.locator("main form").textContent()) ?? "";
+    expect(text).toContain("minder dan de dagen tot ze vervallen (14)");
+    expect(text).not.toContain("pending_days");
+    expect(await pending.evaluate((el) => el === document.activeElement)).toBe(true);
+  });
+
+  it("tiers: renaming a tier keeps a benefit another manager added meanwhile", async () => {
+    const s = await shop();
+    const gold = await call("POST", "/v1/tiers", { name: "Gold", rank: 1, threshold: 0 }, s.token);
+    const w = await login(s);
+    const { page } = w;
+    await open(w, "/app/program/tiers");
+    await row(page, "Gold").getByRole("button", { name: "Edit" }).click();
+    await expect.poll(() => page.getByLabel("Name", { exact: true }).inputValue(), slow).toBe("Gold");
+    await call("PATCH", `/v1/tiers/${gold.id}`, { benefits: ["Free coffee on Fridays"] }, s.token);
+    await page.getByLabel("Name", { exact: true }).fill("Gold+");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "Gold+" }).count(), slow).toBe(1);
+    const after = await call("GET", `/v1/tiers/${gold.id}`, undefined, s.token);
+    expect(after).toMatchObject({ name: "Gold+", benefits: ["Free coffee on Fridays"] });
+    expect(w.errors).toEqual([]);
+  });
+
+  it("tiers: a multiplier's limit is a factor, and an empty multiplier is ×1", async () => {
+    const s = await shop();
+    const w = await login(s);
+    const { page } = w;
+    await open(w, "/app/program/tiers");
+    await page.getByRole("button", { name: "New tier" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("Silver");
+    await page.getByLabel(/^Spend to reach/).fill("100");
+    const multiplier = page.getByLabel("Points multiplier");
+    await multiplier.fill("0.5");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => multiplier.getAttribute("aria-invalid"), slow).toBe("true");
+    expect(await page.locator("main form").textContent()).toContain("Enter 1 or more.");
+    expect(await page.locator("main form").textContent()).not.toContain("10000");
+    // After the refused save the focus is on the field to correct.
+    expect(await multiplier.evaluate((el) => el === document.activeElement)).toBe(true);
+    await multiplier.fill("");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "Silver" }).count(), slow).toBe(1);
+    const tiers = await call("GET", "/v1/tiers", undefined, s.token);
+    expect(tiers.data[0]).toMatchObject({ name: "Silver", threshold: 10_000, earn_multiplier_bp: 10_000 });
+    // The refusal the test asks for is the only thing the console reports.
+    expect(w.errors.filter((e) => !e.includes("Failed to load resource"))).toEqual([]);
+  });
+
+  it("stamp cards: a product card stamps up to 10 per purchase unless told, and a card without a reward says so", async () => {
+    const s = await shop();
+    const w = await login(s);
+    const { page } = w;
+    await open(w, "/app/program/stamp-cards");
+    await page.getByRole("button", { name: "New stamp card" }).click();
+    const earnOn = page.getByLabel("A stamp for every");
+    // "Purchase" stamps as "Visit" does: a new card is not offered both.
+    expect(await earnOn.locator("option").allTextContents()).toEqual([
+      "Visit",
+      "Matching product on the receipt",
+    ]);
+    expect(await page.getByLabel("Most stamps per purchase").count()).toBe(0);
+    await page.getByLabel("Name", { exact: true }).fill("Croissant card");
+    await earnOn.selectOption("item");
+    expect(await page.getByLabel("Most stamps per purchase").inputValue()).toBe("10");
+    // Saving without products: the group's error describes the group, and the focus goes into it.
+    await page.getByRole("button", { name: "Save" }).click();
+    const group = page.getByRole("group", { name: "Which products" });
+    await expect.poll(() => group.getAttribute("aria-describedby"), slow).toMatch(/error/);
+    expect(await page.getByLabel(/^Product codes/).evaluate((el) => el === document.activeElement)).toBe(
+      true,
+    );
+    await page.getByLabel(/^Product codes/).fill("croissant");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "Croissant card" }).count(), slow).toBe(1);
+    const card = row(page, "Croissant card");
+    expect(await card.textContent()).toContain("At most 10 stamps per purchase.");
+    expect(await card.textContent()).toContain("No reward is paid with a full card yet.");
+    const cards = await call("GET", "/v1/stamp-cards", undefined, s.token);
+    expect(cards.data[0]).toMatchObject({ earn_on: "item", max_stamps_per_purchase: 10 });
+    // The refusal the test asks for is the only thing the console reports.
+    expect(w.errors.filter((e) => !e.includes("Failed to load resource"))).toEqual([]);
+  });
+
+  it("tiers: archiving a tier members are in is refused in the owner's language, with the count", async () => {
+    const s = await shop("pl");
+    await call("POST", "/v1/tiers", { name: "Srebrny", rank: 1, threshold: 0 }, s.token);
+    const ola = await call("POST", "/v1/members", { name: "Ola", marketing_consent: false }, s.token);
+    // A purchase qualifies her for the tier.
+    await call(
+      "POST",
+      "/v1/purchases",
+      { external_id: "p1", member_id: ola.id, amount_minor: 500, currency: "EUR" },
+      s.token,
+    );
+    expect((await call("GET", `/v1/members/${ola.id}`, undefined, s.token)).tier_id).not.toBeNull();
+    const w = await login(s, "pl-PL");
+    const { page } = w;
+    await open(w, "/app/program/tiers");
+    await row(page, "Srebrny").getByRole("button", { name: "Archiwizuj" }).click();
+    await page.getByRole("button", { name: /Srebrny/ }).click();
+    await expect
+      .poll(async () => (await page.getByRole("alert").textContent()) ?? "", slow)
+      .toContain("Na tym poziomie jest 1 członek.");
+    expect((await call("GET", "/v1/tiers", undefined, s.token)).data).toHaveLength(1);
   });
 
   it('rule builder: renaming a rule keeps the text value "1012" as text; the rule still earns', async () => {

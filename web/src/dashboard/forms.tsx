@@ -1,6 +1,6 @@
 import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from "react";
 import { ApiError, api, FormKey } from "../api.ts";
-import { currencyDigits, formatMoney, parseMoney } from "../i18n/format.ts";
+import { currencyDigits, formatMoney, formatNumber, parseMoney } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { detailValues, ErrorMessage, type KnownProblems } from "../ui/components.tsx";
 
@@ -216,8 +216,26 @@ const WORDED_PROBLEMS = new Set([
   "tier_not_found",
   "tier_rank_taken",
   "tier_thresholds_not_increasing",
+  // Settings: points must become spendable before they expire ({pending_days}, {expiry_days}).
+  "pending_outlasts_expiry",
+  // Rewards: a date sent that has already passed (worded without the API's UTC timestamp).
+  "valid_until_in_past",
+  "starts_at_in_past",
+  // Archiving a tier members are in ({members}); changing a row archived meanwhile.
+  "tier_in_use",
+  "tier_archived",
+  "stamp_card_archived",
+  "rule_archived",
+  "reward_archived",
+  // Rules: a location they name is gone; a stamp rule capped by points.
+  "location_not_found",
+  "cap_points_on_stamps",
 ]);
 
+/**
+ * The refusals the dashboard words: for a page's own `<ErrorMessage known={DASHBOARD_PROBLEMS} />`
+ * (archiving a tier members are in: `tier_in_use`), as `FormError` and `fieldErrors` use them.
+ */
 export const DASHBOARD_PROBLEMS: KnownProblems = { prefix: "dashboard.problem", codes: WORDED_PROBLEMS };
 
 /** A refusal in the user's language, with the figures its details give (`{rank}`); else the API's text. */
@@ -234,11 +252,17 @@ function problemText(
  * ("at most €1,000,000.00", not "at most 100000000"). A money field is one whose path ends in
  * `_minor` (`min_spend_minor`, `effect.per_minor`), as the API names amounts in minor units, or
  * one `also` names (a tier's `threshold` when the tiers count spend).
+ *
+ * Factor fields are worded too: the API takes a multiplier in basis points (`earn_multiplier_bp`,
+ * `effect.factor_bp`: 15000 = ×1.5) and the owner types the factor, so their limits are factors
+ * ("Enter 1 or more", "Enter more than 1", not "Enter 10001 or more"). A factor field is one whose
+ * path ends in `_bp`, or one `factor` names.
  */
 export interface MoneyFields {
   currency: string;
   locale: string;
   also?: ((path: string) => boolean) | undefined;
+  factor?: ((path: string) => boolean) | undefined;
 }
 
 /** Whether the field at `path` holds money under `money`. */
@@ -248,12 +272,23 @@ function isMoneyPath(path: string, money: MoneyFields | undefined): boolean {
   return last.endsWith("_minor") || (money.also?.(path) ?? false);
 }
 
+/** Whether the field at `path` holds a factor in basis points (a multiplier the owner types as 1.5). */
+function isFactorPath(path: string, units: MoneyFields | undefined): boolean {
+  const last = path.slice(path.lastIndexOf(".") + 1);
+  return last.endsWith("_bp") || (units?.factor?.(path) ?? false);
+}
+
+/** One factor is this many basis points: the API's 15000 is the ×1.5 the owner types. */
+const BP_PER_FACTOR = 10_000;
+
 /**
  * The API's errors by field: `validation_failed` issues by their path (`effect.points`), and
  * specific codes the form maps to the field they are about (`tier_rank_taken` → `rank`). With
- * `money`, a money field's limits are worded as amounts in the business's currency.
+ * `money`, a money field's limits are worded as amounts in the business's currency; a factor
+ * field's (`*_bp`) limits are always worded as factors (10000 → "1").
  *
  * @example fieldErrors(error, {}, t, { currency: "EUR", locale }) // { min_spend_minor: "Enter at most €1,000,000.00." }
+ * @example fieldErrors(error, {}, t) // { earn_multiplier_bp: "Enter 1 or more." }
  */
 export function fieldErrors(
   error: unknown,
@@ -267,8 +302,12 @@ export function fieldErrors(
   for (const issue of issues) {
     const path = issue.path ?? "";
     if (path in out) continue;
-    const asMoney = isMoneyPath(path, money) ? money : undefined;
-    out[path] = (t && worded(issue, t, asMoney)) || issue.message || error.message;
+    const unit: Unit = isMoneyPath(path, money)
+      ? { money: money as MoneyFields }
+      : isFactorPath(path, money)
+        ? { factor: money?.locale ?? null }
+        : {};
+    out[path] = (t && worded(issue, t, unit)) || issue.message || error.message;
   }
   const field = codes[error.code];
   if (field) out[field] = problemText(error, t);
@@ -286,23 +325,77 @@ interface Issue {
 }
 
 /**
+ * What a number field holds, for wording its limits: money (minor units of `money.currency`), a
+ * factor in basis points (`factor`: the locale to write it in, or null for plain digits), or a
+ * plain number.
+ */
+type Unit = { money?: MoneyFields; factor?: string | null };
+
+/** A limit in basis points as the factor the owner types, written as `locale` writes numbers. */
+const factorText = (bp: number, locale: string | null) =>
+  locale ? formatNumber(bp / BP_PER_FACTOR, locale) : String(bp / BP_PER_FACTOR);
+
+/** A rule's time window (`conditions.time_window`) and its ends (`.from`, `.to`). */
+const TIME_WINDOW = /(^|\.)time_window$/;
+const TIME_WINDOW_END = /(^|\.)time_window\.(from|to)$/;
+/** The value of a member attribute or event property condition (`conditions.member_attributes.0.value`). */
+const ATTRIBUTE_VALUE = /(^|\.)(member_attributes|event_properties)\.\d+\.value$/;
+
+/**
+ * The API's own checks whose text is English only (Zod's custom messages in
+ * src/modules/rules/schema.ts), by where they sit and what they say, as message keys.
+ */
+function customIssueKey(issue: Issue): string | null {
+  const path = issue.path ?? "";
+  if (issue.code === "invalid_format" && TIME_WINDOW_END.test(path)) return "dashboard.error.time";
+  if (issue.code !== "custom") return null;
+  if (TIME_WINDOW.test(path)) return "dashboard.error.timeWindowSame";
+  if (path === "cap" || path.endsWith(".cap")) return "dashboard.error.capNeedsLimit";
+  if (ATTRIBUTE_VALUE.test(path)) {
+    const message = issue.message ?? "";
+    if (message.startsWith("in needs a list")) return "dashboard.error.listNeeded";
+    if (message.endsWith("needs a value")) return "dashboard.error.required";
+    if (message.includes("takes no value")) return "dashboard.error.noValue";
+    if (message.includes("needs a single value")) return "dashboard.error.oneValue";
+    if (message.includes("not true or false")) return "dashboard.error.notYesNo";
+  }
+  return null;
+}
+
+/**
  * The common issues in the user's language (a number expected, out of range, a text too short or
- * too long, a handle or an e-mail address not in its form); else null. A money field's limit
- * (`money`: the field holds minor units) is an amount in its currency.
+ * too long, a handle or an e-mail address not in its form, a rule's time or cap); else null. A
+ * money field's limit (`unit.money`: the field holds minor units) is an amount in its currency; a
+ * factor field's (`unit.factor`) is a factor, and a limit one basis point past a round factor is
+ * "more than 1" rather than "1.0001 or more".
  */
 function worded(
   issue: Issue,
   t: (key: string, values?: Record<string, string | number>) => string,
-  money?: MoneyFields,
+  unit: Unit = {},
 ): string | null {
   const limit = issue.limit;
   if (issue.code === "invalid_type" && (issue.expected === "number" || issue.expected === "int"))
     return t("dashboard.error.number");
   if (issue.origin === "number" && limit !== undefined) {
+    if (unit.factor !== undefined) {
+      const locale = unit.factor;
+      if (issue.code === "too_small")
+        return limit % 100 === 1
+          ? t("dashboard.error.moreThan", { limit: factorText(limit - 1, locale) })
+          : t("dashboard.error.atLeast", { limit: factorText(limit, locale) });
+      if (issue.code === "too_big")
+        return limit % 100 === 99
+          ? t("dashboard.error.lessThan", { limit: factorText(limit + 1, locale) })
+          : t("dashboard.error.atMost", { limit: factorText(limit, locale) });
+    }
+    const money = unit.money;
     const shown = money ? formatMoney(limit, money.currency, money.locale) : limit;
     if (issue.code === "too_small") return t("dashboard.error.atLeast", { limit: shown });
     if (issue.code === "too_big") return t("dashboard.error.atMost", { limit: shown });
   }
+  const custom = customIssueKey(issue);
+  if (custom) return t(custom);
   if (issue.origin === "string" && limit !== undefined) {
     // Below one character is an empty field; a longer minimum (a password's 10) says how long.
     if (issue.code === "too_small")
@@ -390,6 +483,39 @@ export function readMoney(text: string, currency: string, empty: number | null =
   return parseMoney(trimmed, currency) ?? Number.NaN;
 }
 
+/**
+ * Reads a typed factor ("1.5" or "1,5") as the basis points the API takes (15000); empty is
+ * `empty` (a tier's multiplier: ×1, the API's default), anything else unreadable is NaN.
+ *
+ * @example readFactor("1,5") // 15000
+ */
+export function readFactor(text: string, empty: number | null = BP_PER_FACTOR): number | null {
+  const trimmed = text.trim();
+  if (trimmed === "") return empty;
+  if (!/^\d+([.,]\d+)?$/.test(trimmed)) return Number.NaN;
+  return Math.round(Number(trimmed.replace(",", ".")) * BP_PER_FACTOR);
+}
+
+/** Basis points as the factor a person types ("1.5" for 15000). */
+export function factorInput(bp: number): string {
+  return String(bp / BP_PER_FACTOR);
+}
+
+/** What a tier's threshold means under a tier metric: "€500.00", "10 visits", "1,000 points". */
+export function tierThresholdText(
+  threshold: number,
+  metric: "spend" | "points" | "visits",
+  currency: string,
+  locale: string,
+  t: (key: string, values?: Record<string, string | number>) => string,
+): string {
+  if (metric === "spend") return formatMoney(threshold, currency, locale);
+  return t(metric === "visits" ? "dashboard.tiers.visits" : "dashboard.tiers.points", {
+    count: threshold,
+    value: formatNumber(threshold, locale),
+  });
+}
+
 /** Reads a typed whole number; empty is `empty`, anything else unreadable is NaN. */
 export function readInt(text: string, empty: number | null = null): number | null {
   const trimmed = text.trim();
@@ -405,27 +531,118 @@ export function readList(text: string): string[] {
     .filter(Boolean);
 }
 
-/** A labelled checkbox. */
+/**
+ * A group of fields with one error for the group (a card's products: name at least one): the
+ * error and the hint describe the group (`aria-describedby`), so a screen reader says them on
+ * entering it, and `data-invalid` lets `focusFirstInvalid` take the focus to its first control.
+ */
+export function FieldGroup({
+  legend,
+  hint,
+  error,
+  className = "stack",
+  children,
+}: {
+  legend: ReactNode;
+  hint?: string | undefined;
+  error?: string | null | undefined;
+  className?: string;
+  children: ReactNode;
+}) {
+  const id = useId();
+  const described = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(" ");
+  return (
+    <fieldset
+      className={className}
+      {...(described ? { "aria-describedby": described } : {})}
+      {...(error ? { "data-invalid": true } : {})}
+    >
+      <legend>{legend}</legend>
+      {hint ? (
+        <p id={`${id}-hint`} className="hint">
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p id={`${id}-error`} className="error">
+          {error}
+        </p>
+      ) : null}
+      {children}
+    </fieldset>
+  );
+}
+
+/** The controls a refused save points at: a field marked invalid, or the first control of a group. */
+const INVALID = [
+  '[aria-invalid="true"]',
+  ...["input", "select", "textarea"].map((control) => `[data-invalid] ${control}`),
+].join(", ");
+
+/**
+ * Gives the focus to the first field of `root` a refused save marked (`aria-invalid`, or a
+ * `FieldGroup` with an error), so the keyboard and a screen reader land on what to correct; true
+ * if there was one.
+ */
+export function focusFirstInvalid(root: ParentNode | null | undefined): boolean {
+  const target = root?.querySelector<HTMLElement>(INVALID);
+  target?.focus();
+  return target !== null && target !== undefined;
+}
+
+/**
+ * A form's ref that, after each refused save (`error` set anew), moves the focus to its first
+ * marked field; the focus stays put when nothing in the form is marked (a form-level refusal,
+ * which its alert announces).
+ *
+ * @example const form = useFocusOnRefusal(error); <form ref={form} …>
+ */
+export function useFocusOnRefusal(error: unknown) {
+  const ref = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (error) focusFirstInvalid(ref.current);
+  }, [error]);
+  return ref;
+}
+
+/** A labelled checkbox, with the error that marks it (a confirmation still to give). */
 export function Check({
   label,
   checked,
   onChange,
   hint,
+  error,
 }: {
   label: ReactNode;
   checked: boolean;
   onChange: (checked: boolean) => void;
   hint?: string;
+  error?: string | null | undefined;
 }) {
   const id = useId();
-  return (
+  const box = (
     <div className="check">
-      <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} />
+      <input
+        id={id}
+        type="checkbox"
+        checked={checked}
+        onChange={(e) => onChange(e.target.checked)}
+        {...(error ? { "aria-invalid": true, "aria-describedby": `${id}-error` } : {})}
+      />
       <label htmlFor={id}>
         {label}
         {hint ? <span className="hint"> — {hint}</span> : null}
       </label>
     </div>
+  );
+  if (!error) return box;
+  return (
+    <>
+      {box}
+      <p id={`${id}-error`} className="error">
+        {error}
+      </p>
+    </>
   );
 }
 

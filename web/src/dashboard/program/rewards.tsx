@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from "react";
-import { api } from "../../api.ts";
+import { ApiError, api } from "../../api.ts";
 import { formatDateTime, formatMoney } from "../../i18n/format.ts";
 import { useT } from "../../i18n/index.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
@@ -7,7 +7,9 @@ import {
   CatalogHeader,
   Check,
   changedFields,
+  DASHBOARD_PROBLEMS,
   errorAt,
+  FieldGroup,
   FormError,
   fieldErrors,
   isoToZoned,
@@ -15,14 +17,16 @@ import {
   RowActions,
   readInt,
   readMoney,
+  useAllPages,
   useApi,
   useCatalog,
   useCreate,
   useFocusOnMount,
+  useFocusOnRefusal,
   zonedToIso,
 } from "../forms.tsx";
 import { useSession } from "../session.tsx";
-import type { List, Reward, RewardType, StampCard, Tier } from "./types.ts";
+import { choicesOf, type List, type Reward, type RewardType, type StampCard, type Tier } from "./types.ts";
 
 const TYPES: RewardType[] = [
   "discount_amount",
@@ -45,7 +49,8 @@ export default function RewardsPage() {
     saved,
   } = useCatalog<Reward>("/v1/rewards", "?limit=200");
   const cards = useApi<List<StampCard>>("/v1/stamp-cards");
-  const tiers = useApi<List<Tier>>("/v1/tiers");
+  // Archived tiers too: a reward may still be for one, and the form shows it so it can be unticked.
+  const tiers = useAllPages<Tier>("/v1/tiers?include_archived=true");
 
   return (
     <div className="stack">
@@ -56,7 +61,7 @@ export default function RewardsPage() {
         onNew={() => setEditing("new")}
       />
       <p className="muted">{t("dashboard.rewards.lead")}</p>
-      <ErrorMessage error={rewards.error ?? cards.error ?? tiers.error ?? error} />
+      <ErrorMessage error={rewards.error ?? cards.error ?? tiers.error ?? error} known={DASHBOARD_PROBLEMS} />
       {editing !== null && cards.data && tiers.data ? (
         <RewardForm
           key={editing === "new" ? "new" : editing.id}
@@ -103,7 +108,12 @@ function RewardSummary({ reward, cards, tiers }: { reward: Reward; cards: StampC
   if (typeof v.amount_minor === "number") parts.push(formatMoney(v.amount_minor, business.currency, locale));
   if (typeof v.percent === "number") parts.push(`${v.percent}%`);
   if (reward.eligible_tier_ids.length) {
-    parts.push(reward.eligible_tier_ids.map((id) => tiers.find((x) => x.id === id)?.name ?? "—").join(", "));
+    const named = (id: string) => {
+      const tier = tiers.find((x) => x.id === id);
+      if (!tier) return "—";
+      return tier.archived_at ? t("dashboard.field.archived", { name: tier.name }) : tier.name;
+    };
+    parts.push(reward.eligible_tier_ids.map(named).join(", "));
   }
   if (reward.stock !== null) parts.push(t("dashboard.rewards.stockSummary", { count: reward.stock }));
   if (reward.valid_until) {
@@ -123,11 +133,12 @@ function RewardForm({
 }: {
   reward: Reward | null;
   cards: StampCard[];
+  /** Every tier, archived ones too. */
   tiers: Tier[];
   onDone: () => Promise<void>;
   onCancel: () => void;
 }) {
-  const { t } = useT();
+  const { t, locale } = useT();
   const { business } = useSession();
   const currency = business.currency;
   const tz = business.timezone;
@@ -166,17 +177,41 @@ function RewardForm({
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const create = useCreate();
-  const errors = fieldErrors(
-    error,
-    {
-      invalid_cost: payWith === "points" ? "cost_points" : "stamp_card_id",
-      invalid_date_range: "valid_until",
-      stamp_card_not_found: "stamp_card_id",
-      tier_not_found: "eligible_tier_ids",
-      reward_catalog_full: "name",
-    },
-    t,
+  const errors = {
+    ...fieldErrors(
+      error,
+      {
+        invalid_cost: payWith === "points" ? "cost_points" : "stamp_card_id",
+        invalid_date_range: "valid_until",
+        stamp_card_not_found: "stamp_card_id",
+        tier_not_found: "eligible_tier_ids",
+        reward_catalog_full: "name",
+      },
+      t,
+      { currency, locale },
+    ),
+    ...pastDates(),
+  };
+  // The tiers to tick: the active ones, and the archived ones the reward is still for.
+  const tierChoices = choicesOf(
+    tiers.map((x) => ({ ...x, archived: x.archived_at !== null })),
+    reward?.eligible_tier_ids ?? [],
   );
+  const zoneHint = `${t("dashboard.field.optional")} ${t("dashboard.rules.timeHint", { timezone: tz })}`;
+
+  /** A date sent that has already passed, next to its field, as the business's clock shows it. */
+  function pastDates(): Record<string, string> {
+    if (!(error instanceof ApiError)) return {};
+    const at = (key: string) => {
+      const iso = error.details?.[key];
+      return typeof iso === "string" ? formatDateTime(iso, locale, tz) : "";
+    };
+    if (error.code === "valid_until_in_past")
+      return { valid_until: t("dashboard.rewards.validUntilPast", { date: at("valid_until") }) };
+    if (error.code === "starts_at_in_past")
+      return { "value.starts_at": t("dashboard.rewards.startsAtPast", { date: at("starts_at") }) };
+    return {};
+  }
 
   function value(): Record<string, unknown> {
     switch (type) {
@@ -237,8 +272,9 @@ function RewardForm({
     setTierIds(tierIds.includes(id) ? tierIds.filter((x) => x !== id) : [...tierIds, id]);
 
   const title = useFocusOnMount<HTMLHeadingElement>();
+  const form = useFocusOnRefusal(error);
   return (
-    <form className="card stack" onSubmit={submit} noValidate aria-labelledby="reward-form-title">
+    <form ref={form} className="card stack" onSubmit={submit} noValidate aria-labelledby="reward-form-title">
       <h2 id="reward-form-title" tabIndex={-1} ref={title}>
         {reward ? t("dashboard.rewards.edit", { name: reward.name }) : t("dashboard.rewards.new")}
       </h2>
@@ -262,8 +298,7 @@ function RewardForm({
       <Field label={t("dashboard.field.description")} error={errors.description}>
         {(p) => <input {...p} value={description} onChange={(e) => setDescription(e.target.value)} />}
       </Field>
-      <fieldset className="stack">
-        <legend>{t("dashboard.rewards.what")}</legend>
+      <FieldGroup legend={t("dashboard.rewards.what")} error={errors.value}>
         <div className="grid">
           {type === "discount_amount" || type === "donation" ? (
             <Field label={t("dashboard.rewards.amount", { currency })} error={errors["value.amount_minor"]}>
@@ -328,7 +363,7 @@ function RewardForm({
             <>
               <Field
                 label={t("dashboard.rewards.startsAt")}
-                hint={t("dashboard.field.optional")}
+                hint={zoneHint}
                 error={errors["value.starts_at"]}
               >
                 {(p) => (
@@ -370,8 +405,7 @@ function RewardForm({
             </>
           ) : null}
         </div>
-        {errors.value ? <p className="error">{errors.value}</p> : null}
-      </fieldset>
+      </FieldGroup>
       <fieldset className="stack">
         <legend>{t("dashboard.rewards.cost")}</legend>
         <div className="grid">
@@ -411,23 +445,23 @@ function RewardForm({
       </fieldset>
       <fieldset className="stack">
         <legend>{t("dashboard.rewards.availability")}</legend>
-        {tiers.length > 0 ? (
-          <fieldset>
-            <legend>{t("dashboard.rewards.tiers")}</legend>
+        {tierChoices.length > 0 ? (
+          <FieldGroup
+            legend={t("dashboard.rewards.tiers")}
+            error={errorAt(errors, "eligible_tier_ids")}
+            className=""
+          >
             <div className="row wrap">
-              {tiers.map((tier) => (
+              {tierChoices.map((tier) => (
                 <Check
                   key={tier.id}
-                  label={tier.name}
+                  label={tier.archived ? t("dashboard.field.archived", { name: tier.name }) : tier.name}
                   checked={tierIds.includes(tier.id)}
                   onChange={() => toggle(tier.id)}
                 />
               ))}
             </div>
-            {errorAt(errors, "eligible_tier_ids") ? (
-              <p className="error">{errorAt(errors, "eligible_tier_ids")}</p>
-            ) : null}
-          </fieldset>
+          </FieldGroup>
         ) : null}
         <div className="grid">
           <Field
@@ -448,11 +482,7 @@ function RewardForm({
               <input {...p} inputMode="numeric" value={limit} onChange={(e) => setLimit(e.target.value)} />
             )}
           </Field>
-          <Field
-            label={t("dashboard.rewards.validFrom")}
-            hint={t("dashboard.field.optional")}
-            error={errors.valid_from}
-          >
+          <Field label={t("dashboard.rewards.validFrom")} hint={zoneHint} error={errors.valid_from}>
             {(p) => (
               <input
                 {...p}
@@ -462,11 +492,7 @@ function RewardForm({
               />
             )}
           </Field>
-          <Field
-            label={t("dashboard.rewards.validUntil")}
-            hint={t("dashboard.field.optional")}
-            error={errors.valid_until}
-          >
+          <Field label={t("dashboard.rewards.validUntil")} hint={zoneHint} error={errors.valid_until}>
             {(p) => (
               <input
                 {...p}

@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from "react";
-import { api } from "../../api.ts";
+import { ApiError, api } from "../../api.ts";
 import { formatDateTime, formatMoney, formatNumber } from "../../i18n/format.ts";
 import { useT } from "../../i18n/index.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
@@ -7,31 +7,39 @@ import {
   CatalogHeader,
   Check,
   changedFields,
+  DASHBOARD_PROBLEMS,
   errorAt,
+  FieldGroup,
   FormError,
   fieldErrors,
   isoToZoned,
   moneyText,
   RowActions,
+  readFactor,
   readInt,
   readList,
   readMoney,
+  useAllPages,
   useApi,
   useCatalog,
   useCreate,
   useFocusOnMount,
+  useFocusOnRefusal,
   zonedToIso,
 } from "../forms.tsx";
 import { useSession } from "../session.tsx";
-import type {
-  AttributeCondition,
-  List,
-  Program,
-  Rule,
-  RuleConditions,
-  RuleEffect,
-  StampCard,
-  Tier,
+import {
+  type AttributeCondition,
+  type Choice,
+  choicesOf,
+  type List,
+  type Location,
+  type Program,
+  type Rule,
+  type RuleConditions,
+  type RuleEffect,
+  type StampCard,
+  type Tier,
 } from "./types.ts";
 
 /** Earning rules, built from conditions and one effect — never typed as code. */
@@ -39,7 +47,10 @@ export default function RulesPage() {
   const { t } = useT();
   const { list: rules, editing, setEditing, error, archive, saved } = useCatalog<Rule>("/v1/rules");
   const cards = useApi<List<StampCard>>("/v1/stamp-cards");
-  const tiers = useApi<List<Tier>>("/v1/tiers");
+  // Archived tiers and locations too: a rule may still name them, and the form shows them so
+  // they can be unticked.
+  const tiers = useAllPages<Tier>("/v1/tiers?include_archived=true");
+  const locations = useAllPages<Location>("/v1/locations");
   const program = useApi<Program>("/v1/program");
 
   return (
@@ -51,19 +62,25 @@ export default function RulesPage() {
         onNew={() => setEditing("new")}
       />
       <p className="muted">{t("dashboard.rules.lead")}</p>
-      <ErrorMessage error={rules.error ?? cards.error ?? tiers.error ?? error} />
-      {editing !== null && cards.data && tiers.data ? (
+      <ErrorMessage
+        error={rules.error ?? cards.error ?? tiers.error ?? locations.error ?? error}
+        known={DASHBOARD_PROBLEMS}
+      />
+      {editing !== null && cards.data && tiers.data && locations.data ? (
         <RuleForm
           key={editing === "new" ? "new" : editing.id}
           rule={editing === "new" ? null : editing}
           cards={cards.data.data}
           tiers={tiers.data.data}
+          locations={locations.data.data}
           pointsOn={program.data?.config.points.enabled ?? true}
           onDone={saved}
           onCancel={() => setEditing(null)}
         />
       ) : null}
-      {editing === null ? <TryPurchase cards={cards.data?.data ?? []} /> : null}
+      {editing === null ? (
+        <TryPurchase cards={cards.data?.data ?? []} locations={locations.data?.data ?? []} />
+      ) : null}
       {rules.data?.data.length === 0 && editing === null ? <p>{t("dashboard.rules.empty")}</p> : null}
       <ul className="plain stack">
         {rules.data?.data.map((rule) => (
@@ -72,7 +89,12 @@ export default function RulesPage() {
               {rule.name}{" "}
               {rule.active ? null : <span className="badge draft">{t("dashboard.rules.paused")}</span>}
             </h2>
-            <RuleSummary rule={rule} cards={cards.data?.data ?? []} tiers={tiers.data?.data ?? []} />
+            <RuleSummary
+              rule={rule}
+              cards={cards.data?.data ?? []}
+              tiers={tiers.data?.data ?? []}
+              locations={locations.data?.data ?? []}
+            />
             <RowActions name={rule.name} onEdit={() => setEditing(rule)} onArchive={() => archive(rule)} />
           </li>
         ))}
@@ -81,17 +103,78 @@ export default function RulesPage() {
   );
 }
 
-const DAYS = [1, 2, 3, 4, 5, 6, 7];
+/**
+ * The ISO weekdays (1 = Monday … 7 = Sunday) in the order a calendar of `locale` shows them: from
+ * the locale's first day of the week (`Intl.Locale` week info: Sunday for en-US and pt-BR, Monday
+ * for nl and pl), or from Monday where the runtime does not say. Only the order changes; the
+ * numbers are the API's.
+ *
+ * @example weekOrder("pt-BR") // [7, 1, 2, 3, 4, 5, 6]
+ */
+export function weekOrder(locale: string): number[] {
+  let first = 1;
+  try {
+    const info = new Intl.Locale(locale) as Intl.Locale & {
+      getWeekInfo?: () => { firstDay?: number };
+      weekInfo?: { firstDay?: number };
+    };
+    const day = (info.getWeekInfo?.() ?? info.weekInfo)?.firstDay;
+    if (typeof day === "number" && Number.isInteger(day) && day >= 1 && day <= 7) first = day;
+  } catch {
+    // An unknown locale: Monday first, as ISO counts.
+  }
+  return Array.from({ length: 7 }, (_, i) => ((first - 1 + i) % 7) + 1);
+}
+
+/**
+ * The locale whose week a calendar follows: the dashboard's language with the region of the
+ * browser's matching language ("en" and a browser in en-GB: en-GB, Monday first), else the
+ * dashboard's language as it is ("en": Sunday first, as CLDR has it for English).
+ *
+ * @example weekLocale("en", ["en-GB", "nl"]) // "en-GB"
+ */
+export function weekLocale(locale: string, preferred: readonly string[] = []): string {
+  if (locale.includes("-")) return locale;
+  const language = locale.toLowerCase();
+  return preferred.find((p) => p.includes("-") && p.split("-")[0]?.toLowerCase() === language) ?? locale;
+}
+
+/** `days` in the order the week of `locale` runs. */
+function inWeekOrder(days: readonly number[], locale: string): number[] {
+  const order = weekOrder(locale);
+  return [...days].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+}
+
+/** The browser's languages, for the week's first day. */
+const browserLanguages = (): readonly string[] =>
+  typeof navigator === "undefined" ? [] : (navigator.languages ?? []);
+
 /** 2024-01-01 was a Monday: day n of ISO week is 2024-01-0n. */
 const weekday = (day: number, locale: string) =>
   new Intl.DateTimeFormat(locale, { weekday: "long", timeZone: "UTC" }).format(
     new Date(Date.UTC(2024, 0, day)),
   );
 
-function RuleSummary({ rule, cards, tiers }: { rule: Rule; cards: StampCard[]; tiers: Tier[] }) {
+function RuleSummary({
+  rule,
+  cards,
+  tiers,
+  locations,
+}: {
+  rule: Rule;
+  cards: StampCard[];
+  tiers: Tier[];
+  locations: Location[];
+}) {
   const { t, locale } = useT();
   const { business } = useSession();
   const money = (minor: number) => formatMoney(minor, business.currency, locale);
+  /** A tier or location by name, marked when archived. */
+  const named = (rows: { id: string; name: string; archived: boolean }[], id: string) => {
+    const row = rows.find((x) => x.id === id);
+    if (!row) return "—";
+    return row.archived ? t("dashboard.field.archived", { name: row.name }) : row.name;
+  };
   const e = rule.effect;
   const effect =
     e.type === "fixed_points"
@@ -114,10 +197,23 @@ function RuleSummary({ rule, cards, tiers }: { rule: Rule; cards: StampCard[]; t
       }),
     );
   }
-  if (c.days_of_week) parts.push(c.days_of_week.map((d) => weekday(d, locale)).join(", "));
+  if (c.days_of_week) {
+    const week = weekLocale(locale, browserLanguages());
+    parts.push(
+      inWeekOrder(c.days_of_week, week)
+        .map((d) => weekday(d, locale))
+        .join(", "),
+    );
+  }
   if (c.time_window) parts.push(`${c.time_window.from}–${c.time_window.to}`);
   if (c.tier_ids) {
-    parts.push(c.tier_ids.map((id) => tiers.find((x) => x.id === id)?.name ?? "—").join(", "));
+    const all = tiers.map((x) => ({ ...x, archived: x.archived_at !== null }));
+    parts.push(c.tier_ids.map((id) => named(all, id)).join(", "));
+  }
+  if (c.location_ids) {
+    parts.push(
+      t("dashboard.rules.sumAt", { locations: c.location_ids.map((id) => named(locations, id)).join(", ") }),
+    );
   }
   if (c.first_purchase === true) parts.push(t("dashboard.rules.firstOnly"));
   if (c.first_purchase === false) parts.push(t("dashboard.rules.notFirst"));
@@ -147,17 +243,167 @@ interface AttrRow {
   stored?: { op: AttributeCondition["op"]; text: string; value: AttributeCondition["value"] };
 }
 
+/** Stored attribute (or event property) conditions as the form's rows. */
+function rowsOf(conditions: AttributeCondition[] | undefined): AttrRow[] {
+  return (conditions ?? []).map((a) => {
+    const value = Array.isArray(a.value) ? a.value.join(", ") : a.value === undefined ? "" : String(a.value);
+    return { key: a.key, op: a.op, value, stored: { op: a.op, text: value, value: a.value } };
+  });
+}
+
+/** The form's rows with a name as conditions; a value left as it was keeps its type. */
+function conditionsOf(rows: AttrRow[]): AttributeCondition[] {
+  return rows
+    .filter((a) => a.key.trim())
+    .map((a) => ({
+      key: a.key.trim(),
+      op: a.op,
+      ...(a.op === "exists"
+        ? {}
+        : // A value left as it was keeps its type: "1012" stays text, 12 a number.
+          a.stored && a.stored.op === a.op && a.stored.text === a.value
+          ? { value: a.stored.value }
+          : a.op === "in"
+            ? { value: readList(a.value).map(scalar) }
+            : { value: scalar(a.value.trim()) }),
+    }));
+}
+
+/** Whether two lists hold the same numbers, in any order. */
+const sameSet = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((x) => b.includes(x));
+
+/** A group of checkboxes for references (tiers, locations), with its error tied to the group. */
+function Choices({
+  legend,
+  choices,
+  chosen,
+  onToggle,
+  error,
+}: {
+  legend: string;
+  choices: Choice[];
+  chosen: string[];
+  onToggle: (id: string) => void;
+  error: string | undefined;
+}) {
+  const { t } = useT();
+  return (
+    <FieldGroup legend={legend} error={error} className="">
+      <div className="row wrap">
+        {choices.map((choice) => (
+          <Check
+            key={choice.id}
+            label={choice.archived ? t("dashboard.field.archived", { name: choice.name }) : choice.name}
+            checked={chosen.includes(choice.id)}
+            onChange={() => onToggle(choice.id)}
+          />
+        ))}
+      </div>
+    </FieldGroup>
+  );
+}
+
+/** A list of attribute conditions (a member's details, an event's properties): name, test, value. */
+function ConditionRows({
+  legend,
+  hint,
+  rows,
+  onChange,
+  path,
+  errors,
+  keyLabel,
+  addLabel,
+  removeLabel,
+}: {
+  legend: string;
+  hint?: string;
+  rows: AttrRow[];
+  onChange: (rows: AttrRow[]) => void;
+  /** Where the API reports their issues: `conditions.member_attributes`. */
+  path: string;
+  errors: Record<string, string>;
+  keyLabel: string;
+  addLabel: string;
+  removeLabel: (key: string) => string;
+}) {
+  const { t } = useT();
+  const set = (i: number, change: Partial<AttrRow>) =>
+    onChange(rows.map((x, j) => (j === i ? { ...x, ...change } : x)));
+  return (
+    <fieldset className="stack">
+      <legend>{legend}</legend>
+      {hint ? <p className="hint">{hint}</p> : null}
+      {rows.map((a, i) => {
+        // The API numbers the conditions sent: rows without a name are left out.
+        const at = `${path}.${rows.slice(0, i).filter((r) => r.key.trim()).length}`;
+        return (
+          <div className="grid" key={`${path}-${i.toString()}`}>
+            <Field label={keyLabel} error={errors[`${at}.key`]}>
+              {(p) => <input {...p} value={a.key} onChange={(ev) => set(i, { key: ev.target.value })} />}
+            </Field>
+            <Field label={t("dashboard.rules.attrOp")} error={errors[`${at}.op`]}>
+              {(p) => (
+                <select
+                  {...p}
+                  value={a.op}
+                  onChange={(ev) => set(i, { op: ev.target.value as AttrRow["op"] })}
+                >
+                  {(["eq", "neq", "in", "gt", "gte", "lt", "lte", "exists"] as const).map((op) => (
+                    <option key={op} value={op}>
+                      {t(`dashboard.rules.op.${op}`)}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            {a.op !== "exists" ? (
+              <Field label={t("dashboard.rules.attrValue")} error={errorAt(errors, `${at}.value`)}>
+                {(p) => (
+                  <input {...p} value={a.value} onChange={(ev) => set(i, { value: ev.target.value })} />
+                )}
+              </Field>
+            ) : null}
+            <div className="field end">
+              <button
+                type="button"
+                className="button ghost dark"
+                onClick={() => onChange(rows.filter((_, j) => j !== i))}
+              >
+                {removeLabel(a.key || String(i + 1))}
+              </button>
+            </div>
+          </div>
+        );
+      })}
+      <div>
+        <button
+          type="button"
+          className="button secondary"
+          onClick={() => onChange([...rows, { key: "", op: "eq", value: "" }])}
+        >
+          {addLabel}
+        </button>
+      </div>
+    </fieldset>
+  );
+}
+
 function RuleForm({
   rule,
   cards,
   tiers,
+  locations,
   pointsOn,
   onDone,
   onCancel,
 }: {
   rule: Rule | null;
   cards: StampCard[];
+  /** Every tier, archived ones too. */
   tiers: Tier[];
+  /** Every location, archived ones too. */
+  locations: Location[];
   pointsOn: boolean;
   onDone: () => Promise<void>;
   onCancel: () => void;
@@ -181,19 +427,12 @@ function RuleForm({
   const [from, setFrom] = useState(c.time_window?.from ?? "");
   const [to, setTo] = useState(c.time_window?.to ?? "");
   const [tierIds, setTierIds] = useState<string[]>(c.tier_ids ?? []);
+  const [locationIds, setLocationIds] = useState<string[]>(c.location_ids ?? []);
   const [first, setFirst] = useState<FirstPurchase>(
     c.first_purchase === true ? "only" : c.first_purchase === false ? "never" : "any",
   );
-  const [attrs, setAttrs] = useState<AttrRow[]>(
-    (c.member_attributes ?? []).map((a) => {
-      const value = Array.isArray(a.value)
-        ? a.value.join(", ")
-        : a.value === undefined
-          ? ""
-          : String(a.value);
-      return { key: a.key, op: a.op, value, stored: { op: a.op, text: value, value: a.value } };
-    }),
-  );
+  const [attrs, setAttrs] = useState<AttrRow[]>(() => rowsOf(c.member_attributes));
+  const [props, setProps] = useState<AttrRow[]>(() => rowsOf(c.event_properties));
   const [effectType, setEffectType] = useState<RuleEffect["type"]>(e?.type ?? "fixed_points");
   const [points, setPoints] = useState(
     e?.type === "fixed_points" || e?.type === "points_per_spend" ? String(e.points) : "10",
@@ -228,18 +467,26 @@ function RuleForm({
       invalid_date_range: "ends_at",
       stamp_card_not_found: "effect.stamp_card_id",
       tier_not_found: "conditions.tier_ids",
+      location_not_found: "conditions.location_ids",
       rule_limit_reached: "name",
     },
     t,
+    { currency, locale },
   );
   const purchase = trigger === "purchase";
+  const week = weekOrder(weekLocale(locale, browserLanguages()));
+  // The tiers and locations to tick: the active ones, and the archived ones the rule still names.
+  const tierChoices = choicesOf(
+    tiers.map((x) => ({ ...x, archived: x.archived_at !== null })),
+    c.tier_ids ?? [],
+  );
+  const locationChoices = choicesOf(locations, c.location_ids ?? []);
+  // 22:00–02:00 runs past midnight, and counts for the day it started on (the API's rule).
+  const overnight = from !== "" && to !== "" && from > to;
 
   function conditions(): RuleConditions {
-    // Conditions this form does not edit (locations, event properties set through the API) stay.
-    const out: RuleConditions = {
-      ...(c.location_ids ? { location_ids: c.location_ids } : {}),
-      ...(c.event_properties && trigger === "event" ? { event_properties: c.event_properties } : {}),
-    };
+    const out: RuleConditions = {};
+    if (locationIds.length) out.location_ids = locationIds;
     if (purchase && minSpend.trim()) out.min_spend_minor = readMoney(minSpend, currency) as number;
     if (purchase && (readList(skus).length || readList(categories).length || readList(brands).length)) {
       out.items = {
@@ -249,25 +496,19 @@ function RuleForm({
         ...(minQuantity.trim() ? { min_quantity: readInt(minQuantity) as number } : {}),
       };
     }
-    if (days.length) out.days_of_week = [...days].sort();
+    // The days as stored when they are the same days (a list the API was sent unsorted is then
+    // not a change), else in ISO order.
+    if (days.length) {
+      out.days_of_week =
+        c.days_of_week && sameSet(days, c.days_of_week) ? c.days_of_week : [...days].sort((a, b) => a - b);
+    }
     if (from || to) out.time_window = { from, to };
     if (tierIds.length) out.tier_ids = tierIds;
     if (purchase && first !== "any") out.first_purchase = first === "only";
-    const attributes = attrs.filter((a) => a.key.trim());
-    if (attributes.length) {
-      out.member_attributes = attributes.map((a) => ({
-        key: a.key.trim(),
-        op: a.op,
-        ...(a.op === "exists"
-          ? {}
-          : // A value left as it was keeps its type: "1012" stays text, 12 a number.
-            a.stored && a.stored.op === a.op && a.stored.text === a.value
-            ? { value: a.stored.value }
-            : a.op === "in"
-              ? { value: readList(a.value).map(scalar) }
-              : { value: scalar(a.value.trim()) }),
-      }));
-    }
+    const attributes = conditionsOf(attrs);
+    if (attributes.length) out.member_attributes = attributes;
+    const properties = trigger === "event" ? conditionsOf(props) : [];
+    if (properties.length) out.event_properties = properties;
     return out;
   }
 
@@ -282,13 +523,9 @@ function RuleForm({
           per_minor: readMoney(perMinor, currency) as number,
           scope,
         };
-      case "multiplier": {
-        const f = Number(factor.replace(",", "."));
-        return {
-          type: "multiplier",
-          factor_bp: Number.isFinite(f) ? Math.round(f * 10_000) : (null as unknown as number),
-        };
-      }
+      case "multiplier":
+        // Empty is no number at all (the API says "Enter a number"), not ×0; NaN is sent as null.
+        return { type: "multiplier", factor_bp: readFactor(factor, null) as number };
       case "stamps":
         return { type: "stamps", stamp_card_id: cardId, stamps: readInt(stamps) as number };
     }
@@ -336,8 +573,9 @@ function RuleForm({
     list.includes(value) ? list.filter((x) => x !== value) : [...list, value];
 
   const title = useFocusOnMount<HTMLHeadingElement>();
+  const form = useFocusOnRefusal(error);
   return (
-    <form className="card stack" onSubmit={submit} noValidate aria-labelledby="rule-form-title">
+    <form ref={form} className="card stack" onSubmit={submit} noValidate aria-labelledby="rule-form-title">
       <h2 id="rule-form-title" tabIndex={-1} ref={title}>
         {rule ? t("dashboard.rules.edit", { name: rule.name }) : t("dashboard.rules.new")}
       </h2>
@@ -503,12 +741,11 @@ function RuleForm({
                 )}
               </Field>
             </div>
-            <fieldset className="stack">
-              <legend>{t("dashboard.field.items")}</legend>
-              <p className="hint">{t("dashboard.rules.itemsHint")}</p>
-              {errorAt(errors, "conditions.items") ? (
-                <p className="error">{errorAt(errors, "conditions.items")}</p>
-              ) : null}
+            <FieldGroup
+              legend={t("dashboard.field.items")}
+              hint={t("dashboard.rules.itemsHint")}
+              error={errorAt(errors, "conditions.items")}
+            >
               <div className="grid">
                 <Field label={t("dashboard.field.skus")}>
                   {(p) => <input {...p} value={skus} onChange={(ev) => setSkus(ev.target.value)} />}
@@ -532,13 +769,16 @@ function RuleForm({
                   )}
                 </Field>
               </div>
-            </fieldset>
+            </FieldGroup>
           </>
         ) : null}
-        <fieldset>
-          <legend>{t("dashboard.rules.days")}</legend>
+        <FieldGroup
+          legend={t("dashboard.rules.days")}
+          error={errorAt(errors, "conditions.days_of_week")}
+          className=""
+        >
           <div className="row wrap">
-            {DAYS.map((d) => (
+            {week.map((d) => (
               <Check
                 key={d}
                 label={weekday(d, locale)}
@@ -547,10 +787,7 @@ function RuleForm({
               />
             ))}
           </div>
-          {errorAt(errors, "conditions.days_of_week") ? (
-            <p className="error">{errorAt(errors, "conditions.days_of_week")}</p>
-          ) : null}
-        </fieldset>
+        </FieldGroup>
         <div className="grid">
           <Field
             label={t("dashboard.rules.timeFrom")}
@@ -559,10 +796,18 @@ function RuleForm({
           >
             {(p) => <input {...p} type="time" value={from} onChange={(ev) => setFrom(ev.target.value)} />}
           </Field>
-          <Field label={t("dashboard.rules.timeTo")} error={errors["conditions.time_window.to"]}>
+          <Field
+            label={t("dashboard.rules.timeTo")}
+            hint={overnight ? t("dashboard.rules.overnight", { to }) : undefined}
+            error={errors["conditions.time_window.to"]}
+          >
             {(p) => <input {...p} type="time" value={to} onChange={(ev) => setTo(ev.target.value)} />}
           </Field>
-          <Field label={t("dashboard.rules.startsAt")} error={errors.starts_at}>
+          <Field
+            label={t("dashboard.rules.startsAt")}
+            hint={t("dashboard.rules.timeHint", { timezone: tz })}
+            error={errors.starts_at}
+          >
             {(p) => (
               <input
                 {...p}
@@ -572,7 +817,11 @@ function RuleForm({
               />
             )}
           </Field>
-          <Field label={t("dashboard.rules.endsAt")} error={errors.ends_at}>
+          <Field
+            label={t("dashboard.rules.endsAt")}
+            hint={t("dashboard.rules.timeHint", { timezone: tz })}
+            error={errors.ends_at}
+          >
             {(p) => (
               <input
                 {...p}
@@ -583,101 +832,47 @@ function RuleForm({
             )}
           </Field>
         </div>
-        {tiers.length > 0 ? (
-          <fieldset>
-            <legend>{t("dashboard.rules.tiers")}</legend>
-            <div className="row wrap">
-              {tiers.map((tier) => (
-                <Check
-                  key={tier.id}
-                  label={tier.name}
-                  checked={tierIds.includes(tier.id)}
-                  onChange={() => setTierIds(toggle(tierIds, tier.id))}
-                />
-              ))}
-            </div>
-            {errorAt(errors, "conditions.tier_ids") ? (
-              <p className="error">{errorAt(errors, "conditions.tier_ids")}</p>
-            ) : null}
-          </fieldset>
+        {tierChoices.length > 0 ? (
+          <Choices
+            legend={t("dashboard.rules.tiers")}
+            choices={tierChoices}
+            chosen={tierIds}
+            onToggle={(id) => setTierIds(toggle(tierIds, id))}
+            error={errorAt(errors, "conditions.tier_ids")}
+          />
         ) : null}
-        <fieldset className="stack">
-          <legend>{t("dashboard.rules.attributes")}</legend>
-          {attrs.map((a, i) => (
-            <div className="grid" key={`attr-${i.toString()}`}>
-              <Field
-                label={t("dashboard.rules.attrKey")}
-                error={errors[`conditions.member_attributes.${i}.key`]}
-              >
-                {(p) => (
-                  <input
-                    {...p}
-                    value={a.key}
-                    onChange={(ev) =>
-                      setAttrs(attrs.map((x, j) => (j === i ? { ...x, key: ev.target.value } : x)))
-                    }
-                  />
-                )}
-              </Field>
-              <Field
-                label={t("dashboard.rules.attrOp")}
-                error={errors[`conditions.member_attributes.${i}.op`]}
-              >
-                {(p) => (
-                  <select
-                    {...p}
-                    value={a.op}
-                    onChange={(ev) =>
-                      setAttrs(
-                        attrs.map((x, j) => (j === i ? { ...x, op: ev.target.value as AttrRow["op"] } : x)),
-                      )
-                    }
-                  >
-                    {(["eq", "neq", "in", "gt", "gte", "lt", "lte", "exists"] as const).map((op) => (
-                      <option key={op} value={op}>
-                        {t(`dashboard.rules.op.${op}`)}
-                      </option>
-                    ))}
-                  </select>
-                )}
-              </Field>
-              {a.op !== "exists" ? (
-                <Field
-                  label={t("dashboard.rules.attrValue")}
-                  error={errorAt(errors, `conditions.member_attributes.${i}.value`)}
-                >
-                  {(p) => (
-                    <input
-                      {...p}
-                      value={a.value}
-                      onChange={(ev) =>
-                        setAttrs(attrs.map((x, j) => (j === i ? { ...x, value: ev.target.value } : x)))
-                      }
-                    />
-                  )}
-                </Field>
-              ) : null}
-              <div className="field end">
-                <button
-                  type="button"
-                  className="button ghost dark"
-                  onClick={() => setAttrs(attrs.filter((_, j) => j !== i))}
-                >
-                  {t("dashboard.rules.attrRemove", { key: a.key || String(i + 1) })}
-                </button>
-              </div>
-            </div>
-          ))}
-          <div>
-            <button
-              type="button"
-              className="button secondary"
-              onClick={() => setAttrs([...attrs, { key: "", op: "eq", value: "" }])}
-            >
-              {t("dashboard.rules.attrAdd")}
-            </button>
-          </div>
-        </fieldset>
+        {locationChoices.length > 0 ? (
+          <Choices
+            legend={t("dashboard.rules.locations")}
+            choices={locationChoices}
+            chosen={locationIds}
+            onToggle={(id) => setLocationIds(toggle(locationIds, id))}
+            error={errorAt(errors, "conditions.location_ids")}
+          />
+        ) : null}
+        <ConditionRows
+          legend={t("dashboard.rules.attributes")}
+          rows={attrs}
+          onChange={setAttrs}
+          path="conditions.member_attributes"
+          errors={errors}
+          keyLabel={t("dashboard.rules.attrKey")}
+          addLabel={t("dashboard.rules.attrAdd")}
+          removeLabel={(key) => t("dashboard.rules.attrRemove", { key })}
+        />
+        {trigger === "event" ? (
+          <ConditionRows
+            legend={t("dashboard.rules.properties")}
+            hint={t("dashboard.rules.propertiesHint")}
+            rows={props}
+            onChange={setProps}
+            path="conditions.event_properties"
+            errors={errors}
+            keyLabel={t("dashboard.rules.propKey")}
+            addLabel={t("dashboard.rules.propAdd")}
+            removeLabel={(key) => t("dashboard.rules.propRemove", { key })}
+          />
+        ) : null}
       </fieldset>
 
       <fieldset className="stack">
@@ -768,38 +963,62 @@ interface Preview {
   total_points: number;
 }
 
-/** "What would this purchase earn now?": the API's pricing of a purchase, with nothing written. */
-function TryPurchase({ cards }: { cards: StampCard[] }) {
-  const { t } = useT();
+/**
+ * "What would this purchase earn now?": the API's pricing of a purchase, with nothing written. One
+ * product line (a code, category or brand, and how many), at a location, for a member by their
+ * card's code or else for a new member.
+ */
+function TryPurchase({ cards, locations }: { cards: StampCard[]; locations: Location[] }) {
+  const { t, locale } = useT();
   const { business } = useSession();
   const [amount, setAmount] = useState("");
   const [sku, setSku] = useState("");
   const [category, setCategory] = useState("");
+  const [brand, setBrand] = useState("");
+  const [quantity, setQuantity] = useState("1");
+  const [locationId, setLocationId] = useState("");
+  const [memberCode, setMemberCode] = useState("");
   const [result, setResult] = useState<Preview | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const errors = fieldErrors(error, {}, t);
+  const open = locations.filter((l) => !l.archived);
+  const errors = fieldErrors(
+    error,
+    { member_not_found: "member_code", location_not_found: "location_id", location_archived: "location_id" },
+    t,
+    { currency: business.currency, locale },
+  );
+  if (error instanceof ApiError && error.code === "member_not_found")
+    errors.member_code = t("dashboard.rules.tryMemberUnknown");
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
     setResult(null);
     const amount_minor = readMoney(amount, business.currency);
-    const item = sku.trim() || category.trim();
+    const count = readInt(quantity, 1);
+    const code = sku.trim() || category.trim() || brand.trim();
     try {
       setResult(
         await api<Preview>("POST", "/v1/purchases/preview", {
           amount_minor,
           currency: business.currency,
-          items: item
+          items: code
             ? [
                 {
-                  sku: sku.trim() || category.trim(),
+                  sku: code,
                   ...(category.trim() ? { category: category.trim() } : {}),
-                  quantity: 1,
-                  unit_price_minor: amount_minor,
+                  ...(brand.trim() ? { brand: brand.trim() } : {}),
+                  quantity: count,
+                  // The amount shared over the units, so the line costs what the purchase does.
+                  unit_price_minor:
+                    typeof amount_minor === "number" && typeof count === "number" && count > 0
+                      ? Math.round(amount_minor / count)
+                      : amount_minor,
                 },
               ]
             : [],
+          ...(locationId ? { location_id: locationId } : {}),
+          ...(memberCode.trim() ? { member_code: memberCode.trim() } : {}),
         }),
       );
     } catch (e) {
@@ -822,12 +1041,54 @@ function TryPurchase({ cards }: { cards: StampCard[] }) {
         <Field
           label={t("dashboard.rules.trySku")}
           hint={t("dashboard.field.optional")}
-          error={errorAt(errors, "items")}
+          error={errors["items.0.sku"] ?? errorAt(errors, "items")}
         >
           {(p) => <input {...p} value={sku} onChange={(e) => setSku(e.target.value)} />}
         </Field>
-        <Field label={t("dashboard.rules.tryCategory")} hint={t("dashboard.field.optional")}>
+        <Field
+          label={t("dashboard.rules.tryCategory")}
+          hint={t("dashboard.field.optional")}
+          error={errors["items.0.category"]}
+        >
           {(p) => <input {...p} value={category} onChange={(e) => setCategory(e.target.value)} />}
+        </Field>
+        <Field
+          label={t("dashboard.rules.tryBrand")}
+          hint={t("dashboard.field.optional")}
+          error={errors["items.0.brand"]}
+        >
+          {(p) => <input {...p} value={brand} onChange={(e) => setBrand(e.target.value)} />}
+        </Field>
+        <Field label={t("dashboard.rules.tryQuantity")} error={errors["items.0.quantity"]}>
+          {(p) => (
+            <input
+              {...p}
+              inputMode="numeric"
+              value={quantity}
+              onChange={(e) => setQuantity(e.target.value)}
+            />
+          )}
+        </Field>
+        {open.length > 0 ? (
+          <Field label={t("dashboard.rules.tryLocation")} error={errors.location_id}>
+            {(p) => (
+              <select {...p} value={locationId} onChange={(e) => setLocationId(e.target.value)}>
+                <option value="">{t("dashboard.rules.tryAnywhere")}</option>
+                {open.map((l) => (
+                  <option key={l.id} value={l.id}>
+                    {l.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        ) : null}
+        <Field
+          label={t("dashboard.rules.tryMember")}
+          hint={t("dashboard.rules.tryMemberHint")}
+          error={errors.member_code}
+        >
+          {(p) => <input {...p} value={memberCode} onChange={(e) => setMemberCode(e.target.value)} />}
         </Field>
         <div className="field end">
           <button type="submit" className="button secondary">

@@ -2,10 +2,23 @@ import { type FormEvent, useEffect, useState } from "react";
 import { ApiError, api } from "../../api.ts";
 import { formatMoney } from "../../i18n/format.ts";
 import { useT } from "../../i18n/index.tsx";
+import { Link } from "../../router.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
-import { Check, FormError, fieldErrors, moneyText, readInt, readMoney, useApi } from "../forms.tsx";
+import {
+  Check,
+  DASHBOARD_PROBLEMS,
+  FormError,
+  fieldErrors,
+  moneyText,
+  readInt,
+  readMoney,
+  tierThresholdText,
+  useAllPages,
+  useApi,
+  useFocusOnRefusal,
+} from "../forms.tsx";
 import { useSession } from "../session.tsx";
-import type { ExpiryPolicy, Program, ProgramConfig } from "./types.ts";
+import type { ExpiryPolicy, Program, ProgramConfig, Tier } from "./types.ts";
 
 /** Points, expiry, the pending period, tiers' metric and the refund policy: `GET/PUT /v1/program`. */
 export default function ProgramSettingsPage() {
@@ -15,13 +28,14 @@ export default function ProgramSettingsPage() {
     <div className="stack">
       <h1>{t("dashboard.settings.title")}</h1>
       <p className="muted">{t("dashboard.settings.lead")}</p>
-      <ErrorMessage error={program.error} />
+      <ErrorMessage error={program.error} known={DASHBOARD_PROBLEMS} />
       {program.data ? <SettingsForm program={program.data} onSaved={program.reload} /> : null}
     </div>
   );
 }
 
-interface Text {
+/** The settings as the form holds them: what a person typed and chose. */
+export interface Text {
   enabled: boolean;
   earn: string;
   per: string;
@@ -89,42 +103,159 @@ function toConfig(text: Text, currency: string): ProgramConfig {
   };
 }
 
+/**
+ * The settings' parts a person changes as one (the expiry's policy and its amount), by the name of
+ * the label that shows them.
+ */
+const PARTS = {
+  enabled: ["enabled"],
+  earn: ["earn"],
+  per: ["per"],
+  rounding: ["rounding"],
+  pending: ["pending"],
+  expiry: ["expiry", "expiryAmount"],
+  soon: ["soon"],
+  metric: ["metric"],
+  period: ["period"],
+  reversePoints: ["reversePoints"],
+  reverseStamps: ["reverseStamps"],
+  negative: ["negative"],
+} as const satisfies Record<string, readonly (keyof Text)[]>;
+export type SettingsPart = keyof typeof PARTS;
+
+const sameValue = (a: Text[keyof Text], b: Text[keyof Text]) =>
+  typeof a === "string" && typeof b === "string" ? a.trim() === b.trim() : a === b;
+const samePart = (part: SettingsPart, a: Text, b: Text) => PARTS[part].every((k) => sameValue(a[k], b[k]));
+
+/** What a save refused with `program_changed` becomes: the form to show, and what changed where. */
+export interface Merged {
+  text: Text;
+  /** Changed by the other side only: their value is now in the form. */
+  theirs: SettingsPart[];
+  /** Changed here, and now different from what is saved: saving again writes them. */
+  mine: SettingsPart[];
+  /** Of `mine`, those the other side changed too (to something else): theirs is overwritten on a save. */
+  both: SettingsPart[];
+}
+
+/**
+ * The settings a manager typed (`mine`, on top of the version read: `base`), laid over the version
+ * saved since by someone else (`theirs`): a part only the other side changed takes their value, a
+ * part this manager changed keeps what they typed. Nothing typed is lost, and a save after it
+ * writes back no part this manager left alone.
+ *
+ * @example mergeSettings(toText(read), typed, toText(current)).mine // ["pending"]
+ */
+export function mergeSettings(base: Text, mine: Text, theirs: Text): Merged {
+  const text = { ...mine };
+  const merged: Merged = { text, theirs: [], mine: [], both: [] };
+  for (const part of Object.keys(PARTS) as SettingsPart[]) {
+    const changedHere = !samePart(part, base, mine);
+    const changedThere = !samePart(part, base, theirs);
+    if (!changedHere) {
+      for (const key of PARTS[part]) Object.assign(text, { [key]: theirs[key] });
+      if (changedThere) merged.theirs.push(part);
+    } else if (!samePart(part, mine, theirs)) {
+      merged.mine.push(part);
+      if (changedThere) merged.both.push(part);
+    }
+  }
+  return merged;
+}
+
+/** The label of a settings part, to name it in a list ("Points expire, Rounding"). */
+function partLabel(
+  part: SettingsPart,
+  t: (key: string, values?: Record<string, string | number>) => string,
+  currency: string,
+): string {
+  const key = {
+    enabled: "enabled",
+    earn: "earn",
+    per: "per",
+    rounding: "rounding",
+    pending: "pending",
+    expiry: "expiryPolicy",
+    soon: "soon",
+    metric: "metric",
+    period: "period",
+    reversePoints: "reversePoints",
+    reverseStamps: "reverseStamps",
+    negative: "negative",
+  }[part];
+  return t(`dashboard.settings.${key}`, { currency });
+}
+
 function SettingsForm({ program, onSaved }: { program: Program; onSaved: () => Promise<void> }) {
   const { t, locale } = useT();
   const { business, staff } = useSession();
   const currency = business.currency;
+  // The settings as last read: what a save's If-Match names, and what the typing is laid over.
+  const [base, setBase] = useState(program);
   const [text, setText] = useState(() => toText(program.config, currency));
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [changedMeanwhile, setChangedMeanwhile] = useState(false);
-  useEffect(() => setText(toText(program.config, currency)), [program, currency]);
-  const errors = fieldErrors(error, {}, t);
+  const [merged, setMerged] = useState<Merged | null>(null);
+  const [metricConfirmed, setMetricConfirmed] = useState(false);
+  // A save refused here for want of that confirmation: a new object each time, to move the focus.
+  const [metricUnconfirmed, setMetricUnconfirmed] = useState<object | null>(null);
+  // The active tiers, whose thresholds a change of the tier metric reads in another unit.
+  const tiers = useAllPages<Tier>("/v1/tiers");
+  useEffect(() => {
+    setBase(program);
+    setText(toText(program.config, currency));
+  }, [program, currency]);
+  const errors = fieldErrors(error, { pending_outlasts_expiry: "points.pending_days" }, t, {
+    currency,
+    locale,
+  });
+  const form = useFocusOnRefusal(error ?? metricUnconfirmed);
   const set = (patch: Partial<Text>) => {
     setText((x) => ({ ...x, ...patch }));
     setSaved(false);
   };
   const readOnly = staff.role === "cashier";
+  const metricBefore = base.config.tiers.metric;
+  const ladder = tiers.data?.data ?? [];
+  const metricWarning = text.metric !== metricBefore && ladder.length > 0;
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
     setError(null);
-    setChangedMeanwhile(false);
+    setMerged(null);
+    if (metricWarning && !metricConfirmed) {
+      setMetricUnconfirmed({});
+      return;
+    }
+    setMetricUnconfirmed(null);
+    setBusy(true);
     try {
-      await api("PUT", "/v1/program", toConfig(text, currency), { ifMatch: String(program.version) });
+      await api("PUT", "/v1/program", toConfig(text, currency), { ifMatch: String(base.version) });
       setSaved(true);
+      setMetricConfirmed(false);
       await onSaved();
     } catch (e) {
-      // Someone changed the settings since this page read them: show theirs, to check and save again.
+      // Someone changed the settings since this page read them: their changes come in, this
+      // manager's typing stays, and the page says which is which before they save again.
       if (e instanceof ApiError && e.code === "program_changed") {
-        setChangedMeanwhile(true);
-        await onSaved();
+        try {
+          const current = await api<Program>("GET", "/v1/program");
+          const result = mergeSettings(toText(base.config, currency), text, toText(current.config, currency));
+          setBase(current);
+          setText(result.text);
+          setMerged(result);
+        } catch (reading) {
+          setError(reading);
+        }
       } else setError(e);
     } finally {
       setBusy(false);
     }
   }
+
+  const names = (parts: SettingsPart[]) =>
+    new Intl.ListFormat(locale, { type: "conjunction" }).format(parts.map((p) => partLabel(p, t, currency)));
 
   const earn = readInt(text.earn);
   const per = readMoney(text.per, currency);
@@ -134,11 +265,20 @@ function SettingsForm({ program, onSaved }: { program: Program; onSaved: () => P
       : "";
 
   return (
-    <form className="stack" onSubmit={submit} noValidate>
+    <form ref={form} className="stack" onSubmit={submit} noValidate>
       <FormError error={error} shown={errors} />
-      {changedMeanwhile ? (
+      {merged ? (
         <div className="alert error" role="alert">
-          {t("dashboard.settings.changedMeanwhile")}
+          <p>{t("dashboard.settings.changedMeanwhile")}</p>
+          {merged.theirs.length > 0 ? (
+            <p>{t("dashboard.settings.changedTheirs", { fields: names(merged.theirs) })}</p>
+          ) : null}
+          {merged.mine.length > 0 ? (
+            <p>{t("dashboard.settings.changedMine", { fields: names(merged.mine) })}</p>
+          ) : null}
+          {merged.both.length > 0 ? (
+            <p>{t("dashboard.settings.changedBoth", { fields: names(merged.both) })}</p>
+          ) : null}
         </div>
       ) : null}
       <fieldset className="card stack">
@@ -284,7 +424,10 @@ function SettingsForm({ program, onSaved }: { program: Program; onSaved: () => P
               <select
                 {...p}
                 value={text.metric}
-                onChange={(e) => set({ metric: e.target.value as Text["metric"] })}
+                onChange={(e) => {
+                  set({ metric: e.target.value as Text["metric"] });
+                  setMetricConfirmed(false);
+                }}
               >
                 <option value="spend">{t("dashboard.settings.metricSpend")}</option>
                 <option value="points">{t("dashboard.settings.metricPoints")}</option>
@@ -305,6 +448,32 @@ function SettingsForm({ program, onSaved }: { program: Program; onSaved: () => P
             )}
           </Field>
         </div>
+        {metricWarning ? (
+          <div className="alert warn stack">
+            <p>{t("dashboard.settings.metricWarning", { metric: text.metric })}</p>
+            <ul>
+              {ladder.map((tier) => (
+                <li key={tier.id}>
+                  {t("dashboard.settings.metricTier", {
+                    name: tier.name,
+                    before: tierThresholdText(tier.threshold, metricBefore, currency, locale, t),
+                    after: tierThresholdText(tier.threshold, text.metric, currency, locale, t),
+                  })}
+                </li>
+              ))}
+            </ul>
+            <Link href="/app/program/tiers">{t("dashboard.settings.metricTiersLink")}</Link>
+            <Check
+              label={t("dashboard.settings.metricConfirm")}
+              checked={metricConfirmed}
+              onChange={(confirmed) => {
+                setMetricConfirmed(confirmed);
+                if (confirmed) setMetricUnconfirmed(null);
+              }}
+              error={metricUnconfirmed ? t("dashboard.settings.metricConfirmNeeded") : null}
+            />
+          </div>
+        ) : null}
       </fieldset>
       <fieldset className="card stack">
         <legend>{t("dashboard.settings.refunds")}</legend>

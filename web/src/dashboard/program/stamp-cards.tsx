@@ -2,10 +2,14 @@ import { type FormEvent, useState } from "react";
 import { api } from "../../api.ts";
 import { formatMoney } from "../../i18n/format.ts";
 import { useT } from "../../i18n/index.tsx";
+import { Link } from "../../router.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
 import {
   CatalogHeader,
+  changedFields,
+  DASHBOARD_PROBLEMS,
   errorAt,
+  FieldGroup,
   FormError,
   fieldErrors,
   moneyText,
@@ -13,12 +17,17 @@ import {
   readInt,
   readList,
   readMoney,
+  useAllPages,
   useCatalog,
   useCreate,
   useFocusOnMount,
+  useFocusOnRefusal,
 } from "../forms.tsx";
 import { useSession } from "../session.tsx";
-import type { StampCard } from "./types.ts";
+import type { Reward, StampCard } from "./types.ts";
+
+/** What a new card allows per purchase, as the API's default: one stamp per croissant, up to 10. */
+const DEFAULT_MAX_STAMPS = 10;
 
 /** Stamp cards: list, create, change, archive. */
 export default function StampCardsPage() {
@@ -32,6 +41,8 @@ export default function StampCardsPage() {
     archive,
     saved,
   } = useCatalog<StampCard>("/v1/stamp-cards");
+  // Which rewards a full card pays for (one list for every card).
+  const rewards = useAllPages<Reward>("/v1/rewards?limit=200");
 
   return (
     <div className="stack">
@@ -42,7 +53,7 @@ export default function StampCardsPage() {
         onNew={() => setEditing("new")}
       />
       <p className="muted">{t("dashboard.cards.lead")}</p>
-      <ErrorMessage error={cards.error ?? error} />
+      <ErrorMessage error={cards.error ?? error} known={DASHBOARD_PROBLEMS} />
       {editing !== null ? (
         <CardForm
           key={editing === "new" ? "new" : editing.id}
@@ -66,6 +77,9 @@ export default function StampCardsPage() {
                     amount: formatMoney(card.min_spend_minor, business.currency, locale),
                   })}`
                 : ""}
+              {card.earn_on === "item"
+                ? ` ${t("dashboard.cards.maxSummary", { count: card.max_stamps_per_purchase })}`
+                : ""}
             </p>
             {card.item_match ? (
               <p className="muted">
@@ -76,11 +90,28 @@ export default function StampCardsPage() {
                 ].join(", ")}
               </p>
             ) : null}
+            {rewards.data ? <CardRewards card={card} rewards={rewards.data.data} /> : null}
             <RowActions name={card.name} onEdit={() => setEditing(card)} onArchive={() => archive(card)} />
           </li>
         ))}
       </ul>
     </div>
+  );
+}
+
+/** The rewards a full card pays for, or that none does yet (a card that fills up for nothing). */
+function CardRewards({ card, rewards }: { card: StampCard; rewards: Reward[] }) {
+  const { t, locale } = useT();
+  const paid = rewards.filter((r) => r.stamp_card_id === card.id).map((r) => r.name);
+  if (paid.length > 0) {
+    const names = new Intl.ListFormat(locale, { type: "conjunction" }).format(paid);
+    return <p className="muted">{t("dashboard.cards.paysFor", { rewards: names })}</p>;
+  }
+  return (
+    <p className="muted">
+      {t("dashboard.cards.noReward")}{" "}
+      <Link href="/app/program/rewards">{t("dashboard.cards.addReward")}</Link>
+    </p>
   );
 }
 
@@ -93,7 +124,7 @@ function CardForm({
   onDone: () => Promise<void>;
   onCancel: () => void;
 }) {
-  const { t } = useT();
+  const { t, locale } = useT();
   const { business } = useSession();
   const currency = business.currency;
   const [name, setName] = useState(card?.name ?? "");
@@ -103,7 +134,7 @@ function CardForm({
   const [skus, setSkus] = useState(card?.item_match?.skus?.join(", ") ?? "");
   const [categories, setCategories] = useState(card?.item_match?.categories?.join(", ") ?? "");
   const [brands, setBrands] = useState(card?.item_match?.brands?.join(", ") ?? "");
-  const [max, setMax] = useState(String(card?.max_stamps_per_purchase ?? 1));
+  const [max, setMax] = useState(String(card?.max_stamps_per_purchase ?? DEFAULT_MAX_STAMPS));
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const create = useCreate();
@@ -115,7 +146,9 @@ function CardForm({
       stamp_card_limit_reached: "name",
     },
     t,
+    { currency, locale },
   );
+  const form = useFocusOnRefusal(error);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -137,8 +170,11 @@ function CardForm({
       max_stamps_per_purchase: readInt(max),
     };
     try {
-      if (card) await api("PATCH", `/v1/stamp-cards/${card.id}`, body);
-      else await create("/v1/stamp-cards", body);
+      if (card) {
+        // Only what this form changed: a change another manager made meanwhile stays.
+        const patch = changedFields(body, card as unknown as Record<string, unknown>);
+        if (Object.keys(patch).length > 0) await api("PATCH", `/v1/stamp-cards/${card.id}`, patch);
+      } else await create("/v1/stamp-cards", body);
       await onDone();
     } catch (e) {
       setError(e);
@@ -149,7 +185,7 @@ function CardForm({
 
   const title = useFocusOnMount<HTMLHeadingElement>();
   return (
-    <form className="card stack" onSubmit={submit} noValidate aria-labelledby="card-form-title">
+    <form ref={form} className="card stack" onSubmit={submit} noValidate aria-labelledby="card-form-title">
       <h2 id="card-form-title" tabIndex={-1} ref={title}>
         {card ? t("dashboard.cards.edit", { name: card.name }) : t("dashboard.cards.new")}
       </h2>
@@ -163,11 +199,18 @@ function CardForm({
             <input {...p} inputMode="numeric" value={stamps} onChange={(e) => setStamps(e.target.value)} />
           )}
         </Field>
-        <Field label={t("dashboard.cards.earnOn")} error={errors.earn_on}>
+        <Field
+          label={t("dashboard.cards.earnOn")}
+          hint={t("dashboard.cards.earnHint")}
+          error={errors.earn_on}
+        >
           {(p) => (
             <select {...p} value={earnOn} onChange={(e) => setEarnOn(e.target.value as StampCard["earn_on"])}>
               <option value="visit">{t("dashboard.cards.earnVisit")}</option>
-              <option value="purchase">{t("dashboard.cards.earnPurchase")}</option>
+              {/* "Purchase" stamps as "Visit" does: offered only to a card that has it already. */}
+              {card?.earn_on === "purchase" ? (
+                <option value="purchase">{t("dashboard.cards.earnPurchaseSame")}</option>
+              ) : null}
               <option value="item">{t("dashboard.cards.earnItem")}</option>
             </select>
           )}
@@ -186,15 +229,23 @@ function CardForm({
             />
           )}
         </Field>
-        <Field label={t("dashboard.cards.max")} error={errors.max_stamps_per_purchase}>
-          {(p) => <input {...p} inputMode="numeric" value={max} onChange={(e) => setMax(e.target.value)} />}
-        </Field>
+        {/* One stamp per visit or purchase whatever the maximum: it only limits matching products. */}
+        {earnOn === "item" || errors.max_stamps_per_purchase ? (
+          <Field
+            label={t("dashboard.cards.max")}
+            hint={t("dashboard.cards.maxHint")}
+            error={errors.max_stamps_per_purchase}
+          >
+            {(p) => <input {...p} inputMode="numeric" value={max} onChange={(e) => setMax(e.target.value)} />}
+          </Field>
+        ) : null}
       </div>
       {earnOn === "item" ? (
-        <fieldset className="stack">
-          <legend>{t("dashboard.field.items")}</legend>
-          <p className="hint">{t("dashboard.field.itemsHint")}</p>
-          {errorAt(errors, "item_match") ? <p className="error">{errorAt(errors, "item_match")}</p> : null}
+        <FieldGroup
+          legend={t("dashboard.field.items")}
+          hint={t("dashboard.field.itemsHint")}
+          error={errorAt(errors, "item_match")}
+        >
           <div className="grid">
             <Field label={t("dashboard.field.skus")} error={errors["item_match.skus"]}>
               {(p) => <input {...p} value={skus} onChange={(e) => setSkus(e.target.value)} />}
@@ -206,7 +257,7 @@ function CardForm({
               {(p) => <input {...p} value={brands} onChange={(e) => setBrands(e.target.value)} />}
             </Field>
           </div>
-        </fieldset>
+        </FieldGroup>
       ) : null}
       <div className="row wrap">
         <button type="submit" className="button" disabled={busy}>

@@ -1,21 +1,27 @@
 import { type FormEvent, useState } from "react";
 import { api } from "../../api.ts";
-import { formatMoney, formatNumber } from "../../i18n/format.ts";
+import { formatNumber } from "../../i18n/format.ts";
 import { useT } from "../../i18n/index.tsx";
 import { Link } from "../../router.tsx";
 import { ErrorMessage, Field } from "../../ui/components.tsx";
 import {
   CatalogHeader,
+  changedFields,
+  DASHBOARD_PROBLEMS,
   FormError,
+  factorInput,
   fieldErrors,
   moneyText,
   RowActions,
+  readFactor,
   readInt,
   readMoney,
+  tierThresholdText,
   useApi,
   useCatalog,
   useCreate,
   useFocusOnMount,
+  useFocusOnRefusal,
 } from "../forms.tsx";
 import { useSession } from "../session.tsx";
 import type { Program, Tier } from "./types.ts";
@@ -26,15 +32,8 @@ export default function TiersPage() {
   const { business } = useSession();
   const { list: tiers, editing, setEditing, error, archive, saved } = useCatalog<Tier>("/v1/tiers");
   const program = useApi<Program>("/v1/program");
-  const metric = program.data?.config.tiers.metric ?? "spend";
-
-  const threshold = (tier: Tier) =>
-    metric === "spend"
-      ? formatMoney(tier.threshold, business.currency, locale)
-      : t(metric === "visits" ? "dashboard.tiers.visits" : "dashboard.tiers.points", {
-          count: tier.threshold,
-          value: formatNumber(tier.threshold, locale),
-        });
+  // Unknown until the program is read: a threshold means money, points or visits by it.
+  const metric = program.data?.config.tiers.metric;
 
   return (
     <div className="stack">
@@ -45,11 +44,11 @@ export default function TiersPage() {
         onNew={() => setEditing("new")}
       />
       <p className="muted">
-        {t("dashboard.tiers.lead", { metric })}{" "}
+        {metric ? `${t("dashboard.tiers.lead", { metric })} ` : null}
         <Link href="/app/program">{t("dashboard.tiers.changeMetric")}</Link>
       </p>
-      <ErrorMessage error={tiers.error ?? program.error ?? error} />
-      {editing !== null ? (
+      <ErrorMessage error={tiers.error ?? program.error ?? error} known={DASHBOARD_PROBLEMS} />
+      {editing !== null && metric ? (
         <TierForm
           key={editing === "new" ? "new" : editing.id}
           tier={editing === "new" ? null : editing}
@@ -64,13 +63,15 @@ export default function TiersPage() {
         {tiers.data?.data.map((tier) => (
           <li key={tier.id} className="card">
             <h2>{tier.name}</h2>
-            <p>
-              {t("dashboard.tiers.summary", {
-                rank: tier.rank,
-                threshold: threshold(tier),
-                multiplier: formatNumber(tier.earn_multiplier_bp / 10_000, locale),
-              })}
-            </p>
+            {metric ? (
+              <p>
+                {t("dashboard.tiers.summary", {
+                  rank: tier.rank,
+                  threshold: tierThresholdText(tier.threshold, metric, business.currency, locale, t),
+                  multiplier: formatNumber(tier.earn_multiplier_bp / 10_000, locale),
+                })}
+              </p>
+            ) : null}
             {tier.benefits.length > 0 ? (
               <ul>
                 {tier.benefits.map((b) => (
@@ -99,7 +100,7 @@ function TierForm({
   onDone: () => Promise<void>;
   onCancel: () => void;
 }) {
-  const { t } = useT();
+  const { t, locale } = useT();
   const { business } = useSession();
   const currency = business.currency;
   const [name, setName] = useState(tier?.name ?? "");
@@ -107,7 +108,7 @@ function TierForm({
   const [threshold, setThreshold] = useState(
     tier ? (metric === "spend" ? moneyText(tier.threshold, currency) : String(tier.threshold)) : "",
   );
-  const [multiplier, setMultiplier] = useState(String((tier?.earn_multiplier_bp ?? 10_000) / 10_000));
+  const [multiplier, setMultiplier] = useState(factorInput(tier?.earn_multiplier_bp ?? 10_000));
   const [benefits, setBenefits] = useState(tier?.benefits.join("\n") ?? "");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -120,26 +121,32 @@ function TierForm({
       tier_limit_reached: "name",
     },
     t,
+    // A threshold is an amount when tiers count spend; the multiplier (`_bp`) is a factor.
+    { currency, locale, also: metric === "spend" ? (path) => path === "threshold" : undefined },
   );
+  const form = useFocusOnRefusal(error);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setBusy(true);
     setError(null);
-    const factor = Number(multiplier.replace(",", "."));
     const body = {
       name,
       rank: readInt(rank),
       threshold: metric === "spend" ? readMoney(threshold, currency) : readInt(threshold, 0),
-      earn_multiplier_bp: Number.isFinite(factor) ? Math.round(factor * 10_000) : null,
+      // Empty is ×1, as the API's default.
+      earn_multiplier_bp: readFactor(multiplier),
       benefits: benefits
         .split("\n")
         .map((b) => b.trim())
         .filter(Boolean),
     };
     try {
-      if (tier) await api("PATCH", `/v1/tiers/${tier.id}`, body);
-      else await create("/v1/tiers", body);
+      if (tier) {
+        // Only what this form changed: a benefit another manager added meanwhile stays.
+        const patch = changedFields(body, tier as unknown as Record<string, unknown>);
+        if (Object.keys(patch).length > 0) await api("PATCH", `/v1/tiers/${tier.id}`, patch);
+      } else await create("/v1/tiers", body);
       await onDone();
     } catch (e) {
       setError(e);
@@ -150,7 +157,7 @@ function TierForm({
 
   const title = useFocusOnMount<HTMLHeadingElement>();
   return (
-    <form className="card stack" onSubmit={submit} noValidate aria-labelledby="tier-form-title">
+    <form ref={form} className="card stack" onSubmit={submit} noValidate aria-labelledby="tier-form-title">
       <h2 id="tier-form-title" tabIndex={-1} ref={title}>
         {tier ? t("dashboard.tiers.edit", { name: tier.name }) : t("dashboard.tiers.new")}
       </h2>

@@ -130,3 +130,40 @@ export interface Reward {
 export interface List<T> {
   data: T[];
 }
+
+/** A shop or counter of the business, where purchases are recorded (`GET /v1/locations`). */
+export interface Location {
+  id: string;
+  name: string;
+  address: string | null;
+  archived: boolean;
+  created_at: string;
+}
+
+/** One checkbox of a list of references (a rule's tiers or locations, a reward's tiers). */
+export interface Choice {
+  id: string;
+  name: string;
+  archived: boolean;
+}
+
+/**
+ * The checkboxes of a list of references: every active row, in the API's order, then each row
+ * the stored object still names that has been archived since (in the order it names them), so it
+ * shows ticked and marked archived and can be unticked. An id named but not listed at all is
+ * shown the same way, nameless ("—"), so it can be unticked too. `stored` is what the form opened
+ * with, not what is ticked now: unticking an archived row keeps its box, to tick it again.
+ *
+ * @example choicesOf(tiers.map((t) => ({ ...t, archived: t.archived_at !== null })), rule.conditions.tier_ids ?? [])
+ */
+export function choicesOf(
+  rows: readonly { id: string; name: string; archived: boolean }[],
+  stored: readonly string[],
+): Choice[] {
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const active = rows.filter((row) => !row.archived).map(({ id, name }) => ({ id, name, archived: false }));
+  const gone = [...new Set(stored)]
+    .filter((id) => byId.get(id)?.archived !== false)
+    .map((id) => ({ id, name: byId.get(id)?.name ?? "—", archived: true }));
+  return [...active, ...gone];
+}
