@@ -12,7 +12,7 @@ import { idempotent, type StoredResult } from "../idempotency/index.ts";
 import { birthdayProblem, isoDate } from "./fields.ts";
 import { readPhone } from "./phone.ts";
 import type { CreateMemberInput, MemberAttributes, MemberLookup, UpdateMemberInput } from "./schema.ts";
-import { looksLikePhone, memberSearchText, type SearchTerms, searchTerms } from "./search.ts";
+import { indexable, looksLikePhone, memberSearchText, type SearchTerms, searchTerms } from "./search.ts";
 
 export {
   countryOfTimeZone,
@@ -441,7 +441,12 @@ export function searchMembersQuery(
         ...terms.patterns.map((all) => {
           // The longest words through the index; any more, in one condition, so that the number of
           // words does not make a statement of its own (each is prepared once per connection).
-          const indexed = [...all].sort((a, b) => b.length - a.length).slice(0, INDEXED_WORDS);
+          // Only words with three letters or digits in a row give the index something to look
+          // for (`indexable`); the others are checked on what it finds.
+          const indexed = all
+            .filter(indexable)
+            .sort((a, b) => b.length - a.length)
+            .slice(0, INDEXED_WORDS);
           const rest = all.filter((pattern) => !indexed.includes(pattern));
           return eb.and([
             ...indexed.map((pattern) => eb("members.search", "like", pattern)),

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { foldText } from "../../shared/fold.ts";
-import { memberSearchText, searchTerms } from "./search.ts";
+import { indexable, memberSearchText, searchTerms } from "./search.ts";
 
 describe("foldText", () => {
   it.each([
@@ -82,6 +82,14 @@ describe("searchTerms", () => {
     ["100%_", [["%100\\%\\_%"]], {}],
     // An email: its text, and the email exactly.
     ["Jan.Kowalski@Firma.pl", [["%jan.kowalski@firma.pl%"]], { email: "jan.kowalski@firma.pl" }],
+    // Without a letter or a digit, nothing for the index to look for: exact matches only.
+    ["@@@", [], { email: "@@@" }],
+    ["___", [], {}],
+    ["-", [], {}],
+    ["@", [], { email: "@" }],
+    ["+-(", [], {}],
+    // With one, even short: found (without the index's help).
+    ["a b", [["%a%", "%b%"]], {}],
   ] as const)("reads %j", (q, patterns, exact) => {
     expect(searchTerms(q, undefined)).toEqual({ patterns, exact });
   });
@@ -101,5 +109,22 @@ describe("searchTerms", () => {
     const terms = searchTerms(q, timeZone);
     expect(terms.patterns).toEqual(patterns);
     expect(terms.exact.phone).toBe("phone" in exact ? exact.phone : undefined);
+  });
+});
+
+describe("indexable", () => {
+  it.each([
+    ["%jan%", true],
+    ["%0612%", true],
+    ["%łod%", true],
+    ["jo%", true],
+    ["% jo%", true],
+    ["%a@b%", true],
+    ["%a%", false],
+    ["%ab%", false],
+    ["%@@@%", false],
+    ["%_%", false],
+  ])("%j: %s", (pattern, expected) => {
+    expect(indexable(pattern)).toBe(expected);
   });
 });

@@ -95,15 +95,20 @@ export function searchTerms(q: string, timeZone: string | undefined): SearchTerm
   const patterns: string[][] = [];
   const only = words[0];
   if (words.length === 1 && only !== undefined && only.length < SUBSTRING_MIN) {
-    patterns.push([`${escapeLike(only)}%`], [`% ${escapeLike(only)}%`]);
+    // The start of a word: of letters and digits only, which the index finds by the word's first
+    // trigrams ("jo" by "  j" and " jo"); "-" or "@" would give it none.
+    if (/^[\p{L}\p{N}]+$/u.test(only)) patterns.push([`${escapeLike(only)}%`], [`% ${escapeLike(only)}%`]);
   } else if (PHONE_LIKE.test(text)) {
     // A phone number or part of one: its digits (in the search text without separators), or,
     // with fewer than 3 digits, the text as written.
-    const digits = phoneSearchDigits(text);
-    patterns.push([`%${escapeLike(digits ?? folded)}%`]);
-  } else if (words.length > 0) {
+    const part = phoneSearchDigits(text) ?? folded;
+    if (ALNUM.test(part)) patterns.push([`%${escapeLike(part)}%`]);
+  } else if (words.some((word) => ALNUM.test(word))) {
     patterns.push([...new Set(words)].map((word) => `%${escapeLike(word)}%`));
   }
+  // A text without a letter or a digit ("@@@", "___", "-") gives the trigram index nothing to
+  // look for: as a substring it would read every member, to find no one by name. It finds exact
+  // matches only.
   const exact: SearchTerms["exact"] = {};
   if (CODE_LIKE.test(text)) exact.code = text.toUpperCase();
   if (text.includes("@")) exact.email = text.toLowerCase();
@@ -113,6 +118,19 @@ export function searchTerms(q: string, timeZone: string | undefined): SearchTerm
   }
   return { patterns, exact };
 }
+
+/**
+ * Whether the trigram index can look for a LIKE pattern of a search: trigrams come from runs of
+ * letters and digits, so it needs three in a row ("%jan%"), or a run whose start is known — at
+ * the start of the pattern or after a separator ("jo%", "% jo%", "%a@b%"), which gives the
+ * trigrams of a word's start ("  j", " jo"). A pattern without ("%a%", "%@@@%") gives none, and a
+ * condition without trigrams reads the whole index.
+ */
+export function indexable(pattern: string): boolean {
+  return /[\p{L}\p{N}]{3}/u.test(pattern) || /(?:^|[^%\p{L}\p{N}])[\p{L}\p{N}]/u.test(pattern);
+}
+
+const ALNUM = /[\p{L}\p{N}]/u;
 
 /** Whether `q` may be a whole phone number: then `searchTerms` needs the business's time zone. */
 export function looksLikePhone(q: string): boolean {
