@@ -26,8 +26,9 @@ interface Merged {
   theirs: string[];
   mine: string[];
   both: string[];
+  edited: string[];
 }
-type MergeSettings = (base: Text, mine: Text, theirs: Text) => Merged;
+type MergeSettings = (base: Text, mine: Text, theirs: Text, edited?: string[]) => Merged;
 
 // A .tsx module: Vitest compiles it; the path is a variable so that the Node type check, which
 // knows no JSX, leaves it to the web app's (`tsc -p web`).
@@ -66,6 +67,27 @@ describe("settings typed over a version saved meanwhile", () => {
     expect(merged.theirs).toEqual(["expiry"]);
     expect(merged.mine).toEqual(["pending"]);
     expect(merged.both).toEqual([]);
+  });
+
+  it("treat the rate as one: two managers doubling it two ways do not make it four times", () => {
+    // One doubled the points, the other halved the amount: the same change, not two.
+    const typed = { ...read, per: "0.50" };
+    const saved = { ...read, earn: "2" };
+    const merged = mergeSettings(read, typed, saved);
+    expect(merged.text).toMatchObject({ earn: "1", per: "0.50" });
+    expect(merged.both).toEqual(["earn"]);
+  });
+
+  it("keep a value typed before an earlier conflict, though it equals the version read at it", () => {
+    // A typed earn 2; B saved earn 2 (nothing to tell); C then saved earn 1.
+    const typed = { ...read, earn: "2", soon: "14" };
+    const first = mergeSettings(read, typed, { ...read, earn: "2" });
+    expect(first.edited).toEqual(["earn", "soon"]);
+    const second = mergeSettings({ ...read, earn: "2" }, first.text, { ...read, earn: "1" }, first.edited);
+    expect(second.text).toMatchObject({ earn: "2", soon: "14" });
+    expect(second.mine).toEqual(["earn", "soon"]);
+    expect(second.both).toEqual(["earn"]);
+    expect(second.theirs).toEqual([]);
   });
 
   it("name a field both changed, differently, and keep the manager's value", () => {

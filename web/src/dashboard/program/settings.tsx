@@ -104,13 +104,14 @@ function toConfig(text: Text, currency: string): ProgramConfig {
 }
 
 /**
- * The settings' parts a person changes as one (the expiry's policy and its amount), by the name of
- * the label that shows them.
+ * The settings' parts a person changes as one, by the name of the label that shows them: the
+ * rate ("N points per X": doubling one side and halving the other are the same change, and taken
+ * from two people they would multiply), and the expiry's policy and its amount. (The pending
+ * period stays apart: a mix the API refuses, pending outlasting expiry, is said at its field.)
  */
 const PARTS = {
   enabled: ["enabled"],
-  earn: ["earn"],
-  per: ["per"],
+  earn: ["earn", "per"],
   rounding: ["rounding"],
   pending: ["pending"],
   expiry: ["expiry", "expiryAmount"],
@@ -136,6 +137,11 @@ export interface Merged {
   mine: SettingsPart[];
   /** Of `mine`, those the other side changed too (to something else): theirs is overwritten on a save. */
   both: SettingsPart[];
+  /**
+   * Every part this manager has changed since the page was read, across conflicts: a part typed
+   * before an earlier conflict stays theirs to keep, even if it now equals the version read at it.
+   */
+  edited: SettingsPart[];
 }
 
 /**
@@ -146,11 +152,18 @@ export interface Merged {
  *
  * @example mergeSettings(toText(read), typed, toText(current)).mine // ["pending"]
  */
-export function mergeSettings(base: Text, mine: Text, theirs: Text): Merged {
+export function mergeSettings(
+  base: Text,
+  mine: Text,
+  theirs: Text,
+  /** The parts this manager changed before an earlier conflict (`Merged.edited`). */
+  edited: readonly SettingsPart[] = [],
+): Merged {
   const text = { ...mine };
-  const merged: Merged = { text, theirs: [], mine: [], both: [] };
+  const merged: Merged = { text, theirs: [], mine: [], both: [], edited: [] };
   for (const part of Object.keys(PARTS) as SettingsPart[]) {
-    const changedHere = !samePart(part, base, mine);
+    const changedHere = edited.includes(part) || !samePart(part, base, mine);
+    if (changedHere) merged.edited.push(part);
     const changedThere = !samePart(part, base, theirs);
     if (!changedHere) {
       for (const key of PARTS[part]) Object.assign(text, { [key]: theirs[key] });
@@ -172,7 +185,6 @@ function partLabel(
   const key = {
     enabled: "enabled",
     earn: "earn",
-    per: "per",
     rounding: "rounding",
     pending: "pending",
     expiry: "expiryPolicy",
@@ -197,6 +209,8 @@ function SettingsForm({ program, onSaved }: { program: Program; onSaved: () => P
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
   const [merged, setMerged] = useState<Merged | null>(null);
+  // The parts typed since the page was read, kept across conflicts until a save goes through.
+  const [edited, setEdited] = useState<SettingsPart[]>([]);
   const [metricConfirmed, setMetricConfirmed] = useState(false);
   // A save refused here for want of that confirmation: a new object each time, to move the focus.
   const [metricUnconfirmed, setMetricUnconfirmed] = useState<object | null>(null);
@@ -233,6 +247,7 @@ function SettingsForm({ program, onSaved }: { program: Program; onSaved: () => P
     try {
       await api("PUT", "/v1/program", toConfig(text, currency), { ifMatch: String(base.version) });
       setSaved(true);
+      setEdited([]);
       setMetricConfirmed(false);
       await onSaved();
     } catch (e) {
@@ -241,7 +256,13 @@ function SettingsForm({ program, onSaved }: { program: Program; onSaved: () => P
       if (e instanceof ApiError && e.code === "program_changed") {
         try {
           const current = await api<Program>("GET", "/v1/program");
-          const result = mergeSettings(toText(base.config, currency), text, toText(current.config, currency));
+          const result = mergeSettings(
+            toText(base.config, currency),
+            text,
+            toText(current.config, currency),
+            edited,
+          );
+          setEdited(result.edited);
           setBase(current);
           setText(result.text);
           setMerged(result);
