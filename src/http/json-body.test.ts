@@ -50,6 +50,8 @@ describe("a request's JSON body", () => {
       { offset: 7 },
     ],
     ['{"a":', "The body is not valid JSON: it ends too early.", undefined],
+    // A stray character where a value belongs: named, not taken for a body cut short.
+    ['{"external_id":x}', 'The body is not valid JSON: the parse stopped at an unexpected "x".', undefined],
   ])("refuses %j as malformed_json", (text, message, details) => {
     expect(refusal(text)).toEqual({ code: "malformed_json", message, details });
   });

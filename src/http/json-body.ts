@@ -21,13 +21,21 @@ export function parseJsonBody(text: string): unknown {
     value = mayHideForbiddenKey(text) ? JSON.parse(text, refuseForbiddenKeys) : JSON.parse(text);
   } catch (error) {
     if (error instanceof AppError) throw error;
-    const position = /position (\d+)/.exec(String((error as Error).message))?.[1];
+    const message = String((error as Error).message);
+    const position = /position (\d+)/.exec(message)?.[1];
+    // V8 names a position for most mistakes; for an unexpected character (`{"a":x}`) it names the
+    // character only, and for a body cut short neither.
+    const token = /^Unexpected token '(.{1,2})'/u.exec(message)?.[1];
     throw new AppError(
       400,
       "malformed_json",
-      position === undefined
-        ? "The body is not valid JSON: it ends too early."
-        : `The body is not valid JSON: the parse stopped at offset ${position} (counting from 0).`,
+      position !== undefined
+        ? `The body is not valid JSON: the parse stopped at offset ${position} (counting from 0).`
+        : token !== undefined
+          ? `The body is not valid JSON: the parse stopped at an unexpected ${JSON.stringify(token)}.`
+          : /end of JSON input/.test(message)
+            ? "The body is not valid JSON: it ends too early."
+            : "The body is not valid JSON.",
       position === undefined ? undefined : { offset: Number(position) },
     );
   }
