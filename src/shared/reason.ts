@@ -164,7 +164,11 @@ export function english(r: CodedReason): string {
     case "tier_taken_back": {
       const q = r.params;
       const cause =
-        q.cause === "refund" ? `the refund of purchase ${q.cause_ref}` : `the correction "${q.cause_ref}"`;
+        q.cause === "refund"
+          ? `the refund of purchase ${q.cause_ref}`
+          : q.cause_ref
+            ? `the correction "${q.cause_ref}"`
+            : "a correction";
       const kept =
         q.tier !== null && q.reached !== null
           ? `; ${q.tier}, reached with ${metricText(q.reached, q.unit)}${q.year !== null ? ` in ${q.year}` : ""}`
@@ -195,7 +199,11 @@ export function forCustomer(r: {
   ) {
     return { reason: "", reason_code: null, reason_params: null };
   }
-  const params = "note" in r.reason_params ? { ...r.reason_params, note: null } : r.reason_params;
+  let params = "note" in r.reason_params ? { ...r.reason_params, note: null } : r.reason_params;
+  // A tier taken back by a correction names the correction by what staff typed for it: not the
+  // customer's to read either.
+  if (r.reason_code === "tier_taken_back" && params.cause === "correction")
+    params = { ...params, cause_ref: "" };
   const coded = { code: r.reason_code, params } as CodedReason;
   return { reason: english(coded), reason_code: coded.code, reason_params: params };
 }

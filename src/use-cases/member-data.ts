@@ -12,6 +12,7 @@ import {
 } from "../modules/members/index.ts";
 import { conflict, notFound } from "../shared/errors.ts";
 import { randomCode } from "../shared/ids.ts";
+import { forCustomer } from "../shared/reason.ts";
 import { memberCard } from "./member-points.ts";
 
 /**
@@ -36,12 +37,34 @@ export interface MemberExport {
 }
 
 /**
+ * Who wrote an entry, as the member's own download names them: `staff`, `member`, `system` or
+ * `integration` (an API key), without the staff member's or the key's id.
+ */
+export function customerActor(label: string): "staff" | "member" | "system" | "integration" {
+  const kind = label.slice(0, label.indexOf(":"));
+  if (kind === "staff" || kind === "member") return kind;
+  if (kind === "api_key") return "integration";
+  return "system";
+}
+
+/**
  * The member's data: the profile, what they hold now, and every entry, purchase, refund, event,
  * voucher and tier change, oldest first. 404 `member_not_found`.
  *
+ * `audience: "member"` is the member's own download (`GET /v1/wallet/me/export`): the same
+ * document as their card would show it. Reasons go through `forCustomer` (a correction's text
+ * and a refund's or a void's note are what staff wrote for themselves), a refund's note is left
+ * out, and every entry's `actor` says only what wrote it (`customerActor`), not which staff
+ * member or API key. Staff (`audience: "staff"`, the default) get everything as stored.
+ *
  * @example const doc = await exportMember(ctx, actor, memberId)
  */
-export async function exportMember(ctx: AppContext, actor: Actor, memberId: string): Promise<MemberExport> {
+export async function exportMember(
+  ctx: AppContext,
+  actor: Actor,
+  memberId: string,
+  audience: "staff" | "member" = "staff",
+): Promise<MemberExport> {
   const db = ctx.db;
   const b = actor.businessId;
   const row = await selectMembers(db)
@@ -63,6 +86,8 @@ export async function exportMember(ctx: AppContext, actor: Actor, memberId: stri
         "kind",
         "points",
         "reason",
+        "reason_code",
+        "reason_params",
         "actor",
         "source_type",
         "source_id",
@@ -82,6 +107,8 @@ export async function exportMember(ctx: AppContext, actor: Actor, memberId: stri
         "kind",
         "stamps",
         "reason",
+        "reason_code",
+        "reason_params",
         "actor",
         "source_type",
         "source_id",
@@ -141,7 +168,16 @@ export async function exportMember(ctx: AppContext, actor: Actor, memberId: stri
       .execute(),
     db
       .selectFrom("tier_changes")
-      .select(["id", "from_tier_id", "to_tier_id", "metric_value", "reason", "created_at"])
+      .select([
+        "id",
+        "from_tier_id",
+        "to_tier_id",
+        "metric_value",
+        "reason",
+        "reason_code",
+        "reason_params",
+        "created_at",
+      ])
       .where("business_id", "=", b)
       .where("member_id", "=", memberId)
       .orderBy("id")
@@ -167,19 +203,46 @@ export async function exportMember(ctx: AppContext, actor: Actor, memberId: stri
           .where("purchase_id", "in", purchaseIds)
           .orderBy("id")
           .execute();
+  const forMember = audience === "member";
+  /** An entry as staff read it (as stored) or as the member's own download shows it. */
+  const entry = <E extends Reasoned & { actor: string }>({ reason_code, reason_params, ...rest }: E) =>
+    forMember
+      ? {
+          ...rest,
+          ...forCustomer({ reason: rest.reason, reason_code, reason_params: paramsOf(reason_params) }),
+          actor: customerActor(rest.actor),
+        }
+      : rest;
   return {
     exported_at: ctx.clock.now().toISOString(),
     business,
     member: memberDto(row),
     card,
-    points,
-    stamps,
+    points: points.map(entry),
+    stamps: stamps.map(entry),
     purchases,
-    refunds,
+    // A refund's reason is staff's note: the member's points entries say which purchase it was.
+    refunds: forMember ? refunds.map((r) => ({ ...r, reason: null })) : refunds,
     events,
     vouchers,
-    tier_changes: tierChanges,
+    tier_changes: tierChanges.map(({ reason_code, reason_params, ...rest }) =>
+      forMember
+        ? {
+            ...rest,
+            ...forCustomer({ reason: rest.reason, reason_code, reason_params: paramsOf(reason_params) }),
+          }
+        : rest,
+    ),
   };
+}
+
+const paramsOf = (params: unknown) => (params ?? null) as Record<string, unknown> | null;
+
+/** A stored reason's code and figures (src/shared/reason.ts). */
+interface Reasoned {
+  reason: string;
+  reason_code: string | null;
+  reason_params: unknown;
 }
 
 /**

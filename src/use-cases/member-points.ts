@@ -14,7 +14,7 @@ import {
 import { stampCardsByIds } from "../modules/stamps/cards.ts";
 import { postStamps, stampBalances } from "../modules/stamps/ledger.ts";
 import { refreshTier, settleTier, tierAfterRefundOf } from "../modules/tiers/metric.ts";
-import { AppError, invalid, notFound } from "../shared/errors.ts";
+import { AppError, conflict, invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { decodeTimeCursor, encodeTimeCursor } from "../shared/pagination.ts";
 import { typed } from "../shared/reason.ts";
@@ -195,7 +195,8 @@ export type AdjustmentInput = z.output<typeof AdjustmentInput>;
  * A manual correction by staff: a new entry with the reason and the staff member, never an edit.
  * Taking away more points or stamps than the member has is refused.
  *
- * Errors: `member_not_found`, `stamp_card_not_found`, `insufficient_points`, `insufficient_stamps`.
+ * Errors: `member_not_found`, `stamp_card_not_found`, `insufficient_points`, `insufficient_stamps`,
+ * `member_erased` (409: the member's data was erased).
  */
 export async function adjustBalance(
   ctx: AppContext,
@@ -214,6 +215,14 @@ export async function adjustBalance(
     now,
     async (tx) => {
       const locked = await getMemberForUpdate(tx, actor.businessId, memberId);
+      // An erased member's balance is held by no one: nothing is added to it or taken from it.
+      if (locked.erased_at) {
+        throw conflict(
+          "member_erased",
+          `The member's data was erased at ${locked.erased_at.toISOString()}: their balance is not adjusted.`,
+          { erased_at: locked.erased_at.toISOString() },
+        );
+      }
       const snapshot = await ctx.snapshots.load(tx, actor.businessId);
       // The answer shows the tier as it stands now: one whose retention ended is re-evaluated.
       const member = await refreshTier(tx, snapshot, locked, now);

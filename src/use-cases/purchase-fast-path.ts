@@ -87,6 +87,8 @@ interface ReadRow {
   location_archived: boolean | null;
   member_id: string | null;
   member_code: string | null;
+  /** Whether the member's data was erased: the locked path refuses their purchase. */
+  member_erased: boolean | null;
   tier_id: string | null;
   tier_expires_at: Date | null;
   attributes: Record<string, unknown> | null;
@@ -174,7 +176,7 @@ select b.name, b.currency, b.timezone, b.locale, p.version as program_version,
       'status_code', k.status_code, 'response', k.response, 'created_at', k.created_at)
     from idempotency_keys k where k.business_id = $1 and k.key = i.key) as replay,
   (select l.archived_at is not null from locations l where l.business_id = $1 and l.id = i.location) as location_archived,
-  m.id as member_id, m.code as member_code, m.tier_id, m.tier_expires_at, m.attributes, s.first_purchase_at,
+  m.id as member_id, m.code as member_code, m.erased_at is not null as member_erased, m.tier_id, m.tier_expires_at, m.attributes, s.first_purchase_at,
   s.version as member_version, a.debt_points as account_debt, a.lifetime_earned_points as lifetime_earned,
   a.lifetime_spent_points as lifetime_spent,
   coalesce(a.balance_points + a.debt_points, 0) - pending.points - soon.expired as points_available,
@@ -651,6 +653,8 @@ export async function attemptPurchase<Result, Dto>(
   }
   if (input.member_code !== undefined && row.member_id === null) throw memberCodeNotFound(input.member_code);
   if (input.member_id !== undefined && row.member_id === null) throw notFound("member", input.member_id);
+  // An erased member takes no purchase: the locked path refuses it (409 member_erased).
+  if (row.member_erased) return { kind: "fallback" };
   const purchaseId = newId(now.getTime());
   const purchase = {
     amount_minor: input.amount_minor,

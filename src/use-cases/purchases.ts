@@ -18,7 +18,7 @@ import { postStamps, type StampLine } from "../modules/stamps/ledger.ts";
 import { joinTierChanges, reachedTier, settleTierReporting } from "../modules/tiers/metric.ts";
 import { datedLastYear } from "../modules/tiers/qualify.ts";
 import { dateTimeInput } from "../shared/date-time.ts";
-import { invalid, notFound } from "../shared/errors.ts";
+import { conflict, invalid, notFound } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import { isCurrency, MAX_AMOUNT_MINOR } from "../shared/money.ts";
 import { addLocalDays, resolveOccurredAt } from "../shared/time.ts";
@@ -142,7 +142,8 @@ function checkPurchase(input: PurchaseInput, snapshot: ProgramSnapshot, now: Dat
  * the locked path below, which gives the same outcome.
  *
  * Errors: `currency_mismatch`, `member_not_found`, `member_ambiguous`, `location_not_found`,
- * `location_archived`, `occurred_at_in_future`, `idempotency_key_reused`.
+ * `location_archived`, `occurred_at_in_future`, `idempotency_key_reused`, `member_erased` (409:
+ * the member's data was erased; the purchase may be recorded without a member).
  */
 export async function recordPurchase(
   ctx: AppContext,
@@ -236,6 +237,15 @@ async function recordNow(
   return { result: body, replayed };
 }
 
+/** 409 `member_erased`: a member whose data was erased takes no purchase. */
+function memberErased(erasedAt: Date) {
+  return conflict(
+    "member_erased",
+    `The member's data was erased at ${erasedAt.toISOString()}: their card takes no purchases. Record the purchase without a member.`,
+    { erased_at: erasedAt.toISOString() },
+  );
+}
+
 /** The answer to a recorded purchase, from what either path worked out. */
 function purchaseResult(outcome: PurchaseOutcome<PurchaseDto>): PurchaseResult {
   const { member } = outcome;
@@ -279,6 +289,10 @@ async function record(
   const occurredAt = checkPurchase(input, snapshot, now);
   if (input.location_id) await assertLocation(tx, actor.businessId, input.location_id);
   const locked = await lockMemberByRef(tx, actor.businessId, input);
+  // A card its holder deleted takes nothing more: the points would go to no one (a purchase sent
+  // from a counter that still shows the card, or from its queue). A replay of a purchase
+  // recorded before the erasure still gets its answer: the stored one, before this runs.
+  if (locked?.erased_at) throw memberErased(locked.erased_at);
   // The purchase is priced with the tier the member holds before it, as the card shows it: a tier
   // whose retention has ended is re-evaluated, and an upgrade reached since the tier was stored (a
   // threshold-0 tier, a threshold lowered, a tier added) is recorded, each with its reason. What

@@ -66,7 +66,7 @@ export const CASHIER_VOID_WINDOW_MS = 10 * 60_000;
  *
  * Errors: `member_not_found`, `reward_not_found` (404); `reward_inactive`, `reward_not_eligible`
  * (422); `reward_limit_reached`, `reward_out_of_stock`, `insufficient_points`,
- * `insufficient_stamps`, `idempotency_key_reused` (409).
+ * `insufficient_stamps`, `idempotency_key_reused`, `member_erased` (409).
  *
  * @example await redeemReward(ctx, actor, memberId, { reward_id }, req.headers["idempotency-key"])
  */
@@ -99,6 +99,15 @@ async function redeem(
 ): Promise<RedemptionResult> {
   const businessId = actor.businessId;
   const locked = await getMemberForUpdate(tx, businessId, memberId);
+  // An erased member's points and stamps are held by no one: they pay for no voucher (the card's
+  // erasure says no one can use them any more).
+  if (locked.erased_at) {
+    throw conflict(
+      "member_erased",
+      `The member's data was erased at ${locked.erased_at.toISOString()}: nothing is redeemed for them.`,
+      { erased_at: locked.erased_at.toISOString() },
+    );
+  }
   // Eligibility goes by the tier the member holds now, as the card shows it: one whose retention
   // has ended no longer opens its exclusive rewards, and one reached since the tier was stored (a
   // tier added, a threshold lowered) does. Either change is recorded first.

@@ -7,7 +7,7 @@ import { makeToken, parseToken } from "../modules/access/index.ts";
 import { audit } from "../modules/audit/index.ts";
 import { requestFingerprint, type StoredResult } from "../modules/idempotency/index.ts";
 import { pointsPerVisit } from "../modules/launch-kit/offers.ts";
-import { getMember, updateMember } from "../modules/members/index.ts";
+import { getMember, type MemberDto, updateMember } from "../modules/members/index.ts";
 import { MemberBirthday, MemberEmail, MemberLocale, MemberPhone } from "../modules/members/schema.ts";
 import type { ProgramSnapshot } from "../modules/program/snapshot.ts";
 import {
@@ -589,37 +589,42 @@ export async function walletUpdateDetails(
   memberId: string,
   input: WalletDetailsPatch,
 ): Promise<WalletDetails> {
-  const current = await getMember(ctx.db, businessId, memberId);
-  const patch = { ...input };
-  if (patch.birthday !== undefined) {
-    if (patch.birthday === current.birthday) delete patch.birthday;
-    else if (current.birthday !== null) {
-      throw conflict(
-        "birthday_already_set",
-        "Your birthday is already on your card, and it is changed only at the counter: ask there to correct it.",
+  // Decided on the member as locked (`updateMember`'s check): two changes sent together cannot
+  // both find no birthday yet, or both clear one contact while the other still stands.
+  const check = (current: MemberDto): WalletDetailsPatch => {
+    const patch = { ...input };
+    if (patch.birthday !== undefined) {
+      if (patch.birthday === current.birthday) delete patch.birthday;
+      else if (current.birthday !== null) {
+        throw conflict(
+          "birthday_already_set",
+          "Your birthday is already on your card, and it is changed only at the counter: ask there to correct it.",
+        );
+      }
+    }
+    const email = patch.email === undefined ? current.email : patch.email;
+    const phone = patch.phone === undefined ? current.phone : patch.phone;
+    // Only a change that clears one refuses: a member enrolled at the counter without either can
+    // still correct their name.
+    if ((patch.email === null || patch.phone === null) && email === null && phone === null) {
+      throw new AppError(
+        400,
+        "contact_required",
+        "Keep an email address or a phone number (or both): your card is found again by one.",
       );
     }
-  }
-  const email = patch.email === undefined ? current.email : patch.email;
-  const phone = patch.phone === undefined ? current.phone : patch.phone;
-  // Only a change that clears one refuses: a member enrolled at the counter without either can
-  // still correct their name.
-  if ((patch.email === null || patch.phone === null) && email === null && phone === null) {
-    throw new AppError(
-      400,
-      "contact_required",
-      "Keep an email address or a phone number (or both): your card is found again by one.",
-    );
-  }
-  if (Object.keys(patch).length === 0) return detailsOf(current);
+    return patch;
+  };
   return detailsOf(
-    await updateMember(ctx.db, memberActor(businessId, memberId), memberId, patch, ctx.clock.now()),
+    await updateMember(ctx.db, memberActor(businessId, memberId), memberId, input, ctx.clock.now(), check),
   );
 }
 
 /**
- * The member downloads everything held about them: the staff export's document (article 15
- * access, article 20 portability), audited as `member.exported` by `member:<id>`.
+ * The member downloads everything held about them (article 15 access, article 20 portability):
+ * the staff export's document as the card shows it (`exportMember`'s `member` audience: no notes
+ * staff wrote for themselves, no staff or API key ids), audited as `member.exported` by
+ * `member:<id>`.
  */
 export async function walletExport(
   ctx: AppContext,
@@ -627,7 +632,7 @@ export async function walletExport(
   memberId: string,
 ): Promise<MemberExport> {
   const actor = memberActor(businessId, memberId);
-  const document = await exportMember(ctx, actor, memberId);
+  const document = await exportMember(ctx, actor, memberId, "member");
   await ctx.db.transaction().execute((tx) =>
     audit(tx, actor, ctx.clock.now(), {
       action: "member.exported",

@@ -240,8 +240,46 @@ describe("my details", () => {
   });
 });
 
+describe("how often details change", () => {
+  it("takes at most 10 changes an hour per card, refused ones too; a malformed body is not counted", async () => {
+    const taken = await join(biz, { phone: "+31 6 10000009" });
+    const ana = await join(biz);
+    const bob = await join(biz);
+    const answers: [number, string | undefined][] = [];
+    for (let i = 0; i < 10; i++) {
+      // Probes: is this phone a member's? 409 says it is, 200 that it is not.
+      const phone = i === 4 ? "06 10000009" : `06 2000${String(i).padStart(4, "0")}`;
+      const res = await ana.call("PATCH", "/v1/wallet/me/details", { phone });
+      answers.push([res.status, res.body.error?.code]);
+      // Refused as malformed before it is counted.
+      const malformed = await ana.call("PATCH", "/v1/wallet/me/details", { email: "not an email" });
+      expect([malformed.status, malformed.body.error?.code]).toEqual([400, "validation_failed"]);
+    }
+    expect(answers.filter(([status]) => status === 200)).toHaveLength(9);
+    expect(answers[4]).toEqual([409, "member_phone_taken"]);
+    // The same token however the header spells it.
+    const limited = await t.call(
+      "PATCH",
+      "/v1/wallet/me/details",
+      { phone: "06 10000009" },
+      {
+        authorization: `Bearer  ${ana.token} `,
+      },
+    );
+    expect([limited.status, limited.body.error?.code]).toEqual([429, "rate_limited"]);
+    expect(limited.body.error.details.retry_after_seconds).toBeGreaterThan(3000);
+    expect(limited.headers["retry-after"]).toBe(String(limited.body.error.details.retry_after_seconds));
+    // Nothing was changed, nor audited, by the refused one.
+    expect((await ana.call("GET", "/v1/wallet/me/details")).body.phone).toBe("+31620000009");
+    expect(await auditOf(biz, "member.updated", ana.id)).toHaveLength(9);
+    expect((await staffView(biz, taken.id)).phone).toBe("+31610000009");
+    // Another card is not held back.
+    expect((await bob.call("PATCH", "/v1/wallet/me/details", { name: "Bob" })).status).toBe(200);
+  });
+});
+
 describe("download my data", () => {
-  it("is the staff export's document, as a download, audited as the member", async () => {
+  it("is the staff export's document as the card shows it, as a download, audited as the member", async () => {
     const ana = await join(biz, { phone: "+31 6 10000005" });
     const bought = await biz.call("POST", "/v1/purchases", {
       external_id: `p-${++seq}`,
@@ -257,9 +295,13 @@ describe("download my data", () => {
     expect(String(res.headers["content-type"])).toContain("application/json");
     const staff = await biz.call("GET", `/v1/members/${ana.id}/export`);
     expect(staff.status).toBe(200);
-    const { exported_at: _a, ...mine } = res.body;
-    const { exported_at: _b, ...theirs } = staff.body;
+    // The same document, but for who wrote the entries (below).
+    const { exported_at: _a, points: myPoints, ...mine } = res.body;
+    const { exported_at: _b, points: theirPoints, ...theirs } = staff.body;
     expect(mine).toEqual(theirs);
+    expect(myPoints.map((e: Record<string, unknown>) => [e.id, e.kind, e.points, e.reason, e.actor])).toEqual(
+      theirPoints.map((e: Record<string, unknown>) => [e.id, e.kind, e.points, e.reason, "staff"]),
+    );
     expect(res.body.member).toMatchObject({ id: ana.id, name: "Ana Souza", phone: "+31610000005" });
     expect(res.body.purchases).toHaveLength(1);
     const audit = await auditOf(biz, "member.exported", ana.id);
@@ -281,6 +323,79 @@ describe("download my data", () => {
     expect(doc.purchases).toEqual([]);
     expect(JSON.stringify(doc)).not.toContain(bob.id);
     expect(JSON.stringify(doc)).not.toContain("Bob");
+  });
+
+  it("leaves out what staff wrote for themselves and who they are; the staff export keeps both", async () => {
+    const ana = await join(biz);
+    const note = "Difficult customer, shouted at Kasia; watch for refund fraud";
+    const refundNote = "suspect returns the same item weekly";
+    const voidNote = "gave it by mistake, Kasia";
+    const external = `p-${++seq}`;
+    const bought = await biz.call("POST", "/v1/purchases", {
+      external_id: external,
+      member_id: ana.id,
+      amount_minor: 3_000,
+      currency: "EUR",
+    });
+    expect(bought.status).toBe(201);
+    const adjusted = await biz.call("POST", `/v1/members/${ana.id}/adjustments`, { points: 7, reason: note });
+    expect(adjusted.status).toBe(201);
+    const refunded = await biz.call("POST", "/v1/refunds", {
+      external_id: `r-${seq}`,
+      purchase_id: bought.body.purchase.id,
+      amount_minor: 1_000,
+      reason: refundNote,
+    });
+    expect(refunded.status, JSON.stringify(refunded.body)).toBe(201);
+    const voucher = await biz.call("POST", `/v1/members/${ana.id}/redemptions`, { reward_id: mug });
+    expect(voucher.status).toBe(201);
+    const voided = await biz.call("POST", `/v1/vouchers/${voucher.body.voucher.code}/void`, {
+      reason: voidNote,
+    });
+    expect(voided.status, JSON.stringify(voided.body)).toBe(200);
+    // Written by an integration (an API key) too.
+    const key = await biz.call("POST", "/v1/api-keys", { name: "Till", role: "cashier" });
+    expect(key.status, JSON.stringify(key.body)).toBe(201);
+    const till = await biz.as(key.body.key).call("POST", "/v1/purchases", {
+      external_id: `p-${++seq}`,
+      member_id: ana.id,
+      amount_minor: 500,
+      currency: "EUR",
+    });
+    expect(till.status).toBe(201);
+
+    const staff = (await biz.call("GET", `/v1/members/${ana.id}/export`)).body;
+    const staffText = JSON.stringify(staff);
+    for (const text of [note, refundNote, voidNote]) expect(staffText).toContain(text);
+    expect(staffText).toMatch(/"actor":"staff:[0-9a-f-]{36}"/);
+    expect(staffText).toMatch(/"actor":"api_key:[0-9a-f-]{36}"/);
+
+    const mine = (await ana.call("GET", "/v1/wallet/me/export")).body;
+    const text = JSON.stringify(mine);
+    for (const secret of [note, refundNote, voidNote, "Kasia", "staff:", "api_key:", key.body.id]) {
+      expect(text, secret).not.toContain(secret);
+    }
+    expect(new Set(mine.points.map((e: { actor: string }) => e.actor))).toEqual(
+      new Set(["staff", "integration"]),
+    );
+    // Each entry as the card's history reads it.
+    const card = (await ana.call("GET", "/v1/wallet/card")).body;
+    const lines = (entries: { id: string; reason: string; reason_code: string | null }[]) =>
+      new Map(entries.map((e) => [e.id, [e.reason, e.reason_code]]));
+    const shown = lines(card.history);
+    for (const [id, line] of lines(mine.points)) expect(line, id).toEqual(shown.get(id));
+    expect(mine.points.map((e: { kind: string; reason: string }) => [e.kind, e.reason])).toEqual([
+      ["earn", "1 point per €1.00"],
+      ["adjust", ""],
+      ["reverse", `Refund of purchase ${external}`],
+      ["spend", 'Redeemed "Mug"'],
+      ["restore", `Voucher ${voucher.body.voucher.code} voided`],
+      ["earn", "1 point per €1.00"],
+    ]);
+    expect(mine.refunds.map((r: { reason: string | null }) => r.reason)).toEqual([null]);
+    // Otherwise the same document.
+    const strip = ({ exported_at: _e, points: _p, refunds: _r, ...rest }: Record<string, unknown>) => rest;
+    expect(strip(mine)).toEqual(strip(staff));
   });
 
   it("is limited per card, not per address", async () => {

@@ -164,6 +164,13 @@ const MEMBER_AUTH =
 /** Downloads of a member's data per card token per hour: a customer takes theirs now and then. */
 const EXPORTS_PER_HOUR = 20;
 
+/**
+ * Changes of a member's details per card token per hour: a customer corrects theirs now and then,
+ * while each answer tells whether an email or a phone belongs to another member (409), which a
+ * card must not be able to ask of thousands.
+ */
+const DETAIL_CHANGES_PER_HOUR = 10;
+
 const DetailsSchema = z.object({
   name: z.string().nullable(),
   email: z.string().nullable(),
@@ -387,7 +394,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
       schema: {
         tags: ["wallet"],
         summary: "The member redeems a reward",
-        description: `As \`POST /v1/members/{id}/redemptions\`, by the member themself (the ledger and audit log name \`member:<id>\`). Send an \`Idempotency-Key\`: the same key returns the first voucher (status 200, header \`idempotent-replayed: true\`). ${MEMBER_AUTH} Also \`validation_failed\` (400), \`reward_not_found\` (404), \`reward_inactive\`, \`reward_not_eligible\` (422), \`reward_out_of_stock\`, \`reward_limit_reached\`, \`insufficient_points\`, \`insufficient_stamps\`, \`idempotency_key_reused\` (409).`,
+        description: `As \`POST /v1/members/{id}/redemptions\`, by the member themself (the ledger and audit log name \`member:<id>\`). Send an \`Idempotency-Key\`: the same key returns the first voucher (status 200, header \`idempotent-replayed: true\`). ${MEMBER_AUTH} Also \`validation_failed\` (400), \`reward_not_found\` (404), \`reward_inactive\`, \`reward_not_eligible\` (422), \`reward_out_of_stock\`, \`reward_limit_reached\`, \`insufficient_points\`, \`insufficient_stamps\`, \`idempotency_key_reused\`, \`member_erased\` (409: the card was deleted while this request ran).`,
         security: [{ bearer: [] }],
         headers: IdempotencyHeaders,
         body: z.strictObject({ reward_id: z.uuid({ error: "must be a UUID" }) }),
@@ -462,11 +469,23 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
   app.patch(
     "/wallet/me/details",
     {
-      config: { auth: false },
+      config: {
+        auth: false,
+        rateLimit: {
+          max: DETAIL_CHANGES_PER_HOUR,
+          timeWindow: 3_600_000,
+          // Counted once the body is read as a change (a malformed one is refused first, free):
+          // every change tried counts, a refused one (409, 400 contact_required) too.
+          hook: "preHandler",
+          // Per card, however the header spells the token; per network without one.
+          keyGenerator: (req: FastifyRequest) =>
+            `wallet-details:${bearerToken(req.headers.authorization) ?? clientNetwork(req.ip)}`,
+        },
+      },
       schema: {
         tags: ["wallet"],
         summary: "The member corrects their details",
-        description: `Send only the fields to change: \`name\` (not empty), \`email\`, \`phone\`, \`birthday\`; \`null\` clears an email, a phone or (while none is given) nothing. Checked and stored as a staff change (\`PATCH /v1/members/{id}\`): the email lowercased, the phone read in the business's country and stored as E.164, a birthday from 1900 up to today. An email and a phone cannot both be cleared: the card is found again by one. **The birthday is set once from the card**: while none is given the member may set it; after that only the counter changes it (a birthday can bring a treat, and a birthday that moved at will would bring one whenever wanted); sending the birthday already given changes nothing. Audited as \`member.updated\` by \`member:<id>\`. Answers the details as \`GET /v1/wallet/me/details\`. ${MEMBER_AUTH} Also \`validation_failed\` (400: names the field: an unknown field, an empty name, not an email address, a phone that cannot be read, a birthday in the future or not a date, or no field at all), \`contact_required\` (400: the change would leave neither an email nor a phone), \`birthday_already_set\` (409: a birthday is given and this one differs; ask at the counter), \`member_email_taken\`, \`member_phone_taken\` (409: another member of the business has it).`,
+        description: `Send only the fields to change: \`name\` (not empty), \`email\`, \`phone\`, \`birthday\`; \`null\` clears an email, a phone or (while none is given) nothing. Checked and stored as a staff change (\`PATCH /v1/members/{id}\`): the email lowercased, the phone read in the business's country and stored as E.164, a birthday from 1900 up to today. An email and a phone cannot both be cleared: the card is found again by one. **The birthday is set once from the card**: while none is given the member may set it; after that only the counter changes it (a birthday can bring a treat, and a birthday that moved at will would bring one whenever wanted); sending the birthday already given changes nothing. Audited as \`member.updated\` by \`member:<id>\`. Answers the details as \`GET /v1/wallet/me/details\`. ${MEMBER_AUTH} Also \`validation_failed\` (400: names the field: an unknown field, an empty name, not an email address, a phone that cannot be read, a birthday in the future or not a date, or no field at all), \`contact_required\` (400: the change would leave neither an email nor a phone), \`birthday_already_set\` (409: a birthday is given and this one differs; ask at the counter), \`member_email_taken\`, \`member_phone_taken\` (409: another member of the business has it), \`rate_limited\` (429: at most ${DETAIL_CHANGES_PER_HOUR} changes an hour per card, counted once the body passes the schema, so a refused change counts too (409, \`contact_required\`, a phone that cannot be read); \`details.retry_after_seconds\` and the \`retry-after\` header say when to try again).`,
         security: [{ bearer: [] }],
         body: WalletDetailsPatch,
         response: {
@@ -475,6 +494,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
           401: ErrorResponse,
           409: ErrorResponse,
           410: ErrorResponse,
+          429: ErrorResponse,
         },
       },
     },
@@ -500,7 +520,7 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
       schema: {
         tags: ["wallet"],
         summary: "Download my data (access request)",
-        description: `Everything the business holds about the member, as one JSON document to save (\`content-disposition: attachment\`): the same document as the staff export \`GET /v1/members/{id}/export\` (GDPR articles 15 and 20): the profile, the card, and every points and stamps entry, purchase, refund, event, voucher and tier change, oldest first. Audited as \`member.exported\` by \`member:<id>\`. At most ${EXPORTS_PER_HOUR} an hour per card. ${MEMBER_AUTH} Also \`rate_limited\` (429).`,
+        description: `Everything the business holds about the member, as one JSON document to save (\`content-disposition: attachment\`): the staff export \`GET /v1/members/{id}/export\` (GDPR articles 15 and 20) as the card shows it: the profile, the card, and every points and stamps entry, purchase, refund, event, voucher and tier change, oldest first. Each entry's \`actor\` is only \`staff\`, \`member\`, \`system\` or \`integration\` (no staff or API key ids), and reasons read as on the card (\`reason_code\`, \`reason_params\`): the text of a correction staff typed is empty, and a refund's or a void's note is left out (a refund's \`reason\` is null). Audited as \`member.exported\` by \`member:<id>\`. At most ${EXPORTS_PER_HOUR} an hour per card. ${MEMBER_AUTH} Also \`rate_limited\` (429).`,
         security: [{ bearer: [] }],
         response: { 200: MemberExportSchema, 401: ErrorResponse, 410: ErrorResponse, 429: ErrorResponse },
       },

@@ -192,14 +192,21 @@ export async function createMemberTx(
  * names the changed fields, not their values, so erasing a member leaves no copy of their data.
  * A phone number is read in the business's country, as on enrolment.
  *
+ * `check`, when given, runs on the member as locked (after the erasure check, before anything is
+ * written): it may throw to refuse the change, and returns the patch to apply, which may be the
+ * one given or less of it. A caller whose rules depend on the member's current fields (the card's
+ * "birthday set once") decides there, so two changes sent together cannot both pass on the same
+ * read. A patch the check leaves empty writes and audits nothing, and answers the member as they are.
+ *
  * @example await updateMember(db, actor, memberId, { phone: "+48601234567" }, now)
  */
 export async function updateMember(
   db: Db,
   actor: Actor,
   memberId: string,
-  patch: UpdateMemberInput,
+  given: UpdateMemberInput,
   now: Date,
+  check?: (current: MemberDto) => UpdateMemberInput,
 ): Promise<MemberDto> {
   return db.transaction().execute(async (tx) => {
     const current = await getMemberForUpdate(tx, actor.businessId, memberId);
@@ -207,6 +214,8 @@ export async function updateMember(
     if (current.erased_at) {
       throw conflict("member_erased", `The member's data was erased at ${current.erased_at.toISOString()}.`);
     }
+    const patch = check ? check(memberDto(current)) : given;
+    if (check && Object.keys(patch).length === 0) return memberDto(current);
     const timeZone =
       patch.birthday || patch.joined_at || typeof patch.phone === "string"
         ? (await getBusiness(tx, actor.businessId)).timezone

@@ -541,6 +541,8 @@ const KNOWN_PROBLEMS = new Set([
   // Another login in this browser replaced the counter's session cookie.
   "csrf_token_invalid",
   "member_not_found",
+  // The member deleted their card (or staff erased them) while the counter still showed it.
+  "member_erased",
   "voucher_not_found",
   "voucher_already_redeemed",
   "voucher_voided",
