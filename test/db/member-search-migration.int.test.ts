@@ -97,7 +97,9 @@ describe("migration 0023: the members' search text", () => {
       t.ctx.db,
     );
     expect(rows.map((r) => r.def)).toEqual([
-      expect.stringMatching(/USING gin \(business_id, search gin_trgm_ops\) WITH \(gin_pending_list_limit='?64'?\)$/),
+      expect.stringMatching(
+        /USING gin \(business_id, search gin_trgm_ops\) WITH \(gin_pending_list_limit='?64'?\)$/,
+      ),
     ]);
     expect(await indexes()).not.toContain("members_search_business_idx");
     const found = await shop.call("GET", "/v1/members?q=kowal");
