@@ -63,7 +63,13 @@ const FALSE = ["false", "0", "no", "off"];
 
 const Env = z.object({
   PORT: int(0, 65_535, "a TCP port").default(3000),
-  HOST: z.string().min(1).default("127.0.0.1"),
+  HOST: z
+    .string()
+    .refine(isHost, {
+      error:
+        "must be an address of this machine to listen on: 127.0.0.1 (this machine only), 0.0.0.0 (every IPv4 address), :: (every address), one of its IP addresses, or a host name such as localhost (no brackets, port or http://)",
+    })
+    .default("127.0.0.1"),
   DATA_DIR: z.string().min(1).default("./data"),
   DATABASE_URL: z
     .string()
@@ -144,6 +150,20 @@ const Env = z.object({
 
 function isFile(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
+/**
+ * An IP address, or a name that could be a host's (letters, digits and hyphens between dots). A
+ * name only looks like an address here; whether it resolves to one of this machine's is found
+ * when the server listens. Digits and dots alone (999.1.1.1) are a mistyped IPv4 address.
+ */
+function isHost(text: string): boolean {
+  if (isIP(text) !== 0) return true;
+  if (/^[\d.]+$/.test(text) || text.length > 253) return false;
+  return text
+    .replace(/\.$/, "")
+    .split(".")
+    .every((label) => /^[a-z\d](?:[a-z\d-]{0,61}[a-z\d])?$/i.test(label));
 }
 
 /** An IP address (v4 or v6) or a CIDR range of them, as a trusted proxy is named. */

@@ -52,6 +52,7 @@ export const READ_BYTES = 1024 * 1024;
 export function readableFile(file: string, limit: number): { path: string; remove: () => void } {
   if (!existsSync(file)) throw new ImportFileError(`${file}: no such file.`);
   const stat = statSync(file);
+  if (stat.isDirectory()) throw new ImportFileError(`${file} is a directory: name a CSV file in it.`);
   if (stat.isFile()) {
     if (stat.size > limit) throw tooBig(file, String(stat.size), limit);
     return { path: file, remove: () => {} };
@@ -107,6 +108,13 @@ export function eachChunk(file: string, size: number, each: (bytes: Buffer) => v
 export interface CsvSpec {
   allowed: readonly string[];
   required: readonly string[];
+  /** Other names of the allowed columns, in the header's compared form (see `columnKey`). */
+  aliases?: Readonly<Record<string, string>>;
+  /**
+   * Unknown columns that must not be ignored (a purchase's member named in a way this import
+   * cannot read would be recorded as anonymous): the file is refused with `why`.
+   */
+  notIgnored?: { test: (key: string) => boolean; why: string };
   /** The file's encoding when it is not UTF-8 (see `decodeText`). */
   encoding?: string;
   /** The largest file it reads (see `checkSize`). */
@@ -117,8 +125,12 @@ export interface CsvSpec {
 
 /** What the reader does with the file's header, rows and refused rows, as it reads them. */
 export interface CsvHandlers {
-  /** The header's columns, once they are known to be right; may refuse the file (throw). */
-  header?: (columns: string[], format: FileFormat) => void;
+  /**
+   * The header's columns, once they are known to be right (an ignored column is `IGNORED`), and
+   * the names a rejects file gives them (the column's for a known one, as written for an ignored
+   * one); may refuse the file (throw).
+   */
+  header?: (columns: string[], format: FileFormat, names: string[]) => void;
   row: (row: CsvRow) => void;
   refuse: (refusal: Refusal) => void;
 }
@@ -138,7 +150,7 @@ export function readCsvFile(
   file: string,
   spec: CsvSpec,
   handlers: CsvHandlers,
-): { columns: string[]; format: FileFormat } {
+): { columns: string[]; format: FileFormat; ignored: string[] } {
   const chunkBytes = spec.chunkBytes ?? READ_BYTES;
   const named = spec.encoding === undefined ? undefined : encodingName(spec.encoding);
   const source = readableFile(file, spec.maxBytes);
@@ -152,11 +164,16 @@ export function readCsvFile(
     }
     const { separator } = text.format;
     let columns: string[] | undefined;
+    let ignored: string[] = [];
+    let names: string[] = [];
     const splitter = new CsvSplitter(separator, (piece) => {
-      if (columns) readRow(piece, columns, separator, handlers);
+      if (columns) readRow(piece, columns, names, separator, handlers);
       else {
-        columns = headerColumns(file, piece, spec);
-        handlers.header?.(columns, text.format);
+        const header = headerColumns(file, piece, spec);
+        columns = header.columns;
+        ignored = header.ignored;
+        names = header.names;
+        handlers.header?.(columns, text.format, header.names);
       }
     });
     try {
@@ -173,49 +190,144 @@ export function readCsvFile(
     }
     splitter.end();
     if (!columns) throw new ImportFileError(`${file} is empty: it needs a header row.`);
-    return { columns, format: text.format };
+    return { columns, format: text.format, ignored };
   } finally {
     source.remove();
   }
 }
 
-/** The columns of the header row, or a refusal of the file that says what is wrong with them. */
-function headerColumns(file: string, piece: CsvPiece, spec: CsvSpec): string[] {
+/** A column of the file this import does not know: its values are not read. */
+export const IGNORED = "\u0000ignored";
+
+/** A header's name as it is compared: lower case, spaces and hyphens as underscores. */
+function columnKey(name: string): string {
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, "_");
+}
+
+/**
+ * The columns of the header row, or a refusal of the file that says what is wrong with them.
+ * A known column or one of its aliases is read as that column; a name that is close to one
+ * (a typo: `emial`) refuses the file, saying which it may mean; any other name is ignored (a
+ * till's `notes`), and the report names it.
+ */
+function headerColumns(
+  file: string,
+  piece: CsvPiece,
+  spec: CsvSpec,
+): { columns: string[]; names: string[]; ignored: string[] } {
   if ("problem" in piece) {
     throw new ImportFileError(
       `${file}: the header row (line ${piece.line}) is not valid CSV: ${piece.problem(`field ${piece.field + 1}`)}`,
     );
   }
+  const aliases = spec.aliases ?? {};
+  const ignored: string[] = [];
+  const typos: string[] = [];
+  const refused: string[] = [];
   // A column with no name in the header is Excel's empty column past the data (a header ending in
   // a separator): allowed while its rows leave it empty too.
-  const columns = piece.fields.map((c) => c.trim().toLowerCase());
-  const unknown = columns.filter((c) => c !== "" && !spec.allowed.includes(c) && !REPORT_COLUMNS.test(c));
-  if (unknown.length > 0) {
+  const columns = piece.fields.map((field) => {
+    const key = columnKey(field);
+    if (key === "" || REPORT_COLUMNS.test(key) || spec.allowed.includes(key)) return key;
+    const alias = aliases[key];
+    if (alias !== undefined && spec.allowed.includes(alias)) return alias;
+    const near = nearestColumn(key, spec.allowed, aliases);
+    if (near) typos.push(`"${field.trim()}" (did you mean ${near}?)`);
+    else if (spec.notIgnored?.test(key)) refused.push(`"${field.trim()}"`);
+    else ignored.push(field.trim());
+    return IGNORED;
+  });
+  if (typos.length > 0) {
     throw new ImportFileError(
-      `${file}: unknown column(s) ${unknown.join(", ")}. The columns are: ${spec.allowed.join(", ")}.`,
+      `${file}: unknown column(s) ${typos.join(", ")}. Rename the column in the header row, or, if it is another column of yours, give it a name further from these. The columns are: ${spec.allowed.join(", ")}.`,
     );
   }
-  const repeated = columns.filter((c, i) => c !== "" && columns.indexOf(c) !== i);
+  if (refused.length > 0) {
+    throw new ImportFileError(`${file}: unknown column(s) ${refused.join(", ")}: ${spec.notIgnored?.why}`);
+  }
+  const repeated = columns.filter((c, i) => c !== "" && c !== IGNORED && columns.indexOf(c) !== i);
   if (repeated.length > 0) {
-    throw new ImportFileError(
-      `${file}: the header names ${[...new Set(repeated)].join(", ")} more than once.`,
-    );
+    const named = [...new Set(repeated)].map((column) => {
+      const written = piece.fields.filter((_, i) => columns[i] === column).map((f) => `"${f.trim()}"`);
+      return `${column} (${written.join(", ")})`;
+    });
+    throw new ImportFileError(`${file}: the header names ${named.join(", ")} more than once.`);
   }
   const missing = spec.required.filter((c) => !columns.includes(c));
   if (missing.length > 0) {
-    throw new ImportFileError(`${file}: the header lacks the required column(s) ${missing.join(", ")}.`);
+    const unread =
+      ignored.length > 0 ? ` It has columns this import does not read: ${ignored.join(", ")}.` : "";
+    throw new ImportFileError(
+      `${file}: the header lacks the required column(s) ${missing.join(", ")}.${unread}`,
+    );
   }
-  return columns;
+  const names = columns.map((column, i) => (column === IGNORED ? (piece.fields[i] ?? "").trim() : column));
+  return { columns, names, ignored };
+}
+
+/**
+ * The known column a header's name is a typo of: at most one letter off (a short name, up to 4
+ * letters) or two (a longer one), counting two letters swapped as one; undefined when none is.
+ */
+function nearestColumn(
+  key: string,
+  allowed: readonly string[],
+  aliases: Readonly<Record<string, string>>,
+): string | undefined {
+  const limit = key.length <= 4 ? 1 : 2;
+  let best: { column: string; distance: number } | undefined;
+  for (const [name, column] of [
+    ...allowed.map((c) => [c, c] as const),
+    ...Object.entries(aliases).filter(([, c]) => allowed.includes(c)),
+  ]) {
+    if (Math.abs(name.length - key.length) > limit) continue;
+    const distance = editDistance(key, name);
+    if (distance <= limit && (!best || distance < best.distance)) best = { column, distance };
+  }
+  return best?.column;
+}
+
+/** Edits (insert, delete, change, or swap two neighbours) that turn `a` into `b`. */
+export function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = rows[i] as number[];
+      const above = rows[i - 1] as number[];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(
+        (above[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (above[j - 1] as number) + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, ((rows[i - 2] as number[])[j - 2] as number) + 1);
+      }
+      row[j] = best;
+    }
+  }
+  return (rows[a.length] as number[])[b.length] as number;
 }
 
 /** A record after the header: a row, or a refusal (malformed, wrong fields, text it cannot keep). */
-function readRow(piece: CsvPiece, columns: string[], separator: Separator, handlers: CsvHandlers): void {
+function readRow(
+  piece: CsvPiece,
+  columns: string[],
+  names: string[],
+  separator: Separator,
+  handlers: CsvHandlers,
+): void {
   if ("problem" in piece) {
     handlers.refuse({
       line: piece.line,
       code: "csv_malformed",
       message: piece.problem(
-        piece.field < columns.length ? `Column ${columns[piece.field]}` : `Field ${piece.field + 1}`,
+        piece.field < columns.length ? `Column ${names[piece.field]}` : `Field ${piece.field + 1}`,
       ),
       record: piece.text.split(separator),
     });
@@ -226,10 +338,17 @@ function readRow(piece: CsvPiece, columns: string[], separator: Separator, handl
   if (record.length !== columns.length) {
     const span =
       lastLine > line ? ` It runs from line ${line} to line ${lastLine}: is a quote not closed?` : "";
+    // Excel in a comma-separated file: 1,50 is two fields, 1 and 50.
+    const comma =
+      separator === "," &&
+      record.length === columns.length + 1 &&
+      record.some((field, i) => /^-?\d+$/.test(field) && /^\d{1,3}$/.test(record[i + 1] ?? ""))
+        ? ` Is a decimal comma unquoted (1,50)? Write "1,50" in quotes or 1.50, or save the file with ; as the separator.`
+        : "";
     handlers.refuse({
       line,
       code: "csv_field_count",
-      message: `The row has ${record.length} fields; the header has ${columns.length}.${span}`,
+      message: `The row has ${record.length} fields; the header has ${columns.length}.${span}${comma}`,
       record,
     });
     return;
@@ -242,7 +361,7 @@ function readRow(piece: CsvPiece, columns: string[], separator: Separator, handl
     handlers.refuse({
       line,
       code: "csv_line_break",
-      message: `${columns[broken] ? `Column ${columns[broken]}` : `Field ${broken + 1}`} runs from line ${line} to line ${lastLine} and holds the separator: is a quote not closed? The lines in between were read as part of it, not as rows of their own.`,
+      message: `${names[broken] ? `Column ${names[broken]}` : `Field ${broken + 1}`} runs from line ${line} to line ${lastLine} and holds the separator: is a quote not closed? The lines in between were read as part of it, not as rows of their own.`,
       record,
     });
     return;
@@ -270,12 +389,12 @@ function readRow(piece: CsvPiece, columns: string[], separator: Separator, handl
     return;
   }
   // Text the database cannot store (a NUL character) is this row's problem, not the import's.
-  const bad = record.findIndex((field) => textProblem(field) !== undefined);
+  const bad = record.findIndex((field, i) => columns[i] !== IGNORED && textProblem(field) !== undefined);
   if (bad >= 0) {
     handlers.refuse({
       line,
       code: "csv_invalid_text",
-      message: `${columns[bad] ? `Column ${columns[bad]}` : `Field ${bad + 1}`} ${textProblem(record[bad] ?? "")}.`,
+      message: `${names[bad] ? `Column ${names[bad]}` : `Field ${bad + 1}`} ${textProblem(record[bad] ?? "")}.`,
       record,
     });
     return;
@@ -288,7 +407,9 @@ export function rowValues(columns: readonly string[], record: readonly string[])
   const values: Record<string, string> = {};
   columns.forEach((column, i) => {
     const value = record[i] ?? "";
-    if (column !== "" && value !== "" && !REPORT_COLUMNS.test(column)) values[column] = value;
+    if (column !== "" && column !== IGNORED && value !== "" && !REPORT_COLUMNS.test(column)) {
+      values[column] = value;
+    }
   });
   return values;
 }

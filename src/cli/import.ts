@@ -2,10 +2,16 @@ import { closeSync, openSync, readSync } from "node:fs";
 import type { z } from "zod";
 import type { Actor, AppContext } from "../context.ts";
 import type { BusinessesTable } from "../db/schema.ts";
-import { CreateMemberInput, lookupMember, MemberLookup } from "../modules/members/index.ts";
+import {
+  CreateMemberInput,
+  lookupMember,
+  MemberLookup,
+  type UpdateMemberInput,
+  updateMember,
+} from "../modules/members/index.ts";
 import { dateTimeInput } from "../shared/date-time.ts";
 import { AppError, conflict, invalid } from "../shared/errors.ts";
-import { isCurrency, minorDigits } from "../shared/money.ts";
+import { isCurrency, MAX_AMOUNT_MINOR, minorDigits } from "../shared/money.ts";
 import { zonedParts, zonedTimeToUtc } from "../shared/time.ts";
 import { enrollMember } from "../use-cases/member-points.ts";
 import { PurchaseInput, recordPurchase } from "../use-cases/purchases.ts";
@@ -23,7 +29,9 @@ import {
   ImportFileError,
   ImportUsageError,
   ITEM_COLUMNS,
+  MEMBER_ALIASES,
   MEMBER_COLUMNS,
+  PURCHASE_ALIASES,
   PURCHASE_COLUMNS,
 } from "./import-format.ts";
 import {
@@ -59,7 +67,9 @@ export type { Refusal };
 export interface ImportCounts {
   total: number;
   imported: number;
-  /** Rows already imported by an earlier run (same external id), left as they were. */
+  /** Members an earlier run imported whose row now says something else, changed to that; absent when none. */
+  updated?: number;
+  /** Rows already imported by an earlier run (same external id) and unchanged, left as they were. */
   skipped: number;
   /** The refused rows, by line: all of them, or the first `refusalsListed` (see `unlisted`). */
   refused: Refusal[];
@@ -74,6 +84,8 @@ export interface ImportReport {
   rejectsFile: string | null;
   /** How a CSV file was read: its separator and encoding (absent for the CDNOW log). */
   format?: FileFormat;
+  /** The file's columns this import does not know and did not read, as the header names them. */
+  ignoredColumns?: string[];
   /**
    * The country whose local phone numbers a members file was read in, and where that came from;
    * absent when the file has no phone column.
@@ -158,8 +170,8 @@ export async function importMembers(
   const country = chosen ?? countryOfTimeZone(business.timezone) ?? null;
   const limits = importLimits(options);
   const actor = importActor(business);
-  // The members this run enrolled (a hash of each id: a few bytes a member; see `enrol`).
-  const enrolled = new Set<number>();
+  // The members this run enrolled, changed or found unchanged (a hash of each id; see `enrol`).
+  const seen = new Set<number>();
   const phoneKey = (raw: string) => {
     const read = toE164(raw, country ?? undefined);
     return "phone" in read ? read.phone : raw;
@@ -174,13 +186,14 @@ export async function importMembers(
       file,
       {
         allowed: MEMBER_COLUMNS,
+        aliases: MEMBER_ALIASES,
         required: ["marketing_consent"],
         encoding: options.encoding,
         maxBytes: limits.maxBytes,
         chunkBytes: limits.readBytes,
       },
       {
-        header: (columns, format) => log.start(columns, format),
+        header: (_columns, format, names) => log.start(names, format),
         row: ({ line, record, values }) => {
           const row = rows.add(line, record);
           sets.add();
@@ -198,7 +211,10 @@ export async function importMembers(
       options,
       async (row) => {
         try {
-          return await enrol(ctx, actor, memberInput(row.values, country ?? undefined), undefined, enrolled);
+          return await enrol(ctx, actor, memberInput(row.values, country ?? undefined), {
+            seen,
+            update: true,
+          });
         } catch (error) {
           throw inCsvTerms(error, row.values);
         }
@@ -209,6 +225,7 @@ export async function importMembers(
       members,
       rejectsFile: log.finish(),
       format: csv.format,
+      ...(csv.ignored.length > 0 ? { ignoredColumns: csv.ignored } : {}),
       ...(csv.columns.includes("phone")
         ? { phones: { country, from: chosen ? "option" : country ? "time zone" : "none" } as const }
         : {}),
@@ -251,20 +268,29 @@ export async function importPurchases(
       file,
       {
         allowed: PURCHASE_COLUMNS,
+        aliases: PURCHASE_ALIASES,
+        // A purchase whose member's column were ignored would be recorded as anonymous.
+        notIgnored: {
+          test: (key) =>
+            /^member_|^(customer|klant|klient)_?(id|nr|no|number|nummer|code|card|kaart|email|e_mail|mail)$/.test(
+              key,
+            ),
+          why: "a purchase names its member by member_external_id (the customer's id in your till or shop), member_code (the code on their card) or member_email; rename the column to the one it holds.",
+        },
         required: ["external_id", "currency", "occurred_at"],
         encoding: options.encoding,
         maxBytes: limits.maxBytes,
         chunkBytes: limits.readBytes,
       },
       {
-        header: (columns, format) => {
+        header: (columns, format, names) => {
           const priced = ["amount", "amount_minor", "item_unit_price", "item_unit_price_minor"];
           if (!columns.some((c) => priced.includes(c))) {
             throw new ImportFileError(
               `${file}: the header needs an amount or an amount_minor column (or item_unit_price with the item columns).`,
             );
           }
-          log.start(columns, format);
+          log.start(names, format);
           rows.start(columns);
           idColumn = columns.indexOf("external_id");
         },
@@ -308,7 +334,12 @@ export async function importPurchases(
       },
       refused,
     );
-    return { purchases, rejectsFile: log.finish(), format: csv.format };
+    return {
+      purchases,
+      rejectsFile: log.finish(),
+      format: csv.format,
+      ...(csv.ignored.length > 0 ? { ignoredColumns: csv.ignored } : {}),
+    };
   } finally {
     log.close();
   }
@@ -713,7 +744,8 @@ export async function importCdnow(
           marketing_consent: false,
           joined_at: noon(customer.date, business.timezone),
         });
-        return enrol(ctx, actor, input, (id) => memberIds.set(customer.id, id));
+        // The log says nothing of a customer's name or consent: a member there already is left be.
+        return enrol(ctx, actor, input, { onMember: (id) => memberIds.set(customer.id, id) });
       },
       memberRefusals,
     );
@@ -758,7 +790,7 @@ export async function importCdnow(
   }
 }
 
-type Outcome = "imported" | "skipped";
+type Outcome = "imported" | "updated" | "skipped";
 
 /** A row of the file: the line it starts on and its fields. */
 interface FileRow {
@@ -993,7 +1025,7 @@ async function runRows<G extends FileRow & { lines?: FileRow[] }>(
   // A purchase of several lines counts as its lines: the report is in rows of the file.
   const linesOf = (group: G): FileRow[] => group.lines ?? [group];
   const refusedBefore = refused.count;
-  const counts = { total: plan.rows + refusedBefore, imported: 0, skipped: 0 };
+  const counts = { total: plan.rows + refusedBefore, imported: 0, updated: 0, skipped: 0 };
   const lanes = laneCount(options);
   const laneOf = new Uint8Array(plan.size);
   for (let i = 0; i < plan.size; i++) laneOf[i] = spread(plan.set(i)) % lanes;
@@ -1019,6 +1051,9 @@ async function runRows<G extends FileRow & { lines?: FileRow[] }>(
           }
         }
         for (const _ of linesOf(group)) progress?.tick();
+        // The embedded database answers through promises alone, so without a pause the process
+        // would not get to a signal (Ctrl-C) or a timer until the import ends.
+        await new Promise((resume) => setImmediate(resume));
       }
     }),
   );
@@ -1027,7 +1062,13 @@ async function runRows<G extends FileRow & { lines?: FileRow[] }>(
   const failure = lanesDone.find((lane) => lane.status === "rejected");
   if (failure) throw failure.reason;
   const { refused: listed, unlisted } = refused.list.result();
-  return { ...counts, refused: listed, ...(unlisted > 0 ? { unlisted } : {}) };
+  const { updated, ...rest } = counts;
+  return {
+    ...rest,
+    ...(updated > 0 ? { updated } : {}),
+    refused: listed,
+    ...(unlisted > 0 ? { unlisted } : {}),
+  };
 }
 
 /** Validates with the API's schema; a failure is a `validation_failed` refusal naming the field. */
@@ -1055,6 +1096,24 @@ const COLUMN_MESSAGES: Record<string, string> = {
 };
 
 /**
+ * Zod's own wording of a limit or a choice, as the import's other messages say it:
+ * `Invalid option: expected one of "en"|"nl"` is `must be en or nl`.
+ */
+function plainIssue(message: string): string {
+  const options = /^Invalid option: expected one of (.+)$/.exec(message)?.[1];
+  if (options) {
+    const names = options.split("|").map((o) => o.replace(/^"(.*)"$/, "$1"));
+    return `must be ${names.slice(0, -1).join(", ")}${names.length > 1 ? " or " : ""}${names.at(-1)}`;
+  }
+  const limit = /^Too (big|small): expected (\w+) to (?:be|have) ([<>]=?)(\d+)(?: (\w+))?$/.exec(message);
+  if (limit) {
+    const [, , , sign, n, unit] = limit;
+    return `must be ${sign?.startsWith("<") ? "at most" : "at least"} ${n}${unit ? ` ${unit}` : ""}`;
+  }
+  return message;
+}
+
+/**
  * Says a validation refusal in the file's terms, the column and its value, instead of the API's
  * body path: `email "anna@": must be an email address`. Other errors pass unchanged.
  */
@@ -1068,7 +1127,7 @@ function inCsvTerms(
   if (!issue?.path) return error;
   const column = columnOf(issue.path);
   const value = values[column];
-  const message = (COLUMN_MESSAGES[column] ?? issue.message).replace(/\.$/, "");
+  const message = (COLUMN_MESSAGES[column] ?? plainIssue(issue.message)).replace(/\.$/, "");
   return new AppError(
     error.status,
     error.code,
@@ -1125,49 +1184,97 @@ function memberInput(values: Record<string, string>, country: string | undefined
   return input;
 }
 
+/** The member fields a row of a members file can say, as the import compares them. */
+const MEMBER_FIELDS = [
+  "name",
+  "email",
+  "phone",
+  "birthday",
+  "locale",
+  "marketing_consent",
+  "joined_at",
+] as const;
+type MemberField = (typeof MEMBER_FIELDS)[number];
+
+/**
+ * The fields a row gives (a column left empty gives none) that differ from the stored member's,
+ * in the forms both are stored in (email lowercased, phone as E.164).
+ */
+function changedFields(input: CreateMemberInput, stored: Record<MemberField, unknown>): MemberField[] {
+  return MEMBER_FIELDS.filter((field) => {
+    const given = input[field];
+    if (given === undefined || given === null) return false;
+    const now = stored[field];
+    if (given instanceof Date) return !(now instanceof Date) || now.getTime() !== given.getTime();
+    return given !== now;
+  });
+}
+
 /**
  * Enrols a member through the API's use case (so the signup rules apply) unless one with the same
  * external id (or, without one, email or phone) exists. Rows with one key run one after another
  * (see `runRows`), so the check cannot race with another row of the file.
+ *
+ * An existing member the row agrees with is skipped. With `update` (a members file), one it
+ * differs from is changed to what the row says, through the API's `updateMember` (audited as the
+ * import); but an import never says yes to marketing for a member (consent comes from the member:
+ * that row is refused), while a no is applied. A member an earlier row of this run named (`seen`,
+ * a hash of each id: a few bytes a member) and this row contradicts is refused: one member, one row.
  */
 async function enrol(
   ctx: AppContext,
   actor: Actor,
   input: CreateMemberInput,
-  onMember?: (memberId: string) => void,
-  enrolled?: Set<number>,
+  options: { onMember?: (memberId: string) => void; seen?: Set<number>; update?: boolean } = {},
 ): Promise<Outcome> {
   const field = input.external_id ? "external_id" : input.email ? "email" : "phone";
   const value = input[field];
   const existing = value
     ? await ctx.db
         .selectFrom("members")
-        .select(["id", "name", "email", "birthday", "marketing_consent"])
+        .select(["id", ...MEMBER_FIELDS])
         .where("business_id", "=", actor.businessId)
         .where(field, "=", value)
         .executeTakeFirst()
     : undefined;
-  // Enrolled by this very run: an earlier row of the file named the same person. With other values
-  // (another name, the other answer to marketing) one of the two rows is wrong, and skipping this
-  // one would drop what it says without a word.
-  if (existing && enrolled?.has(hashText(existing.id))) {
-    const differs = [
-      input.name !== undefined && input.name !== existing.name ? "name" : null,
-      input.email != null && input.email.toLowerCase() !== existing.email?.toLowerCase() ? "email" : null,
-      input.birthday !== undefined && input.birthday !== existing.birthday ? "birthday" : null,
-      input.marketing_consent !== existing.marketing_consent ? "marketing_consent" : null,
-    ].filter((f): f is string => f !== null);
-    if (differs.length > 0) {
-      throw conflict(
-        "member_row_repeated",
-        `An earlier row of this file enrolled the member with ${field} ${value}, with another ${differs.join(", ")}: one member, one row. Merge the two rows, then import this one again (it is then skipped, or refused if it still differs).`,
-      );
-    }
+  if (!existing) {
+    const id = (await enrollMember(ctx, actor, input, undefined)).body.id;
+    options.seen?.add(hashText(id));
+    options.onMember?.(id);
+    return "imported";
   }
-  const id = existing?.id ?? (await enrollMember(ctx, actor, input, undefined)).body.id;
-  if (!existing) enrolled?.add(hashText(id));
-  onMember?.(id);
-  return existing ? "skipped" : "imported";
+  const differs = changedFields(input, existing);
+  const key = hashText(existing.id);
+  // An earlier row of the file named the same person, with other values (another name, the other
+  // answer to marketing): one of the two rows is wrong, and neither may quietly win.
+  if (differs.length > 0 && options.seen?.has(key)) {
+    throw conflict(
+      "member_row_repeated",
+      `An earlier row of this file named the member with ${field} ${value}, with another ${differs.join(", ")}: one member, one row. Merge the two rows into one, then import the file again.`,
+    );
+  }
+  options.seen?.add(key);
+  options.onMember?.(existing.id);
+  if (differs.length === 0 || !options.update) return "skipped";
+  if (differs.includes("marketing_consent") && input.marketing_consent) {
+    throw conflict(
+      "marketing_consent_not_imported",
+      `marketing_consent says yes, but the member with ${field} ${value} has not said yes to marketing, and an import cannot say it for them: consent comes from the member (on their card, the join page, or to staff). Nothing of this row was changed; give the member's own answer (no), then import it again.`,
+    );
+  }
+  const patch = Object.fromEntries(differs.map((f) => [f, input[f]])) as UpdateMemberInput;
+  try {
+    await updateMember(ctx.db, actor, existing.id, patch, ctx.clock.now());
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    const taken = /^member_(email|phone)_taken$/.exec(error.code)?.[1];
+    if (!taken) throw error;
+    throw conflict(
+      error.code,
+      `${taken} ${input[taken as "email" | "phone"]}: another member of this business has it, so the member with ${field} ${value} was not changed.`,
+    );
+  }
+  return "updated";
 }
 
 type MemberRef = { external_id: string } | { code: string } | { email: string };
@@ -1252,9 +1359,22 @@ function amountMinor(values: Record<string, string>, currency: string): number {
   if (amount !== undefined && amount_minor !== undefined) {
     throw invalid("invalid_amount", "Give amount or amount_minor, not both.");
   }
-  if (amount_minor !== undefined) return wholeMinor("amount_minor", amount_minor);
-  if (amount === undefined) throw invalid("invalid_amount", "The row has no amount.");
-  return toMinorUnits("amount", amount, currency, minorDigits(currency));
+  const minor =
+    amount_minor !== undefined
+      ? wholeMinor("amount_minor", amount_minor)
+      : amount === undefined
+        ? undefined
+        : toMinorUnits("amount", amount, currency, minorDigits(currency));
+  if (minor === undefined) throw invalid("invalid_amount", "The row has no amount.");
+  if (minor > MAX_AMOUNT_MINOR) {
+    const [column, given] = amount_minor !== undefined ? ["amount_minor", amount_minor] : ["amount", amount];
+    const most =
+      column === "amount_minor"
+        ? String(MAX_AMOUNT_MINOR)
+        : formatMinor(MAX_AMOUNT_MINOR, minorDigits(currency), ".");
+    throw invalid("invalid_amount", `${column} "${given}" is more than a purchase can be: at most ${most}.`);
+  }
+  return minor;
 }
 
 function wholeMinor(column: string, text: string): number {

@@ -6,6 +6,7 @@ import type { DemoInfo } from "../demo.ts";
 import { AppError } from "../shared/errors.ts";
 import { randomSecret } from "../shared/ids.ts";
 import { findBusinessBySlug } from "./businesses.ts";
+import { databaseFailure, ExpectedFailure } from "./failures.ts";
 import type { ImportCounts, ImportOptions, ImportReport } from "./import.ts";
 import {
   ImportFileError,
@@ -55,7 +56,10 @@ const ENVIRONMENT = `Environment (all optional):
   RATE_LIMIT_PER_MINUTE (6000),
   JOBS_INTERVAL_SECONDS (300: points expiry, tier sweep, birthdays; 0 turns them off),
   ANSWER_RETENTION_DAYS (30: days a repeated request gets its first answer back; 0 keeps them),
-  TRUST_PROXY (false; true: the one proxy in front, or the proxies' addresses/CIDRs)`;
+  TRUST_PROXY (false; true: the one proxy in front, or the proxies' addresses/CIDRs),
+  PUBLIC_URL (unset: the address the dashboard was opened on; set it, e.g. https://loyalty.example.com,
+    for the join link and QR code on the printed poster),
+  POSTER_FONTS (extra .ttf/.otf/.ttc font files for the poster, comma-separated)`;
 
 const EXIT_CODES = `Exit codes: 0 done; 1 failed (a file, the database or the server: the message says why);
   2 usage error (an unknown command, option or business, a missing or wrong argument or setting);
@@ -68,6 +72,10 @@ writes, is fine) or UTF-16 with its byte-order mark; a file in the Windows code 
 plain "CSV") is refused, with the first name read both ways, until --encoding windows-1250
 (Polish) or --encoding windows-1252 (Dutch, German) says which it is. Rows whose fields are all
 empty are skipped like blank lines.`;
+
+const COLUMN_NOTES = `A header is read in any case, with spaces or hyphens for underscores ("External ID"). Other
+columns (a till's notes, an address) are ignored, and the report names them; a name one or two
+letters off a known one (emial) refuses the file, saying which it may mean.`;
 
 const IMPORT_NOTES = `Every row goes through the same checks, rules and ledger as the API. Importing a file
 again counts nothing twice: rows already imported are skipped. A bad row is refused with
@@ -153,10 +161,20 @@ generated and printed once. The business gets the default program: 1 point per 1
     usage: "regulars import-members <file.csv> --business <slug> [--country NL] [--encoding windows-1250]",
     details: `The CSV has a header row with some of these columns:
   ${MEMBER_COLUMNS.join(", ")}
+and under other names a spreadsheet gives them, such as E-mail and Email address (email),
+Telefoon, Tel and Mobile (phone), Naam (name), Geboortedatum and Date of birth (birthday),
+Customer ID and Klantnummer (external_id).
+${COLUMN_NOTES}
+
 marketing_consent (true/false, yes/no, 1/0, ja/nee, tak/nie) is required; a row needs
 external_id, email or phone, which recognise the member on a re-run. birthday is YYYY-MM-DD,
 locale en/nl/pl/pt-BR, joined_at ISO-8601 with a time zone. Card codes (code) cannot be
 imported yet: leave the column empty and members get new codes.
+
+A member imported before (the same external_id, else email or phone) is left as it is when the
+row says the same, and changed to what the row says when it differs (an empty cell changes
+nothing); the report counts them as updated. marketing_consent may turn to no (a customer who
+opted out), never to yes: consent comes from the member, so such a row is refused.
 
 phone is international (+31 6 12345678, 0031 6 12345678) or local to the business's country
 (06 12345678 in the Netherlands, 512 345 678 in Poland), stored as +31612345678. The country
@@ -178,6 +196,10 @@ ${IMPORT_NOTES}`,
     details: `The CSV has a header row with some of these columns:
   ${PURCHASE_COLUMNS.filter((c) => !(ITEM_COLUMNS as readonly string[]).includes(c)).join(", ")}
 and, for line items, ${ITEM_COLUMNS.join(", ")}.
+They are also read under other names, such as Order ID (external_id), Customer ID
+(member_external_id), Email (member_email), Total and Bedrag (amount), Date and Datum (occurred_at).
+${COLUMN_NOTES} A column that names the member in another way (member_id, customer_code) refuses
+the file: the purchase would be recorded without its member.
 external_id (the purchase's id in the till or shop), currency (the business's own) and
 occurred_at are required. The amount is either amount, in major units with a decimal point or
 comma (12.50 or 12,50; no thousands separator: 1.234,56 is refused, and so is 1.234, which could
@@ -359,46 +381,18 @@ function unknownCommand(name: string): number {
  * for anything else.
  */
 function expectedFailure(error: unknown): string | undefined {
+  // Said where it happened: listening, the DATA_DIR, opening or migrating the database.
+  if (error instanceof ExpectedFailure) return error.message;
   if (error instanceof ImportFileError) return error.message;
   if (error instanceof AppError) return `Refused (${error.code}): ${error.message}`;
   if (!(error instanceof Error)) return undefined;
-  if (isDatabaseUnreachable(error)) {
-    return `Cannot use the database, ${describeDatabase(loadConfig())}: ${error.message}`;
-  }
-  // The embedded database's directory is locked by another process (src/server.ts).
-  if (/^The database in .+ is in use by process \d+|^Could not lock /.test(error.message))
-    return error.message;
-  const system = error as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (system.syscall === "listen") {
-    const where = system.address ? `${system.address}:${system.port}` : "the configured HOST and PORT";
-    const why =
-      system.code === "EADDRINUSE"
-        ? "the port is in use (another server running?). Stop it, or set PORT to a free port."
-        : system.code === "EADDRNOTAVAIL"
-          ? "this machine has no such address. Set HOST to one of its addresses, or 0.0.0.0."
-          : system.code === "EACCES"
-            ? "permission denied (ports below 1024 need privileges). Set PORT to 1024 or above."
-            : error.message;
-    return `Cannot listen on ${where}: ${why}`;
-  }
+  // The database went away while a command worked (the server stopped, the network dropped).
+  const lost = databaseFailure(error, loadConfig(), "work");
+  if (lost instanceof ExpectedFailure) return lost.message;
   // A file-system or network condition of this machine (no such directory, no permission, disk full).
+  const system = error as NodeJS.ErrnoException;
   if (typeof system.code === "string" && typeof system.syscall === "string") return error.message;
   return undefined;
-}
-
-// Connection refused, unknown host, timeout; wrong password, unknown database or role (SQLSTATE).
-const UNREACHABLE = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "ETIMEDOUT",
-  "EAI_AGAIN",
-  "28P01",
-  "28000",
-  "3D000",
-]);
-
-function isDatabaseUnreachable(error: unknown): boolean {
-  return error instanceof Error && "code" in error && UNREACHABLE.has(String(error.code));
 }
 
 function isParseArgsError(error: unknown): boolean {
@@ -419,7 +413,12 @@ async function withDatabase(work: (session: Session) => Promise<number>): Promis
     await Promise.all([engine.server(), engine.database(), engine.context(), import("../shared/clock.ts")]);
   const database = await openConfiguredDatabase(config);
   try {
-    const applied = await migrateToLatest(database.db);
+    let applied: string[];
+    try {
+      applied = await migrateToLatest(database.db);
+    } catch (error) {
+      throw databaseFailure(error, config, "migrate");
+    }
     return await work({ config, database, ctx: createContext(database.db, systemClock), applied });
   } finally {
     await database.close();
@@ -444,8 +443,9 @@ async function createBusiness(ctx: AppContext, config: Config, values: Values): 
       payload: JSON.stringify({
         slug: values.slug,
         name: values.name,
-        currency: values.currency,
-        timezone: values.timezone,
+        // eur is EUR, europe/amsterdam Europe/Amsterdam: the intent is plain.
+        currency: String(values.currency).trim().toUpperCase(),
+        timezone: timeZoneNamed(String(values.timezone)),
         locale: values.locale,
         owner: { email: values["owner-email"], name: values["owner-name"], password },
       }),
@@ -456,8 +456,12 @@ async function createBusiness(ctx: AppContext, config: Config, values: Values): 
     }>();
     if (res.statusCode !== 201) {
       const issues = body.error?.details?.issues ?? [];
-      console.error(`Refused (${body.error?.code}): ${body.error?.message}`);
-      for (const issue of issues.slice(1)) console.error(`  also "${issue.path}": ${issue.message}`);
+      if (issues.length === 0) console.error(`Refused (${body.error?.code}): ${body.error?.message}`);
+      else {
+        // Said in the command's terms: the option, not the API's body path.
+        console.error(`Refused (${body.error?.code}):`);
+        for (const issue of issues) console.error(`  ${optionOf(issue.path)}: ${issue.message}`);
+      }
       // A wrong argument (a bad currency, a taken slug, a short password) is a usage error.
       return res.statusCode < 500 ? 2 : 1;
     }
@@ -471,6 +475,20 @@ async function createBusiness(ctx: AppContext, config: Config, values: Values): 
   } finally {
     await app.close();
   }
+}
+
+/** The create-business option of a field of the API's body: `owner.email` is `--owner-email`. */
+function optionOf(path: string): string {
+  const option = `--${path.replace(/\./g, "-")}`;
+  return Object.hasOwn(COMMANDS["create-business"]?.options ?? {}, option.slice(2))
+    ? option
+    : path || "the request";
+}
+
+/** The time zone `text` names in any case (europe/amsterdam), else `text` as it is. */
+function timeZoneNamed(text: string): string {
+  const wanted = text.trim().toLowerCase();
+  return Intl.supportedValuesOf("timeZone").find((zone) => zone.toLowerCase() === wanted) ?? text.trim();
 }
 
 /** What the owner of a new business does next: import customers, start the server, log in. */
@@ -512,17 +530,40 @@ async function runImport(
     console.error(
       `Importing ${file} into "${slug}" (${describeDatabase(config)}, ${concurrency} at a time)…`,
     );
-    const report = await importer(ctx, file as string, {
-      business: slug,
-      concurrency,
-      progress: (label, total) => createProgress(label, total),
-      ...(typeof values.encoding === "string" ? { encoding: values.encoding } : {}),
-      ...(typeof values.country === "string" ? { country: values.country } : {}),
-    });
+    const stopOnSignal = sayWhatStays();
+    let report: ImportReport;
+    try {
+      report = await importer(ctx, file as string, {
+        business: slug,
+        concurrency,
+        progress: (label, total) => createProgress(label, total),
+        ...(typeof values.encoding === "string" ? { encoding: values.encoding } : {}),
+        ...(typeof values.country === "string" ? { country: values.country } : {}),
+      });
+    } finally {
+      stopOnSignal();
+    }
     const seconds = (Date.now() - startedAt) / 1000;
-    printReport(report, seconds);
+    printReport(report, seconds, name === "importMembers");
     return refusedCount(report.members) + refusedCount(report.purchases) > 0 ? 3 : 0;
   });
+}
+
+/**
+ * While an import runs, Ctrl-C (or SIGTERM) says that stopping is safe, then ends the process by
+ * that signal, as it would have ended without a word. Each row is its own transaction: what was
+ * imported stays, and a re-run skips it. Returns the function that takes the handler off.
+ */
+function sayWhatStays(): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(
+      `\n${signal}: stopped. What was imported stays; run the same command again to finish (nothing is counted twice).\n`,
+    );
+    process.removeListener("SIGINT", onSignal).removeListener("SIGTERM", onSignal);
+    process.kill(process.pid, signal);
+  };
+  process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
+  return () => process.removeListener("SIGINT", onSignal).removeListener("SIGTERM", onSignal);
 }
 
 const MAX_REFUSALS_SHOWN = 50;
@@ -532,12 +573,17 @@ function refusedCount(counts: ImportCounts | undefined): number {
   return (counts?.refused.length ?? 0) + (counts?.unlisted ?? 0);
 }
 
-function printReport(report: ImportReport, seconds: number): void {
+function printReport(report: ImportReport, seconds: number, updates: boolean): void {
   const phases = Object.entries({ members: report.members, purchases: report.purchases }).filter(
     (entry): entry is [string, ImportCounts] => entry[1] !== undefined,
   );
   const rows = phases.reduce((sum, [, c]) => sum + c.total, 0);
   if (report.format) console.log(`Read as CSV separated by ${describeFormat(report.format)}.`);
+  if (report.ignoredColumns) {
+    console.log(
+      `Ignored columns (not known to this import, so not read): ${report.ignoredColumns.join(", ")}.`,
+    );
+  }
   if (report.phones) {
     const { country, from } = report.phones;
     const code = country ? PHONE_COUNTRIES[country]?.callingCode : undefined;
@@ -548,9 +594,12 @@ function printReport(report: ImportReport, seconds: number): void {
     );
   }
   for (const [label, c] of phases) {
-    console.log(
-      `${`${label}:`.padEnd(11)}${c.imported} imported, ${c.skipped} skipped as already imported, ${refusedCount(c)} refused (of ${c.total})`,
-    );
+    // A members file is compared with the members it imported before: changes are applied.
+    const compared = updates && label === "members";
+    const done = compared
+      ? `${c.imported} imported, ${c.updated ?? 0} updated, ${c.skipped} skipped as already imported and unchanged`
+      : `${c.imported} imported, ${c.skipped} skipped as already imported`;
+    console.log(`${`${label}:`.padEnd(11)}${done}, ${refusedCount(c)} refused (of ${c.total})`);
   }
   console.log(
     `${rows} rows in ${seconds.toFixed(1)} s (${Math.round(rows / Math.max(seconds, 0.001))} rows/s)`,

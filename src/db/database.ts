@@ -37,6 +37,7 @@ import * as m0022 from "./migrations/0022-signup-keys.ts";
 import * as m0023 from "./migrations/0023-member-search.ts";
 import * as m0024 from "./migrations/0024-search-by-business.ts";
 import * as m0025 from "./migrations/0025-settings-version.ts";
+import * as m0026 from "./migrations/0026-job-health.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -93,6 +94,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       connectionString: options.url,
       max: options.poolSize ?? 10,
       options: PG_CONNECTION_OPTIONS,
+      // TCP keepalive, first probe after 30 s idle: a connection whose peer vanished (failover, a
+      // NAT that dropped the socket) fails instead of leaving its query waiting for ever.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 30_000,
+      // An unreachable host fails in 10 s with a message (src/cli/failures.ts), not after the
+      // system's two-minute TCP timeout.
+      connectionTimeoutMillis: 10_000,
     });
     // An idle connection the server closes (restart, failover) must not crash the process; the
     // pool replaces it on the next checkout.
@@ -211,6 +219,7 @@ const migrations: Record<string, Migration> = {
   "0023-member-search": m0023,
   "0024-search-by-business": m0024,
   "0025-settings-version": m0025,
+  "0026-job-health": m0026,
 };
 
 class StaticProvider implements MigrationProvider {
@@ -220,17 +229,29 @@ class StaticProvider implements MigrationProvider {
 }
 
 /**
- * Applies every pending migration, each in its own transaction, in order. Forward-only: there are
- * no down migrations.
+ * Applies every pending migration in order, each in its own transaction: a migration that fails
+ * rolls back alone and leaves the ones before it applied, and each one's locks are let go when it
+ * commits, not held until the last of an upgrade across many. (Kysely's `migrateToLatest` runs
+ * them all in one transaction.) Forward-only: there are no down migrations.
  */
-export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {
+export async function migrateToLatest(
+  db: Kysely<DB>,
+  /** For tests: other migrations, recorded in another schema. */
+  other?: { migrations: Record<string, Migration>; schema: string },
+): Promise<string[]> {
   const migrator = new Migrator({
     db,
-    provider: new StaticProvider(),
+    provider: other ? { getMigrations: async () => other.migrations } : new StaticProvider(),
     migrationTableName: "schema_migrations",
     migrationLockTableName: "schema_migrations_lock",
+    ...(other ? { migrationTableSchema: other.schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+  const applied: string[] = [];
+  for (;;) {
+    const { error, results } = await migrator.migrateUp();
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    const done = (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+    if (done.length === 0) return applied;
+    applied.push(...done);
+  }
 }

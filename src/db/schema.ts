@@ -391,8 +391,15 @@ export interface JobLeasesTable {
   job: string;
   holder: string | null;
   locked_until: Date | null;
+  /** When the last run that finished ended (database time). */
   last_run_at: Date | null;
+  /** That run's figures. */
   last_result: Json | null;
+  /** When the last failed run ended, and what the safe error log keeps of its error (migration 0026). */
+  last_failed_at: Generated<Date | null>;
+  last_error: Generated<Json | null>;
+  /** Failed runs since the last one that finished. */
+  consecutive_failures: Generated<number>;
 }
 
 export interface DB {

@@ -90,6 +90,9 @@ const CONTENT_SECURITY_POLICY = [
 
 const BODY_LIMIT_BYTES = 1_048_576;
 
+/** The API's version, in the OpenAPI document and at GET /v1. */
+const API_VERSION = "1.0.0";
+
 /**
  * Builds the HTTP API: one Fastify instance, Zod schemas for validation and for the OpenAPI
  * document, one error shape (`{ error: { code, message, details? } }`) for every failure.
@@ -148,7 +151,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
         title: "Regulars API",
         description:
           "The loyalty engine of Regulars: programs, members, purchases, the points ledger, stamp cards, tiers and rewards. Every error has the shape `{ error: { code, message, details? } }`.",
-        version: "1.0.0",
+        version: API_VERSION,
       },
       components: {
         securitySchemes: {
@@ -266,6 +269,14 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   });
 
   app.get("/health", { config: { auth: false }, schema: { hide: true } }, async () => ({ status: "ok" }));
+  // The API's base address, as the server's banner prints it: what it is and where its docs are,
+  // rather than the web app's "page not found".
+  app.get("/v1", { config: { auth: false }, schema: { hide: true } }, async () => ({
+    name: "Regulars API",
+    version: API_VERSION,
+    docs: "/docs",
+    openapi: "/docs/json",
+  }));
   await app.register(
     async (api) => {
       // Every /v1 route needs a bearer token unless it says `auth: false`; docs and health are public.

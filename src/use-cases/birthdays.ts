@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import type { AppContext } from "../context.ts";
-import { onceInTransaction } from "../modules/idempotency/index.ts";
+import { limitWaits, type StopWhen } from "../jobs/limits.ts";
+import { idempotent } from "../modules/idempotency/index.ts";
 import { getMemberForUpdate } from "../modules/members/index.ts";
 import type { Rule } from "../modules/rules/schema.ts";
 import { settleTier } from "../modules/tiers/metric.ts";
@@ -25,19 +26,48 @@ interface Day {
 
 /**
  * Gives the birthday members of every business with birthday rules what those rules say, once a
- * year: the idempotency key `birthday:<member>:<year>` makes a second run the same day (or on
- * another node) a no-op. A birthday is due on the business's own date, and stays due for
- * `BIRTHDAY_CATCH_UP_DAYS` days (counting today) for a member no run gave it yet, if they were a
- * member by then; a member born on 29 February celebrates on 28 February in other years. One
- * member's failure does not cost the others their day: the run goes on, and fails at its end
- * naming how many failed and the first error, so the scheduler logs it and the next run tries them
- * again.
+ * year, and throws at the end when a member failed (see `giveBirthdays`).
  */
 export async function runBirthdays(
   ctx: AppContext,
   now: Date,
   batchSize = 200,
 ): Promise<{ members: number }> {
+  const run = await giveBirthdays(ctx, now, { batchSize });
+  run.failures.throwIfAny(run.members);
+  return { members: run.members };
+}
+
+/** What one run of `giveBirthdays` did. */
+export interface BirthdaysRun {
+  /** The members given their treat. */
+  members: number;
+  failures: MemberFailures;
+  /** It stopped (`stop`) with members maybe left to treat. */
+  more: boolean;
+}
+
+/** A member read as due whom the lock shows no longer is: erased, or their birthday changed since. */
+class NoLongerDue extends Error {}
+
+/**
+ * Gives the birthday members of every business with birthday rules what those rules say, once a
+ * year: the idempotency key `birthday:<member>:<year>` makes a second run the same day (or on
+ * another node) a no-op. A birthday is due on the business's own date, and stays due for
+ * `BIRTHDAY_CATCH_UP_DAYS` days (counting today) for a member no run gave it yet, if they were a
+ * member by then; a member born on 29 February celebrates on 28 February in other years. Under
+ * the member's lock the member is read again: one erased, or whose birthday was changed, since the
+ * batch was read gets nothing (a changed birthday is the next run's to judge). Each member's
+ * transaction waits a bounded time (`limitWaits`). One member's failure does not cost the others
+ * their day: the run goes on, and returns who failed, for the next run to try again. `stop` is
+ * asked after each member.
+ */
+export async function giveBirthdays(
+  ctx: AppContext,
+  now: Date,
+  options: { batchSize?: number; stop?: StopWhen } = {},
+): Promise<BirthdaysRun> {
+  const batchSize = options.batchSize ?? 200;
   const businesses = await ctx.db
     .selectFrom("earning_rules as r")
     .innerJoin("businesses as b", "b.id", "r.business_id")
@@ -47,8 +77,11 @@ export async function runBirthdays(
     .where("r.active", "=", true)
     .where("r.archived_at", "is", null)
     .execute();
-  let members = 0;
-  const failures = new MemberFailures("Birthdays", "the others got their treat");
+  const run: BirthdaysRun = {
+    members: 0,
+    failures: new MemberFailures("Birthdays", "the others got their treat"),
+    more: false,
+  };
   for (const business of businesses) {
     const today = zonedParts(now, business.timezone);
     // The days a birthday is still due on, latest first, each with the birthdays it celebrates.
@@ -100,57 +133,70 @@ export async function runBirthdays(
         const joined = zonedParts(joined_at, business.timezone);
         if (compareDays(joined, on) > 0) continue;
         try {
-          const { replayed } = await onceInTransaction(
-            ctx.db,
-            business.business_id,
-            `birthday:${id}:${on.year}`,
-            "member.birthday",
-            { member_id: id, year: on.year },
-            now,
-            async (tx) => {
-              const locked = await getMemberForUpdate(tx, business.business_id, id);
-              const snapshot = await ctx.snapshots.load(tx, business.business_id);
-              // Tier rules see the tier as the card shows it now: one whose retention ended is
-              // re-evaluated, and one reached since it was stored is recorded first.
-              const member = await settleTier(tx, snapshot, locked, now);
-              const subject = { ...member, attributes: member.attributes as Record<string, unknown> };
-              // The rules of the birthday itself: a rule that started since gives nothing for it,
-              // and one that ended since still gives what it gave on the day. A rule made after
-              // the day gives nothing for it either: the catch-up is for days the job missed,
-              // not for birthdays before the rule existed.
-              const day = birthdayInstant(on, business.timezone, now);
-              const madeBy = (r: Rule) =>
-                r.trigger !== "birthday" ||
-                r.created_at === undefined ||
-                compareDays(zonedParts(r.created_at, business.timezone), on) <= 0;
-              const pricing = await priceEvent(
-                tx,
-                { ...snapshot, rules: snapshot.rules.filter(madeBy) },
-                subject,
-                { type: "birthday", properties: {}, occurred_at: day },
-                "birthday",
-              );
-              await creditPricing(
-                tx,
-                snapshot,
-                member,
-                pricing,
-                {
-                  actor: "system:birthdays",
-                  source_type: "birthday",
-                  source_id: String(on.year),
-                  occurred_at: now,
-                },
-                now,
-              );
-              return { status: 200, body: { points: pricing.total_points } };
-            },
-          );
-          if (!replayed) members++;
+          const { replayed } = await ctx.db.transaction().execute(async (tx) => {
+            await limitWaits(tx);
+            return idempotent(
+              tx,
+              business.business_id,
+              `birthday:${id}:${on.year}`,
+              "member.birthday",
+              { member_id: id, year: on.year },
+              now,
+              async () => {
+                const locked = await getMemberForUpdate(tx, business.business_id, id);
+                // Erased, or the birthday changed, since the batch was read: nothing, and no key
+                // (the transaction rolls back), so a birthday corrected to a due day is the next
+                // run's to give.
+                if (locked.erased_at !== null || String(locked.birthday) !== String(birthday)) {
+                  throw new NoLongerDue();
+                }
+                const snapshot = await ctx.snapshots.load(tx, business.business_id);
+                // Tier rules see the tier as the card shows it now: one whose retention ended is
+                // re-evaluated, and one reached since it was stored is recorded first.
+                const member = await settleTier(tx, snapshot, locked, now);
+                const subject = { ...member, attributes: member.attributes as Record<string, unknown> };
+                // The rules of the birthday itself: a rule that started since gives nothing for it,
+                // and one that ended since still gives what it gave on the day. A rule made after
+                // the day gives nothing for it either: the catch-up is for days the job missed,
+                // not for birthdays before the rule existed.
+                const day = birthdayInstant(on, business.timezone, now);
+                const madeBy = (r: Rule) =>
+                  r.trigger !== "birthday" ||
+                  r.created_at === undefined ||
+                  compareDays(zonedParts(r.created_at, business.timezone), on) <= 0;
+                const pricing = await priceEvent(
+                  tx,
+                  { ...snapshot, rules: snapshot.rules.filter(madeBy) },
+                  subject,
+                  { type: "birthday", properties: {}, occurred_at: day },
+                  "birthday",
+                );
+                await creditPricing(
+                  tx,
+                  snapshot,
+                  member,
+                  pricing,
+                  {
+                    actor: "system:birthdays",
+                    source_type: "birthday",
+                    source_id: String(on.year),
+                    occurred_at: now,
+                  },
+                  now,
+                );
+                return { status: 200, body: { points: pricing.total_points } };
+              },
+            );
+          });
+          if (!replayed) run.members++;
         } catch (error) {
           // Given long ago: its stored answer was pruned (ANSWER_RETENTION_DAYS), the key stays.
-          if (error instanceof AppError && error.code === "idempotency_answer_expired") continue;
-          failures.add(business.business_id, id, error);
+          const given = error instanceof AppError && error.code === "idempotency_answer_expired";
+          if (!given && !(error instanceof NoLongerDue)) run.failures.add(business.business_id, id, error);
+        }
+        if (options.stop?.()) {
+          run.more = true;
+          return run;
         }
       }
       const last = due.at(-1);
@@ -158,8 +204,7 @@ export async function runBirthdays(
       after = last.id;
     }
   }
-  failures.throwIfAny(members);
-  return { members };
+  return run;
 }
 
 /** `today` and the `count - 1` local days before it, latest first. */

@@ -1,10 +1,12 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { engine } from "../helpers/db.ts";
 import { emptyDatabase } from "../helpers/empty-database.ts";
 
 /**
@@ -131,7 +133,9 @@ describe("the regulars command", () => {
     ]);
     const result = await run(["import-members", members, "--business", "demo-cafe"]);
     expect(result.status).toBe(3);
-    expect(result.stdout).toContain("members:   1 imported, 0 skipped as already imported, 1 refused (of 2)");
+    expect(result.stdout).toContain(
+      "members:   1 imported, 0 updated, 0 skipped as already imported and unchanged, 1 refused (of 2)",
+    );
     expect(result.stdout).toContain(
       "line 2: csv_malformed: Column name: the quote that opens its value is never closed.",
     );
@@ -141,6 +145,35 @@ describe("the regulars command", () => {
     noStack(missing.stderr);
   }, 60_000);
 
+  it("says, when stopped during an import, that what was imported stays, and ends by the signal", async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => `s-${i},Member ${i},no`);
+    const members = file("stopped.csv", ["external_id,name,marketing_consent", ...rows]);
+    const child = spawn(process.execPath, [BIN, "import-members", members, "--business", "demo-cafe"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+    });
+    await expect.poll(() => stderr, { timeout: 60_000 }).toContain("Importing ");
+    await new Promise((done) => setTimeout(done, 500));
+    child.kill("SIGINT");
+    const [code, signal] = await new Promise<[number | null, string | null]>((done) =>
+      child.on("exit", (c, s) => done([c, s])),
+    );
+    expect({ code, signal }).toEqual({ code: null, signal: "SIGINT" });
+    expect(stderr).toContain(
+      "SIGINT: stopped. What was imported stays; run the same command again to finish (nothing is counted twice).",
+    );
+    // Run again, it finishes: the rows of the first run are there once.
+    const again = await run(["import-members", members, "--business", "demo-cafe"]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(
+      /members: {3}\d+ imported, 0 updated, \d+ skipped as already imported and unchanged, 0 refused \(of 3000\)/,
+    );
+  }, 180_000);
+
   it("create-business ends with what to do next: import customers, start, log in", async () => {
     const result = await run(
       [
@@ -149,10 +182,11 @@ describe("the regulars command", () => {
         "bakkerij-jan",
         "--name",
         "Bakkerij Jan",
+        // In any case: the intent is plain.
         "--currency",
-        "EUR",
+        "eur",
         "--timezone",
-        "Europe/Amsterdam",
+        "europe/amsterdam",
         "--locale",
         "nl",
         "--owner-email",
@@ -186,7 +220,11 @@ describe("the regulars command", () => {
       "Jan",
     ]);
     expect(again.status).toBe(2);
-    expect(again.stderr).toMatch(/^Refused \(validation_failed\): /);
+    // Each problem by the option to change, not by the API's body path.
+    expect(again.stderr).toMatch(
+      /^Refused \(validation_failed\):\n {2}--currency: must be an ISO-4217 currency code such as EUR or PLN\n/,
+    );
+    expect(again.stderr).not.toContain("body");
     // A password from the environment is used, and not printed (it never was on the command line).
     const fromEnv = await run(
       [
@@ -227,7 +265,9 @@ describe("the regulars command", () => {
     expect(result.stdout).toContain(
       "Local phone numbers read as NL (+31), from the business's time zone; --country changes it.",
     );
-    expect(result.stdout).toContain("members:   1 imported, 0 skipped as already imported, 0 refused (of 1)");
+    expect(result.stdout).toContain(
+      "members:   1 imported, 0 updated, 0 skipped as already imported and unchanged, 0 refused (of 1)",
+    );
 
     const legacy = join(dir, "klienci.csv");
     writeFileSync(
@@ -277,6 +317,92 @@ describe("the regulars command", () => {
     );
     expect(piped.output).toContain('"msg":"request completed"');
   }, 120_000);
+
+  it("finds a port in use or a HOST that is no address before it makes the database and the demo", async () => {
+    const holder: Server = createServer();
+    await new Promise<void>((done) => holder.listen(0, "127.0.0.1", done));
+    const port = (holder.address() as { port: number }).port;
+    // A first start: the embedded database and the demo, whose API key and card link are shown once.
+    const fresh = { DATABASE_URL: "", DATA_DIR: join(dir, "first-start"), DEMO: "true" };
+    try {
+      const taken = await run(["start"], { ...fresh, PORT: String(port) });
+      expect(taken.status).toBe(1);
+      expect(taken.stderr.trim()).toBe(
+        `Cannot listen on 127.0.0.1:${port}: the port is in use (another server running?). Stop it, or set PORT to a free port.`,
+      );
+      expect(taken.stdout).not.toContain("Creating the demo");
+    } finally {
+      await new Promise((done) => holder.close(done));
+    }
+    const host = await run(["start"], { ...fresh, HOST: "example.invalid" });
+    expect(host.status).toBe(1);
+    expect(host.stderr.trim()).toBe(
+      `Cannot listen on HOST "example.invalid": no such address (ENOTFOUND). Set HOST to one of this machine's addresses (127.0.0.1 for this machine only), or 0.0.0.0 for every one.`,
+    );
+    expect(host.stderr).not.toContain("database");
+    // Nothing was made: the next start, on a free port, creates the demo and shows its secrets.
+    expect(existsSync(fresh.DATA_DIR)).toBe(false);
+  }, 60_000);
+
+  it("says in one line what keeps it from using the database, with what to do", async () => {
+    if (engine === "pglite") {
+      // A DATA_DIR with the operator's own files, which the database's would be strewn among.
+      const home = join(dir, "home");
+      mkdirSync(join(home, "photos"), { recursive: true });
+      writeFileSync(join(home, "notes.txt"), "mine");
+      const result = await run(["migrate"], { DATA_DIR: home });
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim()).toBe(
+        `DATA_DIR "${home}" has other files (notes.txt, photos) and no database: choose an empty or new directory for the database, e.g. DATA_DIR=${join(home, "regulars-data")}.`,
+      );
+      expect(readdirSync(home).sort()).toEqual(["notes.txt", "photos"]);
+      const file = await run(["migrate"], { DATA_DIR: join(home, "notes.txt") });
+      expect(file.status).toBe(1);
+      expect(file.stderr.trim()).toMatch(/^DATA_DIR ".+notes\.txt" is a file, not a directory\./);
+      return;
+    }
+    // TLS asked of a server without it (the test server has none).
+    const url = new URL(env.DATABASE_URL as string);
+    url.password = "secretpw";
+    url.searchParams.set("sslmode", "require");
+    const tls = await run(["migrate"], { DATABASE_URL: url.toString() });
+    expect(tls.status).toBe(1);
+    expect(tls.stderr).toContain(
+      "The server does not support SSL connections. Remove sslmode from DATABASE_URL",
+    );
+    expect(tls.stderr).not.toContain("secretpw");
+    noStack(tls.stderr);
+    // A role that may not create tables (PostgreSQL 15 and later: not in public, by default), in a
+    // new database, and the same role on this one, whose tables another role made.
+    const role = `regulars_ro_${process.pid}`;
+    const fresh = `regulars_ro_${process.pid}`;
+    const admin = new pg.Client({ connectionString: env.DATABASE_URL });
+    await admin.connect();
+    try {
+      await admin.query(`create role ${role} login`);
+      await admin.query(`create database ${fresh}`);
+      const empty = new URL(env.DATABASE_URL as string);
+      empty.username = role;
+      empty.pathname = `/${fresh}`;
+      const denied = await run(["migrate"], { DATABASE_URL: empty.toString() });
+      expect(denied.status).toBe(1);
+      expect(denied.stderr.trim()).toMatch(
+        /^Cannot use the database, PostgreSQL .+: permission denied for schema public\. The role of DATABASE_URL may not create tables: .+GRANT CREATE ON SCHEMA public TO <role>/,
+      );
+      expect((await run(["migrate"])).status).toBe(0); // The tables, made by the server's role.
+      const theirs = new URL(env.DATABASE_URL as string);
+      theirs.username = role;
+      const notOwner = await run(["migrate"], { DATABASE_URL: theirs.toString() });
+      expect(notOwner.status).toBe(1);
+      expect(notOwner.stderr.trim()).toMatch(
+        /^Cannot use the database, PostgreSQL .+: permission denied for table \w+\. The role of DATABASE_URL may not use the tables another role made/,
+      );
+    } finally {
+      await admin.query(`drop database if exists ${fresh} with (force)`);
+      await admin.query(`drop role if exists ${role}`);
+      await admin.end();
+    }
+  }, 60_000);
 
   it("says in one line, without a stack trace, that the port is in use (exit 1)", async () => {
     const holder: Server = createServer();

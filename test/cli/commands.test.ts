@@ -24,6 +24,10 @@ describe("the command line's help and exit codes", () => {
     expect(help.stdout).toContain("Exit codes: 0 done");
     expect(help.stdout).not.toContain("Exits 0, or 3");
     expect(run("expire", "--help").stdout).toContain("or only in the one named by --business");
+    // The poster's settings too: the owner who prints it is the one who needs PUBLIC_URL.
+    const start = run("start", "--help").stdout;
+    expect(start).toContain("PUBLIC_URL (unset: the address the dashboard was opened on;");
+    expect(start).toContain("POSTER_FONTS (");
   }, 60_000);
 
   it("exits 2 for help on an unknown command, an unknown command, an unknown option or a missing file", () => {

@@ -148,6 +148,22 @@ describe("loadConfig", () => {
     expect(problems({ ANSWER_RETENTION_DAYS: "40000" })).toHaveLength(1);
   });
 
+  it.each(["127.0.0.1", "0.0.0.0", "::", "::1", "localhost", "regulars-app", "host.internal.", "fe80::1"])(
+    "reads HOST=%s",
+    (value) => {
+      expect(loadConfig({ HOST: value }).host).toBe(value);
+    },
+  );
+
+  it.each(["999.1.1.1", "1.2.3", "http://0.0.0.0", "[::1]", "127.0.0.1:3000", "my host", "-bad.example"])(
+    "refuses HOST=%s, which is no address to listen on, before the server starts",
+    (value) => {
+      expect(problems({ HOST: value })).toEqual([
+        `HOST must be an address of this machine to listen on: 127.0.0.1 (this machine only), 0.0.0.0 (every IPv4 address), :: (every address), one of its IP addresses, or a host name such as localhost (no brackets, port or http://) (got "${value}")`,
+      ]);
+    },
+  );
+
   it("refuses a port above 65535", () => {
     expect(problems({ PORT: "70000" })).toEqual([
       'PORT must be a TCP port: a whole number from 0 to 65535 (got "70000")',
@@ -219,5 +235,24 @@ describe("banner", () => {
     const withDemo = banner(loadConfig({ WEB: "false" }), "http://127.0.0.1:3000", demo).join("\n");
     expect(withDemo).toContain("  Cashier      cashier@demo.test / pw");
     expect(withDemo).not.toContain("/counter");
+  });
+
+  it("says how to get a new API key and card link for a demo made by an earlier start", () => {
+    const demo = {
+      slug: "demo-cafe",
+      created: false,
+      ownerEmail: "owner@demo.test",
+      cashierEmail: "cashier@demo.test",
+      password: "pw",
+      apiKey: null,
+      cardPath: null,
+    } as unknown as Parameters<typeof banner>[2];
+    const lines = banner(loadConfig({}), "http://127.0.0.1:3000", demo);
+    expect(lines).toContain(
+      "  API key      shown once, when the demo was created. A new one: the dashboard's Settings, or POST /v1/api-keys with the owner's token (Try, below)",
+    );
+    expect(lines).toContain(
+      '  A customer   a card link was shown once, when the demo was created. A new one: at http://127.0.0.1:3000/counter (the cashier\'s login), find a member, "Show a new card link"',
+    );
   });
 });

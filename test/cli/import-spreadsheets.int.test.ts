@@ -128,7 +128,7 @@ describe("a Dutch Excel file: semicolons, a byte-order mark, local numbers, deci
   });
 
   it("recognises a member by a local number on a second run, written either way", async () => {
-    const again = file("leden-2.csv", ["name;phone;marketing_consent", "Jürgen;+31 6 1234 5678;ja"]);
+    const again = file("leden-2.csv", ["name;phone;marketing_consent", "Jürgen Müller;+31 6 1234 5678;ja"]);
     const report = await importMembers(t.ctx, again, { business: tenant.slug, concurrency });
     expect(report.members).toEqual({ total: 1, imported: 0, skipped: 1, refused: [] });
   });
@@ -746,9 +746,19 @@ describe("one member on two rows of a file", () => {
       [
         3,
         "member_row_repeated",
-        "An earlier row of this file enrolled the member with external_id k5, with another name, marketing_consent: one member, one row. Merge the two rows, then import this one again (it is then skipped, or refused if it still differs).",
+        "An earlier row of this file named the member with external_id k5, with another name, marketing_consent: one member, one row. Merge the two rows into one, then import the file again.",
       ],
     ]);
+    // Imported again as it is, the file still says two things of k5: refused again, not skipped,
+    // and the member keeps what the first row said.
+    const again = await importMembers(t.ctx, path, { business: tenant.slug });
+    expect(again.members).toMatchObject({ imported: 0, skipped: 3 });
+    expect(again.members?.updated).toBeUndefined();
+    expect(again.members?.refused.map((r) => [r.line, r.code])).toEqual([[3, "member_row_repeated"]]);
+    const members = ((await tenant.call("GET", "/v1/members?limit=200")).body.data as any[]).filter(
+      (m) => m.external_id === "k5",
+    );
+    expect(members.map((m) => [m.name, m.marketing_consent])).toEqual([["Anna", true]]);
   });
 });
 

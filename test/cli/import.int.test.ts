@@ -233,7 +233,7 @@ describe("importing members and purchases from CSV", () => {
   it("refuses a whole file with an unknown column, a missing column or an unknown business", async () => {
     const typo = file("typo.csv", ["external_id,emial,marketing_consent", "x,y,true"]);
     await expect(importMembers(t.ctx, typo, { business: tenant.slug })).rejects.toThrow(
-      /unknown column\(s\) emial\. The columns are: name, email/,
+      `${typo}: unknown column(s) "emial" (did you mean email?). Rename the column in the header row, or, if it is another column of yours, give it a name further from these. The columns are: name, email,`,
     );
     const noAmount = file("no-amount.csv", ["external_id,currency,occurred_at", "x,EUR,2026-01-01"]);
     await expect(importPurchases(t.ctx, noAmount, { business: tenant.slug })).rejects.toThrow(
@@ -248,6 +248,182 @@ describe("importing members and purchases from CSV", () => {
     await expect(importMembers(t.ctx, typo, { business: tenant.slug })).rejects.toBeInstanceOf(
       ImportFileError,
     );
+  });
+});
+
+describe("importing members again, from a corrected or newer export", () => {
+  it("changes what the row changes, withdraws consent but never gives it, and skips the unchanged", async () => {
+    const tenant = await t.signup();
+    const first = await importMembers(
+      t.ctx,
+      file("leden-1.csv", [
+        "external_id;name;email;phone;marketing_consent",
+        "k-001;Jürgen Müller;jurgen@example.nl;+31 6 11111111;ja",
+        "k-002;Bea;bea@example.nl;;nee",
+        "k-003;Cas;cas@example.nl;;ja",
+        "k-004;Dirk;dirk@example.nl;;ja",
+      ]),
+      { business: tenant.slug, concurrency },
+    );
+    expect(first.members).toMatchObject({ imported: 4, skipped: 0, refused: [] });
+    const newer = file("leden-2.csv", [
+      "external_id;name;email;phone;marketing_consent",
+      // A new email and phone, and the customer said no to marketing since.
+      "k-001;Jürgen Müller;jurgen.new@example.nl;+31 6 22222222;nee",
+      // A yes the member never gave: refused, nothing of the row applied.
+      "k-002;Beatrix;bea@example.nl;;ja",
+      // Another member's email.
+      "k-003;Cas;dirk@example.nl;;ja",
+      // Empty cells say nothing: the member keeps their email.
+      "k-004;Dirk;;;ja",
+      "k-005;Eva;eva@example.nl;;nee",
+    ]);
+    const second = await importMembers(t.ctx, newer, { business: tenant.slug, concurrency });
+    expect(second.members?.refused.map((r) => [r.line, r.code, r.message])).toEqual([
+      [
+        3,
+        "marketing_consent_not_imported",
+        "marketing_consent says yes, but the member with external_id k-002 has not said yes to marketing, and an import cannot say it for them: consent comes from the member (on their card, the join page, or to staff). Nothing of this row was changed; give the member's own answer (no), then import it again.",
+      ],
+      [
+        4,
+        "member_email_taken",
+        "email dirk@example.nl: another member of this business has it, so the member with external_id k-003 was not changed.",
+      ],
+    ]);
+    expect(second.members).toMatchObject({ total: 5, imported: 1, updated: 1, skipped: 1 });
+    const byId = async (id: string) =>
+      ((await tenant.call("GET", "/v1/members?limit=200")).body.data as any[]).find(
+        (m) => m.external_id === id,
+      );
+    expect(await byId("k-001")).toMatchObject({
+      email: "jurgen.new@example.nl",
+      phone: "+31622222222",
+      marketing_consent: false,
+    });
+    expect(await byId("k-002")).toMatchObject({ name: "Bea", marketing_consent: false });
+    expect(await byId("k-003")).toMatchObject({ email: "cas@example.nl" });
+    expect(await byId("k-004")).toMatchObject({ email: "dirk@example.nl", marketing_consent: true });
+    // The change is audited as the import's, the withdrawn consent with it.
+    const audit = (await tenant.call("GET", "/v1/audit-log?action=member.updated&limit=50")).body
+      .data as any[];
+    const k001 = await byId("k-001");
+    expect(audit.map((a) => [a.actor, a.target_id, a.data])).toEqual([
+      [
+        "system:import",
+        k001.id,
+        { fields: ["email", "marketing_consent", "phone"], marketing_consent: false },
+      ],
+    ]);
+    // The same file once more: what it says is there now, but for the two rows still refused.
+    const third = await importMembers(t.ctx, newer, { business: tenant.slug, concurrency });
+    expect(third.members).toMatchObject({ total: 5, imported: 0, skipped: 3 });
+    expect(third.members?.updated).toBeUndefined();
+    expect(third.members?.refused.map((r) => r.line)).toEqual([3, 4]);
+  });
+});
+
+describe("a header with columns of the till's own, or under other names", () => {
+  it("reads the known columns under their other names, ignores the others and names them", async () => {
+    const tenant = await t.signup();
+    const members = file("till-members.csv", [
+      "Klantnummer;Naam;E-mail;Telefoon;Marketing Consent;Notes;Address",
+      "k-1;Anna;Anna@Example.test;+31 6 12345678;ja;likes oat milk;Dorpsstraat 1",
+      "k-2;Bob;bob-at-example;;nee;;",
+    ]);
+    const report = await importMembers(t.ctx, members, { business: tenant.slug, concurrency });
+    expect(report.ignoredColumns).toEqual(["Notes", "Address"]);
+    expect(report.members).toMatchObject({ imported: 1, refused: [{ line: 3, code: "validation_failed" }] });
+    const anna = (await tenant.call("GET", "/v1/members/lookup?email=anna@example.test")).body;
+    expect(anna).toMatchObject({
+      external_id: "k-1",
+      name: "Anna",
+      phone: "+31612345678",
+      marketing_consent: true,
+    });
+    // The rejects file keeps the ignored columns, under the names the file gave them.
+    const rejects = readFileSync(`${members}.rejects.csv`, "utf8").split("\n");
+    expect(rejects[0]).toBe(
+      "line;error_code;error_message;external_id;name;email;phone;marketing_consent;Notes;Address",
+    );
+
+    const purchases = file("till-purchases.csv", [
+      "Order ID,Customer ID,Total,Currency,Datum,till,cashier",
+      "o-1,k-1,12.50,EUR,2026-02-01 08:15,1,Piet",
+    ]);
+    const bought = await importPurchases(t.ctx, purchases, { business: tenant.slug, concurrency });
+    expect(bought.ignoredColumns).toEqual(["till", "cashier"]);
+    expect(bought.purchases).toMatchObject({ imported: 1, refused: [] });
+    const list = (await tenant.call("GET", "/v1/purchases?limit=5")).body.data as any[];
+    expect(list.map((p) => [p.external_id, p.member_id, p.amount_minor])).toEqual([["o-1", anna.id, 1250]]);
+  });
+
+  it("refuses a header with a typo of a known column, or a member named in a way it cannot read", async () => {
+    const tenant = await t.signup();
+    const typos = file("typos.csv", ["external_id,nmae,emal,marketing_consent", "x,y,z,true"]);
+    await expect(importMembers(t.ctx, typos, { business: tenant.slug })).rejects.toThrow(
+      `unknown column(s) "nmae" (did you mean name?), "emal" (did you mean email?).`,
+    );
+    const twice = file("twice.csv", [
+      "external_id,email,E-mail,marketing_consent",
+      "x,a@b.test,a@b.test,true",
+    ]);
+    await expect(importMembers(t.ctx, twice, { business: tenant.slug })).rejects.toThrow(
+      `${twice}: the header names email ("email", "E-mail") more than once.`,
+    );
+    const noConsent = file("no-consent.csv", ["external_id,Newsletter", "x,yes"]);
+    await expect(importMembers(t.ctx, noConsent, { business: tenant.slug })).rejects.toThrow(
+      `${noConsent}: the header lacks the required column(s) marketing_consent. It has columns this import does not read: Newsletter.`,
+    );
+    const anonymous = file("member-id.csv", [
+      "external_id,member_id,amount,currency,occurred_at",
+      "p-1,42,5.00,EUR,2026-02-01",
+    ]);
+    await expect(importPurchases(t.ctx, anonymous, { business: tenant.slug })).rejects.toThrow(
+      `${anonymous}: unknown column(s) "member_id": a purchase names its member by member_external_id`,
+    );
+    expect((await tenant.call("GET", "/v1/purchases?limit=5")).body.data).toEqual([]);
+  });
+});
+
+describe("what an import says of a rough file", () => {
+  it("names a directory given as the file", async () => {
+    const tenant = await t.signup();
+    await expect(importMembers(t.ctx, dir, { business: tenant.slug })).rejects.toThrow(
+      new ImportFileError(`${dir} is a directory: name a CSV file in it.`),
+    );
+  });
+
+  it("asks about an unquoted decimal comma, and says limits and choices in its own words", async () => {
+    const tenant = await t.signup();
+    await importMembers(
+      t.ctx,
+      file("one.csv", ["external_id,locale,marketing_consent", "k-1,de,no", "k-2,,no"]),
+      {
+        business: tenant.slug,
+      },
+    ).then((report) =>
+      expect(report.members?.refused.map((r) => r.message)).toEqual([
+        'locale "de": must be en, nl, pl or pt-BR.',
+      ]),
+    );
+    const report = await importPurchases(
+      t.ctx,
+      file("commas.csv", [
+        "external_id,member_external_id,amount,currency,occurred_at",
+        "p-22,k-2,1,50,EUR,2026-02-01 08:15",
+        "p-23,k-2,99999999999,EUR,2026-02-01 08:15",
+      ]),
+      { business: tenant.slug },
+    );
+    expect(report.purchases?.refused.map((r) => [r.line, r.code, r.message])).toEqual([
+      [
+        2,
+        "csv_field_count",
+        'The row has 6 fields; the header has 5. Is a decimal comma unquoted (1,50)? Write "1,50" in quotes or 1.50, or save the file with ; as the separator.',
+      ],
+      [3, "invalid_amount", 'amount "99999999999" is more than a purchase can be: at most 100000000.00.'],
+    ]);
   });
 });
 
@@ -828,7 +1004,11 @@ describe("a file read as a stream, a few bytes at a time", () => {
       'occurred_at "yesterday": must be an ISO-8601 date-time with a time zone (2026-02-01T10:00:00+01:00), a local date-time (2026-02-01 10:00) or a date (2026-02-01).',
     ],
     [13, "csv_field_count", "The row has 2 fields; the header has 5."],
-    [14, "csv_field_count", "The row has 6 fields; the header has 5."],
+    [
+      14,
+      "csv_field_count",
+      'The row has 6 fields; the header has 5. Is a decimal comma unquoted (1,50)? Write "1,50" in quotes or 1.50, or save the file with ; as the separator.',
+    ],
   ];
 
   /** Imports the till's export into a new business with a rule for the first purchase. */
@@ -1077,7 +1257,7 @@ describe("the import command, when more rows are refused than a report lists", (
       const result = await run(["import-members", path, "--business", "veel-fouten"]);
       expect(result.status).toBe(3);
       expect(result.stdout).toContain(
-        `members:   0 imported, 0 skipped as already imported, ${count} refused (of ${count})`,
+        `members:   0 imported, 0 updated, 0 skipped as already imported and unchanged, ${count} refused (of ${count})`,
       );
       expect(result.stdout).toContain('  line 2: validation_failed: marketing_consent "maybe"');
       expect(result.stdout).toContain(`  … and ${count - 50} more.`);

@@ -59,7 +59,7 @@ describe("the server", () => {
       expect(banner).toContain(
         'Demo business "demo-cafe" (the logins as created; a password changed since is not shown):',
       );
-      expect(banner).toContain("log in and POST /v1/api-keys for a new one");
+      expect(banner).toContain("A new one: POST /v1/api-keys with the owner's token (Try, below)");
       const login = await fetch(`${server.url}/v1/auth/login`, {
         method: "POST",
         headers: { "content-type": "application/json" },

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runJob } from "../../src/jobs/index.ts";
 import { pruneAnswers } from "../../src/modules/idempotency/index.ts";
@@ -232,5 +233,58 @@ describe("a birthday no run gave on the day", () => {
     expect((await shop.call("PATCH", `/v1/members/${id}`, { birthday: "1990-03-10" })).status).toBe(200);
     expect(await runBirthdays(t.ctx, t.clock.now())).toEqual({ members: 0 });
     expect((await shop.call("GET", `/v1/members/${id}/card`)).body.points.available).toBe(100);
+  });
+});
+
+describe("a member erased, or whose birthday changed, after the run read them as due", () => {
+  it("gets no treat and no key: the member is read again under their lock", async () => {
+    t.clock.set(new Date("2034-07-10T10:00:00Z"));
+    const shop = await t.signup();
+    await shop.call("POST", "/v1/rules", {
+      name: "Happy birthday",
+      trigger: "birthday",
+      effect: { type: "fixed_points", points: 100 },
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await shop.call("POST", "/v1/members", {
+        birthday: "1990-07-10",
+        marketing_consent: false,
+      });
+      expect(res.status).toBe(201);
+      ids.push(res.body.id);
+    }
+    // The run takes them in id order: while the first gets their treat, the second is erased and
+    // the third's birthday corrected (committed with the first's treat, before the run locks them).
+    const [first, erased, moved] = ids.sort() as [string, string, string];
+    const db = t.database.db;
+    await sql
+      .raw(`create or replace function birthday_meanwhile() returns trigger language plpgsql as $$
+        begin
+          update members set birthday = null, name = null, erased_at = now()
+            where business_id = new.business_id and id = '${erased}';
+          update members set birthday = '1990-08-01' where business_id = new.business_id and id = '${moved}';
+          return new;
+        end $$`)
+      .execute(db);
+    await sql
+      .raw(`create trigger birthday_meanwhile after insert on ledger_entries for each row
+        when (new.member_id = '${first}' and new.actor = 'system:birthdays') execute function birthday_meanwhile()`)
+      .execute(db);
+    try {
+      expect(await runBirthdays(t.ctx, t.clock.now())).toEqual({ members: 1 });
+    } finally {
+      await sql`drop trigger birthday_meanwhile on ledger_entries`.execute(db);
+    }
+    const points = async (id: string) =>
+      (await shop.call("GET", `/v1/members/${id}/card`)).body.points.available;
+    expect([await points(first), await points(erased), await points(moved)]).toEqual([100, 0, 0]);
+    const keys = await db
+      .selectFrom("idempotency_keys")
+      .select("key")
+      .where("business_id", "=", shop.businessId)
+      .where("operation", "=", "member.birthday")
+      .execute();
+    expect(keys.map((k) => k.key)).toEqual([`birthday:${first}:2034`]);
   });
 });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { AppContext } from "../../context.ts";
 import { audit } from "../../modules/audit/index.ts";
 import { clientKey } from "../../modules/idempotency/index.ts";
-import { runExpiry } from "../../modules/ledger/index.ts";
+import { expireDue } from "../../modules/ledger/index.ts";
 import { EventInput, getEvent, recordEvent } from "../../use-cases/events.ts";
 import {
   AdjustmentInput,
@@ -27,6 +27,13 @@ import {
 } from "../responses.ts";
 import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
 import { sendOnce } from "../send-once.ts";
+
+/** The most members one `POST /v1/points/expire` expires; the answer says `more` when some are left. */
+export const EXPIRE_MEMBERS_PER_REQUEST = 1000;
+
+const ExpireQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(EXPIRE_MEMBERS_PER_REQUEST).default(EXPIRE_MEMBERS_PER_REQUEST),
+});
 
 // The writes' answers are typed by their use cases; their response schemas (src/http/responses.ts)
 // are loose, for the OpenAPI document, so an answer is handed to them as it is (`as never`).
@@ -156,7 +163,7 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         tags: ["members"],
         summary: "Correct a member's points or stamps by hand",
         description:
-          "A new ledger entry with the reason and the staff member; audited. Points count toward a points tier as earned (an upgrade they reach comes at once); points taken off (a mistaken event corrected) take back a tier they alone qualified for, at once, as a refund does. Errors: `member_not_found`, `stamp_card_not_found`, `insufficient_points`, `insufficient_stamps`.",
+          "A new ledger entry with the reason and the staff member; audited. Points count toward a points tier as earned (an upgrade they reach comes at once); points taken off (a mistaken event corrected) take back a tier they alone qualified for, at once, as a refund does. Errors: `member_not_found`, `stamp_card_not_found`, `insufficient_points`, `insufficient_stamps`, `member_erased` (409: the member's data was erased).",
         params: IdParams,
         headers: IdempotencyHeaders,
         body: AdjustmentInput,
@@ -182,14 +189,30 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
       schema: {
         tags: ["members"],
         summary: "Expire due points now",
-        description:
-          "Runs this business's expiry now (it also runs on a schedule). Idempotent: points expire once. Audited (`points.expiry_run`, with what expired), under the manager who ran it; the ledger's entries name `system:expiry`, as the schedule's do.",
+        description: `Runs this business's expiry now (it also runs on a schedule), for at most \`limit\` members (1–${EXPIRE_MEMBERS_PER_REQUEST}, default ${EXPIRE_MEMBERS_PER_REQUEST}) per request. Answers \`{ lots, points }\`: what expired. \`more: true\` when members with due points are left: call again until it is absent. \`members_failed\` (when not 0): members whose points could not be expired now (their points stay due; the schedule tries again, and the server log names them). Idempotent: points expire once, and two calls at once are safe. Audited (\`points.expiry_run\`, with what expired, \`more\` and \`members_failed\`), under the manager who ran it, also when some members failed; the ledger's entries name \`system:expiry\`, as the schedule's do. Errors: \`validation_failed\` (a \`limit\` that is not a whole number from 1 to ${EXPIRE_MEMBERS_PER_REQUEST}).`,
+        querystring: ExpireQuery,
         response: { 200: ExpiryResultSchema },
       },
     },
     async (req) => {
       const now = ctx.clock.now();
-      const result = await runExpiry(ctx.db, now, { businessId: req.actor.businessId });
+      const run = await expireDue(ctx.db, now, {
+        businessId: req.actor.businessId,
+        maxMembers: req.query.limit,
+      });
+      const result = {
+        lots: run.lots,
+        points: run.points,
+        ...(run.more ? { more: true } : {}),
+        ...(run.failures.count > 0 ? { members_failed: run.failures.count } : {}),
+      };
+      if (run.failures.count > 0) {
+        try {
+          run.failures.throwIfAny(run.members);
+        } catch (error) {
+          req.log.error({ err: error }, "points expiry failed for some members");
+        }
+      }
       await ctx.db
         .transaction()
         .execute((tx) => audit(tx, req.actor, now, { action: "points.expiry_run", data: result }));

@@ -1,6 +1,7 @@
-import { type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool, sql } from "kysely";
+import { type RawBuilder, type SqlBool, sql } from "kysely";
 import type { Db, Tx } from "../../db/database.ts";
-import type { DB, LedgerAccountsTable, LedgerEntryKind } from "../../db/schema.ts";
+import type { LedgerAccountsTable, LedgerEntryKind } from "../../db/schema.ts";
+import { limitWaits, type StopWhen } from "../../jobs/limits.ts";
 import { AppError, assert } from "../../shared/errors.ts";
 import { MemberFailures } from "../../shared/failures.ts";
 import { newId } from "../../shared/ids.ts";
@@ -606,33 +607,93 @@ export async function pointsBalance(
 }
 
 /**
- * Expires lots whose time has come. It reads the due lots `batchSize` at a time and expires them
- * one member per transaction: the member's lock, then the account's, then every lot of that member
- * that is due, each with one `expire` entry. A lot is expired once because only lots that still
- * hold points are taken, re-read under the member's lock. Safe to stop and run again at any time,
- * and to run twice at once.
+ * Expires lots whose time has come, and throws at the end when a member failed (see
+ * `expireDue`, which this runs to the end: no cap).
  *
- * One member per transaction is what keeps it free of deadlocks: a batch of purchases locks
- * several members in one statement in an order of its own, and a transaction that held one member
- * while waiting for a second could close a cycle with it. Holding one member at a time never can.
+ * @example await runExpiry(db, now, { businessId }) // { lots: 3, points: 120 }
  */
 export async function runExpiry(
   db: Db,
   now: Date,
   options: { businessId?: string; batchSize?: number; maxBatches?: number } = {},
 ): Promise<{ lots: number; points: number }> {
+  const run = await expireDue(db, now, options);
+  run.failures.throwIfAny(run.members);
+  return { lots: run.lots, points: run.points };
+}
+
+/** What one run of `expireDue` did. */
+export interface ExpiryRun {
+  lots: number;
+  points: number;
+  /** The members whose due lots it expired. */
+  members: number;
+  /** The members it could not do: their lots stay due, for the next run. */
+  failures: MemberFailures;
+  /** It stopped (`maxMembers`, `maxBatches`, `stop`) before it had been through every due lot. */
+  more: boolean;
+}
+
+/** Where a walk through the due lots has got to: the last lot of the last batch. */
+export interface DueLotKey {
+  expires_at: Date;
+  business_id: string;
+  member_id: string;
+}
+
+/**
+ * Expires lots whose time has come. It reads the due lots `batchSize` at a time, in the order of
+ * the expiry index, and expires them one member per transaction: the member's lock, then the
+ * account's, then every lot of that member that is due, each with one `expire` entry. A lot is
+ * expired once because only lots that still hold points are taken, re-read under the member's
+ * lock. Safe to stop and run again at any time, and to run twice at once.
+ *
+ * One member per transaction is what keeps it free of deadlocks: a batch of purchases locks
+ * several members in one statement in an order of its own, and a transaction that held one member
+ * while waiting for a second could close a cycle with it. Holding one member at a time never can.
+ * Each transaction waits at most `JOB_LOCK_TIMEOUT_MS` for a lock (`limitWaits`).
+ *
+ * A member that fails (a bad row, a lock timeout, a bug) costs no other member their turn: the
+ * next batch starts past the last lot of this one (`DueLotKey`), so the failed member's lots stay
+ * due without any query having to leave them out, and the run goes on. It returns what it did and
+ * who failed; `more` when it stopped at `maxMembers` (members done or failed), at `maxBatches`,
+ * or when `stop` said so (asked after each member), with due lots left past where it stopped.
+ */
+export async function expireDue(
+  db: Db,
+  now: Date,
+  options: {
+    businessId?: string;
+    batchSize?: number;
+    maxBatches?: number;
+    maxMembers?: number;
+    stop?: StopWhen;
+  } = {},
+): Promise<ExpiryRun> {
   const batchSize = options.batchSize ?? 500;
-  let total = { lots: 0, points: 0 };
-  let done = 0;
-  const failed = new MemberFailures("Points expiry", "the others' points expired");
+  const maxMembers = options.maxMembers ?? Number.POSITIVE_INFINITY;
+  const run: ExpiryRun = {
+    lots: 0,
+    points: 0,
+    members: 0,
+    failures: new MemberFailures("Points expiry", "the others' points expired"),
+    more: false,
+  };
+  // A member that failed and has another due lot further on is not tried twice in one run.
+  const failed = new Set<string>();
   const zones = new Map<string, string>();
-  for (let batch = 0; batch < (options.maxBatches ?? 10_000); batch++) {
-    let q = dueLotsQuery(db, now, batchSize, options.businessId);
-    // A member that failed keeps its lots due: the rest of the run goes past it.
-    if (failed.count > 0) q = q.where((eb) => eb.not(eb.or(failed.members.map((f) => memberIs(eb, f)))));
-    const due = await q.execute();
-    const members = new Map(due.map((lot) => [`${lot.business_id}/${lot.member_id}`, lot]));
-    for (const { business_id: businessId, member_id: memberId } of members.values()) {
+  let after: DueLotKey | undefined;
+  for (let batch = 0; ; batch++) {
+    if (batch >= (options.maxBatches ?? 10_000)) {
+      run.more =
+        after !== undefined &&
+        (await dueLotsQuery(db, now, 1, options.businessId, after).execute()).length > 0;
+      return run;
+    }
+    const due = await dueLotsQuery(db, now, batchSize, options.businessId, after).execute();
+    const members = [...new Map(due.map((lot) => [`${lot.business_id}/${lot.member_id}`, lot])).entries()];
+    for (const [i, [key, { business_id: businessId, member_id: memberId }]] of members.entries()) {
+      if (failed.has(key)) continue;
       try {
         let timeZone = zones.get(businessId);
         if (!timeZone) {
@@ -646,44 +707,60 @@ export async function runExpiry(
           zones.set(businessId, timeZone);
         }
         const zone = timeZone;
-        const expired = await db
-          .transaction()
-          .execute((tx) => expireMember(tx, businessId, memberId, zone, now));
-        total = { lots: total.lots + expired.lots, points: total.points + expired.points };
-        done++;
+        const expired = await db.transaction().execute(async (tx) => {
+          await limitWaits(tx);
+          return expireMember(tx, businessId, memberId, zone, now);
+        });
+        run.lots += expired.lots;
+        run.points += expired.points;
+        run.members++;
       } catch (error) {
-        failed.add(businessId, memberId, error);
+        run.failures.add(businessId, memberId, error);
+        failed.add(key);
+      }
+      if (run.members + run.failures.count >= maxMembers || options.stop?.()) {
+        const last = due.at(-1);
+        run.more =
+          i < members.length - 1 ||
+          (due.length === batchSize &&
+            last !== undefined &&
+            (await dueLotsQuery(db, now, 1, options.businessId, dueKey(last)).execute()).length > 0);
+        return run;
       }
     }
-    if (due.length < batchSize) break;
+    const last = due.at(-1);
+    if (!last || due.length < batchSize) return run;
+    after = dueKey(last);
   }
-  failed.throwIfAny(done);
-  return total;
+}
+
+function dueKey(lot: { expires_at: Date | null; business_id: string; member_id: string }): DueLotKey {
+  return { expires_at: lot.expires_at as Date, business_id: lot.business_id, member_id: lot.member_id };
 }
 
 /**
- * A batch of lots due at `now` (of one business, or all), earliest first, through the expiry
- * index. By expiry alone: at a month's end every lot of a month shares one instant, and ordering
- * those by member too would sort them all for every batch.
+ * A batch of lots due at `now` (of one business, or all), in the order of the expiry index
+ * (`expires_at`, then business and member), starting past `after`. At a month's end every lot of
+ * a month shares one instant: the index holds the business and member too, so a batch is read
+ * from it in order, never by sorting all of them.
  */
-export function dueLotsQuery(db: Db, now: Date, batchSize: number, businessId?: string) {
+export function dueLotsQuery(db: Db, now: Date, batchSize: number, businessId?: string, after?: DueLotKey) {
   let q = db
     .selectFrom("ledger_lots")
-    .select(["business_id", "member_id"])
+    .select(["expires_at", "business_id", "member_id"])
     .where("expires_at", "<=", now)
     .where(OPEN)
     .orderBy("expires_at")
+    .orderBy("business_id")
+    .orderBy("member_id")
     .limit(batchSize);
   if (businessId) q = q.where("business_id", "=", businessId);
+  if (after) {
+    q = q.where(
+      sql<SqlBool>`(expires_at, business_id, member_id) > (${after.expires_at}::timestamptz, ${after.business_id}::uuid, ${after.member_id}::uuid)`,
+    );
+  }
   return q;
-}
-
-/** A member's lots, by business and member. */
-function memberIs(
-  eb: ExpressionBuilder<DB, "ledger_lots">,
-  m: { business: string; member: string },
-): Expression<SqlBool> {
-  return eb.and([eb("business_id", "=", m.business), eb("member_id", "=", m.member)]);
 }
 
 /** Expires every lot of one member that is due at `now`, under the member's lock. */
