@@ -203,6 +203,10 @@ const cases: Record<string, Case | "list" | "own"> = {
   "GET /v1/wallet/card": { path: {}, expect: [401] },
   "POST /v1/wallet/redemptions": { path: {}, body: () => ({ reward_id: A.reward }), expect: [401] },
   "PATCH /v1/wallet/me": { path: {}, body: () => ({ locale: "en" }), expect: [401] },
+  "GET /v1/wallet/me/details": { path: {}, expect: [401] },
+  "PATCH /v1/wallet/me/details": { path: {}, body: () => ({ name: "Mallory" }), expect: [401] },
+  "GET /v1/wallet/me/export": { path: {}, expect: [401] },
+  "POST /v1/wallet/me/erase": { path: {}, body: () => ({ confirm: "ERASE" }), expect: [401] },
   "POST /v1/members/{id}/card-link": { path: { id: "member" } },
 };
 

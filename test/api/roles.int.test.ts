@@ -453,6 +453,12 @@ const table: Record<string, Entry> = {
     req: () => at("/v1/wallet/redemptions", { reward_id: F.reward })(),
   },
   "PATCH /v1/wallet/me": { least: "member", req: at("/v1/wallet/me", { locale: "en" }) },
+  "GET /v1/wallet/me/details": { least: "member", req: at("/v1/wallet/me/details") },
+  "PATCH /v1/wallet/me/details": { least: "member", req: at("/v1/wallet/me/details", { name: "Fiona F." }) },
+  "GET /v1/wallet/me/export": { least: "member", req: at("/v1/wallet/me/export") },
+  // Unconfirmed: the member's token reaches the erasure, which asks for the confirmation (the
+  // member stays, for the routes after this one).
+  "POST /v1/wallet/me/erase": { least: "member", req: at("/v1/wallet/me/erase", {}), ok: [400] },
   // A new card link for a customer who lost their phone: the counter gives it.
   "POST /v1/members/{id}/card-link": {
     least: "cashier",
