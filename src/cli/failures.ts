@@ -85,6 +85,9 @@ export function databaseHint(error: unknown, during: "connect" | "migrate" | "wo
   if (code === "42501" && during === "migrate" && /for (table|sequence|relation)/i.test(message)) {
     return "The role of DATABASE_URL may not use the tables another role made: connect as the role that owns them (the one the migrations ran as), or make this role their owner.";
   }
+  if (code === "42501" && during === "migrate" && /extension/i.test(message)) {
+    return "The role of DATABASE_URL may not create the extensions member search uses (pg_trgm, btree_gin): make it the database's owner (ALTER DATABASE <name> OWNER TO <role>), GRANT CREATE ON DATABASE <name> TO <role>, or have a superuser run CREATE EXTENSION pg_trgm; CREATE EXTENSION btree_gin; in the database first.";
+  }
   if (code === "42501" && during === "migrate") {
     return "The role of DATABASE_URL may not create tables: make it the database's owner (ALTER DATABASE <name> OWNER TO <role>) or GRANT CREATE ON SCHEMA public TO <role> (PostgreSQL 15 and later no longer grant it to every role).";
   }

@@ -87,6 +87,10 @@ describe("databaseFailure", () => {
   it("says a missing privilege while migrating is the role's", () => {
     const error = raised("permission denied for schema public", { code: "42501" });
     expect(said(error, "migrate")).toContain("GRANT CREATE ON SCHEMA public TO <role>");
+    // An extension needs CREATE on the database, not on the schema.
+    const extension = raised('permission denied to create extension "pg_trgm"', { code: "42501" });
+    expect(said(extension, "migrate")).toContain("GRANT CREATE ON DATABASE <name> TO <role>");
+    expect(said(extension, "migrate")).not.toContain("ON SCHEMA");
     // Elsewhere a refused privilege is not a setting to fix: it keeps its stack trace.
     expect(databaseFailure(error, config, "work")).toBe(error);
   });
