@@ -543,12 +543,16 @@ function toErrorBody(error: FastifyError): ErrorBody {
 function issueCode(
   keyword: string,
   params: Record<string, unknown> | undefined,
-): { code: string; expected?: string; origin?: string; limit?: number } {
+): { code: string; expected?: string; origin?: string; limit?: number; params?: Record<string, unknown> } {
   const limit = params?.minimum ?? params?.maximum;
+  // A check of the API's own (a `custom` issue) may say what it refuses, as the template checks
+  // do: `params: { reason: "type_needs_value" }`.
+  const custom = keyword === "custom" ? params?.params : undefined;
   return {
     code: keyword,
     ...(typeof params?.expected === "string" ? { expected: params.expected } : {}),
     ...(typeof params?.origin === "string" ? { origin: params.origin } : {}),
     ...(typeof limit === "number" || typeof limit === "bigint" ? { limit: Number(limit) } : {}),
+    ...(custom && typeof custom === "object" ? { params: custom as Record<string, unknown> } : {}),
   };
 }

@@ -236,6 +236,30 @@ describe("the reward catalog", () => {
     expect((await tenant.call("GET", `/v1/rewards/${reward.id}`)).body).toEqual(reward);
   });
 
+  it("refuses a new type without its value at value, with a reason a client can word, and changes nothing", async () => {
+    const tenant = await t.signup();
+    const reward = await createReward(tenant);
+    const res = await tenant.call("PATCH", `/v1/rewards/${reward.id}`, {
+      type: "perk",
+      name: "Free delivery",
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("validation_failed");
+    expect(res.body.error.message).toBe(
+      'Invalid body at "value": must be sent with type "perk": a new type needs its value in the same request',
+    );
+    expect(res.body.error.details.issues).toEqual([
+      {
+        in: "body",
+        path: "value",
+        code: "custom",
+        message: 'must be sent with type "perk": a new type needs its value in the same request',
+        params: { reason: "type_needs_value" },
+      },
+    ]);
+    expect((await tenant.call("GET", `/v1/rewards/${reward.id}`)).body).toEqual(reward);
+  });
+
   it("refuses an end at the very moment of the request, and says what is wrong", async () => {
     const tenant = await t.signup();
     const now = t.clock.now().toISOString();

@@ -148,7 +148,11 @@ describe("tiers", () => {
       .execute();
     const inUse = await tenant.call("DELETE", `/v1/tiers/${gold}`);
     expect(inUse.status).toBe(409);
-    expect(inUse.body.error).toMatchObject({ code: "tier_in_use", details: { members: 1 } });
+    expect(inUse.body.error).toMatchObject({
+      code: "tier_in_use",
+      details: { name: "Gold", members: 1 },
+    });
+    expect(inUse.body.error.message).toContain('tier "Gold"');
 
     await t.ctx.db
       .updateTable("members")

@@ -2,14 +2,17 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { IntlMessageFormat } from "intl-messageformat";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { z } from "zod";
+import { RewardPatch } from "../../src/modules/rewards/schema.ts";
 import { RuleInput } from "../../src/modules/rules/schema.ts";
 import { ApiError } from "../../web/src/api.ts";
 
 /**
  * How the program editors word what the API refuses: a multiplier's limits as the factor the owner
  * types (×1, not 10000 basis points), the rule checks whose text the API gives in English only
- * (a time window, a cap without a limit, an empty "one of" list), and the refusals the dashboard
- * words itself (points expiring before they can be spent, a tier members are in).
+ * (a time window, a cap without a limit, an empty "one of" list), a reward's new type sent without
+ * its value, and the refusals the dashboard words itself (points expiring before they can be spent,
+ * a tier members are in).
  */
 
 type Translate = (key: string, values?: Record<string, string | number>) => string;
@@ -26,6 +29,7 @@ interface Forms {
     t?: Translate,
     units?: Units,
   ) => Record<string, string>;
+  reasonedIssues: (error: unknown, t: Translate, locale: string) => Record<string, string>;
   readFactor: (text: string, empty?: number | null) => number | null;
   DASHBOARD_PROBLEMS: { prefix: string; codes: ReadonlySet<string> };
 }
@@ -64,21 +68,39 @@ const outOfRange = (...issues: { path: string; code: string; limit: number }[]) 
   });
 
 /**
- * The issues the API answers for a rule `body` (src/http/app.ts: the path joined with dots, Zod's
- * code and message), from the API's own schema.
+ * The issues the API answers for a `body` its `schema` refuses (src/http/app.ts: the path joined
+ * with dots, Zod's code and message, and a custom issue's `params`), from the API's own schema.
  */
-function ruleRefusal(body: unknown): ApiError {
-  const parsed = RuleInput.safeParse(body);
-  if (parsed.success) throw new Error("the rule was accepted");
+function refusal(schema: z.ZodType, body: unknown): ApiError {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) throw new Error("the body was accepted");
   return new ApiError(400, "validation_failed", "invalid", {
     issues: parsed.error.issues.map((i) => ({
       in: "body",
       path: i.path.join("."),
       message: i.message,
       code: i.code,
+      ...(i.code === "custom" && i.params ? { params: i.params } : {}),
     })),
   });
 }
+const ruleRefusal = (body: unknown) => refusal(RuleInput, body);
+
+describe("a reward's new type sent without its value", () => {
+  it("is worded at the reward's value in every language, as the editor lays it over the field errors", () => {
+    const error = refusal(RewardPatch, { type: "perk", name: "Free delivery" });
+    const words = LOCALES.map((locale) => {
+      const t = translator(locale);
+      return { ...forms.fieldErrors(error, {}, t), ...forms.reasonedIssues(error, t, locale) };
+    });
+    expect(words).toEqual([
+      { value: "Fill in what the member gets with the new kind of reward." },
+      { value: "Vul in wat het lid krijgt bij de nieuwe soort beloning." },
+      { value: "Uzupełnij, co dostaje członek przy nowym rodzaju nagrody." },
+      { value: "Preencha o que o membro recebe com o novo tipo de recompensa." },
+    ]);
+  });
+});
 
 describe("a multiplier's limits", () => {
   it("are the factor the owner types: ×1 at least for a tier, more than ×1 for a rule, at most ×10", () => {
@@ -188,13 +210,25 @@ describe("the refusals the dashboard words itself", () => {
     });
   });
 
-  it("include archiving a tier members are in, counted in the language's plural", () => {
+  it("include archiving a tier members are in, named and counted in the language's plural", () => {
     const { prefix, codes } = forms.DASHBOARD_PROBLEMS;
     expect(codes.has("tier_in_use")).toBe(true);
     const pl = translator("pl");
-    expect(pl(`${prefix}.tier_in_use`, { members: 1 })).toContain("jest 1 członek");
-    expect(pl(`${prefix}.tier_in_use`, { members: 3 })).toContain("są 3 członkowie");
-    expect(pl(`${prefix}.tier_in_use`, { members: 5 })).toContain("jest 5 członków");
+    expect(pl(`${prefix}.tier_in_use`, { name: "Złoty", members: 1 })).toContain(
+      "Na poziomie „Złoty” jest 1 członek",
+    );
+    expect(pl(`${prefix}.tier_in_use`, { name: "Złoty", members: 3 })).toContain("są 3 członkowie");
+    expect(pl(`${prefix}.tier_in_use`, { name: "Złoty", members: 5 })).toContain("jest 5 członków");
+    // The name and the count as the API's details give them, in every language.
+    const refusal = new ApiError(409, "tier_in_use", '2 member(s) are in tier "Gold"', {
+      name: "Gold",
+      members: 2,
+    });
+    for (const locale of LOCALES) {
+      const { tier } = forms.fieldErrors(refusal, { tier_in_use: "tier" }, translator(locale));
+      expect(tier, locale).toMatch(/^(?=.*[“„]Gold”)(?=.*\b2\b)/);
+      expect(tier, locale).not.toContain("⟦");
+    }
   });
 
   it("have a message for every code in every language", () => {

@@ -134,7 +134,7 @@ export async function rewardRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
       schema: {
         tags: ["rewards"],
         summary: "Change a reward",
-        description: `Changes the fields sent; \`null\` clears a nullable field. A new \`type\` needs its \`value\`. Vouchers already issued keep what they promised. Manager or owner. Errors: \`validation_failed\` (400, also a value that does not fit the type), \`reward_not_found\` (404), \`reward_archived\` (409), ${TERMS_ERRORS}.`,
+        description: `Changes the fields sent; \`null\` clears a nullable field. A new \`type\` needs its \`value\` in the same request (else \`validation_failed\` at \`value\`, an issue with \`params: {reason: "type_needs_value"}\`). Vouchers already issued keep what they promised. Manager or owner. Errors: \`validation_failed\` (400, also a value that does not fit the type), \`reward_not_found\` (404), \`reward_archived\` (409), ${TERMS_ERRORS}.`,
         params: IdParams,
         body: RewardPatch,
         response: {

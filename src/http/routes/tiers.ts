@@ -108,7 +108,7 @@ export async function tierRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
         tags: ["tiers"],
         summary: "Archive a tier",
         description:
-          "Only a tier no member is in. Archiving twice changes nothing. Manager or owner. Errors: `tier_not_found` (404), `tier_in_use` (409: members are in it).",
+          "Only a tier no member is in. Archiving twice changes nothing. Manager or owner. Errors: `tier_not_found` (404), `tier_in_use` (409: members are in it; `details.name` is the tier's name, `details.members` how many are in it).",
         params: IdParams,
         response: { 200: TierSchema, 404: ErrorResponse, 409: ErrorResponse },
       },

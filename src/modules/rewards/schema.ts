@@ -109,14 +109,18 @@ export type RewardInput = z.output<typeof RewardInput>;
 
 /**
  * The body that changes some fields of a reward; `null` clears a nullable field. A new `type` needs
- * a new `value`; a `value` alone must fit the reward's current type.
+ * a new `value`: else the issue is at `value`, with `params: { reason: "type_needs_value" }` (which
+ * src/http/app.ts passes on) for a client to word in its user's language. A `value` alone must fit
+ * the reward's current type.
  */
 export const RewardPatch = z
   .strictObject({ ...Fields, type: RewardType, value: RewardValue })
   .partial()
   .refine((p) => Object.keys(p).length > 0, { error: "send at least one field to change" })
   .refine((p) => p.type === undefined || p.value !== undefined, {
-    error: "send value together with a new type",
+    error: (issue) =>
+      `must be sent with type "${(issue.input as { type?: unknown }).type}": a new type needs its value in the same request`,
     path: ["value"],
+    params: { reason: "type_needs_value" },
   });
 export type RewardPatch = z.output<typeof RewardPatch>;

@@ -263,8 +263,8 @@ export async function updateTier(
 }
 
 /**
- * Archives a tier nobody is in (409 `tier_in_use` otherwise). Archiving an archived tier changes
- * nothing.
+ * Archives a tier nobody is in (409 `tier_in_use` otherwise, with the tier's `name` and its
+ * `members` count in the details). Archiving an archived tier changes nothing.
  *
  * @example await archiveTier(db, actor, tierId, now)
  */
@@ -283,10 +283,8 @@ export async function archiveTier(db: Db, actor: Actor, id: string, now: Date): 
     if (Number(count) > 0) {
       throw conflict(
         "tier_in_use",
-        `${count} member(s) are in tier "${current.name}"; it cannot be archived.`,
-        {
-          members: Number(count),
-        },
+        `${count} member(s) are in tier "${current.name}"; it can be archived once nobody is in it.`,
+        { name: current.name, members: Number(count) },
       );
     }
     const row = await tx

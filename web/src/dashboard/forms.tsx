@@ -420,8 +420,11 @@ export function errorAt(errors: Record<string, string>, ...paths: string[]): str
   return undefined;
 }
 
-/** The reasons of checks across fields that the dashboard words (`dashboard.issue.<reason>`). */
-const ISSUE_REASONS = new Set(["threshold_not_above", "welcome_fills_card"]);
+/**
+ * The reasons of checks across fields that the dashboard words (`dashboard.issue.<reason>`): a
+ * template's tier ladder and welcome stamps, a reward's new type sent without its value.
+ */
+const ISSUE_REASONS = new Set(["threshold_not_above", "welcome_fills_card", "type_needs_value"]);
 
 /**
  * The issues of a `validation_failed` that carry a reason and its figures (`params`: a template's

@@ -4,6 +4,7 @@ import { deviceLocale, LOCALE_NAMES, LOCALES, type Locale, useT } from "../i18n/
 import { Link, navigate } from "../router.tsx";
 import { ErrorMessage, Field, TopBar } from "../ui/components.tsx";
 import { localPhoneExample } from "../ui/phone.ts";
+import { type ContactErrors, ContactFields, type ContactValues, invalidContact } from "./contact-fields.tsx";
 import { programLine } from "./program.tsx";
 import { cardToken, saveCardToken } from "./storage.ts";
 import type { PublicBusiness } from "./types.ts";
@@ -11,26 +12,15 @@ import type { PublicBusiness } from "./types.ts";
 /** Marks that the card page should greet a new member and show their card link. */
 export const JUST_JOINED = "regulars.just-joined";
 
-type Errors = Partial<Record<"name" | "contact" | "email" | "phone" | "birthday" | "consent", string>>;
+type Errors = ContactErrors & { consent?: string };
 const FIELD_ORDER = ["name", "contact", "email", "phone", "birthday", "consent"] as const;
-
-/** Adds ids to a control's `aria-describedby`. */
-function describedBy(...ids: (string | null | undefined | false)[]): string | undefined {
-  const joined = ids
-    .filter(Boolean)
-    .flatMap((id) => String(id).split(" "))
-    .join(" ");
-  return joined || undefined;
-}
 
 export function JoinPage({ slug }: { slug: string }) {
   const { t, locale, setLocale, chosen } = useT();
   const [business, setBusiness] = useState<PublicBusiness | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
-  const [name, setName] = useState("");
-  const [email, setEmail] = useState("");
-  const [phone, setPhone] = useState("");
-  const [birthday, setBirthday] = useState("");
+  const [contact, setContact] = useState<ContactValues>({ name: "", email: "", phone: "", birthday: "" });
+  const { name, email, phone, birthday } = contact;
   const [consent, setConsent] = useState<"yes" | "no" | null>(null);
   const [errors, setErrors] = useState<Errors>({});
   const [submitError, setSubmitError] = useState<unknown>(null);
@@ -127,15 +117,10 @@ export function JoinPage({ slug }: { slug: string }) {
       if (error instanceof ApiError && error.code === "member_exists") setExists(true);
       else if (error instanceof ApiError && error.code === "validation_failed") {
         const path = String((error.details?.issues as { path?: string }[] | undefined)?.[0]?.path ?? "");
-        if (path === "email") setErrors({ email: t("wallet.join.error.email") });
-        else if (path === "phone")
-          setErrors({
-            phone: phoneExample
-              ? t("wallet.join.error.phoneLocal", { example: phoneExample })
-              : t("wallet.join.error.phone"),
-          });
-        else if (path === "birthday" || /birthday/i.test(error.message))
-          setErrors({ birthday: t("wallet.join.error.birthday") });
+        const invalid =
+          invalidContact(t, path, phoneExample) ??
+          (/birthday/i.test(error.message) ? invalidContact(t, "birthday", phoneExample) : null);
+        if (invalid) setErrors(invalid);
         else setSubmitError(error);
       } else setSubmitError(error);
     } finally {
@@ -157,89 +142,21 @@ export function JoinPage({ slug }: { slug: string }) {
           </div>
         ) : null}
         <form className="card stack" onSubmit={submit} noValidate>
-          <Field label={t("wallet.join.name")} error={errors.name}>
-            {(props) => (
-              <input
-                {...props}
-                ref={place("name")}
-                autoComplete="name"
-                required
-                value={name}
-                onChange={(e) => setName(e.target.value)}
-              />
-            )}
-          </Field>
-          <p className="muted wallet-hint" id="contact-hint">
-            {t("wallet.join.contactHint")}
-          </p>
-          {/* About both fields below: tied to each, and both marked invalid. */}
-          {errors.contact ? (
-            <p id="contact-error" className="error">
-              {errors.contact}
-            </p>
-          ) : null}
-          <Field label={t("wallet.join.email")} error={errors.email}>
-            {(props) => (
-              <input
-                {...props}
-                ref={place("email")}
-                aria-describedby={describedBy(
-                  "contact-hint",
-                  errors.contact && "contact-error",
-                  props["aria-describedby"],
-                )}
-                aria-invalid={Boolean(errors.contact || errors.email) || undefined}
-                type="email"
-                inputMode="email"
-                autoComplete="email"
-                value={email}
-                onChange={(e) => setEmail(e.target.value)}
-              />
-            )}
-          </Field>
-          <Field
-            label={t("wallet.join.phone")}
-            hint={
-              phoneExample
-                ? t("wallet.join.phoneHintLocal", { example: phoneExample })
-                : t("wallet.join.phoneHint")
-            }
-            error={errors.phone}
-          >
-            {(props) => (
-              <input
-                {...props}
-                ref={place("phone")}
-                aria-describedby={describedBy(
-                  "contact-hint",
-                  errors.contact && "contact-error",
-                  props["aria-describedby"],
-                )}
-                aria-invalid={Boolean(errors.contact || errors.phone) || undefined}
-                type="tel"
-                inputMode="tel"
-                autoComplete="tel"
-                value={phone}
-                onChange={(e) => setPhone(e.target.value)}
-              />
-            )}
-          </Field>
-          <Field
-            label={t("wallet.join.birthday")}
-            hint={t("wallet.join.birthdayHint")}
-            error={errors.birthday}
-          >
-            {(props) => (
-              <input
-                {...props}
-                ref={place("birthday")}
-                type="date"
-                autoComplete="bday"
-                value={birthday}
-                onChange={(e) => setBirthday(e.target.value)}
-              />
-            )}
-          </Field>
+          <ContactFields
+            labels={{
+              name: t("wallet.join.name"),
+              email: t("wallet.join.email"),
+              phone: t("wallet.join.phone"),
+              birthday: t("wallet.join.birthday"),
+            }}
+            values={contact}
+            onChange={(field, value) => setContact((c) => ({ ...c, [field]: value }))}
+            errors={errors}
+            phoneExample={phoneExample}
+            contactHint={t("wallet.join.contactHint")}
+            birthdayHint={t("wallet.join.birthdayHint")}
+            controlRef={place}
+          />
           <fieldset aria-describedby={errors.consent ? "consent-error" : undefined}>
             <legend>{t("wallet.join.consent", { business: business.name })}</legend>
             <label className="check">

@@ -3,8 +3,9 @@ import { ApiError, api } from "../api.ts";
 import { formatDate } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { Link } from "../router.tsx";
-import { ErrorMessage, Field, type KnownProblems } from "../ui/components.tsx";
+import { ErrorMessage, type KnownProblems } from "../ui/components.tsx";
 import { localPhoneExample } from "../ui/phone.ts";
+import { type ContactErrors, ContactFields, type ContactValues, invalidContact } from "./contact-fields.tsx";
 import type { WalletCard } from "./types.ts";
 
 /**
@@ -31,8 +32,6 @@ const ERASE_CONFIRMATION = "ERASE";
 export function cardErased(error: unknown): boolean {
   return error instanceof ApiError && error.status === 410 && error.code === "card_erased";
 }
-
-type Errors = Partial<Record<"name" | "contact" | "email" | "phone" | "birthday", string>>;
 
 /** "My details": the member's details, read when asked for, and a form to correct them. */
 export function MyDetails({
@@ -161,23 +160,23 @@ function DetailsForm({
   onErased: () => void;
 }) {
   const { t } = useT();
-  const [name, setName] = useState(details.name ?? "");
-  const [email, setEmail] = useState(details.email ?? "");
-  const [phone, setPhone] = useState(details.phone ?? "");
-  const [birthday, setBirthday] = useState(details.birthday ?? "");
-  const [errors, setErrors] = useState<Errors>({});
+  const [contact, setContact] = useState<ContactValues>({
+    name: details.name ?? "",
+    email: details.email ?? "",
+    phone: details.phone ?? "",
+    birthday: details.birthday ?? "",
+  });
+  const { name, email, phone, birthday } = contact;
+  const [errors, setErrors] = useState<ContactErrors>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const first = useRef<HTMLInputElement>(null);
   useEffect(() => first.current?.focus(), []);
   const phoneExample = localPhoneExample(timeZone);
-  const phoneError = phoneExample
-    ? t("wallet.join.error.phoneLocal", { example: phoneExample })
-    : t("wallet.join.error.phone");
 
   async function save(event: FormEvent) {
     event.preventDefault();
-    const found: Errors = {};
+    const found: ContactErrors = {};
     if (!name.trim()) found.name = t("wallet.join.error.name");
     if (!email.trim() && !phone.trim()) found.contact = t("wallet.details.error.contact");
     setErrors(found);
@@ -200,17 +199,14 @@ function DetailsForm({
         e instanceof ApiError
           ? String((e.details?.issues as { path?: string }[] | undefined)?.[0]?.path ?? "")
           : "";
+      const invalid = code === "validation_failed" ? invalidContact(t, path, phoneExample) : null;
       if (code === "member_email_taken") setErrors({ email: t("wallet.details.error.emailTaken") });
       else if (code === "member_phone_taken") setErrors({ phone: t("wallet.details.error.phoneTaken") });
       else if (code === "contact_required") setErrors({ contact: t("wallet.details.error.contact") });
       else if (code === "birthday_already_set") setErrors({ birthday: t("wallet.details.birthdayLocked") });
       else if (code === "validation_failed" && path === "name")
         setErrors({ name: t("wallet.join.error.name") });
-      else if (code === "validation_failed" && path === "email")
-        setErrors({ email: t("wallet.join.error.email") });
-      else if (code === "validation_failed" && path === "phone") setErrors({ phone: phoneError });
-      else if (code === "validation_failed" && path === "birthday")
-        setErrors({ birthday: t("wallet.join.error.birthday") });
+      else if (invalid) setErrors(invalid);
       else setError(e);
     } finally {
       setBusy(false);
@@ -219,73 +215,25 @@ function DetailsForm({
 
   return (
     <form className="stack" onSubmit={save} noValidate>
-      <Field label={t("wallet.details.name")} error={errors.name}>
-        {(props) => (
-          <input
-            {...props}
-            ref={first}
-            autoComplete="name"
-            required
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-          />
-        )}
-      </Field>
-      {errors.contact ? (
-        <p className="error" role="alert">
-          {errors.contact}
-        </p>
-      ) : null}
-      <Field label={t("wallet.details.email")} error={errors.email}>
-        {(props) => (
-          <input
-            {...props}
-            type="email"
-            inputMode="email"
-            autoComplete="email"
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-          />
-        )}
-      </Field>
-      <Field
-        label={t("wallet.details.phone")}
-        hint={
-          phoneExample
-            ? t("wallet.join.phoneHintLocal", { example: phoneExample })
-            : t("wallet.join.phoneHint")
-        }
-        error={errors.phone}
-      >
-        {(props) => (
-          <input
-            {...props}
-            type="tel"
-            inputMode="tel"
-            autoComplete="tel"
-            value={phone}
-            onChange={(e) => setPhone(e.target.value)}
-          />
-        )}
-      </Field>
-      <Field
-        label={t("wallet.details.birthday")}
-        hint={
+      <ContactFields
+        labels={{
+          name: t("wallet.details.name"),
+          email: t("wallet.details.email"),
+          phone: t("wallet.details.phone"),
+          birthday: t("wallet.details.birthday"),
+        }}
+        values={contact}
+        onChange={(field, value) => setContact((c) => ({ ...c, [field]: value }))}
+        errors={errors}
+        phoneExample={phoneExample}
+        // No summary of the errors here: the one about both contact fields is announced itself.
+        announceContact
+        birthdayHint={
           details.birthday_editable ? t("wallet.details.birthdayOnce") : t("wallet.details.birthdayLocked")
         }
-        error={errors.birthday}
-      >
-        {(props) => (
-          <input
-            {...props}
-            type="date"
-            autoComplete="bday"
-            value={birthday}
-            readOnly={!details.birthday_editable}
-            onChange={(e) => setBirthday(e.target.value)}
-          />
-        )}
-      </Field>
+        birthdayReadOnly={!details.birthday_editable}
+        controlRef={(field) => (field === "name" ? first : undefined)}
+      />
       <ErrorMessage error={error} known={PROBLEMS} />
       <div className="row">
         <button type="submit" className="button" disabled={busy}>

@@ -17,6 +17,7 @@ import {
   RowActions,
   readInt,
   readMoney,
+  reasonedIssues,
   useAllPages,
   useApi,
   useCatalog,
@@ -190,6 +191,8 @@ function RewardForm({
       t,
       { currency, locale },
     ),
+    // A new type sent without its value (`type_needs_value`), at the value's fields.
+    ...reasonedIssues(error, t, locale),
     ...pastDates(),
   };
   // The tiers to tick: the active ones, and the archived ones the reward is still for.
