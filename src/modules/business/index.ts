@@ -17,8 +17,15 @@ import {
 } from "../access/index.ts";
 import { audit } from "../audit/index.ts";
 import { requestFingerprint } from "../idempotency/index.ts";
+import { rezoneLots } from "../ledger/index.ts";
 import { defaultProgram, type ProgramConfig } from "../program/config.ts";
-import { checkProgramConfig, getProgramDto, updateProgramInTx } from "../program/index.ts";
+import {
+  checkProgramConfig,
+  getProgram,
+  getProgramDto,
+  lockProgram,
+  updateProgramInTx,
+} from "../program/index.ts";
 import { MAX_TIER_THRESHOLD } from "../tiers/index.ts";
 
 /** The business profile, its locations, and signing a new business up. */
@@ -243,6 +250,7 @@ export async function updateBusiness(
         await followCurrency(tx, actor, current, patch.currency, now);
       }
     }
+    if (patch.timezone !== undefined) await followTimeZone(tx, actor, patch.timezone, now);
     const row = await tx
       .updateTable("businesses")
       .set({ ...patch, updated_at: now })
@@ -256,6 +264,32 @@ export async function updateBusiness(
       data: patch,
     });
     return businessDto(row);
+  });
+}
+
+/**
+ * A business that moves its clock to another time zone: every open lot of its points gets the
+ * expiry its policy gives on the new clock (`rezoneLots`), so "end of month" is midnight where the
+ * business now is, as the card and the counter reckon it. One audit record
+ * (`business.timezone_changed`) says from and to which zone and how many lots moved; none when
+ * the zone stays.
+ *
+ * The program row is locked first, as every change of the program takes it (which also moves the
+ * program version, so every node's snapshot cache reloads), and the zone is read under it: two
+ * changes at once move the lots one after the other, each from the zone the other left.
+ */
+async function followTimeZone(tx: Tx, actor: Actor, to: string, now: Date): Promise<void> {
+  if ((await getBusiness(tx, actor.businessId)).timezone === to) return;
+  await lockProgram(tx, actor.businessId);
+  const from = (await getBusiness(tx, actor.businessId)).timezone;
+  if (from === to) return;
+  const program = await getProgram(tx, actor.businessId);
+  const lots = await rezoneLots(tx, actor.businessId, program.points.expiry, { from, to }, now);
+  await audit(tx, actor, now, {
+    action: "business.timezone_changed",
+    targetType: "business",
+    targetId: actor.businessId,
+    data: { from, to, lots },
   });
 }
 

@@ -7,6 +7,8 @@ import { MemberFailures } from "../../shared/failures.ts";
 import { newId } from "../../shared/ids.ts";
 import { because, type Reason, stored } from "../../shared/reason.ts";
 import { zonedParts } from "../../shared/time.ts";
+import type { ExpiryPolicy } from "../program/config.ts";
+import { rezonedExpiry } from "./expiry.ts";
 import { type Allocation, allocateReversal, allocateSpend, type OpenLot, summarize } from "./lots.ts";
 
 export { expiresAt } from "./expiry.ts";
@@ -865,4 +867,100 @@ async function sourceNames(
 function localDate(at: Date, timeZone: string): string {
   const p = zonedParts(at, timeZone);
   return `${p.year}-${String(p.month).padStart(2, "0")}-${String(p.day).padStart(2, "0")}`;
+}
+
+/** What `rezoneLots` did to a business's open lots. */
+export interface RezonedLots {
+  /** Lots whose expiry moved to where their policy puts it on the new clock. */
+  moved: number;
+  /** Lots whose expiry on the new clock would already have passed: they keep theirs, still ahead. */
+  kept_passed: number;
+  /** Lots whose expiry no policy gives on the old clock (reckoned on yet another one): kept. */
+  kept_unknown: number;
+}
+
+/**
+ * Moves the expiry of every open lot of the business (points left, expiry still ahead at `now`)
+ * to where its policy puts it on the business's new clock (`rezonedExpiry`), when the business
+ * changes its time zone, in the caller's transaction, which holds the program's lock
+ * (`updateBusiness`). Lots that expired and wait for the expiry run, spent lots and lots that never
+ * expire stay as they are; no entry is written (an expiry is no change of a balance), and release
+ * times (`available_at`, `pending_until`) stay as announced (docs/api.md, "Changing the time zone").
+ *
+ * The new instants are reckoned in JS, a page of lots at a time by id, each page one read and one
+ * `update … from (values …)`, rather than by one UPDATE with the policy in SQL: they must be the
+ * very instants `expiresAt` gives points earned on the new clock, on `Intl`'s time-zone data and
+ * its reading of a midnight the clock skips (PostgreSQL has zone data of its own, and reads such a
+ * time its own way), and telling a lot's policy compares instants to the millisecond.
+ *
+ * @example await rezoneLots(tx, businessId, config.points.expiry, { from: "Europe/Amsterdam", to: "Europe/Lisbon" }, now) // { moved: 120, kept_passed: 0, kept_unknown: 0 }
+ */
+export async function rezoneLots(
+  tx: Tx,
+  businessId: string,
+  policy: ExpiryPolicy,
+  zones: { from: string; to: string },
+  now: Date,
+  pageSize = 1000,
+): Promise<RezonedLots> {
+  assert(Number.isInteger(pageSize) && pageSize > 0 && pageSize <= 5000, "a page holds 1 to 5000 lots");
+  const done: RezonedLots = { moved: 0, kept_passed: 0, kept_unknown: 0 };
+  if (zones.from === zones.to) return done;
+  let after: string | undefined;
+  for (;;) {
+    let query = tx
+      .selectFrom("ledger_lots")
+      .select(["id", "source_type", "source_id", "available_at", "expires_at"])
+      .where("business_id", "=", businessId)
+      .where(OPEN)
+      .where("expires_at", ">", now)
+      .orderBy("id")
+      .limit(pageSize);
+    if (after !== undefined) query = query.where("id", ">", after);
+    const lots = await query.execute();
+    // Points are earned when their source happened: a purchase dated back earned them then.
+    // Every other source's points are released when earned (no pending period but a purchase's).
+    const purchaseIds = [
+      ...new Set(lots.filter((l) => l.source_type === "purchase").map((l) => l.source_id)),
+    ];
+    const purchasedAt = new Map<string, Date>();
+    if (purchaseIds.length > 0) {
+      const purchases = await tx
+        .selectFrom("purchases")
+        .select(["id", "occurred_at"])
+        .where("business_id", "=", businessId)
+        .where("id", "in", purchaseIds)
+        .execute();
+      for (const p of purchases) purchasedAt.set(p.id, p.occurred_at);
+    }
+    const moves: { id: string; was: Date; next: Date }[] = [];
+    for (const lot of lots) {
+      const expires = lot.expires_at as Date; // `expires_at > now` leaves no null.
+      const earned = (lot.source_type === "purchase" && purchasedAt.get(lot.source_id)) || lot.available_at;
+      const next = rezonedExpiry(
+        { earned_at: earned, available_at: lot.available_at, expires_at: expires },
+        policy,
+        zones.from,
+        zones.to,
+        now,
+      );
+      if (next.outcome === "moved") moves.push({ id: lot.id, was: expires, next: next.expires_at });
+      else if (next.outcome === "passed") done.kept_passed++;
+      else if (next.outcome === "unknown") done.kept_unknown++;
+    }
+    if (moves.length > 0) {
+      // Only a lot still open, with the expiry read: a spend or an expiry since may have emptied it.
+      const values = sql.join(
+        moves.map((m) => sql`(${m.id}::uuid, ${m.was}::timestamptz, ${m.next}::timestamptz)`),
+      );
+      const { rows } = await sql<{ id: string }>`update ledger_lots l set expires_at = v.next
+        from (values ${values}) as v(id, was, next)
+        where l.business_id = ${businessId} and l.id = v.id and l.expires_at = v.was and l.points_remaining > 0
+        returning l.id`.execute(tx);
+      done.moved += rows.length;
+    }
+    const last = lots.at(-1);
+    if (!last || lots.length < pageSize) return done;
+    after = last.id;
+  }
 }
