@@ -206,11 +206,14 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
 
   app.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const body = toErrorBody(error);
-    if (body.status >= 500) req.log.error({ err: error }, "unhandled error");
-    // Every 429 says when to come back, in the header as in its details.
+    if (body.status === 503) req.log.warn({ err: error }, "database gave up; the client may retry");
+    else if (body.status >= 500) req.log.error({ err: error }, "unhandled error");
+    // Every 429 and 503 says when to come back, in the header as in its details.
     const retry = (body.error as { details?: { retry_after_seconds?: unknown } }).details
       ?.retry_after_seconds;
-    if (body.status === 429 && typeof retry === "number") reply.header("retry-after", String(retry));
+    if ((body.status === 429 || body.status === 503) && typeof retry === "number") {
+      reply.header("retry-after", String(retry));
+    }
     return reply.status(body.status).send({ error: body.error });
   });
   const webDist = options.webDist;
@@ -532,7 +535,37 @@ function toErrorBody(error: FastifyError): ErrorBody {
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     return { status: error.statusCode, error: { code: "bad_request", message: error.message } };
   }
+  const busy = transientDatabaseFailure(error);
+  if (busy) {
+    return {
+      status: 503,
+      error: {
+        code: "database_busy",
+        message: `The database gave up on this request (${busy}); nothing of it was recorded. Send it again (with the same Idempotency-Key or external_id).`,
+        details: { retry_after_seconds: 1 },
+      },
+    };
+  }
   return { status: 500, error: { code: "internal_error", message: "Something went wrong on our side." } };
+}
+
+/**
+ * PostgreSQL's refusals that roll a transaction back and that the same request, sent again, can
+ * get past: two transactions waiting on each other (one is chosen to fail), a serialization
+ * conflict, a lock or statement waited on too long. Every use case is one transaction, so such a
+ * request changed nothing, and a client may retry it — a 503, not a 500.
+ */
+const TRANSIENT_SQLSTATES: ReadonlyMap<string, string> = new Map([
+  ["40001", "a conflict with a request at the same time"],
+  ["40P01", "a deadlock with a request at the same time"],
+  ["55P03", "a lock waited on too long"],
+  ["57014", "a statement that ran too long"],
+]);
+
+/** What made the database give up, when it is worth a retry (`TRANSIENT_SQLSTATES`). */
+export function transientDatabaseFailure(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? TRANSIENT_SQLSTATES.get(code) : undefined;
 }
 
 /**
