@@ -5,6 +5,7 @@ import { useT } from "../i18n/index.tsx";
 import { Field, TopBar } from "../ui/components.tsx";
 import { localPhoneExample } from "../ui/phone.ts";
 import { rewardValue } from "../ui/reward-value.ts";
+import { mayRecordWithoutMember } from "./anonymous.ts";
 import { call, focusSoon } from "./call.ts";
 import {
   classify,
@@ -15,15 +16,8 @@ import {
   searched,
   searchPath,
 } from "./lookup.ts";
-import {
-  displayName,
-  isLocationGone,
-  type LastAction,
-  MemberPanel,
-  OfflineCardPanel,
-  ProblemView,
-  problemText,
-} from "./member.tsx";
+import { displayName, type LastAction, MemberPanel, OfflineCardPanel } from "./member.tsx";
+import { NoMemberPanel, RecordWithoutMember } from "./no-member.tsx";
 import {
   type CancelResult,
   isTransient,
@@ -32,6 +26,7 @@ import {
   type QueueState,
 } from "./queue.ts";
 import { Scanner } from "./scanner.tsx";
+import { isLocationGone, ProblemView, problemText } from "./shared.tsx";
 import type { Location, Me, Member, Page, RedemptionResult, StampCard, Voucher } from "./types.ts";
 
 /** The counter's working screen: identify a customer, then act for them. */
@@ -53,7 +48,9 @@ type View =
   | { kind: "offline-card"; code: string; server: boolean; shown: number }
   | { kind: "voucher"; voucher: Voucher; shown: number }
   /** The members a search found, to pick the customer from; `more`: more matched than shown. */
-  | { kind: "results"; query: string; members: Member[]; more: boolean; shown: number };
+  | { kind: "results"; query: string; members: Member[]; more: boolean; shown: number }
+  /** A sale for a customer who is not a member (or would rather not say). */
+  | { kind: "no-member"; shown: number };
 
 export function Desk({
   me,
@@ -256,6 +253,16 @@ export function Desk({
     void find(text);
   };
 
+  /** A sale without a member: a lookup still under way is given up. */
+  const withoutMember = () => {
+    lookups.current++;
+    setBusy(false);
+    setLookupError(null);
+    setError(null);
+    setView({ kind: "no-member", shown: ++shown.current });
+    focusSoon("counter-no-member-title");
+  };
+
   const close = () => {
     lookups.current++;
     setBusy(false);
@@ -285,7 +292,14 @@ export function Desk({
       </TopBar>
       <main className="counter">
         <h1 className="visually-hidden">{t("counter.title")}</h1>
-        <QueueBanner state={queueState} queue={queue} timezone={business.timezone} onLogin={onSessionLost} />
+        <QueueBanner
+          state={queueState}
+          queue={queue}
+          timezone={business.timezone}
+          locationId={locationId}
+          onLocationGone={onLocationGone}
+          onLogin={onSessionLost}
+        />
         <div aria-live="polite">
           {sentLater > 0 && queueState.pending.length === 0 ? (
             <div className="alert ok counter-sent">
@@ -361,6 +375,10 @@ export function Desk({
                   </button>
                 </form>
                 {error ? <ProblemView error={error} /> : null}
+                <p className="muted">{t("counter.noMember.ask")}</p>
+                <button type="button" className="button secondary block" onClick={withoutMember}>
+                  {t("counter.noMember.start")}
+                </button>
               </section>
             )}
             {last ? (
@@ -426,6 +444,20 @@ export function Desk({
               />
             ) : view.kind === "results" ? (
               <SearchResults key={view.shown} view={view} onPick={pick} onClose={close} />
+            ) : view.kind === "no-member" ? (
+              <NoMemberPanel
+                key={view.shown}
+                business={business}
+                locationId={locationId}
+                cards={cards}
+                queue={queue}
+                onLocationGone={onLocationGone}
+                onAction={(action) => {
+                  setUndone(null);
+                  setLast(action);
+                }}
+                onClose={close}
+              />
             ) : (
               <div className="card counter-empty">
                 <p className="muted">{t("counter.identify.empty")}</p>
@@ -490,12 +522,17 @@ function QueueBanner({
   state,
   queue,
   timezone,
+  locationId,
+  onLocationGone,
   onLogin,
 }: {
   state: QueueState;
   queue: PurchaseQueue;
   /** The business's: times are the shop's, whatever the device's clock is set to. */
   timezone: string;
+  /** The counter's location: a refused sale recorded again without a member is recorded there. */
+  locationId: string | null;
+  onLocationGone: () => void;
   onLogin: () => void;
 }) {
   const { t, locale } = useT();
@@ -595,6 +632,16 @@ function QueueBanner({
                 message: problemText(t, r.code, r.message),
               })}
             </p>
+            {/* Saved for a card deleted (or a code no one has) before it was sent: the sale still stands. */}
+            {!r.cancelled && mayRecordWithoutMember(r.code, r.body) ? (
+              <RecordWithoutMember
+                refused={r}
+                currency={r.body.currency}
+                locationId={locationId}
+                queue={queue}
+                onLocationGone={onLocationGone}
+              />
+            ) : null}
             <button type="button" className="button secondary" onClick={() => queue.dismiss(r.key)}>
               {t("counter.queue.dismiss")}
             </button>
@@ -641,12 +688,14 @@ function UndoBar({
   const seconds = Math.floor((left % 60_000) / 1000);
   const time = `${minutes}:${String(seconds).padStart(2, "0")}`;
   const what =
-    last.kind === "purchase"
-      ? t("counter.undo.purchase", {
-          amount: formatMoney(last.purchase.amount_minor, currency, locale),
-          who: last.who,
-        })
-      : t("counter.undo.voucher", { reward: last.reward, who: last.who });
+    last.kind === "voucher"
+      ? t("counter.undo.voucher", { reward: last.reward, who: last.who })
+      : last.memberId === null
+        ? t("counter.undo.noMember", { amount: formatMoney(last.purchase.amount_minor, currency, locale) })
+        : t("counter.undo.purchase", {
+            amount: formatMoney(last.purchase.amount_minor, currency, locale),
+            who: last.who,
+          });
 
   const undo = async () => {
     // The action as it was pressed: by the answer, `last` may be the next purchase.
@@ -666,11 +715,11 @@ function UndoBar({
           },
           { idempotencyKey: key.current },
         );
+        const amount = formatMoney(action.purchase.amount_minor, currency, locale);
         onDone(
-          t("counter.undo.purchaseDone", {
-            amount: formatMoney(action.purchase.amount_minor, currency, locale),
-            who: action.who,
-          }),
+          action.memberId === null
+            ? t("counter.undo.noMemberDone", { amount })
+            : t("counter.undo.purchaseDone", { amount, who: action.who }),
           action,
         );
       } else {

@@ -3,17 +3,21 @@ import { ApiError, newKey, PressKeys } from "../api.ts";
 import { formatDateTime, formatFrom, formatMoney, formatNumber, pendingLines } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { CardLink } from "../ui/card-link.tsx";
-import { ErrorMessage, type KnownProblems } from "../ui/components.tsx";
+import { ErrorMessage } from "../ui/components.tsx";
 import { rewardValue } from "../ui/reward-value.ts";
 import { stampCardView } from "../ui/stamps.ts";
+import { mayRecordWithoutMember } from "./anonymous.ts";
 import { call, focusSoon } from "./call.ts";
+import { RecordWithoutMember } from "./no-member.tsx";
 import { PurchaseForm, quickItems } from "./purchase-form.tsx";
-import { MAX_PENDING, type PurchaseQueue, type QueuedPurchase, stillSaved } from "./queue.ts";
+import { type PurchaseQueue, stillSaved } from "./queue.ts";
+import { fullText, isLocationGone, ProblemView, useOutbox } from "./shared.tsx";
 import type {
   Business,
   Member,
   MemberSummary,
   Page,
+  PurchaseBody,
   PurchaseItem,
   RedemptionResult,
   Reward,
@@ -21,12 +25,15 @@ import type {
   Voucher,
 } from "./types.ts";
 
-/** What the cashier may undo: the last purchase (by a full refund) or the last reward (by a void). */
+/**
+ * What the cashier may undo: the last purchase (by a full refund) or the last reward (by a void).
+ * A sale without a member has no `memberId`.
+ */
 export type LastAction =
   | {
       kind: "purchase";
       at: number;
-      memberId: string;
+      memberId: string | null;
       who: string;
       purchase: { id: string; external_id: string; amount_minor: number };
     }
@@ -47,19 +54,6 @@ type Notice =
   | { kind: "queued"; key: string; amount: number; server: boolean }
   | { kind: "issued"; voucher: Voucher }
   | { kind: "confirmed"; voucher: Voucher };
-
-/**
- * The outbox's purchases as they are now, kept up to date: a "saved on this device" notice goes
- * once its purchase is sent, refused or cancelled from the queue's list.
- */
-function useOutbox(queue: PurchaseQueue): QueuedPurchase[] {
-  const [pending, setPending] = useState(() => queue.pending());
-  useEffect(() => {
-    setPending(queue.pending());
-    return queue.subscribe((state) => setPending(state.pending));
-  }, [queue]);
-  return pending;
-}
 
 export function displayName(member: Member, t: (key: string, values?: Record<string, string>) => string) {
   return member.name ?? member.email ?? member.phone ?? t("counter.member.anonymous", { code: member.code });
@@ -98,6 +92,11 @@ export function MemberPanel({
   const [notice, setNotice] = useState<Notice | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  /**
+   * A purchase refused because the card was deleted while on screen (`member_erased`): nothing
+   * more can be recorded on the card, and the panel offers to record the sale without a member.
+   */
+  const [erased, setErased] = useState<{ key: string; body: PurchaseBody } | null>(null);
   const outbox = useOutbox(queue);
   // Kept across retries of the same press: a failed redemption retried does not issue twice.
   const pressKeys = useRef(new PressKeys());
@@ -150,19 +149,16 @@ export function MemberPanel({
     setBusy("purchase");
     performance.mark("counter:record");
     const key = newKey();
-    const outcome = await queue.submit({
-      key,
-      label: who,
-      body: {
-        external_id: `counter-${key}`,
-        member_id: member.id,
-        amount_minor: amountMinor,
-        currency: business.currency,
-        items,
-        ...(locationId ? { location_id: locationId } : {}),
-        occurred_at: new Date().toISOString(),
-      },
-    });
+    const body: PurchaseBody = {
+      external_id: `counter-${key}`,
+      member_id: member.id,
+      amount_minor: amountMinor,
+      currency: business.currency,
+      items,
+      ...(locationId ? { location_id: locationId } : {}),
+      occurred_at: new Date().toISOString(),
+    };
+    const outcome = await queue.submit({ key, label: who, body });
     setBusy(null);
     if (outcome.kind === "sent") {
       const { result } = outcome;
@@ -215,6 +211,8 @@ export function MemberPanel({
     else {
       setError(outcome.error);
       if (isLocationGone(outcome.error.code)) onLocationGone();
+      // The card was deleted meanwhile: the same sale can still be recorded, without a member.
+      if (outcome.error.code === "member_erased") setErased({ key, body });
     }
     return false;
   };
@@ -322,78 +320,93 @@ export function MemberPanel({
       </div>
       {error ? <ProblemView error={error} /> : null}
 
-      <PurchaseForm
-        currency={business.currency}
-        quick={quick}
-        busy={busy === "purchase"}
-        disabled={busy !== null}
-        onRecord={record}
-      />
+      {erased === null ? (
+        <>
+          <PurchaseForm
+            currency={business.currency}
+            quick={quick}
+            busy={busy === "purchase"}
+            disabled={busy !== null}
+            onRecord={record}
+          />
 
-      {rewards && rewards.length > 0 ? (
-        <div className="card">
-          <h3>{t("counter.rewards.title")}</h3>
-          <ul className="counter-list">
-            {rewards.map((r) => (
-              <li key={r.id} className="row counter-between">
-                <span>
-                  <strong>{r.name}</strong>
-                  {givenBy(r) ? <span className="counter-sub counter-value">{givenBy(r)}</span> : null}
-                  <span className="counter-sub">
-                    {r.cost_points !== null
-                      ? t("counter.rewards.costPoints", { count: r.cost_points })
-                      : t("counter.rewards.costCard", { card: cardName(r.stamp_card_id ?? "") })}
-                  </span>
-                </span>
-                <button
-                  type="button"
-                  className="button"
-                  disabled={busy !== null}
-                  onClick={() => void redeem(r)}
-                  aria-label={t("counter.rewards.redeemNamed", { reward: r.name })}
-                >
-                  {t("counter.rewards.redeem")}
-                </button>
-              </li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
+          {rewards && rewards.length > 0 ? (
+            <div className="card">
+              <h3>{t("counter.rewards.title")}</h3>
+              <ul className="counter-list">
+                {rewards.map((r) => (
+                  <li key={r.id} className="row counter-between">
+                    <span>
+                      <strong>{r.name}</strong>
+                      {givenBy(r) ? <span className="counter-sub counter-value">{givenBy(r)}</span> : null}
+                      <span className="counter-sub">
+                        {r.cost_points !== null
+                          ? t("counter.rewards.costPoints", { count: r.cost_points })
+                          : t("counter.rewards.costCard", { card: cardName(r.stamp_card_id ?? "") })}
+                      </span>
+                    </span>
+                    <button
+                      type="button"
+                      className="button"
+                      disabled={busy !== null}
+                      onClick={() => void redeem(r)}
+                      aria-label={t("counter.rewards.redeemNamed", { reward: r.name })}
+                    >
+                      {t("counter.rewards.redeem")}
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
 
-      {vouchers && vouchers.length > 0 ? (
-        <div className="card">
-          <h3>{t("counter.vouchers.title")}</h3>
-          <ul className="counter-list">
-            {vouchers.map((v) => (
-              <li key={v.id} className="row counter-between">
-                <span>
-                  <strong>{v.reward.name}</strong>
-                  {givenBy(v.reward) ? (
-                    <span className="counter-sub counter-value">{givenBy(v.reward)}</span>
-                  ) : null}
-                  <span className="counter-sub">
-                    {t("counter.vouchers.line", {
-                      code: v.code,
-                      date: formatDateTime(v.expires_at, locale, business.timezone),
-                    })}
-                  </span>
-                </span>
-                <button
-                  type="button"
-                  className="button"
-                  disabled={busy !== null}
-                  onClick={() => void confirm(v)}
-                  aria-label={t("counter.vouchers.confirmNamed", { reward: v.reward.name, code: v.code })}
-                >
-                  {t("counter.vouchers.confirm")}
-                </button>
-              </li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
+          {vouchers && vouchers.length > 0 ? (
+            <div className="card">
+              <h3>{t("counter.vouchers.title")}</h3>
+              <ul className="counter-list">
+                {vouchers.map((v) => (
+                  <li key={v.id} className="row counter-between">
+                    <span>
+                      <strong>{v.reward.name}</strong>
+                      {givenBy(v.reward) ? (
+                        <span className="counter-sub counter-value">{givenBy(v.reward)}</span>
+                      ) : null}
+                      <span className="counter-sub">
+                        {t("counter.vouchers.line", {
+                          code: v.code,
+                          date: formatDateTime(v.expires_at, locale, business.timezone),
+                        })}
+                      </span>
+                    </span>
+                    <button
+                      type="button"
+                      className="button"
+                      disabled={busy !== null}
+                      onClick={() => void confirm(v)}
+                      aria-label={t("counter.vouchers.confirmNamed", { reward: v.reward.name, code: v.code })}
+                    >
+                      {t("counter.vouchers.confirm")}
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
 
-      <CardLink memberId={member.id} />
+          <CardLink memberId={member.id} />
+        </>
+      ) : (
+        // Nothing can be recorded on the card any more: the sale itself still can be.
+        <RecordWithoutMember
+          key={erased.key}
+          refused={erased}
+          currency={business.currency}
+          locationId={locationId}
+          queue={queue}
+          onLocationGone={onLocationGone}
+          onSent={onAction}
+        />
+      )}
     </section>
   );
 
@@ -521,55 +534,6 @@ export function MemberPanel({
   }
 }
 
-/** A refused action in the cashier's words, or the API's own message for a refusal it does not know. */
-export function ProblemView({ error }: { error: unknown }) {
-  return <ErrorMessage error={error} known={COUNTER_PROBLEMS} />;
-}
-
-/** The refusal of a write made at a location that was archived or deleted meanwhile. */
-export function isLocationGone(code: string): boolean {
-  return code === "location_archived" || code === "location_not_found";
-}
-
-/** A refusal by its code and the API's message (a refused queued purchase), in the cashier's words. */
-export function problemText(t: ReturnType<typeof useT>["t"], code: string, message: string): string {
-  return COUNTER_PROBLEMS.codes.has(code) ? t(`counter.problem.${code}`) : message;
-}
-
-const KNOWN_PROBLEMS = new Set([
-  "unauthorized",
-  // Another login in this browser replaced the counter's session cookie.
-  "csrf_token_invalid",
-  "member_not_found",
-  // The member deleted their card (or staff erased them) while the counter still showed it.
-  "member_erased",
-  "voucher_not_found",
-  "voucher_already_redeemed",
-  "voucher_voided",
-  "voucher_expired",
-  "insufficient_points",
-  "insufficient_stamps",
-  "reward_out_of_stock",
-  "reward_limit_reached",
-  "reward_inactive",
-  "reward_not_eligible",
-  "forbidden",
-  "occurred_at_in_future",
-  "location_archived",
-  "location_not_found",
-  "idempotency_key_reused",
-  "refund_exceeds_purchase",
-  "validation_failed",
-  "member_ambiguous",
-  "points_too_large",
-  "rate_limited",
-  // Not the server's: the outbox's, for a purchase cancelled (or taken over) while its till waited.
-  "purchase_cancelled",
-  "purchase_gone",
-]);
-
-const COUNTER_PROBLEMS: KnownProblems = { prefix: "counter.problem", codes: KNOWN_PROBLEMS };
-
 /**
  * No connection and a card code: the member cannot be looked up, but purchases can still be
  * recorded for the card; they wait in the queue and the server credits them to the card's member.
@@ -605,6 +569,8 @@ export function OfflineCardPanel({
   const outbox = useOutbox(queue);
   const [error, setError] = useState<unknown>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  /** A purchase refused because the card was deleted: to record without a member. */
+  const [erased, setErased] = useState<{ key: string; body: PurchaseBody } | null>(null);
   const label = t("counter.member.code", { code });
 
   const record = async (amountMinor: number, items: PurchaseItem[]): Promise<boolean> => {
@@ -613,23 +579,23 @@ export function OfflineCardPanel({
     setProblem(null);
     setNotice(null);
     const key = newKey();
-    const outcome = await queue.submit({
-      key,
-      label,
-      body: {
-        external_id: `counter-${key}`,
-        member_code: code,
-        amount_minor: amountMinor,
-        currency: business.currency,
-        items,
-        ...(locationId ? { location_id: locationId } : {}),
-        occurred_at: new Date().toISOString(),
-      },
-    });
+    const body: PurchaseBody = {
+      external_id: `counter-${key}`,
+      member_code: code,
+      amount_minor: amountMinor,
+      currency: business.currency,
+      items,
+      ...(locationId ? { location_id: locationId } : {}),
+      occurred_at: new Date().toISOString(),
+    };
+    const outcome = await queue.submit({ key, label, body });
     setBusy(false);
     if (outcome.kind === "rejected") {
       setError(outcome.error);
       if (isLocationGone(outcome.error.code)) onLocationGone();
+      // The card was deleted, or no one has its code (the answer came after all): the sale can
+      // be recorded without a member.
+      if (mayRecordWithoutMember(outcome.error.code, body)) setErased({ key, body });
       return false;
     }
     if (outcome.kind === "full") {
@@ -679,20 +645,24 @@ export function OfflineCardPanel({
           {problem}
         </div>
       ) : null}
-      <PurchaseForm
-        currency={business.currency}
-        quick={quickItems(cards, locale)}
-        busy={busy}
-        disabled={busy}
-        onRecord={record}
-      />
+      {erased === null ? (
+        <PurchaseForm
+          currency={business.currency}
+          quick={quickItems(cards, locale)}
+          busy={busy}
+          disabled={busy}
+          onRecord={record}
+        />
+      ) : (
+        <RecordWithoutMember
+          key={erased.key}
+          refused={erased}
+          currency={business.currency}
+          locationId={locationId}
+          queue={queue}
+          onLocationGone={onLocationGone}
+        />
+      )}
     </section>
   );
-}
-
-/** Why the device could not keep a purchase to send later, in the cashier's words. */
-function fullText(t: ReturnType<typeof useT>["t"], reason: "count" | "storage"): string {
-  return reason === "count"
-    ? t("counter.queue.full", { count: MAX_PENDING })
-    : t("counter.queue.storageFull");
 }

@@ -76,10 +76,13 @@ export function PurchaseForm({
   const [amountError, setAmountError] = useState<string | null>(null);
   const [lines, setLines] = useState<Record<string, number>>({});
   const amountInput = useRef<HTMLInputElement>(null);
+  // Set at the press itself, not at the next render: a double tap (or Enter pressed twice) in the
+  // same moment finds it set, and the sale is taken once.
+  const recording = useRef(false);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if (busy || disabled) return;
+    if (busy || disabled || recording.current) return;
     const amountMinor = parseMoney(amount, currency);
     if (amountMinor === null) {
       setAmountError(
@@ -92,7 +95,14 @@ export function PurchaseForm({
     const items: PurchaseItem[] = quick
       .filter((q) => (lines[q.id] ?? 0) > 0)
       .map((q) => ({ ...q.line, quantity: lines[q.id] ?? 1 }));
-    if (await onRecord(amountMinor, items)) {
+    recording.current = true;
+    let taken: boolean;
+    try {
+      taken = await onRecord(amountMinor, items);
+    } finally {
+      recording.current = false;
+    }
+    if (taken) {
       setAmount("");
       setLines({});
       amountInput.current?.focus();

@@ -284,6 +284,8 @@ export class PurchaseQueue {
       "rejected",
       this.rejected().filter((r) => r.key !== key),
     );
+    // The list on screen hears of it now (another window, through the storage event).
+    this.emit();
   }
 
   /** Sends the waiting purchases one at a time, oldest first; one run at a time. */

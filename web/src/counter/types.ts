@@ -9,6 +9,8 @@ export interface Business {
   currency: string;
   timezone: string;
   locale: string;
+  /** When the program went live (its join page opened); null while it is being set up. */
+  published_at: string | null;
 }
 
 export interface Me {
