@@ -150,6 +150,19 @@ describe("the launch kit with PUBLIC_URL set", () => {
     const pdf = res.rawPayload.toString("latin1");
     expect(pdf).toContain(`(https://club.example.org/join/${shop.slug})`);
     expect(pdf).not.toContain("10.0.0.7");
+    // The counter's invitation to join, for a cashier, points there too.
+    const cashierKey = await shop.call("POST", "/v1/api-keys", { name: "Till", role: "cashier" });
+    const me = await shop
+      .as(cashierKey.body.key)
+      .call("GET", "/v1/auth/me", undefined, { host: "10.0.0.7:3000" });
+    expect(me.status).toBe(200);
+    expect(me.body.join_url).toBe(`https://club.example.org/join/${shop.slug}`);
+  });
+
+  it("gives the counter the join page on the address it was opened at when no public address is set", async () => {
+    const shop = await t.signup({ name: "Café Één" });
+    const me = await shop.call("GET", "/v1/auth/me", undefined, { host: "till.local:3000" });
+    expect(me.body.join_url).toBe(`http://till.local:3000/join/${encodeURIComponent(shop.slug)}`);
   });
 });
 

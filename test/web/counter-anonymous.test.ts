@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from "vitest";
 import {
-  joinLink,
   mayRecordWithoutMember,
   saleWithoutMember,
   withoutMember,
@@ -112,13 +111,6 @@ describe("a purchase refused for a deleted card, recorded without a member", () 
 });
 
 describe("the invitation to join", () => {
-  it("links to the business's join page on the counter's own address", () => {
-    expect(joinLink("https://loyalty.example", "corner-cafe")).toBe(
-      "https://loyalty.example/join/corner-cafe",
-    );
-    expect(joinLink("https://loyalty.example/", "café b")).toBe("https://loyalty.example/join/caf%C3%A9%20b");
-  });
-
   it("adds up what the sale would have earned: points, and stamps by card", () => {
     expect(
       wouldEarn({

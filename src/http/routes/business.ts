@@ -14,6 +14,7 @@ import { businessDto, getBusiness, signup, updateBusiness } from "../../modules/
 import { ProgramConfig } from "../../modules/program/config.ts";
 import { clientNetwork } from "../../shared/failure-limit.ts";
 import type { ZodApp } from "../app.ts";
+import { publicOrigin } from "../origin.ts";
 import { Currency, ErrorResponse, IdempotencyHeaders, Locale, TimeZone } from "../schemas.ts";
 
 const Slug = z
@@ -82,7 +83,7 @@ function deliverSession<T extends { token: string; expires_at: string }>(
   return { ...rest, csrf_token: csrfTokenFor(token) };
 }
 
-export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
+export async function businessRoutes(app: ZodApp, ctx: AppContext, publicUrl: string | null): Promise<void> {
   app.post(
     "/businesses",
     {
@@ -210,6 +211,11 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
             business: BusinessSchema,
             actor: z.object({ kind: z.string(), id: z.string(), role: z.string() }),
             staff: StaffSchema.nullable(),
+            join_url: z
+              .string()
+              .describe(
+                "The business's join page, `<origin>/join/<slug>` (PUBLIC_URL's origin when set): the counter shows it as a QR code to a customer who is not a member yet",
+              ),
             csrf_token: CsrfToken,
           }),
         },
@@ -230,6 +236,7 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
         business,
         actor: { kind: req.actor.kind, id: req.actor.id, role: req.actor.role },
         staff: staff ? staffDto(staff) : null,
+        join_url: `${publicOrigin(req, publicUrl)}/join/${encodeURIComponent(business.slug)}`,
         ...(req.headers.authorization ? {} : { csrf_token: csrfTokenFor(req.cookies[SESSION_COOKIE] ?? "") }),
       };
     },
@@ -249,7 +256,7 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext): Promise<void
         tags: ["business"],
         summary: "Change the business profile",
         description:
-          "The currency can change until the first purchase (`currency_locked` after), to correct one chosen by mistake. Every money amount of the program moves with it, by what the two currencies are worth (docs/api.md, \"Correcting the currency\"), rounded to a round amount of the new one: the earn rate (the default one becomes the new currency's default: EUR to JPY gives a point per ¥200), rules' and stamp cards' amounts, spend tier thresholds, and rewards' amounts, names included. One audit record (`program.currency_converted`) lists what moved. A new `timezone` moves the expiry of every open lot of points (points left, expiry still ahead) to where its expiry policy puts it on the new clock, in the same transaction (docs/api.md, \"Changing the time zone\"): an end of month is midnight in the new zone. A lot whose new expiry would already have passed keeps its own, so no points expire on the spot; expired and spent points, release times of pending points and the history stay as they are. One audit record (`business.timezone_changed`) says how many lots moved; sending the zone the business already has changes nothing. Errors: `currency_locked`.",
+          "The currency can change until the first purchase (`currency_locked` after), to correct one chosen by mistake. Every money amount of the program moves with it, by what the two currencies are worth (docs/api.md, \"Correcting the currency\"), rounded to a round amount of the new one: the earn rate (the default one becomes the new currency's default: EUR to JPY gives a point per ¥200), rules' and stamp cards' amounts, spend tier thresholds, and rewards' amounts, names included. One audit record (`program.currency_converted`) lists what moved. A new `timezone` moves the expiry of every open lot of points (points left, expiry still ahead) to where its expiry policy puts it on the new clock, in the same transaction (docs/api.md, \"Changing the time zone\"): an end of month is midnight in the new zone. A lot whose new expiry would already have passed keeps its own, so no points expire on the spot; expired and spent points, release times of pending points and the history stay as they are. Members' calendar-year tiers last until 1 January midnight on the new clock (a rolling tier's end stays). One audit record (`business.timezone_changed`) says how many lots and tiers moved; sending the zone the business already has changes nothing. Errors: `currency_locked`.",
         body: z
           .strictObject({
             name: z.string().trim().min(1).max(120).optional(),

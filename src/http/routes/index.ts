@@ -24,7 +24,7 @@ export async function registerRoutes(
   ctx: AppContext,
   settings: { publicUrl: string | null } = { publicUrl: null },
 ): Promise<void> {
-  await businessRoutes(app, ctx);
+  await businessRoutes(app, ctx, settings.publicUrl);
   await staffRoutes(app, ctx);
   await apiKeyRoutes(app, ctx);
   await locationRoutes(app, ctx);

@@ -72,16 +72,6 @@ export function mayRecordWithoutMember(code: string, body: PurchaseBody): boolea
   return code === "member_erased" || (code === "member_not_found" && body.member_code !== undefined);
 }
 
-/**
- * The join page of the business, on the web app the counter runs in (the wallet's `/join/<slug>`,
- * as the launch kit's poster links to it).
- *
- * @example joinLink("https://loyalty.example", "corner-cafe") // "https://loyalty.example/join/corner-cafe"
- */
-export function joinLink(origin: string, slug: string): string {
-  return `${origin.replace(/\/+$/, "")}/join/${encodeURIComponent(slug)}`;
-}
-
 /** The answer of `POST /v1/purchases/preview` (the part read here). */
 export interface Preview {
   total_points: number;

@@ -448,6 +448,7 @@ export function Desk({
               <NoMemberPanel
                 key={view.shown}
                 business={business}
+                joinUrl={me.join_url}
                 locationId={locationId}
                 cards={cards}
                 queue={queue}

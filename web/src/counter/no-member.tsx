@@ -4,7 +4,7 @@ import { formatMoney } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { QrCode } from "../ui/qr.tsx";
 import { localOnly } from "../ui/reachable.ts";
-import { joinLink, type Preview, saleWithoutMember, withoutMember, wouldEarn } from "./anonymous.ts";
+import { type Preview, saleWithoutMember, withoutMember, wouldEarn } from "./anonymous.ts";
 import { call, focusSoon } from "./call.ts";
 import type { LastAction } from "./member.tsx";
 import { PurchaseForm, quickItems } from "./purchase-form.tsx";
@@ -189,6 +189,7 @@ export function RecordWithoutMember({
  */
 export function NoMemberPanel({
   business,
+  joinUrl,
   locationId,
   cards,
   queue,
@@ -197,6 +198,8 @@ export function NoMemberPanel({
   onClose,
 }: {
   business: Business;
+  /** The join page (`/v1/auth/me`'s `join_url`: the public address when the server knows it). */
+  joinUrl: string;
   locationId: string | null;
   cards: StampCard[];
   queue: PurchaseQueue;
@@ -252,7 +255,7 @@ export function NoMemberPanel({
       />
       {/* The join page opens once the program is live. */}
       {last && business.published_at ? (
-        <JoinInvite key={last.key} sale={last.body} slug={business.slug} cards={cards} />
+        <JoinInvite key={last.key} sale={last.body} link={joinUrl} cards={cards} />
       ) : null}
     </section>
   );
@@ -263,12 +266,11 @@ export function NoMemberPanel({
  * server's preview for a new member; left out when it cannot be had, offline), and the join page's
  * QR code on request, for the customer to scan with their phone.
  */
-function JoinInvite({ sale, slug, cards }: { sale: PurchaseBody; slug: string; cards: StampCard[] }) {
+function JoinInvite({ sale, link, cards }: { sale: PurchaseBody; link: string; cards: StampCard[] }) {
   const { t } = useT();
   const headingId = useId();
   const [earned, setEarned] = useState<ReturnType<typeof wouldEarn> | null>(null);
   const [showQr, setShowQr] = useState(false);
-  const link = joinLink(window.location.origin, slug);
 
   useEffect(() => {
     let cancelled = false;
