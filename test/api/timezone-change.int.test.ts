@@ -1,13 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runTierSweep } from "../../src/jobs/index.ts";
 import { rezoneLots } from "../../src/modules/ledger/index.ts";
+import { rezoneTierEnds } from "../../src/modules/tiers/index.ts";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
 import { logIn } from "../helpers/staff.ts";
+import { goldBoutique } from "../helpers/tiers.ts";
 
 /**
  * A business that changes its time zone (`PATCH /v1/business {timezone}`) takes its members' open
  * points along: every open lot gets the expiry its policy gives on the new clock, in the same
- * transaction, so an end of month is midnight where the business now is, as the card shows it.
- * Expired and spent lots, release times and the history stay; one audit record counts the lots.
+ * transaction, so an end of month is midnight where the business now is, as the card shows it;
+ * members' calendar-year tiers likewise last until 1 January midnight on the new clock. Expired
+ * and spent lots, release times, rolling tiers' ends and the history stay; one audit record counts
+ * the lots and the tiers.
  */
 
 let t: TestApp;
@@ -59,7 +64,12 @@ async function cafe(at: string, expiry: Expiry, options: { timezone?: string; pe
   const rezoned = async () =>
     (await ok(owner, "GET", "/v1/audit-log?action=business.timezone_changed&limit=50")).data as {
       target_id: string;
-      data: { from: string; to: string; lots: { moved: number; kept_passed: number; kept_unknown: number } };
+      data: {
+        from: string;
+        to: string;
+        lots: { moved: number; kept_passed: number; kept_unknown: number };
+        tiers: { moved: number; kept_passed: number };
+      };
     }[];
   return { owner, member, buy, lots, expiries, card, moveTo, rezoned };
 }
@@ -241,6 +251,7 @@ describe("what a change of time zone leaves", () => {
       from: "Europe/Lisbon",
       to: "Europe/Amsterdam",
       lots: { moved: 0, kept_passed: 1, kept_unknown: 0 },
+      tiers: { moved: 0, kept_passed: 0 },
     });
     t.clock.set(new Date("2026-03-31T23:00:00Z"));
     expect((await ok(c.owner, "POST", "/v1/points/expire", {})).lots).toBe(1);
@@ -319,6 +330,148 @@ describe("what a change of time zone leaves", () => {
   });
 });
 
+/**
+ * A boutique with Silver and Gold by spend (test/helpers/tiers.ts), signed up at `at` in `timezone`,
+ * and what a tier test reads of it. The tier sweep goes over every business in the database: the
+ * tests read their own members' tiers, not the sweep's counts.
+ */
+async function boutique(at: string, timezone = "Europe/Amsterdam") {
+  t.clock.set(new Date(at));
+  const owner = await t.signup({ timezone });
+  const { tenant, silver, gold } = await goldBoutique(owner);
+  const member = async () =>
+    (await ok(tenant, "POST", "/v1/members", { marketing_consent: false })).id as string;
+  const buy = (memberId: string, amount_minor: number) =>
+    ok(tenant, "POST", "/v1/purchases", {
+      external_id: `p-${++seq}`,
+      member_id: memberId,
+      amount_minor,
+      currency: "EUR",
+    });
+  const tierOf = async (memberId: string) => {
+    const row = await t.database.db
+      .selectFrom("members")
+      .select(["tier_id", "tier_expires_at"])
+      .where("business_id", "=", owner.businessId)
+      .where("id", "=", memberId)
+      .executeTakeFirstOrThrow();
+    return { tier_id: row.tier_id, tier_expires_at: row.tier_expires_at?.toISOString() ?? null };
+  };
+  const card = async (memberId: string) => (await ok(tenant, "GET", `/v1/members/${memberId}/card`)).tier;
+  // The owner's session from the sign-up lasts 30 days; a test that moves the clock on logs in again.
+  const moveTo = async (zone: string) => {
+    const token = (await logIn(t, owner.slug, owner.ownerEmail, owner.password)).token as string;
+    return owner.as(token).call("PATCH", "/v1/business", { timezone: zone });
+  };
+  const rezoned = async () =>
+    (await ok(tenant, "GET", "/v1/audit-log?action=business.timezone_changed&limit=50")).data as {
+      data: { from: string; to: string; tiers: { moved: number; kept_passed: number } };
+    }[];
+  const changes = async () =>
+    (
+      await t.database.db
+        .selectFrom("tier_changes")
+        .select("reason")
+        .where("business_id", "=", owner.businessId)
+        .orderBy("id")
+        .execute()
+    ).map((c) => c.reason);
+  return { owner, tenant, silver, gold, member, buy, tierOf, card, moveTo, rezoned, changes };
+}
+
+describe("a change of time zone moves calendar-year tier ends", () => {
+  it("keeps Gold until New Year's midnight in the new zone: the sweep an hour after the old one leaves it, at the new one ends it", async () => {
+    const b = await boutique("2026-06-01T10:00:00Z");
+    const [anna, bram, cleo] = [await b.member(), await b.member(), await b.member()];
+    await b.buy(anna, 60_000);
+    await b.buy(bram, 25_000);
+    // 1 January 2028, midnight in Amsterdam.
+    expect(await b.tierOf(anna)).toEqual({ tier_id: b.gold, tier_expires_at: "2027-12-31T23:00:00.000Z" });
+    expect(await b.tierOf(bram)).toEqual({ tier_id: b.silver, tier_expires_at: "2027-12-31T23:00:00.000Z" });
+    const reasons = await b.changes();
+
+    expect((await b.moveTo("Europe/Lisbon")).status).toBe(200);
+
+    // 1 January 2028, midnight in Lisbon; no tier change, and nobody gets a tier.
+    expect(await b.tierOf(anna)).toEqual({ tier_id: b.gold, tier_expires_at: "2028-01-01T00:00:00.000Z" });
+    expect(await b.tierOf(bram)).toEqual({ tier_id: b.silver, tier_expires_at: "2028-01-01T00:00:00.000Z" });
+    expect(await b.tierOf(cleo)).toEqual({ tier_id: null, tier_expires_at: null });
+    expect(await b.card(anna)).toMatchObject({
+      current: { name: "Gold" },
+      expires_at: "2028-01-01T00:00:00.000Z",
+    });
+    expect(await b.changes()).toEqual(reasons);
+    expect((await b.rezoned())[0]?.data).toMatchObject({
+      from: "Europe/Amsterdam",
+      to: "Europe/Lisbon",
+      tiers: { moved: 2, kept_passed: 0 },
+    });
+
+    // The last millisecond of 2027 in Lisbon, an hour after New Year in Amsterdam: still Gold.
+    t.clock.set(new Date("2027-12-31T23:59:59.999Z"));
+    await runTierSweep(t.ctx, t.clock.now());
+    expect(await b.tierOf(anna)).toEqual({ tier_id: b.gold, tier_expires_at: "2028-01-01T00:00:00.000Z" });
+    expect(await b.card(anna)).toMatchObject({ current: { name: "Gold" } });
+
+    // New Year in Lisbon: nothing spent in 2027 or 2028 keeps a tier.
+    t.clock.set(new Date("2028-01-01T00:00:00.000Z"));
+    await runTierSweep(t.ctx, t.clock.now());
+    expect(await b.tierOf(anna)).toEqual({ tier_id: null, tier_expires_at: null });
+    expect(await b.tierOf(bram)).toEqual({ tier_id: null, tier_expires_at: null });
+    expect((await b.changes()).slice(reasons.length)).toEqual([
+      "Gold ended; 0 spend in the current period",
+      "Silver ended; 0 spend in the current period",
+    ]);
+  });
+
+  it("leaves a rolling tier's end, and moves a calendar year's from before the program went rolling", async () => {
+    const b = await boutique("2026-06-01T10:00:00Z");
+    const [anna, bram] = [await b.member(), await b.member()];
+    await b.buy(anna, 60_000);
+    const program = (await ok(b.tenant, "GET", "/v1/program")).config;
+    await ok(b.tenant, "PUT", "/v1/program", {
+      ...program,
+      tiers: { ...program.tiers, period: "rolling_12_months" },
+    });
+    t.clock.advance(60_000);
+    await b.buy(bram, 60_000);
+    // Twelve months on, to the millisecond, on the Amsterdam clock.
+    expect(await b.tierOf(bram)).toEqual({ tier_id: b.gold, tier_expires_at: "2027-06-01T10:01:00.000Z" });
+
+    expect((await b.moveTo("Europe/Lisbon")).status).toBe(200);
+
+    expect(await b.tierOf(anna)).toEqual({ tier_id: b.gold, tier_expires_at: "2028-01-01T00:00:00.000Z" });
+    expect(await b.tierOf(bram)).toEqual({ tier_id: b.gold, tier_expires_at: "2027-06-01T10:01:00.000Z" });
+    expect(await b.card(bram)).toMatchObject({ expires_at: "2027-06-01T10:01:00.000Z" });
+    expect((await b.rezoned())[0]?.data.tiers).toEqual({ moved: 1, kept_passed: 0 });
+  });
+
+  it("keeps a tier end the new zone would put in the past: moving east in the year's last hour", async () => {
+    const b = await boutique("2025-06-01T10:00:00Z", "Europe/Lisbon");
+    const [anna, bram] = [await b.member(), await b.member()];
+    await b.buy(anna, 60_000); // Gold in 2025: kept until 1 January 2027
+    t.clock.set(new Date("2026-06-01T10:00:00Z"));
+    await b.buy(bram, 60_000); // Gold in 2026: kept until 1 January 2028
+    // 23:30 on 31 December 2026 in Lisbon: it is 00:30 on 1 January 2027 in Amsterdam.
+    t.clock.set(new Date("2026-12-31T23:30:00Z"));
+
+    expect((await b.moveTo("Europe/Amsterdam")).status).toBe(200);
+
+    expect(await b.tierOf(anna)).toEqual({ tier_id: b.gold, tier_expires_at: "2027-01-01T00:00:00.000Z" });
+    expect(await b.tierOf(bram)).toEqual({ tier_id: b.gold, tier_expires_at: "2027-12-31T23:00:00.000Z" });
+    expect(await b.card(anna)).toMatchObject({ current: { name: "Gold" } });
+    expect((await b.rezoned())[0]?.data.tiers).toEqual({ moved: 1, kept_passed: 1 });
+    await runTierSweep(t.ctx, t.clock.now());
+    expect(await b.tierOf(anna)).toEqual({ tier_id: b.gold, tier_expires_at: "2027-01-01T00:00:00.000Z" });
+
+    // It ends at the end it kept: nothing was spent in 2026.
+    t.clock.set(new Date("2027-01-01T00:00:00Z"));
+    await runTierSweep(t.ctx, t.clock.now());
+    expect(await b.tierOf(anna)).toEqual({ tier_id: null, tier_expires_at: null });
+    expect(await b.tierOf(bram)).toEqual({ tier_id: b.gold, tier_expires_at: "2027-12-31T23:00:00.000Z" });
+  });
+});
+
 describe("rezoneLots", () => {
   it("moves every open lot of the business, a page at a time, and only that business's", async () => {
     const c = await cafe("2026-04-10T09:00:00Z", { policy: "end_of_month", months_after: 0 });
@@ -343,5 +496,39 @@ describe("rezoneLots", () => {
     expect(moved).toEqual({ moved: 5, kept_passed: 0, kept_unknown: 0 });
     expect(await c.expiries()).toEqual(Array(5).fill("2026-04-30T23:00:00.000Z"));
     expect(await bystander.lots()).toEqual(theirs);
+  });
+});
+
+describe("rezoneTierEnds", () => {
+  it("moves every calendar-year end of the business, a page at a time, and only that business's", async () => {
+    const b = await boutique("2026-06-01T10:00:00Z");
+    const bystander = await boutique("2026-06-01T10:00:00Z");
+    const members: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const m = await b.member();
+      await b.buy(m, 20_000 + i * 10_000);
+      members.push(m);
+    }
+    const theirs = await bystander.member();
+    await bystander.buy(theirs, 60_000);
+    const moved = await t.database.db
+      .transaction()
+      .execute((tx) =>
+        rezoneTierEnds(
+          tx,
+          b.owner.businessId,
+          { from: "Europe/Amsterdam", to: "Europe/Lisbon" },
+          t.clock.now(),
+          2,
+        ),
+      );
+    expect(moved).toEqual({ moved: 5, kept_passed: 0 });
+    for (const m of members) {
+      expect((await b.tierOf(m)).tier_expires_at).toBe("2028-01-01T00:00:00.000Z");
+    }
+    expect(await bystander.tierOf(theirs)).toEqual({
+      tier_id: bystander.gold,
+      tier_expires_at: "2027-12-31T23:00:00.000Z",
+    });
   });
 });

@@ -26,7 +26,7 @@ import {
   lockProgram,
   updateProgramInTx,
 } from "../program/index.ts";
-import { MAX_TIER_THRESHOLD } from "../tiers/index.ts";
+import { MAX_TIER_THRESHOLD, rezoneTierEnds } from "../tiers/index.ts";
 
 /** The business profile, its locations, and signing a new business up. */
 
@@ -270,13 +270,15 @@ export async function updateBusiness(
 /**
  * A business that moves its clock to another time zone: every open lot of its points gets the
  * expiry its policy gives on the new clock (`rezoneLots`), so "end of month" is midnight where the
- * business now is, as the card and the counter reckon it. One audit record
- * (`business.timezone_changed`) says from and to which zone and how many lots moved; none when
- * the zone stays.
+ * business now is, as the card and the counter reckon it; and every member's calendar-year tier
+ * lasts until the start of the year on the new clock (`rezoneTierEnds`), so the sweep ends it at
+ * the midnight the card shows. One audit record (`business.timezone_changed`) says from and to
+ * which zone and how many lots and tiers moved; none when the zone stays.
  *
  * The program row is locked first, as every change of the program takes it (which also moves the
  * program version, so every node's snapshot cache reloads), and the zone is read under it: two
- * changes at once move the lots one after the other, each from the zone the other left.
+ * changes at once move the lots one after the other, each from the zone the other left. Members
+ * are written before lots, the order a purchase and the expiry run take them.
  */
 async function followTimeZone(tx: Tx, actor: Actor, to: string, now: Date): Promise<void> {
   if ((await getBusiness(tx, actor.businessId)).timezone === to) return;
@@ -284,12 +286,13 @@ async function followTimeZone(tx: Tx, actor: Actor, to: string, now: Date): Prom
   const from = (await getBusiness(tx, actor.businessId)).timezone;
   if (from === to) return;
   const program = await getProgram(tx, actor.businessId);
+  const tiers = await rezoneTierEnds(tx, actor.businessId, { from, to }, now);
   const lots = await rezoneLots(tx, actor.businessId, program.points.expiry, { from, to }, now);
   await audit(tx, actor, now, {
     action: "business.timezone_changed",
     targetType: "business",
     targetId: actor.businessId,
-    data: { from, to, lots },
+    data: { from, to, lots, tiers },
   });
 }
 

@@ -3,11 +3,12 @@ import { z } from "zod";
 import type { Actor } from "../../context.ts";
 import type { Db, Tx } from "../../db/database.ts";
 import type { TiersTable } from "../../db/schema.ts";
-import { conflict, invalid, notFound } from "../../shared/errors.ts";
+import { assert, conflict, invalid, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import { decodeKeyCursor, type PageRequest, toPage } from "../../shared/pagination.ts";
 import { audit } from "../audit/index.ts";
 import { lockProgram } from "../program/index.ts";
+import { rezonedRetentionEnds } from "./qualify.ts";
 
 /**
  * Tiers: a ladder of levels (Silver, Gold, …) a member climbs by the program's tier metric. Active
@@ -297,4 +298,78 @@ export async function archiveTier(db: Db, actor: Actor, id: string, now: Date): 
     await audit(tx, actor, now, { action: "tier.archived", targetType: "tier", targetId: id });
     return tierDto(row);
   });
+}
+
+/** What `rezoneTierEnds` did to the retention ends of a business's members. */
+export interface RezonedTierEnds {
+  /** Members whose calendar-year tier now lasts until the start of the year on the new clock. */
+  moved: number;
+  /** Members whose end on the new clock would already have passed: they keep theirs, still ahead. */
+  kept_passed: number;
+}
+
+/**
+ * Moves the calendar-year retention end of every member of the business who holds a tier (the
+ * first instant of next year or of the year after next on the old clock, still ahead at `now`) to
+ * the first instant of that year on the new clock (`rezonedRetentionEnds`), when the business
+ * changes its time zone, in the caller's transaction, which holds the program's lock
+ * (`updateBusiness`). A member whose end the new clock puts at or before `now` keeps theirs. Ends
+ * that are no start of a year on the old clock stay: a rolling tier's (a duration, 12 months from
+ * when it was reached), and one already past, which the sweep or the next use re-evaluates. No
+ * tier change is recorded: the member holds the same tier. Whatever the program's period is now,
+ * an end at the start of a year is a calendar year's (a period changed since leaves members their
+ * end); only a rolling tier reached in the very first millisecond of a year ends there too.
+ *
+ * Set-based: per end instant (two at most), a page of members at a time by id, each page one
+ * read and one update, along the index on `(tier_expires_at, business_id, id)`.
+ *
+ * @example await rezoneTierEnds(tx, businessId, { from: "Europe/Amsterdam", to: "Europe/Lisbon" }, now) // { moved: 40, kept_passed: 0 }
+ */
+export async function rezoneTierEnds(
+  tx: Tx,
+  businessId: string,
+  zones: { from: string; to: string },
+  now: Date,
+  pageSize = 1000,
+): Promise<RezonedTierEnds> {
+  assert(Number.isInteger(pageSize) && pageSize > 0 && pageSize <= 5000, "a page holds 1 to 5000 members");
+  const done: RezonedTierEnds = { moved: 0, kept_passed: 0 };
+  if (zones.from === zones.to) return done;
+  for (const end of rezonedRetentionEnds(zones.from, zones.to, now)) {
+    const holders = tx
+      .selectFrom("members")
+      .where("tier_expires_at", "=", end.was)
+      .where("business_id", "=", businessId)
+      .where("tier_id", "is not", null);
+    if (end.outcome === "passed") {
+      const { count } = await holders
+        .select((eb) => eb.fn.countAll<string>().as("count"))
+        .executeTakeFirstOrThrow();
+      done.kept_passed += Number(count);
+      continue;
+    }
+    let after: string | undefined;
+    for (;;) {
+      let page = holders.select("id").orderBy("id").limit(pageSize);
+      if (after !== undefined) page = page.where("id", ">", after);
+      const ids = (await page.execute()).map((m) => m.id);
+      if (ids.length > 0) {
+        // Only a member whose end is still the one read: a purchase or the sweep may have moved it.
+        const moved = await tx
+          .updateTable("members")
+          .set({ tier_expires_at: end.next, updated_at: now })
+          .where("business_id", "=", businessId)
+          .where("id", "in", ids)
+          .where("tier_id", "is not", null)
+          .where("tier_expires_at", "=", end.was)
+          .returning("id")
+          .execute();
+        done.moved += moved.length;
+      }
+      const last = ids.at(-1);
+      if (last === undefined || ids.length < pageSize) break;
+      after = last;
+    }
+  }
+  return done;
 }

@@ -1,5 +1,5 @@
 import { assert } from "../../shared/errors.ts";
-import { addMonths, DAY_MS, startOfYear } from "../../shared/time.ts";
+import { addMonths, DAY_MS, startOfYear, zonedParts, zonedTimeToUtc } from "../../shared/time.ts";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -59,6 +59,42 @@ export function windowStart(period: TierPeriod, now: Date, timeZone: string): Da
 /** Until when a tier reached at `now` is kept. */
 export function retainedUntil(period: TierPeriod, now: Date, timeZone: string): Date {
   return period === "calendar_year" ? startOfYear(now, timeZone, 2) : addMonths(now, 12, timeZone);
+}
+
+/** Where the members' calendar-year retention ends that fall on one instant go in another zone. */
+export interface RezonedRetentionEnd {
+  /** The end as stored: the first instant of a year on the old clock. */
+  was: Date;
+  /** The first instant of that year on the new clock. */
+  next: Date;
+  /**
+   * `moved`: `next` is still ahead at `now`; `passed`: it is not (a move east in the last hour of a
+   * year), so the tiers keep `was`, still ahead: no zone change ends a tier on the spot.
+   */
+  outcome: "moved" | "passed";
+}
+
+/**
+ * Where calendar-year retention ends go when the business moves its clock from `from` to `to` at
+ * `now`: "until 1 January" is midnight where the business now is, as the card reckons it. A
+ * calendar-year tier is kept until the start of next year (kept on the year just ended) or of the
+ * year after next (reached this year), reckoned at an evaluation no later than `now`, so the ends
+ * still ahead on the old clock are those two instants, and only they are listed; one the new clock
+ * puts at the same instant is not (no move). A rolling tier's end (12 months after it was reached)
+ * is a duration, not a calendar boundary, and is not listed: it stays.
+ *
+ * @example rezonedRetentionEnds("Europe/Amsterdam", "Europe/Lisbon", new Date("2026-06-01T10:00Z")) // 2026-12-31T23:00Z → 2027-01-01T00:00Z, 2027-12-31T23:00Z → 2028-01-01T00:00Z, both "moved"
+ */
+export function rezonedRetentionEnds(from: string, to: string, now: Date): RezonedRetentionEnd[] {
+  const year = zonedParts(now, from).year;
+  const ends: RezonedRetentionEnd[] = [];
+  for (const ahead of [1, 2]) {
+    const was = startOfYear(now, from, ahead);
+    const next = zonedTimeToUtc({ year: year + ahead, month: 1, day: 1 }, to);
+    if (next.getTime() === was.getTime()) continue;
+    ends.push({ was, next, outcome: next > now ? "moved" : "passed" });
+  }
+  return ends;
 }
 
 /** The highest tier whose threshold the metric reaches, or null below the lowest threshold. */
