@@ -23,7 +23,7 @@ import {
 } from "fastify-type-provider-zod";
 import { type Actor, type AppContext, type Role, roleAtLeast } from "../context.ts";
 import { authenticate, bearerToken, csrfTokenFor, SESSION_COOKIE } from "../modules/access/index.ts";
-import { AppError } from "../shared/errors.ts";
+import { AppError, transientDatabaseFailure } from "../shared/errors.ts";
 import { clientNetwork } from "../shared/failure-limit.ts";
 import { textProblem } from "../shared/text.ts";
 import { AllowedMethods } from "./allowed-methods.ts";
@@ -547,25 +547,6 @@ function toErrorBody(error: FastifyError): ErrorBody {
     };
   }
   return { status: 500, error: { code: "internal_error", message: "Something went wrong on our side." } };
-}
-
-/**
- * PostgreSQL's refusals that roll a transaction back and that the same request, sent again, can
- * get past: two transactions waiting on each other (one is chosen to fail), a serialization
- * conflict, a lock or statement waited on too long. Every use case is one transaction, so such a
- * request changed nothing, and a client may retry it — a 503, not a 500.
- */
-const TRANSIENT_SQLSTATES: ReadonlyMap<string, string> = new Map([
-  ["40001", "a conflict with a request at the same time"],
-  ["40P01", "a deadlock with a request at the same time"],
-  ["55P03", "a lock waited on too long"],
-  ["57014", "a statement that ran too long"],
-]);
-
-/** What made the database give up, when it is worth a retry (`TRANSIENT_SQLSTATES`). */
-export function transientDatabaseFailure(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? TRANSIENT_SQLSTATES.get(code) : undefined;
 }
 
 /**

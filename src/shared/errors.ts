@@ -32,3 +32,23 @@ export const forbidden = (message = "Your role is not allowed to do this.") =>
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`invariant violated: ${message}`);
 }
+
+/**
+ * PostgreSQL's refusals that roll a transaction back and that the same request, sent again, can
+ * get past: two transactions waiting on each other (one is chosen to fail), a serialization
+ * conflict, a lock or statement waited on too long. Every use case is one transaction, so such a
+ * request changed nothing, and a client may retry it — a 503, not a 500. (`POST /v1/points/expire`,
+ * which commits member by member, says so in its own 503.)
+ */
+const TRANSIENT_SQLSTATES: ReadonlyMap<string, string> = new Map([
+  ["40001", "a conflict with a request at the same time"],
+  ["40P01", "a deadlock with a request at the same time"],
+  ["55P03", "a lock waited on too long"],
+  ["57014", "a statement that ran too long"],
+]);
+
+/** What made the database give up, when it is worth a retry (`TRANSIENT_SQLSTATES`). */
+export function transientDatabaseFailure(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? TRANSIENT_SQLSTATES.get(code) : undefined;
+}

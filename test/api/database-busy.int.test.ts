@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { transientDatabaseFailure } from "../../src/http/app.ts";
+import { transientDatabaseFailure } from "../../src/shared/errors.ts";
 import { type Response, startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
 
 /**

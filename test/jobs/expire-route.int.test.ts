@@ -112,4 +112,29 @@ describe("POST /v1/points/expire", () => {
     expect([again.status, again.body]).toEqual([200, { lots: 1, points: 10 }]);
     expect(await pointsLeft(tenant.businessId)).toBe(0);
   });
+
+  it("says, when the database gives up after members were done, that their points stay expired (503)", async () => {
+    const { tenant } = await shop(2);
+    const db = t.database.db;
+    await sql
+      .raw(`create or replace function route_busy() returns trigger language plpgsql as $$
+        begin raise exception 'test: deadlock' using errcode = '40P01'; end $$`)
+      .execute(db);
+    await sql`create trigger route_busy before insert on audit_log for each row
+      when (new.action = 'points.expiry_run') execute function route_busy()`.execute(db);
+    try {
+      const res = await tenant.call("POST", "/v1/points/expire");
+      expect(res.status).toBe(503);
+      expect(res.headers["retry-after"]).toBe("1");
+      expect(res.body.error.code).toBe("database_busy");
+      expect(res.body.error.message).toContain("points it expired stay expired");
+      expect(res.body.error.message).not.toContain("nothing of it was recorded");
+    } finally {
+      await sql`drop trigger route_busy on audit_log`.execute(db);
+    }
+    // The members' transactions had committed: their points are gone, and a second call finds none.
+    expect(await pointsLeft(tenant.businessId)).toBe(0);
+    const again = await tenant.call("POST", "/v1/points/expire");
+    expect([again.status, again.body]).toEqual([200, { lots: 0, points: 0 }]);
+  });
 });

@@ -3,6 +3,7 @@ import type { AppContext } from "../../context.ts";
 import { audit } from "../../modules/audit/index.ts";
 import { clientKey } from "../../modules/idempotency/index.ts";
 import { expireDue } from "../../modules/ledger/index.ts";
+import { AppError, transientDatabaseFailure } from "../../shared/errors.ts";
 import { EventInput, getEvent, recordEvent } from "../../use-cases/events.ts";
 import {
   AdjustmentInput,
@@ -196,27 +197,40 @@ export async function ledgerRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
     },
     async (req) => {
       const now = ctx.clock.now();
-      const run = await expireDue(ctx.db, now, {
-        businessId: req.actor.businessId,
-        maxMembers: req.query.limit,
-      });
-      const result = {
-        lots: run.lots,
-        points: run.points,
-        ...(run.more ? { more: true } : {}),
-        ...(run.failures.count > 0 ? { members_failed: run.failures.count } : {}),
-      };
-      if (run.failures.count > 0) {
-        try {
-          run.failures.throwIfAny(run.members);
-        } catch (error) {
-          req.log.error({ err: error }, "points expiry failed for some members");
+      try {
+        const run = await expireDue(ctx.db, now, {
+          businessId: req.actor.businessId,
+          maxMembers: req.query.limit,
+        });
+        const result = {
+          lots: run.lots,
+          points: run.points,
+          ...(run.more ? { more: true } : {}),
+          ...(run.failures.count > 0 ? { members_failed: run.failures.count } : {}),
+        };
+        if (run.failures.count > 0) {
+          try {
+            run.failures.throwIfAny(run.members);
+          } catch (error) {
+            req.log.error({ err: error }, "points expiry failed for some members");
+          }
         }
+        await ctx.db
+          .transaction()
+          .execute((tx) => audit(tx, req.actor, now, { action: "points.expiry_run", data: result }));
+        return result;
+      } catch (error) {
+        // The run commits member by member, and its audit record after them: the generic 503
+        // ("nothing of it was recorded") would not be true here.
+        const busy = transientDatabaseFailure(error);
+        if (!busy) throw error;
+        throw new AppError(
+          503,
+          "database_busy",
+          `The database gave up during the run (${busy}): points it expired stay expired, and none expire twice. Call again.`,
+          { retry_after_seconds: 1 },
+        );
       }
-      await ctx.db
-        .transaction()
-        .execute((tx) => audit(tx, req.actor, now, { action: "points.expiry_run", data: result }));
-      return result;
     },
   );
 }
