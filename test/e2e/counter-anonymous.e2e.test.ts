@@ -16,7 +16,8 @@ import {
  * invitation to join after it; and for a member whose card was deleted while the counter showed
  * it, one press records the refused sale without the member, from the member's screen or (saved
  * offline for the card's code, which finds no one once the card is deleted) from the list of saved
- * purchases refused later. Each lands in the database as a purchase with no member.
+ * purchases refused later, which it then leaves: at the refused purchase's location while that one
+ * is open. Each lands in the database as a purchase with no member.
  */
 
 const CASHIER = { email: "cashier@corner.test", password: "counter-pass-2026" };
@@ -54,7 +55,7 @@ afterAll(async () => e2e?.close());
 async function anonymousPurchases() {
   return e2e.database.db
     .selectFrom("purchases")
-    .select(["id", "external_id", "amount_minor", "items", "points_earned", "stamps_earned"])
+    .select(["id", "external_id", "amount_minor", "items", "points_earned", "stamps_earned", "location_id"])
     .where("business_id", "=", shop.businessId)
     .where("member_id", "is", null)
     .orderBy("created_at")
@@ -75,8 +76,11 @@ async function newMember(name: string) {
   );
 }
 
-/** Logs the cashier in, after loading the counter's messages in every language once. */
-async function logIn(page: Page): Promise<void> {
+/**
+ * Logs the cashier in, after loading the counter's messages in every language once; at `location`
+ * when the shop has several.
+ */
+async function logIn(page: Page, location?: string): Promise<void> {
   await page.goto("/counter");
   const titles = {
     nl: "Inloggen aan de kassa",
@@ -92,7 +96,29 @@ async function logIn(page: Page): Promise<void> {
   await page.getByLabel("Email").fill(CASHIER.email);
   await page.getByLabel("Password").fill(CASHIER.password);
   await page.getByRole("button", { name: "Log in" }).click();
+  if (location) {
+    await expect
+      .poll(() => page.getByRole("heading", { name: "Where are you working?" }).count(), slow)
+      .toBe(1);
+    await page.getByRole("button", { name: location }).click();
+  }
   await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
+}
+
+/** The text of the element that has the keyboard's focus, and its id. */
+async function focused(page: Page): Promise<{ id: string; text: string }> {
+  return page.evaluate(() => ({
+    id: document.activeElement?.id ?? "",
+    text: document.activeElement?.textContent ?? "",
+  }));
+}
+
+/** Ids the page holds more than once (each would send focus or a label to the wrong element). */
+async function duplicateIds(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const ids = Array.from(document.querySelectorAll("[id]"), (e) => e.id);
+    return ids.filter((id, i) => ids.indexOf(id) !== i);
+  });
 }
 
 /** Every language: no missing text, and axe finds nothing serious; back to English at the end. */
@@ -138,7 +164,7 @@ describe("a sale without a member at the counter", () => {
     await page.getByLabel(/Amount paid/).fill("4,50");
     await page.getByRole("button", { name: "+ coffee" }).click();
     await doubleTap(page, "Record");
-    await expect.poll(() => page.getByText("Sale recorded — not a member: €4.50").count(), slow).toBe(1);
+    await expect.poll(() => page.getByText("Sale of €4.50 recorded without a member").count(), slow).toBe(1);
     expect(keys).toHaveLength(1);
 
     const recorded = await anonymousPurchases();
@@ -261,7 +287,12 @@ describe("a card deleted while the counter shows it", () => {
     await checkLanguages(watched, "counter card deleted, the offer");
 
     await doubleTap(page, "Record without a member");
-    await expect.poll(() => page.getByText("Sale recorded — not a member: €3.50").count(), slow).toBe(1);
+    await expect.poll(() => page.getByText("Sale of €3.50 recorded without a member").count(), slow).toBe(1);
+    // The button is gone: the keyboard goes on from what happened.
+    await expect
+      .poll(async () => (await focused(page)).text, slow)
+      .toBe("Sale of €3.50 recorded without a member");
+    expect(await duplicateIds(page)).toEqual([]);
     expect(keys).toHaveLength(2);
     expect(keys[1]).not.toBe(keys[0]);
     const recorded = (await anonymousPurchases()).slice(before);
@@ -304,13 +335,91 @@ describe("a card deleted while the counter shows it", () => {
         slow,
       )
       .toBe(1);
+    // The code may have been mistyped rather than deleted: the offer says when not to use it.
+    expect(await page.getByText(/The card code may have been mistyped/).count()).toBe(1);
     await page.getByRole("button", { name: "Record without a member" }).click();
-    await expect.poll(() => page.getByText("Sale recorded — not a member: €2.50").count(), slow).toBe(1);
+    await expect.poll(() => page.getByText("Sale of €2.50 recorded without a member").count(), slow).toBe(1);
+    await expect.poll(async () => (await focused(page)).text, slow).toMatch(/^Sale of €2\.50 recorded/);
     const recorded = (await anonymousPurchases()).slice(before);
     expect(recorded.map((p) => p.amount_minor)).toEqual([250]);
     expect((await purchasesOf(cas.id)).data).toEqual([]);
+    // Done with: the refusal leaves the list, and the offer does not come back after a reload.
+    expect(await page.getByText(/A saved purchase was refused/).count()).toBe(0);
+    await page.reload();
+    await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
+    expect(await page.getByRole("button", { name: "Record without a member" }).count()).toBe(0);
+    expect((await anonymousPurchases()).slice(before)).toHaveLength(1);
+  });
 
-    await page.getByRole("button", { name: "Seen, remove" }).click();
-    await expect.poll(() => page.getByText(/A saved purchase was refused/).count(), slow).toBe(0);
+  it("records it at the refused purchase's location, the counter's once that one is closed; a sale saved offline leaves the focus on the desk once sent", async () => {
+    const main = await call<{ id: string }>("POST", "/v1/locations", { name: "Main street" }, shop.owner);
+    const station = await call<{ id: string }>("POST", "/v1/locations", { name: "Station" }, shop.owner);
+    const dan = await newMember("Dan Dekker");
+    const eva = await newMember("Eva Evers");
+    const { page, context } = await e2e.newPage({ phone: true });
+    await logIn(page, "Main street");
+    const before = (await anonymousPurchases()).length;
+
+    // Saved offline at Main street for two cards, both deleted before the connection is back.
+    await context.setOffline(true);
+    for (const [member, amount] of [
+      [dan, "1,00"],
+      [eva, "2,00"],
+    ] as const) {
+      await page.getByLabel("Card code, voucher code, phone or email").fill(member.code);
+      await page.getByRole("button", { name: "Find", exact: true }).click();
+      await expect
+        .poll(() => page.getByRole("heading", { name: `Card ${member.code}` }).count(), slow)
+        .toBe(1);
+      await page.getByLabel(/Amount paid/).fill(amount);
+      await page.getByRole("button", { name: "Record", exact: true }).click();
+      await expect.poll(() => page.getByText(/No connection: the purchase of/).count(), slow).toBe(1);
+      await page.getByRole("button", { name: "Next customer" }).click();
+    }
+    for (const member of [dan, eva])
+      await call("POST", `/v1/members/${member.id}/erase`, { reason: "asked by the member" }, shop.owner);
+    await context.setOffline(false);
+    await expect.poll(() => page.getByText(/A saved purchase was refused/).count(), slow).toBe(2);
+
+    // The counter moves to the Station meanwhile.
+    await page.getByRole("button", { name: "Main street · change" }).click();
+    await page.getByRole("button", { name: "Station" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
+    const offer = (member: { code: string }) =>
+      page
+        .getByRole("alert")
+        .filter({ hasText: `Card ${member.code}` })
+        .getByRole("button", { name: "Record without a member" });
+
+    // Offline: saved on this device, and said so; once sent, that notice goes, and the keyboard
+    // goes on from the desk's heading rather than from the top of the page.
+    await context.setOffline(true);
+    await offer(dan).click();
+    await expect
+      .poll(async () => (await focused(page)).text, slow)
+      .toMatch(/^No connection: the purchase of €1\.00 is saved on this device/);
+    expect(await page.getByText(`Card ${dan.code}`, { exact: false }).count()).toBe(0);
+    await context.setOffline(false);
+    await expect.poll(async () => (await focused(page)).id, slow).toBe("counter-identify-title");
+    let recorded = (await anonymousPurchases()).slice(before);
+    expect(recorded.map((p) => [p.amount_minor, p.location_id])).toEqual([[100, main.id]]);
+
+    // Main street closes: Eva's sale goes to the counter's location.
+    await call("PATCH", `/v1/locations/${main.id}`, { archived: true }, shop.owner);
+    await offer(eva).click();
+    await expect
+      .poll(async () => (await focused(page)).text, slow)
+      .toMatch(/^Sale of €2\.00 recorded without a member/);
+    recorded = (await anonymousPurchases()).slice(before);
+    expect(recorded.map((p) => [p.amount_minor, p.location_id])).toEqual([
+      [100, main.id],
+      [200, station.id],
+    ]);
+    expect(await duplicateIds(page)).toEqual([]);
+
+    await page.reload();
+    await expect.poll(() => page.getByRole("heading", { name: "Find the customer" }).count(), slow).toBe(1);
+    expect(await page.getByText(/A saved purchase was refused/).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Record without a member" }).count()).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from "vitest";
 import {
+  joinLink,
   mayRecordWithoutMember,
   saleWithoutMember,
   withoutMember,
@@ -11,8 +12,9 @@ import type { PurchaseBody } from "../../web/src/counter/types.ts";
 /**
  * Sales without a member at the counter: the body sent (never naming a member), a member's
  * purchase refused because the card was deleted turned into the same sale without a member (a key
- * of its own, the same at every press), the join link, what the sale would have earned, and such
- * a sale through the outbox: kept offline and sent later under the key it got at the press.
+ * of its own, the same at every press, at the refused purchase's location), the join link, what
+ * the sale would have earned, and such a sale through the outbox: kept offline and sent later under
+ * the key it got at the press.
  */
 
 const AT = "2026-03-14T10:00:00.000Z";
@@ -71,16 +73,26 @@ describe("a sale without a member", () => {
 });
 
 describe("a purchase refused for a deleted card, recorded without a member", () => {
-  it("is the same sale (amount, items, time) with no member, at the counter's location now", () => {
-    const { body } = withoutMember({ key: "k1", body: refusedBody }, "loc-now");
+  it("is the same sale (amount, items, time, location) with no member", () => {
+    const { body } = withoutMember({ key: "k1", body: refusedBody });
     expect(body).toMatchObject({ amount_minor: 350, currency: "EUR", items: [COFFEE], occurred_at: AT });
-    expect(body.location_id).toBe("loc-now");
+    // Where it was made, whichever location the counter moved to since: the same key, the same body.
+    expect(body.location_id).toBe("loc-old");
     expect(body).not.toHaveProperty("member_id");
-    // Saved offline for a card code: the code goes too.
-    const fromCode = withoutMember({ key: "k2", body: byCode }, null).body;
+    // Saved offline for a card code, at a counter without a location: the code goes, no location comes.
+    const fromCode = withoutMember({ key: "k2", body: byCode }).body;
     expect(fromCode).not.toHaveProperty("member_code");
     expect(fromCode).not.toHaveProperty("member_id");
     expect(fromCode).not.toHaveProperty("location_id");
+  });
+
+  it("goes to the location given (the counter's, when the refused purchase's was closed), under the same key", () => {
+    const kept = withoutMember({ key: "k1", body: refusedBody });
+    const moved = withoutMember({ key: "k1", body: refusedBody }, "loc-now");
+    expect(moved.body.location_id).toBe("loc-now");
+    expect(moved.key).toBe(kept.key);
+    expect({ ...moved.body, location_id: "loc-old" }).toEqual(kept.body);
+    expect(withoutMember({ key: "k1", body: refusedBody }, null).body).not.toHaveProperty("location_id");
   });
 
   it("is offered for a deleted card, and for a card code saved offline that finds no one", () => {
@@ -99,18 +111,30 @@ describe("a purchase refused for a deleted card, recorded without a member", () 
   });
 
   it("has a key of its own, not the refused one's, and the same one at every press", () => {
-    const first = withoutMember({ key: "k1", body: refusedBody }, "loc-now");
-    const again = withoutMember({ key: "k1", body: refusedBody }, "loc-now");
+    const first = withoutMember({ key: "k1", body: refusedBody });
+    const again = withoutMember({ key: "k1", body: refusedBody });
     expect(first.key).not.toBe("k1");
     expect(first.body.external_id).not.toBe(refusedBody.external_id);
     expect(first.body.external_id).toBe(`counter-${first.key}`);
     expect(again).toEqual(first);
     // Another refused purchase: another sale.
-    expect(withoutMember({ key: "k2", body: refusedBody }, "loc-now").key).not.toBe(first.key);
+    expect(withoutMember({ key: "k2", body: refusedBody }).key).not.toBe(first.key);
   });
 });
 
 describe("the invitation to join", () => {
+  it("links to the join page on PUBLIC_URL when the server has it, else on the counter's own origin", () => {
+    expect(joinLink("https://club.example.org/join/corner-cafe", "http://app:3000", "corner-cafe")).toBe(
+      "https://club.example.org/join/corner-cafe",
+    );
+    expect(joinLink(null, "https://loyalty.example", "corner-cafe")).toBe(
+      "https://loyalty.example/join/corner-cafe",
+    );
+    expect(joinLink(null, "https://loyalty.example/", "café b")).toBe(
+      "https://loyalty.example/join/caf%C3%A9%20b",
+    );
+  });
+
   it("adds up what the sale would have earned: points, and stamps by card", () => {
     expect(
       wouldEarn({

@@ -35,16 +35,18 @@ export function saleWithoutMember(key: string, sale: Sale): PurchaseBody {
 
 /**
  * A member's purchase the server refused (the card was deleted), as the same sale without a
- * member: the same amount, items and time, at the counter's location now (`locationId`: the
- * refused one may have been closed meanwhile). A different request, so a key of its own; made
- * from the refused purchase's key, so however often the cashier presses (a double tap, a press
- * again after a reload) the server records it once.
+ * member: the same amount, items and time, at the refused purchase's own location (none if it had
+ * none) unless `locationId` says where else: the counter's, when that one was closed meanwhile. A
+ * different request, so a key of its own; made from the refused purchase's key, so however often
+ * the cashier presses (a double tap, a press again after a reload) the server records it once. The
+ * body stays the same at every press, whatever location the counter moved to meanwhile: the same
+ * key with another body would be refused (`409 idempotency_key_reused`).
  *
- * @example withoutMember({ key, body }, locationId) // { key: `${key}.no-member`, body: { ...no member_id } }
+ * @example withoutMember({ key, body }) // { key: `${key}.no-member`, body: { ...no member_id, body.location_id } }
  */
 export function withoutMember(
   refused: { key: string; body: PurchaseBody },
-  locationId: string | null,
+  locationId: string | null = refused.body.location_id ?? null,
 ): { key: string; body: PurchaseBody } {
   const key = `${refused.key}.no-member`;
   const { body } = refused;
@@ -70,6 +72,17 @@ export function withoutMember(
  */
 export function mayRecordWithoutMember(code: string, body: PurchaseBody): boolean {
   return code === "member_erased" || (code === "member_not_found" && body.member_code !== undefined);
+}
+
+/**
+ * The business's join page, for the invitation's QR code: `/v1/auth/me`'s `join_url` (on the
+ * server's PUBLIC_URL) when the server has one, else `/join/<slug>` on the origin the counter was
+ * opened at (the address the cashier's browser reached, which a proxy does not rewrite).
+ *
+ * @example joinLink(null, "https://loyalty.example", "corner-cafe") // "https://loyalty.example/join/corner-cafe"
+ */
+export function joinLink(joinUrl: string | null, origin: string, slug: string): string {
+  return joinUrl ?? `${origin.replace(/\/+$/, "")}/join/${encodeURIComponent(slug)}`;
 }
 
 /** The answer of `POST /v1/purchases/preview` (the part read here). */

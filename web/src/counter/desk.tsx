@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useMemo, useRef, useState } from "react";
+import { type FormEvent, useEffect, useId, useMemo, useRef, useState } from "react";
 import { ApiError, newKey, PressKeys } from "../api.ts";
 import { formatDate, formatDateTime, formatMoney } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
@@ -17,16 +17,17 @@ import {
   searchPath,
 } from "./lookup.ts";
 import { displayName, type LastAction, MemberPanel, OfflineCardPanel } from "./member.tsx";
-import { NoMemberPanel, RecordWithoutMember } from "./no-member.tsx";
+import { NoMemberPanel, RecordWithoutMember, type SaleNotice, SaleNoticeView } from "./no-member.tsx";
 import {
   type CancelResult,
   isTransient,
   PurchaseQueue,
   type QueuedPurchase,
   type QueueState,
+  stillSaved,
 } from "./queue.ts";
 import { Scanner } from "./scanner.tsx";
-import { isLocationGone, ProblemView, problemText } from "./shared.tsx";
+import { isLocationGone, ProblemView, problemText, useFocusKept } from "./shared.tsx";
 import type { Location, Me, Member, Page, RedemptionResult, StampCard, Voucher } from "./types.ts";
 
 /** The counter's working screen: identify a customer, then act for them. */
@@ -325,7 +326,9 @@ export function Desk({
               />
             ) : (
               <section className="card counter-find" aria-labelledby="counter-identify-title">
-                <h2 id="counter-identify-title">{t("counter.identify.title")}</h2>
+                <h2 id="counter-identify-title" tabIndex={-1}>
+                  {t("counter.identify.title")}
+                </h2>
                 <button
                   type="button"
                   className="button large block counter-scan"
@@ -519,6 +522,9 @@ function SearchResults({
   );
 }
 
+/** The desk's heading, always on screen: the keyboard goes on from it once what it was on is gone. */
+const IDENTIFY_TITLE = "counter-identify-title";
+
 function QueueBanner({
   state,
   queue,
@@ -531,7 +537,7 @@ function QueueBanner({
   queue: PurchaseQueue;
   /** The business's: times are the shop's, whatever the device's clock is set to. */
   timezone: string;
-  /** The counter's location: a refused sale recorded again without a member is recorded there. */
+  /** The counter's location: a refused sale recorded without a member goes there if its own was closed. */
   locationId: string | null;
   onLocationGone: () => void;
   onLogin: () => void;
@@ -539,7 +545,17 @@ function QueueBanner({
   const { t, locale } = useT();
   // What the last cancel did (the purchase's row may be gone by then): said in the language shown.
   const [cancelled, setCancelled] = useState<{ result: CancelResult; purchase: QueuedPurchase } | null>(null);
-  if (state.pending.length === 0 && state.rejected.length === 0 && !cancelled) return null;
+  // A refused sale recorded without a member: its refusal leaves the list, and this says what
+  // became of the sale (saved on this device: until it is sent).
+  const [noMember, setNoMember] = useState<{ notice: SaleNotice; currency: string; key: string } | null>(
+    null,
+  );
+  const noMemberId = useId();
+  const noMemberGone =
+    noMember === null ||
+    (noMember.notice.kind === "queued" && !stillSaved(noMember.notice.key, state.pending));
+  const noMemberFocus = useFocusKept(noMemberGone, IDENTIFY_TITLE);
+  if (state.pending.length === 0 && state.rejected.length === 0 && !cancelled && noMemberGone) return null;
   const amountOf = (p: { body: { amount_minor: number; currency: string } }) =>
     formatMoney(p.body.amount_minor, p.body.currency, locale);
   const cancel = (purchase: QueuedPurchase) => {
@@ -620,6 +636,21 @@ function QueueBanner({
             </button>
           </div>
         ) : null}
+        {noMember && !noMemberGone ? (
+          <div {...noMemberFocus}>
+            <SaleNoticeView
+              key={noMember.key}
+              notice={noMember.notice}
+              currency={noMember.currency}
+              queue={queue}
+              id={noMemberId}
+              onClose={() => {
+                setNoMember(null);
+                focusSoon(IDENTIFY_TITLE);
+              }}
+            />
+          </div>
+        ) : null}
       </div>
       {state.rejected.map((r) => {
         const who = r.label;
@@ -640,7 +671,15 @@ function QueueBanner({
                 currency={r.body.currency}
                 locationId={locationId}
                 queue={queue}
+                afterId={IDENTIFY_TITLE}
                 onLocationGone={onLocationGone}
+                onTaken={(notice) => {
+                  // Recorded or saved to be sent: the refusal is done with, and its offer must not
+                  // come back (after a reload, say) to be pressed again.
+                  queue.dismiss(r.key);
+                  setNoMember(notice ? { notice, currency: r.body.currency, key: r.key } : null);
+                  focusSoon(notice ? noMemberId : IDENTIFY_TITLE);
+                }}
               />
             ) : null}
             <button type="button" className="button secondary" onClick={() => queue.dismiss(r.key)}>

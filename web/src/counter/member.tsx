@@ -96,7 +96,7 @@ export function MemberPanel({
    * A purchase refused because the card was deleted while on screen (`member_erased`): nothing
    * more can be recorded on the card, and the panel offers to record the sale without a member.
    */
-  const [erased, setErased] = useState<{ key: string; body: PurchaseBody } | null>(null);
+  const [erased, setErased] = useState<{ key: string; body: PurchaseBody; code: string } | null>(null);
   const outbox = useOutbox(queue);
   // Kept across retries of the same press: a failed redemption retried does not issue twice.
   const pressKeys = useRef(new PressKeys());
@@ -212,7 +212,7 @@ export function MemberPanel({
       setError(outcome.error);
       if (isLocationGone(outcome.error.code)) onLocationGone();
       // The card was deleted meanwhile: the same sale can still be recorded, without a member.
-      if (outcome.error.code === "member_erased") setErased({ key, body });
+      if (outcome.error.code === "member_erased") setErased({ key, body, code: outcome.error.code });
     }
     return false;
   };
@@ -403,6 +403,7 @@ export function MemberPanel({
           currency={business.currency}
           locationId={locationId}
           queue={queue}
+          afterId="counter-member-name"
           onLocationGone={onLocationGone}
           onSent={onAction}
         />
@@ -570,7 +571,7 @@ export function OfflineCardPanel({
   const [error, setError] = useState<unknown>(null);
   const [problem, setProblem] = useState<string | null>(null);
   /** A purchase refused because the card was deleted: to record without a member. */
-  const [erased, setErased] = useState<{ key: string; body: PurchaseBody } | null>(null);
+  const [erased, setErased] = useState<{ key: string; body: PurchaseBody; code: string } | null>(null);
   const label = t("counter.member.code", { code });
 
   const record = async (amountMinor: number, items: PurchaseItem[]): Promise<boolean> => {
@@ -595,7 +596,8 @@ export function OfflineCardPanel({
       if (isLocationGone(outcome.error.code)) onLocationGone();
       // The card was deleted, or no one has its code (the answer came after all): the sale can
       // be recorded without a member.
-      if (mayRecordWithoutMember(outcome.error.code, body)) setErased({ key, body });
+      if (mayRecordWithoutMember(outcome.error.code, body))
+        setErased({ key, body, code: outcome.error.code });
       return false;
     }
     if (outcome.kind === "full") {
@@ -615,7 +617,7 @@ export function OfflineCardPanel({
     <section className="counter-member" aria-labelledby="counter-offline-card">
       <div className="card">
         <div className="row counter-between">
-          <h2 id="counter-offline-card" className="counter-code">
+          <h2 id="counter-offline-card" className="counter-code" tabIndex={-1}>
             {label}
           </h2>
           <button type="button" className="button ghost" onClick={onClose}>
@@ -660,6 +662,7 @@ export function OfflineCardPanel({
           currency={business.currency}
           locationId={locationId}
           queue={queue}
+          afterId="counter-offline-card"
           onLocationGone={onLocationGone}
         />
       )}

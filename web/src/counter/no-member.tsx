@@ -4,12 +4,12 @@ import { formatMoney } from "../i18n/format.ts";
 import { useT } from "../i18n/index.tsx";
 import { QrCode } from "../ui/qr.tsx";
 import { localOnly } from "../ui/reachable.ts";
-import { type Preview, saleWithoutMember, withoutMember, wouldEarn } from "./anonymous.ts";
+import { joinLink, type Preview, saleWithoutMember, withoutMember, wouldEarn } from "./anonymous.ts";
 import { call, focusSoon } from "./call.ts";
 import type { LastAction } from "./member.tsx";
 import { PurchaseForm, quickItems } from "./purchase-form.tsx";
 import { type Outcome, type PurchaseQueue, stillSaved } from "./queue.ts";
-import { fullText, isLocationGone, ProblemView, useOutbox } from "./shared.tsx";
+import { fullText, isLocationGone, ProblemView, useFocusKept, useOutbox } from "./shared.tsx";
 import type { Business, PurchaseBody, PurchaseItem, StampCard } from "./types.ts";
 
 /**
@@ -21,12 +21,16 @@ import type { Business, PurchaseBody, PurchaseItem, StampCard } from "./types.ts
  */
 
 /** What became of a sale: recorded, or saved on this device (`key`) and sent when it can be. */
-type SaleNotice =
+export type SaleNotice =
   | { kind: "sent"; amount: number }
   | { kind: "queued"; key: string; amount: number; server: boolean };
 
-/** The id of what a sale's press led to: the keyboard goes on from there. */
-const RESULT_ID = "counter-no-member-result";
+/** A press's sale, recorded or saved to be sent (`taken`), and what to say about it. */
+interface Taken {
+  taken: boolean;
+  /** None when nothing more is to be said here (it waits for a login, which the outbox says). */
+  notice: SaleNotice | null;
+}
 
 /**
  * Records sales without a member through the outbox, one press at a time, and says what became of
@@ -45,25 +49,42 @@ function useSaleWithoutMember(
   const [error, setError] = useState<unknown>(null);
   const [problem, setProblem] = useState<string | null>(null);
 
-  /** Whether the sale was taken (recorded, or saved to be sent). */
-  const record = async ({ key, body }: { key: string; body: PurchaseBody }): Promise<boolean> => {
-    if (pressing.current) return false;
+  const label = t("counter.noMember.label");
+  /** Pressed before and still waiting in the outbox (a press again after a reload): sent from there, once. */
+  const submit = async ({ key, body }: { key: string; body: PurchaseBody }): Promise<Outcome> =>
+    queue.pending().some((p) => p.key === key)
+      ? { kind: "queued", reason: "network" }
+      : await queue.submit({ key, label, body });
+
+  /**
+   * Records `sale`; refused because its location was closed meanwhile, the same sale (same key)
+   * at `elsewhere`, when given: a refusal is not stored under the key, so another body may follow.
+   */
+  const record = async (
+    sale: { key: string; body: PurchaseBody },
+    elsewhere?: { key: string; body: PurchaseBody },
+  ): Promise<Taken> => {
+    const none: Taken = { taken: false, notice: null };
+    if (pressing.current) return none;
     pressing.current = true;
     setBusy(true);
     setError(null);
     setProblem(null);
     setNotice(null);
-    const label = t("counter.noMember.label");
-    // Pressed before and still waiting in the outbox (a press again after a reload): it is sent
-    // from there, once; a second copy would only wait beside it.
-    const outcome: Outcome = queue.pending().some((p) => p.key === key)
-      ? { kind: "queued", reason: "network" }
-      : await queue.submit({ key, label, body });
+    let sent = sale;
+    let outcome = await submit(sale);
+    if (elsewhere && outcome.kind === "rejected" && isLocationGone(outcome.error.code)) {
+      onLocationGone();
+      sent = elsewhere;
+      outcome = await submit(elsewhere);
+    }
+    const { key, body } = sent;
     pressing.current = false;
     setBusy(false);
     if (outcome.kind === "sent") {
       const { purchase } = outcome.result;
-      setNotice({ kind: "sent", amount: body.amount_minor });
+      const recorded: SaleNotice = { kind: "sent", amount: body.amount_minor };
+      setNotice(recorded);
       onSent?.({
         kind: "purchase",
         at: Date.now(),
@@ -71,103 +92,151 @@ function useSaleWithoutMember(
         who: label,
         purchase: { id: purchase.id, external_id: purchase.external_id, amount_minor: purchase.amount_minor },
       });
-      return true;
+      return { taken: true, notice: recorded };
     }
     if (outcome.kind === "queued") {
-      if (outcome.reason === "login") setProblem(t("counter.queue.needsLogin"));
-      else
-        setNotice({
-          kind: "queued",
-          key,
-          amount: body.amount_minor,
-          server: outcome.reason.startsWith("server:"),
-        });
-      return true;
+      if (outcome.reason === "login") {
+        setProblem(t("counter.queue.needsLogin"));
+        return { taken: true, notice: null };
+      }
+      const queued: SaleNotice = {
+        kind: "queued",
+        key,
+        amount: body.amount_minor,
+        server: outcome.reason.startsWith("server:"),
+      };
+      setNotice(queued);
+      return { taken: true, notice: queued };
     }
     if (outcome.kind === "full") {
       setProblem(fullText(t, outcome.reason));
-      return false;
+      return none;
     }
     setError(outcome.error);
     if (isLocationGone(outcome.error.code)) onLocationGone();
-    return false;
+    return none;
   };
 
   return { busy, notice, error, problem, record };
 }
 
-/** "Sale recorded — not a member: €4.50", or that it is saved on this device (while it is). */
-function SaleNoticeView({
+/**
+ * "Sale of €4.50 recorded without a member", or that it is saved on this device (while it is).
+ * `id`: this notice's own (several can be on screen: the list of refused purchases' and a
+ * member's screen's). `onClose`: a button to put it away.
+ */
+export function SaleNoticeView({
   notice,
   currency,
   queue,
+  id,
+  onClose,
 }: {
   notice: SaleNotice;
   currency: string;
   queue: PurchaseQueue;
+  id?: string;
+  onClose?: () => void;
 }) {
   const { t, locale } = useT();
   const outbox = useOutbox(queue);
   const amount = formatMoney(notice.amount, currency, locale);
-  if (notice.kind === "sent") {
-    return (
-      <div className="alert ok" role="status" id={RESULT_ID} tabIndex={-1} data-testid="counter-no-member">
-        <strong>{t("counter.noMember.recorded", { amount })}</strong>
-      </div>
-    );
-  }
-  if (!stillSaved(notice.key, outbox)) return null;
+  if (notice.kind === "queued" && !stillSaved(notice.key, outbox)) return null;
+  const sent = notice.kind === "sent";
   return (
-    <div className="alert warn" role="status" id={RESULT_ID} tabIndex={-1}>
-      {t(notice.server ? "counter.purchase.queuedServer" : "counter.purchase.queued", { amount })}
+    <div
+      className={`alert ${sent ? "ok" : "warn"}${onClose ? " counter-sent" : ""}`}
+      role="status"
+      id={id}
+      tabIndex={-1}
+      data-testid={sent ? "counter-no-member" : undefined}
+    >
+      {sent ? (
+        <strong>{t("counter.noMember.recorded", { amount })}</strong>
+      ) : (
+        <span>
+          {t(notice.server ? "counter.purchase.queuedServer" : "counter.purchase.queued", { amount })}
+        </span>
+      )}
+      {onClose ? (
+        <button type="button" className="button ghost" onClick={onClose}>
+          {t("common.close")}
+        </button>
+      ) : null}
     </div>
   );
 }
 
 /**
- * A member's purchase refused because the card was deleted (`409 member_erased`): one press
- * records the same sale (amount, items, time) without a member, under a key of its own made from
- * the refused purchase's, so a double tap or a press again later records it once.
+ * A member's purchase refused because the card was deleted (`409 member_erased`), or saved offline
+ * for a card code that finds no one (`member_not_found`): one press records the same sale (amount,
+ * items, time, location) without a member, under a key of its own made from the refused
+ * purchase's, so a double tap or a press again later records it once. `onTaken`: the sale, once
+ * recorded or saved to be sent, is handed over with what to say about it (the list of refused
+ * purchases drops the refusal, so the offer is not made again after a reload), rather than said
+ * here.
  */
 export function RecordWithoutMember({
   refused,
   currency,
   locationId,
   queue,
+  afterId,
   onLocationGone,
   onSent,
+  onTaken,
 }: {
-  refused: { key: string; body: PurchaseBody };
+  refused: { key: string; body: PurchaseBody; code: string };
   currency: string;
+  /** The counter's location: the sale's when the refused purchase's was closed meanwhile. */
   locationId: string | null;
   queue: PurchaseQueue;
+  /** An element that stays on screen: the keyboard goes on from there once the notice is gone. */
+  afterId: string;
   onLocationGone: () => void;
   onSent?: (action: LastAction) => void;
+  onTaken?: (notice: SaleNotice | null) => void;
 }) {
   const { t, locale } = useT();
+  const noticeId = useId();
   const sale = useSaleWithoutMember(queue, onLocationGone, onSent);
   const outbox = useOutbox(queue);
   const amount = formatMoney(refused.body.amount_minor, currency, locale);
+  // Saved on this device, then sent (or refused, and listed with the others) later: done here.
+  const gone = sale.notice?.kind === "queued" && !stillSaved(sale.notice.key, outbox);
+  const focus = useFocusKept(gone, afterId);
 
   const press = async () => {
+    // Where the refused purchase was made, as at every press (the same key must carry the same
+    // body); at the counter's location if that one was closed since.
+    const own = refused.body.location_id ?? null;
+    const { taken, notice } = await sale.record(
+      withoutMember(refused),
+      own !== null && own !== locationId ? withoutMember(refused, locationId) : undefined,
+    );
+    if (!taken) return;
+    if (onTaken) onTaken(notice);
     // The button goes once the sale is taken: the keyboard goes on from what happened.
-    if (await sale.record(withoutMember(refused, locationId))) focusSoon(RESULT_ID);
+    else focusSoon(notice ? noticeId : afterId);
   };
 
-  // Saved on this device, then sent (or refused, and listed with the others) later: done here.
-  if (sale.notice?.kind === "queued" && !stillSaved(sale.notice.key, outbox)) return null;
+  if (gone) return null;
   return (
-    <section className="card stack" aria-label={t("counter.noMember.offerTitle")}>
+    <section className="card stack" aria-label={t("counter.noMember.offerTitle")} {...focus}>
       {/* Once taken, what became of the sale says it all. */}
       {sale.notice ? null : <h3>{t("counter.noMember.offerTitle")}</h3>}
       <div aria-live="polite">
-        {sale.notice ? <SaleNoticeView notice={sale.notice} currency={currency} queue={queue} /> : null}
+        {sale.notice && !onTaken ? (
+          <SaleNoticeView notice={sale.notice} currency={currency} queue={queue} id={noticeId} />
+        ) : null}
         {sale.problem ? <div className="alert warn">{sale.problem}</div> : null}
       </div>
       {sale.error ? <ProblemView error={sale.error} /> : null}
       {sale.notice ? null : (
         <>
           <p>{t("counter.noMember.offerBody", { amount })}</p>
+          {/* The code may have been mistyped: the customer's right card may have the sale already. */}
+          {refused.code === "member_not_found" ? <p>{t("counter.noMember.offerMistyped")}</p> : null}
           <button
             type="button"
             className="button large block"
@@ -198,8 +267,8 @@ export function NoMemberPanel({
   onClose,
 }: {
   business: Business;
-  /** The join page (`/v1/auth/me`'s `join_url`: the public address when the server knows it). */
-  joinUrl: string;
+  /** `/v1/auth/me`'s `join_url`: the join page on the public address, when the server knows it. */
+  joinUrl: string | null;
   locationId: string | null;
   cards: StampCard[];
   queue: PurchaseQueue;
@@ -221,7 +290,7 @@ export function NoMemberPanel({
       location_id: locationId,
       occurred_at: new Date().toISOString(),
     });
-    const taken = await sale.record({ key, body });
+    const { taken } = await sale.record({ key, body });
     setLast(taken ? { key, body } : null);
     return taken;
   };
@@ -255,7 +324,12 @@ export function NoMemberPanel({
       />
       {/* The join page opens once the program is live. */}
       {last && business.published_at ? (
-        <JoinInvite key={last.key} sale={last.body} link={joinUrl} cards={cards} />
+        <JoinInvite
+          key={last.key}
+          sale={last.body}
+          link={joinLink(joinUrl, window.location.origin, business.slug)}
+          cards={cards}
+        />
       ) : null}
     </section>
   );

@@ -1,6 +1,7 @@
-import { useEffect, useState } from "react";
+import { type FocusEvent, useEffect, useRef, useState } from "react";
 import type { useT } from "../i18n/index.tsx";
 import { ErrorMessage, type KnownProblems } from "../ui/components.tsx";
+import { focusSoon } from "./call.ts";
 import { MAX_PENDING, type PurchaseQueue, type QueuedPurchase } from "./queue.ts";
 
 /** What the counter's panels share: refusals in the cashier's words, and the outbox as it is now. */
@@ -16,6 +17,34 @@ export function useOutbox(queue: PurchaseQueue): QueuedPurchase[] {
     return queue.subscribe((state) => setPending(state.pending));
   }, [queue]);
   return pending;
+}
+
+/**
+ * Keeps the keyboard's place when something on screen goes away by itself (a sale saved on this
+ * device, once it is sent): if the focus was in it, focus moves to `fallbackId`, an element that
+ * stays (a heading with `tabIndex={-1}`), rather than falling to the page's `<body>`. Focus the
+ * cashier took elsewhere is left there. The handlers go on the element that goes.
+ */
+export function useFocusKept(
+  gone: boolean,
+  fallbackId: string,
+): { onFocus: () => void; onBlur: (event: FocusEvent) => void } {
+  const holds = useRef(false);
+  useEffect(() => {
+    if (!gone || !holds.current) return;
+    holds.current = false;
+    const active = document.activeElement;
+    if (active === null || active === document.body) focusSoon(fallbackId);
+  }, [gone, fallbackId]);
+  return {
+    onFocus: () => {
+      holds.current = true;
+    },
+    onBlur: (event) => {
+      // Moved to another element: not lost with what goes.
+      if (event.relatedTarget !== null) holds.current = false;
+    },
+  };
 }
 
 /** A refused action in the cashier's words, or the API's own message for a refusal it does not know. */

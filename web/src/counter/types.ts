@@ -17,8 +17,8 @@ export interface Me {
   business: Business;
   actor: { kind: string; id: string; role: string };
   staff: { id: string; name: string; email: string; role: string } | null;
-  /** The business's join page on its public address (`PUBLIC_URL`, else the one the counter is open at). */
-  join_url: string;
+  /** The business's join page on its public address (`PUBLIC_URL`); none when the server has none set. */
+  join_url: string | null;
   csrf_token?: string;
 }
 
