@@ -402,8 +402,36 @@ export interface JobLeasesTable {
   consecutive_failures: Generated<number>;
 }
 
+/**
+ * A change of the business's time zone and how far its follow-up has got (migration 0027): its
+ * lots and members move to the new clock a page at a time (`followTimeZonePage`).
+ */
+export interface BusinessRezonesTable {
+  business_id: string;
+  /** Orders the business's changes; lots with a smaller id were earned before the change. */
+  id: string;
+  from_tz: string;
+  to_tz: string;
+  requested_at: Date;
+  /** Who changed the zone (`staff:<id>`). */
+  actor: string;
+  /** The calendar-year end whose members are being moved, and the last member done with it. */
+  tiers_end: Date | null;
+  tiers_after: string | null;
+  tiers_done: Generated<boolean>;
+  /** The last lot done (lots follow the members). */
+  lots_after: string | null;
+  tiers_moved: Generated<number>;
+  tiers_kept_passed: Generated<number>;
+  lots_moved: Generated<number>;
+  lots_kept_passed: Generated<number>;
+  /** When the last page was done; null while the change is followed. */
+  done_at: Date | null;
+}
+
 export interface DB {
   businesses: BusinessesTable;
+  business_rezones: BusinessRezonesTable;
   programs: ProgramsTable;
   locations: LocationsTable;
   staff: StaffTable;

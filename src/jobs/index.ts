@@ -3,6 +3,7 @@ import { type KyselyPlugin, sql } from "kysely";
 import type { AppContext } from "../context.ts";
 import type { Db } from "../db/database.ts";
 import { logSafeError } from "../http/log-safe.ts";
+import { followPendingTimeZones, type TimeZoneFollowRun } from "../modules/business/index.ts";
 import { pruneAnswers } from "../modules/idempotency/index.ts";
 import { expireDue } from "../modules/ledger/index.ts";
 import { getMemberForUpdate } from "../modules/members/index.ts";
@@ -13,7 +14,8 @@ import { giveBirthdays } from "../use-cases/birthdays.ts";
 import { limitWaits, type StopWhen } from "./limits.ts";
 
 /**
- * Scheduled work: expiring points, ending tiers whose retention ran out, birthday rewards, and
+ * Scheduled work: expiring points, ending tiers whose retention ran out, birthday rewards,
+ * finishing changes of a business's time zone that a request did not (`timezone-follow`), and
  * letting go of old idempotent answers (once a day).
  *
  * What the scheduler does, and no more: every node ticks every `JOBS_INTERVAL_SECONDS`; at a tick
@@ -280,9 +282,33 @@ export async function sweepTiers(
   }
 }
 
-export type JobName = "points-expiry" | "tier-sweep" | "birthdays" | "answer-retention";
+export type JobName = "points-expiry" | "tier-sweep" | "birthdays" | "timezone-follow" | "answer-retention";
 
-export const JOBS: readonly JobName[] = ["points-expiry", "tier-sweep", "birthdays", "answer-retention"];
+export const JOBS: readonly JobName[] = [
+  "points-expiry",
+  "tier-sweep",
+  "birthdays",
+  "timezone-follow",
+  "answer-retention",
+];
+
+/**
+ * The figures of a `timezone-follow` run, or `JobRunFailed` when a business's page failed: its
+ * change stays pending, and the next run goes on with it.
+ */
+function settleTimeZones(r: TimeZoneFollowRun): Record<string, unknown> {
+  const figures = { businesses: r.businesses, pages: r.pages, ...(r.more ? { more: true } : {}) };
+  const first = r.failures[0];
+  if (!first) return figures;
+  const why = first.error instanceof Error ? first.error.message : String(first.error);
+  throw new JobRunFailed(
+    new Error(
+      `Time zone follow-up: ${r.failures.length} of ${r.businesses + r.failures.length} businesses failed (the others' changes went on); the first, business ${first.business}: ${why}`,
+      { cause: first.error },
+    ),
+    { ...figures, failed: r.failures.length },
+  );
+}
 
 /** What the jobs are told by the configuration. */
 export interface JobSettings {
@@ -335,6 +361,10 @@ export async function runJob(
           settle(r.failures, r.members, { members: r.members, changed: r.changed }, r.more),
           r.more,
         );
+      }
+      if (job === "timezone-follow") {
+        const r = await followPendingTimeZones(c.db, c.clock, { stop: run.stop });
+        return run.outcome(settleTimeZones(r), r.more);
       }
       if (job === "birthdays") {
         const r = await giveBirthdays(c, now, { stop: run.stop });

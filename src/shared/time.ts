@@ -176,12 +176,7 @@ export function addMonths(date: Date, months: number, timeZone: string): Date {
   const year = p.year + Math.floor(monthIndex / 12);
   const month = (((monthIndex % 12) + 12) % 12) + 1;
   const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  const minute = zonedTimeToUtc(
-    { year, month, day: Math.min(p.day, lastDay), hour: p.hour, minute: p.minute },
-    timeZone,
-  );
-  const withinMinute = p.second * 1000 + (((date.getTime() % 1000) + 1000) % 1000);
-  return new Date(minute.getTime() + withinMinute);
+  return atReading({ ...p, year, month, day: Math.min(p.day, lastDay) }, date, timeZone);
 }
 
 export const DAY_MS = 86_400_000;
@@ -202,17 +197,51 @@ export function addDays(date: Date, days: number): Date {
 export function addLocalDays(date: Date, days: number, timeZone: string): Date {
   const p = zonedParts(date, timeZone);
   const day = new Date(Date.UTC(p.year, p.month - 1, p.day + days));
-  const minute = zonedTimeToUtc(
-    {
-      year: day.getUTCFullYear(),
-      month: day.getUTCMonth() + 1,
-      day: day.getUTCDate(),
-      hour: p.hour,
-      minute: p.minute,
-    },
+  return atReading(
+    { ...p, year: day.getUTCFullYear(), month: day.getUTCMonth() + 1, day: day.getUTCDate() },
+    date,
     timeZone,
   );
-  const withinMinute = p.second * 1000 + (((date.getTime() % 1000) + 1000) % 1000);
+}
+
+/**
+ * The instant at which the clock in `to` reads what the clock in `from` reads at `date`, to the
+ * millisecond: 23:00 UTC on 31 December 2027 is midnight, 1 January 2028, in Amsterdam, and
+ * midnight on 1 January 2028 in Lisbon is 00:00 UTC. A reading the clock in `to` skips (the hour
+ * summer time starts) becomes the first instant after the gap, with the reading's seconds; one it
+ * shows twice (the hour summer time ends), the earlier of the two: as `addLocalDays`, and so an
+ * expiry of "N days after earning", resolves such a time on that clock. When `date` itself reads
+ * the same in both zones (the same zone, or zones with the same offset then) it is `date`: the
+ * later of two equal readings stays the later.
+ *
+ * @example sameWallClock(new Date("2027-12-31T23:00:00Z"), "Europe/Amsterdam", "Europe/Lisbon") // 2028-01-01T00:00:00Z
+ */
+export function sameWallClock(date: Date, from: string, to: string): Date {
+  if (from === to) return date;
+  const local = zonedParts(date, from);
+  const there = zonedParts(date, to);
+  const same =
+    local.year === there.year &&
+    local.month === there.month &&
+    local.day === there.day &&
+    local.hour === there.hour &&
+    local.minute === there.minute &&
+    local.second === there.second;
+  return same ? date : atReading(local, date, to);
+}
+
+/**
+ * The instant at which the clock in `timeZone` reads the date and time of `local`, with the
+ * seconds and milliseconds `date` has within its minute (`local.second` is `date`'s second). A
+ * minute the clock skips is the first instant after the gap, one it shows twice the earlier
+ * (`zonedTimeToUtc`).
+ */
+function atReading(local: ZonedParts, date: Date, timeZone: string): Date {
+  const minute = zonedTimeToUtc(
+    { year: local.year, month: local.month, day: local.day, hour: local.hour, minute: local.minute },
+    timeZone,
+  );
+  const withinMinute = local.second * 1000 + (((date.getTime() % 1000) + 1000) % 1000);
   return new Date(minute.getTime() + withinMinute);
 }
 

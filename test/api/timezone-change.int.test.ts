@@ -1,23 +1,32 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runTierSweep } from "../../src/jobs/index.ts";
-import { rezoneLots } from "../../src/modules/ledger/index.ts";
-import { rezoneTierEnds } from "../../src/modules/tiers/index.ts";
+import type { Actor } from "../../src/context.ts";
+import { runJob, runTierSweep } from "../../src/jobs/index.ts";
+import {
+  followTimeZoneChanges,
+  followTimeZonePage,
+  REZONE_PAGE_SIZE,
+  updateBusiness,
+} from "../../src/modules/business/index.ts";
+import { rezoneLotsPage, runExpiry } from "../../src/modules/ledger/index.ts";
+import { rezoneTierEndsPage } from "../../src/modules/tiers/index.ts";
+import { newId } from "../../src/shared/ids.ts";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
+import { blockedOnALock, engine } from "../helpers/db.ts";
 import { logIn } from "../helpers/staff.ts";
 import { goldBoutique } from "../helpers/tiers.ts";
 
 /**
  * A business that changes its time zone (`PATCH /v1/business {timezone}`) takes its members' open
- * points along: every open lot gets the expiry its policy gives on the new clock, in the same
- * transaction, so an end of month is midnight where the business now is, as the card shows it;
- * members' calendar-year tiers likewise last until 1 January midnight on the new clock. Expired
- * and spent lots, release times, rolling tiers' ends and the history stay; one audit record counts
- * the lots and the tiers.
+ * points along: every open lot's expiry keeps its date and time, read on the new clock, so an end
+ * of month is midnight where the business now is, as the card shows it; members' calendar-year
+ * tiers likewise last until 1 January midnight on the new clock. The change is one short
+ * transaction; lots and tier ends move after it, a page per transaction, resumable by the
+ * scheduled job. Expired and spent lots, release times, rolling tiers' ends and the history stay.
  */
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ poolSize: 4 });
 });
 afterAll(async () => t?.close());
 
@@ -34,6 +43,42 @@ type Expiry =
   | { policy: "days_after_earn"; days: number }
   | { policy: "end_of_month"; months_after: number }
   | { policy: "end_of_year"; years_after: number };
+
+interface Moved {
+  moved: number;
+  kept_passed: number;
+}
+
+/** The audit records of the business's changes of zone, and of their follow-ups, newest first. */
+async function auditOf(owner: Tenant) {
+  const read = async (action: string) =>
+    (await ok(owner, "GET", `/v1/audit-log?action=${action}&limit=50`)).data as {
+      actor: string;
+      target_id: string;
+      data: { from: string; to: string; requested_at?: string; lots?: Moved; tiers?: Moved };
+    }[];
+  return {
+    changed: await read("business.timezone_changed"),
+    followed: await read("business.timezone_followed"),
+  };
+}
+
+/**
+ * Records a change of zone as the PATCH does, and does not follow it: a request cut short right
+ * after its commit. Returns the change's id.
+ */
+async function recordOnly(businessId: string, timezone: string): Promise<string> {
+  const actor: Actor = { businessId, kind: "system", id: "test", role: "owner" };
+  const { timeZoneChange } = await updateBusiness(t.database.db, actor, { timezone }, t.clock.now());
+  if (!timeZoneChange) throw new Error("the zone did not change");
+  return timeZoneChange;
+}
+
+/** Runs the scheduled job `timezone-follow` now (its lease let go first). */
+async function runFollowJob() {
+  await t.database.db.deleteFrom("job_leases").where("job", "=", "timezone-follow").execute();
+  return runJob(t.ctx, "timezone-follow", "node-a", { answerRetentionDays: 30 });
+}
 
 /** A café signed up at `at` in `timezone` with `expiry`, and one member. */
 async function cafe(at: string, expiry: Expiry, options: { timezone?: string; pending_days?: number } = {}) {
@@ -60,18 +105,12 @@ async function cafe(at: string, expiry: Expiry, options: { timezone?: string; pe
       .execute();
   const expiries = async () => (await lots()).map((l) => l.expires_at?.toISOString() ?? null);
   const card = async () => (await ok(owner, "GET", `/v1/members/${member}/card`)).points;
-  const moveTo = (timezone: string) => owner.call("PATCH", "/v1/business", { timezone });
-  const rezoned = async () =>
-    (await ok(owner, "GET", "/v1/audit-log?action=business.timezone_changed&limit=50")).data as {
-      target_id: string;
-      data: {
-        from: string;
-        to: string;
-        lots: { moved: number; kept_passed: number; kept_unknown: number };
-        tiers: { moved: number; kept_passed: number };
-      };
-    }[];
-  return { owner, member, buy, lots, expiries, card, moveTo, rezoned };
+  // The owner's session from the sign-up lasts 30 days; a test that moves the clock on logs in again.
+  const moveTo = async (timezone: string) => {
+    const token = (await logIn(t, owner.slug, owner.ownerEmail, owner.password)).token as string;
+    return owner.as(token).call("PATCH", "/v1/business", { timezone });
+  };
+  return { owner, member, buy, lots, expiries, card, moveTo, audit: () => auditOf(owner) };
 }
 
 async function setExpiry(owner: Tenant, expiry: Expiry, pendingDays = 0) {
@@ -98,7 +137,9 @@ async function ledgerRows(businessId: string) {
   return { entries: Number(entries.n), accounts };
 }
 
-describe("a change of time zone moves the expiry of open points", () => {
+const NONE = { moved: 0, kept_passed: 0 };
+
+describe("a change of time zone moves open points' expiry to the same date and time on the new clock", () => {
   it("end of month: from midnight Amsterdam to midnight Lisbon, on the card and the wallet, with no entry", async () => {
     const c = await cafe("2026-04-10T09:00:00Z", { policy: "end_of_month", months_after: 0 });
     await c.buy(2_000);
@@ -109,6 +150,16 @@ describe("a change of time zone moves the expiry of open points", () => {
     const res = await c.moveTo("Europe/Lisbon");
     expect(res.status).toBe(200);
     expect(res.body.timezone).toBe("Europe/Lisbon");
+    // The lots moved before the answer: it says so.
+    const now = t.clock.now().toISOString();
+    expect(res.body.timezone_change).toEqual({
+      from: "Europe/Amsterdam",
+      to: "Europe/Lisbon",
+      requested_at: now,
+      done_at: now,
+      lots: { moved: 1, kept_passed: 0 },
+      tiers: NONE,
+    });
 
     expect(await c.expiries()).toEqual(["2026-04-30T23:00:00.000Z"]);
     const points = await c.card();
@@ -120,15 +171,24 @@ describe("a change of time zone moves the expiry of open points", () => {
       { expires_at: "2026-04-30T23:00:00.000Z", points: 20 },
     ]);
     expect(await ledgerRows(c.owner.businessId)).toEqual(before);
-    const [record] = await c.rezoned();
-    expect(record).toMatchObject({
-      target_id: c.owner.businessId,
-      data: {
-        from: "Europe/Amsterdam",
-        to: "Europe/Lisbon",
-        lots: { moved: 1, kept_passed: 0, kept_unknown: 0 },
+    const { changed, followed } = await c.audit();
+    expect(changed).toMatchObject([
+      { target_id: c.owner.businessId, data: { from: "Europe/Amsterdam", to: "Europe/Lisbon" } },
+    ]);
+    expect(changed[0]?.actor).toMatch(/^staff:/);
+    expect(followed).toMatchObject([
+      {
+        actor: "system:timezone",
+        target_id: c.owner.businessId,
+        data: {
+          from: "Europe/Amsterdam",
+          to: "Europe/Lisbon",
+          requested_at: now,
+          lots: { moved: 1, kept_passed: 0 },
+          tiers: NONE,
+        },
       },
-    });
+    ]);
   });
 
   it("end of year: to midnight on 1 January wherever the business goes next", async () => {
@@ -139,23 +199,51 @@ describe("a change of time zone moves the expiry of open points", () => {
     expect(await c.expiries()).toEqual(["2027-01-01T00:00:00.000Z"]);
     expect((await c.moveTo("America/New_York")).status).toBe(200);
     expect(await c.expiries()).toEqual(["2027-01-01T05:00:00.000Z"]);
-    expect((await c.rezoned()).map((r) => [r.data.from, r.data.to, r.data.lots.moved])).toEqual([
-      ["Europe/Lisbon", "America/New_York", 1],
-      ["Europe/Amsterdam", "Europe/Lisbon", 1],
+    const { changed, followed } = await c.audit();
+    expect(changed.map((r) => [r.data.from, r.data.to])).toEqual([
+      ["Europe/Lisbon", "America/New_York"],
+      ["Europe/Amsterdam", "Europe/Lisbon"],
     ]);
+    expect(followed.map((r) => r.data.lots?.moved)).toEqual([1, 1]);
   });
 
-  it("N days: the same instant between zones whose summer time starts together, an hour off where it does not", async () => {
-    // 20 March 13:00 in Amsterdam (CET) + 14 days = 3 April 13:00 CEST; New York was on summer
-    // time already (since 8 March): 08:00 EDT + 14 days = 08:00 EDT, an hour later in UTC.
+  it("moves a month's or a year's end by the offset only: points earned at 00:30 on the 1st keep their month and year", async () => {
+    // 00:30 on 1 January 2026 in Amsterdam is still 2025 in Lisbon; the points stay valid until
+    // 1 January 2028, midnight, now Lisbon's: an hour more, not a year less.
+    const year = await cafe("2025-12-31T23:30:00Z", { policy: "end_of_year", years_after: 1 });
+    await year.buy(1_000);
+    expect(await year.expiries()).toEqual(["2027-12-31T23:00:00.000Z"]);
+    // 00:30 on 1 April in Amsterdam, end of next month: 1 June.
+    const month = await cafe("2026-03-31T22:30:00Z", { policy: "end_of_month", months_after: 1 });
+    await month.buy(1_000);
+    expect(await month.expiries()).toEqual(["2026-05-31T22:00:00.000Z"]);
+
+    t.clock.set(new Date("2026-04-10T10:00:00Z"));
+    expect((await year.moveTo("Europe/Lisbon")).status).toBe(200);
+    expect((await month.moveTo("Europe/Lisbon")).status).toBe(200);
+
+    expect(await year.expiries()).toEqual(["2028-01-01T00:00:00.000Z"]);
+    expect(await month.expiries()).toEqual(["2026-05-31T23:00:00.000Z"]);
+    // Back east: back to the instants they had.
+    expect((await year.moveTo("Europe/Amsterdam")).status).toBe(200);
+    expect((await month.moveTo("Europe/Amsterdam")).status).toBe(200);
+    expect(await year.expiries()).toEqual(["2027-12-31T23:00:00.000Z"]);
+    expect(await month.expiries()).toEqual(["2026-05-31T22:00:00.000Z"]);
+  });
+
+  it("N days: the same time of day on the new clock", async () => {
+    // 20 March 13:00 in Amsterdam + 14 days = 3 April 13:00 CEST (11:00 UTC); 13:00 in Lisbon is
+    // 12:00 UTC, and 13:00 in New York 17:00 UTC.
     const c = await cafe("2026-03-20T12:00:00Z", { policy: "days_after_earn", days: 14 });
     await c.buy(1_000);
     expect(await c.expiries()).toEqual(["2026-04-03T11:00:00.000Z"]);
-    expect((await c.moveTo("Europe/Lisbon")).status).toBe(200);
+    expect((await c.moveTo("Europe/Berlin")).status).toBe(200);
     expect(await c.expiries()).toEqual(["2026-04-03T11:00:00.000Z"]);
-    expect((await c.moveTo("America/New_York")).status).toBe(200);
+    expect((await c.moveTo("Europe/Lisbon")).status).toBe(200);
     expect(await c.expiries()).toEqual(["2026-04-03T12:00:00.000Z"]);
-    expect((await c.rezoned()).map((r) => r.data.lots.moved)).toEqual([1, 0]);
+    expect((await c.moveTo("America/New_York")).status).toBe(200);
+    expect(await c.expiries()).toEqual(["2026-04-03T17:00:00.000Z"]);
+    expect((await c.audit()).followed.map((r) => r.data.lots?.moved)).toEqual([1, 1, 0]);
   });
 
   it("leaves expired lots (run or waiting for the run) and spent ones as they are", async () => {
@@ -182,13 +270,13 @@ describe("a change of time zone moves the expiry of open points", () => {
     expect(after.slice(0, 3)).toEqual(before.slice(0, 3));
     expect(after[3]).toEqual({ ...before[3], expires_at: new Date("2026-03-31T23:00:00.000Z") });
     expect(await ledgerRows(c.owner.businessId)).toEqual(ledger);
-    expect((await c.rezoned())[0]?.data.lots).toEqual({ moved: 1, kept_passed: 0, kept_unknown: 0 });
+    expect((await c.audit()).followed[0]?.data.lots).toEqual({ moved: 1, kept_passed: 0 });
     // The lot that waited expires at the next run, on the date it had.
     const run = await ok(c.owner, "POST", "/v1/points/expire", {});
     expect(run.lots).toBe(1);
   });
 
-  it("counts a pending lot's month from its release, and keeps its release time and the account's", async () => {
+  it("keeps a pending lot's release time and the account's, and moves its expiry", async () => {
     const c = await cafe(
       "2026-03-28T10:00:00Z",
       { policy: "end_of_month", months_after: 0 },
@@ -211,7 +299,7 @@ describe("a change of time zone moves the expiry of open points", () => {
     expect(await ledgerRows(c.owner.businessId)).toEqual(ledger);
   });
 
-  it("moves points earned under an earlier policy by that policy (a policy change itself moves none)", async () => {
+  it("moves points earned under an earlier policy the same way (a policy change itself moves none)", async () => {
     const c = await cafe("2026-04-10T09:00:00Z", { policy: "end_of_month", months_after: 0 });
     await c.buy(1_000);
     await setExpiry(c.owner, { policy: "days_after_earn", days: 60 });
@@ -224,9 +312,9 @@ describe("a change of time zone moves the expiry of open points", () => {
 
     expect((await c.moveTo("Europe/Lisbon")).status).toBe(200);
 
-    // End of April in Lisbon; 60 days is the same instant there; never stays never.
-    expect(await c.expiries()).toEqual(["2026-04-30T23:00:00.000Z", "2026-06-09T09:00:00.000Z", null]);
-    expect((await c.rezoned())[0]?.data.lots).toEqual({ moved: 1, kept_passed: 0, kept_unknown: 0 });
+    // Midnight on 1 May and 11:00 on 9 June, now Lisbon's; never stays never.
+    expect(await c.expiries()).toEqual(["2026-04-30T23:00:00.000Z", "2026-06-09T10:00:00.000Z", null]);
+    expect((await c.audit()).followed[0]?.data.lots).toEqual({ moved: 2, kept_passed: 0 });
   });
 });
 
@@ -242,16 +330,19 @@ describe("what a change of time zone leaves", () => {
     // 23:30 on 31 March in Lisbon: it is 00:30 on 1 April in Amsterdam.
     t.clock.set(new Date("2026-03-31T22:30:00Z"));
 
-    expect((await c.moveTo("Europe/Amsterdam")).status).toBe(200);
+    const res = await c.moveTo("Europe/Amsterdam");
+    expect(res.status).toBe(200);
+    expect(res.body.timezone_change).toMatchObject({ lots: { moved: 0, kept_passed: 1 }, tiers: NONE });
 
     expect(await c.expiries()).toEqual(["2026-03-31T23:00:00.000Z"]);
     expect((await c.card()).available).toBe(20);
     expect((await ok(c.owner, "POST", "/v1/points/expire", {})).lots).toBe(0);
-    expect((await c.rezoned())[0]?.data).toEqual({
+    expect((await c.audit()).followed[0]?.data).toEqual({
       from: "Europe/Lisbon",
       to: "Europe/Amsterdam",
-      lots: { moved: 0, kept_passed: 1, kept_unknown: 0 },
-      tiers: { moved: 0, kept_passed: 0 },
+      requested_at: "2026-03-31T22:30:00.000Z",
+      lots: { moved: 0, kept_passed: 1 },
+      tiers: NONE,
     });
     t.clock.set(new Date("2026-03-31T23:00:00Z"));
     expect((await ok(c.owner, "POST", "/v1/points/expire", {})).lots).toBe(1);
@@ -271,17 +362,22 @@ describe("what a change of time zone leaves", () => {
     const versionBefore = await version();
     const lotsBefore = await c.lots();
 
-    expect((await c.moveTo("Europe/Amsterdam")).status).toBe(200);
+    const same = await c.moveTo("Europe/Amsterdam");
+    expect(same.status).toBe(200);
+    expect(same.body.timezone_change).toBeUndefined();
     expect(await c.lots()).toEqual(lotsBefore);
-    expect(await c.rezoned()).toEqual([]);
+    expect(await c.audit()).toEqual({ changed: [], followed: [] });
     expect(await version()).toBe(versionBefore);
 
     const first = await c.moveTo("Europe/Lisbon");
     const again = await c.moveTo("Europe/Lisbon");
     expect([first.status, again.status]).toEqual([200, 200]);
-    expect(again.body).toEqual(first.body);
+    const { timezone_change: change, ...business } = first.body;
+    expect(change).toMatchObject({ lots: { moved: 1, kept_passed: 0 } });
+    expect(again.body).toEqual(business);
     expect(await c.expiries()).toEqual(["2026-04-30T23:00:00.000Z"]);
-    expect((await c.rezoned()).length).toBe(1);
+    const { changed, followed } = await c.audit();
+    expect([changed.length, followed.length]).toEqual([1, 1]);
     // The profile update itself is recorded each time, as before.
     const updates = (await ok(c.owner, "GET", "/v1/audit-log?action=business.updated&limit=50")).data;
     expect(updates.length).toBe(3);
@@ -297,7 +393,13 @@ describe("what a change of time zone leaves", () => {
     expect(JSON.stringify(res.body.error)).toContain("timezone");
     expect(await c.lots()).toEqual(lotsBefore);
     expect((await ok(c.owner, "GET", "/v1/business")).timezone).toBe("Europe/Amsterdam");
-    expect(await c.rezoned()).toEqual([]);
+    expect(await c.audit()).toEqual({ changed: [], followed: [] });
+    const pending = await t.database.db
+      .selectFrom("business_rezones")
+      .select("id")
+      .where("business_id", "=", c.owner.businessId)
+      .execute();
+    expect(pending).toEqual([]);
   });
 
   it("is for the owner only", async () => {
@@ -307,6 +409,7 @@ describe("what a change of time zone leaves", () => {
     const res = await c.owner.as(key).call("PATCH", "/v1/business", { timezone: "Europe/Lisbon" });
     expect(res.status).toBe(403);
     expect(await c.expiries()).toEqual(["2026-04-30T22:00:00.000Z"]);
+    expect(await c.audit()).toEqual({ changed: [], followed: [] });
   });
 
   it("applies two changes at once one after the other, each from the zone the other left", async () => {
@@ -314,19 +417,251 @@ describe("what a change of time zone leaves", () => {
     await c.buy(1_000);
     const other = (await logIn(t, c.owner.slug, c.owner.ownerEmail, c.owner.password)).token as string;
     const [a, b] = await Promise.all([
-      c.moveTo("Europe/Lisbon"),
+      c.owner.call("PATCH", "/v1/business", { timezone: "Europe/Lisbon" }),
       c.owner.as(other).call("PATCH", "/v1/business", { timezone: "America/New_York" }),
     ]);
     expect([a.status, b.status]).toEqual([200, 200]);
     const zone = (await ok(c.owner, "GET", "/v1/business")).timezone;
-    const records = (await c.rezoned()).reverse();
-    expect(records.map((r) => r.data.lots.moved)).toEqual([1, 1]);
-    expect(records[0]?.data.from).toBe("Europe/Amsterdam");
-    expect(records[1]?.data.from).toBe(records[0]?.data.to);
-    expect(records[1]?.data.to).toBe(zone);
+    const { changed, followed } = await c.audit();
+    expect(changed.length).toBe(2);
+    const [first, second] = [...followed].reverse();
+    expect([first?.data.from, first?.data.to]).toEqual([changed[1]?.data.from, changed[1]?.data.to]);
+    expect(first?.data.from).toBe("Europe/Amsterdam");
+    expect(second?.data.from).toBe(first?.data.to);
+    expect(second?.data.to).toBe(zone);
+    expect(followed.map((r) => r.data.lots?.moved)).toEqual([1, 1]);
     expect(await c.expiries()).toEqual([
       zone === "Europe/Lisbon" ? "2026-04-30T23:00:00.000Z" : "2026-05-01T04:00:00.000Z",
     ]);
+  });
+});
+
+describe("a change of time zone, page by page", () => {
+  it("moves a page per transaction, each committed on its own, with purchases going on between them", async () => {
+    const c = await cafe("2026-04-10T09:00:00Z", { policy: "end_of_month", months_after: 0 });
+    for (let i = 0; i < 5; i++) await c.buy(1_000 + i * 100);
+    const earned = (await c.lots()).map((l) => l.id);
+    const change = await recordOnly(c.owner.businessId, "Europe/Lisbon");
+    // The change alone moves nothing.
+    expect(await c.expiries()).toEqual(Array(5).fill("2026-04-30T22:00:00.000Z"));
+    const moved = async () =>
+      (await c.lots()).filter(
+        (l) => earned.includes(l.id) && l.expires_at?.toISOString() === "2026-04-30T23:00:00.000Z",
+      ).length;
+    const page = () => followTimeZonePage(t.database.db, c.owner.businessId, t.clock.now(), 2);
+
+    // The members first (none holds a tier here), then the lots, two at a time.
+    expect(await page()).toEqual({ change, done: false });
+    expect(await moved()).toBe(0);
+    expect(await page()).toEqual({ change, done: false });
+    expect(await moved()).toBe(2);
+    // A purchase between two pages: on the new clock already, and no page of this change moves it.
+    await c.buy(2_000);
+    expect((await c.expiries()).at(-1)).toBe("2026-04-30T23:00:00.000Z");
+    expect(await page()).toEqual({ change, done: false });
+    expect(await moved()).toBe(4);
+    expect(await page()).toEqual({ change, done: true });
+    expect(await moved()).toBe(5);
+    expect(await page()).toBeNull();
+    expect(await c.expiries()).toEqual(Array(6).fill("2026-04-30T23:00:00.000Z"));
+    expect((await c.audit()).followed[0]?.data.lots).toEqual({ moved: 5, kept_passed: 0 });
+  });
+
+  it("moves at most a page of lots or members in each transaction, at the default page size too", async () => {
+    expect(REZONE_PAGE_SIZE).toBe(500);
+    const b = await boutique("2026-06-01T10:00:00Z");
+    const members: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const m = await b.member();
+      await b.buy(m, 60_000);
+      members.push(m);
+    }
+    const bystander = await boutique("2026-06-01T10:00:00Z");
+    const theirs = await bystander.member();
+    await bystander.buy(theirs, 60_000);
+    const ends = async () => Promise.all(members.map(async (m) => (await b.tierOf(m)).tier_expires_at));
+    expect(await ends()).toEqual(Array(3).fill("2027-12-31T23:00:00.000Z"));
+    await recordOnly(b.owner.businessId, "Europe/Lisbon");
+
+    let cursor: { end: Date; after: string | null } | null = null;
+    const counts: number[] = [];
+    do {
+      const pageOf: Awaited<ReturnType<typeof rezoneTierEndsPage>> = await t.database.db
+        .transaction()
+        .execute((tx) =>
+          rezoneTierEndsPage(
+            tx,
+            b.owner.businessId,
+            { from: "Europe/Amsterdam", to: "Europe/Lisbon" },
+            cursor,
+            t.clock.now(),
+            2,
+          ),
+        );
+      counts.push(pageOf.moved);
+      cursor = pageOf.next;
+    } while (cursor !== null);
+    // Next year's end (nobody) and the year after's: two members, then one.
+    expect(counts).toEqual([2, 1]);
+    expect(await ends()).toEqual(Array(3).fill("2028-01-01T00:00:00.000Z"));
+    expect(await bystander.tierOf(theirs)).toEqual({
+      tier_id: bystander.gold,
+      tier_expires_at: "2027-12-31T23:00:00.000Z",
+    });
+    // The follow-up finds them moved already and moves none again.
+    await followTimeZoneChanges(t.database.db, b.owner.businessId, t.clock);
+    expect(await ends()).toEqual(Array(3).fill("2028-01-01T00:00:00.000Z"));
+    expect((await b.audit()).followed[0]?.data.tiers).toEqual(NONE);
+  });
+
+  it("goes on after a follow-up cut short, from where it stopped, in the scheduled job: nothing moves twice", async () => {
+    const b = await boutique("2026-06-01T10:00:00Z");
+    await setExpiry(b.tenant, { policy: "end_of_month", months_after: 0 });
+    const members: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const m = await b.member();
+      await b.buy(m, 60_000);
+      members.push(m);
+    }
+    const lotsOf = async () =>
+      (
+        await t.database.db
+          .selectFrom("ledger_lots")
+          .select(["member_id", "expires_at"])
+          .where("business_id", "=", b.owner.businessId)
+          .orderBy("id")
+          .execute()
+      ).map((l) => [l.member_id, l.expires_at?.toISOString()]);
+    expect(await lotsOf()).toEqual(members.map((m) => [m, "2026-06-30T22:00:00.000Z"]));
+    const change = await recordOnly(b.owner.businessId, "Europe/Lisbon");
+
+    // A request that did a page of two members, then died.
+    const page = () => followTimeZonePage(t.database.db, b.owner.businessId, t.clock.now(), 2);
+    expect(await page()).toEqual({ change, done: false });
+    expect((await b.tierOf(members[0] as string)).tier_expires_at).toBe("2028-01-01T00:00:00.000Z");
+    expect((await b.tierOf(members[2] as string)).tier_expires_at).toBe("2027-12-31T23:00:00.000Z");
+    // A member joins and buys on the new clock meanwhile.
+    const late = await b.member();
+    await b.buy(late, 60_000);
+    expect(await b.tierOf(late)).toEqual({ tier_id: b.gold, tier_expires_at: "2028-01-01T00:00:00.000Z" });
+
+    // The job: the third member, then the lots (one page each).
+    expect(await runFollowJob()).toEqual({ businesses: 1, pages: 2 });
+
+    for (const m of [...members, late]) {
+      expect(await b.tierOf(m)).toEqual({ tier_id: b.gold, tier_expires_at: "2028-01-01T00:00:00.000Z" });
+    }
+    // Every lot at midnight on 1 July in Lisbon: the three moved once, the late one not at all.
+    expect(await lotsOf()).toEqual([...members, late].map((m) => [m, "2026-06-30T23:00:00.000Z"]));
+    const { followed } = await b.audit();
+    expect(followed).toMatchObject([
+      { data: { lots: { moved: 3, kept_passed: 0 }, tiers: { moved: 3, kept_passed: 0 } } },
+    ]);
+    // The job's next run finds nothing to do.
+    expect(await runFollowJob()).toEqual({ businesses: 0, pages: 0 });
+  });
+
+  it("follows a second change made while the first is followed after it, from the zone the first left", async () => {
+    const c = await cafe("2026-04-10T09:00:00Z", { policy: "end_of_month", months_after: 0 });
+    for (let i = 0; i < 3; i++) await c.buy(1_000);
+    const first = await recordOnly(c.owner.businessId, "Europe/Lisbon");
+    const page = () => followTimeZonePage(t.database.db, c.owner.businessId, t.clock.now(), 1);
+    expect(await page()).toEqual({ change: first, done: false }); // members: none
+    expect(await page()).toEqual({ change: first, done: false }); // the first lot
+    expect(await c.expiries()).toEqual([
+      "2026-04-30T23:00:00.000Z",
+      "2026-04-30T22:00:00.000Z",
+      "2026-04-30T22:00:00.000Z",
+    ]);
+    await c.buy(1_000); // on the Lisbon clock
+    const second = await recordOnly(c.owner.businessId, "America/New_York");
+    expect(second > first).toBe(true);
+    await c.buy(1_000); // on the New York clock
+
+    const followed = await followTimeZoneChanges(t.database.db, c.owner.businessId, t.clock);
+    expect(followed.pending).toBe(false);
+
+    // Midnight on 1 May in New York, for every lot, each moved by the reading it had.
+    expect(await c.expiries()).toEqual(Array(5).fill("2026-05-01T04:00:00.000Z"));
+    const records = (await c.audit()).followed.reverse();
+    expect(records.map((r) => [r.data.from, r.data.to, r.data.lots?.moved])).toEqual([
+      ["Europe/Amsterdam", "Europe/Lisbon", 3],
+      ["Europe/Lisbon", "America/New_York", 4],
+    ]);
+  });
+
+  it("answers while its follow-up waits on a lock, says that it goes on, and the job finishes it", async () => {
+    const c = await cafe("2026-04-10T09:00:00Z", { policy: "end_of_month", months_after: 0 });
+    await c.buy(1_000);
+    const [lot] = await c.lots();
+    let answer: Awaited<ReturnType<typeof c.moveTo>> | undefined;
+    await t.database.db.transaction().execute(async (tx) => {
+      if (engine === "postgres") {
+        // A redemption holding the lot: the page waits its lock timeout (5 s), then gives up.
+        await tx
+          .selectFrom("ledger_lots")
+          .select("id")
+          .where("business_id", "=", c.owner.businessId)
+          .where("id", "=", lot?.id as string)
+          .forUpdate()
+          .execute();
+        answer = await c.moveTo("Europe/Lisbon");
+      }
+    });
+    if (engine === "postgres") {
+      expect(answer?.status).toBe(200);
+      expect(answer?.body.timezone).toBe("Europe/Lisbon");
+      expect(answer?.body.timezone_change).toMatchObject({ done_at: null, lots: NONE });
+      expect(await c.expiries()).toEqual(["2026-04-30T22:00:00.000Z"]);
+      expect((await c.audit()).followed).toEqual([]);
+      await runFollowJob();
+    } else {
+      // PGlite is one connection: nothing can hold the lot while the request runs.
+      answer = await c.moveTo("Europe/Lisbon");
+      expect(answer.body.timezone_change).toMatchObject({ lots: { moved: 1, kept_passed: 0 } });
+      expect(answer.body.timezone_change.done_at).not.toBeNull();
+    }
+    expect(await c.expiries()).toEqual(["2026-04-30T23:00:00.000Z"]);
+    expect((await c.audit()).followed[0]?.data.lots).toEqual({ moved: 1, kept_passed: 0 });
+  });
+});
+
+describe("the expiry run next to a change of time zone", () => {
+  it("does not expire a lot a page has moved later while the run waited for it", async () => {
+    const c = await cafe("2026-04-10T09:00:00Z", { policy: "end_of_month", months_after: 0 });
+    await c.buy(2_000);
+    expect(await c.expiries()).toEqual(["2026-04-30T22:00:00.000Z"]);
+    // The page runs a minute before midnight in Amsterdam; the run, ten minutes after it.
+    const pageAt = new Date("2026-04-30T21:59:00Z");
+    const runAt = new Date("2026-04-30T22:10:00Z");
+    const change = {
+      from: "Europe/Amsterdam",
+      to: "Europe/Lisbon",
+      before: newId(runAt.getTime()),
+      after: null,
+    };
+    let run: ReturnType<typeof runExpiry> | undefined;
+    await t.database.db.transaction().execute(async (tx) => {
+      const page = await rezoneLotsPage(tx, c.owner.businessId, change, pageAt);
+      expect(page).toMatchObject({ moved: 1, kept_passed: 0, done: true });
+      if (engine === "postgres") {
+        // The run reads the lot as due (the move is not committed), then waits for its lock.
+        run = runExpiry(t.database.db, runAt, { businessId: c.owner.businessId });
+        await blockedOnALock(t.database.db);
+      }
+    });
+    // Once the page commits, the run re-reads the lot: no longer due. (PGlite is one connection:
+    // there the run simply goes after the page.)
+    const result = await (run ?? runExpiry(t.database.db, runAt, { businessId: c.owner.businessId }));
+    expect(result).toEqual({ lots: 0, points: 0 });
+    const [lot] = await c.lots();
+    expect([lot?.points_remaining, lot?.expires_at?.toISOString()]).toEqual([20, "2026-04-30T23:00:00.000Z"]);
+    // It expires at the moved instant.
+    const at = new Date("2026-04-30T23:00:00Z");
+    expect(await runExpiry(t.database.db, at, { businessId: c.owner.businessId })).toEqual({
+      lots: 1,
+      points: 20,
+    });
   });
 });
 
@@ -363,10 +698,6 @@ async function boutique(at: string, timezone = "Europe/Amsterdam") {
     const token = (await logIn(t, owner.slug, owner.ownerEmail, owner.password)).token as string;
     return owner.as(token).call("PATCH", "/v1/business", { timezone: zone });
   };
-  const rezoned = async () =>
-    (await ok(tenant, "GET", "/v1/audit-log?action=business.timezone_changed&limit=50")).data as {
-      data: { from: string; to: string; tiers: { moved: number; kept_passed: number } };
-    }[];
   const changes = async () =>
     (
       await t.database.db
@@ -376,7 +707,19 @@ async function boutique(at: string, timezone = "Europe/Amsterdam") {
         .orderBy("id")
         .execute()
     ).map((c) => c.reason);
-  return { owner, tenant, silver, gold, member, buy, tierOf, card, moveTo, rezoned, changes };
+  return {
+    owner,
+    tenant,
+    silver,
+    gold,
+    member,
+    buy,
+    tierOf,
+    card,
+    moveTo,
+    changes,
+    audit: () => auditOf(tenant),
+  };
 }
 
 describe("a change of time zone moves calendar-year tier ends", () => {
@@ -390,7 +733,9 @@ describe("a change of time zone moves calendar-year tier ends", () => {
     expect(await b.tierOf(bram)).toEqual({ tier_id: b.silver, tier_expires_at: "2027-12-31T23:00:00.000Z" });
     const reasons = await b.changes();
 
-    expect((await b.moveTo("Europe/Lisbon")).status).toBe(200);
+    const res = await b.moveTo("Europe/Lisbon");
+    expect(res.status).toBe(200);
+    expect(res.body.timezone_change).toMatchObject({ tiers: { moved: 2, kept_passed: 0 }, lots: NONE });
 
     // 1 January 2028, midnight in Lisbon; no tier change, and nobody gets a tier.
     expect(await b.tierOf(anna)).toEqual({ tier_id: b.gold, tier_expires_at: "2028-01-01T00:00:00.000Z" });
@@ -401,7 +746,7 @@ describe("a change of time zone moves calendar-year tier ends", () => {
       expires_at: "2028-01-01T00:00:00.000Z",
     });
     expect(await b.changes()).toEqual(reasons);
-    expect((await b.rezoned())[0]?.data).toMatchObject({
+    expect((await b.audit()).followed[0]?.data).toMatchObject({
       from: "Europe/Amsterdam",
       to: "Europe/Lisbon",
       tiers: { moved: 2, kept_passed: 0 },
@@ -443,7 +788,7 @@ describe("a change of time zone moves calendar-year tier ends", () => {
     expect(await b.tierOf(anna)).toEqual({ tier_id: b.gold, tier_expires_at: "2028-01-01T00:00:00.000Z" });
     expect(await b.tierOf(bram)).toEqual({ tier_id: b.gold, tier_expires_at: "2027-06-01T10:01:00.000Z" });
     expect(await b.card(bram)).toMatchObject({ expires_at: "2027-06-01T10:01:00.000Z" });
-    expect((await b.rezoned())[0]?.data.tiers).toEqual({ moved: 1, kept_passed: 0 });
+    expect((await b.audit()).followed[0]?.data.tiers).toEqual({ moved: 1, kept_passed: 0 });
   });
 
   it("keeps a tier end the new zone would put in the past: moving east in the year's last hour", async () => {
@@ -460,7 +805,7 @@ describe("a change of time zone moves calendar-year tier ends", () => {
     expect(await b.tierOf(anna)).toEqual({ tier_id: b.gold, tier_expires_at: "2027-01-01T00:00:00.000Z" });
     expect(await b.tierOf(bram)).toEqual({ tier_id: b.gold, tier_expires_at: "2027-12-31T23:00:00.000Z" });
     expect(await b.card(anna)).toMatchObject({ current: { name: "Gold" } });
-    expect((await b.rezoned())[0]?.data.tiers).toEqual({ moved: 1, kept_passed: 1 });
+    expect((await b.audit()).followed[0]?.data.tiers).toEqual({ moved: 1, kept_passed: 1 });
     await runTierSweep(t.ctx, t.clock.now());
     expect(await b.tierOf(anna)).toEqual({ tier_id: b.gold, tier_expires_at: "2027-01-01T00:00:00.000Z" });
 
@@ -469,66 +814,5 @@ describe("a change of time zone moves calendar-year tier ends", () => {
     await runTierSweep(t.ctx, t.clock.now());
     expect(await b.tierOf(anna)).toEqual({ tier_id: null, tier_expires_at: null });
     expect(await b.tierOf(bram)).toEqual({ tier_id: b.gold, tier_expires_at: "2027-12-31T23:00:00.000Z" });
-  });
-});
-
-describe("rezoneLots", () => {
-  it("moves every open lot of the business, a page at a time, and only that business's", async () => {
-    const c = await cafe("2026-04-10T09:00:00Z", { policy: "end_of_month", months_after: 0 });
-    const bystander = await cafe("2026-04-10T09:00:00Z", { policy: "end_of_month", months_after: 0 });
-    for (let i = 0; i < 5; i++) {
-      await c.buy(1_000 + i * 100);
-      await bystander.buy(1_000);
-    }
-    const theirs = await bystander.lots();
-    const moved = await t.database.db
-      .transaction()
-      .execute((tx) =>
-        rezoneLots(
-          tx,
-          c.owner.businessId,
-          { policy: "end_of_month", months_after: 0 },
-          { from: "Europe/Amsterdam", to: "Europe/Lisbon" },
-          t.clock.now(),
-          2,
-        ),
-      );
-    expect(moved).toEqual({ moved: 5, kept_passed: 0, kept_unknown: 0 });
-    expect(await c.expiries()).toEqual(Array(5).fill("2026-04-30T23:00:00.000Z"));
-    expect(await bystander.lots()).toEqual(theirs);
-  });
-});
-
-describe("rezoneTierEnds", () => {
-  it("moves every calendar-year end of the business, a page at a time, and only that business's", async () => {
-    const b = await boutique("2026-06-01T10:00:00Z");
-    const bystander = await boutique("2026-06-01T10:00:00Z");
-    const members: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      const m = await b.member();
-      await b.buy(m, 20_000 + i * 10_000);
-      members.push(m);
-    }
-    const theirs = await bystander.member();
-    await bystander.buy(theirs, 60_000);
-    const moved = await t.database.db
-      .transaction()
-      .execute((tx) =>
-        rezoneTierEnds(
-          tx,
-          b.owner.businessId,
-          { from: "Europe/Amsterdam", to: "Europe/Lisbon" },
-          t.clock.now(),
-          2,
-        ),
-      );
-    expect(moved).toEqual({ moved: 5, kept_passed: 0 });
-    for (const m of members) {
-      expect((await b.tierOf(m)).tier_expires_at).toBe("2028-01-01T00:00:00.000Z");
-    }
-    expect(await bystander.tierOf(theirs)).toEqual({
-      tier_id: bystander.gold,
-      tier_expires_at: "2027-12-31T23:00:00.000Z",
-    });
   });
 });

@@ -10,11 +10,18 @@ import {
   SESSION_TTL_MS,
   staffDto,
 } from "../../modules/access/index.ts";
-import { businessDto, getBusiness, signup, updateBusiness } from "../../modules/business/index.ts";
+import {
+  businessDto,
+  FOLLOW_IN_REQUEST_MS,
+  followTimeZoneChanges,
+  getBusiness,
+  signup,
+  timeZoneChange,
+  updateBusiness,
+} from "../../modules/business/index.ts";
 import { ProgramConfig } from "../../modules/program/config.ts";
 import { clientNetwork } from "../../shared/failure-limit.ts";
 import type { ZodApp } from "../app.ts";
-import { publicOrigin } from "../origin.ts";
 import { Currency, ErrorResponse, IdempotencyHeaders, Locale, TimeZone } from "../schemas.ts";
 
 const Slug = z
@@ -36,6 +43,30 @@ export const BusinessSchema = z.object({
   published_at: z.string().nullable().describe("When the program went live; null while setting up"),
   created_at: z.string(),
 });
+const Moved = z.object({
+  moved: z.number().int(),
+  kept_passed: z
+    .number()
+    .int()
+    .describe("kept their end: the same date and time on the new clock had passed"),
+});
+
+const TimeZoneChangeSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    requested_at: z.string(),
+    done_at: z
+      .string()
+      .nullable()
+      .describe(
+        "When the last lot moved; null: lots and tier ends are still moving, a page at a time (the scheduled jobs finish it)",
+      ),
+    lots: Moved,
+    tiers: Moved,
+  })
+  .describe("The change of time zone this request made, and how far its lots and tier ends have moved");
+
 const StaffSchema = z.object({
   id: z.string(),
   email: z.string(),
@@ -213,15 +244,18 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext, publicUrl: st
             staff: StaffSchema.nullable(),
             join_url: z
               .string()
+              .nullable()
               .describe(
-                "The business's join page, `<origin>/join/<slug>` (PUBLIC_URL's origin when set): the counter shows it as a QR code to a customer who is not a member yet",
+                "The business's join page on the server's PUBLIC_URL, `<PUBLIC_URL>/join/<slug>`: the counter shows it as a QR code to a customer who is not a member yet. `null` when PUBLIC_URL is not set: the address this request came to may be an internal one (behind a proxy), so the web app uses the origin it was opened at",
               ),
             csrf_token: CsrfToken,
           }),
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
+      // Shaped by this session (and its CSRF token): for this browser only, never for a shared cache.
+      reply.header("cache-control", "no-store");
       const business = businessDto(await getBusiness(ctx.db, req.actor.businessId));
       const staff =
         req.actor.kind === "staff"
@@ -236,7 +270,7 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext, publicUrl: st
         business,
         actor: { kind: req.actor.kind, id: req.actor.id, role: req.actor.role },
         staff: staff ? staffDto(staff) : null,
-        join_url: `${publicOrigin(req, publicUrl)}/join/${encodeURIComponent(business.slug)}`,
+        join_url: publicUrl ? `${publicUrl}/join/${encodeURIComponent(business.slug)}` : null,
         ...(req.headers.authorization ? {} : { csrf_token: csrfTokenFor(req.cookies[SESSION_COOKIE] ?? "") }),
       };
     },
@@ -256,7 +290,7 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext, publicUrl: st
         tags: ["business"],
         summary: "Change the business profile",
         description:
-          "The currency can change until the first purchase (`currency_locked` after), to correct one chosen by mistake. Every money amount of the program moves with it, by what the two currencies are worth (docs/api.md, \"Correcting the currency\"), rounded to a round amount of the new one: the earn rate (the default one becomes the new currency's default: EUR to JPY gives a point per ¥200), rules' and stamp cards' amounts, spend tier thresholds, and rewards' amounts, names included. One audit record (`program.currency_converted`) lists what moved. A new `timezone` moves the expiry of every open lot of points (points left, expiry still ahead) to where its expiry policy puts it on the new clock, in the same transaction (docs/api.md, \"Changing the time zone\"): an end of month is midnight in the new zone. A lot whose new expiry would already have passed keeps its own, so no points expire on the spot; expired and spent points, release times of pending points and the history stay as they are. Members' calendar-year tiers last until 1 January midnight on the new clock (a rolling tier's end stays). One audit record (`business.timezone_changed`) says how many lots and tiers moved; sending the zone the business already has changes nothing. Errors: `currency_locked`.",
+          "The currency can change until the first purchase (`currency_locked` after), to correct one chosen by mistake. Every money amount of the program moves with it, by what the two currencies are worth (docs/api.md, \"Correcting the currency\"), rounded to a round amount of the new one: the earn rate (the default one becomes the new currency's default: EUR to JPY gives a point per ¥200), rules' and stamp cards' amounts, spend tier thresholds, and rewards' amounts, names included. One audit record (`program.currency_converted`) lists what moved. A new `timezone` is recorded (audit `business.timezone_changed`) and then followed (docs/api.md, \"Changing the time zone\"): the expiry of every open lot of points (points left, expiry still ahead) and members' calendar-year tier ends move to the same date and time on the new clock (an end of month is midnight in the new zone), a page of 500 per transaction, right after the change commits. The answer's `timezone_change` says how far that got: `done_at` null means the rest moves in the background (the scheduled jobs finish it; audit `business.timezone_followed` when done). A lot or tier whose new end would already have passed keeps its own, so nothing expires on the spot; expired and spent points, release times of pending points, rolling tiers' ends and the history stay as they are. Sending the zone the business already has changes nothing (and goes on with a change still being followed). Errors: `currency_locked`.",
         body: z
           .strictObject({
             name: z.string().trim().min(1).max(120).optional(),
@@ -265,9 +299,28 @@ export async function businessRoutes(app: ZodApp, ctx: AppContext, publicUrl: st
             locale: Locale.optional(),
           })
           .refine((b) => Object.keys(b).length > 0, { error: "send at least one field to change" }),
-        response: { 200: BusinessSchema },
+        response: { 200: BusinessSchema.extend({ timezone_change: TimeZoneChangeSchema.optional() }) },
       },
     },
-    async (req) => updateBusiness(ctx.db, req.actor, req.body, ctx.clock.now()),
+    async (req) => {
+      const businessId = req.actor.businessId;
+      const updated = await updateBusiness(ctx.db, req.actor, req.body, ctx.clock.now());
+      if (req.body.timezone === undefined) return updated.business;
+      // The change has committed: its lots and tier ends move now, a page per transaction, for a
+      // while; what is left, the scheduled job finishes. A page that fails undoes no change.
+      const started = Date.now();
+      try {
+        await followTimeZoneChanges(ctx.db, businessId, ctx.clock, {
+          stop: () => Date.now() - started >= FOLLOW_IN_REQUEST_MS,
+        });
+      } catch (error) {
+        req.log.warn({ err: error }, "time zone change: a page failed; the scheduled job goes on with it");
+      }
+      if (updated.timeZoneChange === null) return updated.business;
+      return {
+        ...updated.business,
+        timezone_change: await timeZoneChange(ctx.db, businessId, updated.timeZoneChange),
+      };
+    },
   );
 }

@@ -17,16 +17,22 @@ import {
 } from "../access/index.ts";
 import { audit } from "../audit/index.ts";
 import { requestFingerprint } from "../idempotency/index.ts";
-import { rezoneLots } from "../ledger/index.ts";
 import { defaultProgram, type ProgramConfig } from "../program/config.ts";
-import {
-  checkProgramConfig,
-  getProgram,
-  getProgramDto,
-  lockProgram,
-  updateProgramInTx,
-} from "../program/index.ts";
-import { MAX_TIER_THRESHOLD, rezoneTierEnds } from "../tiers/index.ts";
+import { checkProgramConfig, getProgramDto, lockProgram, updateProgramInTx } from "../program/index.ts";
+import { MAX_TIER_THRESHOLD } from "../tiers/index.ts";
+import { recordTimeZoneChange } from "./rezone.ts";
+
+export {
+  FOLLOW_IN_REQUEST_MS,
+  type FollowedPage,
+  followPendingTimeZones,
+  followTimeZoneChanges,
+  followTimeZonePage,
+  REZONE_PAGE_SIZE,
+  type TimeZoneChangeDto,
+  type TimeZoneFollowRun,
+  timeZoneChange,
+} from "./rezone.ts";
 
 /** The business profile, its locations, and signing a new business up. */
 
@@ -225,12 +231,19 @@ export async function getBusiness(db: Db | Tx, businessId: string): Promise<Busi
   return row;
 }
 
+/**
+ * Changes the business profile, in one transaction. A new time zone is recorded there, with what
+ * is left to move to it (`followTimeZone`); `timeZoneChange` is the id of that change, which the
+ * caller follows once this has committed (`followTimeZoneChanges`); null when the zone stayed.
+ *
+ * @example const { business, timeZoneChange } = await updateBusiness(db, actor, { timezone: "Europe/Lisbon" }, now)
+ */
 export async function updateBusiness(
   db: Db,
   actor: Actor,
   patch: Partial<Pick<BusinessesTable, "name" | "currency" | "timezone" | "locale">>,
   now: Date,
-): Promise<BusinessDto> {
+): Promise<{ business: BusinessDto; timeZoneChange: string | null }> {
   return db.transaction().execute(async (tx) => {
     if (patch.currency !== undefined) {
       const current = await getBusiness(tx, actor.businessId);
@@ -250,7 +263,8 @@ export async function updateBusiness(
         await followCurrency(tx, actor, current, patch.currency, now);
       }
     }
-    if (patch.timezone !== undefined) await followTimeZone(tx, actor, patch.timezone, now);
+    const timeZoneChange =
+      patch.timezone !== undefined ? await followTimeZone(tx, actor, patch.timezone, now) : null;
     const row = await tx
       .updateTable("businesses")
       .set({ ...patch, updated_at: now })
@@ -263,37 +277,29 @@ export async function updateBusiness(
       targetId: row.id,
       data: patch,
     });
-    return businessDto(row);
+    return { business: businessDto(row), timeZoneChange };
   });
 }
 
 /**
- * A business that moves its clock to another time zone: every open lot of its points gets the
- * expiry its policy gives on the new clock (`rezoneLots`), so "end of month" is midnight where the
- * business now is, as the card and the counter reckon it; and every member's calendar-year tier
- * lasts until the start of the year on the new clock (`rezoneTierEnds`), so the sweep ends it at
- * the midnight the card shows. One audit record (`business.timezone_changed`) says from and to
- * which zone and how many lots and tiers moved; none when the zone stays.
+ * A business that moves its clock to another time zone: the change is recorded with what is left
+ * to move to the new clock (`recordTimeZoneChange`: the audit record `business.timezone_changed`
+ * and a pending row), and returns its id; null when the zone stays. Members' calendar-year tier
+ * ends and open lots' expiries move after the commit, a page per transaction
+ * (`followTimeZoneChanges`), to the same date and time on the new clock: "end of month" is
+ * midnight where the business now is, as the card and the counter reckon it.
  *
  * The program row is locked first, as every change of the program takes it (which also moves the
  * program version, so every node's snapshot cache reloads), and the zone is read under it: two
- * changes at once move the lots one after the other, each from the zone the other left. Members
- * are written before lots, the order a purchase and the expiry run take them.
+ * changes at once are recorded one after the other, each from the zone the other left, and
+ * followed in that order.
  */
-async function followTimeZone(tx: Tx, actor: Actor, to: string, now: Date): Promise<void> {
-  if ((await getBusiness(tx, actor.businessId)).timezone === to) return;
+async function followTimeZone(tx: Tx, actor: Actor, to: string, now: Date): Promise<string | null> {
+  if ((await getBusiness(tx, actor.businessId)).timezone === to) return null;
   await lockProgram(tx, actor.businessId);
   const from = (await getBusiness(tx, actor.businessId)).timezone;
-  if (from === to) return;
-  const program = await getProgram(tx, actor.businessId);
-  const tiers = await rezoneTierEnds(tx, actor.businessId, { from, to }, now);
-  const lots = await rezoneLots(tx, actor.businessId, program.points.expiry, { from, to }, now);
-  await audit(tx, actor, now, {
-    action: "business.timezone_changed",
-    targetType: "business",
-    targetId: actor.businessId,
-    data: { from, to, lots, tiers },
-  });
+  if (from === to) return null;
+  return recordTimeZoneChange(tx, actor, { from, to }, now);
 }
 
 /**

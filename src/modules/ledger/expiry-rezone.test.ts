@@ -1,18 +1,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addLocalDays } from "../../shared/time.ts";
+import { addLocalDays, sameWallClock, zonedParts, zonedTimeToUtc } from "../../shared/time.ts";
 import type { ExpiryPolicy } from "../program/config.ts";
-import { expiresAt, lotPolicy, rezonedExpiry } from "./expiry.ts";
+import { expiresAt, rezonedExpiry } from "./expiry.ts";
 
 const at = (iso: string) => new Date(iso);
 
-/** A lot earned at `earned` (released `pendingDays` later) under `policy` on the clock of `zone`. */
-function lotIn(earned: string | Date, policy: ExpiryPolicy, zone: string, pendingDays = 0) {
-  const earnedAt = typeof earned === "string" ? at(earned) : earned;
-  const availableAt = pendingDays > 0 ? addLocalDays(earnedAt, pendingDays, zone) : earnedAt;
-  const expires = expiresAt(earnedAt, policy, zone, availableAt);
+/** The expiry of points earned at `earned` under `policy` on the clock of `zone`. */
+function expiryIn(earned: string, policy: ExpiryPolicy, zone: string): Date {
+  const expires = expiresAt(at(earned), policy, zone);
   if (!expires) throw new Error("a lot with an expiry");
-  return { earned_at: earnedAt, available_at: availableAt, expires_at: expires };
+  return expires;
 }
 
 const MONTH_END = { policy: "end_of_month", months_after: 0 } as const;
@@ -21,147 +19,119 @@ describe("rezonedExpiry", () => {
   it.each([
     [
       "end of April: midnight Amsterdam becomes midnight Lisbon, an hour later",
-      lotIn("2026-04-15T10:00:00Z", MONTH_END, "Europe/Amsterdam"),
-      MONTH_END,
+      expiryIn("2026-04-15T10:00:00Z", MONTH_END, "Europe/Amsterdam"),
       ["Europe/Amsterdam", "Europe/Lisbon"],
       "2026-04-20T12:00:00Z",
       { outcome: "moved", expires_at: at("2026-04-30T23:00:00Z") },
     ],
     [
       "end of April: midnight Lisbon becomes midnight Amsterdam, an hour earlier",
-      lotIn("2026-04-15T10:00:00Z", MONTH_END, "Europe/Lisbon"),
-      MONTH_END,
+      expiryIn("2026-04-15T10:00:00Z", MONTH_END, "Europe/Lisbon"),
       ["Europe/Lisbon", "Europe/Amsterdam"],
       "2026-04-20T12:00:00Z",
       { outcome: "moved", expires_at: at("2026-04-30T22:00:00Z") },
     ],
     [
-      "end of year, two years on, in winter time",
-      lotIn("2026-06-01T10:00:00Z", { policy: "end_of_year", years_after: 2 }, "Europe/Amsterdam"),
-      { policy: "end_of_year", years_after: 2 } as const,
+      // Earned in the first half hour of 2026 in Amsterdam, which is still 2025 in Lisbon: the
+      // year's end stays 1 January 2028, midnight, an hour later, and loses no year.
+      "end of next year, earned at 00:30 on 1 January in Amsterdam: an hour later in Lisbon, not a year earlier",
+      expiryIn("2025-12-31T23:30:00Z", { policy: "end_of_year", years_after: 1 }, "Europe/Amsterdam"),
       ["Europe/Amsterdam", "Europe/Lisbon"],
-      "2026-06-02T00:00:00Z",
-      { outcome: "moved", expires_at: at("2029-01-01T00:00:00Z") },
+      "2026-07-01T10:00:00Z",
+      { outcome: "moved", expires_at: at("2028-01-01T00:00:00Z") },
     ],
     [
-      "30 days between zones whose summer time starts the same day: the same instant",
-      lotIn("2026-03-15T12:00:00Z", { policy: "days_after_earn", days: 30 }, "Europe/Amsterdam"),
-      { policy: "days_after_earn", days: 30 } as const,
+      // 23:30 on 31 December 2025 in Lisbon is 2026 in Amsterdam: the end stays 1 January 2027.
+      "end of next year, earned at 23:30 on 31 December in Lisbon, moving east: an hour earlier, and no year more",
+      expiryIn("2025-12-31T23:30:00Z", { policy: "end_of_year", years_after: 1 }, "Europe/Lisbon"),
+      ["Europe/Lisbon", "Europe/Amsterdam"],
+      "2026-07-01T10:00:00Z",
+      { outcome: "moved", expires_at: at("2026-12-31T23:00:00Z") },
+    ],
+    [
+      "end of next month, earned at 00:30 on 1 April in Amsterdam: 1 June, midnight Lisbon",
+      expiryIn("2026-03-31T22:30:00Z", { policy: "end_of_month", months_after: 1 }, "Europe/Amsterdam"),
       ["Europe/Amsterdam", "Europe/Lisbon"],
-      "2026-03-16T00:00:00Z",
+      "2026-04-02T10:00:00Z",
+      { outcome: "moved", expires_at: at("2026-05-31T23:00:00Z") },
+    ],
+    [
+      "30 days between zones on the same summer time: the same instant",
+      expiryIn("2026-03-15T12:00:00Z", { policy: "days_after_earn", days: 30 }, "Europe/Amsterdam"),
+      ["Europe/Amsterdam", "Europe/Berlin"],
+      "2026-03-20T12:00:00Z",
       { outcome: "same" },
     ],
     [
-      "14 days over Amsterdam's start of summer time but not New York's (started earlier): an hour later",
-      lotIn("2026-03-20T12:00:00Z", { policy: "days_after_earn", days: 14 }, "Europe/Amsterdam"),
-      { policy: "days_after_earn", days: 14 } as const,
+      // 13:00 on 3 April in Amsterdam (CEST) is 13:00 on 3 April in New York (EDT): six hours later.
+      "14 days: the same date and time of day on the new clock",
+      expiryIn("2026-03-20T12:00:00Z", { policy: "days_after_earn", days: 14 }, "Europe/Amsterdam"),
       ["Europe/Amsterdam", "America/New_York"],
-      "2026-03-21T00:00:00Z",
-      { outcome: "moved", expires_at: at("2026-04-03T12:00:00Z") },
+      "2026-03-25T12:00:00Z",
+      { outcome: "moved", expires_at: at("2026-04-03T17:00:00Z") },
     ],
     [
-      "a month counted from the release after 7 days pending, on the new clock",
-      lotIn("2026-03-30T10:00:00Z", MONTH_END, "Europe/Amsterdam", 7),
-      MONTH_END,
-      ["Europe/Amsterdam", "Europe/Lisbon"],
-      "2026-04-01T00:00:00Z",
-      { outcome: "moved", expires_at: at("2026-04-30T23:00:00Z") },
-    ],
-    [
-      "moving east at 23:30 on 31 March, Lisbon time: Amsterdam's midnight has passed, the lot keeps Lisbon's",
-      lotIn("2026-03-10T10:00:00Z", MONTH_END, "Europe/Lisbon"),
-      MONTH_END,
+      "23:30 on 31 March in Lisbon, moving east: 1 April has come in Amsterdam, so the lot keeps its expiry",
+      expiryIn("2026-03-10T10:00:00Z", MONTH_END, "Europe/Lisbon"),
       ["Europe/Lisbon", "Europe/Amsterdam"],
       "2026-03-31T22:30:00Z",
       { outcome: "passed", expires_at: at("2026-03-31T22:00:00Z") },
     ],
     [
-      "moving east exactly at Amsterdam's midnight: passed too (an expiry at now is due)",
-      lotIn("2026-03-10T10:00:00Z", MONTH_END, "Europe/Lisbon"),
-      MONTH_END,
+      "the new expiry at the very instant of now has passed too",
+      expiryIn("2026-03-10T10:00:00Z", MONTH_END, "Europe/Lisbon"),
       ["Europe/Lisbon", "Europe/Amsterdam"],
       "2026-03-31T22:00:00Z",
       { outcome: "passed", expires_at: at("2026-03-31T22:00:00Z") },
     ],
     [
-      "moving east a millisecond before Amsterdam's midnight: moved",
-      lotIn("2026-03-10T10:00:00Z", MONTH_END, "Europe/Lisbon"),
-      MONTH_END,
-      ["Europe/Lisbon", "Europe/Amsterdam"],
-      "2026-03-31T21:59:59.999Z",
-      { outcome: "moved", expires_at: at("2026-03-31T22:00:00Z") },
-    ],
-    [
-      "released at 00:30 on 1 April in Amsterdam, 31 March in Lisbon: the end of March, while still ahead",
-      lotIn("2026-03-31T22:30:00Z", MONTH_END, "Europe/Amsterdam"),
-      MONTH_END,
-      ["Europe/Amsterdam", "Europe/Lisbon"],
-      "2026-03-31T22:45:00Z",
-      { outcome: "moved", expires_at: at("2026-03-31T23:00:00Z") },
-    ],
-    [
-      "the same lot days later: the end of March has passed, it keeps the end of April",
-      lotIn("2026-03-31T22:30:00Z", MONTH_END, "Europe/Amsterdam"),
-      MONTH_END,
-      ["Europe/Amsterdam", "Europe/Lisbon"],
-      "2026-04-10T00:00:00Z",
-      { outcome: "passed", expires_at: at("2026-03-31T23:00:00Z") },
-    ],
-    [
-      "earned under an earlier policy (end of the month after next, now 'never'): that policy, on the new clock",
-      lotIn("2026-04-15T10:00:00Z", { policy: "end_of_month", months_after: 2 }, "Europe/Amsterdam"),
-      { policy: "never" } as const,
-      ["Europe/Amsterdam", "Europe/Lisbon"],
-      "2026-04-20T00:00:00Z",
-      { outcome: "moved", expires_at: at("2026-06-30T23:00:00Z") },
-    ],
-    [
-      "an expiry no policy gives on the old clock: kept",
-      {
-        earned_at: at("2026-04-15T10:00:00Z"),
-        available_at: at("2026-04-15T10:00:00Z"),
-        expires_at: at("2026-05-05T12:34:56Z"),
-      },
-      MONTH_END,
-      ["Europe/Amsterdam", "Europe/Lisbon"],
-      "2026-04-20T00:00:00Z",
-      { outcome: "unknown" },
-    ],
-    [
-      "the same zone: nothing moves",
-      lotIn("2026-04-15T10:00:00Z", MONTH_END, "Europe/Amsterdam"),
-      MONTH_END,
-      ["Europe/Amsterdam", "Europe/Amsterdam"],
-      "2026-04-20T00:00:00Z",
+      "the same zone: the same instant",
+      expiryIn("2026-04-15T10:00:00Z", MONTH_END, "Europe/Lisbon"),
+      ["Europe/Lisbon", "Europe/Lisbon"],
+      "2026-04-20T12:00:00Z",
       { outcome: "same" },
     ],
-  ] as const)("%s", (_name, lot, policy, [from, to], now, expected) => {
-    expect(rezonedExpiry(lot, policy, from, to, at(now))).toEqual(expected);
+  ] as const)("%s", (_name, expires, [from, to], now, expected) => {
+    expect(rezonedExpiry(expires, from, to, at(now))).toEqual(expected);
   });
 });
 
-describe("lotPolicy", () => {
+describe("sameWallClock, where the new clock skips or repeats the time", () => {
   it.each([
-    ["the program's own, first", MONTH_END, MONTH_END],
     [
-      "a 1 January expiry of another policy reads as an end of year",
-      { policy: "never" },
-      { policy: "end_of_year", years_after: 0 },
+      // 02:30:15 on 29 March does not exist in Amsterdam (02:00 → 03:00): the first instant after
+      // the gap, with the seconds, as "N days after earning" reads it.
+      "a time summer time skips: the first instant after the gap, with its seconds",
+      "2026-03-29T02:30:15.250Z",
+      ["UTC", "Europe/Amsterdam"],
+      "2026-03-29T01:00:15.250Z",
+      addLocalDays(at("2026-03-28T01:30:15.250Z"), 1, "Europe/Amsterdam"),
     ],
-    ["an end of month", { policy: "days_after_earn", days: 10 }, MONTH_END],
-  ] as const)("finds %s", (name, current, expected) => {
-    const earned = name.includes("January") ? "2026-12-10T10:00:00Z" : "2026-04-15T10:00:00Z";
-    expect(lotPolicy(lotIn(earned, expected, "Europe/Warsaw"), current, "Europe/Warsaw")).toEqual(expected);
+    [
+      // 02:30 on 25 October is shown twice in Amsterdam (CEST, then CET): the earlier.
+      "a time shown twice when summer time ends: the earlier",
+      "2026-10-25T02:30:00Z",
+      ["UTC", "Europe/Amsterdam"],
+      "2026-10-25T00:30:00Z",
+      addLocalDays(at("2026-10-24T00:30:00Z"), 1, "Europe/Amsterdam"),
+    ],
+    [
+      // Santiago starts summer time at midnight (6 September 2026: 00:00 → 01:00).
+      "a midnight the clock skips: 01:00, the first instant of that day",
+      "2026-09-06T00:00:00Z",
+      ["UTC", "America/Santiago"],
+      "2026-09-06T04:00:00Z",
+      zonedTimeToUtc({ year: 2026, month: 9, day: 6 }, "America/Santiago"),
+    ],
+  ] as const)("%s", (_name, date, [from, to], expected, asExpiresAtGives) => {
+    expect(sameWallClock(at(date), from, to)).toEqual(at(expected));
+    expect(asExpiresAtGives).toEqual(at(expected));
   });
 
-  it("finds a number of days, and nothing beyond the bounds a program can have", () => {
-    const lot = lotIn("2026-04-15T10:00:00Z", { policy: "days_after_earn", days: 45 }, "Europe/Warsaw");
-    expect(lotPolicy(lot, { policy: "never" }, "Europe/Warsaw")).toEqual({
-      policy: "days_after_earn",
-      days: 45,
-    });
-    const far = { ...lot, expires_at: at("2045-04-15T08:00:00Z") };
-    expect(lotPolicy(far, { policy: "never" }, "Europe/Warsaw")).toBeNull();
+  it("gives the instant itself where both clocks read the same, the later of two equal readings too", () => {
+    const later = at("2026-10-25T01:30:00Z"); // 02:30 CET, after 02:30 CEST
+    expect(sameWallClock(later, "Europe/Amsterdam", "Europe/Amsterdam")).toBe(later);
+    expect(sameWallClock(later, "Europe/Amsterdam", "Europe/Berlin")).toBe(later);
   });
 });
 
@@ -178,79 +148,103 @@ const ZONES = [
   "Pacific/Chatham",
   "UTC",
 ];
+const zones = fc.constantFrom(...ZONES);
+const instants = fc
+  .integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2035, 0, 1) })
+  .map((ms) => new Date(ms));
 
-const policies: fc.Arbitrary<Exclude<ExpiryPolicy, { policy: "never" }>> = fc.oneof(
-  fc.integer({ min: 1, max: 3650 }).map((days) => ({ policy: "days_after_earn" as const, days })),
-  fc.integer({ min: 0, max: 120 }).map((months_after) => ({ policy: "end_of_month" as const, months_after })),
-  fc.integer({ min: 0, max: 10 }).map((years_after) => ({ policy: "end_of_year" as const, years_after })),
-);
+const reading = (date: Date, zone: string) => {
+  const { weekday: _weekday, ...p } = zonedParts(date, zone);
+  return { ...p, ms: date.getTime() % 1000 };
+};
 
-/** A lot earned between 2020 and 2035 in `from`, with a pending period shorter than a days policy. */
-const lots = fc
-  .record({
-    earned: fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2035, 0, 1) }),
-    pending: fc.integer({ min: 0, max: 30 }),
-    policy: policies,
-    from: fc.constantFrom(...ZONES),
-    to: fc.constantFrom(...ZONES),
-  })
-  .map((x) => {
-    const pending =
-      x.policy.policy === "days_after_earn" ? Math.min(x.pending, x.policy.days - 1) : x.pending;
-    return { ...x, lot: lotIn(new Date(x.earned), x.policy, x.from, pending) };
-  });
-
-describe("rezonedExpiry, for any lot, policy and pair of zones", () => {
-  it("gives the lot the expiry its policy gives points earned on the new clock", () => {
+describe("sameWallClock, for any instant and pair of zones", () => {
+  it("reads on the new clock what the old one read, unless the new clock skips that time", () => {
     fc.assert(
-      fc.property(lots, ({ lot, policy, from, to }) => {
-        // Just released: both expiries are ahead (a days policy is longer than the pending period).
-        const now = lot.available_at;
-        const wanted = expiresAt(lot.earned_at, policy, to, lot.available_at) as Date;
-        const got = rezonedExpiry(lot, policy, from, to, now);
-        if (wanted.getTime() === lot.expires_at.getTime()) expect(got).toEqual({ outcome: "same" });
-        else expect(got).toEqual({ outcome: "moved", expires_at: wanted });
-      }),
-      { numRuns: 1500 },
-    );
-  });
-
-  it("brings the expiry back when the business moves back", () => {
-    fc.assert(
-      fc.property(lots, ({ lot, policy, from, to }) => {
-        const now = lot.available_at;
-        const there = rezonedExpiry(lot, policy, from, to, now);
-        const moved = there.outcome === "moved" ? { ...lot, expires_at: there.expires_at } : lot;
-        const back = rezonedExpiry(moved, policy, to, from, now);
-        expect(back.outcome === "moved" ? back.expires_at : moved.expires_at).toEqual(lot.expires_at);
-      }),
-      { numRuns: 800 },
-    );
-  });
-
-  it("tells a policy that gives the lot's expiry when the program's no longer does", () => {
-    fc.assert(
-      fc.property(lots, ({ lot, from }) => {
-        const found = lotPolicy(lot, { policy: "never" }, from);
-        expect(found).not.toBeNull();
-        expect(expiresAt(lot.earned_at, found as ExpiryPolicy, from, lot.available_at)).toEqual(
-          lot.expires_at,
+      fc.property(instants, zones, zones, (date, from, to) => {
+        const moved = sameWallClock(date, from, to);
+        const wanted = reading(date, from);
+        const got = reading(moved, to);
+        if (JSON.stringify(got) === JSON.stringify(wanted)) return;
+        // Skipped: no instant within a day either side reads it, and the result is right after
+        // the gap (the clock read less than the wanted time a moment before).
+        const minute = zonedTimeToUtc(wanted, to);
+        expect(reading(minute, to).hour * 60 + reading(minute, to).minute).not.toBe(
+          wanted.hour * 60 + wanted.minute,
         );
+        expect(Math.abs(moved.getTime() - date.getTime())).toBeLessThan(2 * 86_400_000);
       }),
       { numRuns: 1500 },
+    );
+  });
+
+  it("resolves a time the new clock skips or repeats as an expiry of N days on that clock", () => {
+    fc.assert(
+      fc.property(instants, fc.integer({ min: 1, max: 3650 }), zones, (earned, days, to) => {
+        // Earned at a time that exists on the new clock, then N days on the old (UTC, no DST).
+        const there = sameWallClock(earned, "UTC", to);
+        fc.pre(JSON.stringify(reading(there, to)) === JSON.stringify(reading(earned, "UTC")));
+        const expiry = addLocalDays(earned, days, "UTC");
+        expect(sameWallClock(expiry, "UTC", to)).toEqual(addLocalDays(there, days, to));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it("brings the instant back when the business moves back, unless the reading was skipped or shown twice", () => {
+    fc.assert(
+      fc.property(instants, zones, zones, (date, from, to) => {
+        const there = sameWallClock(date, from, to);
+        fc.pre(JSON.stringify(reading(there, to)) === JSON.stringify(reading(date, from)));
+        const back = sameWallClock(there, to, from);
+        if (back.getTime() === date.getTime()) return;
+        // Only the later of two equal readings on the old clock comes back as the earlier.
+        expect(reading(back, from)).toEqual(reading(date, from));
+        expect(back.getTime()).toBeLessThan(date.getTime());
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});
+
+describe("rezonedExpiry, for any expiry and pair of zones", () => {
+  it("moves an expiry there and back to the instant it had, when neither move was held back", () => {
+    fc.assert(
+      fc.property(instants, zones, zones, (expires, from, to) => {
+        // Long before the expiry: "never into the past" holds neither move back.
+        const now = new Date(expires.getTime() - 3 * 86_400_000);
+        const there = rezonedExpiry(expires, from, to, now);
+        const moved = there.outcome === "moved" ? there.expires_at : expires;
+        // Not a time the new clock skips: that one comes back after the gap.
+        fc.pre(JSON.stringify(reading(moved, to)) === JSON.stringify(reading(expires, from)));
+        const back = rezonedExpiry(moved, to, from, now);
+        expect(back.outcome).not.toBe("passed");
+        const home = back.outcome === "moved" ? back.expires_at : moved;
+        if (home.getTime() === expires.getTime()) return;
+        // Only the later of two equal readings on the old clock comes back as the earlier.
+        expect(reading(home, from)).toEqual(reading(expires, from));
+        expect(home.getTime()).toBeLessThan(expires.getTime());
+      }),
+      { numRuns: 2000 },
     );
   });
 
   it("never moves an expiry to or before now, nor when the zone stays", () => {
     fc.assert(
-      fc.property(lots, fc.integer({ min: 0, max: 400 * 86_400_000 }), ({ lot, policy, from, to }, later) => {
-        const now = new Date(lot.available_at.getTime() + later);
-        fc.pre(now < lot.expires_at);
-        const got = rezonedExpiry(lot, policy, from, to, now);
-        if (got.outcome === "moved") expect(got.expires_at.getTime()).toBeGreaterThan(now.getTime());
-        expect(rezonedExpiry(lot, policy, from, from, now)).toEqual({ outcome: "same" });
-      }),
-      { numRuns: 800 },
+      fc.property(
+        instants,
+        fc.integer({ min: 1, max: 2 * 86_400_000 }),
+        zones,
+        zones,
+        (expires, before, from, to) => {
+          const now = new Date(expires.getTime() - before);
+          const got = rezonedExpiry(expires, from, to, now);
+          if (got.outcome === "moved") expect(got.expires_at.getTime()).toBeGreaterThan(now.getTime());
+          if (got.outcome === "passed") expect(got.expires_at.getTime()).toBeLessThanOrEqual(now.getTime());
+          expect(rezonedExpiry(expires, from, from, now)).toEqual({ outcome: "same" });
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 });

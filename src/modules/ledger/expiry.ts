@@ -1,5 +1,5 @@
-import { addLocalDays, DAY_MS, startOfMonth, startOfYear, zonedParts } from "../../shared/time.ts";
-import { ExpiryPolicy } from "../program/config.ts";
+import { addLocalDays, sameWallClock, startOfMonth, startOfYear } from "../../shared/time.ts";
+import type { ExpiryPolicy } from "../program/config.ts";
 
 /**
  * When points earned at `earnedAt` expire under `policy`, in the business's time zone. "End of
@@ -32,81 +32,28 @@ export function expiresAt(
   }
 }
 
-/** What an open lot's expiry was reckoned from (`expiresAt`'s arguments), and the expiry itself. */
-export interface LotTimes {
-  /** When the points were earned: the purchase's or event's `occurred_at`. */
-  earned_at: Date;
-  available_at: Date;
-  expires_at: Date;
-}
-
 /**
- * Where a lot's expiry goes when the business moves its clock from `from` to `to`:
- * - `moved`: the lot's policy gives another instant in `to` (end of month at midnight Lisbon
- *   instead of midnight Amsterdam), still ahead at `now`;
- * - `same`: it gives the same instant (a number of days between zones whose summer time changes
- *   on the same day);
- * - `passed`: the instant it gives in `to` is already past at `now` (a move east in the last hour
- *   of a month): the lot keeps its expiry, which is still ahead, so no zone change ever expires
- *   points on the spot, nor dates their expiry before the change;
- * - `unknown`: no expiry policy gives the lot's expiry in `from` (it was reckoned on yet another
- *   clock): the lot keeps it.
+ * Where a lot's expiry goes when the business moves its clock from `from` to `to`: to the same
+ * reading on the new clock (`sameWallClock`). Every policy's expiry is a local time on the clock it
+ * was reckoned on — midnight on the first of a month or of a year, or the time of day the points
+ * were earned, N dates later — so the lot keeps its date and time, and only the offset changes:
+ * midnight on 1 May in Amsterdam becomes midnight on 1 May in Lisbon, an hour later.
+ * - `moved`: that reading on the new clock is another instant, still ahead at `now`;
+ * - `same`: it is the same instant (zones with the same offset on that date);
+ * - `passed`: it is already past at `now` (a move east in the last hour before the expiry): the
+ *   lot keeps its expiry, which is still ahead, so no zone change ever expires points on the spot,
+ *   nor dates their expiry before the change.
  *
- * The lot's policy is the program's when that gives its expiry in `from`, or else the one its
- * dates tell (see `lotPolicy`): a change of the program's policy leaves earned points their expiry,
- * and a change of zone does not apply it to them either.
- *
- * @example rezonedExpiry(lot, { policy: "end_of_month", months_after: 0 }, "Europe/Amsterdam", "Europe/Lisbon", now) // { outcome: "moved", expires_at: 2026-05-01T00:00+01:00 }
+ * @example rezonedExpiry(new Date("2026-04-30T22:00Z"), "Europe/Amsterdam", "Europe/Lisbon", now) // { outcome: "moved", expires_at: 2026-04-30T23:00Z }
  */
 export function rezonedExpiry(
-  lot: LotTimes,
-  policy: ExpiryPolicy,
+  expiresAt: Date,
   from: string,
   to: string,
   now: Date,
-):
-  | { outcome: "moved"; expires_at: Date }
-  | { outcome: "same" }
-  | { outcome: "passed"; expires_at: Date }
-  | { outcome: "unknown" } {
-  const earnedUnder = lotPolicy(lot, policy, from);
-  // A policy that gives the lot's expiry gives an instant in every zone: it is not "never".
-  const next = earnedUnder && expiresAt(lot.earned_at, earnedUnder, to, lot.available_at);
-  if (!next) return { outcome: "unknown" };
-  if (next.getTime() === lot.expires_at.getTime()) return { outcome: "same" };
+): { outcome: "moved"; expires_at: Date } | { outcome: "same" } | { outcome: "passed"; expires_at: Date } {
+  const next = sameWallClock(expiresAt, from, to);
+  if (next.getTime() === expiresAt.getTime()) return { outcome: "same" };
   if (next.getTime() <= now.getTime()) return { outcome: "passed", expires_at: next };
   return { outcome: "moved", expires_at: next };
-}
-
-/**
- * The expiry policy that gives `lot.expires_at` in `timeZone`: the program's `policy` when it does;
- * otherwise one the lot's own dates tell (points earned before the program's policy changed), by
- * the whole years, months or days from release or earning to expiry, tried in that order (a 1 January
- * expiry is read as an end of year); null when none does.
- *
- * @example lotPolicy({ earned_at, available_at: earned_at, expires_at: 1 May 00:00 Amsterdam }, { policy: "never" }, "Europe/Amsterdam") // { policy: "end_of_month", months_after: 0 } for points earned in April
- */
-export function lotPolicy(lot: LotTimes, policy: ExpiryPolicy, timeZone: string): ExpiryPolicy | null {
-  const gives = (candidate: ExpiryPolicy) =>
-    expiresAt(lot.earned_at, candidate, timeZone, lot.available_at)?.getTime() === lot.expires_at.getTime();
-  if (gives(policy)) return policy;
-  const end = zonedParts(lot.expires_at, timeZone);
-  const released = zonedParts(lot.available_at, timeZone);
-  const earned = zonedParts(lot.earned_at, timeZone);
-  const candidates: ExpiryPolicy[] = [
-    { policy: "end_of_year", years_after: end.year - released.year - 1 },
-    {
-      policy: "end_of_month",
-      months_after: (end.year - released.year) * 12 + end.month - released.month - 1,
-    },
-    {
-      policy: "days_after_earn",
-      days: Math.round(
-        (Date.UTC(end.year, end.month - 1, end.day) - Date.UTC(earned.year, earned.month - 1, earned.day)) /
-          DAY_MS,
-      ),
-    },
-  ];
-  // Only a policy the program could have had (its bounds: up to 10 years, 120 months, 3650 days).
-  return candidates.find((c) => ExpiryPolicy.safeParse(c).success && gives(c)) ?? null;
 }

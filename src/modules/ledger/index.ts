@@ -7,7 +7,6 @@ import { MemberFailures } from "../../shared/failures.ts";
 import { newId } from "../../shared/ids.ts";
 import { because, type Reason, stored } from "../../shared/reason.ts";
 import { zonedParts } from "../../shared/time.ts";
-import type { ExpiryPolicy } from "../program/config.ts";
 import { rezonedExpiry } from "./expiry.ts";
 import { type Allocation, allocateReversal, allocateSpend, type OpenLot, summarize } from "./lots.ts";
 
@@ -776,7 +775,11 @@ async function expireMember(
   // Member first, then account: the order every other change of a member's points takes.
   await lockMember(tx, businessId, memberId);
   const account = await lockAccount(tx, businessId, memberId, now);
-  // Read under the locks: a concurrent spend or another expiry run may have emptied a lot.
+  // Read under the locks: a concurrent spend or another expiry run may have emptied a lot. The
+  // lots themselves are locked too, in the order of their expiry, then id, and re-read once a
+  // lock waited for is granted: a change of the business's time zone moves lots' expiries
+  // without the member's lock (`rezoneLotsPage`, which locks its lots in this same order), and a
+  // lot it moved later is no longer due.
   const lots = await tx
     .selectFrom("ledger_lots")
     .select(["id", "points_remaining", "expires_at", "source_type", "source_id"])
@@ -786,6 +789,7 @@ async function expireMember(
     .where(OPEN)
     .orderBy("expires_at")
     .orderBy("id")
+    .forNoKeyUpdate()
     .execute();
   const sources = await sourceNames(tx, businessId, lots);
   let total = { lots: 0, points: 0 };
@@ -869,98 +873,89 @@ function localDate(at: Date, timeZone: string): string {
   return `${p.year}-${String(p.month).padStart(2, "0")}-${String(p.day).padStart(2, "0")}`;
 }
 
-/** What `rezoneLots` did to a business's open lots. */
-export interface RezonedLots {
-  /** Lots whose expiry moved to where their policy puts it on the new clock. */
+/** What one page of `rezoneLotsPage` did, and where the next one starts. */
+export interface RezonedLotsPage {
+  /** Lots whose expiry moved to the same date and time on the new clock. */
   moved: number;
   /** Lots whose expiry on the new clock would already have passed: they keep theirs, still ahead. */
   kept_passed: number;
-  /** Lots whose expiry no policy gives on the old clock (reckoned on yet another one): kept. */
-  kept_unknown: number;
+  /** The last lot the page read (the next page starts after it); null when it read none. */
+  last: string | null;
+  /** No lot of the change is left after `last`. */
+  done: boolean;
 }
 
 /**
- * Moves the expiry of every open lot of the business (points left, expiry still ahead at `now`)
- * to where its policy puts it on the business's new clock (`rezonedExpiry`), when the business
- * changes its time zone, in the caller's transaction, which holds the program's lock
- * (`updateBusiness`). Lots that expired and wait for the expiry run, spent lots and lots that never
- * expire stay as they are; no entry is written (an expiry is no change of a balance), and release
- * times (`available_at`, `pending_until`) stay as announced (docs/api.md, "Changing the time zone").
+ * One page of a change of the business's time zone, in the caller's transaction: the next
+ * `pageSize` open lots of the business (points left, expiry still ahead at `now`) by id, after
+ * `after` and before `before` (the change's own id: a lot with a smaller id was earned before the
+ * change, on the old clock; one earned since has its expiry on the new clock already), each moved
+ * to the same date and time on the new clock (`rezonedExpiry`) unless that has passed. Lots that
+ * expired and wait for the expiry run, spent lots and lots that never expire stay as they are; no
+ * entry is written (an expiry is no change of a balance), and release times (`available_at`,
+ * `pending_until`) stay as announced (docs/api.md, "Changing the time zone").
  *
- * The new instants are reckoned in JS, a page of lots at a time by id, each page one read and one
- * `update … from (values …)`, rather than by one UPDATE with the policy in SQL: they must be the
- * very instants `expiresAt` gives points earned on the new clock, on `Intl`'s time-zone data and
- * its reading of a midnight the clock skips (PostgreSQL has zone data of its own, and reads such a
- * time its own way), and telling a lot's policy compares instants to the millisecond.
+ * The page's lots are locked in the order of their expiry, then id: the order in which the expiry
+ * run locks a member's due lots (`expireMember`), so the two never wait on each other in a
+ * cycle, and an expiry run that read a lot as due before the page moved it re-reads it once the
+ * page commits and leaves it. The new instants are reckoned in JS, with `Intl`'s zone data and
+ * `addLocalDays`' reading of a time the clock skips or shows twice; PostgreSQL's
+ * `(expires_at at time zone from) at time zone to` reads both the other way (a skipped 02:30 as
+ * 03:30, a repeated one as the later), so it would move a lot an hour off what its policy gives.
+ * Then one `update … from (values …)` writes them.
  *
- * @example await rezoneLots(tx, businessId, config.points.expiry, { from: "Europe/Amsterdam", to: "Europe/Lisbon" }, now) // { moved: 120, kept_passed: 0, kept_unknown: 0 }
+ * @example await rezoneLotsPage(tx, businessId, { from: "Europe/Amsterdam", to: "Europe/Lisbon", before: changeId, after: null }, now) // { moved: 120, kept_passed: 0, last: "0193…", done: true }
  */
-export async function rezoneLots(
+export async function rezoneLotsPage(
   tx: Tx,
   businessId: string,
-  policy: ExpiryPolicy,
-  zones: { from: string; to: string },
+  change: { from: string; to: string; before: string; after: string | null },
   now: Date,
-  pageSize = 1000,
-): Promise<RezonedLots> {
+  pageSize = 500,
+): Promise<RezonedLotsPage> {
   assert(Number.isInteger(pageSize) && pageSize > 0 && pageSize <= 5000, "a page holds 1 to 5000 lots");
-  const done: RezonedLots = { moved: 0, kept_passed: 0, kept_unknown: 0 };
-  if (zones.from === zones.to) return done;
-  let after: string | undefined;
-  for (;;) {
-    let query = tx
-      .selectFrom("ledger_lots")
-      .select(["id", "source_type", "source_id", "available_at", "expires_at"])
-      .where("business_id", "=", businessId)
-      .where(OPEN)
-      .where("expires_at", ">", now)
-      .orderBy("id")
-      .limit(pageSize);
-    if (after !== undefined) query = query.where("id", ">", after);
-    const lots = await query.execute();
-    // Points are earned when their source happened: a purchase dated back earned them then.
-    // Every other source's points are released when earned (no pending period but a purchase's).
-    const purchaseIds = [
-      ...new Set(lots.filter((l) => l.source_type === "purchase").map((l) => l.source_id)),
-    ];
-    const purchasedAt = new Map<string, Date>();
-    if (purchaseIds.length > 0) {
-      const purchases = await tx
-        .selectFrom("purchases")
-        .select(["id", "occurred_at"])
-        .where("business_id", "=", businessId)
-        .where("id", "in", purchaseIds)
-        .execute();
-      for (const p of purchases) purchasedAt.set(p.id, p.occurred_at);
-    }
-    const moves: { id: string; was: Date; next: Date }[] = [];
-    for (const lot of lots) {
-      const expires = lot.expires_at as Date; // `expires_at > now` leaves no null.
-      const earned = (lot.source_type === "purchase" && purchasedAt.get(lot.source_id)) || lot.available_at;
-      const next = rezonedExpiry(
-        { earned_at: earned, available_at: lot.available_at, expires_at: expires },
-        policy,
-        zones.from,
-        zones.to,
-        now,
-      );
-      if (next.outcome === "moved") moves.push({ id: lot.id, was: expires, next: next.expires_at });
-      else if (next.outcome === "passed") done.kept_passed++;
-      else if (next.outcome === "unknown") done.kept_unknown++;
-    }
-    if (moves.length > 0) {
-      // Only a lot still open, with the expiry read: a spend or an expiry since may have emptied it.
-      const values = sql.join(
-        moves.map((m) => sql`(${m.id}::uuid, ${m.was}::timestamptz, ${m.next}::timestamptz)`),
-      );
-      const { rows } = await sql<{ id: string }>`update ledger_lots l set expires_at = v.next
-        from (values ${values}) as v(id, was, next)
-        where l.business_id = ${businessId} and l.id = v.id and l.expires_at = v.was and l.points_remaining > 0
-        returning l.id`.execute(tx);
-      done.moved += rows.length;
-    }
-    const last = lots.at(-1);
-    if (!last || lots.length < pageSize) return done;
-    after = last.id;
+  let page = tx
+    .selectFrom("ledger_lots")
+    .select("id")
+    .where("business_id", "=", businessId)
+    .where("id", "<", change.before)
+    .where(OPEN)
+    .where("expires_at", ">", now)
+    .orderBy("id")
+    .limit(pageSize);
+  if (change.after !== null) page = page.where("id", ">", change.after);
+  const ids = (await page.execute()).map((l) => l.id);
+  const done: RezonedLotsPage = {
+    moved: 0,
+    kept_passed: 0,
+    last: ids.at(-1) ?? null,
+    done: ids.length < pageSize,
+  };
+  if (ids.length === 0 || change.from === change.to) return done;
+  // Under the lock, each lot as it is now: a spend or an expiry since the read may have emptied it.
+  const lots = await tx
+    .selectFrom("ledger_lots")
+    .select(["id", "expires_at"])
+    .where("business_id", "=", businessId)
+    .where("id", "in", ids)
+    .where(OPEN)
+    .where("expires_at", ">", now)
+    .orderBy("expires_at")
+    .orderBy("id")
+    .forNoKeyUpdate()
+    .execute();
+  const moves: { id: string; next: Date }[] = [];
+  for (const lot of lots) {
+    const next = rezonedExpiry(lot.expires_at as Date, change.from, change.to, now);
+    if (next.outcome === "moved") moves.push({ id: lot.id, next: next.expires_at });
+    else if (next.outcome === "passed") done.kept_passed++;
   }
+  if (moves.length > 0) {
+    const values = sql.join(moves.map((m) => sql`(${m.id}::uuid, ${m.next}::timestamptz)`));
+    await sql`update ledger_lots l set expires_at = v.next
+      from (values ${values}) as v(id, next)
+      where l.business_id = ${businessId} and l.id = v.id`.execute(tx);
+    done.moved = moves.length;
+  }
+  return done;
 }

@@ -300,76 +300,103 @@ export async function archiveTier(db: Db, actor: Actor, id: string, now: Date): 
   });
 }
 
-/** What `rezoneTierEnds` did to the retention ends of a business's members. */
-export interface RezonedTierEnds {
-  /** Members whose calendar-year tier now lasts until the start of the year on the new clock. */
+/** What one page of `rezoneTierEndsPage` did, and where the next one starts. */
+export interface RezonedTierEndsPage {
+  /** Members whose calendar-year tier now lasts until the start of that year on the new clock. */
   moved: number;
   /** Members whose end on the new clock would already have passed: they keep theirs, still ahead. */
   kept_passed: number;
+  /** Where the next page starts: after this member among those with this end; null when done. */
+  next: { end: Date; after: string | null } | null;
 }
 
 /**
- * Moves the calendar-year retention end of every member of the business who holds a tier (the
- * first instant of next year or of the year after next on the old clock, still ahead at `now`) to
- * the first instant of that year on the new clock (`rezonedRetentionEnds`), when the business
- * changes its time zone, in the caller's transaction, which holds the program's lock
- * (`updateBusiness`). A member whose end the new clock puts at or before `now` keeps theirs. Ends
- * that are no start of a year on the old clock stay: a rolling tier's (a duration, 12 months from
- * when it was reached), and one already past, which the sweep or the next use re-evaluates. No
- * tier change is recorded: the member holds the same tier. Whatever the program's period is now,
- * an end at the start of a year is a calendar year's (a period changed since leaves members their
- * end); only a rolling tier reached in the very first millisecond of a year ends there too.
+ * One page of a change of the business's time zone for its members' tiers, in the caller's
+ * transaction: the next `pageSize` members who hold a tier until the first instant of a year on
+ * the old clock (next year's or the year after's, still ahead at `now`: `rezonedRetentionEnds`),
+ * by that end and then id, starting at `cursor` (null: at the first end). Each moves to the first
+ * instant of that year on the new clock, unless that has passed (a move east in the last hour of
+ * a year): then the member keeps theirs, still ahead, so no zone change ends a tier on the spot.
  *
- * Set-based: per end instant (two at most), a page of members at a time by id, each page one
- * read and one update, along the index on `(tier_expires_at, business_id, id)`.
+ * Only calendar-year ends move, and they are told by their instant: an end at the start of a year
+ * on the old clock is a calendar year's (a program that has gone rolling since leaves members the
+ * end they had). A rolling tier's end (12 months after the tier was reached, to the millisecond)
+ * stays; so does one written since the change, on the new clock: the start of a year there is no
+ * start of a year on the old one, so a page that runs minutes after the change, or again after a
+ * crash, can never move an end twice. An end already past stays too: the sweep or the member's
+ * next use re-evaluates it. No tier change is recorded: the member holds the same tier.
  *
- * @example await rezoneTierEnds(tx, businessId, { from: "Europe/Amsterdam", to: "Europe/Lisbon" }, now) // { moved: 40, kept_passed: 0 }
+ * A page reads members along the index on `(tier_expires_at, business_id, id)`, an end after the
+ * other while it has room, and locks them by id, then writes them with one update per end.
+ *
+ * @example await rezoneTierEndsPage(tx, businessId, { from: "Europe/Amsterdam", to: "Europe/Lisbon" }, null, now) // { moved: 40, kept_passed: 0, next: null }
  */
-export async function rezoneTierEnds(
+export async function rezoneTierEndsPage(
   tx: Tx,
   businessId: string,
   zones: { from: string; to: string },
+  cursor: { end: Date; after: string | null } | null,
   now: Date,
-  pageSize = 1000,
-): Promise<RezonedTierEnds> {
+  pageSize = 500,
+): Promise<RezonedTierEndsPage> {
   assert(Number.isInteger(pageSize) && pageSize > 0 && pageSize <= 5000, "a page holds 1 to 5000 members");
-  const done: RezonedTierEnds = { moved: 0, kept_passed: 0 };
-  if (zones.from === zones.to) return done;
-  for (const end of rezonedRetentionEnds(zones.from, zones.to, now)) {
-    const holders = tx
+  const ends = zones.from === zones.to ? [] : rezonedRetentionEnds(zones.from, zones.to, now);
+  const done: RezonedTierEndsPage = { moved: 0, kept_passed: 0, next: null };
+  // The end the cursor is at, or the first after it (one that has passed since is gone from the list).
+  const first = cursor ? ends.findIndex((e) => e.was.getTime() >= cursor.end.getTime()) : 0;
+  if (first < 0) return done;
+  let after = cursor && ends[first]?.was.getTime() === cursor.end.getTime() ? cursor.after : null;
+  let room = pageSize;
+  for (const end of ends.slice(first)) {
+    let page = tx
       .selectFrom("members")
+      .select("id")
       .where("tier_expires_at", "=", end.was)
       .where("business_id", "=", businessId)
-      .where("tier_id", "is not", null);
-    if (end.outcome === "passed") {
-      const { count } = await holders
-        .select((eb) => eb.fn.countAll<string>().as("count"))
-        .executeTakeFirstOrThrow();
-      done.kept_passed += Number(count);
-      continue;
-    }
-    let after: string | undefined;
-    for (;;) {
-      let page = holders.select("id").orderBy("id").limit(pageSize);
-      if (after !== undefined) page = page.where("id", ">", after);
-      const ids = (await page.execute()).map((m) => m.id);
-      if (ids.length > 0) {
-        // Only a member whose end is still the one read: a purchase or the sweep may have moved it.
-        const moved = await tx
-          .updateTable("members")
-          .set({ tier_expires_at: end.next, updated_at: now })
-          .where("business_id", "=", businessId)
-          .where("id", "in", ids)
-          .where("tier_id", "is not", null)
-          .where("tier_expires_at", "=", end.was)
-          .returning("id")
-          .execute();
-        done.moved += moved.length;
-      }
-      const last = ids.at(-1);
-      if (last === undefined || ids.length < pageSize) break;
-      after = last;
-    }
+      .where("tier_id", "is not", null)
+      .orderBy("id")
+      .limit(room);
+    if (after !== null) page = page.where("id", ">", after);
+    const ids = (await page.execute()).map((m) => m.id);
+    if (end.outcome === "passed") done.kept_passed += ids.length;
+    else if (ids.length > 0) done.moved += await moveTierEnds(tx, businessId, ids, end, now);
+    const last = ids.at(-1);
+    if (last !== undefined && ids.length === room) return { ...done, next: { end: end.was, after: last } };
+    room -= ids.length;
+    after = null;
   }
   return done;
+}
+
+/** Moves the end of the members `ids` that still hold a tier until `end.was`, under their locks. */
+async function moveTierEnds(
+  tx: Tx,
+  businessId: string,
+  ids: readonly string[],
+  end: { was: Date; next: Date },
+  now: Date,
+): Promise<number> {
+  // Under the lock, each member as they are now: a purchase or the sweep may have moved the end.
+  const held = await tx
+    .selectFrom("members")
+    .select("id")
+    .where("business_id", "=", businessId)
+    .where("id", "in", ids)
+    .where("tier_id", "is not", null)
+    .where("tier_expires_at", "=", end.was)
+    .orderBy("id")
+    .forNoKeyUpdate()
+    .execute();
+  if (held.length === 0) return 0;
+  await tx
+    .updateTable("members")
+    .set({ tier_expires_at: end.next, updated_at: now })
+    .where("business_id", "=", businessId)
+    .where(
+      "id",
+      "in",
+      held.map((m) => m.id),
+    )
+    .execute();
+  return held.length;
 }

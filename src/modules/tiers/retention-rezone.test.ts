@@ -92,6 +92,12 @@ describe("rezonedRetentionEnds", () => {
           else expect(end).toEqual({ was: stored, next, outcome: next > now ? "moved" : "passed" });
         }
         for (const end of ends) expect(end.was > now).toBe(true);
+        // An end a tier was given on the new clock (since the change) is none to move: a
+        // follow-up that runs late, or twice, leaves it.
+        for (const ahead of [1, 2]) {
+          const written = startOfYear(now, to, ahead);
+          expect(ends.filter((e) => e.was.getTime() === written.getTime())).toEqual([]);
+        }
       }),
     );
   });
