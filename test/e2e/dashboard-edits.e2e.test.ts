@@ -311,7 +311,7 @@ describe("dashboard edits", () => {
     await page.getByRole("button", { name: /Srebrny/ }).click();
     await expect
       .poll(async () => (await page.getByRole("alert").textContent()) ?? "", slow)
-      .toContain("Na tym poziomie jest 1 członek.");
+      .toContain("Na poziomie „Srebrny” jest 1 członek.");
     expect((await call("GET", "/v1/tiers", undefined, s.token)).data).toHaveLength(1);
   });
 
