@@ -1,47 +1,58 @@
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EngineName } from "../../src/db/database.ts";
+import { BIN, CLI, cliDatabase, runNode } from "../helpers/cli.ts";
 import { engine } from "../helpers/db.ts";
-import { emptyDatabase } from "../helpers/empty-database.ts";
 
 /**
- * The `regulars` command as an operator runs it, in its own process, on an empty database of this
- * run's engine: what it prints and the exit code it ends with.
+ * The `regulars` command as an operator runs it, in its own process, on a database of this run's
+ * engine: what it prints and the exit code it ends with. The database is migrated already, from
+ * the run's template: a first start on an empty one (creating and migrating it) is tested in
+ * server.int.test.ts, and running the migrations costs PGlite seconds per file.
+ *
+ * Most commands run as bin/regulars.mjs runs them (`node --import tsx src/cli/main.ts`), without
+ * the wrapper's own process; the wrapper itself is run where it matters: a signal sent to it
+ * during an import, and the server started in a terminal and stopped.
  */
-const BIN = resolve(import.meta.dirname, "../../bin/regulars.mjs");
-const exec = promisify(execFile);
+
+/**
+ * The cases the engine cannot change run in one project only: a check made before the database
+ * is opened, a file or a code page refused, a wrong argument or business refused, a log level,
+ * the demo's logins. What the engine does with them is tested in-process on both engines
+ * (import.int.test.ts: an unknown business, a CDNOW log for a business in euros; demo.int.test.ts:
+ * the demo); here it is the exit code and the lines an operator reads, the same on either. They
+ * run on PostgreSQL, where a command starts faster.
+ */
+const ONCE: EngineName = "postgres";
+
+/** `it` in the project of `only`; the other project has no such test. */
+function itOn(only: EngineName, name: string, test: () => Promise<void>, timeout: number): void {
+  if (engine === only) it(name, test, timeout);
+}
 
 let env: NodeJS.ProcessEnv;
 let dir: string;
 let cleanup: () => Promise<void>;
 beforeAll(async () => {
-  const empty = await emptyDatabase("cli");
-  cleanup = empty.cleanup;
+  const database = await cliDatabase("cli");
+  cleanup = database.cleanup;
   dir = mkdtempSync(join(tmpdir(), "regulars-cli-"));
   const { DATABASE_URL: _url, DATA_DIR: _dir, ...rest } = process.env;
-  env = { ...rest, LOG_LEVEL: "silent", DEMO: "false", WEB: "false", PORT: "3000", ...empty.variables };
+  env = { ...rest, LOG_LEVEL: "silent", DEMO: "false", WEB: "false", PORT: "3000", ...database.variables };
 });
 afterAll(async () => {
   await cleanup?.();
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(args: string[], extra: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], {
-      env: { ...env, ...extra },
-      encoding: "utf8",
-    });
-    return { status: 0, stdout, stderr };
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
-    return { status: code, stdout, stderr };
-  }
+/** Runs the command with `args` until it ends: its exit code and what it printed. */
+function run(args: string[], extra: Record<string, string> = {}) {
+  return runNode([...CLI, ...args], { ...env, ...extra });
 }
 
 function file(name: string, lines: string[]): string {
@@ -96,84 +107,6 @@ function serve(
 const noStack = (text: string) => expect(text).not.toMatch(/^\s+at /m);
 
 describe("the regulars command", () => {
-  it("demo prints the logins and the demo customer's card link", async () => {
-    const demo = await run(["demo"]);
-    expect(demo.status).toBe(0);
-    expect(demo.stdout).toContain('Created the demo business "demo-cafe"');
-    expect(demo.stdout).toMatch(
-      /A customer {5}http:\/\/127\.0\.0\.1:3000\/card\/demo-cafe#t=rm_\S+ {3}\(their card/,
-    );
-  }, 120_000);
-
-  it("exits 2 for an unknown business, in imports as in expire", async () => {
-    const members = file("members.csv", ["external_id,marketing_consent", "m-1,yes"]);
-    const imported = await run(["import-members", members, "--business", "no-such-shop"]);
-    expect(imported.status).toBe(2);
-    expect(imported.stderr).toContain('No business with the slug "no-such-shop".');
-    const expire = await run(["expire", "--business", "no-such-shop"]);
-    expect(expire.status).toBe(2);
-    expect(expire.stderr).toContain('No business with the slug "no-such-shop".');
-  }, 60_000);
-
-  it("refuses the CDNOW log for a business that does not use US dollars, importing nothing (exit 2)", async () => {
-    const log = file("cdnow.txt", [" 00004 0001 19970101  2   29.33", " 00018 0002 19970112  1   14.96"]);
-    const result = await run(["import-cdnow", log, "--business", "demo-cafe"]);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain(
-      'The CDNOW log is in US dollars; the business "demo-cafe" records purchases in EUR, so nothing was imported.',
-    );
-    expect(result.stdout).not.toContain("imported");
-  }, 60_000);
-
-  it("exits 3 when an import refused rows and 1 when the file cannot be read", async () => {
-    const members = file("some-bad.csv", [
-      "external_id,name,marketing_consent",
-      'b-1,"Open,yes',
-      "b-2,Fine,yes",
-    ]);
-    const result = await run(["import-members", members, "--business", "demo-cafe"]);
-    expect(result.status).toBe(3);
-    expect(result.stdout).toContain(
-      "members:   1 imported, 0 updated, 0 skipped as already imported and unchanged, 1 refused (of 2)",
-    );
-    expect(result.stdout).toContain(
-      "line 2: csv_malformed: Column name: the quote that opens its value is never closed.",
-    );
-    const missing = await run(["import-members", join(dir, "missing.csv"), "--business", "demo-cafe"]);
-    expect(missing.status).toBe(1);
-    expect(missing.stderr.trim().split("\n").at(-1)).toBe(`${join(dir, "missing.csv")}: no such file.`);
-    noStack(missing.stderr);
-  }, 60_000);
-
-  it("says, when stopped during an import, that what was imported stays, and ends by the signal", async () => {
-    const rows = Array.from({ length: 1200 }, (_, i) => `s-${i},Member ${i},no`);
-    const members = file("stopped.csv", ["external_id,name,marketing_consent", ...rows]);
-    const child = spawn(process.execPath, [BIN, "import-members", members, "--business", "demo-cafe"], {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8");
-    });
-    await expect.poll(() => stderr, { timeout: 60_000 }).toContain("Importing ");
-    await new Promise((done) => setTimeout(done, 500));
-    child.kill("SIGINT");
-    const [code, signal] = await new Promise<[number | null, string | null]>((done) =>
-      child.on("exit", (c, s) => done([c, s])),
-    );
-    expect({ code, signal }).toEqual({ code: null, signal: "SIGINT" });
-    expect(stderr).toContain(
-      "SIGINT: stopped. What was imported stays; run the same command again to finish (nothing is counted twice).",
-    );
-    // Run again, it finishes: the rows of the first run are there once.
-    const again = await run(["import-members", members, "--business", "demo-cafe"]);
-    expect(again.status).toBe(0);
-    expect(again.stdout).toMatch(
-      /members: {3}\d+ imported, 0 updated, \d+ skipped as already imported and unchanged, 0 refused \(of 1200\)/,
-    );
-  }, 180_000);
-
   it("create-business ends with what to do next: import customers, start, log in", async () => {
     const result = await run(
       [
@@ -203,54 +136,177 @@ describe("the regulars command", () => {
     expect(next).toContain(
       "Log in at http://127.0.0.1:3000/login: business bakkerij-jan, jan@bakkerij.test and the password above.",
     );
-    // A wrong argument is a usage error (2), here a handle taken, with a currency that is none.
-    const again = await run([
-      "create-business",
-      "--slug",
-      "bakkerij-jan",
-      "--name",
-      "Bakkerij Jan",
-      "--currency",
-      "EURO",
-      "--timezone",
-      "Europe/Amsterdam",
-      "--owner-email",
-      "jan@bakkerij.test",
-      "--owner-name",
-      "Jan",
-    ]);
-    expect(again.status).toBe(2);
-    // Each problem by the option to change, not by the API's body path.
-    expect(again.stderr).toMatch(
-      /^Refused \(validation_failed\):\n {2}--currency: must be an ISO-4217 currency code such as EUR or PLN\n/,
-    );
-    expect(again.stderr).not.toContain("body");
-    // A password from the environment is used, and not printed (it never was on the command line).
-    const fromEnv = await run(
-      [
+  }, 60_000);
+
+  itOn(
+    ONCE,
+    "create-business names the option a wrong argument is about, and takes a password from the environment",
+    async () => {
+      // A wrong argument is a usage error (2), here a handle taken, with a currency that is none.
+      const again = await run([
         "create-business",
         "--slug",
-        "bakkerij-piet",
+        "bakkerij-jan",
         "--name",
-        "Bakkerij Piet",
+        "Bakkerij Jan",
         "--currency",
-        "EUR",
+        "EURO",
         "--timezone",
         "Europe/Amsterdam",
         "--owner-email",
-        "piet@bakkerij.test",
+        "jan@bakkerij.test",
         "--owner-name",
-        "Piet",
-      ],
-      { REGULARS_OWNER_PASSWORD: "piet-his-own-secret" },
+        "Jan",
+      ]);
+      expect(again.status).toBe(2);
+      // Each problem by the option to change, not by the API's body path.
+      expect(again.stderr).toMatch(
+        /^Refused \(validation_failed\):\n {2}--currency: must be an ISO-4217 currency code such as EUR or PLN\n/,
+      );
+      expect(again.stderr).not.toContain("body");
+      // A password from the environment is used, and not printed (it never was on the command line).
+      const fromEnv = await run(
+        [
+          "create-business",
+          "--slug",
+          "bakkerij-piet",
+          "--name",
+          "Bakkerij Piet",
+          "--currency",
+          "EUR",
+          "--timezone",
+          "Europe/Amsterdam",
+          "--owner-email",
+          "piet@bakkerij.test",
+          "--owner-name",
+          "Piet",
+        ],
+        { REGULARS_OWNER_PASSWORD: "piet-his-own-secret" },
+      );
+      expect(fromEnv.status).toBe(0);
+      expect(fromEnv.stdout).not.toContain("Password");
+      expect(fromEnv.stdout).not.toContain("piet-his-own-secret");
+      expect(fromEnv.stdout).toContain("your password");
+    },
+    60_000,
+  );
+
+  itOn(
+    ONCE,
+    "demo prints the logins and the demo customer's card link",
+    async () => {
+      const demo = await run(["demo"]);
+      expect(demo.status).toBe(0);
+      expect(demo.stdout).toContain('Created the demo business "demo-cafe"');
+      expect(demo.stdout).toMatch(
+        /A customer {5}http:\/\/127\.0\.0\.1:3000\/card\/demo-cafe#t=rm_\S+ {3}\(their card/,
+      );
+    },
+    120_000,
+  );
+
+  itOn(
+    ONCE,
+    "exits 2 for an unknown business, in imports as in expire",
+    async () => {
+      const members = file("members.csv", ["external_id,marketing_consent", "m-1,yes"]);
+      const imported = await run(["import-members", members, "--business", "no-such-shop"]);
+      expect(imported.status).toBe(2);
+      expect(imported.stderr).toContain('No business with the slug "no-such-shop".');
+      const expire = await run(["expire", "--business", "no-such-shop"]);
+      expect(expire.status).toBe(2);
+      expect(expire.stderr).toContain('No business with the slug "no-such-shop".');
+    },
+    60_000,
+  );
+
+  itOn(
+    ONCE,
+    "refuses the CDNOW log for a business that does not use US dollars, importing nothing (exit 2)",
+    async () => {
+      const log = file("cdnow.txt", [" 00004 0001 19970101  2   29.33", " 00018 0002 19970112  1   14.96"]);
+      const result = await run(["import-cdnow", log, "--business", "bakkerij-jan"]);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain(
+        'The CDNOW log is in US dollars; the business "bakkerij-jan" records purchases in EUR, so nothing was imported.',
+      );
+      expect(result.stdout).not.toContain("imported");
+    },
+    60_000,
+  );
+
+  it("exits 3 when an import refused rows", async () => {
+    const members = file("some-bad.csv", [
+      "external_id,name,marketing_consent",
+      'x-1,"Open,yes',
+      "x-2,Fine,yes",
+    ]);
+    const result = await run(["import-members", members, "--business", "bakkerij-jan"]);
+    expect(result.status).toBe(3);
+    expect(result.stdout).toContain(
+      "members:   1 imported, 0 updated, 0 skipped as already imported and unchanged, 1 refused (of 2)",
     );
-    expect(fromEnv.status).toBe(0);
-    expect(fromEnv.stdout).not.toContain("Password");
-    expect(fromEnv.stdout).not.toContain("piet-his-own-secret");
-    expect(fromEnv.stdout).toContain("your password");
+    expect(result.stdout).toContain(
+      "line 2: csv_malformed: Column name: the quote that opens its value is never closed.",
+    );
   }, 60_000);
 
-  it("says how it read a Dutch Excel file, and exits 1 for a code page it is not told, 2 for one it does not know", async () => {
+  itOn(
+    ONCE,
+    "exits 1 when the file cannot be read",
+    async () => {
+      const missing = await run(["import-members", join(dir, "missing.csv"), "--business", "bakkerij-jan"]);
+      expect(missing.status).toBe(1);
+      expect(missing.stderr.trim().split("\n").at(-1)).toBe(`${join(dir, "missing.csv")}: no such file.`);
+      noStack(missing.stderr);
+    },
+    60_000,
+  );
+
+  it("says, when stopped during an import, that what was imported stays, and ends by the signal", async () => {
+    // Sent through bin/regulars.mjs, as Ctrl-C in a terminal is, once a tenth of the rows are in:
+    // enough rows that the rest take seconds more on either engine (PGlite imports one at a time).
+    const count = engine === "pglite" ? 200 : 500;
+    const rows = Array.from({ length: count }, (_, i) => `s-${i},Member ${i},no`);
+    const members = file("stopped.csv", ["external_id,name,marketing_consent", ...rows]);
+    const child = spawn(process.execPath, [BIN, "import-members", members, "--business", "bakkerij-jan"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    const exited = new Promise<[number | null, string | null]>((done) =>
+      child.on("close", (c, s) => done([c, s])),
+    );
+    // The progress line of the first tenth, or the end of a command that never got there.
+    const tenth = await new Promise<boolean>((done) => {
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString("utf8");
+        if (stderr.includes("members: 10%")) done(true);
+      });
+      void exited.then(() => done(false));
+    });
+    expect(tenth, stderr).toBe(true);
+    child.kill("SIGINT");
+    const [code, signal] = await exited;
+    expect({ code, signal }).toEqual({ code: null, signal: "SIGINT" });
+    expect(stderr).toContain(
+      "SIGINT: stopped. What was imported stays; run the same command again to finish (nothing is counted twice).",
+    );
+    // Run again, it finishes: the rows of the first run are there once.
+    const again = await run(["import-members", members, "--business", "bakkerij-jan"]);
+    expect(again.status, again.stderr).toBe(0);
+    const counts = new RegExp(
+      `members: {3}(\\d+) imported, 0 updated, (\\d+) skipped as already imported and unchanged, 0 refused \\(of ${count}\\)`,
+    ).exec(again.stdout);
+    expect(counts, again.stdout).not.toBeNull();
+    const [imported, skipped] = [Number(counts?.[1]), Number(counts?.[2])];
+    // Stopped midway: some rows were in before the signal, and some were not.
+    expect(imported + skipped).toBe(count);
+    expect(skipped).toBeGreaterThanOrEqual(count / 10);
+    expect(imported).toBeGreaterThan(0);
+  }, 180_000);
+
+  it("says how it read a Dutch Excel file", async () => {
     const members = join(dir, "leden.csv");
     writeFileSync(
       members,
@@ -268,81 +324,106 @@ describe("the regulars command", () => {
     expect(result.stdout).toContain(
       "members:   1 imported, 0 updated, 0 skipped as already imported and unchanged, 0 refused (of 1)",
     );
-
-    const legacy = join(dir, "klienci.csv");
-    writeFileSync(
-      legacy,
-      Buffer.from("external_id;name;marketing_consent\r\nb-2;\xa3ukasz;tak\r\n", "latin1"),
-    );
-    const refused = await run(["import-members", legacy, "--business", "bakkerij-jan"]);
-    expect(refused.status).toBe(1);
-    expect(refused.stderr).toContain(`${legacy}: line 2 is not UTF-8`);
-    noStack(refused.stderr);
-    const unknown = await run(["import-members", legacy, "--business", "bakkerij-jan", "--encoding", "nope"]);
-    expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain('--encoding "nope" is not an encoding this can read.');
-    const read = await run([
-      "import-members",
-      legacy,
-      "--business",
-      "bakkerij-jan",
-      "--encoding",
-      "windows-1250",
-    ]);
-    expect(read.status).toBe(0);
-    expect(read.stdout).toContain("Read as CSV separated by semicolons (;), Windows-1250.");
-  }, 120_000);
-
-  it("start logs no requests in a terminal unless LOG_LEVEL asks, and logs them elsewhere", async () => {
-    const { LOG_LEVEL: _level, ...unset } = env;
-    // `script` gives the server a terminal, as `npm start` in a shell has.
-    const inTerminal = await serve(
-      "script",
-      ["-qec", `${process.execPath} ${BIN} start`, "/dev/null"],
-      unset,
-    );
-    expect(inTerminal.output).toContain(
-      "Logging warnings and errors only, in this terminal; LOG_LEVEL=info logs every request.",
-    );
-    expect(inTerminal.health).toBe(200);
-    expect(inTerminal.output).not.toContain("incoming request");
-    const piped = await serve(process.execPath, [BIN, "start"], unset);
-    expect(piped.health).toBe(200);
-    expect(piped.output).not.toContain("Logging warnings and errors only");
-    // The banner is whole, then the requests: two JSON lines each.
-    const banner = piped.output.indexOf("Regulars is running at");
-    expect(banner).toBeGreaterThan(-1);
-    expect(piped.output.indexOf('"msg":"incoming request"')).toBeGreaterThan(
-      piped.output.indexOf("OpenAPI JSON"),
-    );
-    expect(piped.output).toContain('"msg":"request completed"');
-  }, 120_000);
-
-  it("finds a port in use or a HOST that is no address before it makes the database and the demo", async () => {
-    const holder: Server = createServer();
-    await new Promise<void>((done) => holder.listen(0, "127.0.0.1", done));
-    const port = (holder.address() as { port: number }).port;
-    // A first start: the embedded database and the demo, whose API key and card link are shown once.
-    const fresh = { DATABASE_URL: "", DATA_DIR: join(dir, "first-start"), DEMO: "true" };
-    try {
-      const taken = await run(["start"], { ...fresh, PORT: String(port) });
-      expect(taken.status).toBe(1);
-      expect(taken.stderr.trim()).toBe(
-        `Cannot listen on 127.0.0.1:${port}: the port is in use (another server running?). Stop it, or set PORT to a free port.`,
-      );
-      expect(taken.stdout).not.toContain("Creating the demo");
-    } finally {
-      await new Promise((done) => holder.close(done));
-    }
-    const host = await run(["start"], { ...fresh, HOST: "example.invalid" });
-    expect(host.status).toBe(1);
-    expect(host.stderr.trim()).toBe(
-      `Cannot listen on HOST "example.invalid": no such address (ENOTFOUND). Set HOST to one of this machine's addresses (127.0.0.1 for this machine only), or 0.0.0.0 for every one.`,
-    );
-    expect(host.stderr).not.toContain("database");
-    // Nothing was made: the next start, on a free port, creates the demo and shows its secrets.
-    expect(existsSync(fresh.DATA_DIR)).toBe(false);
   }, 60_000);
+
+  itOn(
+    ONCE,
+    "exits 1 for a code page it is not told, 2 for one it does not know, and reads the one it is told",
+    async () => {
+      const legacy = join(dir, "klienci.csv");
+      writeFileSync(
+        legacy,
+        Buffer.from("external_id;name;marketing_consent\r\nb-2;\xa3ukasz;tak\r\n", "latin1"),
+      );
+      const refused = await run(["import-members", legacy, "--business", "bakkerij-jan"]);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain(`${legacy}: line 2 is not UTF-8`);
+      noStack(refused.stderr);
+      const unknown = await run([
+        "import-members",
+        legacy,
+        "--business",
+        "bakkerij-jan",
+        "--encoding",
+        "nope",
+      ]);
+      expect(unknown.status).toBe(2);
+      expect(unknown.stderr).toContain('--encoding "nope" is not an encoding this can read.');
+      const read = await run([
+        "import-members",
+        legacy,
+        "--business",
+        "bakkerij-jan",
+        "--encoding",
+        "windows-1250",
+      ]);
+      expect(read.status).toBe(0);
+      expect(read.stdout).toContain("Read as CSV separated by semicolons (;), Windows-1250.");
+    },
+    60_000,
+  );
+
+  itOn(
+    ONCE,
+    "start logs no requests in a terminal unless LOG_LEVEL asks, and logs them elsewhere",
+    async () => {
+      const { LOG_LEVEL: _level, ...unset } = env;
+      // `script` gives the server a terminal, as `npm start` in a shell has.
+      const inTerminal = await serve(
+        "script",
+        ["-qec", `${process.execPath} ${BIN} start`, "/dev/null"],
+        unset,
+      );
+      expect(inTerminal.output).toContain(
+        "Logging warnings and errors only, in this terminal; LOG_LEVEL=info logs every request.",
+      );
+      expect(inTerminal.health).toBe(200);
+      expect(inTerminal.output).not.toContain("incoming request");
+      const piped = await serve(process.execPath, [...CLI, "start"], unset);
+      expect(piped.health).toBe(200);
+      expect(piped.output).not.toContain("Logging warnings and errors only");
+      // The banner is whole, then the requests: two JSON lines each.
+      const banner = piped.output.indexOf("Regulars is running at");
+      expect(banner).toBeGreaterThan(-1);
+      expect(piped.output.indexOf('"msg":"incoming request"')).toBeGreaterThan(
+        piped.output.indexOf("OpenAPI JSON"),
+      );
+      expect(piped.output).toContain('"msg":"request completed"');
+    },
+    120_000,
+  );
+
+  // The embedded database, whatever the project: DATABASE_URL is cleared.
+  itOn(
+    "pglite",
+    "finds a port in use or a HOST that is no address before it makes the database and the demo",
+    async () => {
+      const holder: Server = createServer();
+      await new Promise<void>((done) => holder.listen(0, "127.0.0.1", done));
+      const port = (holder.address() as { port: number }).port;
+      // A first start: the embedded database and the demo, whose API key and card link are shown once.
+      const fresh = { DATABASE_URL: "", DATA_DIR: join(dir, "first-start"), DEMO: "true" };
+      try {
+        const taken = await run(["start"], { ...fresh, PORT: String(port) });
+        expect(taken.status).toBe(1);
+        expect(taken.stderr.trim()).toBe(
+          `Cannot listen on 127.0.0.1:${port}: the port is in use (another server running?). Stop it, or set PORT to a free port.`,
+        );
+        expect(taken.stdout).not.toContain("Creating the demo");
+      } finally {
+        await new Promise((done) => holder.close(done));
+      }
+      const host = await run(["start"], { ...fresh, HOST: "example.invalid" });
+      expect(host.status).toBe(1);
+      expect(host.stderr.trim()).toBe(
+        `Cannot listen on HOST "example.invalid": no such address (ENOTFOUND). Set HOST to one of this machine's addresses (127.0.0.1 for this machine only), or 0.0.0.0 for every one.`,
+      );
+      expect(host.stderr).not.toContain("database");
+      // Nothing was made: the next start, on a free port, creates the demo and shows its secrets.
+      expect(existsSync(fresh.DATA_DIR)).toBe(false);
+    },
+    60_000,
+  );
 
   it("says in one line what keeps it from using the database, with what to do", async () => {
     if (engine === "pglite") {
@@ -404,18 +485,24 @@ describe("the regulars command", () => {
     }
   }, 60_000);
 
-  it("says in one line, without a stack trace, that the port is in use (exit 1)", async () => {
-    const holder: Server = createServer();
-    await new Promise<void>((done) => holder.listen(0, "127.0.0.1", done));
-    const port = (holder.address() as { port: number }).port;
-    try {
-      const result = await run(["start"], { PORT: String(port) });
-      expect(result.status).toBe(1);
-      expect(result.stderr.trim()).toBe(
-        `Cannot listen on 127.0.0.1:${port}: the port is in use (another server running?). Stop it, or set PORT to a free port.`,
-      );
-    } finally {
-      await new Promise((done) => holder.close(done));
-    }
-  }, 60_000);
+  // Said before the database is opened: the engine changes nothing.
+  itOn(
+    ONCE,
+    "says in one line, without a stack trace, that the port is in use (exit 1)",
+    async () => {
+      const holder: Server = createServer();
+      await new Promise<void>((done) => holder.listen(0, "127.0.0.1", done));
+      const port = (holder.address() as { port: number }).port;
+      try {
+        const result = await run(["start"], { PORT: String(port) });
+        expect(result.status).toBe(1);
+        expect(result.stderr.trim()).toBe(
+          `Cannot listen on 127.0.0.1:${port}: the port is in use (another server running?). Stop it, or set PORT to a free port.`,
+        );
+      } finally {
+        await new Promise((done) => holder.close(done));
+      }
+    },
+    60_000,
+  );
 });

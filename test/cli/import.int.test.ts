@@ -1,8 +1,7 @@
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { parse } from "csv-parse/sync";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,8 +17,8 @@ import {
 } from "../../src/cli/import.ts";
 import { PurchaseInput, recordPurchase } from "../../src/use-cases/purchases.ts";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
+import { CLI, cliDatabase, runNode } from "../helpers/cli.ts";
 import { engine } from "../helpers/db.ts";
-import { emptyDatabase } from "../helpers/empty-database.ts";
 
 /**
  * The CDNOW sample lives in the project's shared datasets, beside the repository (../shared) on a
@@ -33,7 +32,6 @@ const CDNOW_CANDIDATES = [
 ].filter((p): p is string => typeof p === "string" && p.length > 0);
 const CDNOW = CDNOW_CANDIDATES.find((p) => existsSync(p)) ?? CDNOW_CANDIDATES.join(" or ");
 const concurrency = engine === "postgres" ? 8 : 1;
-const BIN = resolve(import.meta.dirname, "../../bin/regulars.mjs");
 
 let t: TestApp;
 let dir: string;
@@ -1223,22 +1221,12 @@ describe("a file read as a stream, a few bytes at a time", () => {
 
 describe("the import command, when more rows are refused than a report lists", () => {
   it("counts every refused row, lists the first, and writes them all to the rejects file", async () => {
-    const empty = await emptyDatabase("import-cli");
+    // A migrated database of its own: the command, in its own process, is what is tested here.
+    const database = await cliDatabase("import-cli");
     try {
       const { DATABASE_URL: _url, DATA_DIR: _dir, ...rest } = process.env;
-      const env = { ...rest, LOG_LEVEL: "silent", DEMO: "false", WEB: "false", ...empty.variables };
-      const run = async (args: string[]) => {
-        try {
-          const { stdout } = await promisify(execFile)(process.execPath, [BIN, ...args], {
-            env,
-            encoding: "utf8",
-          });
-          return { status: 0, stdout };
-        } catch (error) {
-          const { code, stdout } = error as { code: number; stdout: string };
-          return { status: code, stdout };
-        }
-      };
+      const env = { ...rest, LOG_LEVEL: "silent", DEMO: "false", WEB: "false", ...database.variables };
+      const run = (args: string[]) => runNode([...CLI, ...args], env);
       const created = await run([
         ...["create-business", "--slug", "veel-fouten", "--name", "Veel fouten", "--currency", "EUR"],
         ...[
@@ -1265,7 +1253,7 @@ describe("the import command, when more rows are refused than a report lists", (
       expect(rejects).toHaveLength(count + 1);
       expect(rejects.at(-1)).toMatch(new RegExp(`^${count + 1},validation_failed,.*,m-${count - 1},`));
     } finally {
-      await empty.cleanup();
+      await database.cleanup();
     }
   }, 120_000);
 });

@@ -1,23 +1,31 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import { loadConfig } from "../../src/config.ts";
 import { openConfiguredDatabase } from "../../src/server.ts";
-import { emptyDatabase } from "../helpers/empty-database.ts";
+import { cliDatabase } from "../helpers/cli.ts";
 
 /** The variables `main` reads, set for this file and put back afterwards. */
 const VARIABLES = ["DATA_DIR", "DATABASE_URL", "DATABASE_POOL_SIZE", "ANSWER_RETENTION_DAYS", "LOG_LEVEL"];
 const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
 let cleanup: () => Promise<void>;
+let dir: string;
 
-/** An empty database for the CLI: a temporary PGlite directory or a new server database. */
+/**
+ * A migrated database for the CLI (a PGlite directory or a server database): what is tested is
+ * pruning, not a first start.
+ */
 beforeAll(async () => {
   process.env.LOG_LEVEL = "silent";
   delete process.env.DATA_DIR;
   delete process.env.DATABASE_URL;
-  const empty = await emptyDatabase("prune");
-  Object.assign(process.env, empty.variables);
-  cleanup = empty.cleanup;
+  const database = await cliDatabase("prune");
+  Object.assign(process.env, database.variables);
+  cleanup = database.cleanup;
+  dir = mkdtempSync(join(tmpdir(), "regulars-prune-"));
 }, 120_000);
 afterAll(async () => {
   for (const [name, value] of Object.entries(saved)) {
@@ -25,6 +33,7 @@ afterAll(async () => {
     else process.env[name] = value;
   }
   await cleanup?.();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -59,7 +68,21 @@ async function answers(age?: string): Promise<{ all: number; gone: number }> {
 
 describe("regulars prune-answers", () => {
   it("lets go of the answers older than the retention, by hand, and refuses bad days", async () => {
-    expect((await cli("demo")).code).toBe(0);
+    // A business and three purchases imported: each purchase's answer is stored under its key.
+    const business = await cli(
+      ...["create-business", "--slug", "prune-shop", "--name", "Prune shop", "--currency", "EUR"],
+      ...["--timezone", "Europe/Amsterdam", "--owner-email", "owner@example.test", "--owner-name", "Owner"],
+    );
+    expect(business.code).toBe(0);
+    const purchases = join(dir, "purchases.csv");
+    writeFileSync(
+      purchases,
+      [
+        "external_id,amount,currency,occurred_at",
+        ...["p-1,5.00,EUR,2026-01-01", "p-2,6.00,EUR,2026-01-02", "p-3,7.00,EUR,2026-01-03"],
+      ].join("\n"),
+    );
+    expect((await cli("import-purchases", purchases, "--business", "prune-shop")).code).toBe(0);
     const before = await answers("20 days");
     expect(before.all).toBeGreaterThan(0);
     expect(before.gone).toBe(0);
