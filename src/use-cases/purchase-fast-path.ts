@@ -223,7 +223,13 @@ const READ_SQL = {
  * generic plan finds the members by index), $4 their answers to store (`answersText`), matched
  * to the purchases by place (`r`). For a member's purchase, `g` is the
  * guard: it moves the member's version (in `member_state`, migration 0009) only if it is still the
- * one read and nothing is stored under the key yet; the member's own row is written (`mt`) only
+ * one read, the program's version is still the one the purchase was priced on (when it writes a
+ * lot's expiry or a tier's end, which are reckoned on the business's clock), and nothing is
+ * stored under the key yet. The program's version is read under the program row's share lock
+ * (`v`, only for such a purchase): a change of the program (its rules, or its time zone, which every lot's expiry is
+ * reckoned on) that commits while the batch is priced makes the guard fail, and one that is
+ * under way waits for the write, so a lot earned on the old clock is there for the change's
+ * follow-up to move (src/modules/business/rezone.ts); the member's own row is written (`mt`) only
  * when the purchase moves the member's tier, and `t` records the move (`tier_change`) and an
  * upgrade reached before the purchase (`tier_reached`, a JSON object; see `MemberParts`). The
  * idempotency row `k` is written for an anonymous purchase and for a member's whose guard held;
@@ -233,12 +239,13 @@ const READ_SQL = {
  * the keys written.
  */
 const WRITE_SQL = `with i as materialized (
-  select * from jsonb_to_recordset($2::jsonb) as x(r int, member uuid, version bigint, key text, operation text,
+  select * from jsonb_to_recordset($2::jsonb) as x(r int, member uuid, version bigint, program bigint, key text, operation text,
     hash text, now timestamptz, purchase uuid, external_id text, location uuid, amount bigint,
     currency text, items jsonb, occurred timestamptz, points int, stamps int, actor text, entries jsonb,
     lot uuid, available timestamptz, lot_expires timestamptz, stamp_lines jsonb, cards jsonb,
     tier_write boolean, tier uuid, tier_expires timestamptz, tier_change uuid, tier_from uuid, metric bigint,
     tier_reason text, tier_reason_code text, tier_reason_params jsonb, tier_reached jsonb, win_from timestamptz, metric_kind text)),
+v as materialized (select version from programs where business_id = $1::uuid for share),
 answers as materialized (
   select t.response, t.r from unnest(string_to_array($4::text, chr(30))) with ordinality as t(response, r)),
 g as (
@@ -248,7 +255,7 @@ g as (
     tier_metric_value = i.metric, tier_metric_from = i.win_from, tier_metric_kind = i.metric_kind
   from i
   where s.business_id = $1::uuid and s.member_id = any($3::uuid[]) and s.member_id = i.member
-    and s.version = i.version
+    and s.version = i.version and (i.program is null or i.program = (select version from v))
     and not exists (select from idempotency_keys k where k.business_id = $1::uuid and k.key = i.key)
   returning s.member_id as id),
 k as (
@@ -334,6 +341,12 @@ interface PurchaseFields {
 interface MemberParts {
   member: string | null;
   version: number | null;
+  /**
+   * The program version the purchase was priced on, when it writes something reckoned on the
+   * business's clock (its lot's expiry, a tier's end): the write then takes the program row's share
+   * lock and writes nothing for the member unless the version is still this one. Null: no check.
+   */
+  program: number | null;
   points: number;
   stamps: number;
   entries: ({ id: string; points: number; rule_id: string | null } & Reason)[];
@@ -372,6 +385,7 @@ interface MemberParts {
 const ANONYMOUS: MemberParts = {
   member: null,
   version: null,
+  program: null,
   points: 0,
   stamps: 0,
   entries: [],
@@ -856,9 +870,13 @@ export async function attemptPurchase<Result, Dto>(
     },
   });
 
+  const tierWrite = tier.write || reached !== null;
   const parts: MemberParts = {
     member: memberId,
     version: row.member_version,
+    // Only a write that reckons something on the business's clock (a lot's expiry, a tier's end)
+    // takes the program row's share lock: those are what a change of time zone moves after it.
+    program: lotExpiry !== null || (tierWrite && tier.state.expires_at !== null) ? snapshot.version : null,
     points: total,
     stamps: stampsEarned,
     entries,
@@ -867,7 +885,7 @@ export async function attemptPurchase<Result, Dto>(
     lot_expires: lotExpiry ? lotExpiry.toISOString() : null,
     stamp_lines: stampLines,
     cards: [...perCard].map(([card, stamps]) => ({ card, stamps })),
-    tier_write: tier.write || reached !== null,
+    tier_write: tierWrite,
     tier: tier.state.tier_id,
     tier_expires: tier.state.expires_at ? tier.state.expires_at.toISOString() : null,
     tier_change: tierChangeId,

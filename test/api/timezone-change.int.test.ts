@@ -7,7 +7,9 @@ import {
   REZONE_PAGE_SIZE,
   updateBusiness,
 } from "../../src/modules/business/index.ts";
+import { recordTimeZoneChange } from "../../src/modules/business/rezone.ts";
 import { rezoneLotsPage, runExpiry } from "../../src/modules/ledger/index.ts";
+import { lockProgram } from "../../src/modules/program/index.ts";
 import { rezoneTierEndsPage } from "../../src/modules/tiers/index.ts";
 import { newId } from "../../src/shared/ids.ts";
 import { startTestApp, type Tenant, type TestApp } from "../helpers/api.ts";
@@ -662,6 +664,55 @@ describe("the expiry run next to a change of time zone", () => {
       lots: 1,
       points: 20,
     });
+  });
+});
+
+describe("a purchase or an adjustment priced while the zone changes", () => {
+  /**
+   * Holds a change of zone open as `PATCH /v1/business` makes it (the program's lock, the change's
+   * row, the new zone), runs `during` while it is uncommitted, and then commits it and follows it.
+   * On the PostgreSQL server `during` starts a request that reads the old zone and must wait for
+   * the change before it writes; PGlite is one connection, where the request goes after the commit.
+   */
+  async function changeAround<T>(
+    c: Awaited<ReturnType<typeof cafe>>,
+    to: string,
+    during: () => Promise<T>,
+  ): Promise<T> {
+    const actor: Actor = { businessId: c.owner.businessId, kind: "system", id: "test", role: "owner" };
+    let pending: Promise<T> | undefined;
+    await t.database.db.transaction().execute(async (tx) => {
+      await lockProgram(tx, c.owner.businessId);
+      await recordTimeZoneChange(tx, actor, { from: "Europe/Amsterdam", to }, t.clock.now());
+      await tx.updateTable("businesses").set({ timezone: to }).where("id", "=", c.owner.businessId).execute();
+      if (engine === "postgres") {
+        pending = during();
+        await blockedOnALock(t.database.db);
+      }
+    });
+    const answer = await (pending ?? during());
+    while (await followTimeZonePage(t.database.db, c.owner.businessId, t.clock.now())) {}
+    return answer;
+  }
+
+  it("a purchase read on the old clock is priced again on the new one: its points expire at midnight Lisbon", async () => {
+    const c = await cafe("2026-04-10T09:00:00Z", { policy: "end_of_month", months_after: 0 });
+    await c.buy(1_000);
+    expect(await c.expiries()).toEqual(["2026-04-30T22:00:00.000Z"]);
+    const bought = await changeAround(c, "Europe/Lisbon", () => c.buy(2_000));
+    expect(bought.purchase.points_earned).toBe(20);
+    // The first lot moved with the change; the second was earned on the new clock.
+    expect(await c.expiries()).toEqual(["2026-04-30T23:00:00.000Z", "2026-04-30T23:00:00.000Z"]);
+    expect((await c.card()).expiring_soon).toEqual([{ expires_at: "2026-04-30T23:00:00.000Z", points: 30 }]);
+  });
+
+  it("an adjustment waits for the change, then reckons its lot's expiry on the new clock", async () => {
+    const c = await cafe("2026-04-10T09:00:00Z", { policy: "end_of_month", months_after: 0 });
+    const res = await changeAround(c, "Europe/Lisbon", () =>
+      c.owner.call("POST", `/v1/members/${c.member}/adjustments`, { points: 50, reason: "a lost card" }),
+    );
+    expect(res.status).toBe(201);
+    expect(await c.expiries()).toEqual(["2026-04-30T23:00:00.000Z"]);
   });
 });
 

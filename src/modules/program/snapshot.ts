@@ -60,6 +60,18 @@ async function loadSnapshot(
   businessId: string,
   cache: Map<string, ProgramSnapshot>,
 ): Promise<ProgramSnapshot> {
+  // In a transaction, the program row stays share-locked until it ends: a change of the program
+  // or of the clock (`lockProgram`, which a new time zone takes too) waits for what was priced on
+  // the old ones to commit, so the change's follow-up finds it; or this waits for the change, and
+  // the read after it (a statement of its own, so a snapshot of its own) sees what it made.
+  if (tx.isTransaction) {
+    await tx
+      .selectFrom("programs")
+      .select("version")
+      .where("business_id", "=", businessId)
+      .forShare()
+      .execute();
+  }
   const head = await tx
     .selectFrom("businesses as b")
     .innerJoin("programs as p", "p.business_id", "b.id")
