@@ -22,7 +22,10 @@ export interface Config {
   databaseUrl: string | null;
   databasePoolSize: number;
   logLevel: LogLevel;
-  /** Create the demo business on the first start, when the database has no business yet. */
+  /**
+   * Create the demo business on the first start, when the database has no business yet. Unset
+   * (`DEMO`), on only when HOST is this machine's loopback: the demo's logins are public.
+   */
   demo: boolean;
   /** Serve the web app at `/` (built from web/ on start when missing or stale). */
   web: boolean;
@@ -86,7 +89,7 @@ const Env = z.object({
       error: `must be true or false (also accepted: ${[...TRUE, ...FALSE].join(", ")})`,
     })
     .transform((v) => TRUE.includes(v))
-    .default(true),
+    .optional(),
   WEB: z
     .string()
     .toLowerCase()
@@ -166,6 +169,18 @@ function isHost(text: string): boolean {
     .every((label) => /^[a-z\d](?:[a-z\d-]{0,61}[a-z\d])?$/i.test(label));
 }
 
+/**
+ * Whether a HOST to listen on is this machine's own loopback (127.0.0.0/8, ::1, localhost), which
+ * no other machine can reach.
+ *
+ * @example isLoopbackHost("127.0.0.1") // true; isLoopbackHost("0.0.0.0") // false
+ */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.toLowerCase().replace(/\.$/, "");
+  if (name === "localhost" || name.endsWith(".localhost") || name === "::1") return true;
+  return isIP(name) === 4 && name.startsWith("127.");
+}
+
 /** An IP address (v4 or v6) or a CIDR range of them, as a trusted proxy is named. */
 function isProxyAddress(text: string): boolean {
   const [address = "", prefix, ...rest] = text.trim().split("/");
@@ -207,7 +222,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL ?? null,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     logLevel: e.LOG_LEVEL,
-    demo: e.DEMO,
+    // The demo's logins are in the README: on by default only where no one else can reach them.
+    demo: e.DEMO ?? isLoopbackHost(e.HOST),
     web: e.WEB,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     jobsIntervalSeconds: e.JOBS_INTERVAL_SECONDS,

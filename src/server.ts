@@ -10,7 +10,7 @@ import {
   ExpectedFailure,
   listenFailure,
 } from "./cli/failures.ts";
-import { type Config, describeDatabase } from "./config.ts";
+import { type Config, describeDatabase, isLoopbackHost } from "./config.ts";
 import { createContext } from "./context.ts";
 import { type Database, migrateToLatest, openDatabase } from "./db/database.ts";
 import { startUpkeep } from "./db/upkeep.ts";
@@ -270,6 +270,13 @@ export function banner(config: Config, url: string, demo: DemoInfo | null): stri
       `  Try          curl -s -X POST ${url}/v1/auth/login -H 'content-type: application/json' \\`,
       `                 -d '{"business":"${demo.slug}","email":"${demo.ownerEmail}","password":"${demo.password}"}'`,
     );
+    if (!isLoopbackHost(config.host)) {
+      lines.push(
+        `  Note         HOST is ${config.host}: anyone who reaches this server can log in to the demo with the`,
+        "               passwords above, which are in the README. Keep the demo to a test installation, or change",
+        "               its passwords (the dashboard's Settings).",
+      );
+    }
   }
   lines.push("");
   return lines;

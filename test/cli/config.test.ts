@@ -87,6 +87,23 @@ describe("loadConfig", () => {
     expect(loadConfig({ DEMO: value }).demo).toBe(expected);
   });
 
+  it.each([
+    ["127.0.0.1", true],
+    ["127.0.0.2", true],
+    ["localhost", true],
+    ["LOCALHOST.", true],
+    ["::1", true],
+    ["0.0.0.0", false],
+    ["::", false],
+    ["192.168.1.5", false],
+    ["regulars.example.com", false],
+  ])("with DEMO unset and HOST=%s, makes a demo: %s (its logins are in the README)", (host, expected) => {
+    expect(loadConfig({ HOST: host }).demo).toBe(expected);
+    // Asked for, the demo is made wherever the server listens; refused, nowhere.
+    expect(loadConfig({ HOST: host, DEMO: "true" }).demo).toBe(true);
+    expect(loadConfig({ HOST: host, DEMO: "false" }).demo).toBe(false);
+  });
+
   it("names each invalid variable, what it accepts and what it got", () => {
     expect(
       problems({
@@ -235,6 +252,25 @@ describe("banner", () => {
     const withDemo = banner(loadConfig({ WEB: "false" }), "http://127.0.0.1:3000", demo).join("\n");
     expect(withDemo).toContain("  Cashier      cashier@demo.test / pw");
     expect(withDemo).not.toContain("/counter");
+  });
+
+  it("warns that the demo's public logins can be reached when the server listens beyond this machine", () => {
+    const demo = {
+      slug: "demo-cafe",
+      created: true,
+      ownerEmail: "owner@demo.test",
+      cashierEmail: "cashier@demo.test",
+      password: "pw",
+      apiKey: null,
+      cardPath: null,
+    } as unknown as Parameters<typeof banner>[2];
+    const note =
+      "  Note         HOST is 0.0.0.0: anyone who reaches this server can log in to the demo with the";
+    expect(banner(loadConfig({ HOST: "0.0.0.0", DEMO: "true" }), "http://0.0.0.0:3000", demo)).toContain(
+      note,
+    );
+    const local = banner(loadConfig({}), "http://127.0.0.1:3000", demo).join("\n");
+    expect(local).not.toContain("Note ");
   });
 
   it("says how to get a new API key and card link for a demo made by an earlier start", () => {

@@ -8,6 +8,7 @@ import {
   resetStaffPassword,
   updateStaff,
 } from "../../modules/access/index.ts";
+import { clientKey, keyTaken } from "../../modules/idempotency/index.ts";
 import type { ZodApp } from "../app.ts";
 import { createOnce, createResponses } from "../create-once.ts";
 import { ErrorResponse, IdempotencyHeaders, IdParams, PageQuery, page } from "../schemas.ts";
@@ -60,13 +61,20 @@ export async function staffRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
     },
     async (req, reply) => {
       const { password, ...account } = req.body;
-      const passwordHash = await hashPassword(password);
+      // The hash takes a while, so it is made before the transaction; a retry whose key is already
+      // taken is answered from what the key keeps, without hashing again. (A key taken in between
+      // by a request that then rolls back leaves the hash to be made in the transaction.)
+      const header = req.headers["idempotency-key"];
+      const key = clientKey(typeof header === "string" ? header : undefined);
+      const taken = key !== undefined && (await keyTaken(ctx.db, req.actor.businessId, key));
+      const passwordHash = taken ? null : await hashPassword(password);
       return createOnce(
         ctx,
         req,
         reply,
         "staff.create",
-        (tx, now) => createStaffInTx(tx, req.actor, account, passwordHash, now),
+        async (tx, now) =>
+          createStaffInTx(tx, req.actor, account, passwordHash ?? (await hashPassword(password)), now),
         account,
       );
     },

@@ -117,6 +117,22 @@ export async function idempotent<T>(
   return { ...result, replayed: false };
 }
 
+/**
+ * Whether something is stored under the key: a route whose work before its transaction is dear
+ * (hashing a password) asks first, and leaves a retry to be answered from the key alone.
+ *
+ * @example if (!(await keyTaken(db, businessId, key))) hash = await hashPassword(password)
+ */
+export async function keyTaken(db: Db, businessId: string, key: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("idempotency_keys")
+    .select("key")
+    .where("business_id", "=", businessId)
+    .where("key", "=", key)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** What identifies a request under a key: the operation and the request's content. */
 export function requestFingerprint(operation: string, request: unknown): string {
   return fingerprint({ operation, request });
