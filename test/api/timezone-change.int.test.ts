@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../src/context.ts";
 import { runJob, runTierSweep } from "../../src/jobs/index.ts";
@@ -8,7 +9,7 @@ import {
   updateBusiness,
 } from "../../src/modules/business/index.ts";
 import { recordTimeZoneChange } from "../../src/modules/business/rezone.ts";
-import { rezoneLotsPage, runExpiry } from "../../src/modules/ledger/index.ts";
+import { expireDue, rezoneLotsPage, runExpiry } from "../../src/modules/ledger/index.ts";
 import { lockProgram } from "../../src/modules/program/index.ts";
 import { rezoneTierEndsPage } from "../../src/modules/tiers/index.ts";
 import { newId } from "../../src/shared/ids.ts";
@@ -713,6 +714,69 @@ describe("a purchase or an adjustment priced while the zone changes", () => {
     );
     expect(res.status).toBe(201);
     expect(await c.expiries()).toEqual(["2026-04-30T23:00:00.000Z"]);
+  });
+});
+
+describe("the expiry run across a change of time zone", () => {
+  it("words each member's expiry on the business's clock as it is when that member's points expire", async () => {
+    const c = await cafe("2026-04-10T09:00:00Z", { policy: "end_of_month", months_after: 0 });
+    await c.buy(2_000);
+    const second = (await ok(c.owner, "POST", "/v1/members", { name: "Bo", marketing_consent: false }))
+      .id as string;
+    await ok(c.owner, "POST", "/v1/purchases", {
+      external_id: `p-${++seq}`,
+      member_id: second,
+      amount_minor: 1_000,
+      currency: "EUR",
+    });
+    expect(await c.expiries()).toEqual(["2026-04-30T22:00:00.000Z", "2026-04-30T22:00:00.000Z"]);
+    const at = new Date("2026-04-30T22:30:00Z");
+    const lisbon = () =>
+      t.database.db
+        .updateTable("businesses")
+        .set({ timezone: "Europe/Lisbon" })
+        .where("id", "=", c.owner.businessId)
+        .execute();
+    if (engine === "postgres") {
+      // The run expires Anna's points, then waits for Bo (held, as a refund would hold him), and
+      // the zone changes meanwhile.
+      let run: ReturnType<typeof runExpiry> | undefined;
+      await t.database.db.transaction().execute(async (tx) => {
+        await tx
+          .updateTable("member_state")
+          .set({ version: sql<number>`version + 1` })
+          .where("business_id", "=", c.owner.businessId)
+          .where("member_id", "=", second)
+          .execute();
+        run = runExpiry(t.database.db, at, { businessId: c.owner.businessId });
+        await blockedOnALock(t.database.db);
+        await lisbon();
+      });
+      expect(await run).toEqual({ lots: 2, points: 30 });
+    } else {
+      // PGlite is one connection: the run goes member by member, the change between two runs.
+      expect(
+        await expireDue(t.database.db, at, { businessId: c.owner.businessId, maxMembers: 1 }),
+      ).toMatchObject({
+        lots: 1,
+        more: true,
+      });
+      await lisbon();
+      expect(await runExpiry(t.database.db, at, { businessId: c.owner.businessId })).toMatchObject({
+        lots: 1,
+      });
+    }
+    const entries = await t.database.db
+      .selectFrom("ledger_entries")
+      .select(["member_id", "reason_params"])
+      .where("business_id", "=", c.owner.businessId)
+      .where("kind", "=", "expire")
+      .execute();
+    const dates = Object.fromEntries(
+      entries.map((e) => [e.member_id, (e.reason_params as { date: string }).date]),
+    );
+    // Midnight in Amsterdam (22:00 UTC) is 1 May there, and still 30 April at 23:00 in Lisbon.
+    expect(dates).toEqual({ [c.member]: "2026-05-01", [second]: "2026-04-30" });
   });
 });
 

@@ -682,7 +682,6 @@ export async function expireDue(
   };
   // A member that failed and has another due lot further on is not tried twice in one run.
   const failed = new Set<string>();
-  const zones = new Map<string, string>();
   let after: DueLotKey | undefined;
   for (let batch = 0; ; batch++) {
     if (batch >= (options.maxBatches ?? 10_000)) {
@@ -696,21 +695,9 @@ export async function expireDue(
     for (const [i, [key, { business_id: businessId, member_id: memberId }]] of members.entries()) {
       if (failed.has(key)) continue;
       try {
-        let timeZone = zones.get(businessId);
-        if (!timeZone) {
-          timeZone = (
-            await db
-              .selectFrom("businesses")
-              .select("timezone")
-              .where("id", "=", businessId)
-              .executeTakeFirstOrThrow()
-          ).timezone;
-          zones.set(businessId, timeZone);
-        }
-        const zone = timeZone;
         const expired = await db.transaction().execute(async (tx) => {
           await limitWaits(tx);
-          return expireMember(tx, businessId, memberId, zone, now);
+          return expireMember(tx, businessId, memberId, now);
         });
         run.lots += expired.lots;
         run.points += expired.points;
@@ -769,7 +756,6 @@ async function expireMember(
   tx: Tx,
   businessId: string,
   memberId: string,
-  timeZone: string,
   now: Date,
 ): Promise<{ lots: number; points: number }> {
   // Member first, then account: the order every other change of a member's points takes.
@@ -791,7 +777,15 @@ async function expireMember(
     .orderBy("id")
     .forNoKeyUpdate()
     .execute();
+  if (lots.length === 0) return { lots: 0, points: 0 };
   const sources = await sourceNames(tx, businessId, lots);
+  // The date is written on the business's clock as it is now, read member by member: a run that
+  // goes on across a change of time zone words each entry as the card shows its lot.
+  const { timezone: timeZone } = await tx
+    .selectFrom("businesses")
+    .select("timezone")
+    .where("id", "=", businessId)
+    .executeTakeFirstOrThrow();
   let total = { lots: 0, points: 0 };
   for (const lot of lots) {
     const points = lot.points_remaining;
