@@ -52,9 +52,11 @@ class UsageError extends Error {}
 const ENVIRONMENT = `Environment (all optional):
   PORT (3000), HOST (127.0.0.1), DATA_DIR (./data: the embedded database),
   DATABASE_URL (a PostgreSQL server instead, e.g. postgres://user:pass@host:5432/regulars),
-  DATABASE_POOL_SIZE (10), LOG_LEVEL (info; warn for start in a terminal), DEMO (true), WEB (true),
+  DATABASE_POOL_SIZE (10), LOG_LEVEL (info; warn for start in a terminal),
+  DEMO (on when HOST is this machine's loopback, else off), WEB (true),
   RATE_LIMIT_PER_MINUTE (6000),
-  JOBS_INTERVAL_SECONDS (300: points expiry, tier sweep, birthdays; 0 turns them off),
+  JOBS_INTERVAL_SECONDS (300: points expiry, tier sweep, birthdays, time zone follow-up, answer
+      retention; 0 turns them off),
   ANSWER_RETENTION_DAYS (30: days a repeated request gets its first answer back; 0 keeps them),
   TRUST_PROXY (false; true: the one proxy in front, or the proxies' addresses/CIDRs),
   PUBLIC_URL (unset: the address the dashboard was opened on; set it, e.g. https://loyalty.example.com,
@@ -142,7 +144,8 @@ its output goes to a file or a log collector.`,
       "                         [--owner-password <password>]",
     details: `The owner's password: from REGULARS_OWNER_PASSWORD in the environment, else --owner-password
 (which other users of the machine can read, in ps and in the shell's history), else one is
-generated and printed once. The business gets the default program: 1 point per 1.00 of its currency.`,
+generated and printed once. The business gets the default program: a point for about what €1 buys, as a round spend
+of its currency (€1, 5 zł, 500 Ft, ¥200).`,
     options: {
       slug: { type: "string" },
       name: { type: "string" },

@@ -107,6 +107,19 @@ function trustProxyOf(
   return (_address, hop) => hop < trust;
 }
 
+const MALFORMED_URL = "The URL is not valid: check its percent-encoding (%XX).";
+
+/** Whether a URL's query string decodes: every `%` starts an escape of UTF-8 (`+` is a space). */
+function decodes(query: string): boolean {
+  if (!query.includes("%")) return true;
+  try {
+    decodeURIComponent(query.replaceAll("+", " "));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger:
@@ -130,6 +143,14 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest("actor", null as unknown as Actor);
+  // Fastify's query parser keeps a bad escape as text (`?code=%ZZ` would look up a member coded
+  // "%ZZ"): a query string that does not decode is refused as a path that does not is.
+  app.addHook("onRequest", async (req) => {
+    const at = req.url.indexOf("?");
+    if (at !== -1 && !decodes(req.url.slice(at + 1))) {
+      throw new AppError(400, "malformed_url", MALFORMED_URL);
+    }
+  });
   // The API speaks JSON only: any other body is 415 unsupported_media_type, not a string to validate.
   app.removeContentTypeParser("text/plain");
   // Fastify's JSON parser called a `__proto__` key "not valid JSON"; ours says what is wrong.
@@ -526,7 +547,7 @@ function toErrorBody(error: FastifyError): ErrorBody {
   if (error.code === "FST_ERR_BAD_URL" || error.code === "FST_ERR_ASYNC_CONSTRAINT") {
     return {
       status: 400,
-      error: { code: "malformed_url", message: "The URL is not valid: check its percent-encoding (%XX)." },
+      error: { code: "malformed_url", message: MALFORMED_URL },
     };
   }
   if (error.statusCode === 429) {

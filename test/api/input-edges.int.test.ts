@@ -265,7 +265,14 @@ describe("input no schema sees", () => {
   });
 
   it("answers a URL that does not decode in the one error shape", async () => {
-    for (const url of ["/v1/members/%E0%A4%A", "/v1/vouchers/%ZZ"]) {
+    for (const url of [
+      "/v1/members/%E0%A4%A",
+      "/v1/vouchers/%ZZ",
+      // In the query string too: not a lookup of the code "%ZZ", nor a search for half a character.
+      "/v1/members/lookup?code=%ZZ",
+      "/v1/members?q=%E0%A4",
+      "/v1/members?q=ok&limit=1%",
+    ]) {
       const res = await a.call("GET", url);
       expect([res.status, res.body], url).toEqual([
         400,
