@@ -219,6 +219,19 @@ describe("maskUrl", () => {
   });
 });
 
+/** A demo as the banner gets it, made now or by an earlier start, with no secrets to show. */
+function demoInfo(created: boolean): Parameters<typeof banner>[2] {
+  return {
+    slug: "demo-cafe",
+    created,
+    ownerEmail: "owner@demo.test",
+    cashierEmail: "cashier@demo.test",
+    password: "pw",
+    apiKey: null,
+    cardPath: null,
+  } as unknown as Parameters<typeof banner>[2];
+}
+
 describe("banner", () => {
   it("shows where the API, its docs and the data are, never the database password", () => {
     const config = loadConfig({ DATABASE_URL: "postgres://app:s3cret@db:5432/regulars" });
@@ -240,30 +253,14 @@ describe("banner", () => {
     expect(lines).toContain("  Web app      off (WEB=false)");
     expect(lines.join("\n")).not.toContain("/counter");
     // Nor does the demo's cashier login point at a counter screen that is not served.
-    const demo = {
-      slug: "demo-cafe",
-      created: true,
-      ownerEmail: "owner@demo.test",
-      cashierEmail: "cashier@demo.test",
-      password: "pw",
-      apiKey: null,
-      cardPath: null,
-    } as unknown as Parameters<typeof banner>[2];
+    const demo = demoInfo(true);
     const withDemo = banner(loadConfig({ WEB: "false" }), "http://127.0.0.1:3000", demo).join("\n");
     expect(withDemo).toContain("  Cashier      cashier@demo.test / pw");
     expect(withDemo).not.toContain("/counter");
   });
 
   it("warns that the demo's public logins can be reached when the server listens beyond this machine", () => {
-    const demo = {
-      slug: "demo-cafe",
-      created: true,
-      ownerEmail: "owner@demo.test",
-      cashierEmail: "cashier@demo.test",
-      password: "pw",
-      apiKey: null,
-      cardPath: null,
-    } as unknown as Parameters<typeof banner>[2];
+    const demo = demoInfo(true);
     const note =
       "  Note         HOST is 0.0.0.0: anyone who reaches this server can log in to the demo with the";
     expect(banner(loadConfig({ HOST: "0.0.0.0", DEMO: "true" }), "http://0.0.0.0:3000", demo)).toContain(
@@ -274,15 +271,7 @@ describe("banner", () => {
   });
 
   it("says how to get a new API key and card link for a demo made by an earlier start", () => {
-    const demo = {
-      slug: "demo-cafe",
-      created: false,
-      ownerEmail: "owner@demo.test",
-      cashierEmail: "cashier@demo.test",
-      password: "pw",
-      apiKey: null,
-      cardPath: null,
-    } as unknown as Parameters<typeof banner>[2];
+    const demo = demoInfo(false);
     const lines = banner(loadConfig({}), "http://127.0.0.1:3000", demo);
     expect(lines).toContain(
       "  API key      shown once, when the demo was created. A new one: the dashboard's Settings, or POST /v1/api-keys with the owner's token (Try, below)",
