@@ -303,6 +303,11 @@ export interface LedgerLotsTable {
   points_remaining: number;
   available_at: Date;
   expires_at: Date | null;
+  /**
+   * The business's time zone when the lot was earned: the clock its expiry was reckoned on (a
+   * change of zone moves the lots on the old one). Null: earned before migration 0029.
+   */
+  zone: string | null;
   created_at: Date;
 }
 

@@ -265,8 +265,9 @@ export async function sweepTiers(
   async function sweepMember(m: { business_id: string; id: string }): Promise<boolean> {
     return ctx.db.transaction().execute(async (tx) => {
       await limitWaits(tx);
-      const member = await getMemberForUpdate(tx, m.business_id, m.id);
+      // The program first, then the member: the order every writer takes them (`SnapshotCache.load`).
       const snapshot = await ctx.snapshots.load(tx, m.business_id);
+      const member = await getMemberForUpdate(tx, m.business_id, m.id);
       const result = await evaluateTier(tx, snapshot, member, now);
       // Every tier the evaluation leaves has a retention date ahead of now (the year just ended
       // keeps one until next 1 January), so the sweep never loops.

@@ -143,6 +143,8 @@ export async function giveBirthdays(
               { member_id: id, year: on.year },
               now,
               async () => {
+                // The program first, then the member: the order every writer takes them (`SnapshotCache.load`).
+                const snapshot = await ctx.snapshots.load(tx, business.business_id);
                 const locked = await getMemberForUpdate(tx, business.business_id, id);
                 // Erased, or the birthday changed, since the batch was read: nothing, and no key
                 // (the transaction rolls back), so a birthday corrected to a due day is the next
@@ -150,7 +152,6 @@ export async function giveBirthdays(
                 if (locked.erased_at !== null || String(locked.birthday) !== String(birthday)) {
                   throw new NoLongerDue();
                 }
-                const snapshot = await ctx.snapshots.load(tx, business.business_id);
                 // Tier rules see the tier as the card shows it now: one whose retention ended is
                 // re-evaluated, and one reached since it was stored is recorded first.
                 const member = await settleTier(tx, snapshot, locked, now);

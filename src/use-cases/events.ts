@@ -206,6 +206,7 @@ export async function creditPricing(
         ...meta,
         available_at: meta.occurred_at,
         expires_at: expiresAt(meta.occurred_at, cfg.expiry, snapshot.timeZone),
+        zone: snapshot.timeZone,
       },
       now,
     );

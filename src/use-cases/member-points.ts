@@ -214,6 +214,8 @@ export async function adjustBalance(
     { memberId, input },
     now,
     async (tx) => {
+      // The program first, then the member: the order every writer takes them (`SnapshotCache.load`).
+      const snapshot = await ctx.snapshots.load(tx, actor.businessId);
       const locked = await getMemberForUpdate(tx, actor.businessId, memberId);
       // An erased member's balance is held by no one: nothing is added to it or taken from it.
       if (locked.erased_at) {
@@ -223,7 +225,6 @@ export async function adjustBalance(
           { erased_at: locked.erased_at.toISOString() },
         );
       }
-      const snapshot = await ctx.snapshots.load(tx, actor.businessId);
       // The answer shows the tier as it stands now: one whose retention ended is re-evaluated.
       const member = await refreshTier(tx, snapshot, locked, now);
       const id = newId(now.getTime());
@@ -242,7 +243,7 @@ export async function adjustBalance(
             tx,
             account,
             [{ points: input.points, ...typed(input.reason), rule_id: null }],
-            { ...meta, kind: "adjust", available_at: now, expires_at: expiry },
+            { ...meta, kind: "adjust", available_at: now, expires_at: expiry, zone: snapshot.timeZone },
             now,
           );
         } else {

@@ -226,7 +226,8 @@ const READ_SQL = {
  * one read, the program's version is still the one the purchase was priced on (when it writes a
  * lot's expiry or a tier's end, which are reckoned on the business's clock), and nothing is
  * stored under the key yet. The program's version is read under the program row's share lock
- * (`v`, only for such a purchase): a change of the program (its rules, or its time zone, which every lot's expiry is
+ * (`v`, only for a batch with such a purchase, and before any member's row, as every writer
+ * takes the two): a change of the program (its rules, or its time zone, which every lot's expiry is
  * reckoned on) that commits while the batch is priced makes the guard fail, and one that is
  * under way waits for the write, so a lot earned on the old clock is there for the change's
  * follow-up to move (src/modules/business/rezone.ts); the member's own row is written (`mt`) only
@@ -242,10 +243,11 @@ const WRITE_SQL = `with i as materialized (
   select * from jsonb_to_recordset($2::jsonb) as x(r int, member uuid, version bigint, program bigint, key text, operation text,
     hash text, now timestamptz, purchase uuid, external_id text, location uuid, amount bigint,
     currency text, items jsonb, occurred timestamptz, points int, stamps int, actor text, entries jsonb,
-    lot uuid, available timestamptz, lot_expires timestamptz, stamp_lines jsonb, cards jsonb,
+    lot uuid, available timestamptz, lot_expires timestamptz, zone text, stamp_lines jsonb, cards jsonb,
     tier_write boolean, tier uuid, tier_expires timestamptz, tier_change uuid, tier_from uuid, metric bigint,
     tier_reason text, tier_reason_code text, tier_reason_params jsonb, tier_reached jsonb, win_from timestamptz, metric_kind text)),
-v as materialized (select version from programs where business_id = $1::uuid for share),
+v as materialized (select version from programs where business_id = $1::uuid
+  and exists (select from i where i.program is not null) for share),
 answers as materialized (
   select t.response, t.r from unnest(string_to_array($4::text, chr(30))) with ordinality as t(response, r)),
 g as (
@@ -253,9 +255,9 @@ g as (
     first_purchase_at = least(s.first_purchase_at, i.occurred),
     last_purchase_at = greatest(s.last_purchase_at, i.occurred),
     tier_metric_value = i.metric, tier_metric_from = i.win_from, tier_metric_kind = i.metric_kind
-  from i
+  from i left join v on true
   where s.business_id = $1::uuid and s.member_id = any($3::uuid[]) and s.member_id = i.member
-    and s.version = i.version and (i.program is null or i.program = (select version from v))
+    and s.version = i.version and (i.program is null or i.program = v.version)
     and not exists (select from idempotency_keys k where k.business_id = $1::uuid and k.key = i.key)
   returning s.member_id as id),
 k as (
@@ -279,9 +281,9 @@ e as (
     as x(id uuid, points int, reason text, reason_code text, reason_params jsonb, rule_id uuid)),
 l as (
   insert into ledger_lots (business_id, id, member_id, source_type, source_id, points_initial, points_remaining,
-    available_at, expires_at, created_at)
+    available_at, expires_at, zone, created_at)
   select $1::uuid, w.lot, w.member, 'purchase', w.purchase::text, w.points, w.points, w.available,
-    w.lot_expires, w.now
+    w.lot_expires, w.zone, w.now
   from w where w.points > 0),
 acc as (
   insert into ledger_accounts (business_id, member_id, balance_points, debt_points, lifetime_earned_points,
@@ -353,6 +355,8 @@ interface MemberParts {
   lot: string | null;
   available: string | null;
   lot_expires: string | null;
+  /** The business's time zone the lot's expiry was reckoned on (the lot's `zone`). */
+  zone: string | null;
   stamp_lines: ({ id: string; card: string; stamps: number; rule_id: string | null } & Reason)[];
   cards: { card: string; stamps: number }[];
   tier_write: boolean;
@@ -392,6 +396,7 @@ const ANONYMOUS: MemberParts = {
   lot: null,
   available: null,
   lot_expires: null,
+  zone: null,
   stamp_lines: [],
   cards: [],
   tier_write: false,
@@ -883,6 +888,7 @@ export async function attemptPurchase<Result, Dto>(
     lot: lotId,
     available: lotId ? availableAt.toISOString() : null,
     lot_expires: lotExpiry ? lotExpiry.toISOString() : null,
+    zone: snapshot.timeZone,
     stamp_lines: stampLines,
     cards: [...perCard].map(([card, stamps]) => ({ card, stamps })),
     tier_write: tierWrite,

@@ -352,6 +352,7 @@ async function record(
         ...meta,
         available_at: availableAt,
         expires_at: expiresAt(occurredAt, cfg.expiry, snapshot.timeZone, availableAt),
+        zone: snapshot.timeZone,
       },
       now,
     );

@@ -98,6 +98,8 @@ async function redeem(
   now: Date,
 ): Promise<RedemptionResult> {
   const businessId = actor.businessId;
+  // The program first, then the member: the order every writer takes them (`SnapshotCache.load`).
+  const snapshot = await ctx.snapshots.load(tx, businessId);
   const locked = await getMemberForUpdate(tx, businessId, memberId);
   // An erased member's points and stamps are held by no one: they pay for no voucher (the card's
   // erasure says no one can use them any more).
@@ -111,7 +113,6 @@ async function redeem(
   // Eligibility goes by the tier the member holds now, as the card shows it: one whose retention
   // has ended no longer opens its exclusive rewards, and one reached since the tier was stored (a
   // tier added, a threshold lowered) does. Either change is recorded first.
-  const snapshot = await ctx.snapshots.load(tx, businessId);
   const member = await settleTier(tx, snapshot, locked, now);
   // The reward is locked until the commit (after the member, before the account): its stock,
   // status and dates cannot change between this check and the voucher.

@@ -629,6 +629,57 @@ describe("a change of time zone, page by page", () => {
   });
 });
 
+describe("which lots a change of time zone moves", () => {
+  it("those whose expiry was reckoned on the old clock, by the zone each lot records, whatever its id says", async () => {
+    const c = await cafe("2026-04-10T09:00:00Z", { policy: "end_of_month", months_after: 0 });
+    await c.buy(1_000);
+    await c.buy(2_000);
+    const change = await recordOnly(c.owner.businessId, "Europe/Lisbon");
+    await c.buy(3_000);
+    const [early, legacy, late] = await c.lots();
+    const zones = async () =>
+      (
+        await t.database.db
+          .selectFrom("ledger_lots")
+          .select("zone")
+          .where("business_id", "=", c.owner.businessId)
+          .orderBy("created_at")
+          .orderBy("id")
+          .execute()
+      ).map((l) => l.zone);
+    // Each lot records the clock it was earned on.
+    expect(await zones()).toEqual(["Europe/Amsterdam", "Europe/Amsterdam", "Europe/Lisbon"]);
+    expect(await c.expiries()).toEqual([
+      "2026-04-30T22:00:00.000Z",
+      "2026-04-30T22:00:00.000Z",
+      "2026-04-30T23:00:00.000Z",
+    ]);
+    expect(early!.id < change && legacy!.id < change && late!.id > change).toBe(true);
+    // Two API nodes a few milliseconds apart: one whose clock is behind wrote a lot on the new
+    // clock with an id before the change's; one whose clock is ahead, a lot on the old clock with
+    // an id after it. And a lot from before lots recorded their zone.
+    const set = (id: string, zone: string | null, expires: string) =>
+      t.database.db
+        .updateTable("ledger_lots")
+        .set({ zone, expires_at: new Date(expires) })
+        .where("business_id", "=", c.owner.businessId)
+        .where("id", "=", id)
+        .execute();
+    await set(early!.id, "Europe/Lisbon", "2026-04-30T23:00:00Z");
+    await set(late!.id, "Europe/Amsterdam", "2026-04-30T22:00:00Z");
+    await set(legacy!.id, null, "2026-04-30T22:00:00Z");
+    while (await followTimeZonePage(t.database.db, c.owner.businessId, t.clock.now())) {}
+    // Every lot ends at midnight in Lisbon, once, and says so.
+    expect(await c.expiries()).toEqual([
+      "2026-04-30T23:00:00.000Z",
+      "2026-04-30T23:00:00.000Z",
+      "2026-04-30T23:00:00.000Z",
+    ]);
+    expect(await zones()).toEqual(["Europe/Lisbon", "Europe/Lisbon", "Europe/Lisbon"]);
+    expect((await c.audit()).followed[0]?.data.lots).toEqual({ moved: 2, kept_passed: 0 });
+  });
+});
+
 describe("the expiry run next to a change of time zone", () => {
   it("does not expire a lot a page has moved later while the run waited for it", async () => {
     const c = await cafe("2026-04-10T09:00:00Z", { policy: "end_of_month", months_after: 0 });

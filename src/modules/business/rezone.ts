@@ -61,9 +61,9 @@ function changeDto(row: Selectable<BusinessRezonesTable>): TimeZoneChangeDto {
  * Records a change of the business's zone from `from` to `to`, in the change's transaction, which
  * holds the program's lock and has read `from` under it: the row its follow-up works from, and the
  * audit record `business.timezone_changed` (`{from, to}`). Returns the change's id, made here, at
- * the end of the change: ids grow with time, so a lot earned on the old clock has a smaller id,
- * and one earned on the new clock (by a request that read the zone once the change committed) a
- * greater one; the follow-up moves the former only.
+ * the end of the change. Each lot says the zone its expiry was reckoned on (`ledger_lots.zone`),
+ * and the follow-up moves those on the old one; a lot from before lots said so is told by its id
+ * (ids grow with time: one smaller than the change's was earned before it).
  *
  * @example const id = await recordTimeZoneChange(tx, actor, { from: "Europe/Amsterdam", to: "Europe/Lisbon" }, now)
  */

@@ -122,6 +122,8 @@ export async function earn(
   meta: Omit<EntryMeta, keyof Reason> & {
     available_at: Date;
     expires_at: Date | null;
+    /** The business's time zone the expiry was reckoned on (the lot's `zone`). */
+    zone: string;
     kind?: "earn" | "adjust";
   },
   now: Date,
@@ -171,6 +173,7 @@ export async function earn(
         points_remaining: total - settle,
         available_at: meta.available_at,
         expires_at: meta.expires_at,
+        zone: meta.zone,
         created_at: now,
       }),
     )
@@ -882,9 +885,12 @@ export interface RezonedLotsPage {
 /**
  * One page of a change of the business's time zone, in the caller's transaction: the next
  * `pageSize` open lots of the business (points left, expiry still ahead at `now`) by id, after
- * `after` and before `before` (the change's own id: a lot with a smaller id was earned before the
- * change, on the old clock; one earned since has its expiry on the new clock already), each moved
- * to the same date and time on the new clock (`rezonedExpiry`) unless that has passed. Lots that
+ * `after`, whose expiry was reckoned on the old clock (`zone` is `from`; a lot from before lots
+ * said so, by an id smaller than `before`, the change's own), each moved to the same date and time
+ * on the new clock (`rezonedExpiry`) unless that has passed, and marked with the new zone. A lot
+ * earned since the change has its expiry on the new clock already: whatever writes a lot holds
+ * the program row's share lock, which the change takes first (`SnapshotCache.load`, the purchase
+ * fast path's write), so a lot priced on the old clock was written before the change committed. Lots that
  * expired and wait for the expiry run, spent lots and lots that never expire stay as they are; no
  * entry is written (an expiry is no change of a balance), and release times (`available_at`,
  * `pending_until`) stay as announced (docs/api.md, "Changing the time zone").
@@ -912,7 +918,7 @@ export async function rezoneLotsPage(
     .selectFrom("ledger_lots")
     .select("id")
     .where("business_id", "=", businessId)
-    .where("id", "<", change.before)
+    .where(onTheOldClock(change))
     .where(OPEN)
     .where("expires_at", ">", now)
     .orderBy("id")
@@ -932,24 +938,34 @@ export async function rezoneLotsPage(
     .select(["id", "expires_at"])
     .where("business_id", "=", businessId)
     .where("id", "in", ids)
+    .where(onTheOldClock(change))
     .where(OPEN)
     .where("expires_at", ">", now)
     .orderBy("expires_at")
     .orderBy("id")
     .forNoKeyUpdate()
     .execute();
-  const moves: { id: string; next: Date }[] = [];
-  for (const lot of lots) {
+  // Every lot of the page goes onto the new clock (`zone`), with its expiry moved, or kept where
+  // the zones agree that day or the new one has passed.
+  const moves = lots.map((lot) => {
     const next = rezonedExpiry(lot.expires_at as Date, change.from, change.to, now);
-    if (next.outcome === "moved") moves.push({ id: lot.id, next: next.expires_at });
+    if (next.outcome === "moved") done.moved++;
     else if (next.outcome === "passed") done.kept_passed++;
-  }
+    return { id: lot.id, next: next.outcome === "moved" ? next.expires_at : (lot.expires_at as Date) };
+  });
   if (moves.length > 0) {
     const values = sql.join(moves.map((m) => sql`(${m.id}::uuid, ${m.next}::timestamptz)`));
-    await sql`update ledger_lots l set expires_at = v.next
+    await sql`update ledger_lots l set expires_at = v.next, zone = ${change.to}
       from (values ${values}) as v(id, next)
       where l.business_id = ${businessId} and l.id = v.id`.execute(tx);
-    done.moved = moves.length;
   }
   return done;
+}
+
+/**
+ * The lots a change of zone moves: those whose expiry was reckoned on its old clock (`zone`); a
+ * lot earned before lots said so (null) by its id, smaller than the change's own.
+ */
+function onTheOldClock(change: { from: string; before: string }) {
+  return sql<SqlBool>`(zone = ${change.from} or (zone is null and id < ${change.before}::uuid))`;
 }
