@@ -40,6 +40,7 @@ import * as m0025 from "./migrations/0025-settings-version.ts";
 import * as m0026 from "./migrations/0026-job-health.ts";
 import * as m0027 from "./migrations/0027-time-zone-changes.ts";
 import * as m0029 from "./migrations/0029-lot-zones.ts";
+import * as m0030 from "./migrations/0030-retention-watermark.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { DURABLE_START_PARAMS, makeDurable } from "./pglite-durable.ts";
 import type { DB } from "./schema.ts";
@@ -224,6 +225,7 @@ const migrations: Record<string, Migration> = {
   "0026-job-health": m0026,
   "0027-time-zone-changes": m0027,
   "0029-lot-zones": m0029,
+  "0030-retention-watermark": m0030,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -392,6 +392,17 @@ export interface VouchersTable {
   created_at: Date;
 }
 
+/**
+ * The answer retention's watermark, one row for the installation (migration 0030): every answer
+ * stored before `pruned_before` was let go (null: no run yet).
+ */
+export interface AnswerRetentionTable {
+  id: Generated<boolean>;
+  pruned_before: Date | null;
+  /** When a run last moved it (database time). */
+  updated_at: Date;
+}
+
 export interface JobLeasesTable {
   job: string;
   holder: string | null;
@@ -462,4 +473,5 @@ export interface DB {
   rewards: RewardsTable;
   vouchers: VouchersTable;
   job_leases: JobLeasesTable;
+  answer_retention: AnswerRetentionTable;
 }

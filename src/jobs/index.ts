@@ -4,7 +4,7 @@ import type { AppContext } from "../context.ts";
 import type { Db } from "../db/database.ts";
 import { logSafeError } from "../http/log-safe.ts";
 import { followPendingTimeZones, type TimeZoneFollowRun } from "../modules/business/index.ts";
-import { pruneAnswers } from "../modules/idempotency/index.ts";
+import { PRUNE_BATCH, pruneAnswers } from "../modules/idempotency/index.ts";
 import { expireDue } from "../modules/ledger/index.ts";
 import { getMemberForUpdate } from "../modules/members/index.ts";
 import { evaluateTier } from "../modules/tiers/metric.ts";
@@ -35,7 +35,10 @@ export const LEASE_MS = 10 * 60_000;
 /** How long one run may go on before it stops taking new members (`more: true`); the next tick goes on. */
 export const MAX_RUN_MS = 15 * 60_000;
 
-/** How often the answer retention runs: it walks every stored key, so once a day is plenty. */
+/**
+ * How often the answer retention runs. A run reads only the keys stored since the last one, so it
+ * could run more often; once a day keeps the answers no more than a day past their retention.
+ */
 export const ANSWER_RETENTION_EVERY_MS = 86_400_000;
 
 /** How often a job runs when nobody says (the default `JOBS_INTERVAL_SECONDS`). */
@@ -371,7 +374,8 @@ export async function runJob(
         const r = await giveBirthdays(c, now, { stop: run.stop });
         return run.outcome(settle(r.failures, r.members, { members: r.members }, r.more), r.more);
       }
-      return pruneAnswers(c.db, now, settings.answerRetentionDays);
+      const r = await pruneAnswers(c.db, now, settings.answerRetentionDays, PRUNE_BATCH, { stop: run.stop });
+      return run.outcome(r, r.more === true);
     },
     { everyMs, maxRunMs: settings.maxRunMs ?? MAX_RUN_MS, events },
   );

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Db, Tx } from "../../db/database.ts";
+import { limitWaits, type StopWhen } from "../../jobs/limits.ts";
 import { AppError, conflict } from "../../shared/errors.ts";
 import { fingerprint } from "../../shared/ids.ts";
 
@@ -212,14 +213,34 @@ export function onceInTransaction<T>(
 
 const DAY_MS = 86_400_000;
 
-/** One statement of `pruneAnswers`: the batch's last key (null past the end) and the answers let go. */
-interface PrunedBatch {
-  last: string | null;
-  pruned: number;
-}
-
-/** How many keys one statement of `pruneAnswers` looks at. */
+/** How many keys one statement of `pruneAnswers` lets go of, at most. */
 export const PRUNE_BATCH = 1000;
+
+/**
+ * How far before its watermark a run of `pruneAnswers` starts again. A key carries the instant its
+ * request started (`created_at`), on its node's clock, and the request commits a little later: a
+ * birthday's key carries the start of the job's run, which may last up to its 15-minute cap. An
+ * hour covers that, with room for nodes whose clocks differ by minutes. A key committed after a run
+ * had gone past its instant is let go by the next run if it is no older than this margin; the keys
+ * in the margin that were let go already are read again, not written.
+ */
+export const PRUNE_MARGIN_MS = 3_600_000;
+
+/**
+ * The span of time a run's first statement looks at: a day and the margin, what a daily run has
+ * to do. The next spans are sized to take about a batch each (`nextSpan`).
+ */
+const FIRST_SPAN_MS = DAY_MS + PRUNE_MARGIN_MS;
+
+/** The BRIN index on `idempotency_keys (created_at)` (migration 0030). */
+const CREATED_INDEX = "idempotency_keys_created_brin";
+
+/** What one statement of `pruneAnswers` did: the keys it took, the answers let go, the last key's time. */
+interface PrunedBatch {
+  taken: number;
+  pruned: number;
+  last: Date | null;
+}
 
 /**
  * Lets go of the answers stored more than `days` days before `now`, in every business: each
@@ -227,9 +248,21 @@ export const PRUNE_BATCH = 1000;
  * counts once (`replay` then answers `410 idempotency_answer_expired`). The answers were most of
  * what a purchase keeps on disk (docs/operations.md).
  *
- * Each business's keys are walked in key order, `batchSize` keys per statement (and so per
- * transaction), every statement naming its business. A run that stops half-way loses nothing,
- * and the next one finishes it; running it twice changes nothing the second time.
+ * A run reads only what is new since the last one: the keys stored from the watermark
+ * (`answer_retention.pruned_before`, less `PRUNE_MARGIN_MS`) to `now - days`, found through the
+ * BRIN index on `created_at`, whose new page ranges it summarizes first. It goes through that span
+ * in time order, `batchSize` keys per statement at most, each statement in a transaction of its
+ * own that also moves the watermark past what it did: a run that stops half-way (a crash, `stop`)
+ * leaves the watermark where it stopped, and the next one goes on from there. An answer is let go
+ * once, since only answers not let go yet are taken. Lowering `days` lets go of the answers
+ * between the two limits at the next run; raising it lets go of nothing until `now - days` passes
+ * the watermark, which never moves back.
+ *
+ * Each statement takes the keys of a span of time of every business at once, without naming one:
+ * the index finds a span's keys of all businesses in the same pages, and a statement per business
+ * would read those pages once per business. On Citus it runs on every shard, which is what a
+ * maintenance job once a day should do. The very first run, with no watermark yet, reads the whole
+ * table once to find its oldest key.
  *
  * @example await pruneAnswers(db, new Date(), 30) // { businesses: 3, answers: 12840 }
  */
@@ -238,34 +271,128 @@ export async function pruneAnswers(
   now: Date,
   days: number,
   batchSize = PRUNE_BATCH,
-): Promise<{ businesses: number; answers: number }> {
+  options: { stop?: StopWhen } = {},
+): Promise<{ businesses: number; answers: number; more?: true }> {
   const before = new Date(now.getTime() - days * DAY_MS);
-  const businesses = await db.selectFrom("businesses").select("id").orderBy("id").execute();
+  const { count: businesses } = await db
+    .selectFrom("businesses")
+    .select((eb) => eb.fn.countAll<number>().as("count"))
+    .executeTakeFirstOrThrow();
+  await summarizeNewKeys(db);
+  let from: Date = (await pruneStart(db)) ?? (await oldestKey(db)) ?? before;
   let answers = 0;
-  for (const { id } of businesses) {
-    // Keys are never empty, so "" comes before the first. A plain `key > $n`, and the update's
-    // `key = any(array(…))`, keep both parts index scans of this batch's keys, on a generic plan too
-    // (a join to the batch was planned as a scan of the whole table).
-    let after = "";
-    for (;;) {
-      const result: { rows: PrunedBatch[] } = await sql<PrunedBatch>`
-        with batch as (
-          select key from idempotency_keys
-          where business_id = ${id} and key > ${after}
-          order by key limit ${batchSize}),
-        pruned as (
-          update idempotency_keys set response = null
-          where business_id = ${id} and key = any(array(select key from batch)) and created_at < ${before}
-            and response is not null
-          returning 1)
-        select (select max(key) from batch) as last, (select count(*)::int from pruned) as pruned`.execute(
-        db,
-      );
-      const row = result.rows[0];
-      if (!row || row.last === null) break;
-      answers += row.pruned;
-      after = row.last;
+  let spanMs = FIRST_SPAN_MS;
+  for (;;) {
+    if (from >= before) {
+      // Nothing due (the first run of an empty table, or `days` raised): the watermark still
+      // records where the next run starts.
+      await moveWatermark(db, before);
+      return { businesses, answers };
     }
+    if (options.stop?.()) return { businesses, answers, more: true };
+    const to = new Date(Math.min(from.getTime() + spanMs, before.getTime()));
+    const span = { from, to };
+    const batch = await db.transaction().execute(async (tx) => {
+      await limitWaits(tx);
+      // Without statistics on `created_at` (PGlite before its first ANALYZE, a server before
+      // autovacuum's), or once new keys in freed pages have made its correlation low, the planner
+      // costs the BRIN index as if it matched every page and would read the whole table instead:
+      // no statement of this transaction has any use for a sequential scan.
+      await sql`select set_config('enable_seqscan', 'off', true)`.execute(tx);
+      const done = await pruneSpan(tx, span.from, span.to, batchSize);
+      // A full batch may have left keys of its last instant: the watermark stops just before it
+      // (a millisecond before, as the instant came back as a Date, to the millisecond).
+      const reached = done.taken >= batchSize && done.last ? new Date(done.last.getTime() - 1) : span.to;
+      await moveWatermark(tx, reached);
+      return { ...done, reached };
+    });
+    answers += batch.pruned;
+    spanMs = nextSpan(spanMs, batch.taken, batchSize, batch.last ? batch.last.getTime() - from.getTime() : 0);
+    from = batch.reached > from ? batch.reached : from;
   }
-  return { businesses: businesses.length, answers };
+}
+
+/**
+ * The span of time the next statement looks at, so that it takes about nine tenths of a batch: a
+ * full batch's keys took `coveredMs` from the span's start (an eighth of the span at least, so
+ * that a batch of one key among sparse keys does not shrink it to nothing); a batch that was not
+ * full had room, and the span grows by what was missing, at most twice (twice after no key).
+ */
+function nextSpan(spanMs: number, taken: number, batchSize: number, coveredMs: number): number {
+  if (taken >= batchSize) return Math.max(1, Math.floor(coveredMs * 0.9), Math.floor(spanMs / 8));
+  if (taken === 0) return spanMs * 2;
+  return Math.max(1, Math.floor(spanMs * Math.min(2, (0.9 * batchSize) / taken)));
+}
+
+/**
+ * Lets go of the answers of at most `batchSize` keys stored in `[from, to)`, the oldest first,
+ * among those not let go yet. Both parts are planned on the batch's keys alone: the BRIN index's
+ * pages for the span, then the primary key for each taken key.
+ */
+async function pruneSpan(tx: Tx, from: Date, to: Date, batchSize: number): Promise<PrunedBatch> {
+  const result = await sql<PrunedBatch>`
+    with batch as (
+      select business_id, key, created_at from idempotency_keys
+      where created_at >= ${from} and created_at < ${to} and response is not null
+      order by created_at limit ${batchSize}),
+    pruned as (
+      update idempotency_keys k set response = null
+      from batch b
+      where k.business_id = b.business_id and k.key = b.key and k.response is not null
+      returning 1)
+    select (select count(*)::int from batch) as taken, (select count(*)::int from pruned) as pruned,
+      (select max(created_at) from batch) as last`.execute(tx);
+  const row = result.rows[0];
+  return {
+    taken: row?.taken ?? 0,
+    pruned: row?.pruned ?? 0,
+    last: row?.last ? new Date(row.last) : null,
+  };
+}
+
+/** Where a run starts: the watermark less the margin; null before the first run. */
+async function pruneStart(db: Db): Promise<Date | null> {
+  const row = await db.selectFrom("answer_retention").select("pruned_before").executeTakeFirst();
+  if (!row?.pruned_before) return null;
+  return new Date(new Date(row.pruned_before).getTime() - PRUNE_MARGIN_MS);
+}
+
+/**
+ * The time of the oldest stored key, for a first run (no watermark yet): every answer before it
+ * was let go, trivially. It reads the whole table, once in the installation's life.
+ */
+async function oldestKey(db: Db): Promise<Date | null> {
+  const row = await db
+    .selectFrom("idempotency_keys")
+    .select((eb) => eb.fn.min("created_at").as("oldest"))
+    .executeTakeFirst();
+  return row?.oldest ? new Date(row.oldest) : null;
+}
+
+/** Moves the watermark to `reached`, never back (a run with more `days`, or two runs at once). */
+async function moveWatermark(db: Db | Tx, reached: Date): Promise<void> {
+  await sql`insert into answer_retention (id, pruned_before, updated_at) values (true, ${reached}, now())
+    on conflict (id) do update set
+      pruned_before = greatest(answer_retention.pruned_before, excluded.pruned_before),
+      updated_at = excluded.updated_at`.execute(db);
+}
+
+/**
+ * Summarizes the page ranges of `idempotency_keys` that were added since the last summary (it
+ * reads those pages only), so the run's statements skip them when they hold no key of the span.
+ * An unsummarized range is read by every statement, which is correct but slower: so a run whose
+ * summary could not be had (a VACUUM holding the table's lock past `limitWaits`, a database user
+ * that does not own the table) goes on without it.
+ */
+async function summarizeNewKeys(db: Db): Promise<void> {
+  try {
+    await db.transaction().execute(async (tx) => {
+      await limitWaits(tx);
+      await sql`select brin_summarize_new_values(${CREATED_INDEX}::regclass)`.execute(tx);
+    });
+  } catch (error) {
+    const code = typeof error === "object" && error !== null && "code" in error ? error.code : undefined;
+    // lock_not_available, query_canceled (the statement timeout), insufficient_privilege.
+    if (code !== "55P03" && code !== "57014" && code !== "42501") throw error;
+  }
 }
