@@ -64,7 +64,10 @@ describe("locations", () => {
     }
     // Ids made within one millisecond (the test clock stands still) have no creation order.
     expect(names.sort()).toEqual(["Five", "Four", "One", "Three", "Two"]);
-    expect((await b.call("GET", "/v1/locations?cursor=%%%")).body.error.code).toBe("invalid_cursor");
+    // "%%%", written as a URL has it: a cursor that decodes and is none of ours.
+    expect((await b.call("GET", "/v1/locations?cursor=%25%25%25")).body.error.code).toBe("invalid_cursor");
+    // Sent raw, it does not decode at all.
+    expect((await b.call("GET", "/v1/locations?cursor=%%%")).body.error.code).toBe("malformed_url");
     expect((await b.call("GET", "/v1/locations?limit=0")).status).toBe(400);
   });
 
