@@ -1,14 +1,11 @@
 import { execFile, execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statfsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import pg from "pg";
-import { inject } from "vitest";
-import { engine } from "./db.ts";
-import { PGLITE_TEMPLATE_FILE, TEST_DATABASE_URL, urlFor } from "./engines.ts";
+import { copyOfServerTemplate, engine } from "./db.ts";
+import { PGLITE_TEMPLATE_FILE } from "./engines.ts";
 
 /**
  * The `regulars` command in a process of its own, for tests: the databases it runs on and the two
@@ -70,22 +67,8 @@ export async function cliDatabase(prefix: string): Promise<CliDatabase> {
       cleanup: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }
-  // Named after the template, so the run's teardown drops it if `cleanup` does not.
-  const template = inject("pgTemplate");
-  const name = `${template}_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create database ${name} template ${template}`);
-  await admin.end();
-  return {
-    variables: { DATABASE_URL: urlFor(name), DATABASE_POOL_SIZE: "4" },
-    cleanup: async () => {
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
+  const copy = await copyOfServerTemplate();
+  return { variables: { DATABASE_URL: copy.url, DATABASE_POOL_SIZE: "4" }, cleanup: copy.drop };
 }
 
 export interface Run {

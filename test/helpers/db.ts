@@ -25,23 +25,50 @@ export async function openTestDatabase(options: { poolSize?: number } = {}): Pro
       return openDatabase({ memory: true, loadDataDir: blob });
     }
   }
-  const template = inject("pgTemplate");
-  const name = `${template}_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create database ${name} template ${template}`);
-  await admin.end();
-  const database = await openDatabase({ url: urlFor(name), poolSize: options.poolSize ?? 10 });
+  const copy = await copyOfServerTemplate();
+  const database = await openDatabase({ url: copy.url, poolSize: options.poolSize ?? 10 });
   return {
     ...database,
     close: async () => {
       await database.close();
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
+      await copy.drop();
     },
   };
+}
+
+/** A database made on the PostgreSQL server for a test: its URL, and how to drop it again. */
+export interface ServerDatabase {
+  url: string;
+  drop: () => Promise<void>;
+}
+
+/**
+ * Makes the database `name` on the PostgreSQL server, a copy of `template` when one is named.
+ *
+ * @example const db = await createServerDatabase("regulars_t_1a2b"); … await db.drop()
+ */
+export async function createServerDatabase(name: string, template?: string): Promise<ServerDatabase> {
+  await onServer(`create database ${name}${template ? ` template ${template}` : ""}`);
+  return { url: urlFor(name), drop: () => onServer(`drop database if exists ${name} with (force)`) };
+}
+
+/**
+ * A copy of this run's migrated template on the PostgreSQL server, named after the template so
+ * the run's teardown drops it if the test does not.
+ */
+export function copyOfServerTemplate(): Promise<ServerDatabase> {
+  const template = inject("pgTemplate");
+  return createServerDatabase(`${template}_${randomBytes(6).toString("hex")}`, template);
+}
+
+async function onServer(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
 
 /**
