@@ -13,7 +13,9 @@ export default defineConfig({
     isolate: false,
     // Two files at a time on two cores (Vitest's default there is one): a file on the PostgreSQL
     // server, or one waiting for a command it started, leaves a core idle otherwise. The browser
-    // projects run one file at a time (below): Chromium next to another page is slow to answer.
+    // tests too: a page mostly waits (for an answer, a timer, the next poll), and two browser files
+    // at once took 190 s against 290 s one at a time, and passed with one or both cores kept busy
+    // by other work (233 and 260 s).
     maxWorkers: 2,
     projects: [
       {
@@ -50,7 +52,7 @@ export default defineConfig({
           // After the database tests: a browser on two shared cores next to them is slow to answer.
           sequence: { groupOrder: 1 },
           include: ["test/e2e/**/*.e2e.test.ts"],
-          maxWorkers: 1,
+          maxWorkers: 2,
           env: { TEST_ENGINE: "pglite" },
           globalSetup: ["test/helpers/setup-pglite.ts", "test/e2e/setup-web.ts"],
           testTimeout: 120_000,

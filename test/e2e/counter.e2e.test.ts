@@ -173,7 +173,7 @@ async function sendQueued(page: Page): Promise<void> {
   await expect
     .poll(
       async () => {
-        if ((await sendNow.count()) > 0 && (await sendNow.isEnabled()))
+        if ((await sendNow.count()) > 0 && (await sendNow.isEnabled({ timeout: 200 }).catch(() => false)))
           await sendNow.click({ timeout: 1000 }).catch(() => {});
         return page.getByText(/purchases? waiting to be sent/).count();
       },
