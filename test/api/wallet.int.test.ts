@@ -129,7 +129,15 @@ describe("public business page", () => {
         expect(png.readUInt32BE(20)).toBe(size);
       }
     }
-    expect((await t.call("GET", "/v1/public/wallet-icons/nope.png")).status).toBe(404);
+    const missing = await t.call("GET", "/v1/public/wallet-icons/nope.png");
+    expect([missing.status, missing.body.error.code, missing.headers["cache-control"]]).toEqual([
+      404,
+      "icon_not_found",
+      undefined,
+    ]);
+    expect(missing.body.error.message).toBe(
+      'There is no wallet icon "nope.png": the icons are 192.png, 512.png and icon.svg.',
+    );
   });
 });
 

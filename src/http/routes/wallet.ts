@@ -339,13 +339,18 @@ export async function walletRoutes(app: ZodApp, ctx: AppContext, publicUrl: stri
       },
     },
     async (req, reply) => {
-      reply.header("cache-control", "public, max-age=86400");
-      if (req.params.file === "icon.svg") return reply.type("image/svg+xml").send(ICON_SVG);
-      if (req.params.file === "192.png") return reply.type("image/png").send(cachedIconPng(192));
-      if (req.params.file === "512.png") return reply.type("image/png").send(cachedIconPng(512));
-      return reply
-        .status(404)
-        .send({ error: { code: "icon_not_found", message: `No icon ${req.params.file}.` } });
+      const { file } = req.params;
+      if (file === "icon.svg" || file === "192.png" || file === "512.png") {
+        reply.header("cache-control", "public, max-age=86400");
+        if (file === "icon.svg") return reply.type("image/svg+xml").send(ICON_SVG);
+        return reply.type("image/png").send(cachedIconPng(file === "192.png" ? 192 : 512));
+      }
+      return reply.status(404).send({
+        error: {
+          code: "icon_not_found",
+          message: `There is no wallet icon ${JSON.stringify(file)}: the icons are 192.png, 512.png and icon.svg.`,
+        },
+      });
     },
   );
 
