@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { type CsvPiece, CsvSplitter, splitCsv } from "../../src/cli/import-csv.ts";
 import {
@@ -246,5 +247,88 @@ describe("the rejects file written as rows are refused", () => {
     const log = new RejectsLog(file);
     log.start(["a"]);
     expect(log.finish()).toBeNull();
+  });
+});
+
+describe("reading CSV, for any table and any bytes", () => {
+  /** A field of letters, separators, quotes and line breaks; no space at either end (dropped). */
+  const field = fc
+    .array(fc.constantFrom("a", "Ż", "😀", ",", ";", '"', "\n", "\r\n", " ", "1", "."), { maxLength: 8 })
+    .map((parts) => parts.join("").trim());
+  const quoted = (value: string) => (/[",;\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+
+  it("gives back every field of a table written as CSV, with the lines each row spans", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(field, { minLength: 1, maxLength: 5 }), { maxLength: 12 }),
+        fc.boolean(),
+        (table, crlf) => {
+          // A row of one empty value is written quoted: a blank line is skipped, not a row.
+          const lines = table.map((row) =>
+            row.length === 1 && row[0] === "" ? '""' : row.map(quoted).join(","),
+          );
+          const text = lines.map((l) => `${l}${crlf ? "\r\n" : "\n"}`).join("");
+          let line = 1;
+          const expected = table.map((row, i) => {
+            const spans = (lines[i]?.match(/\n/g) ?? []).length;
+            const record = { line, lastLine: line + spans, fields: row };
+            line += spans + 1;
+            return record;
+          });
+          expect(plain(splitCsv(Buffer.from(text)))).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("reads any bytes in any chunks as it reads them whole, one piece per line it starts on", () => {
+    const bytes = fc
+      .array(fc.constantFrom("a", "1", ",", '"', '""', "\n", "\r\n", " ", "\u00a0", "Ł", "😀", "\uFEFF"), {
+        maxLength: 60,
+      })
+      .map((parts) => Buffer.from(parts.join("")));
+    fc.assert(
+      fc.property(
+        bytes,
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 8 }),
+        (file, sizes) => {
+          const whole = plain(splitCsv(file));
+          // Cut anywhere, inside a letter of several bytes too.
+          const pieces: CsvPiece[] = [];
+          const splitter = new CsvSplitter(",", (piece) => pieces.push(piece));
+          let at = 0;
+          for (let i = 0; at < file.length; i++) {
+            const size = sizes[i % sizes.length] as number;
+            splitter.push(Buffer.from(file.subarray(at, at + size)));
+            at += size;
+          }
+          splitter.end();
+          expect(plain(pieces)).toEqual(whole);
+
+          // Pieces come in the file's order and never share a line; every line with something on it
+          // belongs to one (a record that spans it, or a problem on it).
+          const lines = file
+            .toString()
+            .replace(/^\uFEFF/, "")
+            .split("\n");
+          const owner = new Map<number, number>();
+          whole.forEach((piece, i) => {
+            const last = "lastLine" in piece ? piece.lastLine : piece.line;
+            for (let n = piece.line; n <= last; n++) {
+              expect(owner.has(n), `line ${n} in two pieces`).toBe(false);
+              owner.set(n, i);
+            }
+          });
+          const starts = whole.map((p) => p.line);
+          expect(starts).toEqual([...starts].sort((x, y) => x - y));
+          lines.forEach((text, i) => {
+            if (text.trim() !== "")
+              expect(owner.has(i + 1), `line ${i + 1} (${JSON.stringify(text)})`).toBe(true);
+          });
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
