@@ -48,10 +48,11 @@ describe("creating the program's parts with an Idempotency-Key", () => {
       const created = await tenant.call("POST", path, first, key);
       expect(created.status).toBe(201);
       const again = await tenant.call("POST", path, first, key);
-      expect([again.status, again.headers["idempotent-replayed"], again.body.id]).toEqual([
+      // The first answer, byte for byte (it was stored with its fields in another order once).
+      expect([again.status, again.headers["idempotent-replayed"], again.text]).toEqual([
         200,
         "true",
-        created.body.id,
+        created.text,
       ]);
       const reused = await tenant.call("POST", path, other, key);
       expect([reused.status, reused.body.error.code]).toEqual([409, "idempotency_key_reused"]);
@@ -72,10 +73,10 @@ describe("adding a location or a staff member with an Idempotency-Key", () => {
     const created = await tenant.call("POST", "/v1/locations", { name: "Centrum" }, key);
     expect(created.status).toBe(201);
     const again = await tenant.call("POST", "/v1/locations", { name: "Centrum" }, key);
-    expect([again.status, again.headers["idempotent-replayed"], again.body]).toEqual([
+    expect([again.status, again.headers["idempotent-replayed"], again.text]).toEqual([
       200,
       "true",
-      created.body,
+      created.text,
     ]);
     const reused = await tenant.call("POST", "/v1/locations", { name: "Zuid" }, key);
     expect([reused.status, reused.body.error.code]).toEqual([409, "idempotency_key_reused"]);
@@ -94,10 +95,10 @@ describe("adding a location or a staff member with an Idempotency-Key", () => {
     // The retry carries another password: the key answers with the first account, which keeps
     // the first password.
     const again = await tenant.call("POST", "/v1/staff", { ...kim, password: "second password 2" }, key);
-    expect([again.status, again.headers["idempotent-replayed"], again.body]).toEqual([
+    expect([again.status, again.headers["idempotent-replayed"], again.text]).toEqual([
       200,
       "true",
-      created.body,
+      created.text,
     ]);
     const login = (password: string) =>
       t.call("POST", "/v1/auth/login", { business: tenant.slug, email: kim.email, password });

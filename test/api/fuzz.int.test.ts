@@ -10,8 +10,9 @@ import { addStaff } from "../helpers/staff.ts";
  * a number past its limit, a text too long or not text at all, a field removed or added, a raw
  * JSON number no JavaScript value writes), and its path ids are real ones of the business, or
  * made-up text. Whatever comes: never a 5xx, every refusal in the one error shape with a specific
- * code and a message, and neither a read nor a route that refused every call changed anything of
- * the business. `FUZZ_RUNS` (24 a route) and `FUZZ_SEED` draw more, or others.
+ * code and a message, neither a read nor a route that refused every call changed anything of the
+ * business, and a write that may be retried, sent again with its key, answers as the first time
+ * and does nothing twice. `FUZZ_RUNS` (24 a route) and `FUZZ_SEED` draw more, or others.
  */
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 24);
@@ -398,6 +399,29 @@ const LAST = new Set([
   "DELETE /v1/rewards/{id}",
 ]);
 
+/** The writes a client may send again: each with an `Idempotency-Key` (or its `external_id`). */
+const REPLAYED = new Set([
+  "POST /v1/purchases",
+  "POST /v1/refunds",
+  "POST /v1/events",
+  "POST /v1/members",
+  "POST /v1/members/{id}/redemptions",
+  "POST /v1/members/{id}/adjustments",
+  "POST /v1/vouchers/{code}/redeem",
+  "POST /v1/vouchers/{code}/void",
+  "POST /v1/program/templates/cafe_stamp_card",
+  "POST /v1/program/templates/bakery_points",
+  "POST /v1/program/templates/boutique_tiers",
+  "POST /v1/program/templates/gym_tiers",
+  "POST /v1/rewards",
+  "POST /v1/rules",
+  "POST /v1/stamp-cards",
+  "POST /v1/tiers",
+  "POST /v1/locations",
+  "POST /v1/staff",
+  "POST /v1/wallet/redemptions",
+]);
+
 function tokenFor(op: Operation): string {
   if (op.path.startsWith("/v1/wallet/")) return walletToken;
   if (op.route === "POST /v1/auth/logout") return logoutToken;
@@ -459,28 +483,34 @@ function request(op: Operation, d: Draw): { url: string; body: string | undefine
 }
 
 describe("random input for every route", () => {
-  it("never answers 5xx, refuses in the one error shape, and a read or a refused call changes nothing", async () => {
+  it("never answers 5xx, refuses in the one error shape, a read or a refused call changes nothing, a retry nothing twice", async () => {
     const all = operations();
     expect(all.length).toBeGreaterThan(80);
     const ordered = [...all.filter((o) => !LAST.has(o.route)), ...all.filter((o) => LAST.has(o.route))];
     const problems: string[] = [];
     const statuses = new Map<number, number>();
     let unchangedChecked = 0;
+    let keys = 0;
+    let replays = 0;
     for (const op of ordered) {
       const before = await digestOf(t.database.db, a.businessId);
       let accepted = 0;
       await fc.assert(
         fc.asyncProperty(draws(op), async (d) => {
           const { url, body } = request(op, d);
-          const res = await t.app.inject({
-            method: op.method,
-            url,
-            headers: {
-              authorization: `Bearer ${tokenFor(op)}`,
-              ...(body !== undefined ? { "content-type": "application/json" } : {}),
-            },
-            ...(body !== undefined ? { payload: body } : {}),
-          });
+          const key = `fuzz-${++keys}`;
+          const send = () =>
+            t.app.inject({
+              method: op.method,
+              url,
+              headers: {
+                authorization: `Bearer ${tokenFor(op)}`,
+                ...(REPLAYED.has(op.route) ? { "idempotency-key": key } : {}),
+                ...(body !== undefined ? { "content-type": "application/json" } : {}),
+              },
+              ...(body !== undefined ? { payload: body } : {}),
+            });
+          const res = await send();
           statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
           const sent = `${op.method} ${url} ${body?.slice(0, 300) ?? ""}`;
           if (res.statusCode >= 500) {
@@ -489,6 +519,23 @@ describe("random input for every route", () => {
           }
           if (res.statusCode < 400) {
             accepted += 1;
+            // Sent again (a lost answer): the first answer back, and nothing done twice.
+            if (REPLAYED.has(op.route)) {
+              const before = await digestOf(t.database.db, a.businessId);
+              const again = await send();
+              const after = await digestOf(t.database.db, a.businessId);
+              replays += 1;
+              const changed = Object.keys(after).filter((table) => after[table] !== before[table]);
+              if (
+                again.statusCode !== 200 ||
+                again.headers["idempotent-replayed"] !== "true" ||
+                again.body !== res.body ||
+                changed.length > 0
+              )
+                problems.push(
+                  `${sent} → ${res.statusCode}, sent again → ${again.statusCode} replayed=${again.headers["idempotent-replayed"]} same answer=${again.body === res.body} changed=${changed.join(",")}`,
+                );
+            }
             return;
           }
           const error = (JSON.parse(res.body) as { error?: { code?: unknown; message?: unknown } }).error;
@@ -521,5 +568,6 @@ describe("random input for every route", () => {
     expect(refused).toBeGreaterThan(ok);
     // Routes that refused every draw were checked for changes: the reads and the stricter writes.
     expect(unchangedChecked).toBeGreaterThan(15);
+    expect(replays).toBeGreaterThan(20);
   });
 });
