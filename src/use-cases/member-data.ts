@@ -236,6 +236,28 @@ export async function exportMember(
   };
 }
 
+/**
+ * A manager's export of a member's data (an access request answered by the business), audited as
+ * `member.exported` by the staff member or API key that asked: who took a copy of a person's data
+ * is on record, as it is when the member downloads it from the card (`walletExport`).
+ */
+export async function exportMemberForStaff(
+  ctx: AppContext,
+  actor: Actor,
+  memberId: string,
+): Promise<MemberExport> {
+  const document = await exportMember(ctx, actor, memberId, "staff");
+  await ctx.db.transaction().execute((tx) =>
+    audit(tx, actor, ctx.clock.now(), {
+      action: "member.exported",
+      targetType: "member",
+      targetId: memberId,
+      data: { by: "staff" },
+    }),
+  );
+  return document;
+}
+
 const paramsOf = (params: unknown) => (params ?? null) as Record<string, unknown> | null;
 
 /** A stored reason's code and figures (src/shared/reason.ts). */

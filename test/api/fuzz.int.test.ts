@@ -74,7 +74,7 @@ beforeAll(async () => {
     await post("/v1/events", { external_id: "fuzz-e", member_id: ids.member, type: "review_written" })
   ).event.id;
   ids.voucher = (await post(`/v1/members/${ids.member}/redemptions`, { reward_id: ids.reward })).voucher.code;
-  walletToken = (await post(`/v1/members/${ids.member}/card-link`, {})).token;
+  walletToken = (await post(`/v1/members/${ids.member}/card-link`, {})).card_token;
   const login = await t.call("POST", "/v1/auth/login", {
     business: a.slug,
     email: a.ownerEmail,
@@ -399,6 +399,9 @@ const LAST = new Set([
   "DELETE /v1/rewards/{id}",
 ]);
 
+/** Reads that leave a line in the audit log: who took a copy of a member's data. */
+const AUDITED_READS = new Set(["GET /v1/members/{id}/export", "GET /v1/wallet/me/export"]);
+
 /** The writes a client may send again: each with an `Idempotency-Key` (or its `external_id`). */
 const REPLAYED = new Set([
   "POST /v1/purchases",
@@ -553,7 +556,10 @@ describe("random input for every route", () => {
       if (accepted === 0 || op.method === "GET") {
         unchangedChecked += 1;
         const after = await digestOf(t.database.db, a.businessId);
-        const changed = Object.keys(after).filter((table) => after[table] !== before[table]);
+        const changed = Object.keys(after).filter(
+          (table) =>
+            after[table] !== before[table] && !(table === "audit_log" && AUDITED_READS.has(op.route)),
+        );
         if (changed.length > 0)
           problems.push(
             `${op.route}: ${accepted} calls accepted, none a change, yet changed ${changed.join(", ")}`,

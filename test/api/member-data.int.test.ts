@@ -98,6 +98,11 @@ describe("a member's data", () => {
     ]);
     const missing = await tenant.call("GET", "/v1/members/0193f1c2-7b4e-7c3a-9f2e-5a1b2c3d4e5f/export");
     expect([missing.status, missing.body.error.code]).toEqual([404, "member_not_found"]);
+    // Who took a copy of the person's data is on record; a member that is not there, nobody's.
+    const log = (await tenant.call("GET", "/v1/audit-log?action=member.exported")).body.data;
+    expect(
+      log.map((e: { actor: string; target_id: string; data: unknown }) => [e.actor, e.target_id, e.data]),
+    ).toEqual([[expect.stringMatching(/^staff:/), member.id, { by: "staff" }]]);
   });
 
   it("is erased at the member's request: the person goes, the books still add up", async () => {

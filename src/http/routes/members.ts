@@ -11,7 +11,7 @@ import {
   updateMember,
 } from "../../modules/members/index.ts";
 import { forbidden } from "../../shared/errors.ts";
-import { eraseMember, exportMember } from "../../use-cases/member-data.ts";
+import { eraseMember, exportMemberForStaff } from "../../use-cases/member-data.ts";
 import { enrollMember } from "../../use-cases/member-points.ts";
 import type { ZodApp } from "../app.ts";
 import { MemberExportSchema } from "../responses.ts";
@@ -197,14 +197,14 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
         tags: ["members"],
         summary: "Everything held about a member (access request)",
         description:
-          "One JSON document for the member's request to see or take their data (GDPR articles 15 and 20): the profile, the card, and every points and stamps entry, purchase, refund, event, voucher and tier change, oldest first. Managers and owners. Errors: `member_not_found` (404).",
+          "One JSON document for the member's request to see or take their data (GDPR articles 15 and 20): the profile, the card, and every points and stamps entry, purchase, refund, event, voucher and tier change, oldest first. Audited as `member.exported` by the staff member or API key that asked. Managers and owners. Errors: `member_not_found` (404).",
         params: IdParams,
         response: { 200: MemberExportSchema, 404: ErrorResponse },
       },
     },
     async (req, reply) => {
       reply.header("content-disposition", `attachment; filename="member-${req.params.id}.json"`);
-      return reply.send((await exportMember(ctx, req.actor, req.params.id)) as never);
+      return reply.send((await exportMemberForStaff(ctx, req.actor, req.params.id)) as never);
     },
   );
 
