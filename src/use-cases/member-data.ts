@@ -237,22 +237,23 @@ export async function exportMember(
 }
 
 /**
- * A manager's export of a member's data (an access request answered by the business), audited as
- * `member.exported` by the staff member or API key that asked: who took a copy of a person's data
- * is on record, as it is when the member downloads it from the card (`walletExport`).
+ * `exportMember`, audited as `member.exported` by whoever asked (`data.by`: `staff` or `member`):
+ * who took a copy of a person's data is on record, whether a manager answering an access request
+ * or the member downloading it from the card (`walletExport`).
  */
-export async function exportMemberForStaff(
+export async function exportMemberAudited(
   ctx: AppContext,
   actor: Actor,
   memberId: string,
+  audience: "staff" | "member",
 ): Promise<MemberExport> {
-  const document = await exportMember(ctx, actor, memberId, "staff");
+  const document = await exportMember(ctx, actor, memberId, audience);
   await ctx.db.transaction().execute((tx) =>
     audit(tx, actor, ctx.clock.now(), {
       action: "member.exported",
       targetType: "member",
       targetId: memberId,
-      data: { by: "staff" },
+      data: { by: audience },
     }),
   );
   return document;

@@ -21,7 +21,7 @@ import { stampBalances } from "../modules/stamps/ledger.ts";
 import { AppError, conflict } from "../shared/errors.ts";
 import { sha256 } from "../shared/ids.ts";
 import { forCustomer } from "../shared/reason.ts";
-import { eraseMember, exportMember, type MemberExport } from "./member-data.ts";
+import { eraseMember, exportMemberAudited, type MemberExport } from "./member-data.ts";
 import { enrollMember, memberCard, memberHistory } from "./member-points.ts";
 import type { MemberSummary } from "./member-summary.ts";
 import { type RedemptionResult, redeemReward } from "./redemptions.ts";
@@ -631,17 +631,7 @@ export async function walletExport(
   businessId: string,
   memberId: string,
 ): Promise<MemberExport> {
-  const actor = memberActor(businessId, memberId);
-  const document = await exportMember(ctx, actor, memberId, "member");
-  await ctx.db.transaction().execute((tx) =>
-    audit(tx, actor, ctx.clock.now(), {
-      action: "member.exported",
-      targetType: "member",
-      targetId: memberId,
-      data: { by: "member" },
-    }),
-  );
-  return document;
+  return exportMemberAudited(ctx, memberActor(businessId, memberId), memberId, "member");
 }
 
 /** The text a member sends to confirm the erasure of their card: `{ "confirm": "ERASE" }`. */

@@ -11,7 +11,7 @@ import {
   updateMember,
 } from "../../modules/members/index.ts";
 import { forbidden } from "../../shared/errors.ts";
-import { eraseMember, exportMemberForStaff } from "../../use-cases/member-data.ts";
+import { eraseMember, exportMemberAudited } from "../../use-cases/member-data.ts";
 import { enrollMember } from "../../use-cases/member-points.ts";
 import type { ZodApp } from "../app.ts";
 import { MemberExportSchema } from "../responses.ts";
@@ -204,7 +204,7 @@ export async function memberRoutes(app: ZodApp, ctx: AppContext): Promise<void> 
     },
     async (req, reply) => {
       reply.header("content-disposition", `attachment; filename="member-${req.params.id}.json"`);
-      return reply.send((await exportMemberForStaff(ctx, req.actor, req.params.id)) as never);
+      return reply.send((await exportMemberAudited(ctx, req.actor, req.params.id, "staff")) as never);
     },
   );
 
