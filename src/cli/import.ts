@@ -1340,7 +1340,8 @@ function purchaseInput(
       "occurred_at is empty: every row needs the time of the purchase.",
     );
   }
-  const currency = values.currency ?? "";
+  // A code in small letters is the code (a payment provider's export writes "eur").
+  const currency = (values.currency ?? "").toUpperCase();
   const money = isCurrency(currency) ? currency : business.currency;
   const items = lineItems(group, money);
   const input = parseOrRefuse(PurchaseInput, {

@@ -803,6 +803,35 @@ describe("imports as a business would hand them over", () => {
     expect(await run("newest")).toEqual(oldest);
   });
 
+  it("reads a currency code in small letters as the code, as a payment provider's export writes it", async () => {
+    const tenant = await t.signup();
+    const path = file("lowercase-currency.csv", [
+      "external_id,amount,currency,occurred_at",
+      "ch_1,12.50,eur,2026-02-01 10:00",
+      "ch_2,3.00,Eur,2026-02-01 11:00",
+      "ch_3,4.00,usd,2026-02-01 12:00",
+    ]);
+    const report = await importPurchases(t.ctx, path, { business: tenant.slug, concurrency });
+    expect(report.purchases).toEqual({
+      total: 3,
+      imported: 2,
+      skipped: 0,
+      refused: refusals([
+        [4, "currency_mismatch", "This business records purchases in EUR; the purchase is in USD."],
+      ]),
+    });
+    const list = (await tenant.call("GET", "/v1/purchases?limit=10")).body.data;
+    expect(list.map((p: { currency: string; amount_minor: number }) => [p.currency, p.amount_minor])).toEqual(
+      [
+        ["EUR", 300],
+        ["EUR", 1250],
+      ],
+    );
+    // The same file again counts nothing twice.
+    const again = await importPurchases(t.ctx, path, { business: tenant.slug, concurrency });
+    expect([again.purchases?.imported, again.purchases?.skipped]).toEqual([0, 2]);
+  });
+
   it("takes one instant written two ways as one purchase, and a file an earlier version imported as the same", async () => {
     const tenant = await t.signup();
     const members = file("instant-members.csv", ["external_id,marketing_consent", "c-1,no"]);
