@@ -4,6 +4,7 @@ import type { Actor, AppContext } from "../context.ts";
 import type { BusinessesTable } from "../db/schema.ts";
 import {
   CreateMemberInput,
+  checkDates,
   lookupMember,
   MemberLookup,
   type UpdateMemberInput,
@@ -211,10 +212,10 @@ export async function importMembers(
       options,
       async (row) => {
         try {
-          return await enrol(ctx, actor, memberInput(row.values, country ?? undefined), {
-            seen,
-            update: true,
-          });
+          const input = memberInput(row.values, country ?? undefined);
+          // The row's own values first: the same reason whether or not the member is there yet.
+          checkDates(input, business.timezone, ctx.clock.now());
+          return await enrol(ctx, actor, input, { seen, update: true });
         } catch (error) {
           throw inCsvTerms(error, row.values);
         }

@@ -93,9 +93,10 @@ function accounted(counts: ImportCounts | undefined, rows: number): void {
 }
 
 /**
- * The lines refused. Their reasons may differ in a second run: a row refused for its birthday,
- * beside a later row that enrolled the same member, is the second time a change of that member and
- * is refused first for what the change would say (a yes to marketing an import cannot give).
+ * The lines refused. Their reasons may differ in a second run, where the members the first run
+ * enrolled are there: a row refused for a phone another row has, beside a later row that enrolled
+ * its member without it, is the second time a change of that member, refused for what the change
+ * would say. (A row's own values are checked first, so those reasons stay.)
  */
 const refusedLines = (counts: ImportCounts | undefined) => counts?.refused.map((r) => r.line);
 

@@ -321,6 +321,27 @@ describe("importing members again, from a corrected or newer export", () => {
   });
 });
 
+describe("a row's own values, before the member it names", () => {
+  it("refuses a future birthday for that, whether or not a later row of the file enrolled the member", async () => {
+    const tenant = await t.signup();
+    const path = file("own-values.csv", [
+      "external_id,name,birthday,marketing_consent",
+      "m-1,Anna,2030-01-01,yes",
+      "m-1,Anna,,no",
+    ]);
+    const reasons = async () =>
+      (await importMembers(t.ctx, path, { business: tenant.slug, concurrency })).members?.refused.map((r) => [
+        r.line,
+        r.code,
+        r.message,
+      ]);
+    const first = await reasons();
+    expect(first).toEqual([[2, "validation_failed", 'birthday "2030-01-01": must not be in the future.']]);
+    // The second time m-1 is there (line 3 enrolled it): still the birthday, not the marketing yes.
+    expect(await reasons()).toEqual(first);
+  });
+});
+
 describe("a header with columns of the till's own, or under other names", () => {
   it("reads the known columns under their other names, ignores the others and names them", async () => {
     const tenant = await t.signup();

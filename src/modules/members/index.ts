@@ -515,8 +515,12 @@ export async function lookupMember(db: Queryable, businessId: string, key: Membe
   return memberDto(row);
 }
 
-/** Refuses a birthday before 1900 or after today, and a join date in the future (business time zone). */
-function checkDates(
+/**
+ * Refuses a birthday before 1900 or after today, and a join date in the future (business time
+ * zone). Enrolling and changing a member check it; an import checks a row with it first, so that a
+ * row is refused for its own values before it is compared with the member it names.
+ */
+export function checkDates(
   input: { birthday?: string | null; joined_at?: Date },
   timeZone: string,
   now: Date,
