@@ -185,9 +185,18 @@ describe("sameWallClock, for any instant and pair of zones", () => {
         const there = sameWallClock(earned, "UTC", to);
         fc.pre(JSON.stringify(reading(there, to)) === JSON.stringify(reading(earned, "UTC")));
         const expiry = addLocalDays(earned, days, "UTC");
-        expect(sameWallClock(expiry, "UTC", to)).toEqual(addLocalDays(there, days, to));
+        const moved = sameWallClock(expiry, "UTC", to);
+        const wanted = addLocalDays(there, days, to);
+        if (moved.getTime() === wanted.getTime()) return;
+        // A reading the new clock shows twice (the hour summer time ends) that the expiry already
+        // reads there: `sameWallClock` keeps it (the later of the two), `addLocalDays` takes the
+        // earlier. The same date and time on the card either way, at most the clock's shift apart.
+        expect(reading(expiry, to)).toEqual(reading(expiry, "UTC"));
+        expect(reading(moved, to)).toEqual(reading(wanted, to));
+        expect(moved.getTime() - wanted.getTime()).toBeGreaterThan(0);
+        expect(moved.getTime() - wanted.getTime()).toBeLessThanOrEqual(3_600_000);
       }),
-      { numRuns: 1500 },
+      { numRuns: 1500, ...(process.env.REZONE_SEED ? { seed: Number(process.env.REZONE_SEED) } : {}) },
     );
   });
 
