@@ -45,12 +45,7 @@ export async function createOnce<T>(
     operation,
     request,
     now,
-    // Stored as it is sent: the route's response schema picks and orders the fields, so that a
-    // replay's bytes are the first answer's.
-    async (tx) => ({
-      status: 201,
-      body: JSON.parse(String(reply.status(201).serialize(await create(tx, now)))) as T,
-    }),
+    async (tx) => ({ status: 201, body: await create(tx, now) }),
   );
   return sendOnce(reply, result);
 }
