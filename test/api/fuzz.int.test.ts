@@ -388,7 +388,7 @@ function realParam(path: string, param: string): string {
   return byResource[resource] ?? (ids.member as string);
 }
 
-/** Changes that end what the rest of the run needs are drawn last, and with their own tokens. */
+/** Changes that end what the rest of the run needs (an erased member, an archived card) come last. */
 const LAST = new Set([
   "POST /v1/members/{id}/erase",
   "POST /v1/wallet/me/erase",
@@ -425,6 +425,7 @@ const REPLAYED = new Set([
   "POST /v1/wallet/redemptions",
 ]);
 
+/** The card's routes with the member's card token; logging out with a session of its own. */
 function tokenFor(op: Operation): string {
   if (op.path.startsWith("/v1/wallet/")) return walletToken;
   if (op.route === "POST /v1/auth/logout") return logoutToken;
